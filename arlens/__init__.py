@@ -1,0 +1,67 @@
+"""arlens: AR virtual try-on with shoppable lenses.
+
+Tracks faces and hands with MediaPipe's models run by ONNX Runtime, renders product
+overlays (lipstick, eyewear, nails) and ties every lens to a product and a buy link.
+
+Public names are imported lazily, so ``import arlens`` stays light: ONNX Runtime, OpenGL
+and the catalog readers load only when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from arlens.errors import (
+    ArlensError,
+    AssetError,
+    BundleError,
+    CatalogError,
+    InputError,
+    ModelError,
+    RuntimeUnavailableError,
+)
+
+try:
+    __version__ = version("arlens")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+# public name -> module that defines it
+_LAZY = {
+    "Face": "arlens.tracking.results",
+    "Hand": "arlens.tracking.results",
+    "PerspectiveCamera": "arlens.tracking.camera",
+    "FaceTracker": "arlens.tracking.face",
+    "FaceTrackerOptions": "arlens.tracking.face",
+    "HandTracker": "arlens.tracking.hand",
+    "HandTrackerOptions": "arlens.tracking.hand",
+    "Product": "arlens.catalog",
+    "Price": "arlens.catalog",
+    "Catalog": "arlens.catalog",
+    "LensBundle": "arlens.catalog.bundle",
+}
+
+__all__ = [
+    "ArlensError",
+    "AssetError",
+    "BundleError",
+    "CatalogError",
+    "InputError",
+    "ModelError",
+    "RuntimeUnavailableError",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'arlens' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
