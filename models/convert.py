@@ -57,7 +57,8 @@ def ensure_venv(venv: Path) -> Path:
 
 def download_wheel(dest: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(dest), SOURCE_PACKAGE],
+        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(dest),
+         SOURCE_PACKAGE],
         check=True,
     )
     wheels = sorted(dest.glob("mediapipe-*.whl"))

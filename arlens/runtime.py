@@ -1,0 +1,155 @@
+"""ONNX Runtime sessions for arlens' models: providers, threads, and the sha256 manifest check.
+
+Every model file is checked against ``models/manifest.json`` before a session is built, so a
+truncated download or a swapped file is refused with an error naming it instead of producing
+silently wrong landmarks. GPU providers are used when asked for and installed (the ``[gpu]`` extra,
+onnxruntime-gpu); when they are missing arlens falls back to the CPU with a logged warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from arlens.errors import InputError, ModelError
+from arlens.resources import models_dir
+
+logger = logging.getLogger(__name__)
+
+DEVICES = ("cpu", "cuda", "tensorrt")
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """How models are run.
+
+    Attributes:
+        device: "cpu" (default), "cuda" or "tensorrt"; ignored when ``providers`` is given.
+        providers: explicit ONNX Runtime providers, e.g. ``["CUDAExecutionProvider", "CPUExecutionProvider"]``.
+        intra_op_threads: threads per model run; 0 lets ONNX Runtime choose (one per core).
+        models_dir: folder with the ONNX files and manifest; default the one shipped with arlens.
+    """
+
+    device: str = "cpu"
+    providers: tuple[str, ...] | None = None
+    intra_op_threads: int = 0
+    models_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise InputError(f"RuntimeOptions.device: expected one of {DEVICES}, got {self.device!r}")
+        if self.intra_op_threads < 0:
+            raise InputError(f"RuntimeOptions.intra_op_threads: expected >= 0, got {self.intra_op_threads}")
+        if self.providers is not None:
+            object.__setattr__(self, "providers", tuple(self.providers))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_manifest(folder: Path | None = None) -> dict[str, Any]:
+    """Read ``manifest.json`` from ``folder`` (default: the packaged models)."""
+    folder = folder or models_dir()
+    path = folder / "manifest.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"model manifest missing: expected {path}") from None
+    except json.JSONDecodeError as e:
+        raise ModelError(f"model manifest {path} is not valid JSON: {e}") from None
+
+
+def model_path(name: str, folder: Path | None = None, manifest: dict[str, Any] | None = None) -> Path:
+    """Path of model ``name`` after checking it exists and matches the manifest's sha256."""
+    folder = folder or models_dir()
+    manifest = manifest or load_manifest(folder)
+    entry = manifest.get("models", {}).get(name)
+    if entry is None:
+        known = sorted(manifest.get("models", {}))
+        raise ModelError(f"model {name!r} is not in {folder / 'manifest.json'}; known: {known}")
+    path = folder / entry["file"]
+    if not path.is_file():
+        raise ModelError(f"model file missing: {path} (model {name!r})")
+    digest = _sha256(path)
+    if digest != entry["sha256"]:
+        raise ModelError(
+            f"model file {path} does not match the manifest: expected sha256 {entry['sha256']}, got {digest}"
+        )
+    return path
+
+
+def verify_models(folder: Path | None = None) -> dict[str, Path]:
+    """Check every model in the manifest; returns name -> path, or raises ModelError on the first bad file."""
+    folder = folder or models_dir()
+    manifest = load_manifest(folder)
+    return {name: model_path(name, folder, manifest) for name in manifest.get("models", {})}
+
+
+def resolve_providers(options: RuntimeOptions) -> list[str]:
+    """The providers to ask ONNX Runtime for, dropping (with a warning) those not installed."""
+    import onnxruntime as ort
+
+    wanted = list(options.providers) if options.providers else {
+        "cpu": ["CPUExecutionProvider"],
+        "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+        "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
+    }[options.device]
+    available = set(ort.get_available_providers())
+    missing = [p for p in wanted if p not in available]
+    if missing:
+        logger.warning(
+            "ONNX Runtime providers %s are not available (installed: %s); install arlens[gpu] "
+            "(onnxruntime-gpu) for CUDA. Falling back to what is available.",
+            missing, sorted(available),
+        )
+    chosen = [p for p in wanted if p in available]
+    if "CPUExecutionProvider" not in chosen:
+        chosen.append("CPUExecutionProvider")
+    return chosen
+
+
+class Model:
+    """One ONNX Runtime session over one verified model file, kept for the owner's lifetime."""
+
+    def __init__(self, name: str, options: RuntimeOptions | None = None):
+        import onnxruntime as ort
+
+        self.options = options or RuntimeOptions()
+        self.name = name
+        self.path = model_path(name, self.options.models_dir)
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = self.options.intra_op_threads
+        so.inter_op_num_threads = 1
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.log_severity_level = 3
+        self.providers = resolve_providers(self.options)
+        self.session = ort.InferenceSession(str(self.path), sess_options=so, providers=self.providers)
+        self.input_name = self.session.get_inputs()[0].name
+        self.input_shape = tuple(self.session.get_inputs()[0].shape)
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def __call__(self, x: np.ndarray) -> list[np.ndarray]:
+        """Run the model on one input tensor; returns the outputs in the model's order."""
+        return self.session.run(self.output_names, {self.input_name: x})
+
+    def close(self) -> None:
+        """Release the session."""
+        self.session = None  # type: ignore[assignment]
+
+
+def providers_in_use(models: Sequence[Model]) -> list[str]:
+    """The first (active) provider of each model, for logs and benchmarks."""
+    return [m.session.get_providers()[0] for m in models if m.session is not None]

@@ -1,0 +1,294 @@
+"""FaceTracker: MediaPipe's face pipeline (BlazeFace, face mesh, iris) re-created on ONNX Runtime.
+
+Stages, as in MediaPipe's ``FaceLandmarkFrontCpu`` and ``IrisLandmarkLeftAndRightCpu`` graphs:
+
+1. detection (still images, or when fewer faces are tracked than ``max_faces``): the frame letterboxed
+   to 128x128, BlazeFace short-range, SSD decoding and weighted NMS; the ROI is the detection box rotated
+   by the eye keypoints, squared and enlarged 1.5x;
+2. landmarks: the ROI warped to 192x192 (one affine), the mesh model's 468 points projected back, and
+   the face-presence score; in video mode the next frame's ROI comes from these landmarks;
+3. irises: each eye's ROI (eye corners, enlarged 2.3x) warped to 64x64, the subject's left eye mirrored,
+   giving the 10 iris points 468-477 (and, with ``refine_eyes``, refined eyelid points);
+4. smoothing (video mode, One Euro) and the metric head pose.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from arlens import landmarks as L
+from arlens.errors import InputError
+from arlens.image import as_bgr
+from arlens.runtime import Model, RuntimeOptions
+from arlens.tracking import detection as D
+from arlens.tracking.camera import PerspectiveCamera
+from arlens.tracking.pose import estimate_pose
+from arlens.tracking.results import Face, bbox_of
+from arlens.tracking.roi import Roi, roi_from_points, rotation_from
+from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
+
+logger = logging.getLogger(__name__)
+
+LANDMARK_SIZE = 192
+IRIS_SIZE = 64
+FACE_ROI_SCALE = 1.5
+EYE_ROI_SCALE = 2.3
+#: Eye-corner pairs whose box defines each eye's ROI (MediaPipe's iris_tracking graph), and whether
+#: the crop is mirrored so both eyes look like the model's (right-eye) training crops.
+EYES = (
+    (L.RIGHT_EYE_OUTER, 133, False),  # subject's right eye, image left: iris 468-472
+    (362, L.LEFT_EYE_OUTER, True),  # subject's left eye, image right: iris 473-477
+)
+#: Face-mesh indices of the 71 eye-region points the iris model refines, per eye, in its output order
+#: (``kEyeLandmarkIndicesInFaceLandmarks`` of MediaPipe's update_face_landmarks_calculator.cc).
+EYE_REFINEMENT_INDICES = (
+    (33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173, 130, 25, 110, 24, 23, 22, 26, 112,
+     243, 247, 30, 29, 27, 28, 56, 190, 226, 31, 228, 229, 230, 231, 232, 233, 244, 113, 225, 224, 223, 222, 221,
+     189, 35, 124, 46, 53, 52, 65, 143, 111, 117, 118, 119, 120, 121, 128, 245, 156, 70, 63, 105, 66, 107, 55, 193),
+    (263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398, 359, 255, 339, 254, 253, 252,
+     256, 341, 463, 467, 260, 259, 257, 258, 286, 414, 446, 261, 448, 449, 450, 451, 452, 453, 464, 342, 445, 444,
+     443, 442, 441, 413, 265, 353, 276, 283, 282, 295, 372, 340, 346, 347, 348, 349, 350, 357, 465, 383, 300, 293,
+     334, 296, 336, 285, 417),
+)
+#: How many of the 71 refined points are the eyelid contour (the rest are halos and brows).
+EYELID_POINTS = 16
+
+
+@dataclass(frozen=True)
+class FaceTrackerOptions:
+    """Settings of a :class:`FaceTracker`, validated once when it is built.
+
+    Attributes:
+        max_faces: most faces to track (MediaPipe's ``max_num_faces``).
+        min_detection_confidence: BlazeFace score threshold.
+        min_tracking_confidence: face-presence score under which a track is dropped (and the
+            detector runs again).
+        refine_iris: run the iris model for points 468-477; without it they are the eye-contour centres.
+        refine_eyes: also replace the eyelid points by the iris model's (as MediaPipe's iris graph does).
+        smoothing: One Euro filter parameters for video mode (``OneEuroOptions(enabled=False)`` for none).
+        fov_y_deg: vertical field of view of the camera the pose is expressed in.
+        estimate_pose: fit ``Face.pose`` (identity when False).
+        runtime: ONNX Runtime device, providers and threads.
+    """
+
+    max_faces: int = 1
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    refine_iris: bool = True
+    refine_eyes: bool = False
+    smoothing: OneEuroOptions = field(default_factory=OneEuroOptions)
+    fov_y_deg: float = 63.0
+    estimate_pose: bool = True
+    runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_faces, int) or self.max_faces < 1:
+            raise InputError(f"FaceTrackerOptions.max_faces: expected an int >= 1, got {self.max_faces!r}")
+        for name in ("min_detection_confidence", "min_tracking_confidence"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise InputError(f"FaceTrackerOptions.{name}: expected a value in [0, 1], got {v!r}")
+        if not 1.0 <= self.fov_y_deg <= 170.0:
+            raise InputError(f"FaceTrackerOptions.fov_y_deg: expected a value in [1, 170], got {self.fov_y_deg!r}")
+
+
+@dataclass
+class _Track:
+    roi: Roi
+    track_id: int
+    filter: OneEuroFilter
+
+
+class FaceTracker:
+    """Finds faces and their 478 landmarks and head pose in still images or video frames.
+
+    Use :meth:`detect` for unrelated images and :meth:`track` for consecutive frames of one stream.
+    The tracker holds ONNX Runtime sessions: use it as a context manager or call :meth:`close`.
+
+    Example:
+        >>> with arlens.FaceTracker() as tracker:
+        ...     faces = tracker.detect(cv2.imread("portrait.jpg"))
+    """
+
+    def __init__(self, options: FaceTrackerOptions | None = None, **kwargs):
+        """Build from ``options`` or :class:`FaceTrackerOptions` keywords (plus ``device``, ``providers``)."""
+        runtime_kwargs = {k: kwargs.pop(k) for k in ("device", "providers") if k in kwargs}
+        if options is None:
+            options = FaceTrackerOptions(**kwargs)
+        elif kwargs:
+            options = replace(options, **kwargs)
+        if runtime_kwargs:
+            options = replace(options, runtime=replace(options.runtime, **runtime_kwargs))
+        self.options = options
+        self._detector_opts = replace(D.FACE_SHORT_RANGE, score_threshold=options.min_detection_confidence)
+        self._anchors = D.ssd_anchors(self._detector_opts)
+        self._detector = Model("face_detection_short_range", options.runtime)
+        self._mesh = Model("face_landmark", options.runtime)
+        self._iris = Model("iris_landmark", options.runtime) if options.refine_iris else None
+        self._tracks: list[_Track] = []
+        self._last_ts: int | None = None
+        self._next_id = 1
+        self._closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def __enter__(self) -> FaceTracker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the ONNX Runtime sessions; the tracker cannot be used afterwards."""
+        for m in (self._detector, self._mesh, self._iris):
+            if m is not None:
+                m.close()
+        self._closed = True
+
+    def reset(self) -> None:
+        """Forget tracked faces and timestamps, to start a new video stream."""
+        self._tracks = []
+        self._last_ts = None
+
+    # -- public API --------------------------------------------------------------------------------
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """Faces in a still image (no state carried between calls), best first.
+
+        Raises:
+            InputError: ``image`` is not a uint8 BGR/gray/BGRA image.
+        """
+        self._check_open()
+        frame = as_bgr(image)
+        camera = PerspectiveCamera(frame.shape[1], frame.shape[0], self.options.fov_y_deg)
+        faces = []
+        for roi in self._detect_rois(frame, []):
+            result = self._landmarks(frame, roi)
+            if result is None:
+                continue
+            points, score = result
+            faces.append(self._make_face(frame, points, score, camera, track_id=0))
+        return faces
+
+    def track(self, frame: np.ndarray, timestamp_ms: int) -> list[Face]:
+        """Faces in the next frame of a video stream, with ids stable across frames.
+
+        Args:
+            frame: uint8 BGR image.
+            timestamp_ms: the frame's time in milliseconds; must increase from call to call.
+
+        Raises:
+            InputError: bad image, or a timestamp not greater than the previous one.
+        """
+        self._check_open()
+        image = as_bgr(frame, "frame")
+        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, (int, np.integer, float)):
+            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
+        if self._last_ts is not None and timestamp_ms <= self._last_ts:
+            raise InputError(
+                f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts}, got {timestamp_ms}"
+            )
+        self._last_ts = timestamp_ms
+        camera = PerspectiveCamera(image.shape[1], image.shape[0], self.options.fov_y_deg)
+        if len(self._tracks) < self.options.max_faces:
+            for roi in self._detect_rois(image, [t.roi for t in self._tracks]):
+                self._tracks.append(_Track(roi, self._next_id, OneEuroFilter(self.options.smoothing)))
+                self._next_id += 1
+        faces = []
+        kept = []
+        for tr in self._tracks:
+            result = self._landmarks(image, tr.roi)
+            if result is None:
+                continue
+            points, score = result
+            tr.roi = roi_from_points(points[: L.NUM_MESH_LANDMARKS], L.RIGHT_EYE_OUTER, L.LEFT_EYE_OUTER,
+                                     FACE_ROI_SCALE)
+            kept.append(tr)
+            face = self._make_face(image, points, score, camera, tr.track_id, tr.filter, timestamp_ms / 1000.0)
+            faces.append(face)
+        self._tracks = kept
+        return faces
+
+    # -- stages ------------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InputError("FaceTracker: used after close()")
+
+    def _detect_rois(self, image: np.ndarray, existing: list[Roi]) -> list[Roi]:
+        """Run BlazeFace and return ROIs of new faces (not overlapping ``existing``), best first."""
+        opts = self._detector_opts
+        tensor, back = D.letterbox(image, opts.input_size, opts.input_range)
+        tensor = np.ascontiguousarray(tensor[..., ::-1])  # BGR -> RGB on the small tensor only
+        boxes, logits = self._detector(tensor)
+        values, scores = D.decode(boxes[0], logits[0], self._anchors, opts)
+        rois = []
+        for merged, score in D.weighted_nms(values, scores, opts.nms_threshold):
+            det = D.to_pixels(merged, score, back, opts.num_keypoints)
+            rot = rotation_from(det.keypoints[0], det.keypoints[1])
+            roi = Roi.from_box(det.box, rot).transformed(FACE_ROI_SCALE, FACE_ROI_SCALE, square_long=True)
+            if any(_roi_iou(roi, r) > 0.5 for r in existing + rois):
+                continue
+            rois.append(roi)
+            if len(existing) + len(rois) >= self.options.max_faces:
+                break
+        return rois
+
+    def _landmarks(self, image: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:
+        """468 mesh points (plus 10 iris points) in pixels for the face in ``roi``, or None if absent."""
+        crop = roi.crop(image, LANDMARK_SIZE)
+        x = crop[None, :, :, ::-1].astype(np.float32) * (1.0 / 255.0)
+        raw, flag = self._mesh(x)
+        score = 1.0 / (1.0 + math.exp(-float(np.clip(flag.reshape(-1)[0], -100, 100))))
+        if score < self.options.min_tracking_confidence:
+            return None
+        mesh = roi.project(raw.reshape(-1, 3), LANDMARK_SIZE)
+        points = np.empty((L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
+        points[: L.NUM_MESH_LANDMARKS] = mesh
+        self._irises(image, points)
+        return points, score
+
+    def _irises(self, image: np.ndarray, points: np.ndarray) -> None:
+        """Fill points 468-477 (and refine eyelids if asked) from the iris model, in place."""
+        for k, (start, end, flip) in enumerate(EYES):
+            eye_loop = list(L.right_eye() if k == 0 else L.left_eye())
+            first = L.RIGHT_IRIS_CENTER if k == 0 else L.LEFT_IRIS_CENTER
+            if self._iris is None:
+                points[first : first + 5] = points[eye_loop].mean(axis=0)
+                continue
+            roi = roi_from_points(points[[start, end]], 0, 1, EYE_ROI_SCALE)
+            crop = roi.crop(image, IRIS_SIZE, flip=flip)
+            x = crop[None, :, :, ::-1].astype(np.float32) * (1.0 / 255.0)
+            contour, iris = self._iris(x)
+            contour = roi.project(contour.reshape(-1, 3), IRIS_SIZE, flip=flip)
+            iris = roi.project(iris.reshape(-1, 3), IRIS_SIZE, flip=flip)
+            if flip:  # MediaPipe numbers both irises' rims the same way round in the image: undo the mirror
+                iris = iris[[0, 3, 2, 1, 4]]
+            # The iris model's depth is relative to its own crop: re-anchor it on the mesh's eyelids.
+            lid = list(EYE_REFINEMENT_INDICES[k][:EYELID_POINTS])
+            offset = points[lid, 2].mean() - contour[:EYELID_POINTS, 2].mean()
+            iris[:, 2] += offset
+            points[first : first + 5] = iris
+            if self.options.refine_eyes:
+                contour[:, 2] += offset
+                points[list(EYE_REFINEMENT_INDICES[k])] = contour
+
+    def _make_face(self, image: np.ndarray, points: np.ndarray, score: float, camera: PerspectiveCamera,
+                   track_id: int, smoother: OneEuroFilter | None = None, t: float = 0.0) -> Face:
+        if smoother is not None:
+            iod = float(np.linalg.norm(points[L.RIGHT_EYE_OUTER, :2] - points[L.LEFT_EYE_OUTER, :2]))
+            points = smoother(points, t, iod)
+        pose = estimate_pose(points, camera) if self.options.estimate_pose else np.eye(4, dtype=np.float32)
+        return Face(landmarks=points, score=score, bbox=bbox_of(points), pose=pose, track_id=track_id)
+
+
+def _roi_iou(a: Roi, b: Roi) -> float:
+    """IoU of the axis-aligned boxes of two ROIs (MediaPipe's association uses the same approximation)."""
+    ax0, ay0, ax1, ay1 = a.cx - a.width / 2, a.cy - a.height / 2, a.cx + a.width / 2, a.cy + a.height / 2
+    bx0, by0, bx1, by1 = b.cx - b.width / 2, b.cy - b.height / 2, b.cx + b.width / 2, b.cy + b.height / 2
+    iw = max(0.0, min(ax1, bx1) - max(ax0, bx0))
+    ih = max(0.0, min(ay1, by1) - max(ay0, by0))
+    inter = iw * ih
+    union = a.width * a.height + b.width * b.height - inter
+    return inter / union if union > 0 else 0.0

@@ -1,0 +1,105 @@
+"""Head pose in metric camera space: the canonical face and a weighted Procrustes fit.
+
+The canonical face is arlens' own: the 468 points of the mesh model's 3D output on frontal faces,
+aligned, averaged, centred and scaled to centimetres with the mean adult interpupillary distance
+(``assets/make_canonical_face.py`` makes it). Its frame: x toward the subject's left (image right for
+a frontal face), y up, z out of the face toward the camera, origin at the mean of the points.
+
+The pose is fitted as MediaPipe's face-geometry pipeline does it, on the rigid part of the face only
+(forehead, nose, cheekbones; never lips, eyelids, brows or jaw): a scaled orthographic fit gives the
+face's depth, the landmarks are unprojected through the perspective camera at that depth, and a
+weighted Procrustes fit in centimetres is repeated while the depth estimate converges.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from arlens import landmarks as L
+from arlens.errors import ModelError
+from arlens.resources import assets_dir
+from arlens.tracking.camera import PerspectiveCamera
+
+#: Mean adult interpupillary distance in centimetres, which sets the canonical face's scale.
+MEAN_IPD_CM = 6.3
+#: Landmark at the tip of the nose and the one below it where the nose meets the lip.
+NOSE_TIP = 1
+SUBNASALE = 2
+
+CANONICAL_FILE = "canonical_face.npz"
+
+
+@cache
+def canonical_face() -> np.ndarray:
+    """The canonical face, float32 (468, 3) in centimetres (read-only)."""
+    path = assets_dir() / CANONICAL_FILE
+    try:
+        with np.load(path) as data:
+            points = data["points"].astype(np.float32)
+    except FileNotFoundError:
+        raise ModelError(f"canonical face missing: expected {path} (made by assets/make_canonical_face.py)") from None
+    if points.shape != (L.NUM_MESH_LANDMARKS, 3):
+        raise ModelError(f"canonical face {path}: expected shape (468, 3), got {points.shape}")
+    points.setflags(write=False)
+    return points
+
+
+@cache
+def rigid_weights() -> np.ndarray:
+    """Procrustes weights (468,): 1 on the rigid face (above the nose base), 0 on eyes, brows, lips and jaw."""
+    canon = canonical_face()
+    w = (canon[:, 1] >= canon[SUBNASALE, 1]).astype(np.float64)
+    for group in (L.right_eye(), L.left_eye(), L.right_eyebrow(), L.left_eyebrow(), L.lips_outer(), L.lips_inner()):
+        w[list(group)] = 0.0
+    w.setflags(write=False)
+    return w
+
+
+def procrustes(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, with_scale: bool) -> tuple[
+    np.ndarray, float, np.ndarray
+]:
+    """Weighted similarity (or rigid) fit ``dst ~ s R src + t`` (Umeyama). Returns R (3x3), s, t (3,)."""
+    w = weights / weights.sum()
+    mu_s = w @ src
+    mu_d = w @ dst
+    a = src - mu_s
+    b = dst - mu_d
+    cov = (b * w[:, None]).T @ a
+    u, sig, vt = np.linalg.svd(cov)
+    d = np.sign(np.linalg.det(u @ vt))
+    fix = np.diag([1.0, 1.0, d])
+    r = u @ fix @ vt
+    s = float((sig * np.diag(fix)).sum() / (w @ (a**2).sum(axis=1))) if with_scale else 1.0
+    t = mu_d - s * r @ mu_s
+    return r, s, t
+
+
+def estimate_pose(landmarks: np.ndarray, camera: PerspectiveCamera, iterations: int = 3) -> np.ndarray:
+    """4x4 float32 transform from the canonical face (cm) to camera space (cm) for pixel landmarks (>=468, 3)."""
+    canon = canonical_face().astype(np.float64)
+    w = rigid_weights()
+    p = np.asarray(landmarks, dtype=np.float64)[: L.NUM_MESH_LANDMARKS]
+    f = camera.focal_px
+    cx, cy = camera.width / 2, camera.height / 2
+    # Scaled orthographic fit: pixels per centimetre at the face, hence its depth.
+    ortho = np.stack([p[:, 0] - cx, -(p[:, 1] - cy), -p[:, 2]], axis=1)
+    _, s, _ = procrustes(canon, ortho, w, with_scale=True)
+    depth = f / s
+    r = np.eye(3)
+    t = np.zeros(3)
+    for _ in range(iterations):
+        # Unproject each landmark at its own depth (MediaPipe's z grows away from the camera).
+        d = depth + p[:, 2] / s
+        metric = np.stack([(p[:, 0] - cx) * d / f, -(p[:, 1] - cy) * d / f, -d], axis=1)
+        r, scale, t = procrustes(canon, metric, w, with_scale=True)
+        depth /= scale
+        s = f / depth
+    d = depth + p[:, 2] / s
+    metric = np.stack([(p[:, 0] - cx) * d / f, -(p[:, 1] - cy) * d / f, -d], axis=1)
+    r, _, t = procrustes(canon, metric, w, with_scale=False)
+    pose = np.eye(4, dtype=np.float32)
+    pose[:3, :3] = r
+    pose[:3, 3] = t
+    return pose

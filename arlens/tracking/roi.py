@@ -1,0 +1,99 @@
+"""Rotated regions of interest and the affine warps between them and model tensors.
+
+Follows MediaPipe's ``DetectionsToRectsCalculator`` (rotation from two keypoints),
+``RectTransformationCalculator`` (shift, square_long, scale) and ``ImageToTensorCalculator`` /
+``LandmarkProjectionCalculator`` (crop a rotated rect into a tensor, project landmarks back). All
+coordinates are continuous pixels: the image spans [0, W] x [0, H] and pixel i covers [i, i + 1].
+Every ROI is cropped with a single affine warp, never by cropping then resizing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+def normalize_radians(angle: float) -> float:
+    """Wrap an angle into [-pi, pi)."""
+    return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
+
+
+def rotation_from(p0: np.ndarray, p1: np.ndarray, target_deg: float = 0.0) -> float:
+    """Rotation that brings the vector p0 -> p1 to ``target_deg`` (y down), as MediaPipe computes it."""
+    return normalize_radians(math.radians(target_deg) - math.atan2(-(p1[1] - p0[1]), p1[0] - p0[0]))
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A rotated rectangle in pixels: centre, size and rotation (radians, clockwise in image space)."""
+
+    cx: float
+    cy: float
+    width: float
+    height: float
+    rotation: float = 0.0
+
+    @classmethod
+    def from_box(cls, box: np.ndarray, rotation: float = 0.0) -> Roi:
+        """ROI of an axis-aligned (x0, y0, x1, y1) box with the given rotation."""
+        x0, y0, x1, y1 = (float(v) for v in box)
+        return cls((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, rotation)
+
+    def transformed(self, scale_x: float = 1.0, scale_y: float = 1.0, shift_x: float = 0.0, shift_y: float = 0.0,
+                    square_long: bool = True) -> Roi:
+        """Shift (in the ROI's rotated frame, as fractions of its size), square on the long side, then scale."""
+        c, s = math.cos(self.rotation), math.sin(self.rotation)
+        cx = self.cx + self.width * shift_x * c - self.height * shift_y * s
+        cy = self.cy + self.width * shift_x * s + self.height * shift_y * c
+        w, h = self.width, self.height
+        if square_long:
+            w = h = max(w, h)
+        return Roi(cx, cy, w * scale_x, h * scale_y, self.rotation)
+
+    def tensor_to_image(self, size: int) -> np.ndarray:
+        """2x3 affine from tensor pixel indices (0..size-1) to image pixel indices, for ``cv2.WARP_INVERSE_MAP``."""
+        c, s = math.cos(self.rotation), math.sin(self.rotation)
+        sx, sy = self.width / size, self.height / size
+        a = np.array([[c * sx, -s * sy], [s * sx, c * sy]])
+        # MediaPipe's ImageToTensorCalculator maps the rect's corners onto the tensor's corners, reading both
+        # as pixel-index coordinates (no half-pixel shift); its landmarks are only consistent with that.
+        offset = np.array([self.cx, self.cy]) + a @ np.array([-size / 2, -size / 2])
+        return np.hstack([a, offset[:, None]])
+
+    def crop(self, image: np.ndarray, size: int, flip: bool = False, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
+        """Warp the ROI out of ``image`` into a ``size`` x ``size`` image, optionally mirrored.
+
+        ``border`` is OpenCV's border mode (replicate, as MediaPipe's landmark graphs; constant zero for
+        the detectors' letterbox).
+        """
+        m = self.tensor_to_image(size)
+        if flip:  # mirror the tensor: u -> size - 1 - u
+            m = m @ np.array([[-1.0, 0, size - 1], [0, 1, 0], [0, 0, 1]])
+        return cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=border, borderValue=(0, 0, 0))
+
+    def project(self, points: np.ndarray, size: int, flip: bool = False) -> np.ndarray:
+        """Map (N, 3) model outputs in tensor pixels (x, y, z) back to image pixels; z scales with the ROI width."""
+        p = np.asarray(points, dtype=np.float64)
+        x = p[:, 0] / size
+        if flip:
+            x = 1.0 - x
+        x = x - 0.5
+        y = p[:, 1] / size - 0.5
+        c, s = math.cos(self.rotation), math.sin(self.rotation)
+        out = np.empty((len(p), 3), dtype=np.float32)
+        out[:, 0] = (c * x * self.width - s * y * self.height) + self.cx
+        out[:, 1] = (s * x * self.width + c * y * self.height) + self.cy
+        out[:, 2] = p[:, 2] / size * self.width
+        return out
+
+
+def roi_from_points(points: np.ndarray, start: int, end: int, scale: float) -> Roi:
+    """MediaPipe's landmarks-to-ROI: the axis-aligned box of ``points``, rotated by start -> end, squared, scaled."""
+    xy = np.asarray(points)[:, :2]
+    box = np.concatenate([xy.min(axis=0), xy.max(axis=0)])
+    rot = rotation_from(xy[start], xy[end])
+    return Roi.from_box(box, rot).transformed(scale, scale, square_long=True)
