@@ -106,8 +106,8 @@ def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray, o
     out[:, 1] = cy - h / 2
     out[:, 2] = cx + w / 2
     out[:, 3] = cy + h / 2
-    kp = r[:, 4 : 4 + 2 * options.num_keypoints].reshape(len(r), -1, 2) / s + a[:, None, :]
-    out[:, 4:] = kp.reshape(len(r), -1)
+    kp = r[:, 4 : 4 + 2 * options.num_keypoints].reshape(len(r), options.num_keypoints, 2) / s + a[:, None, :]
+    out[:, 4:] = kp.reshape(len(r), 2 * options.num_keypoints)
     return out, scores
 
 

@@ -1,0 +1,62 @@
+"""Test support: where the test images and Google's reference landmarks are.
+
+The two public-domain portraits ship in ``tests/data``; everything else is read from
+``$ARLENS_TESTDATA`` / ``$ARLENS_REFERENCE`` or ``../shared/testdata`` / ``../shared/reference`` beside
+the repository, and tests that need it skip (saying what is missing) where it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+TESTDATA = Path(os.environ.get("ARLENS_TESTDATA", ROOT.parent / "shared" / "testdata"))
+REFERENCE = Path(os.environ.get("ARLENS_REFERENCE", ROOT.parent / "shared" / "reference"))
+
+STILL_FACES = ("astronaut.png", "grace_hopper.jpg", "frontal_smile.png")
+
+
+def testdata_file(relative: str) -> Path:
+    """A file of the shared test data (or the bundled portraits), or skip saying where it was looked for."""
+    bundled = DATA / Path(relative).name
+    if bundled.is_file():
+        return bundled
+    path = TESTDATA / relative
+    if not path.is_file():
+        pytest.skip(f"test data {relative} not found at {path} (set ARLENS_TESTDATA)")
+    return path
+
+
+def reference(stem: str) -> dict[str, np.ndarray]:
+    """Google MediaPipe's reference arrays for a test file, or skip if the reference set is absent."""
+    path = REFERENCE / f"{stem}.npz"
+    if not path.is_file():
+        pytest.skip(f"reference {path} not found (set ARLENS_REFERENCE)")
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def read_image(relative: str) -> np.ndarray:
+    image = cv2.imread(str(testdata_file(relative)))
+    assert image is not None, f"cannot decode {relative}"
+    return image
+
+
+def read_frames(relative: str) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(testdata_file(relative)))
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    assert frames, f"cannot decode {relative}"
+    return frames
+
