@@ -30,6 +30,7 @@ from arlens.tracking.pose import estimate_pose
 from arlens.tracking.results import Face, bbox_of
 from arlens.tracking.roi import Roi, roi_from_points, rotation_from
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
+from arlens.tracking.timing import StageTimes
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class FaceTracker:
         self._last_ts: int | None = None
         self._next_id = 1
         self._closed = False
+        self._times = StageTimes()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __enter__(self) -> FaceTracker:
@@ -148,6 +150,11 @@ class FaceTracker:
                 m.close()
         self._closed = True
 
+    @property
+    def timings(self) -> dict[str, float]:
+        """Milliseconds per stage (detection, landmarks, iris, smoothing, pose) of the latest call."""
+        return self._times.snapshot()
+
     def reset(self) -> None:
         """Forget tracked faces and timestamps, to start a new video stream."""
         self._tracks = []
@@ -161,6 +168,7 @@ class FaceTracker:
             InputError: ``image`` is not a uint8 BGR/gray/BGRA image.
         """
         self._check_open()
+        self._times.start_call()
         frame = as_bgr(image)
         camera = PerspectiveCamera(frame.shape[1], frame.shape[0], self.options.fov_y_deg)
         faces = []
@@ -183,6 +191,7 @@ class FaceTracker:
             InputError: bad image, or a timestamp not greater than the previous one.
         """
         self._check_open()
+        self._times.start_call()
         image = as_bgr(frame, "frame")
         if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, (int, np.integer, float)):
             raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
@@ -218,6 +227,10 @@ class FaceTracker:
 
     def _detect_rois(self, image: np.ndarray, existing: list[Roi]) -> list[Roi]:
         """Run BlazeFace and return ROIs of new faces (not overlapping ``existing``), best first."""
+        with self._times.stage("detection"):
+            return self._run_detector(image, existing)
+
+    def _run_detector(self, image: np.ndarray, existing: list[Roi]) -> list[Roi]:
         opts = self._detector_opts
         tensor, back = D.letterbox(image, opts.input_size, opts.input_range)
         tensor = np.ascontiguousarray(tensor[..., ::-1])  # BGR -> RGB on the small tensor only
@@ -237,16 +250,18 @@ class FaceTracker:
 
     def _landmarks(self, image: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:
         """468 mesh points (plus 10 iris points) in pixels for the face in ``roi``, or None if absent."""
-        crop = roi.crop(image, LANDMARK_SIZE)
-        x = crop[None, :, :, ::-1].astype(np.float32) * (1.0 / 255.0)
-        raw, flag = self._mesh(x)
-        score = 1.0 / (1.0 + math.exp(-float(np.clip(flag.reshape(-1)[0], -100, 100))))
-        if score < self.options.min_tracking_confidence:
-            return None
-        mesh = roi.project(raw.reshape(-1, 3), LANDMARK_SIZE)
-        points = np.empty((L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
-        points[: L.NUM_MESH_LANDMARKS] = mesh
-        self._irises(image, points)
+        with self._times.stage("landmarks"):
+            crop = roi.crop(image, LANDMARK_SIZE)
+            x = crop[None, :, :, ::-1].astype(np.float32) * (1.0 / 255.0)
+            raw, flag = self._mesh(x)
+            score = 1.0 / (1.0 + math.exp(-float(np.clip(flag.reshape(-1)[0], -100, 100))))
+            if score < self.options.min_tracking_confidence:
+                return None
+            mesh = roi.project(raw.reshape(-1, 3), LANDMARK_SIZE)
+            points = np.empty((L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
+            points[: L.NUM_MESH_LANDMARKS] = mesh
+        with self._times.stage("iris"):
+            self._irises(image, points)
         return points, score
 
     def _irises(self, image: np.ndarray, points: np.ndarray) -> None:
@@ -277,9 +292,11 @@ class FaceTracker:
     def _make_face(self, image: np.ndarray, points: np.ndarray, score: float, camera: PerspectiveCamera,
                    track_id: int, smoother: OneEuroFilter | None = None, t: float = 0.0) -> Face:
         if smoother is not None:
-            iod = float(np.linalg.norm(points[L.RIGHT_EYE_OUTER, :2] - points[L.LEFT_EYE_OUTER, :2]))
-            points = smoother(points, t, iod)
-        pose = estimate_pose(points, camera) if self.options.estimate_pose else np.eye(4, dtype=np.float32)
+            with self._times.stage("smoothing"):
+                iod = float(np.linalg.norm(points[L.RIGHT_EYE_OUTER, :2] - points[L.LEFT_EYE_OUTER, :2]))
+                points = smoother(points, t, iod)
+        with self._times.stage("pose"):
+            pose = estimate_pose(points, camera) if self.options.estimate_pose else np.eye(4, dtype=np.float32)
         return Face(landmarks=points, score=score, bbox=bbox_of(points), pose=pose, track_id=track_id)
 
 

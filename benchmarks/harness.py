@@ -1,0 +1,100 @@
+"""The benchmark contract every script in benchmarks/ follows: warm-up, repeats, median and p95, run
+metadata, and a JSON result. Only arlens' public API is timed."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTDATA = Path(os.environ.get("ARLENS_TESTDATA", ROOT.parent / "shared" / "testdata"))
+
+
+def summary(ms: Iterable[float]) -> dict[str, float]:
+    """Median, p95, mean, min and count of a list of milliseconds."""
+    values = np.asarray(list(ms), dtype=np.float64)
+    if values.size == 0:
+        return {"n": 0}
+    return {
+        "median_ms": float(np.median(values)),
+        "p95_ms": float(np.percentile(values, 95)),
+        "mean_ms": float(values.mean()),
+        "min_ms": float(values.min()),
+        "n": int(values.size),
+    }
+
+
+def time_calls(fn: Callable[[], Any], repeats: int, warmup: int = 5) -> list[float]:
+    """Milliseconds of ``repeats`` calls of ``fn`` after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000.0)
+    return out
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def metadata() -> dict[str, Any]:
+    """Where and with what the figures were measured."""
+    import onnxruntime as ort
+
+    import arlens
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                check=False).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "arlens": arlens.__version__,
+        "commit": commit,
+        "python": sys.version.split()[0],
+        "onnxruntime": ort.__version__,
+        "providers": ort.get_available_providers(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def write_json(path: Path, result: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, default=float) + "\n")
+
+
+def print_table(title: str, rows: dict[str, dict[str, float]]) -> None:
+    print(f"\n{title}")
+    print(f"  {'stage':<28}{'median ms':>11}{'p95 ms':>10}")
+    for name, s in rows.items():
+        if s.get("n"):
+            print(f"  {name:<28}{s['median_ms']:>11.2f}{s['p95_ms']:>10.2f}")
+
+
+def stage_summaries(per_call: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per-stage summaries from a list of ``tracker.timings`` dicts (a stage absent in a call counts as 0)."""
+    stages = sorted({k for t in per_call for k in t})
+    return {k: summary(t.get(k, 0.0) for t in per_call) for k in stages}
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
