@@ -1,0 +1,97 @@
+"""Colour science: Lab conversions, CIEDE2000, hex parsing and shade parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from arlens.errors import InputError
+from arlens.render import color as C
+
+
+def test_lab_of_known_colours():
+    lab = C.bgr_to_lab(np.array([[255, 255, 255], [0, 0, 0], [0, 0, 255]], dtype=np.uint8))
+    np.testing.assert_allclose(lab[0], [100, 0, 0], atol=0.01)
+    np.testing.assert_allclose(lab[1], [0, 0, 0], atol=0.01)
+    np.testing.assert_allclose(lab[2], [53.24, 80.09, 67.20], atol=0.05)  # sRGB red, D65
+
+
+def test_lab_round_trip_every_level():
+    rng = np.random.default_rng(0)
+    bgr = rng.integers(0, 256, (5000, 3), dtype=np.uint8)
+    back = C.lab_to_bgr(C.bgr_to_lab(bgr))
+    assert np.abs(back - bgr).max() < 0.01
+    assert C.bgr_to_lab(bgr.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("lab1", "lab2", "expected"),
+    [  # Sharma, Wu and Dalal (2005) test data
+        ((50, 2.6772, -79.7751), (50, 0, -82.7485), 2.0425),
+        ((50, -1.3802, -84.2814), (50, 0, -82.7485), 1.0000),
+        ((50, 2.5, 0), (50, 0, -2.5), 4.3065),
+        ((60.2574, -34.0099, 36.2677), (60.4626, -34.1751, 39.4387), 1.2644),
+        ((22.7233, 20.0904, -46.694), (23.0331, 14.973, -42.5619), 2.0373),
+    ],
+)
+def test_delta_e2000_reference_pairs(lab1, lab2, expected):
+    assert C.delta_e2000(np.array(lab1), np.array(lab2)) == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.parametrize("value", ["#12345", "red", "#GG0000", 0xFF0000, None, "#1234567"])
+def test_bad_hex_names_the_field(value):
+    with pytest.raises(InputError, match="liner_color"):
+        C.parse_hex(value, "liner_color")
+
+
+def test_hex_parses_to_bgr():
+    assert C.parse_hex("#FF8000") == (0, 128, 255)
+    assert C.parse_hex("ff8000") == (0, 128, 255)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"color": "#zzzzzz"}, "color"),
+        ({"color": "#B0304A", "opacity": 1.5}, "opacity"),
+        ({"color": "#B0304A", "opacity": -0.1}, "opacity"),
+        ({"color": "#B0304A", "finish": "velvet"}, "finish"),
+        ({"color": "#B0304A", "liner_color": "#12"}, "liner_color"),
+    ],
+)
+def test_shade_params_bad_inputs(kwargs, field):
+    with pytest.raises(InputError, match=field):
+        C.shade_params(**kwargs)
+
+
+def test_finish_accepts_enums_and_strings():
+    class Other:  # e.g. arlens.catalog's own Finish enum
+        value = "gloss"
+
+    assert C.parse_finish("Matte") is C.Finish.MATTE
+    assert C.parse_finish(Other()) is C.Finish.GLOSS
+    assert C.parse_finish(C.Finish.SHIMMER) is C.Finish.SHIMMER
+
+
+def test_shade_params_layout():
+    p = C.shade_params("#B0304A", "gloss", 0.7)
+    assert p.shape == (C.NUM_PARAMS,) and p.dtype == np.float32
+    np.testing.assert_allclose(p[: C.P_B + 1], C.hex_to_lab("#B0304A"))
+    assert p[C.P_OPACITY] == pytest.approx(0.7)
+    assert p[C.P_SPECULAR] > 0 and p[C.P_SPARKLE] == 0
+    assert C.shade_params("#B0304A", "shimmer")[C.P_SPARKLE] > 0
+
+
+def test_composite_outside_mask_is_untouched(portraits):
+    from arlens.render import mask as M
+
+    _, image, face = portraits[0]
+    geom = M.lip_geometry(face.landmarks, image.shape)
+    x0, y0, x1, y1 = geom.box
+    roi = image[y0:y1, x0:x1]
+    maps = M.lip_maps(geom)
+    out = C.composite_lipstick(roi, maps, C.shade_params("#4A0F1D", "matte", 1.0))
+    assert out.shape == roi.shape and out.dtype == np.uint8
+    outside = maps[..., M.MASK] == 0
+    assert np.array_equal(out[outside], roi[outside])
+    assert np.abs(out[~outside].astype(int) - roi[~outside]).max() > 20

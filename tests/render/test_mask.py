@@ -1,0 +1,102 @@
+"""Lip masks and lip-local maps from landmarks."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from arlens import landmarks as named
+from arlens.errors import InputError
+from arlens.render import mask as M
+
+
+def _polygon_area(points: np.ndarray) -> float:
+    return abs(float(cv2.contourArea(points.astype(np.float32))))
+
+
+def test_maps_shape_range_and_box(portraits):
+    for _, image, face in portraits:
+        geom = M.lip_geometry(face.landmarks, image.shape)
+        maps = M.lip_maps(geom, liner_width=0.03)
+        h, w = geom.shape
+        assert maps.shape == (h, w, M.NUM_MAPS) and maps.dtype == np.float32
+        assert maps.min() >= 0 and maps.max() <= 1
+        x0, y0, x1, y1 = geom.box
+        lips = face.landmarks[list(named.lips_outer()), :2]
+        assert x0 <= lips[:, 0].min() and lips[:, 0].max() <= x1
+        assert y0 <= lips[:, 1].min() and lips[:, 1].max() <= y1
+        # only the lips' box: a small fraction of the frame
+        assert h * w < 0.05 * image.shape[0] * image.shape[1]
+        # the liner band lies inside the mask
+        assert (maps[..., M.LINER] <= maps[..., M.MASK] + 1e-6).all()
+        assert maps[..., M.LINER].max() > 0.5
+
+
+def test_coverage_area_matches_the_contours(portraits):
+    for _, image, face in portraits:
+        geom = M.lip_geometry(face.landmarks, image.shape)
+        expected = _polygon_area(geom.outer) - _polygon_area(geom.inner)
+        assert M.lip_coverage(geom).sum() == pytest.approx(expected, rel=0.03)
+
+
+def test_feather_spills_at_most_one_pixel(portraits):
+    for _, image, face in portraits:
+        geom = M.lip_geometry(face.landmarks, image.shape)
+        mask = M.lip_mask(geom)
+        hard = M.hard_lip_mask(geom).astype(np.uint8)
+        dist_outside = cv2.distanceTransform(1 - hard, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        assert mask[dist_outside > 1.5].max(initial=0) == 0
+        # and the lips themselves are fully covered away from the edge
+        dist_inside = cv2.distanceTransform(hard, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        assert mask[dist_inside > 2 * geom.sigma + 1].min(initial=1.0) > 0.99
+
+
+def test_mask_moves_smoothly_with_subpixel_landmarks(portraits):
+    _, image, face = portraits[1]
+    base = M.lip_geometry(face.landmarks, image.shape)
+    moved = M.lip_geometry(face.landmarks + np.float32([0.25, 0.0, 0.0]), image.shape)
+    assert base.box == moved.box
+    a, b = M.lip_mask(base), M.lip_mask(moved)
+    assert 0 < np.abs(a - b).max() < 0.5  # changes, but a fraction, not a pixel jump
+
+
+def test_geometry_outside_frame_is_none(portraits):
+    _, image, face = portraits[0]
+    assert M.lip_geometry(face.landmarks - np.float32([5000, 0, 0]), image.shape) is None
+
+
+def test_bad_landmarks():
+    with pytest.raises(InputError, match="landmarks"):
+        M.lip_geometry(np.zeros((10, 3), np.float32), (100, 100, 3))
+
+
+def test_sparkle_is_deterministic_and_fixed_to_the_lips(portraits):
+    _, image, face = portraits[1]
+    geom = M.lip_geometry(face.landmarks, image.shape)
+    a = M.lip_maps(geom)[..., M.SPARKLE]
+    b = M.lip_maps(M.lip_geometry(face.landmarks.copy(), image.shape))[..., M.SPARKLE]
+    assert np.array_equal(a, b)
+    assert (a > 0.3).sum() > 10  # there is a pattern
+    dx, dy = 13, 7
+    moved = M.lip_geometry(face.landmarks + np.float32([dx, dy, 0]), image.shape)
+    assert moved.box == (geom.box[0] + dx, geom.box[1] + dy, geom.box[2] + dx, geom.box[3] + dy)
+    c = M.lip_maps(moved)[..., M.SPARKLE]
+    assert np.abs(a - c).max() < 1e-3
+
+
+def test_sparkle_follows_rotation(portraits):
+    """Rotating the face about the mouth rotates the pattern with it (sampled at glint centres)."""
+    _, image, face = portraits[1]
+    geom = M.lip_geometry(face.landmarks, image.shape)
+    u, v = geom.local_uv()
+    angle = np.deg2rad(10.0)
+    centre = geom.origin + np.float32(geom.box[:2])
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
+    lm = face.landmarks.copy()
+    lm[:, :2] = (lm[:, :2] - 0.5 - centre) @ rot.T + centre + 0.5
+    turned = M.lip_geometry(lm, image.shape)
+    u2, v2 = turned.local_uv()
+    # the lip-local coordinates of the same lip point agree: compare the frames directly
+    np.testing.assert_allclose(turned.width, geom.width, rtol=1e-4)
+    np.testing.assert_allclose(turned.axis_u, rot @ geom.axis_u, atol=1e-4)

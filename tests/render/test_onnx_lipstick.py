@@ -1,0 +1,73 @@
+"""The ONNX lipstick graph agrees with the numpy reference and renders batches."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from arlens.render import color as C
+from arlens.render import mask as M
+from arlens.render.onnx_lipstick import LipstickGraph, build_lipstick_model
+
+PROVIDERS = ["CPUExecutionProvider"] + (
+    ["CUDAExecutionProvider"] if "CUDAExecutionProvider" in ort.get_available_providers() else []
+)
+SHADES = ["#B3172B", "#E8A0B4", "#4A0F1D", "#C48A78", "#E0401E", "#5E2750"]
+
+
+@pytest.fixture(scope="module", params=PROVIDERS)
+def graph(request) -> LipstickGraph:
+    return LipstickGraph([request.param])
+
+
+def _boxes(portraits, liner=0.03):
+    for name, image, face in portraits:
+        geom = M.lip_geometry(face.landmarks, image.shape)
+        x0, y0, x1, y1 = geom.box
+        yield name, image[y0:y1, x0:x1], M.lip_maps(geom, liner_width=liner)
+
+
+def test_model_is_valid():
+    model = build_lipstick_model()
+    assert [i.name for i in model.graph.input] == ["roi", "maps", "params"]
+    assert [o.name for o in model.graph.output] == ["out"]
+
+
+@pytest.mark.parametrize("finish", list(C.Finish))
+def test_numpy_and_onnx_agree_within_two_levels(graph, portraits, finish):
+    for _, roi, maps in _boxes(portraits):
+        for shade in SHADES:
+            params = C.shade_params(shade, finish, 0.9, liner_color="#5A0F1E")
+            ref = C.composite_lipstick(roi, maps, params).astype(int)
+            got = graph.run(roi, maps, params).astype(int)
+            assert got.shape == ref.shape
+            assert np.abs(ref - got).max() <= 2
+
+
+def test_batch_equals_one_by_one(graph, portraits):
+    params = np.stack([C.shade_params(s, f, 0.8) for s, f in zip(SHADES, list(C.Finish) * 2, strict=False)])
+    for _, roi, maps in _boxes(portraits, liner=0.0):
+        batch = graph.run(roi, maps, params)
+        assert batch.shape == (len(SHADES),) + roi.shape and batch.dtype == np.uint8
+        for i, p in enumerate(params):
+            assert np.array_equal(batch[i], graph.run(roi, maps, p))
+
+
+def test_empty_mask_leaves_the_box(graph, portraits):
+    _, roi, maps = next(_boxes(portraits))
+    maps = np.zeros_like(maps)
+    params = C.shade_params("#B3172B", "gloss", 1.0)
+    assert np.array_equal(graph.run(roi, maps, params), roi)
+    assert np.array_equal(C.composite_lipstick(roi, maps, params), roi)
+
+
+def test_missing_provider_falls_back_to_cpu_with_a_warning(caplog):
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("CUDA is available here; nothing to fall back from")
+    with caplog.at_level(logging.WARNING, logger="arlens.render.onnx_lipstick"):
+        graph = LipstickGraph(["CUDAExecutionProvider"])
+    assert graph.providers == ["CPUExecutionProvider"]
+    assert "CUDAExecutionProvider" in caplog.text
