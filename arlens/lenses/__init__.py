@@ -1,0 +1,1 @@
+"""Lenses: one module per product family (lipstick, ...) turning tracked geometry into pixels."""

@@ -1,0 +1,23 @@
+"""The Lens protocol: what every product lens (lipstick, eyewear, nails, ...) offers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from arlens.tracking.results import Face
+
+
+@runtime_checkable
+class Lens(Protocol):
+    """Renders a product on tracked faces, like an annotator: style set in the constructor, no I/O.
+
+    ``render`` takes a uint8 BGR (H, W, 3) frame and the faces tracked in it and returns a new
+    frame of the same shape with the product drawn; it never modifies its input.
+    """
+
+    def render(self, frame: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """Return a copy of ``frame`` with the lens drawn on every face in ``faces``."""
+        ...

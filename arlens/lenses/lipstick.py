@@ -1,0 +1,293 @@
+"""The lipstick lens: a shade, finish and optional liner painted on the lips of every tracked face.
+
+Only the lips' bounding box is processed. The geometry (mask, liner band, gloss and shimmer maps) is a
+pure function of the landmarks (:mod:`arlens.render.mask`); the colour model is
+:func:`arlens.render.color.composite_lipstick`, run either by numpy/OpenCV (``backend="numpy"``, the
+reference) or by an ONNX graph in ONNX Runtime (``backend="onnx"``, CPU or CUDA), which also renders a
+whole product line in one run (:meth:`LipstickLens.render_shades`).
+
+Example:
+    >>> lens = LipstickLens(LipstickOptions(color="#A4161A", finish="gloss", opacity=0.9))
+    >>> out = lens.render(frame, faces)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from arlens.errors import InputError
+from arlens.render import color as C
+from arlens.render import mask as M
+from arlens.render.color import Finish
+from arlens.tracking.results import Face
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("numpy", "onnx")
+#: Product kinds this lens renders.
+LIP_KINDS = ("lipstick", "lip_liner")
+#: Liner band width (fraction of the mouth width) used for a lip_liner product.
+DEFAULT_LINER_WIDTH = 0.03
+
+
+def _unit(name: str, value: object, hi: float = 1.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= hi:
+        raise InputError(f"{name}: expected a number in [0, {hi:g}], got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class LipstickOptions:
+    """Settings of a :class:`LipstickLens`, validated when built.
+
+    Attributes:
+        color: the shade's swatch, sRGB "#RRGGBB".
+        finish: matte, satin, gloss, metallic or shimmer (a :class:`~arlens.render.color.Finish` or its value).
+        opacity: coverage of the colour layer, 0 (none) to 1 (opaque pigment).
+        liner_color: lip-liner colour "#RRGGBB", or None for no liner.
+        liner_width: liner band width as a fraction of the mouth width, 0 to 0.1 (0.03 is a fine line).
+        liner_opacity: coverage of the liner inside its band, 0 to 1.
+        feather: softness of the lip edge as a fraction of the mouth width, 0 to 0.05.
+        backend: "numpy" (OpenCV on the CPU, the reference) or "onnx" (ONNX Runtime).
+        providers: ONNX Runtime execution providers for the onnx backend (None: CUDA if available, else CPU).
+
+    Raises:
+        InputError: naming the field that is malformed or out of range.
+    """
+
+    color: str = "#B0304A"
+    finish: Finish | str = Finish.SATIN
+    opacity: float = 0.85
+    liner_color: str | None = None
+    liner_width: float = 0.0
+    liner_opacity: float = 1.0
+    feather: float = M.DEFAULT_FEATHER
+    backend: str = "numpy"
+    providers: tuple[str, ...] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        C.parse_hex(self.color, "color")
+        object.__setattr__(self, "finish", C.parse_finish(self.finish, "finish"))
+        _unit("opacity", self.opacity)
+        if self.liner_color is not None:
+            C.parse_hex(self.liner_color, "liner_color")
+        _unit("liner_width", self.liner_width, 0.1)
+        _unit("liner_opacity", self.liner_opacity)
+        _unit("feather", self.feather, 0.05)
+        if self.backend not in BACKENDS:
+            raise InputError(f"backend: expected one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.providers is not None:
+            if isinstance(self.providers, str) or not all(isinstance(p, str) for p in self.providers):
+                raise InputError(f"providers: expected a sequence of provider names, got {self.providers!r}")
+            object.__setattr__(self, "providers", tuple(self.providers))
+
+    @property
+    def params(self) -> np.ndarray:
+        """The shade's parameter vector, float32 (16,), as the compositors take it."""
+        has_liner = self.liner_color is not None and self.liner_width > 0
+        return C.shade_params(
+            self.color,
+            self.finish,
+            self.opacity,
+            liner_color=self.liner_color if has_liner else None,
+            liner_opacity=self.liner_opacity,
+        )
+
+    @classmethod
+    def from_product(cls, product: Any, **overrides: Any) -> LipstickOptions:
+        """Options for a catalog product: anything with ``color``, ``finish``, ``opacity`` and ``kind``.
+
+        A ``lipstick`` paints the whole lips; a ``lip_liner`` paints only a band along the outer contour.
+        A missing finish (None) means satin. ``overrides`` set any other option (backend, providers, ...).
+
+        Raises:
+            InputError: when the product is not a lip product or lacks a usable colour.
+        """
+        kind = getattr(product, "kind", "lipstick")
+        kind = str(getattr(kind, "value", kind))
+        if kind not in LIP_KINDS:
+            raise InputError(f"product.kind: expected one of {', '.join(LIP_KINDS)}, got {kind!r}")
+        color = getattr(product, "color", None)
+        if color is None:
+            raise InputError(f"product.color: expected a colour as '#RRGGBB', got {color!r}")
+        finish = getattr(product, "finish", None) or Finish.SATIN
+        opacity = getattr(product, "opacity", 1.0)
+        if kind == "lip_liner":
+            values: dict[str, Any] = dict(
+                color=color,
+                finish=finish,
+                opacity=0.0,
+                liner_color=color,
+                liner_width=DEFAULT_LINER_WIDTH,
+                liner_opacity=opacity,
+            )
+        else:
+            values = dict(color=color, finish=finish, opacity=opacity)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _check_frame(frame: object) -> np.ndarray:
+    if not isinstance(frame, np.ndarray):
+        raise InputError(f"frame: expected a uint8 BGR image of shape (H, W, 3), got {type(frame).__name__}")
+    if frame.dtype != np.uint8:
+        raise InputError(f"frame: expected a uint8 BGR image of shape (H, W, 3), got dtype {frame.dtype}")
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise InputError(f"frame: expected a uint8 BGR image of shape (H, W, 3), got shape {frame.shape}")
+    return frame
+
+
+def _landmarks(face: object) -> np.ndarray:
+    lm = getattr(face, "landmarks", None)
+    if lm is None:
+        raise InputError(f"faces: expected Face values with landmarks, got {type(face).__name__}")
+    return np.asarray(lm)
+
+
+class LipstickLens:
+    """Paints a lipstick shade on the lips of every face in a frame.
+
+    Args:
+        options: the shade and how to render it; keyword arguments build one instead
+            (``LipstickLens(color="#A4161A", finish="gloss")``) or override fields of ``options``.
+
+    Raises:
+        InputError: when an option is malformed (raised here, once, not per frame).
+
+    The onnx backend keeps one ONNX Runtime session for the lens's lifetime; use the lens as a
+    context manager or call :meth:`close` to release it.
+    """
+
+    def __init__(self, options: LipstickOptions | None = None, **kwargs: Any) -> None:
+        if options is None:
+            options = LipstickOptions(**kwargs)
+        elif kwargs:
+            options = replace(options, **kwargs)
+        if not isinstance(options, LipstickOptions):
+            raise InputError(f"options: expected LipstickOptions, got {type(options).__name__}")
+        self.options = options
+        self._params = options.params
+        self._needs_gloss = bool(self._params[C.P_SPECULAR] > 0)
+        self._needs_sparkle = bool(self._params[C.P_SPARKLE] > 0)
+        self._graph = None
+        if options.backend == "onnx":
+            from arlens.render.onnx_lipstick import LipstickGraph
+
+            self._graph = LipstickGraph(options.providers)
+
+    @classmethod
+    def from_product(cls, product: Any, **overrides: Any) -> LipstickLens:
+        """A lens for a catalog product (``arlens.Product`` or anything with color/finish/opacity/kind)."""
+        return cls(LipstickOptions.from_product(product, **overrides))
+
+    @property
+    def providers(self) -> list[str]:
+        """Execution providers of the onnx backend's session (empty for the numpy backend)."""
+        return list(self._graph.providers) if self._graph is not None else []
+
+    def close(self) -> None:
+        """Release the ONNX Runtime session; an onnx-backed lens cannot render afterwards."""
+        self._graph = None
+
+    def __enter__(self) -> LipstickLens:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def geometry(self, face: Face, frame_shape: tuple[int, ...]) -> M.LipGeometry | None:
+        """The lips of ``face`` in a frame of ``frame_shape`` (None when they are outside it)."""
+        return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather)
+
+    def _maps(self, geom: M.LipGeometry, gloss: bool, sparkle: bool) -> np.ndarray:
+        has_liner = self.options.liner_color is not None
+        return M.lip_maps(
+            geom, liner_width=self.options.liner_width if has_liner else 0.0, gloss=gloss, sparkle=sparkle
+        )
+
+    def _composite(self, roi: np.ndarray, maps: np.ndarray, params: np.ndarray) -> np.ndarray:
+        if self._graph is not None:
+            return self._graph.run(roi, maps, params)
+        if self.options.backend == "onnx":
+            raise InputError("lens: the onnx session was closed; build a new LipstickLens")
+        return C.composite_lipstick(roi, maps, params)
+
+    def render(self, frame: np.ndarray, faces: Face | Iterable[Face]) -> np.ndarray:
+        """Return a copy of ``frame`` with the shade painted on the lips of each face.
+
+        Args:
+            frame: uint8 BGR (H, W, 3); not modified.
+            faces: the faces tracked in ``frame`` (a single Face is accepted too).
+
+        Returns:
+            uint8 BGR (H, W, 3), a new array.
+
+        Raises:
+            InputError: when ``frame`` is not a uint8 (H, W, 3) array or a face has no landmarks.
+        """
+        frame = _check_frame(frame)
+        faces = [faces] if isinstance(faces, Face) else list(faces)
+        out = frame.copy()
+        for face in faces:
+            geom = self.geometry(face, frame.shape)
+            if geom is None:
+                continue
+            x0, y0, x1, y1 = geom.box
+            maps = self._maps(geom, self._needs_gloss, self._needs_sparkle)
+            # read from `out` so overlapping faces compose; `frame` itself is never written
+            out[y0:y1, x0:x1] = self._composite(out[y0:y1, x0:x1], maps, self._params)
+        return out
+
+    def render_shades(
+        self, frame: np.ndarray, face: Face, shades: Sequence[LipstickOptions | str | Any]
+    ) -> np.ndarray:
+        """Render one face in N shades, for previewing a product line.
+
+        The onnx backend composites all N shades in one ONNX Runtime run; the numpy backend loops.
+        Geometry (feather, liner band width) is this lens's; colour, finish, opacity and liner colour
+        come from each shade (a liner colour shows only where this lens has a liner band).
+
+        Args:
+            frame: uint8 BGR (H, W, 3); not modified.
+            face: the face to paint.
+            shades: each a :class:`LipstickOptions`, a product (color/finish/opacity/kind), or a
+                "#RRGGBB" string (rendered with this lens's finish and opacity).
+
+        Returns:
+            uint8 (N, H, W, 3): the frame once per shade.
+
+        Raises:
+            InputError: when the frame or a shade is malformed.
+        """
+        frame = _check_frame(frame)
+        params = np.stack([self._shade_params(s, i) for i, s in enumerate(shades)]) if len(shades) else None
+        out = np.repeat(frame[None], len(shades), axis=0)
+        if params is None:
+            return out
+        geom = self.geometry(face, frame.shape)
+        if geom is None:
+            return out
+        x0, y0, x1, y1 = geom.box
+        maps = self._maps(geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any()))
+        roi = frame[y0:y1, x0:x1]
+        if self._graph is not None:
+            out[:, y0:y1, x0:x1] = self._graph.run(roi, maps, params)
+        else:
+            for i, p in enumerate(params):
+                out[i, y0:y1, x0:x1] = self._composite(roi, maps, p)
+        return out
+
+    def _shade_params(self, shade: object, index: int) -> np.ndarray:
+        try:
+            if isinstance(shade, LipstickOptions):
+                return shade.params
+            if isinstance(shade, str):
+                return replace(self.options, color=shade).params
+            return LipstickOptions.from_product(shade).params
+        except InputError as exc:
+            raise InputError(f"shades[{index}]: {exc}") from None
