@@ -196,7 +196,7 @@ def build(design: Design) -> trimesh.Scene:
         lens_parts.append((("lens_right" if side > 0 else "lens_left"), lens))
         # end piece and hinge block at the outer side, and the temple
         outer_pts = ring[np.argmax(side * ring[:, 0])]
-        hinge = np.array([outer_pts[0] + side * (d.rim_w + 1.5), d.lens_y + 0.45 * d.lens_b + 2.0, rim_z])
+        hinge = np.array([outer_pts[0] + side * (d.rim_w + 8.0), d.lens_y + 0.45 * d.lens_b + 2.0, rim_z])
         if d.shape == "cat_eye":
             hinge[1] += 3.0
         end_path = np.array(

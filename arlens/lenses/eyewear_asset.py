@@ -438,7 +438,7 @@ def _detect_bridge_and_hinges(frame_v: np.ndarray, all_v: np.ndarray) -> tuple[n
     cx = 0.5 * (x0 + x1)
     src = frame_v if len(frame_v) else all_v
     fv = src[_front_band(src, width)]
-    strip = fv[np.abs(fv[:, 0] - cx) < 0.04 * width]
+    strip = fv[np.abs(fv[:, 0] - cx) < 0.02 * width]  # bridges are >= 12 mm wide: no rim here
     if len(strip) == 0:  # no bridge in the middle (e.g. a rimless drawing): fall back to the whole front
         strip = fv if len(fv) else front
         bridge = np.array([cx, float(np.median(strip[:, 1])), float(strip[:, 2].max())])
