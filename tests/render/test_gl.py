@@ -1,0 +1,122 @@
+"""The headless OpenGL renderer: context errors, region projection, MSAA, depth occlusion, blending."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from arlens.errors import RuntimeUnavailableError
+from arlens.render import gl
+from arlens.render.gl import GL_PACKAGES, GLRenderer, SurfaceStyle, create_context
+from arlens.tracking.camera import PerspectiveCamera
+
+
+def _renderer(samples: int = 4) -> GLRenderer:
+    try:
+        return GLRenderer(samples=samples)
+    except RuntimeUnavailableError as exc:
+        pytest.skip(f"no OpenGL context on this machine: {exc}")
+
+
+@pytest.fixture
+def renderer():
+    r = _renderer()
+    yield r
+    r.close()
+
+
+def test_missing_egl_names_the_packages(monkeypatch):
+    fake = types.ModuleType("moderngl")
+
+    def fail(**kwargs):
+        raise Exception("eglGetDisplay failed")  # what glcontext raises without libEGL / a driver
+
+    fake.create_standalone_context = fail
+    monkeypatch.setitem(sys.modules, "moderngl", fake)
+    with pytest.raises(RuntimeUnavailableError) as info:
+        create_context()
+    for package in GL_PACKAGES:
+        assert package in str(info.value)
+    assert "eglGetDisplay failed" in str(info.value)
+
+
+def test_missing_moderngl_says_so(monkeypatch):
+    monkeypatch.setitem(sys.modules, "moderngl", None)  # import moderngl -> ImportError
+    with pytest.raises(RuntimeUnavailableError, match="moderngl"):
+        GLRenderer()
+
+
+def test_region_matrix_matches_camera_project():
+    cam = PerspectiveCamera(640, 480)
+    proj = cam.projection_matrix(2.0, 1000.0)
+    region = (100, 50, 300, 210)
+    m = GLRenderer.region_matrix((640, 480), region) @ proj
+    pts = np.array([[3.0, 2.0, -50.0], [-4.0, 5.0, -70.0], [0.0, -1.0, -40.0]])
+    clip = np.c_[pts, np.ones(3)] @ m.T
+    ndc = clip[:, :2] / clip[:, 3:]
+    w, h = region[2] - region[0], region[3] - region[1]
+    px = np.stack([(ndc[:, 0] + 1) * w / 2 + region[0], (1 - ndc[:, 1]) * h / 2 + region[1]], axis=1)
+    np.testing.assert_allclose(px, cam.project(pts), atol=1e-6)
+
+
+def _quad(r, x0, y0, x1, y1, z):
+    pos = np.array([[x0, y0, z], [x1, y0, z], [x1, y1, z], [x0, y1, z]], np.float32)
+    normals = np.tile([[0, 0, 1]], (4, 1)).astype(np.float32)
+    return r.mesh(pos, np.array([[0, 1, 2], [0, 2, 3]]), normals)
+
+
+def test_opaque_draw_msaa_and_readback_orientation(renderer):
+    cam = PerspectiveCamera(64, 64, fov_y_deg=60)
+    proj = cam.projection_matrix(1, 100)
+    # a quad covering the upper-left part of the image, with a slanted edge for anti-aliasing
+    pos = np.array([[-10, 10, -10], [2.3, 10, -10], [-1.7, -1, -10], [-10, -1, -10]], np.float32)
+    normals = np.tile([[0, 0, 1]], (4, 1)).astype(np.float32)
+    mesh = renderer.mesh(pos, np.array([[0, 2, 1], [0, 3, 2]]), normals)  # counter-clockwise: front-facing
+    renderer.begin(64, 64)
+    renderer.draw_lit(mesh, SurfaceStyle((0.8, 0.1, 0.1, 1.0), 0.0, 0.5), proj, np.eye(4))
+    rgba = renderer.read()
+    assert rgba.shape == (64, 64, 4)
+    assert rgba[5, 5, 3] == 1.0 and rgba[60, 60, 3] == 0.0  # drawn at the top-left, rows top-down
+    assert rgba[5, 5, 0] > rgba[5, 5, 1]  # red
+    edge = rgba[..., 3]
+    assert ((edge > 0.05) & (edge < 0.95)).sum() > 10  # MSAA gives partial coverage on the slanted edge
+
+
+def test_depth_occluder_hides_what_is_behind(renderer):
+    proj = PerspectiveCamera(32, 32).projection_matrix(1, 100)
+    near = _quad(renderer, -100, -100, 0, 100, -20)  # left half, nearer
+    far = _quad(renderer, -100, -100, 100, 100, -40)  # everywhere, farther
+    renderer.begin(32, 32)
+    renderer.draw_depth(near, proj)
+    renderer.draw_lit(far, SurfaceStyle((0.1, 0.8, 0.1, 1.0), 0.0, 0.5), proj, np.eye(4))
+    a = renderer.read()[..., 3]
+    assert a[:, :14].max() == 0.0  # hidden behind the depth-only occluder, which draws no colour
+    assert a[:, 18:].min() == 1.0
+
+
+def test_lens_blends_premultiplied(renderer):
+    proj = PerspectiveCamera(16, 16).projection_matrix(1, 100)
+    quad = _quad(renderer, -100, -100, 100, 100, -30)
+    renderer.begin(16, 16)
+    renderer.draw_lit(quad, SurfaceStyle((0.2, 0.2, 0.6, 0.4), 0.0, 0.05, is_lens=True), proj, np.eye(4))
+    rgba = renderer.read()
+    alpha = rgba[8, 8, 3]
+    assert 0.35 < alpha < 0.8
+    assert (rgba[8, 8, :3] <= alpha + 1e-6).all()  # premultiplied: colour never exceeds alpha
+
+
+def test_framebuffer_grows_and_close_is_idempotent():
+    r = _renderer(samples=0)
+    r.begin(10, 10)
+    r.begin(300, 70)
+    assert r.read().shape == (70, 300, 4)
+    r.close()
+    r.close()
+    assert r.ctx is None
+
+
+def test_module_does_not_import_moderngl_at_import_time():
+    assert "moderngl" not in vars(gl)
