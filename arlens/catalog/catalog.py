@@ -1,0 +1,176 @@
+"""The product catalog: products in feed order, looked up by ID, filtered by kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from arlens.catalog.feeds import FeedFormat, RejectedRow, read_feed
+from arlens.catalog.links import LinkPolicy
+from arlens.catalog.product import Availability, Finish, Product, ProductKind
+from arlens.errors import CatalogError, Problem
+from arlens.resources import assets_dir
+
+DEFAULT_CATALOG = "catalog.json"
+"""File name of the bundled demo catalog inside :func:`arlens.resources.assets_dir`."""
+
+
+class Catalog:
+    """An ordered, read-only set of products with unique IDs.
+
+    Build one with :meth:`load` (a feed file), :meth:`default` (the bundled demo brand) or from
+    products directly. Iteration yields products in feed order.
+
+    Attributes:
+        source: the feed path, or ``None`` for a catalog built in code.
+        format: the feed format it was read from, or ``None``.
+        rejected: rows a ``strict=False`` load left out, each with its problems.
+        base_dir: the folder relative model paths are resolved against (the feed's folder; for a
+            catalog built in code without one, the packaged assets folder).
+    """
+
+    __slots__ = ("_by_id", "_products", "base_dir", "format", "rejected", "source")
+
+    def __init__(
+        self,
+        products: Iterable[Product],
+        *,
+        source: str | None = None,
+        format: FeedFormat | None = None,
+        rejected: Iterable[RejectedRow] = (),
+        base_dir: str | Path | None = None,
+    ) -> None:
+        """Hold ``products`` in the given order.
+
+        Raises:
+            CatalogError: two products share an ID, or an item is not a :class:`Product`.
+        """
+        self._products = tuple(products)
+        self._by_id: dict[str, Product] = {}
+        problems = []
+        for i, product in enumerate(self._products):
+            if not isinstance(product, Product):
+                problems.append(Problem(source or "<products>", None, None, f"item {i}: expected a Product"))
+            elif product.id in self._by_id:
+                problems.append(Problem(source or "<products>", None, "id", f"duplicate id {product.id!r}"))
+            else:
+                self._by_id[product.id] = product
+        if problems:
+            raise CatalogError("invalid catalog", problems)
+        self.source = source
+        self.format = format
+        self.rejected: tuple[RejectedRow, ...] = tuple(rejected)
+        self.base_dir = Path(base_dir) if base_dir is not None else None
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        strict: bool = True,
+        format: FeedFormat | str | None = None,
+        links: LinkPolicy | None = None,
+    ) -> Catalog:
+        """Read a Meta, Google Merchant Center or arlens JSON feed (see :mod:`arlens.catalog.feeds`).
+
+        Args:
+            path: the feed file.
+            strict: raise on any bad row; with ``False`` load the good rows and keep the bad
+                ones, with their reasons, in :attr:`rejected`.
+            format: force a feed format instead of detecting it.
+            links: the buy-link policy (default: https only, any domain).
+
+        Raises:
+            CatalogError: with ``strict``, one error listing every problem of every row (file,
+                line, column, message); in any mode, problems that stop the whole file.
+        """
+        feed = read_feed(path, format=format, links=links)
+        if strict and feed.rejected:
+            raise CatalogError(f"invalid catalog {feed.source}", feed.problems)
+        return cls(
+            feed.products,
+            source=feed.source,
+            format=feed.format,
+            rejected=feed.rejected,
+            base_dir=Path(path).resolve().parent,
+        )
+
+    @classmethod
+    def default(cls) -> Catalog:
+        """The bundled demo catalog (a fictional brand's lipsticks, eyewear frames and nail colours)."""
+        return cls.load(assets_dir() / DEFAULT_CATALOG)
+
+    def __len__(self) -> int:
+        return len(self._products)
+
+    def __iter__(self) -> Iterator[Product]:
+        return iter(self._products)
+
+    def __contains__(self, product_id: object) -> bool:
+        return product_id in self._by_id
+
+    def __getitem__(self, product_id: str) -> Product:
+        """The product with this ID.
+
+        Raises:
+            KeyError: no product has this ID.
+        """
+        try:
+            return self._by_id[product_id]
+        except KeyError:
+            raise KeyError(f"no product with id {product_id!r} in catalog {self.source or ''}".rstrip()) from None
+
+    def __repr__(self) -> str:
+        return f"Catalog({len(self)} products, source={self.source!r})"
+
+    def get(self, product_id: str, default: Product | None = None) -> Product | None:
+        """The product with this ID, or ``default``."""
+        return self._by_id.get(product_id, default)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Product IDs in catalog order."""
+        return tuple(self._by_id)
+
+    def filter(
+        self,
+        *,
+        kind: ProductKind | str | None = None,
+        finish: Finish | str | None = None,
+        brand: str | None = None,
+        item_group_id: str | None = None,
+        in_stock: bool | None = None,
+    ) -> Catalog:
+        """A catalog of the products matching every given criterion, in the same order.
+
+        Raises:
+            ValueError: ``kind`` or ``finish`` is not a known value.
+        """
+        kind = ProductKind(kind) if kind is not None else None
+        finish = Finish(finish) if finish is not None else None
+
+        def keep(p: Product) -> bool:
+            return (
+                (kind is None or p.kind is kind)
+                and (finish is None or p.finish is finish)
+                and (brand is None or p.brand == brand)
+                and (item_group_id is None or p.item_group_id == item_group_id)
+                and (in_stock is None or (p.availability is Availability.IN_STOCK) == in_stock)
+            )
+
+        return Catalog(
+            [p for p in self._products if keep(p)], source=self.source, format=self.format, base_dir=self.base_dir
+        )
+
+    def model_path(self, product: Product | str) -> Path | None:
+        """Where a product's eyewear model file is: its ``model`` resolved against :attr:`base_dir`.
+
+        Returns ``None`` for products without a model. The file is not opened; whether it exists
+        is for the renderer to check.
+        """
+        if isinstance(product, str):
+            product = self[product]
+        if product.model is None:
+            return None
+        base = self.base_dir if self.base_dir is not None else assets_dir()
+        return base / product.model
