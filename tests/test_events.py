@@ -1,0 +1,284 @@
+"""Try-on events: scalar-only values, durable JSON Lines sink, crash recovery and summaries."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from arlens.errors import InputError
+from arlens.events import (
+    EVENT_TYPES,
+    BuyLinkShown,
+    Dwell,
+    EventLogWarning,
+    EventSink,
+    JsonlEventSink,
+    LensShown,
+    MemoryEventSink,
+    ShadeChanged,
+    SnapshotTaken,
+    TryOnEvent,
+    event_from_dict,
+    format_summary,
+    read_events,
+    summarize,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sample_events() -> list[TryOnEvent]:
+    return [
+        LensShown(session_id="s1", product_id="LIP-1", timestamp=1.0, kind="lipstick"),
+        Dwell(session_id="s1", product_id="LIP-1", timestamp=4.0, duration_s=3.0),
+        ShadeChanged(session_id="s1", product_id="LIP-2", previous_product_id="LIP-1", timestamp=4.0),
+        Dwell(session_id="s1", product_id="LIP-2", timestamp=9.5, duration_s=5.5),
+        BuyLinkShown(session_id="s1", product_id="LIP-2", via="qr", timestamp=9.6),
+        BuyLinkShown(session_id="s1", product_id="LIP-2", via="click", timestamp=9.7),
+        SnapshotTaken(session_id="s1", product_id="LIP-2", timestamp=9.8),
+        LensShown(session_id="s2", product_id="LIP-2", timestamp=20.0),
+        Dwell(session_id="s2", product_id="LIP-2", timestamp=22.0, duration_s=2.0),
+    ]
+
+
+# --- event values -----------------------------------------------------------------------------
+
+
+def test_round_trip_through_dicts_and_json():
+    for event in sample_events():
+        data = json.loads(json.dumps(event.to_dict()))
+        assert data["type"] == event.type and event_from_dict(data) == event
+    assert set(EVENT_TYPES) == {"lens_shown", "shade_changed", "dwell", "buy_link_shown", "snapshot_taken"}
+
+
+def test_timestamp_defaults_to_now():
+    import time
+
+    before = time.time()
+    event = LensShown(session_id="s", product_id="p")
+    assert before <= event.timestamp <= time.time()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"kind": np.zeros((468, 3), np.float32)},  # landmarks
+        {"kind": b"\xff\xd8\xff\xe0 jpeg bytes"},  # an image
+        {"kind": [0.1, 0.2]},
+        {"kind": {"face": 1}},
+        {"kind": "x" * 1000},  # a base64 image would not fit
+        {"timestamp": math.nan},
+        {"timestamp": "yesterday"},
+        {"session_id": ""},
+        {"product_id": 7},
+    ],
+    ids=lambda d: f"{next(iter(d))}:{type(next(iter(d.values()))).__name__}",
+)
+def test_only_short_plain_scalars_are_accepted(bad):
+    values = {"session_id": "s", "product_id": "p", **bad}
+    with pytest.raises(InputError, match="expected"):
+        LensShown(**values)
+
+
+def test_numpy_scalars_become_plain_floats():
+    event = Dwell(session_id="s", product_id="p", duration_s=np.float64(2.5), timestamp=np.float32(3.0))
+    assert type(event.duration_s) is float and type(event.timestamp) is float
+
+
+def test_event_types_cannot_declare_non_scalar_fields():
+    with pytest.raises(TypeError, match="must be str, int, float, bool or None, got bytes"):
+
+        @dataclass(frozen=True, kw_only=True)
+        class WithImage(TryOnEvent):
+            image: bytes = b""
+
+    with pytest.raises(TypeError, match="got None | np.ndarray"):
+
+        @dataclass(frozen=True, kw_only=True)
+        class WithLandmarks(TryOnEvent):
+            landmarks: np.ndarray | None = None
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda: Dwell(session_id="s", product_id="p", duration_s=-1), "duration_s >= 0"),
+        (lambda: BuyLinkShown(session_id="s", product_id="p", via="email"), "via 'qr' or 'click'"),
+        (lambda: event_from_dict({"type": "purchase"}), "unknown event type 'purchase'"),
+        (lambda: event_from_dict({"type": "dwell", "session_id": "s", "product_id": "p", "face": 1}), "face"),
+        (lambda: event_from_dict({"type": "dwell", "session_id": "s"}), "bad dwell event"),
+    ],
+)
+def test_bad_events(factory, message):
+    with pytest.raises(InputError, match=message):
+        factory()
+
+
+# --- sinks ------------------------------------------------------------------------------------
+
+
+def test_memory_sink():
+    sink = MemoryEventSink()
+    assert isinstance(sink, EventSink)
+    for event in sample_events():
+        sink.emit(event)
+    assert sink.events == tuple(sample_events())
+    with pytest.raises(InputError):
+        sink.emit({"type": "dwell"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fsync", ["always", "interval", "never"])
+def test_jsonl_sink_writes_one_line_per_event(tmp_path, fsync):
+    path = tmp_path / "events.jsonl"
+    with JsonlEventSink(path, fsync=fsync) as sink:
+        assert isinstance(sink, EventSink)
+        for event in sample_events():
+            sink.emit(event)
+            # flushed per event: the line is in the file before the sink is closed
+            assert path.read_bytes().endswith(b"\n")
+    lines = path.read_text().splitlines()
+    assert len(lines) == len(sample_events())
+    assert list(read_events(path)) == sample_events()
+    with pytest.raises(ValueError, match="closed"):
+        sink.emit(sample_events()[0])
+    sink.close()  # twice is harmless
+
+
+def test_jsonl_sink_appends_across_reopen(tmp_path):
+    path = tmp_path / "events.jsonl"
+    events = sample_events()
+    with JsonlEventSink(path) as sink:
+        sink.emit(events[0])
+    with JsonlEventSink(path) as sink:
+        sink.emit(events[1])
+    assert list(read_events(path)) == events[:2]
+
+
+def test_bad_fsync_policy(tmp_path):
+    with pytest.raises(InputError, match="expected fsync"):
+        JsonlEventSink(tmp_path / "e.jsonl", fsync="sometimes")  # type: ignore[arg-type]
+
+
+def test_threads_share_a_sink(tmp_path):
+    path = tmp_path / "events.jsonl"
+    with JsonlEventSink(path, fsync="never") as sink:
+
+        def work(t: int) -> None:
+            for i in range(200):
+                sink.emit(LensShown(session_id=f"t{t}", product_id=f"p{i}"))
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(list(read_events(path))) == 8 * 200
+
+
+def test_torn_last_line_is_skipped_and_reopen_keeps_earlier_lines(tmp_path):
+    path = tmp_path / "events.jsonl"
+    events = sample_events()
+    with JsonlEventSink(path) as sink:
+        for event in events[:3]:
+            sink.emit(event)
+    good = path.read_bytes()
+    full_line = json.dumps(events[3].to_dict()).encode()
+    path.write_bytes(good + full_line[:25])  # a writer killed inside its write
+
+    with pytest.warns(EventLogWarning, match=r"events.jsonl:4: skipped unreadable event \(torn last line\)"):
+        assert list(read_events(path)) == events[:3]
+
+    with JsonlEventSink(path) as sink:  # reopening after the crash
+        sink.emit(events[4])
+    assert path.read_bytes().startswith(good)  # earlier lines untouched
+    with pytest.warns(EventLogWarning, match="events.jsonl:4: skipped unreadable event"):
+        assert list(read_events(path)) == [*events[:3], events[4]]
+
+
+WRITER = """
+import sys
+from arlens.events import JsonlEventSink, LensShown
+sink = JsonlEventSink(sys.argv[1], fsync=sys.argv[2])
+i = 0
+while True:
+    sink.emit(LensShown(session_id="kill-test", product_id=f"P{i:07d}", kind="lipstick"))
+    print(i, flush=True)  # acknowledged: emit has returned
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("fsync", ["never", "always"])
+def test_sigkill_mid_stream_loses_no_acknowledged_event(tmp_path, fsync):
+    path = tmp_path / "events.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), fsync], stdout=subprocess.PIPE, env=env, cwd=tmp_path
+    )
+    acknowledged = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            acknowledged.append(int(line))
+            if len(acknowledged) >= 300:
+                break
+        os.kill(proc.pid, signal.SIGKILL)  # mid-stream: the writer is still looping
+        acknowledged += [int(line) for line in proc.stdout.read().split()]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(acknowledged) >= 300
+
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        events = list(read_events(path))
+    # at most the line being written when the kill landed may be torn, and only the last one
+    assert len(caught) <= 1
+    ids = [e.product_id for e in events]
+    assert ids == [f"P{i:07d}" for i in range(len(ids))]  # in order, none missing, none corrupted
+    assert {f"P{i:07d}" for i in acknowledged} <= set(ids)
+
+    with JsonlEventSink(path) as sink:  # the log stays usable after the crash
+        sink.emit(LensShown(session_id="after", product_id="AFTER"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EventLogWarning)
+        assert [e.product_id for e in read_events(path)][-1] == "AFTER"
+
+
+# --- summaries --------------------------------------------------------------------------------
+
+
+def test_summarize_counts_dwell_and_intent():
+    summary = summarize(sample_events())
+    assert summary.events == 9 and summary.sessions == 2
+    assert [p.product_id for p in summary.products] == ["LIP-1", "LIP-2"]
+    lip1, lip2 = summary["LIP-1"], summary["LIP-2"]
+    assert (lip1.shown, lip1.dwell_s, lip1.buy_links, lip1.buy_intent_rate) == (1, 3.0, 0, 0.0)
+    assert (lip2.shown, lip2.dwell_s, lip2.qr, lip2.clicks, lip2.snapshots) == (2, 7.5, 1, 1, 1)
+    assert lip2.sessions == 2 and lip2.buy_intent_rate == 0.5  # bought-intent in s1, not in s2
+    with pytest.raises(KeyError):
+        summary["nope"]
+    assert json.loads(json.dumps(summary.to_dict()))["products"][1]["buy_intent_rate"] == 0.5
+
+
+def test_summarize_a_log_file(tmp_path):
+    path = tmp_path / "events.jsonl"
+    with JsonlEventSink(path, fsync="never") as sink:
+        for event in sample_events():
+            sink.emit(event)
+    assert summarize(path) == summarize(sample_events()) == summarize(str(path))
+    text = format_summary(summarize(path))
+    assert "LIP-2" in text and "50%" in text and "9 events in 2 sessions" in text
