@@ -288,12 +288,13 @@ class EyewearLens:
                     f"z = {face.pose[2, 3]:.2f}; faces need a head pose from the FaceTracker"
                 )
         projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
-        # far faces first, so a nearer face's glasses are composited over a farther one's
-        for face in sorted(faces, key=lambda f: float(f.pose[2, 3])):
-            region = self._region(face, camera)
-            if region is None:
-                continue
-            self._draw_face(out, face, camera, projection, region)
+        with self._renderer.current():
+            # far faces first, so a nearer face's glasses are composited over a farther one's
+            for face in sorted(faces, key=lambda f: float(f.pose[2, 3])):
+                region = self._region(face, camera)
+                if region is None:
+                    continue
+                self._draw_face(out, face, camera, projection, region)
         return out
 
     def _draw_face(

@@ -8,6 +8,10 @@ image (the bounding box of what is drawn), never the whole frame: :meth:`GLRende
 turns the camera's full-image projection into one for that region, and :meth:`GLRenderer.read`
 resolves the multisample buffer and returns premultiplied RGBA for compositing.
 
+Several renderers may live in one process (one per lens): each has its own context, and every
+drawing sequence must run inside ``with renderer.current():`` so that its context is the one
+OpenGL talks to (buffer names of different contexts collide otherwise).
+
 On a machine without a GPU this runs on Mesa's llvmpipe; the EGL libraries come from the Debian
 packages named in :data:`GL_PACKAGES`. The context is not thread-safe: use one renderer per thread.
 """
@@ -255,6 +259,7 @@ class GLRenderer:
 
     def __init__(self, samples: int = 4, backend: str = "egl") -> None:
         self.ctx = create_context(backend)
+        self.ctx.__enter__()  # current while the programs are built; callers use current() afterwards
         self.samples = int(max(0, min(samples, self.ctx.max_samples)))
         self.depth_program = self.ctx.program(vertex_shader=_DEPTH_VS, fragment_shader=_DEPTH_FS)
         self.lit_program = self.ctx.program(vertex_shader=_LIT_VS, fragment_shader=_LIT_FS)
@@ -269,11 +274,18 @@ class GLRenderer:
         """The driver's description (GL_RENDERER, GL_VERSION, ...)."""
         return dict(self.ctx.info)
 
+    def current(self) -> Any:
+        """A context manager making this renderer's context current (restoring the previous one after)."""
+        if self.ctx is None:
+            raise InputError("GLRenderer: used after close()")
+        return self.ctx
+
     # --- lifetime -------------------------------------------------------------------------------------------
     def close(self) -> None:
         """Release every GPU object and the context; idempotent."""
         if self.ctx is None:
             return
+        self.ctx.__enter__()  # release this context's objects, not another's with the same names
         for mesh in self._meshes:
             mesh.release()
         self._meshes = []
@@ -304,7 +316,8 @@ class GLRenderer:
         dynamic: bool = False,
     ) -> GLMesh:
         """Upload a mesh; with ``normals`` it can be drawn lit, without only as a depth occluder."""
-        m = GLMesh(self, positions, faces, normals, uv, texture, dynamic)
+        with self.current():
+            m = GLMesh(self, positions, faces, normals, uv, texture, dynamic)
         self._meshes.append(m)
         return m
 
@@ -348,9 +361,10 @@ class GLRenderer:
         return m
 
     def begin(self, width: int, height: int) -> None:
-        """Start drawing a ``width`` x ``height`` region: clear colour (transparent) and depth."""
+        """Start drawing a ``width`` x ``height`` region (making this context current): clear colour and depth."""
         if width <= 0 or height <= 0:
             raise InputError(f"GLRenderer.begin: expected a positive region, got {width}x{height}")
+        self.current().__enter__()  # a draw sequence starts here: make sure it talks to this context
         self._ensure_size(width, height)
         self._msaa.use()
         self.ctx.viewport = (0, 0, width, height)

@@ -120,3 +120,25 @@ def test_framebuffer_grows_and_close_is_idempotent():
 
 def test_module_does_not_import_moderngl_at_import_time():
     assert "moderngl" not in vars(gl)
+
+
+def test_two_renderers_in_one_process_do_not_mix_their_objects():
+    """Each lens holds its own context; drawing with one after the other was created must not use the
+    other's buffers (they share names such as buffer 1)."""
+    proj = PerspectiveCamera(32, 32).projection_matrix(1, 100)
+    a = _renderer(samples=0)
+    left = _quad(a, -100, -100, 0, 100, -20)
+    b = _renderer(samples=0)
+    right = _quad(b, 0, -100, 100, 100, -20)
+    try:
+        for r, mesh in ((a, left), (b, right), (a, left)):
+            with r.current():
+                r.begin(32, 32)
+                r.draw_lit(mesh, SurfaceStyle((0.5, 0.5, 0.5, 1.0), 0.0, 0.5), proj, np.eye(4))
+                alpha = r.read()[..., 3]
+            drawn_left = alpha[:, :14].mean()
+            drawn_right = alpha[:, 18:].mean()
+            assert (drawn_left, drawn_right) == ((1.0, 0.0) if mesh is left else (0.0, 1.0))
+    finally:
+        a.close()
+        b.close()
