@@ -62,11 +62,11 @@ def test_a_broken_manifest_is_refused(model_copy):
 
 def test_model_runs_and_reports_its_tensors(model_copy):
     m = Model("iris_landmark", RuntimeOptions(models_dir=model_copy))
-    assert m.input_shape == (1, 64, 64, 3)
-    contour, iris = m(np.zeros((1, 64, 64, 3), np.float32))
-    assert contour.shape == (1, 213) and iris.shape == (1, 15)
+    assert m.input_shape == ("N", 64, 64, 3)
+    contour, iris = m(np.zeros((2, 64, 64, 3), np.float32))  # batched: both eyes in one run
+    assert contour.shape == (2, 213) and iris.shape == (2, 15)
     manifest = json.loads((model_copy / "manifest.json").read_text())
-    assert [o["shape"] for o in manifest["models"]["iris_landmark"]["outputs"]] == [[1, 213], [1, 15]]
+    assert [o["shape"] for o in manifest["models"]["iris_landmark"]["outputs"]] == [["N", 213], ["N", 15]]
 
 
 def test_missing_gpu_provider_falls_back_to_cpu_with_a_warning(caplog):

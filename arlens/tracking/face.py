@@ -265,26 +265,28 @@ class FaceTracker:
         return points, score
 
     def _irises(self, image: np.ndarray, points: np.ndarray) -> None:
-        """Fill points 468-477 (and refine eyelids if asked) from the iris model, in place."""
-        for k, (start, end, flip) in enumerate(EYES):
-            eye_loop = list(L.right_eye() if k == 0 else L.left_eye())
-            first = L.RIGHT_IRIS_CENTER if k == 0 else L.LEFT_IRIS_CENTER
-            if self._iris is None:
-                points[first : first + 5] = points[eye_loop].mean(axis=0)
-                continue
-            roi = roi_from_points(points[[start, end]], 0, 1, EYE_ROI_SCALE)
-            crop = roi.crop(image, IRIS_SIZE, flip=flip)
-            x = crop[None, :, :, ::-1].astype(np.float32) * (1.0 / 255.0)
-            contour, iris = self._iris(x)
-            contour = roi.project(contour.reshape(-1, 3), IRIS_SIZE, flip=flip)
-            iris = roi.project(iris.reshape(-1, 3), IRIS_SIZE, flip=flip)
+        """Fill points 468-477 (and refine eyelids if asked) from the iris model, in place.
+
+        Both eye crops go through the model in one batched run.
+        """
+        firsts = (L.RIGHT_IRIS_CENTER, L.LEFT_IRIS_CENTER)
+        if self._iris is None:
+            for first, loop in zip(firsts, (L.right_eye(), L.left_eye()), strict=True):
+                points[first : first + 5] = points[list(loop)].mean(axis=0)
+            return
+        rois = [roi_from_points(points[[start, end]], 0, 1, EYE_ROI_SCALE) for start, end, _ in EYES]
+        batch = np.stack([roi.crop(image, IRIS_SIZE, flip=flip) for roi, (_, _, flip) in zip(rois, EYES, strict=True)])
+        contours, irises = self._iris(batch[..., ::-1].astype(np.float32) * (1.0 / 255.0))
+        for k, (roi, (_, _, flip)) in enumerate(zip(rois, EYES, strict=True)):
+            contour = roi.project(contours[k].reshape(-1, 3), IRIS_SIZE, flip=flip)
+            iris = roi.project(irises[k].reshape(-1, 3), IRIS_SIZE, flip=flip)
             if flip:  # MediaPipe numbers both irises' rims the same way round in the image: undo the mirror
                 iris = iris[[0, 3, 2, 1, 4]]
             # The iris model's depth is relative to its own crop: re-anchor it on the mesh's eyelids.
             lid = list(EYE_REFINEMENT_INDICES[k][:EYELID_POINTS])
             offset = points[lid, 2].mean() - contour[:EYELID_POINTS, 2].mean()
             iris[:, 2] += offset
-            points[first : first + 5] = iris
+            points[firsts[k] : firsts[k] + 5] = iris
             if self.options.refine_eyes:
                 contour[:, 2] += offset
                 points[list(EYE_REFINEMENT_INDICES[k])] = contour
