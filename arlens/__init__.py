@@ -40,7 +40,13 @@ _LAZY = {
     "Product": "arlens.catalog",
     "Price": "arlens.catalog",
     "Catalog": "arlens.catalog",
+    "ProductKind": "arlens.catalog",
+    "Finish": "arlens.catalog",
     "LensBundle": "arlens.catalog.bundle",
+    "LipstickLens": "arlens.lenses.lipstick",
+    "LipstickOptions": "arlens.lenses.lipstick",
+    "EyewearLens": "arlens.lenses.eyewear",
+    "EyewearOptions": "arlens.lenses.eyewear",
 }
 
 __all__ = [
