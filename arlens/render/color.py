@@ -301,8 +301,15 @@ def composite_lipstick(roi: np.ndarray, maps: np.ndarray, params: np.ndarray) ->
         raise InputError(f"maps: expected shape {roi.shape[:2] + (NUM_MAPS,)}, got {maps.shape}")
     p = [np.float32(x) for x in np.asarray(params, dtype=np.float32).reshape(NUM_PARAMS)]
     f32 = np.float32
-    mask = maps[..., MASK]
-    lum = cv2.transform(cv2.LUT(roi, SRGB_TO_LINEAR_LUT), BGR_TO_Y[None, :])  # (h, w) linear Y
+    out = np.array(roi, dtype=np.uint8, order="C", copy=True)
+    # work on the painted pixels only, as an (n, 1) column (an image OpenCV's kernels accept)
+    idx = np.flatnonzero(maps[..., MASK] > 0)
+    if idx.size == 0:
+        return out
+    mp = maps.reshape(-1, NUM_MAPS)[idx]
+    mask, lw = mp[:, MASK : MASK + 1], mp[:, LINER : LINER + 1]
+    px = out.reshape(-1, 3)[idx][:, None, :]  # (n, 1, 3) uint8
+    lum = cv2.transform(cv2.LUT(px, SRGB_TO_LINEAR_LUT), BGR_TO_Y[None, :]).reshape(-1, 1)  # linear Y
     light0 = _lightness(lum)
     lm = median_lightness(light0, mask)
 
@@ -312,7 +319,6 @@ def composite_lipstick(roi: np.ndarray, maps: np.ndarray, params: np.ndarray) ->
     ratio = cv2.exp(dp)
     target = lm + p[P_FOLLOW] * (p[P_L] - lm) + f32(16.0)
     liner_target = lm + p[P_FOLLOW] * (p[P_LINER_L] - lm) + f32(16.0)
-    lw = maps[..., LINER]
     base = target + (liner_target - target) * lw
     light1 = base - f32(16.0) + (ratio - f32(1.0)) * cv2.sqrt(base * (lm + f32(16.0)))
     # 4-5: chroma and hue of the shade (or liner), following the shading.
@@ -321,27 +327,29 @@ def composite_lipstick(roi: np.ndarray, maps: np.ndarray, params: np.ndarray) ->
     b1 = (p[P_B] + (p[P_LINER_B] - p[P_B]) * lw) * chroma
     # 6: white light from the finish.
     hl = np.clip((ratio - f32(1.0)) * HIGHLIGHT_SCALE, f32(0.0), f32(1.0))
-    white = p[P_SPECULAR] * maps[..., GLOSS] * (f32(0.25) + f32(0.75) * hl) + p[P_SHEEN] * hl
-    white += p[P_SPARKLE] * maps[..., SPARKLE] * (f32(0.5) + hl)
-    white = np.clip(white, f32(0.0), MAX_WHITE)
-    light1 = np.clip(light1, f32(0.0), f32(100.0))
+    white = p[P_SHEEN] * hl
+    if p[P_SPECULAR] != 0:
+        white += p[P_SPECULAR] * mp[:, GLOSS : GLOSS + 1] * (f32(0.25) + f32(0.75) * hl)
+    if p[P_SPARKLE] != 0:
+        white += p[P_SPARKLE] * mp[:, SPARKLE : SPARKLE + 1] * (f32(0.5) + hl)
+    np.clip(white, f32(0.0), MAX_WHITE, out=white)
+    np.clip(light1, f32(0.0), f32(100.0), out=light1)
     light2 = light1 + (f32(100.0) - light1) * white
     keep = f32(1.0) - white
-    a2 = a1 * keep
-    b2 = b1 * keep
     # 7: back to sRGB and blend.
     fy = (light2 + f32(16.0)) * f32(1.0 / 116.0)
-    fxyz = cv2.merge([fy + a2 * f32(1.0 / 500.0), fy, fy - b2 * f32(1.0 / 200.0)])
-    cube = fxyz * fxyz * fxyz
-    xyz = np.where(fxyz > f32(_DELTA), cube, (f32(116.0) * fxyz - f32(16.0)) * f32(1.0 / LAB_KAPPA))
-    lin = np.clip(cv2.transform(xyz, XYZN_TO_BGR), f32(0.0), f32(1.0))
+    fxyz = cv2.merge([fy + a1 * (keep * f32(1.0 / 500.0)), fy, fy - b1 * (keep * f32(1.0 / 200.0))])
+    xyz = np.where(fxyz > f32(_DELTA), fxyz * fxyz * fxyz, (f32(116.0) * fxyz - f32(16.0)) * f32(1.0 / LAB_KAPPA))
+    lin = cv2.transform(xyz, XYZN_TO_BGR)
+    np.clip(lin, f32(0.0), f32(1.0), out=lin)
     srgb = np.where(
         lin <= f32(0.0031308),
         lin * f32(12.92 * 255.0),
         cv2.pow(lin, 1.0 / 2.4) * f32(1.055 * 255.0) - f32(0.055 * 255.0),
     )
-    alpha = (mask * (p[P_OPACITY] + (p[P_LINER_OPACITY] - p[P_OPACITY]) * lw))[..., None]
-    src = roi.astype(np.float32)
-    out = src + (srgb - src) * alpha
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    alpha = mask * (p[P_OPACITY] + (p[P_LINER_OPACITY] - p[P_OPACITY]) * lw)
+    src = px.astype(np.float32)
+    blended = src + (srgb - src) * alpha[:, :, None]
+    out.reshape(-1, 3)[idx] = np.clip(np.rint(blended), 0, 255).astype(np.uint8).reshape(-1, 3)
+    return out
 
