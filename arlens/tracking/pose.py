@@ -57,6 +57,11 @@ def rigid_weights() -> np.ndarray:
     return w
 
 
+@cache
+def _rigid_indices() -> np.ndarray:
+    return np.flatnonzero(rigid_weights() > 0)
+
+
 def procrustes(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, with_scale: bool) -> tuple[
     np.ndarray, float, np.ndarray
 ]:
@@ -78,9 +83,10 @@ def procrustes(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, with_scale
 
 def estimate_pose(landmarks: np.ndarray, camera: PerspectiveCamera, iterations: int = 3) -> np.ndarray:
     """4x4 float32 transform from the canonical face (cm) to camera space (cm) for pixel landmarks (>=468, 3)."""
-    canon = canonical_face().astype(np.float64)
-    w = rigid_weights()
-    p = np.asarray(landmarks, dtype=np.float64)[: L.NUM_MESH_LANDMARKS]
+    rigid = _rigid_indices()
+    canon = canonical_face()[rigid].astype(np.float64)
+    w = rigid_weights()[rigid]
+    p = np.asarray(landmarks, dtype=np.float64)[rigid]  # zero-weight points would add nothing to the fits
     f = camera.focal_px
     cx, cy = camera.width / 2, camera.height / 2
     # Scaled orthographic fit: pixels per centimetre at the face, hence its depth.
