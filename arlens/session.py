@@ -1,0 +1,948 @@
+"""The try-on session: trackers, a stack of product lenses, hotspots and attribution events in one object.
+
+:class:`TryOn` is what an app embeds. It owns a :class:`~arlens.tracking.face.FaceTracker` (and, when
+hands are needed and the hand modules are installed, a ``HandTracker`` and a gesture recognizer),
+keeps one current product per product kind (a lipstick, a lip liner and a pair of glasses can be worn
+at once), builds each product's lens the first time it is drawn and keeps it for the session's
+lifetime, and turns every frame into a :class:`TryOnResult`::
+
+    with arlens.TryOn(products=["LIP-004", "EYE-101"]) as session:
+        result = session.process(frame, timestamp_ms)    # video: consecutive frames of one stream
+        result = session.process_image(photo)            # stills: unrelated images
+        for spot in result.hotspots:
+            print(spot.title, spot.price, spot.buy_link, spot.bbox)
+        session.next("lipstick")                         # next shade, wrapping within the kind
+
+Running modes are explicit: :meth:`TryOn.process` is for frames of one stream with increasing
+timestamps (tracking and smoothing carry over), :meth:`TryOn.process_image` for unrelated stills.
+
+Lens order: colour products on the face first (lip liner, lipstick, eyeshadow, ...), then eyewear
+on top, then nail polish on the hands.
+
+Frames: the input is never modified and never kept; the result's ``frame`` is a new uint8 BGR array
+of the input's height and width. The only way to keep a frame is :meth:`TryOn.snapshot`.
+
+Events (:mod:`arlens.events`) are emitted as things happen:
+
+- ``LensShown`` when a product's lens starts being drawn on someone (again after they were gone for
+  ``TryOnOptions.shown_grace_ms`` of stream time);
+- ``ShadeChanged`` when a product replaces another of the same kind (:meth:`TryOn.select`,
+  :meth:`TryOn.next`, :meth:`TryOn.previous`);
+- ``Dwell`` with the stream time a product was actually drawn on someone, when it is replaced or
+  removed and on :meth:`TryOn.close` (video mode only; stills have no duration);
+- ``BuyLinkShown`` from :meth:`TryOn.show_buy_link`, ``SnapshotTaken`` from :meth:`TryOn.snapshot`.
+
+I/O policy: :meth:`TryOn.process` never blocks on I/O. By default (``event_delivery="background"``)
+events go into a bounded queue (``event_queue_size``) drained by one daemon thread that calls the
+sink's ``emit``, so a durable sink's fsync (:class:`~arlens.events.JsonlEventSink` syncs every event by
+default, milliseconds each on an SD card) never stalls a frame. Order is kept; if the sink falls so far
+behind that the queue is full, new events are dropped and counted (:attr:`TryOn.dropped_events`, logged)
+rather than blocking the camera loop. :meth:`TryOn.flush_events` waits for the queue to drain and
+:meth:`TryOn.close` drains it before returning, so every event of a closed session has been handed to
+the sink. ``event_delivery="inline"`` calls the sink on the caller's thread instead (for sinks that
+only append to memory). The session never closes the sink: whoever made it owns it.
+
+Not thread-safe: use a session from one thread (GL contexts of eyewear lenses are bound to it).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+
+from arlens import landmarks as L
+from arlens.catalog import Catalog, Price, Product, ProductKind, UtmTags
+from arlens.errors import InputError
+from arlens.events import BuyLinkShown, Dwell, EventSink, LensShown, ShadeChanged, SnapshotTaken, TryOnEvent
+from arlens.image import as_bgr
+from arlens.tracking.results import Face, Hand
+
+logger = logging.getLogger(__name__)
+
+#: Kinds drawn on faces, in drawing order (eyewear last, over the make-up).
+FACE_KINDS: tuple[ProductKind, ...] = (
+    ProductKind.LIP_LINER,
+    ProductKind.LIPSTICK,
+    ProductKind.EYESHADOW,
+    ProductKind.EYELINER,
+    ProductKind.BLUSH,
+    ProductKind.EYEWEAR,
+)
+#: Kinds drawn on hands.
+HAND_KINDS: tuple[ProductKind, ...] = (ProductKind.NAIL_POLISH,)
+#: Kinds a lens exists for (eyeshadow, eyeliner and blush have no lens yet).
+RENDERABLE_KINDS: tuple[ProductKind, ...] = (
+    ProductKind.LIP_LINER,
+    ProductKind.LIPSTICK,
+    ProductKind.EYEWEAR,
+    ProductKind.NAIL_POLISH,
+)
+_LAYER = {k: i for i, k in enumerate((*FACE_KINDS, *HAND_KINDS))}
+QR_UTM = UtmTags(medium="qr")
+"""Tags of buy links shown as a QR code (``utm_medium=qr``), as :mod:`arlens.catalog.qr` uses."""
+
+
+class ProductError(InputError):
+    """A product the session cannot wear: unknown, or of a kind no lens draws (an ``InputError``)."""
+
+
+class UnknownProductError(ProductError):
+    """A product ID that is not in the session's catalog."""
+
+
+# --------------------------------------------------------------------------------------------------
+# values
+
+
+@dataclass(frozen=True)
+class TryOnOptions:
+    """Settings of a :class:`TryOn` session, validated once when it is built.
+
+    Attributes:
+        max_faces: most faces tracked (each gets every face lens).
+        max_hands: most hands tracked when hands are on.
+        hands: track hands: ``True``, ``False``, or ``None`` (default) for "when needed": a nail
+            product is current or ``gestures`` is on. Needs the hand modules; without them the session
+            runs on faces only and logs a warning once.
+        gestures: recognise hand gestures (swipe, pinch, thumbs up, ...) into ``TryOnResult.gestures``.
+        fov_y_deg: vertical field of view of the camera, shared by head pose and eyewear projection.
+        device: ONNX Runtime device of the trackers, ``"cpu"``, ``"cuda"`` or ``"tensorrt"``.
+        lipstick_backend: ``"numpy"`` (reference) or ``"onnx"`` for the lip lenses.
+        utm: UTM tags of the buy links in hotspots and of ``show_buy_link(via="click")``.
+        shown_grace_ms: how long (stream time) nobody may be in view before a product counts as no
+            longer shown, so a dropped frame does not emit a second ``LensShown``.
+        max_dwell_gap_ms: longest gap between two frames counted into dwell time (a stalled stream
+            does not inflate it).
+        event_delivery: ``"background"`` (default: a bounded queue and one thread, ``process`` never
+            waits on the sink) or ``"inline"`` (the sink is called on the caller's thread).
+        event_queue_size: capacity of the background queue.
+    """
+
+    max_faces: int = 1
+    max_hands: int = 2
+    hands: bool | None = None
+    gestures: bool = False
+    fov_y_deg: float = 63.0
+    device: str = "cpu"
+    lipstick_backend: str = "numpy"
+    utm: UtmTags = field(default_factory=UtmTags)
+    shown_grace_ms: float = 1500.0
+    max_dwell_gap_ms: float = 1000.0
+    event_delivery: Literal["background", "inline"] = "background"
+    event_queue_size: int = 1024
+
+    def __post_init__(self) -> None:
+        for name in ("max_faces", "max_hands", "event_queue_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InputError(f"TryOnOptions.{name}: expected an int >= 1, got {v!r}")
+        if self.hands not in (None, True, False):
+            raise InputError(f"TryOnOptions.hands: expected True, False or None, got {self.hands!r}")
+        if not 1.0 <= float(self.fov_y_deg) <= 170.0:
+            raise InputError(f"TryOnOptions.fov_y_deg: expected a value in [1, 170], got {self.fov_y_deg!r}")
+        if self.lipstick_backend not in ("numpy", "onnx"):
+            raise InputError(
+                f"TryOnOptions.lipstick_backend: expected 'numpy' or 'onnx', got {self.lipstick_backend!r}"
+            )
+        if not isinstance(self.utm, UtmTags):
+            raise InputError(f"TryOnOptions.utm: expected UtmTags, got {type(self.utm).__name__}")
+        for name in ("shown_grace_ms", "max_dwell_gap_ms"):
+            if not float(getattr(self, name)) >= 0:
+                raise InputError(f"TryOnOptions.{name}: expected >= 0, got {getattr(self, name)!r}")
+        if self.event_delivery not in ("background", "inline"):
+            raise InputError(
+                f"TryOnOptions.event_delivery: expected 'background' or 'inline', got {self.event_delivery!r}"
+            )
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    """Where a product is on screen and how to buy it: what an app draws a tap target or label for.
+
+    Attributes:
+        product_id, kind, title, brand: the product's.
+        price: what a shopper pays now (the sale price when there is one).
+        buy_link: the product link with the session's UTM tags (``utm_content`` = product ID).
+        bbox: float32 (4,) x0, y0, x1, y1 in pixels of the result frame: the box of the landmarks the
+            lens draws on (lips for lip products, eyes and brows widened to the temples for eyewear,
+            the hand for nail polish), clipped to the frame.
+        target: ``"face"`` or ``"hand"``.
+        track_id: the face's or hand's track ID (0 in still images).
+    """
+
+    product_id: str
+    kind: str
+    title: str
+    brand: str
+    price: Price
+    buy_link: str
+    bbox: np.ndarray
+    target: str
+    track_id: int = 0
+
+    def __post_init__(self) -> None:
+        box = np.asarray(self.bbox, dtype=np.float32).reshape(-1)
+        if box.shape != (4,):
+            raise InputError(f"Hotspot.bbox: expected 4 values x0, y0, x1, y1, got shape {box.shape}")
+        box.setflags(write=False)
+        object.__setattr__(self, "bbox", box)
+
+    @property
+    def price_text(self) -> str:
+        """The price as shown to shoppers, e.g. ``"24.00 USD"``."""
+        return str(self.price)
+
+
+@dataclass(frozen=True)
+class TryOnResult:
+    """What :meth:`TryOn.process` returns for one frame.
+
+    Attributes:
+        frame: uint8 BGR (H, W, 3), the input's height and width, with every current lens drawn; a new
+            array (the input is never modified).
+        faces: the faces tracked in the frame.
+        hands: the hands tracked (empty when hands are off or unavailable).
+        hotspots: one per applied product and face (or hand) it is drawn on.
+        gestures: gesture events recognised in this frame (the recognizer's values: ``name``,
+            ``timestamp_ms``, and e.g. ``direction`` for a swipe); empty without gestures.
+        timestamp_ms: the frame's stream time, ``None`` for a still image.
+        timings: milliseconds spent tracking (``faces``, ``hands``, ``gestures``) and drawing (``render``).
+    """
+
+    frame: np.ndarray
+    faces: tuple[Face, ...] = ()
+    hands: tuple[Hand, ...] = ()
+    hotspots: tuple[Hotspot, ...] = ()
+    gestures: tuple[Any, ...] = ()
+    timestamp_ms: float | None = None
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        frame = self.frame
+        if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise InputError("TryOnResult.frame: expected a uint8 BGR image of shape (H, W, 3)")
+        for name in ("faces", "hands", "hotspots", "gestures"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "timings", MappingProxyType(dict(self.timings)))
+
+    @property
+    def products(self) -> tuple[str, ...]:
+        """IDs of the products drawn in this frame, without repeats, in drawing order."""
+        return tuple(dict.fromkeys(h.product_id for h in self.hotspots))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A kept frame with the products it shows (from :meth:`TryOn.snapshot`).
+
+    Attributes:
+        frame: uint8 BGR (H, W, 3), a copy owned by the snapshot.
+        products: the products drawn in it.
+        links: each product's buy link (same order), with the session's UTM tags.
+        time: Unix time in seconds.
+        session_id: the session that took it.
+    """
+
+    frame: np.ndarray
+    products: tuple[Product, ...]
+    links: tuple[str, ...]
+    time: float
+    session_id: str
+
+    def metadata(self) -> dict[str, Any]:
+        """The JSON sidecar: products (id, title, brand, kind, price, link), time (Unix and ISO 8601 UTC)."""
+        iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.time)) + f".{int(self.time % 1 * 1000):03d}Z"
+        return {
+            "session_id": self.session_id,
+            "time": self.time,
+            "time_iso": iso,
+            "width": int(self.frame.shape[1]),
+            "height": int(self.frame.shape[0]),
+            "products": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "brand": p.brand,
+                    "kind": p.kind.value if p.kind else None,
+                    "price": str(p.current_price),
+                    "link": link,
+                }
+                for p, link in zip(self.products, self.links, strict=True)
+            ],
+        }
+
+    def save(self, path: str | Path) -> tuple[Path, Path]:
+        """Write the frame as an image (``path``, e.g. ``shot.png``) and the sidecar beside it (``shot.json``).
+
+        Returns:
+            (image path, sidecar path).
+
+        Raises:
+            InputError: the image format is not one OpenCV can write.
+            OSError: the files cannot be written.
+        """
+        import json
+
+        import cv2
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ok, data = cv2.imencode(path.suffix or ".png", self.frame)
+        if not ok:
+            raise InputError(f"snapshot path: expected an image file name such as shot.png, got {str(path)!r}")
+        image_path = path if path.suffix else path.with_suffix(".png")
+        image_path.write_bytes(data.tobytes())
+        sidecar = image_path.with_suffix(".json")
+        meta = {"image": image_path.name, **self.metadata()}
+        sidecar.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return image_path, sidecar
+
+
+# --------------------------------------------------------------------------------------------------
+# events off the frame path
+
+_STOP = object()
+
+
+class _EventDispatcher:
+    """Hands events to a sink, on a background thread (bounded queue) or inline."""
+
+    def __init__(self, sink: EventSink | None, delivery: str, maxsize: int) -> None:
+        self._sink = sink
+        self.dropped = 0
+        self._queue: queue.Queue[Any] | None = None
+        self._thread: threading.Thread | None = None
+        if sink is not None and delivery == "background":
+            self._queue = queue.Queue(maxsize)
+            self._thread = threading.Thread(target=self._run, name="arlens-events", daemon=True)
+            self._thread.start()
+
+    def emit(self, event: TryOnEvent) -> None:
+        if self._sink is None:
+            return
+        if self._queue is None:
+            self._deliver(event)
+            return
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 100 == 0:
+                logger.warning("event queue full (sink too slow): dropped %d event(s) so far", self.dropped)
+
+    def _deliver(self, event: TryOnEvent) -> None:
+        try:
+            self._sink.emit(event)  # type: ignore[union-attr]
+        except Exception:  # a failing sink must not take the try-on down with it
+            logger.exception("event sink failed to store %s event", event.type)
+
+    def _run(self) -> None:
+        assert self._queue is not None
+        while True:
+            event = self._queue.get()
+            try:
+                if event is _STOP:
+                    return
+                self._deliver(event)
+            finally:
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        if self._queue is not None and self._thread is not None and self._thread.is_alive():
+            self._queue.join()
+
+    def close(self) -> None:
+        if self._queue is not None and self._thread is not None and self._thread.is_alive():
+            self._queue.put(_STOP)  # blocks only while a full queue drains
+            self._thread.join()
+        self._sink = None
+
+
+# --------------------------------------------------------------------------------------------------
+# optional hand modules
+
+
+def _optional(module_names: Sequence[str], attr: str) -> Any | None:
+    """``attr`` from the first importable module of ``module_names``, or None when none has it."""
+    for name in module_names:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        value = getattr(module, attr, None)
+        if value is not None:
+            return value
+    return None
+
+
+def hand_modules_available() -> dict[str, bool]:
+    """Which optional hand modules are installed: ``hand_tracker``, ``gestures``, ``nail_lens``."""
+    return {
+        "hand_tracker": _optional(["arlens.tracking.hand"], "HandTracker") is not None,
+        "gestures": _optional(["arlens.gestures", "arlens.tracking.gestures"], "GestureRecognizer") is not None,
+        "nail_lens": _nail_lens_class() is not None,
+    }
+
+
+def _nail_lens_class() -> Any | None:
+    for attr in ("NailLens", "NailPolishLens", "NailsLens"):
+        cls = _optional(["arlens.lenses.nails"], attr)
+        if cls is not None:
+            return cls
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# the session
+
+
+@dataclass
+class _Lens:
+    lens: Any
+    target: str  # "face" | "hand"
+    eyewear: bool = False
+
+
+@dataclass
+class _Showing:
+    shown: bool = False
+    last_seen_ms: float | None = None
+    dwell_ms: float = 0.0
+
+
+def _kind_of(value: ProductKind | str) -> ProductKind:
+    try:
+        return ProductKind(value)
+    except ValueError:
+        kinds = ", ".join(k.value for k in ProductKind)
+        raise InputError(f"kind: expected one of {kinds}, got {value!r}") from None
+
+
+class TryOn:
+    """A try-on session: trackers, one current product per kind, lenses, hotspots and events.
+
+    Args:
+        catalog: where product IDs are looked up (default: :meth:`arlens.Catalog.default`).
+        products: the products worn from the start, as IDs or :class:`~arlens.catalog.Product` values
+            (at most one per kind: a later one of the same kind replaces an earlier one).
+        options: :class:`TryOnOptions`; keyword arguments build one or override its fields.
+        event_sink: where events go (an :class:`~arlens.events.EventSink`), or None for no events.
+        session_id: the events' session ID (default: a random one).
+        face_tracker, hand_tracker, gesture_recognizer: use these instead of building them (they are
+            then not closed by the session; for sharing trackers or testing).
+
+    Raises:
+        ProductError: a product that is unknown (:class:`UnknownProductError`) or of a kind no lens draws.
+        InputError: bad options.
+        ModelError: the tracking models are missing or corrupt.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        products: Iterable[str | Product] = (),
+        *,
+        options: TryOnOptions | None = None,
+        event_sink: EventSink | None = None,
+        session_id: str | None = None,
+        face_tracker: Any | None = None,
+        hand_tracker: Any | None = None,
+        gesture_recognizer: Any | None = None,
+        **option_kwargs: Any,
+    ) -> None:
+        if options is None:
+            options = TryOnOptions(**option_kwargs)
+        elif option_kwargs:
+            options = replace(options, **option_kwargs)
+        if not isinstance(options, TryOnOptions):
+            raise InputError(f"options: expected TryOnOptions, got {type(options).__name__}")
+        if isinstance(products, str | Product):
+            products = [products]
+        if event_sink is not None and not callable(getattr(event_sink, "emit", None)):
+            raise InputError(f"event_sink: expected an EventSink (with emit), got {type(event_sink).__name__}")
+        self.options = options
+        self.catalog = catalog if catalog is not None else Catalog.default()
+        if not isinstance(self.catalog, Catalog):
+            raise InputError(f"catalog: expected an arlens Catalog, got {type(self.catalog).__name__}")
+        self.session_id = session_id or uuid.uuid4().hex
+        self._extra: dict[str, Product] = {}  # products given as values, not in the catalog
+        self._current: dict[ProductKind, Product] = {}
+        self._focus: ProductKind | None = None
+        self._lenses: dict[str, _Lens | None] = {}  # None: the lens could not be built (logged)
+        self._showing: dict[str, _Showing] = {}
+        self._last_ts: float | None = None
+        self._warned: set[str] = set()
+        self._closed = False
+        initial = [self._resolve(p) for p in products]
+
+        self._owned: list[Any] = []
+        if face_tracker is None:
+            from arlens.tracking.face import FaceTracker
+
+            face_tracker = FaceTracker(max_faces=options.max_faces, fov_y_deg=options.fov_y_deg, device=options.device)
+            self._owned.append(face_tracker)
+        self._face_tracker = face_tracker
+        self._hand_tracker = hand_tracker
+        self._gestures = gesture_recognizer
+        self._events = _EventDispatcher(event_sink, options.event_delivery, options.event_queue_size)
+        for product in initial:
+            self._set(product, emit_change=False)
+
+    # -- lifetime -----------------------------------------------------------------------------------
+    def __enter__(self) -> TryOn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Emit the pending dwell events, hand every queued event to the sink, release trackers and lenses.
+
+        Idempotent. The sink itself is not closed.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            for product in list(self._current.values()):
+                self._emit_dwell(product)
+            self._events.close()
+        finally:
+            for entry in self._lenses.values():
+                if entry is not None and hasattr(entry.lens, "close"):
+                    try:
+                        entry.lens.close()
+                    except Exception:
+                        logger.exception("closing a lens failed")
+            self._lenses.clear()
+            for obj in self._owned:
+                try:
+                    obj.close()
+                except Exception:
+                    logger.exception("closing %s failed", type(obj).__name__)
+            self._owned.clear()
+
+    def flush_events(self) -> None:
+        """Wait until every event emitted so far has been handed to the sink."""
+        self._events.flush()
+
+    @property
+    def dropped_events(self) -> int:
+        """Events dropped because the background queue was full (0 unless the sink stalls)."""
+        return self._events.dropped
+
+    # -- products -----------------------------------------------------------------------------------
+    @property
+    def products(self) -> tuple[Product, ...]:
+        """The current products, in drawing order."""
+        return tuple(sorted(self._current.values(), key=lambda p: _LAYER[p.kind]))  # type: ignore[index]
+
+    @property
+    def kinds(self) -> tuple[ProductKind, ...]:
+        """Kinds the catalog has products of that this session can draw, in catalog order."""
+        seen = dict.fromkeys(p.kind for p in self.catalog if p.kind in RENDERABLE_KINDS)
+        return tuple(seen)  # type: ignore[arg-type]
+
+    @property
+    def focus(self) -> ProductKind | None:
+        """The kind :meth:`next` and :meth:`previous` change when called without one (the last selected)."""
+        return self._focus
+
+    def product(self, product_id: str) -> Product:
+        """The product with this ID.
+
+        Raises:
+            UnknownProductError: no such product in the catalog (nor given to the session).
+        """
+        if not isinstance(product_id, str):
+            raise InputError(f"product_id: expected a product ID string, got {type(product_id).__name__}")
+        found = self.catalog.get(product_id) or self._extra.get(product_id)
+        if found is None:
+            source = f" {self.catalog.source}" if self.catalog.source else ""
+            raise UnknownProductError(f"unknown product {product_id!r}: not in catalog{source}")
+        return found
+
+    def current(self, kind: ProductKind | str) -> Product | None:
+        """The product worn for ``kind``, or None."""
+        return self._current.get(_kind_of(kind))
+
+    def select(self, product: str | Product) -> Product:
+        """Wear ``product`` (an ID or a Product), replacing the current one of its kind.
+
+        Emits ``Dwell`` for the replaced product and ``ShadeChanged``. Returns the product.
+
+        Raises:
+            UnknownProductError: the ID is not in the catalog.
+            ProductError: the product has no kind arlens can draw.
+        """
+        self._check_open()
+        resolved = self._resolve(product)
+        self._set(resolved, emit_change=True)
+        return resolved
+
+    def remove(self, kind: ProductKind | str) -> Product | None:
+        """Stop wearing the product of ``kind`` (emits its ``Dwell``); returns it, or None."""
+        self._check_open()
+        old = self._current.pop(_kind_of(kind), None)
+        if old is not None:
+            self._emit_dwell(old)
+            self._showing.pop(old.id, None)
+        return old
+
+    def next(self, kind: ProductKind | str | None = None) -> Product:
+        """Wear the next product of ``kind`` in catalog order, wrapping (default kind: :attr:`focus`).
+
+        Raises:
+            InputError: no kind given and none selected yet, or the catalog has no product of the kind.
+        """
+        return self._step(kind, +1)
+
+    def previous(self, kind: ProductKind | str | None = None) -> Product:
+        """Wear the previous product of ``kind`` in catalog order, wrapping (default kind: :attr:`focus`)."""
+        return self._step(kind, -1)
+
+    def _step(self, kind: ProductKind | str | None, step: int) -> Product:
+        self._check_open()
+        if kind is None:
+            if self._focus is None:
+                raise InputError("kind: expected a product kind (no product selected yet to take it from)")
+            k = self._focus
+        else:
+            k = _kind_of(kind)
+        choices = [p for p in self.catalog if p.kind is k]
+        if not choices:
+            raise InputError(f"kind: the catalog has no {k.value} products")
+        current = self._current.get(k)
+        ids = [p.id for p in choices]
+        if current is None or current.id not in ids:
+            chosen = choices[0] if step > 0 else choices[-1]
+        else:
+            chosen = choices[(ids.index(current.id) + step) % len(choices)]
+        self._set(chosen, emit_change=True)
+        return chosen
+
+    def _resolve(self, product: str | Product) -> Product:
+        if isinstance(product, Product):
+            if product.id not in self.catalog:
+                self._extra[product.id] = product
+        else:
+            product = self.product(product)
+        if product.kind not in RENDERABLE_KINDS:
+            what = product.kind.value if product.kind else "no kind"
+            drawable = ", ".join(k.value for k in RENDERABLE_KINDS)
+            raise ProductError(f"product {product.id!r} ({what}): expected a kind arlens can draw ({drawable})")
+        return product
+
+    def _set(self, product: Product, emit_change: bool) -> None:
+        kind = product.kind
+        assert kind is not None
+        self._focus = kind
+        old = self._current.get(kind)
+        if old is not None and old.id == product.id:
+            return
+        if old is not None:
+            self._emit_dwell(old)
+            self._showing.pop(old.id, None)
+        self._current[kind] = product
+        self._showing[product.id] = _Showing()
+        if kind in HAND_KINDS and _nail_lens_class() is None:
+            self._warn_once(
+                "nails", "no nail lens installed (arlens.lenses.nails); %s is selected but not drawn", product.id
+            )
+        if emit_change and old is not None:
+            self._emit(ShadeChanged, product.id, previous_product_id=old.id)
+
+    # -- frames -------------------------------------------------------------------------------------
+    def process(self, frame: np.ndarray, timestamp_ms: float) -> TryOnResult:
+        """Track and draw the next frame of a video stream.
+
+        Args:
+            frame: uint8 BGR (H, W, 3) (grayscale and BGRA are converted); not modified, not kept.
+            timestamp_ms: the frame's stream time in milliseconds, greater than the previous call's.
+
+        Returns:
+            The rendered frame with faces, hands, hotspots and gestures.
+
+        Raises:
+            InputError: bad frame or timestamp.
+            RuntimeUnavailableError, AssetError: the first time a product's lens cannot be built (GL
+                context, eyewear model); afterwards that product is skipped (logged once).
+        """
+        self._check_open()
+        image = as_bgr(frame, "frame")
+        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int | float | np.integer | np.floating):
+            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
+        ts = float(timestamp_ms)
+        if not np.isfinite(ts):
+            raise InputError(f"timestamp_ms: expected a finite number, got {timestamp_ms!r}")
+        if self._last_ts is not None and ts <= self._last_ts:
+            raise InputError(f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts:g}, "
+                             f"got {ts:g}")
+        return self._run(image, frame, ts)
+
+    def process_image(self, image: np.ndarray) -> TryOnResult:
+        """Detect and draw on a still image, unrelated to any other (no tracking state, no dwell time).
+
+        Raises:
+            InputError: bad image.
+            RuntimeUnavailableError, AssetError: as for :meth:`process`.
+        """
+        self._check_open()
+        return self._run(as_bgr(image, "image"), image, None)
+
+    def _run(self, image: np.ndarray, original: object, ts: float | None) -> TryOnResult:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        faces = tuple(self._face_tracker.detect(image) if ts is None else self._face_tracker.track(image, ts))
+        t1 = time.perf_counter()
+        timings["faces"] = (t1 - t0) * 1000
+        hands: tuple[Hand, ...] = ()
+        gestures: tuple[Any, ...] = ()
+        if self._hands_wanted():
+            tracker = self._hand_tracker_or_none()
+            if tracker is not None:
+                hands = tuple(tracker.detect(image) if ts is None else tracker.track(image, ts))
+                t2 = time.perf_counter()
+                timings["hands"] = (t2 - t1) * 1000
+                t1 = t2
+                if self.options.gestures and ts is not None:
+                    recognizer = self._gesture_recognizer_or_none()
+                    if recognizer is not None:
+                        gestures = tuple(recognizer.update(list(hands), ts))
+                        t2 = time.perf_counter()
+                        timings["gestures"] = (t2 - t1) * 1000
+                        t1 = t2
+
+        out = image.copy() if image is original else image  # as_bgr already made a new array otherwise
+        hotspots: list[Hotspot] = []
+        camera = None
+        for product in self.products:
+            entry = self._lens_for(product)
+            targets: Sequence[Face] | Sequence[Hand] = hands if product.kind in HAND_KINDS else faces
+            if entry is None or not targets:
+                continue
+            if entry.eyewear:
+                if camera is None:
+                    from arlens.tracking.camera import PerspectiveCamera
+
+                    camera = PerspectiveCamera(out.shape[1], out.shape[0], self.options.fov_y_deg)
+                out = entry.lens.render(out, list(targets), camera)
+            else:
+                out = entry.lens.render(out, list(targets))
+            link = product.buy_link(self.options.utm)
+            for target in targets:
+                hotspots.append(self._hotspot(product, link, target, out.shape))
+        timings["render"] = (time.perf_counter() - t1) * 1000
+        self._account(faces, hands, ts)
+        if ts is not None:
+            self._last_ts = ts
+        return TryOnResult(out, faces, hands, tuple(hotspots), gestures, ts, timings)
+
+    def _hands_wanted(self) -> bool:
+        if self.options.hands is not None:
+            return self.options.hands
+        return self.options.gestures or any(k in HAND_KINDS for k in self._current)
+
+    def _hand_tracker_or_none(self) -> Any | None:
+        if self._hand_tracker is None and "hand_tracker" not in self._warned:
+            cls = _optional(["arlens.tracking.hand"], "HandTracker")
+            if cls is None:
+                self._warn_once("hand_tracker", "hand tracking unavailable (no arlens.tracking.hand); faces only")
+                return None
+            try:
+                self._hand_tracker = cls(max_hands=self.options.max_hands, device=self.options.device)
+            except TypeError:  # a tracker without the device keyword
+                self._hand_tracker = cls(max_hands=self.options.max_hands)
+            self._owned.append(self._hand_tracker)
+        return self._hand_tracker
+
+    def _gesture_recognizer_or_none(self) -> Any | None:
+        if self._gestures is None and "gestures" not in self._warned:
+            cls = _optional(["arlens.gestures", "arlens.tracking.gestures"], "GestureRecognizer")
+            if cls is None:
+                self._warn_once("gestures", "gesture recognition unavailable (no arlens.gestures); keys only")
+                return None
+            self._gestures = cls()
+        return self._gestures
+
+    def _lens_for(self, product: Product) -> _Lens | None:
+        if product.id in self._lenses:
+            return self._lenses[product.id]
+        try:
+            entry = self._build_lens(product)
+        except Exception as exc:
+            self._lenses[product.id] = None
+            logger.warning("cannot build the lens of %s (%s); it will not be drawn in this session", product.id,
+                           str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            logger.debug("lens build failure", exc_info=True)
+            raise
+        self._lenses[product.id] = entry
+        return entry
+
+    def _build_lens(self, product: Product) -> _Lens | None:
+        kind = product.kind
+        if kind in (ProductKind.LIPSTICK, ProductKind.LIP_LINER):
+            from arlens.lenses.lipstick import LipstickLens
+
+            return _Lens(LipstickLens.from_product(product, backend=self.options.lipstick_backend), "face")
+        if kind is ProductKind.EYEWEAR:
+            from arlens.lenses.eyewear import EyewearLens
+
+            model = self.catalog.model_path(product) if product.id in self.catalog else None
+            overrides = {"model": model} if model is not None else {}
+            return _Lens(EyewearLens.from_product(product, **overrides), "face", eyewear=True)
+        if kind is ProductKind.NAIL_POLISH:
+            cls = _nail_lens_class()
+            if cls is None:
+                return None
+            return _Lens(cls.from_product(product), "hand")
+        return None
+
+    def _hotspot(self, product: Product, link: str, target: Face | Hand, shape: tuple[int, ...]) -> Hotspot:
+        h, w = shape[:2]
+        if isinstance(target, Face):
+            pts = target.landmarks[:, :2]
+            if product.kind is ProductKind.EYEWEAR:
+                idx = (*L.right_eye(), *L.left_eye(), *L.right_eyebrow(), *L.left_eyebrow(), L.NOSE_BRIDGE)
+                x0, y0 = pts[list(idx)].min(axis=0)
+                x1, y1 = pts[list(idx)].max(axis=0)
+                pad = 0.12 * (x1 - x0)
+                box = np.array([x0 - pad, y0, x1 + pad, y1 + 0.25 * (y1 - y0)])
+            elif product.kind in (ProductKind.LIPSTICK, ProductKind.LIP_LINER):
+                sel = pts[list(L.lips_outer())]
+                box = np.r_[sel.min(axis=0), sel.max(axis=0)]
+            else:
+                box = np.asarray(target.bbox, dtype=np.float64)
+        else:
+            box = np.asarray(target.bbox, dtype=np.float64)
+        box = np.clip(box, [0, 0, 0, 0], [w, h, w, h])
+        return Hotspot(
+            product_id=product.id,
+            kind=product.kind.value if product.kind else "",
+            title=product.title,
+            brand=product.brand,
+            price=product.current_price,
+            buy_link=link,
+            bbox=box,
+            target="face" if isinstance(target, Face) else "hand",
+            track_id=int(getattr(target, "track_id", 0)),
+        )
+
+    # -- attribution --------------------------------------------------------------------------------
+    def _account(self, faces: Sequence[Face], hands: Sequence[Hand], ts: float | None) -> None:
+        """Update shown state and dwell time for each current product; emit ``LensShown``."""
+        gap = None if ts is None or self._last_ts is None else min(ts - self._last_ts, self.options.max_dwell_gap_ms)
+        for product in self.products:
+            state = self._showing.setdefault(product.id, _Showing())
+            entry = self._lenses.get(product.id)
+            targets = hands if product.kind in HAND_KINDS else faces
+            visible = entry is not None and bool(targets)
+            if visible:
+                if state.shown and gap is not None:
+                    state.dwell_ms += gap
+                if not state.shown:
+                    state.shown = True
+                    self._emit(LensShown, product.id, kind=product.kind.value if product.kind else None)
+                state.last_seen_ms = ts
+            elif state.shown and ts is not None:
+                if state.last_seen_ms is None or ts - state.last_seen_ms > self.options.shown_grace_ms:
+                    state.shown = False
+
+    def _emit_dwell(self, product: Product) -> None:
+        state = self._showing.get(product.id)
+        if state is not None and state.dwell_ms > 0:
+            self._emit(Dwell, product.id, duration_s=state.dwell_ms / 1000.0)
+            state.dwell_ms = 0.0
+
+    def _emit(self, cls: type[TryOnEvent], product_id: str, **fields: Any) -> None:
+        try:
+            event = cls(session_id=self.session_id, product_id=product_id, **fields)
+        except InputError:
+            logger.exception("could not make a %s event for %s", cls.__name__, product_id)
+            return
+        self._events.emit(event)
+
+    def show_buy_link(self, product: str | Product | None = None, *, via: str = "qr") -> str:
+        """Record that a buy link was shown (as a QR code) or clicked, and return the link to show.
+
+        Args:
+            product: an ID or Product (default: the current product of :attr:`focus`).
+            via: ``"qr"`` (link tagged ``utm_medium=qr``) or ``"click"`` (the session's UTM tags).
+
+        Raises:
+            InputError: no product given and none current, unknown product, or a bad ``via``.
+        """
+        self._check_open()
+        if via not in ("qr", "click"):
+            raise InputError(f"via: expected 'qr' or 'click', got {via!r}")
+        if product is None:
+            chosen = self._current.get(self._focus) if self._focus is not None else None
+            if chosen is None:
+                raise InputError("product: expected a product ID (no product is selected)")
+        elif isinstance(product, Product):
+            chosen = product
+        else:
+            chosen = self.product(product)
+        tags = QR_UTM if via == "qr" else self.options.utm
+        link = chosen.buy_link(replace(tags, campaign=self.options.utm.campaign) if via == "qr" else tags)
+        self._emit(BuyLinkShown, chosen.id, via=via)
+        return link
+
+    def snapshot(self, result: TryOnResult, path: str | Path | None = None) -> Snapshot:
+        """Keep ``result``'s frame with its products' tags, emit ``SnapshotTaken`` per product, optionally save it.
+
+        Args:
+            result: a result of this session.
+            path: if given, write the image there and a JSON sidecar beside it (see :meth:`Snapshot.save`);
+                this is file I/O on the caller's thread, as asked.
+
+        Raises:
+            InputError: ``result`` is not a TryOnResult, or the image format is unknown.
+            OSError: the files cannot be written.
+        """
+        self._check_open()
+        if not isinstance(result, TryOnResult):
+            raise InputError(f"result: expected a TryOnResult, got {type(result).__name__}")
+        products = []
+        for pid in result.products:
+            try:
+                products.append(self.product(pid))
+            except UnknownProductError:
+                continue
+        snap = Snapshot(
+            frame=result.frame.copy(),
+            products=tuple(products),
+            links=tuple(p.buy_link(self.options.utm) for p in products),
+            time=time.time(),
+            session_id=self.session_id,
+        )
+        if path is not None:
+            snap.save(path)
+        for p in products:
+            self._emit(SnapshotTaken, p.id)
+        return snap
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InputError("TryOn: the session is closed; make a new one")
+
+    def _warn_once(self, key: str, message: str, *args: Any) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            logger.warning(message, *args)
+
+    def __repr__(self) -> str:
+        ids = ", ".join(p.id for p in self.products)
+        return f"TryOn(session_id={self.session_id!r}, products=[{ids}])"
