@@ -15,7 +15,7 @@ Stages, as in MediaPipe's ``FaceLandmarkFrontCpu`` and ``IrisLandmarkLeftAndRigh
 from __future__ import annotations
 
 import logging
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -167,18 +167,34 @@ class FaceTracker:
         Raises:
             InputError: ``image`` is not a uint8 BGR/gray/BGRA image.
         """
+        return self.detect_batch([image])[0]
+
+    def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Face]]:
+        """Faces in each of several still images, with every model stage run once for the whole batch.
+
+        The detector sees all images in one run, the mesh model all faces, the iris model all eyes;
+        the result for each image equals :meth:`detect` on it. This is the throughput path for
+        previewing a catalog on many photos.
+
+        Raises:
+            InputError: an image is not a uint8 BGR/gray/BGRA image (the message names its index).
+        """
         self._check_open()
         self._times.start_call()
-        frame = as_bgr(image)
-        camera = PerspectiveCamera(frame.shape[1], frame.shape[0], self.options.fov_y_deg)
-        faces = []
-        for roi in self._detect_rois(frame, []):
-            result = self._landmarks(frame, roi)
+        if isinstance(images, np.ndarray) and images.ndim == 3:
+            raise InputError("images: expected a sequence of images, got a single image (use detect())")
+        frames = [as_bgr(im, "image" if len(images) == 1 else f"images[{i}]") for i, im in enumerate(images)]
+        rois = self._detect_rois(frames, [[] for _ in frames])
+        jobs = [(i, roi) for i, found in enumerate(rois) for roi in found]
+        results = self._landmarks([frames[i] for i, _ in jobs], [roi for _, roi in jobs])
+        out: list[list[Face]] = [[] for _ in frames]
+        for (i, _), result in zip(jobs, results, strict=True):
             if result is None:
                 continue
             points, score = result
-            faces.append(self._make_face(frame, points, score, camera, track_id=0))
-        return faces
+            camera = PerspectiveCamera(frames[i].shape[1], frames[i].shape[0], self.options.fov_y_deg)
+            out[i].append(self._make_face(points, score, camera, track_id=0))
+        return out
 
     def track(self, frame: np.ndarray, timestamp_ms: int) -> list[Face]:
         """Faces in the next frame of a video stream, with ids stable across frames.
@@ -202,21 +218,20 @@ class FaceTracker:
         self._last_ts = timestamp_ms
         camera = PerspectiveCamera(image.shape[1], image.shape[0], self.options.fov_y_deg)
         if len(self._tracks) < self.options.max_faces:
-            for roi in self._detect_rois(image, [t.roi for t in self._tracks]):
+            for roi in self._detect_rois([image], [[t.roi for t in self._tracks]])[0]:
                 self._tracks.append(_Track(roi, self._next_id, OneEuroFilter(self.options.smoothing)))
                 self._next_id += 1
+        results = self._landmarks([image] * len(self._tracks), [t.roi for t in self._tracks])
         faces = []
         kept = []
-        for tr in self._tracks:
-            result = self._landmarks(image, tr.roi)
+        for tr, result in zip(self._tracks, results, strict=True):
             if result is None:
                 continue
             points, score = result
             tr.roi = roi_from_points(points[: L.NUM_MESH_LANDMARKS], L.RIGHT_EYE_OUTER, L.LEFT_EYE_OUTER,
                                      FACE_ROI_SCALE)
             kept.append(tr)
-            face = self._make_face(image, points, score, camera, tr.track_id, tr.filter, timestamp_ms / 1000.0)
-            faces.append(face)
+            faces.append(self._make_face(points, score, camera, tr.track_id, tr.filter, timestamp_ms / 1000.0))
         self._tracks = kept
         return faces
 
@@ -225,74 +240,93 @@ class FaceTracker:
         if self._closed:
             raise InputError("FaceTracker: used after close()")
 
-    def _detect_rois(self, image: np.ndarray, existing: list[Roi]) -> list[Roi]:
-        """Run BlazeFace and return ROIs of new faces (not overlapping ``existing``), best first."""
+    def _detect_rois(self, images: list[np.ndarray], existing: list[list[Roi]]) -> list[list[Roi]]:
+        """Run BlazeFace once over all ``images``; per image, ROIs of new faces not overlapping ``existing``."""
+        if not images:
+            return []
         with self._times.stage("detection"):
-            return self._run_detector(image, existing)
+            opts = self._detector_opts
+            boxed = [D.letterbox(image, opts.input_size, opts.input_range) for image in images]
+            tensor = np.ascontiguousarray(np.concatenate([t for t, _ in boxed])[..., ::-1])  # BGR -> RGB, small
+            boxes, logits = self._detector(tensor)
+            out = []
+            for k, (_, back) in enumerate(boxed):
+                values, scores = D.decode(boxes[k], logits[k], self._anchors, opts)
+                rois: list[Roi] = []
+                for merged, score in D.weighted_nms(values, scores, opts.nms_threshold):
+                    if len(existing[k]) + len(rois) >= self.options.max_faces:
+                        break
+                    det = D.to_pixels(merged, score, back, opts.num_keypoints)
+                    rot = rotation_from(det.keypoints[0], det.keypoints[1])
+                    roi = Roi.from_box(det.box, rot).transformed(FACE_ROI_SCALE, FACE_ROI_SCALE, square_long=True)
+                    if any(_roi_iou(roi, r) > 0.5 for r in existing[k] + rois):
+                        continue
+                    rois.append(roi)
+                out.append(rois)
+            return out
 
-    def _run_detector(self, image: np.ndarray, existing: list[Roi]) -> list[Roi]:
-        opts = self._detector_opts
-        tensor, back = D.letterbox(image, opts.input_size, opts.input_range)
-        tensor = np.ascontiguousarray(tensor[..., ::-1])  # BGR -> RGB on the small tensor only
-        boxes, logits = self._detector(tensor)
-        values, scores = D.decode(boxes[0], logits[0], self._anchors, opts)
-        rois = []
-        for merged, score in D.weighted_nms(values, scores, opts.nms_threshold):
-            det = D.to_pixels(merged, score, back, opts.num_keypoints)
-            rot = rotation_from(det.keypoints[0], det.keypoints[1])
-            roi = Roi.from_box(det.box, rot).transformed(FACE_ROI_SCALE, FACE_ROI_SCALE, square_long=True)
-            if any(_roi_iou(roi, r) > 0.5 for r in existing + rois):
-                continue
-            rois.append(roi)
-            if len(existing) + len(rois) >= self.options.max_faces:
-                break
-        return rois
+    def _landmarks(self, images: list[np.ndarray], rois: list[Roi]) -> list[tuple[np.ndarray, float] | None]:
+        """478 points in pixels and the presence score for the face in each (image, ROI), or None if absent.
 
-    def _landmarks(self, image: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:
-        """468 mesh points (plus 10 iris points) in pixels for the face in ``roi``, or None if absent."""
+        All crops go through the mesh model in one run, and all their eyes through the iris model in one.
+        """
+        if not rois:
+            return []
         with self._times.stage("landmarks"):
-            crop = roi.crop(image, LANDMARK_SIZE)
-            x = crop[None, :, :, ::-1].astype(np.float32) * (1.0 / 255.0)
-            raw, flag = self._mesh(x)
-            score = 1.0 / (1.0 + math.exp(-float(np.clip(flag.reshape(-1)[0], -100, 100))))
-            if score < self.options.min_tracking_confidence:
-                return None
-            mesh = roi.project(raw.reshape(-1, 3), LANDMARK_SIZE)
-            points = np.empty((L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
-            points[: L.NUM_MESH_LANDMARKS] = mesh
+            crops = np.stack([roi.crop(image, LANDMARK_SIZE) for image, roi in zip(images, rois, strict=True)])
+            raw, flags = self._mesh(crops[..., ::-1].astype(np.float32) * (1.0 / 255.0))
+            logits = np.clip(flags.reshape(len(rois), -1)[:, 0].astype(np.float64), -100, 100)
+            scores = 1.0 / (1.0 + np.exp(-logits))
+            results: list[tuple[np.ndarray, float] | None] = []
+            for k, roi in enumerate(rois):
+                if scores[k] < self.options.min_tracking_confidence:
+                    results.append(None)
+                    continue
+                points = np.empty((L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
+                points[: L.NUM_MESH_LANDMARKS] = roi.project(raw[k].reshape(-1, 3), LANDMARK_SIZE)
+                results.append((points, float(scores[k])))
         with self._times.stage("iris"):
-            self._irises(image, points)
-        return points, score
+            found = [(image, r[0]) for image, r in zip(images, results, strict=True) if r is not None]
+            self._irises([image for image, _ in found], [points for _, points in found])
+        return results
 
-    def _irises(self, image: np.ndarray, points: np.ndarray) -> None:
-        """Fill points 468-477 (and refine eyelids if asked) from the iris model, in place.
+    def _irises(self, images: list[np.ndarray], faces: list[np.ndarray]) -> None:
+        """Fill points 468-477 of each face (and refine eyelids if asked) from the iris model, in place.
 
-        Both eye crops go through the model in one batched run.
+        Every eye of every face goes through the model in one batched run.
         """
         firsts = (L.RIGHT_IRIS_CENTER, L.LEFT_IRIS_CENTER)
-        if self._iris is None:
-            for first, loop in zip(firsts, (L.right_eye(), L.left_eye()), strict=True):
-                points[first : first + 5] = points[list(loop)].mean(axis=0)
+        if not faces:
             return
-        rois = [roi_from_points(points[[start, end]], 0, 1, EYE_ROI_SCALE) for start, end, _ in EYES]
-        batch = np.stack([roi.crop(image, IRIS_SIZE, flip=flip) for roi, (_, _, flip) in zip(rois, EYES, strict=True)])
+        if self._iris is None:
+            for points in faces:
+                for first, loop in zip(firsts, (L.right_eye(), L.left_eye()), strict=True):
+                    points[first : first + 5] = points[list(loop)].mean(axis=0)
+            return
+        rois = [[roi_from_points(points[[start, end]], 0, 1, EYE_ROI_SCALE) for start, end, _ in EYES]
+                for points in faces]
+        batch = np.stack([roi.crop(image, IRIS_SIZE, flip=flip)
+                          for image, eye_rois in zip(images, rois, strict=True)
+                          for roi, (_, _, flip) in zip(eye_rois, EYES, strict=True)])
         contours, irises = self._iris(batch[..., ::-1].astype(np.float32) * (1.0 / 255.0))
-        for k, (roi, (_, _, flip)) in enumerate(zip(rois, EYES, strict=True)):
-            contour = roi.project(contours[k].reshape(-1, 3), IRIS_SIZE, flip=flip)
-            iris = roi.project(irises[k].reshape(-1, 3), IRIS_SIZE, flip=flip)
-            if flip:  # MediaPipe numbers both irises' rims the same way round in the image: undo the mirror
-                iris = iris[[0, 3, 2, 1, 4]]
-            # The iris model's depth is relative to its own crop: re-anchor it on the mesh's eyelids.
-            lid = list(EYE_REFINEMENT_INDICES[k][:EYELID_POINTS])
-            offset = points[lid, 2].mean() - contour[:EYELID_POINTS, 2].mean()
-            iris[:, 2] += offset
-            points[firsts[k] : firsts[k] + 5] = iris
-            if self.options.refine_eyes:
-                contour[:, 2] += offset
-                points[list(EYE_REFINEMENT_INDICES[k])] = contour
+        for f, (points, eye_rois) in enumerate(zip(faces, rois, strict=True)):
+            for k, (roi, (_, _, flip)) in enumerate(zip(eye_rois, EYES, strict=True)):
+                j = 2 * f + k
+                contour = roi.project(contours[j].reshape(-1, 3), IRIS_SIZE, flip=flip)
+                iris = roi.project(irises[j].reshape(-1, 3), IRIS_SIZE, flip=flip)
+                if flip:  # MediaPipe numbers both irises' rims the same way round in the image: undo the mirror
+                    iris = iris[[0, 3, 2, 1, 4]]
+                # The iris model's depth is relative to its own crop: re-anchor it on the mesh's eyelids.
+                lid = list(EYE_REFINEMENT_INDICES[k][:EYELID_POINTS])
+                offset = points[lid, 2].mean() - contour[:EYELID_POINTS, 2].mean()
+                iris[:, 2] += offset
+                points[firsts[k] : firsts[k] + 5] = iris
+                if self.options.refine_eyes:
+                    contour[:, 2] += offset
+                    points[list(EYE_REFINEMENT_INDICES[k])] = contour
 
-    def _make_face(self, image: np.ndarray, points: np.ndarray, score: float, camera: PerspectiveCamera,
-                   track_id: int, smoother: OneEuroFilter | None = None, t: float = 0.0) -> Face:
+    def _make_face(self, points: np.ndarray, score: float, camera: PerspectiveCamera, track_id: int,
+                   smoother: OneEuroFilter | None = None, t: float = 0.0) -> Face:
         if smoother is not None:
             with self._times.stage("smoothing"):
                 iod = float(np.linalg.norm(points[L.RIGHT_EYE_OUTER, :2] - points[L.LEFT_EYE_OUTER, :2]))

@@ -197,3 +197,24 @@ def test_several_faces_are_found():
         assert sorted(f.track_id for f in tracked) == [1, 2]
     with arlens.FaceTracker(max_faces=1) as tracker:
         assert len(tracker.detect(canvas)) == 1
+
+
+def test_detect_batch_equals_detect_per_image(face_tracker):
+    images = [read_image("faces/astronaut.png"), np.full((200, 300, 3), 90, np.uint8),
+              read_image("faces/grace_hopper.jpg"), read_image("faces/astronaut.png")[:, ::-1]]
+    batched = face_tracker.detect_batch(images)
+    assert [len(faces) for faces in batched] == [1, 0, 1, 1]
+    for image, faces in zip(images, batched, strict=True):
+        single = face_tracker.detect(image)
+        for a, b in zip(faces, single, strict=True):
+            np.testing.assert_allclose(a.landmarks, b.landmarks, atol=1e-3)
+            np.testing.assert_allclose(a.pose, b.pose, atol=1e-4)
+    assert face_tracker.detect_batch([]) == []
+
+
+def test_detect_batch_names_the_bad_image(face_tracker):
+    good = read_image("faces/astronaut.png")
+    with pytest.raises(arlens.InputError, match=r"images\[1\]: expected a uint8 BGR image"):
+        face_tracker.detect_batch([good, good.astype(np.float32)])
+    with pytest.raises(arlens.InputError, match="single image"):
+        face_tracker.detect_batch(good)
