@@ -160,6 +160,8 @@ class KioskStats:
     shade_changes: int = 0
     seconds: float = 0.0
     process_ms: list[float] = field(default_factory=list)
+    screens: dict[str, int] = field(default_factory=dict)
+    """Frames shown per screen: ``live`` (try-on), ``idle`` (attract), ``lost`` (camera unavailable)."""
 
     @property
     def fps(self) -> float:
@@ -215,7 +217,7 @@ class Kiosk:
         self._next_retry = 0.0
         self._backoff = 0.5
         self._frame_size = (720, 1280)
-        self._kind_index = 0
+        self.state = "live"
         self.stats = KioskStats()
 
     # -- source ---------------------------------------------------------------------------------------
@@ -310,6 +312,7 @@ class Kiosk:
                     frame = self._read()
                     ts_ms = self._timestamp(ts_ms)
                     if frame is None:
+                        self.state = "lost"
                         screen = self._lost_screen()
                     else:
                         screen, gesture_actions = self._frame(frame, ts_ms)
@@ -319,6 +322,8 @@ class Kiosk:
                     logger.exception("frame %d failed; going on", frame_no)
                 if screen is None:
                     screen = np.zeros((*self._frame_size, 3), np.uint8)
+                self.stats.screens[self.state] = self.stats.screens.get(self.state, 0) + 1
+                self.stats.frames = frame_no + 1
                 for action in actions:
                     if self._act(action, ts_ms) == "quit":
                         return self.stats
@@ -327,7 +332,6 @@ class Kiosk:
                     if self._act(action, ts_ms) == "quit":
                         return self.stats
                 frame_no += 1
-                self.stats.frames = frame_no
                 self._pace(tick)
             return self.stats
         finally:
@@ -361,6 +365,7 @@ class Kiosk:
         actions = [a for g in result.gestures if (a := self._gesture_action(g)) is not None]
         mirrored = cv2.flip(result.frame, 1)
         idle = self._last_face_s is None or now_s - self._last_face_s > self.options.idle_seconds
+        self.state = "idle" if idle else "live"
         screen = self._idle_screen(mirrored) if idle else self._hud(mirrored, result, now_s)
         return screen, actions
 
@@ -559,6 +564,10 @@ class Kiosk:
             cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
             if self.options.fullscreen:
                 cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+                size = _x11_screen_size()
+                if size is not None:  # without a window manager (a bare X kiosk) fullscreen alone does nothing
+                    cv2.moveWindow(WINDOW, 0, 0)
+                    cv2.resizeWindow(WINDOW, *size)
             self._window = True
             logger.info("window %r created (%s)", WINDOW, "full screen" if self.options.fullscreen else "windowed")
         cv2.imshow(WINDOW, screen)
@@ -596,6 +605,37 @@ class Kiosk:
             except cv2.error:
                 logger.debug("destroying the window failed", exc_info=True)
             self._window = False
+
+
+def _x11_screen_size() -> tuple[int, int] | None:
+    """The X display's screen size through libX11 (None off X11 or when it cannot be asked)."""
+    import ctypes
+    import ctypes.util
+    import os
+
+    if not os.environ.get("DISPLAY"):
+        return None
+    try:
+        name = ctypes.util.find_library("X11")
+        if name is None:
+            return None
+        x11 = ctypes.CDLL(name)
+        x11.XOpenDisplay.restype = ctypes.c_void_p
+        x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        x11.XDefaultScreen.argtypes = [ctypes.c_void_p]
+        x11.XDisplayWidth.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        display = x11.XOpenDisplay(None)
+        if not display:
+            return None
+        try:
+            screen = x11.XDefaultScreen(display)
+            return int(x11.XDisplayWidth(display, screen)), int(x11.XDisplayHeight(display, screen))
+        finally:
+            x11.XCloseDisplay(display)
+    except (OSError, AttributeError):
+        return None
 
 
 def _text_width(text: str, scale: float, thickness: int) -> int:

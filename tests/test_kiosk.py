@@ -1,0 +1,323 @@
+"""The kiosk loop: headless runs on a video file with scripted keys and gestures, a camera that goes away, a real
+window under a virtual X display."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import arlens
+from arlens.events import BuyLinkShown, MemoryEventSink, ShadeChanged, SnapshotTaken
+from arlens.kiosk import Kiosk, KioskOptions, key_action, open_source, parse_key_script
+from arlens.session import TryOn, hand_modules_available
+from tests import support
+from tests.support import read_image
+
+
+@pytest.fixture(scope="module")
+def portrait() -> np.ndarray:
+    return read_image("faces/astronaut.png")
+
+
+@pytest.fixture(scope="module")
+def clip(portrait, tmp_path_factory) -> Path:
+    """A 2 s, 15 fps clip of the portrait drifting a little (mp4v)."""
+    path = tmp_path_factory.mktemp("kiosk") / "clip.mp4"
+    h, w = portrait.shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 15, (w, h))
+    for i in range(30):
+        m = np.float32([[1, 0, 3 * np.sin(i / 5)], [0, 1, 2 * np.cos(i / 5)]])
+        writer.write(cv2.warpAffine(portrait, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
+    writer.release()
+    return path
+
+
+class Recording(Kiosk):
+    """A kiosk that keeps every screen it would show (headless)."""
+
+    def _show(self, screen):
+        self.screens = getattr(self, "screens", [])
+        self.screens.append(screen.copy())
+        return super()._show(screen)
+
+
+def test_key_script_parsing():
+    assert parse_key_script("10:d, 20:b,20:s,30:LEFT,40:esc") == {
+        10: ["next"], 20: ["buy", "snapshot"], 30: ["previous"], 40: ["quit"]
+    }
+    for bad in ("10", "x:d", "10:z", "-1:d"):
+        with pytest.raises(arlens.InputError, match="FRAME:KEY"):
+            parse_key_script(bad)
+    assert key_action(ord("q")) == "quit" and key_action(27) == "quit" and key_action(65363) == "next"
+    assert key_action(-1) is None and key_action(ord("x")) is None
+
+
+def test_headless_run_with_scripted_keys(clip, tmp_path):
+    sink = MemoryEventSink()
+    record = tmp_path / "rec.mp4"
+    options = KioskOptions(
+        display=False, frames=45, record=record, snapshot_dir=tmp_path / "snaps",
+        key_script=parse_key_script("5:d,10:b,20:s,25:right,30:a"),
+    )
+    with TryOn(products=["LIP-001"], event_sink=sink, event_delivery="inline") as session:
+        kiosk = Recording(session, lambda: open_source(path=clip), options, is_file=True)
+        stats = kiosk.run()
+    assert stats.frames == 45 and stats.errors == 0 and stats.tracked_frames == 45  # the 30-frame clip looped
+    assert stats.shade_changes == 3 and stats.qr_shown == 1
+    # snapshot: PNG + sidecar with product, link and time
+    assert len(stats.snapshots) == 1
+    png = stats.snapshots[0]
+    meta = json.loads(png.with_suffix(".json").read_text())
+    assert cv2.imread(str(png)).shape == (512, 512, 3)
+    assert meta["products"][0]["id"] == "LIP-002" and "utm_content=LIP-002" in meta["products"][0]["link"]
+    assert meta["time"] > 0 and meta["time_iso"]
+    # events: shade changes, the QR code and the snapshot
+    changes = [(e.previous_product_id, e.product_id) for e in sink.events if isinstance(e, ShadeChanged)]
+    assert changes == [("LIP-001", "LIP-002"), ("LIP-002", "LIP-003"), ("LIP-003", "LIP-002")]
+    assert [e.product_id for e in sink.events if isinstance(e, BuyLinkShown)] == ["LIP-002"]
+    assert [e.product_id for e in sink.events if isinstance(e, SnapshotTaken)] == ["LIP-002"]
+    # the QR code drawn on screen decodes to the tagged buy link
+    text, *_ = cv2.QRCodeDetector().detectAndDecode(kiosk.screens[12])
+    assert text.startswith("https://shop.example/") and "utm_medium=qr" in text and "utm_content=LIP-002" in text
+    assert cv2.QRCodeDetector().detectAndDecode(kiosk.screens[3])[0] == ""  # not before B
+    # the recording has every frame at the source's size
+    cap = cv2.VideoCapture(str(record))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    assert n == 45 and int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 512
+
+
+def test_screen_is_mirrored(portrait, clip, tmp_path):
+    with TryOn(products=["LIP-001"]) as session:
+        kiosk = Recording(session, lambda: open_source(path=clip), KioskOptions(display=False, frames=1), is_file=True)
+        kiosk.run()
+    first = cv2.VideoCapture(str(clip)).read()[1]
+    screen = kiosk.screens[0]
+    top = slice(0, 150)  # above the face and clear of the text
+    assert np.abs(screen[top].astype(int) - cv2.flip(first, 1)[top].astype(int)).mean() < 3
+    assert np.abs(screen[top].astype(int) - first[top].astype(int)).mean() > 20
+
+
+class FlakyCamera:
+    """A camera that works for ``good`` reads, then fails; reopening fails ``refusals`` times before it works."""
+
+    def __init__(self, portrait, log, good=10):
+        self.portrait, self.log, self.good, self.reads = portrait, log, good, 0
+
+    def isOpened(self):  # noqa: N802 - cv2.VideoCapture's name
+        return True
+
+    def read(self):
+        self.reads += 1
+        if self.reads > self.good:
+            return False, None
+        return True, self.portrait
+
+    def release(self):
+        self.log.append("release")
+
+
+def test_camera_that_disappears_and_comes_back(portrait):
+    log: list[str] = []
+    opens = {"n": 0}
+    now = {"t": 0.0}
+
+    class Refused:
+        def isOpened(self):  # noqa: N802
+            return False
+
+        def release(self):
+            pass
+
+    def opener():
+        opens["n"] += 1
+        if opens["n"] == 1:
+            return FlakyCamera(portrait, log, good=10)
+        if opens["n"] <= 3:
+            return Refused()
+        if opens["n"] == 4:
+            raise OSError("device busy")  # opening itself may raise
+        return FlakyCamera(portrait, log, good=10_000)
+
+    def clock():
+        now["t"] += 1 / 30  # every call moves time on a little
+        return now["t"]
+
+    def sleep(s):
+        now["t"] += s
+
+    with TryOn(products=["LIP-001"]) as session:
+        kiosk = Recording(session, opener, KioskOptions(display=False, frames=60), clock=clock, sleep=sleep)
+        stats = kiosk.run()
+    assert stats.frames == 60 and stats.camera_lost == 1 and stats.reconnects == 1
+    assert stats.screens["lost"] > 0 and stats.screens["live"] > 10
+    assert opens["n"] == 5
+    lost = kiosk.screens[12]
+    assert lost.mean() < 60  # the dark "camera unavailable" screen, with text on it
+    assert (lost > 200).sum() > 100
+    assert kiosk.state == "live"
+
+
+def test_a_failing_frame_does_not_stop_the_loop(clip, monkeypatch):
+    with TryOn(products=["LIP-001"]) as session:
+        real = session.process
+        calls = {"n": 0}
+
+        def flaky(frame, ts):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise RuntimeError("boom")
+            return real(frame, ts)
+
+        monkeypatch.setattr(session, "process", flaky)
+        stats = Kiosk(session, lambda: open_source(path=clip), KioskOptions(display=False, frames=8),
+                      is_file=True).run()
+    assert stats.frames == 8 and stats.errors == 1
+
+
+def test_idle_screen_when_nobody_is_there(tmp_path):
+    blank = np.full((360, 640, 3), 128, np.uint8)
+
+    class Empty:
+        def isOpened(self):  # noqa: N802
+            return True
+
+        def read(self):
+            return True, blank
+
+        def release(self):
+            pass
+
+    now = {"t": 0.0}
+
+    def clock():
+        now["t"] += 0.1
+        return now["t"]
+
+    with TryOn(products=["LIP-001"]) as session:
+        kiosk = Recording(session, Empty, KioskOptions(display=False, frames=5, idle_seconds=1.0), clock=clock)
+        stats = kiosk.run()
+    assert stats.screens == {"idle": 5}
+    assert kiosk.screens[-1].mean() < 100  # darkened, with the attract text
+    assert (kiosk.screens[-1] > 200).sum() > 200
+
+
+def test_gestures_drive_the_kiosk(portrait, tmp_path):
+    """Swipe, pinch and thumbs up from the recognizer: next shade (mirrored direction), QR code, snapshot."""
+    from arlens.tracking.results import Hand
+
+    pts = np.c_[np.linspace(300, 360, 21), np.linspace(300, 400, 21), np.zeros(21)].astype(np.float32)
+    hand = Hand(pts, "Right", 0.9, np.array([300, 300, 360, 400], np.float32))
+    script = {3: ("swipe", "left"), 6: ("swipe", "right"), 9: ("pinch", None), 12: ("thumbs_up", None)}
+
+    class Hands:
+        def track(self, frame, ts):
+            return [hand]
+
+        def close(self):
+            pass
+
+    class Gestures:
+        def __init__(self):
+            self.n = 0
+
+        def update(self, hands, ts):
+            self.n += 1
+            if self.n in script:
+                name, direction = script[self.n]
+                return [type("GestureEvent", (), {"name": name, "direction": direction, "timestamp_ms": ts})()]
+            return []
+
+    class Camera:
+        def isOpened(self):  # noqa: N802
+            return True
+
+        def read(self):
+            return True, portrait
+
+        def release(self):
+            pass
+
+    sink = MemoryEventSink()
+    with TryOn(products=["LIP-005"], gestures=True, hand_tracker=Hands(), gesture_recognizer=Gestures(),
+               event_sink=sink, event_delivery="inline") as session:
+        options = KioskOptions(display=False, frames=15, snapshot_dir=tmp_path)
+        stats = Kiosk(session, Camera, options).run()
+    # camera "left" is the shopper's right on the mirrored screen: next
+    changes = [e.product_id for e in sink.events if isinstance(e, ShadeChanged)]
+    assert changes == ["LIP-006", "LIP-005"]
+    assert stats.qr_shown == 1 and len(stats.snapshots) == 1
+
+
+@pytest.mark.skipif(not all(hand_modules_available().values()), reason="hand modules (HandTracker, gestures, "
+                    "nail lens) are not installed in this checkout")
+def test_real_gesture_frames_run_through_the_kiosk(tmp_path):
+    """With the real hand modules: frames of an open palm and a pointing hand go through the loop unharmed."""
+    frames = [cv2.imread(str(support.testdata_file(f"hands/{n}.jpg"))) for n in ("open_palm", "pointing")]
+    seq = [frames[i // 8 % 2] for i in range(32)]
+
+    class Camera:
+        i = 0
+
+        def isOpened(self):  # noqa: N802
+            return True
+
+        def read(self):
+            Camera.i += 1
+            return True, seq[(Camera.i - 1) % len(seq)]
+
+        def release(self):
+            pass
+
+    with TryOn(products=["NAIL-202"], gestures=True) as session:
+        stats = Kiosk(session, Camera, KioskOptions(display=False, frames=32, snapshot_dir=tmp_path)).run()
+    assert stats.frames == 32 and stats.errors == 0
+
+
+def _start_xvfb() -> tuple[subprocess.Popen, str]:
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("Xvfb is not on PATH (apt-get install xvfb xauth)")
+    for n in range(99, 110):
+        if Path(f"/tmp/.X11-unix/X{n}").exists() or Path(f"/tmp/.X{n}-lock").exists():
+            continue
+        proc = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(50):
+            if Path(f"/tmp/.X11-unix/X{n}").exists():
+                return proc, f":{n}"
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        proc.kill()
+    pytest.skip("could not start Xvfb on displays :99-:109")
+
+
+def test_real_window_under_xvfb(clip, tmp_path):
+    """The kiosk opens a real full-screen OpenCV window on a virtual X display, takes scripted keys and quits."""
+    proc, display = _start_xvfb()
+    try:
+        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+        run = subprocess.run(
+            [sys.executable, "-m", "arlens", "-v", "mirror", "--source", str(clip), "--frames", "200",
+             "--keys", "3:d,6:b,9:s,12:q", "--snapshots", str(tmp_path / "snaps")],
+            env=env, capture_output=True, text=True, timeout=300,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "window 'arlens mirror' created (full screen)" in run.stderr
+    assert "mirror: 13 frames" in run.stdout  # quit by the scripted q at frame 12
+    assert len(list((tmp_path / "snaps").glob("*.png"))) == 1
+    assert "Traceback" not in run.stderr

@@ -1,0 +1,299 @@
+"""TryOn session: stacked lenses, hotspots, product stepping, events, snapshots and misuse."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import arlens
+from arlens.events import BuyLinkShown, Dwell, LensShown, MemoryEventSink, ShadeChanged, SnapshotTaken
+from arlens.session import (
+    Hotspot,
+    ProductError,
+    TryOn,
+    TryOnOptions,
+    TryOnResult,
+    UnknownProductError,
+    hand_modules_available,
+)
+from tests.support import read_image
+
+
+@pytest.fixture(scope="module")
+def portrait() -> np.ndarray:
+    return read_image("faces/astronaut.png")
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return arlens.Catalog.default()
+
+
+def _lip_mask(result: TryOnResult) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks of the lip hotspot box and of everything far (> 40 px) from the face."""
+    h, w = result.frame.shape[:2]
+    lips = next(s for s in result.hotspots if s.kind == "lipstick")
+    x0, y0, x1, y1 = lips.bbox.astype(int)
+    inside = np.zeros((h, w), bool)
+    inside[y0:y1, x0:x1] = True
+    fx0, fy0, fx1, fy1 = result.faces[0].bbox.astype(int)
+    far = np.ones((h, w), bool)
+    far[max(fy0 - 40, 0) : fy1 + 40, max(fx0 - 40, 0) : fx1 + 40] = False
+    return inside, far
+
+
+def test_options_are_validated_once():
+    with pytest.raises(arlens.InputError, match="max_faces"):
+        TryOnOptions(max_faces=0)
+    with pytest.raises(arlens.InputError, match="event_delivery"):
+        TryOnOptions(event_delivery="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(arlens.InputError, match="lipstick_backend"):
+        TryOnOptions(lipstick_backend="cuda")
+
+
+def test_unknown_product_is_named(catalog):
+    with pytest.raises(UnknownProductError, match="'NOPE-1'"):
+        TryOn(catalog, ["NOPE-1"])
+
+
+def test_process_image_applies_stacked_lenses(portrait, catalog):
+    before = portrait.copy()
+    with TryOn(catalog, ["LIP-004", "EYE-101"]) as session:
+        result = session.process_image(portrait)
+    assert np.array_equal(portrait, before), "the input frame was modified"
+    assert result.frame.shape == portrait.shape and result.frame.dtype == np.uint8
+    assert result.frame is not portrait
+    assert len(result.faces) == 1
+    assert [h.product_id for h in result.hotspots] == ["LIP-004", "EYE-101"]  # lips first, glasses on top
+    inside, far = _lip_mask(result)
+    diff = np.abs(result.frame.astype(int) - portrait.astype(int)).max(axis=2)
+    assert (diff[inside] > 10).mean() > 0.2, "the lips were not painted"
+    assert diff[far].max() == 0, "pixels far from the face changed"
+    lips, glasses = result.hotspots
+    assert isinstance(lips, Hotspot) and lips.price_text == "24.00 USD"
+    assert "utm_content=LIP-004" in lips.buy_link and "utm_source=arlens" in lips.buy_link
+    assert lips.title == catalog["LIP-004"].title and lips.target == "face"
+    # the glasses' box is above the lips' and wider
+    assert glasses.bbox[3] < lips.bbox[1] and glasses.bbox[2] - glasses.bbox[0] > lips.bbox[2] - lips.bbox[0]
+
+
+def test_no_face_no_hotspots_and_untouched_frame(catalog):
+    blank = np.full((240, 320, 3), 127, np.uint8)
+    with TryOn(catalog, ["LIP-001"]) as session:
+        result = session.process_image(blank)
+    assert result.faces == () and result.hotspots == ()
+    assert np.array_equal(result.frame, blank) and result.frame is not blank
+
+
+def test_gray_input_gives_bgr_of_the_same_size(portrait, catalog):
+    gray = portrait[..., 1].copy()
+    with TryOn(catalog, ["LIP-001"]) as session:
+        result = session.process_image(gray)
+    assert result.frame.shape == (*gray.shape, 3)
+
+
+def test_next_previous_wrap_within_kind(catalog):
+    lips = [p.id for p in catalog.filter(kind="lipstick")]
+    frames = [p.id for p in catalog.filter(kind="eyewear")]
+    with TryOn(catalog, [lips[-1], frames[0]]) as session:
+        assert session.next("lipstick").id == lips[0]  # wraps
+        assert session.previous("lipstick").id == lips[-1]
+        assert session.current("eyewear").id == frames[0]  # other kinds untouched
+        assert session.next("eyewear").id == frames[1]
+        assert session.focus is arlens.ProductKind.EYEWEAR
+        assert session.next().id == frames[2]  # default kind: the last one changed
+        assert [p.id for p in session.products] == [lips[-1], frames[2]]
+        session.select(lips[3])
+        assert session.current("lipstick").id == lips[3]
+        assert session.remove("eyewear").id == frames[2]
+        assert session.current("eyewear") is None
+
+
+def test_kind_errors(catalog):
+    with TryOn(catalog) as session:
+        with pytest.raises(arlens.InputError, match="kind"):
+            session.next()  # nothing selected yet
+        with pytest.raises(arlens.InputError, match="expected one of"):
+            session.next("hats")
+        assert session.next("lipstick").id == "LIP-001"
+
+
+def test_product_without_lens_is_refused(catalog):
+    shadow = arlens.Product(
+        id="SH-1", title="Shadow", link="https://shop.example/sh", price=arlens.Price("9.00", "USD"),
+        kind="eyeshadow", color="#443322",
+    )
+    with TryOn(catalog) as session, pytest.raises(ProductError, match="SH-1"):
+        session.select(shadow)
+
+
+def test_video_mode_events_and_dwell(portrait, catalog):
+    sink = MemoryEventSink()
+    with TryOn(catalog, ["LIP-001"], event_sink=sink, session_id="s1") as session:
+        for i in range(5):
+            result = session.process(portrait, i * 100)
+        assert result.timestamp_ms == 400
+        session.next("lipstick")
+        session.process(portrait, 500)
+        session.process(portrait, 600)
+        link = session.show_buy_link()
+        snap = session.snapshot(session.process(portrait, 700))
+        with pytest.raises(arlens.InputError, match="greater than the previous"):
+            session.process(portrait, 700)
+    events = sink.events
+    kinds = [(type(e).__name__, e.product_id) for e in events]
+    assert kinds == [
+        ("LensShown", "LIP-001"),
+        ("Dwell", "LIP-001"),
+        ("ShadeChanged", "LIP-002"),
+        ("LensShown", "LIP-002"),
+        ("BuyLinkShown", "LIP-002"),
+        ("SnapshotTaken", "LIP-002"),
+        ("Dwell", "LIP-002"),  # on close
+    ]
+    assert all(e.session_id == "s1" for e in events)
+    dwell = [e for e in events if isinstance(e, Dwell)]
+    assert dwell[0].duration_s == pytest.approx(0.4) and dwell[1].duration_s == pytest.approx(0.2)
+    assert next(e for e in events if isinstance(e, ShadeChanged)).previous_product_id == "LIP-001"
+    assert next(e for e in events if isinstance(e, BuyLinkShown)).via == "qr"
+    assert "utm_medium=qr" in link and "utm_content=LIP-002" in link
+    assert [p.id for p in snap.products] == ["LIP-002"] and snap.frame.shape == portrait.shape
+    assert isinstance(events[0], LensShown) and isinstance(events[5], SnapshotTaken)
+
+
+def test_lens_shown_again_only_after_the_face_was_gone(portrait, catalog):
+    blank = np.zeros_like(portrait)
+    sink = MemoryEventSink()
+    with TryOn(catalog, ["LIP-001"], event_sink=sink, event_delivery="inline", shown_grace_ms=1000) as session:
+        session.process(portrait, 0)
+        session.process(blank, 100)  # one dropped frame: still "shown"
+        session.process(portrait, 200)
+        session.process(blank, 1000)
+        session.process(blank, 2500)  # gone for > 1 s
+        session.process(portrait, 2600)
+    shown = [e for e in sink.events if isinstance(e, LensShown)]
+    assert len(shown) == 2
+
+
+class _SlowSink(MemoryEventSink):
+    """A sink whose writes take 50 ms (an fsync on a slow card)."""
+
+    def emit(self, event):
+        time.sleep(0.05)
+        super().emit(event)
+
+
+def test_process_never_waits_for_a_slow_sink(portrait, catalog):
+    sink = _SlowSink()
+    with TryOn(catalog, ["LIP-001"], event_sink=sink) as session:
+        session.process(portrait, 0)  # warm up (lens build)
+        start = time.perf_counter()
+        for i in range(10):
+            session.next("lipstick")  # emits Dwell/ShadeChanged
+            session.process(portrait, (i + 1) * 33)  # emits LensShown
+        elapsed = time.perf_counter() - start
+        assert threading.active_count() >= 2
+    # 10 ShadeChanged + 10 LensShown + Dwell events at 50 ms each would take > 1 s inline
+    assert elapsed < 1.0, f"process waited for the sink ({elapsed:.2f} s)"
+    assert len([e for e in sink.events if isinstance(e, ShadeChanged)]) == 10  # all delivered on close
+
+
+def test_queue_overflow_drops_and_counts(catalog):
+    gate = threading.Event()
+
+    class Blocked(MemoryEventSink):
+        def emit(self, event):
+            gate.wait(5)
+            super().emit(event)
+
+    sink = Blocked()
+    session = TryOn(catalog, ["LIP-001"], event_sink=sink, event_queue_size=2)
+    for _ in range(10):
+        session.show_buy_link()
+    assert session.dropped_events >= 7
+    gate.set()
+    session.close()
+    assert 1 <= len(sink.events) <= 3
+
+
+def test_snapshot_saves_png_and_sidecar(portrait, catalog, tmp_path):
+    with TryOn(catalog, ["LIP-004"]) as session:
+        result = session.process_image(portrait)
+        snap = session.snapshot(result, tmp_path / "shot.png")
+    meta = json.loads((tmp_path / "shot.json").read_text())
+    assert meta["image"] == "shot.png" and meta["products"][0]["id"] == "LIP-004"
+    assert meta["products"][0]["price"] == "24.00 USD" and "utm_content=LIP-004" in meta["products"][0]["link"]
+    assert meta["time_iso"].endswith("Z")
+    import cv2
+
+    assert cv2.imread(str(tmp_path / "shot.png")).shape == portrait.shape
+    assert snap.frame is not result.frame
+
+
+def test_misuse_is_a_clear_error(portrait, catalog):
+    session = TryOn(catalog, ["LIP-001"])
+    with pytest.raises(arlens.InputError, match="timestamp_ms"):
+        session.process(portrait, "now")  # type: ignore[arg-type]
+    with pytest.raises(arlens.InputError, match="frame"):
+        session.process(np.zeros((4, 4), np.float32), 1)
+    with pytest.raises(arlens.InputError, match="TryOnResult"):
+        session.snapshot(portrait)  # type: ignore[arg-type]
+    session.close()
+    session.close()  # idempotent
+    with pytest.raises(arlens.InputError, match="closed"):
+        session.process_image(portrait)
+
+
+def test_results_are_frozen(portrait, catalog):
+    with TryOn(catalog, ["LIP-001"]) as session:
+        result = session.process_image(portrait)
+    with pytest.raises(AttributeError):
+        result.frame = None  # type: ignore[misc]
+    assert not result.hotspots[0].bbox.flags.writeable
+
+
+def test_works_without_hand_modules(portrait, catalog, caplog):
+    """Nail products and gestures degrade to faces only (logged) when the hand modules are absent."""
+    available = hand_modules_available()
+    if all(available.values()):
+        pytest.skip("hand modules are installed; the degraded path is not reachable")
+    with caplog.at_level("WARNING", logger="arlens.session"):
+        with TryOn(catalog, ["LIP-001", "NAIL-202"], gestures=True) as session:
+            result = session.process(portrait, 0)
+            session.process(portrait, 33)
+    assert result.hands == () and result.gestures == ()
+    assert [h.product_id for h in result.hotspots] == ["LIP-001"]
+    assert any("unavailable" in r.message or "nail" in r.message for r in caplog.records)
+
+
+def test_with_a_hand_tracker_and_recognizer_given(portrait, catalog):
+    """Injected hand tracker and recognizer: their hands and gestures come back in the result."""
+    from arlens.tracking.results import Hand
+
+    pts = np.c_[np.linspace(10, 60, 21), np.linspace(10, 80, 21), np.zeros(21)].astype(np.float32)
+    hand = Hand(pts, "Left", 0.9, np.array([10, 10, 60, 80], np.float32))
+
+    class FakeHands:
+        def track(self, frame, ts):
+            return [hand]
+
+        def detect(self, image):
+            return [hand]
+
+        def close(self):
+            pass
+
+    class FakeGestures:
+        def update(self, hands, ts):
+            return [type("G", (), {"name": "pinch", "timestamp_ms": ts})()] if ts == 33 else []
+
+    with TryOn(catalog, ["LIP-001"], gestures=True, hand_tracker=FakeHands(),
+               gesture_recognizer=FakeGestures()) as session:
+        session.process(portrait, 0)
+        result = session.process(portrait, 33)
+    assert result.hands == (hand,)
+    assert [g.name for g in result.gestures] == ["pinch"]
