@@ -215,7 +215,8 @@ def render_catalog(
             if wanted is not None and p.kind not in wanted:
                 continue
             if p.kind not in RENDERABLE_KINDS:
-                skipped.append((p.id, f"no lens for kind {p.kind.value if p.kind else 'none'} yet"))
+                why = f"no lens for {p.kind.value} yet" if p.kind else "not a try-on product (no kind)"
+                skipped.append((p.id, why))
             elif p.kind in HAND_KINDS:
                 skipped.append((p.id, "nail polish needs a photo of a hand; the portraits show none"))
             else:

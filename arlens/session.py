@@ -800,6 +800,11 @@ class TryOn:
             from arlens.lenses.eyewear import EyewearLens
 
             model = self.catalog.model_path(product) if product.id in self.catalog else None
+            if (model is None or not model.is_file()) and product.model:
+                from arlens.resources import assets_dir
+
+                bundled = assets_dir() / product.model  # a feed naming the bundled demo frames
+                model = bundled if bundled.is_file() else model
             overrides = {"model": model} if model is not None else {}
             return _Lens(EyewearLens.from_product(product, **overrides), "face", eyewear=True)
         if kind is ProductKind.NAIL_POLISH:
