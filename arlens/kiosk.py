@@ -528,8 +528,10 @@ class Kiosk:
         h, w = screen.shape[:2]
         scale = max(h / 720.0, 0.45)
         out = cv2.GaussianBlur(screen, (0, 0), 12)
-        cv2.addWeighted(out, 0.45, np.zeros_like(out), 0.55, 0, dst=out)
-        lines = [self.options.attract_text, "Try every shade, no touching needed"]
+        out = (out * 0.38).astype(np.uint8)
+        how = "Swipe to change shade, pinch to buy" if self.session.options.gestures else \
+            "Press <- -> to change shade, B to buy"
+        lines = [self.options.attract_text, how]
         brand = self._focus_product().brand if self._focus_product() is not None else ""
         if brand:
             lines.insert(0, brand)
@@ -663,6 +665,8 @@ def _text(
     """Anti-aliased text with a soft shadow; non-ASCII characters become '?' (Hershey fonts are ASCII)."""
     text = text.encode("ascii", "replace").decode("ascii")
     if shadow:
-        cv2.putText(img, text, (org[0] + 2, org[1] + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 1,
-                    cv2.LINE_AA)
+        # same thickness as the text: OpenCV 5's built-in font widens its glyphs with the weight
+        offset = max(1, int(round(2 * scale)))
+        cv2.putText(img, text, (org[0] + offset, org[1] + offset), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0),
+                    thickness, cv2.LINE_AA)
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
