@@ -47,6 +47,12 @@ _LAZY = {
     "LipstickOptions": "arlens.lenses.lipstick",
     "EyewearLens": "arlens.lenses.eyewear",
     "EyewearOptions": "arlens.lenses.eyewear",
+    "TryOn": "arlens.session",
+    "TryOnResult": "arlens.session",
+    "TryOnOptions": "arlens.session",
+    "Hotspot": "arlens.session",
+    "Snapshot": "arlens.session",
+    "UnknownProductError": "arlens.session",
 }
 
 __all__ = [
