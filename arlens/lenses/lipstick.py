@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from arlens.catalog import Finish
 from arlens.errors import InputError
 from arlens.render import color as C
 from arlens.render import mask as M
-from arlens.render.color import Finish
 from arlens.tracking.results import Face
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class LipstickOptions:
 
     Attributes:
         color: the shade's swatch, sRGB "#RRGGBB".
-        finish: matte, satin, gloss, metallic or shimmer (a :class:`~arlens.render.color.Finish` or its value).
+        finish: matte, satin, gloss, metallic or shimmer (an :class:`arlens.catalog.Finish` or its value).
         opacity: coverage of the colour layer, 0 (none) to 1 (opaque pigment).
         liner_color: lip-liner colour "#RRGGBB", or None for no liner.
         liner_width: liner band width as a fraction of the mouth width, 0 to 0.1 (0.03 is a fine line).

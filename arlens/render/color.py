@@ -30,12 +30,12 @@ The shade model (``composite_lipstick``) works per pixel of the lip box:
 
 from __future__ import annotations
 
-import enum
 import re
 
 import cv2
 import numpy as np
 
+from arlens.catalog.product import Finish
 from arlens.errors import InputError
 from arlens.render.mask import GLOSS, LINER, MASK, NUM_MAPS, SPARKLE
 
@@ -182,15 +182,7 @@ def hex_to_lab(value: str, field: str = "color") -> np.ndarray:
     return bgr_to_lab(np.array(parse_hex(value, field), dtype=np.uint8))
 
 
-class Finish(enum.StrEnum):
-    """Lipstick finishes (the values are the catalog's ``Product.finish`` strings)."""
-
-    MATTE = "matte"
-    SATIN = "satin"
-    GLOSS = "gloss"
-    METALLIC = "metallic"
-    SHIMMER = "shimmer"
-
+# Finish is the catalog's enum (arlens.catalog.Finish): a Product's finish is the lens's finish.
 
 # Layout of one shade's parameter vector (what the numpy path and the ONNX graph consume).
 P_L, P_A, P_B, P_OPACITY = 0, 1, 2, 3
