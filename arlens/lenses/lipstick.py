@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import cv2
 import numpy as np
 
 from arlens.catalog import Finish
@@ -149,6 +150,27 @@ def _landmarks(face: object) -> np.ndarray:
     return np.asarray(lm)
 
 
+class _Box:
+    """A lip box packed one BGRA pixel per uint32, so its painted pixels gather and scatter in one step."""
+
+    def __init__(self, roi: np.ndarray) -> None:
+        self.shape = roi.shape
+        self.packed = cv2.cvtColor(roi, cv2.COLOR_BGR2BGRA)  # a contiguous copy
+
+    def take(self, index: np.ndarray) -> np.ndarray:
+        """uint8 (n, 4) BGRA pixels at flat ``index``."""
+        return np.take(self.packed.view(np.uint32).reshape(-1), index).view(np.uint8).reshape(-1, 4)
+
+    def put(self, index: np.ndarray, pixels: np.ndarray, keep: bool = False) -> np.ndarray:
+        """The box as BGR (h, w, 3) with uint8 (n, 4) BGRA ``pixels`` at flat ``index``.
+
+        ``keep`` leaves this box as it was (for painting it again); otherwise the pixels are written into it.
+        """
+        packed = self.packed.copy() if keep else self.packed
+        packed.view(np.uint32).reshape(-1)[index] = np.ascontiguousarray(pixels).view(np.uint32).reshape(-1)
+        return cv2.cvtColor(packed, cv2.COLOR_BGRA2BGR)
+
+
 class LipstickLens:
     """Paints a lipstick shade on the lips of every face in a frame.
 
@@ -204,18 +226,21 @@ class LipstickLens:
         """The lips of ``face`` in a frame of ``frame_shape`` (None when they are outside it)."""
         return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather)
 
-    def _maps(self, geom: M.LipGeometry, gloss: bool, sparkle: bool) -> np.ndarray:
+    def _pixels(self, geom: M.LipGeometry, gloss: bool, sparkle: bool) -> M.LipPixels:
         has_liner = self.options.liner_color is not None
-        return M.lip_maps(
+        return M.lip_pixels(
             geom, liner_width=self.options.liner_width if has_liner else 0.0, gloss=gloss, sparkle=sparkle
         )
 
-    def _composite(self, roi: np.ndarray, maps: np.ndarray, params: np.ndarray) -> np.ndarray:
+    def _composite(self, px: np.ndarray, pixels: M.LipPixels, params: np.ndarray) -> np.ndarray:
+        """Shades on the painted pixels: px uint8 (n, 4) BGRA -> uint8 (N, n, 4)."""
         if self._graph is not None:
-            return self._graph.run(roi, maps, params)
+            lightness = C.lip_lightness(px, pixels.maps[:, M.MASK])
+            bgr = self._graph.run_pixels(np.ascontiguousarray(px[:, :3]), pixels.maps, params, lightness)
+            return cv2.cvtColor(bgr.reshape(1, -1, 3), cv2.COLOR_BGR2BGRA).reshape(len(params), len(px), 4)
         if self.options.backend == "onnx":
             raise InputError("lens: the onnx session was closed; build a new LipstickLens")
-        return C.composite_lipstick(roi, maps, params)
+        return C.composite_pixels(px, pixels.maps, params)
 
     def render(self, frame: np.ndarray, faces: Face | Iterable[Face]) -> np.ndarray:
         """Return a copy of ``frame`` with the shade painted on the lips of each face.
@@ -237,10 +262,14 @@ class LipstickLens:
             geom = self.geometry(face, frame.shape)
             if geom is None:
                 continue
+            pixels = self._pixels(geom, self._needs_gloss, self._needs_sparkle)
+            if not len(pixels):
+                continue
             x0, y0, x1, y1 = geom.box
-            maps = self._maps(geom, self._needs_gloss, self._needs_sparkle)
             # read from `out` so overlapping faces compose; `frame` itself is never written
-            out[y0:y1, x0:x1] = self._composite(out[y0:y1, x0:x1], maps, self._params)
+            box = _Box(out[y0:y1, x0:x1])
+            painted = self._composite(box.take(pixels.index), pixels, self._params[None])
+            out[y0:y1, x0:x1] = box.put(pixels.index, painted[0])
         return out
 
     def render_shades(
@@ -248,7 +277,8 @@ class LipstickLens:
     ) -> np.ndarray:
         """Render one face in N shades, for previewing a product line.
 
-        The onnx backend composites all N shades in one ONNX Runtime run; the numpy backend loops.
+        The onnx backend composites all N shades in one ONNX Runtime run; the numpy backend shares the
+        per-pixel work and loops over the shades.
         Geometry (feather, liner band width) is this lens's; colour, finish, opacity and liner colour
         come from each shade (a liner colour shows only where this lens has a liner band).
 
@@ -272,14 +302,16 @@ class LipstickLens:
         geom = self.geometry(face, frame.shape)
         if geom is None:
             return out
+        pixels = self._pixels(
+            geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any())
+        )
+        if not len(pixels):
+            return out
         x0, y0, x1, y1 = geom.box
-        maps = self._maps(geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any()))
-        roi = frame[y0:y1, x0:x1]
-        if self._graph is not None:
-            out[:, y0:y1, x0:x1] = self._graph.run(roi, maps, params)
-        else:
-            for i, p in enumerate(params):
-                out[i, y0:y1, x0:x1] = self._composite(roi, maps, p)
+        box = _Box(frame[y0:y1, x0:x1])
+        painted = self._composite(box.take(pixels.index), pixels, params)
+        for i in range(len(params)):
+            out[i, y0:y1, x0:x1] = box.put(pixels.index, painted[i], keep=True)
         return out
 
     def _shade_params(self, shade: object, index: int) -> np.ndarray:

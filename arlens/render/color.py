@@ -25,11 +25,17 @@ The shade model (``composite_lipstick``) works per pixel of the lip box:
 7. Back to sRGB (clipped), then blended over the photo by ``opacity * mask`` (the liner's coverage
    in the liner band).
 
+The lips' median lightness ``Lm`` is computed once per face (:func:`lip_lightness`); everything else is
+per pixel and runs on the painted pixels only (:func:`composite_pixels`, the numpy/OpenCV reference;
+:func:`composite_lipstick` is the same on a whole box). The finish gains (``shadow_gain``,
+``highlight_gain``) are non-negative, so ``d'`` has the sign of ``d``.
+
 :mod:`arlens.render.onnx_lipstick` builds the same computation as an ONNX graph.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 import cv2
@@ -38,6 +44,24 @@ import numpy as np
 from arlens.catalog.product import Finish
 from arlens.errors import InputError
 from arlens.render.mask import GLOSS, LINER, MASK, NUM_MAPS, SPARKLE
+
+__all__ = [
+    "FINISH_PARAMS",
+    "NUM_PARAMS",
+    "Finish",
+    "bgr_to_lab",
+    "composite_lipstick",
+    "composite_pixels",
+    "delta_e2000",
+    "hex_to_lab",
+    "lab_to_bgr",
+    "lab_to_lch",
+    "lip_lightness",
+    "median_lightness",
+    "parse_finish",
+    "parse_hex",
+    "shade_params",
+]
 
 # sRGB (linear) -> XYZ, rows X, Y, Z; columns R, G, B.
 _RGB_TO_XYZ = np.array(
@@ -272,14 +296,179 @@ def median_lightness(light: np.ndarray, mask: np.ndarray) -> np.float32:
     return np.float32(np.partition(values, n - (n // 2 + 1))[n - (n // 2 + 1)])
 
 
-def _lightness(y: np.ndarray) -> np.ndarray:
-    """CIELAB L of relative luminance y (float32), as 116 f(y) - 16."""
-    f = np.where(y > LAB_EPS, cv2.pow(np.maximum(y, 0), 1.0 / 3.0), (LAB_KAPPA * y + 16.0) / 116.0)
-    return (np.float32(116.0) * f - np.float32(16.0)).astype(np.float32)
+#: linear B, G, R (, A) weights of the luminance Y, as cv2.transform matrices for 3 and 4 channels.
+_Y_ROWS = {3: BGR_TO_Y[None, :].copy(), 4: np.append(BGR_TO_Y, np.float32(0.0))[None, :].astype(np.float32)}
+_LN_116 = math.log(116.0)
+
+
+def _check_pixels(px: np.ndarray, maps: np.ndarray) -> int:
+    if px.dtype != np.uint8 or px.ndim != 2 or px.shape[1] not in (3, 4):
+        raise InputError(f"px: expected uint8 (n, 3) or (n, 4) BGR pixels, got {px.dtype} {px.shape}")
+    if maps.shape != (len(px), NUM_MAPS):
+        raise InputError(f"maps: expected shape {(len(px), NUM_MAPS)}, got {maps.shape}")
+    return px.shape[1]
+
+
+def _luminance(px: np.ndarray) -> np.ndarray:
+    """Relative luminance Y (linear, 0..1) of uint8 BGR(A) pixels (n, C): float32 (n,)."""
+    channels = px.shape[1]
+    lin = cv2.LUT(px.reshape(1, -1, channels), SRGB_TO_LINEAR_LUT)
+    return cv2.transform(lin, _Y_ROWS[channels]).reshape(-1)
+
+
+def _lightness_of(y: float) -> float:
+    """CIELAB L of one relative luminance."""
+    return 116.0 * y ** (1.0 / 3.0) - 16.0 if y > LAB_EPS else float(LAB_KAPPA) * y
+
+
+def _median_luminance_lightness(y: np.ndarray, mask: np.ndarray) -> np.float32:
+    # L is increasing in Y, so the median of L is L of the median Y (same element, same upper median)
+    values = y[mask > MEDIAN_MASK_THRESHOLD]
+    n = values.size
+    if n == 0:
+        return np.float32(50.0)
+    k = n - (n // 2 + 1)
+    return np.float32(_lightness_of(float(np.partition(values, k)[k])))
+
+
+def lip_lightness(px: np.ndarray, mask: np.ndarray) -> np.float32:
+    """The lips' reference lightness ``Lm`` from their pixels: :func:`median_lightness` of their CIELAB L.
+
+    Args:
+        px: uint8 (n, 3) or (n, 4) BGR(A) pixels (alpha ignored).
+        mask: float32 (n,) lip mask at those pixels; pixels above 0.5 count.
+
+    Returns:
+        float32 L (0..100), 50 when no pixel counts.
+    """
+    px = np.asarray(px)
+    return _median_luminance_lightness(_luminance(px.reshape(-1, px.shape[-1])), np.asarray(mask).reshape(-1))
+
+
+class _Prepared:
+    """The per-pixel part of the composite, shared by every shade painted on the same pixels."""
+
+    __slots__ = ("channels", "d", "dneg", "gloss", "liner", "lm", "mask", "n", "src")
+
+    def __init__(self, px: np.ndarray, maps: np.ndarray, lightness: float | None) -> None:
+        self.n, self.channels = len(px), px.shape[1]
+        y = _luminance(px)
+        self.mask = np.ascontiguousarray(maps[:, MASK])
+        liner = maps[:, LINER]
+        self.liner = np.ascontiguousarray(liner) if liner.any() else None
+        self.gloss = maps[:, GLOSS]
+        self.lm = float(_median_luminance_lightness(y, self.mask) if lightness is None else lightness)
+        # d = ln((L0 + 16) / (Lm + 16)) with L0 + 16 = 116 cbrt(Y) (or kappa Y + 16 in the dark)
+        ln_xm = math.log(self.lm + 16.0)
+        d = cv2.log(y).reshape(-1)  # -inf at Y = 0, replaced below
+        d *= np.float32(1.0 / 3.0)
+        d += np.float32(_LN_116 - ln_xm)
+        dark = y <= LAB_EPS
+        if dark.any():
+            d[dark] = np.log(LAB_KAPPA * y[dark] + np.float32(16.0)) - np.float32(ln_xm)
+        self.d = d
+        self.dneg = np.minimum(d, np.float32(0.0))
+        self.src = px.reshape(1, self.n, self.channels).astype(np.float32)
+
+    def paint(self, params: np.ndarray, sparkle_map: np.ndarray) -> np.ndarray:
+        """One shade on the pixels: uint8 (n, channels)."""
+        p = params.tolist()
+        f32 = np.float32
+        lm, xm = self.lm, self.lm + 16.0
+        gs, gh, cs, ch = p[P_SHADOW_GAIN], p[P_HIGHLIGHT_GAIN], p[P_CHROMA_SHADOW], p[P_CHROMA_HIGHLIGHT]
+        d, dneg, lw = self.d, self.dneg, self.liner
+        # 1-3: the photo's shading as a luminance ratio, reshaped by the finish, re-applied to the shade
+        dp = d * f32(gh)
+        if gs != gh:
+            dp += f32(gs - gh) * dneg  # gs * min(d, 0) + gh * max(d, 0)
+        ratio = cv2.exp(dp).reshape(-1)
+        # 4: chroma follows the shading: exp(cs * min(d', 0) + ch * max(d', 0)), min(d', 0) = gs * min(d, 0)
+        expo = dneg * f32(cs * gs) if ch == 0 else dp * f32(ch) + dneg * f32((cs - ch) * gs)
+        chroma = cv2.exp(expo).reshape(-1)
+        rm1 = ratio - f32(1.0)
+        target = lm + p[P_FOLLOW] * (p[P_L] - lm) + 16.0
+        liner_target = lm + p[P_FOLLOW] * (p[P_LINER_L] - lm) + 16.0
+        if lw is not None and liner_target != target:
+            base = f32(target) + f32(liner_target - target) * lw
+            light1 = base - f32(16.0) + rm1 * cv2.sqrt(base * f32(xm)).reshape(-1)
+        else:
+            light1 = rm1 * f32(math.sqrt(target * xm)) + f32(target - 16.0)
+        np.minimum(np.maximum(light1, f32(0.0), out=light1), f32(100.0), out=light1)
+        # 6: white light from the finish
+        hl = rm1 * HIGHLIGHT_SCALE
+        np.minimum(np.maximum(hl, f32(0.0), out=hl), f32(1.0), out=hl)
+        white = hl * f32(p[P_SHEEN])
+        if p[P_SPECULAR] != 0:
+            white += (self.gloss * f32(p[P_SPECULAR])) * (f32(0.25) + f32(0.75) * hl)
+        if p[P_SPARKLE] != 0:
+            white += (sparkle_map * f32(p[P_SPARKLE])) * (f32(0.5) + hl)
+        np.minimum(np.maximum(white, f32(0.0), out=white), MAX_WHITE, out=white)
+        keep = f32(1.0) - white
+        light2 = f32(100.0) - (f32(100.0) - light1) * keep  # light1 + (100 - light1) * white
+        ck = chroma * keep
+        # 5: the shade's (or the liner's) chroma and hue
+        if lw is not None and (p[P_LINER_A] != p[P_A] or p[P_LINER_B] != p[P_B]):
+            a = ck * (f32(p[P_A]) + f32(p[P_LINER_A] - p[P_A]) * lw)
+            b = ck * (f32(p[P_B]) + f32(p[P_LINER_B] - p[P_B]) * lw)
+        else:
+            a, b = ck * f32(p[P_A]), ck * f32(p[P_B])
+        # 7: back to sRGB (OpenCV's float CIELAB conversion: D65, clipped, sRGB curve) and blend
+        n, c = self.n, self.channels
+        lab = cv2.merge([light2.reshape(1, n), a.reshape(1, n), b.reshape(1, n)])
+        out = cv2.cvtColor(lab, cv2.COLOR_Lab2BGR, dstCn=c)
+        if lw is not None and p[P_LINER_OPACITY] != p[P_OPACITY]:
+            alpha = self.mask * (f32(p[P_OPACITY]) + f32(p[P_LINER_OPACITY] - p[P_OPACITY]) * lw)
+        else:
+            alpha = self.mask * f32(p[P_OPACITY])
+        out *= f32(255.0)
+        if c == 4:
+            out[..., 3] = self.src[..., 3]  # alpha passes through
+        alpha = alpha.reshape(1, n)
+        out = cv2.blendLinear(out, self.src, alpha, f32(1.0) - alpha)  # out * alpha + src * (1 - alpha)
+        return cv2.convertScaleAbs(out).reshape(n, c)  # rounds to nearest, saturates
+
+
+def _check_gains(params: np.ndarray) -> None:
+    gains = params[:, [P_SHADOW_GAIN, P_HIGHLIGHT_GAIN]]
+    if (gains < 0).any() or not np.isfinite(params).all():
+        raise InputError(f"params: expected finite shade parameters with non-negative gains, got {params!r}")
+
+
+def composite_pixels(
+    px: np.ndarray, maps: np.ndarray, params: np.ndarray, lightness: float | None = None
+) -> np.ndarray:
+    """Paint shades on the painted pixels of a lip box: the numpy/OpenCV reference of the lipstick composite.
+
+    Args:
+        px: uint8 (n, 3) BGR or (n, 4) BGRA pixels (alpha passes through untouched).
+        maps: float32 (n, 4) mask, liner, gloss and sparkle at those pixels
+            (:func:`arlens.render.mask.lip_pixels`).
+        params: float32 (NUM_PARAMS,) from :func:`shade_params`, or (N, NUM_PARAMS) for N shades.
+        lightness: the lips' reference lightness ``Lm``; None computes it from these pixels
+            (:func:`lip_lightness`).
+
+    Returns:
+        uint8 (n, C), or (N, n, C) for N shades.
+
+    Raises:
+        InputError: when the shapes or dtypes do not match, or a gain is negative.
+    """
+    _check_pixels(px, maps)
+    params = np.asarray(params, dtype=np.float32)
+    single = params.ndim == 1
+    params = params.reshape(-1, NUM_PARAMS)
+    _check_gains(params)
+    if len(px) == 0:
+        out = np.broadcast_to(px, (len(params),) + px.shape).copy()
+        return out[0] if single else out
+    prepared = _Prepared(px, maps, lightness)
+    sparkle = maps[:, SPARKLE]
+    out = np.stack([prepared.paint(p, sparkle) for p in params])
+    return out[0] if single else out
 
 
 def composite_lipstick(roi: np.ndarray, maps: np.ndarray, params: np.ndarray) -> np.ndarray:
-    """Paint one shade on the lips of a box: the numpy/OpenCV reference of the lipstick composite.
+    """Paint one shade on the lips of a box: :func:`composite_pixels` on the box's painted pixels.
 
     Args:
         roi: uint8 (h, w, 3) BGR box of the frame around the lips.
@@ -291,57 +480,11 @@ def composite_lipstick(roi: np.ndarray, maps: np.ndarray, params: np.ndarray) ->
     """
     if maps.shape[:2] != roi.shape[:2] or maps.shape[2] != NUM_MAPS:
         raise InputError(f"maps: expected shape {roi.shape[:2] + (NUM_MAPS,)}, got {maps.shape}")
-    p = [np.float32(x) for x in np.asarray(params, dtype=np.float32).reshape(NUM_PARAMS)]
-    f32 = np.float32
     out = np.array(roi, dtype=np.uint8, order="C", copy=True)
-    # work on the painted pixels only, as an (n, 1) column (an image OpenCV's kernels accept)
-    idx = np.flatnonzero(maps[..., MASK] > 0)
-    if idx.size == 0:
+    index = np.flatnonzero(maps[..., MASK] > 0)
+    if index.size == 0:
         return out
-    mp = maps.reshape(-1, NUM_MAPS)[idx]
-    mask, lw = mp[:, MASK : MASK + 1], mp[:, LINER : LINER + 1]
-    px = out.reshape(-1, 3)[idx][:, None, :]  # (n, 1, 3) uint8
-    lum = cv2.transform(cv2.LUT(px, SRGB_TO_LINEAR_LUT), BGR_TO_Y[None, :]).reshape(-1, 1)  # linear Y
-    light0 = _lightness(lum)
-    lm = median_lightness(light0, mask)
-
-    # 1-3: shading and texture as a luminance ratio, reshaped by the finish, re-applied to the shade.
-    d = cv2.log(light0 + f32(16.0)) - np.log(lm + f32(16.0), dtype=np.float32)
-    dp = p[P_SHADOW_GAIN] * np.minimum(d, f32(0.0)) + p[P_HIGHLIGHT_GAIN] * np.maximum(d, f32(0.0))
-    ratio = cv2.exp(dp)
-    target = lm + p[P_FOLLOW] * (p[P_L] - lm) + f32(16.0)
-    liner_target = lm + p[P_FOLLOW] * (p[P_LINER_L] - lm) + f32(16.0)
-    base = target + (liner_target - target) * lw
-    light1 = base - f32(16.0) + (ratio - f32(1.0)) * cv2.sqrt(base * (lm + f32(16.0)))
-    # 4-5: chroma and hue of the shade (or liner), following the shading.
-    chroma = cv2.exp(p[P_CHROMA_SHADOW] * np.minimum(dp, f32(0.0)) + p[P_CHROMA_HIGHLIGHT] * np.maximum(dp, f32(0.0)))
-    a1 = (p[P_A] + (p[P_LINER_A] - p[P_A]) * lw) * chroma
-    b1 = (p[P_B] + (p[P_LINER_B] - p[P_B]) * lw) * chroma
-    # 6: white light from the finish.
-    hl = np.clip((ratio - f32(1.0)) * HIGHLIGHT_SCALE, f32(0.0), f32(1.0))
-    white = p[P_SHEEN] * hl
-    if p[P_SPECULAR] != 0:
-        white += p[P_SPECULAR] * mp[:, GLOSS : GLOSS + 1] * (f32(0.25) + f32(0.75) * hl)
-    if p[P_SPARKLE] != 0:
-        white += p[P_SPARKLE] * mp[:, SPARKLE : SPARKLE + 1] * (f32(0.5) + hl)
-    np.clip(white, f32(0.0), MAX_WHITE, out=white)
-    np.clip(light1, f32(0.0), f32(100.0), out=light1)
-    light2 = light1 + (f32(100.0) - light1) * white
-    keep = f32(1.0) - white
-    # 7: back to sRGB and blend.
-    fy = (light2 + f32(16.0)) * f32(1.0 / 116.0)
-    fxyz = cv2.merge([fy + a1 * (keep * f32(1.0 / 500.0)), fy, fy - b1 * (keep * f32(1.0 / 200.0))])
-    xyz = np.where(fxyz > f32(_DELTA), fxyz * fxyz * fxyz, (f32(116.0) * fxyz - f32(16.0)) * f32(1.0 / LAB_KAPPA))
-    lin = cv2.transform(xyz, XYZN_TO_BGR)
-    np.clip(lin, f32(0.0), f32(1.0), out=lin)
-    srgb = np.where(
-        lin <= f32(0.0031308),
-        lin * f32(12.92 * 255.0),
-        cv2.pow(lin, 1.0 / 2.4) * f32(1.055 * 255.0) - f32(0.055 * 255.0),
-    )
-    alpha = mask * (p[P_OPACITY] + (p[P_LINER_OPACITY] - p[P_OPACITY]) * lw)
-    src = px.astype(np.float32)
-    blended = src + (srgb - src) * alpha[:, :, None]
-    out.reshape(-1, 3)[idx] = np.clip(np.rint(blended), 0, 255).astype(np.uint8).reshape(-1, 3)
+    flat = out.reshape(-1, 3)
+    mp = np.take(maps.reshape(-1, NUM_MAPS), index, axis=0)
+    flat[index] = composite_pixels(np.take(flat, index, axis=0), mp, np.asarray(params).reshape(NUM_PARAMS))
     return out
-

@@ -5,7 +5,7 @@ always give bit-identical maps: the mask never flickers on its own and the shimm
 to the lips. Coordinates: landmark x, y are image pixels with pixel ``i`` spanning ``[i, i + 1)``
 (MediaPipe's normalised coordinates times the image size).
 
-The maps a lipstick composite needs are stacked as one float32 (h, w, 4) array, channel by channel:
+The maps a lipstick composite needs are, channel by channel:
 
 0. ``mask``: lip coverage 0..1, the outer contour minus the mouth opening, anti-aliased from a
    4x supersampled fill and feathered by an amount proportional to the mouth width. The feather
@@ -15,12 +15,19 @@ The maps a lipstick composite needs are stacked as one float32 (h, w, 4) array, 
    lower lip, in lip-local coordinates.
 3. ``sparkle``: the shimmer pattern: sparse round glints on a lip-local grid whose cells are
    switched on by an integer hash of the cell index, so it moves with the lips and never re-randomises.
+
+Only the painted pixels (mask > 0, about a third of the box) matter to a composite, so the maps are
+computed for those pixels alone (:func:`lip_pixels`, float32 (n, 4) with the pixels' flat indices in
+the box); :func:`lip_maps` scatters them into a dense (h, w, 4) stack, zero where the mask is zero.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -40,10 +47,35 @@ DEFAULT_FEATHER = 0.02
 _MIN_SIGMA = 0.5
 #: How far (pixels) the feathered mask may reach beyond the hard lip contour.
 _MAX_SPILL = 0.9
+#: Pixels around the outer contour's extent that the box keeps: a pixel at least half covered lies
+#: within 0.5 px of it and the feather reaches one pixel further, so nothing is painted beyond 1.5 px.
+_BOX_PAD = 2.0
 #: Shimmer grid: cells across the mouth width, glint radius in cell units.
 _SPARKLE_CELLS = 48
 _SPARKLE_RADIUS = 0.3
 _SPARKLE_DENSITY = 0.45
+
+
+@functools.cache
+def _lip_index() -> np.ndarray:
+    """Landmark indices of the outer lip loop followed by the inner one, intp (2K,)."""
+    outer, inner = named.lips_outer(), named.lips_inner()
+    if len(outer) != len(inner):  # pragma: no cover - both loops of MediaPipe's table have 20 points
+        raise RuntimeError(f"expected lip loops of equal length, got {len(outer)} and {len(inner)}")
+    return np.array(outer + inner, dtype=np.intp)
+
+
+@functools.cache
+def _spline_matrix(k: int, steps: int) -> np.ndarray:
+    """float32 (k * steps, k): samples of the closed uniform Catmull-Rom spline through k points."""
+    t = np.arange(steps, dtype=np.float64) / steps
+    t2, t3 = t * t, t * t * t
+    weights = 0.5 * np.stack([-t + 2 * t2 - t3, 2 - 5 * t2 + 3 * t3, t + 4 * t2 - 3 * t3, -t2 + t3], axis=1)
+    s = np.zeros((k, steps, k), dtype=np.float64)
+    for i in range(k):
+        for j, offset in enumerate((-1, 0, 1, 2)):
+            s[i, :, (i + offset) % k] += weights[:, j]
+    return s.reshape(k * steps, k).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -72,41 +104,55 @@ class LipGeometry:
     width: float
     sigma: float
 
+    @cached_property
+    def extent(self) -> tuple[float, float, float, float]:
+        """(x_min, y_min, x_max, y_max) of the outer contour, box-local drawing coordinates."""
+        lo, hi = self.outer.min(axis=0), self.outer.max(axis=0)
+        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
     @property
     def shape(self) -> tuple[int, int]:
         """(h, w) of the box."""
         x0, y0, x1, y1 = self.box
         return y1 - y0, x1 - x0
 
-    def local_uv(self) -> tuple[np.ndarray, np.ndarray]:
-        """Lip-local coordinates of every box pixel centre, in mouth widths: float32 (h, w) u and v."""
+    def local_uv(self, index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Lip-local coordinates of pixel centres, in mouth widths: float32 u and v.
+
+        Args:
+            index: flat (row-major) indices of the box pixels to evaluate, intp (n,); None for every
+                pixel of the box.
+
+        Returns:
+            u and v, each float32 (h, w), or (n,) when ``index`` is given (the same values).
+        """
         h, w = self.shape
-        xs = np.arange(w, dtype=np.float32) - self.origin[0]
-        ys = np.arange(h, dtype=np.float32) - self.origin[1]
+        if index is None:
+            xs = (np.arange(w, dtype=np.float32) - self.origin[0])[None, :]
+            ys = (np.arange(h, dtype=np.float32) - self.origin[1])[:, None]
+        else:
+            flat = index.astype(np.float32)  # exact below 2**24
+            rows = np.floor((flat + np.float32(0.5)) * np.float32(1.0 / w))  # exact: the fraction is >= 0.5/w
+            xs = flat - rows * np.float32(w) - self.origin[0]
+            ys = rows - self.origin[1]
         inv = np.float32(1.0 / self.width)
-        u = (xs[None, :] * (self.axis_u[0] * inv) + ys[:, None] * (self.axis_u[1] * inv)).astype(np.float32)
-        v = (xs[None, :] * (self.axis_v[0] * inv) + ys[:, None] * (self.axis_v[1] * inv)).astype(np.float32)
+        u = (xs * (self.axis_u[0] * inv) + ys * (self.axis_u[1] * inv)).astype(np.float32, copy=False)
+        v = (xs * (self.axis_v[0] * inv) + ys * (self.axis_v[1] * inv)).astype(np.float32, copy=False)
         return u, v
 
 
 def _catmull_rom_closed(points: np.ndarray, steps: int) -> np.ndarray:
-    """Sample a closed centripetal-free (uniform) Catmull-Rom spline through ``points`` (K, 2)."""
-    p0 = np.roll(points, 1, axis=0)
-    p1 = points
-    p2 = np.roll(points, -1, axis=0)
-    p3 = np.roll(points, -2, axis=0)
-    t = (np.arange(steps, dtype=np.float32) / steps)[None, :, None]
-    t2, t3 = t * t, t * t * t
-    a, b, c, d = (x[:, None, :] for x in (p0, p1, p2, p3))
-    out = 0.5 * ((2 * b) + (-a + c) * t + (2 * a - 5 * b + 4 * c - d) * t2 + (-a + 3 * b - 3 * c + d) * t3)
-    return out.reshape(-1, 2).astype(np.float32)
+    """Sample a closed uniform Catmull-Rom spline through ``points`` (K, 2): float32 (K * steps, 2)."""
+    return _spline_matrix(len(points), steps) @ np.asarray(points, dtype=np.float32)
 
 
 def _corners(outer: np.ndarray) -> tuple[int, int]:
     """Indices (in loop order) of the two outer-contour points farthest apart: the mouth corners."""
-    d = ((outer[:, None, :] - outer[None, :, :]) ** 2).sum(-1)
-    i, j = np.unravel_index(int(np.argmax(d)), d.shape)
-    return (int(i), int(j)) if i < j else (int(j), int(i))
+    pts = outer.astype(np.float64)
+    sq = np.einsum("ij,ij->i", pts, pts)
+    d = sq[:, None] + sq[None, :] - 2.0 * (pts @ pts.T)
+    i, j = divmod(int(np.argmax(d)), len(outer))
+    return (i, j) if i < j else (j, i)
 
 
 def lip_geometry(
@@ -126,34 +172,35 @@ def lip_geometry(
     pts = np.asarray(landmarks, dtype=np.float32)
     if pts.ndim != 2 or pts.shape[0] != named.NUM_FACE_LANDMARKS or pts.shape[1] < 2:
         raise InputError(f"landmarks: expected an array of shape (478, 2 or 3), got {pts.shape}")
-    outer_lm = pts[list(named.lips_outer()), :2] - 0.5  # to OpenCV drawing coordinates
-    inner_lm = pts[list(named.lips_inner()), :2] - 0.5
-    if not (np.isfinite(outer_lm).all() and np.isfinite(inner_lm).all()):
+    lips = np.take(pts, _lip_index(), axis=0)[:, :2] - np.float32(0.5)  # to OpenCV drawing coordinates
+    if not math.isfinite(float(lips.sum())):  # a NaN or infinity anywhere propagates into the sum
         return None
+    k = len(lips) // 2
+    outer_lm = lips[:k]
     i, j = _corners(outer_lm)
     cr, cl = outer_lm[i], outer_lm[j]
-    width = float(np.linalg.norm(cl - cr))
+    width = math.hypot(float(cl[0] - cr[0]), float(cl[1] - cr[1]))
     if width < 2.0:
         return None
     sigma = max(_MIN_SIGMA, feather * width)
-    outer = _catmull_rom_closed(outer_lm, _SPLINE_STEPS)
-    inner = _catmull_rom_closed(inner_lm, _SPLINE_STEPS)
-    pad = 3.0 * sigma + 2.0 + margin
-    lo = outer.min(axis=0) - pad
-    hi = outer.max(axis=0) + pad
+    spline = _spline_matrix(k, _SPLINE_STEPS)
+    outer, inner = spline @ outer_lm, spline @ lips[k:]
+    pad = _BOX_PAD + margin
+    lo = outer.min(axis=0)
+    hi = outer.max(axis=0)
     fh, fw = int(frame_shape[0]), int(frame_shape[1])
-    x0, y0 = max(0, math.floor(lo[0])), max(0, math.floor(lo[1]))
-    x1, y1 = min(fw, math.ceil(hi[0]) + 1), min(fh, math.ceil(hi[1]) + 1)
+    x0, y0 = max(0, math.floor(lo[0] - pad)), max(0, math.floor(lo[1] - pad))
+    x1, y1 = min(fw, math.ceil(hi[0] + pad) + 1), min(fh, math.ceil(hi[1] + pad) + 1)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
     off = np.array([x0, y0], dtype=np.float32)
-    axis_u = ((cl - cr) / width).astype(np.float32)
+    axis_u = ((cl - cr) / np.float32(width)).astype(np.float32)
     axis_v = np.array([-axis_u[1], axis_u[0]], dtype=np.float32)
     return LipGeometry(
         box=(x0, y0, x1, y1),
         outer=outer - off,
         inner=inner - off,
-        origin=((cr + cl) * 0.5 - off).astype(np.float32),
+        origin=(cr + cl) * np.float32(0.5) - off,
         axis_u=axis_u,
         axis_v=axis_v,
         width=width,
@@ -161,9 +208,73 @@ def lip_geometry(
     )
 
 
-def _fixed(points: np.ndarray, scale: int) -> np.ndarray:
-    """Drawing coordinates -> fixed-point int32 for cv2 at ``scale``x supersampling."""
-    return np.round(((points + 0.5) * scale - 0.5) * (1 << _SHIFT)).astype(np.int32)
+def _fixed(points: np.ndarray, scale: int, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Drawing coordinates (minus an integer ``offset``) -> fixed-point int32 for cv2 at ``scale``x."""
+    one = 1 << _SHIFT
+    shift = np.array([0.5 * scale - 0.5 - offset[0] * scale, 0.5 * scale - 0.5 - offset[1] * scale], np.float32)
+    fixed = points * np.float32(scale * one)
+    fixed += shift * np.float32(one)
+    return np.rint(fixed, out=fixed).astype(np.int32)
+
+
+def _region(geom: LipGeometry, pad: float) -> tuple[int, int, int, int]:
+    """Box-local (x0, y0, x1, y1) holding the box and the outer contour's extent plus ``pad`` pixels.
+
+    Wider than the box only where the frame cut it: rasterising there and cropping gives the same
+    values at the box's pixels as an unclipped box would (a blur sees the lips beyond the frame edge).
+    """
+    h, w = geom.shape
+    x_min, y_min, x_max, y_max = geom.extent
+    return (
+        min(0, math.floor(x_min - pad)),
+        min(0, math.floor(y_min - pad)),
+        max(w, math.ceil(x_max + pad) + 1),
+        max(h, math.ceil(y_max + pad) + 1),
+    )
+
+
+def _box_average(big: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Mean of each 4x4 block of a 0/1 uint8 (4h, 4w) image: float32 (h, w) in sixteenths."""
+    if sys.byteorder == "little":
+        # a block row's four bytes as one uint32: add the block's four rows (each byte stays <= 4), then
+        # the top byte of x * 0x01010101 is the sum of the four bytes
+        rows = big.view(np.uint32).reshape(h, _SUPERSAMPLE, w)
+        total = rows[:, 0] + rows[:, 1]
+        total += rows[:, 2]
+        total += rows[:, 3]
+        total *= np.uint32(0x01010101)
+        total >>= np.uint32(24)
+    else:  # pragma: no cover - big-endian hosts
+        total = big.reshape(h, _SUPERSAMPLE, w, _SUPERSAMPLE).sum(axis=(1, 3), dtype=np.uint32)
+    out = total.astype(np.float32)
+    out *= np.float32(1.0 / (_SUPERSAMPLE * _SUPERSAMPLE))
+    return out
+
+
+def _supersampled(geom: LipGeometry, region: tuple[int, int, int, int], draw) -> np.ndarray:
+    """Coverage (float32, region-sized) of what ``draw(canvas, offset)`` paints with 1s at 4x4 samples."""
+    rx0, ry0, rx1, ry1 = region
+    h, w = ry1 - ry0, rx1 - rx0
+    big = np.zeros((h * _SUPERSAMPLE, w * _SUPERSAMPLE), dtype=np.uint8)
+    draw(big, (rx0, ry0))
+    return _box_average(big, h, w)
+
+
+def _coverage_region(geom: LipGeometry) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    region = _region(geom, _BOX_PAD)
+    s = _SUPERSAMPLE
+
+    def draw(canvas: np.ndarray, offset: tuple[int, int]) -> None:
+        cv2.fillPoly(canvas, [_fixed(geom.outer, s, offset)], 1, cv2.LINE_8, _SHIFT)
+        cv2.fillPoly(canvas, [_fixed(geom.inner, s, offset)], 0, cv2.LINE_8, _SHIFT)
+
+    return _supersampled(geom, region, draw), region
+
+
+def _crop(image: np.ndarray, geom: LipGeometry, region: tuple[int, int, int, int]) -> np.ndarray:
+    """The box's part of a region-sized image (a view)."""
+    h, w = geom.shape
+    return image[-region[1] : h - region[1], -region[0] : w - region[0]]
 
 
 def lip_coverage(geom: LipGeometry) -> np.ndarray:
@@ -172,13 +283,8 @@ def lip_coverage(geom: LipGeometry) -> np.ndarray:
     The polygons are filled at 4x4 supersampling with sub-pixel vertices and averaged, so the
     coverage changes smoothly as the landmarks move by fractions of a pixel.
     """
-    h, w = geom.shape
-    s = _SUPERSAMPLE
-    big = np.zeros((h * s, w * s), dtype=np.uint8)
-    cv2.fillPoly(big, [_fixed(geom.outer, s)], 255, cv2.LINE_8, _SHIFT)
-    cv2.fillPoly(big, [_fixed(geom.inner, s)], 0, cv2.LINE_8, _SHIFT)
-    small = cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA)  # uint8 box average
-    return small.astype(np.float32) * np.float32(1.0 / 255.0)
+    coverage, region = _coverage_region(geom)
+    return np.ascontiguousarray(_crop(coverage, geom, region))
 
 
 def hard_lip_mask(geom: LipGeometry) -> np.ndarray:
@@ -186,22 +292,45 @@ def hard_lip_mask(geom: LipGeometry) -> np.ndarray:
     return lip_coverage(geom) >= 0.5
 
 
-def _feather(coverage: np.ndarray, sigma: float) -> np.ndarray:
-    """Blur ``coverage`` by ``sigma`` and remap so the soft edge lies inside the contour."""
-    blurred = cv2.GaussianBlur(coverage, (0, 0), sigma)
+def _feather_range(sigma: float) -> tuple[np.float32, np.float32]:
+    """(lo, 1 / (hi - lo)): the blurred coverage's remap so the soft edge lies inside the contour."""
     # For a straight edge the blurred coverage is Phi(d / sigma) at signed distance d (inside > 0);
     # start the ramp at most _MAX_SPILL px outside and end it one sigma inside.
     spill = min(0.6 * sigma, _MAX_SPILL)
     lo = 0.5 * math.erfc(spill / sigma / math.sqrt(2.0))
     hi = 0.5 * math.erfc(-1.0 / math.sqrt(2.0))
-    t = blurred
-    t -= np.float32(lo)
-    t *= np.float32(1.0 / (hi - lo))
+    return np.float32(lo), np.float32(1.0 / (hi - lo))
+
+
+def _smoothstep_ramp(blurred: np.ndarray, lo: np.float32, scale: np.float32) -> np.ndarray:
+    t = blurred - lo
+    t *= scale
     np.clip(t, 0.0, 1.0, out=t)
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)  # smoothstep
 
 
 _SUPPORT_KERNEL = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+
+
+def _painted(geom: LipGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """The painted pixels: flat box indices intp (n,) (ascending) and their feathered mask float32 (n,) > 0.
+
+    The feather is confined to pixels at most one pixel (4-neighbour) from the hard lip region, so
+    where both lips blur into a narrow wedge (the mouth opening near its corners) none spills onto teeth.
+    """
+    coverage, region = _coverage_region(geom)
+    # zeros beyond the region: the same blur an unbounded canvas would give
+    blurred = cv2.GaussianBlur(coverage, (0, 0), geom.sigma, borderType=cv2.BORDER_CONSTANT)
+    support = cv2.dilate((coverage >= 0.5).view(np.uint8), _SUPPORT_KERNEL)  # 0 or 1
+    lo, scale = _feather_range(geom.sigma)
+    blurred = np.ascontiguousarray(_crop(blurred, geom, region))
+    candidates = cv2.bitwise_and(cv2.compare(blurred, float(lo), cv2.CMP_GT), _crop(support, geom, region))
+    index = np.flatnonzero(candidates.view(np.bool_))  # 255 & 1: valid booleans
+    mask = _smoothstep_ramp(blurred.reshape(-1)[index], lo, scale)
+    keep = mask > 0
+    if not keep.all():  # pragma: no cover - only for a ramp value that underflows to zero
+        index, mask = index[keep], mask[keep]
+    return index, mask
 
 
 def lip_mask(geom: LipGeometry) -> np.ndarray:
@@ -210,11 +339,29 @@ def lip_mask(geom: LipGeometry) -> np.ndarray:
     The feather is confined to pixels at most one pixel (4-neighbour) from the hard lip region, so
     where both lips blur into a narrow wedge (the mouth opening near its corners) none spills onto teeth.
     """
-    coverage = lip_coverage(geom)
-    support = cv2.dilate((coverage >= 0.5).view(np.uint8), _SUPPORT_KERNEL)
-    mask = _feather(coverage, geom.sigma)
-    mask[support == 0] = 0.0
-    return mask
+    h, w = geom.shape
+    index, values = _painted(geom)
+    mask = np.zeros(h * w, dtype=np.float32)
+    mask[index] = values
+    return mask.reshape(h, w)
+
+
+def _liner_raster(geom: LipGeometry, width: float) -> np.ndarray | None:
+    """The blurred liner band before masking, float32 (h, w), or None for a zero width."""
+    px = width * geom.width
+    if px <= 0:
+        return None
+    s = _SUPERSAMPLE
+    sigma = max(0.5, 0.5 * geom.sigma)
+    thickness = max(1, round(2.0 * px * s))  # centred on the contour; the outer half is masked off
+    # the band's pixels within the blur's reach of the mask (which ends 1.5 px outside the contour)
+    region = _region(geom, _BOX_PAD + math.ceil(4.0 * sigma) + 1)
+
+    def draw(canvas: np.ndarray, offset: tuple[int, int]) -> None:
+        cv2.polylines(canvas, [_fixed(geom.outer, s, offset)], True, 1, thickness, cv2.LINE_8, _SHIFT)
+
+    band = cv2.GaussianBlur(_supersampled(geom, region, draw), (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    return _crop(band, geom, region)
 
 
 def liner_band(geom: LipGeometry, mask: np.ndarray, width: float) -> np.ndarray:
@@ -225,55 +372,47 @@ def liner_band(geom: LipGeometry, mask: np.ndarray, width: float) -> np.ndarray:
         mask: the feathered lip mask from :func:`lip_mask`.
         width: band width as a fraction of the mouth width (0 gives zeros).
     """
-    h, w = geom.shape
-    band = np.zeros((h, w), dtype=np.float32)
-    px = width * geom.width
-    if px <= 0:
-        return band
-    s = _SUPERSAMPLE
-    big = np.zeros((h * s, w * s), dtype=np.uint8)
-    thickness = max(1, round(2.0 * px * s))  # centred on the contour; the outer half is masked off
-    cv2.polylines(big, [_fixed(geom.outer, s)], True, 255, thickness, cv2.LINE_8, _SHIFT)
-    small = cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) * np.float32(1.0 / 255.0)
-    band = cv2.GaussianBlur(small, (0, 0), max(0.5, 0.5 * geom.sigma))
-    band *= mask
-    return band
+    band = _liner_raster(geom, width)
+    if band is None:
+        return np.zeros(geom.shape, dtype=np.float32)
+    return band * mask
 
 
 def gloss_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Where a glossy lower lip reflects the light, float32 (h, w) 0..1.
+    """Where a glossy lower lip reflects the light, float32 0..1, shaped like ``u`` and ``v``.
 
     A smooth blob centred on the fullest part of the lower lip (between the bottom of the mouth
     opening and the lower outer contour, a little above halfway), elongated along the mouth.
     """
-    def lower_extent(contour: np.ndarray) -> float:
-        rel = contour - geom.origin
-        cu = rel @ geom.axis_u / geom.width
-        cv = rel @ geom.axis_v / geom.width
-        central = np.abs(cu) < 0.15
-        return float(cv[central].max()) if central.any() else float(cv.max())
 
-    v_out = lower_extent(geom.outer)
-    v_in = max(0.0, lower_extent(geom.inner))
+    # both contours in lip-local coordinates at once: (2, K, 2) -> u, v
+    contours = np.stack([geom.outer, geom.inner]) - geom.origin
+    local = contours @ (np.stack([geom.axis_u, geom.axis_v], axis=1) * np.float32(1.0 / geom.width))
+    central = np.abs(local[..., 0]) < 0.15
+    lower = np.where(central, local[..., 1], -np.inf).max(axis=1)
+    fallback = local[..., 1].max(axis=1)
+    v_out, v_in = (float(lo if c else fb) for lo, c, fb in zip(lower, central.any(axis=1), fallback, strict=True))
+    v_in = max(0.0, v_in)
     thick = max(v_out - v_in, 1.0 / geom.width)
     vc = v_in + 0.42 * thick
     su, sv = 0.17, 0.24 * thick
     g = (u * np.float32(1.0 / su)) ** 2 + ((v - np.float32(vc)) * np.float32(1.0 / sv)) ** 2
     g *= np.float32(-0.5)
-    return cv2.exp(g)
+    return cv2.exp(g).reshape(g.shape)
 
 
 def _hash_u32(x: np.ndarray) -> np.ndarray:
     """A well-mixed 32-bit integer hash (lowbias32), elementwise on uint32 arrays."""
     x = x ^ (x >> np.uint32(16))
-    x = x * np.uint32(0x7FEB352D)
-    x = x ^ (x >> np.uint32(15))
-    x = x * np.uint32(0x846CA68B)
-    return x ^ (x >> np.uint32(16))
+    x *= np.uint32(0x7FEB352D)
+    x ^= x >> np.uint32(15)
+    x *= np.uint32(0x846CA68B)
+    x ^= x >> np.uint32(16)
+    return x
 
 
 def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The shimmer pattern, float32 (h, w) 0..1, a deterministic function of lip-local coordinates.
+    """The shimmer pattern, float32 0..1 shaped like ``u`` and ``v``, a deterministic function of them.
 
     The lip-local plane is cut into square cells (``_SPARKLE_CELLS`` across the mouth width). A hash of
     each cell's integer index decides whether it holds a glint, where in the cell it sits and how bright
@@ -295,16 +434,44 @@ def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     span = np.float32(1.0 - 2.0 * _SPARKLE_RADIUS - 0.04)
     cx = np.float32(_SPARKLE_RADIUS + 0.02) + span * (h2 & np.uint32(0xFFFF)).astype(np.float32) * scale
     cy = np.float32(_SPARKLE_RADIUS + 0.02) + span * (h2 >> np.uint32(16)).astype(np.float32) * scale
-    r2 = ((fu - cx) ** 2 + (fv - cy) ** 2) * np.float32(1.0 / _SPARKLE_RADIUS**2)
-    bump = np.clip(np.float32(1.0) - r2, 0.0, 1.0)
+    fu -= cx
+    fv -= cy
+    r2 = (fu * fu + fv * fv) * np.float32(1.0 / _SPARKLE_RADIUS**2)
+    bump = np.float32(1.0) - r2
+    np.clip(bump, 0.0, 1.0, out=bump)
     bump *= bump
-    return np.where(on, bump * bright, np.float32(0.0)).astype(np.float32)
+    bump *= bright
+    bump *= on
+    return bump
 
 
-def lip_maps(
+@dataclass(frozen=True)
+class LipPixels:
+    """The maps at the painted pixels of a lip box (where the mask is above zero).
+
+    Attributes:
+        index: intp (n,) ascending flat (row-major) indices of the painted pixels in the (h, w) box.
+        maps: float32 (n, NUM_MAPS): mask, liner, gloss and sparkle at those pixels.
+    """
+
+    index: np.ndarray
+    maps: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def dense(self, shape: tuple[int, int]) -> np.ndarray:
+        """The maps as a dense float32 (h, w, NUM_MAPS) stack, zero at the unpainted pixels."""
+        h, w = shape
+        out = np.zeros((h * w, NUM_MAPS), dtype=np.float32)
+        out[self.index] = self.maps
+        return out.reshape(h, w, NUM_MAPS)
+
+
+def lip_pixels(
     geom: LipGeometry, *, liner_width: float = 0.0, gloss: bool = True, sparkle: bool = True
-) -> np.ndarray:
-    """All maps a lipstick composite needs, stacked float32 (h, w, 4): mask, liner, gloss, sparkle.
+) -> LipPixels:
+    """The maps a lipstick composite needs, at the painted pixels only (see :class:`LipPixels`).
 
     Args:
         geom: the lips, from :func:`lip_geometry`.
@@ -312,16 +479,35 @@ def lip_maps(
         gloss: compute the gloss map (zeros otherwise, saving time for finishes that ignore it).
         sparkle: compute the shimmer pattern (zeros otherwise).
     """
-    h, w = geom.shape
-    maps = np.zeros((h, w, NUM_MAPS), dtype=np.float32)
-    mask = lip_mask(geom)
-    maps[..., MASK] = mask
-    if liner_width > 0:
-        maps[..., LINER] = liner_band(geom, mask, liner_width)
+    index, mask = _painted(geom)
+    maps = np.zeros((len(index), NUM_MAPS), dtype=np.float32)
+    maps[:, MASK] = mask
+    if len(index) == 0:
+        return LipPixels(index, maps)
+    band = _liner_raster(geom, liner_width) if liner_width > 0 else None
+    if band is not None:
+        maps[:, LINER] = band[np.divmod(index, geom.shape[1])] * mask
     if gloss or sparkle:
-        u, v = geom.local_uv()
+        u, v = geom.local_uv(index)
         if gloss:
-            maps[..., GLOSS] = gloss_map(geom, u, v)
+            maps[:, GLOSS] = gloss_map(geom, u, v)
         if sparkle:
-            maps[..., SPARKLE] = sparkle_map(geom, u, v)
-    return maps
+            maps[:, SPARKLE] = sparkle_map(geom, u, v)
+    return LipPixels(index, maps)
+
+
+def lip_maps(
+    geom: LipGeometry, *, liner_width: float = 0.0, gloss: bool = True, sparkle: bool = True
+) -> np.ndarray:
+    """All maps a lipstick composite needs, stacked float32 (h, w, 4): mask, liner, gloss, sparkle.
+
+    The liner, gloss and sparkle maps are zero where the mask is (the composite ignores them there).
+
+    Args:
+        geom: the lips, from :func:`lip_geometry`.
+        liner_width: liner band width as a fraction of the mouth width (0: no liner).
+        gloss: compute the gloss map (zeros otherwise, saving time for finishes that ignore it).
+        sparkle: compute the shimmer pattern (zeros otherwise).
+    """
+    pixels = lip_pixels(geom, liner_width=liner_width, gloss=gloss, sparkle=sparkle)
+    return pixels.dense(geom.shape)

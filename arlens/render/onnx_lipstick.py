@@ -1,20 +1,27 @@
 """The lipstick composite as an ONNX graph, built in code and run by ONNX Runtime.
 
-The graph computes exactly the model of :func:`arlens.render.color.composite_lipstick` (same formulas,
-same constants, float32) and renders N shades of the same lip box in one run:
+The graph computes the model of :func:`arlens.render.color.composite_pixels` (same formulas, same
+constants, float32, algebra folded so the graph has few nodes) and renders N shades of the same lip
+pixels in one run:
 
-- ``roi``: uint8 (h, w, 3) BGR box of the frame around the lips.
-- ``maps``: float32 (h, w, 4) mask, liner, gloss and sparkle maps (:func:`arlens.render.mask.lip_maps`).
+- ``roi``: uint8 (h, w, 3) BGR pixels: a box of the frame, or the painted pixels alone as (n, 1, 3).
+- ``maps``: float32 (h, w, 4) mask, liner, gloss and sparkle at those pixels
+  (:func:`arlens.render.mask.lip_maps` or :func:`arlens.render.mask.lip_pixels`).
 - ``params``: float32 (N, 16) shade parameter vectors (:func:`arlens.render.color.shade_params`).
+- ``lightness``: float32 scalar, the lips' reference lightness (:func:`arlens.render.color.lip_lightness`),
+  computed once per face outside the graph (a median is a sort, which a graph does slowly).
 - output ``out``: uint8 (N, h, w, 3) BGR, one composited box per shade.
 
-Building the graph needs the ``onnx`` package (imported when a graph is built, not at import time);
-running it needs ``onnxruntime``. :class:`LipstickGraph` holds one session for its lifetime.
+Every node is elementwise (or a 3x3 / 4x8 matrix product per pixel), so :class:`LipstickGraph` feeds
+only the painted pixels. Building the graph needs the ``onnx`` package (imported when a graph is
+built, not at import time); running it needs ``onnxruntime``. :class:`LipstickGraph` holds one
+session for its lifetime.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,12 +29,12 @@ import numpy as np
 
 from arlens.errors import InputError, RuntimeUnavailableError
 from arlens.render import color as C
-from arlens.render.mask import GLOSS, LINER, MASK, NUM_MAPS, SPARKLE
+from arlens.render.mask import MASK, NUM_MAPS
 
 logger = logging.getLogger(__name__)
 
 OPSET = 17
-INPUT_ROI, INPUT_MAPS, INPUT_PARAMS, OUTPUT = "roi", "maps", "params", "out"
+INPUT_ROI, INPUT_MAPS, INPUT_PARAMS, INPUT_LIGHTNESS, OUTPUT = "roi", "maps", "params", "lightness", "out"
 
 
 class _Builder:
@@ -51,10 +58,10 @@ class _Builder:
         self.inits.append(self.numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
         return name
 
-    def op(self, op_type: str, *inputs: str, **attrs: Any) -> str:
-        out = self._name(op_type)
-        self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], name=out, **attrs))
-        return out
+    def op(self, op_type: str, *inputs: str, outputs: int = 1, **attrs: Any) -> Any:
+        names = [self._name(op_type) for _ in range(outputs)]
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), names, name=names[0], **attrs))
+        return names[0] if outputs == 1 else names
 
     # arithmetic sugar; scalars become float32 constants
     def _v(self, x: str | float) -> str:
@@ -75,109 +82,126 @@ class _Builder:
     def where(self, cond: str, a: str, b: str) -> str:
         return self.op("Where", cond, a, b)
 
-    def channel(self, x: str, index: int) -> str:
-        """x[..., index:index+1] of a (..., C) tensor."""
-        return self.op(
-            "Slice", x, self.const([index], np.int64), self.const([index + 1], np.int64), self.const([-1], np.int64)
-        )
+    def columns(self, x: str, indices: Sequence[int]) -> str:
+        """x[:, indices] of an (N, K) tensor."""
+        return self.op("Gather", x, self.const(list(indices), np.int64), axis=1)
+
+
+# Per-shade coefficients of the per-pixel linear terms, as a (5, 8) matrix per shade: rows are the
+# maps' channels (mask, liner, gloss, sparkle) and a bias; columns are
+_Q_A, _Q_ZERO, _Q_B, _Q_NB, _Q_S2, _Q_W1, _Q_NW0, _Q_COV = range(8)
+# a * 116/500 and -b * 116/200 (the shade's or liner's a, b as offsets of f*116), 0, 116 - base,
+# base * (Lm + 16), the white light's slope w1 and 1 - its offset w0 in hl, and the colour's coverage.
+# They are linear in this per-shade vector:
+_V_NAMES = ("a", "liner_a", "b", "liner_b", "sheen", "specular", "sparkle", "opacity", "liner_opacity",
+            "target", "liner_target", "target_x", "liner_target_x")
+_V_PARAMS = (C.P_A, C.P_LINER_A, C.P_B, C.P_LINER_B, C.P_SHEEN, C.P_SPECULAR, C.P_SPARKLE, C.P_OPACITY,
+             C.P_LINER_OPACITY)
+_ROW_BIAS = 4
+
+
+def _coefficient_map() -> tuple[np.ndarray, np.ndarray]:
+    """(G, g0): the per-shade (5 x 8) coefficients, flattened, are ``v @ G + g0``."""
+    v = {name: i for i, name in enumerate(_V_NAMES)}
+    g = np.zeros((len(_V_NAMES), 5, 8), dtype=np.float64)
+    g0 = np.zeros((5, 8), dtype=np.float64)
+    ka, kb = 116.0 / 500.0, -116.0 / 200.0
+    bias, liner, gloss, sparkle = _ROW_BIAS, 1, 2, 3
+    g[v["a"], bias, _Q_A] = ka
+    g[v["liner_a"], liner, _Q_A], g[v["a"], liner, _Q_A] = ka, -ka
+    g[v["b"], bias, _Q_B] = kb
+    g[v["liner_b"], liner, _Q_B], g[v["b"], liner, _Q_B] = kb, -kb
+    g0[bias, _Q_NB], g[v["target"], bias, _Q_NB] = 116.0, -1.0  # 116 - base, base = T + (TL - T) lw
+    g[v["liner_target"], liner, _Q_NB], g[v["target"], liner, _Q_NB] = -1.0, 1.0
+    g[v["target_x"], bias, _Q_S2] = 1.0  # base * xm
+    g[v["liner_target_x"], liner, _Q_S2], g[v["target_x"], liner, _Q_S2] = 1.0, -1.0
+    g[v["sheen"], bias, _Q_W1] = 1.0  # white = hl * w1 + w0
+    g[v["specular"], gloss, _Q_W1], g[v["sparkle"], sparkle, _Q_W1] = 0.75, 1.0
+    g0[bias, _Q_NW0] = 1.0
+    g[v["specular"], gloss, _Q_NW0], g[v["sparkle"], sparkle, _Q_NW0] = -0.25, -0.5
+    g[v["opacity"], bias, _Q_COV] = 1.0
+    g[v["liner_opacity"], liner, _Q_COV], g[v["opacity"], liner, _Q_COV] = 1.0, -1.0
+    return g.reshape(len(_V_NAMES), 40).astype(np.float32), g0.reshape(40).astype(np.float32)
 
 
 def build_lipstick_model() -> Any:
-    """Build the lipstick compositing graph as an ``onnx.ModelProto`` (see the module docstring)."""
+    """Build the lipstick compositing graph as an ``onnx.ModelProto`` (see the module docstring).
+
+    Inside, pixels run along the last axis ((k, P) planes, P = h * w): ONNX Runtime's elementwise
+    kernels are fast on long inner spans and slow on broadcasts over trailing axes of size 1.
+    """
     b = _Builder()
     helper, onnx = b.helper, b.onnx
     f32 = np.float32
 
-    # sRGB decode and lightness of the photo, (h, w, 1).
-    src = b.op("Cast", INPUT_ROI, to=onnx.TensorProto.FLOAT)
-    c = b.mul(src, 1.0 / 255.0)
-    lin_lo = b.mul(c, 1.0 / 12.92)
-    lin_hi = b.op("Pow", b.mul(b.add(c, 0.055), 1.0 / 1.055), b.const(2.4))
-    lin = b.where(b.op("LessOrEqual", c, b.const(0.04045)), lin_lo, lin_hi)
-    y = b.op("MatMul", lin, b.const(C.BGR_TO_Y.reshape(3, 1)))
-    f = b.where(
-        b.op("Greater", y, b.const(C.LAB_EPS)),
-        b.op("Pow", b.op("Max", y, b.const(0.0)), b.const(1.0 / 3.0)),
-        b.mul(b.add(b.mul(y, float(C.LAB_KAPPA)), 16.0), 1.0 / 116.0),
-    )
-    light0 = b.sub(b.mul(f, 116.0), 16.0)
+    planes = b.const([-1, 3], np.int64)
+    roi = b.op("Transpose", b.op("Reshape", INPUT_ROI, planes), perm=[1, 0])  # uint8 (3, P)
+    maps = b.op("Transpose", b.op("Reshape", INPUT_MAPS, b.const([-1, NUM_MAPS], np.int64)), perm=[1, 0])  # (4, P)
 
-    mask = b.channel(INPUT_MAPS, MASK)
-    liner_map = b.channel(INPUT_MAPS, LINER)
-    gloss_map = b.channel(INPUT_MAPS, GLOSS)
-    sparkle_map = b.channel(INPUT_MAPS, SPARKLE)
-    # median lightness over mask > 0.5: the (n // 2 + 1)-th largest value, via TopK
-    inside = b.op("Greater", mask, b.const(C.MEDIAN_MASK_THRESHOLD))
-    candidates = b.op("Reshape", b.where(inside, light0, b.const(-1.0e4)), b.const([-1], np.int64))
-    count = b.op("ReduceSum", b.op("Cast", inside, to=onnx.TensorProto.INT64), keepdims=0)
-    count = b.op("Reshape", count, b.const([1], np.int64))  # (1,), as TopK wants k
-    k = b.op("Add", b.op("Div", count, b.const([2], np.int64)), b.const([1], np.int64))
-    topk = b.helper.make_node("TopK", [candidates, k], ["topk_values", "topk_indices"], name="topk", largest=1)
-    b.nodes.append(topk)
-    median = b.op("ReduceMin", "topk_values", keepdims=0)
-    lm = b.where(b.op("Greater", b.op("Squeeze", count), b.const(0, np.int64)), median, b.const(50.0))
+    # -- per pixel: sRGB decode (3, P) and luminance (1, P). Each two-piece curve is evaluated as
+    # upper(max(x, t)) + lower(min(x, t)) - lower(t), exact where its pieces meet (a Where is slow).
+    x = b.op("Cast", roi, to=onnx.TensorProto.FLOAT)  # 0..255
+    t_dec = 0.04045 * 255.0
+    hi = b.op("Max", x, b.const(t_dec))
+    lin_hi = b.op("Exp", b.mul(b.op("Log", b.add(b.mul(hi, 1.0 / (255.0 * 1.055)), 0.055 / 1.055)), 2.4))
+    lin = b.add(lin_hi, b.mul(b.sub(b.op("Min", x, b.const(t_dec)), t_dec), 1.0 / (255.0 * 12.92)))
+    y = b.op("MatMul", b.const(C.BGR_TO_Y.reshape(1, 3)), lin)
+    # d = ln((L0 + 16) / (Lm + 16)), L0 + 16 = 116 cbrt(Y) above LAB_EPS and kappa Y + 16 below
+    bright = b.add(b.mul(b.op("Log", b.op("Max", y, b.const(1e-30))), 1.0 / 3.0), math.log(116.0))
+    dark = b.op("Log", b.add(b.mul(y, float(C.LAB_KAPPA)), 16.0))
+    above = b.op("Cast", b.op("Greater", y, b.const(C.LAB_EPS)), to=onnx.TensorProto.FLOAT)
+    xm = b.add(INPUT_LIGHTNESS, 16.0)
+    d = b.add(b.mul(b.sub(bright, dark), above), b.sub(dark, b.op("Log", xm)))
+    dneg = b.op("Min", d, b.const(0.0))
+    mask = b.op("Slice", maps, *(b.const([i], np.int64) for i in (MASK, MASK + 1, 0)))
+    src = x
 
-    # per-shade parameters, each (N, 1, 1, 1) so they broadcast against (h, w, 1)
-    shape4 = b.const([-1, 1, 1, 1], np.int64)
-    prm = {k: b.op("Reshape", b.channel(INPUT_PARAMS, k), shape4) for k in range(C.NUM_PARAMS)}
+    # -- per shade, small tensors: gains (N, 2, 1) and the (8, 5) coefficient matrices
+    gains = b.columns(INPUT_PARAMS, (C.P_SHADOW_GAIN, C.P_HIGHLIGHT_GAIN))  # (N, 2): gs, gh
+    chroma_gains = b.mul(gains, b.columns(INPUT_PARAMS, (C.P_CHROMA_SHADOW, C.P_CHROMA_HIGHLIGHT)))
+    k4 = b.op("Concat", gains, chroma_gains, axis=1)  # gs, gh, gs*cs, gh*ch
+    shape_k = b.const([-1, 2, 1], np.int64)
+    k_pos = b.op("Reshape", b.columns(k4, (1, 3)), shape_k)
+    k_step = b.sub(b.op("Reshape", b.columns(k4, (0, 2)), shape_k), k_pos)
+    follow = b.columns(INPUT_PARAMS, (C.P_FOLLOW,))
+    targets = b.add(b.mul(b.sub(b.columns(INPUT_PARAMS, (C.P_L, C.P_LINER_L)), INPUT_LIGHTNESS), follow), xm)
+    v = b.op("Concat", b.columns(INPUT_PARAMS, _V_PARAMS), targets, b.mul(targets, xm), axis=1)
+    g, g0 = _coefficient_map()
+    coef = b.op("Reshape", b.add(b.op("MatMul", v, b.const(g)), b.const(g0)), b.const([-1, 5, 8], np.int64))
+    coef = b.op("Transpose", coef, perm=[0, 2, 1])  # (N, 8, 5)
+    coef_maps, coef_bias = b.op("Split", coef, b.const([4, 1], np.int64), axis=2, outputs=2)
 
-    zero = b.const(0.0)
-    d = b.sub(b.op("Log", b.add(light0, 16.0)), b.op("Log", b.add(lm, 16.0)))
-    dp = b.add(
-        b.mul(prm[C.P_SHADOW_GAIN], b.op("Min", d, zero)), b.mul(prm[C.P_HIGHLIGHT_GAIN], b.op("Max", d, zero))
+    # -- per shade and pixel, (N, k, P)
+    # ratio = exp(d'), chroma = exp(c * d'), d' = gain * d (the gains are non-negative: d' has d's sign)
+    exponents = b.add(b.mul(d, k_pos), b.mul(dneg, k_step))  # (N, 2, P): d' and c * d'
+    ratio, chroma = b.op("Split", b.op("Exp", exponents), b.const([1, 1], np.int64), axis=1, outputs=2)
+    q = b.add(b.op("MatMul", coef_maps, maps), coef_bias)
+    ab, nb, s2, w1, nw0, cov = b.op("Split", q, b.const([3, 1, 1, 1, 1, 1], np.int64), axis=1, outputs=6)
+    rm1 = b.sub(ratio, 1.0)
+    # 100 - L1, with L1 = base - 16 + (ratio - 1) sqrt(base (Lm + 16)) clipped to 0..100
+    dark_gap = b.clip(b.sub(nb, b.mul(rm1, b.op("Sqrt", s2))), 0.0, 100.0)
+    hl = b.clip(b.mul(rm1, float(C.HIGHLIGHT_SCALE)), 0.0, 1.0)
+    keep = b.clip(b.sub(nw0, b.mul(hl, w1)), 1.0 - float(C.MAX_WHITE), 1.0)  # 1 - white
+    f116 = b.sub(116.0, b.mul(dark_gap, keep))  # L2 + 16
+    fxyz = b.add(f116, b.mul(b.mul(chroma, keep), ab))  # 116 * (fx, fy, fz)
+    # CIELAB f^-1 scaled by 116^3 (folded into the matrix): f^3 above 24 = 116 * 6/29, else its
+    # tangent there, 1728 (f - 16)
+    f_hi = b.op("Max", fxyz, b.const(24.0))
+    xyz = b.add(b.mul(b.mul(f_hi, f_hi), f_hi), b.add(b.mul(b.op("Min", fxyz, b.const(24.0)), 1728.0), -1728.0 * 24.0))
+    lin_out = b.op("MatMul", b.const((C.XYZN_TO_BGR / f32(116.0**3)).astype(f32)), xyz)
+    # sRGB encode of the clipped linear value, 0..255
+    t_enc = 0.0031308
+    gamma = b.op("Exp", b.mul(b.op("Log", b.clip(lin_out, t_enc, 1.0)), 1.0 / 2.4))
+    srgb = b.add(
+        b.add(b.mul(gamma, 1.055 * 255.0), b.mul(b.clip(lin_out, 0.0, t_enc), 12.92 * 255.0)),
+        -0.055 * 255.0 - 12.92 * 255.0 * t_enc,
     )
-    ratio = b.op("Exp", dp)
-    target = b.add(b.add(lm, b.mul(prm[C.P_FOLLOW], b.sub(prm[C.P_L], lm))), 16.0)
-    liner_target = b.add(b.add(lm, b.mul(prm[C.P_FOLLOW], b.sub(prm[C.P_LINER_L], lm))), 16.0)
-    lw = liner_map
-    base = b.add(target, b.mul(b.sub(liner_target, target), lw))
-    scale = b.op("Sqrt", b.mul(base, b.add(lm, 16.0)))
-    light1 = b.add(b.sub(base, 16.0), b.mul(b.sub(ratio, 1.0), scale))
-    chroma = b.op(
-        "Exp",
-        b.add(
-            b.mul(prm[C.P_CHROMA_SHADOW], b.op("Min", dp, zero)),
-            b.mul(prm[C.P_CHROMA_HIGHLIGHT], b.op("Max", dp, zero)),
-        ),
+    out = b.add(src, b.mul(b.sub(srgb, src), b.mul(mask, cov)))
+    out = b.op("Cast", b.op("Round", b.clip(out, 0.0, 255.0)), to=onnx.TensorProto.UINT8)  # (N, 3, P)
+    shape = b.op("Concat", b.const([-1], np.int64), b.op("Shape", INPUT_ROI), axis=0)  # (-1, h, w, 3)
+    b.nodes.append(
+        helper.make_node("Reshape", [b.op("Transpose", out, perm=[0, 2, 1]), shape], [OUTPUT], name="to_boxes")
     )
-    a1 = b.mul(b.add(prm[C.P_A], b.mul(b.sub(prm[C.P_LINER_A], prm[C.P_A]), lw)), chroma)
-    b1 = b.mul(b.add(prm[C.P_B], b.mul(b.sub(prm[C.P_LINER_B], prm[C.P_B]), lw)), chroma)
-    hl = b.clip(b.mul(b.sub(ratio, 1.0), float(C.HIGHLIGHT_SCALE)), 0.0, 1.0)
-    white = b.add(
-        b.add(
-            b.mul(b.mul(prm[C.P_SPECULAR], gloss_map), b.add(b.mul(hl, 0.75), 0.25)),
-            b.mul(prm[C.P_SHEEN], hl),
-        ),
-        b.mul(b.mul(prm[C.P_SPARKLE], sparkle_map), b.add(hl, 0.5)),
-    )
-    white = b.clip(white, 0.0, float(C.MAX_WHITE))
-    light1 = b.clip(light1, 0.0, 100.0)
-    light2 = b.add(light1, b.mul(b.sub(100.0, light1), white))
-    keep = b.sub(1.0, white)
-    a2 = b.mul(a1, keep)
-    b2 = b.mul(b1, keep)
-
-    fy = b.mul(b.add(light2, 16.0), 1.0 / 116.0)
-    fx = b.add(fy, b.mul(a2, 1.0 / 500.0))
-    fz = b.sub(fy, b.mul(b2, 1.0 / 200.0))
-    fxyz = b.op("Concat", fx, fy, fz, axis=-1)  # (N, h, w, 3)
-    cube = b.mul(b.mul(fxyz, fxyz), fxyz)
-    xyz = b.where(
-        b.op("Greater", fxyz, b.const(6.0 / 29.0)),
-        cube,
-        b.mul(b.sub(b.mul(fxyz, 116.0), 16.0), float(f32(1.0 / C.LAB_KAPPA))),
-    )
-    lin_out = b.clip(b.op("MatMul", xyz, b.const(C.XYZN_TO_BGR.T.copy())), 0.0, 1.0)
-    srgb = b.where(
-        b.op("LessOrEqual", lin_out, b.const(0.0031308)),
-        b.mul(lin_out, 12.92 * 255.0),
-        b.sub(b.mul(b.op("Pow", lin_out, b.const(1.0 / 2.4)), 1.055 * 255.0), 0.055 * 255.0),
-    )
-    coverage = b.add(prm[C.P_OPACITY], b.mul(b.sub(prm[C.P_LINER_OPACITY], prm[C.P_OPACITY]), lw))
-    alpha = b.mul(mask, coverage)
-    out = b.add(src, b.mul(b.sub(srgb, src), alpha))
-    out = b.clip(b.op("Round", out), 0.0, 255.0)
-    b.nodes.append(helper.make_node("Cast", [out], [OUTPUT], name="to_uint8", to=onnx.TensorProto.UINT8))
 
     graph = helper.make_graph(
         b.nodes,
@@ -186,6 +210,7 @@ def build_lipstick_model() -> Any:
             helper.make_tensor_value_info(INPUT_ROI, onnx.TensorProto.UINT8, ["h", "w", 3]),
             helper.make_tensor_value_info(INPUT_MAPS, onnx.TensorProto.FLOAT, ["h", "w", NUM_MAPS]),
             helper.make_tensor_value_info(INPUT_PARAMS, onnx.TensorProto.FLOAT, ["n", C.NUM_PARAMS]),
+            helper.make_tensor_value_info(INPUT_LIGHTNESS, onnx.TensorProto.FLOAT, []),
         ],
         [helper.make_tensor_value_info(OUTPUT, onnx.TensorProto.UINT8, ["n", "h", "w", 3])],
         b.inits,
@@ -220,10 +245,11 @@ class LipstickGraph:
 
     Args:
         providers: execution providers in order of preference (None: CUDA if available, else CPU).
-        intra_op_threads: threads for one run (0: onnxruntime's default).
+        intra_op_threads: threads for one run (0: onnxruntime's default). One by default: the graph is
+            a chain of elementwise nodes on a few thousand pixels, where more threads only add overhead.
     """
 
-    def __init__(self, providers: Sequence[str] | None = None, intra_op_threads: int = 0) -> None:
+    def __init__(self, providers: Sequence[str] | None = None, intra_op_threads: int = 1) -> None:
         try:
             import onnxruntime as ort
         except ImportError as exc:  # pragma: no cover - onnxruntime is a dependency
@@ -231,6 +257,8 @@ class LipstickGraph:
         self.providers = resolve_providers(providers)
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
         model = build_lipstick_model().SerializeToString()
         try:
@@ -243,8 +271,48 @@ class LipstickGraph:
             self.session = ort.InferenceSession(model, sess_options=options, providers=self.providers)
         self.providers = list(self.session.get_providers())
 
+    def run_pixels(
+        self, px: np.ndarray, maps: np.ndarray, params: np.ndarray, lightness: float | None = None
+    ) -> np.ndarray:
+        """Composite N shades on the painted pixels of a lip box.
+
+        Args:
+            px: uint8 (n, 3) BGR pixels.
+            maps: float32 (n, 4) maps at those pixels (:func:`arlens.render.mask.lip_pixels`).
+            params: float32 (N, 16) or (16,).
+            lightness: the lips' reference lightness (None: :func:`arlens.render.color.lip_lightness` of
+                these pixels).
+
+        Returns:
+            uint8 (N, n, 3), or (n, 3) when ``params`` was one vector.
+
+        Raises:
+            InputError: when the shapes or dtypes do not match, or a finish gain is negative.
+        """
+        params = np.asarray(params, dtype=np.float32)
+        single = params.ndim == 1
+        params = np.ascontiguousarray(params.reshape(-1, C.NUM_PARAMS))
+        if px.dtype != np.uint8 or px.ndim != 2 or px.shape[1] != 3:
+            raise InputError(f"px: expected uint8 (n, 3), got {px.dtype} {px.shape}")
+        if maps.shape != (len(px), NUM_MAPS):
+            raise InputError(f"maps: expected shape {(len(px), NUM_MAPS)}, got {maps.shape}")
+        C._check_gains(params)
+        if len(px) == 0:
+            out = np.zeros((len(params), 0, 3), dtype=np.uint8)
+            return out[0] if single else out
+        if lightness is None:
+            lightness = C.lip_lightness(px, maps[:, MASK])
+        feeds = {
+            INPUT_ROI: np.ascontiguousarray(px).reshape(-1, 1, 3),
+            INPUT_MAPS: np.ascontiguousarray(maps, dtype=np.float32).reshape(-1, 1, NUM_MAPS),
+            INPUT_PARAMS: params,
+            INPUT_LIGHTNESS: np.asarray(lightness, dtype=np.float32),
+        }
+        out = self.session.run([OUTPUT], feeds)[0].reshape(len(params), len(px), 3)
+        return out[0] if single else out
+
     def run(self, roi: np.ndarray, maps: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """Composite N shades on one lip box.
+        """Composite N shades on one lip box (only its painted pixels go through the graph).
 
         Args:
             roi: uint8 (h, w, 3) BGR.
@@ -253,6 +321,9 @@ class LipstickGraph:
 
         Returns:
             uint8 (N, h, w, 3), or (h, w, 3) when ``params`` was one vector.
+
+        Raises:
+            InputError: when the shapes or dtypes do not match, or a finish gain is negative.
         """
         params = np.asarray(params, dtype=np.float32)
         single = params.ndim == 1
@@ -261,10 +332,10 @@ class LipstickGraph:
             raise InputError(f"roi: expected uint8 (h, w, 3), got {roi.dtype} {roi.shape}")
         if maps.shape != roi.shape[:2] + (NUM_MAPS,):
             raise InputError(f"maps: expected shape {roi.shape[:2] + (NUM_MAPS,)}, got {maps.shape}")
-        feeds = {
-            INPUT_ROI: np.ascontiguousarray(roi),
-            INPUT_MAPS: np.ascontiguousarray(maps, dtype=np.float32),
-            INPUT_PARAMS: params,
-        }
-        out = self.session.run([OUTPUT], feeds)[0]
+        out = np.repeat(np.ascontiguousarray(roi)[None], len(params), axis=0)
+        index = np.flatnonzero(maps[..., MASK] > 0)
+        flat = out.reshape(len(params), -1, 3)
+        px = np.take(flat[0], index, axis=0)
+        painted = self.run_pixels(px, np.take(maps.reshape(-1, NUM_MAPS), index, axis=0), params)
+        flat[:, index] = painted
         return out[0] if single else out

@@ -95,3 +95,55 @@ def test_composite_outside_mask_is_untouched(portraits):
     outside = maps[..., M.MASK] == 0
     assert np.array_equal(out[outside], roi[outside])
     assert np.abs(out[~outside].astype(int) - roi[~outside]).max() > 20
+
+
+def test_composite_pixels_batch_and_channels(portraits):
+    from arlens.render import mask as M
+
+    _, image, face = portraits[0]
+    geom = M.lip_geometry(face.landmarks, image.shape)
+    x0, y0, x1, y1 = geom.box
+    roi = np.ascontiguousarray(image[y0:y1, x0:x1])
+    pixels = M.lip_pixels(geom, liner_width=0.03)
+    px = roi.reshape(-1, 3)[pixels.index]
+    params = np.stack([C.shade_params(s, f, 0.9, liner_color="#5A0F1E") for s, f in
+                       (("#B3172B", "gloss"), ("#E8A0B4", "shimmer"), ("#4A0F1D", "matte"))])
+    batch = C.composite_pixels(px, pixels.maps, params)
+    assert batch.shape == (3,) + px.shape and batch.dtype == np.uint8
+    dense = C.composite_lipstick(roi, pixels.dense(geom.shape), params[1])
+    np.testing.assert_array_equal(dense.reshape(-1, 3)[pixels.index], batch[1])
+    for i, p in enumerate(params):
+        np.testing.assert_array_equal(C.composite_pixels(px, pixels.maps, p), batch[i])
+    # BGRA pixels: the same colours, alpha untouched
+    bgra = np.concatenate([px, np.full((len(px), 1), 77, np.uint8)], axis=1)
+    out = C.composite_pixels(bgra, pixels.maps, params[0])
+    np.testing.assert_array_equal(out[:, :3], batch[0])
+    assert (out[:, 3] == 77).all()
+
+
+def test_composite_pixels_bad_inputs():
+    maps = np.zeros((4, 4), np.float32)
+    params = C.shade_params("#B3172B")
+    with pytest.raises(InputError, match="px"):
+        C.composite_pixels(np.zeros((4, 3), np.float32), maps, params)
+    with pytest.raises(InputError, match="maps"):
+        C.composite_pixels(np.zeros((4, 3), np.uint8), np.zeros((5, 4), np.float32), params)
+    negative = params.copy()
+    negative[C.P_SHADOW_GAIN] = -1.0
+    with pytest.raises(InputError, match="params"):
+        C.composite_pixels(np.zeros((4, 3), np.uint8), maps, negative)
+
+
+def test_lip_lightness_is_the_median_lightness():
+    rng = np.random.default_rng(5)
+    px = rng.integers(0, 256, (501, 3), dtype=np.uint8)
+    mask = rng.random(501).astype(np.float32)
+    light = C.bgr_to_lab(px)[:, 0]
+    assert C.lip_lightness(px, mask) == pytest.approx(C.median_lightness(light, mask), abs=1e-3)
+    assert C.lip_lightness(px, np.zeros(501, np.float32)) == 50.0
+
+
+def test_finish_is_the_catalogs():
+    from arlens.catalog import Finish
+
+    assert C.Finish is Finish

@@ -100,3 +100,31 @@ def test_sparkle_follows_rotation(portraits):
     # the lip-local coordinates of the same lip point agree: compare the frames directly
     np.testing.assert_allclose(turned.width, geom.width, rtol=1e-4)
     np.testing.assert_allclose(turned.axis_u, rot @ geom.axis_u, atol=1e-4)
+
+
+def test_pixels_are_the_dense_maps_where_painted(portraits):
+    for _, image, face in portraits:
+        geom = M.lip_geometry(face.landmarks, image.shape)
+        pixels = M.lip_pixels(geom, liner_width=0.03)
+        dense = M.lip_maps(geom, liner_width=0.03)
+        h, w = geom.shape
+        assert pixels.index.dtype == np.intp and np.all(np.diff(pixels.index) > 0)
+        assert pixels.maps.shape == (len(pixels), M.NUM_MAPS) and pixels.maps.dtype == np.float32
+        flat = dense.reshape(h * w, M.NUM_MAPS)
+        np.testing.assert_array_equal(flat[pixels.index], pixels.maps)
+        painted = np.zeros(h * w, bool)
+        painted[pixels.index] = True
+        assert (pixels.maps[:, M.MASK] > 0).all()
+        assert not flat[~painted].any()  # nothing outside the painted pixels
+        np.testing.assert_array_equal(M.lip_mask(geom).reshape(-1), flat[:, M.MASK])
+
+
+def test_mask_cut_by_the_frame_edge_matches_the_whole_mask(portraits):
+    """Where the frame cuts the lips, the mask inside the frame is the mask of the uncut lips."""
+    _, image, face = portraits[1]
+    whole = M.lip_geometry(face.landmarks, image.shape)
+    x0, y0, x1, y1 = whole.box
+    cut_at = (y0 + y1) // 2  # a frame that ends across the mouth
+    cut = M.lip_geometry(face.landmarks, (cut_at,) + image.shape[1:])
+    assert cut.box == (x0, y0, x1, cut_at)
+    np.testing.assert_allclose(M.lip_mask(cut), M.lip_mask(whole)[: cut_at - y0], atol=1e-6)

@@ -32,8 +32,10 @@ def _boxes(portraits, liner=0.03):
 
 def test_model_is_valid():
     model = build_lipstick_model()
-    assert [i.name for i in model.graph.input] == ["roi", "maps", "params"]
+    assert [i.name for i in model.graph.input] == ["roi", "maps", "params", "lightness"]
     assert [o.name for o in model.graph.output] == ["out"]
+    # the median lightness comes in as an input: nothing in the graph sorts
+    assert not {n.op_type for n in model.graph.node} & {"TopK", "ReduceMin", "ReduceMax"}
 
 
 @pytest.mark.parametrize("finish", list(C.Finish))
@@ -71,3 +73,19 @@ def test_missing_provider_falls_back_to_cpu_with_a_warning(caplog):
         graph = LipstickGraph(["CUDAExecutionProvider"])
     assert graph.providers == ["CPUExecutionProvider"]
     assert "CUDAExecutionProvider" in caplog.text
+
+
+def test_run_pixels_equals_run_on_the_box(graph, portraits):
+    params = np.stack([C.shade_params(s, "gloss", 0.9) for s in SHADES[:3]])
+    for _, image, face in portraits:
+        geom = M.lip_geometry(face.landmarks, image.shape)
+        x0, y0, x1, y1 = geom.box
+        roi = np.ascontiguousarray(image[y0:y1, x0:x1])
+        pixels = M.lip_pixels(geom)
+        px = roi.reshape(-1, 3)[pixels.index]
+        boxes = graph.run(roi, pixels.dense(geom.shape), params)
+        got = graph.run_pixels(px, pixels.maps, params, C.lip_lightness(px, pixels.maps[:, M.MASK]))
+        assert got.shape == (len(params), len(px), 3)
+        np.testing.assert_array_equal(boxes.reshape(len(params), -1, 3)[:, pixels.index], got)
+        ref = C.composite_pixels(px, pixels.maps, params).astype(int)
+        assert np.abs(ref - got).max() <= 2
