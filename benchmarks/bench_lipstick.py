@@ -1,18 +1,28 @@
 """Benchmark the lipstick lens: ms per face at 1280x720, shades per second, and colour accuracy.
 
 Usage:
-    python benchmarks/bench_lipstick.py [--runs 200] [--json out/bench_lipstick.json] [--providers CPUExecutionProvider]
+    python benchmarks/bench_lipstick.py [--runs 200] [--json benchmarks/results/bench_lipstick.json]
+        [--providers CPUExecutionProvider] [--compare OLD.json]
 
-Each test face is scaled into a 1280x720 frame (its height fills the frame). Timings are taken after a
-warm-up and reported as median and p95 over ``--runs`` calls of the public API:
+Each test face is put in a 1280x720 frame at two sizes:
+
+- ``fill``: the image scaled so its height fills the frame (as the first version of this benchmark did).
+  The faces come out between a far face (astronaut, 61 px between the eyes) and a close-up
+  (frontal_smile, 174 px between the eyes, a 170 px wide mouth).
+- ``webcam``: the face scaled so its inter-ocular distance (iris centre to iris centre) is 125 px, a
+  face at arm's length from a 720p webcam (100-150 px between the eyes, a mouth 80-130 px wide).
+
+Timings are taken after a warm-up and reported as median and p95 over ``--runs`` calls of the public API:
 
 - ``render``: ``LipstickLens.render(frame, [face])`` for the numpy and the ONNX backends (including the
   one frame copy every call makes, so "per face" is an upper bound for one face);
 - ``lens_only``: the same minus a bare ``frame.copy()``, i.e. what the lens adds per face;
-- ``batch``: ``render_shades`` with every demo shade in one call, as shades per second.
+- ``batch``: ``render_shades`` with every demo shade in one call, as shades per second (``lens_only``
+  there subtracts the time to make the N frames the call returns, which is memory-bound).
 
 The ΔE2000 table gives, for each demo shade (at opacity 1) and face, the difference between the
-swatch and the median colour of the painted lips.
+swatch and the median colour of the painted lips. ``--compare`` prints the figures of an earlier JSON
+(same keys) beside these. Results go to ``benchmarks/results/`` (git-ignored) unless ``--json`` says.
 """
 
 from __future__ import annotations
@@ -33,22 +43,52 @@ sys.path.insert(0, str(ROOT / "demos"))
 
 from lipstick_contact_sheet import DEMO_SHADES, load_faces  # noqa: E402
 
+from arlens.landmarks import LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER, lips_outer  # noqa: E402
 from arlens.lenses.lipstick import LipstickLens, LipstickOptions  # noqa: E402
 from arlens.render import color as C  # noqa: E402
 from arlens.render import mask as M  # noqa: E402
 from arlens.tracking.results import Face, bbox_of  # noqa: E402
 
 FRAME_W, FRAME_H = 1280, 720
+DEFAULT_JSON = ROOT / "benchmarks" / "results" / "bench_lipstick.json"
+#: Inter-ocular distance (px) of a face at arm's length from a 720p webcam, for the ``webcam`` size.
+WEBCAM_IOD = 125.0
+SCALES = ("fill", "webcam")
 
 
-def to_720p(image: np.ndarray, face: Face) -> tuple[np.ndarray, Face]:
-    """Scale the image so its height is 720 and centre it in a 1280x720 frame; move the landmarks along."""
-    s = FRAME_H / image.shape[0]
-    scaled = cv2.resize(image, (round(image.shape[1] * s), FRAME_H), interpolation=cv2.INTER_CUBIC)
+def inter_ocular(face: Face) -> float:
+    """Distance between the iris centres, in pixels."""
+    lm = face.landmarks
+    return float(np.linalg.norm(lm[RIGHT_IRIS_CENTER, :2] - lm[LEFT_IRIS_CENTER, :2]))
+
+
+def to_720p(image: np.ndarray, face: Face, scale: str = "fill") -> tuple[np.ndarray, Face]:
+    """Scale the image and centre it in a 1280x720 frame; move the landmarks along.
+
+    ``fill``: the image's height fills the frame. ``webcam``: the face's inter-ocular distance becomes
+    ``WEBCAM_IOD`` and the mouth lands at the frame's centre (the image is cropped or padded with black).
+    """
+    if scale == "fill":
+        s = FRAME_H / image.shape[0]
+    elif scale == "webcam":
+        s = WEBCAM_IOD / inter_ocular(face)
+    else:
+        raise ValueError(f"scale: expected one of {SCALES}, got {scale!r}")
+    scaled = cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA)
+    lm = face.landmarks * np.float32([s, s, s])
+    if scale == "fill":
+        dx, dy = (FRAME_W - scaled.shape[1]) // 2, 0
+    else:
+        mouth = lm[list(lips_outer()), :2].mean(axis=0)
+        dx, dy = round(FRAME_W / 2 - mouth[0]), round(FRAME_H / 2 - mouth[1])
     frame = np.zeros((FRAME_H, FRAME_W, 3), np.uint8)
-    x0 = (FRAME_W - scaled.shape[1]) // 2
-    frame[:, x0 : x0 + scaled.shape[1]] = scaled
-    lm = face.landmarks * np.float32([s, s, s]) + np.float32([x0, 0, 0])
+    # paste the scaled image at (dx, dy), clipped to the frame
+    sx0, sy0 = max(0, -dx), max(0, -dy)
+    fx0, fy0 = max(0, dx), max(0, dy)
+    w = min(scaled.shape[1] - sx0, FRAME_W - fx0)
+    h = min(scaled.shape[0] - sy0, FRAME_H - fy0)
+    frame[fy0 : fy0 + h, fx0 : fx0 + w] = scaled[sy0 : sy0 + h, sx0 : sx0 + w]
+    lm = lm + np.float32([dx, dy, 0])
     return frame, Face(landmarks=lm, score=1.0, bbox=bbox_of(lm))
 
 
@@ -67,11 +107,91 @@ def stats(times: np.ndarray) -> dict[str, float]:
     return {"median_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95))}
 
 
+def _label(backend: str, providers: tuple[str, ...] | None) -> str:
+    names = ",".join(p.replace("ExecutionProvider", "") for p in providers or ())
+    return backend if backend == "numpy" else f"onnx {names}"
+
+
+def bench_face(frame: np.ndarray, face: Face, shades, providers: tuple[str, ...], runs: int, copy_ms: float) -> dict:
+    """Timings of one face in one frame: render per backend and finish, and the batch of shades."""
+    # what render_shades returns, N frames, is memory-bound: its lens-only rate subtracts making them
+    batch_copy_ms = stats(timeit(lambda: np.repeat(frame[None], len(shades), axis=0), max(10, runs // 10), 3))[
+        "median_ms"
+    ]
+    geom = M.lip_geometry(face.landmarks, frame.shape)
+    entry: dict = {
+        "box": list(geom.shape),
+        "mouth_width_px": geom.width,
+        "inter_ocular_px": inter_ocular(face),
+        "render": {},
+        "batch": {},
+    }
+    for backend, prov in (("numpy", None), ("onnx", providers)):
+        label = _label(backend, prov)
+        for finish in C.Finish:
+            lens = LipstickLens(color="#B3172B", finish=finish, opacity=0.9, backend=backend, providers=prov)
+            s = stats(timeit(lambda lens=lens: lens.render(frame, [face]), runs))
+            s["lens_only_median_ms"] = s["median_ms"] - copy_ms
+            s["lens_only_p95_ms"] = s["p95_ms"] - copy_ms
+            entry["render"][f"{label}/{finish.value}"] = s
+        lens = LipstickLens(finish="satin", backend=backend, providers=prov)
+        t = timeit(lambda lens=lens: lens.render_shades(frame, face, shades), max(10, runs // 10), 3)
+        s = {"shades": len(shades), **stats(t)}
+        s["shades_per_second"] = len(shades) / (s["median_ms"] / 1e3)
+        lens_only = s["median_ms"] - batch_copy_ms
+        s["lens_only_shades_per_second"] = len(shades) / (lens_only / 1e3) if lens_only > 0 else float("nan")
+        entry["batch"][label] = s
+    return entry
+
+
+def _old(compare: dict | None, scale: str, name: str, section: str, key: str) -> dict | None:
+    if compare is None:
+        return None
+    faces = compare.get("scales", {}).get(scale, {}).get("faces")
+    if faces is None and scale == "fill":
+        faces = compare.get("faces")  # the first version of this benchmark had one size, under "faces"
+    return ((faces or {}).get(name) or {}).get(section, {}).get(key)
+
+
+def print_tables(result: dict, compare: dict | None) -> None:
+    """Per size: ms per face (median / p95, lens only) per face, path and finish; shades/s per path."""
+    was = " (was)" if compare is not None else ""
+    for scale, block in result["scales"].items():
+        print(f"\n== {scale}: ms per face at {FRAME_W}x{FRAME_H}, lens only (render minus a frame copy)")
+        print(f"{'face':14s} {'box':>8s} {'mouth':>6s} {'path':10s} {'finish':9s} {'median':>7s} {'p95':>7s}"
+              + (f" {'median was':>11s} {'p95 was':>8s}" if compare is not None else ""))
+        for name, entry in block["faces"].items():
+            h, w = entry["box"]
+            for key, s in entry["render"].items():
+                path, finish = key.split("/")
+                line = (f"{name:14s} {w:>3d}x{h:<4d} {entry['mouth_width_px']:6.0f} {path:10s} {finish:9s} "
+                        f"{s['lens_only_median_ms']:7.3f} {s['lens_only_p95_ms']:7.3f}")
+                old = _old(compare, scale, name, "render", key)
+                if old is not None:
+                    old_copy = compare.get("frame_copy", {}).get("median_ms", 0.0)
+                    old_p95 = old.get("lens_only_p95_ms", old["p95_ms"] - old_copy)
+                    line += f" {old['lens_only_median_ms']:11.3f} {old_p95:8.3f}"
+                print(line)
+        print(f"\n== {scale}: batch, every demo shade in one render_shades call{was}")
+        print(f"{'face':14s} {'path':10s} {'shades':>6s} {'median ms':>10s} {'shades/s':>9s} {'lens only/s':>12s}"
+              + (f" {'shades/s was':>13s}" if compare is not None else ""))
+        for name, entry in block["faces"].items():
+            for label, s in entry["batch"].items():
+                line = (f"{name:14s} {label:10s} {s['shades']:6d} {s['median_ms']:10.2f} {s['shades_per_second']:9.0f} "
+                        f"{s['lens_only_shades_per_second']:12.0f}")
+                old = _old(compare, scale, name, "batch", label)
+                if old is not None:
+                    line += f" {old['shades_per_second']:13.0f}"
+                print(line)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--json", type=Path, default=Path("bench_lipstick.json"))
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--providers", nargs="*", default=["CPUExecutionProvider"])
+    parser.add_argument("--scales", nargs="*", default=list(SCALES), choices=SCALES)
+    parser.add_argument("--compare", type=Path, help="an earlier result JSON to print beside this one")
     shared = ROOT.parent / "shared"
     testdata = Path(os.environ.get("ARLENS_TESTDATA", shared / "testdata"))
     reference = Path(os.environ.get("ARLENS_REFERENCE", shared / "reference"))
@@ -81,10 +201,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import onnxruntime as ort
 
+    compare = json.loads(args.compare.read_text()) if args.compare else None
     faces = load_faces(args.testdata, args.reference)
     if not faces:
         parser.error("no test faces found")
     shades = [LipstickOptions(color=c, finish=f, opacity=o) for _, c, f, o in DEMO_SHADES]
+    providers = tuple(args.providers)
     result: dict = {
         "benchmark": "lipstick",
         "frame": [FRAME_W, FRAME_H],
@@ -93,43 +215,31 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),
+            "load_average": os.getloadavg(),
             "numpy": np.__version__,
             "opencv": cv2.__version__,
             "onnxruntime": ort.__version__,
             "opencv_threads": cv2.getNumThreads(),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
-        "faces": {},
+        "scales": {},
     }
     blank = np.zeros((FRAME_H, FRAME_W, 3), np.uint8)
     copy_ms = stats(timeit(blank.copy, args.runs))
     result["frame_copy"] = copy_ms
-    print(f"frame copy 1280x720: {copy_ms['median_ms']:.3f} ms")
-    print(f"{'face':14s} {'box':>9s} {'backend':18s} {'finish':9s} {'median':>8s} {'p95':>8s} {'lens only':>10s}")
-    for name, image, face0 in faces:
-        frame, face = to_720p(image, face0)
-        geom = M.lip_geometry(face.landmarks, frame.shape)
-        entry: dict = {"box": list(geom.shape), "mouth_width_px": geom.width, "render": {}, "batch": {}}
-        for backend, providers in (("numpy", None), ("onnx", tuple(args.providers))):
-            names = ",".join(p.replace("ExecutionProvider", "") for p in providers or ())
-            label = backend if backend == "numpy" else f"onnx {names}"
-            for finish in C.Finish:
-                lens = LipstickLens(color="#B3172B", finish=finish, opacity=0.9, backend=backend, providers=providers)
-                s = stats(timeit(lambda lens=lens, frame=frame, face=face: lens.render(frame, [face]), args.runs))
-                s["lens_only_median_ms"] = s["median_ms"] - copy_ms["median_ms"]
-                entry["render"][f"{label}/{finish.value}"] = s
-                print(f"{name:14s} {geom.shape[1]:4d}x{geom.shape[0]:<4d} {label:18s} {finish.value:9s} "
-                      f"{s['median_ms']:8.3f} {s['p95_ms']:8.3f} {s['lens_only_median_ms']:10.3f}")
-            lens = LipstickLens(finish="satin", backend=backend, providers=providers)
-            t = timeit(
-                lambda lens=lens, frame=frame, face=face: lens.render_shades(frame, face, shades),
-                max(10, args.runs // 10),
-                3,
-            )
-            per_second = len(shades) / (np.median(t) / 1e3)
-            entry["batch"][label] = {"shades": len(shades), **stats(t), "shades_per_second": float(per_second)}
-            print(f"{name:14s} batch of {len(shades)} shades, {label}: {np.median(t):.2f} ms "
-                  f"({per_second:.0f} shades/s)")
-        result["faces"][name] = entry
+    print(f"frame copy 1280x720: {copy_ms['median_ms']:.3f} ms; load average {os.getloadavg()[0]:.2f}")
+    for scale in args.scales:
+        block: dict = {"faces": {}}
+        for name, image, face0 in faces:
+            frame, face = to_720p(image, face0, scale)
+            block["faces"][name] = bench_face(frame, face, shades, providers, args.runs, copy_ms["median_ms"])
+            entry = block["faces"][name]
+            print(f"  {scale:6s} {name:14s} mouth {entry['mouth_width_px']:.0f} px, "
+                  f"eyes {entry['inter_ocular_px']:.0f} px apart: done", flush=True)
+        result["scales"][scale] = block
+    if "fill" in result["scales"]:
+        result["faces"] = result["scales"]["fill"]["faces"]  # where the first version kept them
+    print_tables(result, compare)
 
     # colour accuracy: ΔE2000 of the median painted lip colour against the swatch, at opacity 1
     table: dict[str, dict[str, float]] = {}
@@ -156,17 +266,23 @@ def main(argv: list[str] | None = None) -> int:
         "max": float(values.max()),
     }
     print(f"ΔE2000 median {np.median(values):.1f}, p90 {np.percentile(values, 90):.1f}, max {values.max():.1f}")
+    if compare is not None and "delta_e2000_summary" in compare:
+        old = compare["delta_e2000_summary"]
+        print(f"ΔE2000 was median {old['median']:.1f}, p90 {old['p90']:.1f}, max {old['max']:.1f}")
 
-    # numpy vs ONNX agreement on every face and finish
+    # numpy vs ONNX agreement on every face (as stored and in the benchmark's frames) and finish
     worst = 0
-    for _, image, face in faces:
+    framed = [(n, *to_720p(image, face, scale)) for scale in args.scales for n, image, face in faces]
+    for _, image, face in faces + framed:
         for finish in C.Finish:
             opts = LipstickOptions(color="#9E1B32", finish=finish, opacity=0.9, liner_color="#5A0F1E", liner_width=0.03)
             a = LipstickLens(opts).render(image, [face]).astype(int)
             b = LipstickLens(opts, backend="onnx", providers=tuple(args.providers)).render(image, [face]).astype(int)
             worst = max(worst, int(np.abs(a - b).max()))
     result["numpy_vs_onnx_max_abs_diff"] = worst
-    print(f"numpy vs ONNX: max difference {worst} grey levels")
+    old_worst = (compare or {}).get("numpy_vs_onnx_max_abs_diff")
+    was_worst = f" (was {old_worst})" if old_worst is not None else ""
+    print(f"numpy vs ONNX: max difference {worst} grey levels{was_worst}")
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
