@@ -37,6 +37,8 @@ _LAZY = {
     "FaceTrackerOptions": "arlens.tracking.face",
     "HandTracker": "arlens.tracking.hand",
     "HandTrackerOptions": "arlens.tracking.hand",
+    "OneEuroOptions": "arlens.tracking.smoothing",
+    "RuntimeOptions": "arlens.runtime",
     "Product": "arlens.catalog",
     "Price": "arlens.catalog",
     "Catalog": "arlens.catalog",

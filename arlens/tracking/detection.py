@@ -154,3 +154,10 @@ def to_pixels(merged: np.ndarray, score: float, back: np.ndarray, num_keypoints:
     pts = np.concatenate([merged[:4].reshape(2, 2), merged[4 : 4 + 2 * num_keypoints].reshape(-1, 2)])
     px = pts @ back[:, :2].T + back[:, 2]
     return Detection(box=px[:2].reshape(4).astype(np.float32), keypoints=px[2:].astype(np.float32), score=score)
+
+
+#: palm_detection_full.tflite (palm_detection_cpu.pbtxt)
+PALM_FULL = SsdOptions(
+    input_size=192, strides=(8, 16, 16, 16), num_keypoints=7, min_scale=0.1484375, max_scale=0.75,
+    input_range=(0.0, 1.0), score_threshold=0.5, nms_threshold=0.3,
+)

@@ -28,7 +28,7 @@ from arlens.tracking import detection as D
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.pose import estimate_pose
 from arlens.tracking.results import Face, bbox_of
-from arlens.tracking.roi import Roi, roi_from_points, rotation_from
+from arlens.tracking.roi import Roi, roi_from_points, roi_iou, rotation_from
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
 from arlens.tracking.timing import StageTimes
 
@@ -259,7 +259,7 @@ class FaceTracker:
                     det = D.to_pixels(merged, score, back, opts.num_keypoints)
                     rot = rotation_from(det.keypoints[0], det.keypoints[1])
                     roi = Roi.from_box(det.box, rot).transformed(FACE_ROI_SCALE, FACE_ROI_SCALE, square_long=True)
-                    if any(_roi_iou(roi, r) > 0.5 for r in existing[k] + rois):
+                    if any(roi_iou(roi, r) > 0.5 for r in existing[k] + rois):
                         continue
                     rois.append(roi)
                 out.append(rois)
@@ -335,13 +335,3 @@ class FaceTracker:
             pose = estimate_pose(points, camera) if self.options.estimate_pose else np.eye(4, dtype=np.float32)
         return Face(landmarks=points, score=score, bbox=bbox_of(points), pose=pose, track_id=track_id)
 
-
-def _roi_iou(a: Roi, b: Roi) -> float:
-    """IoU of the axis-aligned boxes of two ROIs (MediaPipe's association uses the same approximation)."""
-    ax0, ay0, ax1, ay1 = a.cx - a.width / 2, a.cy - a.height / 2, a.cx + a.width / 2, a.cy + a.height / 2
-    bx0, by0, bx1, by1 = b.cx - b.width / 2, b.cy - b.height / 2, b.cx + b.width / 2, b.cy + b.height / 2
-    iw = max(0.0, min(ax1, bx1) - max(ax0, bx0))
-    ih = max(0.0, min(ay1, by1) - max(ay0, by0))
-    inter = iw * ih
-    union = a.width * a.height + b.width * b.height - inter
-    return inter / union if union > 0 else 0.0

@@ -97,3 +97,29 @@ def roi_from_points(points: np.ndarray, start: int, end: int, scale: float) -> R
     box = np.concatenate([xy.min(axis=0), xy.max(axis=0)])
     rot = rotation_from(xy[start], xy[end])
     return Roi.from_box(box, rot).transformed(scale, scale, square_long=True)
+
+
+def roi_iou(a: Roi, b: Roi) -> float:
+    """IoU of the axis-aligned boxes of two ROIs (MediaPipe's association uses the same approximation)."""
+    ax0, ay0, ax1, ay1 = a.cx - a.width / 2, a.cy - a.height / 2, a.cx + a.width / 2, a.cy + a.height / 2
+    bx0, by0, bx1, by1 = b.cx - b.width / 2, b.cy - b.height / 2, b.cx + b.width / 2, b.cy + b.height / 2
+    iw = max(0.0, min(ax1, bx1) - max(ax0, bx0))
+    ih = max(0.0, min(ay1, by1) - max(ay0, by0))
+    inter = iw * ih
+    union = a.width * a.height + b.width * b.height - inter
+    return inter / union if union > 0 else 0.0
+
+
+def associate(detected: list[Roi], tracked: list[Roi], threshold: float = 0.5) -> list[tuple[Roi, int | None]]:
+    """MediaPipe's ``AssociationNormRectCalculator``: merge new detections with tracked ROIs.
+
+    Each ROI, detections first (in score order) then tracked ones, evicts every earlier ROI it
+    overlaps by more than ``threshold`` IoU and takes its place; so a tracked ROI wins over detections
+    of the same object, and overlapping detections or tracks collapse into one. Returns the surviving
+    ROIs in order, each with the index of its tracked ROI, or None for a new detection.
+    """
+    result: list[tuple[Roi, int | None]] = []
+    for roi, index in [*((r, None) for r in detected), *((r, i) for i, r in enumerate(tracked))]:
+        result = [(r, i) for r, i in result if roi_iou(r, roi) <= threshold]
+        result.append((roi, index))
+    return result

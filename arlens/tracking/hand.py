@@ -1,0 +1,256 @@
+"""HandTracker: MediaPipe's hand pipeline (BlazePalm, hand landmarks) re-created on ONNX Runtime.
+
+Stages, as in MediaPipe's ``HandLandmarkTrackingCpu`` graph:
+
+1. palm detection (still images, or in video mode while fewer hands are tracked than ``max_hands``):
+   the frame letterboxed to 192x192, BlazePalm, SSD decoding and weighted NMS; the ROI is the palm box
+   rotated so wrist -> middle-finger MCP points up, shifted half a box toward the fingers, squared and
+   enlarged 2.6x (``palm_detection_detection_to_roi.pbtxt``);
+2. landmarks: the ROI warped to 224x224 (one affine), 21 points projected back, hand presence, and
+   handedness (``Left``/``Right`` exactly as MediaPipe labels the same image);
+3. video mode: the next ROI comes from the landmarks (``HandLandmarksToRectCalculator``: the box of
+   the points in the hand's own rotated frame, enlarged 2x and shifted 0.1 toward the fingers); new palm
+   detections that overlap a tracked hand are dropped, as MediaPipe's association step does; One Euro
+   smoothing scaled by the hand's size.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from arlens.errors import InputError
+from arlens.image import as_bgr
+from arlens.landmarks import HandLandmark as H
+from arlens.runtime import Model, RuntimeOptions
+from arlens.tracking import detection as D
+from arlens.tracking.results import Hand, bbox_of
+from arlens.tracking.roi import Roi, associate, normalize_radians, rotation_from
+from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
+from arlens.tracking.timing import StageTimes
+
+logger = logging.getLogger(__name__)
+
+LANDMARK_SIZE = 224
+#: TensorsToLandmarksCalculator's ``normalize_z`` for the hand model.
+Z_NORMALIZATION = 0.4
+PALM_ROI = {"scale_x": 2.6, "scale_y": 2.6, "shift_y": -0.5}
+LANDMARK_ROI = {"scale_x": 2.0, "scale_y": 2.0, "shift_y": -0.1}
+#: Palm keypoints: 0 is the wrist centre, 2 the middle finger's MCP.
+PALM_WRIST, PALM_MIDDLE_MCP = 0, 2
+#: The palm and finger-base points MediaPipe's HandLandmarksToRectCalculator boxes (its "partial"
+#: landmarks: wrist, thumb CMC..IP, and the MCP and PIP joints of the four fingers).
+ROI_POINTS = (H.WRIST, H.THUMB_CMC, H.THUMB_MCP, H.THUMB_IP, H.INDEX_FINGER_MCP, H.INDEX_FINGER_PIP,
+              H.MIDDLE_FINGER_MCP, H.MIDDLE_FINGER_PIP, H.RING_FINGER_MCP, H.RING_FINGER_PIP, H.PINKY_MCP, H.PINKY_PIP)
+#: Label order of the handedness output (MediaPipe's handedness.txt): the score is P(first label).
+HANDEDNESS_LABELS = ("Left", "Right")
+
+
+@dataclass(frozen=True)
+class HandTrackerOptions:
+    """Settings of a :class:`HandTracker`, validated once when it is built.
+
+    Attributes:
+        max_hands: most hands to track (MediaPipe's ``max_num_hands``).
+        min_detection_confidence: BlazePalm score threshold.
+        min_tracking_confidence: hand-presence score under which a track is dropped.
+        smoothing: One Euro filter for video mode (``OneEuroOptions(enabled=False)`` for none).
+        runtime: ONNX Runtime device, providers and threads.
+    """
+
+    max_hands: int = 2
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    smoothing: OneEuroOptions = field(default_factory=OneEuroOptions)
+    runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_hands, int) or self.max_hands < 1:
+            raise InputError(f"HandTrackerOptions.max_hands: expected an int >= 1, got {self.max_hands!r}")
+        for name in ("min_detection_confidence", "min_tracking_confidence"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise InputError(f"HandTrackerOptions.{name}: expected a value in [0, 1], got {v!r}")
+
+
+@dataclass
+class _Track:
+    roi: Roi
+    track_id: int
+    filter: OneEuroFilter
+
+
+def roi_from_hand(points: np.ndarray) -> Roi:
+    """MediaPipe's landmarks-to-ROI for a hand: the box of the palm and finger bases in the hand's frame.
+
+    The box is rotated so that the wrist points at the mean of the index, middle and ring MCPs (the
+    middle one counted twice), then enlarged 2x and shifted 0.1 toward the fingers.
+    """
+    xy = np.asarray(points, dtype=np.float64)[list(ROI_POINTS), :2]
+    full = np.asarray(points, dtype=np.float64)[:, :2]
+    aim = ((full[H.INDEX_FINGER_MCP] + full[H.RING_FINGER_MCP]) / 2 + full[H.MIDDLE_FINGER_MCP]) / 2
+    rotation = rotation_from(full[H.WRIST], aim, target_deg=90.0)
+    centre = (xy.min(axis=0) + xy.max(axis=0)) / 2
+    back = normalize_radians(-rotation)
+    c, s = math.cos(back), math.sin(back)
+    d = xy - centre
+    projected = np.stack([d[:, 0] * c - d[:, 1] * s, d[:, 0] * s + d[:, 1] * c], axis=1)
+    lo, hi = projected.min(axis=0), projected.max(axis=0)
+    pc = (lo + hi) / 2
+    c, s = math.cos(rotation), math.sin(rotation)
+    cx = pc[0] * c - pc[1] * s + centre[0]
+    cy = pc[0] * s + pc[1] * c + centre[1]
+    roi = Roi(cx, cy, hi[0] - lo[0], hi[1] - lo[1], rotation)
+    return roi.transformed(**LANDMARK_ROI, square_long=True)
+
+
+class HandTracker:
+    """Finds hands, their 21 landmarks and handedness in still images or video frames.
+
+    Use :meth:`detect` for unrelated images and :meth:`track` for consecutive frames of one stream.
+    The tracker holds ONNX Runtime sessions: use it as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, options: HandTrackerOptions | None = None, **kwargs):
+        """Build from ``options`` or :class:`HandTrackerOptions` keywords (plus ``device``, ``providers``)."""
+        runtime_kwargs = {k: kwargs.pop(k) for k in ("device", "providers") if k in kwargs}
+        if options is None:
+            options = HandTrackerOptions(**kwargs)
+        elif kwargs:
+            options = replace(options, **kwargs)
+        if runtime_kwargs:
+            options = replace(options, runtime=replace(options.runtime, **runtime_kwargs))
+        self.options = options
+        self._detector_opts = replace(D.PALM_FULL, score_threshold=options.min_detection_confidence)
+        self._anchors = D.ssd_anchors(self._detector_opts)
+        self._detector = Model("palm_detection_full", options.runtime)
+        self._model = Model("hand_landmark_full", options.runtime)
+        self._tracks: list[_Track] = []
+        self._last_ts: float | None = None
+        self._next_id = 1
+        self._closed = False
+        self._times = StageTimes()
+
+    def __enter__(self) -> HandTracker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the ONNX Runtime sessions; the tracker cannot be used afterwards."""
+        self._detector.close()
+        self._model.close()
+        self._closed = True
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Milliseconds per stage (detection, landmarks, smoothing) of the latest call."""
+        return self._times.snapshot()
+
+    def reset(self) -> None:
+        """Forget tracked hands and timestamps, to start a new video stream."""
+        self._tracks = []
+        self._last_ts = None
+
+    def detect(self, image: np.ndarray) -> list[Hand]:
+        """Hands in a still image (no state carried between calls), best first; [] when there are none.
+
+        Raises:
+            InputError: ``image`` is not a uint8 BGR/gray/BGRA image.
+        """
+        self._check_open()
+        self._times.start_call()
+        frame = as_bgr(image)
+        rois = [roi for roi, _ in associate(self._detect_rois(frame), [])]
+        return [self._make_hand(points, score, label, lscore, 0)
+                for result in self._landmarks(frame, rois) if result is not None
+                for points, score, label, lscore in [result]]
+
+    def track(self, frame: np.ndarray, timestamp_ms: int) -> list[Hand]:
+        """Hands in the next frame of a video stream, with ids stable across frames.
+
+        Raises:
+            InputError: bad image, or a timestamp not greater than the previous one.
+        """
+        self._check_open()
+        self._times.start_call()
+        image = as_bgr(frame, "frame")
+        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, (int, np.integer, float)):
+            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
+        if self._last_ts is not None and timestamp_ms <= self._last_ts:
+            raise InputError(
+                f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts}, got {timestamp_ms}"
+            )
+        self._last_ts = timestamp_ms
+        # Palms are looked for only while fewer hands are tracked than wanted; the association step
+        # runs every frame, so two tracks that drift onto the same hand collapse into one, as in MediaPipe.
+        detected = self._detect_rois(image) if len(self._tracks) < self.options.max_hands else []
+        tracks = []
+        for roi, index in associate(detected, [t.roi for t in self._tracks]):
+            if index is None:
+                tracks.append(_Track(roi, self._next_id, OneEuroFilter(self.options.smoothing)))
+                self._next_id += 1
+            else:
+                tracks.append(self._tracks[index])
+        self._tracks = tracks
+        hands, kept = [], []
+        for tr, result in zip(self._tracks, self._landmarks(image, [t.roi for t in self._tracks]), strict=True):
+            if result is None:
+                continue
+            points, score, label, lscore = result
+            tr.roi = roi_from_hand(points)
+            kept.append(tr)
+            with self._times.stage("smoothing"):
+                size = float(np.linalg.norm(points[H.WRIST, :2] - points[H.MIDDLE_FINGER_MCP, :2]))
+                points = tr.filter(points, timestamp_ms / 1000.0, size)
+            hands.append(self._make_hand(points, score, label, lscore, tr.track_id))
+        self._tracks = kept
+        return hands
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InputError("HandTracker: used after close()")
+
+    def _detect_rois(self, image: np.ndarray) -> list[Roi]:
+        """Run BlazePalm; ROIs of the best ``max_hands`` palms (MediaPipe clips before association)."""
+        with self._times.stage("detection"):
+            opts = self._detector_opts
+            tensor, back = D.letterbox(image, opts.input_size, opts.input_range)
+            boxes, logits = self._detector(np.ascontiguousarray(tensor[..., ::-1]))  # RGB, on the small tensor
+            values, scores = D.decode(boxes[0], logits[0], self._anchors, opts)
+            rois: list[Roi] = []
+            for merged, score in D.weighted_nms(values, scores, opts.nms_threshold, self.options.max_hands):
+                det = D.to_pixels(merged, score, back, opts.num_keypoints)
+                rot = rotation_from(det.keypoints[PALM_WRIST], det.keypoints[PALM_MIDDLE_MCP], target_deg=90.0)
+                rois.append(Roi.from_box(det.box, rot).transformed(**PALM_ROI, square_long=True))
+            return rois
+
+    def _landmarks(self, image: np.ndarray, rois: Sequence[Roi]) -> list[tuple[np.ndarray, float, str, float] | None]:
+        """Per ROI: 21 points in pixels, presence, handedness label and its score; None where no hand."""
+        if not rois:
+            return []
+        with self._times.stage("landmarks"):
+            crops = np.stack([roi.crop(image, LANDMARK_SIZE) for roi in rois])
+            raw, presence, handedness, _world = self._model(crops[..., ::-1].astype(np.float32) * (1.0 / 255.0))
+            out: list[tuple[np.ndarray, float, str, float] | None] = []
+            for k, roi in enumerate(rois):
+                score = float(presence.reshape(len(rois), -1)[k, 0])
+                if score < self.options.min_tracking_confidence:
+                    out.append(None)
+                    continue
+                points = roi.project(raw[k].reshape(-1, 3), LANDMARK_SIZE)
+                points[:, 2] /= Z_NORMALIZATION
+                p_first = float(handedness.reshape(len(rois), -1)[k, 0])
+                label = HANDEDNESS_LABELS[0] if p_first > 0.5 else HANDEDNESS_LABELS[1]
+                out.append((points, score, label, max(p_first, 1.0 - p_first)))
+            return out
+
+    @staticmethod
+    def _make_hand(points: np.ndarray, score: float, label: str, label_score: float, track_id: int) -> Hand:
+        return Hand(landmarks=points, handedness=label, score=score, bbox=bbox_of(points),
+                    handedness_score=label_score, track_id=track_id)

@@ -1,0 +1,131 @@
+"""HandTracker: agreement with Google's Hands graph, video mode, faces and hands together, input rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import arlens
+from arlens import landmarks as L
+from arlens.tracking.hand import roi_from_hand
+from arlens.tracking.roi import Roi, associate
+from tests.support import read_frames, read_image, reference
+
+GIF_FRAME_MS = 60
+
+
+@pytest.fixture(scope="module")
+def hand_tracker():
+    with arlens.HandTracker() as tracker:
+        yield tracker
+
+
+def hand_size(points: np.ndarray) -> float:
+    return float(np.linalg.norm(points[L.HandLandmark.WRIST, :2] - points[L.HandLandmark.MIDDLE_FINGER_MCP, :2]))
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a[:, :2] - b[:, :2], axis=1).mean())
+
+
+@pytest.mark.parametrize("name", ["open_palm", "pointing"])
+def test_still_hands_agree_with_mediapipe(hand_tracker, name):
+    ref = reference(name)
+    hands = hand_tracker.detect(read_image(f"hands/{name}.jpg"))
+    assert len(hands) == int(ref["hands_found"][0])
+    for k, hand in enumerate(hands):
+        expected = ref["hands"][0, k]
+        assert hand.landmarks.shape == (21, 3) and hand.landmarks.dtype == np.float32
+        assert hand.handedness == ref["handedness"][0, k]
+        assert distance(hand.landmarks, expected) <= 0.02 * hand_size(expected)
+        assert 0.5 <= hand.score <= 1.0 and 0.5 <= hand.handedness_score <= 1.0
+        x0, y0, x1, y1 = hand.bbox
+        assert (hand.landmarks[:, 0] >= x0 - 1e-3).all() and (hand.landmarks[:, 1] <= y1 + 1e-3).all()
+
+
+def test_tracking_roi_follows_mediapipe():
+    """The ROI derived from Google's landmarks of one frame gives Google's landmarks on the next."""
+    frames = read_frames("faces/talking_head.gif")
+    ref = reference("talking_head")
+    errors = []
+    with arlens.HandTracker() as tracker:
+        for i in range(1, len(frames)):
+            if ref["hands_found"][i - 1] != 1 or ref["hands_found"][i] != 1:
+                continue
+            result = tracker._landmarks(frames[i], [roi_from_hand(ref["hands"][i - 1, 0])])[0]
+            if result is not None:
+                errors.append(distance(result[0], ref["hands"][i, 0]) / hand_size(ref["hands"][i, 0]))
+    assert len(errors) > 20
+    assert max(errors) < 0.01, f"max {max(errors):.4f}"
+
+
+def test_talking_head_hands_in_video_mode():
+    """Hands under the chin, tracked over the clip against Google's tracking-mode run.
+
+    The tracking loop amplifies tiny differences where the hands overlap under the chin: Google's own
+    graph, fed the same frames with +1 grey level on 2% of the pixels (three seeds), differs from its
+    reference by a median of 0.7-1.1% of the hand size, has only 74-81% of its hands within 2%, up to
+    25% in frames 51-58, and a different hand count in up to 1 frame of 69. So the bars are: the count
+    in 95% of frames, the handedness of every matched hand, the 2% bar on the median, and at least
+    70% of the hands within 2% (arlens: 1.2% median, 74%).
+    """
+    frames = read_frames("faces/talking_head.gif")
+    ref = reference("talking_head")
+    same_count, errors = 0, []
+    with arlens.HandTracker() as tracker:
+        for i, frame in enumerate(frames):
+            hands = tracker.track(frame, i * GIF_FRAME_MS)
+            n = int(ref["hands_found"][i])
+            same_count += len(hands) == n
+            for hand in hands[:n]:
+                k = min(range(n), key=lambda j: distance(ref["hands"][i, j], hand.landmarks))
+                assert hand.handedness == ref["handedness"][i, k], f"frame {i}"
+                errors.append(distance(hand.landmarks, ref["hands"][i, k]) / hand_size(ref["hands"][i, k]))
+    assert same_count >= 0.95 * len(frames)
+    assert np.median(errors) <= 0.02
+    assert np.mean(np.asarray(errors) <= 0.02) >= 0.70
+
+
+def test_faces_and_hands_together_on_the_talking_head():
+    """A hand under the chin does not derail face tracking while a HandTracker runs on the same frames."""
+    frames = read_frames("faces/talking_head.gif")
+    ref = reference("talking_head")
+    face_errors = []
+    with arlens.FaceTracker() as faces, arlens.HandTracker() as hands:
+        for i, frame in enumerate(frames):
+            found = faces.track(frame, i * GIF_FRAME_MS)
+            hands.track(frame, i * GIF_FRAME_MS)
+            assert len(found) == 1
+            mesh = ref["face_mesh_468"][i]
+            iod = float(np.linalg.norm(mesh[L.RIGHT_EYE_OUTER, :2] - mesh[L.LEFT_EYE_OUTER, :2]))
+            face_errors.append(distance(found[0].landmarks[:468], mesh) / iod)
+    with_hands = [e for e, n in zip(face_errors, ref["hands_found"], strict=True) if n > 0]
+    assert len(with_hands) > 30
+    assert np.median(with_hands) <= 0.01 and np.mean(with_hands) <= 0.01
+
+
+def test_association_collapses_duplicates_and_prefers_tracks():
+    a = Roi(100, 100, 50, 50)
+    near = Roi(104, 102, 50, 50)
+    far = Roi(300, 300, 50, 50)
+    merged = associate([near, far], [a])
+    assert [(r, i) for r, i in merged] == [(far, None), (a, 0)]
+    assert associate([], [a, near]) == [(near, 1)]  # two tracks on one hand become one
+
+
+def test_no_hand_and_bad_input(hand_tracker):
+    assert hand_tracker.detect(np.full((240, 320, 3), 127, np.uint8)) == []
+    with pytest.raises(arlens.InputError, match="expected a uint8 BGR image"):
+        hand_tracker.detect(np.zeros((10, 10, 3), np.int16))
+    with pytest.raises(arlens.InputError, match="max_hands"):
+        arlens.HandTracker(max_hands=0)
+
+
+def test_track_ids_and_timestamps():
+    image = read_image("hands/open_palm.jpg")
+    with arlens.HandTracker() as tracker:
+        first = tracker.track(image, 0)
+        second = tracker.track(image, 33)
+        assert [h.track_id for h in first] == [h.track_id for h in second] == [1]
+        with pytest.raises(arlens.InputError, match="greater than the previous"):
+            tracker.track(image, 33)
