@@ -28,7 +28,7 @@ from arlens.tracking import detection as D
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.pose import estimate_pose
 from arlens.tracking.results import Face, bbox_of
-from arlens.tracking.roi import Roi, roi_from_points, roi_iou, rotation_from
+from arlens.tracking.roi import Roi, associate, roi_from_points, rotation_from
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
 from arlens.tracking.timing import StageTimes
 
@@ -184,7 +184,7 @@ class FaceTracker:
         if isinstance(images, np.ndarray) and images.ndim == 3:
             raise InputError("images: expected a sequence of images, got a single image (use detect())")
         frames = [as_bgr(im, "image" if len(images) == 1 else f"images[{i}]") for i, im in enumerate(images)]
-        rois = self._detect_rois(frames, [[] for _ in frames])
+        rois = [[roi for roi, _ in associate(found, [])] for found in self._detect_rois(frames)]
         jobs = [(i, roi) for i, found in enumerate(rois) for roi in found]
         results = self._landmarks([frames[i] for i, _ in jobs], [roi for _, roi in jobs])
         out: list[list[Face]] = [[] for _ in frames]
@@ -217,10 +217,17 @@ class FaceTracker:
             )
         self._last_ts = timestamp_ms
         camera = PerspectiveCamera(image.shape[1], image.shape[0], self.options.fov_y_deg)
-        if len(self._tracks) < self.options.max_faces:
-            for roi in self._detect_rois([image], [[t.roi for t in self._tracks]])[0]:
-                self._tracks.append(_Track(roi, self._next_id, OneEuroFilter(self.options.smoothing)))
+        # The detector runs only while fewer faces are tracked than wanted; the association step runs
+        # every frame, so two tracks that drift onto one face collapse into one, as in MediaPipe.
+        detected = self._detect_rois([image])[0] if len(self._tracks) < self.options.max_faces else []
+        tracks = []
+        for roi, index in associate(detected, [t.roi for t in self._tracks]):
+            if index is None:
+                tracks.append(_Track(roi, self._next_id, OneEuroFilter(self.options.smoothing)))
                 self._next_id += 1
+            else:
+                tracks.append(self._tracks[index])
+        self._tracks = tracks
         results = self._landmarks([image] * len(self._tracks), [t.roi for t in self._tracks])
         faces = []
         kept = []
@@ -240,8 +247,8 @@ class FaceTracker:
         if self._closed:
             raise InputError("FaceTracker: used after close()")
 
-    def _detect_rois(self, images: list[np.ndarray], existing: list[list[Roi]]) -> list[list[Roi]]:
-        """Run BlazeFace once over all ``images``; per image, ROIs of new faces not overlapping ``existing``."""
+    def _detect_rois(self, images: list[np.ndarray]) -> list[list[Roi]]:
+        """Run BlazeFace once over all ``images``; per image, ROIs of the best ``max_faces`` detections."""
         if not images:
             return []
         with self._times.stage("detection"):
@@ -252,16 +259,12 @@ class FaceTracker:
             out = []
             for k, (_, back) in enumerate(boxed):
                 values, scores = D.decode(boxes[k], logits[k], self._anchors, opts)
-                rois: list[Roi] = []
-                for merged, score in D.weighted_nms(values, scores, opts.nms_threshold):
-                    if len(existing[k]) + len(rois) >= self.options.max_faces:
-                        break
+                rois = []
+                for merged, score in D.weighted_nms(values, scores, opts.nms_threshold, self.options.max_faces):
                     det = D.to_pixels(merged, score, back, opts.num_keypoints)
                     rot = rotation_from(det.keypoints[0], det.keypoints[1])
-                    roi = Roi.from_box(det.box, rot).transformed(FACE_ROI_SCALE, FACE_ROI_SCALE, square_long=True)
-                    if any(roi_iou(roi, r) > 0.5 for r in existing[k] + rois):
-                        continue
-                    rois.append(roi)
+                    roi = Roi.from_box(det.box, rot)
+                    rois.append(roi.transformed(FACE_ROI_SCALE, FACE_ROI_SCALE, square_long=True))
                 out.append(rois)
             return out
 
