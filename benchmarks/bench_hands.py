@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Hand tracking speed at 1280x720: per-stage milliseconds, tracking and detection-every-frame modes,
+and the ratio to MediaPipe's legacy Hands graph on the same frames in the same run.
+
+    python benchmarks/bench_hands.py [--peer-python /tmp/mpref/bin/python] [--out benchmarks/results/hands.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+import arlens  # noqa: E402
+
+STILLS = ("hands/open_palm.jpg", "hands/pointing.jpg")
+
+
+def make_clip(frames_per_still: int, width: int = 1280, height: int = 720) -> np.ndarray:
+    """Each hand photo scaled to the frame height on a grey canvas, drifting sideways."""
+    clip = []
+    for rel in STILLS:
+        image = cv2.imread(str(harness.TESTDATA / rel))
+        if image is None:
+            raise SystemExit(f"cannot read {harness.TESTDATA / rel} (set ARLENS_TESTDATA)")
+        scale = height / image.shape[0]
+        image = cv2.resize(image, (round(image.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
+        for i in range(frames_per_still):
+            canvas = np.full((height, width, 3), 96, np.uint8)
+            x = (width - image.shape[1]) // 2 + round(60 * np.sin(i / 8))
+            canvas[:, x : x + image.shape[1]] = image
+            clip.append(canvas)
+    return np.stack(clip)
+
+
+def run_arlens(clip: np.ndarray, still: bool) -> tuple[list[float], list[dict[str, float]], int]:
+    totals, stages, found = [], [], 0
+    with arlens.HandTracker() as tracker:
+        for i, frame in enumerate(clip[:10]):  # warm-up
+            tracker.detect(frame) if still else tracker.track(frame, i * 33)
+        tracker.reset()
+        for i, frame in enumerate(clip):
+            t0 = time.perf_counter()
+            hands = tracker.detect(frame) if still else tracker.track(frame, i * 33)
+            totals.append((time.perf_counter() - t0) * 1000.0)
+            stages.append(tracker.timings)
+            found += bool(hands)
+    return totals, stages, found
+
+
+def run_peer(python: str, clip: np.ndarray, task: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frames.npy"
+        np.save(path, clip)
+        out = subprocess.run([python, str(Path(__file__).with_name("peer_mediapipe.py")), str(path), "--task", task],
+                             capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames-per-still", type=int, default=60)
+    parser.add_argument("--peer-python", help="interpreter of a venv with mediapipe==0.10.21")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "hands.json")
+    args = parser.parse_args()
+    clip = make_clip(args.frames_per_still)
+    result: dict = {"benchmark": "hand_tracking_1280x720", "frames": len(clip), "meta": harness.metadata()}
+    for mode, still, task in (("tracking", False, "hands"), ("detect_every_frame", True, "hands_static")):
+        totals, stages, found = run_arlens(clip, still)
+        entry = {"total": harness.summary(totals), "stages": harness.stage_summaries(stages),
+                 "frames_with_hand": found, "fps": 1000.0 / harness.median(totals)}
+        harness.print_table(f"arlens HandTracker, {mode}, {len(clip)} frames 1280x720 ({found} with a hand)",
+                            {**entry["stages"], "total": entry["total"]})
+        if args.peer_python:
+            peer = run_peer(args.peer_python, clip, task)
+            ratios = np.asarray(totals) / np.asarray(peer["ms"])
+            entry["peer"] = {"task": task, "total": harness.summary(peer["ms"]), "mediapipe": peer["mediapipe"],
+                             "frames_with_hand": peer["frames_with_result"],
+                             "ratio_median_pairwise": float(np.median(ratios)),
+                             "ratio_of_medians": harness.median(totals) / harness.median(peer["ms"])}
+            p = entry["peer"]
+            print(f"  MediaPipe {peer['mediapipe']} Hands ({task}): median {p['total']['median_ms']:.2f} ms, "
+                  f"p95 {p['total']['p95_ms']:.2f} ms; arlens/peer pairwise median {p['ratio_median_pairwise']:.2f}, "
+                  f"ratio of medians {p['ratio_of_medians']:.2f}")
+        result[mode] = entry
+    result["peak_rss_mb"] = harness.peak_rss_mb()
+    harness.write_json(args.out, result)
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
