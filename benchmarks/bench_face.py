@@ -98,7 +98,13 @@ def main() -> None:
                   f"p95 {s['total']['p95_ms']:.2f} ms; arlens/peer pairwise median ratio "
                   f"{s['ratio_median_pairwise']:.2f}, ratio of medians {s['ratio_of_medians']:.2f}")
     harness.write_json(args.out, result)
-    print(f"\nwrote {args.out}")
+    bars = {f"arlens {k}": v for k, v in result["arlens"]["stages"].items()}
+    bars["arlens total"] = result["arlens"]["total"]
+    for task in ("face_mesh_refined", "face_mesh"):
+        if f"peer_{task}" in result:
+            bars[f"MediaPipe {task}"] = result[f"peer_{task}"]["total"]
+    plot = harness.write_plot(args.out.with_suffix(".png"), "Face tracking, 1280x720, video mode", bars)
+    print(f"\nwrote {args.out}" + (f" and {plot}" if plot else ""))
 
 
 if __name__ == "__main__":

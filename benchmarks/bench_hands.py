@@ -95,7 +95,14 @@ def main() -> None:
         result[mode] = entry
     result["peak_rss_mb"] = harness.peak_rss_mb()
     harness.write_json(args.out, result)
-    print(f"\nwrote {args.out}")
+    bars = {}
+    for mode in ("tracking", "detect_every_frame"):
+        bars.update({f"{mode} {k}": v for k, v in result[mode]["stages"].items()})
+        bars[f"{mode} total"] = result[mode]["total"]
+        if "peer" in result[mode]:
+            bars[f"MediaPipe {result[mode]['peer']['task']}"] = result[mode]["peer"]["total"]
+    plot = harness.write_plot(args.out.with_suffix(".png"), "Hand tracking, 1280x720", bars)
+    print(f"\nwrote {args.out}" + (f" and {plot}" if plot else ""))
 
 
 if __name__ == "__main__":

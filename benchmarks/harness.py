@@ -98,3 +98,32 @@ def stage_summaries(per_call: list[dict[str, float]]) -> dict[str, dict[str, flo
 
 def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
+
+
+def write_plot(path: Path, title: str, bars: dict[str, dict[str, float]]) -> Path | None:
+    """A horizontal bar chart of median (and p95 as an error tick) milliseconds per stage, as PNG.
+
+    ``bars`` maps a label to a :func:`summary` dict. Needs matplotlib (the ``dev`` extra); without it
+    nothing is written and None is returned.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    labels = [k for k, s in bars.items() if s.get("n")]
+    med = [bars[k]["median_ms"] for k in labels]
+    p95 = [bars[k]["p95_ms"] - bars[k]["median_ms"] for k in labels]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(labels) + 1.2))
+    ax.barh(labels[::-1], med[::-1], xerr=[[0] * len(labels), p95[::-1]], color="#4C72B0", capsize=3)
+    for y, (v, extra) in enumerate(zip(med[::-1], p95[::-1], strict=True)):
+        ax.text(v + extra, y, f"  {v:.2f}", va="center", fontsize=8)  # after the p95 tick
+    ax.set_xlabel("milliseconds per frame (median; tick = p95)")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
