@@ -49,6 +49,7 @@ _LAZY = {
     "LipstickOptions": "arlens.lenses.lipstick",
     "EyewearLens": "arlens.lenses.eyewear",
     "EyewearOptions": "arlens.lenses.eyewear",
+    "ShadeSheet": "arlens.batch",
     "TryOn": "arlens.session",
     "TryOnResult": "arlens.session",
     "TryOnOptions": "arlens.session",

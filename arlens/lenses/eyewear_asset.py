@@ -499,7 +499,8 @@ def import_parts(
 
 
 def resolve_model_path(model: str | Path) -> Path:
-    """A model named by file name is looked up in the packaged ``assets/eyewear``; a path is used as is.
+    """Where a model file is: a bare file name in the packaged ``assets/eyewear``, a relative path in the
+    packaged assets (the default catalog's ``eyewear/round.glb``), otherwise the path as given.
 
     Raises:
         AssetError: the file does not exist.
@@ -507,10 +508,10 @@ def resolve_model_path(model: str | Path) -> Path:
     from arlens.resources import assets_dir
 
     p = Path(model)
-    if not p.is_absolute() and len(p.parts) == 1:
-        packaged = assets_dir() / "eyewear" / p
-        if packaged.is_file():
-            return packaged
+    if not p.is_absolute():
+        for packaged in (assets_dir() / "eyewear" / p, assets_dir() / p):
+            if packaged.is_file():
+                return packaged
     if p.is_file():
         return p
     raise AssetError(f"{model}: eyewear model not found (looked in {assets_dir() / 'eyewear'} and as a path)")
