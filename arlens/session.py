@@ -799,13 +799,10 @@ class TryOn:
         if kind is ProductKind.EYEWEAR:
             from arlens.lenses.eyewear import EyewearLens
 
+            # The model beside the feed if it is there; otherwise the lens resolves the product's own
+            # name, which also finds the bundled demo frames (eyewear/round.glb).
             model = self.catalog.model_path(product) if product.id in self.catalog else None
-            if (model is None or not model.is_file()) and product.model:
-                from arlens.resources import assets_dir
-
-                bundled = assets_dir() / product.model  # a feed naming the bundled demo frames
-                model = bundled if bundled.is_file() else model
-            overrides = {"model": model} if model is not None else {}
+            overrides = {"model": model} if model is not None and model.is_file() else {}
             return _Lens(EyewearLens.from_product(product, **overrides), "face", eyewear=True)
         if kind is ProductKind.NAIL_POLISH:
             cls = _nail_lens_class()
