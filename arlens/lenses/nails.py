@@ -1,0 +1,400 @@
+"""The nail-polish lens: a shade and finish painted on the nail plates of every tracked hand.
+
+Geometry, per finger (thumb included), from the 21 hand landmarks (x, y pixels; z relative depth in
+the same pixel scale, as MediaPipe gives it):
+
+- the distal phalanx runs from the DIP joint (the thumb's IP) to the tip; the nail plate is a rounded
+  rectangle (a superellipse) on it, centred ``NAIL_CENTER`` of the way from DIP to tip, ``NAIL_LENGTH``
+  of that length long and ``NAIL_WIDTH`` of the finger's width wide. The finger width is estimated from
+  the spacing of the index and pinky MCPs (three finger widths and a bit), scaled per finger;
+- the plate lies on the back of the phalanx: its centre is lifted half a finger width along the
+  phalanx's *dorsal normal* and the outline is built in 3D and projected (orthographically, dropping z),
+  so a finger pointing at or away from the camera gets a foreshortened nail and a curled finger gets its
+  nail past the tip landmark, where it shows;
+- the dorsal normal of each distal phalanx is the hand's back normal carried along with the finger's
+  flexion: ``s * (l x d)`` with ``l`` the index-MCP -> pinky-MCP axis, ``d`` the DIP -> tip direction
+  and the sign ``s`` chosen so that a straight finger's normal is the back of the hand. The back of the
+  hand is ``(wrist->index MCP) x (wrist->pinky MCP)`` for MediaPipe's ``'Right'`` and its negative for
+  ``'Left'`` (MediaPipe labels the unmirrored image as if it were a selfie: ``'Left'`` is the subject's
+  right hand). The thumb's nail faces halfway between that normal and the radial side (pinky -> index);
+- a nail is painted only where its normal faces the camera (negative z): fully from a cosine of
+  ``min_facing + FACING_RAMP`` and fading out to ``min_facing``, so a palm seen from the front has no
+  nails but the curled fingers of a fist seen palm-first do (``pointing.jpg`` in the test data).
+
+The outline is rasterised with ``cv2.fillPoly`` at 4 fractional bits and anti-aliasing, then feathered
+by a fraction of the nail width, inside the nail's own small box. Colour goes through the lipstick
+shade model (:func:`arlens.render.color.composite_pixels`): the nail's own lightness variation is
+kept (so it stays shaded and curved), its chroma and hue become the swatch's, the finish adds a
+specular streak along the nail (the ``gloss`` map) and shimmer glints (the ``sparkle`` map), and the
+result is blended by ``opacity`` times the coverage. The reference lightness the nail's shading is measured
+against is the 75th percentile of its pixels (the lips use the median).
+
+Example:
+    >>> lens = NailPolishLens(color="#8E1B2E", finish="gloss")
+    >>> out = lens.render(frame, hands)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
+
+import cv2
+import numpy as np
+
+from arlens.catalog import Finish
+from arlens.errors import InputError
+from arlens.landmarks import FINGERS
+from arlens.landmarks import HandLandmark as H
+from arlens.render import color as C
+from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
+from arlens.tracking.results import Hand
+
+__all__ = ["NailPolishLens", "NailPolishOptions"]
+
+#: Nail centre along DIP -> tip, nail length, as fractions of the DIP -> tip length (3D).
+NAIL_CENTER = 0.74
+NAIL_LENGTH = 0.6
+#: How much farther along the nail shows on a finger curled back toward the wrist (fraction of DIP ->
+#: tip per unit of the cosine between the phalanx and the wrist -> middle MCP direction, when negative):
+#: the tip landmark of a curled finger sits on its pad, and the nail shows past it.
+CURL_SHIFT = 0.32
+#: Nail width as a fraction of the finger's width.
+NAIL_WIDTH = 0.56
+#: Finger width relative to the mean finger width (index MCP to pinky MCP / 3.2).
+FINGER_WIDTH = {"thumb": 1.2, "index": 1.0, "middle": 1.0, "ring": 0.93, "pinky": 0.8}
+#: The index-to-pinky MCP span in mean finger widths.
+MCP_SPAN_FINGERS = 3.2
+#: How far the plate sits above the phalanx's axis, in finger widths (half: the back of the finger).
+DORSAL_LIFT = 0.45
+#: Cosine range over which a nail fades in as it turns toward the camera.
+FACING_RAMP = 0.2
+#: Edge softness (Gaussian sigma) as a fraction of the nail width, at least half a pixel.
+FEATHER = 0.03
+#: The nail's reference lightness (the shade model's ``Lm``) is this percentile of its pixels' L: above
+#: the median, so that skin caught inside a loosely placed outline is not taken for a highlight.
+REFERENCE_PERCENTILE = 75.0
+#: Superellipse exponent of the outline (2 = ellipse, larger = squarer) and its vertex count.
+_SQUARENESS = 3.0
+_VERTICES = 48
+_SHIFT = 4
+#: Shimmer glints per nail width.
+_SPARKLE_CELLS = 9.0
+
+
+def _unit_number(name: str, value: object, lo: float = 0.0, hi: float = 1.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= float(value) <= hi:
+        raise InputError(f"{name}: expected a number in [{lo:g}, {hi:g}], got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class NailPolishOptions:
+    """Settings of a :class:`NailPolishLens`, validated when built.
+
+    Attributes:
+        color: the polish's swatch, sRGB "#RRGGBB".
+        finish: matte, satin, gloss, metallic or shimmer (an :class:`arlens.catalog.Finish` or its value).
+        opacity: coverage of the polish, 0 (none) to 1 (opaque).
+        min_facing: how squarely (cosine of the nail's normal with the view direction, -1..1) a nail
+            must face the camera before it starts to show; it is fully painted from
+            ``min_facing + FACING_RAMP``.
+
+    Raises:
+        InputError: naming the field that is malformed or out of range.
+    """
+
+    color: str = "#8E1B2E"
+    finish: Finish | str = Finish.GLOSS
+    opacity: float = 0.9
+    min_facing: float = 0.1
+
+    def __post_init__(self) -> None:
+        C.parse_hex(self.color, "color")
+        object.__setattr__(self, "finish", C.parse_finish(self.finish, "finish"))
+        _unit_number("opacity", self.opacity)
+        _unit_number("min_facing", self.min_facing, -1.0, 1.0 - FACING_RAMP)
+
+    @property
+    def params(self) -> np.ndarray:
+        """The shade's parameter vector, float32 (NUM_PARAMS,), for the shared compositor."""
+        return C.shade_params(self.color, self.finish, self.opacity)
+
+    @classmethod
+    def from_product(cls, product: Any, **overrides: Any) -> NailPolishOptions:
+        """Options for a catalog product: anything with ``color``, ``finish`` (None: gloss) and ``opacity``.
+
+        Raises:
+            InputError: when the product has no usable colour.
+        """
+        color = getattr(product, "color", None)
+        if color is None:
+            raise InputError(f"product.color: expected a colour as '#RRGGBB', got {color!r}")
+        values: dict[str, Any] = dict(
+            color=color,
+            finish=getattr(product, "finish", None) or Finish.GLOSS,
+            opacity=getattr(product, "opacity", 1.0),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Nail:
+    """One nail plate in image space.
+
+    Attributes:
+        finger: the finger's name (a key of :data:`arlens.landmarks.FINGERS`).
+        outline: float32 (V, 2) polygon in pixels, cuticle to free edge and back.
+        centre: float32 (2,) pixels.
+        axis: float32 (2,) the projected cuticle -> free-edge vector (pixels, half the nail's length).
+        across: float32 (2,) the projected half-width vector (pixels).
+        width: the nail's width in pixels (unprojected).
+        facing: 0..1, how much of the polish shows (0: the nail faces away).
+    """
+
+    finger: str
+    outline: np.ndarray
+    centre: np.ndarray
+    axis: np.ndarray
+    across: np.ndarray
+    width: float
+    facing: float
+
+    @property
+    def aspect(self) -> float:
+        """The nail's projected length over its projected width (for square shimmer cells)."""
+        return float(np.linalg.norm(self.axis) / max(float(np.linalg.norm(self.across)), 1e-6))
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(n, 1e-9)
+
+
+@cache
+def _superellipse() -> np.ndarray:
+    """float64 (V, 2) unit outline (s along the nail, t across), -1..1 each."""
+    a = np.linspace(0.0, 2 * np.pi, _VERTICES, endpoint=False)
+    c, s = np.cos(a), np.sin(a)
+    e = 2.0 / _SQUARENESS
+    return np.stack([np.sign(c) * np.abs(c) ** e, np.sign(s) * np.abs(s) ** e], axis=1)
+
+
+def _smoothstep(x: float) -> float:
+    x = min(max(x, 0.0), 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def nail_geometry(hand: Hand, min_facing: float = 0.1) -> list[Nail]:
+    """The five nail plates of ``hand`` (fewer when some face away from the camera).
+
+    Args:
+        hand: a tracked hand (landmarks float32 (21, 3), pixels).
+        min_facing: see :class:`NailPolishOptions`.
+
+    Returns:
+        One :class:`Nail` per finger whose nail faces the camera, thumb first.
+    """
+    p = np.asarray(hand.landmarks, dtype=np.float64)
+    if not np.isfinite(p).all():
+        return []
+    wrist, index_mcp, pinky_mcp = p[H.WRIST], p[H.INDEX_FINGER_MCP], p[H.PINKY_MCP]
+    back = _unit(np.cross(index_mcp - wrist, pinky_mcp - wrist))
+    if hand.handedness == "Left":
+        back = -back
+    lateral = pinky_mcp - index_mcp
+    span = float(np.linalg.norm(lateral))
+    if span < 1e-6 or not np.linalg.norm(back) > 0:
+        return []
+    lateral /= span
+    forward = p[H.MIDDLE_FINGER_MCP] - wrist
+    forward_unit = _unit(forward)
+    sign = 1.0 if np.dot(np.cross(lateral, forward), back) >= 0 else -1.0
+    mean_width = span / MCP_SPAN_FINGERS
+    nails = []
+    for finger, (tip, dip, _) in FINGERS.items():
+        d = p[tip] - p[dip]
+        length = float(np.linalg.norm(d))
+        if length < 1e-6:
+            continue
+        d /= length
+        normal = _unit(sign * np.cross(lateral, d))
+        if finger == "thumb":  # the thumb is turned about its axis, its nail facing partly radially
+            radial = -lateral - np.dot(-lateral, d) * d
+            normal = _unit(normal + _unit(radial))
+        facing = _smoothstep((-normal[2] - min_facing) / FACING_RAMP)
+        if facing <= 0.0:
+            continue
+        across3 = _unit(np.cross(normal, d))
+        width = NAIL_WIDTH * FINGER_WIDTH[finger] * mean_width
+        along = NAIL_CENTER + CURL_SHIFT * max(0.0, -float(np.dot(d, forward_unit)))
+        centre3 = p[dip] + along * length * d + DORSAL_LIFT * FINGER_WIDTH[finger] * mean_width * normal
+        half_len = d * (NAIL_LENGTH * length / 2)
+        half_wid = across3 * (width / 2)
+        unit = _superellipse()
+        outline3 = centre3 + unit[:, :1] * half_len + unit[:, 1:] * half_wid
+        nails.append(
+            Nail(
+                finger=finger,
+                outline=outline3[:, :2].astype(np.float32),
+                centre=centre3[:2].astype(np.float32),
+                axis=half_len[:2].astype(np.float32),
+                across=half_wid[:2].astype(np.float32),
+                width=width,
+                facing=facing,
+            )
+        )
+    return nails
+
+
+def _hash(x: np.ndarray) -> np.ndarray:
+    """lowbias32 integer hash, elementwise on uint32."""
+    x = x ^ (x >> np.uint32(16))
+    x = x * np.uint32(0x7FEB352D)
+    x = x ^ (x >> np.uint32(15))
+    x = x * np.uint32(0x846CA68B)
+    return x ^ (x >> np.uint32(16))
+
+
+def _nail_maps(nail: Nail, box: tuple[int, int, int, int], coverage: np.ndarray, finish: Finish) -> np.ndarray:
+    """float32 (h, w, NUM_MAPS) compositor maps of one nail in its box: coverage, gloss streak, sparkle."""
+    x0, y0, x1, y1 = box
+    h, w = coverage.shape
+    maps = np.zeros((h, w, NUM_MAPS), dtype=np.float32)
+    maps[..., MASK] = coverage * np.float32(nail.facing)
+    params = C.FINISH_PARAMS[finish]
+    specular, sparkle = params[4], params[6]
+    if specular <= 0 and sparkle <= 0:
+        return maps
+    # nail-local coordinates: s along the nail (-1 cuticle .. 1 free edge), t across (-1..1)
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    rel_x = xs + np.float32(0.5) - nail.centre[0]
+    rel_y = ys + np.float32(0.5) - nail.centre[1]
+    basis = np.stack([nail.axis, nail.across], axis=1).astype(np.float64)  # columns: axis, across
+    if abs(np.linalg.det(basis)) < 1e-6:
+        return maps
+    inv = np.linalg.inv(basis).astype(np.float32)
+    s = inv[0, 0] * rel_x + inv[0, 1] * rel_y
+    t = inv[1, 0] * rel_x + inv[1, 1] * rel_y
+    if specular > 0:  # a lengthwise highlight off the nail's crown, as on a curved lacquered plate
+        g = ((t + np.float32(0.3)) / np.float32(0.18)) ** 2 + (s / np.float32(0.75)) ** 4
+        maps[..., GLOSS] = np.exp(-0.5 * g)
+    if sparkle > 0:
+        cells = np.float32(_SPARKLE_CELLS / 2)
+        gu, gv = s * cells * np.float32(nail.aspect) + 512, t * cells + 512
+        iu, iv = np.floor(gu), np.floor(gv)
+        key = iu.astype(np.uint32) * np.uint32(0x9E3779B1) ^ iv.astype(np.uint32) * np.uint32(0x85EBCA77)
+        hashed = _hash(key)
+        on = (hashed & np.uint32(0xFFFF)).astype(np.float32) < np.float32(0.4 * 65536)
+        fu, fv = gu - iu - np.float32(0.5), gv - iv - np.float32(0.5)
+        bump = np.clip(np.float32(1.0) - (fu * fu + fv * fv) / np.float32(0.09), 0.0, 1.0)
+        maps[..., SPARKLE] = bump * bump * on
+    return maps
+
+
+def _check_frame(frame: object) -> np.ndarray:
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3 \
+            or 0 in frame.shape:
+        got = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
+        raise InputError(f"frame: expected a uint8 BGR image of shape (H, W, 3), got {got}")
+    return frame
+
+
+def _check_hands(hands: object) -> list[Hand]:
+    if isinstance(hands, Hand):
+        return [hands]
+    if not isinstance(hands, Iterable) or isinstance(hands, str | bytes | np.ndarray):
+        raise InputError(f"hands: expected a list of Hand, got {type(hands).__name__}")
+    out = list(hands)
+    for i, hand in enumerate(out):
+        if not isinstance(hand, Hand):
+            raise InputError(f"hands[{i}]: expected a Hand, got {type(hand).__name__}")
+    return out
+
+
+class NailPolishLens:
+    """Paints a nail-polish shade on the nails of every hand in a frame.
+
+    Args:
+        options: the shade; keyword arguments build one instead (``NailPolishLens(color="#8E1B2E")``)
+            or override fields of ``options``.
+
+    Raises:
+        InputError: when an option is malformed (raised here, once, not per frame).
+    """
+
+    def __init__(self, options: NailPolishOptions | None = None, **kwargs: Any) -> None:
+        if options is None:
+            options = NailPolishOptions(**kwargs)
+        elif kwargs:
+            options = replace(options, **kwargs)
+        if not isinstance(options, NailPolishOptions):
+            raise InputError(f"options: expected NailPolishOptions, got {type(options).__name__}")
+        self.options = options
+        self._params = options.params
+
+    @classmethod
+    def from_product(cls, product: Any, **overrides: Any) -> NailPolishLens:
+        """A lens for a catalog product (``arlens.Product`` or anything with color/finish/opacity)."""
+        return cls(NailPolishOptions.from_product(product, **overrides))
+
+    def nails(self, hand: Hand) -> list[Nail]:
+        """The nail plates this lens paints on ``hand``."""
+        return nail_geometry(hand, self.options.min_facing)
+
+    def render(self, frame: np.ndarray, hands: Hand | Iterable[Hand]) -> np.ndarray:
+        """Return a copy of ``frame`` with the polish on the nails of each hand.
+
+        Args:
+            frame: uint8 BGR (H, W, 3); not modified.
+            hands: the hands tracked in ``frame`` (a single Hand is accepted too).
+
+        Returns:
+            uint8 BGR (H, W, 3), a new array.
+
+        Raises:
+            InputError: when ``frame`` is not a uint8 (H, W, 3) array or ``hands`` holds something else
+                than :class:`Hand` values.
+        """
+        frame = _check_frame(frame)
+        hands = _check_hands(hands)
+        out = frame.copy()
+        for hand in hands:
+            for nail in self.nails(hand):
+                self._paint(out, nail)
+        return out
+
+    def _paint(self, out: np.ndarray, nail: Nail) -> None:
+        """Composite one nail into ``out`` in place, touching only the nail's box."""
+        sigma = max(FEATHER * nail.width, 0.5)
+        pad = int(np.ceil(3 * sigma)) + 2
+        lo = np.floor(nail.outline.min(axis=0)).astype(int) - pad
+        hi = np.ceil(nail.outline.max(axis=0)).astype(int) + pad + 1
+        height, width = out.shape[:2]
+        x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
+        x1, y1 = min(int(hi[0]), width), min(int(hi[1]), height)
+        if x1 <= x0 or y1 <= y0:
+            return
+        # the polygon in box coordinates, fixed point; pixel i spans [i, i + 1), fillPoly samples centres
+        pts = np.round((nail.outline - np.array([x0, y0], np.float32) - 0.5) * (1 << _SHIFT)).astype(np.int32)
+        canvas = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+        cv2.fillPoly(canvas, [pts], 255, lineType=cv2.LINE_AA, shift=_SHIFT)
+        coverage = canvas.astype(np.float32) * np.float32(1.0 / 255.0)
+        coverage = cv2.GaussianBlur(coverage, (0, 0), sigma)
+        box = (x0, y0, x1, y1)
+        maps = _nail_maps(nail, box, coverage, self.options.finish)
+        index = np.flatnonzero(maps[..., MASK] > 1e-3)
+        if index.size == 0:
+            return
+        roi = out[y0:y1, x0:x1].reshape(-1, 3)
+        px = np.take(roi, index, axis=0)
+        nail_maps = maps.reshape(-1, NUM_MAPS)[index]
+        inside = nail_maps[:, MASK] > 0.5 * nail.facing
+        light = C.bgr_to_lab(px[inside] if inside.any() else px)[:, 0]
+        reference = float(np.percentile(light, REFERENCE_PERCENTILE))
+        painted = C.composite_pixels(px, nail_maps, self._params, lightness=reference)
+        roi[index] = painted
+        out[y0:y1, x0:x1] = roi.reshape(y1 - y0, x1 - x0, 3)

@@ -1,0 +1,219 @@
+"""NailPolishLens: nails only near fingertips that face the camera, in the shade's hue, input untouched."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from arlens.catalog import Finish
+from arlens.errors import InputError
+from arlens.landmarks import FINGERS
+from arlens.lenses.nails import NailPolishLens, NailPolishOptions, nail_geometry
+from arlens.render.color import bgr_to_lab, hex_to_lab, lab_to_lch
+from arlens.tracking.results import Hand, bbox_of
+from tests.support import read_frames, read_image, reference
+
+SHADE = "#1F5FBF"  # a blue far from any skin tone
+
+
+def _hands(stem: str, frame: int = 0) -> list[Hand]:
+    ref = reference(stem)
+    return [
+        Hand(ref["hands"][frame, k], str(ref["handedness"][frame, k]), 1.0, bbox_of(ref["hands"][frame, k]))
+        for k in range(int(ref["hands_found"][frame]))
+    ]
+
+
+@pytest.fixture(scope="module")
+def pointing() -> tuple[np.ndarray, list[Hand]]:
+    return read_image("hands/pointing.jpg"), _hands("pointing")
+
+
+@pytest.fixture(scope="module")
+def open_palm() -> tuple[np.ndarray, list[Hand]]:
+    return read_image("hands/open_palm.jpg"), _hands("open_palm")
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a != b).any(axis=-1)
+
+
+def _near_tips(shape: tuple[int, ...], hands: list[Hand], radius_of_size: float) -> np.ndarray:
+    ys, xs = np.mgrid[: shape[0], : shape[1]]
+    near = np.zeros(shape[:2], dtype=bool)
+    for hand in hands:
+        r = radius_of_size * hand.size
+        for tip, _, _ in FINGERS.values():
+            x, y = hand.landmarks[tip, :2]
+            near |= (xs + 0.5 - x) ** 2 + (ys + 0.5 - y) ** 2 <= r * r
+    return near
+
+
+def test_pointing_paints_the_curled_fingers_only_near_their_tips(pointing):
+    """pointing.jpg is seen palm-first: the curled middle, ring and pinky show their nails; index and thumb don't."""
+    image, hands = pointing
+    lens = NailPolishLens(color=SHADE, finish="gloss", opacity=1.0)
+    assert [n.finger for n in lens.nails(hands[0])] == ["middle", "ring", "pinky"]
+    out = lens.render(image, hands)
+    changed = _changed(out, image)
+    assert changed.sum() > 1500
+    assert not (changed & ~_near_tips(image.shape, hands, 0.25)).any()
+
+
+def test_palm_facing_the_camera_gets_no_nails(open_palm):
+    image, hands = open_palm
+    lens = NailPolishLens(color=SHADE)
+    assert lens.nails(hands[0]) == []
+    assert np.array_equal(lens.render(image, hands), image)
+
+
+def test_back_of_the_hand_gets_five_nails(open_palm):
+    """The open palm with the other handedness label is the same outline seen from the back: five nails."""
+    image, hands = open_palm
+    back = Hand(hands[0].landmarks, "Right", 1.0, hands[0].bbox)
+    nails = nail_geometry(back)
+    assert [n.finger for n in nails] == list(FINGERS)
+    out = NailPolishLens(color=SHADE).render(image, [back])
+    changed = _changed(out, image)
+    assert not (changed & ~_near_tips(image.shape, [back], 0.25)).any()
+    for nail in nails:  # every nail is on its finger, between the DIP and a bit past the tip
+        tip, dip, _ = FINGERS[nail.finger]
+        a, b = back.landmarks[dip, :2], back.landmarks[tip, :2]
+        t = float(np.dot(nail.centre - a, b - a) / np.dot(b - a, b - a))
+        assert 0.4 < t < 1.0, (nail.finger, t)
+        assert changed[int(nail.centre[1]), int(nail.centre[0])]
+
+
+def test_colour_moves_to_the_shade_and_keeps_shading(pointing):
+    image, hands = pointing
+    out = NailPolishLens(color=SHADE, finish="matte", opacity=1.0).render(image, hands)
+    changed = _changed(out, image)
+    lch = lab_to_lch(bgr_to_lab(out[changed]))
+    strong = lch[:, 1] > 15
+    assert strong.mean() > 0.7
+    shade_hue = float(lab_to_lch(hex_to_lab(SHADE))[2])
+    diff = np.abs((lch[strong, 2] - shade_hue + 180) % 360 - 180)
+    assert np.median(diff) < 15
+    assert lch[:, 0].std() > 2.0  # shading survives, not a flat fill
+
+
+def test_edges_are_anti_aliased(open_palm):
+    """Partial coverage at the rim: pixels between the original and the fully painted colour."""
+    image, hands = open_palm
+    back = [Hand(hands[0].landmarks, "Right", 1.0, hands[0].bbox)]
+    flat = np.full_like(image, 200)
+    out = NailPolishLens(color="#000000", finish="matte", opacity=1.0).render(flat, back)
+    values = np.unique(out[..., 1])
+    assert len(values) > 20
+
+
+def test_input_is_not_mutated_and_output_is_new(pointing):
+    image, hands = pointing
+    before = image.copy()
+    out = NailPolishLens().render(image, hands)
+    assert np.array_equal(image, before)
+    assert out is not image and out.shape == image.shape and out.dtype == np.uint8
+
+
+def test_single_hand_and_no_hands(pointing):
+    image, hands = pointing
+    lens = NailPolishLens(color=SHADE)
+    assert np.array_equal(lens.render(image, hands[0]), lens.render(image, hands))
+    assert np.array_equal(lens.render(image, []), image)
+
+
+def test_opacity_zero_changes_nothing(pointing):
+    image, hands = pointing
+    assert np.array_equal(NailPolishLens(color=SHADE, opacity=0.0).render(image, hands), image)
+
+
+def test_hands_at_the_frame_border_are_clipped(pointing):
+    image, hands = pointing
+    shifted = Hand(hands[0].landmarks - np.float32([300, 0, 0]), "Left", 1.0, hands[0].bbox)
+    out = NailPolishLens(color=SHADE).render(image, [shifted])
+    assert out.shape == image.shape
+
+
+def test_talking_head_frames(tmp_path):
+    """Hands under the chin in the talking-head clip: the lens runs on every hand, painting near the tips."""
+    frames = read_frames("faces/talking_head.gif")
+    lens = NailPolishLens(color=SHADE, finish="shimmer")
+    painted = 0
+    for f in (12, 24, 36, 66):
+        hands = _hands("talking_head", f)
+        out = lens.render(frames[f], hands)
+        changed = _changed(out, frames[f])
+        painted += int(changed.any())
+        assert not (changed & ~_near_tips(out.shape, hands, 0.35)).any()
+    assert painted >= 3
+
+
+@pytest.mark.parametrize("finish", list(Finish))
+def test_every_finish_renders(pointing, finish):
+    image, hands = pointing
+    out = NailPolishLens(color=SHADE, finish=finish).render(image, hands)
+    assert _changed(out, image).any()
+
+
+def test_from_product():
+    product = SimpleNamespace(color="#AA2233", finish=None, opacity=0.7, kind="nail_polish")
+    lens = NailPolishLens.from_product(product)
+    assert lens.options == NailPolishOptions(color="#AA2233", finish=Finish.GLOSS, opacity=0.7)
+    assert NailPolishLens.from_product(SimpleNamespace(color="#AA2233", finish="matte", opacity=1.0)).options.finish \
+        is Finish.MATTE
+    with pytest.raises(InputError):
+        NailPolishLens.from_product(SimpleNamespace(color=None, finish=None, opacity=1.0))
+
+
+def test_catalog_nail_product():
+    import arlens
+
+    catalog = arlens.Catalog.default()
+    nails = [p for p in catalog if getattr(p.kind, "value", None) == "nail_polish"]
+    if not nails:
+        pytest.skip("the default catalog has no nail polish")
+    lens = NailPolishLens.from_product(nails[0])
+    assert lens.options.color == nails[0].color
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"color": "red"},
+        {"color": "#12345"},
+        {"finish": "sparkly"},
+        {"opacity": 1.5},
+        {"opacity": -0.1},
+        {"opacity": True},
+        {"min_facing": 2.0},
+    ],
+)
+def test_bad_options(kwargs):
+    with pytest.raises(InputError):
+        NailPolishOptions(**kwargs)
+    with pytest.raises(InputError):
+        NailPolishLens(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [None, np.zeros((10, 10), np.uint8), np.zeros((10, 10, 3), np.float32), np.zeros((0, 10, 3), np.uint8),
+     np.zeros((10, 10, 4), np.uint8)],
+)
+def test_bad_frames(frame, pointing):
+    _, hands = pointing
+    with pytest.raises(InputError):
+        NailPolishLens().render(frame, hands)
+
+
+def test_bad_hands(pointing):
+    image, _ = pointing
+    lens = NailPolishLens()
+    with pytest.raises(InputError):
+        lens.render(image, [np.zeros((21, 3))])
+    with pytest.raises(InputError):
+        lens.render(image, 42)  # type: ignore[arg-type]
+    with pytest.raises(InputError):
+        NailPolishLens(options="red")  # type: ignore[arg-type]
