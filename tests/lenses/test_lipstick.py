@@ -200,11 +200,9 @@ def test_stable_on_a_noisy_still(all_stills, finish):
 
 
 def test_stable_with_the_video_tracker():
-    """As above, with landmarks from arlens.FaceTracker in video mode (skipped until it exists)."""
-    try:
-        from arlens.tracking.face import FaceTracker
-    except ImportError as exc:
-        pytest.skip(f"arlens.FaceTracker is not available: {exc}")
+    """As above, with landmarks from arlens.FaceTracker in video mode."""
+    from arlens.tracking.face import FaceTracker
+
     image, _ = load_still("frontal_smile", "frontal_smile.png")
     rng = np.random.default_rng(3)
     noisy = [np.clip(image + rng.normal(0, 2, image.shape), 0, 255).astype(np.uint8) for _ in range(60)]
@@ -277,16 +275,11 @@ def test_from_product_duck_typed_and_catalog():
 
 
 def test_from_arlens_product():
-    try:
-        from arlens.catalog import Product
-    except ImportError as exc:
-        pytest.skip(f"arlens.catalog is not available: {exc}")
+    from arlens.catalog import Product
+
     fields = {"id": "ls-1", "title": "Ruby", "link": "https://example.com/p/ls-1", "price": "19.00 USD",
               "kind": "lipstick", "color": "#8E1026", "finish": "matte", "opacity": 0.9}
-    try:
-        product = Product(**fields)
-    except Exception as exc:  # the catalog's constructor may differ; the duck-typed test covers the lens
-        pytest.skip(f"cannot build an arlens.catalog.Product here: {exc}")
+    product = Product(**fields)
     lens = LipstickLens.from_product(product)
     assert lens.options.color.upper() == "#8E1026" and lens.options.finish is C.Finish.MATTE
 
