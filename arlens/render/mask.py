@@ -411,21 +411,14 @@ def _hash_u32(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The shimmer pattern, float32 0..1 shaped like ``u`` and ``v``, a deterministic function of them.
+#: Cells per axis of the cached shimmer table, centred on the lip-local origin's cell (1024).
+_SPARKLE_TABLE = 256
+_SPARKLE_BASE = 1024 - _SPARKLE_TABLE // 2
 
-    The lip-local plane is cut into square cells (``_SPARKLE_CELLS`` across the mouth width). A hash of
-    each cell's integer index decides whether it holds a glint, where in the cell it sits and how bright
-    it is; glints are round bumps that end inside their cell, so cell boundaries never show.
-    """
-    n = np.float32(_SPARKLE_CELLS)
-    gu = u * n + np.float32(1024.0)  # keep indices positive
-    gv = v * n + np.float32(1024.0)
-    iu = np.floor(gu)
-    iv = np.floor(gv)
-    fu = gu - iu
-    fv = gv - iv
-    key = iu.astype(np.uint32) * np.uint32(0x9E3779B1) ^ iv.astype(np.uint32) * np.uint32(0x85EBCA77)
+
+def _sparkle_cells(iu: np.ndarray, iv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-cell glint centre (cx, cy) and brightness (0 for an empty cell) of cells ``iu``, ``iv`` (uint32)."""
+    key = iu * np.uint32(0x9E3779B1) ^ iv * np.uint32(0x85EBCA77)
     h1 = _hash_u32(key)
     h2 = _hash_u32(h1 ^ np.uint32(0x68E31DA4))
     scale = np.float32(1.0 / 65536.0)
@@ -434,6 +427,40 @@ def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     span = np.float32(1.0 - 2.0 * _SPARKLE_RADIUS - 0.04)
     cx = np.float32(_SPARKLE_RADIUS + 0.02) + span * (h2 & np.uint32(0xFFFF)).astype(np.float32) * scale
     cy = np.float32(_SPARKLE_RADIUS + 0.02) + span * (h2 >> np.uint32(16)).astype(np.float32) * scale
+    return cx, cy, np.where(on, bright, np.float32(0.0))
+
+
+@functools.cache
+def _sparkle_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_sparkle_cells` of a fixed square of cells around the origin, flat (row = iu), computed once."""
+    cells = np.arange(_SPARKLE_BASE, _SPARKLE_BASE + _SPARKLE_TABLE, dtype=np.uint32)
+    iu, iv = np.meshgrid(cells, cells, indexing="ij")
+    return tuple(np.ascontiguousarray(a.reshape(-1)) for a in _sparkle_cells(iu, iv))  # type: ignore[return-value]
+
+
+def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The shimmer pattern, float32 0..1 shaped like ``u`` and ``v``, a deterministic function of them.
+
+    The lip-local plane is cut into square cells (``_SPARKLE_CELLS`` across the mouth width). A hash of
+    each cell's integer index decides whether it holds a glint, where in the cell it sits and how bright
+    it is; glints are round bumps that end inside their cell, so cell boundaries never show. The hash is
+    evaluated per cell, once, into a table that the pixels look up.
+    """
+    n = np.float32(_SPARKLE_CELLS)
+    gu = u * n + np.float32(1024.0)  # keep indices positive
+    gv = v * n + np.float32(1024.0)
+    iu = np.floor(gu)
+    iv = np.floor(gv)
+    fu = gu - iu
+    fv = gv - iv
+    lo, hi = np.float32(_SPARKLE_BASE), np.float32(_SPARKLE_BASE + _SPARKLE_TABLE - 1)
+    if iu.size and min(iu.min(), iv.min()) >= lo and max(iu.max(), iv.max()) <= hi:
+        cell = (iu - lo).astype(np.intp)
+        cell *= _SPARKLE_TABLE
+        cell += (iv - lo).astype(np.intp)
+        cx, cy, bright = (np.take(t, cell) for t in _sparkle_table())
+    else:  # far outside the table (a tiny mouth in a large box): hash each pixel's cell
+        cx, cy, bright = _sparkle_cells(iu.astype(np.uint32), iv.astype(np.uint32))
     fu -= cx
     fv -= cy
     r2 = (fu * fu + fv * fv) * np.float32(1.0 / _SPARKLE_RADIUS**2)
@@ -441,7 +468,6 @@ def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     np.clip(bump, 0.0, 1.0, out=bump)
     bump *= bump
     bump *= bright
-    bump *= on
     return bump
 
 
