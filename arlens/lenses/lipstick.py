@@ -194,6 +194,7 @@ class LipstickLens:
             raise InputError(f"options: expected LipstickOptions, got {type(options).__name__}")
         self.options = options
         self._params = options.params
+        self._params1 = self._params[None]  # one shade, as the compositors take it
         self._needs_gloss = bool(self._params[C.P_SPECULAR] > 0)
         self._needs_sparkle = bool(self._params[C.P_SPARKLE] > 0)
         self._graph = None
@@ -240,7 +241,7 @@ class LipstickLens:
             return cv2.cvtColor(bgr.reshape(1, -1, 3), cv2.COLOR_BGR2BGRA).reshape(len(params), len(px), 4)
         if self.options.backend == "onnx":
             raise InputError("lens: the onnx session was closed; build a new LipstickLens")
-        return C.composite_pixels(px, pixels.maps, params)
+        return C.composite_checked(px, pixels.maps, params)  # params were validated when built
 
     def render(self, frame: np.ndarray, faces: Face | Iterable[Face]) -> np.ndarray:
         """Return a copy of ``frame`` with the shade painted on the lips of each face.
@@ -268,7 +269,7 @@ class LipstickLens:
             x0, y0, x1, y1 = geom.box
             # read from `out` so overlapping faces compose; `frame` itself is never written
             box = _Box(out[y0:y1, x0:x1])
-            painted = self._composite(box.take(pixels.index), pixels, self._params[None])
+            painted = self._composite(box.take(pixels.index), pixels, self._params1)
             out[y0:y1, x0:x1] = box.put(pixels.index, painted[0])
         return out
 

@@ -461,10 +461,23 @@ def composite_pixels(
     if len(px) == 0:
         out = np.broadcast_to(px, (len(params),) + px.shape).copy()
         return out[0] if single else out
+    out = composite_checked(px, maps, params, lightness)
+    return out[0] if single else out
+
+
+def composite_checked(
+    px: np.ndarray, maps: np.ndarray, params: np.ndarray, lightness: float | None = None
+) -> np.ndarray:
+    """:func:`composite_pixels` minus its checks, for callers whose inputs are already valid.
+
+    ``px`` uint8 (n, C) with n > 0, ``maps`` float32 (n, NUM_MAPS), ``params`` float32 (N, NUM_PARAMS)
+    with non-negative gains: returns uint8 (N, n, C).
+    """
     prepared = _Prepared(px, maps, lightness)
     sparkle = maps[:, SPARKLE]
-    out = np.stack([prepared.paint(p, sparkle) for p in params])
-    return out[0] if single else out
+    if len(params) == 1:
+        return prepared.paint(params[0], sparkle)[None]
+    return np.stack([prepared.paint(p, sparkle) for p in params])
 
 
 def composite_lipstick(roi: np.ndarray, maps: np.ndarray, params: np.ndarray) -> np.ndarray:
