@@ -237,7 +237,7 @@ class LipstickLens:
         """Shades on the painted pixels: px uint8 (n, 4) BGRA -> uint8 (N, n, 4)."""
         if self._graph is not None:
             lightness = C.lip_lightness(px, pixels.maps[:, M.MASK])
-            bgr = self._graph.run_pixels(np.ascontiguousarray(px[:, :3]), pixels.maps, params, lightness)
+            bgr = self._graph.run_checked(np.ascontiguousarray(px[:, :3]), pixels.maps, params, lightness)
             return cv2.cvtColor(bgr.reshape(1, -1, 3), cv2.COLOR_BGR2BGRA).reshape(len(params), len(px), 4)
         if self.options.backend == "onnx":
             raise InputError("lens: the onnx session was closed; build a new LipstickLens")

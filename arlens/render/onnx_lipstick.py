@@ -270,6 +270,7 @@ class LipstickGraph:
             self.providers = ["CPUExecutionProvider"]
             self.session = ort.InferenceSession(model, sess_options=options, providers=self.providers)
         self.providers = list(self.session.get_providers())
+        self._outputs = [OUTPUT]
 
     def run_pixels(
         self, px: np.ndarray, maps: np.ndarray, params: np.ndarray, lightness: float | None = None
@@ -302,14 +303,22 @@ class LipstickGraph:
             return out[0] if single else out
         if lightness is None:
             lightness = C.lip_lightness(px, maps[:, MASK])
+        out = self.run_checked(px, maps, params, lightness)
+        return out[0] if single else out
+
+    def run_checked(self, px: np.ndarray, maps: np.ndarray, params: np.ndarray, lightness: float) -> np.ndarray:
+        """:meth:`run_pixels` minus its checks, for callers whose inputs are already valid.
+
+        ``px`` uint8 (n, 3) with n > 0, ``maps`` float32 (n, NUM_MAPS), ``params`` float32 C-contiguous
+        (N, NUM_PARAMS) with non-negative gains: returns uint8 (N, n, 3).
+        """
         feeds = {
             INPUT_ROI: np.ascontiguousarray(px).reshape(-1, 1, 3),
             INPUT_MAPS: np.ascontiguousarray(maps, dtype=np.float32).reshape(-1, 1, NUM_MAPS),
             INPUT_PARAMS: params,
             INPUT_LIGHTNESS: np.asarray(lightness, dtype=np.float32),
         }
-        out = self.session.run([OUTPUT], feeds)[0].reshape(len(params), len(px), 3)
-        return out[0] if single else out
+        return self.session.run(self._outputs, feeds)[0].reshape(len(params), len(px), 3)
 
     def run(self, roi: np.ndarray, maps: np.ndarray, params: np.ndarray) -> np.ndarray:
         """Composite N shades on one lip box (only its painted pixels go through the graph).
