@@ -328,7 +328,8 @@ def _median_luminance_lightness(y: np.ndarray, mask: np.ndarray) -> np.float32:
     if n == 0:
         return np.float32(50.0)
     k = n - (n // 2 + 1)
-    return np.float32(_lightness_of(float(np.partition(values, k)[k])))
+    values.partition(k)  # in place: boolean indexing gave a fresh copy
+    return np.float32(_lightness_of(float(values[k])))
 
 
 def lip_lightness(px: np.ndarray, mask: np.ndarray) -> np.float32:

@@ -196,7 +196,7 @@ def lip_geometry(
     off = np.array([x0, y0], dtype=np.float32)
     axis_u = ((cl - cr) / np.float32(width)).astype(np.float32)
     axis_v = np.array([-axis_u[1], axis_u[0]], dtype=np.float32)
-    return LipGeometry(
+    geom = LipGeometry(
         box=(x0, y0, x1, y1),
         outer=outer - off,
         inner=inner - off,
@@ -206,6 +206,11 @@ def lip_geometry(
         width=width,
         sigma=sigma,
     )
+    # the outer contour's extent, known already (a float32 shift keeps the order and the extremes)
+    lo -= off
+    hi -= off
+    geom.__dict__["extent"] = (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+    return geom
 
 
 def _fixed(points: np.ndarray, scale: int, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
@@ -412,7 +417,8 @@ def _hash_u32(x: np.ndarray) -> np.ndarray:
 
 
 #: Cells per axis of the cached shimmer table, centred on the lip-local origin's cell (1024).
-_SPARKLE_TABLE = 256
+_SPARKLE_BITS = 8
+_SPARKLE_TABLE = 1 << _SPARKLE_BITS
 _SPARKLE_BASE = 1024 - _SPARKLE_TABLE // 2
 
 
@@ -453,12 +459,14 @@ def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     iv = np.floor(gv)
     fu = gu - iu
     fv = gv - iv
-    lo, hi = np.float32(_SPARKLE_BASE), np.float32(_SPARKLE_BASE + _SPARKLE_TABLE - 1)
-    if iu.size and min(iu.min(), iv.min()) >= lo and max(iu.max(), iv.max()) <= hi:
-        cell = (iu - lo).astype(np.intp)
-        cell *= _SPARKLE_TABLE
-        cell += (iv - lo).astype(np.intp)
-        cx, cy, bright = (np.take(t, cell) for t in _sparkle_table())
+    base = np.float32(_SPARKLE_BASE)
+    cu = (iu - base).astype(np.intp)
+    cv = (iv - base).astype(np.intp)
+    # both in [0, _SPARKLE_TABLE): no bit above the table's (a negative index has them all)
+    if not (np.bitwise_or(cu, cv).view(np.uintp).max(initial=0) >> _SPARKLE_BITS):
+        cu *= _SPARKLE_TABLE
+        cu += cv
+        cx, cy, bright = (np.take(t, cu) for t in _sparkle_table())
     else:  # far outside the table (a tiny mouth in a large box): hash each pixel's cell
         cx, cy, bright = _sparkle_cells(iu.astype(np.uint32), iv.astype(np.uint32))
     fu -= cx
