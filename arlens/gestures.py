@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -66,7 +66,7 @@ import numpy as np
 from arlens.errors import InputError
 from arlens.landmarks import FINGERS
 from arlens.landmarks import HandLandmark as H
-from arlens.tracking.results import Hand
+from arlens.tracking.results import Hand, as_hands
 
 __all__ = ["GESTURES", "GestureEvent", "GestureOptions", "GestureRecognizer"]
 
@@ -242,18 +242,6 @@ class _Pose:
         raise ValueError(pose)  # pragma: no cover - POSES is closed
 
 
-def _check_hands(hands: object) -> list[Hand]:
-    if isinstance(hands, Hand):
-        return [hands]
-    if not isinstance(hands, Iterable):
-        raise InputError(f"hands: expected a list of Hand, got {type(hands).__name__}")
-    out = list(hands)
-    for i, hand in enumerate(out):
-        if not isinstance(hand, Hand):
-            raise InputError(f"hands[{i}]: expected a Hand, got {type(hand).__name__}")
-    return out
-
-
 class GestureRecognizer:
     """Turns the hands of consecutive frames into gesture events, each fired once per performance.
 
@@ -295,7 +283,7 @@ class GestureRecognizer:
         Raises:
             InputError: when ``hands`` is not a list of :class:`Hand` or the timestamp does not increase.
         """
-        hands = _check_hands(hands)
+        hands = as_hands(hands)
         if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int | float | np.integer | np.floating):
             raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
         ts = float(timestamp_ms)

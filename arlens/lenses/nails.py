@@ -50,7 +50,7 @@ from arlens.landmarks import FINGERS
 from arlens.landmarks import HandLandmark as H
 from arlens.render import color as C
 from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
-from arlens.tracking.results import Hand
+from arlens.tracking.results import Hand, as_hands
 
 __all__ = ["NailPolishLens", "NailPolishOptions"]
 
@@ -303,18 +303,6 @@ def _check_frame(frame: object) -> np.ndarray:
     return frame
 
 
-def _check_hands(hands: object) -> list[Hand]:
-    if isinstance(hands, Hand):
-        return [hands]
-    if not isinstance(hands, Iterable) or isinstance(hands, str | bytes | np.ndarray):
-        raise InputError(f"hands: expected a list of Hand, got {type(hands).__name__}")
-    out = list(hands)
-    for i, hand in enumerate(out):
-        if not isinstance(hand, Hand):
-            raise InputError(f"hands[{i}]: expected a Hand, got {type(hand).__name__}")
-    return out
-
-
 class NailPolishLens:
     """Paints a nail-polish shade on the nails of every hand in a frame.
 
@@ -360,7 +348,7 @@ class NailPolishLens:
                 than :class:`Hand` values.
         """
         frame = _check_frame(frame)
-        hands = _check_hands(hands)
+        hands = as_hands(hands)
         out = frame.copy()
         for hand in hands:
             for nail in self.nails(hand):

@@ -31,6 +31,7 @@ from arlens.tracking.results import Face, bbox_of
 from arlens.tracking.roi import Roi, associate, roi_from_points, rotation_from
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
 from arlens.tracking.timing import StageTimes
+from arlens.tracking.tracks import Tracks, build_options, check_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +98,6 @@ class FaceTrackerOptions:
             raise InputError(f"FaceTrackerOptions.fov_y_deg: expected a value in [1, 170], got {self.fov_y_deg!r}")
 
 
-@dataclass
-class _Track:
-    roi: Roi
-    track_id: int
-    filter: OneEuroFilter
 
 
 class FaceTracker:
@@ -117,22 +113,14 @@ class FaceTracker:
 
     def __init__(self, options: FaceTrackerOptions | None = None, **kwargs):
         """Build from ``options`` or :class:`FaceTrackerOptions` keywords (plus ``device``, ``providers``)."""
-        runtime_kwargs = {k: kwargs.pop(k) for k in ("device", "providers") if k in kwargs}
-        if options is None:
-            options = FaceTrackerOptions(**kwargs)
-        elif kwargs:
-            options = replace(options, **kwargs)
-        if runtime_kwargs:
-            options = replace(options, runtime=replace(options.runtime, **runtime_kwargs))
-        self.options = options
+        self.options = options = build_options(FaceTrackerOptions, options, kwargs)
         self._detector_opts = replace(D.FACE_SHORT_RANGE, score_threshold=options.min_detection_confidence)
         self._anchors = D.ssd_anchors(self._detector_opts)
         self._detector = Model("face_detection_short_range", options.runtime)
         self._mesh = Model("face_landmark", options.runtime)
         self._iris = Model("iris_landmark", options.runtime) if options.refine_iris else None
-        self._tracks: list[_Track] = []
-        self._last_ts: int | None = None
-        self._next_id = 1
+        self._tracks = Tracks(options.smoothing)
+        self._last_ts: float | None = None
         self._closed = False
         self._times = StageTimes()
 
@@ -157,7 +145,7 @@ class FaceTracker:
 
     def reset(self) -> None:
         """Forget tracked faces and timestamps, to start a new video stream."""
-        self._tracks = []
+        self._tracks.reset()
         self._last_ts = None
 
     # -- public API --------------------------------------------------------------------------------
@@ -209,29 +197,16 @@ class FaceTracker:
         self._check_open()
         self._times.start_call()
         image = as_bgr(frame, "frame")
-        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, (int, np.integer, float)):
-            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
-        if self._last_ts is not None and timestamp_ms <= self._last_ts:
-            raise InputError(
-                f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts}, got {timestamp_ms}"
-            )
+        check_timestamp(timestamp_ms, self._last_ts)
         self._last_ts = timestamp_ms
         camera = PerspectiveCamera(image.shape[1], image.shape[0], self.options.fov_y_deg)
         # The detector runs only while fewer faces are tracked than wanted; the association step runs
         # every frame, so two tracks that drift onto one face collapse into one, as in MediaPipe.
-        detected = self._detect_rois([image])[0] if len(self._tracks) < self.options.max_faces else []
-        tracks = []
-        for roi, index in associate(detected, [t.roi for t in self._tracks]):
-            if index is None:
-                tracks.append(_Track(roi, self._next_id, OneEuroFilter(self.options.smoothing)))
-                self._next_id += 1
-            else:
-                tracks.append(self._tracks[index])
-        self._tracks = tracks
-        results = self._landmarks([image] * len(self._tracks), [t.roi for t in self._tracks])
+        self._tracks.merge(self._detect_rois([image])[0] if len(self._tracks) < self.options.max_faces else [])
+        results = self._landmarks([image] * len(self._tracks), self._tracks.rois())
         faces = []
         kept = []
-        for tr, result in zip(self._tracks, results, strict=True):
+        for tr, result in zip(self._tracks.items, results, strict=True):
             if result is None:
                 continue
             points, score = result
@@ -239,7 +214,7 @@ class FaceTracker:
                                      FACE_ROI_SCALE)
             kept.append(tr)
             faces.append(self._make_face(points, score, camera, tr.track_id, tr.filter, timestamp_ms / 1000.0))
-        self._tracks = kept
+        self._tracks.items = kept
         return faces
 
     # -- stages ------------------------------------------------------------------------------------

@@ -30,8 +30,9 @@ from arlens.runtime import Model, RuntimeOptions
 from arlens.tracking import detection as D
 from arlens.tracking.results import Hand, bbox_of
 from arlens.tracking.roi import Roi, associate, normalize_radians, rotation_from
-from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
+from arlens.tracking.smoothing import OneEuroOptions
 from arlens.tracking.timing import StageTimes
+from arlens.tracking.tracks import Tracks, build_options, check_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -77,11 +78,6 @@ class HandTrackerOptions:
                 raise InputError(f"HandTrackerOptions.{name}: expected a value in [0, 1], got {v!r}")
 
 
-@dataclass
-class _Track:
-    roi: Roi
-    track_id: int
-    filter: OneEuroFilter
 
 
 def roi_from_hand(points: np.ndarray) -> Roi:
@@ -117,21 +113,13 @@ class HandTracker:
 
     def __init__(self, options: HandTrackerOptions | None = None, **kwargs):
         """Build from ``options`` or :class:`HandTrackerOptions` keywords (plus ``device``, ``providers``)."""
-        runtime_kwargs = {k: kwargs.pop(k) for k in ("device", "providers") if k in kwargs}
-        if options is None:
-            options = HandTrackerOptions(**kwargs)
-        elif kwargs:
-            options = replace(options, **kwargs)
-        if runtime_kwargs:
-            options = replace(options, runtime=replace(options.runtime, **runtime_kwargs))
-        self.options = options
+        self.options = options = build_options(HandTrackerOptions, options, kwargs)
         self._detector_opts = replace(D.PALM_FULL, score_threshold=options.min_detection_confidence)
         self._anchors = D.ssd_anchors(self._detector_opts)
         self._detector = Model("palm_detection_full", options.runtime)
         self._model = Model("hand_landmark_full", options.runtime)
-        self._tracks: list[_Track] = []
+        self._tracks = Tracks(options.smoothing)
         self._last_ts: float | None = None
-        self._next_id = 1
         self._closed = False
         self._times = StageTimes()
 
@@ -154,7 +142,7 @@ class HandTracker:
 
     def reset(self) -> None:
         """Forget tracked hands and timestamps, to start a new video stream."""
-        self._tracks = []
+        self._tracks.reset()
         self._last_ts = None
 
     def detect(self, image: np.ndarray) -> list[Hand]:
@@ -180,26 +168,13 @@ class HandTracker:
         self._check_open()
         self._times.start_call()
         image = as_bgr(frame, "frame")
-        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, (int, np.integer, float)):
-            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
-        if self._last_ts is not None and timestamp_ms <= self._last_ts:
-            raise InputError(
-                f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts}, got {timestamp_ms}"
-            )
+        check_timestamp(timestamp_ms, self._last_ts)
         self._last_ts = timestamp_ms
         # Palms are looked for only while fewer hands are tracked than wanted; the association step
         # runs every frame, so two tracks that drift onto the same hand collapse into one, as in MediaPipe.
-        detected = self._detect_rois(image) if len(self._tracks) < self.options.max_hands else []
-        tracks = []
-        for roi, index in associate(detected, [t.roi for t in self._tracks]):
-            if index is None:
-                tracks.append(_Track(roi, self._next_id, OneEuroFilter(self.options.smoothing)))
-                self._next_id += 1
-            else:
-                tracks.append(self._tracks[index])
-        self._tracks = tracks
+        self._tracks.merge(self._detect_rois(image) if len(self._tracks) < self.options.max_hands else [])
         hands, kept = [], []
-        for tr, result in zip(self._tracks, self._landmarks(image, [t.roi for t in self._tracks]), strict=True):
+        for tr, result in zip(self._tracks.items, self._landmarks(image, self._tracks.rois()), strict=True):
             if result is None:
                 continue
             points, score, label, lscore = result
@@ -209,7 +184,7 @@ class HandTracker:
                 size = float(np.linalg.norm(points[H.WRIST, :2] - points[H.MIDDLE_FINGER_MCP, :2]))
                 points = tr.filter(points, timestamp_ms / 1000.0, size)
             hands.append(self._make_hand(points, score, label, lscore, tr.track_id))
-        self._tracks = kept
+        self._tracks.items = kept
         return hands
 
     def _check_open(self) -> None:

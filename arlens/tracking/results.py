@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,3 +91,16 @@ def bbox_of(points: np.ndarray) -> np.ndarray:
     """Axis-aligned x0, y0, x1, y1 box of (N, >=2) points."""
     xy = np.asarray(points)[:, :2]
     return np.concatenate([xy.min(axis=0), xy.max(axis=0)]).astype(np.float32)
+
+
+def as_hands(hands: object, name: str = "hands") -> list[Hand]:
+    """Validate a list of :class:`Hand` (a single Hand is accepted too); raise InputError naming the bad item."""
+    if isinstance(hands, Hand):
+        return [hands]
+    if not isinstance(hands, Iterable) or isinstance(hands, str | bytes | np.ndarray):
+        raise InputError(f"{name}: expected a list of Hand, got {type(hands).__name__}")
+    out = list(hands)
+    for i, hand in enumerate(out):
+        if not isinstance(hand, Hand):
+            raise InputError(f"{name}[{i}]: expected a Hand, got {type(hand).__name__}")
+    return out
