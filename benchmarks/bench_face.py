@@ -12,14 +12,10 @@ FaceMesh (refine_landmarks=True and False) on the same frames in a subprocess of
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,22 +24,6 @@ import harness  # noqa: E402
 import arlens  # noqa: E402
 
 STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
-
-
-def make_clip(frames_per_still: int, width: int = 1280, height: int = 720) -> np.ndarray:
-    clip = []
-    for rel in STILLS:
-        image = cv2.imread(str(harness.TESTDATA / rel))
-        if image is None:
-            raise SystemExit(f"cannot read {harness.TESTDATA / rel} (set ARLENS_TESTDATA)")
-        scale = height / image.shape[0]
-        image = cv2.resize(image, (round(image.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
-        for i in range(frames_per_still):
-            canvas = np.full((height, width, 3), 96, np.uint8)
-            x = (width - image.shape[1]) // 2 + round(40 * np.sin(i / 8))
-            canvas[:, x : x + image.shape[1]] = image
-            clip.append(canvas)
-    return np.stack(clip)
 
 
 def run_arlens(clip: np.ndarray, **options) -> tuple[list[float], list[dict[str, float]], int]:
@@ -61,15 +41,6 @@ def run_arlens(clip: np.ndarray, **options) -> tuple[list[float], list[dict[str,
     return totals, stages, found
 
 
-def run_peer(python: str, clip: np.ndarray, task: str) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "frames.npy"
-        np.save(path, clip)
-        out = subprocess.run([python, str(Path(__file__).with_name("peer_mediapipe.py")), str(path), "--task", task],
-                             capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames-per-still", type=int, default=60)
@@ -77,7 +48,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "face.json")
     args = parser.parse_args()
 
-    clip = make_clip(args.frames_per_still)
+    clip = harness.make_clip(STILLS, args.frames_per_still, drift_px=40)
     result: dict = {"benchmark": "face_tracking_1280x720", "frames": len(clip), "meta": harness.metadata()}
     totals, stages, found = run_arlens(clip)
     result["arlens"] = {"total": harness.summary(totals), "stages": harness.stage_summaries(stages),
@@ -87,7 +58,7 @@ def main() -> None:
                         f"({found} with a face)", {**result["arlens"]["stages"], "total": result["arlens"]["total"]})
     if args.peer_python:
         for task in ("face_mesh_refined", "face_mesh"):
-            peer = run_peer(args.peer_python, clip, task)
+            peer = harness.run_peer(args.peer_python, clip, task)
             ratios = np.asarray(totals) / np.asarray(peer["ms"])
             result[f"peer_{task}"] = {"total": harness.summary(peer["ms"]), "mediapipe": peer["mediapipe"],
                                       "frames_with_face": peer["frames_with_result"],

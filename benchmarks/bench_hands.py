@@ -8,14 +8,10 @@ and the ratio to MediaPipe's legacy Hands graph on the same frames in the same r
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,23 +20,6 @@ import harness  # noqa: E402
 import arlens  # noqa: E402
 
 STILLS = ("hands/open_palm.jpg", "hands/pointing.jpg")
-
-
-def make_clip(frames_per_still: int, width: int = 1280, height: int = 720) -> np.ndarray:
-    """Each hand photo scaled to the frame height on a grey canvas, drifting sideways."""
-    clip = []
-    for rel in STILLS:
-        image = cv2.imread(str(harness.TESTDATA / rel))
-        if image is None:
-            raise SystemExit(f"cannot read {harness.TESTDATA / rel} (set ARLENS_TESTDATA)")
-        scale = height / image.shape[0]
-        image = cv2.resize(image, (round(image.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
-        for i in range(frames_per_still):
-            canvas = np.full((height, width, 3), 96, np.uint8)
-            x = (width - image.shape[1]) // 2 + round(60 * np.sin(i / 8))
-            canvas[:, x : x + image.shape[1]] = image
-            clip.append(canvas)
-    return np.stack(clip)
 
 
 def run_arlens(clip: np.ndarray, still: bool) -> tuple[list[float], list[dict[str, float]], int]:
@@ -58,22 +37,13 @@ def run_arlens(clip: np.ndarray, still: bool) -> tuple[list[float], list[dict[st
     return totals, stages, found
 
 
-def run_peer(python: str, clip: np.ndarray, task: str) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "frames.npy"
-        np.save(path, clip)
-        out = subprocess.run([python, str(Path(__file__).with_name("peer_mediapipe.py")), str(path), "--task", task],
-                             capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames-per-still", type=int, default=60)
     parser.add_argument("--peer-python", help="interpreter of a venv with mediapipe==0.10.21")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "hands.json")
     args = parser.parse_args()
-    clip = make_clip(args.frames_per_still)
+    clip = harness.make_clip(STILLS, args.frames_per_still, drift_px=60)
     result: dict = {"benchmark": "hand_tracking_1280x720", "frames": len(clip), "meta": harness.metadata()}
     for mode, still, task in (("tracking", False, "hands"), ("detect_every_frame", True, "hands_static")):
         totals, stages, found = run_arlens(clip, still)
@@ -82,7 +52,7 @@ def main() -> None:
         harness.print_table(f"arlens HandTracker, {mode}, {len(clip)} frames 1280x720 ({found} with a hand)",
                             {**entry["stages"], "total": entry["total"]})
         if args.peer_python:
-            peer = run_peer(args.peer_python, clip, task)
+            peer = harness.run_peer(args.peer_python, clip, task)
             ratios = np.asarray(totals) / np.asarray(peer["ms"])
             entry["peer"] = {"task": task, "total": harness.summary(peer["ms"]), "mediapipe": peer["mediapipe"],
                              "frames_with_hand": peer["frames_with_result"],

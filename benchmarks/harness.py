@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +127,36 @@ def write_plot(path: Path, title: str, bars: dict[str, dict[str, float]]) -> Pat
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def make_clip(stills: Sequence[str], frames_per_still: int, drift_px: int, width: int = 1280,
+              height: int = 720) -> np.ndarray:
+    """A (N, height, width, 3) clip: each test still scaled to the frame height on a grey canvas, drifting
+    sideways by up to ``drift_px`` so tracking has motion to follow."""
+    import cv2
+
+    clip = []
+    for rel in stills:
+        image = cv2.imread(str(TESTDATA / rel))
+        if image is None:
+            raise SystemExit(f"cannot read {TESTDATA / rel} (set ARLENS_TESTDATA)")
+        scale = height / image.shape[0]
+        image = cv2.resize(image, (round(image.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
+        for i in range(frames_per_still):
+            canvas = np.full((height, width, 3), 96, np.uint8)
+            x = (width - image.shape[1]) // 2 + round(drift_px * np.sin(i / 8))
+            canvas[:, x : x + image.shape[1]] = image
+            clip.append(canvas)
+    return np.stack(clip)
+
+
+def run_peer(python: str, clip: np.ndarray, task: str) -> dict[str, Any]:
+    """Run MediaPipe's legacy solution ``task`` on ``clip`` in the peer's interpreter (peer_mediapipe.py)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frames.npy"
+        np.save(path, clip)
+        out = subprocess.run([python, str(Path(__file__).with_name("peer_mediapipe.py")), str(path), "--task", task],
+                             capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
