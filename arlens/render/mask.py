@@ -110,6 +110,11 @@ class LipGeometry:
         lo, hi = self.outer.min(axis=0), self.outer.max(axis=0)
         return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
+    @cached_property
+    def contours(self) -> np.ndarray:
+        """float32 (2, K, 2): ``outer`` and ``inner`` stacked."""
+        return np.stack([self.outer, self.inner])
+
     @property
     def shape(self) -> tuple[int, int]:
         """(h, w) of the box."""
@@ -196,10 +201,13 @@ def lip_geometry(
     off = np.array([x0, y0], dtype=np.float32)
     axis_u = ((cl - cr) / np.float32(width)).astype(np.float32)
     axis_v = np.array([-axis_u[1], axis_u[0]], dtype=np.float32)
+    contours = np.empty((2,) + outer.shape, dtype=np.float32)  # both loops in one array, for gloss_map
+    np.subtract(outer, off, out=contours[0])
+    np.subtract(inner, off, out=contours[1])
     geom = LipGeometry(
         box=(x0, y0, x1, y1),
-        outer=outer - off,
-        inner=inner - off,
+        outer=contours[0],
+        inner=contours[1],
         origin=(cr + cl) * np.float32(0.5) - off,
         axis_u=axis_u,
         axis_v=axis_v,
@@ -210,6 +218,7 @@ def lip_geometry(
     lo -= off
     hi -= off
     geom.__dict__["extent"] = (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+    geom.__dict__["contours"] = contours
     return geom
 
 
@@ -391,17 +400,30 @@ def gloss_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """
 
     # both contours in lip-local coordinates at once: (2, K, 2) -> u, v
-    contours = np.stack([geom.outer, geom.inner]) - geom.origin
-    local = contours @ (np.stack([geom.axis_u, geom.axis_v], axis=1) * np.float32(1.0 / geom.width))
+    contours = geom.contours - geom.origin
+    inv = np.float32(1.0 / geom.width)
+    au, av = geom.axis_u, geom.axis_v
+    # float32 products of float32 values: the same as multiplying the stacked axes by inv
+    m = np.array([[au[0] * inv, av[0] * inv], [au[1] * inv, av[1] * inv]], dtype=np.float32)
+    local = contours @ m
     central = np.abs(local[..., 0]) < 0.15
-    lower = np.where(central, local[..., 1], -np.inf).max(axis=1)
-    fallback = local[..., 1].max(axis=1)
-    v_out, v_in = (float(lo if c else fb) for lo, c, fb in zip(lower, central.any(axis=1), fallback, strict=True))
+    vs = local[..., 1]
+    # the lowest central point of each contour, or its lowest point when no point is central (-inf)
+    lower = np.where(central, vs, -np.inf).max(axis=1).tolist()
+    if -math.inf in lower:
+        fallback = vs.max(axis=1).tolist()
+        lower = [fb if lo == -math.inf else lo for lo, fb in zip(lower, fallback, strict=True)]
+    v_out, v_in = lower
     v_in = max(0.0, v_in)
     thick = max(v_out - v_in, 1.0 / geom.width)
     vc = v_in + 0.42 * thick
     su, sv = 0.17, 0.24 * thick
-    g = (u * np.float32(1.0 / su)) ** 2 + ((v - np.float32(vc)) * np.float32(1.0 / sv)) ** 2
+    g = u * np.float32(1.0 / su)
+    g *= g
+    dv = v - np.float32(vc)
+    dv *= np.float32(1.0 / sv)
+    dv *= dv
+    g += dv
     g *= np.float32(-0.5)
     return cv2.exp(g).reshape(g.shape)
 
