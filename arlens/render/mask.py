@@ -475,26 +475,35 @@ def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     evaluated per cell, once, into a table that the pixels look up.
     """
     n = np.float32(_SPARKLE_CELLS)
-    gu = u * n + np.float32(1024.0)  # keep indices positive
-    gv = v * n + np.float32(1024.0)
+    gu = u * n
+    gu += np.float32(1024.0)  # keep indices positive
+    gv = v * n
+    gv += np.float32(1024.0)
     iu = np.floor(gu)
     iv = np.floor(gv)
-    fu = gu - iu
-    fv = gv - iv
+    gu -= iu  # the position inside the cell
+    gv -= iv
     base = np.float32(_SPARKLE_BASE)
-    cu = (iu - base).astype(np.intp)
-    cv = (iv - base).astype(np.intp)
+    iu -= base  # exact: small integers
+    iv -= base
+    cu = iu.astype(np.intp)
+    cv = iv.astype(np.intp)
     # both in [0, _SPARKLE_TABLE): no bit above the table's (a negative index has them all)
     if not (np.bitwise_or(cu, cv).view(np.uintp).max(initial=0) >> _SPARKLE_BITS):
         cu *= _SPARKLE_TABLE
         cu += cv
         cx, cy, bright = (np.take(t, cu) for t in _sparkle_table())
     else:  # far outside the table (a tiny mouth in a large box): hash each pixel's cell
+        iu += base
+        iv += base
         cx, cy, bright = _sparkle_cells(iu.astype(np.uint32), iv.astype(np.uint32))
-    fu -= cx
-    fv -= cy
-    r2 = (fu * fu + fv * fv) * np.float32(1.0 / _SPARKLE_RADIUS**2)
-    bump = np.float32(1.0) - r2
+    gu -= cx
+    gv -= cy
+    gu *= gu
+    gv *= gv
+    gu += gv
+    gu *= np.float32(1.0 / _SPARKLE_RADIUS**2)  # r2
+    bump = np.subtract(np.float32(1.0), gu, out=gu)
     np.clip(bump, 0.0, 1.0, out=bump)
     bump *= bump
     bump *= bright

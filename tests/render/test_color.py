@@ -147,3 +147,15 @@ def test_finish_is_the_catalogs():
     from arlens.catalog import Finish
 
     assert C.Finish is Finish
+
+
+def test_luminance_of_bgra_matches_the_generic_transform():
+    """The BGRA fast path of _luminance gives the bits cv2.transform's 4 -> 1 row gives (a grid of colours)."""
+    import cv2
+
+    levels = np.arange(0, 256, 3, dtype=np.uint8)
+    grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(-1, 3)
+    px = cv2.cvtColor(grid.reshape(1, -1, 3), cv2.COLOR_BGR2BGRA).reshape(-1, 4)
+    lin = cv2.LUT(px.reshape(1, -1, 4), C.SRGB_TO_LINEAR_LUT)
+    expected = cv2.transform(lin, C._Y_ROWS[4]).reshape(-1)
+    np.testing.assert_array_equal(C._luminance(px), expected)
