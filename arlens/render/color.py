@@ -406,16 +406,21 @@ class _Prepared:
             light1 = base - f32(16.0) + rm1 * cv2.sqrt(base * f32(xm)).reshape(-1)
         else:
             light1 = rm1 * f32(math.sqrt(target * xm)) + f32(target - 16.0)
-        np.minimum(np.maximum(light1, f32(0.0), out=light1), f32(100.0), out=light1)
+        np.clip(light1, f32(0.0), f32(100.0), out=light1)
         # 6: white light from the finish
         hl = rm1 * HIGHLIGHT_SCALE
-        np.minimum(np.maximum(hl, f32(0.0), out=hl), f32(1.0), out=hl)
+        np.clip(hl, f32(0.0), f32(1.0), out=hl)
         white = hl * f32(p[P_SHEEN])
         if p[P_SPECULAR] != 0:
-            white += (self.gloss * f32(p[P_SPECULAR])) * (f32(0.25) + f32(0.75) * hl)
+            spec = hl * f32(0.75)
+            spec += f32(0.25)
+            spec *= self.gloss * f32(p[P_SPECULAR])  # (gloss * specular) * (0.25 + 0.75 hl)
+            white += spec
         if p[P_SPARKLE] != 0:
-            white += (sparkle_map * f32(p[P_SPARKLE])) * (f32(0.5) + hl)
-        np.minimum(np.maximum(white, f32(0.0), out=white), MAX_WHITE, out=white)
+            glint = hl + f32(0.5)
+            glint *= sparkle_map * f32(p[P_SPARKLE])  # (sparkle * strength) * (0.5 + hl)
+            white += glint
+        np.clip(white, f32(0.0), MAX_WHITE, out=white)
         keep = f32(1.0) - white
         light2 = f32(100.0) - (f32(100.0) - light1) * keep  # light1 + (100 - light1) * white
         ck = chroma * keep

@@ -252,10 +252,11 @@ def _box_average(big: np.ndarray, h: int, w: int) -> np.ndarray:
     if sys.byteorder == "little":
         # a block row's four bytes as one uint32: add the block's four rows (each byte stays <= 4), then
         # the top byte of x * 0x01010101 is the sum of the four bytes
-        rows = big.view(np.uint32).reshape(h, _SUPERSAMPLE, w)
-        total = rows[:, 0] + rows[:, 1]
-        total += rows[:, 2]
-        total += rows[:, 3]
+        rows = big.reshape(h, _SUPERSAMPLE, _SUPERSAMPLE * w)
+        sums = cv2.add(rows[:, 0], rows[:, 1])  # uint8 (h, 4w), each <= 4: no saturation
+        cv2.add(sums, rows[:, 2], dst=sums)
+        cv2.add(sums, rows[:, 3], dst=sums)
+        total = sums.view(np.uint32)
         total *= np.uint32(0x01010101)
         total >>= np.uint32(24)
     else:  # pragma: no cover - big-endian hosts
@@ -279,8 +280,9 @@ def _coverage_region(geom: LipGeometry) -> tuple[np.ndarray, tuple[int, int, int
     s = _SUPERSAMPLE
 
     def draw(canvas: np.ndarray, offset: tuple[int, int]) -> None:
-        cv2.fillPoly(canvas, [_fixed(geom.outer, s, offset)], 1, cv2.LINE_8, _SHIFT)
-        cv2.fillPoly(canvas, [_fixed(geom.inner, s, offset)], 0, cv2.LINE_8, _SHIFT)
+        outer, inner = _fixed(geom.contours, s, offset)  # both loops in one conversion
+        cv2.fillPoly(canvas, [outer], 1, cv2.LINE_8, _SHIFT)
+        cv2.fillPoly(canvas, [inner], 0, cv2.LINE_8, _SHIFT)
 
     return _supersampled(geom, region, draw), region
 
