@@ -154,8 +154,12 @@ def _catmull_rom_closed(points: np.ndarray, steps: int) -> np.ndarray:
 def _corners(outer: np.ndarray) -> tuple[int, int]:
     """Indices (in loop order) of the two outer-contour points farthest apart: the mouth corners."""
     pts = outer.astype(np.float64)
-    sq = np.einsum("ij,ij->i", pts, pts)
-    d = sq[:, None] + sq[None, :] - 2.0 * (pts @ pts.T)
+    # squared distances of every pair, exact in float64 (differences and squares of float32 values)
+    d = np.subtract.outer(pts[:, 0], pts[:, 0])
+    dy = np.subtract.outer(pts[:, 1], pts[:, 1])
+    d *= d
+    dy *= dy
+    d += dy
     i, j = divmod(int(np.argmax(d)), len(outer))
     return (i, j) if i < j else (j, i)
 
@@ -177,7 +181,8 @@ def lip_geometry(
     pts = np.asarray(landmarks, dtype=np.float32)
     if pts.ndim != 2 or pts.shape[0] != named.NUM_FACE_LANDMARKS or pts.shape[1] < 2:
         raise InputError(f"landmarks: expected an array of shape (478, 2 or 3), got {pts.shape}")
-    lips = np.take(pts, _lip_index(), axis=0)[:, :2] - np.float32(0.5)  # to OpenCV drawing coordinates
+    lips = pts[_lip_index(), :2]  # a new array
+    lips -= np.float32(0.5)  # to OpenCV drawing coordinates
     if not math.isfinite(float(lips.sum())):  # a NaN or infinity anywhere propagates into the sum
         return None
     k = len(lips) // 2
@@ -343,8 +348,8 @@ def _painted(geom: LipGeometry) -> tuple[np.ndarray, np.ndarray]:
     candidates = cv2.bitwise_and(cv2.compare(blurred, float(lo), cv2.CMP_GT), _crop(support, geom, region))
     index = np.flatnonzero(candidates.view(np.bool_))  # 255 & 1: valid booleans
     mask = _smoothstep_ramp(blurred.reshape(-1)[index], lo, scale)
-    keep = mask > 0
-    if not keep.all():  # pragma: no cover - only for a ramp value that underflows to zero
+    if len(mask) and not mask.min() > 0:  # pragma: no cover - only for a ramp value that underflows to zero
+        keep = mask > 0
         index, mask = index[keep], mask[keep]
     return index, mask
 
