@@ -481,6 +481,28 @@ def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     it is; glints are round bumps that end inside their cell, so cell boundaries never show. The hash is
     evaluated per cell, once, into a table that the pixels look up.
     """
+    return _sparkle(u, v, in_table=False)
+
+
+def _box_in_sparkle_table(geom: LipGeometry) -> bool:
+    """Whether every pixel centre of the box lies in a cell of the shimmer table, a cell to spare each side.
+
+    u and v are linear in the pixel position, so their extremes over the box are at its corner pixels.
+    """
+    h, w = geom.shape
+    ox, oy = float(geom.origin[0]), float(geom.origin[1])
+    inv = _SPARKLE_CELLS / geom.width
+    lo, hi = _SPARKLE_BASE + 1.0, _SPARKLE_BASE + _SPARKLE_TABLE - 1.0
+    for axis in (geom.axis_u, geom.axis_v):
+        a, b = float(axis[0]) * inv, float(axis[1]) * inv
+        g = [(x - ox) * a + (y - oy) * b + 1024.0 for x in (0, w - 1) for y in (0, h - 1)]
+        if min(g) < lo or max(g) >= hi:
+            return False
+    return True
+
+
+def _sparkle(u: np.ndarray, v: np.ndarray, in_table: bool) -> np.ndarray:
+    """:func:`sparkle_map`; ``in_table``: every (u, v) is known to fall in the table (no range check)."""
     n = np.float32(_SPARKLE_CELLS)
     gu = u * n
     gu += np.float32(1024.0)  # keep indices positive
@@ -491,18 +513,28 @@ def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     gu -= iu  # the position inside the cell
     gv -= iv
     base = np.float32(_SPARKLE_BASE)
-    iu -= base  # exact: small integers
-    iv -= base
-    cu = iu.astype(np.intp)
-    cv = iv.astype(np.intp)
-    # both in [0, _SPARKLE_TABLE): no bit above the table's (a negative index has them all)
-    if not (np.bitwise_or(cu, cv).view(np.uintp).max(initial=0) >> _SPARKLE_BITS):
-        cu *= _SPARKLE_TABLE
-        cu += cv
+    if in_table:
+        # the table index (iu - base) * T + (iv - base), exact in float32 (integers below 2**24)
+        cell = iu * np.float32(_SPARKLE_TABLE)
+        cell += iv
+        cell -= np.float32(_SPARKLE_BASE * (_SPARKLE_TABLE + 1))
+        cu = cell.astype(np.intp)
+    else:
+        iu -= base  # exact: small integers
+        iv -= base
+        cu = iu.astype(np.intp)
+        cv = iv.astype(np.intp)
+        # both in [0, _SPARKLE_TABLE): no bit above the table's (a negative index has them all)
+        in_table = not (np.bitwise_or(cu, cv).view(np.uintp).max(initial=0) >> _SPARKLE_BITS)
+        if in_table:
+            cu *= _SPARKLE_TABLE
+            cu += cv
+        else:
+            iu += base
+            iv += base
+    if in_table:
         cx, cy, bright = (np.take(t, cu) for t in _sparkle_table())
     else:  # far outside the table (a tiny mouth in a large box): hash each pixel's cell
-        iu += base
-        iv += base
         cx, cy, bright = _sparkle_cells(iu.astype(np.uint32), iv.astype(np.uint32))
     gu -= cx
     gv -= cy
@@ -564,7 +596,7 @@ def lip_pixels(
         if gloss:
             maps[:, GLOSS] = gloss_map(geom, u, v)
         if sparkle:
-            maps[:, SPARKLE] = sparkle_map(geom, u, v)
+            maps[:, SPARKLE] = _sparkle(u, v, in_table=_box_in_sparkle_table(geom))
     return LipPixels(index, maps)
 
 

@@ -128,3 +128,18 @@ def test_mask_cut_by_the_frame_edge_matches_the_whole_mask(portraits):
     cut = M.lip_geometry(face.landmarks, (cut_at,) + image.shape[1:])
     assert cut.box == (x0, y0, x1, cut_at)
     np.testing.assert_allclose(M.lip_mask(cut), M.lip_mask(whole)[: cut_at - y0], atol=1e-6)
+
+
+def test_sparkle_without_the_range_check_matches_sparkle_map(portraits):
+    """lip_pixels skips the shimmer table's per-pixel range check when the box's corners lie inside it."""
+    for _, image, face in portraits:
+        geom = M.lip_geometry(face.landmarks, image.shape)
+        assert M._box_in_sparkle_table(geom)
+        u, v = geom.local_uv()
+        np.testing.assert_array_equal(M._sparkle(u, v, in_table=True), M.sparkle_map(geom, u, v))
+    # a tiny mouth in a wide box: its far corners fall outside the table
+    geom = M.lip_geometry(portraits[0][2].landmarks * np.float32(0.05), portraits[0][1].shape, margin=400)
+    assert geom is not None and not M._box_in_sparkle_table(geom)
+    pixels = M.lip_pixels(geom)
+    u, v = geom.local_uv(pixels.index)
+    np.testing.assert_array_equal(pixels.maps[:, M.SPARKLE], M.sparkle_map(geom, u, v))
