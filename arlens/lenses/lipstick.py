@@ -197,6 +197,8 @@ class LipstickLens:
         self._params1 = self._params[None]  # one shade, as the compositors take it
         self._needs_gloss = bool(self._params[C.P_SPECULAR] > 0)
         self._needs_sparkle = bool(self._params[C.P_SPARKLE] > 0)
+        # a liner band is computed only with a liner colour and a width above zero
+        self._has_liner = options.liner_color is not None and options.liner_width > 0
         self._graph = None
         if options.backend == "onnx":
             from arlens.render.onnx_lipstick import LipstickGraph
@@ -228,9 +230,8 @@ class LipstickLens:
         return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather)
 
     def _pixels(self, geom: M.LipGeometry, gloss: bool, sparkle: bool) -> M.LipPixels:
-        has_liner = self.options.liner_color is not None
         return M.lip_pixels(
-            geom, liner_width=self.options.liner_width if has_liner else 0.0, gloss=gloss, sparkle=sparkle
+            geom, liner_width=self.options.liner_width if self._has_liner else 0.0, gloss=gloss, sparkle=sparkle
         )
 
     def _composite(self, px: np.ndarray, pixels: M.LipPixels, params: np.ndarray) -> np.ndarray:
@@ -241,7 +242,8 @@ class LipstickLens:
             return cv2.cvtColor(bgr.reshape(1, -1, 3), cv2.COLOR_BGR2BGRA).reshape(len(params), len(px), 4)
         if self.options.backend == "onnx":
             raise InputError("lens: the onnx session was closed; build a new LipstickLens")
-        return C.composite_checked(px, pixels.maps, params)  # params were validated when built
+        # params were validated when built; a liner map was computed only for a liner colour and width
+        return C.composite_checked(px, pixels.maps, params, liner=self._has_liner)
 
     def render(self, frame: np.ndarray, faces: Face | Iterable[Face]) -> np.ndarray:
         """Return a copy of ``frame`` with the shade painted on the lips of each face.

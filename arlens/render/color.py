@@ -363,12 +363,12 @@ class _Prepared:
 
     __slots__ = ("channels", "d", "dneg", "gloss", "liner", "lm", "mask", "n", "src")
 
-    def __init__(self, px: np.ndarray, maps: np.ndarray, lightness: float | None) -> None:
+    def __init__(self, px: np.ndarray, maps: np.ndarray, lightness: float | None, liner: bool = True) -> None:
         self.n, self.channels = len(px), px.shape[1]
         y = _luminance(px)
         self.mask = np.ascontiguousarray(maps[:, MASK])
-        liner = maps[:, LINER]
-        self.liner = np.ascontiguousarray(liner) if liner.any() else None
+        band = maps[:, LINER]
+        self.liner = np.ascontiguousarray(band) if liner and band.any() else None
         self.gloss = maps[:, GLOSS]
         self.lm = float(_median_luminance_lightness(y, self.mask) if lightness is None else lightness)
         # d = ln((L0 + 16) / (Lm + 16)) with L0 + 16 = 116 cbrt(Y) (or kappa Y + 16 in the dark)
@@ -484,14 +484,15 @@ def composite_pixels(
 
 
 def composite_checked(
-    px: np.ndarray, maps: np.ndarray, params: np.ndarray, lightness: float | None = None
+    px: np.ndarray, maps: np.ndarray, params: np.ndarray, lightness: float | None = None, *, liner: bool = True
 ) -> np.ndarray:
     """:func:`composite_pixels` minus its checks, for callers whose inputs are already valid.
 
     ``px`` uint8 (n, C) with n > 0, ``maps`` float32 (n, NUM_MAPS), ``params`` float32 (N, NUM_PARAMS)
-    with non-negative gains: returns uint8 (N, n, C).
+    with non-negative gains: returns uint8 (N, n, C). ``liner=False`` says the liner map is all zeros
+    (the caller computed none), which saves looking.
     """
-    prepared = _Prepared(px, maps, lightness)
+    prepared = _Prepared(px, maps, lightness, liner)
     sparkle = maps[:, SPARKLE]
     if len(params) == 1:
         return prepared.paint(params[0], sparkle)[None]
