@@ -421,18 +421,21 @@ class _Prepared:
             glint *= sparkle_map * f32(p[P_SPARKLE])  # (sparkle * strength) * (0.5 + hl)
             white += glint
         np.clip(white, f32(0.0), MAX_WHITE, out=white)
+        n, c = self.n, self.channels
+        lab = np.empty((1, n, 3), dtype=np.float32)  # L, a, b written in place, for cv2.cvtColor
         keep = f32(1.0) - white
-        light2 = f32(100.0) - (f32(100.0) - light1) * keep  # light1 + (100 - light1) * white
+        np.subtract(f32(100.0), light1, out=light1)
+        light1 *= keep
+        np.subtract(f32(100.0), light1, out=lab[0, :, 0])  # 100 - (100 - light1) keep = light1 + (100 - light1) white
         ck = chroma * keep
         # 5: the shade's (or the liner's) chroma and hue
         if lw is not None and (p[P_LINER_A] != p[P_A] or p[P_LINER_B] != p[P_B]):
-            a = ck * (f32(p[P_A]) + f32(p[P_LINER_A] - p[P_A]) * lw)
-            b = ck * (f32(p[P_B]) + f32(p[P_LINER_B] - p[P_B]) * lw)
+            np.multiply(ck, f32(p[P_A]) + f32(p[P_LINER_A] - p[P_A]) * lw, out=lab[0, :, 1])
+            np.multiply(ck, f32(p[P_B]) + f32(p[P_LINER_B] - p[P_B]) * lw, out=lab[0, :, 2])
         else:
-            a, b = ck * f32(p[P_A]), ck * f32(p[P_B])
+            np.multiply(ck, f32(p[P_A]), out=lab[0, :, 1])
+            np.multiply(ck, f32(p[P_B]), out=lab[0, :, 2])
         # 7: back to sRGB (OpenCV's float CIELAB conversion: D65, clipped, sRGB curve) and blend
-        n, c = self.n, self.channels
-        lab = cv2.merge([light2.reshape(1, n), a.reshape(1, n), b.reshape(1, n)])
         out = cv2.cvtColor(lab, cv2.COLOR_Lab2BGR, dstCn=c)
         if lw is not None and p[P_LINER_OPACITY] != p[P_OPACITY]:
             alpha = self.mask * (f32(p[P_OPACITY]) + f32(p[P_LINER_OPACITY] - p[P_OPACITY]) * lw)
