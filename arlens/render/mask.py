@@ -194,7 +194,8 @@ def lip_geometry(
         return None
     sigma = max(_MIN_SIGMA, feather * width)
     spline = _spline_matrix(k, _SPLINE_STEPS)
-    outer, inner = spline @ outer_lm, spline @ lips[k:]
+    contours = spline @ lips.reshape(2, k, 2)  # (2, K * steps, 2): outer and inner loops, one matmul call
+    outer = contours[0]
     pad = _BOX_PAD + margin
     lo = outer.min(axis=0)
     hi = outer.max(axis=0)
@@ -206,9 +207,7 @@ def lip_geometry(
     off = np.array([x0, y0], dtype=np.float32)
     axis_u = ((cl - cr) / np.float32(width)).astype(np.float32)
     axis_v = np.array([-axis_u[1], axis_u[0]], dtype=np.float32)
-    contours = np.empty((2,) + outer.shape, dtype=np.float32)  # both loops in one array, for gloss_map
-    np.subtract(outer, off, out=contours[0])
-    np.subtract(inner, off, out=contours[1])
+    contours -= off  # both loops in one array, kept for gloss_map
     geom = LipGeometry(
         box=(x0, y0, x1, y1),
         outer=contours[0],
