@@ -376,8 +376,8 @@ class _Prepared:
         d = cv2.log(y).reshape(-1)  # -inf at Y = 0, replaced below
         d *= np.float32(1.0 / 3.0)
         d += np.float32(_LN_116 - ln_xm)
-        dark = y <= LAB_EPS
-        if dark.any():
+        if y.min() <= LAB_EPS:  # rare: very dark pixels
+            dark = y <= LAB_EPS
             d[dark] = np.log(LAB_KAPPA * y[dark] + np.float32(16.0)) - np.float32(ln_xm)
         self.d = d
         self.dneg = np.minimum(d, np.float32(0.0))
