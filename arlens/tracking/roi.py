@@ -53,27 +53,50 @@ class Roi:
             w = h = max(w, h)
         return Roi(cx, cy, w * scale_x, h * scale_y, self.rotation)
 
+    def corners(self) -> np.ndarray:
+        """The ROI's corners (4, 2) as OpenCV's ``RotatedRect::points`` gives them, in float32.
+
+        Order: bottom-left, top-left, top-right, bottom-right of the unrotated box. MediaPipe builds its
+        crop from exactly these float32 points; this replays that formula (OpenCV 5 computes
+        ``cv2.boxPoints`` in double, which moves the corners by up to 1e-4 px).
+        """
+        f = np.float32
+        angle = f(f(self.rotation) * f(180.0) / math.pi)  # MediaPipe: rotation * 180.f / M_PI, stored as float
+        rad = float(angle) * math.pi / 180.0
+        b, a = f(f(math.cos(rad)) * f(0.5)), f(f(math.sin(rad)) * f(0.5))
+        cx, cy, w, h = f(self.cx), f(self.cy), f(self.width), f(self.height)
+        p0 = (cx - a * h - b * w, cy + b * h - a * w)
+        p1 = (cx + a * h - b * w, cy - b * h - a * w)
+        return np.array([p0, p1, (f(2) * cx - p0[0], f(2) * cy - p0[1]), (f(2) * cx - p1[0], f(2) * cy - p1[1])],
+                        dtype=np.float32)
+
     def tensor_to_image(self, size: int) -> np.ndarray:
-        """2x3 affine from tensor pixel indices (0..size-1) to image pixel indices, for ``cv2.WARP_INVERSE_MAP``."""
-        c, s = math.cos(self.rotation), math.sin(self.rotation)
-        sx, sy = self.width / size, self.height / size
-        a = np.array([[c * sx, -s * sy], [s * sx, c * sy]])
-        # MediaPipe's ImageToTensorCalculator maps the rect's corners onto the tensor's corners, reading both
-        # as pixel-index coordinates (no half-pixel shift); its landmarks are only consistent with that.
-        offset = np.array([self.cx, self.cy]) + a @ np.array([-size / 2, -size / 2])
-        return np.hstack([a, offset[:, None]])
+        """2x3 affine from tensor pixel indices (0..size-1) to image pixel indices.
+
+        MediaPipe's ImageToTensorCalculator maps the rect's corners onto the tensor's corners, reading both
+        as pixel-index coordinates (no half-pixel shift); its landmarks are only consistent with that.
+        """
+        p0, p1, p2, _ = self.corners().astype(np.float64)
+        return np.array([[(p2[0] - p1[0]) / size, (p0[0] - p1[0]) / size, p1[0]],
+                         [(p2[1] - p1[1]) / size, (p0[1] - p1[1]) / size, p1[1]]])
 
     def crop(self, image: np.ndarray, size: int, flip: bool = False, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
         """Warp the ROI out of ``image`` into a ``size`` x ``size`` image, optionally mirrored.
 
+        Resamples as MediaPipe's CPU graphs do (OpenCV 4's ``warpPerspective``): source coordinates
+        rounded to 1/32 pixel and fixed-point bilinear weights, built here as ``convertMaps`` fixed-point
+        maps for ``remap``. ``warpAffine`` rounds coordinates differently, and OpenCV 5 interpolates in
+        floating point; either shifts the models' outputs enough to move a palm detection by 0.5 px.
         ``border`` is OpenCV's border mode (replicate, as MediaPipe's landmark graphs; constant zero for
         the detectors' letterbox).
         """
         m = self.tensor_to_image(size)
-        if flip:  # mirror the tensor: u -> size - 1 - u
-            m = m @ np.array([[-1.0, 0, size - 1], [0, 1, 0], [0, 0, 1]])
-        return cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=border, borderValue=(0, 0, 0))
+        u = np.arange(size, dtype=np.float64)
+        map_x = np.add.outer(m[0, 1] * u + m[0, 2], m[0, 0] * u).astype(np.float32)
+        map_y = np.add.outer(m[1, 1] * u + m[1, 2], m[1, 0] * u).astype(np.float32)
+        xy, frac = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
+        out = cv2.remap(image, xy, frac, cv2.INTER_LINEAR, borderMode=border, borderValue=(0, 0, 0))
+        return np.ascontiguousarray(out[:, ::-1]) if flip else out
 
     def project(self, points: np.ndarray, size: int, flip: bool = False) -> np.ndarray:
         """Map (N, 3) model outputs in tensor pixels (x, y, z) back to image pixels; z scales with the ROI width."""

@@ -58,7 +58,7 @@ def test_talking_head_video_mode_agrees_with_mediapipe():
     Where a hand covers the chin (frames ~50-60) the tracking loop is chaotic: Google's own graph,
     fed the same frames with +1 grey level on 2% of the pixels, moves up to 5% of the inter-ocular
     distance away from its reference there. So the 1% bar applies to the clip's mean, and the median
-    frame must agree much more closely than that.
+    frame must agree much more closely than that (arlens: mean 0.70%, median 0.30%, max 5.3%).
     """
     frames = read_frames("faces/talking_head.gif")
     ref = reference("talking_head")

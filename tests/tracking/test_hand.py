@@ -62,12 +62,12 @@ def test_tracking_roi_follows_mediapipe():
 def test_talking_head_hands_in_video_mode():
     """Hands under the chin, tracked over the clip against Google's tracking-mode run.
 
-    The tracking loop amplifies tiny differences where the hands overlap under the chin: Google's own
-    graph, fed the same frames with +1 grey level on 2% of the pixels (three seeds), differs from its
-    reference by a median of 0.7-1.1% of the hand size, has only 74-81% of its hands within 2%, up to
-    25% in frames 51-58, and a different hand count in up to 1 frame of 69. So the bars are: the count
-    in 95% of frames, the handedness of every matched hand, the 2% bar on the median, and at least
-    70% of the hands within 2% (arlens: 1.2% median, 74%).
+    The issue's bar: mean distance at most 2% of the hand size, same count and handedness. arlens
+    measures a mean of 1.1%, median 0.8%, 87% of hands within 2%, the count in 68 of 69 frames (frame
+    16: whether two overlapping palm ROIs merge hangs on an IoU of 0.498 against the 0.5 threshold).
+    The loop amplifies tiny differences where the hands overlap under the chin (Google's own graph,
+    fed the same frames with +1 grey level on 2% of the pixels, moves by a mean of 1.75-2.27%), so
+    the count is asked for in 95% of the frames and 80% of the hands within 2%.
     """
     frames = read_frames("faces/talking_head.gif")
     ref = reference("talking_head")
@@ -82,8 +82,9 @@ def test_talking_head_hands_in_video_mode():
                 assert hand.handedness == ref["handedness"][i, k], f"frame {i}"
                 errors.append(distance(hand.landmarks, ref["hands"][i, k]) / hand_size(ref["hands"][i, k]))
     assert same_count >= 0.95 * len(frames)
-    assert np.median(errors) <= 0.02
-    assert np.mean(np.asarray(errors) <= 0.02) >= 0.70
+    assert np.mean(errors) <= 0.02, f"mean {np.mean(errors):.2%}"
+    assert np.median(errors) <= 0.015
+    assert np.mean(np.asarray(errors) <= 0.02) >= 0.80
 
 
 def test_faces_and_hands_together_on_the_talking_head():
