@@ -5,7 +5,7 @@ Stages, as in MediaPipe's ``FaceLandmarkFrontCpu`` and ``IrisLandmarkLeftAndRigh
 1. detection (still images, or when fewer faces are tracked than ``max_faces``): the frame letterboxed
    to 128x128, BlazeFace short-range, SSD decoding and weighted NMS; the ROI is the detection box rotated
    by the eye keypoints, squared and enlarged 1.5x;
-2. landmarks: the ROI warped to 192x192 (one affine), the mesh model's 468 points projected back, and
+2. landmarks: the ROI warped to 192x192 (one warp), the mesh model's 468 points projected back, and
    the face-presence score; in video mode the next frame's ROI comes from these landmarks;
 3. irises: each eye's ROI (eye corners, enlarged 2.3x) warped to 64x64, the subject's left eye mirrored,
    giving the 10 iris points 468-477 (and, with ``refine_eyes``, refined eyelid points);

@@ -6,7 +6,7 @@ Stages, as in MediaPipe's ``HandLandmarkTrackingCpu`` graph:
    the frame letterboxed to 192x192, BlazePalm, SSD decoding and weighted NMS; the ROI is the palm box
    rotated so wrist -> middle-finger MCP points up, shifted half a box toward the fingers, squared and
    enlarged 2.6x (``palm_detection_detection_to_roi.pbtxt``);
-2. landmarks: the ROI warped to 224x224 (one affine), 21 points projected back, hand presence, and
+2. landmarks: the ROI warped to 224x224 (one warp), 21 points projected back, hand presence, and
    handedness (``Left``/``Right`` exactly as MediaPipe labels the same image);
 3. video mode: the next ROI comes from the landmarks (``HandLandmarksToRectCalculator``: the box of
    the points in the hand's own rotated frame, enlarged 2x and shifted 0.1 toward the fingers); new palm
