@@ -57,8 +57,8 @@ class Roi:
         """The ROI's corners (4, 2) as OpenCV's ``RotatedRect::points`` gives them, in float32.
 
         Order: bottom-left, top-left, top-right, bottom-right of the unrotated box. MediaPipe builds its
-        crop from exactly these float32 points; this replays that formula (OpenCV 5 computes
-        ``cv2.boxPoints`` in double, which moves the corners by up to 1e-4 px).
+        crop from exactly these float32 points; this replays that formula (OpenCV 5's ``cv2.boxPoints``
+        returns corners up to 1e-4 px away from OpenCV 4's).
         """
         f = np.float32
         angle = f(f(self.rotation) * f(180.0) / math.pi)  # MediaPipe: rotation * 180.f / M_PI, stored as float
