@@ -30,8 +30,7 @@ from arlens.tracking.pose import estimate_pose
 from arlens.tracking.results import Face, bbox_of
 from arlens.tracking.roi import Roi, associate, roi_from_points, rotation_from
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
-from arlens.tracking.timing import StageTimes
-from arlens.tracking.tracks import Tracks, build_options, check_timestamp
+from arlens.tracking.tracks import TrackerBase, build_options
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ class FaceTrackerOptions:
 
 
 
-class FaceTracker:
+class FaceTracker(TrackerBase):
     """Finds faces and their 478 landmarks and head pose in still images or video frames.
 
     Use :meth:`detect` for unrelated images and :meth:`track` for consecutive frames of one stream.
@@ -119,34 +118,7 @@ class FaceTracker:
         self._detector = Model("face_detection_short_range", options.runtime)
         self._mesh = Model("face_landmark", options.runtime)
         self._iris = Model("iris_landmark", options.runtime) if options.refine_iris else None
-        self._tracks = Tracks(options.smoothing)
-        self._last_ts: float | None = None
-        self._closed = False
-        self._times = StageTimes()
-
-    # -- lifecycle ---------------------------------------------------------------------------------
-    def __enter__(self) -> FaceTracker:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Release the ONNX Runtime sessions; the tracker cannot be used afterwards."""
-        for m in (self._detector, self._mesh, self._iris):
-            if m is not None:
-                m.close()
-        self._closed = True
-
-    @property
-    def timings(self) -> dict[str, float]:
-        """Milliseconds per stage (detection, landmarks, iris, smoothing, pose) of the latest call."""
-        return self._times.snapshot()
-
-    def reset(self) -> None:
-        """Forget tracked faces and timestamps, to start a new video stream."""
-        self._tracks.reset()
-        self._last_ts = None
+        super().__init__([self._detector, self._mesh, self._iris], options.smoothing)
 
     # -- public API --------------------------------------------------------------------------------
     def detect(self, image: np.ndarray) -> list[Face]:
@@ -167,8 +139,7 @@ class FaceTracker:
         Raises:
             InputError: an image is not a uint8 BGR/gray/BGRA image (the message names its index).
         """
-        self._check_open()
-        self._times.start_call()
+        self._start_call()
         if isinstance(images, np.ndarray) and images.ndim == 3:
             raise InputError("images: expected a sequence of images, got a single image (use detect())")
         frames = [as_bgr(im, "image" if len(images) == 1 else f"images[{i}]") for i, im in enumerate(images)]
@@ -194,11 +165,7 @@ class FaceTracker:
         Raises:
             InputError: bad image, or a timestamp not greater than the previous one.
         """
-        self._check_open()
-        self._times.start_call()
-        image = as_bgr(frame, "frame")
-        check_timestamp(timestamp_ms, self._last_ts)
-        self._last_ts = timestamp_ms
+        image = self._start_frame(frame, timestamp_ms)
         camera = PerspectiveCamera(image.shape[1], image.shape[0], self.options.fov_y_deg)
         # The detector runs only while fewer faces are tracked than wanted; the association step runs
         # every frame, so two tracks that drift onto one face collapse into one, as in MediaPipe.
@@ -218,10 +185,6 @@ class FaceTracker:
         return faces
 
     # -- stages ------------------------------------------------------------------------------------
-    def _check_open(self) -> None:
-        if self._closed:
-            raise InputError("FaceTracker: used after close()")
-
     def _detect_rois(self, images: list[np.ndarray]) -> list[list[Roi]]:
         """Run BlazeFace once over all ``images``; per image, ROIs of the best ``max_faces`` detections."""
         if not images:

@@ -31,8 +31,7 @@ from arlens.tracking import detection as D
 from arlens.tracking.results import Hand, bbox_of
 from arlens.tracking.roi import Roi, associate, normalize_radians, rotation_from
 from arlens.tracking.smoothing import OneEuroOptions
-from arlens.tracking.timing import StageTimes
-from arlens.tracking.tracks import Tracks, build_options, check_timestamp
+from arlens.tracking.tracks import TrackerBase, build_options
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ def roi_from_hand(points: np.ndarray) -> Roi:
     return roi.transformed(**LANDMARK_ROI, square_long=True)
 
 
-class HandTracker:
+class HandTracker(TrackerBase):
     """Finds hands, their 21 landmarks and handedness in still images or video frames.
 
     Use :meth:`detect` for unrelated images and :meth:`track` for consecutive frames of one stream.
@@ -118,32 +117,7 @@ class HandTracker:
         self._anchors = D.ssd_anchors(self._detector_opts)
         self._detector = Model("palm_detection_full", options.runtime)
         self._model = Model("hand_landmark_full", options.runtime)
-        self._tracks = Tracks(options.smoothing)
-        self._last_ts: float | None = None
-        self._closed = False
-        self._times = StageTimes()
-
-    def __enter__(self) -> HandTracker:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Release the ONNX Runtime sessions; the tracker cannot be used afterwards."""
-        self._detector.close()
-        self._model.close()
-        self._closed = True
-
-    @property
-    def timings(self) -> dict[str, float]:
-        """Milliseconds per stage (detection, landmarks, smoothing) of the latest call."""
-        return self._times.snapshot()
-
-    def reset(self) -> None:
-        """Forget tracked hands and timestamps, to start a new video stream."""
-        self._tracks.reset()
-        self._last_ts = None
+        super().__init__([self._detector, self._model], options.smoothing)
 
     def detect(self, image: np.ndarray) -> list[Hand]:
         """Hands in a still image (no state carried between calls), best first; [] when there are none.
@@ -151,8 +125,7 @@ class HandTracker:
         Raises:
             InputError: ``image`` is not a uint8 BGR/gray/BGRA image.
         """
-        self._check_open()
-        self._times.start_call()
+        self._start_call()
         frame = as_bgr(image)
         rois = [roi for roi, _ in associate(self._detect_rois(frame), [])]
         return [self._make_hand(points, score, label, lscore, 0)
@@ -165,11 +138,7 @@ class HandTracker:
         Raises:
             InputError: bad image, or a timestamp not greater than the previous one.
         """
-        self._check_open()
-        self._times.start_call()
-        image = as_bgr(frame, "frame")
-        check_timestamp(timestamp_ms, self._last_ts)
-        self._last_ts = timestamp_ms
+        image = self._start_frame(frame, timestamp_ms)
         # Palms are looked for only while fewer hands are tracked than wanted; the association step
         # runs every frame, so two tracks that drift onto the same hand collapse into one, as in MediaPipe.
         self._tracks.merge(self._detect_rois(image) if len(self._tracks) < self.options.max_hands else [])
@@ -186,10 +155,6 @@ class HandTracker:
             hands.append(self._make_hand(points, score, label, lscore, tr.track_id))
         self._tracks.items = kept
         return hands
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise InputError("HandTracker: used after close()")
 
     def _detect_rois(self, image: np.ndarray) -> list[Roi]:
         """Run BlazePalm; ROIs of the best ``max_hands`` palms (MediaPipe clips before association)."""

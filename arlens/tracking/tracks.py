@@ -2,19 +2,26 @@
 
 Options built from keyword arguments, timestamps that must increase, and the set of tracked objects:
 each with its ROI for the next frame, a stable id and its own smoothing filter, merged with new
-detections by MediaPipe's association rule (:func:`arlens.tracking.roi.associate`).
+detections by MediaPipe's association rule (:func:`arlens.tracking.roi.associate`); and
+:class:`TrackerBase`, the lifecycle both trackers share.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import numpy as np
 
 from arlens.errors import InputError
+from arlens.image import as_bgr
 from arlens.tracking.roi import Roi, associate
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
+from arlens.tracking.timing import StageTimes
+
+if TYPE_CHECKING:
+    from arlens.runtime import Model
 
 O = TypeVar("O")  # noqa: E741
 
@@ -76,3 +83,54 @@ class Tracks:
 
     def rois(self) -> list[Roi]:
         return [t.roi for t in self.items]
+
+
+class TrackerBase:
+    """What FaceTracker and HandTracker share: their ONNX sessions' lifetime, stage timings, video state.
+
+    Subclasses pass the models they hold (None for one they skip) and the smoothing for their tracks,
+    and start every public call with :meth:`_start_call` or, in video mode, :meth:`_start_frame`.
+    """
+
+    def __init__(self, models: Sequence[Model | None], smoothing: OneEuroOptions) -> None:
+        self._models = [m for m in models if m is not None]
+        self._tracks = Tracks(smoothing)
+        self._last_ts: float | None = None
+        self._closed = False
+        self._times = StageTimes()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the ONNX Runtime sessions; the tracker cannot be used afterwards."""
+        for model in self._models:
+            model.close()
+        self._closed = True
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Milliseconds per stage of the latest call, keyed by stage name (``detection``, ``landmarks``, ...)."""
+        return self._times.snapshot()
+
+    def reset(self) -> None:
+        """Forget tracked objects and timestamps, to start a new video stream."""
+        self._tracks.reset()
+        self._last_ts = None
+
+    def _start_call(self) -> None:
+        """Refuse a closed tracker and start timing a call."""
+        if self._closed:
+            raise InputError(f"{type(self).__name__}: used after close()")
+        self._times.start_call()
+
+    def _start_frame(self, frame: np.ndarray, timestamp_ms: object) -> np.ndarray:
+        """:meth:`_start_call` for a video frame: the frame as BGR, its timestamp checked and kept."""
+        self._start_call()
+        image = as_bgr(frame, "frame")
+        check_timestamp(timestamp_ms, self._last_ts)
+        self._last_ts = timestamp_ms  # type: ignore[assignment]
+        return image
