@@ -143,9 +143,12 @@ class Model:
         self.input_shape = tuple(self.session.get_inputs()[0].shape)
         self.output_names = [o.name for o in self.session.get_outputs()]
 
-    def __call__(self, x: np.ndarray) -> list[np.ndarray]:
-        """Run the model on one input tensor; returns the outputs in the model's order."""
-        return self.session.run(self.output_names, {self.input_name: x})
+    def __call__(self, x: np.ndarray, outputs: Sequence[str] | None = None) -> list[np.ndarray]:
+        """Run the model on one input tensor; returns ``outputs`` (names), default all in the model's order."""
+        if outputs is not None and not set(outputs) <= set(self.output_names):
+            raise ModelError(f"model {self.name!r} ({self.path}) has no outputs "
+                             f"{sorted(set(outputs) - set(self.output_names))}; it has {self.output_names}")
+        return self.session.run(list(outputs) if outputs is not None else self.output_names, {self.input_name: x})
 
     def close(self) -> None:
         """Release the session."""

@@ -1,15 +1,18 @@
-"""FaceTracker: MediaPipe's face pipeline (BlazeFace, face mesh, iris) re-created on ONNX Runtime.
+"""FaceTracker: MediaPipe's face pipeline (BlazeFace, attention face mesh) re-created on ONNX Runtime.
 
-Stages, as in MediaPipe's ``FaceLandmarkFrontCpu`` and ``IrisLandmarkLeftAndRightCpu`` graphs:
+Stages, as in MediaPipe's ``FaceLandmarkFrontCpu`` graph with ``refine_landmarks`` (FaceMesh's
+``refine_landmarks=True``):
 
 1. detection (still images, or when fewer faces are tracked than ``max_faces``): the frame letterboxed
    to 128x128, BlazeFace short-range, SSD decoding and weighted NMS; the ROI is the detection box rotated
    by the eye keypoints, squared and enlarged 1.5x;
-2. landmarks: the ROI warped to 192x192 (one warp), the mesh model's 468 points projected back, and
-   the face-presence score; in video mode the next frame's ROI comes from these landmarks;
-3. irises: each eye's ROI (eye corners, enlarged 2.3x) warped to 64x64, the subject's left eye mirrored,
-   giving the 10 iris points 468-477 (and, with ``refine_eyes``, refined eyelid points);
-4. smoothing (video mode, One Euro) and the metric head pose.
+2. landmarks: the ROI warped to 192x192 (one warp) and one run of the attention mesh model, which gives
+   the 468 mesh points, refined lips and eyes, the 10 iris points 468-477 and the face-presence score;
+   the refinements are merged as MediaPipe's ``LandmarksRefinementCalculator`` does and the points
+   projected back; in video mode the next frame's ROI comes from these landmarks;
+3. smoothing (video mode, One Euro) and the metric head pose.
+
+Without ``refine_iris`` the plain mesh model runs instead (468 points; 468-477 are the eye-contour centres).
 """
 
 from __future__ import annotations
@@ -35,17 +38,16 @@ from arlens.tracking.tracks import TrackerBase, build_options
 logger = logging.getLogger(__name__)
 
 LANDMARK_SIZE = 192
-IRIS_SIZE = 64
 FACE_ROI_SCALE = 1.5
-EYE_ROI_SCALE = 2.3
-#: Eye-corner pairs whose box defines each eye's ROI (MediaPipe's iris_tracking graph), and whether
-#: the crop is mirrored so both eyes look like the model's (right-eye) training crops.
-EYES = (
-    (L.RIGHT_EYE_OUTER, 133, False),  # subject's right eye, image left: iris 468-472
-    (362, L.LEFT_EYE_OUTER, True),  # subject's left eye, image right: iris 473-477
+#: Face-mesh indices of the points each attention-model output replaces, in its output order
+#: (``indexes_mapping`` of MediaPipe's tensors_to_face_landmarks_with_attention.pbtxt): lips, then the
+#: eye regions of the image-left eye (subject's right) and the image-right eye.
+LIP_REFINEMENT_INDICES = (
+    61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 185, 40, 39, 37, 0, 267, 269, 270, 409, 78, 95, 88, 178, 87,
+    14, 317, 402, 318, 324, 308, 191, 80, 81, 82, 13, 312, 311, 310, 415, 76, 77, 90, 180, 85, 16, 315, 404, 320,
+    307, 306, 184, 74, 73, 72, 11, 302, 303, 304, 408, 62, 96, 89, 179, 86, 15, 316, 403, 319, 325, 292, 183, 42,
+    41, 38, 12, 268, 271, 272, 407,
 )
-#: Face-mesh indices of the 71 eye-region points the iris model refines, per eye, in its output order
-#: (``kEyeLandmarkIndicesInFaceLandmarks`` of MediaPipe's update_face_landmarks_calculator.cc).
 EYE_REFINEMENT_INDICES = (
     (33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173, 130, 25, 110, 24, 23, 22, 26, 112,
      243, 247, 30, 29, 27, 28, 56, 190, 226, 31, 228, 229, 230, 231, 232, 233, 244, 113, 225, 224, 223, 222, 221,
@@ -55,8 +57,29 @@ EYE_REFINEMENT_INDICES = (
      443, 442, 441, 413, 265, 353, 276, 283, 282, 295, 372, 340, 346, 347, 348, 349, 350, 357, 465, 383, 300, 293,
      334, 296, 336, 285, 417),
 )
-#: How many of the 71 refined points are the eyelid contour (the rest are halos and brows).
+#: How many of each eye's refined points are the eyelid contour: an iris's depth is their mean depth.
 EYELID_POINTS = 16
+#: Output tensors of the attention model, and of the plain mesh model (mesh, presence).
+ATTENTION_OUTPUTS = ("output_mesh_identity", "output_lips", "output_left_eye", "output_right_eye",
+                     "output_left_iris", "output_right_iris", "conv_faceflag")
+MESH_OUTPUTS = ("conv2d_21", "conv2d_31")
+
+
+def refine_landmarks(points: np.ndarray, lips: np.ndarray, eyes: Sequence[np.ndarray],
+                     irises: Sequence[np.ndarray]) -> None:
+    """Merge the attention model's refinements into (N, 478, 3) tensor-space points, in place.
+
+    Lips and eyes replace x and y of their mesh points (depth stays the mesh's); each iris gets the mean
+    depth of its eye's eyelid contour, as MediaPipe's ``LandmarksRefinementCalculator`` is configured.
+    """
+    n = len(points)
+    points[:, list(LIP_REFINEMENT_INDICES), :2] = lips.reshape(n, -1, 2)
+    for k, (eye, iris) in enumerate(zip(eyes, irises, strict=True)):
+        first = L.RIGHT_IRIS_CENTER if k == 0 else L.LEFT_IRIS_CENTER
+        points[:, list(EYE_REFINEMENT_INDICES[k]), :2] = eye.reshape(n, -1, 2)
+        points[:, first : first + 5, :2] = iris.reshape(n, -1, 2)
+        lid_depth = points[:, list(EYE_REFINEMENT_INDICES[k][:EYELID_POINTS]), 2].mean(axis=1)
+        points[:, first : first + 5, 2] = lid_depth[:, None]
 
 
 @dataclass(frozen=True)
@@ -68,8 +91,9 @@ class FaceTrackerOptions:
         min_detection_confidence: BlazeFace score threshold.
         min_tracking_confidence: face-presence score under which a track is dropped (and the
             detector runs again).
-        refine_iris: run the iris model for points 468-477; without it they are the eye-contour centres.
-        refine_eyes: also replace the eyelid points by the iris model's (as MediaPipe's iris graph does).
+        refine_iris: run MediaPipe's attention mesh model (FaceMesh's ``refine_landmarks=True``): irises
+            468-477 and refined lips and eyes from one model run; without it the plain mesh model, with
+            points 468-477 at the eye-contour centres.
         smoothing: One Euro filter parameters for video mode (``OneEuroOptions(enabled=False)`` for none).
         fov_y_deg: vertical field of view of the camera the pose is expressed in.
         estimate_pose: fit ``Face.pose`` (identity when False).
@@ -80,7 +104,6 @@ class FaceTrackerOptions:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     refine_iris: bool = True
-    refine_eyes: bool = False
     smoothing: OneEuroOptions = field(default_factory=OneEuroOptions)
     fov_y_deg: float = 63.0
     estimate_pose: bool = True
@@ -116,9 +139,9 @@ class FaceTracker(TrackerBase):
         self._detector_opts = replace(D.FACE_SHORT_RANGE, score_threshold=options.min_detection_confidence)
         self._anchors = D.ssd_anchors(self._detector_opts)
         self._detector = Model("face_detection_short_range", options.runtime)
-        self._mesh = Model("face_landmark", options.runtime)
-        self._iris = Model("iris_landmark", options.runtime) if options.refine_iris else None
-        super().__init__([self._detector, self._mesh, self._iris], options.smoothing)
+        self._mesh = Model("face_landmark_with_attention" if options.refine_iris else "face_landmark",
+                           options.runtime)
+        super().__init__([self._detector, self._mesh], options.smoothing)
 
     # -- public API --------------------------------------------------------------------------------
     def detect(self, image: np.ndarray) -> list[Face]:
@@ -132,9 +155,9 @@ class FaceTracker(TrackerBase):
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Face]]:
         """Faces in each of several still images, with every model stage run once for the whole batch.
 
-        The detector sees all images in one run, the mesh model all faces, the iris model all eyes;
-        the result for each image equals :meth:`detect` on it. This is the throughput path for
-        previewing a catalog on many photos.
+        The detector sees all images in one run and the mesh model all faces in one; the result for
+        each image equals :meth:`detect` on it. This is the throughput path for previewing a catalog on
+        many photos.
 
         Raises:
             InputError: an image is not a uint8 BGR/gray/BGRA image (the message names its index).
@@ -209,62 +232,32 @@ class FaceTracker(TrackerBase):
     def _landmarks(self, images: list[np.ndarray], rois: list[Roi]) -> list[tuple[np.ndarray, float] | None]:
         """478 points in pixels and the presence score for the face in each (image, ROI), or None if absent.
 
-        All crops go through the mesh model in one run, and all their eyes through the iris model in one.
+        All crops go through the mesh model in one run.
         """
         if not rois:
             return []
         with self._times.stage("landmarks"):
+            n = len(rois)
             crops = np.stack([roi.crop(image, LANDMARK_SIZE) for image, roi in zip(images, rois, strict=True)])
-            raw, flags = self._mesh(crops[..., ::-1].astype(np.float32) * (1.0 / 255.0))
-            logits = np.clip(flags.reshape(len(rois), -1)[:, 0].astype(np.float64), -100, 100)
+            outputs = self._mesh(crops[..., ::-1].astype(np.float32) * (1.0 / 255.0),
+                                 ATTENTION_OUTPUTS if self.options.refine_iris else MESH_OUTPUTS)
+            points = np.empty((n, L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
+            points[:, : L.NUM_MESH_LANDMARKS] = outputs[0].reshape(n, -1, 3)
+            if self.options.refine_iris:
+                lips, left_eye, right_eye, left_iris, right_iris = outputs[1:6]
+                refine_landmarks(points, lips, (left_eye, right_eye), (left_iris, right_iris))
+            else:
+                for first, loop in ((L.RIGHT_IRIS_CENTER, L.right_eye()), (L.LEFT_IRIS_CENTER, L.left_eye())):
+                    points[:, first : first + 5] = points[:, list(loop)].mean(axis=1, keepdims=True)
+            logits = np.clip(outputs[-1].reshape(n, -1)[:, 0].astype(np.float64), -100, 100)
             scores = 1.0 / (1.0 + np.exp(-logits))
             results: list[tuple[np.ndarray, float] | None] = []
             for k, roi in enumerate(rois):
                 if scores[k] < self.options.min_tracking_confidence:
                     results.append(None)
-                    continue
-                points = np.empty((L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
-                points[: L.NUM_MESH_LANDMARKS] = roi.project(raw[k].reshape(-1, 3), LANDMARK_SIZE)
-                results.append((points, float(scores[k])))
-        with self._times.stage("iris"):
-            found = [(image, r[0]) for image, r in zip(images, results, strict=True) if r is not None]
-            self._irises([image for image, _ in found], [points for _, points in found])
-        return results
-
-    def _irises(self, images: list[np.ndarray], faces: list[np.ndarray]) -> None:
-        """Fill points 468-477 of each face (and refine eyelids if asked) from the iris model, in place.
-
-        Every eye of every face goes through the model in one batched run.
-        """
-        firsts = (L.RIGHT_IRIS_CENTER, L.LEFT_IRIS_CENTER)
-        if not faces:
-            return
-        if self._iris is None:
-            for points in faces:
-                for first, loop in zip(firsts, (L.right_eye(), L.left_eye()), strict=True):
-                    points[first : first + 5] = points[list(loop)].mean(axis=0)
-            return
-        rois = [[roi_from_points(points[[start, end]], 0, 1, EYE_ROI_SCALE) for start, end, _ in EYES]
-                for points in faces]
-        batch = np.stack([roi.crop(image, IRIS_SIZE, flip=flip)
-                          for image, eye_rois in zip(images, rois, strict=True)
-                          for roi, (_, _, flip) in zip(eye_rois, EYES, strict=True)])
-        contours, irises = self._iris(batch[..., ::-1].astype(np.float32) * (1.0 / 255.0))
-        for f, (points, eye_rois) in enumerate(zip(faces, rois, strict=True)):
-            for k, (roi, (_, _, flip)) in enumerate(zip(eye_rois, EYES, strict=True)):
-                j = 2 * f + k
-                contour = roi.project(contours[j].reshape(-1, 3), IRIS_SIZE, flip=flip)
-                iris = roi.project(irises[j].reshape(-1, 3), IRIS_SIZE, flip=flip)
-                if flip:  # MediaPipe numbers both irises' rims the same way round in the image: undo the mirror
-                    iris = iris[[0, 3, 2, 1, 4]]
-                # The iris model's depth is relative to its own crop: re-anchor it on the mesh's eyelids.
-                lid = list(EYE_REFINEMENT_INDICES[k][:EYELID_POINTS])
-                offset = points[lid, 2].mean() - contour[:EYELID_POINTS, 2].mean()
-                iris[:, 2] += offset
-                points[firsts[k] : firsts[k] + 5] = iris
-                if self.options.refine_eyes:
-                    contour[:, 2] += offset
-                    points[list(EYE_REFINEMENT_INDICES[k])] = contour
+                else:
+                    results.append((roi.project(points[k], LANDMARK_SIZE), float(scores[k])))
+            return results
 
     def _make_face(self, points: np.ndarray, score: float, camera: PerspectiveCamera, track_id: int,
                    smoother: OneEuroFilter | None = None, t: float = 0.0) -> Face:

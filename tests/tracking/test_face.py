@@ -24,22 +24,38 @@ def mean_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.mark.parametrize("name", STILL_FACES)
 def test_still_agrees_with_mediapipe(face_tracker, name):
+    """All 478 points against Google's FaceMesh with refine_landmarks=True (same attention model)."""
     image = read_image(f"faces/{name}")
     ref = reference(name.rsplit(".", 1)[0])
     faces = face_tracker.detect(image)
     assert len(faces) == 1
     face = faces[0]
     assert face.landmarks.shape == (478, 3) and face.landmarks.dtype == np.float32
-    mesh_ref = ref["face_mesh_468"][0]
+    mesh_ref = ref["face_mesh_478"][0]
     scale = iod(mesh_ref)
-    # Same weights as Google's graph: points 0-467 (x, y and z) within 1% of the inter-ocular distance.
-    assert mean_distance(face.landmarks[:468], mesh_ref) <= 0.01 * scale
-    # Irises (x, y) within 3% of Google's refined 478-point mesh.
-    iris_ref = ref["face_mesh_478"][0][468:, :2]
-    assert mean_distance(face.landmarks[468:, :2], iris_ref) <= 0.03 * scale
+    # Points 0-477 (x, y and z) within 1% of the inter-ocular distance (arlens: 0.001-0.2%).
+    assert mean_distance(face.landmarks, mesh_ref) <= 0.01 * scale
+    # The refined parts on their own: irises, lips and eyelids, from the model's attention branches.
+    assert mean_distance(face.landmarks[468:], mesh_ref[468:]) <= 0.01 * scale
+    for part in (L.lips_outer(), L.lips_inner(), L.right_eye(), L.left_eye()):
+        assert mean_distance(face.landmarks[list(part)], mesh_ref[list(part)]) <= 0.01 * scale
     x0, y0, x1, y1 = face.bbox
     assert x0 < face.landmarks[:, 0].mean() < x1 and y0 < face.landmarks[:, 1].mean() < y1
     assert 0.5 <= face.score <= 1.0
+
+
+@pytest.mark.parametrize("name", STILL_FACES)
+def test_unrefined_still_agrees_with_mediapipe(name):
+    """``refine_iris=False`` runs the plain mesh model: points 0-467 against FaceMesh without refinement."""
+    ref = reference(name.rsplit(".", 1)[0])
+    with arlens.FaceTracker(refine_iris=False) as tracker:
+        face = tracker.detect(read_image(f"faces/{name}"))[0]
+    mesh_ref = ref["face_mesh_468"][0]
+    assert mean_distance(face.landmarks[:468], mesh_ref) <= 0.01 * iod(mesh_ref)
+    for centre, loop in ((L.RIGHT_IRIS_CENTER, L.right_eye()), (L.LEFT_IRIS_CENTER, L.left_eye())):
+        np.testing.assert_allclose(face.landmarks[centre : centre + 5],
+                                   np.repeat(face.landmarks[list(loop)].mean(axis=0, keepdims=True), 5, axis=0),
+                                   atol=1e-3)
 
 
 def test_iris_index_order_matches_mediapipe(face_tracker):
@@ -52,25 +68,47 @@ def test_iris_index_order_matches_mediapipe(face_tracker):
         assert lm[centre + 2, 1] < lm[centre, 1] < lm[centre + 4, 1]  # 470/475 above, 472/477 below
 
 
-def test_talking_head_video_mode_agrees_with_mediapipe():
-    """Video mode over the clip, with default smoothing, against Google's tracking-mode run.
-
-    Where a hand covers the chin (frames ~50-60) the tracking loop is chaotic: Google's own graph,
-    fed the same frames with +1 grey level on 2% of the pixels, moves up to 5% of the inter-ocular
-    distance away from its reference there. So the 1% bar applies to the clip's mean, and the median
-    frame must agree much more closely than that (arlens: mean 0.70%, median 0.30%, max 5.3%).
-    """
+def clip_errors(refine_iris: bool) -> list[float]:
+    """Per frame: mean distance to Google's tracking-mode run over the clip / inter-ocular distance (NaN where
+    Google's graph returned no face). Refined: all 478 points vs refine_landmarks=True; else 0-467 vs False."""
     frames = read_frames("faces/talking_head.gif")
-    ref = reference("talking_head")
+    ref = reference("talking_head")["face_mesh_478" if refine_iris else "face_mesh_468"]
     errors = []
-    with arlens.FaceTracker() as tracker:
+    with arlens.FaceTracker(refine_iris=refine_iris) as tracker:
         for i, frame in enumerate(frames):
             faces = tracker.track(frame, i * GIF_FRAME_MS)
             assert len(faces) == 1, f"frame {i}: expected one face, got {len(faces)}"
             assert faces[0].track_id == 1
-            mesh_ref = ref["face_mesh_468"][i]
-            errors.append(mean_distance(faces[0].landmarks[:468, :2], mesh_ref[:, :2]) / iod(mesh_ref))
-    assert np.mean(errors) <= 0.01, f"mean {np.mean(errors):.4f}"
+            points = faces[0].landmarks[: len(ref[i]), :2]
+            errors.append(mean_distance(points, ref[i][:, :2]) / iod(ref[i]))
+    return errors
+
+
+def test_talking_head_video_mode_agrees_with_mediapipe():
+    """Video mode over the clip, default smoothing, against Google's refine_landmarks=True run.
+
+    Where a hand covers the chin and she tips her head back (frames ~33-61) the tracking loop is
+    chaotic: Google's own graph, fed the same frames with +1 grey level on 2% of the pixels, moves up to
+    5% of the inter-ocular distance away from its reference there. Its refined run lost the face at
+    frame 51 (arlens' presence score there: 0.72, over the 0.5 bar) and started a new track from a
+    detection at 52, so for frames 52-61 the two follow different ROIs through a near-profile view
+    (both meshes are off the face there; up to 60% apart). The 1% bar applies to the mean of the
+    other frames (arlens: 0.63%, max 3.1%), and the median frame of the whole clip must agree much
+    more closely (arlens: 0.41%).
+    """
+    errors = np.asarray(clip_errors(refine_iris=True))
+    assert np.isnan(errors[51]) and np.isfinite(np.delete(errors, 51)).all()
+    assert np.nanmedian(errors) <= 0.005, f"median {np.nanmedian(errors):.4f}"
+    same_track = np.delete(errors, np.arange(51, 62))
+    assert same_track.mean() <= 0.01, f"mean {same_track.mean():.4f}"
+    assert same_track.max() <= 0.05, f"max {same_track.max():.4f}"
+
+
+def test_unrefined_video_mode_agrees_with_mediapipe():
+    """The plain mesh model over the clip against Google's refine_landmarks=False run (the same chaotic
+    stretch, but no lost frame: arlens mean 0.70%, median 0.30%, max 5.3%)."""
+    errors = np.asarray(clip_errors(refine_iris=False))
+    assert errors.mean() <= 0.01, f"mean {errors.mean():.4f}"
     assert np.median(errors) <= 0.005, f"median {np.median(errors):.4f}"
 
 

@@ -88,11 +88,15 @@ def test_talking_head_hands_in_video_mode():
 
 
 def test_faces_and_hands_together_on_the_talking_head():
-    """A hand under the chin does not derail face tracking while a HandTracker runs on the same frames."""
+    """A hand under the chin does not derail face tracking while a HandTracker runs on the same frames.
+
+    The plain mesh model is compared with Google's unrefined run, which tracks the face through every
+    frame (its refined run drops it once: see test_face.py).
+    """
     frames = read_frames("faces/talking_head.gif")
     ref = reference("talking_head")
     face_errors = []
-    with arlens.FaceTracker() as faces, arlens.HandTracker() as hands:
+    with arlens.FaceTracker(refine_iris=False) as faces, arlens.HandTracker() as hands:
         for i, frame in enumerate(frames):
             found = faces.track(frame, i * GIF_FRAME_MS)
             hands.track(frame, i * GIF_FRAME_MS)
