@@ -81,30 +81,59 @@ def procrustes(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, with_scale
     return r, s, t
 
 
+@cache
+def _canonical_fit() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """What :func:`procrustes` computes from the canonical side alone, once: rigid indices, normalised
+    weights, the weighted canonical mean, the centred canonical points times their weights, and their
+    weighted variance."""
+    rigid = _rigid_indices()
+    src = canonical_face()[rigid].astype(np.float64)
+    w = rigid_weights()[rigid] / rigid_weights()[rigid].sum()
+    mu_s = w @ src
+    a = src - mu_s
+    return rigid, w, mu_s, a * w[:, None], float(w @ (a**2).sum(axis=1))
+
+
+def _fit_canonical(dst: np.ndarray, with_scale: bool) -> tuple[np.ndarray, float, np.ndarray]:
+    """:func:`procrustes` from the rigid canonical points to ``dst`` with the canonical side precomputed.
+
+    The weighted centred canonical points sum to zero, so ``dst`` needs no centring for the covariance.
+    """
+    _, w, mu_s, aw, var_s = _canonical_fit()
+    cov = dst.T @ aw
+    u, sig, vt = np.linalg.svd(cov)
+    r = u @ vt
+    d = 1.0
+    a, b, c, d_, e, f, g, h, i = r.ravel().tolist()
+    if a * (e * i - f * h) - b * (d_ * i - f * g) + c * (d_ * h - e * g) < 0:  # det -1: a reflection
+        d = -1.0
+        r = (u * [1.0, 1.0, -1.0]) @ vt
+    s = float((sig[0] + sig[1] + d * sig[2]) / var_s) if with_scale else 1.0
+    t = w @ dst - s * r @ mu_s
+    return r, s, t
+
+
 def estimate_pose(landmarks: np.ndarray, camera: PerspectiveCamera, iterations: int = 3) -> np.ndarray:
     """4x4 float32 transform from the canonical face (cm) to camera space (cm) for pixel landmarks (>=468, 3)."""
-    rigid = _rigid_indices()
-    canon = canonical_face()[rigid].astype(np.float64)
-    w = rigid_weights()[rigid]
+    rigid = _canonical_fit()[0]
     p = np.asarray(landmarks, dtype=np.float64)[rigid]  # zero-weight points would add nothing to the fits
     f = camera.focal_px
     cx, cy = camera.width / 2, camera.height / 2
+    x, y, z = (p[:, 0] - cx) / f, -(p[:, 1] - cy) / f, p[:, 2]
     # Scaled orthographic fit: pixels per centimetre at the face, hence its depth.
-    ortho = np.stack([p[:, 0] - cx, -(p[:, 1] - cy), -p[:, 2]], axis=1)
-    _, s, _ = procrustes(canon, ortho, w, with_scale=True)
+    _, s, _ = _fit_canonical(np.stack([x * f, y * f, -z], axis=1), with_scale=True)
     depth = f / s
-    r = np.eye(3)
-    t = np.zeros(3)
-    for _ in range(iterations):
+    metric = np.empty_like(p)
+    for _ in range(iterations + 1):
         # Unproject each landmark at its own depth (MediaPipe's z grows away from the camera).
-        d = depth + p[:, 2] / s
-        metric = np.stack([(p[:, 0] - cx) * d / f, -(p[:, 1] - cy) * d / f, -d], axis=1)
-        r, scale, t = procrustes(canon, metric, w, with_scale=True)
+        d = depth + z / s
+        metric[:, 0], metric[:, 1], metric[:, 2] = x * d, y * d, -d
+        if _ == iterations:
+            break
+        _, scale, _ = _fit_canonical(metric, with_scale=True)
         depth /= scale
         s = f / depth
-    d = depth + p[:, 2] / s
-    metric = np.stack([(p[:, 0] - cx) * d / f, -(p[:, 1] - cy) * d / f, -d], axis=1)
-    r, _, t = procrustes(canon, metric, w, with_scale=False)
+    r, _, t = _fit_canonical(metric, with_scale=False)
     pose = np.eye(4, dtype=np.float32)
     pose[:3, :3] = r
     pose[:3, 3] = t
