@@ -124,11 +124,11 @@ def estimate_pose(landmarks: np.ndarray, camera: PerspectiveCamera, iterations: 
     _, s, _ = _fit_canonical(np.stack([x * f, y * f, -z], axis=1), with_scale=True)
     depth = f / s
     metric = np.empty_like(p)
-    for _ in range(iterations + 1):
+    for step in range(iterations + 1):
         # Unproject each landmark at its own depth (MediaPipe's z grows away from the camera).
         d = depth + z / s
         metric[:, 0], metric[:, 1], metric[:, 2] = x * d, y * d, -d
-        if _ == iterations:
+        if step == iterations:  # the last unprojection feeds the final rigid fit
             break
         _, scale, _ = _fit_canonical(metric, with_scale=True)
         depth /= scale
