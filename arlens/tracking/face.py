@@ -59,6 +59,8 @@ EYE_REFINEMENT_INDICES = (
 )
 #: How many of each eye's refined points are the eyelid contour: an iris's depth is their mean depth.
 EYELID_POINTS = 16
+_LIPS = np.array(LIP_REFINEMENT_INDICES)
+_EYES = tuple(np.array(indices) for indices in EYE_REFINEMENT_INDICES)
 #: Output tensors of the attention model, and of the plain mesh model (mesh, presence).
 ATTENTION_OUTPUTS = ("output_mesh_identity", "output_lips", "output_left_eye", "output_right_eye",
                      "output_left_iris", "output_right_iris", "conv_faceflag")
@@ -73,13 +75,12 @@ def refine_landmarks(points: np.ndarray, lips: np.ndarray, eyes: Sequence[np.nda
     depth of its eye's eyelid contour, as MediaPipe's ``LandmarksRefinementCalculator`` is configured.
     """
     n = len(points)
-    points[:, list(LIP_REFINEMENT_INDICES), :2] = lips.reshape(n, -1, 2)
-    for k, (eye, iris) in enumerate(zip(eyes, irises, strict=True)):
-        first = L.RIGHT_IRIS_CENTER if k == 0 else L.LEFT_IRIS_CENTER
-        points[:, list(EYE_REFINEMENT_INDICES[k]), :2] = eye.reshape(n, -1, 2)
+    points[:, _LIPS, :2] = lips.reshape(n, -1, 2)
+    for eye_points, first, eye, iris in zip(_EYES, (L.RIGHT_IRIS_CENTER, L.LEFT_IRIS_CENTER), eyes, irises,
+                                            strict=True):
+        points[:, eye_points, :2] = eye.reshape(n, -1, 2)
         points[:, first : first + 5, :2] = iris.reshape(n, -1, 2)
-        lid_depth = points[:, list(EYE_REFINEMENT_INDICES[k][:EYELID_POINTS]), 2].mean(axis=1)
-        points[:, first : first + 5, 2] = lid_depth[:, None]
+        points[:, first : first + 5, 2] = points[:, eye_points[:EYELID_POINTS], 2].mean(axis=1)[:, None]
 
 
 @dataclass(frozen=True)

@@ -71,14 +71,21 @@ def procrustes(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, with_scale
     mu_d = w @ dst
     a = src - mu_s
     b = dst - mu_d
-    cov = (b * w[:, None]).T @ a
-    u, sig, vt = np.linalg.svd(cov)
-    d = np.sign(np.linalg.det(u @ vt))
-    fix = np.diag([1.0, 1.0, d])
-    r = u @ fix @ vt
-    s = float((sig * np.diag(fix)).sum() / (w @ (a**2).sum(axis=1))) if with_scale else 1.0
+    r, trace = _rotation_from_covariance((b * w[:, None]).T @ a)
+    s = trace / float(w @ (a**2).sum(axis=1)) if with_scale else 1.0
     t = mu_d - s * r @ mu_s
     return r, s, t
+
+
+def _rotation_from_covariance(cov: np.ndarray) -> tuple[np.ndarray, float]:
+    """Umeyama's rotation for a 3x3 (dst x src) covariance, never a reflection, and the trace of
+    ``diag(sig) @ fix`` that the scale is made of."""
+    u, sig, vt = np.linalg.svd(cov)
+    r = u @ vt
+    a, b, c, d, e, f, g, h, i = r.ravel().tolist()
+    if a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g) < 0:  # det -1: flip the weakest axis
+        return (u * [1.0, 1.0, -1.0]) @ vt, float(sig[0] + sig[1] - sig[2])
+    return r, float(sig[0] + sig[1] + sig[2])
 
 
 @cache
@@ -100,15 +107,8 @@ def _fit_canonical(dst: np.ndarray, with_scale: bool) -> tuple[np.ndarray, float
     The weighted centred canonical points sum to zero, so ``dst`` needs no centring for the covariance.
     """
     _, w, mu_s, aw, var_s = _canonical_fit()
-    cov = dst.T @ aw
-    u, sig, vt = np.linalg.svd(cov)
-    r = u @ vt
-    d = 1.0
-    a, b, c, d_, e, f, g, h, i = r.ravel().tolist()
-    if a * (e * i - f * h) - b * (d_ * i - f * g) + c * (d_ * h - e * g) < 0:  # det -1: a reflection
-        d = -1.0
-        r = (u * [1.0, 1.0, -1.0]) @ vt
-    s = float((sig[0] + sig[1] + d * sig[2]) / var_s) if with_scale else 1.0
+    r, trace = _rotation_from_covariance(dst.T @ aw)
+    s = trace / var_s if with_scale else 1.0
     t = w @ dst - s * r @ mu_s
     return r, s, t
 
