@@ -70,15 +70,24 @@ def test_iris_index_order_matches_mediapipe(face_tracker):
 
 def clip_errors(refine_iris: bool) -> list[float]:
     """Per frame: mean distance to Google's tracking-mode run over the clip / inter-ocular distance (NaN where
-    Google's graph returned no face). Refined: all 478 points vs refine_landmarks=True; else 0-467 vs False."""
+    Google's graph returned no face). Refined: all 478 points vs refine_landmarks=True; else 0-467 vs False.
+
+    One face on every frame where Google's graph found one, on one track; where Google's graph lost the
+    face, arlens may lose it too, and then continues on a new track.
+    """
     frames = read_frames("faces/talking_head.gif")
     ref = reference("talking_head")["face_mesh_478" if refine_iris else "face_mesh_468"]
-    errors = []
+    errors, track_id = [], 1
     with arlens.FaceTracker(refine_iris=refine_iris) as tracker:
         for i, frame in enumerate(frames):
             faces = tracker.track(frame, i * GIF_FRAME_MS)
+            google_lost_it = not np.isfinite(ref[i]).all()
+            if google_lost_it and not faces:
+                track_id += 1
+                errors.append(np.nan)
+                continue
             assert len(faces) == 1, f"frame {i}: expected one face, got {len(faces)}"
-            assert faces[0].track_id == 1
+            assert faces[0].track_id == track_id, f"frame {i}: track {faces[0].track_id}, expected {track_id}"
             points = faces[0].landmarks[: len(ref[i]), :2]
             errors.append(mean_distance(points, ref[i][:, :2]) / iod(ref[i]))
     return errors
@@ -90,14 +99,15 @@ def test_talking_head_video_mode_agrees_with_mediapipe():
     Where a hand covers the chin and she tips her head back (frames ~33-61) the tracking loop is
     chaotic: Google's own graph, fed the same frames with +1 grey level on 2% of the pixels, moves up to
     5% of the inter-ocular distance away from its reference there. Its refined run lost the face at
-    frame 51 (arlens' presence score there: 0.72, over the 0.5 bar) and started a new track from a
-    detection at 52, so for frames 52-61 the two follow different ROIs through a near-profile view
-    (both meshes are off the face there; up to 60% apart). The 1% bar applies to the mean of the
-    other frames (arlens: 0.63%, max 3.1%), and the median frame of the whole clip must agree much
-    more closely (arlens: 0.41%).
+    frame 51 and started a new track from a detection at 52. Whether arlens does the same hangs on the
+    presence score there, which that chaos moves across the 0.5 bar: 0.39 with the shipped model (lost,
+    re-detected, frames 52-61 within 1.6% of Google's), 0.72 with the model before its layout rewrites
+    (kept, and for frames 52-61 the two followed different ROIs through a near-profile view, up to 100%
+    apart). So the 1% bar applies to the mean of the frames outside 51-61 (arlens: 0.70%, max 3.8%),
+    and the median frame of the whole clip must agree much more closely (arlens: 0.34%).
     """
     errors = np.asarray(clip_errors(refine_iris=True))
-    assert np.isnan(errors[51]) and np.isfinite(np.delete(errors, 51)).all()
+    assert np.isfinite(np.delete(errors, 51)).all()
     assert np.nanmedian(errors) <= 0.005, f"median {np.nanmedian(errors):.4f}"
     same_track = np.delete(errors, np.arange(51, 62))
     assert same_track.mean() <= 0.01, f"mean {same_track.mean():.4f}"
