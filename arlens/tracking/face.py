@@ -25,7 +25,7 @@ import numpy as np
 
 from arlens import landmarks as L
 from arlens.errors import InputError
-from arlens.image import as_bgr
+from arlens.image import as_bgr, rgb_tensor
 from arlens.runtime import Model, RuntimeOptions
 from arlens.tracking import detection as D
 from arlens.tracking.camera import PerspectiveCamera
@@ -119,8 +119,6 @@ class FaceTrackerOptions:
                 raise InputError(f"FaceTrackerOptions.{name}: expected a value in [0, 1], got {v!r}")
         if not 1.0 <= self.fov_y_deg <= 170.0:
             raise InputError(f"FaceTrackerOptions.fov_y_deg: expected a value in [1, 170], got {self.fov_y_deg!r}")
-
-
 
 
 class FaceTracker(TrackerBase):
@@ -240,8 +238,7 @@ class FaceTracker(TrackerBase):
         with self._times.stage("landmarks"):
             n = len(rois)
             crops = np.stack([roi.crop(image, LANDMARK_SIZE) for image, roi in zip(images, rois, strict=True)])
-            outputs = self._mesh(crops[..., ::-1].astype(np.float32) * (1.0 / 255.0),
-                                 ATTENTION_OUTPUTS if self.options.refine_iris else MESH_OUTPUTS)
+            outputs = self._mesh(rgb_tensor(crops), ATTENTION_OUTPUTS if self.options.refine_iris else MESH_OUTPUTS)
             points = np.empty((n, L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
             points[:, : L.NUM_MESH_LANDMARKS] = outputs[0].reshape(n, -1, 3)
             if self.options.refine_iris:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from arlens.errors import InputError
-from arlens.image import as_bgr
+from arlens.image import as_bgr, rgb_tensor
 from arlens.landmarks import HandLandmark as H
 from arlens.runtime import Model, RuntimeOptions
 from arlens.tracking import detection as D
@@ -176,7 +176,7 @@ class HandTracker(TrackerBase):
             return []
         with self._times.stage("landmarks"):
             crops = np.stack([roi.crop(image, LANDMARK_SIZE) for roi in rois])
-            raw, presence, handedness, _world = self._model(crops[..., ::-1].astype(np.float32) * (1.0 / 255.0))
+            raw, presence, handedness, _world = self._model(rgb_tensor(crops))
             out: list[tuple[np.ndarray, float, str, float] | None] = []
             for k, roi in enumerate(rois):
                 score = float(presence.reshape(len(rois), -1)[k, 0])
