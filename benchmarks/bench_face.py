@@ -4,14 +4,17 @@
 Builds a 1280x720 clip from the test stills (each portrait scaled to the frame height on a grey
 canvas, drifting sideways so tracking has motion to follow), tracks it in video mode with arlens,
 and, when ``--peer-python`` names an interpreter with ``mediapipe==0.10.21``, runs MediaPipe's legacy
-FaceMesh (refine_landmarks=True and False) on the same frames in a subprocess of the same run.
+FaceMesh (refine_landmarks=True and False) on the same frames, in lockstep: frame i by arlens, then by
+each peer graph (``peer_mediapipe.py --serve`` in the peer's venv, timed there), so each pair is taken
+milliseconds apart however the shared machine's speed drifts.
 
-    python benchmarks/bench_face.py [--peer-python /tmp/mpref/bin/python] [--out benchmarks/results/face.json]
+    python benchmarks/bench_face.py [--peer-python /tmp/mpref/bin/python] [--rounds 2] [--out results/face.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -26,54 +29,62 @@ import arlens  # noqa: E402
 STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
 
 
-def run_arlens(clip: np.ndarray, **options) -> tuple[list[float], list[dict[str, float]], int]:
-    totals, stages, found = [], [], 0
-    with arlens.FaceTracker(**options) as tracker:
-        for i, frame in enumerate(clip[:10]):  # warm-up on the first frames
-            tracker.track(frame, i * 33)
-        tracker.reset()
-        for i, frame in enumerate(clip):
-            t0 = time.perf_counter()
-            faces = tracker.track(frame, i * 33)
-            totals.append((time.perf_counter() - t0) * 1000.0)
-            stages.append(tracker.timings)
-            found += bool(faces)
-    return totals, stages, found
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames-per-still", type=int, default=60)
     parser.add_argument("--peer-python", help="interpreter of a venv with mediapipe==0.10.21")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the clip, each from a fresh track")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "face.json")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
 
     clip = harness.make_clip(STILLS, args.frames_per_still, drift_px=40)
-    result: dict = {"benchmark": "face_tracking_1280x720", "frames": len(clip), "meta": harness.metadata()}
-    totals, stages, found = run_arlens(clip)
+    result: dict = {"benchmark": "face_tracking_1280x720", "frames": len(clip), "rounds": args.rounds,
+                    "method": "lockstep: each frame by arlens, then by each peer graph", "meta": harness.metadata()}
+    tasks = ("face_mesh_refined", "face_mesh") if args.peer_python else ()
+    totals, stages, found = [], [], 0
+    peer_ms: dict[str, list[float]] = {task: [] for task in tasks}
+    peer_found = dict.fromkeys(tasks, 0)
+    with arlens.FaceTracker() as tracker, contextlib.ExitStack() as stack:
+        peers = {task: stack.enter_context(harness.PeerServer(args.peer_python, clip, task)) for task in tasks}
+        for i, frame in enumerate(clip[:10]):  # warm-up (each peer warmed up on starting)
+            tracker.track(frame, i * 33)
+        for _ in range(args.rounds):
+            tracker.reset()
+            for peer in peers.values():
+                peer.reset()
+            for i, frame in enumerate(clip):
+                t0 = time.perf_counter()
+                faces = tracker.track(frame, i * 33)
+                totals.append((time.perf_counter() - t0) * 1000.0)
+                stages.append(tracker.timings)
+                found += bool(faces)
+                for task, peer in peers.items():
+                    ms, hit = peer.process(i)
+                    peer_ms[task].append(ms)
+                    peer_found[task] += hit
+        versions = {task: peer.info["mediapipe"] for task, peer in peers.items()}
     result["arlens"] = {"total": harness.summary(totals), "stages": harness.stage_summaries(stages),
                         "frames_with_face": found, "fps": 1000.0 / harness.median(totals),
                         "peak_rss_mb": harness.peak_rss_mb()}
-    harness.print_table(f"arlens FaceTracker, video mode, {len(clip)} frames 1280x720 "
+    harness.print_table(f"arlens FaceTracker, video mode, {len(clip)} frames 1280x720 x {args.rounds} rounds "
                         f"({found} with a face)", {**result["arlens"]["stages"], "total": result["arlens"]["total"]})
-    if args.peer_python:
-        for task in ("face_mesh_refined", "face_mesh"):
-            peer = harness.run_peer(args.peer_python, clip, task)
-            ratios = np.asarray(totals) / np.asarray(peer["ms"])
-            result[f"peer_{task}"] = {"total": harness.summary(peer["ms"]), "mediapipe": peer["mediapipe"],
-                                      "frames_with_face": peer["frames_with_result"],
-                                      "ratio_median_pairwise": float(np.median(ratios)),
-                                      "ratio_of_medians": harness.median(totals) / harness.median(peer["ms"])}
-            s = result[f"peer_{task}"]
-            print(f"\nMediaPipe {peer['mediapipe']} {task}: median {s['total']['median_ms']:.2f} ms, "
-                  f"p95 {s['total']['p95_ms']:.2f} ms; arlens/peer pairwise median ratio "
-                  f"{s['ratio_median_pairwise']:.2f}, ratio of medians {s['ratio_of_medians']:.2f}")
+    for task in tasks:
+        ratios = np.asarray(totals) / np.asarray(peer_ms[task])
+        result[f"peer_{task}"] = {"total": harness.summary(peer_ms[task]), "mediapipe": versions[task],
+                                  "frames_with_face": peer_found[task],
+                                  "ratio_median_pairwise": float(np.median(ratios)),
+                                  "ratio_of_medians": harness.median(totals) / harness.median(peer_ms[task])}
+        s = result[f"peer_{task}"]
+        print(f"\nMediaPipe {s['mediapipe']} {task}: median {s['total']['median_ms']:.2f} ms, "
+              f"p95 {s['total']['p95_ms']:.2f} ms; arlens/peer pairwise median ratio "
+              f"{s['ratio_median_pairwise']:.2f}, ratio of medians {s['ratio_of_medians']:.2f}")
     harness.write_json(args.out, result)
     bars = {f"arlens {k}": v for k, v in result["arlens"]["stages"].items()}
     bars["arlens total"] = result["arlens"]["total"]
-    for task in ("face_mesh_refined", "face_mesh"):
-        if f"peer_{task}" in result:
-            bars[f"MediaPipe {task}"] = result[f"peer_{task}"]["total"]
+    for task in tasks:
+        bars[f"MediaPipe {task}"] = result[f"peer_{task}"]["total"]
     plot = harness.write_plot(args.out.with_suffix(".png"), "Face tracking, 1280x720, video mode", bars)
     print(f"\nwrote {args.out}" + (f" and {plot}" if plot else ""))
 

@@ -160,3 +160,52 @@ def run_peer(python: str, clip: np.ndarray, task: str) -> dict[str, Any]:
         out = subprocess.run([python, str(Path(__file__).with_name("peer_mediapipe.py")), str(path), "--task", task],
                              capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class PeerServer:
+    """MediaPipe's legacy solution ``task`` in the peer's interpreter, one frame per call (``--serve``).
+
+    For lockstep benchmarks: ``peer.process(i)`` runs frame ``i`` of ``clip`` there and returns the
+    milliseconds MediaPipe's ``process()`` took (timed inside the peer) and whether it found something.
+    """
+
+    def __init__(self, python: str, clip: np.ndarray, task: str):
+        import tempfile
+
+        self._tmp = tempfile.TemporaryDirectory()
+        path = Path(self._tmp.name) / "frames.npy"
+        np.save(path, clip)
+        self._proc = subprocess.Popen([python, str(Path(__file__).with_name("peer_mediapipe.py")), str(path),
+                                       "--task", task, "--serve"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.info = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the peer exited (code {self._proc.wait()}); run it by hand to see why")
+        return json.loads(line)
+
+    def _ask(self, request: str) -> dict[str, Any]:
+        self._proc.stdin.write(request + "\n")
+        return self._read()
+
+    def process(self, index: int) -> tuple[float, bool]:
+        answer = self._ask(str(index))
+        return answer["ms"], answer["found"]
+
+    def reset(self) -> None:
+        self._ask("reset")
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.stdin.write("quit\n")
+            self._proc.stdin.close()
+            self._proc.wait(timeout=30)
+        self._tmp.cleanup()
+
+    def __enter__(self) -> PeerServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

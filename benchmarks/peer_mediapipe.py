@@ -8,12 +8,19 @@ Needs a virtual environment with ``mediapipe==0.10.21`` (it pins numpy<2, so nev
 Reads BGR frames (N, H, W, 3) from an .npy file and prints JSON: per-frame milliseconds of
 ``process()`` in video (tracking) mode. The BGR->RGB conversion MediaPipe needs is done before the
 clock starts, which favours the peer slightly.
+
+With ``--serve`` it processes one frame per request instead, so a benchmark can run arlens and the
+peer in lockstep (frame i by one, then by the other): on a shared machine whose speed drifts, pairs
+taken a few milliseconds apart compare far better than two runs taken seconds apart. Requests on
+stdin, one per line: a frame index (answered with one JSON line: ``{"ms": ..., "found": ...}``),
+``reset`` (a fresh graph, answered ``{"reset": true}``) or ``quit``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import cv2
@@ -35,22 +42,49 @@ def main() -> None:
     parser.add_argument("frames")
     parser.add_argument("--task", choices=sorted(TASKS), default="face_mesh_refined")
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--serve", action="store_true", help="answer frame requests on stdin (see the module doc)")
     args = parser.parse_args()
     frames = np.load(args.frames)
     rgb = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames]
     with TASKS[args.task]() as solution:
         for f in rgb[: args.warmup]:
             solution.process(f)
+    if args.serve:
+        serve(args.task, rgb)
+        return
     ms = []
     found = 0
     with TASKS[args.task]() as solution:  # a fresh graph so the timed run starts like arlens' does
         for f in rgb:
-            t0 = time.perf_counter()
-            result = solution.process(f)
-            ms.append((time.perf_counter() - t0) * 1000.0)
-            landmarks = getattr(result, "multi_face_landmarks", None) or getattr(result, "multi_hand_landmarks", None)
-            found += bool(landmarks)
+            t, hit = timed(solution, f)
+            ms.append(t)
+            found += hit
     print(json.dumps({"task": args.task, "mediapipe": mp.__version__, "ms": ms, "frames_with_result": found}))
+
+
+def timed(solution, frame: np.ndarray) -> tuple[float, bool]:
+    t0 = time.perf_counter()
+    result = solution.process(frame)
+    ms = (time.perf_counter() - t0) * 1000.0
+    landmarks = getattr(result, "multi_face_landmarks", None) or getattr(result, "multi_hand_landmarks", None)
+    return ms, bool(landmarks)
+
+
+def serve(task: str, rgb: list[np.ndarray]) -> None:
+    solution = TASKS[task]()
+    print(json.dumps({"ready": task, "mediapipe": mp.__version__}), flush=True)
+    for line in sys.stdin:
+        request = line.strip()
+        if request == "quit":
+            break
+        if request == "reset":
+            solution.close()
+            solution = TASKS[task]()
+            print(json.dumps({"reset": True}), flush=True)
+            continue
+        ms, found = timed(solution, rgb[int(request)])
+        print(json.dumps({"ms": ms, "found": found}), flush=True)
+    solution.close()
 
 
 if __name__ == "__main__":
