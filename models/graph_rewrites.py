@@ -176,7 +176,7 @@ def cancel_transpose_pairs(model) -> int:
     graph = model.graph
     producer = {o: n for n in graph.node for o in n.output}
     outputs = {o.name for o in graph.output}
-    rename, dropped = {}, set()
+    rename = {}  # output of a dropped Transpose -> the tensor before the pair
     for node in graph.node:
         first = producer.get(node.input[0]) if node.op_type == "Transpose" else None
         if first is None or first.op_type != "Transpose" or node.output[0] in outputs:
@@ -184,16 +184,15 @@ def cancel_transpose_pairs(model) -> int:
         p1, p2 = _attrs(first)["perm"], _attrs(node)["perm"]
         if [p1[i] for i in p2] == list(range(len(p2))):
             rename[node.output[0]] = first.input[0]
-            dropped.add(id(node))
     for node in graph.node:
         for k, name in enumerate(node.input):
             if name in rename:
                 node.input[k] = rename[name]
-    kept = [n for n in graph.node if id(n) not in dropped]
+    kept = [n for n in graph.node if n.output[0] not in rename]
     del graph.node[:]
     graph.node.extend(kept)
     remove_dead_nodes(model)
-    return len(dropped)
+    return len(rename)
 
 
 #: operators a twin branch may consist of: all work per channel group, so two branches side by side
@@ -252,7 +251,7 @@ def fuse_twin_branches(model, roots: Sequence[str]) -> int:
         for root_b in roots[i + 1:]:
             if root_a in used or root_b in used:
                 continue
-            a_nodes, a_tensors = _branch(graph, root_a, inits)
+            a_nodes, _ = _branch(graph, root_a, inits)
             b_nodes, _ = _branch(graph, root_b, inits)
             mapping = _pair_up(graph, a_nodes, b_nodes, root_a, root_b, inits)
             if mapping is None:
@@ -276,8 +275,9 @@ def fuse_twin_branches(model, roots: Sequence[str]) -> int:
                 if a.op_type == "Conv":
                     attrs["group"] = 2 * attrs.get("group", 1)
                 nodes.append(helper.make_node(a.op_type, ins, outs, name=f"{outs[0]}_node", **attrs))
-            region = {id(n) for n in a_nodes + b_nodes}
-            needed = {i for n in graph.node if id(n) not in region for i in n.input} | {o.name for o in graph.output}
+            region = {n.output[0] for n in a_nodes + b_nodes}  # a node's first output names it
+            needed = ({i for n in graph.node if n.output[0] not in region for i in n.input}
+                      | {o.name for o in graph.output})
             for n in a_nodes:
                 for out in n.output:
                     if out in needed or mapping[out] in needed:
@@ -285,7 +285,7 @@ def fuse_twin_branches(model, roots: Sequence[str]) -> int:
                         nodes.append(helper.make_node(
                             "Split", [fused[out], _add_const(graph, f"{out}__twin_split", np.array([c, c]))],
                             [out, mapping[out]], name=f"{out}__twin_split", axis=1))
-            kept = [n for n in graph.node if id(n) not in region]
+            kept = [n for n in graph.node if n.output[0] not in region]
             del graph.node[:]
             graph.node.extend(kept + nodes)
             topological_sort(model)

@@ -182,8 +182,8 @@ def replace_mediapipe_ops(model) -> list[str]:
             continue
         g = _Subgraph(graph, node.name)
         if node.op_type == "TFL_Landmarks2TransformMatrix":
-            group = matrices[node.input[0]]
-            if node.name == group[0].name:  # all of them at the first one's place
+            group = matrices.pop(node.input[0], None)
+            if group:  # all of them at the first one's place
                 _landmarks_to_transform_matrices(g, group)
         elif node.op_type == "TFL_TransformTensorBilinear":
             crops.append(_transform_tensor_bilinear(g, node, tuple(shapes[node.input[0]][1:4])))
