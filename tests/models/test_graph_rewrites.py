@@ -54,6 +54,17 @@ def ops(m: onnx.ModelProto) -> list[str]:
     return [n.op_type for n in m.graph.node]
 
 
+def rewritten(before: onnx.ModelProto, rewrite, expected_count: int, gone: str | None,
+              shape: list[int]) -> onnx.ModelProto:
+    """Apply ``rewrite`` to a copy of ``before``; check its count, that no ``gone`` node is left, same outputs."""
+    after = onnx.ModelProto()
+    after.CopyFrom(before)
+    assert rewrite(after) == expected_count
+    assert gone is None or gone not in ops(after)
+    assert_same_outputs(before, after, {"x": RNG.normal(size=shape).astype(np.float32)})
+    return after
+
+
 def assert_same_outputs(before: onnx.ModelProto, after: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> None:
     for a, b in zip(run(before, feeds), run(after, feeds), strict=True):
         assert a.shape == b.shape
@@ -69,12 +80,7 @@ def test_channel_pad_becomes_an_identity_convolution():
     ]
     inits = [weight("w", 8, 4, 3, 3), weight("w2", 24, 4, 1, 1),
              numpy_helper.from_array(np.array([0, 0, 0, 0, 0, 16, 0, 0], np.int64), "pads")]
-    before = model(nodes, {"x": [1, 4, 10, 10]}, ["y"], inits)
-    after = onnx.ModelProto()
-    after.CopyFrom(before)
-    assert G.channel_pads_as_convs(after) == 1
-    assert "Pad" not in ops(after)
-    assert_same_outputs(before, after, {"x": RNG.normal(size=(1, 4, 10, 10)).astype(np.float32)})
+    rewritten(model(nodes, {"x": [1, 4, 10, 10]}, ["y"], inits), G.channel_pads_as_convs, 1, "Pad", [1, 4, 10, 10])
 
 
 def test_spatial_pad_is_left_alone():
@@ -90,11 +96,7 @@ def test_prelu_becomes_depthwise_convolutions(slopes):
     slope = np.linspace(*slopes, 8, dtype=np.float32).reshape(8, 1, 1)
     nodes = [helper.make_node("PRelu", ["x", "s"], ["y"])]
     before = model(nodes, {"x": [2, 8, 5, 5]}, ["y"], [numpy_helper.from_array(slope, "s")])
-    after = onnx.ModelProto()
-    after.CopyFrom(before)
-    assert G.prelu_as_convs(after) == 1
-    assert "PRelu" not in ops(after)
-    assert_same_outputs(before, after, {"x": RNG.normal(size=(2, 8, 5, 5)).astype(np.float32)})
+    rewritten(before, G.prelu_as_convs, 1, "PRelu", [2, 8, 5, 5])
 
 
 def test_transpose_pairs_cancel_and_others_stay():
@@ -105,12 +107,8 @@ def test_transpose_pairs_cancel_and_others_stay():
         helper.make_node("Transpose", ["r"], ["c"], perm=[0, 2, 3, 1]),
         helper.make_node("Transpose", ["c"], ["y"], perm=[0, 2, 3, 1]),  # does not
     ]
-    before = model(nodes, {"x": [1, 3, 4, 5]}, ["y"])
-    after = onnx.ModelProto()
-    after.CopyFrom(before)
-    assert G.cancel_transpose_pairs(after) == 1
+    after = rewritten(model(nodes, {"x": [1, 3, 4, 5]}, ["y"]), G.cancel_transpose_pairs, 1, None, [1, 3, 4, 5])
     assert ops(after) == ["Relu", "Transpose", "Transpose"]
-    assert_same_outputs(before, after, {"x": RNG.normal(size=(1, 3, 4, 5)).astype(np.float32)})
 
 
 def branch(prefix: str, root: str, channels: int, out: str, inits: list) -> list:
