@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 
-def _attrs(node) -> dict:
+def attributes(node) -> dict:
+    """A node's attributes as a plain dict (name -> Python value)."""
     from onnx import helper
 
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
@@ -133,7 +134,7 @@ def _is_channel_pad(graph, node) -> bool:
     """Whether ``node`` appends zero channels to a 4-D tensor and pads nothing else."""
     if node.op_type != "Pad" or len(node.input) < 2:
         return False
-    if _attrs(node).get("mode", b"constant") != b"constant":
+    if attributes(node).get("mode", b"constant") != b"constant":
         return False
     if len(node.input) > 2 and node.input[2]:
         value = _array(graph, node.input[2])
@@ -181,7 +182,7 @@ def cancel_transpose_pairs(model) -> int:
         first = producer.get(node.input[0]) if node.op_type == "Transpose" else None
         if first is None or first.op_type != "Transpose" or node.output[0] in outputs:
             continue
-        p1, p2 = _attrs(first)["perm"], _attrs(node)["perm"]
+        p1, p2 = attributes(first)["perm"], attributes(node)["perm"]
         if [p1[i] for i in p2] == list(range(len(p2))):
             rename[node.output[0]] = first.input[0]
     for node in graph.node:
@@ -218,7 +219,7 @@ def _pair_up(graph, a_nodes, b_nodes, root_a: str, root_b: str, inits: set[str])
         return None
     mapping = {root_a: root_b}
     for a, b in zip(a_nodes, b_nodes, strict=True):
-        if a.op_type != b.op_type or _attrs(a) != _attrs(b) or len(a.input) != len(b.input):
+        if a.op_type != b.op_type or attributes(a) != attributes(b) or len(a.input) != len(b.input):
             return None
         for ia, ib in zip(a.input, b.input, strict=True):
             if ia in inits:
@@ -271,7 +272,7 @@ def fuse_twin_branches(model, roots: Sequence[str]) -> int:
                         ins.append(fused[ia])
                 outs = [f"{o}__twin" for o in a.output]
                 fused.update(zip(a.output, outs, strict=True))
-                attrs = _attrs(a)
+                attrs = attributes(a)
                 if a.op_type == "Conv":
                     attrs["group"] = 2 * attrs.get("group", 1)
                 nodes.append(helper.make_node(a.op_type, ins, outs, name=f"{outs[0]}_node", **attrs))

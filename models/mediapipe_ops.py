@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graph_rewrites import attributes  # a sibling module: models/ is on the path of convert.py
+
 
 class _Subgraph:
     """Appends ONNX nodes and constants for one replaced custom op, with names derived from it."""
@@ -44,12 +46,6 @@ class _Subgraph:
                        self.const([axis], "int64"))
 
 
-def _attributes(node) -> dict:
-    from onnx import helper
-
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-
 def _landmarks_to_transform_matrices(g: _Subgraph, nodes: list) -> None:
     """(N, 468, 3) landmarks -> one (N, 4, 4) matrix per node: the affine from a W x H crop grid to landmarks.
 
@@ -61,7 +57,7 @@ def _landmarks_to_transform_matrices(g: _Subgraph, nodes: list) -> None:
     """
     import numpy as np
 
-    attrs = [_attributes(n) for n in nodes]
+    attrs = [attributes(n) for n in nodes]
     k = len(nodes)
     landmarks = nodes[0].input[0]
     longest = max(len(a["subset_idxs"]) for a in attrs)
@@ -113,7 +109,7 @@ def _transform_tensor_bilinear(g: _Subgraph, node, in_hwc: tuple[int, int, int])
     """
     import numpy as np
 
-    a = _attributes(node)
+    a = attributes(node)
     feats, matrix = node.input
     h_out, w_out = a["output_height"], a["output_width"]
     h_in, w_in, channels = in_hwc
@@ -261,7 +257,7 @@ def check_custom_ops(original, onnx_path: Path, x) -> float:
     matrix, bilinear, landmarks = reference_kernels()
     worst = 0.0
     for n in custom:
-        a = _attributes(n)
+        a = attributes(n)
         if n.op_type == "TFL_Landmarks2TransformMatrix":
             expected = matrix(got[n.input[0]][0], a)
         elif n.op_type == "TFL_TransformTensorBilinear":

@@ -20,6 +20,17 @@ TESTDATA = Path(os.environ.get("ARLENS_TESTDATA", ROOT.parent / "shared" / "test
 REFERENCE = Path(os.environ.get("ARLENS_REFERENCE", ROOT.parent / "shared" / "reference"))
 
 STILL_FACES = ("astronaut.png", "grace_hopper.jpg", "frontal_smile.png")
+MODELS = ROOT / "models"
+
+
+def models_module(name: str):
+    """Import ``models/<name>.py`` (the converter's modules are scripts beside the models, not a package)."""
+    import importlib
+    import sys
+
+    if str(MODELS) not in sys.path:
+        sys.path.insert(0, str(MODELS))  # their sibling imports (mediapipe_ops -> graph_rewrites)
+    return importlib.import_module(name)
 
 
 def testdata_file(relative: str) -> Path:

@@ -6,26 +6,15 @@ and after the rewrite on random inputs, and checks the outputs agree and the pat
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
+from tests.support import models_module
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, MODELS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-G = _load("graph_rewrites")
+G = models_module("graph_rewrites")
 RNG = np.random.default_rng(3)
 
 
@@ -145,7 +134,7 @@ def test_twin_branches_run_as_one_with_the_same_outputs():
     assert ops(after).count("Conv") == ops(before).count("Conv") - 3  # the branches' 3 convs each, now once
     assert ops(after).count("Relu") == 1
     grouped = [n for n in after.graph.node if n.op_type == "Conv" and n.output[0].endswith("__twin")]
-    assert sorted(G._attrs(n).get("group", 1) for n in grouped) == [2, 2, 16]
+    assert sorted(G.attributes(n).get("group", 1) for n in grouped) == [2, 2, 16]
     assert_same_outputs(before, after, {"x": RNG.normal(size=(2, 4, 8, 8)).astype(np.float32)})
 
 

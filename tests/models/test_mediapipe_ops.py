@@ -11,9 +11,9 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from tests.models.test_graph_rewrites import _load
+from tests.support import models_module
 
-M = _load("mediapipe_ops")
+M = models_module("mediapipe_ops")
 MATRIX, BILINEAR, _LANDMARKS = M.reference_kernels()
 RNG = np.random.default_rng(11)
 
