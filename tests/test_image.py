@@ -1,4 +1,4 @@
-"""arlens.image: the input rules every tracker applies, and the crops-to-tensor conversion."""
+"""arlens.image: the input rules every tracker applies, the crops-to-tensor conversion and compositing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from arlens.errors import InputError
-from arlens.image import as_bgr, rgb_tensor
+from arlens.image import as_bgr, over_premultiplied, rgb_tensor
 from tests.support import read_image
 
 
@@ -42,3 +42,39 @@ def test_as_bgr_converts_gray_and_bgra_and_passes_bgr_through():
     assert as_bgr(bgr[..., 0]).shape == bgr.shape
     bgra = np.dstack([bgr, np.full(bgr.shape[:2], 255, np.uint8)])
     np.testing.assert_array_equal(as_bgr(bgra), bgr)
+
+
+def _float_over(dst: np.ndarray, rgba: np.ndarray) -> np.ndarray:
+    """The "over" operator in float, rounded once: what over_premultiplied must equal."""
+    alpha = rgba[..., 3:4].astype(np.float64) / 255.0
+    color = rgba[..., 2::-1].astype(np.float64)
+    return np.clip(np.floor(dst * (1.0 - alpha) + color + 0.5), 0, 255).astype(np.uint8)
+
+
+def test_over_premultiplied_equals_the_float_operator_in_place_on_a_view():
+    rng = np.random.default_rng(3)
+    frame = read_image("faces/grace_hopper.jpg")
+    h, w = 40, 70
+    alpha = rng.integers(0, 256, (h, w), dtype=np.uint8)
+    alpha[:, :10], alpha[:, 10:20] = 0, 255  # fully clear and fully covered columns
+    rgba = np.dstack([(rng.random((h, w, 3)) * alpha[..., None]).astype(np.uint8), alpha])
+    expected = _float_over(frame[30:30 + h, 50:50 + w], rgba)
+    out = frame.copy()
+    result = over_premultiplied(out[30:30 + h, 50:50 + w], rgba)
+    np.testing.assert_array_equal(out[30:30 + h, 50:50 + w], expected)  # written through the view
+    assert np.shares_memory(result, out)
+    np.testing.assert_array_equal(out[30:30 + h, 50:50 + 10], frame[30:30 + h, 50:50 + 10])  # alpha 0 keeps
+    np.testing.assert_array_equal(out[30:30 + h, 60:70], rgba[:, 10:20, 2::-1])  # alpha 255 replaces
+    outside = np.ones(out.shape[:2], bool)
+    outside[30:30 + h, 50:50 + w] = False
+    np.testing.assert_array_equal(out[outside], frame[outside])
+
+
+@pytest.mark.parametrize("dst, rgba, what", [
+    (np.zeros((4, 4, 3), np.float32), np.zeros((4, 4, 4), np.uint8), "dst: expected a uint8 (H, W, 3)"),
+    (np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5, 4), np.uint8), "rgba: expected uint8 (4, 4, 4)"),
+    (np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8), "got uint8 (4, 4, 3)"),
+])
+def test_over_premultiplied_names_what_is_wrong(dst, rgba, what):
+    with pytest.raises(InputError, match=re.escape(what)):
+        over_premultiplied(dst, rgba)

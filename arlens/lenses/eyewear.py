@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from arlens.errors import InputError
+from arlens.image import over_premultiplied
 from arlens.landmarks import NOSE_BRIDGE, face_triangles
 from arlens.lenses.eyewear_asset import (
     DEFAULT_MAX_TRIANGLES,
@@ -320,8 +321,4 @@ class EyewearLens:
         mvp = clip @ modelview
         for mesh, style in self._parts:
             r.draw_lit(mesh, style, mvp, modelview)
-        rgba = r.read()
-        alpha = rgba[..., 3:4]
-        patch = out[y0:y1, x0:x1].astype(np.float32)
-        color = rgba[..., 2::-1] * 255.0  # RGB -> BGR, premultiplied
-        out[y0:y1, x0:x1] = np.clip(patch * (1.0 - alpha) + color + 0.5, 0, 255).astype(np.uint8)
+        over_premultiplied(out[y0:y1, x0:x1], r.read_rgba8())

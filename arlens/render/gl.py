@@ -5,7 +5,7 @@
 and the shader programs: a depth-only pass for occluders and a lit pass with glTF-style
 metallic/roughness shading for opaque and alpha-blended parts. Drawing happens in a *region* of the
 image (the bounding box of what is drawn), never the whole frame: :meth:`GLRenderer.region_matrix`
-turns the camera's full-image projection into one for that region, and :meth:`GLRenderer.read`
+turns the camera's full-image projection into one for that region, and :meth:`GLRenderer.read_rgba8`
 resolves the multisample buffer and returns premultiplied RGBA for compositing.
 
 Several renderers may live in one process (one per lens): each has its own context, and every
@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from arlens.errors import InputError, RuntimeUnavailableError
@@ -427,10 +428,17 @@ class GLRenderer:
         ctx.depth_mask = True
         ctx.disable(moderngl.BLEND)
 
-    def read(self) -> np.ndarray:
-        """Resolve MSAA and return the region as float32 (H, W, 4) premultiplied RGBA, rows top-down."""
+    def read_rgba8(self) -> np.ndarray:
+        """Resolve MSAA and return the region as uint8 (H, W, 4) premultiplied RGBA, rows top-down.
+
+        The byte form is what compositing needs (:func:`arlens.image.over_premultiplied`); converting
+        the region to float first cost more than drawing a small one on a CPU.
+        """
         w, h = self._region
         self.ctx.copy_framebuffer(self._resolve, self._msaa)
         raw = self._resolve.read(viewport=(0, 0, w, h), components=4, dtype="f1")
-        rgba = np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 4)[::-1]
-        return rgba.astype(np.float32) * (1.0 / 255.0)
+        return cv2.flip(np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 4), 0)  # GL's rows run bottom-up
+
+    def read(self) -> np.ndarray:
+        """Resolve MSAA and return the region as float32 (H, W, 4) premultiplied RGBA in [0, 1], rows top-down."""
+        return self.read_rgba8().astype(np.float32) * (1.0 / 255.0)
