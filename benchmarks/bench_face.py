@@ -8,7 +8,8 @@ FaceMesh (refine_landmarks=True and False) on the same frames, in lockstep: fram
 each peer graph (``peer_mediapipe.py --serve`` in the peer's venv, timed there), so each pair is taken
 milliseconds apart however the shared machine's speed drifts.
 
-    python benchmarks/bench_face.py [--peer-python /tmp/mpref/bin/python] [--rounds 2] [--out results/face.json]
+    python benchmarks/bench_face.py [--peer-python /tmp/mpref/bin/python] [--rounds 2] [--threads 1]
+        [--out results/face.json]
 """
 
 from __future__ import annotations
@@ -34,19 +35,26 @@ def main() -> None:
     parser.add_argument("--frames-per-still", type=int, default=60)
     parser.add_argument("--peer-python", help="interpreter of a venv with mediapipe==0.10.21")
     parser.add_argument("--rounds", type=int, default=2, help="passes over the clip, each from a fresh track")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="ONNX Runtime intra-op threads per model run (RuntimeOptions.intra_op_threads; "
+                             "MediaPipe's desktop graphs run TFLite on 1)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "face.json")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0, got {args.threads}")
 
     clip = harness.make_clip(STILLS, args.frames_per_still, drift_px=40)
     result: dict = {"benchmark": "face_tracking_1280x720", "frames": len(clip), "rounds": args.rounds,
-                    "method": "lockstep: each frame by arlens, then by each peer graph", "meta": harness.metadata()}
+                    "method": "lockstep: each frame by arlens, then by each peer graph",
+                    "intra_op_threads": args.threads, "meta": harness.metadata()}
     tasks = ("face_mesh_refined", "face_mesh") if args.peer_python else ()
     totals, stages, found = [], [], 0
     peer_ms: dict[str, list[float]] = {task: [] for task in tasks}
     peer_found = dict.fromkeys(tasks, 0)
-    with arlens.FaceTracker() as tracker, contextlib.ExitStack() as stack:
+    runtime = arlens.RuntimeOptions(intra_op_threads=args.threads)
+    with arlens.FaceTracker(runtime=runtime) as tracker, contextlib.ExitStack() as stack:
         peers = {task: stack.enter_context(harness.PeerServer(args.peer_python, clip, task)) for task in tasks}
         for i, frame in enumerate(clip[:10]):  # warm-up (each peer warmed up on starting)
             tracker.track(frame, i * 33)
@@ -69,7 +77,8 @@ def main() -> None:
                         "frames_with_face": found, "fps": 1000.0 / harness.median(totals),
                         "peak_rss_mb": harness.peak_rss_mb()}
     harness.print_table(f"arlens FaceTracker, video mode, {len(clip)} frames 1280x720 x {args.rounds} rounds "
-                        f"({found} with a face)", {**result["arlens"]["stages"], "total": result["arlens"]["total"]})
+                        f"({found} with a face), {args.threads} ORT thread(s)",
+                        {**result["arlens"]["stages"], "total": result["arlens"]["total"]})
     for task in tasks:
         ratios = np.asarray(totals) / np.asarray(peer_ms[task])
         result[f"peer_{task}"] = {"total": harness.summary(peer_ms[task]), "mediapipe": versions[task],
