@@ -113,8 +113,15 @@ def _fit_canonical(dst: np.ndarray, with_scale: bool) -> tuple[np.ndarray, float
     return r, s, t
 
 
-def estimate_pose(landmarks: np.ndarray, camera: PerspectiveCamera, iterations: int = 3) -> np.ndarray:
-    """4x4 float32 transform from the canonical face (cm) to camera space (cm) for pixel landmarks (>=468, 3)."""
+def estimate_pose(
+    landmarks: np.ndarray, camera: PerspectiveCamera, iterations: int = 3, tolerance: float = 1e-9
+) -> np.ndarray:
+    """4x4 float32 transform from the canonical face (cm) to camera space (cm) for pixel landmarks (>=468, 3).
+
+    The depth is refined at most ``iterations`` times and no longer once a fit's scale is within
+    ``tolerance`` of 1 (on faces it is after the first: 1.05, then 1 to 10 digits), which spares two of
+    the five fits a frame; ``tolerance=0`` runs every iteration.
+    """
     rigid = _canonical_fit()[0]
     p = np.asarray(landmarks, dtype=np.float64)[rigid]  # zero-weight points would add nothing to the fits
     f = camera.focal_px
@@ -131,6 +138,8 @@ def estimate_pose(landmarks: np.ndarray, camera: PerspectiveCamera, iterations: 
         if step == iterations:  # the last unprojection feeds the final rigid fit
             break
         _, scale, _ = _fit_canonical(metric, with_scale=True)
+        if abs(scale - 1.0) <= tolerance:  # converged: unprojecting again would move no point measurably
+            break
         depth /= scale
         s = f / depth
     r, _, t = _fit_canonical(metric, with_scale=False)

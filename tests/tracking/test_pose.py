@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 import arlens
 from arlens import landmarks as L
 from arlens.tracking.pose import MEAN_IPD_CM, canonical_face, estimate_pose, procrustes, rigid_weights
-from tests.support import STILL_FACES, read_image
+from tests.support import STILL_FACES, read_image, reference
 
 
 def rotation_y(deg: float) -> np.ndarray:
@@ -73,3 +74,15 @@ def test_pose_of_real_faces_reprojects_onto_the_landmarks(face_tracker, name):
     w = rigid_weights()
     assert (err * w).sum() / w.sum() < 0.06 * face.interocular
     np.testing.assert_allclose(face.pose[:3, :3] @ face.pose[:3, :3].T, np.eye(3), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", STILL_FACES)
+def test_pose_stops_refining_depth_once_converged_without_moving(name):
+    """The early exit (a fit's scale within 1e-9 of 1) gives the pose every iteration gives."""
+    landmarks = reference(Path(name).stem)["face_mesh_478"][0]
+    cam = arlens.PerspectiveCamera(1280, 720)
+    every = estimate_pose(landmarks, cam, iterations=3, tolerance=0.0)
+    early = estimate_pose(landmarks, cam)
+    np.testing.assert_allclose(early, every, rtol=0, atol=1e-5)
+    unrefined = estimate_pose(landmarks, cam, iterations=0)  # the refinement itself does move the pose
+    assert np.abs(unrefined[:3, 3] - every[:3, 3]).max() > 1e-2
