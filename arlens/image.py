@@ -32,6 +32,23 @@ def as_bgr(image: object, name: str = "image") -> np.ndarray:
     return image
 
 
+def check_bgr(image: object, name: str = "frame", writeable: bool = False) -> np.ndarray:
+    """``image`` itself if it is a non-empty uint8 (H, W, 3) BGR array (a view is fine), else InputError.
+
+    For the lenses, which draw on exactly what they are given: no conversion, unlike :func:`as_bgr`.
+    ``writeable`` also requires that it can be drawn into (not a read-only array).
+    """
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"{name}: expected a uint8 BGR image of shape (H, W, 3), got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise InputError(f"{name}: expected a uint8 BGR image of shape (H, W, 3), got dtype {image.dtype}")
+    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] == 0 or image.shape[1] == 0:
+        raise InputError(f"{name}: expected a uint8 BGR image of shape (H, W, 3), got shape {image.shape}")
+    if writeable and not image.flags.writeable:
+        raise InputError(f"{name}: expected a writeable image to draw into, got a read-only array")
+    return image
+
+
 def rgb_tensor(crops: np.ndarray) -> np.ndarray:
     """(N, H, W, 3) uint8 BGR crops as the landmark models' input: float32 RGB in [0, 1], same shape.
 

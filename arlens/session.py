@@ -724,7 +724,8 @@ class TryOn:
                         timings["gestures"] = (t2 - t1) * 1000
                         t1 = t2
 
-        out = image.copy() if image is original else image  # as_bgr already made a new array otherwise
+        # the one copy of the frame: as_bgr already made a new array otherwise; every lens draws into it
+        out = image.copy() if image is original else image
         hotspots: list[Hotspot] = []
         camera = None
         for product in self.products:
@@ -737,9 +738,9 @@ class TryOn:
                     from arlens.tracking.camera import PerspectiveCamera
 
                     camera = PerspectiveCamera(out.shape[1], out.shape[0], self.options.fov_y_deg)
-                out = entry.lens.render(out, list(targets), camera)
+                entry.lens.render_into(out, list(targets), camera)
             else:
-                out = entry.lens.render(out, list(targets))
+                entry.lens.render_into(out, list(targets))
             link = product.buy_link(self.options.utm)
             for target in targets:
                 hotspots.append(self._hotspot(product, link, target, out.shape))

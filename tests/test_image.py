@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from arlens.errors import InputError
-from arlens.image import as_bgr, over_premultiplied, rgb_tensor
+from arlens.image import as_bgr, check_bgr, over_premultiplied, rgb_tensor
 from tests.support import read_image
 
 
@@ -78,3 +78,15 @@ def test_over_premultiplied_equals_the_float_operator_in_place_on_a_view():
 def test_over_premultiplied_names_what_is_wrong(dst, rgba, what):
     with pytest.raises(InputError, match=re.escape(what)):
         over_premultiplied(dst, rgba)
+
+
+def test_check_bgr_passes_views_through_and_refuses_conversions_and_read_only():
+    image = read_image("faces/astronaut.png")
+    view = image[10:50, 20:80]
+    assert check_bgr(view) is view
+    with pytest.raises(InputError, match="out: expected a uint8 BGR image.*got shape \\(4, 4\\)"):
+        check_bgr(np.zeros((4, 4), np.uint8), "out")  # as_bgr converts gray; a lens must not draw on a copy
+    view.setflags(write=False)
+    assert check_bgr(view) is view
+    with pytest.raises(InputError, match="out: expected a writeable image"):
+        check_bgr(view, "out", writeable=True)

@@ -15,9 +15,14 @@ class Lens(Protocol):
     """Renders a product on tracked faces, like an annotator: style set in the constructor, no I/O.
 
     ``render`` takes a uint8 BGR (H, W, 3) frame and the faces tracked in it and returns a new
-    frame of the same shape with the product drawn; it never modifies its input.
+    frame of the same shape with the product drawn; it never modifies its input. ``render_into``
+    draws into the frame it is given instead (no copy), so a chain of lenses copies the frame once.
     """
 
     def render(self, frame: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         """Return a copy of ``frame`` with the lens drawn on every face in ``faces``."""
+        ...
+
+    def render_into(self, out: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """Draw the lens on every face in ``faces`` into ``out`` itself and return it."""
         ...

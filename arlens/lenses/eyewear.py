@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from arlens.errors import InputError
-from arlens.image import over_premultiplied
+from arlens.image import check_bgr, over_premultiplied
 from arlens.landmarks import NOSE_BRIDGE, face_triangles
 from arlens.lenses.eyewear_asset import (
     DEFAULT_MAX_TRIANGLES,
@@ -130,12 +130,6 @@ def head_proxy(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     center = np.array([0.5 * (c[:, 0].max() + c[:, 0].min()), bridge[1] + 0.5, bridge[2] - 10.5])
     radii = np.array([0.42 * width, 0.62 * width, 9.5])
     return _ellipsoid(center, radii)
-
-
-def _check_frame(frame: np.ndarray) -> None:
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-        got = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
-        raise InputError(f"frame: expected a uint8 BGR image of shape (H, W, 3), got {got}")
 
 
 class EyewearLens:
@@ -272,12 +266,23 @@ class EyewearLens:
             InputError: bad frame, camera of another size, or a face whose pose does not put it in
                 front of the camera.
         """
-        _check_frame(frame)
-        h, w = frame.shape[:2]
+        return self.render_into(check_bgr(frame).copy(), faces, camera)
+
+    def render_into(
+        self, out: np.ndarray, faces: list[Face] | tuple[Face, ...], camera: PerspectiveCamera | None = None
+    ) -> np.ndarray:
+        """Draw the glasses on every face directly into ``out`` (uint8 BGR, modified); returns it.
+
+        What :meth:`render` does without the copy, for pipelines that own their frame buffer.
+
+        Raises:
+            InputError: as :meth:`render`, and when ``out`` is read-only.
+        """
+        out = check_bgr(out, "out", writeable=True)
+        h, w = out.shape[:2]
         camera = camera or PerspectiveCamera(w, h)
         if (camera.width, camera.height) != (w, h):
             raise InputError(f"camera: expected a {w}x{h} camera for this frame, got {camera.width}x{camera.height}")
-        out = frame.copy()
         if not faces:
             return out
         for face in faces:

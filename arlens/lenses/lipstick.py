@@ -23,6 +23,7 @@ import numpy as np
 
 from arlens.catalog import Finish
 from arlens.errors import InputError
+from arlens.image import check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
 from arlens.tracking.results import Face
@@ -131,16 +132,6 @@ class LipstickOptions:
             values = dict(color=color, finish=finish, opacity=opacity)
         values.update(overrides)
         return cls(**values)
-
-
-def _check_frame(frame: object) -> np.ndarray:
-    if not isinstance(frame, np.ndarray):
-        raise InputError(f"frame: expected a uint8 BGR image of shape (H, W, 3), got {type(frame).__name__}")
-    if frame.dtype != np.uint8:
-        raise InputError(f"frame: expected a uint8 BGR image of shape (H, W, 3), got dtype {frame.dtype}")
-    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise InputError(f"frame: expected a uint8 BGR image of shape (H, W, 3), got shape {frame.shape}")
-    return frame
 
 
 def _landmarks(face: object) -> np.ndarray:
@@ -258,18 +249,27 @@ class LipstickLens:
         Raises:
             InputError: when ``frame`` is not a uint8 (H, W, 3) array or a face has no landmarks.
         """
-        frame = _check_frame(frame)
+        return self.render_into(check_bgr(frame).copy(), faces)
+
+    def render_into(self, out: np.ndarray, faces: Face | Iterable[Face]) -> np.ndarray:
+        """Paint the shade on the lips of each face directly into ``out`` (uint8 BGR, modified); returns it.
+
+        What :meth:`render` does without the copy, for pipelines that own their frame buffer.
+
+        Raises:
+            InputError: ``out`` is not a writeable uint8 (H, W, 3) array or a face has no landmarks.
+        """
+        out = check_bgr(out, "out", writeable=True)
         faces = [faces] if isinstance(faces, Face) else list(faces)
-        out = frame.copy()
-        for face in faces:
-            geom = self.geometry(face, frame.shape)
+        geoms = [self.geometry(face, out.shape) for face in faces]  # every face checked before any drawing
+        for geom in geoms:
             if geom is None:
                 continue
             pixels = self._pixels(geom, self._needs_gloss, self._needs_sparkle)
             if not len(pixels):
                 continue
             x0, y0, x1, y1 = geom.box
-            # read from `out` so overlapping faces compose; `frame` itself is never written
+            # read from `out` so overlapping faces compose
             box = _Box(out[y0:y1, x0:x1])
             painted = self._composite(box.take(pixels.index), pixels, self._params1)
             out[y0:y1, x0:x1] = box.put(pixels.index, painted[0])
@@ -297,7 +297,7 @@ class LipstickLens:
         Raises:
             InputError: when the frame or a shade is malformed.
         """
-        frame = _check_frame(frame)
+        frame = check_bgr(frame)
         params = np.stack([self._shade_params(s, i) for i, s in enumerate(shades)]) if len(shades) else None
         out = np.repeat(frame[None], len(shades), axis=0)
         if params is None:

@@ -46,6 +46,7 @@ import numpy as np
 
 from arlens.catalog import Finish
 from arlens.errors import InputError
+from arlens.image import check_bgr
 from arlens.landmarks import FINGERS
 from arlens.landmarks import HandLandmark as H
 from arlens.render import color as C
@@ -295,14 +296,6 @@ def _nail_maps(nail: Nail, box: tuple[int, int, int, int], coverage: np.ndarray,
     return maps
 
 
-def _check_frame(frame: object) -> np.ndarray:
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3 \
-            or 0 in frame.shape:
-        got = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
-        raise InputError(f"frame: expected a uint8 BGR image of shape (H, W, 3), got {got}")
-    return frame
-
-
 class NailPolishLens:
     """Paints a nail-polish shade on the nails of every hand in a frame.
 
@@ -347,9 +340,19 @@ class NailPolishLens:
             InputError: when ``frame`` is not a uint8 (H, W, 3) array or ``hands`` holds something else
                 than :class:`Hand` values.
         """
-        frame = _check_frame(frame)
+        return self.render_into(check_bgr(frame).copy(), hands)
+
+    def render_into(self, out: np.ndarray, hands: Hand | Iterable[Hand]) -> np.ndarray:
+        """Paint the polish on the nails of each hand directly into ``out`` (uint8 BGR, modified); returns it.
+
+        What :meth:`render` does without the copy, for pipelines that own their frame buffer.
+
+        Raises:
+            InputError: ``out`` is not a writeable uint8 (H, W, 3) array, or ``hands`` holds something
+                else than :class:`Hand` values.
+        """
+        out = check_bgr(out, "out", writeable=True)
         hands = as_hands(hands)
-        out = frame.copy()
         for hand in hands:
             for nail in self.nails(hand):
                 self._paint(out, nail)

@@ -285,3 +285,19 @@ def test_from_product_accepts_any_object_with_the_attributes():
         assert lens.asset.frame_width_mm == 128.0
     with pytest.raises(InputError, match="model"):
         EyewearLens.from_product(SimpleNamespace(model=None, frame_width_mm=140))
+
+
+def test_render_into_draws_in_place_what_render_returns():
+    cam = PerspectiveCamera(320, 240)
+    frame = np.full((240, 320, 3), 77, np.uint8)
+    face = _synthetic_face(cam, 10, z_cm=-40)
+    with _lens() as lens:
+        expected = lens.render(frame, [face])
+        out = frame.copy()
+        assert lens.render_into(out, [face], cam) is out
+        np.testing.assert_array_equal(out, expected)
+        assert not np.array_equal(out, frame)
+        read_only = frame.copy()
+        read_only.setflags(write=False)
+        with pytest.raises(InputError, match="out: expected a writeable image"):
+            lens.render_into(read_only, [face])

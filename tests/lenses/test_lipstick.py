@@ -310,3 +310,25 @@ def test_talking_head_frames_render():
             assert np.abs(out.astype(int) - frame)[far].max() <= 1
         i += 1
     assert i == 69
+
+
+def test_render_into_draws_in_place_what_render_returns(all_stills):
+    _, image, face = all_stills[0]
+    lens = LipstickLens(color="#C2185B")
+    expected = lens.render(image, [face])
+    out = image.copy()
+    assert lens.render_into(out, [face]) is out
+    np.testing.assert_array_equal(out, expected)
+    assert not np.array_equal(out, image)
+
+
+def test_render_into_checks_every_face_before_drawing(all_stills):
+    _, image, face = all_stills[0]
+    out = image.copy()
+    with pytest.raises(InputError, match="faces"):
+        LipstickLens().render_into(out, [face, object()])
+    np.testing.assert_array_equal(out, image)  # the good face was not painted either
+    read_only = image.copy()
+    read_only.setflags(write=False)
+    with pytest.raises(InputError, match="out: expected a writeable image"):
+        LipstickLens().render_into(read_only, [face])

@@ -217,3 +217,15 @@ def test_bad_hands(pointing):
         lens.render(image, 42)  # type: ignore[arg-type]
     with pytest.raises(InputError):
         NailPolishLens(options="red")  # type: ignore[arg-type]
+
+
+def test_render_into_draws_in_place_what_render_returns(pointing):
+    image, hands = pointing
+    lens = NailPolishLens(color=SHADE)
+    expected = lens.render(image, hands)
+    out = image.copy()
+    assert lens.render_into(out, hands) is out
+    np.testing.assert_array_equal(out, expected)
+    assert not np.array_equal(out, image)
+    with pytest.raises(InputError, match="out: expected a uint8 BGR image"):
+        lens.render_into(out[..., :2], hands)
