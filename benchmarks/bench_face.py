@@ -14,7 +14,6 @@ milliseconds apart however the shared machine's speed drifts.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 import time
@@ -31,17 +30,11 @@ STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames-per-still", type=int, default=60)
-    parser.add_argument("--peer-python", help="interpreter of a venv with mediapipe==0.10.21")
-    parser.add_argument("--rounds", type=int, default=2, help="passes over the clip, each from a fresh track")
+    parser = harness.lockstep_parser(__doc__, "face.json", "passes over the clip, each from a fresh track")
     parser.add_argument("--threads", type=int, default=1,
                         help="ONNX Runtime intra-op threads per model run (RuntimeOptions.intra_op_threads; "
                              "MediaPipe's desktop graphs run TFLite on 1)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "face.json")
-    args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    args = harness.parse_lockstep_args(parser)
     if args.threads < 0:
         parser.error(f"--threads must be >= 0, got {args.threads}")
 

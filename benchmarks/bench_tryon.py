@@ -17,7 +17,6 @@ call), frames per second, peak memory, and the pairwise median ratio total / pee
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 import time
@@ -35,18 +34,10 @@ PEER_TASK = "face_mesh_refined"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames-per-still", type=int, default=60)
+    parser = harness.lockstep_parser(__doc__, "tryon.json", "passes over the clip, as one stream")
     parser.add_argument("--products", nargs="+", default=["LIP-001", "EYE-101"], help="catalog product ids")
     parser.add_argument("--lipstick-backend", choices=("numpy", "onnx"), default="numpy")
-    parser.add_argument("--peer-python", help="interpreter of a venv with mediapipe==0.10.21")
-    parser.add_argument("--rounds", type=int, default=2, help="passes over the clip, as one stream")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "tryon.json")
-    args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error(f"--rounds must be >= 1, got {args.rounds}")
-    if args.frames_per_still < 1:
-        parser.error(f"--frames-per-still must be >= 1, got {args.frames_per_still}")
+    args = harness.parse_lockstep_args(parser)
 
     clip = harness.make_clip(STILLS, args.frames_per_still, drift_px=40)
     totals: list[float] = []

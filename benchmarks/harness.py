@@ -3,6 +3,7 @@ metadata, and a JSON result. Only arlens' public API is timed."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -127,6 +128,26 @@ def write_plot(path: Path, title: str, bars: dict[str, dict[str, float]]) -> Pat
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def lockstep_parser(doc: str, out_name: str, rounds_help: str) -> argparse.ArgumentParser:
+    """The options every lockstep benchmark takes: the clip's length, the peer's interpreter, the number
+    of passes and the JSON path; each script adds its own, then calls :func:`parse_lockstep_args`."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames-per-still", type=int, default=60)
+    parser.add_argument("--peer-python", help="interpreter of a venv with mediapipe==0.10.21")
+    parser.add_argument("--rounds", type=int, default=2, help=rounds_help)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / out_name)
+    return parser
+
+
+def parse_lockstep_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the command line and refuse counts below 1 with the option's name."""
+    args = parser.parse_args()
+    for name in ("rounds", "frames_per_still"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    return args
 
 
 def make_clip(stills: Sequence[str], frames_per_still: int, drift_px: int, width: int = 1280,
