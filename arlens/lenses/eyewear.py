@@ -8,7 +8,7 @@ than a 125 mm one on the same face. For each face, only the glasses' projected b
 rendered: first the occluders into the depth buffer only (the face mesh, posed, and an ellipsoid
 standing in for the skull behind it, so the temples vanish behind the head and ears when it turns),
 then the opaque frame, lit, then the tinted lenses blended over the eyes, with multisample
-anti-aliasing; the region is then composited over a copy of the frame.
+anti-aliasing; the region is then composited over the frame (a copy with ``render``, in place with ``render_into``).
 """
 
 from __future__ import annotations
