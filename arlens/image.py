@@ -70,11 +70,9 @@ def over_premultiplied(dst: np.ndarray, rgba: np.ndarray) -> np.ndarray:
     OpenCV does it in the bytes, ten times faster than going through float32.
 
     Raises:
-        InputError: wrong dtype, shape or a size mismatch (both shapes are named).
+        InputError: wrong dtype or shape, a read-only ``dst``, or a size mismatch (both shapes are named).
     """
-    if not isinstance(dst, np.ndarray) or dst.dtype != np.uint8 or dst.ndim != 3 or dst.shape[2] != 3:
-        got = f"{dst.dtype} {dst.shape}" if isinstance(dst, np.ndarray) else type(dst).__name__
-        raise InputError(f"over_premultiplied: dst: expected a uint8 (H, W, 3) BGR image, got {got}")
+    check_bgr(dst, "over_premultiplied: dst", writeable=True)
     if not isinstance(rgba, np.ndarray) or rgba.dtype != np.uint8 or rgba.shape != (*dst.shape[:2], 4):
         got = f"{rgba.dtype} {rgba.shape}" if isinstance(rgba, np.ndarray) else type(rgba).__name__
         want = (*dst.shape[:2], 4)

@@ -71,13 +71,20 @@ def test_over_premultiplied_equals_the_float_operator_in_place_on_a_view():
 
 
 @pytest.mark.parametrize("dst, rgba, what", [
-    (np.zeros((4, 4, 3), np.float32), np.zeros((4, 4, 4), np.uint8), "dst: expected a uint8 (H, W, 3)"),
+    (np.zeros((4, 4, 3), np.float32), np.zeros((4, 4, 4), np.uint8), "dst: expected a uint8 BGR image"),
     (np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5, 4), np.uint8), "rgba: expected uint8 (4, 4, 4)"),
     (np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8), "got uint8 (4, 4, 3)"),
 ])
 def test_over_premultiplied_names_what_is_wrong(dst, rgba, what):
     with pytest.raises(InputError, match=re.escape(what)):
         over_premultiplied(dst, rgba)
+
+
+def test_over_premultiplied_refuses_a_read_only_dst():
+    dst = np.zeros((4, 4, 3), np.uint8)
+    dst.setflags(write=False)
+    with pytest.raises(InputError, match="dst: expected a writeable image"):
+        over_premultiplied(dst, np.zeros((4, 4, 4), np.uint8))
 
 
 def test_check_bgr_passes_views_through_and_refuses_conversions_and_read_only():
