@@ -171,18 +171,6 @@ def make_clip(stills: Sequence[str], frames_per_still: int, drift_px: int, width
     return np.stack(clip)
 
 
-def run_peer(python: str, clip: np.ndarray, task: str) -> dict[str, Any]:
-    """Run MediaPipe's legacy solution ``task`` on ``clip`` in the peer's interpreter (peer_mediapipe.py)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "frames.npy"
-        np.save(path, clip)
-        out = subprocess.run([python, str(Path(__file__).with_name("peer_mediapipe.py")), str(path), "--task", task],
-                             capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 class PeerServer:
     """MediaPipe's legacy solution ``task`` in the peer's interpreter, one frame per call (``--serve``).
 
