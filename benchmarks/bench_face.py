@@ -5,7 +5,7 @@ Builds a 1280x720 clip from the test stills (each portrait scaled to the frame h
 canvas, drifting sideways so tracking has motion to follow), tracks it in video mode with arlens,
 and, when ``--peer-python`` names an interpreter with ``mediapipe==0.10.21``, runs MediaPipe's legacy
 FaceMesh (refine_landmarks=True and False) on the same frames, in lockstep: frame i by arlens, then by
-each peer graph (``peer_mediapipe.py --serve`` in the peer's venv, timed there), so each pair is taken
+each peer graph (``peer_mediapipe.py`` in the peer's venv, timed there), so each pair is taken
 milliseconds apart however the shared machine's speed drifts.
 
     python benchmarks/bench_face.py [--peer-python /tmp/mpref/bin/python] [--rounds 2] [--threads 1]

@@ -4,9 +4,9 @@ and the ratio to MediaPipe's legacy Hands graph on the same frames in the same r
 
 The clip is the hand stills scaled to 720 px high on a grey canvas, drifting sideways. With
 ``--peer-python`` MediaPipe's Hands (``static_image_mode`` False for tracking, True for detection every
-frame) runs in lockstep, as in bench_face: frame i by arlens, then by the peer (``peer_mediapipe.py
---serve`` in its own venv, timed there), so each pair is taken milliseconds apart however the shared
-machine's speed drifts.
+frame) runs in lockstep, as in bench_face: frame i by arlens, then by the peer (``peer_mediapipe.py``
+in its own venv, timed there), so each pair is taken milliseconds apart however the shared machine's
+speed drifts.
 
     python benchmarks/bench_hands.py [--peer-python /tmp/mpref/bin/python] [--rounds 2]
         [--out results/hands.json]

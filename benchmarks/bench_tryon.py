@@ -5,7 +5,7 @@ Issue #8's second CPU goal: ``TryOn.process`` on a frame, with a lipstick and a 
 should take no more than 1.5 times what MediaPipe's legacy FaceMesh (refine_landmarks=True) takes to
 track that frame. The clip is bench_face's (the test stills scaled to 720 px high on a grey canvas,
 drifting sideways); with ``--peer-python`` the peer runs in lockstep, frame i by arlens then by the
-peer (``peer_mediapipe.py --serve``, timed in its own process), so each pair is taken milliseconds
+peer (``peer_mediapipe.py``, timed in its own process), so each pair is taken milliseconds
 apart however the shared machine's speed drifts.
 
     python benchmarks/bench_tryon.py [--peer-python /tmp/mpref/bin/python] [--products LIP-001 EYE-101]

@@ -172,7 +172,7 @@ def make_clip(stills: Sequence[str], frames_per_still: int, drift_px: int, width
 
 
 class PeerServer:
-    """MediaPipe's legacy solution ``task`` in the peer's interpreter, one frame per call (``--serve``).
+    """MediaPipe's legacy solution ``task`` in the peer's interpreter (peer_mediapipe.py), one frame per call.
 
     For lockstep benchmarks: ``peer.process(i)`` runs frame ``i`` of ``clip`` there and returns the
     milliseconds MediaPipe's ``process()`` took (timed inside the peer) and whether it found something.
@@ -185,7 +185,7 @@ class PeerServer:
         path = Path(self._tmp.name) / "frames.npy"
         np.save(path, clip)
         self._proc = subprocess.Popen([python, str(Path(__file__).with_name("peer_mediapipe.py")), str(path),
-                                       "--task", task, "--serve"],
+                                       "--task", task],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.info = self._read()
 

@@ -1,19 +1,17 @@
-"""The peer: Google's legacy MediaPipe solutions timed on the same frames (run in the peer's own venv).
+"""The peer: Google's legacy MediaPipe solutions, timed frame by frame on the benchmarks' frames.
 
-Needs a virtual environment with ``mediapipe==0.10.21`` (it pins numpy<2, so never arlens' own):
+Runs in its own virtual environment with ``mediapipe==0.10.21`` (it pins numpy<2, so never arlens'
+own); ``harness.PeerServer`` starts it as
 
-    python3 -m venv /tmp/mpref && /tmp/mpref/bin/pip install "mediapipe==0.10.21"
     /tmp/mpref/bin/python benchmarks/peer_mediapipe.py FRAMES.npy --task face_mesh_refined
 
-Reads BGR frames (N, H, W, 3) from an .npy file and prints JSON: per-frame milliseconds of
-``process()`` in video (tracking) mode. The BGR->RGB conversion MediaPipe needs is done before the
-clock starts, which favours the peer slightly.
-
-With ``--serve`` it processes one frame per request instead, so a benchmark can run arlens and the
-peer in lockstep (frame i by one, then by the other): on a shared machine whose speed drifts, pairs
-taken a few milliseconds apart compare far better than two runs taken seconds apart. Requests on
-stdin, one per line: a frame index (answered with one JSON line: ``{"ms": ..., "found": ...}``),
-``reset`` (a fresh graph, answered ``{"reset": true}``) or ``quit``.
+and drives it in lockstep with arlens (frame i by one, then by the other): on a shared machine whose
+speed drifts, pairs taken a few milliseconds apart compare far better than two runs taken seconds
+apart. It reads BGR frames (N, H, W, 3) from an .npy file, warms a graph up, prints one JSON line
+(``{"ready": task, "mediapipe": version}``) and then answers requests on stdin, one per line: a frame
+index (answered with one JSON line: ``{"ms": ..., "found": ...}``, the milliseconds of ``process()``),
+``reset`` (a fresh graph, answered ``{"reset": true}``) or ``quit``. The BGR->RGB conversion MediaPipe
+needs is done before the clock starts, which favours the peer slightly.
 """
 
 from __future__ import annotations
@@ -42,24 +40,13 @@ def main() -> None:
     parser.add_argument("frames")
     parser.add_argument("--task", choices=sorted(TASKS), default="face_mesh_refined")
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--serve", action="store_true", help="answer frame requests on stdin (see the module doc)")
     args = parser.parse_args()
     frames = np.load(args.frames)
     rgb = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames]
     with TASKS[args.task]() as solution:
         for f in rgb[: args.warmup]:
             solution.process(f)
-    if args.serve:
-        serve(args.task, rgb)
-        return
-    ms = []
-    found = 0
-    with TASKS[args.task]() as solution:  # a fresh graph so the timed run starts like arlens' does
-        for f in rgb:
-            t, hit = timed(solution, f)
-            ms.append(t)
-            found += hit
-    print(json.dumps({"task": args.task, "mediapipe": mp.__version__, "ms": ms, "frames_with_result": found}))
+    serve(args.task, rgb)
 
 
 def timed(solution, frame: np.ndarray) -> tuple[float, bool]:
