@@ -181,7 +181,7 @@ def render_catalog(
     """
     from arlens.catalog.jsonld import jsonld_script
     from arlens.catalog.qr import product_qr
-    from arlens.session import HAND_KINDS, RENDERABLE_KINDS, TryOn
+    from arlens.session import TryOn
 
     start = time.perf_counter()
     out = Path(out_dir)
@@ -214,10 +214,11 @@ def render_catalog(
         for p in catalog:
             if wanted is not None and p.kind not in wanted:
                 continue
-            if p.kind not in RENDERABLE_KINDS:
+            spec = session.registry.get(p.kind) if p.kind is not None else None
+            if spec is None:
                 why = f"no lens for {p.kind.value} yet" if p.kind else "not a try-on product (no kind)"
                 skipped.append((p.id, why))
-            elif p.kind in HAND_KINDS:
+            elif spec.target == "hand":
                 skipped.append((p.id, "nail polish needs a photo of a hand; the portraits show none"))
             else:
                 products.append(p)

@@ -16,8 +16,9 @@ lifetime, and turns every frame into a :class:`TryOnResult`::
 Running modes are explicit: :meth:`TryOn.process` is for frames of one stream with increasing
 timestamps (tracking and smoothing carry over), :meth:`TryOn.process_image` for unrelated stills.
 
-Lens order: colour products on the face first (lip liner, lipstick, eyeshadow, ...), then eyewear
-on top, then nail polish on the hands.
+Which kinds can be worn, what each is drawn on and in which order come from the lens registry
+(:mod:`arlens.lenses.registry`): colour products on the face first (lip liner, lipstick, ...), then
+eyewear on top, then nail polish on the hands.
 
 Frames: the input is never modified and never kept; the result's ``frame`` is a new uint8 BGR array
 of the input's height and width. The only way to keep a frame is :meth:`TryOn.snapshot`.
@@ -47,7 +48,6 @@ Not thread-safe: use a session from one thread (GL contexts of eyewear lenses ar
 
 from __future__ import annotations
 
-import importlib
 import logging
 import queue
 import threading
@@ -66,29 +66,11 @@ from arlens.catalog import Catalog, Price, Product, ProductKind, UtmTags
 from arlens.errors import InputError
 from arlens.events import BuyLinkShown, Dwell, EventSink, LensShown, ShadeChanged, SnapshotTaken, TryOnEvent
 from arlens.image import as_bgr
+from arlens.lenses.registry import LensRegistry, LensSpec, default_registry
 from arlens.tracking.results import Face, Hand
 
 logger = logging.getLogger(__name__)
 
-#: Kinds drawn on faces, in drawing order (eyewear last, over the make-up).
-FACE_KINDS: tuple[ProductKind, ...] = (
-    ProductKind.LIP_LINER,
-    ProductKind.LIPSTICK,
-    ProductKind.EYESHADOW,
-    ProductKind.EYELINER,
-    ProductKind.BLUSH,
-    ProductKind.EYEWEAR,
-)
-#: Kinds drawn on hands.
-HAND_KINDS: tuple[ProductKind, ...] = (ProductKind.NAIL_POLISH,)
-#: Kinds a lens exists for (eyeshadow, eyeliner and blush have no lens yet).
-RENDERABLE_KINDS: tuple[ProductKind, ...] = (
-    ProductKind.LIP_LINER,
-    ProductKind.LIPSTICK,
-    ProductKind.EYEWEAR,
-    ProductKind.NAIL_POLISH,
-)
-_LAYER = {k: i for i, k in enumerate((*FACE_KINDS, *HAND_KINDS))}
 QR_UTM = UtmTags(medium="qr")
 """Tags of buy links shown as a QR code (``utm_medium=qr``), as :mod:`arlens.catalog.qr` uses."""
 
@@ -370,48 +352,13 @@ class _EventDispatcher:
 
 
 # --------------------------------------------------------------------------------------------------
-# optional hand modules
-
-
-def _optional(module_names: Sequence[str], attr: str) -> Any | None:
-    """``attr`` from the first importable module of ``module_names``, or None when none has it."""
-    for name in module_names:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        value = getattr(module, attr, None)
-        if value is not None:
-            return value
-    return None
-
-
-def hand_modules_available() -> dict[str, bool]:
-    """Which optional hand modules are installed: ``hand_tracker``, ``gestures``, ``nail_lens``."""
-    return {
-        "hand_tracker": _optional(["arlens.tracking.hand"], "HandTracker") is not None,
-        "gestures": _optional(["arlens.gestures", "arlens.tracking.gestures"], "GestureRecognizer") is not None,
-        "nail_lens": _nail_lens_class() is not None,
-    }
-
-
-def _nail_lens_class() -> Any | None:
-    for attr in ("NailLens", "NailPolishLens", "NailsLens"):
-        cls = _optional(["arlens.lenses.nails"], attr)
-        if cls is not None:
-            return cls
-    return None
-
-
-# --------------------------------------------------------------------------------------------------
 # the session
 
 
 @dataclass
 class _Lens:
     lens: Any
-    target: str  # "face" | "hand"
-    eyewear: bool = False
+    spec: LensSpec
 
 
 @dataclass
@@ -441,6 +388,8 @@ class TryOn:
         session_id: the events' session ID (default: a random one).
         face_tracker, hand_tracker, gesture_recognizer: use these instead of building them (they are
             then not closed by the session; for sharing trackers or testing).
+        registry: which lens draws each kind (default: :func:`arlens.lenses.registry.default_registry`,
+            arlens' own lenses and installed plugins).
 
     Raises:
         ProductError: a product that is unknown (:class:`UnknownProductError`) or of a kind no lens draws.
@@ -459,6 +408,7 @@ class TryOn:
         face_tracker: Any | None = None,
         hand_tracker: Any | None = None,
         gesture_recognizer: Any | None = None,
+        registry: LensRegistry | None = None,
         **option_kwargs: Any,
     ) -> None:
         if options is None:
@@ -472,6 +422,9 @@ class TryOn:
         if event_sink is not None and not callable(getattr(event_sink, "emit", None)):
             raise InputError(f"event_sink: expected an EventSink (with emit), got {type(event_sink).__name__}")
         self.options = options
+        self.registry = registry if registry is not None else default_registry()
+        if not isinstance(self.registry, LensRegistry):
+            raise InputError(f"registry: expected a LensRegistry, got {type(self.registry).__name__}")
         self.catalog = catalog if catalog is not None else Catalog.default()
         if not isinstance(self.catalog, Catalog):
             raise InputError(f"catalog: expected an arlens Catalog, got {type(self.catalog).__name__}")
@@ -546,12 +499,13 @@ class TryOn:
     @property
     def products(self) -> tuple[Product, ...]:
         """The current products, in drawing order."""
-        return tuple(sorted(self._current.values(), key=lambda p: _LAYER[p.kind]))  # type: ignore[index]
+        order = {kind: i for i, kind in enumerate(self.registry.kinds())}
+        return tuple(sorted(self._current.values(), key=lambda p: order[p.kind.value]))  # type: ignore[union-attr]
 
     @property
     def kinds(self) -> tuple[ProductKind, ...]:
         """Kinds the catalog has products of that this session can draw, in catalog order."""
-        seen = dict.fromkeys(p.kind for p in self.catalog if p.kind in RENDERABLE_KINDS)
+        seen = dict.fromkeys(p.kind for p in self.catalog if p.kind is not None and p.kind in self.registry)
         return tuple(seen)  # type: ignore[arg-type]
 
     @property
@@ -638,9 +592,9 @@ class TryOn:
                 self._extra[product.id] = product
         else:
             product = self.product(product)
-        if product.kind not in RENDERABLE_KINDS:
+        if product.kind is None or product.kind not in self.registry:
             what = product.kind.value if product.kind else "no kind"
-            drawable = ", ".join(k.value for k in RENDERABLE_KINDS)
+            drawable = ", ".join(self.registry.kinds())
             raise ProductError(f"product {product.id!r} ({what}): expected a kind arlens can draw ({drawable})")
         return product
 
@@ -656,10 +610,6 @@ class TryOn:
             self._showing.pop(old.id, None)
         self._current[kind] = product
         self._showing[product.id] = _Showing()
-        if kind in HAND_KINDS and _nail_lens_class() is None:
-            self._warn_once(
-                "nails", "no nail lens installed (arlens.lenses.nails); %s is selected but not drawn", product.id
-            )
         if emit_change and old is not None:
             self._emit(ShadeChanged, product.id, previous_product_id=old.id)
 
@@ -710,19 +660,16 @@ class TryOn:
         hands: tuple[Hand, ...] = ()
         gestures: tuple[Any, ...] = ()
         if self._hands_wanted():
-            tracker = self._hand_tracker_or_none()
-            if tracker is not None:
-                hands = tuple(tracker.detect(image) if ts is None else tracker.track(image, ts))
+            tracker = self._hand_tracker_or_new()
+            hands = tuple(tracker.detect(image) if ts is None else tracker.track(image, ts))
+            t2 = time.perf_counter()
+            timings["hands"] = (t2 - t1) * 1000
+            t1 = t2
+            if self.options.gestures and ts is not None:
+                gestures = tuple(self._gesture_recognizer_or_new().update(list(hands), ts))
                 t2 = time.perf_counter()
-                timings["hands"] = (t2 - t1) * 1000
+                timings["gestures"] = (t2 - t1) * 1000
                 t1 = t2
-                if self.options.gestures and ts is not None:
-                    recognizer = self._gesture_recognizer_or_none()
-                    if recognizer is not None:
-                        gestures = tuple(recognizer.update(list(hands), ts))
-                        t2 = time.perf_counter()
-                        timings["gestures"] = (t2 - t1) * 1000
-                        t1 = t2
 
         # the one copy of the frame: as_bgr already made a new array otherwise; every lens draws into it
         out = image.copy() if image is original else image
@@ -730,10 +677,12 @@ class TryOn:
         camera = None
         for product in self.products:
             entry = self._lens_for(product)
-            targets: Sequence[Face] | Sequence[Hand] = hands if product.kind in HAND_KINDS else faces
-            if entry is None or not targets:
+            if entry is None:
                 continue
-            if entry.eyewear:
+            targets: Sequence[Face] | Sequence[Hand] = hands if entry.spec.target == "hand" else faces
+            if not targets:
+                continue
+            if entry.spec.wants_camera:
                 if camera is None:
                     from arlens.tracking.camera import PerspectiveCamera
 
@@ -753,28 +702,23 @@ class TryOn:
     def _hands_wanted(self) -> bool:
         if self.options.hands is not None:
             return self.options.hands
-        return self.options.gestures or any(k in HAND_KINDS for k in self._current)
+        return self.options.gestures or any(
+            self.registry[kind].target == "hand" for kind in self._current if kind in self.registry
+        )
 
-    def _hand_tracker_or_none(self) -> Any | None:
-        if self._hand_tracker is None and "hand_tracker" not in self._warned:
-            cls = _optional(["arlens.tracking.hand"], "HandTracker")
-            if cls is None:
-                self._warn_once("hand_tracker", "hand tracking unavailable (no arlens.tracking.hand); faces only")
-                return None
-            try:
-                self._hand_tracker = cls(max_hands=self.options.max_hands, device=self.options.device)
-            except TypeError:  # a tracker without the device keyword
-                self._hand_tracker = cls(max_hands=self.options.max_hands)
+    def _hand_tracker_or_new(self) -> Any:
+        if self._hand_tracker is None:
+            from arlens.tracking.hand import HandTracker
+
+            self._hand_tracker = HandTracker(max_hands=self.options.max_hands, device=self.options.device)
             self._owned.append(self._hand_tracker)
         return self._hand_tracker
 
-    def _gesture_recognizer_or_none(self) -> Any | None:
-        if self._gestures is None and "gestures" not in self._warned:
-            cls = _optional(["arlens.gestures", "arlens.tracking.gestures"], "GestureRecognizer")
-            if cls is None:
-                self._warn_once("gestures", "gesture recognition unavailable (no arlens.gestures); keys only")
-                return None
-            self._gestures = cls()
+    def _gesture_recognizer_or_new(self) -> Any:
+        if self._gestures is None:
+            from arlens.gestures import GestureRecognizer
+
+            self._gestures = GestureRecognizer()
         return self._gestures
 
     def _lens_for(self, product: Product) -> _Lens | None:
@@ -791,26 +735,9 @@ class TryOn:
         self._lenses[product.id] = entry
         return entry
 
-    def _build_lens(self, product: Product) -> _Lens | None:
-        kind = product.kind
-        if kind in (ProductKind.LIPSTICK, ProductKind.LIP_LINER):
-            from arlens.lenses.lipstick import LipstickLens
-
-            return _Lens(LipstickLens.from_product(product, backend=self.options.lipstick_backend), "face")
-        if kind is ProductKind.EYEWEAR:
-            from arlens.lenses.eyewear import EyewearLens
-
-            # The model beside the feed if it is there; otherwise the lens resolves the product's own
-            # name, which also finds the bundled demo frames (eyewear/round.glb).
-            model = self.catalog.model_path(product) if product.id in self.catalog else None
-            overrides = {"model": model} if model is not None and model.is_file() else {}
-            return _Lens(EyewearLens.from_product(product, **overrides), "face", eyewear=True)
-        if kind is ProductKind.NAIL_POLISH:
-            cls = _nail_lens_class()
-            if cls is None:
-                return None
-            return _Lens(cls.from_product(product), "hand")
-        return None
+    def _build_lens(self, product: Product) -> _Lens:
+        spec = self.registry[product.kind]
+        return _Lens(spec.build(product, catalog=self.catalog, options=self.options), spec)
 
     def _hotspot(self, product: Product, link: str, target: Face | Hand, shape: tuple[int, ...]) -> Hotspot:
         h, w = shape[:2]
@@ -849,7 +776,7 @@ class TryOn:
         for product in self.products:
             state = self._showing.setdefault(product.id, _Showing())
             entry = self._lenses.get(product.id)
-            targets = hands if product.kind in HAND_KINDS else faces
+            targets = hands if entry is not None and entry.spec.target == "hand" else faces
             visible = entry is not None and bool(targets)
             if visible:
                 if state.shown and gap is not None:

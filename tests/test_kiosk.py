@@ -18,7 +18,7 @@ import pytest
 import arlens
 from arlens.events import BuyLinkShown, MemoryEventSink, ShadeChanged, SnapshotTaken
 from arlens.kiosk import Kiosk, KioskOptions, key_action, open_source, parse_key_script
-from arlens.session import TryOn, hand_modules_available
+from arlens.session import TryOn
 from tests import support
 from tests.support import read_image
 
@@ -259,8 +259,6 @@ def test_gestures_drive_the_kiosk(portrait, tmp_path):
     assert stats.qr_shown == 1 and len(stats.snapshots) == 1
 
 
-@pytest.mark.skipif(not all(hand_modules_available().values()), reason="hand modules (HandTracker, gestures, "
-                    "nail lens) are not installed in this checkout")
 def test_real_gesture_frames_run_through_the_kiosk(tmp_path):
     """With the real hand modules: frames of an open palm and a pointing hand go through the loop unharmed."""
     frames = [cv2.imread(str(support.testdata_file(f"hands/{n}.jpg"))) for n in ("open_palm", "pointing")]

@@ -18,7 +18,6 @@ from arlens.session import (
     TryOnOptions,
     TryOnResult,
     UnknownProductError,
-    hand_modules_available,
 )
 from tests.support import read_image
 
@@ -256,23 +255,36 @@ def test_results_are_frozen(portrait, catalog):
     assert not result.hotspots[0].bbox.flags.writeable
 
 
-def test_works_without_hand_modules(portrait, catalog, caplog, monkeypatch):
-    """Nail products and gestures degrade to faces only (logged) when the hand modules are absent.
+def test_the_registry_decides_what_can_be_worn(portrait, catalog):
+    """A session asks its registry: a kind left out of it cannot be worn, a registered factory draws."""
+    from arlens.lenses.registry import BUILTIN, LensRegistry, LensSpec
 
-    The hand modules ship with arlens, so their absence (a trimmed install) is simulated.
-    """
-    import arlens.session
+    no_nails = LensRegistry(s for s in BUILTIN if s.kind != "nail_polish")
+    with pytest.raises(ProductError, match="nail_polish"):
+        TryOn(catalog, ["NAIL-202"], registry=no_nails)
 
-    monkeypatch.setattr(arlens.session, "_optional", lambda module_names, attr: None)
-    assert not any(hand_modules_available().values())
-    with caplog.at_level("WARNING", logger="arlens.session"):
-        with TryOn(catalog, ["LIP-001", "NAIL-202"], gestures=True) as session:
-            result = session.process(portrait, 0)
-            session.process(portrait, 33)
-    assert result.hands == () and result.gestures == ()
+    class Stamp:
+        """Paints the face's box grey: a third party's lens."""
+
+        def render_into(self, out, faces):
+            for face in faces:
+                x0, y0, x1, y1 = face.bbox.astype(int)
+                out[y0:y1, x0:x1] = 128
+            return out
+
+    made = []
+
+    def factory(product, *, catalog, options):
+        made.append((product.id, catalog, options))
+        return Stamp()
+
+    registry = LensRegistry([*BUILTIN, LensSpec("lipstick", factory, "face", layer=100)])
+    with TryOn(catalog, ["LIP-001"], registry=registry) as session:
+        result = session.process_image(portrait)
+    x0, y0, x1, y1 = result.faces[0].bbox.astype(int)
+    assert (result.frame[y0:y1, x0:x1] == 128).all()
+    assert made == [("LIP-001", session.catalog, session.options)]
     assert [h.product_id for h in result.hotspots] == ["LIP-001"]
-    assert any("unavailable" in r.message or "nail" in r.message for r in caplog.records)
-
 
 def test_with_a_hand_tracker_and_recognizer_given(portrait, catalog):
     """Injected hand tracker and recognizer: their hands and gestures come back in the result."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -35,7 +34,8 @@ def _key_script(text: str) -> dict[int, list[str]]:
 def cmd_mirror(args: argparse.Namespace) -> int:
     """Run the webcam-mirror kiosk."""
     from arlens.kiosk import Kiosk, KioskOptions, open_source
-    from arlens.session import TryOnOptions, hand_modules_available
+    from arlens.lenses.registry import default_registry
+    from arlens.session import TryOnOptions
 
     if not args.headless and sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
@@ -48,16 +48,12 @@ def cmd_mirror(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog)
     products = list(args.product or [])
     if not products:
-        from arlens.session import RENDERABLE_KINDS
-
-        first = next((p for p in catalog if p.kind in RENDERABLE_KINDS and p.kind.value != "nail_polish"), None)
+        registry = default_registry()
+        first = next((p for p in catalog if p.kind is not None and p.kind.value in registry.kinds("face")), None)
         if first is None:
             raise CliError(f"catalog {args.catalog or '(default)'} has no product arlens can draw", EXIT_INPUT)
         products = [first.id]
-    available = hand_modules_available()
-    gestures = not args.no_gestures and available["hand_tracker"] and available["gestures"]
-    if not gestures and not args.no_gestures:
-        logging.getLogger("arlens.kiosk").info("hand gestures off (hand modules not installed); keys only")
+    gestures = not args.no_gestures
     sink = None
     if args.events:
         from arlens.events import JsonlEventSink
