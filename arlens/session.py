@@ -68,6 +68,7 @@ from arlens.events import BuyLinkShown, Dwell, EventSink, LensShown, ShadeChange
 from arlens.image import as_bgr
 from arlens.lenses.registry import LensRegistry, LensSpec, default_registry
 from arlens.tracking.results import Face, Hand
+from arlens.tracking.timestamps import check_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -631,14 +632,7 @@ class TryOn:
         """
         self._check_open()
         image = as_bgr(frame, "frame")
-        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int | float | np.integer | np.floating):
-            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
-        ts = float(timestamp_ms)
-        if not np.isfinite(ts):
-            raise InputError(f"timestamp_ms: expected a finite number, got {timestamp_ms!r}")
-        if self._last_ts is not None and ts <= self._last_ts:
-            raise InputError(f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts:g}, "
-                             f"got {ts:g}")
+        ts = check_timestamp(timestamp_ms, self._last_ts)
         return self._run(image, frame, ts)
 
     def process_image(self, image: np.ndarray) -> TryOnResult:

@@ -74,6 +74,9 @@ DORSAL_LIFT = 0.45
 FACING_RAMP = 0.2
 #: Edge softness (Gaussian sigma) as a fraction of the nail width, at least half a pixel.
 FEATHER = 0.03
+#: The feather's upper bound in pixels (reached by nails over 800 px wide, a hand filling a 4K frame): the
+#: blur's cost grows with sigma times the box, and a hand whose landmarks lie far off-frame made it unbounded.
+MAX_FEATHER_PX = 24.0
 #: The nail's reference lightness (the shade model's ``Lm``) is this percentile of its pixels' L: above
 #: the median, so that skin caught inside a loosely placed outline is not taken for a highlight.
 REFERENCE_PERCENTILE = 75.0
@@ -360,7 +363,7 @@ class NailPolishLens:
 
     def _paint(self, out: np.ndarray, nail: Nail) -> None:
         """Composite one nail into ``out`` in place, touching only the nail's box."""
-        sigma = max(FEATHER * nail.width, 0.5)
+        sigma = min(max(FEATHER * nail.width, 0.5), MAX_FEATHER_PX)
         pad = int(np.ceil(3 * sigma)) + 2
         lo = np.floor(nail.outline.min(axis=0)).astype(int) - pad
         hi = np.ceil(nail.outline.max(axis=0)).astype(int) + pad + 1

@@ -18,7 +18,7 @@ Without ``refine_iris`` the plain mesh model runs instead (468 points; 468-477 a
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -30,7 +30,7 @@ from arlens.runtime import Model, RuntimeOptions
 from arlens.tracking import detection as D
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.pose import estimate_pose
-from arlens.tracking.results import Face, bbox_of
+from arlens.tracking.results import Face, bbox_of, usable_points
 from arlens.tracking.roi import Roi, associate, roi_from_points, rotation_from
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
 from arlens.tracking.tracks import TrackerBase, build_options
@@ -151,7 +151,7 @@ class FaceTracker(TrackerBase):
         """
         return self.detect_batch([image])[0]
 
-    def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Face]]:
+    def detect_batch(self, images: Iterable[np.ndarray]) -> list[list[Face]]:
         """Faces in each of several still images, with every model stage run once for the whole batch.
 
         The detector sees all images in one run and the mesh model all faces in one; the result for
@@ -159,11 +159,15 @@ class FaceTracker(TrackerBase):
         many photos.
 
         Raises:
-            InputError: an image is not a uint8 BGR/gray/BGRA image (the message names its index).
+            InputError: ``images`` is not an iterable of images, or an image is not a uint8 BGR/gray/BGRA
+                image (the message names its index).
         """
         self._start_call()
         if isinstance(images, np.ndarray) and images.ndim == 3:
             raise InputError("images: expected a sequence of images, got a single image (use detect())")
+        if not isinstance(images, Iterable) or isinstance(images, str | bytes | dict):
+            raise InputError(f"images: expected a sequence of images, got {type(images).__name__}")
+        images = list(images)  # a generator is read once
         frames = [as_bgr(im, "image" if len(images) == 1 else f"images[{i}]") for i, im in enumerate(images)]
         rois = [[roi for roi, _ in associate(found, [])] for found in self._detect_rois(frames)]
         jobs = [(i, roi) for i, found in enumerate(rois) for roi in found]
@@ -251,10 +255,11 @@ class FaceTracker(TrackerBase):
             scores = 1.0 / (1.0 + np.exp(-logits))
             results: list[tuple[np.ndarray, float] | None] = []
             for k, roi in enumerate(rois):
-                if scores[k] < self.options.min_tracking_confidence:
+                projected = roi.project(points[k], LANDMARK_SIZE)
+                if scores[k] < self.options.min_tracking_confidence or not usable_points(projected):
                     results.append(None)
                 else:
-                    results.append((roi.project(points[k], LANDMARK_SIZE), float(scores[k])))
+                    results.append((projected, float(scores[k])))
             return results
 
     def _make_face(self, points: np.ndarray, score: float, camera: PerspectiveCamera, track_id: int,

@@ -301,3 +301,16 @@ def test_render_into_draws_in_place_what_render_returns():
         read_only.setflags(write=False)
         with pytest.raises(InputError, match="out: expected a writeable image"):
             lens.render_into(read_only, [face])
+
+
+@pytest.mark.parametrize("view", ["mirrored", "flipped", "fortran", "strided"])
+def test_render_into_views_of_a_frame(view):
+    """EyewearLens.render_into raised cv2.error on mirrored, flipped, Fortran-ordered and strided views."""
+    from tests.lenses.test_nails import _view_of
+
+    image, face, cam = _real_face("grace_hopper.jpg")
+    with _lens() as lens:
+        expected = lens.render(image, [face], cam)
+        out, back = _view_of(image, view)
+        lens.render_into(out, [face], cam)
+    np.testing.assert_array_equal(back(), expected)

@@ -301,11 +301,13 @@ def test_talking_head_frames_render():
         if not ok:
             break
         lm = data["face_mesh_478"][i]
-        face = Face(landmarks=lm, score=1.0, bbox=np.zeros(4, np.float32))
-        out = lens.render(frame, [face])
         if not data["face_found"][i] or not np.isfinite(lm).all():
-            assert np.array_equal(out, frame)  # no usable landmarks: the frame passes through
+            with pytest.raises(InputError, match="Face.landmarks: expected finite values"):
+                Face(landmarks=lm, score=1.0, bbox=np.zeros(4, np.float32))  # no such Face can be made
+            assert np.array_equal(lens.render(frame, []), frame)  # no face: the frame passes through
         else:
+            face = Face(landmarks=lm, score=1.0, bbox=np.zeros(4, np.float32))
+            out = lens.render(frame, [face])
             far = cv2.distanceTransform(1 - _hard_mask(frame, face), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > 2
             assert np.abs(out.astype(int) - frame)[far].max() <= 1
         i += 1
