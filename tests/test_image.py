@@ -17,6 +17,8 @@ def test_rgb_tensor_equals_the_plain_numpy_conversion():
     crops = np.stack([image[:192, :192], image[100:292, 50:242]])
     tensor = rgb_tensor(crops)
     assert tensor.dtype == np.float32 and tensor.shape == crops.shape
+    # exact by construction: both sides convert the byte exactly and do one IEEE float32 multiply by the
+    # same float32 constant, which every CPU rounds the same way
     np.testing.assert_array_equal(tensor, crops[..., ::-1].astype(np.float32) * (1.0 / 255.0))
     assert tensor.min() >= 0.0 and tensor.max() <= 1.0
 
@@ -61,6 +63,9 @@ def test_over_premultiplied_equals_the_float_operator_in_place_on_a_view():
     expected = _float_over(frame[30:30 + h, 50:50 + w], rgba)
     out = frame.copy()
     result = over_premultiplied(out[30:30 + h, 50:50 + w], rgba)
+    # exact on any CPU although the paths differ: dst * (255 - a) / 255 is never within 1/510 of a rounding
+    # boundary (255 is odd), far more than the float32 error of OpenCV's scaled multiply (< 1e-4), and the
+    # rest is integer arithmetic
     np.testing.assert_array_equal(out[30:30 + h, 50:50 + w], expected)  # written through the view
     assert np.shares_memory(result, out)
     np.testing.assert_array_equal(out[30:30 + h, 50:50 + 10], frame[30:30 + h, 50:50 + 10])  # alpha 0 keeps
