@@ -102,3 +102,69 @@ def test_check_bgr_passes_views_through_and_refuses_conversions_and_read_only():
     assert check_bgr(view) is view
     with pytest.raises(InputError, match="out: expected a writeable image"):
         check_bgr(view, "out", writeable=True)
+
+
+def _forms(bgr: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, image in that form, the BGR image every entry point must treat it as)."""
+    import cv2
+
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    wide = np.zeros((bgr.shape[0], bgr.shape[1] * 2, 3), np.uint8)
+    wide[:, ::2] = bgr
+    return [
+        ("grey (H, W)", grey, cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)),
+        ("grey (H, W, 1)", grey[:, :, None], cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)),
+        ("BGRA", cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA), bgr),
+        ("a strided view", wide[:, ::2], bgr),
+    ]
+
+
+def test_every_public_entry_point_accepts_the_same_image_forms(face_tracker):
+    """The forms arlens.image documents, through every public entry point that reads an image.
+
+    Each form is converted to exactly the BGR bytes of its reference (integer copies), so what follows is the
+    same code on the same input: equal results, bit for bit.
+    """
+    import arlens
+    from arlens import batch, interop
+
+    portrait = read_image("faces/astronaut.png")
+    hand_photo = read_image("hands/pointing.jpg")
+    catalog = arlens.Catalog.default()
+    lipstick = next(iter(catalog.filter(kind="lipstick")))
+    with arlens.HandTracker() as hand_tracker, arlens.LipstickLens.from_product(lipstick) as lips, \
+            arlens.NailPolishLens(color="#8E1B2E") as nails, arlens.TryOn(catalog, [lipstick.id]) as session:
+        for name, image, reference in _forms(portrait):
+            faces = face_tracker.detect(image)
+            assert faces, name
+            ref_faces = face_tracker.detect(reference)
+            np.testing.assert_array_equal(faces[0].landmarks, ref_faces[0].landmarks, err_msg=name)
+            assert np.array_equal(lips.render(image, faces), lips.render(reference, faces)), name
+            out = lips.render(image, faces)
+            assert out.shape == portrait.shape and out.dtype == np.uint8 and out is not image
+            assert np.array_equal(session.process_image(image).frame, session.process_image(reference).frame), name
+            assert np.array_equal(batch.try_on_images([image], lipstick, tracker=face_tracker)[0],
+                                  batch.try_on_images([reference], lipstick, tracker=face_tracker)[0]), name
+            sheet = batch.render_product_line(image, [lipstick], tracker=face_tracker, backend="numpy")
+            assert np.array_equal(sheet.images[0], lips.render(reference, faces)), name
+            shades = lips.render_shades(image, faces[0], [lipstick])
+            assert np.array_equal(shades[0], lips.render(reference, faces)), name
+            assert np.array_equal(interop.draw_landmarks(image, faces), interop.draw_landmarks(reference, faces)), name
+        for name, image, reference in _forms(hand_photo):
+            hands = hand_tracker.detect(image)
+            assert hands, name
+            np.testing.assert_array_equal(hands[0].landmarks, hand_tracker.detect(reference)[0].landmarks)
+            assert np.array_equal(nails.render(image, hands), nails.render(reference, hands)), name
+
+
+def test_eyewear_accepts_the_same_image_forms(face_tracker):
+    import arlens
+
+    portrait = read_image("faces/astronaut.png")
+    faces = face_tracker.detect(portrait)
+    frame_product = next(iter(arlens.Catalog.default().filter(kind="eyewear")))
+    with arlens.EyewearLens.from_product(frame_product) as lens:
+        for name, image, reference in _forms(portrait):
+            out = lens.render(image, faces)
+            assert out.shape == portrait.shape and out.dtype == np.uint8
+            assert np.array_equal(out, lens.render(reference, faces)), name

@@ -201,10 +201,10 @@ def test_bad_options(kwargs):
 
 @pytest.mark.parametrize(
     "frame",
-    [None, np.zeros((10, 10), np.uint8), np.zeros((10, 10, 3), np.float32), np.zeros((0, 10, 3), np.uint8),
-     np.zeros((10, 10, 4), np.uint8)],
+    [None, np.zeros((10, 10, 2), np.uint8), np.zeros((10, 10, 3), np.float32), np.zeros((0, 10, 3), np.uint8),
+     np.zeros((10, 10, 5), np.uint8)],
 )
-def test_bad_frames(frame, pointing):
+def test_bad_frames(frame, pointing):  # grey and BGRA are accepted: tests/test_image.py
     _, hands = pointing
     with pytest.raises(InputError):
         NailPolishLens().render(frame, hands)
