@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
+from enum import Enum
 from pathlib import Path
+from typing import TypeVar
 
 from arlens.catalog.feeds import FeedFormat, RejectedRow, read_feed
 from arlens.catalog.links import LinkPolicy
 from arlens.catalog.product import Availability, Finish, Product, ProductKind
-from arlens.errors import CatalogError, Problem
+from arlens.errors import CatalogError, InputError, Problem
 from arlens.resources import assets_dir
 
 DEFAULT_CATALOG = "catalog.json"
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def _enum_value(enum: type[_E], value: object, name: str) -> _E:
+    """``enum(value)``, or InputError listing the values (and the closest one to a typo)."""
+    try:
+        return enum(value)
+    except ValueError:
+        names = [str(m.value) for m in enum]
+        close = difflib.get_close_matches(str(value).lower(), names, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"{name}: expected one of {', '.join(names)}, got {value!r}{hint}") from None
 """File name of the bundled demo catalog inside :func:`arlens.resources.assets_dir`."""
 
 
@@ -144,10 +160,11 @@ class Catalog:
         """A catalog of the products matching every given criterion, in the same order.
 
         Raises:
-            ValueError: ``kind`` or ``finish`` is not a known value.
+            InputError: ``kind`` or ``finish`` is not a known value (the message lists the known ones and the
+                closest; an ``InputError`` is also a ``ValueError``).
         """
-        kind = ProductKind(kind) if kind is not None else None
-        finish = Finish(finish) if finish is not None else None
+        kind = _enum_value(ProductKind, kind, "kind") if kind is not None else None
+        finish = _enum_value(Finish, finish, "finish") if finish is not None else None
 
         def keep(p: Product) -> bool:
             return (
