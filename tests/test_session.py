@@ -352,3 +352,33 @@ def test_nail_hotspot_holds_the_painted_nails(catalog):
     # the box is the nails', not the whole hand's: much smaller than the hand's box
     area = float(np.prod(spot.bbox[2:] - spot.bbox[:2]))
     assert area < 0.5 * float(np.prod(hand.bbox[2:] - hand.bbox[:2]))
+
+
+def test_summary_counts_each_exposure_once(portrait, catalog):
+    """Swiping through shades emits shade_changed and lens_shown for each; the summary counts the exposure once.
+
+    Shades: LIP-001 at the start, swipe to LIP-002 and LIP-003, back to LIP-001 (a second exposure of it),
+    and a swipe made while nobody is in view (LIP-002 again: selected, never shown)."""
+    from arlens.events import summarize
+
+    blank = np.zeros_like(portrait)
+    sink = MemoryEventSink()
+    with TryOn(catalog, ["LIP-001"], event_sink=sink, event_delivery="inline", shown_grace_ms=500) as session:
+        ts = 0
+        for step in ("LIP-002", "LIP-003", "LIP-001"):
+            for _ in range(3):
+                session.process(portrait, ts)
+                ts += 100
+            session.select(step)
+        for _ in range(3):
+            session.process(portrait, ts)
+            ts += 100
+        for _ in range(8):  # the person leaves
+            session.process(blank, ts)
+            ts += 100
+        session.select("LIP-002")
+        session.process(blank, ts)
+    summary = summarize(sink.events)
+    counts = {p.product_id: (p.shown, p.selected) for p in summary.products}
+    assert counts == {"LIP-001": (2, 1), "LIP-002": (1, 2), "LIP-003": (1, 1)}
+    assert summary["LIP-002"].sessions == 1
