@@ -205,13 +205,13 @@ def draw_landmarks(image: np.ndarray, faces: Iterable[Face] = (), hands: Iterabl
     frame = as_bgr(image, "image")
     out = frame.copy() if frame is image else frame
     shape = out.shape
+    conn = FaceLandmarksConnections
+    iris = drawing_styles.get_default_face_mesh_iris_connections_style()
     face_styles = (
-        (FaceLandmarksConnections.FACE_LANDMARKS_TESSELATION,
-         drawing_styles.get_default_face_mesh_tesselation_style()),
-        (FaceLandmarksConnections.FACE_LANDMARKS_CONTOURS, drawing_styles.get_default_face_mesh_contours_style()),
-        (FaceLandmarksConnections.FACE_LANDMARKS_LEFT_IRIS, drawing_styles.get_default_face_mesh_iris_connections_style()),
-        (FaceLandmarksConnections.FACE_LANDMARKS_RIGHT_IRIS,
-         drawing_styles.get_default_face_mesh_iris_connections_style()),
+        (conn.FACE_LANDMARKS_TESSELATION, drawing_styles.get_default_face_mesh_tesselation_style()),
+        (conn.FACE_LANDMARKS_CONTOURS, drawing_styles.get_default_face_mesh_contours_style()),
+        (conn.FACE_LANDMARKS_LEFT_IRIS, iris),
+        (conn.FACE_LANDMARKS_RIGHT_IRIS, iris),
     )
     for i, face in enumerate(faces):
         if not isinstance(face, Face):

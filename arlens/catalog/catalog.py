@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
@@ -13,6 +14,8 @@ from arlens.catalog.links import LinkPolicy
 from arlens.catalog.product import Availability, Finish, Product, ProductKind
 from arlens.errors import CatalogError, InputError, Problem
 from arlens.resources import assets_dir
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_CATALOG = "catalog.json"
 
@@ -41,11 +44,13 @@ class Catalog:
         source: the feed path, or ``None`` for a catalog built in code.
         format: the feed format it was read from, or ``None``.
         rejected: rows a ``strict=False`` load left out, each with its problems.
+        warnings: what the feed probably meant but lost (an unknown column named like one arlens reads,
+            e.g. ``colour``: its values are ignored), each a located problem; also logged by :meth:`load`.
         base_dir: the folder relative model paths are resolved against (the feed's folder; for a
             catalog built in code without one, the packaged assets folder).
     """
 
-    __slots__ = ("_by_id", "_products", "base_dir", "format", "rejected", "source")
+    __slots__ = ("_by_id", "_products", "base_dir", "format", "rejected", "source", "warnings")
 
     def __init__(
         self,
@@ -55,6 +60,7 @@ class Catalog:
         format: FeedFormat | None = None,
         rejected: Iterable[RejectedRow] = (),
         base_dir: str | Path | None = None,
+        warnings: Iterable[Problem] = (),
     ) -> None:
         """Hold ``products`` in the given order.
 
@@ -76,6 +82,7 @@ class Catalog:
         self.source = source
         self.format = format
         self.rejected: tuple[RejectedRow, ...] = tuple(rejected)
+        self.warnings: tuple[Problem, ...] = tuple(warnings)
         self.base_dir = Path(base_dir) if base_dir is not None else None
 
     @classmethod
@@ -103,12 +110,15 @@ class Catalog:
         feed = read_feed(path, format=format, links=links)
         if strict and feed.rejected:
             raise CatalogError(f"invalid catalog {feed.source}", feed.problems)
+        for warning in feed.warnings:
+            logger.warning("%s", warning)
         return cls(
             feed.products,
             source=feed.source,
             format=feed.format,
             rejected=feed.rejected,
             base_dir=Path(path).resolve().parent,
+            warnings=feed.warnings,
         )
 
     @classmethod

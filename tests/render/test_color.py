@@ -160,8 +160,9 @@ def test_luminance_of_bgra_matches_the_generic_transform():
 
     Two float code paths: bit-identity held where this was written, but on CPUs with AVX-512 (a Xeon, and
     the AMD EPYC of the arlens developers) a quarter of the values differ by one float32 ULP: OpenCV's
-    transform kernel for that instruction set sums or fuses the three products differently. A relative tolerance of 4 ULP (4.8e-7) plus 1e-9 for Y near 0 allows exactly that
-    and nothing that would change a lightness the lenses use (an ULP of Y moves L by less than 1e-5).
+    transform kernel for that instruction set sums or fuses the three products differently. A relative
+    tolerance of 4 ULP (4.8e-7) plus 1e-9 for Y near 0 allows exactly that and nothing that would change a
+    lightness the lenses use (an ULP of Y moves L by less than 1e-5).
     """
     import cv2
 
