@@ -17,6 +17,12 @@ class Lens(Protocol):
     ``render`` takes a uint8 BGR (H, W, 3) frame and the faces tracked in it and returns a new
     frame of the same shape with the product drawn; it never modifies its input. ``render_into``
     draws into the frame it is given instead (no copy), so a chain of lenses copies the frame once.
+
+    Optionally, a lens reports where it drew: ``drawn_boxes``, a tuple with one entry per face (or hand)
+    of the last ``render``/``render_into`` call, in the order given: a float32 (4,) x0, y0, x1, y1 box
+    around every pixel it changed there, or None where it drew nothing. :class:`~arlens.session.TryOn`
+    makes each hotspot's box from it (arlens' own lenses all report it); without it the session falls
+    back to the box of the landmarks the product is worn on.
     """
 
     def render(self, frame: np.ndarray, faces: Sequence[Face]) -> np.ndarray:

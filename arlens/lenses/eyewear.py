@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from arlens.errors import InputError
-from arlens.image import check_bgr, over_premultiplied
+from arlens.image import bgr_copy, check_bgr, over_premultiplied
 from arlens.landmarks import NOSE_BRIDGE, face_triangles
 from arlens.lenses.eyewear_asset import (
     DEFAULT_MAX_TRIANGLES,
@@ -172,6 +173,7 @@ class EyewearLens:
         except BaseException:
             self._renderer.close()
             raise
+        self._drawn: tuple[np.ndarray | None, ...] = ()
         corners = self.asset.bounds
         self._corners = np.array(
             [[corners[i, 0], corners[j, 1], corners[k, 2], 1.0] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
@@ -212,6 +214,13 @@ class EyewearLens:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def drawn_boxes(self) -> tuple[np.ndarray | None, ...]:
+        """Per face of the last ``render``/``render_into`` call (in the order given): float32 (4,) x0, y0, x1, y1
+        around every pixel the glasses covered (frame, temples and tinted lenses, from the rendered coverage),
+        or None where nothing was drawn. What a tap-to-buy target should cover."""
+        return self._drawn
 
     # --- geometry ---------------------------------------------------------------------------------------------
     def model_matrix(self, face: Face) -> np.ndarray:
@@ -255,7 +264,7 @@ class EyewearLens:
         """Draw the glasses on every face of ``frame`` and return a new image.
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts (grey, BGRA); not modified.
             faces: tracked faces with their poses (``Face.pose``, canonical cm to camera cm).
             camera: the camera the poses were estimated with; default ``PerspectiveCamera(W, H)``.
 
@@ -266,7 +275,7 @@ class EyewearLens:
             InputError: bad frame, camera of another size, or a face whose pose does not put it in
                 front of the camera.
         """
-        return self.render_into(check_bgr(frame).copy(), faces, camera)
+        return self.render_into(bgr_copy(frame, "frame"), faces, camera)
 
     def render_into(
         self, out: np.ndarray, faces: list[Face] | tuple[Face, ...], camera: PerspectiveCamera | None = None
@@ -283,7 +292,9 @@ class EyewearLens:
         camera = camera or PerspectiveCamera(w, h)
         if (camera.width, camera.height) != (w, h):
             raise InputError(f"camera: expected a {w}x{h} camera for this frame, got {camera.width}x{camera.height}")
+        faces = [faces] if isinstance(faces, Face) else list(faces)
         if not faces:
+            self._drawn = ()
             return out
         for face in faces:
             if not isinstance(face, Face):
@@ -294,13 +305,15 @@ class EyewearLens:
                     f"z = {face.pose[2, 3]:.2f}; faces need a head pose from the FaceTracker"
                 )
         projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
+        drawn: list[np.ndarray | None] = [None] * len(faces)
         with self._renderer.current():
             # far faces first, so a nearer face's glasses are composited over a farther one's
-            for face in sorted(faces, key=lambda f: float(f.pose[2, 3])):
-                region = self._region(face, camera)
+            for i in sorted(range(len(faces)), key=lambda k: float(faces[k].pose[2, 3])):
+                region = self._region(faces[i], camera)
                 if region is None:
                     continue
-                self._draw_face(out, face, camera, projection, region)
+                drawn[i] = self._draw_face(out, faces[i], camera, projection, region)
+        self._drawn = tuple(drawn)
         return out
 
     def _draw_face(
@@ -310,7 +323,8 @@ class EyewearLens:
         camera: PerspectiveCamera,
         projection: np.ndarray,
         region: tuple[int, int, int, int],
-    ) -> None:
+    ) -> np.ndarray | None:
+        """Draw one face's glasses into ``out``; the box of the pixels they cover (None: none)."""
         r = self._renderer
         x0, y0, x1, y1 = region
         clip = r.region_matrix((camera.width, camera.height), region) @ projection
@@ -326,4 +340,9 @@ class EyewearLens:
         mvp = clip @ modelview
         for mesh, style in self._parts:
             r.draw_lit(mesh, style, mvp, modelview)
-        over_premultiplied(out[y0:y1, x0:x1], r.read_rgba8())
+        rgba = r.read_rgba8()
+        over_premultiplied(out[y0:y1, x0:x1], rgba)
+        bx, by, bw, bh = cv2.boundingRect(np.ascontiguousarray(rgba[..., 3]))  # pixels with any coverage
+        if bw == 0 or bh == 0:
+            return None
+        return np.array([x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh], np.float32)

@@ -23,7 +23,7 @@ import numpy as np
 
 from arlens.catalog import Finish
 from arlens.errors import InputError
-from arlens.image import check_bgr
+from arlens.image import as_bgr, bgr_copy, check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
 from arlens.tracking.results import Face
@@ -191,6 +191,7 @@ class LipstickLens:
         # a liner band is computed only with a liner colour and a width above zero
         self._has_liner = options.liner_color is not None and options.liner_width > 0
         self._graph = None
+        self._drawn: tuple[np.ndarray | None, ...] = ()
         if options.backend == "onnx":
             from arlens.render.onnx_lipstick import LipstickGraph
 
@@ -216,6 +217,12 @@ class LipstickLens:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def drawn_boxes(self) -> tuple[np.ndarray | None, ...]:
+        """Per face of the last ``render``/``render_into`` call (in the order given): float32 (4,) x0, y0, x1, y1
+        around every pixel the shade changed on that face, or None where nothing was painted."""
+        return self._drawn
+
     def geometry(self, face: Face, frame_shape: tuple[int, ...]) -> M.LipGeometry | None:
         """The lips of ``face`` in a frame of ``frame_shape`` (None when they are outside it)."""
         return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather)
@@ -240,16 +247,17 @@ class LipstickLens:
         """Return a copy of ``frame`` with the shade painted on the lips of each face.
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3), or any other form :mod:`arlens.image` accepts (grey, BGRA, a view);
+                not modified.
             faces: the faces tracked in ``frame`` (a single Face is accepted too).
 
         Returns:
             uint8 BGR (H, W, 3), a new array.
 
         Raises:
-            InputError: when ``frame`` is not a uint8 (H, W, 3) array or a face has no landmarks.
+            InputError: when ``frame`` is not an image :mod:`arlens.image` accepts or a face has no landmarks.
         """
-        return self.render_into(check_bgr(frame).copy(), faces)
+        return self.render_into(bgr_copy(frame, "frame"), faces)
 
     def render_into(self, out: np.ndarray, faces: Face | Iterable[Face]) -> np.ndarray:
         """Paint the shade on the lips of each face directly into ``out`` (uint8 BGR, modified); returns it.
@@ -262,7 +270,8 @@ class LipstickLens:
         out = check_bgr(out, "out", writeable=True)
         faces = [faces] if isinstance(faces, Face) else list(faces)
         geoms = [self.geometry(face, out.shape) for face in faces]  # every face checked before any drawing
-        for geom in geoms:
+        drawn: list[np.ndarray | None] = [None] * len(geoms)
+        for i, geom in enumerate(geoms):
             if geom is None:
                 continue
             pixels = self._pixels(geom, self._needs_gloss, self._needs_sparkle)
@@ -273,6 +282,9 @@ class LipstickLens:
             box = _Box(out[y0:y1, x0:x1])
             painted = self._composite(box.take(pixels.index), pixels, self._params1)
             out[y0:y1, x0:x1] = box.put(pixels.index, painted[0])
+            rows, cols = np.divmod(pixels.index, x1 - x0)  # ascending: the first and last rows are the extremes
+            drawn[i] = np.array([x0 + cols.min(), y0 + rows[0], x0 + cols.max() + 1, y0 + rows[-1] + 1], np.float32)
+        self._drawn = tuple(drawn)
         return out
 
     def render_shades(
@@ -286,7 +298,7 @@ class LipstickLens:
         come from each shade (a liner colour shows only where this lens has a liner band).
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts; not modified.
             face: the face to paint.
             shades: each a :class:`LipstickOptions`, a product (color/finish/opacity/kind), or a
                 "#RRGGBB" string (rendered with this lens's finish and opacity).
@@ -297,7 +309,7 @@ class LipstickLens:
         Raises:
             InputError: when the frame or a shade is malformed.
         """
-        frame = check_bgr(frame)
+        frame = as_bgr(frame, "frame")
         params = np.stack([self._shade_params(s, i) for i, s in enumerate(shades)]) if len(shades) else None
         out = np.repeat(frame[None], len(shades), axis=0)
         if params is None:
