@@ -1,7 +1,8 @@
 """The lipstick lens: a shade, finish and optional liner painted on the lips of every tracked face.
 
 Only the lips' bounding box is processed. The geometry (mask, liner band, gloss and shimmer maps) is a
-pure function of the landmarks (:mod:`arlens.render.mask`); the colour model is
+pure function of the landmarks (:mod:`arlens.render.mask`); what covers the lips (a hand) comes from the
+frame's :class:`~arlens.scene.Scene` and is not painted; the colour model is
 :func:`arlens.render.color.composite_lipstick`, run either by numpy/OpenCV (``backend="numpy"``, the
 reference) or by an ONNX graph in ONNX Runtime (``backend="onnx"``, CPU or CUDA), which also renders a
 whole product line in one run (:meth:`LipstickLens.render_shades`).
@@ -26,6 +27,7 @@ from arlens.errors import InputError
 from arlens.image import check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
+from arlens.scene import Scene
 from arlens.tracking.results import Face
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("numpy", "onnx")
 #: Product kinds this lens renders.
 LIP_KINDS = ("lipstick", "lip_liner")
+#: Occluder coverage up to which a lip pixel is painted in full, and from which it is not painted at all.
+VISIBLE, OCCLUDED = 0.2, 0.5
 #: Liner band width (fraction of the mouth width) used for a lip_liner product.
 DEFAULT_LINER_WIDTH = 0.03
 
@@ -176,6 +180,9 @@ class LipstickLens:
     context manager or call :meth:`close` to release it.
     """
 
+    #: What this lens reads from a :class:`~arlens.scene.Scene`: the session tracks hands for "occluders".
+    scene_uses = frozenset({"occluders"})
+
     def __init__(self, options: LipstickOptions | None = None, **kwargs: Any) -> None:
         if options is None:
             options = LipstickOptions(**kwargs)
@@ -236,38 +243,50 @@ class LipstickLens:
         # params were validated when built; a liner map was computed only for a liner colour and width
         return C.composite_checked(px, pixels.maps, params, liner=self._has_liner)
 
-    def render(self, frame: np.ndarray, faces: Face | Iterable[Face]) -> np.ndarray:
+    def render(self, frame: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None) -> np.ndarray:
         """Return a copy of ``frame`` with the shade painted on the lips of each face.
 
         Args:
             frame: uint8 BGR (H, W, 3); not modified.
             faces: the faces tracked in ``frame`` (a single Face is accepted too).
+            scene: the frame's :class:`~arlens.scene.Scene` (built from this frame before any lens drew);
+                None builds one from ``frame`` (then only what the image shows counts, no hands).
 
         Returns:
             uint8 BGR (H, W, 3), a new array.
 
         Raises:
-            InputError: when ``frame`` is not a uint8 (H, W, 3) array or a face has no landmarks.
+            InputError: when ``frame`` is not a uint8 (H, W, 3) array, a face has no landmarks, or the
+                scene is of another frame size.
         """
-        return self.render_into(check_bgr(frame).copy(), faces)
+        frame = check_bgr(frame)
+        scene = Scene.ensure(scene, frame, self._faces(faces))
+        return self.render_into(frame.copy(), faces, scene)
 
-    def render_into(self, out: np.ndarray, faces: Face | Iterable[Face]) -> np.ndarray:
+    def render_into(
+        self, out: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None
+    ) -> np.ndarray:
         """Paint the shade on the lips of each face directly into ``out`` (uint8 BGR, modified); returns it.
 
-        What :meth:`render` does without the copy, for pipelines that own their frame buffer.
+        What :meth:`render` does without the copy, for pipelines that own their frame buffer. Without a
+        scene, one is built from ``out`` and everything the lens reads from it is read before it draws.
 
         Raises:
-            InputError: ``out`` is not a writeable uint8 (H, W, 3) array or a face has no landmarks.
+            InputError: ``out`` is not a writeable uint8 (H, W, 3) array, a face has no landmarks, or the
+                scene is of another frame size.
         """
         out = check_bgr(out, "out", writeable=True)
-        faces = [faces] if isinstance(faces, Face) else list(faces)
+        faces = self._faces(faces)
+        scene = Scene.ensure(scene, out, faces)
         geoms = [self.geometry(face, out.shape) for face in faces]  # every face checked before any drawing
-        for geom in geoms:
+        work = []
+        for face, geom in zip(faces, geoms, strict=True):
             if geom is None:
                 continue
-            pixels = self._pixels(geom, self._needs_gloss, self._needs_sparkle)
-            if not len(pixels):
-                continue
+            pixels = self._visible(self._pixels(geom, self._needs_gloss, self._needs_sparkle), geom, scene, face)
+            if len(pixels):
+                work.append((geom, pixels))
+        for geom, pixels in work:
             x0, y0, x1, y1 = geom.box
             # read from `out` so overlapping faces compose
             box = _Box(out[y0:y1, x0:x1])
@@ -275,8 +294,33 @@ class LipstickLens:
             out[y0:y1, x0:x1] = box.put(pixels.index, painted[0])
         return out
 
+    @staticmethod
+    def _faces(faces: Face | Iterable[Face]) -> list[Face]:
+        faces = [faces] if isinstance(faces, Face) else list(faces)
+        for face in faces:
+            _landmarks(face)
+        return faces
+
+    @staticmethod
+    def _visible(pixels: M.LipPixels, geom: M.LipGeometry, scene: Scene, face: Face) -> M.LipPixels:
+        """``pixels`` without what covers the lips: the mask times the visibility left by the scene's occlusion.
+
+        Paint never goes on an occluder: a pixel covered for ``OCCLUDED`` or more gets none, one covered for
+        ``VISIBLE`` or less all of it, smoothly between (an occluder's soft edge is where its matte is
+        unsure, and paint on a finger shows more than a hair of bare lip beside it).
+        """
+        occlusion = scene.face(face).occlusion(geom.box)
+        covered = np.take(occlusion.reshape(-1), pixels.index)
+        if not covered.max(initial=0.0) > VISIBLE:
+            return pixels
+        t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+        maps = pixels.maps.copy()
+        maps[:, M.MASK] *= np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
+        keep = maps[:, M.MASK] > 0
+        return M.LipPixels(pixels.index[keep], maps[keep])
+
     def render_shades(
-        self, frame: np.ndarray, face: Face, shades: Sequence[LipstickOptions | str | Any]
+        self, frame: np.ndarray, face: Face, shades: Sequence[LipstickOptions | str | Any], scene: Scene | None = None
     ) -> np.ndarray:
         """Render one face in N shades, for previewing a product line.
 
@@ -290,6 +334,8 @@ class LipstickLens:
             face: the face to paint.
             shades: each a :class:`LipstickOptions`, a product (color/finish/opacity/kind), or a
                 "#RRGGBB" string (rendered with this lens's finish and opacity).
+            scene: the frame's :class:`~arlens.scene.Scene` (computed once, shared by every shade); None
+                builds one from ``frame``.
 
         Returns:
             uint8 (N, H, W, 3): the frame once per shade.
@@ -298,6 +344,8 @@ class LipstickLens:
             InputError: when the frame or a shade is malformed.
         """
         frame = check_bgr(frame)
+        _landmarks(face)
+        scene = Scene.ensure(scene, frame, [face])
         params = np.stack([self._shade_params(s, i) for i, s in enumerate(shades)]) if len(shades) else None
         out = np.repeat(frame[None], len(shades), axis=0)
         if params is None:
@@ -308,6 +356,7 @@ class LipstickLens:
         pixels = self._pixels(
             geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any())
         )
+        pixels = self._visible(pixels, geom, scene, face)
         if not len(pixels):
             return out
         x0, y0, x1, y1 = geom.box
