@@ -2,7 +2,8 @@
 
 Only the lips' bounding box is processed. The geometry (mask, liner band, gloss and shimmer maps) is a
 pure function of the landmarks (:mod:`arlens.render.mask`); what covers the lips (a hand) comes from the
-frame's :class:`~arlens.scene.Scene` and is not painted; the colour model is
+frame's :class:`~arlens.scene.Scene` and is not painted, and the shade is composited in the scene's light
+(:mod:`arlens.render.relight`); the colour model is
 :func:`arlens.render.color.composite_lipstick`, run either by numpy/OpenCV (``backend="numpy"``, the
 reference) or by an ONNX graph in ONNX Runtime (``backend="onnx"``, CPU or CUDA), which also renders a
 whole product line in one run (:meth:`LipstickLens.render_shades`).
@@ -27,6 +28,7 @@ from arlens.errors import InputError
 from arlens.image import check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
+from arlens.render.relight import composite_in_light
 from arlens.scene import Scene
 from arlens.tracking.results import Face
 
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("numpy", "onnx")
 #: Product kinds this lens renders.
 LIP_KINDS = ("lipstick", "lip_liner")
+_WHITE = np.ones(3, dtype=np.float32)
 #: Occluder coverage up to which a lip pixel is painted in full, and from which it is not painted at all.
 VISIBLE, OCCLUDED = 0.2, 0.5
 #: Liner band width (fraction of the mouth width) used for a lip_liner product.
@@ -59,6 +62,8 @@ class LipstickOptions:
         liner_width: liner band width as a fraction of the mouth width, 0 to 0.1 (0.03 is a fine line).
         liner_opacity: coverage of the liner inside its band, 0 to 1.
         feather: softness of the lip edge as a fraction of the mouth width, 0 to 0.05.
+        scene_light: show the shade in the frame's light (the scene's :class:`~arlens.scene.Light`: a dim
+            or warm frame gets a dim or warm shade); False paints the swatch as under white light.
         backend: "numpy" (OpenCV on the CPU, the reference) or "onnx" (ONNX Runtime).
         providers: ONNX Runtime execution providers for the onnx backend (None: CUDA if available, else CPU).
 
@@ -73,6 +78,7 @@ class LipstickOptions:
     liner_width: float = 0.0
     liner_opacity: float = 1.0
     feather: float = M.DEFAULT_FEATHER
+    scene_light: bool = True
     backend: str = "numpy"
     providers: tuple[str, ...] | None = field(default=None)
 
@@ -85,6 +91,8 @@ class LipstickOptions:
         _unit("liner_width", self.liner_width, 0.1)
         _unit("liner_opacity", self.liner_opacity)
         _unit("feather", self.feather, 0.05)
+        if not isinstance(self.scene_light, bool):
+            raise InputError(f"scene_light: expected True or False, got {self.scene_light!r}")
         if self.backend not in BACKENDS:
             raise InputError(f"backend: expected one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.providers is not None:
@@ -285,14 +293,22 @@ class LipstickLens:
                 continue
             pixels = self._visible(self._pixels(geom, self._needs_gloss, self._needs_sparkle), geom, scene, face)
             if len(pixels):
-                work.append((geom, pixels))
-        for geom, pixels in work:
+                work.append((geom, pixels, self._gains(scene, face)))
+        for geom, pixels, gains in work:
             x0, y0, x1, y1 = geom.box
             # read from `out` so overlapping faces compose
             box = _Box(out[y0:y1, x0:x1])
-            painted = self._composite(box.take(pixels.index), pixels, self._params1)
+            painted = composite_in_light(
+                box.take(pixels.index), gains, lambda px, pixels=pixels: self._composite(px, pixels, self._params1)
+            )
             out[y0:y1, x0:x1] = box.put(pixels.index, painted[0])
         return out
+
+    def _gains(self, scene: Scene, face: Face) -> np.ndarray:
+        """The linear gains of the light on ``face`` (white when the options say to ignore the scene's light)."""
+        if not self.options.scene_light:
+            return _WHITE
+        return scene.face(face).light.gains
 
     @staticmethod
     def _faces(faces: Face | Iterable[Face]) -> list[Face]:
@@ -361,7 +377,9 @@ class LipstickLens:
             return out
         x0, y0, x1, y1 = geom.box
         box = _Box(frame[y0:y1, x0:x1])
-        painted = self._composite(box.take(pixels.index), pixels, params)
+        painted = composite_in_light(
+            box.take(pixels.index), self._gains(scene, face), lambda px: self._composite(px, pixels, params)
+        )
         for i in range(len(params)):
             out[i, y0:y1, x0:x1] = box.put(pixels.index, painted[i], keep=True)
         return out

@@ -168,7 +168,8 @@ def test_face_partly_outside_the_frame(all_stills):
 
 def test_shimmer_pattern_is_stable_and_follows_a_translated_face(all_stills):
     _, image, face = all_stills[0]
-    lens = LipstickLens(color="#C77D72", finish="shimmer", opacity=1.0)
+    # white light: the shifted frame's black border changes what the light estimate sees around the face
+    lens = LipstickLens(color="#C77D72", finish="shimmer", opacity=1.0, scene_light=False)
     a = lens.render(image, [face])
     assert np.array_equal(a, lens.render(image, [face]))
     dx, dy = 21, 11
