@@ -126,6 +126,19 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_seconds(text: str) -> float:
+    """A finite number of seconds > 0, for argparse (``-1``, ``0``, ``nan`` and ``inf`` are bad usage, exit 2)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text}")
+    return value
+
+
 class AddCommand(Protocol):
     """``add(name, help, func, parent=None)``: a subcommand parser of ``arlens`` (or of ``parent``'s subparsers)."""
 
