@@ -56,10 +56,13 @@ def _details(report: Any) -> list[str]:
             lines.append(f"  ... and {len(problems) - MAX_DETAILS} more {title}s (see index.json)")
     for pid in report.unknown_products[:MAX_DETAILS]:
         lines.append(f"  unknown product: {pid} (not in the catalog)")
-    no_face = sorted({p.photo for p in report.not_drawn})
-    if no_face:
-        lines.append(f"  nothing drawn on {len(no_face)} photo(s) without a face or hand: {', '.join(no_face[:8])}"
-                     + (" ..." if len(no_face) > 8 else ""))
+    by_reason: dict[str, set[str]] = {}
+    for p in report.not_drawn:
+        by_reason.setdefault(p.reason, set()).add(p.photo)
+    for reason, photos in by_reason.items():
+        names = sorted(photos)
+        lines.append(f"  not drawn ({reason}): {len(names)} photo(s): {', '.join(names[:8])}"
+                     + (" ..." if len(names) > 8 else ""))
     return lines
 
 

@@ -201,4 +201,4 @@ def _count_reasons(reasons: list[str]) -> str:
     counts: dict[str, int] = {}
     for r in reasons:
         counts[r] = counts.get(r, 0) + 1
-    return "; ".join(f"{n} {r}" if n > 1 else r for r, n in counts.items())
+    return "; ".join(f"{r} x{n}" if n > 1 else r for r, n in counts.items())

@@ -11,7 +11,8 @@ Photos travel as bytes from the driver, so workers need no access to where the p
 written by the actors themselves: on a cluster the output folder must be a shared file system mounted at
 the same path on every node (see ``docs/preview-cluster.md``).
 
-An actor killed under a call is restarted by Ray (``max_restarts=-1``); the call itself is not retried by
+An actor killed under a call is replaced by a new one, which gets no call before it has answered a ping
+(Ray's own restart-in-place would fail calls sent while it restarts); the call itself is not retried by
 Ray (``max_task_retries=0``) but reported as :class:`~arlens.preview.engines.WorkerLost`, so the scheduler
 applies the same retry-once rule as with the local engine. Each actor runs one call at a time, so a death
 is charged to exactly the call that was running.
@@ -92,14 +93,24 @@ class RayEngine:
         self._ray: Any = None
         self._owns_ray = False
         self._actors: list[Any] = []
-        self._busy: dict[int, Call] = {}  # actor index -> call
-        self._refs: dict[Any, int] = {}  # the ref polled for a call -> actor index
+        self._busy: dict[int, Call] = {}  # actor index -> the call it runs
+        self._starting: set[int] = set()  # actors being replaced, not yet answering
+        self._refs: dict[Any, tuple[int, Call | None]] = {}  # polled ref -> (actor index, call; None for a ping)
+        self._actor_class: Any = None
+        self._setup: Any = None
+        self.replaced = 0
 
     @property
     def workers(self) -> int:
         return len(self._actors) if self._actors else int(self._requested or 1)
 
     def start(self, setup: Any) -> None:
+        """Start or join Ray, create the actors and wait until each is built.
+
+        Raises:
+            RuntimeUnavailableError: Ray is not installed, or no actor can be placed.
+            WorkerSetupError: the actors cannot set up (the reason is in the message).
+        """
         ray = self._ray = import_ray()
         if self.address is not None:
             ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
@@ -115,8 +126,11 @@ class RayEngine:
             count = max(1, total // self.cpus_per_worker)
         else:
             count = int(self._requested)
-        actor = ray.remote(num_cpus=self.cpus_per_worker, max_restarts=-1, max_task_retries=0)(PreviewActor)
-        actors = [actor.remote(setup) for _ in range(count)]
+        # a dead actor is replaced by a new one (not restarted in place): calls never reach a restarting actor
+        self._setup = setup
+        self._actor_class = ray.remote(num_cpus=self.cpus_per_worker, max_restarts=0, max_task_retries=0)(
+            PreviewActor)
+        actors = [self._actor_class.remote(setup) for _ in range(count)]
         # wait until the actors are placed and built: an actor the cluster has no room for would never answer
         pings = {a.stats.remote(): a for a in actors}
         ready, waiting = ray.wait(list(pings), num_returns=len(pings), timeout=self.start_timeout)
@@ -127,22 +141,29 @@ class RayEngine:
                            len(waiting), count, self.cpus_per_worker, self.start_timeout, len(ready))
         self._actors = [pings[r] for r in ready]
         for ref in ready:
-            try:
-                ray.get(ref)
-            except ray.exceptions.RayTaskError as exc:
-                cause = getattr(exc, "cause", None)
-                self.close()
-                raise cause if isinstance(cause, WorkerSetupError) else WorkerSetupError(str(exc)) from None
+            self._check_ping(ref)
         if not self._actors:
             self.close()
             raise RuntimeUnavailableError(f"no Ray actor with {self.cpus_per_worker} CPU(s) could be placed on the "
                                           f"cluster within {self.start_timeout:.0f} s")
 
+    def _check_ping(self, ref: Any) -> None:
+        ray = self._ray
+        try:
+            ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            self.close()
+            raise cause if isinstance(cause, WorkerSetupError) else WorkerSetupError(str(exc)) from None
+        except ray.exceptions.RayActorError as exc:
+            self.close()
+            raise WorkerSetupError(f"a preview actor died while starting: {_first(exc)}") from None
+
     def free(self) -> int:
-        return len(self._actors) - len(self._busy)
+        return len(self._actors) - len(self._busy) - len(self._starting)
 
     def submit(self, call: Call) -> None:
-        index = next(i for i in range(len(self._actors)) if i not in self._busy)
+        index = next(i for i in range(len(self._actors)) if i not in self._busy and i not in self._starting)
         method = getattr(self._actors[index], call.method)
         if call.method == "prepare":
             summary, context = method.options(num_returns=2).remote(*call.args)
@@ -152,7 +173,19 @@ class RayEngine:
             poll_ref = method.remote(*call.args)
             call.handle = poll_ref
         self._busy[index] = call
-        self._refs[poll_ref] = index
+        self._refs[poll_ref] = (index, call)
+
+    def _replace(self, index: int) -> None:
+        """A new actor in place of the dead one; it takes calls once it answers a ping."""
+        try:
+            self._ray.kill(self._actors[index])
+        except Exception:  # already gone
+            logger.debug("ray.kill of a dead actor failed", exc_info=True)
+        self.replaced += 1
+        logger.warning("a preview actor died; starting a new one (replacement %d)", self.replaced)
+        self._actors[index] = self._actor_class.remote(self._setup)
+        self._starting.add(index)
+        self._refs[self._actors[index].stats.remote()] = (index, None)
 
     def poll(self, timeout: float | None) -> list[tuple[Call, Any, BaseException | None]]:
         if not self._refs:
@@ -165,8 +198,12 @@ class RayEngine:
             ready = ready + more
         out: list[tuple[Call, Any, BaseException | None]] = []
         for ref in ready:
-            index = self._refs.pop(ref)
-            call = self._busy.pop(index)
+            index, call = self._refs.pop(ref)
+            if call is None:  # a replacement actor answered (or failed to start)
+                self._starting.discard(index)
+                self._check_ping(ref)
+                continue
+            self._busy.pop(index)
             try:
                 result = ray.get(ref)
             except ray.exceptions.RayTaskError as exc:  # the method raised: hand back its own exception
@@ -175,8 +212,8 @@ class RayEngine:
                 continue
             except (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError, ray.exceptions.WorkerCrashedError,
                     ray.exceptions.OwnerDiedError) as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                out.append((call, None, WorkerLost(f"a Ray actor died while running {call.method} ({first})")))
+                out.append((call, None, WorkerLost(f"a Ray actor died while running {call.method} ({_first(exc)})")))
+                self._replace(index)
                 continue
             if call.method == "prepare":
                 result = (result, call.handle[1])
@@ -211,9 +248,15 @@ class RayEngine:
                 logger.debug("ray.kill failed", exc_info=True)
         self._actors = []
         self._busy.clear()
+        self._starting.clear()
         self._refs.clear()
         if self._owns_ray:
             ray.shutdown()
             self._owns_ray = False
 
     kill = close
+
+
+def _first(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -130,7 +130,7 @@ class Scheduler:
         try:
             while self._busy():
                 self._fill()
-                if not self._in_flight:
+                if not self._in_flight and self.engine.free() > 0:
                     if self._busy():  # nothing could be submitted yet nothing runs: a bug, not a hang
                         raise RuntimeError("preview scheduler stalled with work left")
                     break
@@ -302,6 +302,7 @@ class Scheduler:
         photos = list(dict.fromkeys(i.photo for i in work.items))
         try:
             if isinstance(error, WorkerLost):
+                logger.info("a worker died under %d render(s) (attempt %d): %s", len(work.items), work.attempt, error)
                 if work.attempt < 2:
                     singles = [_Work("render", items=[it], attempt=work.attempt) for it in work.items]
                     for w in singles:
