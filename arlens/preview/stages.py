@@ -222,16 +222,18 @@ class PreviewWorker:
         import cv2
 
         from arlens.demo import face_crop
-        from arlens.image import as_bgr
+        from arlens.errors import InputError
+        from arlens.image import as_bgr, decode_image
 
         # trackers are built (once per worker) before the clock starts: "seconds" is this photo's own cost
         face_tracker = self._faces() if task.track_faces else None
         hand_tracker = self._hands() if task.track_hands else None
         t0 = time.perf_counter()
-        image = cv2.imdecode(np.frombuffer(task.data, np.uint8), cv2.IMREAD_COLOR)
-        if image is None:
-            return {"photo": task.name, "reason": "unreadable photo: not an image format OpenCV can decode"}, None
-        image = as_bgr(image, f"photo {task.name}")
+        try:  # arlens' image boundary: the header's pixel count is checked before anything is decoded
+            image = as_bgr(decode_image(task.data, name=task.name), f"photo {task.name}")
+        except InputError as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return {"photo": task.name, "reason": f"unreadable photo: {text}"}, None
         faces = tuple(face_tracker.detect(image)) if face_tracker is not None else ()
         hands = tuple(hand_tracker.detect(image)) if hand_tracker is not None else ()
         # the scene layer (arlens.scene: occluders, light, skin) is computed here, once per photo, when it lands
