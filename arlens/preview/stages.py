@@ -219,7 +219,6 @@ class PreviewWorker:
 
         Also writes the photo's own close-up, ``photos/<name>.jpg``, the "before" tile of its sheets.
         """
-        import cv2
 
         from arlens.demo import face_crop
         from arlens.errors import InputError
@@ -233,7 +232,7 @@ class PreviewWorker:
             image = as_bgr(decode_image(task.data, name=task.name), f"photo {task.name}")
         except InputError as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return {"photo": task.name, "reason": f"unreadable photo: {text}"}, None
+            return {"photo": task.name, "reason": f"unreadable photo: {text.removeprefix(task.name + ': ')}"}, None
         faces = tuple(face_tracker.detect(image)) if face_tracker is not None else ()
         hands = tuple(hand_tracker.detect(image)) if hand_tracker is not None else ()
         # the scene layer (arlens.scene: occluders, light, skin) is computed here, once per photo, when it lands

@@ -123,7 +123,7 @@ def test_bad_photo_and_unknown_product_are_reported_in_the_summary(tmp_path, por
     lines = run.stdout.splitlines()
     assert lines[0].startswith("arlens preview: 1 rendered, 0 up to date, 2 skipped (unknown product; unreadable "
                                "photo), 0 failed, ") and "images/s" in lines[0]
-    assert any(line.startswith("  unreadable photo: notes: unreadable photo") for line in lines)
+    assert any(line.startswith("  unreadable photo: notes: unreadable photo: expected an image") for line in lines)
     assert "  unknown product: NOPE-9 (not in the catalog)" in lines
     assert (out / "renders/astronaut/LIP-004.png").is_file()
     assert "unknown product NOPE-9" in run.stderr
