@@ -239,6 +239,7 @@ class PreviewWorker:
         context = PhotoContext(task.name, image, faces, hands, scene=None)
         crop = face_crop(image, _crop_box(faces or hands, image.shape), size=self.options.thumb_size)
         atomic_write(self.out / "photos" / f"{task.name}.jpg", _jpeg(crop), self.tmp)
+        first = self.counts["photos"] == 0
         self.counts["photos"] += 1
         summary = {
             "photo": task.name,
@@ -252,6 +253,8 @@ class PreviewWorker:
             "thumb": f"photos/{task.name}.jpg",
             "seconds": round(time.perf_counter() - t0, 6),
         }
+        if first:  # ONNX Runtime's first runs in a process allocate and plan: not this photo's own cost
+            summary["first_on_worker"] = True
         return summary, context
 
     # -- stage two --------------------------------------------------------------------------------------
