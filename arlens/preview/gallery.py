@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from arlens.preview.options import Problem
 
 MAX_SHOTS = 24
+#: in every page's head: what marks an index.html as the gallery's own, safe to overwrite
+GENERATOR = '<meta name="generator" content="arlens preview">'
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f2f0;color:#222}
@@ -119,6 +121,25 @@ def _problems_panel(title: str, problems: Sequence[Problem]) -> str:
     return f'<section class="panel"><h3>{e(title)}</h3><ul>{items}{more}</ul></section>'
 
 
+def check_writable(out_dir: Path) -> None:
+    """Refuse an output folder whose ``index.html`` is someone else's page (it would be overwritten).
+
+    Raises:
+        InputError: ``index.html`` exists and was not written by a preview.
+    """
+    from arlens.errors import InputError
+
+    page = out_dir / page_name(1)
+    if page.is_file():
+        try:
+            head = page.read_text(encoding="utf-8", errors="replace")[:4096]
+        except OSError:
+            head = ""
+        if GENERATOR not in head:
+            raise InputError(f"{page}: expected a preview gallery or no file; refusing to overwrite another page "
+                             "(choose another output folder)")
+
+
 def page_name(n: int) -> str:
     """File name of gallery page ``n`` (1-based): ``index.html``, ``index-2.html``, ..."""
     return "index.html" if n == 1 else f"index-{n}.html"
@@ -167,7 +188,7 @@ def write_gallery(
         count = sum(len(s) for _, s in shown)
         body = (
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            '<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">{GENERATOR}'
             f"<title>{e(heading)}</title><style>{_CSS}</style></head><body>"
             f"<header><h1>{e(heading)}</h1><p>{len(shown)} products on {len(photos)} photos, {count} renders "
             f'(<a href="index.json">index.json</a>)</p></header>'

@@ -180,6 +180,9 @@ def preview_catalog(
     verify_models()
 
     out = Path(out_dir)
+    from arlens.preview.gallery import check_writable
+
+    check_writable(out)
     settings = P.settings_hash(options)
     product_files = dict(zip([p.id for p in selection.products],
                              P.unique_names([p.id for p in selection.products], [p.id for p in selection.products]),

@@ -111,13 +111,19 @@ class RayEngine:
             RuntimeUnavailableError: Ray is not installed, or no actor can be placed.
             WorkerSetupError: the actors cannot set up (the reason is in the message).
         """
-        ray = self._ray = import_ray()
-        if self.address is not None:
-            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
-            self._owns_ray = True
-        elif not ray.is_initialized():
-            import os
+        import os
 
+        ray = self._ray = import_ray()
+        address = self.address or os.environ.get("RAY_ADDRESS")  # `ray job submit` sets RAY_ADDRESS for its driver
+        if ray.is_initialized():
+            pass  # the caller's Ray (a notebook, the tests' session fixture): used as it is, left running
+        elif address:
+            try:
+                ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+            except Exception as exc:  # unreachable head, version mismatch, refused token: one clear line
+                raise RuntimeUnavailableError(f"cannot join the Ray cluster at {address!r}: {_first(exc)}") from None
+            self._owns_ray = True
+        else:
             cpus = (self._requested or os.cpu_count() or 1) * self.cpus_per_worker
             ray.init(num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
             self._owns_ray = True

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import pytest
 
 from arlens.catalog.jsonld import from_jsonld
+from arlens.errors import InputError
 from arlens.preview import PreviewOptions, preview_catalog
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -122,3 +123,11 @@ def test_the_last_page_lists_the_photos_and_what_was_not_drawn(gallery):
     assert "astronaut" in text and "grace_hopper" in text
     assert "NAIL-202" in text and "no hand found" in text
     assert "sheets/photos/astronaut/lipstick.png" in text
+
+
+def test_someone_elses_index_html_is_never_overwritten(tmp_path, portraits, catalog):
+    (tmp_path / "index.html").write_text("<html><body>my shop</body></html>")
+    with pytest.raises(InputError, match="refusing to overwrite"):
+        preview_catalog(portraits, tmp_path, catalog=catalog, options=PreviewOptions(workers=1))
+    assert (tmp_path / "index.html").read_text() == "<html><body>my shop</body></html>"
+    assert not (tmp_path / "renders").exists()

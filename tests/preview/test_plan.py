@@ -102,3 +102,13 @@ def test_settings_hash_changes_with_what_changes_pixels_only():
 def test_bad_options_are_refused_when_built(field, value):
     with pytest.raises(InputError, match=f"PreviewOptions.{field}"):
         PreviewOptions(**{field: value})
+
+
+def test_importing_the_preview_loads_no_runtime_gl_or_ray():
+    import subprocess
+    import sys
+
+    code = ("import sys, arlens, arlens.preview, arlens.cli.preview; "
+            "print(sorted(m for m in ('ray', 'onnxruntime', 'moderngl', 'cv2', 'tqdm') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
