@@ -67,6 +67,13 @@ def costs(out: Path) -> dict[str, float]:
     renders = index["renders"]
     draw = [r["seconds"] for r in renders]
     builds = [r["lens_seconds"] for r in renders if r.get("lens_seconds", 0) > 1e-3]
+    # a lens is built on a render's clock only the first time a worker draws that product (then it is cached)
+    first = {}
+    for r in sorted(renders, key=lambda r: -r.get("lens_seconds", 0)):
+        first.setdefault(r["product"], r)
+    build_by_kind: dict[str, list[float]] = {}
+    for r in first.values():
+        build_by_kind.setdefault(r["kind"], []).append(r["lens_seconds"])
     # a worker's first photo carries ONNX Runtime's first-run set-up; steady state is what a long job sees
     photos = [p["seconds"] for p in index["photos"] if p.get("seconds") and not p.get("first_on_worker")] or [
         p["seconds"] for p in index["photos"] if p.get("seconds")]
@@ -76,6 +83,7 @@ def costs(out: Path) -> dict[str, float]:
         "photo_ms_median": 1000 * statistics.median(photos),
         "lens_build_ms_total": 1000 * sum(builds),
         "lens_builds": len(builds),
+        "lens_build_ms_by_kind": {k: 1000 * statistics.median(v) for k, v in build_by_kind.items()},
         "renders": len(renders),
         "photos": len(photos),
     }
@@ -101,14 +109,34 @@ def run(engine: str, workers: int, photos: Path, catalog: Catalog, out: Path) ->
     }
 
 
-def projection(runs: list[dict]) -> dict:
-    """Workers for 1M renders in an hour, bottom-up from measured costs and top-down from measured throughput."""
+def png_encode_ms(photo: Path, repeats: int = 15) -> float:
+    """Median time to PNG-encode one 1280x720 render (OpenCV's default settings, as the workers do)."""
+    image = cv2.imread(str(photo))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        cv2.imencode(".png", image)
+        times.append(1000 * (time.perf_counter() - t0))
+    return statistics.median(times)
+
+
+def projection(runs: list[dict], eyewear_share: float, photos_per_task: int) -> dict:
+    """Workers for 1M renders in an hour, bottom-up from measured costs and top-down from measured throughput.
+
+    Lens builds: in a 10,000-product line no worker keeps every lens, so a product's lens is built once per
+    stage-two task that holds it, i.e. once per ``photos_per_task`` photos; eyewear (an OpenGL context and a
+    mesh each) in the demo catalog's share of the line, lipsticks the rest.
+    """
     one = [r for r in runs if r["workers"] == 1]
     two = [r for r in runs if r["workers"] == 2]
     render_s = statistics.median(r["render_ms_mean"] for r in one) / 1000
     photo_s = statistics.median(r["photo_ms_median"] for r in one) / 1000
-    build_share = statistics.median(r["lens_build_ms_total"] / r["renders"] for r in one) / 1000
-    worker_seconds = LINE_RENDERS * (render_s + build_share) + LINE_PHOTOS * photo_s
+    by_kind = {k: statistics.median(r["lens_build_ms_by_kind"][k] for r in one if k in r["lens_build_ms_by_kind"])
+               / 1000 for k in ("lipstick", "eyewear")}
+    builds = LINE_PRODUCTS * math.ceil(LINE_PHOTOS / photos_per_task)
+    build_s = builds * (eyewear_share * by_kind["eyewear"] + (1 - eyewear_share) * by_kind["lipstick"])
+    build_share = build_s / LINE_RENDERS
+    worker_seconds = LINE_RENDERS * render_s + build_s + LINE_PHOTOS * photo_s
     per_worker_1 = statistics.median(r["renders_per_s"] for r in one)
     per_worker_2 = statistics.median(r["renders_per_s"] for r in two) / 2
     return {
@@ -116,6 +144,8 @@ def projection(runs: list[dict]) -> dict:
         "render_s": render_s,
         "photo_s": photo_s,
         "lens_build_s_per_render": build_share,
+        "lens_build_s_by_kind": by_kind,
+        "eyewear_share": eyewear_share,
         "worker_seconds": worker_seconds,
         "workers_from_costs": math.ceil(worker_seconds / 3600),
         "workers_from_1_worker_throughput": math.ceil(LINE_RENDERS / 3600 / per_worker_1),
@@ -139,7 +169,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-preview-") as tmp:
         photos = Path(tmp) / "photos"
         photos.mkdir()
-        n_photos = len(write_photos(photos, args.copies))
+        written = write_photos(photos, args.copies)
+        n_photos = len(written)
+        encode = png_encode_ms(written[0])
         result["photos"], result["products"] = n_photos, len(catalog)
         print(f"{n_photos} photos (1280x720) x {len(catalog)} products (lipsticks, eyewear) = "
               f"{n_photos * len(catalog)} renders per run, {args.rounds} rounds, variants interleaved")
@@ -166,7 +198,9 @@ def main() -> None:
             "render_ms_median": statistics.median(x["render_ms_median"] for x in sel),
         }
     result["summary"] = table
-    result["projection"] = projection(runs)
+    eyewear = sum(1 for p in catalog if p.kind is not None and p.kind.value == "eyewear") / len(catalog)
+    result["projection"] = projection(runs, eyewear, PreviewOptions().photos_per_task)
+    result["png_encode_ms_1280x720"] = encode
     print(f"\nmedians over {args.rounds} rounds (load average before the runs: "
           f"{min(x['load_before'] for x in runs)}-{max(x['load_before'] for x in runs)} on {os.cpu_count()} CPUs)")
     print(f"  {'variant':<10}{'renders/s':>11}{'run s':>8}{'render ms':>11}{'MiB/worker':>12}")
@@ -181,7 +215,10 @@ def main() -> None:
           f"2 workers {rate['ray x2'] / rate['local x2']:.2f}x")
     p = result["projection"]
     print(f"\nprojection: {p['line']}")
-    print(f"  per render {1000 * p['render_s']:.1f} ms + lens builds {1000 * p['lens_build_s_per_render']:.2f} ms, "
+    build = p["lens_build_s_by_kind"]
+    print(f"  per render {1000 * p['render_s']:.1f} ms (PNG encoding alone: {encode:.1f} ms) + lens builds "
+          f"{1000 * p['lens_build_s_per_render']:.2f} ms (eyewear {1000 * build['eyewear']:.0f} ms, "
+          f"lipstick {1000 * build['lipstick']:.1f} ms each, {p['eyewear_share']:.0%} eyewear), "
           f"per photo {1000 * p['photo_s']:.1f} ms -> {p['worker_seconds'] / 3600:.1f} worker-hours")
     print(f"  workers needed: {p['workers_from_costs']} (from these costs), {p['workers_from_1_worker_throughput']} "
           f"(from 1-worker throughput), {p['workers_from_2_worker_throughput']} (from 2-worker throughput per worker)")
