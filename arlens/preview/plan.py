@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from arlens.preview.options import PreviewOptions
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
-#: Bumped when what the preview writes for a render changes (crop, encoding, the scene layer's arrival).
-PIPELINE_VERSION = 1
+#: Bumped when what the preview writes for a render changes (crop, encoding, what stage one hands the lenses).
+#: 2: lenses get the photo's scene (hands as occluders, the scene's light).
+PIPELINE_VERSION = 2
 #: The product fields a lens reads; the same try-on fields the JSON-LD export carries as arlens: properties.
 RENDER_FIELDS = ("kind", "color", "finish", "opacity", "model", "frame_width_mm", "offset_mm", "pantoscopic_tilt_deg")
 MAX_PHOTO_BYTES = 256 * 1024 * 1024
@@ -217,7 +218,7 @@ def product_hash(product: Product, spec: LensSpec, catalog: Catalog | None) -> s
         v = getattr(product, name)
         values[name] = list(v) if isinstance(v, tuple) else (str(v) if v is not None and not isinstance(
             v, int | float) else v)
-    values["lens"] = [_factory_name(spec), spec.target, spec.wants_camera]
+    values["lens"] = [_factory_name(spec), spec.target]
     if product.model:
         path = catalog.model_path(product) if catalog is not None and product.id in catalog else None
         if path is None or not path.is_file():

@@ -1,9 +1,11 @@
 """The two stages of a preview and the worker that runs them: the same code under every engine.
 
-Stage one, once per photo (:meth:`PreviewWorker.prepare`): decode the photo, track faces (and hands when
-a hand product is in the run) with the ONNX models, and return a :class:`PhotoContext`, the value every
-render of that photo starts from. When arlens' scene layer (occluders, light, skin) is computed, it is
-computed here, once per photo, and travels in the context.
+Stage one, once per photo (:meth:`PreviewWorker.prepare`): decode the photo, track faces and hands with
+the ONNX models, build the photo's :class:`~arlens.scene.Scene` and compute what every lens reads from it
+(each face's pose, light and skin and lip colours with the hands in front of the mouth left out, each
+hand's silhouette), and return a :class:`PhotoContext`, the value every render of that photo starts from.
+Hands are tracked on every photo with a face, not only for nail products: they are the occluders that
+keep lipstick off a hand over the mouth.
 
 Stage two, per product and batched (:meth:`PreviewWorker.render`): a task carries several products and
 the contexts of a few photos; each product's lens is built once (from the lens registry) and drawn on
@@ -39,11 +41,11 @@ class PhotoContext:
 
     Attributes:
         name: the photo's name in the output.
-        image: uint8 BGR (H, W, 3), the decoded photo (read-only).
+        image: uint8 BGR (H, W, 3), the decoded photo (read-only; the scene's own frame, so it travels once).
         faces: faces found, best first.
-        hands: hands found (empty when no hand product is in the run).
-        scene: the per-photo scene value (occluder masks, light, skin) lenses take as ``scene=``, when the
-            scene layer is in use; None otherwise.
+        hands: hands found.
+        scene: the photo's :class:`~arlens.scene.Scene`, its per-face and per-hand values already computed;
+            every lens gets it as ``scene=``. None only for a context built without one.
     """
 
     name: str
@@ -53,7 +55,8 @@ class PhotoContext:
     scene: Any = None
 
     def __post_init__(self) -> None:
-        self.image.setflags(write=False)
+        if self.image.flags.writeable:
+            self.image.setflags(write=False)
 
     def targets(self, target: str) -> tuple[Any, ...]:
         """The faces or the hands, as a lens's ``target`` asks."""
@@ -152,6 +155,17 @@ def _jpeg(image: np.ndarray) -> bytes:
     return data.tobytes()
 
 
+def takes_scene(lens: Any) -> bool:
+    """Whether ``lens.render`` accepts a ``scene`` keyword (a plugin written before the scene may not)."""
+    import inspect
+
+    try:
+        params = inspect.signature(lens.render).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return "scene" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
 class PreviewWorker:
     """Holds what is expensive to build (trackers with their ONNX sessions, lenses with their GL contexts)
     and runs the stages. One per pool process or Ray actor; not thread-safe."""
@@ -226,7 +240,7 @@ class PreviewWorker:
 
         # trackers are built (once per worker) before the clock starts: "seconds" is this photo's own cost
         face_tracker = self._faces() if task.track_faces else None
-        hand_tracker = self._hands() if task.track_hands else None
+        hand_tracker = self._hands()
         t0 = time.perf_counter()
         try:  # arlens' image boundary: the header's pixel count is checked before anything is decoded
             image = as_bgr(decode_image(task.data, name=task.name), f"photo {task.name}")
@@ -234,9 +248,11 @@ class PreviewWorker:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return {"photo": task.name, "reason": f"unreadable photo: {text.removeprefix(task.name + ': ')}"}, None
         faces = tuple(face_tracker.detect(image)) if face_tracker is not None else ()
-        hands = tuple(hand_tracker.detect(image)) if hand_tracker is not None else ()
-        # the scene layer (arlens.scene: occluders, light, skin) is computed here, once per photo, when it lands
-        context = PhotoContext(task.name, image, faces, hands, scene=None)
+        # hands: what nail products are drawn on, and what covers a face (the scene's occluders)
+        track_hands = task.track_hands or bool(faces)
+        hands = tuple(hand_tracker.detect(image)) if track_hands else ()
+        scene = self._scene(image, faces, hands)
+        context = PhotoContext(task.name, scene.frame, faces, hands, scene)
         crop = face_crop(image, _crop_box(faces or hands, image.shape), size=self.options.thumb_size)
         atomic_write(self.out / "photos" / f"{task.name}.jpg", _jpeg(crop), self.tmp)
         first = self.counts["photos"] == 0
@@ -249,13 +265,35 @@ class PreviewWorker:
             "face_boxes": [[round(float(v), 1) for v in f.bbox] for f in faces],
             "hands": len(hands),
             "hand_boxes": [[round(float(v), 1) for v in h.bbox] for h in hands],
-            "hands_tracked": bool(task.track_hands),
+            "hands_tracked": bool(track_hands),
             "thumb": f"photos/{task.name}.jpg",
             "seconds": round(time.perf_counter() - t0, 6),
         }
         if first:  # ONNX Runtime's first runs in a process allocate and plan: not this photo's own cost
             summary["first_on_worker"] = True
         return summary, context
+
+    def _scene(self, image: np.ndarray, faces: tuple[Any, ...], hands: tuple[Any, ...]) -> Any:
+        """The photo's scene with every per-photo value computed now, in stage one.
+
+        A Scene computes lazily; computed here, the values travel to stage two inside the context
+        (``cached_property`` values are pickled with it), so no render task computes them again. Values a
+        lens asks for a region of its own (the occlusion over its lip box) are still computed by the lens,
+        once per task.
+        """
+        from arlens.scene import Scene, SceneOptions
+
+        fov = float(self.options.fov_y_deg)
+        scene = Scene(image, faces, hands, camera=self._camera(image.shape), options=SceneOptions(fov_y_deg=fov))
+        for i in range(len(faces)):
+            face = scene.face(i)
+            for value in ("pose", "normals", "occluded_vertices", "light", "colors"):
+                getattr(face, value)
+        for i in range(len(hands)):
+            hand = scene.hand(i)
+            hand.mask()
+            getattr(hand, "light")  # noqa: B009 - computes and keeps the cached value
+        return scene
 
     # -- stage two --------------------------------------------------------------------------------------
     def _lens(self, product_id: str) -> tuple[Any, Any]:
@@ -292,14 +330,11 @@ class PreviewWorker:
         return self._cameras[key]
 
     def draw(self, lens: Any, spec: Any, context: PhotoContext) -> np.ndarray:
-        """``lens`` drawn on a new copy of the context's photo, on the faces or hands its kind targets.
-
-        The one place a preview calls a lens, so the scene value (once the scene layer exists) is passed in
-        exactly one spot.
-        """
+        """``lens`` drawn on a new copy of the context's photo, on the faces or hands its kind targets, with
+        the photo's scene (a plugin lens whose ``render`` takes no ``scene`` is called without it)."""
         targets = list(context.targets(spec.target))
-        if spec.wants_camera:
-            return lens.render(context.image, targets, self._camera(context.image.shape))
+        if context.scene is not None and takes_scene(lens):
+            return lens.render(context.image, targets, scene=context.scene)
         return lens.render(context.image, targets)
 
     def render_one(self, item: RenderItem, context: PhotoContext) -> dict[str, Any]:
