@@ -65,7 +65,7 @@ class Engine(Protocol):
         """Finished calls (call, result, error), waiting up to ``timeout`` seconds for the first one."""
         ...
 
-    def context_handle(self, call: Call, result: Any) -> tuple[dict[str, Any], Any]:
+    def context_handle(self, result: Any) -> tuple[dict[str, Any], Any]:
         """Split a ``prepare`` result into (summary, a handle to pass to ``render`` calls for the context)."""
         ...
 
@@ -222,8 +222,8 @@ class LocalEngine:
         logger.warning("a preview worker process died; starting a new pool (restart %d)", self.restarts)
         self._pool = self._new_pool()
 
-    def context_handle(self, call: Call, result: Any) -> tuple[dict[str, Any], Any]:
-        summary, context = result
+    def context_handle(self, result: Any) -> tuple[dict[str, Any], Any]:
+        summary, context = result  # the context itself, pickled to each stage-two task that needs it
         return summary, context
 
     def _processes(self) -> list[Any]:

@@ -176,10 +176,10 @@ def preview_catalog(
                          + "; ".join(f"{pid}: {why}" for pid, why in selection.skipped[:5]) + ")")
     for pid in selection.unknown:
         logger.warning("unknown product %s: not in the catalog, skipped", pid)
-    sources = P.photo_sources(P.find_photos(photos))
+    out = Path(out_dir)
+    sources = P.photo_sources(P.without_outputs(P.find_photos(photos), out))
     verify_models()
 
-    out = Path(out_dir)
     from arlens.preview.gallery import check_writable
 
     check_writable(out)

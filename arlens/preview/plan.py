@@ -115,6 +115,20 @@ def find_photos(spec: str | Path | Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def without_outputs(paths: Sequence[Path], out_dir: Path) -> list[Path]:
+    """``paths`` without files inside the output folder (``-o shoot/previews`` with ``--photos 'shoot/**'``
+    must not take its own renders for photos on the next run).
+
+    Raises:
+        InputError: nothing is left.
+    """
+    out = out_dir.resolve()
+    kept = [p for p in paths if not p.resolve().is_relative_to(out)]
+    if paths and not kept:
+        raise InputError(f"photos: every file given is inside the output folder {out_dir}")
+    return kept
+
+
 def read_photo(path: Path) -> tuple[bytes | None, str | None]:
     """The file's bytes, or None and why it cannot be read."""
     try:

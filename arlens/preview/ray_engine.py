@@ -226,8 +226,8 @@ class RayEngine:
             out.append((call, result, None))
         return out
 
-    def context_handle(self, call: Call, result: Any) -> tuple[dict[str, Any], Any]:
-        summary, context_ref = result
+    def context_handle(self, result: Any) -> tuple[dict[str, Any], Any]:
+        summary, context_ref = result  # the context stays in the object store; tasks take the reference
         return summary, context_ref
 
     def worker_stats(self) -> list[dict[str, Any]]:

@@ -258,7 +258,7 @@ class Scheduler:
         if error is not None:
             self._photo_failed(work.photo, f"stage one failed: {type(error).__name__}: {_first_line(error)}")
             return
-        summary, context = self.engine.context_handle(Call("prepare", ()), result)
+        summary, context = self.engine.context_handle(result)
         if context is None or summary.get("reason"):
             self._photo_unreadable(work.photo, summary.get("reason") or "unreadable photo")
             return

@@ -112,3 +112,14 @@ def test_importing_the_preview_loads_no_runtime_gl_or_ray():
             "print(sorted(m for m in ('ray', 'onnxruntime', 'moderngl', 'cv2', 'tqdm') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_photos_inside_the_output_folder_are_left_out(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"x")
+    (tmp_path / "out" / "renders" / "a").mkdir(parents=True)
+    (tmp_path / "out" / "renders" / "a" / "LIP-001.png").write_bytes(b"x")
+    found = P.find_photos(f"{tmp_path}/**/*.png")
+    assert len(found) == 2
+    assert [p.name for p in P.without_outputs(found, tmp_path / "out")] == ["a.png"]
+    with pytest.raises(InputError, match="inside the output folder"):
+        P.without_outputs(found[1:], tmp_path / "out")
