@@ -17,7 +17,7 @@ import cv2
 from tests.support import ROOT
 
 COMMAND = [sys.executable, "-m", "arlens"]
-FACE_PRODUCTS = [f"LIP-{i:03d}" for i in range(1, 9)] + ["EYE-101"]
+FACE_PRODUCTS = [f"LIP-{i:03d}" for i in range(1, 6)] + ["EYE-101"]
 
 
 def arlens(*args, timeout: int = 240) -> subprocess.CompletedProcess:
