@@ -192,37 +192,8 @@ def preview_catalog(
 
     with PreviewIndex(out) as index:
         sink = _Sink(index, settings, product_hashes, {s.name: s for s in sources})
-        up_to_date = 0
-        jobs: list[PhotoJob] = []
-        for src in sources:
-            if src.error is not None:
-                sink.photo(src.name, None, src.error, "")
-                sink.bad_photo([], src.name, src.error)
-                logger.warning("photo %s skipped: %s", src.path, src.error)
-                continue
-            known = index.photos.get(src.name)
-            known = known if known and (known.get("sha256"), known.get("settings")) == (src.sha256, settings) else None
-            items, targets, hands = [], {}, False
-            for p in selection.products:
-                target = specs[p.id].target
-                if not options.force and index.is_done(src.name, p.id, src.sha256, product_hashes[p.id], settings):
-                    up_to_date += 1
-                    continue
-                item = RenderItem(src.name, p.id, P.render_path(src.name, product_files[p.id]),
-                                  P.thumb_path(src.name, product_files[p.id]))
-                # a photo already tracked with these settings and found without a face (or hand) is not
-                # tracked again just to find nothing again
-                if known is not None and known.get("width") and (
-                    (target == "face" and not known.get("faces"))
-                    or (target == "hand" and known.get("hands_tracked") and not known.get("hands"))
-                ):
-                    sink.not_drawn([item], f"no {target} found in the photo")
-                    continue
-                items.append(item)
-                targets[p.id] = target
-                hands = hands or target == "hand"
-            if items:
-                jobs.append(PhotoJob(src.name, (lambda path=src.path: P.read_photo(path)), items, targets, hands))
+        jobs, up_to_date = _plan(index, sink, sources, selection.products, specs, product_hashes, product_files,
+                                 settings, options.force)
 
         header = {
             "arlens": _version(),
@@ -260,20 +231,8 @@ def preview_catalog(
             if todo:
                 if engine is None:
                     engine, scheduler = _start(options, out, catalog, registry, sink, progress)
-                if progress is not None:
-                    progress.start("sheets", len(todo))
-                try:
-                    inputs = {t.path: h for t, h in todo}
-                    assert scheduler is not None
-                    for task, result, error in scheduler.run_sheets([t for t, _ in todo]):
-                        if error is not None:
-                            logger.warning("sheet %s not written: %s", task.path, error)
-                        else:
-                            index.append([{"type": "sheet", "path": task.path, "inputs": inputs[task.path],
-                                           "sha256": result["sha256"]}])
-                finally:
-                    if progress is not None:
-                        progress.close()
+                assert scheduler is not None
+                _write_sheets(scheduler, index, todo, progress)
             if engine is not None:
                 worker_stats = engine.worker_stats()
         except (Interrupted, KeyboardInterrupt):
@@ -324,6 +283,64 @@ def preview_catalog(
     if interrupted:
         raise PreviewInterrupted(report)
     return report
+
+
+def _plan(index: PreviewIndex, sink: _Sink, sources: Sequence[P.PhotoSource], products: Sequence[Any],
+          specs: dict[str, Any], product_hashes: dict[str, str], product_files: dict[str, str], settings: str,
+          force: bool) -> tuple[list[PhotoJob], int]:
+    """The photos with renders to do (each with its pending items) and how many renders are up to date.
+
+    Unreadable photos are reported here; items on a photo already tracked with these settings and found
+    without a face (or hand) are reported as not drawn, without tracking it again to find nothing again.
+    """
+    up_to_date = 0
+    jobs: list[PhotoJob] = []
+    for src in sources:
+        if src.error is not None:
+            sink.photo(src.name, None, src.error, "")
+            sink.bad_photo([], src.name, src.error)
+            logger.warning("photo %s skipped: %s", src.path, src.error)
+            continue
+        known = index.photos.get(src.name)
+        known = known if known and (known.get("sha256"), known.get("settings")) == (src.sha256, settings) else None
+        items, targets, hands = [], {}, False
+        for p in products:
+            target = specs[p.id].target
+            if not force and index.is_done(src.name, p.id, src.sha256, product_hashes[p.id], settings):
+                up_to_date += 1
+                continue
+            item = RenderItem(src.name, p.id, P.render_path(src.name, product_files[p.id]),
+                              P.thumb_path(src.name, product_files[p.id]))
+            if known is not None and known.get("width") and (
+                (target == "face" and not known.get("faces"))
+                or (target == "hand" and known.get("hands_tracked") and not known.get("hands"))
+            ):
+                sink.not_drawn([item], f"no {target} found in the photo")
+                continue
+            items.append(item)
+            targets[p.id] = target
+            hands = hands or target == "hand"
+        if items:
+            jobs.append(PhotoJob(src.name, (lambda path=src.path: P.read_photo(path)), items, targets, hands))
+    return jobs, up_to_date
+
+
+def _write_sheets(scheduler: Scheduler, index: PreviewIndex, todo: list[tuple[Any, str]],
+                  progress: Progress | None) -> None:
+    """Compose the sheets whose inputs changed on the workers, and record each one written."""
+    if progress is not None:
+        progress.start("sheets", len(todo))
+    try:
+        inputs = {t.path: h for t, h in todo}
+        for task, result, error in scheduler.run_sheets([t for t, _ in todo]):
+            if error is not None:
+                logger.warning("sheet %s not written: %s", task.path, error)
+            else:
+                index.append([{"type": "sheet", "path": task.path, "inputs": inputs[task.path],
+                               "sha256": result["sha256"]}])
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 def _version() -> str:
