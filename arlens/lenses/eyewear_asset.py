@@ -197,7 +197,8 @@ def _material_from_trimesh(mat: object, part_name: str) -> Material:
     """Translate a trimesh PBR or simple (OBJ/MTL) material into :class:`Material`."""
     from trimesh.visual.material import PBRMaterial, SimpleMaterial
 
-    name = str(getattr(mat, "name", None) or "default")
+    name = getattr(mat, "name", None)
+    name = name if isinstance(name, str) and name else "default"  # a file may give any JSON value here
     if isinstance(mat, PBRMaterial):
         color = _rgba_float(mat.baseColorFactor, (1.0, 1.0, 1.0, 1.0))
         texture = _image_rgba(mat.baseColorTexture)
@@ -338,6 +339,8 @@ def load_parts(path: str | Path, *, max_triangles: int = DEFAULT_MAX_TRIANGLES) 
             parts.append(part.transformed(np.asarray(transform, dtype=np.float64)))
     except AssetError as exc:
         raise AssetError(f"{p}: {exc}") from None
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:  # odd values trimesh passed on
+        raise AssetError(f"{p}: malformed model content ({type(exc).__name__}: {exc})") from exc
     if not parts:
         raise AssetError(f"{p}: expected triangle meshes, found no geometry")
     return tuple(parts)

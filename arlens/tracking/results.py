@@ -22,7 +22,8 @@ RIGID_TOLERANCE = 1e-3
 
 def _array(name: str, value: object, shape: tuple[int | None, ...], dtype: type) -> np.ndarray:
     try:
-        arr = np.array(value, dtype=dtype, order="C", copy=True)  # a copy: the value must not change later
+        with np.errstate(over="ignore", invalid="ignore"):  # 1e300 becomes inf in float32: refused right after
+            arr = np.array(value, dtype=dtype, order="C", copy=True)  # a copy: the value must not change later
     except (TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"{name}: expected an array of numbers, got {type(value).__name__} ({exc})") from None
     if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape, strict=True)):
@@ -161,7 +162,8 @@ class Hand:
 def bbox_of(points: np.ndarray) -> np.ndarray:
     """Axis-aligned x0, y0, x1, y1 box of (N, >=2) points."""
     xy = np.asarray(points)[:, :2]
-    return np.concatenate([xy.min(axis=0), xy.max(axis=0)]).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # values past float32 become inf (and Face refuses them)
+        return np.concatenate([xy.min(axis=0), xy.max(axis=0)]).astype(np.float32)
 
 
 def as_hands(hands: object, name: str = "hands") -> list[Hand]:

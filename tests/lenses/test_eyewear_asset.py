@@ -415,3 +415,20 @@ def test_a_one_triangle_glb_built_here_loads(tmp_path):
     path.write_bytes(_triangle_glb())
     (part,) = load_parts(path)
     assert part.faces.tolist() == [[0, 1, 2]]
+
+
+def test_a_material_whose_name_is_not_text_is_named_default(tmp_path):
+    """Found by tests/fuzz (shrunk): "name": [] on a material raised numpy's ValueError ("truth value of an
+    empty array") from the loader."""
+    import json
+    import struct
+
+    data = _triangle_glb()
+    n = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20 : 20 + n])
+    doc["materials"] = [{"name": [], "pbrMetallicRoughness": {"baseColorFactor": [1, 0, 0, 1]}}]
+    doc["meshes"][0]["primitives"][0]["material"] = 0
+    path = tmp_path / "named.glb"
+    path.write_bytes(_glb(doc, data[20 + n + 8 :]))
+    (part,) = load_parts(path)
+    assert part.material.name == "default"
