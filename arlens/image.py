@@ -150,7 +150,9 @@ def over_premultiplied(dst: np.ndarray, rgba: np.ndarray) -> np.ndarray:
     keep = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(rgba, 3)), cv2.COLOR_GRAY2BGR)  # 255 - alpha
     # OpenCV writes into rows of packed pixels only: a mirrored, flipped, Fortran-ordered or column-strided
     # view is composited in a copy and written back through the view
-    target = dst if opencv_writable(dst) else np.ascontiguousarray(dst)
+    # (a copy, not np.ascontiguousarray: numpy calls a (1, 1, 3) view with a column stride contiguous and
+    # returns it as is, which OpenCV then refuses: found by tests/fuzz)
+    target = dst if opencv_writable(dst) else dst.copy()
     cv2.add(cv2.multiply(target, keep, scale=1.0 / 255.0), color, dst=target)
     if target is not dst:
         dst[...] = target

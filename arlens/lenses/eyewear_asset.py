@@ -482,6 +482,8 @@ def _detect_bridge_and_hinges(frame_v: np.ndarray, all_v: np.ndarray) -> tuple[n
     """Find bridge point, hinges and front width in a model already oriented to the convention's axes."""
     width_all = float(all_v[:, 0].max() - all_v[:, 0].min())
     front = all_v[_front_band(all_v, width_all)]
+    if not width_all > 1e-9 or len(front) == 0:  # no width across: the caller refuses it (found by tests/fuzz)
+        return np.zeros(3), np.zeros((2, 3)), 0.0
     x0, x1 = float(front[:, 0].min()), float(front[:, 0].max())
     width = x1 - x0
     cx = 0.5 * (x0 + x1)
@@ -498,6 +500,8 @@ def _detect_bridge_and_hinges(frame_v: np.ndarray, all_v: np.ndarray) -> tuple[n
         near = fv[np.abs(fv[:, 0] - side) < 0.03 * width]
         if len(near) == 0:
             near = front[np.abs(front[:, 0] - side) < 0.03 * width]
+        if len(near) == 0:  # a front too thin to hold a hinge band: the point nearest the side
+            near = front[np.argmin(np.abs(front[:, 0] - side))][None]
         hinges.append(near.mean(axis=0))
     return bridge, np.array(hinges), width
 

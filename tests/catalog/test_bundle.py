@@ -441,3 +441,13 @@ def test_deep_lens_json_is_refused(tmp_path, depth, fragment):
 def test_folders_stop_listing_past_the_entry_limit(tmp_path):
     folder = make_folder(tmp_path / "lens", good_files() | {f"t/{i}.png": b"" for i in range(40)})
     assert problems_of(folder, limits=BundleLimits(max_entries=10)) == ["None: expected at most 10 entries, got more"]
+
+
+def test_a_zip_version_zipfile_does_not_read_is_a_bundle_error(tmp_path):
+    """Found by tests/fuzz (shrunk): a central entry claiming "version needed 6.4" made zipfile raise
+    NotImplementedError from ZipFile() itself."""
+    path = make_zip(tmp_path / "b.zip", good_files())
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<H", data, data.find(b"PK\x01\x02") + 6, 64)
+    path.write_bytes(bytes(data))
+    assert problems_of(path) == ["None: not a readable zip: zip file version 6.4"]

@@ -432,3 +432,12 @@ def test_a_material_whose_name_is_not_text_is_named_default(tmp_path):
     path.write_bytes(_glb(doc, data[20 + n + 8 :]))
     (part,) = load_parts(path)
     assert part.material.name == "default"
+
+
+def test_a_model_without_width_is_an_asset_error(tmp_path):
+    """Found by tests/fuzz (shrunk): a triangle with no extent across (x) raised numpy's ValueError
+    (the minimum of an empty front band) when the bridge was looked for."""
+    path = tmp_path / "flat.obj"
+    path.write_text("v 0 0 0\nv 0 0 0\nv 0 1 0\nf 1 2 3\n")
+    with pytest.raises(AssetError, match="expected a frame front with a width, got 0.0"):
+        import_eyewear(path, ImportOptions(frame_width_mm=135))
