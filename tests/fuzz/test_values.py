@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from arlens.errors import InputError, RuntimeUnavailableError
@@ -21,11 +21,15 @@ FACE = np.load(DATA / "grace_hopper.npz")["face_mesh_478"][0].astype(np.float64)
 EXTREMES = [np.nan, np.inf, -np.inf, 3.4e38, -3.4e38, 1e300, MAX_COORDINATE, -MAX_COORDINATE, 1.0000001e6, 0.0, -0.0]
 
 
+IN_BOUNDS = [MAX_COORDINATE, -MAX_COORDINATE, 6e5, -1e5, 0.0, 1e4]
+
+
 @st.composite
-def raw_points(draw, n: int):
+def raw_points(draw, n: int, valid: bool = False):
     """(n, 3) values: a real face (or a hand's worth of it) moved, scaled, rotated and jittered, with a few
-    points swapped for extremes; or a plain random array; or something that is not an array of numbers."""
-    kind = draw(st.sampled_from(["face", "face", "face", "random", "junk"]))
+    points swapped for extremes; or a plain random array; or something that is not an array of numbers.
+    ``valid``: only the moved face, its extremes within the coordinate bound (what a Face may hold)."""
+    kind = "face" if valid else draw(st.sampled_from(["face", "face", "face", "random", "junk"]))
     if kind == "junk":
         return draw(st.sampled_from([None, "x", [[1, 2]] * n, [[10**400, 0, 0]] * n, np.zeros((n, 2)), {}]))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -35,22 +39,24 @@ def raw_points(draw, n: int):
         pts = FACE[:n].copy() if n <= len(FACE) else FACE
         a = draw(st.floats(-np.pi, np.pi))
         rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-        scale = draw(st.sampled_from([0.001, 0.05, 0.3, 1.0, 3.0, 20.0, 200.0, 1500.0]))
-        shift = np.array([draw(st.floats(-2e5, 2e5)), draw(st.floats(-2e5, 2e5))])
-        if draw(st.booleans()):
-            shift = np.array([draw(st.floats(-300, 900)), draw(st.floats(-300, 900))])
+        scale = draw(st.sampled_from([0.001, 0.05, 0.3, 0.5, 1.0, 1.0, 2.0, 3.0, 20.0, 200.0, 1500.0]))
+        if draw(st.integers(0, 3)):  # mostly where a frame is
+            shift = np.array([draw(st.floats(-300, 900)), draw(st.floats(-300, 600))])
+        else:
+            shift = np.array([draw(st.floats(-2e5, 2e5)), draw(st.floats(-2e5, 2e5))])
         pts = pts.copy()
         pts[:, :2] = (pts[:, :2] - FACE[:, :2].mean(axis=0)) @ rot.T * scale + shift
         pts[:, 2] *= scale
         pts += rng.normal(0, draw(st.sampled_from([0.0, 0.5, 5.0])), pts.shape)
     for _ in range(draw(st.integers(0, 3))):
-        pts[draw(st.integers(0, n - 1)), draw(st.integers(0, 2))] = draw(st.sampled_from(EXTREMES))
-    return pts
+        pts[draw(st.integers(0, n - 1)), draw(st.integers(0, 2))] = draw(st.sampled_from(IN_BOUNDS if valid
+                                                                                          else EXTREMES))
+    return np.clip(pts, -MAX_COORDINATE, MAX_COORDINATE) if valid else pts
 
 
 @st.composite
-def poses(draw):
-    kind = draw(st.sampled_from(["rigid", "rigid", "identity", "hostile"]))
+def poses(draw, valid: bool = False):
+    kind = draw(st.sampled_from(["rigid", "rigid", "identity"] + ([] if valid else ["hostile"])))
     if kind == "identity":
         return np.eye(4)
     if kind == "hostile":
@@ -62,8 +68,9 @@ def poses(draw):
     rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
     pose = np.eye(4)
     pose[:3, :3] = ry @ rx
-    pose[:3, 3] = [draw(st.floats(-500, 500)), draw(st.floats(-500, 500)),
-                   draw(st.sampled_from([-45.0, -5.0, -0.5, 0.0, 20.0, -1e4, -9e5]))]
+    reach = 30.0 if valid and draw(st.booleans()) else 500.0  # in view, or anywhere
+    pose[:3, 3] = [draw(st.floats(-reach, reach)), draw(st.floats(-reach, reach)),
+                   draw(st.sampled_from([-45.0, -45.0, -5.0, -0.5, 0.0, 20.0, -1e4, -9e5]))]
     return pose
 
 
@@ -139,12 +146,11 @@ def test_lenses_draw_any_valid_geometry_within_bounds(lenses, data):
     count = data.draw(st.integers(0, 2))
     if which == "nails":
         sides = st.sampled_from(["Left", "Right"])
-        made = [make(Hand, landmarks=data.draw(raw_points(21)), handedness=data.draw(sides), score=1.0,
-                     bbox=np.zeros(4)) for _ in range(count)]
+        targets = [Hand(landmarks=data.draw(raw_points(21, valid=True)), handedness=data.draw(sides), score=1.0,
+                        bbox=np.zeros(4)) for _ in range(count)]
     else:
-        made = [make(Face, landmarks=data.draw(raw_points(478)), score=1.0, bbox=np.zeros(4), pose=data.draw(poses()))
-                for _ in range(count)]
-    targets = [t for t in made if t is not None]
+        targets = [Face(landmarks=data.draw(raw_points(478, valid=True)), score=1.0, bbox=np.zeros(4),
+                        pose=data.draw(poses(valid=True))) for _ in range(count)]
     before = np.array(frame)
     with bounded(max_mb=200 * frame.shape[0] * frame.shape[1] / 2**20 + 48):
         try:
@@ -153,5 +159,7 @@ def test_lenses_draw_any_valid_geometry_within_bounds(lenses, data):
             # a read-only frame, or eyewear on a face whose pose is not in front of the camera: nothing drawn
             assert "out" in str(exc) or "Face.pose" in str(exc), exc
             np.testing.assert_array_equal(frame, before)
+            event(f"{which}: refused ({'read-only frame' if 'out' in str(exc) else 'face behind the camera'})")
             return
     assert out is frame and out.shape == before.shape
+    event(f"{which}: {len(targets)} drawn, {'pixels changed' if (out != before).any() else 'nothing changed'}")
