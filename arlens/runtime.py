@@ -131,9 +131,9 @@ def resolve_providers(options: RuntimeOptions) -> list[str]:
     missing = [p for p in wanted if p not in available]
     if missing:
         logger.warning(
-            "ONNX Runtime providers %s are not available (installed: %s); for CUDA install arlens[gpu] "
-            "(onnxruntime-gpu) instead of arlens[cpu]. Falling back to what is available.",
-            missing, sorted(available),
+            "ONNX Runtime providers %s are not available (installed: %s), so the models run on what is; for "
+            "CUDA install arlens[gpu] (onnxruntime-gpu) instead of arlens[cpu]",
+            ", ".join(missing), ", ".join(sorted(available)),
         )
     chosen = [p for p in wanted if p in available]
     if "CPUExecutionProvider" not in chosen:

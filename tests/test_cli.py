@@ -501,3 +501,16 @@ def test_demo_page_fits_a_phone(tmp_path, work, hand_photo):
     assert layout["client"] <= 420 and layout["scroll"] <= layout["client"], layout  # no sideways scroll
     assert layout["qr"] and all(0 <= left and right <= layout["client"] and width >= 140
                                 for left, right, width in layout["qr"]), layout
+
+
+def test_cuda_fallback_is_one_warning(work, tmp_path):
+    """Without onnxruntime-gpu, --device cuda runs on the CPU and says so once (not once per model)."""
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("this ONNX Runtime has CUDA: there is no fallback to report")
+    run = arlens("try", work / "face.png", "-p", "LIP-004", "--device", "cuda", "-o", tmp_path / "o.png")
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("arlens: warning: ONNX Runtime providers CUDAExecutionProvider")
+    assert "arlens[gpu]" in lines[0]

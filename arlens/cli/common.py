@@ -206,6 +206,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    """``--device``: where the tracking models run."""
+    parser.add_argument("--device", choices=("cpu", "cuda", "tensorrt"), default="cpu",
+                        help="where the tracking models run (default cpu; cuda and tensorrt need arlens[gpu], "
+                        "and fall back to the CPU with one warning without it)")
+
+
 class AddCommand(Protocol):
     """``add(name, help, func, parent=None)``: a subcommand parser of ``arlens`` (or of ``parent``'s subparsers)."""
 

@@ -14,6 +14,7 @@ from arlens.cli.common import (
     VIDEO_SUFFIXES,
     AddCommand,
     CliError,
+    add_device_option,
     check_output,
     load_catalog,
     open_session,
@@ -76,7 +77,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         realtime=not args.headless and args.source is not None,
     )
     try:
-        options_ = TryOnOptions(gestures=gestures, max_faces=args.max_faces)
+        options_ = TryOnOptions(gestures=gestures, max_faces=args.max_faces, device=args.device)
         with open_session(catalog, products, options=options_, event_sink=sink) as session:
             kiosk = Kiosk(
                 session,
@@ -123,6 +124,7 @@ def register(add: AddCommand) -> None:
                    help="product(s) worn at start (default: the catalog's first lipstick or frame)")
     p.add_argument("--max-faces", type=positive_int, default=1, metavar="N",
                    help="most faces tracked and dressed at once (default 1: the kiosk's shopper)")
+    add_device_option(p)
     p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
     p.add_argument("--frames", type=positive_int, metavar="N", help="stop after N frames")
     p.add_argument("--record", metavar="OUT", help="record what the screen shows to a video (.mp4)")

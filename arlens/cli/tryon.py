@@ -20,6 +20,7 @@ from arlens.cli.common import (
     IMAGE_SUFFIXES,
     AddCommand,
     CliError,
+    add_device_option,
     check_output,
     first_line,
     load_catalog,
@@ -153,7 +154,8 @@ def cmd_try(args: argparse.Namespace) -> int:
     product_ids = resolve_products(catalog, args.product, args.catalog)
     reports: list[dict[str, Any]] = []
     failed = 0
-    with open_session(catalog, product_ids, options=TryOnOptions(max_faces=args.max_faces)) as session:
+    options = TryOnOptions(max_faces=args.max_faces, device=args.device)
+    with open_session(catalog, product_ids, options=options) as session:
         products = session.products
         targets = _targets(session)
         if not args.json:
@@ -219,7 +221,8 @@ def cmd_video(args: argparse.Namespace) -> int:
         cap.release()
         raise
     try:
-        with writer, open_session(catalog, product_ids, options=TryOnOptions(max_faces=args.max_faces)) as session, \
+        options = TryOnOptions(max_faces=args.max_faces, device=args.device)
+        with writer, open_session(catalog, product_ids, options=options) as session, \
                 tqdm(total=total if total > 0 else None, unit="frame", desc=src.name, disable=args.quiet,
                      file=sys.stderr, dynamic_ncols=True) as bar:
             products = session.products
@@ -281,6 +284,7 @@ def register(add: AddCommand) -> None:
                    help="the result image (.png, .jpg) for one input; a folder for several")
     p.add_argument("--max-faces", type=positive_int, default=1, metavar="N",
                    help="most faces to find and draw on in each image (default 1)")
+    add_device_option(p)
     p.add_argument("--json", action="store_true",
                    help="print a JSON report (an object; a list of them for several inputs) instead of text")
 
@@ -293,4 +297,5 @@ def register(add: AddCommand) -> None:
     p.add_argument("--catalog", "-c", metavar="FEED", help="catalog feed (default: the bundled demo catalog)")
     p.add_argument("--max-faces", type=positive_int, default=1, metavar="N",
                    help="most faces to track and draw on (default 1)")
+    add_device_option(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
