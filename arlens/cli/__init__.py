@@ -35,6 +35,7 @@ import logging
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -124,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     root.propagate = False
     _quiet_opencv(verbose)
+    # Pillow warns about images over its own 89 MP threshold while arlens reads their header; arlens then
+    # refuses them with its own one-line error (over DEFAULT_MAX_PIXELS), so the warning is only noise here.
+    warnings.filterwarnings("ignore", message=r"Image size \(\d+ pixels\) exceeds limit")
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

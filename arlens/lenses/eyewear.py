@@ -3,7 +3,8 @@
 A frame model (see :mod:`arlens.lenses.eyewear_asset` for the millimetre frame convention) is put
 on the canonical face at the nose bridge (landmark 168's canonical position), scaled from millimetres
 to the canonical face's centimetres, and carried into the camera by ``Face.pose``; the projection is
-the tracker's :class:`~arlens.tracking.camera.PerspectiveCamera`, so a 140 mm frame is drawn wider
+the scene's camera (:attr:`arlens.scene.Scene.camera`, the tracker's
+:class:`~arlens.tracking.camera.PerspectiveCamera`), so a 140 mm frame is drawn wider
 than a 125 mm one on the same face. For each face, only the glasses' projected bounding box is
 rendered: first the occluders into the depth buffer only (the face mesh, posed, and an ellipsoid
 standing in for the skull behind it, so the temples vanish behind the head and ears when it turns),
@@ -30,6 +31,7 @@ from arlens.lenses.eyewear_asset import (
     ImportOptions,
     import_eyewear,
 )
+from arlens.scene import Scene
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face
 
@@ -259,26 +261,39 @@ class EyewearLens:
 
     # --- drawing ----------------------------------------------------------------------------------------------
     def render(
-        self, frame: np.ndarray, faces: list[Face] | tuple[Face, ...], camera: PerspectiveCamera | None = None
+        self,
+        frame: np.ndarray,
+        faces: list[Face] | tuple[Face, ...],
+        scene: Scene | PerspectiveCamera | None = None,
+        *,
+        camera: PerspectiveCamera | None = None,
     ) -> np.ndarray:
         """Draw the glasses on every face of ``frame`` and return a new image.
 
         Args:
             frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts (grey, BGRA); not modified.
             faces: tracked faces with their poses (``Face.pose``, canonical cm to camera cm).
-            camera: the camera the poses were estimated with; default ``PerspectiveCamera(W, H)``.
+            scene: the frame's :class:`~arlens.scene.Scene`, whose ``camera`` projects the glasses; a
+                :class:`~arlens.tracking.camera.PerspectiveCamera` is accepted here too (as before the
+                scene existed); default ``PerspectiveCamera(W, H)``.
+            camera: the camera by keyword (overrides the scene's).
 
         Returns:
             uint8 BGR (H, W, 3), a copy of ``frame`` with the glasses composited.
 
         Raises:
-            InputError: bad frame, camera of another size, or a face whose pose does not put it in
-                front of the camera.
+            InputError: bad frame, camera or scene of another size, or a face whose pose does not put it
+                in front of the camera.
         """
-        return self.render_into(bgr_copy(frame, "frame"), faces, camera)
+        return self.render_into(bgr_copy(frame, "frame"), faces, scene, camera=camera)
 
     def render_into(
-        self, out: np.ndarray, faces: list[Face] | tuple[Face, ...], camera: PerspectiveCamera | None = None
+        self,
+        out: np.ndarray,
+        faces: list[Face] | tuple[Face, ...],
+        scene: Scene | PerspectiveCamera | None = None,
+        *,
+        camera: PerspectiveCamera | None = None,
     ) -> np.ndarray:
         """Draw the glasses on every face directly into ``out`` (uint8 BGR, modified); returns it.
 
@@ -289,7 +304,15 @@ class EyewearLens:
         """
         out = check_bgr(out, "out", writeable=True)
         h, w = out.shape[:2]
-        camera = camera or PerspectiveCamera(w, h)
+        if camera is None:
+            if isinstance(scene, PerspectiveCamera):
+                camera = scene
+            elif scene is not None:
+                camera = Scene.ensure(scene, out).camera
+            else:
+                camera = PerspectiveCamera(w, h)
+        if not isinstance(camera, PerspectiveCamera):
+            raise InputError(f"camera: expected a PerspectiveCamera, got {type(camera).__name__}")
         if (camera.width, camera.height) != (w, h):
             raise InputError(f"camera: expected a {w}x{h} camera for this frame, got {camera.width}x{camera.height}")
         faces = [faces] if isinstance(faces, Face) else list(faces)

@@ -51,6 +51,7 @@ from arlens.landmarks import FINGERS
 from arlens.landmarks import HandLandmark as H
 from arlens.render import color as C
 from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
+from arlens.scene import Scene
 from arlens.tracking.results import Hand, as_hands
 
 __all__ = ["NailPolishLens", "NailPolishOptions"]
@@ -343,34 +344,41 @@ class NailPolishLens:
         """The nail plates this lens paints on ``hand``."""
         return nail_geometry(hand, self.options.min_facing)
 
-    def render(self, frame: np.ndarray, hands: Hand | Iterable[Hand]) -> np.ndarray:
+    def render(self, frame: np.ndarray, hands: Hand | Iterable[Hand], scene: Scene | None = None) -> np.ndarray:
         """Return a copy of ``frame`` with the polish on the nails of each hand.
 
         Args:
             frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts (grey, BGRA); not modified.
             hands: the hands tracked in ``frame`` (a single Hand is accepted too).
+            scene: the frame's :class:`~arlens.scene.Scene` (built before any lens drew); None builds
+                one from ``frame``.
 
         Returns:
             uint8 BGR (H, W, 3), a new array.
 
         Raises:
-            InputError: when ``frame`` is not a uint8 (H, W, 3) array or ``hands`` holds something else
-                than :class:`Hand` values.
+            InputError: when ``frame`` is not a uint8 (H, W, 3) array, ``hands`` holds something else
+                than :class:`Hand` values, or the scene is of another frame size.
         """
-        return self.render_into(bgr_copy(frame, "frame"), hands)
+        frame = bgr_copy(frame, "frame")
+        hands = as_hands(hands)
+        return self.render_into(frame, hands, Scene.ensure(scene, frame, hands=hands))
 
-    def render_into(self, out: np.ndarray, hands: Hand | Iterable[Hand]) -> np.ndarray:
+    def render_into(
+        self, out: np.ndarray, hands: Hand | Iterable[Hand], scene: Scene | None = None
+    ) -> np.ndarray:
         """Paint the polish on the nails of each hand directly into ``out`` (uint8 BGR, modified); returns it.
 
         What :meth:`render` does without the copy, for pipelines that own their frame buffer.
 
         Raises:
-            InputError: ``out`` is not a writeable uint8 (H, W, 3) array, or ``hands`` holds something
-                else than :class:`Hand` values.
+            InputError: ``out`` is not a writeable uint8 (H, W, 3) array, ``hands`` holds something
+                else than :class:`Hand` values, or the scene is of another frame size.
         """
         out = check_bgr(out, "out", writeable=True)
         hands = as_hands(hands)
         drawn: list[np.ndarray | None] = []
+        Scene.ensure(scene, out, hands=hands)
         for hand in hands:
             boxes = [b for b in (self._paint(out, nail) for nail in self.nails(hand)) if b is not None]
             drawn.append(np.array([min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
