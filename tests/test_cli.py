@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -447,6 +448,12 @@ def test_a_missing_opengl_is_reported_once(monkeypatch, capsys, tmp_path, work):
         raise RuntimeUnavailableError("could not create a headless OpenGL 3.3 context through 'egl' (test)")
 
     monkeypatch.setattr(gl, "create_context", no_egl)
+    # main() sets up the "arlens" logger for a terminal and OpenCV's log level: restore both afterwards
+    logger = logging.getLogger("arlens")
+    monkeypatch.setattr(logger, "handlers", list(logger.handlers))
+    monkeypatch.setattr(logger, "propagate", logger.propagate)
+    monkeypatch.setattr(logger, "level", logger.level)
+    monkeypatch.setenv("OPENCV_LOG_LEVEL", os.environ.get("OPENCV_LOG_LEVEL", "INFO"))
     code = main(["mirror", "--headless", "--source", str(work / "clip.mp4"), "--frames", "6", "-p", "EYE-101",
                  "--snapshots", str(tmp_path / "snaps")])
     err = capsys.readouterr().err
