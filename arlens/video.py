@@ -35,6 +35,16 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+def frame_rate(fps: float) -> Fraction:
+    """``fps`` as the exact fraction a container stores: NTSC's n * 1000/1001 rates (29.97, 59.94, 23.976, as
+    players and cameras report them, rounded) as such, anything else as the nearest fraction with a small
+    denominator."""
+    ntsc = Fraction(round(fps * 1001 / 1000) * 1000, 1001)
+    if ntsc and abs(float(ntsc) - fps) < 0.0015:
+        return ntsc
+    return Fraction(fps).limit_denominator(1001)
+
+
 def even_size(width: int, height: int) -> tuple[int, int]:
     """The size written for a ``width`` x ``height`` source: each rounded down to an even number (at least 2)."""
     return max(2, width - width % 2), max(2, height - height % 2)
@@ -88,7 +98,7 @@ class VideoWriter:
         self.size = even_size(int(width), int(height))
         self.fps = fps
         self.frames = 0
-        self._rate = Fraction(fps).limit_denominator(1001)
+        self._rate = frame_rate(fps)
         container_options = {"movflags": "+faststart"} if suffix in _FASTSTART else {}
         self._container: Any = av.open(str(self.path), mode="w", container_options=container_options)
         try:
