@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from arlens.errors import InputError, RuntimeUnavailableError
+from arlens.errors import InputError
 from arlens.render import color as C
 from arlens.render.mask import MASK, NUM_MAPS
 
@@ -227,9 +227,9 @@ def resolve_providers(providers: Sequence[str] | None) -> list[str]:
     ``None`` means CUDA when available, else CPU. A requested provider that is missing is dropped with
     a logged warning (falling back to CPU).
     """
-    import onnxruntime as ort
+    from arlens.runtime import onnxruntime
 
-    available = set(ort.get_available_providers())
+    available = set(onnxruntime().get_available_providers())
     wanted = list(providers) if providers else ["CUDAExecutionProvider", "CPUExecutionProvider"]
     chosen = [p for p in wanted if p in available]
     missing = [p for p in wanted if p not in available]
@@ -250,10 +250,9 @@ class LipstickGraph:
     """
 
     def __init__(self, providers: Sequence[str] | None = None, intra_op_threads: int = 1) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError as exc:  # pragma: no cover - onnxruntime is a dependency
-            raise RuntimeUnavailableError("the onnx backend needs onnxruntime: pip install onnxruntime") from exc
+        from arlens.runtime import onnxruntime
+
+        ort = onnxruntime()
         self.providers = resolve_providers(providers)
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
