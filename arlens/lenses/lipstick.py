@@ -28,6 +28,7 @@ from arlens.errors import InputError
 from arlens.image import check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
+from arlens.render.lip_edges import refine_painted
 from arlens.render.relight import composite_in_light
 from arlens.scene import Scene
 from arlens.tracking.results import Face
@@ -38,8 +39,9 @@ BACKENDS = ("numpy", "onnx")
 #: Product kinds this lens renders.
 LIP_KINDS = ("lipstick", "lip_liner")
 _WHITE = np.ones(3, dtype=np.float32)
+_MARGIN_KERNEL = np.ones((3, 3), np.uint8)
 #: Occluder coverage up to which a lip pixel is painted in full, and from which it is not painted at all.
-VISIBLE, OCCLUDED = 0.2, 0.5
+VISIBLE, OCCLUDED = 0.05, 0.3
 #: Liner band width (fraction of the mouth width) used for a lip_liner product.
 DEFAULT_LINER_WIDTH = 0.03
 
@@ -62,6 +64,9 @@ class LipstickOptions:
         liner_width: liner band width as a fraction of the mouth width, 0 to 0.1 (0.03 is a fine line).
         liner_opacity: coverage of the liner inside its band, 0 to 1.
         feather: softness of the lip edge as a fraction of the mouth width, 0 to 0.05.
+        refine_edges: follow the lips' edges in the image (the face's lip and skin colours refine the
+            landmark outline: no paint on the chin, on teeth or on a finger, none missing up to the
+            teeth); False paints the landmark outline.
         scene_light: show the shade in the frame's light (the scene's :class:`~arlens.scene.Light`: a dim
             or warm frame gets a dim or warm shade); False paints the swatch as under white light.
         backend: "numpy" (OpenCV on the CPU, the reference) or "onnx" (ONNX Runtime).
@@ -78,6 +83,7 @@ class LipstickOptions:
     liner_width: float = 0.0
     liner_opacity: float = 1.0
     feather: float = M.DEFAULT_FEATHER
+    refine_edges: bool = True
     scene_light: bool = True
     backend: str = "numpy"
     providers: tuple[str, ...] | None = field(default=None)
@@ -91,8 +97,9 @@ class LipstickOptions:
         _unit("liner_width", self.liner_width, 0.1)
         _unit("liner_opacity", self.liner_opacity)
         _unit("feather", self.feather, 0.05)
-        if not isinstance(self.scene_light, bool):
-            raise InputError(f"scene_light: expected True or False, got {self.scene_light!r}")
+        for name in ("refine_edges", "scene_light"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
         if self.backend not in BACKENDS:
             raise InputError(f"backend: expected one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.providers is not None:
@@ -235,9 +242,19 @@ class LipstickLens:
         """The lips of ``face`` in a frame of ``frame_shape`` (None when they are outside it)."""
         return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather)
 
-    def _pixels(self, geom: M.LipGeometry, gloss: bool, sparkle: bool) -> M.LipPixels:
+    def _pixels(
+        self, geom: M.LipGeometry, gloss: bool, sparkle: bool, scene: Scene | None = None, face: Face | None = None
+    ) -> M.LipPixels:
+        painted = None
+        if self.options.refine_edges and scene is not None and face is not None:
+            x0, y0, x1, y1 = geom.box
+            painted = refine_painted(geom, scene.frame[y0:y1, x0:x1], scene.face(face).colors)
         return M.lip_pixels(
-            geom, liner_width=self.options.liner_width if self._has_liner else 0.0, gloss=gloss, sparkle=sparkle
+            geom,
+            liner_width=self.options.liner_width if self._has_liner else 0.0,
+            gloss=gloss,
+            sparkle=sparkle,
+            painted=painted,
         )
 
     def _composite(self, px: np.ndarray, pixels: M.LipPixels, params: np.ndarray) -> np.ndarray:
@@ -291,7 +308,8 @@ class LipstickLens:
         for face, geom in zip(faces, geoms, strict=True):
             if geom is None:
                 continue
-            pixels = self._visible(self._pixels(geom, self._needs_gloss, self._needs_sparkle), geom, scene, face)
+            pixels = self._pixels(geom, self._needs_gloss, self._needs_sparkle, scene, face)
+            pixels = self._visible(pixels, geom, scene, face)
             if len(pixels):
                 work.append((geom, pixels, self._gains(scene, face)))
         for geom, pixels, gains in work:
@@ -326,9 +344,11 @@ class LipstickLens:
         unsure, and paint on a finger shows more than a hair of bare lip beside it).
         """
         occlusion = scene.face(face).occlusion(geom.box)
-        covered = np.take(occlusion.reshape(-1), pixels.index)
-        if not covered.max(initial=0.0) > VISIBLE:
+        if not occlusion.max(initial=0.0) > VISIBLE:
             return pixels
+        # a pixel's worth of margin: an occluder's matte is a pixel off at worst, and paint beside a
+        # finger shows less than paint on it
+        covered = np.take(cv2.dilate(occlusion, _MARGIN_KERNEL).reshape(-1), pixels.index)
         t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
         maps = pixels.maps.copy()
         maps[:, M.MASK] *= np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
@@ -370,7 +390,7 @@ class LipstickLens:
         if geom is None:
             return out
         pixels = self._pixels(
-            geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any())
+            geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any()), scene, face
         )
         pixels = self._visible(pixels, geom, scene, face)
         if not len(pixels):

@@ -353,6 +353,49 @@ def _painted(geom: LipGeometry) -> tuple[np.ndarray, np.ndarray]:
     return index, mask
 
 
+def painted_pixels(geom: LipGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """The landmark mask's painted pixels: flat box indices intp (n,) ascending and their mask float32 (n,) > 0."""
+    return _painted(geom)
+
+
+@dataclass(frozen=True)
+class LipRegions:
+    """Dense float32 (h, w) maps of the lip box, for refining the mask on the image.
+
+    Attributes:
+        outer: coverage of the outer outline's polygon, mouth opening included.
+        lips: coverage of the lips, the outer outline minus the mouth opening.
+        feather: the outer outline's feathered ramp (as the lip mask's outer edge: it spills at most about
+            a pixel beyond the outline), mouth opening included.
+    """
+
+    outer: np.ndarray
+    lips: np.ndarray
+    feather: np.ndarray
+
+
+def lip_regions(geom: LipGeometry) -> LipRegions:
+    """The :class:`LipRegions` of ``geom``'s box."""
+    region = _region(geom, _BOX_PAD)
+    s = _SUPERSAMPLE
+
+    def draw_outer(canvas: np.ndarray, offset: tuple[int, int]) -> None:
+        cv2.fillPoly(canvas, [_fixed(geom.outer, s, offset)], 1, cv2.LINE_8, _SHIFT)
+
+    outer = _supersampled(geom, region, draw_outer)
+    lips, lips_region = _coverage_region(geom)
+    blurred = cv2.GaussianBlur(outer, (0, 0), geom.sigma, borderType=cv2.BORDER_CONSTANT)
+    support = cv2.dilate((outer >= 0.5).view(np.uint8), _SUPPORT_KERNEL)
+    lo, scale = _feather_range(geom.sigma)
+    feather = _smoothstep_ramp(blurred, lo, scale)
+    feather[(blurred <= lo) | (support == 0)] = 0.0
+    return LipRegions(
+        outer=np.ascontiguousarray(_crop(outer, geom, region)),
+        lips=np.ascontiguousarray(_crop(lips, geom, lips_region)),
+        feather=np.ascontiguousarray(_crop(feather, geom, region)),
+    )
+
+
 def lip_mask(geom: LipGeometry) -> np.ndarray:
     """Feathered lip mask, float32 (h, w) in 0..1: soft edges whose width scales with the mouth.
 
@@ -572,7 +615,12 @@ class LipPixels:
 
 
 def lip_pixels(
-    geom: LipGeometry, *, liner_width: float = 0.0, gloss: bool = True, sparkle: bool = True
+    geom: LipGeometry,
+    *,
+    liner_width: float = 0.0,
+    gloss: bool = True,
+    sparkle: bool = True,
+    painted: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LipPixels:
     """The maps a lipstick composite needs, at the painted pixels only (see :class:`LipPixels`).
 
@@ -581,8 +629,10 @@ def lip_pixels(
         liner_width: liner band width as a fraction of the mouth width (0: no liner).
         gloss: compute the gloss map (zeros otherwise, saving time for finishes that ignore it).
         sparkle: compute the shimmer pattern (zeros otherwise).
+        painted: the painted pixels and their mask (flat indices ascending, mask > 0), e.g. refined on
+            the image (:func:`arlens.render.lip_edges.refine_painted`); default the landmark mask's.
     """
-    index, mask = _painted(geom)
+    index, mask = _painted(geom) if painted is None else painted
     maps = np.zeros((len(index), NUM_MAPS), dtype=np.float32)
     maps[:, MASK] = mask
     if len(index) == 0:

@@ -38,8 +38,9 @@ order (the inverse sRGB curve of the pixel values over 255).
       camera space, ``sh`` float32 (4,) with ``Y(n) = sh[0] + sh[1:] . n`` the skin's linear luminance
       over normal ``n``, ``white`` the white patch).
     - ``mouth_box`` and ``colors``: :class:`ColorModel` of the skin and lips (Gaussian
-      :class:`ColorClass` es in CIELAB, learned around the mouth with occluded pixels left out);
-      ``colors.lip_probability(lab) -> float32 (n,)``.
+      :class:`ColorClass` es over CIELAB with lightness-relative chroma, ``colors.to_features``, learned
+      around the mouth with occluded pixels left out); ``colors.lip_probability(features) -> float32 (n,)``,
+      ``colors.separation`` (how far apart lips and skin are in colour).
 
 :class:`HandScene` (lazy, cached): ``box`` (what the silhouette can reach), ``finger_width`` (pixels),
 ``mask(box=None) -> float32 (h, w)`` (the silhouette from the landmarks, refined on the image with a

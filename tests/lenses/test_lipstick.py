@@ -49,12 +49,28 @@ def _hard_mask(image, face) -> np.ndarray:
     return _frame_mask(image.shape, geom, M.hard_lip_mask(geom).astype(np.uint8))
 
 
+def _outline(image, face) -> np.ndarray:
+    """uint8 0/1: the outer lip outline's polygon, mouth opening included."""
+    outer = np.zeros(image.shape[:2], np.uint8)
+    pts = face.landmarks[list(named.lips_outer()), :2] - 0.5
+    cv2.fillPoly(outer, [np.round(pts * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    return outer
+
+
+def _far_from_the_lips(image, face) -> np.ndarray:
+    """More than 2 px outside the outer lip outline (the mouth opening is not "far": the lip's real edge
+    can lie inside it, up to the teeth)."""
+    return cv2.distanceTransform(1 - _outline(image, face), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > 2
+
+
 def _teeth(image, face) -> np.ndarray:
-    """Pixels inside the inner mouth contour (landmark polygon) shrunk by 2 px."""
+    """Teeth: pixels inside the inner mouth contour shrunk by 2 px that are brighter than the lips by 8 L."""
     inner = np.zeros(image.shape[:2], np.uint8)
     pts = face.landmarks[list(named.lips_inner()), :2] - 0.5
     cv2.fillPoly(inner, [np.round(pts * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-    return cv2.distanceTransform(inner, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > 2
+    opening = cv2.distanceTransform(inner, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > 2
+    lips_l = np.median(C.bgr_to_lab(image[_lip_core(image, face)])[:, 0])
+    return opening & (C.bgr_to_lab(image)[..., 0] > lips_l + 8)
 
 
 def _lip_core(image, face) -> np.ndarray:
@@ -76,11 +92,12 @@ def test_paints_only_the_lips(still, finish):
     assert out.shape == image.shape and out.dtype == np.uint8 and out is not image
     diff = np.abs(out.astype(int) - image).max(axis=2)
     hard = _hard_mask(image, face)
-    far = cv2.distanceTransform(1 - hard, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > 2
+    far = _far_from_the_lips(image, face)
     assert diff[far].max() <= 1, f"{name}: skin changed by {diff[far].max()} levels more than 2 px off the lips"
     teeth = _teeth(image, face)
     if teeth.any():
-        assert diff[teeth].max() == 0, f"{name}: teeth changed by {diff[teeth].max()} levels"
+        # the refined edge is smoothed by a guided filter: at most a trace of paint where it meets a tooth
+        assert diff[teeth].max() <= 3 and (diff[teeth] > 0).mean() < 0.02, f"{name}: teeth changed"
     assert diff[hard > 0].mean() > 10, "the lips were not painted"
 
 
@@ -88,6 +105,25 @@ def test_frontal_smile_teeth_region_is_large():
     """frontal_smile.png shows teeth: the teeth test above must be checking a real area."""
     image, face = load_still("frontal_smile", "frontal_smile.png")
     assert _teeth(image, face).sum() > 1000
+
+
+def test_the_gap_to_the_teeth_is_closed():
+    """frontal_smile.png: the inner-lip landmarks sit below the lower teeth's edge, leaving bare lip in the
+    mouth opening; lip-coloured pixels there (redder than the teeth, not dark) get painted with the refined
+    edges and not with the landmark outline."""
+    image, face = load_still("frontal_smile", "frontal_smile.png")
+    inner = np.zeros(image.shape[:2], np.uint8)
+    pts = face.landmarks[list(named.lips_inner()), :2] - 0.5
+    cv2.fillPoly(inner, [np.round(pts * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    near = (inner > 0) & (cv2.distanceTransform(inner, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= 5)
+    lab = C.bgr_to_lab(image)
+    lip_like = near & (lab[..., 1] > 30) & (lab[..., 0] > 30)  # the lips' redness (a* 36), not the cavity
+    assert lip_like.sum() > 150
+    shade = dict(color="#1F5FBF", opacity=1.0)
+    landmark = np.abs(LipstickLens(refine_edges=False, **shade).render(image, [face]).astype(int) - image).max(2)
+    refined = np.abs(LipstickLens(**shade).render(image, [face]).astype(int) - image).max(2)
+    assert (refined[lip_like] > 20).mean() > 0.6
+    assert (landmark[lip_like] > 20).mean() < 0.3
 
 
 @pytest.mark.parametrize("shade", FIDELITY_SHADES)
@@ -308,7 +344,7 @@ def test_talking_head_frames_render():
         if not data["face_found"][i] or not np.isfinite(lm).all():
             assert np.array_equal(out, frame)  # no usable landmarks: the frame passes through
         else:
-            far = cv2.distanceTransform(1 - _hard_mask(frame, face), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > 2
+            far = _far_from_the_lips(frame, face)
             assert np.abs(out.astype(int) - frame)[far].max() <= 1
         i += 1
     assert i == 69
@@ -340,8 +376,9 @@ def test_render_into_checks_every_face_before_drawing(all_stills):
 def test_a_hand_over_the_mouth_is_not_painted(all_stills, which):
     """A hand pasted over half the mouth (its landmarks known): with the scene, paint stays off it.
 
-    Without the scene the lens paints 40-90% of the hand's pixels inside the lip outline (the figure the
-    issue reports); with the hand as an occluder, at most the few pixels at its outline.
+    The landmark lens (no scene, landmark outline) paints 40-90% of the hand's pixels inside the lip
+    outline (the figure the issue reports); with the hand as an occluder and the edges refined on the
+    image, at most the few pixels at its outline.
     """
     from tests.scene.conftest import reference_hand
     from tests.support import benchmarks_module, read_image
@@ -353,11 +390,12 @@ def test_a_hand_over_the_mouth_is_not_painted(all_stills, which):
         angle, side = (170, -1) if which == "open_palm" else (90, -1)
         comp = hs.hand_over_mouth(image, face, hand_image, hand, cover=0.5, angle_deg=angle, side=side)
         zone = hs.lip_zone(image.shape, face)
-        before = hs.paint_on(comp.image, lens.render(comp.image, [face]), comp.truth, zone)
+        landmark = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False)
+        before = hs.paint_on(comp.image, landmark.render(comp.image, [face]), comp.truth, zone)
         scene = Scene(comp.image, [face], [comp.hand])
         after = hs.paint_on(comp.image, lens.render(comp.image, [face], scene), comp.truth, zone)
         assert before > 0.35, (name, before)
-        assert after < 0.06, (name, after)
+        assert after < 0.01, (name, after)
 
 
 def test_scene_of_another_frame_is_refused(all_stills):

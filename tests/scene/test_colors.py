@@ -10,13 +10,13 @@ from arlens import landmarks as named
 from arlens.errors import InputError
 from arlens.render import mask as M
 from arlens.scene import ColorClass, ColorModel, Scene
-from arlens.scene.colors import to_lab
+from arlens.scene.colors import to_features
 
 
 def _probabilities(image, face, where):
     fs = Scene(image, [face]).face(0)
     x0, y0, x1, y1 = fs.mouth_box
-    lab = to_lab(image[y0:y1, x0:x1])
+    lab = to_features(image[y0:y1, x0:x1])
     return fs.colors.lip_probability(lab[where[y0:y1, x0:x1]])
 
 
