@@ -164,9 +164,11 @@ class Hotspot:
         product_id, kind, title, brand: the product's.
         price: what a shopper pays now (the sale price when there is one).
         buy_link: the product link with the session's UTM tags (``utm_content`` = product ID).
-        bbox: float32 (4,) x0, y0, x1, y1 in pixels of the result frame: the box of the landmarks the
-            lens draws on (lips for lip products, eyes and brows widened to the temples for eyewear,
-            the hand for nail polish), clipped to the frame.
+        bbox: float32 (4,) x0, y0, x1, y1 in pixels of the result frame: the box around every pixel the
+            product's lens drew on this face or hand (the lens reports it, ``drawn_boxes``: lips, the whole
+            pair of glasses with its temples, the painted nails), clipped to the frame. Where the lens drew
+            nothing there (no nail facing the camera) or reports no region (a plugin lens), the box of
+            the landmarks it draws on: the lips, the eyes and brows widened to the temples, the hand.
         target: ``"face"`` or ``"hand"``.
         track_id: the face's or hand's track ID (0 in still images).
     """
@@ -708,8 +710,10 @@ class TryOn:
             else:
                 entry.lens.render_into(out, list(targets))
             link = product.buy_link(self.options.utm)
-            for target in targets:
-                hotspots.append(self._hotspot(product, link, target, out.shape))
+            drawn = tuple(getattr(entry.lens, "drawn_boxes", ()) or ())
+            for i, target in enumerate(targets):
+                box = drawn[i] if len(drawn) == len(targets) else None
+                hotspots.append(self._hotspot(product, link, target, out.shape, box))
         timings["render"] = (time.perf_counter() - t1) * 1000
         self._account(faces, hands, ts)
         if ts is not None:
@@ -771,9 +775,13 @@ class TryOn:
         lens = spec.build(product, catalog=self.catalog, options=self.options)
         return _Lens(lens, spec, _takes_scene(lens))
 
-    def _hotspot(self, product: Product, link: str, target: Face | Hand, shape: tuple[int, ...]) -> Hotspot:
+    def _hotspot(
+        self, product: Product, link: str, target: Face | Hand, shape: tuple[int, ...], drawn: np.ndarray | None
+    ) -> Hotspot:
         h, w = shape[:2]
-        if isinstance(target, Face):
+        if drawn is not None:  # the lens says where it drew: the box is exactly that
+            box = np.asarray(drawn, dtype=np.float64)
+        elif isinstance(target, Face):
             pts = target.landmarks[:, :2]
             if product.kind is ProductKind.EYEWEAR:
                 idx = (*L.right_eye(), *L.left_eye(), *L.right_eyebrow(), *L.left_eyebrow(), L.NOSE_BRIDGE)

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from arlens.errors import InputError
-from arlens.image import check_bgr, over_premultiplied
+from arlens.image import bgr_copy, check_bgr, over_premultiplied
 from arlens.landmarks import NOSE_BRIDGE, face_triangles
 from arlens.lenses.eyewear_asset import (
     DEFAULT_MAX_TRIANGLES,
@@ -174,6 +175,7 @@ class EyewearLens:
         except BaseException:
             self._renderer.close()
             raise
+        self._drawn: tuple[np.ndarray | None, ...] = ()
         corners = self.asset.bounds
         self._corners = np.array(
             [[corners[i, 0], corners[j, 1], corners[k, 2], 1.0] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
@@ -214,6 +216,13 @@ class EyewearLens:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def drawn_boxes(self) -> tuple[np.ndarray | None, ...]:
+        """Per face of the last ``render``/``render_into`` call (in the order given): float32 (4,) x0, y0, x1, y1
+        around every pixel the glasses covered (frame, temples and tinted lenses, from the rendered coverage),
+        or None where nothing was drawn. What a tap-to-buy target should cover."""
+        return self._drawn
 
     # --- geometry ---------------------------------------------------------------------------------------------
     def model_matrix(self, face: Face) -> np.ndarray:
@@ -262,7 +271,7 @@ class EyewearLens:
         """Draw the glasses on every face of ``frame`` and return a new image.
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts (grey, BGRA); not modified.
             faces: tracked faces with their poses (``Face.pose``, canonical cm to camera cm).
             scene: the frame's :class:`~arlens.scene.Scene`, whose ``camera`` projects the glasses; a
                 :class:`~arlens.tracking.camera.PerspectiveCamera` is accepted here too (as before the
@@ -276,7 +285,7 @@ class EyewearLens:
             InputError: bad frame, camera or scene of another size, or a face whose pose does not put it
                 in front of the camera.
         """
-        return self.render_into(check_bgr(frame).copy(), faces, scene, camera=camera)
+        return self.render_into(bgr_copy(frame, "frame"), faces, scene, camera=camera)
 
     def render_into(
         self,
@@ -306,7 +315,9 @@ class EyewearLens:
             raise InputError(f"camera: expected a PerspectiveCamera, got {type(camera).__name__}")
         if (camera.width, camera.height) != (w, h):
             raise InputError(f"camera: expected a {w}x{h} camera for this frame, got {camera.width}x{camera.height}")
+        faces = [faces] if isinstance(faces, Face) else list(faces)
         if not faces:
+            self._drawn = ()
             return out
         for face in faces:
             if not isinstance(face, Face):
@@ -317,13 +328,15 @@ class EyewearLens:
                     f"z = {face.pose[2, 3]:.2f}; faces need a head pose from the FaceTracker"
                 )
         projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
+        drawn: list[np.ndarray | None] = [None] * len(faces)
         with self._renderer.current():
             # far faces first, so a nearer face's glasses are composited over a farther one's
-            for face in sorted(faces, key=lambda f: float(f.pose[2, 3])):
-                region = self._region(face, camera)
+            for i in sorted(range(len(faces)), key=lambda k: float(faces[k].pose[2, 3])):
+                region = self._region(faces[i], camera)
                 if region is None:
                     continue
-                self._draw_face(out, face, camera, projection, region)
+                drawn[i] = self._draw_face(out, faces[i], camera, projection, region)
+        self._drawn = tuple(drawn)
         return out
 
     def _draw_face(
@@ -333,7 +346,8 @@ class EyewearLens:
         camera: PerspectiveCamera,
         projection: np.ndarray,
         region: tuple[int, int, int, int],
-    ) -> None:
+    ) -> np.ndarray | None:
+        """Draw one face's glasses into ``out``; the box of the pixels they cover (None: none)."""
         r = self._renderer
         x0, y0, x1, y1 = region
         clip = r.region_matrix((camera.width, camera.height), region) @ projection
@@ -349,4 +363,9 @@ class EyewearLens:
         mvp = clip @ modelview
         for mesh, style in self._parts:
             r.draw_lit(mesh, style, mvp, modelview)
-        over_premultiplied(out[y0:y1, x0:x1], r.read_rgba8())
+        rgba = r.read_rgba8()
+        over_premultiplied(out[y0:y1, x0:x1], rgba)
+        bx, by, bw, bh = cv2.boundingRect(np.ascontiguousarray(rgba[..., 3]))  # pixels with any coverage
+        if bw == 0 or bh == 0:
+            return None
+        return np.array([x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh], np.float32)

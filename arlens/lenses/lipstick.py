@@ -25,7 +25,7 @@ import numpy as np
 
 from arlens.catalog import Finish
 from arlens.errors import InputError
-from arlens.image import check_bgr
+from arlens.image import as_bgr, check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
 from arlens.render.lip_edges import refine_painted
@@ -213,6 +213,7 @@ class LipstickLens:
         # a liner band is computed only with a liner colour and a width above zero
         self._has_liner = options.liner_color is not None and options.liner_width > 0
         self._graph = None
+        self._drawn: tuple[np.ndarray | None, ...] = ()
         if options.backend == "onnx":
             from arlens.render.onnx_lipstick import LipstickGraph
 
@@ -237,6 +238,12 @@ class LipstickLens:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def drawn_boxes(self) -> tuple[np.ndarray | None, ...]:
+        """Per face of the last ``render``/``render_into`` call (in the order given): float32 (4,) x0, y0, x1, y1
+        around every pixel the shade changed on that face, or None where nothing was painted."""
+        return self._drawn
 
     def geometry(self, face: Face, frame_shape: tuple[int, ...]) -> M.LipGeometry | None:
         """The lips of ``face`` in a frame of ``frame_shape`` (None when they are outside it)."""
@@ -272,7 +279,8 @@ class LipstickLens:
         """Return a copy of ``frame`` with the shade painted on the lips of each face.
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3), or any other form :mod:`arlens.image` accepts (grey, BGRA, a view);
+                not modified.
             faces: the faces tracked in ``frame`` (a single Face is accepted too).
             scene: the frame's :class:`~arlens.scene.Scene` (built from this frame before any lens drew);
                 None builds one from ``frame`` (then only what the image shows counts, no hands).
@@ -281,12 +289,14 @@ class LipstickLens:
             uint8 BGR (H, W, 3), a new array.
 
         Raises:
-            InputError: when ``frame`` is not a uint8 (H, W, 3) array, a face has no landmarks, or the
-                scene is of another frame size.
+            InputError: when ``frame`` is not an image :mod:`arlens.image` accepts, a face has no landmarks,
+                or the scene is of another frame size.
         """
-        frame = check_bgr(frame)
-        scene = Scene.ensure(scene, frame, self._faces(faces))
-        return self.render_into(frame.copy(), faces, scene)
+        src = as_bgr(frame, "frame")
+        faces = self._faces(faces)
+        scene = Scene.ensure(scene, src, faces)
+        # a converted frame is already a new array; render_into reads the scene before it draws
+        return self.render_into(src.copy() if src is frame else src, faces, scene)
 
     def render_into(
         self, out: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None
@@ -304,15 +314,16 @@ class LipstickLens:
         faces = self._faces(faces)
         scene = Scene.ensure(scene, out, faces)
         geoms = [self.geometry(face, out.shape) for face in faces]  # every face checked before any drawing
+        drawn: list[np.ndarray | None] = [None] * len(geoms)
         work = []
-        for face, geom in zip(faces, geoms, strict=True):
+        for i, (face, geom) in enumerate(zip(faces, geoms, strict=True)):
             if geom is None:
                 continue
             pixels = self._pixels(geom, self._needs_gloss, self._needs_sparkle, scene, face)
             pixels = self._visible(pixels, geom, scene, face)
             if len(pixels):
-                work.append((geom, pixels, self._gains(scene, face)))
-        for geom, pixels, gains in work:
+                work.append((i, geom, pixels, self._gains(scene, face)))
+        for i, geom, pixels, gains in work:
             x0, y0, x1, y1 = geom.box
             # read from `out` so overlapping faces compose
             box = _Box(out[y0:y1, x0:x1])
@@ -320,6 +331,9 @@ class LipstickLens:
                 box.take(pixels.index), gains, lambda px, pixels=pixels: self._composite(px, pixels, self._params1)
             )
             out[y0:y1, x0:x1] = box.put(pixels.index, painted[0])
+            rows, cols = np.divmod(pixels.index, x1 - x0)  # ascending: the first and last rows are the extremes
+            drawn[i] = np.array([x0 + cols.min(), y0 + rows[0], x0 + cols.max() + 1, y0 + rows[-1] + 1], np.float32)
+        self._drawn = tuple(drawn)
         return out
 
     def _gains(self, scene: Scene, face: Face) -> np.ndarray:
@@ -366,7 +380,7 @@ class LipstickLens:
         come from each shade (a liner colour shows only where this lens has a liner band).
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts; not modified.
             face: the face to paint.
             shades: each a :class:`LipstickOptions`, a product (color/finish/opacity/kind), or a
                 "#RRGGBB" string (rendered with this lens's finish and opacity).
@@ -379,7 +393,7 @@ class LipstickLens:
         Raises:
             InputError: when the frame or a shade is malformed.
         """
-        frame = check_bgr(frame)
+        frame = as_bgr(frame, "frame")
         _landmarks(face)
         scene = Scene.ensure(scene, frame, [face])
         params = np.stack([self._shade_params(s, i) for i, s in enumerate(shades)]) if len(shades) else None

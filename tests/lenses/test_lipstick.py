@@ -177,7 +177,12 @@ def test_render_shades_equals_one_by_one(all_stills, backend):
     ]
     for i, single in enumerate(singles):
         expected = single.render(image, [face]).astype(int)
-        assert np.abs(batch[i].astype(int) - expected).max() <= (0 if backend == "numpy" or i != 1 else 2)
+        # numpy: exact by construction (the batch paints each shade with the per-shade code on the same pixels).
+        # ONNX: the batch is one (N, n) run against a (1, n) run, which ONNX Runtime's kernels may split and
+        # vectorise differently (a float32 ULP, so one level on a rare pixel); shade 1 also takes the
+        # lens's liner settings from another path, measured at most 2 levels apart
+        tolerance = 0 if backend == "numpy" else (1 if i != 1 else 2)
+        assert np.abs(batch[i].astype(int) - expected).max() <= tolerance
 
 
 def test_several_faces_each_get_the_lens(all_stills):
@@ -188,8 +193,11 @@ def test_several_faces_each_get_the_lens(all_stills):
     lens = LipstickLens(color="#B3172B", opacity=1.0)
     out = lens.render(wide, [face, moved])
     single = lens.render(image, [face])
-    assert np.array_equal(out[:, :w], single)
-    assert np.array_equal(out[:, w:], single)
+    assert np.array_equal(out[:, :w], single)  # the same face on the same pixels: the same code, the same bits
+    # the moved face's landmarks are x + w in float32, rounded by up to half an ULP (3e-5 px at x ~ 1000), so
+    # its mask and shading can differ in the last bits and a pixel round one level apart
+    diff = np.abs(out[:, w:].astype(int) - single)
+    assert diff.max() <= 1 and (diff > 0).mean() <= 0.001
     assert np.array_equal(lens.render(image, face), single)  # a single Face is accepted
     assert np.array_equal(lens.render(image, []), image)
 
@@ -279,9 +287,9 @@ def test_bad_options_name_the_field(kwargs, field):
 
 @pytest.mark.parametrize(
     "frame",
-    [np.zeros((64, 64, 3), np.float32), np.zeros((64, 64), np.uint8), np.zeros((64, 64, 4), np.uint8), [[0]]],
+    [np.zeros((64, 64, 3), np.float32), np.zeros((64, 64, 2), np.uint8), np.zeros((0, 64, 3), np.uint8), [[0]]],
 )
-def test_bad_frame_names_the_field(frame, all_stills):
+def test_bad_frame_names_the_field(frame, all_stills):  # grey and BGRA are accepted: tests/test_image.py
     _, _, face = all_stills[0]
     with pytest.raises(InputError, match="frame"):
         LipstickLens().render(frame, [face])
