@@ -64,6 +64,10 @@ class LipstickOptions:
         liner_width: liner band width as a fraction of the mouth width, 0 to 0.1 (0.03 is a fine line).
         liner_opacity: coverage of the liner inside its band, 0 to 1.
         feather: softness of the lip edge as a fraction of the mouth width, 0 to 0.05.
+        style: ``"full"`` (one colour, with the liner if any), ``"ombre"`` (``secondary_color`` rising
+            from the lips' outer edge to the mouth's line) or ``"two_tone"`` (``secondary_color`` on the
+            upper lip). A style's second colour takes the liner's place: no liner with a style.
+        secondary_color: the style's second colour "#RRGGBB" (required by "ombre" and "two_tone").
         refine_edges: follow the lips' edges in the image (the face's lip and skin colours refine the
             landmark outline: no paint on the chin, on teeth or on a finger, none missing up to the
             teeth); False paints the landmark outline.
@@ -83,6 +87,8 @@ class LipstickOptions:
     liner_width: float = 0.0
     liner_opacity: float = 1.0
     feather: float = M.DEFAULT_FEATHER
+    style: str = "full"
+    secondary_color: str | None = None
     refine_edges: bool = True
     scene_light: bool = True
     backend: str = "numpy"
@@ -97,6 +103,16 @@ class LipstickOptions:
         _unit("liner_width", self.liner_width, 0.1)
         _unit("liner_opacity", self.liner_opacity)
         _unit("feather", self.feather, 0.05)
+        if self.style not in M.STYLES:
+            raise InputError(f"style: expected one of {', '.join(M.STYLES)}, got {self.style!r}")
+        if self.secondary_color is not None:
+            C.parse_hex(self.secondary_color, "secondary_color")
+        if self.style != "full":
+            if self.secondary_color is None:
+                raise InputError(f"secondary_color: expected a colour as '#RRGGBB' for style {self.style!r}, got None")
+            if self.liner_color is not None and self.liner_width > 0:
+                raise InputError(f"liner_color: a {self.style!r} lip uses the liner's place for its second colour; "
+                                 "expected no liner")
         for name in ("refine_edges", "scene_light"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
@@ -109,7 +125,10 @@ class LipstickOptions:
 
     @property
     def params(self) -> np.ndarray:
-        """The shade's parameter vector, float32 (16,), as the compositors take it."""
+        """The shade's parameter vector, float32 (NUM_PARAMS,), as the compositors take it."""
+        if self.style != "full":  # the style's second colour rides in the liner's parameters
+            return C.shade_params(self.color, self.finish, self.opacity, liner_color=self.secondary_color,
+                                  liner_opacity=self.opacity)
         has_liner = self.liner_color is not None and self.liner_width > 0
         return C.shade_params(
             self.color,
@@ -151,6 +170,25 @@ class LipstickOptions:
             values = dict(color=color, finish=finish, opacity=opacity)
         values.update(overrides)
         return cls(**values)
+
+
+def half_vector(face_scene: Any) -> tuple[float, float, float]:
+    """The half vector between the directions to the light and to the camera, in the head's frame (x toward
+    the subject's left, y up, z out of the face): where a mirror-like lip reflects the light to the viewer.
+
+    The light's direction counts as far as the scene found it directional (:attr:`Light.directionality`
+    0.3 or more: fully; flat light: the camera's own direction), so a flat-lit face gets its highlight
+    where a frontal light would put it.
+    """
+    pose = np.asarray(face_scene.pose, dtype=np.float64)
+    rot, t = pose[:3, :3], pose[:3, 3]
+    view = -t / max(float(np.linalg.norm(t)), 1e-9)  # from the face toward the camera
+    light = face_scene.light
+    w = min(1.0, light.directionality / 0.3)
+    to_light = w * np.asarray(light.direction, dtype=np.float64) + (1.0 - w) * view
+    half = to_light / max(float(np.linalg.norm(to_light)), 1e-9) + view
+    half = rot.T @ (half / max(float(np.linalg.norm(half)), 1e-9))
+    return float(half[0]), float(half[1]), float(half[2])
 
 
 def _landmarks(face: object) -> np.ndarray:
@@ -210,8 +248,8 @@ class LipstickLens:
         self._params1 = self._params[None]  # one shade, as the compositors take it
         self._needs_gloss = bool(self._params[C.P_SPECULAR] > 0)
         self._needs_sparkle = bool(self._params[C.P_SPARKLE] > 0)
-        # a liner band is computed only with a liner colour and a width above zero
-        self._has_liner = options.liner_color is not None and options.liner_width > 0
+        # a liner band is computed only with a liner colour and a width above zero (or a two-colour style)
+        self._has_liner = (options.liner_color is not None and options.liner_width > 0) or options.style != "full"
         self._graph = None
         self._drawn: tuple[np.ndarray | None, ...] = ()
         if options.backend == "onnx":
@@ -253,15 +291,21 @@ class LipstickLens:
         self, geom: M.LipGeometry, gloss: bool, sparkle: bool, scene: Scene | None = None, face: Face | None = None
     ) -> M.LipPixels:
         painted = None
-        if self.options.refine_edges and scene is not None and face is not None:
-            x0, y0, x1, y1 = geom.box
-            painted = refine_painted(geom, scene.frame[y0:y1, x0:x1], scene.face(face).colors)
+        half = M.FRONTAL
+        if scene is not None and face is not None:
+            if self.options.refine_edges:
+                x0, y0, x1, y1 = geom.box
+                painted = refine_painted(geom, scene.frame[y0:y1, x0:x1], scene.face(face).colors)
+            if gloss or sparkle:
+                half = half_vector(scene.face(face))
         return M.lip_pixels(
             geom,
             liner_width=self.options.liner_width if self._has_liner else 0.0,
             gloss=gloss,
             sparkle=sparkle,
             painted=painted,
+            half=half,
+            style=self.options.style,
         )
 
     def _composite(self, px: np.ndarray, pixels: M.LipPixels, params: np.ndarray) -> np.ndarray:

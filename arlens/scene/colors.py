@@ -30,13 +30,16 @@ from arlens.scene.regions import Box, box_around, box_shape, is_empty
 
 #: Smallest standard deviation of a class along its three coordinates: noise and JPEG blocks
 #: make even a flat patch vary this much, and a class learned from few pixels must not be a spike.
-MIN_STD = np.array([3.0, 1.5, 1.5], dtype=np.float64)
+MIN_STD = np.array([5.0, 2.0, 2.0], dtype=np.float64)
 #: Density of the "anything else" class: uniform over L 0..100, a and b -60..60.
 OTHER_DENSITY = 1.0 / (100.0 * 120.0 * 120.0)
 #: Prior weights of lip, skin and anything else among the pixels a lip lens asks about.
 PRIORS = (0.5, 0.35, 0.15)
 #: Samples whose squared Mahalanobis distance exceeds this are trimmed before the class is refitted.
 TRIM_D2 = 11.3  # chi-square, 3 degrees of freedom, 99%
+#: Below this share of the outline's pixels (by weight) redder than the skin, the lip class is learned
+#: from all of them instead.
+MIN_REDDER_SHARE = 0.3
 #: The skin ring sampled around the lips: from this far outside the lips' outline to this far, in
 #: mouth widths.
 SKIN_RING = (0.12, 0.35)
@@ -193,23 +196,24 @@ def _fill(canvas: np.ndarray, points: np.ndarray, origin: Box, value: int) -> No
     cv2.fillPoly(canvas, [pts], value, cv2.LINE_8, 3)
 
 
-def lip_sample_weights(lab: np.ndarray, skin: ColorClass) -> np.ndarray:
+def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -> np.ndarray:
     """How much each pixel (n, 3 colour coordinates) inside the lip outline should count toward the lip
     class: float32 (n,).
 
-    Redder than the skin counts (0 at the skin's mean redness, 1 from two of its standard deviations above
-    it): the lips' vermilion is redder than the skin around them, so a finger over the mouth or the skin
-    just outside the real lip edge counts for little, whatever the lips' lightness. So do teeth (less than
-    half the skin's chroma) and the mouth's dark inside (below half the skin's lightness), which the
-    outline takes in where the landmarks miss the lip edge.
+    Teeth (less than half the skin's chroma) and the mouth's dark inside (below half the skin's
+    lightness), which the outline takes in where the landmarks miss the lip edge, count for nothing.
+    With ``redder``, only what is redder than the skin counts (0 at the skin's mean redness, 1 from two of
+    its standard deviations above it): the lips' vermilion is redder than the skin around them, so a
+    finger over the mouth or the skin just outside the real lip edge counts for little.
     """
     lab = np.asarray(lab, dtype=np.float32).reshape(-1, 3)
-    spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
-    w = np.clip((lab[:, 1] - np.float32(skin.mean[1])) * np.float32(1.0 / spread), 0.0, 1.0)
     skin_chroma = float(np.hypot(skin.mean[1], skin.mean[2]))
     chroma = np.hypot(lab[:, 1], lab[:, 2])
-    w *= np.clip((chroma - np.float32(0.5 * skin_chroma)) / np.float32(max(0.25 * skin_chroma, 1.0)), 0.0, 1.0)
+    w = np.clip((chroma - np.float32(0.5 * skin_chroma)) / np.float32(max(0.25 * skin_chroma, 1.0)), 0.0, 1.0)
     w *= np.clip((lab[:, 0] - np.float32(0.4 * skin.mean[0])) / np.float32(max(0.15 * skin.mean[0], 1.0)), 0.0, 1.0)
+    if redder:
+        spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
+        w *= np.clip((lab[:, 1] - np.float32(skin.mean[1])) * np.float32(1.0 / spread), 0.0, 1.0)
     return w
 
 
@@ -257,6 +261,10 @@ def face_color_model(
     weights = None
     if skin is not None and len(lip_lab):
         weights = lip_sample_weights(lip_lab, skin)
+        # lips hardly redder than the skin (a deep skin tone, pale lips): the weights would pick out a
+        # sliver of shadow; the outline's pixels (less teeth and the dark inside) describe the lips better
+        if weights.sum() < max(12.0, MIN_REDDER_SHARE * len(weights)):
+            weights = lip_sample_weights(lip_lab, skin, redder=False)
         if weights.sum() < 12:
             weights = None
     lip = ColorClass.fit(lip_lab, weights)
