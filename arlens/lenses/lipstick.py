@@ -172,6 +172,31 @@ class LipstickOptions:
         return cls(**values)
 
 
+#: A shade lighter than the lips by more than ``DEPTH_FREE`` (CIELAB L, under white light) moves their
+#: lightness only part of the way: the excess counts ``1 / (1 + excess / DEPTH_SCALE)``.
+DEPTH_FREE = 8.0
+DEPTH_SCALE = 25.0
+
+
+def keep_depth(params: np.ndarray, lip_lightness: float) -> np.ndarray:
+    """``params`` (N, NUM_PARAMS) with ``follow`` lowered for shades much lighter than the lips.
+
+    A light shade on deep or thin lips looks chalky, like a sticker, when its lightness replaces theirs;
+    a real pigment film lets some of the lips' own depth through. Up to ``DEPTH_FREE`` lighter the shade
+    lands on its own lightness; beyond that the lips' lightness follows it less and less (a shade 40
+    lighter than the lips lifts them by about 22). Darker shades and the shade's hue and chroma are
+    unchanged; ``opacity`` still makes a sheer product sheerer.
+    """
+    excess = params[:, C.P_L] - np.float32(lip_lightness + DEPTH_FREE)
+    if not (excess > 0).any():
+        return params
+    out = params.copy()
+    lift = np.maximum(params[:, C.P_L] - np.float32(lip_lightness), np.float32(1e-3))
+    free = np.float32(DEPTH_FREE) + np.maximum(excess, 0) / (1 + np.maximum(excess, 0) / np.float32(DEPTH_SCALE))
+    out[:, C.P_FOLLOW] = np.minimum(params[:, C.P_FOLLOW], np.minimum(free / lift, np.float32(1.0)))
+    return out
+
+
 def half_vector(face_scene: Any) -> tuple[float, float, float]:
     """The half vector between the directions to the light and to the camera, in the head's frame (x toward
     the subject's left, y up, z out of the face): where a mirror-like lip reflects the light to the viewer.
@@ -310,14 +335,15 @@ class LipstickLens:
 
     def _composite(self, px: np.ndarray, pixels: M.LipPixels, params: np.ndarray) -> np.ndarray:
         """Shades on the painted pixels: px uint8 (n, 4) BGRA -> uint8 (N, n, 4)."""
+        lightness = C.lip_lightness(px, pixels.maps[:, M.MASK])
+        params = keep_depth(params, float(lightness))
         if self._graph is not None:
-            lightness = C.lip_lightness(px, pixels.maps[:, M.MASK])
             bgr = self._graph.run_checked(np.ascontiguousarray(px[:, :3]), pixels.maps, params, lightness)
             return cv2.cvtColor(bgr.reshape(1, -1, 3), cv2.COLOR_BGR2BGRA).reshape(len(params), len(px), 4)
         if self.options.backend == "onnx":
             raise InputError("lens: the onnx session was closed; build a new LipstickLens")
         # params were validated when built; a liner map was computed only for a liner colour and width
-        return C.composite_checked(px, pixels.maps, params, liner=self._has_liner)
+        return C.composite_checked(px, pixels.maps, params, lightness, liner=self._has_liner)
 
     def render(self, frame: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None) -> np.ndarray:
         """Return a copy of ``frame`` with the shade painted on the lips of each face.

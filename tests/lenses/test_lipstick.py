@@ -499,3 +499,16 @@ def test_two_colour_styles(all_stills, style):
 def test_bad_style_options(kwargs, field):
     with pytest.raises(InputError, match=field):
         LipstickOptions(**kwargs)
+
+
+def test_light_shades_keep_deep_lips_depth():
+    """A shade much lighter than the lips lifts them only part of the way (no chalky sticker); darker
+    shades and shades close to the lips' lightness are untouched."""
+    from arlens.lenses.lipstick import keep_depth
+
+    params = np.stack([C.shade_params(c) for c in ("#F2C6B0", "#4A0F1D", "#B3172B")])
+    kept = keep_depth(params, 40.0)
+    lifted = 40.0 + kept[0, C.P_FOLLOW] * (params[0, C.P_L] - 40.0)
+    assert 55 < lifted < params[0, C.P_L] - 10
+    np.testing.assert_array_equal(kept[1:], params[1:])  # darker, or within DEPTH_FREE
+    np.testing.assert_array_equal(keep_depth(params, 85.0), params)
