@@ -20,6 +20,12 @@ Timings are taken after a warm-up and reported as median and p95 over ``--runs``
 - ``batch``: ``render_shades`` with every demo shade in one call, as shades per second (``lens_only``
   there subtracts the time to make the N frames the call returns, which is memory-bound).
 
+``--baseline-rev REV`` adds the scene layer's cost: the lipstick lens of git revision REV (before the
+scene existed; 286992c by default) and today's lens with a fresh :class:`arlens.scene.Scene` per call
+(light, colour model, refined edges, occluders: everything a frame's scene computes for one face) are
+timed interleaved, call by call, on the same frames, with and without a hand near the mouth; the
+table gives both medians, their difference (what the scene and the new lens add per face) and ratio.
+
 The ΔE2000 table gives, for each demo shade (at opacity 1) and face, the difference between the
 swatch and the median colour of the painted lips. ``--compare`` prints the figures of an earlier JSON
 (same keys) beside these. Results go to ``benchmarks/results/`` (git-ignored) unless ``--json`` says.
@@ -144,6 +150,70 @@ def bench_face(frame: np.ndarray, face: Face, shades, providers: tuple[str, ...]
     return entry
 
 
+def baseline_lens_class(rev: str):
+    """``LipstickLens`` of git revision ``rev``: its ``arlens`` package extracted to a temporary folder as
+    ``arlens_baseline`` (imports renamed) and imported beside today's."""
+    import io
+    import re
+    import subprocess
+    import tarfile
+    import tempfile
+
+    data = subprocess.run(["git", "archive", rev, "arlens"], cwd=ROOT, capture_output=True, check=True).stdout
+    folder = Path(tempfile.mkdtemp(prefix="arlens-baseline-"))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(folder, filter="data")
+    (folder / "arlens").rename(folder / "arlens_baseline")
+    for path in (folder / "arlens_baseline").rglob("*.py"):
+        text = path.read_text()
+        path.write_text(re.sub(r"\barlens(?=[.\s])", "arlens_baseline", text))
+    sys.path.insert(0, str(folder))
+    import importlib
+
+    return importlib.import_module("arlens_baseline.lenses.lipstick").LipstickLens
+
+
+def bench_scene_cost(frames, old_cls, runs: int) -> dict:
+    """Interleaved per-call times of the baseline lens and today's lens with a fresh scene per call."""
+    from arlens.scene import Scene
+
+    out = {}
+    for label, frame, face, hands in frames:
+        old = old_cls(color="#B3172B", finish="gloss", opacity=0.9)
+        new = LipstickLens(color="#B3172B", finish="gloss", opacity=0.9)
+        face_old = old_face(face)
+        for _ in range(10):
+            old.render(frame, [face_old])
+            new.render(frame, [face], Scene(frame, [face], hands))
+        t_old, t_new = np.empty(runs), np.empty(runs)
+        for i in range(runs):
+            t = time.perf_counter()
+            old.render(frame, [face_old])
+            t_old[i] = (time.perf_counter() - t) * 1e3
+            t = time.perf_counter()
+            new.render(frame, [face], Scene(frame, [face], hands))
+            t_new[i] = (time.perf_counter() - t) * 1e3
+        out[label] = {
+            "baseline_median_ms": float(np.median(t_old)),
+            "scene_median_ms": float(np.median(t_new)),
+            "added_ms": float(np.median(t_new - t_old)),
+            "ratio": float(np.median(t_new) / np.median(t_old)),
+            "baseline_p95_ms": float(np.percentile(t_old, 95)),
+            "scene_p95_ms": float(np.percentile(t_new, 95)),
+        }
+        r = out[label]
+        print(f"  {label:30s} baseline {r['baseline_median_ms']:6.2f} ms, scene + lens {r['scene_median_ms']:6.2f} ms,"
+              f" added {r['added_ms']:5.2f} ms (median of pairs), ratio {r['ratio']:.2f}", flush=True)
+    return out
+
+
+def old_face(face: Face):
+    """The baseline package's own Face (its lens checks the type)."""
+    from arlens_baseline.tracking.results import Face as OldFace
+
+    return OldFace(landmarks=face.landmarks, score=1.0, bbox=face.bbox)
+
+
 def _old(compare: dict | None, scale: str, name: str, section: str, key: str) -> dict | None:
     if compare is None:
         return None
@@ -185,6 +255,33 @@ def print_tables(result: dict, compare: dict | None) -> None:
                 print(line)
 
 
+def scene_cost(faces, args) -> dict:
+    """The scene layer's cost per face at 720p, interleaved against ``--baseline-rev``'s lens."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import hard_scenes as HS
+
+    old_cls = baseline_lens_class(args.baseline_rev)
+    palm = cv2.imread(str(args.testdata / "hands" / "open_palm.jpg"))
+    from arlens.tracking.results import Hand
+
+    with np.load(args.reference / "open_palm.npz") as data:
+        lm = data["hands"][0, 0].astype(np.float32)
+        hand = Hand(lm, str(data["handedness"][0, 0]), 1.0, bbox_of(lm))
+    frames = []
+    for scale in args.scales:
+        for name, image, face0 in faces:
+            frame, face = to_720p(image, face0, scale)
+            frames.append((f"{scale} {name}", frame, face, ()))
+            if palm is not None:
+                comp = HS.hand_over_mouth(frame, face, palm, hand, cover=0.4, angle_deg=170, side=-1)
+                frames.append((f"{scale} {name} + hand", comp.image, face, (comp.hand,)))
+    print(f"\n== scene layer + lens vs the lens of {args.baseline_rev}, 1280x720, interleaved ({args.runs} pairs)")
+    out = bench_scene_cost(frames, old_cls, args.runs)
+    added = np.array([r["added_ms"] for k, r in out.items() if "+ hand" not in k])
+    print(f"added per face without a hand: median {np.median(added):.2f} ms, max {added.max():.2f} ms")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -192,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--providers", nargs="*", default=["CPUExecutionProvider"])
     parser.add_argument("--scales", nargs="*", default=list(SCALES), choices=SCALES)
     parser.add_argument("--compare", type=Path, help="an earlier result JSON to print beside this one")
+    parser.add_argument("--baseline-rev", default=None,
+                        help="time the scene layer against this git revision's lens (e.g. 286992c)")
+    parser.add_argument("--scene-only", action="store_true", help="only the scene-layer timing")
     shared = ROOT.parent / "shared"
     testdata = Path(os.environ.get("ARLENS_TESTDATA", shared / "testdata"))
     reference = Path(os.environ.get("ARLENS_REFERENCE", shared / "reference"))
@@ -224,6 +324,13 @@ def main(argv: list[str] | None = None) -> int:
         },
         "scales": {},
     }
+    if args.baseline_rev:
+        result["scene_cost"] = scene_cost(faces, args)
+        if args.scene_only:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(result, indent=2))
+            print(f"wrote {args.json}")
+            return 0
     blank = np.zeros((FRAME_H, FRAME_W, 3), np.uint8)
     copy_ms = stats(timeit(blank.copy, args.runs))
     result["frame_copy"] = copy_ms

@@ -26,7 +26,7 @@ import numpy as np
 
 from arlens import landmarks as L
 from arlens.errors import InputError
-from arlens.scene.regions import Box, box_around, box_shape, is_empty
+from arlens.scene.regions import Box, box_around, is_empty
 
 #: Smallest standard deviation of a class along its three coordinates: noise and JPEG blocks
 #: make even a flat patch vary this much, and a class learned from few pixels must not be a spike.
@@ -37,6 +37,8 @@ OTHER_DENSITY = 1.0 / (100.0 * 120.0 * 120.0)
 PRIORS = (0.5, 0.35, 0.15)
 #: Samples whose squared Mahalanobis distance exceeds this are trimmed before the class is refitted.
 TRIM_D2 = 11.3  # chi-square, 3 degrees of freedom, 99%
+#: The colour classes are learned on every k-th pixel, k the mouth's width over this (at least 1).
+LEARN_WIDTH = 64
 #: Below this share of the outline's pixels (by weight) redder than the skin, the lip class is learned
 #: from all of them instead.
 MIN_REDDER_SHARE = 0.3
@@ -48,6 +50,8 @@ SKIN_RING = (0.12, 0.35)
 def to_lab(bgr: np.ndarray) -> np.ndarray:
     """uint8 BGR (..., 3) -> float32 CIELAB (..., 3) (D65, L 0..100), OpenCV's float conversion."""
     arr = np.ascontiguousarray(bgr, dtype=np.uint8)
+    if arr.size == 0:
+        return np.zeros(arr.shape, np.float32)
     flat = arr.reshape(1, -1, 3).astype(np.float32)
     flat *= np.float32(1.0 / 255.0)
     return cv2.cvtColor(flat, cv2.COLOR_BGR2Lab).reshape(arr.shape)
@@ -105,7 +109,9 @@ class ColorClass:
     def mahalanobis2(self, lab: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distances of float32 (n, 3) colour coordinates: float32 (n,)."""
         d = np.asarray(lab, dtype=np.float32).reshape(-1, 3) - self.mean
-        return np.einsum("ni,ij,nj->n", d, self._precision[0], d, optimize=False).astype(np.float32)
+        q = d @ self._precision[0]
+        q *= d
+        return q.sum(axis=1, dtype=np.float32)
 
     def log_density(self, lab: np.ndarray) -> np.ndarray:
         """Log of the class's probability density at (n, 3) colour coordinates: float32 (n,)."""
@@ -127,7 +133,7 @@ class ColorClass:
             mean = (w[:, None] * x).sum(axis=0) / w.sum()
             d = x - mean
             cov = (w[:, None] * d).T @ d / w.sum() + np.diag(MIN_STD**2)
-            d2 = np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)
+            d2 = ((d @ np.linalg.inv(cov)) * d).sum(axis=1)
             inlier = d2 <= TRIM_D2
             if inlier.all():
                 break
@@ -190,8 +196,9 @@ def mouth_box(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
     return box_around(outer, SKIN_RING[1] * width + 2, shape)
 
 
-def _fill(canvas: np.ndarray, points: np.ndarray, origin: Box, value: int) -> None:
-    pts = np.rint((points - np.array(origin[:2], dtype=np.float64) - 0.5) * 8)
+def _fill(canvas: np.ndarray, points: np.ndarray, origin: Box, value: int, step: int = 1) -> None:
+    """Fill a polygon (frame pixels) into ``canvas``, which samples ``origin``'s box every ``step`` pixels."""
+    pts = np.rint(((points - np.array(origin[:2], dtype=np.float64)) / step - 0.5) * 8)
     pts = np.clip(pts, -(1 << 28), 1 << 28).astype(np.int32)
     cv2.fillPoly(canvas, [pts], value, cv2.LINE_8, 3)
 
@@ -235,27 +242,30 @@ def face_color_model(
     box = mouth_box(landmarks, frame.shape) if box is None else box
     if is_empty(box) or not np.isfinite(np.asarray(landmarks)[list(L.lips_outer())]).all():
         return ColorModel(None, None)
-    h, w = box_shape(box)
     outer, inner = _lip_loops(landmarks)
     width = max(float(np.ptp(outer[:, 0])), 1.0)
+    # statistics need a few thousand pixels, not all of a close-up's: sample every step-th pixel
+    step = max(1, int(width // LEARN_WIDTH))
+    region = frame[box[1] : box[3] : step, box[0] : box[2] : step]
+    h, w = region.shape[:2]
+    width_s = width / step
     lips = np.zeros((h, w), np.uint8)
-    _fill(lips, outer, box, 1)
-    _fill(lips, inner, box, 0)
+    _fill(lips, outer, box, 1, step)
+    _fill(lips, inner, box, 0, step)
     dist_in = cv2.distanceTransform(lips, cv2.DIST_L2, 3)
     outside = cv2.distanceTransform(1 - lips, cv2.DIST_L2, 3)  # distance from the lips' outline, outside
     opening = np.zeros((h, w), np.uint8)
-    _fill(opening, inner, box, 1)
-    ring = (outside > SKIN_RING[0] * width) & (outside <= SKIN_RING[1] * width) & (opening == 0)
+    _fill(opening, inner, box, 1, step)
+    ring = (outside > SKIN_RING[0] * width_s) & (outside <= SKIN_RING[1] * width_s) & (opening == 0)
     # the ring stays on the face: between the lips' top and the nose there is skin, but not beside the jaw
     face = np.zeros((h, w), np.uint8)
-    _fill(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1)
+    _fill(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step)
     ring &= face > 0
-    core = dist_in > max(1.0, 0.02 * width)
+    core = dist_in > max(1.0, 0.02 * width_s)
     if occlusion is not None:
-        clear = np.asarray(occlusion, dtype=np.float32) <= 0.1
+        clear = np.asarray(occlusion, dtype=np.float32)[::step, ::step] <= 0.1
         ring &= clear
         core &= clear
-    region = frame[box[1] : box[3], box[0] : box[2]]
     skin = ColorClass.fit(to_features(region[ring]))
     lip_lab = to_features(region[core])
     weights = None

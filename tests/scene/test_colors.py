@@ -61,3 +61,16 @@ def test_class_fit_and_checks():
         ColorClass(np.zeros(2), np.eye(3), 1)
     unknown = ColorModel(None, None)
     assert np.all(unknown.lip_probability(lab[:4]) == 0.5)
+
+
+def test_a_mouth_covered_completely_gives_no_classes():
+    """Everything around the mouth under an occluder: no samples, no classes, no error."""
+    from arlens.scene.colors import face_color_model, mouth_box, to_features
+    from tests.lenses.conftest import load_still
+
+    image, face = load_still("astronaut", "astronaut.png")
+    box = mouth_box(face.landmarks, image.shape)
+    covered = np.ones((box[3] - box[1], box[2] - box[0]), np.float32)
+    model = face_color_model(image, face.landmarks, covered, box)
+    assert model.skin is None and model.lip is None and model.separation == 0.0
+    assert to_features(np.zeros((0, 3), np.uint8)).shape == (0, 3)
