@@ -168,6 +168,45 @@ def shimmer_sheet(faces) -> np.ndarray:
     return grid([row])
 
 
+def nails_sheet(testdata: Path, reference: Path) -> np.ndarray:
+    """Both test hands (open_palm painted as the back of the hand) on their black backgrounds and pasted
+    on other ones: the photo, the landmark outline (before) and the nail plates from the image (after)."""
+    from arlens.lenses.nails import NailPolishLens
+
+    backgrounds = {
+        "black": None,
+        "astronaut": cv2.resize(cv2.imread(str(ROOT / "tests" / "data" / "astronaut.png")), (700, 700)),
+        "skin": np.full((700, 700, 3), (150, 175, 215), np.uint8),
+    }
+    rows = []
+    for stem in ("pointing", "open_palm"):
+        image = cv2.imread(str(testdata / "hands" / f"{stem}.jpg"))
+        hand = _reference_hand(reference, stem)
+        if stem == "open_palm":
+            hand = Hand(hand.landmarks, "Right", 1.0, hand.bbox)
+        for bg_name, bg in backgrounds.items():
+            if bg is None:
+                frame, h = image, hand
+            else:
+                comp = HS.hand_on_background(image, hand, bg, scale=0.6)
+                frame, h = comp.image, Hand(comp.hand.landmarks, hand.handedness, 1.0, comp.hand.bbox)
+            x0, y0, x1, y1 = (int(v) for v in h.bbox)
+            pad = int(0.1 * max(x1 - x0, y1 - y0))
+            crop = (slice(max(y0 - pad, 0), y1 + pad), slice(max(x0 - pad, 0), x1 + pad))
+            row = []
+            for text, lens in (("photo", None),
+                               ("before", NailPolishLens(color="#1F5FBF", follow_image=False, scene_light=False)),
+                               ("after", NailPolishLens(color="#1F5FBF")),
+                               ("after, red gloss", NailPolishLens(color="#B3172B", finish="gloss"))):
+                out = frame if lens is None else lens.render(frame, [h])
+                tile = out[crop]
+                s = 300 / tile.shape[0]
+                row.append(label(cv2.resize(tile, None, fx=s, fy=s, interpolation=cv2.INTER_AREA),
+                                 f"{stem} on {bg_name}: {text}"))
+            rows.append(row)
+    return grid(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -188,10 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         "hands": lambda: hands_sheet(faces[:3], args.testdata, args.reference),
         "shimmer": lambda: shimmer_sheet(faces),
     }
-    if "nails" in args.sheets:
-        from nail_sheet import nails_sheet  # noqa: PLC0415 - written with the nail lens
-
-        makers["nails"] = lambda: nails_sheet(args.testdata, args.reference)
+    makers["nails"] = lambda: nails_sheet(args.testdata, args.reference)
     for name in args.sheets:
         path = args.out / f"{name}.png"
         cv2.imwrite(str(path), makers[name]())

@@ -35,6 +35,8 @@ MIN_STD = np.array([5.0, 2.0, 2.0], dtype=np.float64)
 OTHER_DENSITY = 1.0 / (100.0 * 120.0 * 120.0)
 #: Prior weights of lip, skin and anything else among the pixels a lip lens asks about.
 PRIORS = (0.5, 0.35, 0.15)
+#: Most samples a class is learned from (more are thinned evenly).
+MAX_SAMPLES = 800
 #: Samples whose squared Mahalanobis distance exceeds this are trimmed before the class is refitted.
 TRIM_D2 = 11.3  # chi-square, 3 degrees of freedom, 99%
 #: The colour classes are learned on every k-th pixel, k the mouth's width over this (at least 1).
@@ -45,6 +47,9 @@ MIN_REDDER_SHARE = 0.3
 #: The skin ring sampled around the lips: from this far outside the lips' outline to this far, in
 #: mouth widths.
 SKIN_RING = (0.12, 0.35)
+
+
+_ONES_ROW = np.ones((1, 3), np.float32)
 
 
 def to_lab(bgr: np.ndarray) -> np.ndarray:
@@ -108,10 +113,12 @@ class ColorClass:
 
     def mahalanobis2(self, lab: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distances of float32 (n, 3) colour coordinates: float32 (n,)."""
-        d = np.asarray(lab, dtype=np.float32).reshape(-1, 3) - self.mean
-        q = d @ self._precision[0]
-        q *= d
-        return q.sum(axis=1, dtype=np.float32)
+        # OpenCV's per-pixel 3x3 transforms: two orders of magnitude faster than numpy's (n, 3) @ (3, 3)
+        d = np.asarray(lab, dtype=np.float32).reshape(1, -1, 3) - self.mean
+        if d.shape[1] == 0:
+            return np.zeros(0, np.float32)
+        q = cv2.multiply(cv2.transform(d, self._precision[0]), d)
+        return cv2.transform(q, _ONES_ROW).reshape(-1)
 
     def log_density(self, lab: np.ndarray) -> np.ndarray:
         """Log of the class's probability density at (n, 3) colour coordinates: float32 (n,)."""
@@ -127,13 +134,18 @@ class ColorClass:
         w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
         keep = np.isfinite(x).all(axis=1) & (w > 0)
         x, w = x[keep], w[keep]
+        if len(x) > MAX_SAMPLES:  # a mean and a covariance need no more: every k-th sample, deterministically
+            step = -(-len(x) // MAX_SAMPLES)
+            x, w = x[::step], w[::step]
         for _ in range(2):
             if len(x) < 12 or w.sum() <= 0:
                 return None
-            mean = (w[:, None] * x).sum(axis=0) / w.sum()
+            mean = w @ x / w.sum()
             d = x - mean
-            cov = (w[:, None] * d).T @ d / w.sum() + np.diag(MIN_STD**2)
-            d2 = ((d @ np.linalg.inv(cov)) * d).sum(axis=1)
+            cov = (d * w[:, None]).T @ d / w.sum() + np.diag(MIN_STD**2)
+            q = d @ np.linalg.inv(cov)
+            q *= d
+            d2 = q[:, 0] + q[:, 1] + q[:, 2]
             inlier = d2 <= TRIM_D2
             if inlier.all():
                 break
