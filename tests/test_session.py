@@ -315,52 +315,6 @@ def test_with_a_hand_tracker_and_recognizer_given(portrait, catalog):
     assert [g.name for g in result.gestures] == ["pinch"]
 
 
-def test_one_scene_per_frame_shared_by_every_lens(portrait, catalog):
-    """Every lens gets the same Scene: of the unrendered input frame, with the faces, hands and camera."""
-    from arlens.lenses.registry import BUILTIN, LensRegistry, LensSpec
-    from arlens.scene import Scene
-    from arlens.tracking.results import Hand
-
-    seen = []
-
-    class Recorder:
-        scene_uses = frozenset({"occluders"})
-
-        def __init__(self, value):
-            self.value = value
-
-        def render_into(self, out, faces, scene=None):
-            seen.append((self.value, scene, scene.frame.copy()))
-            out[:4, :4] = self.value  # drawing must not reach the scene's frame
-            return out
-
-    def factory(value):
-        return lambda product, *, catalog, options: Recorder(value)
-
-    pts = np.c_[np.linspace(10, 60, 21), np.linspace(10, 80, 21), np.zeros(21)].astype(np.float32)
-    hand = Hand(pts, "Left", 0.9, np.array([10, 10, 60, 80], np.float32))
-
-    class FakeHands:
-        def detect(self, image):
-            return [hand]
-
-        def close(self):
-            pass
-
-    registry = LensRegistry([*BUILTIN, LensSpec("lipstick", factory(50), "face", layer=100),
-                             LensSpec("eyewear", factory(200), "face", layer=200)])
-    with TryOn(catalog, ["LIP-001", "EYE-101"], registry=registry, fov_y_deg=50, hand_tracker=FakeHands()) as session:
-        result = session.process_image(portrait)
-        session.process_image(portrait)
-    assert [v for v, _, _ in seen] == [50, 200, 50, 200]
-    first, second = seen[0][1], seen[1][1]
-    assert isinstance(first, Scene) and first is second and seen[2][1] is not first
-    assert np.array_equal(seen[1][2], portrait)  # the second lens still reads the unrendered frame
-    assert first.faces == result.faces and first.hands == (hand,)  # hands tracked for a lens using occluders
-    assert (first.camera.width, first.camera.height, first.camera.fov_y_deg) == (512, 512, 50)
-    assert (result.frame[:4, :4] == 200).all()
-
-
 def _inside_fraction(result: TryOnResult, source: np.ndarray, spot: Hotspot) -> float:
     """Share of the pixels the lens changed that lie inside the hotspot's box."""
     changed = np.abs(result.frame.astype(int) - source).max(axis=2) > 0
@@ -428,3 +382,49 @@ def test_summary_counts_each_exposure_once(portrait, catalog):
     counts = {p.product_id: (p.shown, p.selected) for p in summary.products}
     assert counts == {"LIP-001": (2, 1), "LIP-002": (1, 2), "LIP-003": (1, 1)}
     assert summary["LIP-002"].sessions == 1
+
+
+def test_one_scene_per_frame_shared_by_every_lens(portrait, catalog):
+    """Every lens gets the same Scene: of the unrendered input frame, with the faces, hands and camera."""
+    from arlens.lenses.registry import BUILTIN, LensRegistry, LensSpec
+    from arlens.scene import Scene
+    from arlens.tracking.results import Hand
+
+    seen = []
+
+    class Recorder:
+        scene_uses = frozenset({"occluders"})
+
+        def __init__(self, value):
+            self.value = value
+
+        def render_into(self, out, faces, scene=None):
+            seen.append((self.value, scene, scene.frame.copy()))
+            out[:4, :4] = self.value  # drawing must not reach the scene's frame
+            return out
+
+    def factory(value):
+        return lambda product, *, catalog, options: Recorder(value)
+
+    pts = np.c_[np.linspace(10, 60, 21), np.linspace(10, 80, 21), np.zeros(21)].astype(np.float32)
+    hand = Hand(pts, "Left", 0.9, np.array([10, 10, 60, 80], np.float32))
+
+    class FakeHands:
+        def detect(self, image):
+            return [hand]
+
+        def close(self):
+            pass
+
+    registry = LensRegistry([*BUILTIN, LensSpec("lipstick", factory(50), "face", layer=100),
+                             LensSpec("eyewear", factory(200), "face", layer=200)])
+    with TryOn(catalog, ["LIP-001", "EYE-101"], registry=registry, fov_y_deg=50, hand_tracker=FakeHands()) as session:
+        result = session.process_image(portrait)
+        session.process_image(portrait)
+    assert [v for v, _, _ in seen] == [50, 200, 50, 200]
+    first, second = seen[0][1], seen[1][1]
+    assert isinstance(first, Scene) and first is second and seen[2][1] is not first
+    assert np.array_equal(seen[1][2], portrait)  # the second lens still reads the unrendered frame
+    assert first.faces == result.faces and first.hands == (hand,)  # hands tracked for a lens using occluders
+    assert (first.camera.width, first.camera.height, first.camera.fov_y_deg) == (512, 512, 50)
+    assert (result.frame[:4, :4] == 200).all()

@@ -25,7 +25,7 @@ import numpy as np
 
 from arlens.catalog import Finish
 from arlens.errors import InputError
-from arlens.image import as_bgr, check_bgr
+from arlens.image import as_bgr, bgr_copy, check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
 from arlens.render.lip_edges import refine_painted
@@ -362,11 +362,9 @@ class LipstickLens:
             InputError: when ``frame`` is not an image :mod:`arlens.image` accepts, a face has no landmarks,
                 or the scene is of another frame size.
         """
-        src = as_bgr(frame, "frame")
-        faces = self._faces(faces)
-        scene = Scene.ensure(scene, src, faces)
-        # a converted frame is already a new array; render_into reads the scene before it draws
-        return self.render_into(src.copy() if src is frame else src, faces, scene)
+        frame = bgr_copy(frame, "frame")
+        scene = Scene.ensure(scene, frame, self._faces(faces))
+        return self.render_into(frame, faces, scene)
 
     def render_into(
         self, out: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None

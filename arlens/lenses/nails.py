@@ -45,7 +45,7 @@ import numpy as np
 
 from arlens.catalog import Finish
 from arlens.errors import InputError
-from arlens.image import as_bgr, check_bgr
+from arlens.image import bgr_copy, check_bgr
 from arlens.landmarks import FINGERS
 from arlens.landmarks import HandLandmark as H
 from arlens.render import color as C
@@ -371,10 +371,9 @@ class NailPolishLens:
             InputError: when ``frame`` is not a uint8 (H, W, 3) array, ``hands`` holds something else
                 than :class:`Hand` values, or the scene is of another frame size.
         """
-        src = as_bgr(frame, "frame")
+        frame = bgr_copy(frame, "frame")
         hands = as_hands(hands)
-        scene = Scene.ensure(scene, src, hands=hands)
-        return self.render_into(src.copy() if src is frame else src, hands, scene)
+        return self.render_into(frame, hands, Scene.ensure(scene, frame, hands=hands))
 
     def render_into(
         self, out: np.ndarray, hands: Hand | Iterable[Hand], scene: Scene | None = None
