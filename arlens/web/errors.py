@@ -78,6 +78,8 @@ def install(app: FastAPI) -> None:
                          exc_info=status == 500)
         headers = {"Retry-After": "1"} if code == "busy" else None
         detail = _first_line(exc) if status != 500 else "internal error (logged on the server)"
+        if isinstance(exc, ImageTooLargeError):
+            detail = f"image: expected at most {exc.limit} pixels (width x height), got {exc.pixels}"
         return error_response(status, code, detail, headers)
 
     @app.exception_handler(StarletteHTTPException)

@@ -97,6 +97,24 @@ class Lane:
         future.add_done_callback(self._done)
         return await asyncio.wrap_future(future)
 
+    def submit(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn()`` on this lane's thread without waiting for it; an exception is logged."""
+
+        def call() -> None:
+            try:
+                fn()
+            except Exception:
+                logger.exception("lane %d: %s failed", self.index, getattr(fn, "__qualname__", fn))
+
+        try:
+            future = self.executor.submit(call)
+        except RuntimeError:  # the pool is shut down (the service is stopping): close_all ran or will
+            logger.debug("lane %d is shut down; %s not run", self.index, fn)
+            return
+        with self._lock:
+            self._pending += 1
+        future.add_done_callback(self._done)
+
     def _done(self, _: Any) -> None:
         with self._lock:
             self._pending -= 1

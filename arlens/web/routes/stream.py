@@ -276,10 +276,7 @@ async def mirror_socket(ws: WebSocket, svc: Annotated[Services, Depends(services
     except WebSocketDisconnect:
         pass
     finally:
-        if session is not None:
-            try:
-                await asyncio.shield(lane.run(session.close))
-            except Exception:
-                logger.exception("closing a mirror session failed")
         lane.streams -= 1
         svc.streams -= 1
+        if session is not None:  # on the lane's thread, after its queued work; nothing here waits for it
+            lane.submit(session.close)

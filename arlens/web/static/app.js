@@ -8,6 +8,9 @@ const MAX_IN_FLIGHT = 2;        // frames sent and not yet answered (one renderi
 const JPEG_QUALITY = 0.8;
 const PHOTO_MAX_SIDE = 1280;    // an uploaded photo is scaled down to this before it is sent
 
+const GLASSES = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><g fill="none" ' +
+  'stroke="#fff" stroke-width="1.8"><circle cx="7" cy="13" r="3.5"/><circle cx="17" cy="13" r="3.5"/>' +
+  '<path d="M10.5 13h3M3.5 12 2 9M20.5 12 22 9"/></g></svg>';
 const $ = (id) => document.getElementById(id);
 const video = $("camera"), view = $("view"), ctx = view.getContext("2d");
 const params = new URLSearchParams(location.search);
@@ -74,7 +77,7 @@ function chip(p, kind) {
   const sw = document.createElement("span");
   sw.className = "swatch" + (p.id ? (p.color ? "" : " glyph") : " none");
   if (p.color) sw.style.background = p.color;
-  else if (p.id) sw.textContent = kind === "eyewear" ? "👓" : "✦";
+  else if (p.id) sw.innerHTML = kind === "eyewear" ? GLASSES : "";
   const text = document.createElement("span");
   const name = document.createElement("span"); name.className = "name"; name.textContent = p.title;
   text.appendChild(name);
