@@ -20,7 +20,7 @@ from arlens.web.options import WebOptions
 __all__ = ["WebOptions", "create_app"]
 
 
-def create_app(*args, **kwargs):  # noqa: ANN002, ANN003 - see arlens.web.app.create_app
+def create_app(*args, **kwargs):
     """See :func:`arlens.web.app.create_app` (imported on first use: FastAPI loads only then)."""
     from arlens.web.app import create_app as _create_app
 

@@ -281,3 +281,16 @@ def test_importing_arlens_and_its_cli_loads_no_web_stack():
             f"print(json.dumps(sorted(m for m in {web} if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+def test_serve_command_checks_its_arguments_before_serving(capsys):
+    from arlens.cli import EXIT_UNKNOWN_PRODUCT, EXIT_USAGE, main
+
+    assert main(["serve", "--products", "NOPE-3"]) == EXIT_UNKNOWN_PRODUCT
+    assert "NOPE-3" in capsys.readouterr().err
+    assert main(["serve", "--port", "70000"]) == EXIT_USAGE
+    assert main(["serve", "--cors-origin", "shop.example"]) == EXIT_USAGE
+    assert "cors_origins" in capsys.readouterr().err
+    assert main(["serve", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "127.0.0.1" in out and "/v1/try-on" in out and "--share-dir" in out
