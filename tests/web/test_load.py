@@ -99,3 +99,33 @@ def test_hundreds_of_requests_four_at_a_time_with_a_slow_client(served, portrait
     # flat memory: after warm-up, 200 more requests may not grow the server by more than allocator noise
     assert after - before < 80, (before, after)
     assert proc.poll() is None
+
+
+def test_a_page_that_stops_reading_does_not_hold_up_another(served, portrait_jpeg):
+    from websockets.sync.client import connect
+
+    from arlens.web.routes.stream import pack, unpack
+
+    _, url, port = served
+    ws_url = f"ws://127.0.0.1:{port}/ws?product=LIP-004"
+    with connect(ws_url, max_size=None) as stalled, connect(ws_url, max_size=None) as live:
+        # the stalled page keeps sending frames and never reads what comes back
+        for seq in range(1, 41):
+            stalled.send(pack({"seq": seq, "t": 1000.0 + 33 * seq}, portrait_jpeg))
+        answered = []
+        for seq in range(1, 11):
+            live.send(pack({"seq": seq, "t": 1000.0 + 33 * seq}, portrait_jpeg))
+            while True:
+                message = live.recv(timeout=60)
+                if isinstance(message, bytes):
+                    meta, _ = unpack(message)
+                    answered.append(meta["seq"])
+                    break
+        assert answered == list(range(1, 11))
+        for seq in range(41, 61):  # and the stalled one is still being served, newest frame first
+            stalled.send(pack({"seq": seq, "t": 1000.0 + 33 * seq}, portrait_jpeg))
+        last = 0
+        while last != 60:
+            message = stalled.recv(timeout=60)
+            if isinstance(message, bytes):
+                last = unpack(message)[0]["seq"]
