@@ -208,3 +208,34 @@ def test_too_many_pages_are_told_to_retry_and_other_origins_refused(tmp_path):
             time.sleep(0.05)
         with c.websocket_connect("/ws", headers={"Origin": "http://testserver"}) as ws:
             assert next_text(ws, "state")
+
+
+def test_models_are_built_once_not_per_request_or_page(tmp_path, portrait_png, portrait_jpeg, monkeypatch):
+    import arlens.tracking.face
+
+    built = []
+    original = arlens.tracking.face.FaceTracker.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(arlens.tracking.face.FaceTracker, "__init__", counting)
+    with make_client(tmp_path) as c:
+        at_start = len(built)
+        assert at_start == 1  # the one render lane's still session
+        for _ in range(5):
+            assert c.post("/v1/try-on", params={"products": "LIP-004", "image_format": "none"},
+                          files={"image": ("p.png", portrait_png, "image/png")}).json()["drawn"]
+        assert len(built) == at_start  # requests reuse the lane's warm sessions
+        services = c.app.state.services
+        for _ in range(3):  # pages one after another borrow the same spare trackers
+            with c.websocket_connect("/ws") as ws:
+                next_text(ws, "state")
+                ws.send_bytes(frame_message(1, portrait_jpeg))
+                assert next_frame(ws)[0]["faces"] == 1
+            for _ in range(100):
+                if services.streams == 0 and services.pool.lanes[0].pending == 0:
+                    break
+                time.sleep(0.05)
+        assert len(built) == at_start + 1
