@@ -61,7 +61,8 @@ def framed(face: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
-def latency(sizes: list[tuple[int, int]], seconds: float, tmp: Path, shots: Path | None) -> dict:
+def latency(sizes: list[tuple[int, int]], seconds: float, tmp: Path, shots: Path | None,
+            inflight: list[int], rounds: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     from arlens.web import WebOptions, create_app
@@ -72,38 +73,56 @@ def latency(sizes: list[tuple[int, int]], seconds: float, tmp: Path, shots: Path
     with Server(app) as server, sync_playwright() as p:
         for w, h in sizes:
             y4m = write_y4m(tmp / f"face-{w}x{h}.y4m", face, w, h, frames=60)
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera_args(y4m))
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(f"{server.url}/?product=LIP-004&product=EYE-101")
-            page.wait_for_function("window.arlensStats && window.arlensStats.shown > 30", timeout=60000)
-            time.sleep(2.0)  # warm: lenses built, tracking locked on
-            start = page.evaluate("({shown: arlensStats.shown, n: arlensStats.latencies.length, sent: arlensStats.sent,"
-                                  " t: performance.now()})")
-            load0 = os.getloadavg()[0]
-            server_ms = []
-            t_end = time.monotonic() + seconds
-            while time.monotonic() < t_end:
-                time.sleep(0.5)
-                frame = page.evaluate("arlensStats.lastFrame")
-                if frame and frame.get("server_ms") is not None:
-                    server_ms.append(frame["server_ms"])
-            end = page.evaluate("({shown: arlensStats.shown, lat: arlensStats.latencies, sent: arlensStats.sent,"
-                                " t: performance.now(), faces: arlensStats.lastFrame.faces})")
-            lat = end["lat"][start["n"] if start["n"] < len(end["lat"]) else 0:]
-            fps = (end["shown"] - start["shown"]) / ((end["t"] - start["t"]) / 1000)
-            if not end["faces"]:
-                print(f"{w}x{h}: no face tracked in the last frame: the figures below are not a try-on's")
-            row = {**harness.summary(lat), "fps": fps, "sent_fps": (end["sent"] - start["sent"]) /
-                   ((end["t"] - start["t"]) / 1000), "server_ms_median": harness.median(server_ms),
-                   "faces": end["faces"], "load_average_1m": [load0, os.getloadavg()[0]]}
-            results[f"{w}x{h}"] = row
-            print(f"{w}x{h}: glass-to-glass p50 {row['median_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms over "
-                  f"{row['n']} frames; {fps:.1f} fps on screen ({row['sent_fps']:.1f} sent); server "
-                  f"{row['server_ms_median']:.1f} ms/frame median; load {load0:.2f} -> {os.getloadavg()[0]:.2f}")
+            for round_ in range(rounds):  # variants interleaved: A, B, A, B ...
+                for n in inflight:
+                    row = one_run(p, server.url, y4m, seconds, n)
+                    results.setdefault(f"{w}x{h} inflight={n}", []).append(row)
+                    print(f"{w}x{h} inflight={n} round {round_ + 1}: glass-to-glass p50 {row['median_ms']:.0f} ms, "
+                          f"p95 {row['p95_ms']:.0f} ms over {row['n']} frames; {row['fps']:.1f} fps on screen "
+                          f"({row['sent_fps']:.1f} sent); server {row['server_ms_median']:.1f} ms/frame median; "
+                          f"faces {row['faces']}; load {row['load_average_1m'][0]:.2f} -> "
+                          f"{row['load_average_1m'][1]:.2f}", flush=True)
             if shots is not None and (w, h) == sizes[0]:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera_args(y4m))
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(f"{server.url}/?product=LIP-004&product=EYE-101")
+                page.wait_for_function("window.arlensStats && window.arlensStats.shown > 30", timeout=60000)
                 screenshots(page, server.url, shots)
-            browser.close()
+                browser.close()
+    for key, rows in results.items():
+        print(f"{key}: median over {len(rows)} runs: p50 {harness.median(r['median_ms'] for r in rows):.0f} ms, "
+              f"p95 {harness.median(r['p95_ms'] for r in rows):.0f} ms, "
+              f"{harness.median(r['fps'] for r in rows):.1f} fps")
     return results
+
+
+def one_run(p, url: str, y4m: Path, seconds: float, inflight: int) -> dict:
+    """One browser on the fake camera for ``seconds`` after a warm-up; the page's own figures."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera_args(y4m))
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{url}/?product=LIP-004&product=EYE-101&inflight={inflight}")
+        page.wait_for_function("window.arlensStats && window.arlensStats.shown > 30", timeout=60000)
+        time.sleep(2.0)  # warm: lenses built, tracking locked on
+        start = page.evaluate("({shown: arlensStats.shown, n: arlensStats.latencies.length, sent: arlensStats.sent,"
+                              " t: performance.now()})")
+        load0 = os.getloadavg()[0]
+        server_ms = []
+        t_end = time.monotonic() + seconds
+        while time.monotonic() < t_end:
+            time.sleep(0.5)
+            frame = page.evaluate("arlensStats.lastFrame")
+            if frame and frame.get("server_ms") is not None:
+                server_ms.append(frame["server_ms"])
+        end = page.evaluate("({shown: arlensStats.shown, lat: arlensStats.latencies, sent: arlensStats.sent,"
+                            " t: performance.now(), faces: arlensStats.lastFrame.faces})")
+    finally:
+        browser.close()
+    lat = end["lat"][start["n"] if start["n"] < len(end["lat"]) else 0:]
+    span = (end["t"] - start["t"]) / 1000
+    return {**harness.summary(lat), "fps": (end["shown"] - start["shown"]) / span,
+            "sent_fps": (end["sent"] - start["sent"]) / span, "server_ms_median": harness.median(server_ms),
+            "faces": end["faces"], "load_average_1m": [load0, os.getloadavg()[0]]}
 
 
 def screenshots(page, url: str, out: Path) -> None:
@@ -193,7 +212,10 @@ def rss_mb(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", choices=("latency", "api", "both"), default="both")
-    parser.add_argument("--seconds", type=float, default=15.0, help="measuring time per camera size")
+    parser.add_argument("--seconds", type=float, default=15.0, help="measuring time per run")
+    parser.add_argument("--inflight", default="2", help="frames in flight to compare, e.g. 1,2 (interleaved)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each variant, interleaved")
+    parser.add_argument("--sizes", default="640x480,1280x720", help="camera sizes")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=200, help="API requests before memory is first read")
     parser.add_argument("--screenshots", type=Path, help="write screenshots and the share page's unfurl data here")
@@ -204,7 +226,9 @@ def main() -> None:
     result: dict = {"meta": harness.metadata()}
     with tempfile.TemporaryDirectory(prefix="arlens-bench-web-") as tmp:
         if args.part in ("latency", "both"):
-            result["latency"] = latency([(640, 480), (1280, 720)], args.seconds, Path(tmp), args.screenshots)
+            sizes = [tuple(int(v) for v in size.split("x")) for size in args.sizes.split(",")]
+            inflight = [int(n) for n in args.inflight.split(",")]
+            result["latency"] = latency(sizes, args.seconds, Path(tmp), args.screenshots, inflight, args.rounds)
         if args.part in ("api", "both"):
             result["api"] = api(args.requests, args.warmup, Path(tmp))
     harness.write_json(args.out, result)

@@ -4,7 +4,6 @@
 // back to a photo upload when there is no camera or permission is denied.
 "use strict";
 
-const MAX_IN_FLIGHT = 2;        // frames sent and not yet answered (one rendering, one waiting)
 const JPEG_QUALITY = 0.8;
 const PHOTO_MAX_SIDE = 1280;    // an uploaded photo is scaled down to this before it is sent
 
@@ -14,6 +13,9 @@ const GLASSES = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="tr
 const $ = (id) => document.getElementById(id);
 const video = $("camera"), view = $("view"), ctx = view.getContext("2d");
 const params = new URLSearchParams(location.search);
+// Frames sent and not yet answered: 2 keeps the server busy (one rendering, one waiting), 1 is the least
+// latency (?inflight=1|2|3 to choose; see benchmarks/bench_web.py).
+const MAX_IN_FLIGHT = Math.max(1, Math.min(3, Number(params.get("inflight")) || 2));
 
 const state = {
   ws: null, products: [], byKind: new Map(), kinds: [], worn: {}, focus: null,
