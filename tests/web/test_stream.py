@@ -202,7 +202,7 @@ def test_too_many_pages_are_told_to_retry_and_other_origins_refused(tmp_path):
                 ws.receive_text()
         assert refused.value.code == 1008
         services = c.app.state.services
-        for _ in range(100):  # the first page's session closes on its render thread after it left
+        for _ in range(400):  # the first page's session closes on its render thread after it left
             if services.streams == 0:
                 break
             time.sleep(0.05)
@@ -234,7 +234,7 @@ def test_models_are_built_once_not_per_request_or_page(tmp_path, portrait_png, p
                 next_text(ws, "state")
                 ws.send_bytes(frame_message(1, portrait_jpeg))
                 assert next_frame(ws)[0]["faces"] == 1
-            for _ in range(100):
+            for _ in range(400):  # the page's session closes on the render thread after it left
                 if services.streams == 0 and services.pool.lanes[0].pending == 0:
                     break
                 time.sleep(0.05)
