@@ -14,6 +14,7 @@ cores, as a kiosk's would.
 the server's resident memory after a warm-up and after all requests.
 
     python benchmarks/bench_web.py [--part latency|api|both] [--seconds 15] [--requests 1000]
+        [--sizes 640x480,1280x720] [--inflight 1,2] [--hands auto,off] [--rounds 3]   # variants interleaved
         [--screenshots DIR]      # also writes the page at 1280x800 and on a 420 px phone, QR and share page
 """
 
@@ -62,27 +63,37 @@ def framed(face: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def latency(sizes: list[tuple[int, int]], seconds: float, tmp: Path, shots: Path | None,
-            inflight: list[int], rounds: int) -> dict:
+            inflight: list[int], hands: list[str], rounds: int) -> dict:
+    import contextlib
+
     from playwright.sync_api import sync_playwright
 
     from arlens.web import WebOptions, create_app
 
     face = selfie()
-    app = create_app(WebOptions(workers=2, share_dir=tmp / "shares"))
-    results = {}
-    with Server(app) as server, sync_playwright() as p:
+    results: dict[str, list[dict]] = {}
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for mode in hands:  # one server per hands setting, all up at once so runs can interleave
+            app = create_app(WebOptions(workers=2, share_dir=tmp / "shares",
+                                        hands={"auto": None, "on": True, "off": False}[mode]))
+            servers[mode] = stack.enter_context(Server(app))
+        p = stack.enter_context(sync_playwright())
         for w, h in sizes:
             y4m = write_y4m(tmp / f"face-{w}x{h}.y4m", face, w, h, frames=60)
             for round_ in range(rounds):  # variants interleaved: A, B, A, B ...
-                for n in inflight:
-                    row = one_run(p, server.url, y4m, seconds, n)
-                    results.setdefault(f"{w}x{h} inflight={n}", []).append(row)
-                    print(f"{w}x{h} inflight={n} round {round_ + 1}: glass-to-glass p50 {row['median_ms']:.0f} ms, "
-                          f"p95 {row['p95_ms']:.0f} ms over {row['n']} frames; {row['fps']:.1f} fps on screen "
-                          f"({row['sent_fps']:.1f} sent); server {row['server_ms_median']:.1f} ms/frame median; "
-                          f"faces {row['faces']}; load {row['load_average_1m'][0]:.2f} -> "
-                          f"{row['load_average_1m'][1]:.2f}", flush=True)
+                for mode, server in servers.items():
+                    for n in inflight:
+                        row = one_run(p, server.url, y4m, seconds, n)
+                        key = f"{w}x{h} hands={mode} inflight={n}"
+                        results.setdefault(key, []).append(row)
+                        print(f"{key} round {round_ + 1}: glass-to-glass p50 {row['median_ms']:.0f} ms, "
+                              f"p95 {row['p95_ms']:.0f} ms over {row['n']} frames; {row['fps']:.1f} fps on screen "
+                              f"({row['sent_fps']:.1f} sent); server {row['server_ms_median']:.1f} ms/frame median; "
+                              f"faces {row['faces']}; load {row['load_average_1m'][0]:.2f} -> "
+                              f"{row['load_average_1m'][1]:.2f}", flush=True)
             if shots is not None and (w, h) == sizes[0]:
+                server = next(iter(servers.values()))
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera_args(y4m))
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 page.goto(f"{server.url}/?product=LIP-004&product=EYE-101")
@@ -214,6 +225,7 @@ def main() -> None:
     parser.add_argument("--part", choices=("latency", "api", "both"), default="both")
     parser.add_argument("--seconds", type=float, default=15.0, help="measuring time per run")
     parser.add_argument("--inflight", default="2", help="frames in flight to compare, e.g. 1,2 (interleaved)")
+    parser.add_argument("--hands", default="auto", help="server hands settings to compare, e.g. auto,off")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each variant, interleaved")
     parser.add_argument("--sizes", default="640x480,1280x720", help="camera sizes")
     parser.add_argument("--requests", type=int, default=1000)
@@ -228,7 +240,8 @@ def main() -> None:
         if args.part in ("latency", "both"):
             sizes = [tuple(int(v) for v in size.split("x")) for size in args.sizes.split(",")]
             inflight = [int(n) for n in args.inflight.split(",")]
-            result["latency"] = latency(sizes, args.seconds, Path(tmp), args.screenshots, inflight, args.rounds)
+            result["latency"] = latency(sizes, args.seconds, Path(tmp), args.screenshots, inflight,
+                                        args.hands.split(","), args.rounds)
         if args.part in ("api", "both"):
             result["api"] = api(args.requests, args.warmup, Path(tmp))
     harness.write_json(args.out, result)

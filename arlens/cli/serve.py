@@ -29,6 +29,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             share_dir=Path(args.share_dir), share_ttl_s=args.share_ttl_hours * 3600.0,
             cors_origins=tuple(args.cors_origin or ()), public_url=args.public_url,
             events=Path(args.events) if args.events else None,
+            hands={"auto": None, "on": True, "off": False}[args.hands],
             **({"workers": args.workers} if args.workers else {}),
         )
     except InputError as exc:
@@ -91,5 +92,8 @@ def register(add: AddCommand) -> None:
                    help="allow browser calls from this origin, e.g. https://shop.example (repeatable; default: none)")
     p.add_argument("--public-url", metavar="URL", help="the address shoppers reach the service at, for share links "
                    "(default: the Host of each request)")
+    p.add_argument("--hands", choices=("auto", "on", "off"), default="auto",
+                   help="track hands: auto (default: for nail polish and the lipstick's hand occlusion), on, or "
+                   "off (faster on a small CPU; no nail polish, a hand over the mouth gets painted)")
     p.add_argument("--events", metavar="FILE", help="append the mirror pages' try-on events to this JSON Lines file")
 

@@ -60,9 +60,9 @@ def create_app(
     start_products = default_products(catalog, registry, options.products)
 
     def make_still() -> Any:
-        from arlens.session import TryOn, TryOnOptions
+        from arlens.session import TryOn
 
-        return TryOn(catalog, options=TryOnOptions(event_delivery="inline", utm=options.utm), registry=registry)
+        return TryOn(catalog, options=app.state.services.session_options("still"), registry=registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

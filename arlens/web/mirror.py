@@ -26,7 +26,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from arlens.catalog import Catalog, UtmTags
+from arlens.catalog import Catalog
 from arlens.errors import InputError
 from arlens.lenses.registry import LensRegistry
 from arlens.session import TryOn, TryOnOptions, TryOnResult, UnknownProductError
@@ -46,7 +46,7 @@ class MirrorSession:
         catalog: the service's catalog.
         products: product IDs worn at start.
         event_sink: where events go (shared by every page), or None.
-        utm: UTM tags of click links and hotspots.
+        options: the session's options (UTM tags of click links and hotspots, hands, ...).
         max_pixels: largest frame accepted.
         jpeg_quality: of the frames sent back.
         registry: the service's lens registry (default: arlens' own lenses and installed plugins).
@@ -55,14 +55,15 @@ class MirrorSession:
         ProductError: a start product that is unknown or cannot be drawn.
     """
 
-    def __init__(self, lane: Lane, catalog: Catalog, products: list[str], *, event_sink: Any, utm: UtmTags,
-                 max_pixels: int, jpeg_quality: int, registry: LensRegistry | None = None) -> None:
+    def __init__(self, lane: Lane, catalog: Catalog, products: list[str], *, event_sink: Any,
+                 options: TryOnOptions, max_pixels: int, jpeg_quality: int,
+                 registry: LensRegistry | None = None) -> None:
         self._lane = lane
         self._max_pixels = max_pixels
         self._quality = jpeg_quality
         self._trackers = lane.borrow_trackers()
         try:
-            self.session = TryOn(catalog, products, options=TryOnOptions(gestures=False, utm=utm),
+            self.session = TryOn(catalog, products, options=options,
                                  event_sink=event_sink, face_tracker=self._trackers.face,
                                  hand_tracker=self._trackers.hand, registry=registry)
         except BaseException:

@@ -44,6 +44,10 @@ class WebOptions:
         utm: UTM tags of the buy links the service hands out (QR codes use ``utm_medium=qr``, share pages
             ``utm_medium=share``).
         stream_idle_s: a mirror connection that sends nothing for this long is closed (the page reconnects).
+        hands: track hands: None (default) when the session needs them (nail polish, and the lipstick's
+            hand occlusion: a hand over the mouth is not painted), False never (about twice the frame rate on
+            two cores with lipstick on; nail polish is then not drawn and a hand over the mouth gets
+            painted), True always. As :class:`~arlens.session.TryOnOptions`.
     """
 
     products: tuple[str, ...] = ()
@@ -62,6 +66,7 @@ class WebOptions:
     events: Path | None = None
     utm: UtmTags = field(default_factory=UtmTags)
     stream_idle_s: float = 120.0
+    hands: bool | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "products", tuple(self.products))
@@ -90,5 +95,7 @@ class WebOptions:
             if not url.startswith(("http://", "https://")) or " " in url:
                 raise InputError(f"WebOptions.public_url: expected an http(s) URL, got {self.public_url!r}")
             object.__setattr__(self, "public_url", url)
+        if self.hands not in (None, True, False):
+            raise InputError(f"WebOptions.hands: expected True, False or None, got {self.hands!r}")
         if not isinstance(self.utm, UtmTags):
             raise InputError(f"WebOptions.utm: expected UtmTags, got {type(self.utm).__name__}")

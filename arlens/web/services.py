@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 from arlens.catalog import Catalog, Product, UtmTags
 from arlens.errors import InputError
 from arlens.lenses.registry import LensRegistry
-from arlens.session import ProductError, UnknownProductError
+from arlens.session import ProductError, TryOnOptions, UnknownProductError
 from arlens.web.options import WebOptions
 from arlens.web.pool import RenderPool
 from arlens.web.shares import ShareStore
@@ -74,6 +74,12 @@ class Services:
                                  f"{product.kind.value}; expected at most one product per kind")
             chosen[product.kind.value] = product
         return list(chosen.values())
+
+    def session_options(self, kind: str) -> TryOnOptions:
+        """Options of a mirror page's session (``"stream"``) or a render lane's still session (``"still"``)."""
+        if kind == "stream":  # touch controls, no gestures; events off the frame path
+            return TryOnOptions(gestures=False, hands=self.options.hands, utm=self.options.utm)
+        return TryOnOptions(event_delivery="inline", hands=self.options.hands, utm=self.options.utm)
 
     def tags(self, medium: str) -> UtmTags:
         """The service's UTM tags on another medium (``qr``, ``share``)."""

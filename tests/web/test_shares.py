@@ -83,7 +83,8 @@ def test_web_options_are_validated_once():
                           ({"jpeg_quality": 101}, "jpeg_quality"), ({"share_ttl_s": 0}, "share_ttl_s"),
                           ({"cors_origins": ("shop.example",)}, "cors_origins"),
                           ({"cors_origins": ("https://shop.example/path",)}, "cors_origins"),
-                          ({"public_url": "ftp://x"}, "public_url"), ({"workers": True}, "workers")):
+                          ({"public_url": "ftp://x"}, "public_url"), ({"workers": True}, "workers"),
+                          ({"hands": "off"}, "hands")):
         with pytest.raises(InputError, match=words):
             WebOptions(**kwargs)
     assert WebOptions(public_url="https://try.shop.example/").public_url == "https://try.shop.example"

@@ -189,7 +189,10 @@ def test_start_products_from_the_page_address(client):
 
 
 def test_too_many_pages_are_told_to_retry_and_other_origins_refused(tmp_path):
-    with make_client(tmp_path, max_streams=1) as c:
+    with make_client(tmp_path, max_streams=1, hands=False) as c:
+        services = c.app.state.services
+        assert services.session_options("stream").hands is False  # --hands off reaches the sessions
+        assert services.session_options("still").hands is False
         with c.websocket_connect("/ws") as first:
             next_text(first, "state")
             with c.websocket_connect("/ws") as second:
@@ -201,7 +204,6 @@ def test_too_many_pages_are_told_to_retry_and_other_origins_refused(tmp_path):
             with c.websocket_connect("/ws", headers={"Origin": "https://evil.example"}) as ws:
                 ws.receive_text()
         assert refused.value.code == 1008
-        services = c.app.state.services
         for _ in range(400):  # the first page's session closes on its render thread after it left
             if services.streams == 0:
                 break

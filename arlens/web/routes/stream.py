@@ -257,7 +257,8 @@ async def mirror_socket(ws: WebSocket, svc: Annotated[Services, Depends(services
                 products = [p.id for p in svc.wearable(requested)]
             except ArlensError as exc:
                 notices.append({"type": "error", "message": str(exc).splitlines()[0]})
-        kwargs = {"event_sink": svc.sink, "utm": svc.options.utm, "max_pixels": svc.options.max_pixels,
+        kwargs = {"event_sink": svc.sink, "options": svc.session_options("stream"),
+                  "max_pixels": svc.options.max_pixels,
                   "jpeg_quality": svc.options.jpeg_quality, "registry": svc.registry}
         try:
             session = await lane.run(MirrorSession, lane, svc.catalog, products, **kwargs)
