@@ -33,13 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(ROOT))
 import harness  # noqa: E402
+from kiosk_scenes import STILL_GEOMETRY, Placement, scene  # noqa: E402
 
 import arlens  # noqa: E402
-from tests.composites import STILL_GEOMETRY, Placement, scene  # noqa: E402
 
 STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
 CASES = ("clip", "turns", "small", "faces")

@@ -433,10 +433,11 @@ def test_one_scene_per_frame_shared_by_every_lens(portrait, catalog):
 def test_several_shoppers_each_wear_the_current_products(catalog):
     """Three faces of different sizes (30-110 px inter-ocular distance) in a 1280x720 kiosk frame: each keeps
     its track id across frames, each gets the lipstick and the glasses, and a hotspot of its own per product."""
-    from tests.composites import GROUP_SCENES, STILL_GEOMETRY, scene
+    from tests.support import benchmarks_module
 
-    stills = {name: read_image(f"faces/{name}") for name in STILL_GEOMETRY}
-    frame = scene(GROUP_SCENES[1], stills)
+    scenes = benchmarks_module("kiosk_scenes")
+    stills = {name: read_image(f"faces/{name}") for name in scenes.STILL_GEOMETRY}
+    frame = scenes.scene(scenes.GROUP_SCENES[1], stills)
     with TryOn(catalog, ["LIP-004", "EYE-101"], max_faces=3) as session:
         results = [session.process(frame, t * 33) for t in range(6)]
     ids = [sorted(f.track_id for f in r.faces) for r in results[3:]]  # all found within three frames

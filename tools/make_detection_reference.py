@@ -7,7 +7,7 @@ the detector of FaceMesh) and ``model_selection=1`` (``face_detection_full_range
 the ``mediapipe==0.10.21`` wheel, through Google's C++ graph and TFLite/XNNPACK, on
 
 - the shared stills (``faces/*.png|jpg``) and every frame of ``faces/talking_head.gif``;
-- the scenes of ``tests/composites.py``: the stills pasted into 1280x720 frames at kiosk sizes, alone
+- the scenes of ``benchmarks/kiosk_scenes.py``: the stills pasted into 1280x720 frames at kiosk sizes, alone
   and three at once, and (full-range only) each square tile ``FaceDetector(model="auto")`` searches,
   given to MediaPipe as an image of its own.
 
@@ -36,8 +36,8 @@ import mediapipe as mp
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tests.composites import GROUP_SCENES, SINGLE_SCENES, TILES_1280x720, scene  # noqa: E402
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from kiosk_scenes import GROUP_SCENES, SINGLE_SCENES, TILES_1280x720, scene  # noqa: E402
 
 TESTDATA = pathlib.Path(os.environ.get("ARLENS_TESTDATA", ROOT.parent / "shared" / "testdata"))
 STILLS = ("astronaut.png", "grace_hopper.jpg", "frontal_smile.png")

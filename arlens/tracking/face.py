@@ -12,6 +12,10 @@ Stages, as in MediaPipe's ``FaceLandmarkFrontCpu`` graph with ``refine_landmarks
    the 468 mesh points, refined lips and eyes, the 10 iris points 468-477 and the face-presence score;
    the refinements are merged as MediaPipe's ``LandmarksRefinementCalculator`` does and the points
    projected back; in video mode the next frame's ROI comes from these landmarks;
+   arlens departs from MediaPipe's loop where its crop is poor (:mod:`arlens.tracking.crop_check`): a
+   stale crop gets a second mesh pass in the same frame, a turned head is cropped from a fresh
+   detection, a lost face is looked for again in the same frame (``like_mediapipe()`` turns these off);
+   all faces' crops go through the mesh model in one batched run;
 3. smoothing (video mode, One Euro) and the metric head pose.
 
 Without ``refine_iris`` the plain mesh model runs instead (468 points; 468-477 are the eye-contour centres).

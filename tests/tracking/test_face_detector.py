@@ -2,7 +2,7 @@
 
 ``tests/data/face_detection_reference.npz`` holds what MediaPipe 0.10.21's ``FaceDetection`` returned
 with ``model_selection=0`` (short range) and ``1`` (full range) on the shared stills, every frame of the
-talking-head clip, the 1280x720 scenes of ``tests/composites.py`` and (full range) each square tile
+talking-head clip, the 1280x720 scenes of ``benchmarks/kiosk_scenes.py`` and (full range) each square tile
 ``"auto"`` searches in them; ``tools/make_detection_reference.py`` made it.
 """
 
@@ -14,8 +14,10 @@ import pytest
 import arlens
 from arlens.tracking import detection as D
 from arlens.tracking.face_detector import FaceDetector, square_tiles
-from tests.composites import GROUP_SCENES, SINGLE_SCENES, TILES_1280x720, scene
-from tests.support import DATA, read_frames, read_image
+from tests.support import DATA, benchmarks_module, read_frames, read_image
+
+S = benchmarks_module("kiosk_scenes")
+GROUP_SCENES, SINGLE_SCENES, TILES_1280x720, scene = S.GROUP_SCENES, S.SINGLE_SCENES, S.TILES_1280x720, S.scene
 
 STILLS = ("astronaut.png", "grace_hopper.jpg", "frontal_smile.png")
 

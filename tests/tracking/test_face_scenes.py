@@ -1,7 +1,7 @@
 """FaceTracker in real scenes: shoppers at kiosk distance, several at once, fast moves.
 
 The scenes are the shared stills pasted into 1280x720 frames at known sizes and places
-(``tests/composites.py``), so where each face's landmarks must be is known from the same face at full
+(``benchmarks/kiosk_scenes.py``), so where each face's landmarks must be is known from the same face at full
 size (arlens' own landmarks on the full-size still, mapped into the scene).
 """
 
@@ -13,8 +13,11 @@ import pytest
 import arlens
 from arlens import landmarks as L
 from arlens.tracking.face import FaceTrackerOptions
-from tests.composites import GROUP_SCENES, PLACES, STILL_GEOMETRY, Placement, map_points, scene
-from tests.support import read_image
+from tests.support import benchmarks_module, read_image
+
+S = benchmarks_module("kiosk_scenes")
+GROUP_SCENES, PLACES, STILL_GEOMETRY, Placement, map_points, scene = (
+    S.GROUP_SCENES, S.PLACES, S.STILL_GEOMETRY, S.Placement, S.map_points, S.scene)
 
 LIPS = sorted(set(L.lips_outer()) | set(L.lips_inner()))
 

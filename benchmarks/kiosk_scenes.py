@@ -1,4 +1,4 @@
-"""Test scenes made from the shared stills: faces pasted at chosen sizes and places into a larger frame.
+"""Kiosk scenes made from the shared stills: faces pasted at chosen sizes and places into a larger frame.
 
 A shopper at kiosk distance is a small face in a 1280x720 frame; several shoppers are several faces of
 different sizes. These scenes are built from the three portraits of ``../shared/testdata/faces`` by
@@ -7,6 +7,7 @@ scaling each so that its inter-ocular distance (outer eye corners, landmarks 33 
 centre at a given point. The scale and shift are known, so the full-size landmarks map exactly into
 the scene.
 
+For benchmarks and tests (``tests.support.benchmarks_module("kiosk_scenes")``), as ``hard_scenes``.
 Plain numpy and OpenCV only (no arlens import): ``tools/make_detection_reference.py`` builds the same
 scenes in MediaPipe's own virtual environment to record what Google's detectors find in them.
 """
