@@ -18,7 +18,8 @@ pair is taken milliseconds apart however the shared machine's speed drifts.
   tracks it (no detector while tracked).
 - ``faces``: one, two and three faces (110 px, side by side, drifting), arlens with ``max_faces=N``
   against FaceMesh ``max_num_faces=N``: the cost of each extra face (arlens runs the mesh on all faces in
-  one batched call; MediaPipe runs it once per face).
+  one batched call; MediaPipe runs it once per face); and one face with ``max_faces=3`` (both keep
+  looking for more faces on every frame: arlens with its short-range detector and one full-range tile).
 
     python benchmarks/bench_face.py [--peer-python /tmp/mpref/bin/python] [--rounds 2] [--threads 1]
         [--cases clip,turns,small,faces] [--out results/face.json]
@@ -177,9 +178,12 @@ def main() -> None:
         row = [Placement("astronaut.png", 110.0, (250.0, 360.0)), Placement("grace_hopper.jpg", 110.0, (640.0, 360.0)),
                Placement("frontal_smile.png", 110.0, (1030.0, 360.0))]
         clips = {n: drifting(row[:n], args.frames_per_still, stills) for n in (1, 2, 3)}
-        out = run("faces", {f"arlens {n}": (arlens.FaceTrackerOptions(max_faces=n), clips[n]) for n in clips},
-                  {f"MediaPipe refined {n}": ("face_mesh_refined", n, clips[n]) for n in clips},
-                  [(f"arlens {n}", f"MediaPipe refined {n}") for n in clips])
+        variants = {f"arlens {n}": (arlens.FaceTrackerOptions(max_faces=n), clips[n]) for n in clips}
+        variants["arlens 1 of 3"] = (arlens.FaceTrackerOptions(max_faces=3), clips[1])  # still looking for more
+        peer_tasks = {f"MediaPipe refined {n}": ("face_mesh_refined", n, clips[n]) for n in clips}
+        peer_tasks["MediaPipe refined 1 of 3"] = ("face_mesh_refined", 3, clips[1])
+        out = run("faces", variants, peer_tasks,
+                  [(f"arlens {n}", f"MediaPipe refined {n}") for n in [*clips, "1 of 3"]])
         report(f"faces: 1, 2, 3 faces at 110 px (max_faces = the count), {len(clips[1])} frames x {args.rounds} "
                "rounds, all in lockstep", out)
         extra = {}

@@ -439,8 +439,8 @@ def test_several_shoppers_each_wear_the_current_products(catalog):
     stills = {name: read_image(f"faces/{name}") for name in scenes.STILL_GEOMETRY}
     frame = scenes.scene(scenes.GROUP_SCENES[1], stills)
     with TryOn(catalog, ["LIP-004", "EYE-101"], max_faces=3) as session:
-        results = [session.process(frame, t * 33) for t in range(6)]
-    ids = [sorted(f.track_id for f in r.faces) for r in results[3:]]  # all found within three frames
+        results = [session.process(frame, t * 33) for t in range(10)]
+    ids = [sorted(f.track_id for f in r.faces) for r in results[7:]]  # all found within seven frames
     assert ids[0] == ids[1] == ids[2] and len(set(ids[0])) == 3
     last = results[-1]
     diff = np.abs(last.frame.astype(int) - frame.astype(int)).max(axis=2)

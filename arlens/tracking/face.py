@@ -45,6 +45,11 @@ from arlens.tracking.tracks import TrackerBase, build_options
 logger = logging.getLogger(__name__)
 
 LANDMARK_SIZE = 192
+#: Video mode, ``detector="auto"``: while fewer faces are tracked than ``max_faces`` the full-range search
+#: covers one square tile every frame when no face is tracked (an empty kiosk: the first shopper is
+#: found within three frames), and one every this many frames while some are (a second shopper
+#: within nine; the search costs about as much as the mesh on one face, so it is spread out).
+TILE_INTERVAL_TRACKING = 3
 FACE_ROI_SCALE = C.FACE_ROI_SCALE
 #: Face-mesh indices of the points each attention-model output replaces, in its output order
 #: (``indexes_mapping`` of MediaPipe's tensors_to_face_landmarks_with_attention.pbtxt): lips, then the
@@ -182,13 +187,15 @@ class FaceTracker(TrackerBase):
                            options.runtime)
         super().__init__([*self._detector.models, self._mesh], options.smoothing)
         self._turned: set[int] = set()  # ids of tracks whose head was turned in the previous frame
-        self._next_tile = 0  # video mode searches one detector tile a frame, in turn
+        self._next_tile = 0  # video mode searches one detector tile at a time, in turn
+        self._frames_since_tile = TILE_INTERVAL_TRACKING  # the first frame searches at once
 
     def reset(self) -> None:
         """Forget tracked faces and timestamps, to start a new video stream."""
         super().reset()
         self._turned = set()
         self._next_tile = 0
+        self._frames_since_tile = TILE_INTERVAL_TRACKING  # the first frame searches at once
 
     # -- public API --------------------------------------------------------------------------------
     def detect(self, image: np.ndarray) -> list[Face]:
@@ -288,8 +295,12 @@ class FaceTracker(TrackerBase):
             anchored |= {tr.track_id for tr in self._tracks.items if tr.track_id not in before}
         results = self._correct(image, self._tracks.items, anchored, detected)
         faces, kept = self._keep(results, camera, timestamp_ms)
-        if searching and self._detector.tiled and len(kept) < o.max_faces:
-            # Faces too small for the short-range detector: the full-range one on one tile a frame, in turn.
+        self._frames_since_tile += 1
+        interval = TILE_INTERVAL_TRACKING if kept else 1
+        if searching and self._detector.tiled and len(kept) < o.max_faces and self._frames_since_tile >= interval:
+            # Faces too small for the short-range detector: the full-range one on one tile, in turn, every
+            # frame while no face is tracked, every TILE_INTERVAL_TRACKING frames while some are.
+            self._frames_since_tile = TILE_INTERVAL_TRACKING  # the first frame searches at once
             before = {tr.track_id for tr in kept}
             self._tracks.items = kept
             self._tracks.merge(self._tile_rois([image], [self._next_tile])[0])
