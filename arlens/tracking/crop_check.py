@@ -8,7 +8,9 @@ that need it in one batched run) when:
 - **the crop was stale**: the box of the landmarks found in it is far from it (its centre moved more
   than :data:`MAX_SHIFT` of the crop's side, its size changed more than :data:`MAX_SCALE` times, or it
   turned more than :data:`MAX_TURN_DEG` in the image plane). The second pass uses the crop recomputed
-  from the first pass's landmarks, the crop MediaPipe would only use in the next frame.
+  from the first pass's landmarks, the crop MediaPipe would only use in the next frame. A detection's
+  crop is checked the same way (a detector near the end of its range gives an off-centre box: at
+  100 px inter-ocular distance in 1280x720, landmarks up to 9% of it off), except a turned head's.
 - **the head is turned** beyond ``redetect_turned_deg`` (yaw from the landmarks' own depth, see
   :func:`yaw_deg`). There the crop MediaPipe computes from landmarks is itself a poor one: measured on
   ``talking_head.gif`` (frames 31-61, 35-55 degrees of yaw, head tipped), the mesh finds the lips a

@@ -38,7 +38,7 @@ from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.face_detector import DETECTORS, FaceDetector, FaceDetectorOptions, square_tile_at
 from arlens.tracking.pose import estimate_pose
 from arlens.tracking.results import Face, bbox_of
-from arlens.tracking.roi import Roi, associate, rotation_from
+from arlens.tracking.roi import Roi, associate, roi_iou, rotation_from
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
 from arlens.tracking.tracks import TrackerBase, build_options
 
@@ -225,8 +225,8 @@ class FaceTracker(TrackerBase):
         if self._detector.tiled:  # faces the short-range detector missed (or whose crop the mesh rejected)
             wanted = [i for i, faces in enumerate(found) if len(faces) < self.options.max_faces]
             extra = self._tile_rois([frames[i] for i in wanted])
-            new = [[roi for roi, index in associate(rois, [C.mesh_roi(p) for p, _ in found[i]]) if index is None]
-                   for i, rois in zip(wanted, extra, strict=True)]
+            new = [[roi for roi, index in associate(tiled, [C.mesh_roi(p) for p, _ in found[i]]) if index is None]
+                   for i, tiled in zip(wanted, extra, strict=True)]
             for i, more in zip(wanted, self._found_faces([frames[i] for i in wanted], new), strict=True):
                 found[i] = (found[i] + more)[: self.options.max_faces]
         out: list[list[Face]] = []
@@ -289,10 +289,9 @@ class FaceTracker(TrackerBase):
                 taken.add(match)
                 self._tracks.items[k].roi = detected[match]
                 anchored.add(self._tracks.items[k].track_id)
-        if searching:
-            before = {tr.track_id for tr in self._tracks.items}
-            self._tracks.merge([roi for k, roi in enumerate(detected) if k not in taken])
-            anchored |= {tr.track_id for tr in self._tracks.items if tr.track_id not in before}
+        before = {tr.track_id for tr in self._tracks.items}
+        self._tracks.merge([roi for k, roi in enumerate(detected) if k not in taken] if searching else [])
+        anchored |= {tr.track_id for tr in self._tracks.items if tr.track_id not in before}
         results = self._correct(image, self._tracks.items, anchored, detected)
         faces, kept = self._keep(results, camera, timestamp_ms)
         self._frames_since_tile += 1
@@ -314,12 +313,14 @@ class FaceTracker(TrackerBase):
 
     def _correct(self, image: np.ndarray, tracks: list, anchored: set[int],
                  detected: list[Roi] | None) -> list[tuple[np.ndarray, float] | None]:
-        """Landmarks of every track in one mesh run, and the same-frame second pass of ``crop_check``.
+        """Landmarks of every track in one mesh run, and the same-frame corrections of ``crop_check``.
 
-        Tracks whose crop came from landmarks (not from a detection in this frame: ``anchored``) and was
-        stale get the crop recomputed from their landmarks; turned heads (unless ``anchored``) and lost
-        faces get a detection's crop. The second pass runs once for all of them, and its result
-        replaces the first wherever it found the face.
+        A turned head keeps a detection's crop: one found for it this frame (``anchored``) or, if it just
+        turned, one looked for now; a lost face gets a detection's crop too. Any other face whose crop
+        was stale (whether from landmarks or from a detection near the end of the detector's range)
+        gets the crop recomputed from its landmarks. Each round of corrections is one batched mesh run
+        whose results replace the earlier ones wherever they found the face; a second round only for
+        faces the first gave a detection's crop that proved stale, so at most three runs in all.
         """
         o = self.options
         crops = [tr.roi for tr in tracks]
@@ -332,37 +333,46 @@ class FaceTracker(TrackerBase):
             if result is None:
                 if o.correct_stale_crops:
                     wants_detection.append(k)
-                continue
-            if tr.track_id in anchored:
-                continue
-            if self._turned_head(result[0]):
-                wants_detection.append(k)
+            elif self._turned_head(result[0]):
+                if tr.track_id not in anchored:
+                    wants_detection.append(k)
             elif o.correct_stale_crops and C.is_stale(crops[k], found := C.mesh_roi(result[0])):
                 redo[k] = found
         if wants_detection:
             if detected is None:
                 detected = self._detect_rois([image])[0]
-            unmatched = self._match(wants_detection, crops, results, detected, redo)
+            others = [crop for k, crop in enumerate(crops) if k not in wants_detection]
+            unmatched = self._match(wants_detection, crops, results, detected, others, redo)
             if unmatched and self._detector.tiled:  # a small face: the tiles where it was
                 tiles = [square_tile_at(image, crops[k]) for k in unmatched]
-                self._match(unmatched, crops, results, self._tile_rois([image], tiles)[0], redo)
-        if redo:
+                self._match(unmatched, crops, results, self._tile_rois([image], tiles)[0], others, redo)
+        from_detection = set(wants_detection) & set(redo)
+        for _ in range(2):
+            if not redo:
+                break
             with self._times.stage("second_pass"):
-                second = self._landmarks([image] * len(redo), list(redo.values()))
-            for k, result in zip(redo, second, strict=True):
-                if result is not None:
-                    results[k] = result
+                again = self._landmarks([image] * len(redo), list(redo.values()))
+            crops_used, redo = redo, {}
+            for k, result in zip(crops_used, again, strict=True):
+                if result is None:
+                    continue
+                results[k] = result
+                if (k in from_detection and o.correct_stale_crops and not self._turned_head(result[0])
+                        and C.is_stale(crops_used[k], found := C.mesh_roi(result[0]))):
+                    redo[k] = found
+            from_detection = set()
         return results
 
     @staticmethod
-    def _match(wanted: list[int], crops: list[Roi], results: list, detected: list[Roi],
+    def _match(wanted: list[int], crops: list[Roi], results: list, detected: list[Roi], others: list[Roi],
                redo: dict[int, Roi]) -> list[int]:
         """Give each wanted track the detection of its face (into ``redo``); return those left without one.
 
         A turned head's face is the detection overlapping its landmarks' crop; a lost face's, the detection
-        nearest to where it was (the face may have moved out of its crop).
+        nearest to where it was (the face may have moved out of its crop). A detection that is another
+        track's face (overlapping its crop as MediaPipe's association rule counts it) is no one else's.
         """
-        taken: set[int] = set()
+        taken = {j for j, roi in enumerate(detected) if any(roi_iou(roi, o) > 0.5 for o in others)}
         unmatched = []
         for k in wanted:
             match = (C.nearest(crops[k], detected, taken) if results[k] is None

@@ -165,3 +165,18 @@ def test_a_small_face_that_jumps_keeps_its_track(stills, full_size):
         faces = tracker.track(scene([moved], stills), 200)
     assert [f.track_id for f in faces] == [first[0].track_id]
     assert faces_near(faces, map_points(full_size["frontal_smile.png"], moved), 60.0, 0.03)
+
+
+def test_two_faces_one_jumping_stay_two_tracks(stills, full_size):
+    """With two shoppers tracked, one jumping out of its crop is found again in the same frame under its own
+    id, never as a second copy of the other's face."""
+    still, steady = Placement("astronaut.png", 100.0, (900.0, 360.0)), "grace_hopper.jpg"
+    before = [Placement(steady, 100.0, (350.0, 360.0)), still]
+    after = [Placement(steady, 100.0, (430.0, 360.0)), still]
+    with arlens.FaceTracker(max_faces=2) as tracker:
+        for t in range(3):
+            first = tracker.track(scene(before, stills), t * 33)
+        faces = tracker.track(scene(after, stills), 100)
+    assert sorted(f.track_id for f in faces) == sorted(f.track_id for f in first)
+    for p in after:
+        assert len(faces_near(faces, map_points(full_size[p.still], p), 100.0, 0.03)) == 1, p
