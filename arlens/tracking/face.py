@@ -299,7 +299,7 @@ class FaceTracker(TrackerBase):
         if searching and self._detector.tiled and len(kept) < o.max_faces and self._frames_since_tile >= interval:
             # Faces too small for the short-range detector: the full-range one on one tile, in turn, every
             # frame while no face is tracked, every TILE_INTERVAL_TRACKING frames while some are.
-            self._frames_since_tile = TILE_INTERVAL_TRACKING  # the first frame searches at once
+            self._frames_since_tile = 0
             before = {tr.track_id for tr in kept}
             self._tracks.items = kept
             self._tracks.merge(self._tile_rois([image], [self._next_tile])[0])

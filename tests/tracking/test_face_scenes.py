@@ -180,3 +180,19 @@ def test_two_faces_one_jumping_stay_two_tracks(stills, full_size):
     assert sorted(f.track_id for f in faces) == sorted(f.track_id for f in first)
     for p in after:
         assert len(faces_near(faces, map_points(full_size[p.still], p), 100.0, 0.03)) == 1, p
+
+
+def test_the_full_range_search_is_spread_out_while_someone_is_tracked(stills):
+    """Looking for more faces than are tracked costs a short-range detection every frame (as in MediaPipe)
+    and a full-range tile every third frame; with nobody in view, a tile every frame."""
+    one = scene([Placement("grace_hopper.jpg", 110.0, (640.0, 360.0))], stills)
+    empty = np.full_like(one, 96)
+    with arlens.FaceTracker(max_faces=3) as tracker:
+        runs = []
+        for t in range(9):
+            assert len(tracker.track(one, t * 33)) == 1
+            runs.append(("detection" in tracker.timings, "detection_tiles" in tracker.timings))
+        assert runs == [(True, t % 3 == 0) for t in range(9)]
+        for t in range(9, 12):
+            assert tracker.track(empty, t * 33) == []
+            assert "detection_tiles" in tracker.timings
