@@ -18,8 +18,9 @@ pair is taken milliseconds apart however the shared machine's speed drifts.
   tracks it (no detector while tracked).
 - ``faces``: one, two and three faces (110 px, side by side, drifting), arlens with ``max_faces=N``
   against FaceMesh ``max_num_faces=N``: the cost of each extra face (arlens runs the mesh on all faces in
-  one batched call; MediaPipe runs it once per face); and one face with ``max_faces=3`` (both keep
-  looking for more faces on every frame: arlens with its short-range detector and one full-range tile).
+  one batched call; MediaPipe runs it once per face); and (``search``) one face with ``max_faces=3``:
+  both keep looking for more faces, MediaPipe with its detector on every frame, arlens with the same
+  and a full-range tile every third frame.
 
     python benchmarks/bench_face.py [--peer-python /tmp/mpref/bin/python] [--rounds 2] [--threads 1]
         [--cases clip,turns,small,faces] [--out results/face.json]
@@ -178,12 +179,9 @@ def main() -> None:
         row = [Placement("astronaut.png", 110.0, (250.0, 360.0)), Placement("grace_hopper.jpg", 110.0, (640.0, 360.0)),
                Placement("frontal_smile.png", 110.0, (1030.0, 360.0))]
         clips = {n: drifting(row[:n], args.frames_per_still, stills) for n in (1, 2, 3)}
-        variants = {f"arlens {n}": (arlens.FaceTrackerOptions(max_faces=n), clips[n]) for n in clips}
-        variants["arlens 1 of 3"] = (arlens.FaceTrackerOptions(max_faces=3), clips[1])  # still looking for more
-        peer_tasks = {f"MediaPipe refined {n}": ("face_mesh_refined", n, clips[n]) for n in clips}
-        peer_tasks["MediaPipe refined 1 of 3"] = ("face_mesh_refined", 3, clips[1])
-        out = run("faces", variants, peer_tasks,
-                  [(f"arlens {n}", f"MediaPipe refined {n}") for n in [*clips, "1 of 3"]])
+        out = run("faces", {f"arlens {n}": (arlens.FaceTrackerOptions(max_faces=n), clips[n]) for n in clips},
+                  {f"MediaPipe refined {n}": ("face_mesh_refined", n, clips[n]) for n in clips},
+                  [(f"arlens {n}", f"MediaPipe refined {n}") for n in clips])
         report(f"faces: 1, 2, 3 faces at 110 px (max_faces = the count), {len(clips[1])} frames x {args.rounds} "
                "rounds, all in lockstep", out)
         extra = {}
@@ -199,6 +197,10 @@ def main() -> None:
                 line += f" (mesh stage {mesh[0]:.2f} / {mesh[1]:.2f} / {mesh[2]:.2f})"
             print(line + f": {extra[who]['per_extra_face_ms']:.2f} ms per extra face")
         result["cases"]["faces_per_extra_face"] = extra
+        out = run("search", {"arlens": (arlens.FaceTrackerOptions(max_faces=3), clips[1])},
+                  {"MediaPipe refined": ("face_mesh_refined", 3, clips[1])})
+        report(f"search: 1 face at 110 px with max_faces=3 (both keep looking for more), {len(clips[1])} frames "
+               f"x {args.rounds} rounds", out)
     result["mediapipe"] = sorted(versions)
     harness.write_json(args.out, result)
     if "clip" in result["cases"]:
