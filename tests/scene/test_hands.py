@@ -57,3 +57,22 @@ def test_finger_width_from_3d_size(palm):
     """The mean finger width is measured from the photo's fingers (66-81 px at the middle phalanges)."""
     _, hand = palm
     assert 65 < S.finger_width(hand) < 82
+
+
+@pytest.mark.parametrize("scale", [1.0, 2000.0])
+@pytest.mark.parametrize("shape", [(1, 1, 3), (48, 64, 3)])
+def test_a_hand_at_the_coordinate_bound_has_a_silhouette(palm, scale, shape):
+    """Found by tests/fuzz (issue #24, shrunk: one landmark at x = 1e6 on a 1x1 frame): the silhouette's line
+    widths passed OpenCV's 32,767 and cv2.line asserted, failing the nail lens on a valid Hand."""
+    from arlens.lenses.nails import NailPolishLens
+
+    _, hand = palm
+    lm = hand.landmarks.astype(np.float64)
+    lm[:, :2] = (lm[:, :2] - lm[:, :2].mean(axis=0)) * scale + 10
+    lm[:, 2] *= scale
+    lm = np.clip(lm, -1e6, 1e6)
+    lm[0, 0] = 1e6
+    far = Hand(lm.astype(np.float32), "Left", 1.0, hand.bbox)
+    frame = np.full(shape, 120, np.uint8)
+    assert S.hand_prior(far, (0, 0, shape[1], shape[0])).shape == shape[:2]
+    assert NailPolishLens(color="#1F5FBF").render(frame, [far]).shape == shape
