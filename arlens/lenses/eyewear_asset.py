@@ -533,6 +533,9 @@ def import_parts(
     if not np.isfinite(width) or width <= 1e-9:
         raise AssetError(f"{source}: expected a frame front with a width, got {width!r}")
     scale = options.frame_width_mm / width
+    if not 1e-6 <= scale <= 1e6:  # metres to mm is 1000; a front 1e300 units wide is not a pair of glasses
+        raise AssetError(f"{source}: absurd size: expected a frame front between {options.frame_width_mm / 1e6:g} and "
+                         f"{options.frame_width_mm * 1e6:g} units wide, got {width:g}")
     to_frame = np.diag([scale, scale, scale, 1.0])
     to_frame[:3, 3] = -scale * bridge
     place = _rot_x(-options.pantoscopic_tilt_deg)  # about x: positive moves the rims' bottom toward +z

@@ -81,6 +81,7 @@ def test_trackers_and_the_session_keep_working_after_any_timestamps(small_frame,
 
 # --- event logs ---------------------------------------------------------------------------------------------
 
+_REAL_WRITE = os.write
 JUNK = [b'{"type": []}', b"[" * 3000 + b"]" * 3000, b'{"type": "lens_shown", "session_id": 1}', b"\xff\xfe",
         b'{"type": "dwell", "session_id": "s", "product_id": "P", "duration_s": ' + b"9" * 5000 + b"}",
         b"not json", b'"string"', b"{", b"x" * 70_000, b'{"type": "buy_link_shown", "via": "fax"}']
@@ -114,7 +115,7 @@ def _event(n: int) -> E.TryOnEvent:
 def test_every_acknowledged_event_is_read_back_in_order(tmp_path_factory, monkeypatch_module, script):
     """A failed write's fragment swallowed the next acknowledged event; one hostile line lost the summary."""
     path = tmp_path_factory.mktemp("log") / "events.jsonl"
-    real_write = os.write
+    real_write = _REAL_WRITE  # not os.write: from the second case on, that is the previous case's wrapper
     budget_left: dict[str, int | None] = {"bytes": None}
 
     def write(fd, data):

@@ -441,3 +441,20 @@ def test_a_model_without_width_is_an_asset_error(tmp_path):
     path.write_text("v 0 0 0\nv 0 0 0\nv 0 1 0\nf 1 2 3\n")
     with pytest.raises(AssetError, match="expected a frame front with a width, got 0.0"):
         import_eyewear(path, ImportOptions(frame_width_mm=135))
+
+
+def test_a_model_of_absurd_size_names_the_file(tmp_path):
+    """Found by tests/fuzz (shrunk: the demo GLB with a vertex buffer view's byteOffset moved by 1, so every
+    float is misread, some near 1e34): the scale to a 135 mm front became ~1e-32 and the transform was
+    refused as singular, without naming the file."""
+    import json
+    import struct
+
+    data = (assets_dir() / "eyewear" / "round.glb").read_bytes()
+    n = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20 : 20 + n])
+    doc["bufferViews"][1]["byteOffset"] = 1
+    path = tmp_path / "shifted.glb"
+    path.write_bytes(_glb(doc, data[20 + n + 8 :]))
+    with pytest.raises(AssetError, match=r"shifted.glb: (absurd size|expected finite vertices)"):
+        import_eyewear(path, ImportOptions(frame_width_mm=135))
