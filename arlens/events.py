@@ -169,8 +169,17 @@ class SnapshotTaken(TryOnEvent):
     shared: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
+class LookApplied(TryOnEvent):
+    """The shopper put on a whole look: ``product_id`` is the look's ID, ``products`` its products' IDs, comma
+    separated (each product also gets its own events as it is shown)."""
+
+    type: ClassVar[str] = "look_applied"
+    products: str = ""
+
+
 EVENT_TYPES: Mapping[str, type[TryOnEvent]] = MappingProxyType(
-    {cls.type: cls for cls in (LensShown, ShadeChanged, Dwell, BuyLinkShown, SnapshotTaken)}
+    {cls.type: cls for cls in (LensShown, ShadeChanged, Dwell, BuyLinkShown, SnapshotTaken, LookApplied)}
 )
 """Event classes by their ``type`` string, as written in event logs."""
 
@@ -421,7 +430,7 @@ def summarize(events: Iterable[TryOnEvent] | str | Path) -> EventSummary:
         total += 1
         all_sessions.add(event.session_id)
         c = counts.setdefault(event.product_id, {"shown": 0, "dwell_s": 0.0, "qr": 0, "clicks": 0, "snapshots": 0})
-        if isinstance(event, LensShown | ShadeChanged):
+        if isinstance(event, LensShown | ShadeChanged | LookApplied):
             c["shown"] += 1
             shown_in.setdefault(event.product_id, set()).add(event.session_id)
         elif isinstance(event, Dwell):

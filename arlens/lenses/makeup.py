@@ -1,0 +1,421 @@
+"""Make-up lenses for the eyes, brows, cheeks and skin: eyeshadow, eyeliner, mascara, brow, blush, foundation,
+contour and highlighter, each drawn in a named pattern with a palette of 1-5 colours.
+
+One lens class draws every one of these kinds; what differs is the pattern (where the colour goes, authored
+once in the face's UV layout, :mod:`arlens.render.patterns`) and the colour model
+(:mod:`arlens.render.skin`):
+
+- **eyeshadow, blush, contour, highlighter**: soft zones looked up through the face's per-triangle UV map
+  of a region around each eye or cheek, painted with the lipstick's CIELAB composite, one palette colour per
+  zone in palette order; shimmer and metallic finishes add glints fixed to the skin.
+- **eyeliner, mascara**: sharp strokes (a liner with its wing, tapered lashes) warped vertex by vertex onto
+  the face and filled anti-aliased at the frame's resolution.
+- **brow**: tints the brow's hair (pixels darker than the skin around it) in the brow's own shape;
+  ``brow/fill`` adds hair strokes that follow the brow's direction, filling sparse brows.
+- **foundation**: evens the skin's tone towards the shade at low resolution and applies it as a smooth gain,
+  keeping texture and shading.
+
+Erase masks from the frame's own landmarks keep colour off the eye openings (they close with the lids), the
+brows (for shadow, blush, contour and highlighter), the lips and the mouth opening. Only the boxes around
+the pattern's regions are processed, never the whole frame.
+
+Example:
+    >>> lens = MakeupLens.from_product(catalog["EYS-002"])  # doctest: +SKIP
+    >>> out = lens.render(frame, faces)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import cv2
+import numpy as np
+
+from arlens import landmarks as named
+from arlens.catalog.patterns import DEFAULT_PATTERNS, PATTERNS
+from arlens.catalog.product import PaletteColor
+from arlens.errors import InputError
+from arlens.image import check_bgr
+from arlens.render import coverage as COV
+from arlens.render import face_uv as F
+from arlens.render import patterns as P
+from arlens.render import skin as S
+from arlens.tracking.results import Face
+
+#: The product kinds this lens draws.
+MAKEUP_KINDS = tuple(DEFAULT_PATTERNS)
+_TEXTURE_KINDS = ("eyeshadow", "blush", "contour", "highlighter")
+_STROKE_KINDS = ("eyeliner", "mascara")
+#: Pixels of the frame per UV-map sample: face scale (pixels per UV unit) divided by these.
+_UV_SAMPLES = {"foundation": 48.0, "blush": 110.0, "contour": 90.0, "highlighter": 130.0}
+_DEFAULT_UV_SAMPLES = 170.0
+#: Brows are erased with a soft margin of this many UV units (their hair is not a sharp outline).
+_BROW_MARGIN_UV = 0.008
+#: The longer side of the face box at which foundation's tone is computed.
+_FOUNDATION_SIZE = 128
+#: Light on the hair (1) and on the skin between hairs (this) of a brow tint.
+_BROW_SKIN_ALPHA = 0.12
+
+
+def _unit(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+        raise InputError(f"{name}: expected a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class MakeupOptions:
+    """Settings of a :class:`MakeupLens`, validated when built.
+
+    Attributes:
+        kind: eyeshadow, eyeliner, mascara, brow, blush, foundation, contour or highlighter.
+        palette: the colours of the pattern's zones, in order (:class:`~arlens.catalog.product.PaletteColor`
+            values, or ``"#RRGGBB [finish] [intensity]"`` texts).
+        pattern: a pattern of the kind (:data:`arlens.catalog.patterns.PATTERNS`); None for the kind's default.
+        intensity: scales every colour's intensity, 0 to 1 (a strength slider).
+
+    Raises:
+        InputError: naming the field that is malformed, or a palette whose size is not the pattern's zones.
+    """
+
+    kind: str
+    palette: tuple[PaletteColor, ...]
+    pattern: str | None = None
+    intensity: float = 1.0
+
+    def __post_init__(self) -> None:
+        kind = str(getattr(self.kind, "value", self.kind))
+        if kind not in MAKEUP_KINDS:
+            raise InputError(f"kind: expected one of {', '.join(MAKEUP_KINDS)}, got {self.kind!r}")
+        object.__setattr__(self, "kind", kind)
+        pattern = self.pattern or DEFAULT_PATTERNS[kind]
+        info = PATTERNS.get(pattern)
+        if info is None or info.kind != kind:
+            known = ", ".join(n for n, p in PATTERNS.items() if p.kind == kind)
+            raise InputError(f"pattern: expected one of {known}, got {self.pattern!r}")
+        object.__setattr__(self, "pattern", pattern)
+        palette = self.palette
+        if isinstance(palette, PaletteColor | str):
+            palette = (palette,)
+        try:
+            colours = tuple(c if isinstance(c, PaletteColor) else PaletteColor.parse(c) for c in palette)
+        except (InputError, TypeError) as exc:
+            raise InputError(f"palette: {exc}") from None
+        if len(colours) != len(info.zones):
+            raise InputError(f"palette: pattern {pattern} takes {len(info.zones)} colour(s) "
+                             f"({', '.join(info.zones)}), got {len(colours)}")
+        object.__setattr__(self, "palette", colours)
+        _unit("intensity", self.intensity)
+
+    @classmethod
+    def from_product(cls, product: Any, **overrides: Any) -> MakeupOptions:
+        """Options for a catalog product (its kind, effective pattern and palette); ``overrides`` set fields.
+
+        Raises:
+            InputError: the product is not of a kind this lens draws, or has no colour.
+        """
+        kind = getattr(product, "kind", None)
+        kind = str(getattr(kind, "value", kind))
+        if kind not in MAKEUP_KINDS:
+            raise InputError(f"product.kind: expected one of {', '.join(MAKEUP_KINDS)}, got {kind!r}")
+        palette = getattr(product, "effective_palette", None)
+        if not palette:
+            raise InputError(f"product {getattr(product, 'id', '?')!r}: expected a colour or a palette, got none")
+        values: dict[str, Any] = dict(kind=kind, palette=palette,
+                                      pattern=getattr(product, "effective_pattern", None))
+        values.update(overrides)
+        return cls(**values)
+
+
+def _points(face: object) -> np.ndarray | None:
+    """The face's mesh points (pixel centres), or None when they are not finite (a lost track)."""
+    lm = getattr(face, "landmarks", None)
+    if lm is None:
+        raise InputError(f"faces: expected Face values with landmarks, got {type(face).__name__}")
+    lm = np.asarray(lm)
+    if lm.ndim != 2 or lm.shape[0] < named.NUM_MESH_LANDMARKS or lm.shape[1] < 2:
+        raise InputError(f"faces: expected landmarks of shape (478, 2 or 3), got {lm.shape}")
+    pts = F.mesh_points(lm)
+    return pts if np.isfinite(pts).all() else None
+
+
+def _scale(points: np.ndarray) -> float:
+    """The face's pixels per UV unit (from the outer eye corners)."""
+    uv = F.layout().uv
+    a, b = named.RIGHT_EYE_OUTER, named.LEFT_EYE_OUTER
+    return float(np.linalg.norm(points[a] - points[b]) / np.linalg.norm(uv[a] - uv[b]))
+
+
+@dataclass
+class _Region:
+    """A box of the frame being painted: its packed pixels and the painted ones' alphas."""
+
+    box: tuple[int, int, int, int]
+    packed: S.PackedBox
+
+    @classmethod
+    def of(cls, out: np.ndarray, box: tuple[int, int, int, int]) -> _Region:
+        x0, y0, x1, y1 = box
+        return cls(box, S.PackedBox(out[y0:y1, x0:x1]))
+
+    def write(self, out: np.ndarray) -> None:
+        x0, y0, x1, y1 = self.box
+        out[y0:y1, x0:x1] = self.packed.bgr()
+
+
+class MakeupLens:
+    """Draws an eye, brow, cheek or skin product on every face of a frame.
+
+    Args:
+        options: the product's kind, pattern and palette; keyword arguments build one instead
+            (``MakeupLens(kind="blush", palette=("#E2788F satin 0.4",))``) or override fields of ``options``.
+
+    Raises:
+        InputError: when an option is malformed (here, once, not per frame).
+    """
+
+    def __init__(self, options: MakeupOptions | None = None, **kwargs: Any) -> None:
+        if options is None:
+            options = MakeupOptions(**kwargs)
+        elif kwargs:
+            options = replace(options, **kwargs)
+        if not isinstance(options, MakeupOptions):
+            raise InputError(f"options: expected MakeupOptions, got {type(options).__name__}")
+        self.options = options
+        self.pattern = P.pattern(options.pattern)  # type: ignore[arg-type]
+        self._params = [S.pigment_params(c.color, c.finish) for c in options.palette]
+        self._alpha = np.array([c.intensity * options.intensity for c in options.palette], dtype=np.float32)
+        self._sparkle = [bool(p[0, S.C.P_SPARKLE] > 0) for p in self._params]
+        self._shade_lab = [S.C.hex_to_lab(c.color) for c in options.palette]
+
+    @classmethod
+    def from_product(cls, product: Any, **overrides: Any) -> MakeupLens:
+        """A lens for a catalog product (``arlens.Product``, or anything with kind and effective palette)."""
+        return cls(MakeupOptions.from_product(product, **overrides))
+
+    @property
+    def kind(self) -> str:
+        """The product kind drawn."""
+        return self.options.kind
+
+    def close(self) -> None:
+        """Nothing to release (for symmetry with lenses that hold sessions)."""
+
+    def __enter__(self) -> MakeupLens:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public drawing -------------------------------------------------------------------------------------
+    def render(self, frame: np.ndarray, faces: Face | Iterable[Face], scene: Any = None) -> np.ndarray:
+        """Return a copy of ``frame`` with the product drawn on each face.
+
+        Args:
+            frame: uint8 BGR (H, W, 3); not modified.
+            faces: the faces tracked in ``frame`` (a single Face is accepted too).
+            scene: the frame's scene (occluders, light) when the session has one, or None.
+
+        Raises:
+            InputError: ``frame`` is not a uint8 (H, W, 3) array or a face has no landmarks.
+        """
+        return self.render_into(check_bgr(frame).copy(), faces, scene)
+
+    def render_into(self, out: np.ndarray, faces: Face | Iterable[Face], scene: Any = None) -> np.ndarray:
+        """Draw the product on each face directly into ``out`` (uint8 BGR, modified); returns it.
+
+        Raises:
+            InputError: ``out`` is not a writeable uint8 (H, W, 3) array or a face has no landmarks.
+        """
+        out = check_bgr(out, "out", writeable=True)
+        faces = [faces] if isinstance(faces, Face) else list(faces)
+        points = [_points(face) for face in faces]  # every face checked before any drawing
+        for pts in points:
+            if pts is None:
+                continue
+            for side in self.pattern.sides:
+                self._draw(out, pts, side)
+        return out
+
+    def region(self, face: Face, frame_shape: tuple[int, ...]) -> np.ndarray | None:
+        """Where the product is drawn on ``face``: float32 (4,) x0, y0, x1, y1 in the frame (None if off it).
+
+        The union of the pattern's boxes on both sides: what a hotspot (a tap target, a label) covers.
+        """
+        pts = _points(face)
+        if pts is None:
+            return None
+        boxes = [b for side in self.pattern.sides if (b := self._box(pts, side, frame_shape)) is not None]
+        if not boxes:
+            return None
+        arr = np.array(boxes, dtype=np.float32)
+        return np.array([arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()], dtype=np.float32)
+
+    # -- drawing -------------------------------------------------------------------------------------------
+    def _box(self, pts: np.ndarray, side: P.PatternSide, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+        if side.texture is not None:
+            return F.box_of(pts, side.texture.triangles, shape, pad=2.0)
+        polys = [p for s in side.strokes for p in s.polygons(pts)]
+        if not polys:
+            return None
+        allp = np.vstack(polys)
+        h, w = int(shape[0]), int(shape[1])
+        x0, y0 = max(0, int(math.floor(allp[:, 0].min() - 2))), max(0, int(math.floor(allp[:, 1].min() - 2)))
+        x1, y1 = min(w, int(math.ceil(allp[:, 0].max() + 2)) + 1), min(h, int(math.ceil(allp[:, 1].max() + 2)) + 1)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return None
+        return x0, y0, x1, y1
+
+    def _draw(self, out: np.ndarray, pts: np.ndarray, side: P.PatternSide) -> None:
+        box = self._box(pts, side, out.shape)
+        if box is None:
+            return
+        kind = self.options.kind
+        scale = _scale(pts)
+        if kind == "foundation":
+            self._foundation(out, pts, side, box, scale)
+        elif kind == "brow":
+            self._brow(out, pts, side, box, scale)
+        elif kind in _STROKE_KINDS:
+            self._strokes(out, pts, side, box, scale)
+        else:
+            self._zones(out, pts, side, box, scale)
+
+    def _keep(self, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int], scale: float) -> np.ndarray:
+        """1 - the erase mask of the side's outlines in ``box``: where colour may go."""
+        brows = [n for n in side.erase if n.endswith("_brow")]
+        others = [n for n in side.erase if not n.endswith("_brow")]
+        erase = COV.erase_mask(pts, others, box) if others else None
+        if brows:
+            soft = COV.erase_mask(pts, brows, box, grow=_BROW_MARGIN_UV * scale)
+            erase = soft if erase is None else np.maximum(erase, soft)
+        if erase is None:
+            x0, y0, x1, y1 = box
+            return np.ones((y1 - y0, x1 - x0), dtype=np.float32)
+        return np.float32(1.0) - erase
+
+    def _uv(self, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int], scale: float) -> F.UVMap:
+        step = scale / _UV_SAMPLES.get(self.options.kind, _DEFAULT_UV_SAMPLES)
+        return F.uv_map(pts, side.texture.triangles, box, step=min(max(step, 1.5), 8.0))  # type: ignore[union-attr]
+
+    def _composite(self, out: np.ndarray, box: tuple[int, int, int, int], alphas: np.ndarray,
+                   sparkle: np.ndarray | None = None, reference: np.ndarray | None = None) -> None:
+        """Paint palette colour k with alpha ``alphas[..., k]`` (float32 (h, w, Z)) inside ``box``, in order."""
+        flat = alphas.reshape(-1, alphas.shape[-1])
+        index = np.flatnonzero(flat.max(axis=1) > S.MIN_ALPHA)
+        if not len(index):
+            return
+        region = _Region.of(out, box)
+        px = region.packed.take(index)
+        a = flat[index]
+        weight = (a.max(axis=1) if reference is None else reference.reshape(-1)[index])
+        lightness = S.reference_lightness(px, weight)
+        spark = sparkle.reshape(-1)[index] if sparkle is not None else None
+        for k in range(a.shape[1]):
+            sub = np.flatnonzero(a[:, k] > S.MIN_ALPHA)
+            if not len(sub):
+                continue
+            glints = spark[sub] if spark is not None and self._sparkle[k] else None
+            px[sub] = S.paint(px[sub], np.ascontiguousarray(a[sub, k]), self._params[k], lightness, glints)
+        region.packed.put(index, px)
+        region.write(out)
+
+    def _zones(self, out: np.ndarray, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int],
+               scale: float) -> None:
+        tex = side.texture
+        assert tex is not None
+        uvm = self._uv(pts, side, box, scale)
+        zones = tex.sample(uvm.u, uvm.v)
+        keep = self._keep(pts, side, box, scale) * uvm.on_mesh
+        alphas = zones * (keep[..., None] * self._alpha)
+        sparkle = S.uv_sparkle(uvm.u, uvm.v) if any(self._sparkle) else None
+        self._composite(out, box, alphas, sparkle)
+
+    def _strokes(self, out: np.ndarray, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int],
+                 scale: float) -> None:
+        polys = [p for s in side.strokes for p in s.polygons(pts)]
+        cov = COV.coverage(polys, box)
+        alphas = (cov * self._keep(pts, side, box, scale) * self._alpha[0])[..., None]
+        self._composite(out, box, alphas)
+
+    def _brow(self, out: np.ndarray, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int],
+              scale: float) -> None:
+        tex = side.texture
+        assert tex is not None
+        uvm = self._uv(pts, side, box, scale)
+        brow = tex.sample(uvm.u, uvm.v)[..., 0] * uvm.on_mesh
+        x0, y0, x1, y1 = box
+        hair = S.hair_weight(S.luminance(out[y0:y1, x0:x1]), brow)
+        keep = self._keep(pts, side, box, scale)
+        tint = brow * keep * (np.float32(_BROW_SKIN_ALPHA) + np.float32(1.0 - _BROW_SKIN_ALPHA) * hair)
+        self._composite(out, box, (tint * self._alpha[0])[..., None], reference=hair * brow)
+        if side.strokes:
+            hairs = self._hair_coverage(side, pts, box)
+            # strokes stay inside the brow's shape (its soft edge), over the tint
+            strokes = hairs * np.minimum(brow * np.float32(1.6), np.float32(1.0)) * keep
+            self._composite(out, box, (strokes * np.float32(0.6) * self._alpha[0])[..., None], reference=brow)
+
+    @staticmethod
+    def _hair_coverage(side: P.PatternSide, pts: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """Coverage of the hair strokes, each hair at its own opacity (grouped in four levels)."""
+        x0, y0, x1, y1 = box
+        total = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
+        for strokes in side.strokes:
+            polys = strokes.polygons(pts)
+            levels = np.minimum((strokes.alpha * 4).astype(int), 3)
+            for level in range(4):
+                chosen = [p for p, lv in zip(polys, levels, strict=True) if lv == level]
+                if chosen:
+                    np.maximum(total, COV.coverage(chosen, box) * np.float32((level + 1) / 4), out=total)
+        return total
+
+    def _foundation(self, out: np.ndarray, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int],
+                    scale: float) -> None:
+        tex = side.texture
+        assert tex is not None
+        x0, y0, x1, y1 = box
+        w, h = x1 - x0, y1 - y0
+        f = min(1.0, _FOUNDATION_SIZE / max(w, h))
+        sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
+        small_box_uv = F.uv_map(pts, tex.triangles, box, step=max(1.5, min(max(w, h) / 48.0, 12.0)))
+        zone = tex.sample(small_box_uv.u, small_box_uv.v)[..., 0] * small_box_uv.on_mesh
+        roi = out[y0:y1, x0:x1]
+        small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
+        alpha_small = cv2.resize(zone, (sw, sh), interpolation=cv2.INTER_AREA) * self._alpha[0]
+        gain = S.foundation_gain(small, alpha_small, self._shade_lab[0], face_width=0.8 * scale * f)
+        full = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
+        # the openings, brows and lips at full resolution: no foundation there
+        for name in side.erase:
+            sub = _outline_box(pts, name, box, margin=_BROW_MARGIN_UV * scale + 2)
+            if sub is None:
+                continue
+            bx0, by0, bx1, by1 = sub
+            grow = _BROW_MARGIN_UV * scale if name.endswith("_brow") else 0.0
+            keep = np.float32(1.0) - COV.erase_mask(pts, [name], sub, grow=grow)
+            part = full[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0]
+            part -= np.float32(1.0)
+            part *= keep[..., None]
+            part += np.float32(1.0)
+        changed = np.abs(full - np.float32(1.0)).max(axis=2) > np.float32(1.0 / 512.0)
+        if not changed.any():
+            return
+        painted = roi.astype(np.float32)
+        painted *= full
+        result = cv2.convertScaleAbs(painted)
+        roi[changed] = result[changed]
+
+
+def _outline_box(pts: np.ndarray, name: str, box: tuple[int, int, int, int], margin: float
+                 ) -> tuple[int, int, int, int] | None:
+    """The part of ``box`` around one outline (plus ``margin`` pixels), or None when they do not meet."""
+    poly = COV.outline(pts, name)
+    x0 = max(box[0], int(math.floor(poly[:, 0].min() - margin)))
+    y0 = max(box[1], int(math.floor(poly[:, 1].min() - margin)))
+    x1 = min(box[2], int(math.ceil(poly[:, 0].max() + margin)) + 1)
+    y1 = min(box[3], int(math.ceil(poly[:, 1].max() + margin)) + 1)
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        return None
+    return x0, y0, x1, y1
