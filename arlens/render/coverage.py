@@ -12,9 +12,10 @@ open and close with the eyelids and the mouth:
 - the mouth opening (inner lip contour) and the lips (outer contour);
 - the brows (the brow landmarks' upper and lower rows, as one outline per brow).
 
-An erase mask is 1 on every pixel whose centre lies inside the outline (so nothing there changes at all)
-and the anti-aliased coverage on the pixels its edge crosses. Points are in pixel-centre coordinates (the
-centre of pixel (0, 0) is (0, 0)), as :func:`arlens.render.face_uv.mesh_points` returns them.
+An erase mask is 1 on every pixel whose centre lies inside the outline or inside the landmarks' own
+polygon (so nothing there changes at all) and the anti-aliased coverage on the pixels its edge crosses.
+Points are in pixel-centre coordinates (the centre of pixel (0, 0) is (0, 0)), as
+:func:`arlens.render.face_uv.mesh_points` returns them.
 """
 
 from __future__ import annotations
@@ -99,9 +100,10 @@ def coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int]) -> 
     x0, y0, x1, y1 = box
     h, w = y1 - y0, x1 - x0
     big = np.zeros((h * _SS, w * _SS), dtype=np.uint8)
-    polys = [_fixed(p, (x0, y0)) for p in polygons if len(p) >= 3 and np.isfinite(p).all()]
-    if polys:
-        cv2.fillPoly(big, polys, 1, cv2.LINE_8, _SHIFT)
+    for p in polygons:
+        if len(p) >= 3 and np.isfinite(p).all():
+            # one call per polygon: a single fillPoly of several fills their overlaps by the even-odd rule
+            cv2.fillPoly(big, [_fixed(p, (x0, y0))], 1, cv2.LINE_8, _SHIFT)
     return _box_average(big, h, w)
 
 
@@ -110,9 +112,9 @@ def erase_coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int
     cov = coverage(polygons, box)
     x0, y0, x1, y1 = box
     inside = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
-    polys = [_centre_fixed(p, (x0, y0)) for p in polygons if len(p) >= 3 and np.isfinite(p).all()]
-    if polys:
-        cv2.fillPoly(inside, polys, 1, cv2.LINE_8, _SHIFT)
+    for p in polygons:
+        if len(p) >= 3 and np.isfinite(p).all():
+            cv2.fillPoly(inside, [_centre_fixed(p, (x0, y0))], 1, cv2.LINE_8, _SHIFT)
     np.maximum(cov, inside.astype(np.float32), out=cov)
     return cov
 
@@ -159,7 +161,9 @@ def erase_mask(points: np.ndarray, names: Sequence[str], box: tuple[int, int, in
         box: (x0, y0, x1, y1) of the frame.
         grow: pixels to grow the outlines by (a soft margin, e.g. around the brows), 0 for none.
     """
-    polys = [outline(points, n) for n in names]
+    # the smooth outline and the landmarks' own polygon: a spline cuts a sharp corner (the eye's), the polygon
+    # bulges less between points; together they hold every pixel either calls inside
+    polys = [p for n in names for p in (outline(points, n), points[_loops()[n]])]
     x0, y0, x1, y1 = box
     # only outlines that reach the box matter
     polys = [p for p in polys if p[:, 0].max() >= x0 - grow - 1 and p[:, 0].min() <= x1 + grow

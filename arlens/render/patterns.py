@@ -159,7 +159,9 @@ class _Canvas:
         return np.broadcast_to((t * t * (3 - 2 * t)).astype(np.float32)[None, :], (self.h, self.w))
 
     def set(self, zone: int, layer: np.ndarray) -> None:
-        self.zones[:, :, zone] = np.clip(layer, 0.0, 1.0)
+        """Zone ``zone`` is ``layer``, scaled so its strongest point is 1 (full pigment at full intensity)."""
+        peak = float(layer.max())
+        self.zones[:, :, zone] = np.clip(layer / peak if peak > 0 else layer, 0.0, 1.0)
 
     def texture(self, mirror: bool) -> ZoneTexture:
         zones = self.zones
@@ -603,7 +605,7 @@ def _contour(name: str) -> _Canvas:
     angle = math.degrees(math.atan2(d[1], d[0]))
     hollow = c.blur(c.ellipse(c.layer(), mid, (0.55 * np.linalg.norm(d), 0.16 * ew), angle), 0.14 * ew)
     if name == "contour/soft":
-        c.set(0, hollow * 0.9)
+        c.set(0, hollow)
         return c
     o = a.oval
     inward = 0.22 * ew
