@@ -34,7 +34,6 @@ from typing import Any
 import cv2
 import numpy as np
 
-from arlens import landmarks as named
 from arlens.catalog.patterns import DEFAULT_PATTERNS, PATTERNS
 from arlens.catalog.product import PaletteColor
 from arlens.errors import InputError
@@ -43,17 +42,13 @@ from arlens.render import coverage as COV
 from arlens.render import face_uv as F
 from arlens.render import patterns as P
 from arlens.render import skin as S
+from arlens.render.face_space import FaceSpace
 from arlens.tracking.results import Face
 
 #: The product kinds this lens draws.
 MAKEUP_KINDS = tuple(DEFAULT_PATTERNS)
 _TEXTURE_KINDS = ("eyeshadow", "blush", "contour", "highlighter")
 _STROKE_KINDS = ("eyeliner", "mascara")
-#: Pixels of the frame per UV-map sample: face scale (pixels per UV unit) divided by these.
-_UV_SAMPLES = {"foundation": 48.0, "blush": 110.0, "contour": 90.0, "highlighter": 130.0}
-_DEFAULT_UV_SAMPLES = 170.0
-#: Brows are erased with a soft margin of this many UV units (their hair is not a sharp outline).
-_BROW_MARGIN_UV = 0.008
 #: The longer side of the face box at which foundation's tone is computed.
 _FOUNDATION_SIZE = 128
 #: Light on the hair (1) and on the skin between hairs (this) of a brow tint.
@@ -128,25 +123,6 @@ class MakeupOptions:
                                       pattern=getattr(product, "effective_pattern", None))
         values.update(overrides)
         return cls(**values)
-
-
-def _points(face: object) -> np.ndarray | None:
-    """The face's mesh points (pixel centres), or None when they are not finite (a lost track)."""
-    lm = getattr(face, "landmarks", None)
-    if lm is None:
-        raise InputError(f"faces: expected Face values with landmarks, got {type(face).__name__}")
-    lm = np.asarray(lm)
-    if lm.ndim != 2 or lm.shape[0] < named.NUM_MESH_LANDMARKS or lm.shape[1] < 2:
-        raise InputError(f"faces: expected landmarks of shape (478, 2 or 3), got {lm.shape}")
-    pts = F.mesh_points(lm)
-    return pts if np.isfinite(pts).all() else None
-
-
-def _scale(points: np.ndarray) -> float:
-    """The face's pixels per UV unit (from the outer eye corners)."""
-    uv = F.layout().uv
-    a, b = named.RIGHT_EYE_OUTER, named.LEFT_EYE_OUTER
-    return float(np.linalg.norm(points[a] - points[b]) / np.linalg.norm(uv[a] - uv[b]))
 
 
 @dataclass
@@ -232,12 +208,12 @@ class MakeupLens:
         """
         out = check_bgr(out, "out", writeable=True)
         faces = [faces] if isinstance(faces, Face) else list(faces)
-        points = [_points(face) for face in faces]  # every face checked before any drawing
-        for pts in points:
-            if pts is None:
+        spaces = [FaceSpace.of(face, out.shape) for face in faces]  # every face checked before any drawing
+        for space in spaces:
+            if space is None or space.box is None:
                 continue
             for side in self.pattern.sides:
-                self._draw(out, pts, side)
+                self._draw(out, space, side)
         return out
 
     def region(self, face: Face, frame_shape: tuple[int, ...]) -> np.ndarray | None:
@@ -245,67 +221,60 @@ class MakeupLens:
 
         The union of the pattern's boxes on both sides: what a hotspot (a tap target, a label) covers.
         """
-        pts = _points(face)
-        if pts is None:
+        space = FaceSpace.of(face, frame_shape)
+        if space is None or space.box is None:
             return None
-        boxes = [b for side in self.pattern.sides if (b := self._box(pts, side, frame_shape)) is not None]
+        boxes = [b for side in self.pattern.sides if (b := self._box(space, side)) is not None]
         if not boxes:
             return None
         arr = np.array(boxes, dtype=np.float32)
         return np.array([arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()], dtype=np.float32)
 
     # -- drawing -------------------------------------------------------------------------------------------
-    def _box(self, pts: np.ndarray, side: P.PatternSide, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    def _box(self, space: FaceSpace, side: P.PatternSide) -> tuple[int, int, int, int] | None:
+        pts = space.points
         if side.texture is not None:
-            return F.box_of(pts, side.texture.triangles, shape, pad=2.0)
+            box = F.box_of(pts, side.texture.triangles, space.shape, pad=2.0)
+            return _intersect(box, space.box) if box is not None else None
         polys = [p for s in side.strokes for p in s.polygons(pts)]
         if not polys:
             return None
         allp = np.vstack(polys)
-        h, w = int(shape[0]), int(shape[1])
+        h, w = space.shape
         x0, y0 = max(0, int(math.floor(allp[:, 0].min() - 2))), max(0, int(math.floor(allp[:, 1].min() - 2)))
         x1, y1 = min(w, int(math.ceil(allp[:, 0].max() + 2)) + 1), min(h, int(math.ceil(allp[:, 1].max() + 2)) + 1)
         if x1 - x0 < 2 or y1 - y0 < 2:
             return None
         return x0, y0, x1, y1
 
-    def _draw(self, out: np.ndarray, pts: np.ndarray, side: P.PatternSide) -> None:
-        box = self._box(pts, side, out.shape)
+    def _draw(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide) -> None:
+        box = self._box(space, side)
         if box is None:
             return
         kind = self.options.kind
-        scale = _scale(pts)
         if kind == "foundation":
-            self._foundation(out, pts, side, box, scale)
+            self._foundation(out, space, side, box)
         elif kind == "brow":
-            self._brow(out, pts, side, box, scale)
+            self._brow(out, space, side, box)
         elif kind in _STROKE_KINDS:
-            self._strokes(out, pts, side, box, scale)
+            self._strokes(out, space, side, box)
         else:
-            self._zones(out, pts, side, box, scale)
+            self._zones(out, space, side, box)
 
-    def _keep(self, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int], scale: float) -> np.ndarray:
-        """1 - the erase mask of the side's outlines in ``box``: where colour may go."""
-        brows = [n for n in side.erase if n.endswith("_brow")]
-        others = [n for n in side.erase if not n.endswith("_brow")]
-        erase = COV.erase_mask(pts, others, box) if others else None
-        if brows:
-            soft = COV.erase_mask(pts, brows, box, grow=_BROW_MARGIN_UV * scale)
-            erase = soft if erase is None else np.maximum(erase, soft)
-        if erase is None:
-            x0, y0, x1, y1 = box
-            return np.ones((y1 - y0, x1 - x0), dtype=np.float32)
-        return np.float32(1.0) - erase
-
-    def _uv(self, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int], scale: float) -> F.UVMap:
-        step = scale / _UV_SAMPLES.get(self.options.kind, _DEFAULT_UV_SAMPLES)
-        return F.uv_map(pts, side.texture.triangles, box, step=min(max(step, 1.5), 8.0))  # type: ignore[union-attr]
+    @staticmethod
+    def _keep(space: FaceSpace, side: P.PatternSide, box: tuple[int, int, int, int]) -> np.ndarray | float:
+        """1 - the erase mask of the side's outlines in ``box``: where colour may go (1.0 where all may)."""
+        erase = space.erase(side.erase, box)
+        return np.float32(1.0) if erase is None else np.float32(1.0) - erase
 
     def _composite(self, out: np.ndarray, box: tuple[int, int, int, int], alphas: np.ndarray,
-                   sparkle: np.ndarray | None = None, reference: np.ndarray | None = None) -> None:
-        """Paint palette colour k with alpha ``alphas[..., k]`` (float32 (h, w, Z)) inside ``box``, in order."""
+                   uvm: F.UVMap | None = None, reference: np.ndarray | None = None) -> None:
+        """Paint palette colour k with alpha ``alphas[..., k]`` (float32 (h, w, Z)) inside ``box``, in order.
+
+        With the box's UV map, shimmer and metallic colours get glints fixed to the skin.
+        """
         flat = alphas.reshape(-1, alphas.shape[-1])
-        index = np.flatnonzero(flat.max(axis=1) > S.MIN_ALPHA)
+        index = np.flatnonzero((flat.max(axis=1) if flat.shape[1] > 1 else flat[:, 0]) > S.MIN_ALPHA)
         if not len(index):
             return
         region = _Region.of(out, box)
@@ -313,47 +282,49 @@ class MakeupLens:
         a = flat[index]
         weight = (a.max(axis=1) if reference is None else reference.reshape(-1)[index])
         lightness = S.reference_lightness(px, weight)
-        spark = sparkle.reshape(-1)[index] if sparkle is not None else None
+        spark = None
+        if uvm is not None and any(self._sparkle):
+            spark = S.uv_sparkle(uvm.u.reshape(-1)[index], uvm.v.reshape(-1)[index])
         for k in range(a.shape[1]):
             sub = np.flatnonzero(a[:, k] > S.MIN_ALPHA)
             if not len(sub):
                 continue
             glints = spark[sub] if spark is not None and self._sparkle[k] else None
-            px[sub] = S.paint(px[sub], np.ascontiguousarray(a[sub, k]), self._params[k], lightness, glints)
+            if len(sub) == len(a):
+                px = S.paint(px, np.ascontiguousarray(a[:, k]), self._params[k], lightness, glints)
+            else:
+                px[sub] = S.paint(px[sub], np.ascontiguousarray(a[sub, k]), self._params[k], lightness, glints)
         region.packed.put(index, px)
         region.write(out)
 
-    def _zones(self, out: np.ndarray, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int],
-               scale: float) -> None:
+    def _zones(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide, box: tuple[int, int, int, int]) -> None:
         tex = side.texture
         assert tex is not None
-        uvm = self._uv(pts, side, box, scale)
+        uvm = space.uv_in(box)
         zones = tex.sample(uvm.u, uvm.v)
-        keep = self._keep(pts, side, box, scale) * uvm.on_mesh
+        keep = self._keep(space, side, box) * uvm.on_mesh
         alphas = zones * (keep[..., None] * self._alpha)
-        sparkle = S.uv_sparkle(uvm.u, uvm.v) if any(self._sparkle) else None
-        self._composite(out, box, alphas, sparkle)
+        self._composite(out, box, alphas, uvm)
 
-    def _strokes(self, out: np.ndarray, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int],
-                 scale: float) -> None:
-        polys = [p for s in side.strokes for p in s.polygons(pts)]
+    def _strokes(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide,
+                 box: tuple[int, int, int, int]) -> None:
+        polys = [p for s in side.strokes for p in s.polygons(space.points)]
         cov = COV.coverage(polys, box)
-        alphas = (cov * self._keep(pts, side, box, scale) * self._alpha[0])[..., None]
+        alphas = (cov * self._keep(space, side, box) * self._alpha[0])[..., None]
         self._composite(out, box, alphas)
 
-    def _brow(self, out: np.ndarray, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int],
-              scale: float) -> None:
+    def _brow(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide, box: tuple[int, int, int, int]) -> None:
         tex = side.texture
         assert tex is not None
-        uvm = self._uv(pts, side, box, scale)
+        uvm = space.uv_in(box)
         brow = tex.sample(uvm.u, uvm.v)[..., 0] * uvm.on_mesh
         x0, y0, x1, y1 = box
         hair = S.hair_weight(S.luminance(out[y0:y1, x0:x1]), brow)
-        keep = self._keep(pts, side, box, scale)
+        keep = self._keep(space, side, box)
         tint = brow * keep * (np.float32(_BROW_SKIN_ALPHA) + np.float32(1.0 - _BROW_SKIN_ALPHA) * hair)
         self._composite(out, box, (tint * self._alpha[0])[..., None], reference=hair * brow)
         if side.strokes:
-            hairs = self._hair_coverage(side, pts, box)
+            hairs = self._hair_coverage(side, space.points, box)
             # strokes stay inside the brow's shape (its soft edge), over the tint
             strokes = hairs * np.minimum(brow * np.float32(1.6), np.float32(1.0)) * keep
             self._composite(out, box, (strokes * np.float32(0.6) * self._alpha[0])[..., None], reference=brow)
@@ -372,50 +343,39 @@ class MakeupLens:
                     np.maximum(total, COV.coverage(chosen, box) * np.float32((level + 1) / 4), out=total)
         return total
 
-    def _foundation(self, out: np.ndarray, pts: np.ndarray, side: P.PatternSide, box: tuple[int, int, int, int],
-                    scale: float) -> None:
+    def _foundation(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide,
+                    box: tuple[int, int, int, int]) -> None:
+        """Foundation: tone and coverage at low resolution, applied at full resolution as one smooth gain."""
         tex = side.texture
         assert tex is not None
         x0, y0, x1, y1 = box
         w, h = x1 - x0, y1 - y0
         f = min(1.0, _FOUNDATION_SIZE / max(w, h))
         sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
-        small_box_uv = F.uv_map(pts, tex.triangles, box, step=max(1.5, min(max(w, h) / 48.0, 12.0)))
-        zone = tex.sample(small_box_uv.u, small_box_uv.v)[..., 0] * small_box_uv.on_mesh
+        fx, fy = sw / w, sh / h
+        # the face's points in the small box's pixel-centre coordinates (cv2.resize's mapping)
+        small_pts = (space.points - np.float32([x0, y0]) + np.float32(0.5)) * np.float32([fx, fy]) - np.float32(0.5)
+        small_box = (0, 0, sw, sh)
+        uvm = F.uv_map(small_pts, tex.triangles, small_box, step=2.0)
+        keep = np.float32(1.0) - COV.erase_mask(small_pts, side.erase, small_box, grow=space.brow_margin() * fx)
+        alpha = tex.sample(uvm.u, uvm.v)[..., 0] * uvm.on_mesh * keep * self._alpha[0]
         roi = out[y0:y1, x0:x1]
         small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
-        alpha_small = cv2.resize(zone, (sw, sh), interpolation=cv2.INTER_AREA) * self._alpha[0]
-        gain = S.foundation_gain(small, alpha_small, self._shade_lab[0], face_width=0.8 * scale * f)
+        gain = S.foundation_gain(small, alpha, self._shade_lab[0], face_width=0.8 * space.scale * fx)
         full = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
-        # the openings, brows and lips at full resolution: no foundation there
-        for name in side.erase:
-            sub = _outline_box(pts, name, box, margin=_BROW_MARGIN_UV * scale + 2)
+        # the openings and the brows at full resolution: no foundation there at all
+        for (bx0, by0, bx1, by1), erase in space.erase_parts(side.erase):
+            sub = _intersect((bx0, by0, bx1, by1), box)
             if sub is None:
                 continue
-            bx0, by0, bx1, by1 = sub
-            grow = _BROW_MARGIN_UV * scale if name.endswith("_brow") else 0.0
-            keep = np.float32(1.0) - COV.erase_mask(pts, [name], sub, grow=grow)
-            part = full[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0]
+            part = full[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0]
+            e = erase[sub[1] - by0 : sub[3] - by0, sub[0] - bx0 : sub[2] - bx0]
             part -= np.float32(1.0)
-            part *= keep[..., None]
+            part *= (np.float32(1.0) - e)[..., None]
             part += np.float32(1.0)
-        changed = np.abs(full - np.float32(1.0)).max(axis=2) > np.float32(1.0 / 512.0)
-        if not changed.any():
-            return
-        painted = roi.astype(np.float32)
-        painted *= full
-        result = cv2.convertScaleAbs(painted)
-        roi[changed] = result[changed]
+        out[y0:y1, x0:x1] = cv2.multiply(roi, full, dtype=cv2.CV_8U)  # a gain of exactly 1 leaves a pixel as it was
 
 
-def _outline_box(pts: np.ndarray, name: str, box: tuple[int, int, int, int], margin: float
-                 ) -> tuple[int, int, int, int] | None:
-    """The part of ``box`` around one outline (plus ``margin`` pixels), or None when they do not meet."""
-    poly = COV.outline(pts, name)
-    x0 = max(box[0], int(math.floor(poly[:, 0].min() - margin)))
-    y0 = max(box[1], int(math.floor(poly[:, 1].min() - margin)))
-    x1 = min(box[2], int(math.ceil(poly[:, 0].max() + margin)) + 1)
-    y1 = min(box[3], int(math.ceil(poly[:, 1].max() + margin)) + 1)
-    if x1 - x0 < 1 or y1 - y0 < 1:
-        return None
-    return x0, y0, x1, y1
+def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (x0, y0, x1, y1) if x1 - x0 >= 1 and y1 - y0 >= 1 else None

@@ -100,10 +100,15 @@ def coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int]) -> 
     x0, y0, x1, y1 = box
     h, w = y1 - y0, x1 - x0
     big = np.zeros((h * _SS, w * _SS), dtype=np.uint8)
-    for p in polygons:
-        if len(p) >= 3 and np.isfinite(p).all():
-            # one call per polygon: a single fillPoly of several fills their overlaps by the even-odd rule
-            cv2.fillPoly(big, [_fixed(p, (x0, y0))], 1, cv2.LINE_8, _SHIFT)
+    polys = [p for p in polygons if len(p) >= 3]
+    if polys:
+        ends = np.cumsum([len(p) for p in polys])[:-1]
+        fixed = _fixed(np.concatenate(polys), (x0, y0)) if len(polys) > 1 else _fixed(polys[0], (x0, y0))
+        finite = [bool(np.isfinite(p).all()) for p in polys]
+        for p, ok in zip(np.split(fixed, ends), finite, strict=True):
+            if ok:
+                # one call per polygon: a single fillPoly of several fills their overlaps by the even-odd rule
+                cv2.fillPoly(big, [p], 1, cv2.LINE_8, _SHIFT)
     return _box_average(big, h, w)
 
 

@@ -374,15 +374,17 @@ def box_of(points: np.ndarray, triangles: np.ndarray, frame_shape: tuple[int, ..
     return x0, y0, x1, y1
 
 
-def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, int], step: float = 3.0) -> UVMap:
+def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, int], step: float = 3.0,
+           max_samples: int = 48) -> UVMap:
     """The UV of every pixel of ``box``, from the face's triangles that cover it.
 
     Args:
         points: the face's :func:`mesh_points`.
         triangles: indices into the layout's triangles that may cover the box (e.g. a pattern's).
         box: (x0, y0, x1, y1) in the frame.
-        step: coarse grid spacing in pixels (the UV is resized from it; 2-4 px keeps it within a fraction of
-            a texel of exact at any face size this matters for).
+        step: coarse grid spacing in pixels (the UV is resized from it).
+        max_samples: the most grid samples along the box's longer side (the step grows to keep to it: make-up
+            zones are soft, and the UV is exact at every sample whatever the step).
 
     Returns:
         The map; pixels no triangle covers take the UV of the nearest covered sample and ``on_mesh`` 0.
@@ -390,18 +392,33 @@ def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, 
     lay = layout()
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
+    step = max(step, max(w, h) / max_samples)
     gw, gh = max(2, int(np.ceil(w / step))), max(2, int(np.ceil(h / step)))
     sx, sy = w / gw, h / gh
     # the coarse sample (i, j) sits where cv2.resize takes it: pixel (j + 0.5) * sx - 0.5 of the box
     ox, oy = x0 + 0.5 * sx - 0.5, y0 + 0.5 * sy - 0.5
     tri_idx = np.asarray(triangles, dtype=np.intp)
-    corners = points[lay.triangles[tri_idx]].astype(np.float64)  # (T, 3, 2)
+    # each triangle's frame -> barycentric affine map, in grid units (float64: a few hundred triangles)
+    corners = (points[lay.triangles[tri_idx]].astype(np.float64) - (ox, oy)) / (sx, sy)  # (T, 3, 2)
+    a = corners[:, 0]
+    e1, e2 = corners[:, 1] - a, corners[:, 2] - a
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    ok = np.abs(det) > 1e-9
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    # l1 = p1 x + q1 y + r1, l2 = p2 x + q2 y + r2
+    p1, q1 = e2[:, 1] * inv, -e2[:, 0] * inv
+    p2, q2 = -e1[:, 1] * inv, e1[:, 0] * inv
+    r1 = -(p1 * a[:, 0] + q1 * a[:, 1])
+    r2 = -(p2 * a[:, 0] + q2 * a[:, 1])
+    tuv = lay.tri_uv[tri_idx].astype(np.float64)
+    du1, du2 = tuv[:, 1] - tuv[:, 0], tuv[:, 2] - tuv[:, 0]
     lo, hi = corners.min(axis=1), corners.max(axis=1)
-    j0 = np.clip(np.ceil((lo[:, 0] - ox) / sx - 1e-9), 0, gw).astype(np.intp)
-    j1 = np.clip(np.floor((hi[:, 0] - ox) / sx + 1e-9), -1, gw - 1).astype(np.intp)
-    i0 = np.clip(np.ceil((lo[:, 1] - oy) / sy - 1e-9), 0, gh).astype(np.intp)
-    i1 = np.clip(np.floor((hi[:, 1] - oy) / sy + 1e-9), -1, gh - 1).astype(np.intp)
-    nj, ni = np.maximum(j1 - j0 + 1, 0), np.maximum(i1 - i0 + 1, 0)
+    j0 = np.clip(np.ceil(lo[:, 0] - 1e-9), 0, gw).astype(np.int64)
+    j1 = np.clip(np.floor(hi[:, 0] + 1e-9), -1, gw - 1).astype(np.int64)
+    i0 = np.clip(np.ceil(lo[:, 1] - 1e-9), 0, gh).astype(np.int64)
+    i1 = np.clip(np.floor(hi[:, 1] + 1e-9), -1, gh - 1).astype(np.int64)
+    nj = np.maximum(j1 - j0 + 1, 0) * ok
+    ni = np.maximum(i1 - i0 + 1, 0) * ok
     counts = nj * ni
     total = int(counts.sum())
     uv_grid = np.zeros((gh * gw, 2), dtype=np.float32)
@@ -409,26 +426,16 @@ def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, 
     if total:
         owner = np.repeat(np.arange(len(tri_idx)), counts)
         k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        row = i0[owner] + k // nj[owner]
-        col = j0[owner] + k % nj[owner]
-        px = ox + col * sx
-        py = oy + row * sy
-        a = corners[owner, 0]
-        e1 = corners[owner, 1] - a
-        e2 = corners[owner, 2] - a
-        det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-        ok = np.abs(det) > 1e-9
-        det = np.where(ok, det, 1.0)
-        dx, dy = px - a[:, 0], py - a[:, 1]
-        l1 = (dx * e2[:, 1] - dy * e2[:, 0]) / det
-        l2 = (e1[:, 0] * dy - e1[:, 1] * dx) / det
-        l0 = 1.0 - l1 - l2
+        njo = nj[owner]
+        row = i0[owner] + k // njo
+        col = j0[owner] + k % njo
+        l1 = p1[owner] * col + q1[owner] * row + r1[owner]
+        l2 = p2[owner] * col + q2[owner] * row + r2[owner]
         eps = -1e-6
-        keep = ok & (l0 >= eps) & (l1 >= eps) & (l2 >= eps)
-        tuv = lay.tri_uv[tri_idx[owner[keep]]].astype(np.float64)  # (n, 3, 2)
-        uv = tuv[:, 0] * l0[keep, None] + tuv[:, 1] * l1[keep, None] + tuv[:, 2] * l2[keep, None]
+        keep = (l1 >= eps) & (l2 >= eps) & (l1 + l2 <= 1.0 - eps)
+        o, l1, l2 = owner[keep], l1[keep], l2[keep]
         flat = row[keep] * gw + col[keep]
-        uv_grid[flat] = uv
+        uv_grid[flat] = tuv[o, 0] + du1[o] * l1[:, None] + du2[o] * l2[:, None]
         covered[flat] = 1
     grid = uv_grid.reshape(gh, gw, 2)
     cov = covered.reshape(gh, gw)

@@ -34,6 +34,8 @@ from arlens.render.coverage import spline
 EYE_TEXELS = 1024
 #: Texels per UV unit of the cheek and face textures (soft gradients need less).
 FACE_TEXELS = 384
+#: Zone values below this are treated as empty (less than a level of 8 bits at full intensity).
+_EMPTY = 1.0 / 512.0
 
 
 @dataclass(frozen=True)
@@ -164,12 +166,20 @@ class _Canvas:
         self.zones[:, :, zone] = np.clip(layer / peak if peak > 0 else layer, 0.0, 1.0)
 
     def texture(self, mirror: bool) -> ZoneTexture:
+        """The zones cropped to where they are not zero (plus a texel), mirrored to the left side if asked."""
         zones = self.zones
         u0, v0 = self.origin
+        rows = np.flatnonzero(zones.max(axis=(1, 2)) > _EMPTY)
+        cols = np.flatnonzero(zones.max(axis=(0, 2)) > _EMPTY)
+        r0, r1 = max(0, rows[0] - 1), min(self.h, rows[-1] + 2)
+        c0, c1 = max(0, cols[0] - 1), min(self.w, cols[-1] + 2)
+        zones = np.ascontiguousarray(zones[r0:r1, c0:c1])
+        u0, v0 = u0 + c0 / self.texels, v0 + r0 / self.texels
+        w = zones.shape[1] / self.texels
         if mirror:
             zones = np.ascontiguousarray(zones[:, ::-1])
-            u0 = 1.0 - (u0 + self.w / self.texels)
-        box = (u0, v0, u0 + self.w / self.texels, v0 + self.h / self.texels)
+            u0 = 1.0 - (u0 + w)
+        box = (u0, v0, u0 + w, v0 + zones.shape[0] / self.texels)
         return ZoneTexture((u0, v0), self.texels, zones, F.layout().triangles_in(box))
 
 
