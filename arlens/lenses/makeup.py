@@ -49,8 +49,14 @@ from arlens.tracking.results import Face
 MAKEUP_KINDS = tuple(DEFAULT_PATTERNS)
 _TEXTURE_KINDS = ("eyeshadow", "blush", "contour", "highlighter")
 _STROKE_KINDS = ("eyeliner", "mascara")
+#: Zone products are composited at about this many pixels per UV unit of the face (their gradients are soft)
+#: and carried to full resolution as a smooth per-channel gain, which keeps the photo's own texture; faces
+#: smaller than this are composited at full resolution.
+_GAIN_RES = {"eyeshadow": 190.0, "blush": 100.0, "contour": 80.0, "highlighter": 120.0}
+#: How much white a glint adds at full strength (times the finish's sparkle and the zone's alpha).
+_GLINT = np.float32(0.9)
 #: The longer side of the face box at which foundation's tone is computed.
-_FOUNDATION_SIZE = 128
+_FOUNDATION_SIZE = 80
 #: Light on the hair (1) and on the skin between hairs (this) of a brow tint.
 _BROW_SKIN_ALPHA = 0.12
 
@@ -234,12 +240,10 @@ class MakeupLens:
     def _box(self, space: FaceSpace, side: P.PatternSide) -> tuple[int, int, int, int] | None:
         pts = space.points
         if side.texture is not None:
-            box = F.box_of(pts, side.texture.triangles, space.shape, pad=2.0)
-            return _intersect(box, space.box) if box is not None else None
-        polys = [p for s in side.strokes for p in s.polygons(pts)]
-        if not polys:
+            return space.box_of(side.texture.triangles)
+        if not side.strokes:
             return None
-        allp = np.vstack(polys)
+        allp = np.vstack([s.vertices(pts) for s in side.strokes])
         h, w = space.shape
         x0, y0 = max(0, int(math.floor(allp[:, 0].min() - 2))), max(0, int(math.floor(allp[:, 1].min() - 2)))
         x1, y1 = min(w, int(math.ceil(allp[:, 0].max() + 2)) + 1), min(h, int(math.ceil(allp[:, 1].max() + 2)) + 1)
@@ -268,19 +272,20 @@ class MakeupLens:
         return np.float32(1.0) if erase is None else np.float32(1.0) - erase
 
     def _composite(self, out: np.ndarray, box: tuple[int, int, int, int], alphas: np.ndarray,
-                   uvm: F.UVMap | None = None, reference: np.ndarray | None = None) -> None:
-        """Paint palette colour k with alpha ``alphas[..., k]`` (float32 (h, w, Z)) inside ``box``, in order.
+                   uvm: F.UVMap | None = None, reference: np.ndarray | None = None) -> bool:
+        """Paint palette colour k with alpha ``alphas[..., k]`` (float32 (h, w, Z)) inside ``box``, in order;
+        whether anything was painted.
 
         With the box's UV map, shimmer and metallic colours get glints fixed to the skin.
         """
         flat = alphas.reshape(-1, alphas.shape[-1])
-        index = np.flatnonzero((flat.max(axis=1) if flat.shape[1] > 1 else flat[:, 0]) > S.MIN_ALPHA)
+        index = np.flatnonzero(_zmax(flat) > S.MIN_ALPHA)
         if not len(index):
-            return
+            return False
         region = _Region.of(out, box)
         px = region.packed.take(index)
         a = flat[index]
-        weight = (a.max(axis=1) if reference is None else reference.reshape(-1)[index])
+        weight = _zmax(a) if reference is None else reference.reshape(-1)[index]
         lightness = S.reference_lightness(px, weight)
         spark = None
         if uvm is not None and any(self._sparkle):
@@ -296,20 +301,65 @@ class MakeupLens:
                 px[sub] = S.paint(px[sub], np.ascontiguousarray(a[sub, k]), self._params[k], lightness, glints)
         region.packed.put(index, px)
         region.write(out)
+        return True
 
     def _zones(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide, box: tuple[int, int, int, int]) -> None:
         tex = side.texture
         assert tex is not None
         uvm = space.uv_in(box)
-        zones = tex.sample(uvm.u, uvm.v)
-        keep = self._keep(space, side, box) * uvm.on_mesh
-        alphas = zones * (keep[..., None] * self._alpha)
-        self._composite(out, box, alphas, uvm)
+        f = _GAIN_RES[self.options.kind] / space.scale
+        if f > 0.85:  # a small face: composite every pixel
+            keep = self._keep(space, side, box)
+            alphas = tex.sample(uvm.u, uvm.v) * ((keep * uvm.on_mesh)[..., None] * self._alpha)
+            self._composite(out, box, alphas, uvm)
+            return
+        x0, y0, x1, y1 = box
+        w, h = x1 - x0, y1 - y0
+        sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
+        su, sv, sm = _small_uv(uvm, (sw, sh))
+        alphas = tex.sample(su, sv) * (sm[..., None] * self._alpha)
+        roi = out[y0:y1, x0:x1]
+        small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
+        painted = small.copy()
+        if not self._composite(painted, (0, 0, sw, sh), alphas):
+            return
+        # the change as a gain per channel (exactly 1 where nothing was painted), then at full resolution
+        gain = (painted.astype(np.float32) + np.float32(0.5)) / (small.astype(np.float32) + np.float32(0.5))
+        gain[_zmax(alphas) <= S.MIN_ALPHA] = 1.0
+        full = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
+        space.erase_gain(full, box, side.erase)
+        result = cv2.multiply(roi, full, dtype=cv2.CV_8U)
+        if any(self._sparkle):
+            self._glints(result, uvm, self._keep(space, side, box), alphas, (w, h))
+        out[y0:y1, x0:x1] = result
+
+    def _glints(self, roi: np.ndarray, uvm: F.UVMap, keep: np.ndarray | float, small_alphas: np.ndarray,
+                size: tuple[int, int]) -> None:
+        """Shimmer glints at full resolution, fixed to the skin: white added where a sparkling colour lies."""
+        strength = np.zeros(small_alphas.shape[:2], dtype=np.float32)
+        for k, sparkles in enumerate(self._sparkle):
+            if sparkles:
+                strength += small_alphas[..., k] * np.float32(self._params[k][0, S.C.P_SPARKLE])
+        full = cv2.resize(strength, size, interpolation=cv2.INTER_LINEAR) * keep
+        index = np.flatnonzero(full.reshape(-1) > np.float32(0.01))
+        if not len(index):
+            return
+        glint = S.uv_sparkle(uvm.u.reshape(-1)[index], uvm.v.reshape(-1)[index])
+        white = np.minimum(glint * full.reshape(-1)[index] * _GLINT, np.float32(0.6))
+        lit = np.flatnonzero(white > np.float32(1.0 / 255.0))
+        if not len(lit):
+            return
+        flat = roi.reshape(-1, 3)
+        at = index[lit]
+        px = flat[at].astype(np.float32)
+        px += (np.float32(255.0) - px) * white[lit, None]
+        flat[at] = np.rint(px).astype(np.uint8)
 
     def _strokes(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide,
                  box: tuple[int, int, int, int]) -> None:
-        polys = [p for s in side.strokes for p in s.polygons(space.points)]
-        cov = COV.coverage(polys, box)
+        cov = np.zeros((box[3] - box[1], box[2] - box[0]), dtype=np.float32)
+        for strokes in side.strokes:
+            np.maximum(cov, COV.packed_coverage(strokes.vertices(space.points), strokes.ends, box), out=cov)
         alphas = (cov * self._keep(space, side, box) * self._alpha[0])[..., None]
         self._composite(out, box, alphas)
 
@@ -331,16 +381,17 @@ class MakeupLens:
 
     @staticmethod
     def _hair_coverage(side: P.PatternSide, pts: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-        """Coverage of the hair strokes, each hair at its own opacity (grouped in four levels)."""
+        """Coverage of the hair strokes, each hair at its own opacity (in quarters; the stronger drawn last)."""
         x0, y0, x1, y1 = box
         total = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
         for strokes in side.strokes:
-            polys = strokes.polygons(pts)
-            levels = np.minimum((strokes.alpha * 4).astype(int), 3)
-            for level in range(4):
-                chosen = [p for p, lv in zip(polys, levels, strict=True) if lv == level]
-                if chosen:
-                    np.maximum(total, COV.coverage(chosen, box) * np.float32((level + 1) / 4), out=total)
+            levels = np.clip(np.ceil(strokes.alpha * 4), 1, 4).astype(np.int64)
+            order = np.argsort(levels, kind="stable")
+            verts = strokes.vertices(pts)
+            starts = np.concatenate([[0], strokes.ends[:-1]])
+            chunks = [verts[starts[i] : strokes.ends[i]] for i in order]
+            ends = np.cumsum([len(c) for c in chunks])
+            np.maximum(total, COV.packed_coverage(np.concatenate(chunks), ends, box, levels[order]), out=total)
         return total
 
     def _foundation(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide,
@@ -352,28 +403,34 @@ class MakeupLens:
         w, h = x1 - x0, y1 - y0
         f = min(1.0, _FOUNDATION_SIZE / max(w, h))
         sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
-        fx, fy = sw / w, sh / h
-        # the face's points in the small box's pixel-centre coordinates (cv2.resize's mapping)
-        small_pts = (space.points - np.float32([x0, y0]) + np.float32(0.5)) * np.float32([fx, fy]) - np.float32(0.5)
-        small_box = (0, 0, sw, sh)
-        uvm = F.uv_map(small_pts, tex.triangles, small_box, step=2.0)
-        keep = np.float32(1.0) - COV.erase_mask(small_pts, side.erase, small_box, grow=space.brow_margin() * fx)
-        alpha = tex.sample(uvm.u, uvm.v)[..., 0] * uvm.on_mesh * keep * self._alpha[0]
+        fx = sw / w
+        su, sv, sm = _small_uv(space.uv_in(box), (sw, sh))
+        alpha = tex.sample(su, sv)[..., 0] * sm * self._alpha[0]
+        erase = space.erase(side.erase, box)
+        if erase is not None:  # keep the openings and brows out of the skin's statistics
+            alpha *= np.float32(1.0) - cv2.resize(erase, (sw, sh), interpolation=cv2.INTER_AREA)
         roi = out[y0:y1, x0:x1]
         small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
         gain = S.foundation_gain(small, alpha, self._shade_lab[0], face_width=0.8 * space.scale * fx)
         full = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
-        # the openings and the brows at full resolution: no foundation there at all
-        for (bx0, by0, bx1, by1), erase in space.erase_parts(side.erase):
-            sub = _intersect((bx0, by0, bx1, by1), box)
-            if sub is None:
-                continue
-            part = full[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0]
-            e = erase[sub[1] - by0 : sub[3] - by0, sub[0] - bx0 : sub[2] - bx0]
-            part -= np.float32(1.0)
-            part *= (np.float32(1.0) - e)[..., None]
-            part += np.float32(1.0)
+        space.erase_gain(full, box, side.erase)  # the openings and the brows at full resolution: none there
         out[y0:y1, x0:x1] = cv2.multiply(roi, full, dtype=cv2.CV_8U)  # a gain of exactly 1 leaves a pixel as it was
+
+
+def _small_uv(uvm: F.UVMap, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A UV map resized to ``size`` (w, h): u, v and on_mesh (all smooth, so bilinear resizing is enough)."""
+    stack = cv2.merge([uvm.u, uvm.v, uvm.on_mesh])
+    small = cv2.resize(stack, size, interpolation=cv2.INTER_LINEAR)
+    return small[..., 0], small[..., 1], small[..., 2]
+
+
+def _zmax(a: np.ndarray) -> np.ndarray:
+    """The maximum over the last axis of a (..., Z) array, one channel at a time (numpy's reduction over a short
+    last axis is slow)."""
+    out = a[..., 0].copy()
+    for k in range(1, a.shape[-1]):
+        np.maximum(out, a[..., k], out=out)
+    return out
 
 
 def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:

@@ -97,19 +97,41 @@ def coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int]) -> 
         polygons: each float (k, 2), pixel-centre coordinates in the frame (non-finite ones are skipped).
         box: (x0, y0, x1, y1) of the frame.
     """
+    polys = [p for p in polygons if len(p) >= 3]
+    if not polys:
+        x0, y0, x1, y1 = box
+        return np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
+    ends = np.cumsum([len(p) for p in polys])
+    return packed_coverage(np.concatenate(polys), ends, box)
+
+
+def packed_coverage(vertices: np.ndarray, ends: np.ndarray, box: tuple[int, int, int, int],
+                    levels: np.ndarray | None = None) -> np.ndarray:
+    """:func:`coverage` of polygons packed one after another: ``vertices`` (n, 2) and where each ends.
+
+    Args:
+        vertices: float (n, 2) every polygon's vertices, pixel-centre coordinates.
+        ends: int (polygons,) cumulative vertex counts (the last is n).
+        box: (x0, y0, x1, y1) of the frame.
+        levels: optional int (polygons,) 1..4, each polygon's opacity in quarters; where polygons overlap the
+            one drawn last wins, so order them by level. The result is then the mean level over each pixel / 4.
+    """
     x0, y0, x1, y1 = box
     h, w = y1 - y0, x1 - x0
     big = np.zeros((h * _SS, w * _SS), dtype=np.uint8)
-    polys = [p for p in polygons if len(p) >= 3]
-    if polys:
-        ends = np.cumsum([len(p) for p in polys])[:-1]
-        fixed = _fixed(np.concatenate(polys), (x0, y0)) if len(polys) > 1 else _fixed(polys[0], (x0, y0))
-        finite = [bool(np.isfinite(p).all()) for p in polys]
-        for p, ok in zip(np.split(fixed, ends), finite, strict=True):
-            if ok:
-                # one call per polygon: a single fillPoly of several fills their overlaps by the even-odd rule
-                cv2.fillPoly(big, [p], 1, cv2.LINE_8, _SHIFT)
-    return _box_average(big, h, w)
+    fixed = _fixed(vertices, (x0, y0))
+    finite = np.isfinite(vertices).all(axis=1)
+    all_finite = bool(finite.all())
+    start = 0
+    for i, end in enumerate(ends.tolist()):
+        if end - start >= 3 and (all_finite or finite[start:end].all()):
+            # one call per polygon: a single fillPoly of several fills their overlaps by the even-odd rule
+            cv2.fillPoly(big, [fixed[start:end]], 1 if levels is None else int(levels[i]), cv2.LINE_8, _SHIFT)
+        start = end
+    out = _box_average(big, h, w)
+    if levels is not None:
+        out *= np.float32(0.25)
+    return out
 
 
 def erase_coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int]) -> np.ndarray:

@@ -27,7 +27,7 @@ from arlens.render import face_uv as F
 from arlens.tracking.results import Face
 
 #: UV-map samples per UV unit of the face (a 720p webcam face is ~250 px per unit: a sample every ~4 px).
-UV_SAMPLES_PER_UNIT = 72.0
+UV_SAMPLES_PER_UNIT = 48.0
 #: Brows are erased with a soft margin of this many UV units (their hair is not a sharp outline).
 BROW_MARGIN_UV = 0.008
 #: The face box's margin around the mesh, in UV units (patterns reach a little past the face outline).
@@ -61,6 +61,7 @@ class FaceSpace:
         a, b = named.RIGHT_EYE_OUTER, named.LEFT_EYE_OUTER
         self.scale = float(np.linalg.norm(points[a] - points[b]) / np.linalg.norm(uv[a] - uv[b]))
         self._masks: dict[tuple[str, float], _Mask | None] = {}
+        self._boxes: dict[int, tuple[np.ndarray, tuple[int, int, int, int] | None]] = {}
 
     @classmethod
     def of(cls, face: object, frame_shape: tuple[int, ...]) -> FaceSpace | None:
@@ -106,6 +107,18 @@ class FaceSpace:
         step = self.scale / UV_SAMPLES_PER_UNIT
         return F.uv_map(self.points, np.arange(len(F.layout().triangles)), self.box, step=max(step, 1.0),
                         max_samples=160)
+
+    def box_of(self, triangles: np.ndarray, pad: float = 2.0) -> tuple[int, int, int, int] | None:
+        """The frame box around the given layout triangles (a pattern's) on this face, within the face's box;
+        memoised per triangle array (patterns keep theirs for the process's lifetime)."""
+        hit = self._boxes.get(id(triangles))
+        if hit is not None and hit[0] is triangles:
+            return hit[1]
+        box = F.box_of(self.points, triangles, self.shape, pad=pad)
+        if box is not None and self.box is not None:
+            box = _intersect(box, self.box)
+        self._boxes[id(triangles)] = (triangles, box)
+        return box
 
     def uv_in(self, box: tuple[int, int, int, int]) -> F.UVMap:
         """The UV map of ``box`` (views into the face's map where ``box`` lies inside the face's box)."""
@@ -163,6 +176,20 @@ class FaceSpace:
             if m is not None:
                 parts.append((m.box, m.mask))
         return parts
+
+    def erase_gain(self, gain: np.ndarray, box: tuple[int, int, int, int], names: tuple[str, ...]) -> None:
+        """Set a per-channel gain map of ``box`` (float32 (h, w, C), modified) to 1 where the named outlines are
+        erased, blending on their soft edges; only the outlines' own boxes are touched."""
+        x0, y0 = box[0], box[1]
+        for (bx0, by0, bx1, by1), erase in self.erase_parts(names):
+            sub = _intersect((bx0, by0, bx1, by1), box)
+            if sub is None:
+                continue
+            part = gain[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0]
+            keep = np.float32(1.0) - erase[sub[1] - by0 : sub[3] - by0, sub[0] - bx0 : sub[2] - bx0]
+            part -= np.float32(1.0)
+            part *= keep[..., None]
+            part += np.float32(1.0)
 
 
 #: id(face) -> (weak reference to it, {frame shape: its space}); entries leave with their Face.

@@ -85,8 +85,11 @@ class Strokes:
 
     def polygons(self, points: np.ndarray) -> list[np.ndarray]:
         """The polygons on a face (its :func:`~arlens.render.face_uv.mesh_points`), in frame pixel centres."""
-        warped = F.warp(self.located, points)
-        return np.split(warped, self.ends[:-1])
+        return np.split(self.vertices(points), self.ends[:-1])
+
+    def vertices(self, points: np.ndarray) -> np.ndarray:
+        """Every polygon's vertices on a face, packed (``ends`` says where each polygon ends)."""
+        return F.warp(self.located, points)
 
 
 @dataclass(frozen=True)
