@@ -413,7 +413,9 @@ class MakeupLens:
         small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
         gain = S.foundation_gain(small, alpha, self._shade_lab[0], face_width=0.8 * space.scale * fx)
         full = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
-        space.erase_gain(full, box, side.erase)  # the openings and the brows at full resolution: none there
+        # the openings and the brows at full resolution: none there (the brows' margin kept small: the shade
+        # would ring them otherwise)
+        space.erase_gain(full, box, side.erase, brow_margin=0.25)
         out[y0:y1, x0:x1] = cv2.multiply(roi, full, dtype=cv2.CV_8U)  # a gain of exactly 1 leaves a pixel as it was
 
 

@@ -168,20 +168,23 @@ class FaceSpace:
             np.maximum(dst, src, out=dst)
         return out
 
-    def erase_parts(self, names: tuple[str, ...]) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
-        """Each named outline's erase mask in its own box: ``[(box, mask), ...]``."""
+    def erase_parts(self, names: tuple[str, ...], brow_margin: float = 1.0
+                    ) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+        """Each named outline's erase mask in its own box: ``[(box, mask), ...]``; brows grow by ``brow_margin``
+        times their usual soft margin."""
         parts = []
         for name in names:
-            m = self._mask(name, self.brow_margin() if name.endswith("_brow") else 0.0)
+            m = self._mask(name, self.brow_margin() * brow_margin if name.endswith("_brow") else 0.0)
             if m is not None:
                 parts.append((m.box, m.mask))
         return parts
 
-    def erase_gain(self, gain: np.ndarray, box: tuple[int, int, int, int], names: tuple[str, ...]) -> None:
+    def erase_gain(self, gain: np.ndarray, box: tuple[int, int, int, int], names: tuple[str, ...],
+                   brow_margin: float = 1.0) -> None:
         """Set a per-channel gain map of ``box`` (float32 (h, w, C), modified) to 1 where the named outlines are
         erased, blending on their soft edges; only the outlines' own boxes are touched."""
         x0, y0 = box[0], box[1]
-        for (bx0, by0, bx1, by1), erase in self.erase_parts(names):
+        for (bx0, by0, bx1, by1), erase in self.erase_parts(names, brow_margin):
             sub = _intersect((bx0, by0, bx1, by1), box)
             if sub is None:
                 continue
