@@ -191,7 +191,11 @@ def test_catalog_validate_lists_every_problem(work):
 def test_catalog_validate_list_and_jsonld_on_good_feeds():
     feed = ROOT / "assets" / "catalog.json"
     run = arlens("catalog", "validate", feed)
-    assert run.returncode == 0 and run.stdout.startswith("ok:") and "22 products" in run.stdout
+    from arlens.catalog import Catalog
+
+    demo = Catalog.default()
+    assert run.returncode == 0 and run.stdout.startswith("ok:")
+    assert f"{len(demo)} products, {len(demo.looks)} looks" in run.stdout
     meta = DATA / "feeds" / "meta_catalog.csv"
     if meta.is_file():
         assert arlens("catalog", "validate", meta).returncode == 0
@@ -255,3 +259,39 @@ def test_demo_writes_images_sheet_and_page(tmp_path):
     assert len(images) == 2 * 18
     qr = cv2.imread(str(out / "qr" / "LIP-004.png"))
     assert "utm_content=LIP-004" in cv2.QRCodeDetector().detectAndDecode(qr)[0]
+
+
+def test_try_a_look_and_its_errors(work, tmp_path):
+    out = tmp_path / "look.png"
+    run = arlens("try", work / "face.png", "--look", "LOOK-GLAM", "--product", "EYE-101", "-o", out, "--json")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    from arlens.catalog import Catalog
+
+    look = Catalog.default().look("LOOK-GLAM")
+    ids = [p["id"] for p in report["products"]]
+    assert set(ids) == {*look.product_ids, "EYE-101"} and ids[-1] == "EYE-101"  # make-up first, glasses on top
+    assert report["look"]["id"] == "LOOK-GLAM" and report["look"]["total"] == str(look.total_price(Catalog.default()))
+    assert all(p["bbox"] for p in report["products"])  # every product has its hotspot
+    assert cv2.imread(str(out)).shape == read_image("faces/astronaut.png").shape
+    assert_one_line_error(arlens("try", work / "face.png", "--look", "NOPE", "-o", out), 4, "unknown look 'NOPE'")
+    assert_one_line_error(arlens("try", work / "face.png", "-o", out), 2, "--product ID or --look ID")
+
+
+def test_catalog_jsonld_of_a_look():
+    run = arlens("catalog", "jsonld", "--look", "LOOK-DAY")
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert doc["@type"] == "ProductCollection" and len(doc["includesObject"]) == 7
+    assert_one_line_error(arlens("catalog", "jsonld", "--look", "NOPE"), 4, "unknown look")
+
+
+def test_mirror_headless_puts_on_looks(work, tmp_path):
+    events = tmp_path / "events.jsonl"
+    run = arlens("mirror", "--source", work / "clip.mp4", "--headless", "--frames", "12", "--look", "LOOK-DAY",
+                 "--keys", "4:l,8:k", "--events", events, "--no-gestures")
+    assert run.returncode == 0, run.stderr
+    assert "0 errors" in run.stdout
+    applied = [json.loads(line) for line in events.read_text().splitlines()
+               if json.loads(line)["type"] == "look_applied"]
+    assert [e["product_id"] for e in applied] == ["LOOK-DAY", "LOOK-GLAM"]

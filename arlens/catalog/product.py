@@ -37,14 +37,14 @@ class ProductKind(StrEnum):
     LIP_LINER = "lip_liner"
     EYESHADOW = "eyeshadow"
     EYELINER = "eyeliner"
-    BLUSH = "blush"
-    NAIL_POLISH = "nail_polish"
-    EYEWEAR = "eyewear"
     MASCARA = "mascara"
     BROW = "brow"
+    BLUSH = "blush"
     FOUNDATION = "foundation"
     CONTOUR = "contour"
     HIGHLIGHTER = "highlighter"
+    NAIL_POLISH = "nail_polish"
+    EYEWEAR = "eyewear"
 
     @property
     def is_colour(self) -> bool:

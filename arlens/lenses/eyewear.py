@@ -3,7 +3,8 @@
 A frame model (see :mod:`arlens.lenses.eyewear_asset` for the millimetre frame convention) is put
 on the canonical face at the nose bridge (landmark 168's canonical position), scaled from millimetres
 to the canonical face's centimetres, and carried into the camera by ``Face.pose``; the projection is
-the tracker's :class:`~arlens.tracking.camera.PerspectiveCamera`, so a 140 mm frame is drawn wider
+the scene's camera (:attr:`arlens.scene.Scene.camera`, the tracker's
+:class:`~arlens.tracking.camera.PerspectiveCamera`), so a 140 mm frame is drawn wider
 than a 125 mm one on the same face. For each face, only the glasses' projected bounding box is
 rendered: first the occluders into the depth buffer only (the face mesh, posed, and an ellipsoid
 standing in for the skull behind it, so the temples vanish behind the head and ears when it turns),
@@ -18,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from arlens.errors import InputError
-from arlens.image import check_bgr, over_premultiplied
+from arlens.image import bgr_copy, check_bgr, over_premultiplied
 from arlens.landmarks import NOSE_BRIDGE, face_triangles
 from arlens.lenses.eyewear_asset import (
     DEFAULT_MAX_TRIANGLES,
@@ -29,6 +31,7 @@ from arlens.lenses.eyewear_asset import (
     ImportOptions,
     import_eyewear,
 )
+from arlens.scene import Scene
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face
 
@@ -172,6 +175,7 @@ class EyewearLens:
         except BaseException:
             self._renderer.close()
             raise
+        self._drawn: tuple[np.ndarray | None, ...] = ()
         corners = self.asset.bounds
         self._corners = np.array(
             [[corners[i, 0], corners[j, 1], corners[k, 2], 1.0] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
@@ -213,6 +217,13 @@ class EyewearLens:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def drawn_boxes(self) -> tuple[np.ndarray | None, ...]:
+        """Per face of the last ``render``/``render_into`` call (in the order given): float32 (4,) x0, y0, x1, y1
+        around every pixel the glasses covered (frame, temples and tinted lenses, from the rendered coverage),
+        or None where nothing was drawn. What a tap-to-buy target should cover."""
+        return self._drawn
+
     # --- geometry ---------------------------------------------------------------------------------------------
     def model_matrix(self, face: Face) -> np.ndarray:
         """4x4 from the frame convention (mm) to camera space (cm) for ``face``."""
@@ -250,26 +261,39 @@ class EyewearLens:
 
     # --- drawing ----------------------------------------------------------------------------------------------
     def render(
-        self, frame: np.ndarray, faces: list[Face] | tuple[Face, ...], camera: PerspectiveCamera | None = None
+        self,
+        frame: np.ndarray,
+        faces: list[Face] | tuple[Face, ...],
+        scene: Scene | PerspectiveCamera | None = None,
+        *,
+        camera: PerspectiveCamera | None = None,
     ) -> np.ndarray:
         """Draw the glasses on every face of ``frame`` and return a new image.
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts (grey, BGRA); not modified.
             faces: tracked faces with their poses (``Face.pose``, canonical cm to camera cm).
-            camera: the camera the poses were estimated with; default ``PerspectiveCamera(W, H)``.
+            scene: the frame's :class:`~arlens.scene.Scene`, whose ``camera`` projects the glasses; a
+                :class:`~arlens.tracking.camera.PerspectiveCamera` is accepted here too (as before the
+                scene existed); default ``PerspectiveCamera(W, H)``.
+            camera: the camera by keyword (overrides the scene's).
 
         Returns:
             uint8 BGR (H, W, 3), a copy of ``frame`` with the glasses composited.
 
         Raises:
-            InputError: bad frame, camera of another size, or a face whose pose does not put it in
-                front of the camera.
+            InputError: bad frame, camera or scene of another size, or a face whose pose does not put it
+                in front of the camera.
         """
-        return self.render_into(check_bgr(frame).copy(), faces, camera)
+        return self.render_into(bgr_copy(frame, "frame"), faces, scene, camera=camera)
 
     def render_into(
-        self, out: np.ndarray, faces: list[Face] | tuple[Face, ...], camera: PerspectiveCamera | None = None
+        self,
+        out: np.ndarray,
+        faces: list[Face] | tuple[Face, ...],
+        scene: Scene | PerspectiveCamera | None = None,
+        *,
+        camera: PerspectiveCamera | None = None,
     ) -> np.ndarray:
         """Draw the glasses on every face directly into ``out`` (uint8 BGR, modified); returns it.
 
@@ -280,10 +304,20 @@ class EyewearLens:
         """
         out = check_bgr(out, "out", writeable=True)
         h, w = out.shape[:2]
-        camera = camera or PerspectiveCamera(w, h)
+        if camera is None:
+            if isinstance(scene, PerspectiveCamera):
+                camera = scene
+            elif scene is not None:
+                camera = Scene.ensure(scene, out).camera
+            else:
+                camera = PerspectiveCamera(w, h)
+        if not isinstance(camera, PerspectiveCamera):
+            raise InputError(f"camera: expected a PerspectiveCamera, got {type(camera).__name__}")
         if (camera.width, camera.height) != (w, h):
             raise InputError(f"camera: expected a {w}x{h} camera for this frame, got {camera.width}x{camera.height}")
+        faces = [faces] if isinstance(faces, Face) else list(faces)
         if not faces:
+            self._drawn = ()
             return out
         for face in faces:
             if not isinstance(face, Face):
@@ -294,13 +328,15 @@ class EyewearLens:
                     f"z = {face.pose[2, 3]:.2f}; faces need a head pose from the FaceTracker"
                 )
         projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
+        drawn: list[np.ndarray | None] = [None] * len(faces)
         with self._renderer.current():
             # far faces first, so a nearer face's glasses are composited over a farther one's
-            for face in sorted(faces, key=lambda f: float(f.pose[2, 3])):
-                region = self._region(face, camera)
+            for i in sorted(range(len(faces)), key=lambda k: float(faces[k].pose[2, 3])):
+                region = self._region(faces[i], camera)
                 if region is None:
                     continue
-                self._draw_face(out, face, camera, projection, region)
+                drawn[i] = self._draw_face(out, faces[i], camera, projection, region)
+        self._drawn = tuple(drawn)
         return out
 
     def _draw_face(
@@ -310,7 +346,8 @@ class EyewearLens:
         camera: PerspectiveCamera,
         projection: np.ndarray,
         region: tuple[int, int, int, int],
-    ) -> None:
+    ) -> np.ndarray | None:
+        """Draw one face's glasses into ``out``; the box of the pixels they cover (None: none)."""
         r = self._renderer
         x0, y0, x1, y1 = region
         clip = r.region_matrix((camera.width, camera.height), region) @ projection
@@ -326,4 +363,9 @@ class EyewearLens:
         mvp = clip @ modelview
         for mesh, style in self._parts:
             r.draw_lit(mesh, style, mvp, modelview)
-        over_premultiplied(out[y0:y1, x0:x1], r.read_rgba8())
+        rgba = r.read_rgba8()
+        over_premultiplied(out[y0:y1, x0:x1], rgba)
+        bx, by, bw, bh = cv2.boundingRect(np.ascontiguousarray(rgba[..., 3]))  # pixels with any coverage
+        if bw == 0 or bh == 0:
+            return None
+        return np.array([x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh], np.float32)

@@ -38,11 +38,14 @@ from arlens.catalog.patterns import DEFAULT_PATTERNS, PATTERNS
 from arlens.catalog.product import PaletteColor
 from arlens.errors import InputError
 from arlens.image import check_bgr
+from arlens.lenses.lipstick import OCCLUDED, VISIBLE
 from arlens.render import coverage as COV
 from arlens.render import face_uv as F
 from arlens.render import patterns as P
 from arlens.render import skin as S
 from arlens.render.face_space import FaceSpace
+from arlens.render.relight import gain_lut, is_neutral
+from arlens.scene import Scene
 from arlens.tracking.results import Face
 
 #: The product kinds this lens draws.
@@ -77,6 +80,8 @@ class MakeupOptions:
             values, or ``"#RRGGBB [finish] [intensity]"`` texts).
         pattern: a pattern of the kind (:data:`arlens.catalog.patterns.PATTERNS`); None for the kind's default.
         intensity: scales every colour's intensity, 0 to 1 (a strength slider).
+        scene_light: show the colours in the frame's light (the scene's :class:`~arlens.scene.Light`: a dim or
+            warm frame gets dim or warm make-up); False paints them as under white light.
 
     Raises:
         InputError: naming the field that is malformed, or a palette whose size is not the pattern's zones.
@@ -86,6 +91,7 @@ class MakeupOptions:
     palette: tuple[PaletteColor, ...]
     pattern: str | None = None
     intensity: float = 1.0
+    scene_light: bool = True
 
     def __post_init__(self) -> None:
         kind = str(getattr(self.kind, "value", self.kind))
@@ -110,6 +116,8 @@ class MakeupOptions:
                              f"({', '.join(info.zones)}), got {len(colours)}")
         object.__setattr__(self, "palette", colours)
         _unit("intensity", self.intensity)
+        if not isinstance(self.scene_light, bool):
+            raise InputError(f"scene_light: expected True or False, got {self.scene_light!r}")
 
     @classmethod
     def from_product(cls, product: Any, **overrides: Any) -> MakeupOptions:
@@ -159,6 +167,9 @@ class MakeupLens:
         InputError: when an option is malformed (here, once, not per frame).
     """
 
+    #: What this lens reads from a :class:`~arlens.scene.Scene`: the session tracks hands for "occluders".
+    scene_uses = frozenset({"occluders"})
+
     def __init__(self, options: MakeupOptions | None = None, **kwargs: Any) -> None:
         if options is None:
             options = MakeupOptions(**kwargs)
@@ -172,6 +183,7 @@ class MakeupLens:
         self._alpha = np.array([c.intensity * options.intensity for c in options.palette], dtype=np.float32)
         self._sparkle = [bool(p[0, S.C.P_SPARKLE] > 0) for p in self._params]
         self._shade_lab = [S.C.hex_to_lab(c.color) for c in options.palette]
+        self._drawn: tuple[np.ndarray | None, ...] = ()
 
     @classmethod
     def from_product(cls, product: Any, **overrides: Any) -> MakeupLens:
@@ -193,34 +205,62 @@ class MakeupLens:
         self.close()
 
     # -- public drawing -------------------------------------------------------------------------------------
-    def render(self, frame: np.ndarray, faces: Face | Iterable[Face], scene: Any = None) -> np.ndarray:
+    @property
+    def drawn_boxes(self) -> tuple[np.ndarray | None, ...]:
+        """Per face of the last ``render``/``render_into`` call (in the order given): float32 (4,) x0, y0, x1, y1
+        around every pixel the product changed on that face, or None where nothing was drawn."""
+        return self._drawn
+
+    def render(self, frame: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None) -> np.ndarray:
         """Return a copy of ``frame`` with the product drawn on each face.
 
         Args:
             frame: uint8 BGR (H, W, 3); not modified.
             faces: the faces tracked in ``frame`` (a single Face is accepted too).
-            scene: the frame's scene (occluders, light) when the session has one, or None.
+            scene: the frame's :class:`~arlens.scene.Scene` (built from this frame before any lens drew): what
+                covers the face (hands) is left unpainted and the colours are shown in its light; None builds
+                one from ``frame``.
 
         Raises:
-            InputError: ``frame`` is not a uint8 (H, W, 3) array or a face has no landmarks.
+            InputError: ``frame`` is not a uint8 (H, W, 3) array, a face has no landmarks, or the scene is of
+                another frame size.
         """
-        return self.render_into(check_bgr(frame).copy(), faces, scene)
+        frame = check_bgr(frame)
+        scene = Scene.ensure(scene, frame, [faces] if isinstance(faces, Face) else list(faces))
+        return self.render_into(frame.copy(), faces, scene)
 
-    def render_into(self, out: np.ndarray, faces: Face | Iterable[Face], scene: Any = None) -> np.ndarray:
+    def render_into(self, out: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None) -> np.ndarray:
         """Draw the product on each face directly into ``out`` (uint8 BGR, modified); returns it.
 
+        Without a scene, one is built from ``out`` and everything the lens reads from it is read before it draws.
+
         Raises:
-            InputError: ``out`` is not a writeable uint8 (H, W, 3) array or a face has no landmarks.
+            InputError: ``out`` is not a writeable uint8 (H, W, 3) array, a face has no landmarks, or the scene
+                is of another frame size.
         """
         out = check_bgr(out, "out", writeable=True)
         faces = [faces] if isinstance(faces, Face) else list(faces)
         spaces = [FaceSpace.of(face, out.shape) for face in faces]  # every face checked before any drawing
-        for space in spaces:
-            if space is None or space.box is None:
-                continue
-            for side in self.pattern.sides:
-                self._draw(out, space, side)
+        scene = Scene.ensure(scene, out, faces)
+        drawn: list[np.ndarray | None] = []
+        for face, space in zip(faces, spaces, strict=True):
+            boxes: list[tuple[int, int, int, int]] = []
+            if space is not None and space.box is not None:
+                ctx = _Context(space, scene.face(face), self._gains(scene, face))
+                for side in self.pattern.sides:
+                    painted = self._draw(out, ctx, side)
+                    if painted is not None:
+                        boxes.append(painted)
+            drawn.append(_union(boxes))
+        self._drawn = tuple(drawn)
         return out
+
+    def _gains(self, scene: Scene, face: Face) -> np.ndarray | None:
+        """The linear gains of the light on ``face``, or None for white light (or when told to ignore it)."""
+        if not self.options.scene_light:
+            return None
+        gains = scene.face(face).light.gains
+        return None if is_neutral(gains) else gains
 
     def region(self, face: Face, frame_shape: tuple[int, ...]) -> np.ndarray | None:
         """Where the product is drawn on ``face``: float32 (4,) x0, y0, x1, y1 in the frame (None if off it).
@@ -251,39 +291,47 @@ class MakeupLens:
             return None
         return x0, y0, x1, y1
 
-    def _draw(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide) -> None:
-        box = self._box(space, side)
+    def _draw(self, out: np.ndarray, ctx: _Context, side: P.PatternSide) -> tuple[int, int, int, int] | None:
+        """Draw one side; the box of what it painted (None for nothing)."""
+        box = self._box(ctx.space, side)
         if box is None:
-            return
+            return None
         kind = self.options.kind
         if kind == "foundation":
-            self._foundation(out, space, side, box)
-        elif kind == "brow":
-            self._brow(out, space, side, box)
-        elif kind in _STROKE_KINDS:
-            self._strokes(out, space, side, box)
-        else:
-            self._zones(out, space, side, box)
+            return self._foundation(out, ctx, side, box)
+        if kind == "brow":
+            return self._brow(out, ctx, side, box)
+        if kind in _STROKE_KINDS:
+            return self._strokes(out, ctx, side, box)
+        return self._zones(out, ctx, side, box)
 
     @staticmethod
-    def _keep(space: FaceSpace, side: P.PatternSide, box: tuple[int, int, int, int]) -> np.ndarray | float:
-        """1 - the erase mask of the side's outlines in ``box``: where colour may go (1.0 where all may)."""
-        erase = space.erase(side.erase, box)
-        return np.float32(1.0) if erase is None else np.float32(1.0) - erase
+    def _keep(ctx: _Context, side: P.PatternSide, box: tuple[int, int, int, int]) -> np.ndarray | float:
+        """Where colour may go in ``box``: 1 - the erase mask of the side's outlines, less what covers the face
+        (the scene's occluders: a pixel covered for ``OCCLUDED`` or more gets none, ``VISIBLE`` or less all)."""
+        erase = ctx.space.erase(side.erase, box)
+        keep: np.ndarray | float = np.float32(1.0) if erase is None else np.float32(1.0) - erase
+        covered = ctx.face.occlusion(box)
+        if covered.max(initial=0.0) > VISIBLE:
+            t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+            keep = keep * (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
+        return keep
 
     def _composite(self, out: np.ndarray, box: tuple[int, int, int, int], alphas: np.ndarray,
-                   uvm: F.UVMap | None = None, reference: np.ndarray | None = None) -> bool:
-        """Paint palette colour k with alpha ``alphas[..., k]`` (float32 (h, w, Z)) inside ``box``, in order;
-        whether anything was painted.
+                   uvm: F.UVMap | None = None, reference: np.ndarray | None = None,
+                   gains: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
+        """Paint palette colour k with alpha ``alphas[..., k]`` (float32 (h, w, Z)) inside ``box``, in order, in
+        the light of ``gains`` (None: white); the box of the pixels painted (None for none).
 
         With the box's UV map, shimmer and metallic colours get glints fixed to the skin.
         """
         flat = alphas.reshape(-1, alphas.shape[-1])
         index = np.flatnonzero(_zmax(flat) > S.MIN_ALPHA)
         if not len(index):
-            return False
+            return None
         region = _Region.of(out, box)
-        px = region.packed.take(index)
+        original = region.packed.take(index)
+        px = original if gains is None else cv2.LUT(original.reshape(1, -1, 4), gain_lut(1.0 / gains, 4)).reshape(-1, 4)
         a = flat[index]
         weight = _zmax(a) if reference is None else reference.reshape(-1)[index]
         lightness = S.reference_lightness(px, weight)
@@ -299,20 +347,29 @@ class MakeupLens:
                 px = S.paint(px, np.ascontiguousarray(a[:, k]), self._params[k], lightness, glints)
             else:
                 px[sub] = S.paint(px[sub], np.ascontiguousarray(a[sub, k]), self._params[k], lightness, glints)
+        if gains is not None:  # back into the light, keeping untouched pixels exactly as they were
+            back = gain_lut(gains, 4)
+            lit = cv2.LUT(px.reshape(1, -1, 4), back).reshape(-1, 4).astype(np.int16)
+            lit -= cv2.LUT(cv2.LUT(original.reshape(1, -1, 4), gain_lut(1.0 / gains, 4)), back).reshape(-1, 4)
+            lit += original
+            px = np.clip(lit, 0, 255).astype(np.uint8)
         region.packed.put(index, px)
         region.write(out)
-        return True
+        w = box[2] - box[0]
+        rows, cols = np.divmod(index, w)  # ascending: the first and last rows are the extremes
+        return box[0] + int(cols.min()), box[1] + int(rows[0]), box[0] + int(cols.max()) + 1, box[1] + int(rows[-1]) + 1
 
-    def _zones(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide, box: tuple[int, int, int, int]) -> None:
+    def _zones(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
+               box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
         tex = side.texture
         assert tex is not None
+        space = ctx.space
         uvm = space.uv_in(box)
+        keep = self._keep(ctx, side, box)
         f = _GAIN_RES[self.options.kind] / space.scale
         if f > 0.85:  # a small face: composite every pixel
-            keep = self._keep(space, side, box)
             alphas = tex.sample(uvm.u, uvm.v) * ((keep * uvm.on_mesh)[..., None] * self._alpha)
-            self._composite(out, box, alphas, uvm)
-            return
+            return self._composite(out, box, alphas, uvm, gains=ctx.gains)
         x0, y0, x1, y1 = box
         w, h = x1 - x0, y1 - y0
         sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
@@ -320,18 +377,26 @@ class MakeupLens:
         alphas = tex.sample(su, sv) * (sm[..., None] * self._alpha)
         roi = out[y0:y1, x0:x1]
         small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
+        if ctx.gains is not None:  # paint under white light: the gain carries the change into the frame's light
+            small = cv2.LUT(small, gain_lut(1.0 / ctx.gains, 3))
         painted = small.copy()
-        if not self._composite(painted, (0, 0, sw, sh), alphas):
-            return
+        if self._composite(painted, (0, 0, sw, sh), alphas) is None:
+            return None
         # the change as a gain per channel (exactly 1 where nothing was painted), then at full resolution
         gain = (painted.astype(np.float32) + np.float32(0.5)) / (small.astype(np.float32) + np.float32(0.5))
         gain[_zmax(alphas) <= S.MIN_ALPHA] = 1.0
         full = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
-        space.erase_gain(full, box, side.erase)
+        if isinstance(keep, np.ndarray) and ctx.face.occlusion(box).max(initial=0.0) > VISIBLE:
+            full -= np.float32(1.0)
+            full *= keep[..., None]
+            full += np.float32(1.0)
+        else:
+            space.erase_gain(full, box, side.erase)
         result = cv2.multiply(roi, full, dtype=cv2.CV_8U)
         if any(self._sparkle):
-            self._glints(result, uvm, self._keep(space, side, box), alphas, (w, h))
+            self._glints(result, uvm, keep, alphas, (w, h))
         out[y0:y1, x0:x1] = result
+        return _changed_box(roi, result, box)
 
     def _glints(self, roi: np.ndarray, uvm: F.UVMap, keep: np.ndarray | float, small_alphas: np.ndarray,
                 size: tuple[int, int]) -> None:
@@ -355,29 +420,33 @@ class MakeupLens:
         px += (np.float32(255.0) - px) * white[lit, None]
         flat[at] = np.rint(px).astype(np.uint8)
 
-    def _strokes(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide,
-                 box: tuple[int, int, int, int]) -> None:
+    def _strokes(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
+                 box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
         cov = np.zeros((box[3] - box[1], box[2] - box[0]), dtype=np.float32)
         for strokes in side.strokes:
-            np.maximum(cov, COV.packed_coverage(strokes.vertices(space.points), strokes.ends, box), out=cov)
-        alphas = (cov * self._keep(space, side, box) * self._alpha[0])[..., None]
-        self._composite(out, box, alphas)
+            np.maximum(cov, COV.packed_coverage(strokes.vertices(ctx.space.points), strokes.ends, box), out=cov)
+        alphas = (cov * self._keep(ctx, side, box) * self._alpha[0])[..., None]
+        return self._composite(out, box, alphas, gains=ctx.gains)
 
-    def _brow(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide, box: tuple[int, int, int, int]) -> None:
+    def _brow(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
+              box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
         tex = side.texture
         assert tex is not None
-        uvm = space.uv_in(box)
+        uvm = ctx.space.uv_in(box)
         brow = tex.sample(uvm.u, uvm.v)[..., 0] * uvm.on_mesh
         x0, y0, x1, y1 = box
         hair = S.hair_weight(S.luminance(out[y0:y1, x0:x1]), brow)
-        keep = self._keep(space, side, box)
+        keep = self._keep(ctx, side, box)
         tint = brow * keep * (np.float32(_BROW_SKIN_ALPHA) + np.float32(1.0 - _BROW_SKIN_ALPHA) * hair)
-        self._composite(out, box, (tint * self._alpha[0])[..., None], reference=hair * brow)
+        boxes = [self._composite(out, box, (tint * self._alpha[0])[..., None], reference=hair * brow,
+                                 gains=ctx.gains)]
         if side.strokes:
-            hairs = self._hair_coverage(side, space.points, box)
+            hairs = self._hair_coverage(side, ctx.space.points, box)
             # strokes stay inside the brow's shape (its soft edge), over the tint
             strokes = hairs * np.minimum(brow * np.float32(1.6), np.float32(1.0)) * keep
-            self._composite(out, box, (strokes * np.float32(0.6) * self._alpha[0])[..., None], reference=brow)
+            boxes.append(self._composite(out, box, (strokes * np.float32(0.6) * self._alpha[0])[..., None],
+                                         reference=brow, gains=ctx.gains))
+        return _union([b for b in boxes if b is not None])
 
     @staticmethod
     def _hair_coverage(side: P.PatternSide, pts: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -394,11 +463,12 @@ class MakeupLens:
             np.maximum(total, COV.packed_coverage(np.concatenate(chunks), ends, box, levels[order]), out=total)
         return total
 
-    def _foundation(self, out: np.ndarray, space: FaceSpace, side: P.PatternSide,
-                    box: tuple[int, int, int, int]) -> None:
+    def _foundation(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
+                    box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
         """Foundation: tone and coverage at low resolution, applied at full resolution as one smooth gain."""
         tex = side.texture
         assert tex is not None
+        space = ctx.space
         x0, y0, x1, y1 = box
         w, h = x1 - x0, y1 - y0
         f = min(1.0, _FOUNDATION_SIZE / max(w, h))
@@ -409,14 +479,55 @@ class MakeupLens:
         erase = space.erase(side.erase, box)
         if erase is not None:  # keep the openings and brows out of the skin's statistics
             alpha *= np.float32(1.0) - cv2.resize(erase, (sw, sh), interpolation=cv2.INTER_AREA)
+        covered = ctx.face.occlusion(box)
+        if covered.max(initial=0.0) > VISIBLE:  # no foundation on the hands in front of the face
+            alpha *= np.float32(1.0) - np.clip(cv2.resize(covered, (sw, sh), interpolation=cv2.INTER_AREA)
+                                               * np.float32(2.0), 0.0, 1.0)
         roi = out[y0:y1, x0:x1]
         small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
+        if ctx.gains is not None:  # the shade under white light; the gain is a ratio, so it holds in any light
+            small = cv2.LUT(small, gain_lut(1.0 / ctx.gains, 3))
         gain = S.foundation_gain(small, alpha, self._shade_lab[0], face_width=0.8 * space.scale * fx)
         full = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
         # the openings and the brows at full resolution: none there (the brows' margin kept small: the shade
         # would ring them otherwise)
         space.erase_gain(full, box, side.erase, brow_margin=0.25)
-        out[y0:y1, x0:x1] = cv2.multiply(roi, full, dtype=cv2.CV_8U)  # a gain of exactly 1 leaves a pixel as it was
+        if covered.max(initial=0.0) > VISIBLE:  # and none on an occluder's pixels at full resolution either
+            t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+            full -= np.float32(1.0)
+            full *= (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))[..., None]
+            full += np.float32(1.0)
+        result = cv2.multiply(roi, full, dtype=cv2.CV_8U)  # a gain of exactly 1 leaves a pixel as it was
+        changed = _changed_box(roi, result, box)
+        out[y0:y1, x0:x1] = result
+        return changed
+
+
+@dataclass(frozen=True)
+class _Context:
+    """One face while a lens draws it: its shared geometry, what the scene knows of it, the light's gains."""
+
+    space: FaceSpace
+    face: Any  # arlens.scene.FaceScene
+    gains: np.ndarray | None
+
+
+def _union(boxes: list[tuple[int, int, int, int]]) -> np.ndarray | None:
+    if not boxes:
+        return None
+    b = np.array(boxes, dtype=np.float32)
+    return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], dtype=np.float32)
+
+
+def _changed_box(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int, int]
+                 ) -> tuple[int, int, int, int] | None:
+    """The box (frame coordinates) of the pixels that differ between two views of ``box``."""
+    diff = cv2.absdiff(before, after).max(axis=2) if before.ndim == 3 else cv2.absdiff(before, after)
+    rows = np.flatnonzero(diff.max(axis=1))
+    if not len(rows):
+        return None
+    cols = np.flatnonzero(diff.max(axis=0))
+    return box[0] + int(cols[0]), box[1] + int(rows[0]), box[0] + int(cols[-1]) + 1, box[1] + int(rows[-1]) + 1
 
 
 def _small_uv(uvm: F.UVMap, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

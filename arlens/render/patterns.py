@@ -661,15 +661,18 @@ def _highlighter(name: str) -> _Canvas:
 
 
 def _foundation() -> _Canvas:
-    a = _anchors()
+    """The whole face, fading out over its outline's last stretch (a wider fade at the forehead, where hair and
+    the mesh's top edge rarely agree)."""
     uv = F.layout().uv
     c = _Canvas((0.0, 0.0, 1.0, 1.0), 1, FACE_TEXELS)
     oval = spline(uv[list(named.face_oval())], 4, closed=True).astype(np.float64)
     layer = c.poly(c.layer(), oval)
-    # fade out over the outline's last stretch: erode, then blur
-    r = max(1, int(round(0.022 * c.texels)))
+    r = max(1, int(round(0.03 * c.texels)))
     eroded = cv2.erode(layer, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    c.set(0, c.blur(eroded, 0.12 * a.eye_width) * layer)
+    soft = c.blur(eroded, 0.03) * layer
+    v = (np.arange(c.h, dtype=np.float32) + 0.5) / c.texels
+    top = np.clip((v - 0.04) / 0.12, 0.0, 1.0)
+    c.set(0, soft * (top * top * (3 - 2 * top))[:, None])
     return c
 
 

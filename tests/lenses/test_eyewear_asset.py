@@ -230,3 +230,32 @@ def test_rejects_bad_indices():
 def test_import_options_validated(kwargs):
     with pytest.raises(InputError):
         ImportOptions(**kwargs)
+
+
+def test_models_without_normals_load_without_scipy_or_a_traceback(caplog, tmp_path):
+    """The demo GLBs carry no normals: they are computed here, not by trimesh's scipy path (which logs a traceback
+    when scipy is missing); a file's own normals are kept."""
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        parts = load_parts(assets_dir() / "eyewear" / "round.glb")
+    assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()], caplog.text
+    scene = trimesh.load(str(assets_dir() / "eyewear" / "round.glb"), force="scene", process=False)
+    meshes = [scene.geometry[scene.graph[node][1]] for node in scene.graph.nodes_geometry]
+    for part, mesh in zip(parts, meshes, strict=True):
+        # trimesh's own loop fallback is the reference: the same angle-weighted sum, summed in another order
+        expected = trimesh.geometry.weighted_vertex_normals(
+            len(mesh.vertices), mesh.faces, mesh.face_normals, mesh.face_angles, use_loop=True
+        )
+        transform = scene.graph[part.name][0][:3, :3]
+        expected = expected @ np.linalg.inv(transform).T
+        expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+        np.testing.assert_allclose(part.normals, expected, atol=1e-5)  # float32 storage, summation order
+    # a model that brings its own normals keeps them (here deliberately not the geometric ones)
+    box = trimesh.creation.box((10.0, 10.0, 10.0))
+    own = np.tile(np.float32([0.0, 1.0, 0.0]), (len(box.vertices), 1))
+    with_normals = trimesh.Trimesh(box.vertices, box.faces, vertex_normals=own, process=False)
+    path = tmp_path / "with_normals.glb"
+    with_normals.export(str(path))
+    (part,) = load_parts(path)
+    np.testing.assert_allclose(part.normals, own, atol=1e-6)

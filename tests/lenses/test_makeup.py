@@ -247,10 +247,11 @@ def test_hue_on_skin_matches_the_swatch(scenes, pid, zone):
     tenth of the change, where the pattern's zone is opaque) is the swatch's, within 10 degrees, on the
     photos taken under neutral light. The composite keeps the photo's shading in lightness and chroma, not in
     hue, so what is left is 8-bit rounding, the skin showing where a soft zone is not quite opaque, and
-    shimmer glints (white added)."""
+    shimmer glints (white added). A swatch is the colour under white light, so this is with the scene's light
+    estimate off (``test_colours_follow_the_scenes_light`` checks that part)."""
     product = CATALOG[pid]
     palette = tuple(replace(c, intensity=1.0 if i == zone else 0.0) for i, c in enumerate(product.effective_palette))
-    lens = MakeupLens(kind=product.kind.value, pattern=product.effective_pattern, palette=palette)
+    lens = MakeupLens(kind=product.kind.value, pattern=product.effective_pattern, palette=palette, scene_light=False)
     want = C.lab_to_lch(C.hex_to_lab(product.effective_palette[zone].color))
     # strokes (liner, lashes) are one or two pixels wide on the astronaut's face: no pixel is all pigment there
     photos = ("frontal_smile",) if product.kind.value in ("eyeliner", "mascara") else ("astronaut", "frontal_smile")
@@ -266,6 +267,27 @@ def test_hue_on_skin_matches_the_swatch(scenes, pid, zone):
         assert error <= 10, f"{name}: hue {got[2]:.1f} vs swatch {want[2]:.1f}"
 
 
+@pytest.mark.parametrize("pid", ["FDN-330", "BLS-001", "EYS-006", "LNR-001"])
+def test_colours_follow_the_scenes_light(scenes, pid):
+    """Under a warm, dim light (the frame's channels scaled in linear light) the product comes out as warm and
+    dim as the skin it is on: rendering the lit frame is the lit rendering, to within a few levels (the light
+    is estimated from each frame; 8-bit rounding of the two round trips)."""
+    from arlens.render.color import SRGB_TO_LINEAR_LUT, linear_to_srgb
+
+    name, image, face = next(s for s in scenes if s[0] == "frontal_smile")
+    gains = np.array([0.55, 0.75, 1.0])  # B, G, R: a warm lamp, a little dim
+
+    def lit(img):
+        return np.clip(np.rint(linear_to_srgb(SRGB_TO_LINEAR_LUT[img] * gains) * 255), 0, 255).astype(np.uint8)
+
+    lens = MakeupLens.from_product(CATALOG[pid])
+    a = lens.render(lit(image), [face])
+    b = lit(lens.render(image, [face]))
+    ch = changed(b, lit(image))
+    diff = np.abs(a.astype(int) - b).max(axis=2)
+    assert np.median(diff[ch]) <= 4 and np.percentile(diff[ch], 95) <= 12, pid
+
+
 def test_shimmer_and_strokes_are_fixed_to_the_face(scenes):
     """The same face moved by whole pixels gives the same pixels moved: glints, strokes and UV maps are
     functions of the landmarks alone."""
@@ -275,7 +297,7 @@ def test_shimmer_and_strokes_are_fixed_to_the_face(scenes):
     lm = face.landmarks.copy()
     lm[:, :2] += [11, 7]
     for pid in ("HLT-001", "EYS-002", "LNR-002", "BRW-002", "FDN-330"):
-        lens = MakeupLens.from_product(CATALOG[pid])
+        lens = MakeupLens.from_product(CATALOG[pid], scene_light=False)  # the light is estimated from the frame
         a = lens.render(image, [face])
         b = lens.render(shifted_image, [_face(lm)])[7:, 11:]
         assert np.abs(a.astype(int) - b).max() <= 1, pid
@@ -428,7 +450,7 @@ def test_from_product_and_bad_input(scenes):
     _, image, face = scenes[0]
     with pytest.raises(InputError, match="frame"):
         lens.render(image[..., 0], [face])
-    with pytest.raises(InputError, match="landmarks"):
+    with pytest.raises(InputError, match="Face|landmarks"):
         lens.render(image, [object()])
     with pytest.raises(InputError, match="out"):
         lens.render_into(image.astype(np.float32), [face])
@@ -446,3 +468,48 @@ def test_a_full_look_on_a_deep_skin_tone(scenes):
             assert changed(out, before).sum() > 10, pid
     assert not changed(out, image)[eye_openings(image.shape, face)].any()
     assert math.isfinite(float(out.mean()))
+
+
+def _hand_over_the_cheek(image: np.ndarray, face: Face):
+    """A composite: the open palm (its pixels inside the scene's own silhouette of it) over the face's left cheek
+    and jaw, with its landmarks moved along. Returns (image, hand, mask of the pasted hand)."""
+    from arlens.scene import Scene
+    from arlens.tracking.results import Hand
+
+    palm_path, ref_path = TESTDATA / "hands" / "open_palm.jpg", REFERENCE / "open_palm.npz"
+    if not palm_path.is_file() or not ref_path.is_file():
+        pytest.skip(f"open_palm.jpg or its reference not found in {TESTDATA} / {REFERENCE}")
+    palm = cv2.imread(str(palm_path))
+    with np.load(ref_path) as data:
+        lm = data["hands"][0, 0].astype(np.float32)
+    hand = Hand(lm, "Left", 1.0, bbox_of(lm))
+    silhouette = Scene(palm, [], [hand]).hand(0).mask((0, 0, palm.shape[1], palm.shape[0]))
+    # the palm's centre onto the face's left cheek, the hand as wide as 60% of the face
+    lo, hi = lm[:, :2].min(axis=0), lm[:, :2].max(axis=0)
+    s = 0.6 * (face.bbox[2] - face.bbox[0]) / (hi[0] - lo[0])
+    x0, y0, x1, y1 = face.bbox
+    target = np.array([x0 + 0.78 * (x1 - x0), y0 + 0.75 * (y1 - y0)])
+    m = np.float32([[s, 0, target[0] - s * lm[9, 0]], [0, s, target[1] - s * lm[9, 1]]])
+    h, w = image.shape[:2]
+    pasted = cv2.warpAffine(palm, m, (w, h), flags=cv2.INTER_AREA)
+    alpha = cv2.warpAffine(silhouette, m, (w, h), flags=cv2.INTER_LINEAR)[..., None]
+    out = np.clip(image * (1 - alpha) + pasted * alpha, 0, 255).astype(np.uint8)
+    moved = lm.copy()
+    moved[:, :2] = lm[:, :2] * s + m[:, 2]
+    return out, Hand(moved, "Left", 1.0, bbox_of(moved)), alpha[..., 0] > 0.5
+
+
+@pytest.mark.parametrize("pid", ["FDN-550", "CTR-001", "BLS-003", "HLT-002"])
+def test_a_hand_in_front_of_the_face_stays_unpainted(scenes, pid):
+    """A hand over the cheek (a composite; the scene's hand silhouette): the lens leaves it alone, while the
+    same lens without the hand in the scene would paint it."""
+    from arlens.scene import Scene
+
+    name, image, face = next(s for s in scenes if s[0] == "frontal_smile")
+    composite, hand, covered = _hand_over_the_cheek(image, face)
+    lens = MakeupLens.from_product(CATALOG[pid])
+    with_hand = changed(lens.render(composite, [face], Scene(composite, [face], [hand])), composite)
+    without = changed(lens.render(composite, [face], Scene(composite, [face], [])), composite)
+    hit = covered & without
+    assert hit.sum() > 200, f"{pid}: the test hand is not where the product goes"
+    assert with_hand[hit].mean() <= 0.02, f"{pid}: {with_hand[hit].mean():.1%} of the hand painted"
