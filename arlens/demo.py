@@ -10,11 +10,13 @@ What is written under the output folder::
     index.html            one card per product: the try-ons beside title, brand, price, swatch,
                           finish, the buy link (with UTM tags), its QR code and the product's JSON-LD
     contact_sheet.png     every try-on as a face close-up with the product's name and price
+    sheets/<kind>.png     the same, one sheet per product kind (foundation, blush, eyeshadow, ...)
+    sheets/looks.png      every look of the catalog (all its products at once) on every portrait
     tryon/<portrait>/     original.png, <product id>.png (full image) and <product id>_face.png (close-up)
     qr/<product id>.png   the buy link's QR code (utm_medium=qr)
 
 Products that cannot be drawn here are listed as skipped with the reason: nail polish (the sample
-portraits show no hands), kinds without a lens (eyeshadow, ...), eyewear where no OpenGL context can
+portraits show no hands), kinds without a lens (a plugin's registry may lack one), eyewear where no OpenGL context can
 be made (the reason names the system packages). Nothing is printed: the CLI reports the result.
 """
 
@@ -57,6 +59,8 @@ class DemoReport:
         rendered: IDs of the products drawn, in catalog order.
         skipped: ``(product or portrait, reason)`` for what was left out.
         seconds: wall time of the whole job.
+        sheets: per product kind (and ``"looks"``), the contact sheet of just those try-ons.
+        looks: IDs of the looks drawn, in catalog order.
     """
 
     out_dir: Path
@@ -67,6 +71,8 @@ class DemoReport:
     skipped: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
     portraits: tuple[str, ...] = field(default=())
+    sheets: dict[str, Path] = field(default_factory=dict)
+    looks: tuple[str, ...] = ()
 
 
 def sample_portraits() -> list[tuple[str, np.ndarray]]:
@@ -191,7 +197,9 @@ def render_catalog(
     skipped: list[tuple[str, str]] = []
     images: list[Path] = []
     tiles: list[np.ndarray] = []
-    # product id -> [(portrait, full image rel path, face rel path)]
+    originals: list[np.ndarray] = []
+    by_kind: dict[str, list[np.ndarray]] = {}
+    # product or look id -> [(portrait, full image rel path, face rel path)]
     shots: dict[str, list[tuple[str, str, str]]] = {}
     used_portraits: list[str] = []
 
@@ -206,7 +214,8 @@ def render_catalog(
             used_portraits.append(name)
             folder = out / "tryon" / _safe_name(name)
             _write(folder / "original.png", image)
-            tiles.append(_tile(face_crop(image, result.faces[0].bbox), f"{name}: original", "no product", None))
+            originals.append(_tile(face_crop(image, result.faces[0].bbox), f"{name}: original", "no product", None))
+            tiles.append(originals[-1])
         if not faces_of:
             raise InputError("portraits: expected at least one image with a face, found none")
 
@@ -240,6 +249,7 @@ def render_catalog(
                     price = str(product.current_price)
                     finish = product.finish.value if product.finish else product.kind.value  # type: ignore[union-attr]
                     tiles.append(_tile(close, product.title, f"{price} - {finish}", product.color))
+                    by_kind.setdefault(product.kind.value, []).append(tiles[-1])  # type: ignore[union-attr]
             except ArlensError as exc:
                 reason = str(exc).splitlines()[0]
                 logger.warning("skipping %s: %s", product.id, reason)
@@ -247,6 +257,37 @@ def render_catalog(
             finally:
                 if product.kind is not None:
                     session.remove(product.kind)
+
+        drawable = set(p.id for p in products)
+        look_shots: dict[str, list[tuple[str, str, str]]] = {}
+        for look in catalog.looks:
+            if not drawable.issuperset(look.product_ids):
+                skipped.append((look.id, "a product of this look is not drawn here"))
+                continue
+            try:
+                session.wear_look(look)
+                for name, (image, _) in faces_of.items():
+                    result = session.process_image(image)
+                    folder = out / "tryon" / _safe_name(name)
+                    full = _write(folder / f"{_safe_name(look.id)}.png", result.frame)
+                    bbox = result.faces[0].bbox if result.faces else faces_of[name][1]
+                    close = face_crop(result.frame, bbox)
+                    face = _write(folder / f"{_safe_name(look.id)}_face.png", close)
+                    images.append(full)
+                    look_shots.setdefault(look.id, []).append(
+                        (name, full.relative_to(out).as_posix(), face.relative_to(out).as_posix())
+                    )
+                    total = str(look.total_price(catalog))
+                    by_kind.setdefault("looks", []).append(
+                        _tile(close, look.title, f"{total} - {len(look.product_ids)} products", None)
+                    )
+            except ArlensError as exc:
+                reason = str(exc).splitlines()[0]
+                logger.warning("skipping %s: %s", look.id, reason)
+                skipped.append((look.id, reason))
+            finally:
+                for kind in list(session.kinds):
+                    session.remove(kind)
 
     if not shots:
         raise InputError("catalog: nothing could be drawn (every product was skipped)")
@@ -258,9 +299,15 @@ def render_catalog(
         qrs[pid] = _write(qr_dir / f"{_safe_name(pid)}.png", qr).relative_to(out).as_posix()
 
     sheet_path = _write(out / "contact_sheet.png", contact_sheet(tiles))
+    sheets = {
+        kind: _write(out / "sheets" / f"{kind}.png", contact_sheet(originals + kind_tiles,
+                                                                   columns=max(len(faces_of), COLUMNS)))
+        for kind, kind_tiles in by_kind.items()
+    }
     brands = sorted({catalog[pid].brand for pid in shots if catalog[pid].brand})
     heading = title or (" / ".join(brands) if brands else "arlens") + " virtual try-on"
-    page = _page(heading, [catalog[pid] for pid in shots], shots, qrs, utm, skipped, jsonld_script)
+    page = _page(heading, [catalog[pid] for pid in shots], shots, qrs, utm, skipped, jsonld_script,
+                 _looks_html(catalog, look_shots, utm))
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
     return DemoReport(
@@ -272,6 +319,8 @@ def render_catalog(
         skipped=tuple(skipped),
         seconds=time.perf_counter() - start,
         portraits=tuple(used_portraits),
+        sheets=sheets,
+        looks=tuple(look_shots),
     )
 
 
@@ -301,6 +350,36 @@ a.buy{display:inline-block;background:#1f1b24;color:#fff;padding:8px 16px;border
 """
 
 
+def _looks_html(catalog: Catalog, shots: dict[str, list[tuple[str, str, str]]], utm: UtmTags) -> str:
+    """A card per look: its try-ons, the set's total and link, and each product with its own link."""
+    from arlens.catalog.jsonld import jsonld_script
+
+    e = html.escape
+    cards = []
+    for look_id, look_shots in shots.items():
+        look = catalog.look(look_id)
+        figures = "".join(
+            f'<figure><a href="{e(full)}"><img src="{e(face)}" alt="{e(look.title)} on {e(name)}"></a>'
+            f"<figcaption>{e(name)}</figcaption></figure>"
+            for name, full, face in look_shots
+        )
+        items = "".join(
+            f'<dt><span class="swatch" style="background:{e(p.color or "#ffffff")}"></span>{e(p.title)}</dt>'
+            f'<dd>{e(str(p.current_price))} <a href="{e(p.buy_link(utm))}" rel="noopener">buy</a></dd>'
+            for p in look.products(catalog)
+        )
+        link = look.buy_link(utm)
+        buy = (f'<a class="buy" href="{e(link)}" rel="noopener">Buy the look</a>' if link is not None
+               else '<p class="brand">Buy the products one by one.</p>')
+        cards.append(
+            f'<section class="card" id="{e(look.id)}"><div class="shots">{figures}</div>'
+            f'<div class="info"><h2>{e(look.title)}</h2><p class="brand">{e(look.description)}</p>'
+            f'<div class="price">{e(str(look.total_price(catalog)))}</div><dl>{items}</dl>{buy}</div>'
+            f"{jsonld_script(look, tags=utm, catalog=catalog)}</section>"
+        )
+    return "".join(cards)
+
+
 def _page(
     heading: str,
     products: list[Product],
@@ -309,6 +388,7 @@ def _page(
     utm: UtmTags,
     skipped: list[tuple[str, str]],
     jsonld_script,  # noqa: ANN001 - arlens.catalog.jsonld.jsonld_script, imported by the caller
+    looks_html: str = "",
 ) -> str:
     e = html.escape
     cards = []
@@ -351,6 +431,6 @@ def _page(
         f"<title>{e(heading)}</title><style>{_CSS}</style></head><body>"
         f"<header><h1>{e(heading)}</h1><p>{len(products)} products tried on with arlens "
         f'(<a style="color:#cfc8d6" href="contact_sheet.png">contact sheet</a>)</p></header>'
-        f"<main>{''.join(cards)}{skipped_html}</main>"
+        f"<main>{looks_html}{''.join(cards)}{skipped_html}</main>"
         f"<!-- arlens demo {e(meta)} --></body></html>\n"
     )

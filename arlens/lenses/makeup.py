@@ -183,6 +183,8 @@ class MakeupLens:
         self._alpha = np.array([c.intensity * options.intensity for c in options.palette], dtype=np.float32)
         self._sparkle = [bool(p[0, S.C.P_SPARKLE] > 0) for p in self._params]
         self._shade_lab = [S.C.hex_to_lab(c.color) for c in options.palette]
+        #: each colour's relative luminance Y (from its CIELAB L)
+        self._shade_y = [((float(lab[0]) + 16.0) / 116.0) ** 3 for lab in self._shade_lab]
         self._drawn: tuple[np.ndarray | None, ...] = ()
 
     @classmethod
@@ -476,9 +478,10 @@ class MakeupLens:
         fx = sw / w
         su, sv, sm = _small_uv(space.uv_in(box), (sw, sh))
         alpha = tex.sample(su, sv)[..., 0] * sm * self._alpha[0]
+        skin = alpha > np.float32(0.05)
         erase = space.erase(side.erase, box)
-        if erase is not None:  # keep the openings and brows out of the skin's statistics
-            alpha *= np.float32(1.0) - cv2.resize(erase, (sw, sh), interpolation=cv2.INTER_AREA)
+        if erase is not None:  # the openings and brows stay out of the skin's colour statistics
+            skin &= cv2.resize(erase, (sw, sh), interpolation=cv2.INTER_AREA) < np.float32(0.5)
         covered = ctx.face.occlusion(box)
         if covered.max(initial=0.0) > VISIBLE:  # no foundation on the hands in front of the face
             alpha *= np.float32(1.0) - np.clip(cv2.resize(covered, (sw, sh), interpolation=cv2.INTER_AREA)
@@ -487,11 +490,24 @@ class MakeupLens:
         small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
         if ctx.gains is not None:  # the shade under white light; the gain is a ratio, so it holds in any light
             small = cv2.LUT(small, gain_lut(1.0 / ctx.gains, 3))
-        gain = S.foundation_gain(small, alpha, self._shade_lab[0], face_width=0.8 * space.scale * fx)
+        gain = S.foundation_gain(small, alpha, self._shade_lab[0], face_width=0.8 * space.scale * fx,
+                                 skin=skin.astype(np.float32))
         full = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
-        # the openings and the brows at full resolution: none there (the brows' margin kept small: the shade
-        # would ring them otherwise)
-        space.erase_gain(full, box, side.erase, brow_margin=0.25)
+        # the openings at full resolution: none there; on the brows, none on the hair (the skin between the hairs
+        # takes the shade, or a shade unlike the skin would ring each brow)
+        brows = tuple(n for n in side.erase if n.endswith("_brow"))
+        shade_y = self._shade_y[0] * (float(np.dot(S.C.BGR_TO_Y, ctx.gains)) if ctx.gains is not None else 1.0)
+        space.erase_gain(full, box, tuple(n for n in side.erase if n not in brows))
+        for (bx0, by0, bx1, by1), erase in space.erase_parts(brows, brow_margin=0.5):
+            sub = _intersect((bx0, by0, bx1, by1), box)
+            if sub is None:
+                continue
+            e = erase[sub[1] - by0 : sub[3] - by0, sub[0] - bx0 : sub[2] - bx0]
+            hair = S.hair_weight(S.luminance(out[sub[1] : sub[3], sub[0] : sub[2]]), e, ceiling=shade_y)
+            part = full[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0]
+            part -= np.float32(1.0)
+            part *= (np.float32(1.0) - e * hair)[..., None]
+            part += np.float32(1.0)
         if covered.max(initial=0.0) > VISIBLE:  # and none on an occluder's pixels at full resolution either
             t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
             full -= np.float32(1.0)

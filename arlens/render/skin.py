@@ -96,7 +96,7 @@ def uv_sparkle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return M.sparkle_map(None, (u - np.float32(0.5)) * k, (v - np.float32(0.5)) * k)  # type: ignore[arg-type]
 
 
-def hair_weight(light: np.ndarray, brow: np.ndarray) -> np.ndarray:
+def hair_weight(light: np.ndarray, brow: np.ndarray, ceiling: float | None = None) -> np.ndarray:
     """How much each pixel of a brow box is hair rather than skin: float32 0..1.
 
     The skin's lightness is the 80th percentile of the pixels around the brow (brow mask below 0.3); a pixel
@@ -105,9 +105,13 @@ def hair_weight(light: np.ndarray, brow: np.ndarray) -> np.ndarray:
     Args:
         light: float32 (h, w) relative luminance Y (0..1) of the box.
         brow: float32 (h, w) the brow's mask.
+        ceiling: if given, the skin's luminance is taken as at most this (a foundation darker than the skin
+            covers what is lighter than itself: only hair darker than the foundation stays hair).
     """
     around = light[brow < 0.3]
     skin = float(np.percentile(around, 80)) if around.size else float(light.max())
+    if ceiling is not None:
+        skin = min(skin, float(ceiling))
     if skin <= 1e-4:
         return np.zeros_like(light)
     w = (np.float32(skin) - light) * np.float32(1.0 / (0.33 * skin))
@@ -129,7 +133,7 @@ def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.nda
 
 
 def foundation_gain(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarray, face_width: float,
-                    cover: float = 0.8) -> np.ndarray:
+                    cover: float = 0.8, skin: np.ndarray | None = None) -> np.ndarray:
     """The per-channel gain that makes skin look like it wears a foundation, at low resolution.
 
     Args:
@@ -138,6 +142,8 @@ def foundation_gain(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarray,
         shade_lab: float32 (3,) the shade's CIELAB colour.
         face_width: the face's width in pixels of ``small`` (sets the blur scales).
         cover: how much of the mid-size blotchiness (redness, spots, uneven patches) is evened, 0..1.
+        skin: float32 (h, w) 0..1, which pixels are skin for the colour statistics (the eyes, brows and mouth
+            left out); default: where ``alpha`` is above 0.05.
 
     Returns:
         float32 (h, w, 3) gains for B, G, R: ``1`` where there is no foundation; multiplying the full-size
@@ -147,7 +153,7 @@ def foundation_gain(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarray,
     """
     img = small.astype(np.float32) * np.float32(1.0 / 255.0)
     lab = cv2.cvtColor(img, cv2.COLOR_BGR2Lab)
-    skin = (alpha > 0.05).astype(np.float32)
+    skin = (alpha > 0.05).astype(np.float32) if skin is None else (skin > 0.5).astype(np.float32)
     if not skin.any():
         return np.ones(small.shape, dtype=np.float32)
     mid = _masked_blur(lab, skin, max(0.8, 0.012 * face_width))  # the local mean: blotches and shading
