@@ -43,7 +43,7 @@ from arlens.render import coverage as COV
 from arlens.render import face_uv as F
 from arlens.render import patterns as P
 from arlens.render import skin as S
-from arlens.render.face_space import FaceSpace
+from arlens.render.face_space import FaceSpace, fade_change
 from arlens.render.relight import gain_lut, is_neutral
 from arlens.scene import Scene
 from arlens.tracking.results import Face
@@ -384,17 +384,19 @@ class MakeupLens:
         painted = small.copy()
         if self._composite(painted, (0, 0, sw, sh), alphas) is None:
             return None
-        # the change as a gain per channel (exactly 1 where nothing was painted), then at full resolution
-        gain = (painted.astype(np.float32) + np.float32(0.5)) / (small.astype(np.float32) + np.float32(0.5))
-        gain[_zmax(alphas) <= S.MIN_ALPHA] = 1.0
-        full = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
+        before = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
+        if ctx.gains is not None:  # back into the frame's light
+            painted = cv2.LUT(painted, gain_lut(ctx.gains, 3))
+            painted[_zmax(alphas) <= S.MIN_ALPHA] = before[_zmax(alphas) <= S.MIN_ALPHA]
+        # the change as a brightness gain and a colour offset (none where nothing was painted), at full size
+        g_small, o_small = S.gain_offset(before, painted)
+        gain = cv2.resize(g_small, (w, h), interpolation=cv2.INTER_LINEAR)
+        offset = cv2.resize(o_small, (w, h), interpolation=cv2.INTER_LINEAR)
         if isinstance(keep, np.ndarray) and ctx.face.occlusion(box).max(initial=0.0) > VISIBLE:
-            full -= np.float32(1.0)
-            full *= keep[..., None]
-            full += np.float32(1.0)
+            fade_change(gain, offset, keep)
         else:
-            space.erase_gain(full, box, side.erase)
-        result = cv2.multiply(roi, full, dtype=cv2.CV_8U)
+            space.erase_gain(gain, offset, box, side.erase)
+        result = S.apply_gain_offset(roi, gain, offset)
         if any(self._sparkle):
             self._glints(result, uvm, keep, alphas, (w, h))
         out[y0:y1, x0:x1] = result
@@ -488,32 +490,33 @@ class MakeupLens:
                                                * np.float32(2.0), 0.0, 1.0)
         roi = out[y0:y1, x0:x1]
         small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
-        if ctx.gains is not None:  # the shade under white light; the gain is a ratio, so it holds in any light
+        if ctx.gains is not None:  # the shade under white light, then both colours back in the frame's light
             small = cv2.LUT(small, gain_lut(1.0 / ctx.gains, 3))
-        gain = S.foundation_gain(small, alpha, self._shade_lab[0], face_width=0.8 * space.scale * fx,
-                                 skin=skin.astype(np.float32))
-        full = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
+        before, after = S.foundation_colours(small, alpha, self._shade_lab[0], face_width=0.8 * space.scale * fx,
+                                             skin=skin.astype(np.float32))
+        if ctx.gains is not None:
+            lit = gain_lut(ctx.gains, 3)
+            before, after = (cv2.LUT(np.clip(np.rint(c), 0, 255).astype(np.uint8), lit) for c in (before, after))
+        g_small, o_small = S.gain_offset(before, after)
+        gain = cv2.resize(g_small, (w, h), interpolation=cv2.INTER_LINEAR)
+        offset = cv2.resize(o_small, (w, h), interpolation=cv2.INTER_LINEAR)
         # the openings at full resolution: none there; on the brows, none on the hair (the skin between the hairs
         # takes the shade, or a shade unlike the skin would ring each brow)
         brows = tuple(n for n in side.erase if n.endswith("_brow"))
         shade_y = self._shade_y[0] * (float(np.dot(S.C.BGR_TO_Y, ctx.gains)) if ctx.gains is not None else 1.0)
-        space.erase_gain(full, box, tuple(n for n in side.erase if n not in brows))
+        space.erase_gain(gain, offset, box, tuple(n for n in side.erase if n not in brows))
         for (bx0, by0, bx1, by1), erase in space.erase_parts(brows, brow_margin=0.5):
             sub = _intersect((bx0, by0, bx1, by1), box)
             if sub is None:
                 continue
             e = erase[sub[1] - by0 : sub[3] - by0, sub[0] - bx0 : sub[2] - bx0]
             hair = S.hair_weight(S.luminance(out[sub[1] : sub[3], sub[0] : sub[2]]), e, ceiling=shade_y)
-            part = full[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0]
-            part -= np.float32(1.0)
-            part *= (np.float32(1.0) - e * hair)[..., None]
-            part += np.float32(1.0)
+            fade_change(gain[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0],
+                        offset[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0], np.float32(1.0) - e * hair)
         if covered.max(initial=0.0) > VISIBLE:  # and none on an occluder's pixels at full resolution either
             t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
-            full -= np.float32(1.0)
-            full *= (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))[..., None]
-            full += np.float32(1.0)
-        result = cv2.multiply(roi, full, dtype=cv2.CV_8U)  # a gain of exactly 1 leaves a pixel as it was
+            fade_change(gain, offset, np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
+        result = S.apply_gain_offset(roi, gain, offset)
         changed = _changed_box(roi, result, box)
         out[y0:y1, x0:x1] = result
         return changed

@@ -179,20 +179,28 @@ class FaceSpace:
                 parts.append((m.box, m.mask))
         return parts
 
-    def erase_gain(self, gain: np.ndarray, box: tuple[int, int, int, int], names: tuple[str, ...],
-                   brow_margin: float = 1.0) -> None:
-        """Set a per-channel gain map of ``box`` (float32 (h, w, C), modified) to 1 where the named outlines are
-        erased, blending on their soft edges; only the outlines' own boxes are touched."""
+    def erase_gain(self, gain: np.ndarray, offset: np.ndarray, box: tuple[int, int, int, int],
+                   names: tuple[str, ...], brow_margin: float = 1.0) -> None:
+        """Take a change (``pixel * gain + offset`` over ``box``: gain float32 (h, w), offset (h, w, 3); both
+        modified) back to none where the named outlines are erased, blending on their soft edges; only the
+        outlines' own boxes are touched."""
         x0, y0 = box[0], box[1]
         for (bx0, by0, bx1, by1), erase in self.erase_parts(names, brow_margin):
             sub = _intersect((bx0, by0, bx1, by1), box)
             if sub is None:
                 continue
-            part = gain[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0]
             keep = np.float32(1.0) - erase[sub[1] - by0 : sub[3] - by0, sub[0] - bx0 : sub[2] - bx0]
-            part -= np.float32(1.0)
-            part *= keep[..., None]
-            part += np.float32(1.0)
+            fade_change(gain[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0],
+                        offset[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0], keep)
+
+
+def fade_change(gain: np.ndarray, offset: np.ndarray, keep: np.ndarray) -> None:
+    """Scale a change (``pixel * gain + offset``; gain (h, w), offset (h, w, 3), both modified) by ``keep``
+    (h, w): 1 leaves it, 0 makes it none (a gain of 1, an offset of 0)."""
+    gain -= np.float32(1.0)
+    gain *= keep
+    gain += np.float32(1.0)
+    offset *= keep[..., None]
 
 
 #: id(face) -> (weak reference to it, {frame shape: its space}); entries leave with their Face.

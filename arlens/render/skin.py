@@ -8,11 +8,11 @@ of blush and contour; a coverage map from sharp strokes gives liner and lashes.
 
 Two categories need models of their own:
 
-- **foundation** (:func:`foundation_gain`) evens tone instead of painting over it. At low resolution it
+- **foundation** (:func:`foundation_colours`) evens tone instead of painting over it. At low resolution it
   splits the skin's colour into a smooth base (lighting and shading, kept) and mid-size blotches (evened),
-  sets the base to the product's shade, and turns the change into a smooth per-channel gain. Multiplying
-  the full-resolution pixels by that gain keeps every pore, hair and freckle's contrast (texture) and the
-  face's shading, while the local mean colour becomes the shade.
+  and sets the base to the product's shade. The change is carried to full resolution as a smooth brightness
+  gain and colour offset (:func:`gain_offset`): every pore, hair and freckle keeps its contrast (texture)
+  and the face its shading, while the local mean colour becomes the shade.
 - **brows** (:func:`hair_weight`): the colour goes on the hair, found as the pixels of the brow darker than
   the skin around it, and only lightly on the skin between hairs.
 
@@ -132,12 +132,12 @@ def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.nda
     return num / np.maximum(den, np.float32(1e-4))[..., None]
 
 
-def foundation_gain(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarray, face_width: float,
-                    cover: float = 0.8, skin: np.ndarray | None = None) -> np.ndarray:
-    """The per-channel gain that makes skin look like it wears a foundation, at low resolution.
+def foundation_colours(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarray, face_width: float,
+                       cover: float = 0.8, skin: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The skin's local mean colour and what foundation makes of it, at low resolution.
 
     Args:
-        small: uint8 (h, w, 3) BGR, the face box resized down (its face about 100-160 px wide).
+        small: uint8 (h, w, 3) BGR, the face box resized down (its face about 60-160 px wide).
         alpha: float32 (h, w) where and how much foundation goes (zone times intensity), 0..1.
         shade_lab: float32 (3,) the shade's CIELAB colour.
         face_width: the face's width in pixels of ``small`` (sets the blur scales).
@@ -146,16 +146,17 @@ def foundation_gain(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarray,
             left out); default: where ``alpha`` is above 0.05.
 
     Returns:
-        float32 (h, w, 3) gains for B, G, R: ``1`` where there is no foundation; multiplying the full-size
-        box by the resized gains gives the shade as the skin's local mean colour, with the shading of the
-        photo's light kept (as a lightness offset from the face's median) and the texture kept (as each
-        pixel's ratio to its local mean).
+        (before, after), float32 (h, w, 3) BGR 0..255: the local mean colour (blotches and shading, no
+        texture), and it with the foundation on: the shade as the base colour, the shading of the photo's light
+        kept (as a lightness offset from the face's median) and ``1 - cover`` of the blotches, blended by
+        ``alpha``. :func:`gain_offset` turns the pair into a change that keeps each pixel's own texture.
     """
     img = small.astype(np.float32) * np.float32(1.0 / 255.0)
     lab = cv2.cvtColor(img, cv2.COLOR_BGR2Lab)
     skin = (alpha > 0.05).astype(np.float32) if skin is None else (skin > 0.5).astype(np.float32)
     if not skin.any():
-        return np.ones(small.shape, dtype=np.float32)
+        same = small.astype(np.float32)
+        return same, same.copy()
     mid = _masked_blur(lab, skin, max(0.8, 0.012 * face_width))  # the local mean: blotches and shading
     base = _masked_blur(lab, skin, max(2.0, 0.09 * face_width))  # lighting and shading only
     median_l = float(np.median(base[..., 0][skin > 0]))
@@ -166,11 +167,52 @@ def foundation_gain(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarray,
     target[..., 1] = np.float32(shade_lab[1]) + keep * (mid[..., 1] - base[..., 1])
     target[..., 2] = np.float32(shade_lab[2]) + keep * (mid[..., 2] - base[..., 2])
     np.clip(target[..., 0], 0.0, 100.0, out=target[..., 0])
-    mean_rgb = cv2.cvtColor(mid, cv2.COLOR_Lab2BGR)
-    target_rgb = cv2.cvtColor(target, cv2.COLOR_Lab2BGR)
-    gain = target_rgb / np.maximum(mean_rgb, np.float32(1.0 / 255.0))
-    np.clip(gain, 0.2, 5.0, out=gain)
-    gain -= np.float32(1.0)
-    gain *= alpha[..., None]
-    gain += np.float32(1.0)
-    return gain
+    before = cv2.cvtColor(mid, cv2.COLOR_Lab2BGR) * np.float32(255.0)
+    after = cv2.cvtColor(target, cv2.COLOR_Lab2BGR) * np.float32(255.0)
+    after -= before
+    after *= alpha[..., None]
+    after += before
+    return before, after
+
+
+#: B, G, R weights of the brightness a texture is scaled by (Rec. 601 luma of the sRGB values).
+_LUMA = np.float32([0.114, 0.587, 0.299])
+
+
+def gain_offset(before: np.ndarray, after: np.ndarray, max_gain: float = 2.5) -> tuple[np.ndarray, np.ndarray]:
+    """Split a change of colour (low resolution, smooth) into a brightness gain and a colour offset.
+
+    Applied to the full-resolution pixels as ``pixel * gain + offset`` (:func:`apply_gain_offset`), the change
+    takes a pixel's local mean from ``before`` to ``after`` while keeping its texture (its contrast to the mean)
+    in proportion to the brightness, the same in every channel: a per-channel gain would multiply a dark
+    skin's small blue channel, and its noise, many times over. A brightness change beyond ``max_gain`` (either
+    way) goes into the offset instead: the product is then an opaque layer over the texture.
+
+    Args:
+        before, after: float32 or uint8 (h, w, 3) BGR 0..255.
+
+    Returns:
+        gain float32 (h, w) and offset float32 (h, w, 3) (0..255 units); 1 and 0 where nothing changes.
+    """
+    b = before.astype(np.float32)
+    a = after.astype(np.float32)
+    lb = cv2.transform(b, _LUMA[None, :]).reshape(b.shape[:2])
+    la = cv2.transform(a, _LUMA[None, :]).reshape(a.shape[:2])
+    gain = (la + np.float32(0.5)) / (lb + np.float32(0.5))
+    np.clip(gain, np.float32(1.0 / max_gain), np.float32(max_gain), out=gain)
+    same = np.abs(a - b).max(axis=2) < np.float32(0.25)
+    gain[same] = 1.0
+    offset = a - b * gain[..., None]
+    offset[same] = 0.0
+    return gain, offset
+
+
+def apply_gain_offset(roi: np.ndarray, gain: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """``roi * gain + offset`` rounded to uint8 (a gain of 1 and an offset of 0 leave a pixel exactly as it was).
+
+    Args:
+        roi: uint8 (h, w, 3); gain float32 (h, w); offset float32 (h, w, 3).
+    """
+    out = cv2.multiply(roi, cv2.merge([gain, gain, gain]), dtype=cv2.CV_32F)
+    out += offset
+    return cv2.convertScaleAbs(out)

@@ -18,13 +18,14 @@ def _skin(h=60, w=80, seed=0):
     return np.clip(base * shading + blotch + texture, 0, 255).astype(np.uint8)
 
 
-def test_foundation_gain_is_one_without_foundation_and_evens_a_blotch():
+def test_foundation_changes_nothing_without_foundation_and_evens_a_blotch():
     img = _skin()
-    none = S.foundation_gain(img, np.zeros(img.shape[:2], np.float32), C.hex_to_lab("#CF9E78"), face_width=80)
-    np.testing.assert_allclose(none, 1.0)
+    before, after = S.foundation_colours(img, np.zeros(img.shape[:2], np.float32), C.hex_to_lab("#CF9E78"), 80)
+    gain, offset = S.gain_offset(before, after)
+    assert np.array_equal(S.apply_gain_offset(img, gain, offset), img)
     alpha = np.ones(img.shape[:2], np.float32)
-    gain = S.foundation_gain(img, alpha, C.hex_to_lab("#CF9E78"), face_width=80)
-    out = np.clip(img * gain, 0, 255).astype(np.uint8)
+    gain, offset = S.gain_offset(*S.foundation_colours(img, alpha, C.hex_to_lab("#CF9E78"), face_width=80))
+    out = S.apply_gain_offset(img, gain, offset)
     lab_in, lab_out = C.bgr_to_lab(img.reshape(-1, 3)), C.bgr_to_lab(out.reshape(-1, 3))
     patch = np.zeros(img.shape[:2], bool)
     patch[22:33, 22:38] = True
@@ -41,8 +42,26 @@ def test_foundation_gain_is_one_without_foundation_and_evens_a_blotch():
         return (y - cv2.GaussianBlur(y, (5, 5), 1.5))[5:-5, 45:-5].std()
 
     assert 0.8 < fine(out) / fine(img) < 1.25
+    # the shade: the face's mean colour is the shade's (the photo's shading around it)
+    mean_ab = lab_out[:, 1:].mean(axis=0)
+    want = C.hex_to_lab("#CF9E78")[1:]
+    assert np.linalg.norm(mean_ab - want) < 4
     # shading kept: the right side stays lighter than the left
     assert lab_out.reshape(60, 80, 3)[:, -10:, 0].mean() > lab_out.reshape(60, 80, 3)[:, :10, 0].mean() + 5
+
+
+def test_gain_offset_keeps_texture_and_caps_the_gain():
+    rng = np.random.default_rng(3)
+    before = np.full((10, 10, 3), [20, 40, 60], np.float32)  # a deep skin
+    after = np.full((10, 10, 3), [150, 170, 200], np.float32)  # far lighter
+    gain, offset = S.gain_offset(before, after, max_gain=2.5)
+    assert np.allclose(gain, 2.5)  # capped: the rest is an offset (an opaque layer)
+    texture = np.clip(before + rng.normal(0, 3, before.shape), 0, 255).astype(np.uint8)
+    out = S.apply_gain_offset(texture, gain, offset).astype(np.float32)
+    assert np.allclose(out.mean(axis=(0, 1)), after[0, 0], atol=1.5)
+    # every channel's texture scaled alike (no channel's noise blown up)
+    ratio = out.std(axis=(0, 1)) / texture.astype(np.float32).std(axis=(0, 1))
+    assert np.allclose(ratio, 2.5, rtol=0.15)
 
 
 def test_hair_weight_finds_dark_hair_on_skin():
