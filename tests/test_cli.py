@@ -256,7 +256,16 @@ def test_demo_writes_images_sheet_and_page(tmp_path):
         assert full is not None and full.shape == (512, 512, 3)
     assert 'type="application/ld+json"' in page
     images = [p for p in (out / "tryon").rglob("*.png") if not p.stem.endswith("_face") and p.stem != "original"]
-    assert len(images) == 2 * 18
+    from arlens.catalog import Catalog
+
+    demo = Catalog.default()
+    on_faces = [p for p in demo if p.kind is not None and p.kind.value != "nail_polish"]
+    assert len(images) == 2 * (len(on_faces) + len(demo.looks))
+    for kind in ("foundation", "eyeshadow", "brow", "blush", "looks"):
+        assert cv2.imread(str(out / "sheets" / f"{kind}.png")) is not None, kind
+    for look in demo.looks:
+        assert f'id="{look.id}"' in page and str(look.total_price(demo)) in page
+    assert '"@type": "ProductCollection"' in page
     qr = cv2.imread(str(out / "qr" / "LIP-004.png"))
     assert "utm_content=LIP-004" in cv2.QRCodeDetector().detectAndDecode(qr)[0]
 
