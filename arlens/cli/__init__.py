@@ -9,6 +9,8 @@ Commands (``arlens COMMAND --help`` for each)::
     arlens lens validate BUNDLE
     arlens models verify
     arlens demo [-o DIR]
+    arlens preview --photos DIR_OR_GLOB -o OUT [--catalog FEED] [--products ID ...] [--kind KIND ...]
+                   [--engine local|ray] [--workers N] [--ray-address ADDRESS]
 
 Exit codes:
 
@@ -52,7 +54,7 @@ __all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_RUNTIME", "EXIT_UNKNOWN_PRODUCT", "EXI
            "main"]
 
 #: Modules of :mod:`arlens.cli` that add commands, in ``--help`` order; each has ``register(add)``.
-COMMANDS = ("tryon", "mirror", "catalog", "demo")
+COMMANDS = ("tryon", "mirror", "catalog", "demo", "preview")
 
 
 def build_parser() -> argparse.ArgumentParser:
