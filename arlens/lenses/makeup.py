@@ -400,7 +400,7 @@ class MakeupLens:
         if any(self._sparkle):
             self._glints(result, uvm, keep, alphas, (w, h))
         out[y0:y1, x0:x1] = result
-        return _changed_box(roi, result, box)
+        return _field_box(g_small, o_small, box)
 
     def _glints(self, roi: np.ndarray, uvm: F.UVMap, keep: np.ndarray | float, small_alphas: np.ndarray,
                 size: tuple[int, int]) -> None:
@@ -516,10 +516,8 @@ class MakeupLens:
         if covered.max(initial=0.0) > VISIBLE:  # and none on an occluder's pixels at full resolution either
             t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
             fade_change(gain, offset, np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
-        result = S.apply_gain_offset(roi, gain, offset)
-        changed = _changed_box(roi, result, box)
-        out[y0:y1, x0:x1] = result
-        return changed
+        out[y0:y1, x0:x1] = S.apply_gain_offset(roi, gain, offset)
+        return _field_box(g_small, o_small, box)
 
 
 @dataclass(frozen=True)
@@ -538,15 +536,20 @@ def _union(boxes: list[tuple[int, int, int, int]]) -> np.ndarray | None:
     return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], dtype=np.float32)
 
 
-def _changed_box(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int, int]
-                 ) -> tuple[int, int, int, int] | None:
-    """The box (frame coordinates) of the pixels that differ between two views of ``box``."""
-    diff = cv2.absdiff(before, after).max(axis=2) if before.ndim == 3 else cv2.absdiff(before, after)
-    rows = np.flatnonzero(diff.max(axis=1))
+def _field_box(gain: np.ndarray, offset: np.ndarray, box: tuple[int, int, int, int]
+               ) -> tuple[int, int, int, int] | None:
+    """The frame box holding every pixel a low-resolution change (``gain`` (sh, sw), ``offset`` (sh, sw, 3))
+    of ``box`` reaches once resized to it: the changed samples' extent plus the one sample bilinear resizing
+    blends with each side, clipped to ``box``."""
+    changed = (gain != np.float32(1.0)) | (np.abs(offset).max(axis=2) > np.float32(0.0))
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
     if not len(rows):
         return None
-    cols = np.flatnonzero(diff.max(axis=0))
-    return box[0] + int(cols[0]), box[1] + int(rows[0]), box[0] + int(cols[-1]) + 1, box[1] + int(rows[-1]) + 1
+    sh, sw = gain.shape
+    x0, y0, x1, y1 = box
+    sx, sy = (x1 - x0) / sw, (y1 - y0) / sh
+    return (max(x0, x0 + int(math.floor((cols[0] - 1) * sx))), max(y0, y0 + int(math.floor((rows[0] - 1) * sy))),
+            min(x1, x0 + int(math.ceil((cols[-1] + 2) * sx))), min(y1, y0 + int(math.ceil((rows[-1] + 2) * sy))))
 
 
 def _small_uv(uvm: F.UVMap, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
