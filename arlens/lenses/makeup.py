@@ -7,16 +7,22 @@ once in the face's UV layout, :mod:`arlens.render.patterns`) and the colour mode
 
 - **eyeshadow, blush, contour, highlighter**: soft zones looked up through the face's per-triangle UV map
   of a region around each eye or cheek, painted with the lipstick's CIELAB composite, one palette colour per
-  zone in palette order; shimmer and metallic finishes add glints fixed to the skin.
+  zone in palette order; shimmer and metallic finishes add glints fixed to the skin. On faces larger than the
+  zones' softness needs, the composite runs at reduced resolution and the change is carried to full
+  resolution as a smooth brightness gain and colour offset (:func:`arlens.render.skin.gain_offset`), which
+  keeps the photo's own texture.
 - **eyeliner, mascara**: sharp strokes (a liner with its wing, tapered lashes) warped vertex by vertex onto
   the face and filled anti-aliased at the frame's resolution.
 - **brow**: tints the brow's hair (pixels darker than the skin around it) in the brow's own shape;
   ``brow/fill`` adds hair strokes that follow the brow's direction, filling sparse brows.
-- **foundation**: evens the skin's tone towards the shade at low resolution and applies it as a smooth gain,
-  keeping texture and shading.
+- **foundation**: evens the skin's tone towards the shade at low resolution and applies it the same way,
+  keeping texture and shading; the brows' hair darker than the shade is left as it is.
 
 Erase masks from the frame's own landmarks keep colour off the eye openings (they close with the lids), the
-brows (for shadow, blush, contour and highlighter), the lips and the mouth opening. Only the boxes around
+brows (for shadow, blush, contour and highlighter), the lips (for cheek products) and the mouth opening; what
+the frame's :class:`~arlens.scene.Scene` says covers the face (hands) stays unpainted, and colours are shown
+in the scene's light. The per-face work every make-up lens needs (the face's UV map, its erase masks) is
+done once per face and frame and shared (:class:`~arlens.render.face_space.FaceSpace`). Only the boxes around
 the pattern's regions are processed, never the whole frame.
 
 Example:
