@@ -16,6 +16,8 @@ from arlens.cli.common import (
     CliError,
     first_line,
     load_catalog,
+    resolve_product_id,
+    warn,
 )
 
 
@@ -40,7 +42,23 @@ def cmd_catalog_validate(args: argparse.Namespace) -> int:
     fmt = catalog.format.value if catalog.format is not None else "?"
     looks = f", {len(catalog.looks)} looks" if catalog.looks else ""
     print(f"ok: {args.feed} ({fmt}): {len(catalog)} products{looks} ({detail})")
+    _warn_undrawable(catalog)
     return EXIT_OK
+
+
+def _warn_undrawable(catalog: Any) -> None:
+    """Warn about products of kinds the feed format knows but no installed lens draws (``try`` would exit 4)."""
+    from arlens.lenses.registry import default_registry
+
+    registry = default_registry()
+    by_kind: dict[str, list[str]] = {}
+    for p in catalog:
+        if p.kind is not None and p.kind not in registry:
+            by_kind.setdefault(p.kind.value, []).append(p.id)
+    for kind, ids in by_kind.items():
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        warn(f"{len(ids)} {kind} product{'s' if len(ids) != 1 else ''} ({shown}) cannot be tried on with this "
+             f"version of arlens: no lens draws {kind} (lenses installed: {', '.join(registry.kinds())})")
 
 
 def _product_dict(p: Any) -> dict[str, Any]:
@@ -67,15 +85,14 @@ def _product_dict(p: Any) -> dict[str, Any]:
 
 def cmd_catalog_list(args: argparse.Namespace) -> int:
     """List products, optionally of one kind."""
-    from arlens.catalog import ProductKind
+    from arlens.errors import InputError
 
     catalog = load_catalog(args.feed)
     if args.kind is not None:
         try:
             catalog = catalog.filter(kind=args.kind)
-        except ValueError:
-            kinds = ", ".join(k.value for k in ProductKind)
-            raise CliError(f"--kind: expected one of {kinds}, got {args.kind!r}", EXIT_USAGE) from None
+        except InputError as exc:  # names the kinds, and the closest to a typo
+            raise CliError(f"--{first_line(exc)}", EXIT_USAGE) from None
     if args.json:
         print(json.dumps([_product_dict(p) for p in catalog], indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -93,7 +110,7 @@ def cmd_catalog_jsonld(args: argparse.Namespace) -> int:
     from arlens.catalog.jsonld import to_jsonld
 
     catalog = load_catalog(args.feed)
-    if getattr(args, "look", None) is not None:
+    if args.look is not None:
         from arlens.catalog.jsonld import look_to_jsonld
 
         if args.look not in {lk.id for lk in catalog.looks}:
@@ -102,10 +119,7 @@ def cmd_catalog_jsonld(args: argparse.Namespace) -> int:
         print(json.dumps(look_to_jsonld(catalog.look(args.look), catalog), indent=2, ensure_ascii=False))
         return EXIT_OK
     if args.product is not None:
-        if args.product not in catalog:
-            raise CliError(f"unknown product {args.product!r}: not in catalog {args.feed or '(default)'}",
-                           EXIT_UNKNOWN_PRODUCT)
-        doc: Any = to_jsonld(catalog[args.product])
+        doc: Any = to_jsonld(catalog[resolve_product_id(catalog, args.product, args.feed)])
     else:
         doc = [to_jsonld(p) for p in catalog]
     print(json.dumps(doc, indent=2, ensure_ascii=False))
