@@ -185,14 +185,14 @@ def test_catalog_validate_lists_every_problem(work):
 def test_catalog_validate_list_and_jsonld_on_good_feeds():
     feed = ROOT / "assets" / "catalog.json"
     run = arlens("catalog", "validate", feed)
-    assert run.returncode == 0 and run.stdout.startswith("ok:") and "22 products" in run.stdout
+    assert run.returncode == 0 and run.stdout.startswith("ok:") and "23 products" in run.stdout
     meta = DATA / "feeds" / "meta_catalog.csv"
     if meta.is_file():
         assert arlens("catalog", "validate", meta).returncode == 0
     run = arlens("catalog", "list", "--kind", "eyewear", "--json")
     assert run.returncode == 0, run.stderr
     items = json.loads(run.stdout)
-    assert [i["id"] for i in items] == ["EYE-101", "EYE-102", "EYE-103"]
+    assert [i["id"] for i in items] == ["EYE-101", "EYE-102", "EYE-103", "EYE-104"]
     assert items[0]["price"] == "139.00 USD" and "utm_content=EYE-101" in items[0]["buy_link"]
     run = arlens("catalog", "list")
     assert run.returncode == 0 and "LIP-001" in run.stdout and "NAIL-204" in run.stdout
