@@ -77,6 +77,7 @@ _LIT_VS = """
 uniform mat4 u_mvp;
 uniform mat4 u_modelview;
 uniform mat3 u_normal_matrix;
+uniform vec3 u_splay;  // temples: from model z = x, each side's x grows by y (x > 0) or z (x < 0) per unit of z
 in vec3 in_pos;
 in vec3 in_normal;
 in vec2 in_uv;
@@ -84,17 +85,24 @@ out vec3 v_pos;
 out vec3 v_normal;
 out vec2 v_uv;
 void main() {
-    gl_Position = u_mvp * vec4(in_pos, 1.0);
-    v_pos = (u_modelview * vec4(in_pos, 1.0)).xyz;
+    vec3 p = in_pos;
+    float behind = max(p.z - u_splay.x, 0.0);
+    p.x += behind * (p.x > 0.0 ? u_splay.y : -u_splay.z);
+    gl_Position = u_mvp * vec4(p, 1.0);
+    v_pos = (u_modelview * vec4(p, 1.0)).xyz;
     v_normal = u_normal_matrix * in_normal;
     v_uv = in_uv;
 }
 """
 
-# Metallic/roughness shading, in camera space (the camera at the origin, looking down -z): a key
-# light from the upper left, a dim fill from the right, a sky/ground hemisphere for ambient light,
-# and a procedural studio environment for reflections, so metals (which have no diffuse colour)
-# show bright streaks while acetates read as coloured plastic with a soft highlight.
+# Metallic/roughness shading in linear light, camera space (the camera at the origin, looking down -z).
+# The light is the scene's: a low-order (L1 spherical harmonic) irradiance, a key light with a direction,
+# and an environment map made from the frame itself (what metals and lenses reflect). Opaque parts write
+# their colour (sRGB) with alpha 1. A lens is an optical filter, not a coloured sheet: it writes in alpha
+# how much of the scene behind it it takes away (1 - transmittance, in the sRGB bytes the compositor
+# multiplies; :func:`lens_keep_lut` turns it back into a per-channel factor for a tint) and in colour only
+# what its Fresnel reflection adds on top of the filtered scene, so a clear lens leaves the eyes as they were
+# but for a faint reflection, and a dark one filters them.
 _LIT_FS = """
 #version 330
 uniform vec4 u_base_color;
@@ -103,21 +111,33 @@ uniform float u_roughness;
 uniform bool u_has_texture;
 uniform sampler2D u_texture;
 uniform bool u_is_lens;
+uniform vec3 u_transmit;      // lens: linear transmittance per channel at normal incidence, before reflection
+uniform vec3 u_f0;            // lens: reflectance at normal incidence (coating)
+uniform vec3 u_behind;        // lens: mean sRGB colour (0..1) of the scene behind the lenses
+uniform vec3 u_sh[4];         // irradiance / pi: E(n) = sh0 + sh1 n.x + sh2 n.y + sh3 n.z (linear RGB)
+uniform vec3 u_key_dir;       // toward the key light
+uniform vec3 u_key_color;     // key light (irradiance / pi at normal incidence)
+uniform sampler2D u_env;      // the environment: linear RGB, mirrored frame, mipmapped
+uniform float u_env_lod;      // its last mip level
 in vec3 v_pos;
 in vec3 v_normal;
 in vec2 v_uv;
 out vec4 f_color;
 
-const vec3 KEY_DIR = normalize(vec3(-0.45, 0.65, 0.6));
-const vec3 FILL_DIR = normalize(vec3(0.7, 0.1, 0.7));
+const vec3 LUM = vec3(0.2126, 0.7152, 0.0722);
+const float GAMMA = 2.2;
 
 vec3 environment(vec3 r, float rough) {
-    float up = r.y;
-    vec3 sky = mix(vec3(0.7, 0.7, 0.7), vec3(1.3, 1.3, 1.3), smoothstep(-0.05, 0.7, up));
-    vec3 ground = vec3(0.22, 0.2, 0.18);
-    vec3 env = mix(ground, sky, smoothstep(-0.25, 0.1, up));
-    float strip = smoothstep(0.9 - rough, 1.0, dot(r, KEY_DIR));
-    return mix(env, vec3(0.45), rough * 0.6) + strip * 1.5 * (1.0 - rough);
+    // the frame's colours, brighter toward the ceiling and darker toward the floor (rooms are lit from above)
+    vec2 uv = clamp(vec2(0.5 + 0.5 * r.x, 0.5 - 0.5 * r.y), 0.0, 1.0);
+    float sky = mix(0.45, 1.6, smoothstep(-0.35, 0.55, r.y));
+    return textureLod(u_env, uv, rough * u_env_lod).rgb * mix(sky, 1.0, rough);
+}
+
+// the same light as a room around the object: its irradiance, and the key light as a bright broad lobe
+vec3 room(vec3 r, vec3 l, float rough) {
+    vec3 sh = max(u_sh[0] + u_sh[1] * r.x + u_sh[2] * r.y + u_sh[3] * r.z, 0.0);
+    return sh + 2.0 * u_key_color * pow(max(dot(r, l), 0.0), mix(48.0, 3.0, rough));
 }
 
 float ggx(float ndh, float a) {
@@ -130,53 +150,147 @@ void main() {
     vec4 base = u_base_color;
     if (u_has_texture) {
         vec4 t = texture(u_texture, v_uv);
-        base *= vec4(pow(t.rgb, vec3(2.2)), t.a);
+        base *= vec4(pow(t.rgb, vec3(GAMMA)), t.a);
     }
     vec3 n = normalize(v_normal);
     vec3 v = normalize(-v_pos);
     if (dot(n, v) < 0.0) n = -n;
+    float ndv = max(dot(n, v), 1e-3);
+    vec3 r = reflect(-v, n);
+    vec3 l = normalize(u_key_dir);
+    float ndl = max(dot(n, l), 0.0);
+    float ndh = max(dot(n, normalize(l + v)), 0.0);
+    if (u_is_lens) {
+        vec3 fres = u_f0 + (1.0 - u_f0) * pow(1.0 - ndv, 5.0);
+        vec3 refl = fres * (environment(r, 0.05) + ggx(ndh, 0.01) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl);
+        vec3 t = u_transmit * (1.0 - fres);
+        vec3 t_srgb = pow(t, vec3(1.0 / GAMMA));
+        float keep = pow(max(dot(t, LUM), 1e-6), 1.0 / GAMMA);
+        vec3 x = u_behind;
+        vec3 added = pow(pow(x, vec3(GAMMA)) * t + refl, vec3(1.0 / GAMMA)) - x * t_srgb;
+        f_color = vec4(clamp(added, 0.0, 1.0), clamp(1.0 - keep, 0.0, 1.0));
+        return;
+    }
     float rough = clamp(u_roughness, 0.04, 1.0);
     float a = rough * rough;
     vec3 f0 = mix(vec3(0.04), base.rgb, u_metallic);
-    float ndv = max(dot(n, v), 1e-3);
-    vec3 fres = f0 + (1.0 - f0) * pow(1.0 - ndv, 5.0);
+    vec3 fres = f0 + (max(vec3(1.0 - rough), f0) - f0) * pow(1.0 - ndv, 5.0);
     vec3 diffuse_color = base.rgb * (1.0 - u_metallic);
-    vec3 color = vec3(0.0);
-    vec3 dirs[2] = vec3[2](KEY_DIR, FILL_DIR);
-    float power[2] = float[2](2.6, 0.8);
-    for (int i = 0; i < 2; ++i) {
-        vec3 l = dirs[i];
-        float ndl = max(dot(n, l), 0.0);
-        vec3 h = normalize(l + v);
-        float spec = ggx(max(dot(n, h), 0.0), a) * 0.25 / max(ndv, 0.1);
-        color += power[i] * ndl * (diffuse_color / 3.14159 + f0 * spec);
-    }
-    float hemi = 0.5 + 0.5 * n.y;
-    color += diffuse_color * mix(0.22, 0.45, hemi);
-    vec3 r = reflect(-v, n);
-    color += fres * environment(r, rough) * (u_metallic > 0.5 ? 1.0 : 0.35);
-    float alpha = 1.0;
-    if (u_is_lens) {
-        // a tinted sheet: its alpha is the tint strength; reflections make it more opaque at grazing angles
-        float refl = dot(fres * environment(r, rough), vec3(0.333)) * 0.6;
-        alpha = clamp(base.a + refl * (1.0 - base.a), 0.0, 1.0);
-        color = (base.rgb * base.a * 0.8 + fres * environment(r, rough) * 0.6) / max(alpha, 1e-3);
-    }
-    color = color / (1.0 + 0.25 * color);  // a gentle shoulder so highlights do not clip hard
-    f_color = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / 2.2)), alpha);
+    vec3 irradiance = max(u_sh[0] + u_sh[1] * n.x + u_sh[2] * n.y + u_sh[3] * n.z, 0.0) + u_key_color * ndl;
+    vec3 spec = f0 * ggx(ndh, a) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl;
+    vec3 color = diffuse_color * irradiance + spec + fres * mix(environment(r, rough), room(r, l, rough), 0.5);
+    f_color = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / GAMMA)), 1.0);
 }
 """
 
 
+_LUM = np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 luminance weights of linear RGB
+
+
+def srgb_to_linear(values: np.ndarray | float) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] to linear light, with the same 2.2 power law the shaders use."""
+    return np.power(np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0), 2.2)
+
+
+def lens_keep_lut(transmit: tuple[float, float, float], f0: tuple[float, float, float]) -> np.ndarray:
+    """uint8 (256, 1, 3) BGR look-up table from a lens pass's alpha to the factor the scene behind is kept by.
+
+    A lens writes ``alpha = 1 - keep``, keep being its luminous transmittance in sRGB terms (what a grey
+    filter multiplies the bytes by). A tint filters the channels differently: at the lens's own alpha, channel
+    c must be kept by ``t_c ** (1 / 2.2)``. The table maps alpha to ``(1 - alpha) ** k_c`` with ``k_c`` chosen
+    to do exactly that, which also leaves 0 (nothing drawn) at 1, 1 (opaque frame) at 0, and anti-aliased
+    edges in between, so one alpha channel carries frames, lenses and their mixes.
+
+    Args:
+        transmit: the lens's linear transmittance per channel (R, G, B), before reflection.
+        f0: its reflectance at normal incidence (R, G, B).
+    """
+    t = np.clip(np.asarray(transmit, dtype=np.float64) * (1.0 - np.asarray(f0, dtype=np.float64)), 1e-6, 1.0)
+    lum = float(np.clip(t @ _LUM, 1e-6, 1.0))
+    k = np.ones(3) if lum >= 1.0 - 1e-9 else np.log(t) / np.log(lum)
+    keep = 1.0 - np.arange(256, dtype=np.float64)[:, None] / 255.0
+    table = np.power(keep, k[None, :]) * 255.0  # RGB columns
+    return np.rint(table[:, ::-1]).clip(0, 255).astype(np.uint8).reshape(256, 1, 3)
+
+
+
+@dataclass(frozen=True)
+class Lighting:
+    """The light the lit pass shades with: linear RGB, camera space (x right, y up, z toward the viewer).
+
+    Attributes:
+        sh: float (4, 3) irradiance over pi as L1 spherical harmonics, ``E(n) = sh[0] + sh[1] n.x + sh[2] n.y
+            + sh[3] n.z``: what a white matte surface facing ``n`` looks like.
+        key_dir: float (3,) unit vector toward the key light.
+        key_color: float (3,) the key light, as ``sh`` (irradiance over pi) on a surface facing it.
+        environment: float32 (h, w, 3) linear RGB radiance that metals and lenses reflect: the frame,
+            downsampled and mirrored (see :func:`environment_from_frame`), or None for a grey room.
+    """
+
+    sh: np.ndarray
+    key_dir: np.ndarray
+    key_color: np.ndarray
+    environment: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        sh = np.asarray(self.sh, dtype=np.float32).reshape(4, 3)
+        key = np.asarray(self.key_dir, dtype=np.float64).reshape(3)
+        norm = float(np.linalg.norm(key))
+        if not np.isfinite(sh).all() or not np.isfinite(key).all() or norm < 1e-9:
+            raise InputError(f"Lighting: expected finite SH and a non-zero key direction, got {sh!r}, {key!r}")
+        object.__setattr__(self, "sh", sh)
+        object.__setattr__(self, "key_dir", (key / norm).astype(np.float32))
+        object.__setattr__(self, "key_color", np.asarray(self.key_color, dtype=np.float32).reshape(3))
+        if self.environment is not None:
+            env = np.ascontiguousarray(self.environment, dtype=np.float32)
+            if env.ndim != 3 or env.shape[2] != 3 or min(env.shape[:2]) < 1:
+                raise InputError(f"Lighting.environment: expected float (h, w, 3), got {env.shape}")
+            object.__setattr__(self, "environment", env)
+
+    @classmethod
+    def studio(cls, gain: np.ndarray | float = 1.0, environment: np.ndarray | None = None) -> Lighting:
+        """A soft studio light (sky above, key from the upper left) scaled per channel by ``gain``."""
+        g = np.broadcast_to(np.asarray(gain, dtype=np.float64), (3,))
+        sh = np.array([[0.30] * 3, [0.0] * 3, [0.10] * 3, [0.06] * 3]) * g
+        return cls(sh, np.array([-0.45, 0.65, 0.6]), 0.85 * g, environment)
+
+    def scaled(self, gain: np.ndarray | float) -> Lighting:
+        """The same light with its colour multiplied by ``gain`` (a scalar or per channel, linear)."""
+        g = np.broadcast_to(np.asarray(gain, dtype=np.float32), (3,))
+        env = None if self.environment is None else self.environment * g
+        return Lighting(self.sh * g, self.key_dir, self.key_color * g, env)
+
+
+def environment_from_frame(frame: np.ndarray, size: tuple[int, int] = (32, 18)) -> np.ndarray:
+    """float32 (h, w, 3) linear RGB environment for reflections: the frame itself, small and mirrored.
+
+    What a lens or a metal rim in front of a face reflects is the room behind the camera, which the frame
+    does not show; the frame's own colours, mirrored as if the room were symmetric, are the estimate made
+    from the frame itself. Strided sampling before the area resize keeps it cheap at 720p.
+    """
+    h, w = frame.shape[:2]
+    step = max(1, min(h // (4 * size[1]), w // (4 * size[0])))
+    small = cv2.resize(frame[::step, ::step], size, interpolation=cv2.INTER_AREA)
+    rgb = cv2.flip(small, 1)[..., ::-1]  # mirrored, RGB
+    return srgb_to_linear(rgb.astype(np.float32) / 255.0).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class SurfaceStyle:
-    """What the lit pass needs of a material: linear RGBA colour, metallic, roughness, lens or not."""
+    """What the lit pass needs of a material: linear RGBA colour, metallic, roughness, lens or not.
+
+    For a lens, ``transmittance`` (linear, per channel, at normal incidence) is the filter and ``reflectance``
+    the reflectance at normal incidence (0.04 for uncoated glass or plastic, less with an anti-reflective
+    coating, much more for a mirror); ``base_color`` is not used.
+    """
 
     base_color: tuple[float, float, float, float]
     metallic: float
     roughness: float
     is_lens: bool = False
     double_sided: bool = False
+    transmittance: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    reflectance: tuple[float, float, float] = (0.04, 0.04, 0.04)
 
 
 class GLMesh:
@@ -269,6 +383,10 @@ class GLRenderer:
         self._resolve = None
         self._meshes: list[GLMesh] = []
         self._region = (0, 0)
+        self._env = None
+        self._env_size = (0, 0)
+        self.set_lighting(Lighting.studio())
+        self.set_splay(1e9, 0.0, 0.0)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -290,6 +408,9 @@ class GLRenderer:
         for mesh in self._meshes:
             mesh.release()
         self._meshes = []
+        if self._env is not None:
+            self._env.release()
+            self._env = None
         for fbo in (self._msaa, self._resolve):
             if fbo is not None:
                 for att in (*fbo.color_attachments, fbo.depth_attachment):
@@ -343,6 +464,43 @@ class GLRenderer:
         self._resolve = ctx.framebuffer(color_attachments=[ctx.renderbuffer((w, h), 4)])
         self._size = (w, h)
 
+    def set_lighting(self, lighting: Lighting) -> None:
+        """Use ``lighting`` for the lit pass from now on (its environment is uploaded as a small texture).
+
+        Makes this renderer's context current and leaves it so, as :meth:`begin` does (a ``with`` block
+        here would restore the previous context on exit, and later uniform writes would go nowhere).
+        """
+        import moderngl
+
+        self.current().__enter__()
+        prog = self.lit_program
+        prog["u_sh"].write(np.ascontiguousarray(lighting.sh, dtype=np.float32).tobytes())
+        prog["u_key_dir"].value = tuple(float(c) for c in lighting.key_dir)
+        prog["u_key_color"].value = tuple(float(c) for c in lighting.key_color)
+        env = lighting.environment
+        if env is None:
+            env = np.full((2, 2, 3), 0.18, np.float32)
+        h, w = env.shape[:2]
+        if self._env is None or self._env_size != (w, h):
+            if self._env is not None:
+                self._env.release()
+            self._env = self.ctx.texture((w, h), 3, dtype="f4")
+            self._env.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
+            self._env.repeat_x = self._env.repeat_y = False
+            self._env_size = (w, h)
+        self._env.write(np.ascontiguousarray(env[::-1], dtype=np.float32).tobytes())  # GL rows run bottom-up
+        self._env.build_mipmaps()
+        prog["u_env_lod"].value = float(np.log2(max(w, h)))
+
+    def set_behind(self, srgb: tuple[float, float, float]) -> None:
+        """The mean sRGB colour (0..1, RGB) of what lies behind the lenses, for their reflections' share."""
+        self.lit_program["u_behind"].value = tuple(float(np.clip(c, 0.0, 1.0)) for c in srgb)
+
+    def set_splay(self, z0: float, right: float, left: float) -> None:
+        """Bend temples outward: model points behind ``z0`` move out by ``right`` (x > 0) / ``left`` (x < 0)
+        per unit of z behind it, so a frame's temples reach a head wider or narrower than they were made for."""
+        self.lit_program["u_splay"].value = (float(z0), float(right), float(left))
+
     # --- drawing --------------------------------------------------------------------------------------------
     @staticmethod
     def region_matrix(image_size: tuple[int, int], region: tuple[int, int, int, int]) -> np.ndarray:
@@ -373,13 +531,18 @@ class GLRenderer:
         self._msaa.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         self._region = (width, height)
 
-    def draw_depth(self, mesh: GLMesh, mvp: np.ndarray) -> None:
-        """Draw ``mesh`` into the depth buffer only (an occluder)."""
+    def draw_depth(self, mesh: GLMesh, mvp: np.ndarray, cull: bool = False) -> None:
+        """Draw ``mesh`` into the depth buffer only (an occluder); ``cull`` skips its back faces (closed,
+        counter-clockwise meshes: only the nearest surface matters)."""
         import moderngl
 
         ctx = self.ctx
         ctx.enable(moderngl.DEPTH_TEST)
-        ctx.disable(moderngl.CULL_FACE | moderngl.BLEND)
+        ctx.disable(moderngl.BLEND)
+        if cull:
+            ctx.enable(moderngl.CULL_FACE)
+        else:
+            ctx.disable(moderngl.CULL_FACE)
         ctx.depth_mask = True
         self._msaa.color_mask = (False, False, False, False)
         self.depth_program["u_mvp"].write(_as_gl(mvp))
@@ -401,12 +564,7 @@ class GLRenderer:
             ctx.enable(moderngl.CULL_FACE)
         if style.is_lens:
             ctx.enable(moderngl.BLEND)
-            ctx.blend_func = (
-                moderngl.SRC_ALPHA,
-                moderngl.ONE_MINUS_SRC_ALPHA,
-                moderngl.ONE,
-                moderngl.ONE_MINUS_SRC_ALPHA,
-            )
+            ctx.blend_func = moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA  # premultiplied: what it adds, what it keeps
             ctx.depth_mask = False
         else:
             ctx.disable(moderngl.BLEND)
@@ -420,10 +578,16 @@ class GLRenderer:
         prog["u_metallic"].value = float(style.metallic)
         prog["u_roughness"].value = float(style.roughness)
         prog["u_is_lens"].value = bool(style.is_lens)
+        if style.is_lens:
+            prog["u_transmit"].value = tuple(float(c) for c in style.transmittance)
+            prog["u_f0"].value = tuple(float(c) for c in style.reflectance)
         prog["u_has_texture"].value = mesh.texture is not None
         if mesh.texture is not None:
             mesh.texture.use(0)
             prog["u_texture"].value = 0
+        if self._env is not None:
+            self._env.use(1)
+            prog["u_env"].value = 1
         mesh.lit_vao.render(moderngl.TRIANGLES)
         ctx.depth_mask = True
         ctx.disable(moderngl.BLEND)
