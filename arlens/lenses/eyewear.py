@@ -1,34 +1,50 @@
-"""The eyewear lens: 3D frames placed on each face by its head pose and drawn by OpenGL.
+"""The eyewear lens: 3D frames placed on each face by its head pose, drawn by OpenGL in the scene's light.
 
-A frame model (see :mod:`arlens.lenses.eyewear_asset` for the millimetre frame convention) is put
-on the canonical face at the nose bridge (landmark 168's canonical position), scaled from millimetres
-to the canonical face's centimetres, and carried into the camera by ``Face.pose``; the projection is
-the tracker's :class:`~arlens.tracking.camera.PerspectiveCamera`, so a 140 mm frame is drawn wider
-than a 125 mm one on the same face. For each face, only the glasses' projected bounding box is
-rendered: first the occluders into the depth buffer only (the face mesh, posed, and an ellipsoid
-standing in for the skull behind it, so the temples vanish behind the head and ears when it turns),
-then the opaque frame, lit, then the tinted lenses blended over the eyes, with multisample
-anti-aliasing; the region is then composited over the frame (a copy with ``render``, in place with ``render_into``).
+A frame model (see :mod:`arlens.lenses.eyewear_asset` for the millimetre frame convention) is put on the
+canonical face at the nose bridge (landmark 168's canonical position), scaled from millimetres to the canonical
+face's centimetres, and carried into the camera by ``Face.pose``; the projection is the tracker's
+:class:`~arlens.tracking.camera.PerspectiveCamera`, so a 140 mm frame is drawn wider than a 125 mm one on the
+same face. For each face only the glasses' projected bounding box is rendered:
+
+1. **Occluders** into the depth buffer only: the face mesh (this face's landmarks at the posed canonical
+   face's depth), an ellipsoid standing in for the skull behind it and one for each ear (pinna), placed from
+   the face mesh's side landmarks and the pose and scaled to this face's width. So the far temple goes behind
+   the head as it turns, the temples' ends go behind the head and the ears, and the nose hides the far lens's
+   inner edge at large yaw. The temples are bent out or in to rest just outside this head (``fit_temples``).
+2. **The frame**, opaque, shaded in the light: the scene's estimate when a scene is given, otherwise a
+   soft studio light scaled by the frame's own brightness; metals reflect an environment made from the frame.
+3. **The lenses** as optical filters (see :mod:`arlens.render.composite`): a clear lens keeps the eyes as they
+   are but for a faint Fresnel reflection of that environment; a tinted one multiplies what is behind it.
+
+The region is then given the camera's blur and grain (:mod:`arlens.render.camera_match`), a soft contact
+shadow of the frame and pads is laid on the face (:mod:`arlens.render.shadow`), and the region is composited
+into the frame (a copy with ``render``, in place with ``render_into``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
+from arlens import landmarks as L
 from arlens.errors import InputError
-from arlens.image import check_bgr, over_premultiplied
-from arlens.landmarks import NOSE_BRIDGE, face_triangles
+from arlens.image import check_bgr
 from arlens.lenses.eyewear_asset import (
     DEFAULT_MAX_TRIANGLES,
     EyewearAsset,
     ImportOptions,
+    Material,
     import_eyewear,
 )
+from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look, estimate_camera_look
+from arlens.render.composite import composite_filtered, shade
+from arlens.render.shadow import ShadowStyle, contact_shade
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face
 
@@ -39,6 +55,30 @@ logger = logging.getLogger(__name__)
 FRAME_TO_CANONICAL = np.diag([-0.1, 0.1, -0.1, 1.0])
 
 _NEAR_CM, _FAR_CM = 2.0, 2000.0
+#: Most the glasses are moved from the pose's bridge to the image's nose-bridge landmark (cm).
+MAX_ANCHOR_SHIFT_CM = 1.5
+
+#: Reflectance at normal incidence of a lens by coating: uncoated glass or polycarbonate reflects about 4% per
+#: surface, a multilayer anti-reflective coating under 1%, a flash or full mirror half or more.
+COATING_REFLECTANCE = {"none": 0.04, "anti_reflective": 0.008, "mirror": 0.5}
+#: Linear mean luminance of a typically exposed portrait: the fallback light (no scene) is the studio light
+#: scaled by the frame's mean brightness over this, so a dim or warm frame dims or warms the glasses.
+REFERENCE_SCENE_LUMINANCE = 0.25
+_LUM = np.array([0.2126, 0.7152, 0.0722])
+
+#: Anthropometric placement of the head and the ears on the canonical face (cm), from its side landmarks
+#: (the three face-outline points furthest out on each side, by the tragus) and the nose bridge:
+#: the skull's half-width at the ears is 0.53 of the face's width (bitragion breadth ~14 cm on a 13.8 cm
+#: wide canonical face); the top of the ear's attachment, where a temple rests, is 2.3 cm behind the side
+#: points and 3 mm above the bridge (about the brow's height, as the Frankfort plane puts it); the pinna hangs
+#: 6 cm from there, stands 2 cm out at the back and is about 3.8 cm deep.
+HEAD_HALF_WIDTH = 0.53
+HEAD_SQUARENESS = 2.6
+EAR_TOP_BEHIND_SIDE_CM = 2.3
+EAR_TOP_ABOVE_BRIDGE_CM = 0.3
+_PINNA_RADII_CM = (0.55, 3.2, 2.5)
+_PINNA_CENTRE_CM = (0.95, -2.6, -2.3)  # from the ear's top attachment: outward, down, back
+_PINNA_FLARE_DEG = 22.0
 
 
 def _canonical_face() -> np.ndarray:
@@ -46,6 +86,57 @@ def _canonical_face() -> np.ndarray:
     from arlens.tracking.pose import canonical_face
 
     return np.asarray(canonical_face(), dtype=np.float32)
+
+
+def _srgb_hex(value: str | tuple[float, float, float]) -> tuple[float, float, float]:
+    if isinstance(value, str):
+        text = value.strip().lstrip("#")
+        if len(text) != 6:
+            raise InputError(f"lens_tint: expected an sRGB hex colour like '#4A5A46', got {value!r}")
+        try:
+            return tuple(int(text[i : i + 2], 16) / 255.0 for i in (0, 2, 4))  # type: ignore[return-value]
+        except ValueError:
+            raise InputError(f"lens_tint: expected an sRGB hex colour like '#4A5A46', got {value!r}") from None
+    rgb = np.asarray(value, dtype=np.float64).reshape(-1)
+    if rgb.shape != (3,) or not np.isfinite(rgb).all() or (rgb < 0).any() or (rgb > 1).any():
+        raise InputError(f"lens_tint: expected three sRGB values in 0..1 or '#RRGGBB', got {value!r}")
+    return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
+
+
+@dataclass(frozen=True)
+class LensOptics:
+    """A lens as an optical element: what it lets through and what it reflects, linear RGB.
+
+    Attributes:
+        transmittance: per channel, at normal incidence, not counting the surface reflection.
+        reflectance: per channel, at normal incidence (Fresnel's F0; it grows toward grazing angles).
+    """
+
+    transmittance: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    reflectance: tuple[float, float, float] = (0.04, 0.04, 0.04)
+
+    @classmethod
+    def of_product(
+        cls, transmission: float | None, tint: str | tuple[float, float, float] | None, coating: str | None
+    ) -> LensOptics:
+        """From a product's luminous ``transmission`` (1 clear .. 0.15 sunglasses, surface losses included),
+        ``tint`` (the filter's hue, sRGB) and ``coating`` (none, anti_reflective, mirror)."""
+        f0 = COATING_REFLECTANCE[str(coating or "none")]
+        t = 1.0 if transmission is None else float(transmission)
+        hue = np.ones(3)
+        if tint is not None:
+            lin = np.power(np.asarray(_srgb_hex(tint)), 2.2)
+            hue = lin / max(float(lin @ _LUM), 1e-6)
+        rgb = np.clip(hue * t / (1.0 - f0), 0.0, 1.0)
+        return cls(tuple(float(c) for c in rgb), (f0, f0, f0))  # type: ignore[arg-type]
+
+    @classmethod
+    def of_material(cls, material: Material) -> LensOptics:
+        """A model's own lens material read as a filter: colour ``c`` at opacity ``a`` keeps ``1 - a (1 - c)``
+        of each channel (what alpha blending meant, without the haze), with uncoated reflections."""
+        r, g, b, a = material.base_color
+        rgb = 1.0 - a * (1.0 - np.array([r, g, b]))
+        return cls(tuple(float(c) for c in np.clip(rgb, 0.0, 1.0)), (0.04, 0.04, 0.04))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -59,10 +150,18 @@ class EyewearOptions:
         offset_mm: (x, y, z) shift of the frame from the nose bridge in the frame convention (mm);
             y > 0 raises it, z < 0 moves it away from the face.
         pantoscopic_tilt_deg: tilt of the front about x; positive brings the rims' bottom toward the cheeks.
+        lens_transmission: the lenses' luminous transmittance (1 clear, 0.15 sunglasses); None keeps the
+            model's own lens material.
+        lens_tint: the lenses' hue, ``"#RRGGBB"`` or sRGB (r, g, b) in 0..1; None is neutral.
+        lens_coating: ``"none"``, ``"anti_reflective"`` or ``"mirror"``; None is uncoated.
         samples: multisample anti-aliasing samples (clamped to the driver's maximum).
         head_proxy: hide the temples behind an ellipsoid standing in for the skull, not only behind the face mesh.
+        ears: hide the temples' ends behind ellipsoids standing in for the ears.
+        fit_temples: bend the temples so they rest just outside this face's head at the ears.
         occluder_push_cm: how far the occluders are pushed back from the face surface (cm), so the
             parts touching the skin (bridge, pads) are not eaten by tracking noise.
+        contact_shadow: darkness of the frame's soft shadow on the face, 0 (none) .. 1.
+        match_camera: give the glasses the frame's blur and grain (estimated around the face).
         margin_px: pixels added around the glasses' projected box before rendering it.
         max_triangles: triangle budget of the model.
         backend: moderngl/glcontext backend of the headless context.
@@ -72,9 +171,16 @@ class EyewearOptions:
     frame_width_mm: float = 140.0
     offset_mm: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pantoscopic_tilt_deg: float = 0.0
+    lens_transmission: float | None = None
+    lens_tint: str | tuple[float, float, float] | None = None
+    lens_coating: str | None = None
     samples: int = 4
     head_proxy: bool = True
+    ears: bool = True
+    fit_temples: bool = True
     occluder_push_cm: float = 0.3
+    contact_shadow: float = 1.0
+    match_camera: bool = True
     margin_px: int = 4
     max_triangles: int = DEFAULT_MAX_TRIANGLES
     backend: str = field(default="egl")
@@ -88,6 +194,20 @@ class EyewearOptions:
             raise InputError(f"EyewearOptions.occluder_push_cm: expected 0..3 cm, got {self.occluder_push_cm!r}")
         if not 0 <= self.margin_px <= 256:
             raise InputError(f"EyewearOptions.margin_px: expected 0..256, got {self.margin_px!r}")
+        if not 0.0 <= float(self.contact_shadow) <= 1.0:
+            raise InputError(f"EyewearOptions.contact_shadow: expected 0..1, got {self.contact_shadow!r}")
+        t = self.lens_transmission
+        if t is not None and not (isinstance(t, int | float) and not isinstance(t, bool) and 0.0 <= t <= 1.0):
+            raise InputError(f"EyewearOptions.lens_transmission: expected 0..1 or None, got {t!r}")
+        if self.lens_tint is not None:
+            _srgb_hex(self.lens_tint)
+        coating = getattr(self.lens_coating, "value", self.lens_coating)
+        if coating is not None and coating not in COATING_REFLECTANCE:
+            raise InputError(
+                f"EyewearOptions.lens_coating: expected one of {', '.join(COATING_REFLECTANCE)} or None, "
+                f"got {self.lens_coating!r}"
+            )
+        object.__setattr__(self, "lens_coating", coating)
 
     def import_options(self) -> ImportOptions:
         """The importer settings these options imply."""
@@ -98,11 +218,16 @@ class EyewearOptions:
             max_triangles=self.max_triangles,
         )
 
+    @property
+    def overrides_lenses(self) -> bool:
+        """Whether the product describes its lenses (otherwise the model's lens material is used)."""
+        return self.lens_transmission is not None or self.lens_tint is not None or self.lens_coating is not None
+
 
 def _ellipsoid(
     center: np.ndarray, radii: np.ndarray, rings: int = 12, segments: int = 24
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A UV ellipsoid: float32 (N, 3) vertices and int32 (T, 3) triangles."""
+    """A UV ellipsoid: float32 (N, 3) vertices and int32 (T, 3) triangles, counter-clockwise seen from outside."""
     theta = np.linspace(0, np.pi, rings + 1)
     phi = np.linspace(0, 2 * np.pi, segments, endpoint=False)
     t, p = np.meshgrid(theta, phi, indexing="ij")
@@ -113,30 +238,85 @@ def _ellipsoid(
         for j in range(segments):
             a, b = i * segments + j, i * segments + (j + 1) % segments
             c, d = a + segments, b + segments
-            faces += [(a, c, b), (b, c, d)]
+            faces += [(a, b, c), (b, d, c)]
     return verts.astype(np.float32), np.array(faces, dtype=np.int32)
 
 
-def head_proxy(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """An ellipsoid standing in for the skull behind the canonical face, in canonical cm.
+def side_points(canonical: np.ndarray) -> np.ndarray:
+    """float (2, 3): the mean of the three face-outline points furthest out on the subject's right (x < 0)
+    and left (x > 0), in the coordinates of ``canonical`` (468, 3): where the face meets the ears."""
+    c = np.asarray(canonical, dtype=np.float64)
+    oval = np.array(L.face_oval())
+    x = c[oval, 0]
+    right = oval[np.argsort(x)[:3]]
+    left = oval[np.argsort(-x)[:3]]
+    return np.stack([c[right].mean(axis=0), c[left].mean(axis=0)])
 
-    Its half-width is 42% of the face's width (narrower than the frame, so the temples stay visible
-    beside a frontal face), it reaches from just behind the nose bridge to about 19 cm behind it,
-    so a temple on the far side of a turned head is hidden where the head is.
+
+def head_proxy(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A solid standing in for the skull behind the canonical face, in canonical cm.
+
+    A superellipsoid, flatter than an ellipsoid in its horizontal section (exponent
+    :data:`HEAD_SQUARENESS`), so that it is as wide as a head just behind the eyes (the temples of the skull),
+    not only at the ears: its front is 1.5 cm behind the nose bridge (behind the rims), its half-width is
+    :data:`HEAD_HALF_WIDTH` of the face's width, it reaches 18.5 cm back. A temple on the far side of a turned
+    head, and the temples' ends behind the ears, are hidden where the head is.
     """
     c = np.asarray(canonical, dtype=np.float64)
     width = float(c[:, 0].max() - c[:, 0].min())
-    bridge = c[NOSE_BRIDGE]
-    center = np.array([0.5 * (c[:, 0].max() + c[:, 0].min()), bridge[1] + 0.5, bridge[2] - 10.5])
-    radii = np.array([0.42 * width, 0.62 * width, 9.5])
-    return _ellipsoid(center, radii)
+    bridge = c[L.NOSE_BRIDGE]
+    front, length = bridge[2] - 1.5, 18.5
+    center = np.array([0.5 * (c[:, 0].max() + c[:, 0].min()), bridge[1] + 0.5, front - length / 2])
+    radii = np.array([HEAD_HALF_WIDTH * width, 0.62 * width, length / 2])
+    v, f = _ellipsoid(np.zeros(3), np.ones(3), rings=16, segments=32)
+    e = 2.0 / HEAD_SQUARENESS
+    v = v.astype(np.float64)
+    v[:, 0] = np.sign(v[:, 0]) * np.abs(v[:, 0]) ** e
+    v[:, 2] = np.sign(v[:, 2]) * np.abs(v[:, 2]) ** e
+    return (center + v * radii).astype(np.float32), f
+
+
+def ear_tops(canonical: np.ndarray) -> np.ndarray:
+    """float (2, 3): the top of each ear's attachment (where a temple rests), subject's right then left, cm."""
+    c = np.asarray(canonical, dtype=np.float64)
+    sides = side_points(c)
+    out = sides.copy()
+    out[:, 1] = c[L.NOSE_BRIDGE, 1] + EAR_TOP_ABOVE_BRIDGE_CM
+    out[:, 2] = sides[:, 2] - EAR_TOP_BEHIND_SIDE_CM
+    return out
+
+
+def ear_proxies(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two flattened ellipsoids standing in for the ears (pinnae), in canonical cm: vertices and triangles.
+
+    Each hangs from :func:`ear_tops`, set out from the head and turned so its back edge stands further out
+    (the pinna's flare), so a temple running down behind the ear is hidden by it when the head is in profile.
+    """
+    verts, faces = [], []
+    for k, top in enumerate(ear_tops(canonical)):
+        out = -1.0 if top[0] < 0 else 1.0
+        v, f = _ellipsoid(np.zeros(3), np.array(_PINNA_RADII_CM), rings=8, segments=16)
+        a = math.radians(_PINNA_FLARE_DEG) * out  # turn about y: the back (-z) swings outward
+        rot = np.array([[math.cos(a), 0, -math.sin(a)], [0, 1, 0], [math.sin(a), 0, math.cos(a)]])
+        dx, dy, dz = _PINNA_CENTRE_CM
+        centre = top + np.array([out * dx, dy, dz])
+        verts.append(v.astype(np.float64) @ rot.T + centre)
+        faces.append(f + k * len(v))
+    return np.concatenate(verts).astype(np.float32), np.concatenate(faces).astype(np.int32)
+
+
+def _width_scale_matrix(centre_x: float, scale: float) -> np.ndarray:
+    m = np.eye(4)
+    m[0, 0] = scale
+    m[0, 3] = centre_x * (1.0 - scale)
+    return m
 
 
 class EyewearLens:
     """Draws a pair of glasses on every face; a context manager holding an OpenGL context.
 
     Args:
-        options: the model, its size and placement, and rendering settings.
+        options: the model, its size and placement, its lenses, and rendering settings.
 
     Raises:
         AssetError: the model cannot be loaded or used.
@@ -145,30 +325,53 @@ class EyewearLens:
     """
 
     def __init__(self, options: EyewearOptions | None = None) -> None:
-        from arlens.render.gl import GLRenderer, SurfaceStyle
+        from arlens.render.gl import GLRenderer, SurfaceStyle, lens_keep_lut
 
         self.options = options or EyewearOptions()
-        self.asset: EyewearAsset = import_eyewear(self.options.model, self.options.import_options())
+        o = self.options
+        self.asset: EyewearAsset = import_eyewear(o.model, o.import_options())
         canonical = _canonical_face()
         if canonical.shape != (468, 3):
             raise InputError(f"canonical face: expected (468, 3), got {canonical.shape}")
         self._canonical = canonical.astype(np.float64)
         self._anchor = np.eye(4)
-        self._anchor[:3, 3] = self._canonical[NOSE_BRIDGE]
+        self._anchor[:3, 3] = self._canonical[L.NOSE_BRIDGE]
         self._frame_to_canonical = self._anchor @ FRAME_TO_CANONICAL
-        self._renderer = GLRenderer(samples=self.options.samples, backend=self.options.backend)
+        lens_parts = self.asset.lens_parts
+        if o.overrides_lenses:
+            self.optics = LensOptics.of_product(o.lens_transmission, o.lens_tint, o.lens_coating)
+        elif lens_parts:
+            self.optics = LensOptics.of_material(lens_parts[0].material)
+        else:
+            self.optics = LensOptics()
+        self._keep_lut = lens_keep_lut(self.optics.transmittance, self.optics.reflectance)
+        c = self._canonical
+        self._centre_x = 0.5 * float(c[:, 0].max() + c[:, 0].min())
+        self._canonical_width = float(np.ptp(side_points(c)[:, 0]))
+        self._ear_tops = ear_tops(c)
+        self._temple_fit = self._temple_geometry()
+        self._eye_idx = np.array([*L.right_eye(), *L.left_eye()])
+        self._oval = np.array(L.face_oval())
+        self._noise = NoiseTile()
+        self._renderer = GLRenderer(samples=o.samples, backend=o.backend)
         try:
             r = self._renderer
             self._parts = []
-            for part in (*self.asset.frame_parts, *self.asset.lens_parts):  # opaque first, then blended
+            for part in (*self.asset.frame_parts, *lens_parts):  # opaque first, then the filters
                 mesh = r.mesh(part.vertices, part.faces, part.normals, part.uv, part.material.texture)
                 m = part.material
-                style = SurfaceStyle(m.base_color, m.metallic, m.roughness, m.is_lens, m.double_sided)
+                optics = self.optics if (o.overrides_lenses or not m.is_lens) else LensOptics.of_material(m)
+                style = SurfaceStyle(
+                    m.base_color, m.metallic, m.roughness, m.is_lens, m.double_sided,
+                    optics.transmittance, optics.reflectance,
+                )
                 self._parts.append((mesh, style))
-            self._face_faces = face_triangles()
+            self._face_faces = L.face_triangles()
             self._face_mesh = r.mesh(np.zeros((468, 3), np.float32), self._face_faces, dynamic=True)
-            hv, hf = head_proxy(self._canonical)
+            hv, hf = head_proxy(c)
             self._head_mesh = r.mesh(hv, hf)
+            ev, ef = ear_proxies(c)
+            self._ear_mesh = r.mesh(ev, ef)
         except BaseException:
             self._renderer.close()
             raise
@@ -180,7 +383,8 @@ class EyewearLens:
     @classmethod
     def from_product(cls, product: Any, **overrides: Any) -> EyewearLens:
         """A lens for a product with ``model`` and ``frame_width_mm`` (and optional ``offset_mm``,
-        ``pantoscopic_tilt_deg``); ``overrides`` set any other :class:`EyewearOptions` field.
+        ``pantoscopic_tilt_deg``, ``lens_transmission``, ``lens_tint``, ``lens_coating``); ``overrides`` set
+        any other :class:`EyewearOptions` field.
 
         Raises:
             InputError: the product lacks a model or a frame width.
@@ -199,6 +403,10 @@ class EyewearLens:
         tilt = getattr(product, "pantoscopic_tilt_deg", None)
         if tilt is not None:
             kwargs["pantoscopic_tilt_deg"] = float(tilt)
+        for name in ("lens_transmission", "lens_tint", "lens_coating"):
+            value = getattr(product, name, None)
+            if value is not None:
+                kwargs[name] = getattr(value, "value", value)
         kwargs.update(overrides)
         return cls(EyewearOptions(**kwargs))
 
@@ -214,17 +422,84 @@ class EyewearLens:
         self.close()
 
     # --- geometry ---------------------------------------------------------------------------------------------
-    def model_matrix(self, face: Face) -> np.ndarray:
-        """4x4 from the frame convention (mm) to camera space (cm) for ``face``."""
-        return np.asarray(face.pose, dtype=np.float64) @ self._frame_to_canonical
+    def model_matrix(self, face: Face, camera: PerspectiveCamera | None = None) -> np.ndarray:
+        """4x4 from the frame convention (mm) to camera space (cm) for ``face``.
 
-    def frame_points(self, face: Face, points_mm: np.ndarray) -> np.ndarray:
-        """Camera-space (cm) positions of (N, 3) points given in the frame convention (mm)."""
+        With the ``camera`` the glasses are also moved (at the pose's depth, by at most
+        :data:`MAX_ANCHOR_SHIFT_CM`) so the bridge lands on the image's own nose-bridge landmark: the pose is
+        a fit of an average face to the whole face, and on a turned or pitched face its bridge can be off by
+        several millimetres, which puts the frame above or below the eyes; the landmark is where this nose is.
+        """
+        pose = np.asarray(face.pose, dtype=np.float64)
+        m = pose @ self._frame_to_canonical
+        if camera is not None:
+            bridge = pose[:3, :3] @ self._canonical[L.NOSE_BRIDGE] + pose[:3, 3]
+            target = camera.unproject(face.landmarks[L.NOSE_BRIDGE : L.NOSE_BRIDGE + 1, :2], -bridge[2])[0]
+            shift = target - bridge
+            norm = float(np.linalg.norm(shift))
+            if np.isfinite(norm) and norm > MAX_ANCHOR_SHIFT_CM:
+                shift *= MAX_ANCHOR_SHIFT_CM / norm
+            if np.isfinite(shift).all():
+                m[:3, 3] += shift
+        return m
+
+    def frame_points(
+        self, face: Face, points_mm: np.ndarray, camera: PerspectiveCamera | None = None
+    ) -> np.ndarray:
+        """Camera-space (cm) positions of (N, 3) points given in the frame convention (mm) (see
+        :meth:`model_matrix` for what the ``camera`` adds)."""
         p = np.c_[np.asarray(points_mm, dtype=np.float64), np.ones(len(points_mm))]
-        return (p @ self.model_matrix(face).T)[:, :3]
+        return (p @ self.model_matrix(face, camera).T)[:, :3]
+
+    def width_scale(self, face: Face, camera: PerspectiveCamera) -> float:
+        """This face's width over the canonical face's, measured between its side landmarks at the posed
+        depth (0.85..1.2): what the head and ear proxies are scaled by."""
+        pts = self._occluder_vertices(face, camera, push_cm=0.0)
+        pose = np.asarray(face.pose, dtype=np.float64)
+        local = (pts - pose[:3, 3]) @ pose[:3, :3]  # camera -> canonical frame
+        width = float(np.ptp(side_points(local)[:, 0]))
+        return float(np.clip(width / self._canonical_width, 0.85, 1.2))
+
+    def ear_points(self, face: Face, camera: PerspectiveCamera) -> np.ndarray:
+        """Camera-space (cm) float (2, 3) tops of the ears' attachment (subject's right, left) for ``face``."""
+        scale = _width_scale_matrix(self._centre_x, self.width_scale(face, camera))
+        p = np.c_[self._ear_tops, np.ones(2)] @ (np.asarray(face.pose, dtype=np.float64) @ scale).T
+        return p[:, :3]
+
+    def _temple_geometry(self) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """Where the temples leave the front (z, mm) and, per side (wearer's right x > 0, left), the model's
+        temple inner |x| and z at the ear's nominal distance; None for a model without temples."""
+        v = np.concatenate([p.vertices for p in self.asset.frame_parts] or [np.zeros((0, 3))]).astype(np.float64)
+        if len(v) == 0:
+            return None
+        z0 = float(self.asset.hinges[:, 2].max()) + 4.0
+        to_mm = np.linalg.inv(FRAME_TO_CANONICAL[:3, :3])
+        z_ear = float((to_mm @ (self._ear_tops[0] - self._canonical[L.NOSE_BRIDGE]))[2])
+        xs, zs = [], []
+        for sign in (1.0, -1.0):
+            sel = (sign * v[:, 0] > 0) & (np.abs(v[:, 2] - z_ear) < 6.0)
+            if sel.sum() < 3 or z_ear <= z0 + 10:
+                return None
+            xs.append(float(np.min(sign * v[sel, 0])))
+            zs.append(z_ear)
+        return z0, np.array(xs), np.array(zs)
+
+    def _splay(self, face: Face, camera: PerspectiveCamera, width_scale: float) -> tuple[float, float, float]:
+        """How far each temple is bent out per mm behind the hinge so it rests on this head at the ear."""
+        if not self.options.fit_temples or self._temple_fit is None:
+            return 1e9, 0.0, 0.0
+        z0, inner_x, z_ear = self._temple_fit
+        c = self._canonical
+        half = HEAD_HALF_WIDTH * float(c[:, 0].max() - c[:, 0].min()) * width_scale  # skull half-width, cm
+        target_mm = 10.0 * half + 1.5  # resting on it, with the hair and skin under the temple
+        ks = []
+        for i in range(2):
+            k = (target_mm - inner_x[i]) / max(z_ear[i] - z0, 1.0)
+            ks.append(float(np.clip(k, -0.12, 0.2)))
+        return z0, ks[0], ks[1]
 
     def _region(self, face: Face, camera: PerspectiveCamera) -> tuple[int, int, int, int] | None:
-        corners = (self._corners @ self.model_matrix(face).T)[:, :3]
+        corners = (self._corners @ self.model_matrix(face, camera).T)[:, :3]
         if (corners[:, 2] > -_NEAR_CM).any():  # partly behind the camera: draw the whole image
             return 0, 0, camera.width, camera.height
         uv = camera.project(corners)
@@ -237,7 +512,7 @@ class EyewearLens:
             return None
         return x0, y0, x1, y1
 
-    def _occluder_vertices(self, face: Face, camera: PerspectiveCamera) -> np.ndarray:
+    def _occluder_vertices(self, face: Face, camera: PerspectiveCamera, push_cm: float | None = None) -> np.ndarray:
         """The face mesh in camera space: landmark pixels unprojected at the posed canonical face's depth.
 
         The posed canonical face gives metric depth; the landmarks give this face's own outline, so
@@ -245,12 +520,31 @@ class EyewearLens:
         """
         pose = np.asarray(face.pose, dtype=np.float64)
         posed = self._canonical @ pose[:3, :3].T + pose[:3, 3]
-        depth = -posed[:, 2] + self.options.occluder_push_cm
+        push = self.options.occluder_push_cm if push_cm is None else push_cm
+        depth = -posed[:, 2] + push
         return camera.unproject(face.landmarks[:468, :2], depth)
+
+    # --- light and camera -------------------------------------------------------------------------------------
+    def _lighting(self, frame: np.ndarray, scene: Any) -> Any:
+        """The light of this frame: the scene's estimate when it has one, otherwise the studio light scaled by
+        the frame's mean brightness (grey world), with an environment made from the frame for reflections."""
+        from arlens.render.gl import Lighting, environment_from_frame
+
+        env = environment_from_frame(frame)
+        light = getattr(scene, "light", None) if scene is not None else None
+        to_lighting = getattr(light, "to_lighting", None)
+        if callable(to_lighting):
+            return to_lighting(env)
+        gain = env.reshape(-1, 3).mean(axis=0) / REFERENCE_SCENE_LUMINANCE
+        return Lighting.studio(np.clip(gain, 0.0, 4.0), env)
 
     # --- drawing ----------------------------------------------------------------------------------------------
     def render(
-        self, frame: np.ndarray, faces: list[Face] | tuple[Face, ...], camera: PerspectiveCamera | None = None
+        self,
+        frame: np.ndarray,
+        faces: list[Face] | tuple[Face, ...],
+        camera: PerspectiveCamera | None = None,
+        scene: Any = None,
     ) -> np.ndarray:
         """Draw the glasses on every face of ``frame`` and return a new image.
 
@@ -258,6 +552,8 @@ class EyewearLens:
             frame: uint8 BGR (H, W, 3); not modified.
             faces: tracked faces with their poses (``Face.pose``, canonical cm to camera cm).
             camera: the camera the poses were estimated with; default ``PerspectiveCamera(W, H)``.
+            scene: the frame's scene (light, masks) when the session has one; None estimates the light from
+                the frame.
 
         Returns:
             uint8 BGR (H, W, 3), a copy of ``frame`` with the glasses composited.
@@ -266,10 +562,14 @@ class EyewearLens:
             InputError: bad frame, camera of another size, or a face whose pose does not put it in
                 front of the camera.
         """
-        return self.render_into(check_bgr(frame).copy(), faces, camera)
+        return self.render_into(check_bgr(frame).copy(), faces, camera, scene)
 
     def render_into(
-        self, out: np.ndarray, faces: list[Face] | tuple[Face, ...], camera: PerspectiveCamera | None = None
+        self,
+        out: np.ndarray,
+        faces: list[Face] | tuple[Face, ...],
+        camera: PerspectiveCamera | None = None,
+        scene: Any = None,
     ) -> np.ndarray:
         """Draw the glasses on every face directly into ``out`` (uint8 BGR, modified); returns it.
 
@@ -294,14 +594,58 @@ class EyewearLens:
                     f"z = {face.pose[2, 3]:.2f}; faces need a head pose from the FaceTracker"
                 )
         projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
+        lighting = self._lighting(out, scene)
+        # grain that changes from frame to frame but not between two renders of one frame
+        seed = int(out[:: max(h // 7, 1), :: max(w // 7, 1)].sum())
         with self._renderer.current():
+            self._renderer.set_lighting(lighting)
             # far faces first, so a nearer face's glasses are composited over a farther one's
             for face in sorted(faces, key=lambda f: float(f.pose[2, 3])):
                 region = self._region(face, camera)
                 if region is None:
                     continue
-                self._draw_face(out, face, camera, projection, region)
+                self._draw_face(out, face, camera, projection, region, lighting, seed)
         return out
+
+    def _eye_box(self, face: Face, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+        pts = face.landmarks[self._eye_idx, :2]
+        x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
+        pad = max(2, int(0.15 * (x1 - x0)))
+        h, w = shape[:2]
+        return max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, w), min(y1 + pad, h)
+
+    def _camera_look(self, out: np.ndarray, face: Face) -> CameraLook:
+        if not self.options.match_camera:
+            return CameraLook()
+        x0, y0, x1, y1 = self._eye_box(face, out.shape)
+        h = y1 - y0
+        y0, y1 = max(y0 - h, 0), min(y1 + h, out.shape[0])  # brows to the cheeks: edges and plain skin
+        if x1 - x0 < 12 or y1 - y0 < 12:
+            return CameraLook()
+        return estimate_camera_look(cv2.cvtColor(out[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY))
+
+    def _shadow_style(self, face: Face, camera: PerspectiveCamera, lighting: Any) -> ShadowStyle | None:
+        strength = float(self.options.contact_shadow)
+        if strength <= 0:
+            return None
+        px_per_cm = camera.focal_px / max(-float(face.pose[2, 3]), _NEAR_CM)
+        key = np.asarray(lighting.key_dir, dtype=np.float64)
+        key_power = float(np.asarray(lighting.key_color) @ _LUM)
+        ambient = float(np.asarray(lighting.sh[0]) @ _LUM)
+        share = key_power / max(key_power + ambient, 1e-6)  # how directional the light is
+        gap_cm = 0.8  # rims to skin
+        lz = max(key[2], 0.25)
+        offset = (-gap_cm * key[0] / lz * px_per_cm, gap_cm * key[1] / lz * px_per_cm)
+        limit = 1.2 * gap_cm * px_per_cm
+        offset = tuple(float(np.clip(v, -limit, limit)) for v in offset)
+        return ShadowStyle(
+            offset_px=offset,  # type: ignore[arg-type]
+            blur_px=0.35 * px_per_cm,
+            cast=0.45 * strength * share,
+            occlusion_px=0.12 * px_per_cm,
+            occlusion=0.25 * strength,
+        )
 
     def _draw_face(
         self,
@@ -310,20 +654,57 @@ class EyewearLens:
         camera: PerspectiveCamera,
         projection: np.ndarray,
         region: tuple[int, int, int, int],
+        lighting: Any,
+        seed: int,
     ) -> None:
         r = self._renderer
+        o = self.options
         x0, y0, x1, y1 = region
         clip = r.region_matrix((camera.width, camera.height), region) @ projection
         pose = np.asarray(face.pose, dtype=np.float64)
+        width_scale = self.width_scale(face, camera)
+        scaled_pose = pose @ _width_scale_matrix(self._centre_x, width_scale)
+        ex0, ey0, ex1, ey1 = self._eye_box(face, out.shape)
+        behind = cv2.mean(out[ey0:ey1, ex0:ex1])[:3] if ex1 > ex0 and ey1 > ey0 else (128.0,) * 3
+        r.set_behind(tuple(c / 255.0 for c in behind[::-1]))
+        r.set_splay(*self._splay(face, camera, width_scale))
         r.begin(x1 - x0, y1 - y0)
         self._face_mesh.update_positions(self._occluder_vertices(face, camera))
         r.draw_depth(self._face_mesh, clip)
-        if self.options.head_proxy:
+        if o.head_proxy or o.ears:
             push = np.eye(4)
-            push[2, 3] = -self.options.occluder_push_cm
-            r.draw_depth(self._head_mesh, clip @ push @ pose)
-        modelview = self.model_matrix(face)
+            push[2, 3] = -o.occluder_push_cm
+            if o.head_proxy:
+                r.draw_depth(self._head_mesh, clip @ push @ scaled_pose, cull=True)
+            if o.ears:
+                r.draw_depth(self._ear_mesh, clip @ scaled_pose, cull=True)
+        modelview = self.model_matrix(face, camera)
         mvp = clip @ modelview
         for mesh, style in self._parts:
             r.draw_lit(mesh, style, mvp, modelview)
-        over_premultiplied(out[y0:y1, x0:x1], r.read_rgba8())
+        rgba = r.read_rgba8()
+        look = self._camera_look(out, face)
+        rgba = apply_camera_look(rgba, look)
+        style = self._shadow_style(face, camera, lighting)
+        if style is not None:
+            self._lay_shadow(out, face, rgba, region, style)
+        dst = out[y0:y1, x0:x1]
+        composite_filtered(dst, rgba, self._keep_lut)
+        if look.noise_sigma >= 0.5:
+            covered = cv2.threshold(rgba[..., 3], 24, 255, cv2.THRESH_BINARY)[1]
+            self._noise.add(dst, covered, look.noise_sigma, (seed % 251, (seed // 251) % 241))
+
+    def _lay_shadow(
+        self, out: np.ndarray, face: Face, rgba: np.ndarray, region: tuple[int, int, int, int], style: ShadowStyle
+    ) -> None:
+        """Darken the face under and around the glasses (before they are composited over it)."""
+        x0, y0, x1, y1 = region
+        h, w = out.shape[:2]
+        reach = style.reach_px
+        sx0, sy0, sx1, sy1 = max(x0 - reach, 0), max(y0 - reach, 0), min(x1 + reach, w), min(y1 + reach, h)
+        alpha = np.zeros((sy1 - sy0, sx1 - sx0), np.uint8)
+        alpha[y0 - sy0 : y1 - sy0, x0 - sx0 : x1 - sx0] = rgba[..., 3]
+        receiver = np.zeros_like(alpha)
+        oval = face.landmarks[self._oval, :2] - (sx0, sy0)
+        cv2.fillPoly(receiver, [np.round(oval * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
+        shade(out[sy0:sy1, sx0:sx1], contact_shade(alpha, receiver, style))
