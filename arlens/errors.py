@@ -18,6 +18,20 @@ class InputError(ArlensError, ValueError):
     """An argument or image does not meet the documented contract (also a ``ValueError``)."""
 
 
+class ImageTooLargeError(InputError):
+    """An encoded image whose header declares more pixels than allowed; refused before decoding.
+
+    Attributes:
+        pixels: width * height as declared by the file's header.
+        limit: the largest number of pixels that was allowed.
+    """
+
+    def __init__(self, message: str, pixels: int, limit: int) -> None:
+        super().__init__(message)
+        self.pixels = pixels
+        self.limit = limit
+
+
 class ModelError(ArlensError):
     """A model file is missing, corrupt, or does not match ``models/manifest.json``."""
 

@@ -56,6 +56,10 @@ def work(tmp_path_factory, portrait) -> Path:
         "A3,Blue,javascript:alert(1),9.00 USD\n"  # link
     )
     (d / "garbage.png").write_bytes(b"this is not an image")
+    from tests.test_image import _png
+
+    (d / "bomb.png").write_bytes(_png(10_000, 10_000))  # 100 MP declared in 80 bytes
+    cv2.imwrite(str(d / "strip.png"), np.zeros((2, 40_000, 3), np.uint8))  # past OpenCV's remap limit
     (d / "notes.txt").write_text("not a video")
     return d
 
@@ -156,6 +160,8 @@ def test_video_keeps_rate_and_size(work, portrait, tmp_path):
         (["mirror", "--headless", "--frames", "0"], 2, "expected a number >= 1"),
         (["try", "{w}/garbage.png", "-p", "LIP-001", "-o", "{t}/o.png"], 3, "cannot read image"),
         (["try", "{w}/missing.png", "-p", "LIP-001", "-o", "{t}/o.png"], 3, "no such file"),
+        (["try", "{w}/bomb.png", "-p", "LIP-001", "-o", "{t}/o.png"], 3, "expected at most 50000000 pixels"),
+        (["try", "{w}/strip.png", "-p", "LIP-001", "-o", "{t}/o.png"], 3, "below 32767 px"),
         (["video", "{w}/notes.txt", "-p", "LIP-001", "-o", "{t}/o.mp4"], 3, "cannot read video"),
         (["try", "{w}/face.png", "-p", "LIP-001", "--catalog", "{w}/bad.csv", "-o", "{t}/o.png"], 3,
          "invalid catalog"),

@@ -97,3 +97,156 @@ def test_check_bgr_passes_views_through_and_refuses_conversions_and_read_only():
     assert check_bgr(view) is view
     with pytest.raises(InputError, match="out: expected a writeable image"):
         check_bgr(view, "out", writeable=True)
+
+
+# -- encoded images: decode_image / read_image / probe_image ------------------------------------------
+
+def _png(width: int, height: int, idat: bytes | None = None) -> bytes:
+    """A PNG whose IHDR declares ``width`` x ``height`` (RGB, 8 bit), with a tiny IDAT: a header-only bomb."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 64) if idat is None else idat
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _encoded(ext: str, image: np.ndarray) -> bytes:
+    import cv2
+
+    ok, data = cv2.imencode(ext, image)
+    assert ok
+    return data.tobytes()
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fail the test if any pixel gets decoded: the refusal must come from the header alone."""
+    import arlens.image
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("cv2.imdecode was called")
+
+    monkeypatch.setattr(arlens.image.cv2, "imdecode", refuse)
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".bmp", ".webp", ".tiff"])
+def test_decode_image_equals_opencvs_decoder(ext):
+    from arlens.image import decode_image
+
+    image = read_image("faces/astronaut.png")[:100, :150]
+    data = _encoded(ext, image)
+    import cv2
+
+    expected = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    for form in (data, bytearray(data), memoryview(data)):
+        out = decode_image(form)
+        assert out.dtype == np.uint8 and out.shape == (100, 150, 3)
+        np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's own, from 89 MP
+def test_decode_image_refuses_an_over_large_header_before_decoding(no_decoding):
+    from arlens.errors import ImageTooLargeError
+    from arlens.image import DEFAULT_MAX_PIXELS, decode_image
+
+    # 16000 x 16000 (Pillow's own warning band starts at 89 MP; its hard refusal at 179 MP) and 8000 x 7000
+    for (w, h) in [(16000, 16000), (8000, 7000), (100_000, 100_000)]:
+        with pytest.raises(ImageTooLargeError, match=r"upload: expected at most 50000000 pixels") as info:
+            decode_image(_png(w, h), name="upload")
+        assert info.value.pixels == w * h and info.value.limit == DEFAULT_MAX_PIXELS
+        assert isinstance(info.value, InputError)
+    with pytest.raises(ImageTooLargeError, match="at most 99 pixels, the header declares 10x10 = 100") as info:
+        decode_image(_png(10, 10), max_pixels=99)
+    assert (info.value.pixels, info.value.limit) == (100, 99)
+
+
+@pytest.mark.parametrize("data, what", [
+    (b"", "photo: expected an encoded image, got 0 bytes"),
+    (bytearray(), "photo: expected an encoded image, got 0 bytes"),
+    (b"this is not an image", "photo: expected an image (PNG, JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "photo: expected an image"),
+    ("a string", "photo: expected the bytes of an encoded image, got str"),
+    (None, "photo: expected the bytes of an encoded image, got NoneType"),
+])
+def test_decode_image_names_what_is_wrong(data, what):
+    from arlens.image import decode_image
+
+    with pytest.raises(InputError, match=re.escape(what)):
+        decode_image(data, name="photo")
+
+
+def test_decode_image_refuses_unsupported_formats_by_name(no_decoding):
+    import io
+
+    from PIL import Image
+
+    from arlens.image import decode_image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "ICO")
+    with pytest.raises(InputError, match="got ICO, a format arlens does not read"):
+        decode_image(buf.getvalue())
+
+
+def test_decode_image_refuses_a_corrupt_body_with_a_good_header():
+    from arlens.image import decode_image
+
+    data = _encoded(".png", np.zeros((40, 30, 3), np.uint8))
+    with pytest.raises(InputError, match="image: cannot decode this PNG"):
+        decode_image(data[: len(data) // 2] + b"\0" * 10)
+
+
+def test_decode_image_checks_max_pixels():
+    from arlens.image import decode_image
+
+    for bad in (0, -1, 1.5, True, "10"):
+        with pytest.raises(InputError, match="max_pixels: expected a whole number >= 1"):
+            decode_image(b"x", max_pixels=bad)
+
+
+def test_probe_image_reads_the_header_only(no_decoding):
+    from arlens.image import probe_image
+
+    info = probe_image(_png(640, 480))
+    assert (info.width, info.height, info.format, info.pixels) == (640, 480, "PNG", 640 * 480)
+
+
+def test_read_image_reads_files_and_names_missing_ones(tmp_path):
+    import cv2
+
+    from arlens.image import read_image as arlens_read
+
+    path = tmp_path / "face.jpg"
+    cv2.imwrite(str(path), read_image("faces/astronaut.png"))
+    np.testing.assert_array_equal(arlens_read(path), cv2.imread(str(path)))
+    np.testing.assert_array_equal(arlens_read(str(path)), cv2.imread(str(path)))
+    with pytest.raises(InputError, match=re.escape(f"{tmp_path / 'nope.png'}: no such file")):
+        arlens_read(tmp_path / "nope.png")
+    with pytest.raises(InputError, match="expected an image file, got a folder"):
+        arlens_read(tmp_path)
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(InputError, match="empty.png: expected an encoded image, got an empty file"):
+        arlens_read(tmp_path / "empty.png")
+
+
+def test_read_image_refuses_an_over_large_header_before_decoding(tmp_path, no_decoding):
+    from arlens.errors import ImageTooLargeError
+    from arlens.image import read_image as arlens_read
+
+    (tmp_path / "wide.png").write_bytes(_png(60_000, 1000))
+    with pytest.raises(ImageTooLargeError, match="wide.png: expected at most 50000000 pixels"):
+        arlens_read(tmp_path / "wide.png")
+
+
+def test_as_bgr_refuses_sides_opencv_cannot_remap():
+    """A strip 32767 px wide is within the pixel budget but past OpenCV's remap limit (cv2.error before)."""
+    from arlens.image import MAX_SIDE
+
+    as_bgr(np.zeros((2, MAX_SIDE - 1, 3), np.uint8))
+    for shape in [(2, MAX_SIDE, 3), (MAX_SIDE + 5, 2), (2, 40000, 4)]:
+        with pytest.raises(InputError, match=r"frame: expected width and height below 32767 px"):
+            as_bgr(np.zeros(shape, np.uint8), "frame")

@@ -31,6 +31,7 @@ import importlib
 import logging
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -115,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     root.propagate = False
+    # Pillow warns about images over its own 89 MP threshold while arlens reads their header; arlens then
+    # refuses them with its own one-line error (over DEFAULT_MAX_PIXELS), so the warning is only noise here.
+    warnings.filterwarnings("ignore", message=r"Image size \(\d+ pixels\) exceeds limit")
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

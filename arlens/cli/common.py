@@ -74,15 +74,14 @@ def load_catalog(path: str | None) -> Any:
 
 
 def read_image(path: str) -> Any:
-    import cv2
+    """The image at ``path`` as uint8 BGR, through :func:`arlens.image.read_image` (pixel bound from the header)."""
+    from arlens.errors import InputError
+    from arlens.image import read_image as _read
 
-    p = Path(path)
-    if not p.is_file():
-        raise CliError(f"cannot read image {path}: no such file", EXIT_INPUT)
-    image = cv2.imread(str(p), cv2.IMREAD_COLOR)
-    if image is None:
-        raise CliError(f"cannot read image {path}: not an image format OpenCV can decode", EXIT_INPUT)
-    return image
+    try:
+        return _read(path)
+    except InputError as exc:
+        raise CliError(f"cannot read image {first_line(exc)}", EXIT_INPUT) from None
 
 
 def check_output(path: str, suffixes: Sequence[str], what: str) -> Path:
