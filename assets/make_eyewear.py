@@ -246,7 +246,7 @@ class Design:
     lens_a: float  # half width of the lens opening
     lens_b: float  # half height
     bridge: float  # distance between the lens openings at the bridge
-    lens_y: float  # lens centre height relative to the bridge bottom (origin)
+    lens_y: float  # lens centre height relative to the bridge bottom (origin): pupils about half-way up
     metal: bool
     rim: tuple[float, float, float]  # rim width at the top, sides, bottom (mm, in the lens plane)
     depth: float  # front thickness
@@ -262,19 +262,19 @@ class Design:
 
 DESIGNS = (
     Design(
-        "round", "round", 22.5, 22.5, 18.0, -4.0, True, (1.4, 1.4, 1.4), 2.0,
+        "round", "round", 22.5, 22.5, 18.0, -6.5, True, (1.4, 1.4, 1.4), 2.0,
         (0.95, 0.70, 0.33, 1.0), 0.22, temple=(2.4, 1.1), tip_color=(0.08, 0.045, 0.025, 1.0), end=9.5,
     ),
     Design(
-        "rectangular", "rectangular", 24.5, 18.0, 15.5, -4.0, False, (5.0, 4.2, 4.0), 4.2,
-        (0.015, 0.015, 0.018, 1.0), 0.35, end=7.5,
+        "rectangular", "rectangular", 24.0, 16.5, 15.5, -6.0, False, (5.0, 4.2, 4.0), 4.2,
+        (0.015, 0.015, 0.018, 1.0), 0.35, end=9.0,
     ),
     Design(
-        "cat_eye", "cat_eye", 24.0, 15.0, 16.0, -4.5, False, (4.2, 4.0, 3.4), 4.2,
-        (0.40, 0.06, 0.075, 1.0), 0.25, wing=8.5, end=4.0, points=112,
+        "cat_eye", "cat_eye", 24.0, 15.0, 15.0, -6.0, False, (4.2, 4.0, 3.4), 4.2,
+        (0.40, 0.06, 0.075, 1.0), 0.25, wing=8.5, end=0.0, points=112,
     ),
     Design(
-        "sunglasses", "wayfarer", 25.0, 15.0, 16.0, -4.0, False, (6.5, 5.0, 4.2), 4.8,
+        "sunglasses", "wayfarer", 25.0, 15.0, 16.0, -6.0, False, (6.5, 5.0, 4.2), 4.8,
         (0.01, 0.01, 0.012, 1.0), 0.18, lens_color=(0.28, 0.34, 0.27, 0.9), temple=(8.0, 3.6), end=7.0,
     ),
 )
@@ -286,13 +286,17 @@ def lens_outline(d: Design) -> np.ndarray:
         loop = superellipse(d.lens_a, d.lens_b, 2.0)
     elif d.outline == "rectangular":
         loop = superellipse(d.lens_a, d.lens_b, 5.0)
+        # the nasal cut: the lower corner by the nose is taken away along the nose's side
+        nasal, low = np.clip(-loop[:, 0] / d.lens_a, 0, 1), np.clip(-loop[:, 1] / d.lens_b, 0, 1)
+        loop[:, 0] += 9.0 * nasal**3 * low**1.5
     elif d.outline == "cat_eye":
         loop = catmull_rom_closed(_CAT_EYE * [d.lens_a / 25.0, d.lens_b / 15.25])
     elif d.outline == "wayfarer":
         loop = catmull_rom_closed(_WAYFARER * [d.lens_a / 25.0, d.lens_b / 15.0])
     else:
         raise ValueError(d.outline)
-    return resample_closed(loop, d.points)
+    loop = resample_closed(loop, d.points)
+    return loop - [0.5 * (loop[:, 0].min() + loop[:, 0].max()), 0.0]  # centred on its box, as lens sizes are
 
 
 def rim_width(d: Design, inner: np.ndarray, normal: np.ndarray) -> np.ndarray:
@@ -304,9 +308,11 @@ def rim_width(d: Design, inner: np.ndarray, normal: np.ndarray) -> np.ndarray:
     if d.wing:
         corner = _unit(np.array([0.75, 0.66]))
         w += d.wing * np.clip((normal @ corner - 0.55) / 0.45, 0, 1) ** 1.5
-    if not d.metal:  # acetate end piece: the outer side, at the hinge's height, sticks out to carry the hinge
-        hinge_dir = _unit(np.array([1.0, 0.3]))
-        w += d.end * np.clip((normal @ hinge_dir - 0.72) / 0.2, 0, 1) ** 1.5
+    if not d.metal and d.end:  # acetate end piece: the upper half of the outer side sticks out to carry the hinge
+        height = (inner[:, 1] - inner[:, 1].min()) / np.ptp(inner[:, 1])  # 0 at the bottom, 1 at the top
+        outward = np.clip((normal[:, 0] - 0.75) / 0.2, 0, 1)
+        upper = np.clip((height - 0.45) / 0.2, 0, 1) * np.clip((0.98 - height) / 0.08, 0, 1)
+        w += d.end * (outward * upper) ** 1.2
     return w
 
 
@@ -339,7 +345,7 @@ def build(d: Design) -> trimesh.Scene:
         ends = outer[np.argsort(side * outer[:, 0])[-6:]]
         hinge = np.array([side * (np.abs(ends[:, 0]).max() - 1.2), ends[:, 1].mean(), 0.0])
         if d.metal:  # a flat bar carries the hinge out from the rim
-            start = np.array([hinge[0], d.lens_y + 0.3 * d.lens_b, z_front + 0.5 * d.depth])
+            start = np.array([hinge[0], d.lens_y + 0.5 * d.lens_b, z_front + 0.5 * d.depth])
             hinge = start + [side * d.end, 1.0, 0.0]
             t = np.linspace(0, 1, 8)[:, None]
             path = start + t * (hinge - start) + np.c_[np.zeros(8), np.zeros(8), 1.5 * t[:, 0] ** 2]

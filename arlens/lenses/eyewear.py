@@ -70,14 +70,29 @@ _LUM = np.array([0.2126, 0.7152, 0.0722])
 #: (the three face-outline points furthest out on each side, by the tragus) and the nose bridge:
 #: the skull's half-width at the ears is 0.53 of the face's width (bitragion breadth ~14 cm on a 13.8 cm
 #: wide canonical face); the top of the ear's attachment, where a temple rests, is 2.3 cm behind the side
-#: points and 3 mm above the bridge (about the brow's height, as the Frankfort plane puts it); the pinna hangs
-#: 6 cm from there, stands 2 cm out at the back and is about 3.8 cm deep.
+#: points and 4 mm below the bridge (the ear's top is about level with the brows, the attachment a centimetre
+#: lower, near the Frankfort plane's porion-orbitale line plus 2 cm); the pinna hangs
+#: 6 cm from there, stands 2 cm out at the back and is about 5 cm deep.
+#: Opticians fit single-vision lenses with the pupils a little above the lens's middle; the glasses slide
+#: along the nose (at most MAX_SLIDE_MM from where the pose puts them) to put them there.
+FITTING_HEIGHT = 0.52
+#: The contact shadow: how far the rims are from the skin they shade (cm), and how much of it reaches the
+#: eyes, which lie deeper (0..255).
+SHADOW_GAP_CM = 0.8
+EYE_SHADOW_SHARE = 90
+MAX_SLIDE_MM = 3.0
+#: Most the glasses are moved forward to rest on the nose (cm). The canonical mesh's few points make the nose's
+#: sides look higher than they are between them (its triangles span ridge to cheek); beyond this the occluders'
+#: own push-back (``occluder_push_cm``) takes up the rest, and the lenses stay about 1.5 cm from the eyes.
+MAX_REST_OFFSET_CM = 0.3
+#: Most the temples are bent up or down to meet the ears, per mm behind the hinges (about 10 degrees).
+MAX_TEMPLE_RISE = 0.18
 HEAD_HALF_WIDTH = 0.53
 HEAD_SQUARENESS = 2.6
 EAR_TOP_BEHIND_SIDE_CM = 2.3
-EAR_TOP_ABOVE_BRIDGE_CM = 0.3
+EAR_TOP_ABOVE_BRIDGE_CM = -0.4
 _PINNA_RADII_CM = (0.55, 3.2, 2.5)
-_PINNA_CENTRE_CM = (0.95, -2.6, -2.3)  # from the ear's top attachment: outward, down, back
+_PINNA_CENTRE_CM = (0.75, -2.4, -2.3)  # from the ear's top attachment: outward, down, back
 _PINNA_FLARE_DEG = 22.0
 
 
@@ -262,12 +277,7 @@ def head_proxy(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     :data:`HEAD_HALF_WIDTH` of the face's width, it reaches 18.5 cm back. A temple on the far side of a turned
     head, and the temples' ends behind the ears, are hidden where the head is.
     """
-    c = np.asarray(canonical, dtype=np.float64)
-    width = float(c[:, 0].max() - c[:, 0].min())
-    bridge = c[L.NOSE_BRIDGE]
-    front, length = bridge[2] - 1.5, 18.5
-    center = np.array([0.5 * (c[:, 0].max() + c[:, 0].min()), bridge[1] + 0.5, front - length / 2])
-    radii = np.array([HEAD_HALF_WIDTH * width, 0.62 * width, length / 2])
+    center, radii = _head_shape(canonical)
     v, f = _ellipsoid(np.zeros(3), np.ones(3), rings=16, segments=32)
     e = 2.0 / HEAD_SQUARENESS
     v = v.astype(np.float64)
@@ -276,13 +286,34 @@ def head_proxy(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (center + v * radii).astype(np.float32), f
 
 
+def _head_shape(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and radii (cm) of :func:`head_proxy`'s superellipsoid."""
+    c = np.asarray(canonical, dtype=np.float64)
+    width = float(c[:, 0].max() - c[:, 0].min())
+    bridge = c[L.NOSE_BRIDGE]
+    front, length = bridge[2] - 1.5, 18.5
+    center = np.array([0.5 * (c[:, 0].max() + c[:, 0].min()), bridge[1] + 0.5, front - length / 2])
+    return center, np.array([HEAD_HALF_WIDTH * width, 0.62 * width, length / 2])
+
+
+def head_half_width(canonical: np.ndarray, z: float) -> float:
+    """Half-width (cm) of :func:`head_proxy` at canonical depth ``z``, at its widest height."""
+    center, radii = _head_shape(canonical)
+    u = min(abs(z - center[2]) / radii[2], 1.0)
+    return float(radii[0] * (1.0 - u**HEAD_SQUARENESS) ** (1.0 / HEAD_SQUARENESS))
+
+
 def ear_tops(canonical: np.ndarray) -> np.ndarray:
-    """float (2, 3): the top of each ear's attachment (where a temple rests), subject's right then left, cm."""
+    """float (2, 3): the top of each ear's attachment (where a temple rests), subject's right then left, cm:
+    :data:`EAR_TOP_BEHIND_SIDE_CM` behind the face's side points, on the head's surface."""
     c = np.asarray(canonical, dtype=np.float64)
     sides = side_points(c)
     out = sides.copy()
     out[:, 1] = c[L.NOSE_BRIDGE, 1] + EAR_TOP_ABOVE_BRIDGE_CM
     out[:, 2] = sides[:, 2] - EAR_TOP_BEHIND_SIDE_CM
+    centre_x = 0.5 * float(c[:, 0].max() + c[:, 0].min())
+    for i in range(2):
+        out[i, 0] = centre_x + np.sign(sides[i, 0] - centre_x) * head_half_width(c, float(out[i, 2]))
     return out
 
 
@@ -303,6 +334,47 @@ def ear_proxies(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         verts.append(v.astype(np.float64) @ rot.T + centre)
         faces.append(f + k * len(v))
     return np.concatenate(verts).astype(np.float32), np.concatenate(faces).astype(np.int32)
+
+
+def resting_offset(
+    asset: EyewearAsset, canonical: np.ndarray, frame_to_canonical: np.ndarray, clearance_cm: float = 0.05
+) -> float:
+    """How far (cm, toward the camera) a frame placed by ``frame_to_canonical`` must move so that no part of
+    its front (within 12 mm of the bridge: rims, bridge, nose pads) is inside the canonical face: where it
+    comes to rest on the nose (0 when it already clears it).
+
+    The face's surface height at each front vertex is interpolated on the canonical mesh's front-facing
+    triangles (barycentric, in the x-y plane).
+    """
+    v = np.concatenate([p.vertices for p in asset.frame_parts] or [np.zeros((0, 3))]).astype(np.float64)
+    v = v[v[:, 2] < 12.0]
+    if len(v) == 0:
+        return 0.0
+    pts = np.c_[v, np.ones(len(v))] @ frame_to_canonical.T
+    c = np.asarray(canonical, dtype=np.float64)
+    tri = c[L.face_triangles()]
+    normal_z = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])[:, 2]
+    tri = tri[np.abs(normal_z) > 1e-9]
+    a, b, cc = tri[:, 0, :2], tri[:, 1, :2], tri[:, 2, :2]
+    v0, v1 = b - a, cc - a
+    den = v0[:, 0] * v1[:, 1] - v1[:, 0] * v0[:, 1]
+    needed = 0.0
+    for chunk in np.array_split(pts[:, :3], max(1, len(pts) // 512)):
+        d = chunk[:, None, :2] - a[None]
+        u = (d[..., 0] * v1[None, :, 1] - v1[None, :, 0] * d[..., 1]) / den[None]
+        w = (v0[None, :, 0] * d[..., 1] - d[..., 0] * v0[None, :, 1]) / den[None]
+        inside = (u >= 0) & (w >= 0) & (u + w <= 1)
+        z0, z1, z2 = tri[None, :, 0, 2], tri[None, :, 1, 2], tri[None, :, 2, 2]
+        z = z0 + u * (z1 - z0) + w * (z2 - z0)
+        surface = np.where(inside, z, -np.inf).max(axis=1)  # the face's front surface under each vertex
+        needed = max(needed, float(np.max(surface + clearance_cm - chunk[:, 2], initial=0.0)))
+    return needed
+
+
+def _translation(offset: np.ndarray) -> np.ndarray:
+    m = np.eye(4)
+    m[:3, 3] = offset
+    return m
 
 
 def _width_scale_matrix(centre_x: float, scale: float) -> np.ndarray:
@@ -337,6 +409,10 @@ class EyewearLens:
         self._anchor = np.eye(4)
         self._anchor[:3, 3] = self._canonical[L.NOSE_BRIDGE]
         self._frame_to_canonical = self._anchor @ FRAME_TO_CANONICAL
+        # rest on the nose: forward until no part of the front (rims, bridge, pads) is inside the face
+        rest = resting_offset(self.asset, self._canonical, self._frame_to_canonical)
+        self.rest_offset_cm = min(rest, MAX_REST_OFFSET_CM)
+        self._frame_to_canonical[2, 3] += self.rest_offset_cm
         lens_parts = self.asset.lens_parts
         if o.overrides_lenses:
             self.optics = LensOptics.of_product(o.lens_transmission, o.lens_tint, o.lens_coating)
@@ -350,8 +426,24 @@ class EyewearLens:
         self._canonical_width = float(np.ptp(side_points(c)[:, 0]))
         self._ear_tops = ear_tops(c)
         self._temple_fit = self._temple_geometry()
+        self._lens_boxes = []  # per lens: side (+1 wearer's right, -1 left, 0 unknown), plane z, bottom y, top y
+        self._eye_corners = []
+        for part in lens_parts:
+            v = part.vertices.astype(np.float64)
+            sign = float(np.sign(np.round(v[:, 0].mean(), 3)))
+            self._lens_boxes.append((sign, float(np.median(v[:, 2])), float(v[:, 1].min()), float(v[:, 1].max())))
+            right = (L.RIGHT_EYE_OUTER, L.RIGHT_EYE_INNER)
+            self._eye_corners.append(right if sign > 0 else (L.LEFT_EYE_OUTER, L.LEFT_EYE_INNER))
+        to_mm = np.linalg.inv(FRAME_TO_CANONICAL[:3, :3])
+        ridge = to_mm @ (self._canonical[L.NOSE_RIDGE] - self._canonical[L.NOSE_BRIDGE])  # frame mm, down the ridge
+        self._ridge_mm = ridge / max(-ridge[1], 1e-6)  # per mm down
+        eyes = self._canonical[[*L.right_eye(), *L.left_eye()]].mean(axis=0)
+        corner_idx = [L.RIGHT_EYE_OUTER, L.RIGHT_EYE_INNER, L.LEFT_EYE_OUTER, L.LEFT_EYE_INNER]
+        corners = self._canonical[corner_idx].mean(axis=0)
+        self._pupil_above_corners_mm = float(10.0 * (eyes[1] - corners[1]))
         self._eye_idx = np.array([*L.right_eye(), *L.left_eye()])
         self._oval = np.array(L.face_oval())
+        self._eye_loops = (L.right_eye(), L.left_eye())
         self._noise = NoiseTile()
         self._renderer = GLRenderer(samples=o.samples, backend=o.backend)
         try:
@@ -425,23 +517,56 @@ class EyewearLens:
     def model_matrix(self, face: Face, camera: PerspectiveCamera | None = None) -> np.ndarray:
         """4x4 from the frame convention (mm) to camera space (cm) for ``face``.
 
-        With the ``camera`` the glasses are also moved (at the pose's depth, by at most
-        :data:`MAX_ANCHOR_SHIFT_CM`) so the bridge lands on the image's own nose-bridge landmark: the pose is
-        a fit of an average face to the whole face, and on a turned or pitched face its bridge can be off by
-        several millimetres, which puts the frame above or below the eyes; the landmark is where this nose is.
+        With the ``camera`` the glasses are fitted to this face as it is in the image:
+
+        - moved (at the pose's depth, by at most :data:`MAX_ANCHOR_SHIFT_CM`) so the bridge lands on the image's
+          own nose-bridge landmark: the pose is a fit of an average face to the whole face, and on a turned or
+          pitched face its bridge can be off by several millimetres, which puts the frame above or below the
+          eyes; the landmark is where this nose is;
+        - then slid along the nose's ridge (by at most :data:`MAX_SLIDE_MM`) so the eyes look through the
+          lenses at :data:`FITTING_HEIGHT`, as glasses rest lower or higher on different noses. The eyes'
+          centres are taken from their corners, which do not move with the gaze (glasses do not follow it).
         """
         pose = np.asarray(face.pose, dtype=np.float64)
         m = pose @ self._frame_to_canonical
-        if camera is not None:
-            bridge = pose[:3, :3] @ self._canonical[L.NOSE_BRIDGE] + pose[:3, 3]
-            target = camera.unproject(face.landmarks[L.NOSE_BRIDGE : L.NOSE_BRIDGE + 1, :2], -bridge[2])[0]
-            shift = target - bridge
-            norm = float(np.linalg.norm(shift))
-            if np.isfinite(norm) and norm > MAX_ANCHOR_SHIFT_CM:
-                shift *= MAX_ANCHOR_SHIFT_CM / norm
-            if np.isfinite(shift).all():
-                m[:3, 3] += shift
+        if camera is None:
+            return m
+        bridge = pose[:3, :3] @ self._canonical[L.NOSE_BRIDGE] + pose[:3, 3]
+        target = camera.unproject(face.landmarks[L.NOSE_BRIDGE : L.NOSE_BRIDGE + 1, :2], -bridge[2])[0]
+        shift = target - bridge
+        norm = float(np.linalg.norm(shift))
+        if np.isfinite(norm) and norm > MAX_ANCHOR_SHIFT_CM:
+            shift *= MAX_ANCHOR_SHIFT_CM / norm
+        if np.isfinite(shift).all():
+            m[:3, 3] += shift
+        slide = self._slide_mm(face, camera, m)
+        if slide:
+            m = m @ _translation(self._ridge_mm * slide)
         return m
+
+    def _slide_mm(self, face: Face, camera: PerspectiveCamera, m: np.ndarray) -> float:
+        """How far down the nose (mm, negative: up) to move the glasses for the fitting height."""
+        if not self._lens_boxes:
+            return 0.0
+        try:
+            inv = np.linalg.inv(m)
+        except np.linalg.LinAlgError:
+            return 0.0
+        lm = face.landmarks[:, :2].astype(np.float64)
+        heights = []
+        for corners, (sign, z_lens, y0, y1) in zip(self._eye_corners, self._lens_boxes, strict=True):
+            if sign == 0.0:
+                continue
+            ray = camera.unproject(lm[list(corners)].mean(axis=0)[None], 1.0)[0]
+            origin, direction = inv[:3, 3], inv[:3, :3] @ ray
+            if abs(direction[2]) < 1e-9:
+                continue
+            hit = origin + direction * (z_lens - origin[2]) / direction[2]
+            heights.append((hit[1] + self._pupil_above_corners_mm - y0) / (y1 - y0))
+        if not heights or not np.isfinite(heights).all():
+            return 0.0
+        lens_h = float(np.mean([b[3] - b[2] for b in self._lens_boxes]))
+        return float(np.clip((FITTING_HEIGHT - np.mean(heights)) * lens_h, -MAX_SLIDE_MM, MAX_SLIDE_MM))
 
     def frame_points(
         self, face: Face, points_mm: np.ndarray, camera: PerspectiveCamera | None = None
@@ -460,46 +585,66 @@ class EyewearLens:
         width = float(np.ptp(side_points(local)[:, 0]))
         return float(np.clip(width / self._canonical_width, 0.85, 1.2))
 
-    def ear_points(self, face: Face, camera: PerspectiveCamera) -> np.ndarray:
+    def ear_points(self, face: Face, camera: PerspectiveCamera, width_scale: float | None = None) -> np.ndarray:
         """Camera-space (cm) float (2, 3) tops of the ears' attachment (subject's right, left) for ``face``."""
-        scale = _width_scale_matrix(self._centre_x, self.width_scale(face, camera))
+        if width_scale is None:
+            width_scale = self.width_scale(face, camera)
+        scale = _width_scale_matrix(self._centre_x, width_scale)
         p = np.c_[self._ear_tops, np.ones(2)] @ (np.asarray(face.pose, dtype=np.float64) @ scale).T
         return p[:, :3]
 
-    def _temple_geometry(self) -> tuple[float, np.ndarray, np.ndarray] | None:
-        """Where the temples leave the front (z, mm) and, per side (wearer's right x > 0, left), the model's
-        temple inner |x| and z at the ear's nominal distance; None for a model without temples."""
+    def _temple_geometry(self) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]] | None:
+        """Where the temples leave the front (z, mm) and, per side (wearer's right x > 0, then left), straight
+        lines (slope, intercept in z) through the model's temple inner |x| and bottom y before they bend down;
+        None for a model without temples."""
         v = np.concatenate([p.vertices for p in self.asset.frame_parts] or [np.zeros((0, 3))]).astype(np.float64)
         if len(v) == 0:
             return None
         z0 = float(self.asset.hinges[:, 2].max()) + 4.0
-        to_mm = np.linalg.inv(FRAME_TO_CANONICAL[:3, :3])
-        z_ear = float((to_mm @ (self._ear_tops[0] - self._canonical[L.NOSE_BRIDGE]))[2])
-        xs, zs = [], []
+        lines = []
         for sign in (1.0, -1.0):
-            sel = (sign * v[:, 0] > 0) & (np.abs(v[:, 2] - z_ear) < 6.0)
-            if sel.sum() < 3 or z_ear <= z0 + 10:
+            side = v[(sign * v[:, 0] > 0) & (v[:, 2] > z0 + 5.0)]
+            if len(side) < 12 or np.ptp(side[:, 2]) < 40.0:
                 return None
-            xs.append(float(np.min(sign * v[sel, 0])))
-            zs.append(z_ear)
-        return z0, np.array(xs), np.array(zs)
+            z1 = z0 + 5.0 + 0.6 * np.ptp(side[:, 2])  # the straight part, before the bend over the ear
+            edges = np.linspace(z0 + 5.0, z1, 9)
+            zs, xs, ys = [], [], []
+            for a, b in zip(edges[:-1], edges[1:], strict=True):
+                sel = side[(side[:, 2] >= a) & (side[:, 2] < b)]
+                if len(sel):
+                    zs.append(0.5 * (a + b))
+                    xs.append(float(np.min(sign * sel[:, 0])))
+                    ys.append(float(np.min(sel[:, 1])))
+            if len(zs) < 3:
+                return None
+            lines.append((np.polyfit(zs, xs, 1), np.polyfit(zs, ys, 1)))
+        return z0, lines
 
-    def _splay(self, face: Face, camera: PerspectiveCamera, width_scale: float) -> tuple[float, float, float]:
-        """How far each temple is bent out per mm behind the hinge so it rests on this head at the ear."""
+    def _temple_bend(
+        self, face: Face, camera: PerspectiveCamera, m: np.ndarray, width_scale: float
+    ) -> tuple[float, float, float, float]:
+        """How much the temples bend out (per side) and up, per mm behind the hinges, to rest on this head:
+        just outside it, on the ears' tops. Worn glasses pivot on the nose and the ears; here the front keeps
+        the product's tilt and the temples meet the ears (a frame's built-in pantoscopic angle)."""
         if not self.options.fit_temples or self._temple_fit is None:
-            return 1e9, 0.0, 0.0
-        z0, inner_x, z_ear = self._temple_fit
-        c = self._canonical
-        half = HEAD_HALF_WIDTH * float(c[:, 0].max() - c[:, 0].min()) * width_scale  # skull half-width, cm
-        target_mm = 10.0 * half + 1.5  # resting on it, with the hair and skin under the temple
-        ks = []
-        for i in range(2):
-            k = (target_mm - inner_x[i]) / max(z_ear[i] - z0, 1.0)
-            ks.append(float(np.clip(k, -0.12, 0.2)))
-        return z0, ks[0], ks[1]
+            return 1e9, 0.0, 0.0, 0.0
+        z0, lines = self._temple_fit
+        try:
+            ears = np.c_[self.ear_points(face, camera, width_scale), np.ones(2)] @ np.linalg.inv(m).T  # frame mm
+        except np.linalg.LinAlgError:
+            return 1e9, 0.0, 0.0, 0.0
+        outs, rises = [], []
+        for ear, (x_line, y_line) in zip(ears[:, :3], lines, strict=True):  # ears: subject's right = wearer's right
+            z_e = float(ear[2])
+            if not np.isfinite(ear).all() or z_e <= z0 + 10.0:
+                return 1e9, 0.0, 0.0, 0.0
+            run = z_e - z0
+            outs.append(float(np.clip((abs(ear[0]) + 1.5 - np.polyval(x_line, z_e)) / run, -0.12, 0.2)))
+            rises.append((ear[1] - np.polyval(y_line, z_e)) / run)
+        return z0, outs[0], outs[1], float(np.clip(np.mean(rises), -MAX_TEMPLE_RISE, MAX_TEMPLE_RISE))
 
-    def _region(self, face: Face, camera: PerspectiveCamera) -> tuple[int, int, int, int] | None:
-        corners = (self._corners @ self.model_matrix(face, camera).T)[:, :3]
+    def _region(self, camera: PerspectiveCamera, m: np.ndarray) -> tuple[int, int, int, int] | None:
+        corners = (self._corners @ m.T)[:, :3]
         if (corners[:, 2] > -_NEAR_CM).any():  # partly behind the camera: draw the whole image
             return 0, 0, camera.width, camera.height
         uv = camera.project(corners)
@@ -601,10 +746,11 @@ class EyewearLens:
             self._renderer.set_lighting(lighting)
             # far faces first, so a nearer face's glasses are composited over a farther one's
             for face in sorted(faces, key=lambda f: float(f.pose[2, 3])):
-                region = self._region(face, camera)
+                m = self.model_matrix(face, camera)
+                region = self._region(camera, m)
                 if region is None:
                     continue
-                self._draw_face(out, face, camera, projection, region, lighting, seed)
+                self._draw_face(out, face, camera, projection, region, m, lighting, seed)
         return out
 
     def _eye_box(self, face: Face, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -634,17 +780,17 @@ class EyewearLens:
         key_power = float(np.asarray(lighting.key_color) @ _LUM)
         ambient = float(np.asarray(lighting.sh[0]) @ _LUM)
         share = key_power / max(key_power + ambient, 1e-6)  # how directional the light is
-        gap_cm = 0.8  # rims to skin
+        gap_cm = SHADOW_GAP_CM
         lz = max(key[2], 0.25)
         offset = (-gap_cm * key[0] / lz * px_per_cm, gap_cm * key[1] / lz * px_per_cm)
         limit = 1.2 * gap_cm * px_per_cm
         offset = tuple(float(np.clip(v, -limit, limit)) for v in offset)
         return ShadowStyle(
             offset_px=offset,  # type: ignore[arg-type]
-            blur_px=0.35 * px_per_cm,
-            cast=0.45 * strength * share,
-            occlusion_px=0.12 * px_per_cm,
-            occlusion=0.25 * strength,
+            blur_px=0.45 * px_per_cm,  # a face-sized light a centimetre from the skin
+            cast=0.3 * strength * share,
+            occlusion_px=0.1 * px_per_cm,
+            occlusion=0.22 * strength,
         )
 
     def _draw_face(
@@ -654,6 +800,7 @@ class EyewearLens:
         camera: PerspectiveCamera,
         projection: np.ndarray,
         region: tuple[int, int, int, int],
+        modelview: np.ndarray,
         lighting: Any,
         seed: int,
     ) -> None:
@@ -667,7 +814,7 @@ class EyewearLens:
         ex0, ey0, ex1, ey1 = self._eye_box(face, out.shape)
         behind = cv2.mean(out[ey0:ey1, ex0:ex1])[:3] if ex1 > ex0 and ey1 > ey0 else (128.0,) * 3
         r.set_behind(tuple(c / 255.0 for c in behind[::-1]))
-        r.set_splay(*self._splay(face, camera, width_scale))
+        r.set_temple_bend(*self._temple_bend(face, camera, modelview, width_scale))
         r.begin(x1 - x0, y1 - y0)
         self._face_mesh.update_positions(self._occluder_vertices(face, camera))
         r.draw_depth(self._face_mesh, clip)
@@ -678,7 +825,6 @@ class EyewearLens:
                 r.draw_depth(self._head_mesh, clip @ push @ scaled_pose, cull=True)
             if o.ears:
                 r.draw_depth(self._ear_mesh, clip @ scaled_pose, cull=True)
-        modelview = self.model_matrix(face, camera)
         mvp = clip @ modelview
         for mesh, style in self._parts:
             r.draw_lit(mesh, style, mvp, modelview)
@@ -707,4 +853,10 @@ class EyewearLens:
         receiver = np.zeros_like(alpha)
         oval = face.landmarks[self._oval, :2] - (sx0, sy0)
         cv2.fillPoly(receiver, [np.round(oval * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
+        # the eyes lie deeper behind the rims than the skin around them: their share of the shadow is fainter
+        eyes = [np.round((face.landmarks[list(e), :2] - (sx0, sy0)) * 4).astype(np.int32) for e in self._eye_loops]
+        cv2.fillPoly(receiver, eyes, EYE_SHADOW_SHARE, lineType=cv2.LINE_AA, shift=2)
+        soft = max(style.occlusion_px, 1.0)  # fades out inside the outline, not beyond it
+        edge = np.ones((2 * int(np.ceil(2 * soft)) + 1,) * 2, np.uint8)
+        receiver = cv2.GaussianBlur(cv2.erode(receiver, edge), (0, 0), soft)
         shade(out[sy0:sy1, sx0:sx1], contact_shade(alpha, receiver, style))

@@ -77,7 +77,7 @@ _LIT_VS = """
 uniform mat4 u_mvp;
 uniform mat4 u_modelview;
 uniform mat3 u_normal_matrix;
-uniform vec3 u_splay;  // temples: from model z = x, each side's x grows by y (x > 0) or z (x < 0) per unit of z
+uniform vec4 u_bend;  // temples: behind model z = x, x grows by y (x > 0) or z (x < 0) and y by w per unit of z
 in vec3 in_pos;
 in vec3 in_normal;
 in vec2 in_uv;
@@ -86,8 +86,9 @@ out vec3 v_normal;
 out vec2 v_uv;
 void main() {
     vec3 p = in_pos;
-    float behind = max(p.z - u_splay.x, 0.0);
-    p.x += behind * (p.x > 0.0 ? u_splay.y : -u_splay.z);
+    float behind = max(p.z - u_bend.x, 0.0);
+    p.x += behind * (p.x > 0.0 ? u_bend.y : -u_bend.z);
+    p.y += behind * u_bend.w;
     gl_Position = u_mvp * vec4(p, 1.0);
     v_pos = (u_modelview * vec4(p, 1.0)).xyz;
     v_normal = u_normal_matrix * in_normal;
@@ -386,7 +387,7 @@ class GLRenderer:
         self._env = None
         self._env_size = (0, 0)
         self.set_lighting(Lighting.studio())
-        self.set_splay(1e9, 0.0, 0.0)
+        self.set_temple_bend(1e9, 0.0, 0.0, 0.0)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -496,10 +497,11 @@ class GLRenderer:
         """The mean sRGB colour (0..1, RGB) of what lies behind the lenses, for their reflections' share."""
         self.lit_program["u_behind"].value = tuple(float(np.clip(c, 0.0, 1.0)) for c in srgb)
 
-    def set_splay(self, z0: float, right: float, left: float) -> None:
-        """Bend temples outward: model points behind ``z0`` move out by ``right`` (x > 0) / ``left`` (x < 0)
-        per unit of z behind it, so a frame's temples reach a head wider or narrower than they were made for."""
-        self.lit_program["u_splay"].value = (float(z0), float(right), float(left))
+    def set_temple_bend(self, z0: float, out_right: float, out_left: float, rise: float) -> None:
+        """Bend temples at their hinges: model points behind ``z0`` move out by ``out_right`` (x > 0) or
+        ``out_left`` (x < 0) and up by ``rise`` (negative: down) per unit of z behind it, so a frame's temples
+        reach a head wider or narrower, and ears higher or lower, than the ones it was made for."""
+        self.lit_program["u_bend"].value = (float(z0), float(out_right), float(out_left), float(rise))
 
     # --- drawing --------------------------------------------------------------------------------------------
     @staticmethod

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+#: A contact shadow in a lit room never takes more than this share of the light (the room fills it in).
+MAX_DARKENING = 0.5
+
 
 @dataclass(frozen=True)
 class ShadowStyle:
@@ -55,4 +58,4 @@ def contact_shade(alpha: np.ndarray, receiver: np.ndarray, style: ShadowStyle) -
     if style.occlusion > 0:
         dark += style.occlusion * cv2.GaussianBlur(a, (0, 0), max(style.occlusion_px, 0.5))
     dark *= receiver.astype(np.float32) * (1.0 / 255.0)
-    return np.clip(255.0 * (1.0 - np.minimum(dark, 0.9)), 0, 255).astype(np.uint8)
+    return np.clip(255.0 * (1.0 - np.minimum(dark, MAX_DARKENING)), 0, 255).astype(np.uint8)

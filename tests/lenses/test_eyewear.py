@@ -204,7 +204,8 @@ def test_frontal_synthetic_fit():
     face = _synthetic_face(cam, 0)
     with _lens(model="round.glb", frame_width_mm=135) as lens:
         c = lens_centres_px(lens, face, cam)
-    np.testing.assert_allclose(c["bridge"], face.landmarks[L.NOSE_BRIDGE, :2], atol=0.5)
+    # on the nose: where the bridge landmark is, slid along the ridge by at most 3 mm for the fitting height
+    assert np.linalg.norm(c["bridge"] - face.landmarks[L.NOSE_BRIDGE, :2]) < 0.035 * face.interocular
     assert c["right"][0] < c["bridge"][0] < c["left"][0]  # wearer's right lens on the image left
 
 
