@@ -9,7 +9,8 @@ its GL renderer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,12 +75,41 @@ def render_product_line(image: np.ndarray, products: Sequence[Any], *, tracker: 
     return ShadeSheet(images, ids, faces[0])
 
 
-def try_on_images(images: Sequence[np.ndarray], product: Any, *, tracker: FaceTracker | None = None) -> list[
-    np.ndarray
-]:
+@dataclass(frozen=True, eq=False)
+class ImagesTryOn(SequenceABC):
+    """One product on many photos: the images, and the faces found in each.
+
+    It is also the sequence of its images (``len``, indexing and iteration give the images), so
+    ``for image in try_on_images(...)`` reads as before.
+
+    Attributes:
+        images: uint8 BGR (H, W, 3) per input, in the input order; an image without a face is an unchanged copy.
+        faces: the faces found (and drawn on) in each image, same order.
+    """
+
+    images: tuple[np.ndarray, ...]
+    faces: tuple[tuple[Face, ...], ...]
+
+    @property
+    def face_counts(self) -> tuple[int, ...]:
+        """How many faces each image had."""
+        return tuple(len(f) for f in self.faces)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.images[index]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter(self.images)
+
+
+def try_on_images(images: Sequence[np.ndarray], product: Any, *, tracker: FaceTracker | None = None) -> ImagesTryOn:
     """Render one product (lipstick, lip liner or eyewear) on every face of every image.
 
-    Returns new images in the input order; an image without a face comes back unchanged (a copy).
+    Returns the new images in the input order, with the faces found in each (an image without a face
+    comes back unchanged, a copy, with no faces).
 
     Raises:
         InputError: a bad image (named by index) or a product kind without a face lens.
@@ -94,7 +124,8 @@ def try_on_images(images: Sequence[np.ndarray], product: Any, *, tracker: FaceTr
     frames = [as_bgr(im, f"images[{i}]") for i, im in enumerate(images)]
     found = _detect(frames, tracker)
     with lens_class.from_product(product) as lens:
-        return [lens.render(f, faces) if faces else f.copy() for f, faces in zip(frames, found, strict=True)]
+        out = tuple(lens.render(f, faces) if faces else f.copy() for f, faces in zip(frames, found, strict=True))
+    return ImagesTryOn(out, tuple(tuple(faces) for faces in found))
 
 
 def _detect(frames: list[np.ndarray], tracker: FaceTracker | None) -> list[list[Face]]:

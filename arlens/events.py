@@ -363,18 +363,30 @@ def read_events(path: str | Path, types: Mapping[str, type[TryOnEvent]] = EVENT_
 class ProductSummary:
     """Per-product totals over a set of events.
 
+    Definitions (what :class:`~arlens.session.TryOn` emits, and so what each number counts):
+
+    - an *exposure* is a product's lens being drawn on someone who is in view: it starts when the lens
+      starts being drawn on a person (at the start, after a shade change, or when someone comes back
+      after ``TryOnOptions.shown_grace_ms`` with nobody in view) and the session emits one ``lens_shown``
+      for it. A swipe to a shade emits ``shade_changed`` *and*, once the shade is drawn on the person,
+      that exposure's ``lens_shown``: the swipe is counted in ``selected``, the exposure once in ``shown``.
+
     Attributes:
         product_id: the product.
-        shown: ``lens_shown`` plus ``shade_changed`` events that switched to it.
-        dwell_s: total seconds worn (sum of ``dwell`` durations).
+        shown: exposures: ``lens_shown`` events (each exposure of the product to a person counts once,
+            however it was reached).
+        selected: ``shade_changed`` events that switched to it (chosen by a swipe, a key or the app); a
+            selection made while nobody was in view is not an exposure.
+        dwell_s: total seconds worn on someone (sum of ``dwell`` durations).
         buy_links: ``buy_link_shown`` events, of which ``qr`` and ``clicks``.
         snapshots: ``snapshot_taken`` events.
-        sessions: sessions in which it was shown.
+        sessions: sessions in which it was shown (at least one exposure).
         buy_intent_rate: share of those sessions with a buy link shown for it (0 if never shown).
     """
 
     product_id: str
     shown: int = 0
+    selected: int = 0
     dwell_s: float = 0.0
     buy_links: int = 0
     qr: int = 0
@@ -406,6 +418,8 @@ class EventSummary:
 def summarize(events: Iterable[TryOnEvent] | str | Path) -> EventSummary:
     """Per-product counts, dwell time and buy-intent rate of events, or of an event log file.
 
+    What each number counts is defined in :class:`ProductSummary`: ``shown`` counts exposures
+    (``lens_shown``) once each; ``shade_changed`` counts as a selection, never as a second exposure.
     Buy-intent rate is counted per session: of the sessions where a product was shown, the share
     where a buy link for it was also shown (QR or click), so a shopper who scans the same code
     three times counts once.
@@ -420,10 +434,14 @@ def summarize(events: Iterable[TryOnEvent] | str | Path) -> EventSummary:
     for event in events:
         total += 1
         all_sessions.add(event.session_id)
-        c = counts.setdefault(event.product_id, {"shown": 0, "dwell_s": 0.0, "qr": 0, "clicks": 0, "snapshots": 0})
-        if isinstance(event, LensShown | ShadeChanged):
+        c = counts.setdefault(
+            event.product_id, {"shown": 0, "selected": 0, "dwell_s": 0.0, "qr": 0, "clicks": 0, "snapshots": 0}
+        )
+        if isinstance(event, LensShown):  # one per exposure (see ProductSummary)
             c["shown"] += 1
             shown_in.setdefault(event.product_id, set()).add(event.session_id)
+        elif isinstance(event, ShadeChanged):  # a selection, not an exposure: its lens_shown follows
+            c["selected"] += 1
         elif isinstance(event, Dwell):
             c["dwell_s"] += event.duration_s
         elif isinstance(event, BuyLinkShown):
@@ -449,10 +467,11 @@ def summarize(events: Iterable[TryOnEvent] | str | Path) -> EventSummary:
 
 def format_summary(summary: EventSummary) -> str:
     """A plain-text table of a summary, for the command line."""
-    rows = [f"{'product':<20} {'shown':>6} {'dwell_s':>9} {'qr':>4} {'click':>5} {'snap':>5} {'intent':>7}"]
+    rows = [f"{'product':<20} {'shown':>6} {'picked':>6} {'dwell_s':>9} {'qr':>4} {'click':>5} {'snap':>5} "
+            f"{'intent':>7}"]
     for p in summary.products:
         rows.append(
-            f"{p.product_id:<20} {p.shown:>6} {p.dwell_s:>9.1f} {p.qr:>4} {p.clicks:>5} "
+            f"{p.product_id:<20} {p.shown:>6} {p.selected:>6} {p.dwell_s:>9.1f} {p.qr:>4} {p.clicks:>5} "
             f"{p.snapshots:>5} {p.buy_intent_rate:>6.0%}"
         )
     rows.append(f"{summary.events} events in {summary.sessions} sessions")

@@ -1,8 +1,25 @@
 """Input frames: one place for the rules every tracker and lens applies, and the byte-level helpers they share.
 
-arlens works on uint8 numpy arrays in OpenCV's BGR order, shaped (H, W, 3). A grayscale (H, W) or
-(H, W, 1) image and a BGRA (H, W, 4) image are converted; non-contiguous views are accepted. Anything
-else raises :class:`~arlens.errors.InputError` saying what was received and what is expected.
+The image forms arlens accepts
+------------------------------
+Every public entry point that reads an image (``FaceTracker.detect``/``track``/``detect_batch``,
+``HandTracker``, every lens's ``render`` and ``LipstickLens.render_shades``, ``TryOn.process`` and
+``process_image``, :mod:`arlens.batch`, :func:`arlens.interop.draw_landmarks`) takes the same forms,
+through :func:`as_bgr`:
+
+- uint8 BGR (H, W, 3), OpenCV's convention: used as it is;
+- uint8 grayscale (H, W) or (H, W, 1): converted to BGR;
+- uint8 BGRA (H, W, 4) (``cv2.IMREAD_UNCHANGED`` of a PNG with alpha): the alpha is dropped;
+- any of these as a non-contiguous view (a crop, ``frame[:, ::2]``, a channel of a bigger array).
+
+Images that come back (a lens's ``render``, ``TryOnResult.frame``) are new uint8 BGR (H, W, 3) arrays of
+the input's height and width; the input is never modified. Anything else
+(another dtype, shape or channel count, an empty image, not an array) raises
+:class:`~arlens.errors.InputError` saying what was received and what is expected.
+
+The one exception is ``render_into(out, ...)``, which draws into the caller's own array: ``out`` must be
+a writeable uint8 BGR (H, W, 3) array (a view is fine), since a grey or BGRA buffer cannot hold the
+colours drawn (:func:`check_bgr`).
 
 Encoded images (files, uploads) come in through :func:`decode_image` / :func:`read_image`, which read the
 width and height from the file's header (with Pillow, lazily: no pixel is decoded) and refuse an image
@@ -74,6 +91,12 @@ def as_bgr(image: object, name: str = "image") -> np.ndarray:
     if image.shape[2] != 3:
         raise InputError(f"{name}: expected {EXPECTED}, got {image.shape[2]} channels (shape {image.shape})")
     return image
+
+
+def bgr_copy(image: object, name: str = "image") -> np.ndarray:
+    """:func:`as_bgr`, always a new array the caller may draw into (what a lens's ``render`` starts from)."""
+    bgr = as_bgr(image, name)
+    return bgr.copy() if bgr is image else bgr
 
 
 def check_bgr(image: object, name: str = "frame", writeable: bool = False) -> np.ndarray:

@@ -16,6 +16,10 @@ lifetime, and turns every frame into a :class:`TryOnResult`::
 Running modes are explicit: :meth:`TryOn.process` is for frames of one stream with increasing
 timestamps (tracking and smoothing carry over), :meth:`TryOn.process_image` for unrelated stills.
 
+Each frame gets one :class:`~arlens.scene.Scene`, built from the unrendered frame with its faces, hands
+and camera and handed to every lens; what the lenses ask of it (occluders, light, colour models) is
+computed once, when first asked.
+
 Which kinds can be worn, what each is drawn on and in which order come from the lens registry
 (:mod:`arlens.lenses.registry`): colour products on the face first (lip liner, lipstick, ...), then
 eyewear on top, then nail polish on the hands.
@@ -48,6 +52,7 @@ Not thread-safe: use a session from one thread (GL contexts of eyewear lenses ar
 
 from __future__ import annotations
 
+import inspect
 import logging
 import queue
 import threading
@@ -67,6 +72,8 @@ from arlens.errors import InputError
 from arlens.events import BuyLinkShown, Dwell, EventSink, LensShown, ShadeChanged, SnapshotTaken, TryOnEvent
 from arlens.image import as_bgr
 from arlens.lenses.registry import LensRegistry, LensSpec, default_registry
+from arlens.scene import Scene, SceneOptions
+from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face, Hand
 
 logger = logging.getLogger(__name__)
@@ -95,8 +102,9 @@ class TryOnOptions:
         max_faces: most faces tracked (each gets every face lens).
         max_hands: most hands tracked when hands are on.
         hands: track hands: ``True``, ``False``, or ``None`` (default) for "when needed": a nail
-            product is current or ``gestures`` is on. Needs the hand modules; without them the session
-            runs on faces only and logs a warning once.
+            product is current, ``gestures`` is on, or a face is in view and a current lens reads
+            occluders from the scene (the lipstick: a hand over the mouth is not painted). Needs the
+            hand modules; without them the session runs on faces only and logs a warning once.
         gestures: recognise hand gestures (swipe, pinch, thumbs up, ...) into ``TryOnResult.gestures``.
         fov_y_deg: vertical field of view of the camera, shared by head pose and eyewear projection.
         device: ONNX Runtime device of the trackers, ``"cpu"``, ``"cuda"`` or ``"tensorrt"``.
@@ -156,9 +164,11 @@ class Hotspot:
         product_id, kind, title, brand: the product's.
         price: what a shopper pays now (the sale price when there is one).
         buy_link: the product link with the session's UTM tags (``utm_content`` = product ID).
-        bbox: float32 (4,) x0, y0, x1, y1 in pixels of the result frame: the box of the landmarks the
-            lens draws on (lips for lip products, eyes and brows widened to the temples for eyewear,
-            the hand for nail polish), clipped to the frame.
+        bbox: float32 (4,) x0, y0, x1, y1 in pixels of the result frame: the box around every pixel the
+            product's lens drew on this face or hand (the lens reports it, ``drawn_boxes``: lips, the whole
+            pair of glasses with its temples, the painted nails), clipped to the frame. Where the lens drew
+            nothing there (no nail facing the camera) or reports no region (a plugin lens), the box of
+            the landmarks it draws on: the lips, the eyes and brows widened to the temples, the hand.
         target: ``"face"`` or ``"hand"``.
         track_id: the face's or hand's track ID (0 in still images).
     """
@@ -359,6 +369,16 @@ class _EventDispatcher:
 class _Lens:
     lens: Any
     spec: LensSpec
+    takes_scene: bool = True
+
+
+def _takes_scene(lens: Any) -> bool:
+    """Whether ``lens.render_into`` accepts a ``scene`` keyword (a plugin written before the scene may not)."""
+    try:
+        params = inspect.signature(lens.render_into).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return "scene" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 @dataclass
@@ -437,6 +457,8 @@ class TryOn:
         self._last_ts: float | None = None
         self._warned: set[str] = set()
         self._closed = False
+        self._scene_options = SceneOptions(fov_y_deg=options.fov_y_deg)
+        self._scene_camera: PerspectiveCamera | None = None
         initial = [self._resolve(p) for p in products]
 
         self._owned: list[Any] = []
@@ -659,7 +681,8 @@ class TryOn:
         timings["faces"] = (t1 - t0) * 1000
         hands: tuple[Hand, ...] = ()
         gestures: tuple[Any, ...] = ()
-        if self._hands_wanted():
+        entries = [(product, self._lens_for(product)) for product in self.products]
+        if self._hands_wanted(bool(faces)):
             tracker = self._hand_tracker_or_new()
             hands = tuple(tracker.detect(image) if ts is None else tracker.track(image, ts))
             t2 = time.perf_counter()
@@ -671,39 +694,51 @@ class TryOn:
                 timings["gestures"] = (t2 - t1) * 1000
                 t1 = t2
 
-        # the one copy of the frame: as_bgr already made a new array otherwise; every lens draws into it
-        out = image.copy() if image is original else image
+        # one scene per frame, of the unrendered frame, shared by every lens (it computes what they ask for)
+        scene = Scene(image, faces, hands, camera=self._camera(image.shape), options=self._scene_options)
+        # the one copy of the frame: every lens draws into it, the scene keeps reading the unrendered one
+        out = image.copy()
         hotspots: list[Hotspot] = []
-        camera = None
-        for product in self.products:
-            entry = self._lens_for(product)
+        for product, entry in entries:
             if entry is None:
                 continue
             targets: Sequence[Face] | Sequence[Hand] = hands if entry.spec.target == "hand" else faces
             if not targets:
                 continue
-            if entry.spec.wants_camera:
-                if camera is None:
-                    from arlens.tracking.camera import PerspectiveCamera
-
-                    camera = PerspectiveCamera(out.shape[1], out.shape[0], self.options.fov_y_deg)
-                entry.lens.render_into(out, list(targets), camera)
+            if entry.takes_scene:
+                entry.lens.render_into(out, list(targets), scene=scene)
             else:
                 entry.lens.render_into(out, list(targets))
             link = product.buy_link(self.options.utm)
-            for target in targets:
-                hotspots.append(self._hotspot(product, link, target, out.shape))
+            drawn = tuple(getattr(entry.lens, "drawn_boxes", ()) or ())
+            for i, target in enumerate(targets):
+                box = drawn[i] if len(drawn) == len(targets) else None
+                hotspots.append(self._hotspot(product, link, target, out.shape, box))
         timings["render"] = (time.perf_counter() - t1) * 1000
         self._account(faces, hands, ts)
         if ts is not None:
             self._last_ts = ts
         return TryOnResult(out, faces, hands, tuple(hotspots), gestures, ts, timings)
 
-    def _hands_wanted(self) -> bool:
+    def _camera(self, shape: tuple[int, ...]) -> PerspectiveCamera:
+        """The frame's camera (kept while the frame size stays the same)."""
+        h, w = int(shape[0]), int(shape[1])
+        camera = self._scene_camera
+        if camera is None or (camera.width, camera.height) != (w, h):
+            camera = self._scene_camera = PerspectiveCamera(w, h, self.options.fov_y_deg)
+        return camera
+
+    def _hands_wanted(self, faces: bool = False) -> bool:
         if self.options.hands is not None:
             return self.options.hands
-        return self.options.gestures or any(
+        if self.options.gestures or any(
             self.registry[kind].target == "hand" for kind in self._current if kind in self.registry
+        ):
+            return True
+        # a face lens that reads occluders from the scene needs the hands in front of the faces
+        return faces and any(
+            entry is not None and "occluders" in getattr(entry.lens, "scene_uses", ())
+            for entry in (self._lenses.get(p.id) for p in self._current.values())
         )
 
     def _hand_tracker_or_new(self) -> Any:
@@ -737,11 +772,16 @@ class TryOn:
 
     def _build_lens(self, product: Product) -> _Lens:
         spec = self.registry[product.kind]
-        return _Lens(spec.build(product, catalog=self.catalog, options=self.options), spec)
+        lens = spec.build(product, catalog=self.catalog, options=self.options)
+        return _Lens(lens, spec, _takes_scene(lens))
 
-    def _hotspot(self, product: Product, link: str, target: Face | Hand, shape: tuple[int, ...]) -> Hotspot:
+    def _hotspot(
+        self, product: Product, link: str, target: Face | Hand, shape: tuple[int, ...], drawn: np.ndarray | None
+    ) -> Hotspot:
         h, w = shape[:2]
-        if isinstance(target, Face):
+        if drawn is not None:  # the lens says where it drew: the box is exactly that
+            box = np.asarray(drawn, dtype=np.float64)
+        elif isinstance(target, Face):
             pts = target.landmarks[:, :2]
             if product.kind is ProductKind.EYEWEAR:
                 idx = (*L.right_eye(), *L.left_eye(), *L.right_eyebrow(), *L.left_eyebrow(), L.NOSE_BRIDGE)

@@ -33,6 +33,17 @@ def models_module(name: str):
     return importlib.import_module(name)
 
 
+def benchmarks_module(name: str):
+    """Import ``benchmarks/<name>.py`` (shared scene builders such as ``hard_scenes``; not a package)."""
+    import importlib
+    import sys
+
+    path = str(ROOT / "benchmarks")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    return importlib.import_module(name)
+
+
 def testdata_file(relative: str) -> Path:
     """A file of the shared test data (or the bundled portraits), or skip saying where it was looked for."""
     bundled = DATA / Path(relative).name

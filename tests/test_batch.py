@@ -48,6 +48,8 @@ def test_try_on_images_draws_on_every_face_and_keeps_order(face_tracker, catalog
     shade = next(iter(catalog.filter(kind="lipstick")))
     out = batch.try_on_images([portrait, blank, portrait[:, ::-1]], shade, tracker=face_tracker)
     assert [o.shape for o in out] == [portrait.shape, blank.shape, portrait.shape]
+    assert out.face_counts == (1, 0, 1) and len(out) == 3 and out[0] is out.images[0]
+    assert all(isinstance(f, arlens.Face) for faces in out.faces for f in faces)
     assert (out[1] == blank).all()
     assert (out[0] != portrait).any() and (out[2] != portrait[:, ::-1]).any()
     with pytest.raises(arlens.InputError, match=r"images\[1\]"):

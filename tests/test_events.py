@@ -42,6 +42,7 @@ def sample_events() -> list[TryOnEvent]:
         LensShown(session_id="s1", product_id="LIP-1", timestamp=1.0, kind="lipstick"),
         Dwell(session_id="s1", product_id="LIP-1", timestamp=4.0, duration_s=3.0),
         ShadeChanged(session_id="s1", product_id="LIP-2", previous_product_id="LIP-1", timestamp=4.0),
+        LensShown(session_id="s1", product_id="LIP-2", timestamp=4.0, kind="lipstick"),  # as TryOn emits them
         Dwell(session_id="s1", product_id="LIP-2", timestamp=9.5, duration_s=5.5),
         BuyLinkShown(session_id="s1", product_id="LIP-2", via="qr", timestamp=9.6),
         BuyLinkShown(session_id="s1", product_id="LIP-2", via="click", timestamp=9.7),
@@ -263,11 +264,12 @@ def test_sigkill_mid_stream_loses_no_acknowledged_event(tmp_path, fsync):
 
 def test_summarize_counts_dwell_and_intent():
     summary = summarize(sample_events())
-    assert summary.events == 9 and summary.sessions == 2
+    assert summary.events == 10 and summary.sessions == 2
     assert [p.product_id for p in summary.products] == ["LIP-1", "LIP-2"]
     lip1, lip2 = summary["LIP-1"], summary["LIP-2"]
-    assert (lip1.shown, lip1.dwell_s, lip1.buy_links, lip1.buy_intent_rate) == (1, 3.0, 0, 0.0)
-    assert (lip2.shown, lip2.dwell_s, lip2.qr, lip2.clicks, lip2.snapshots) == (2, 7.5, 1, 1, 1)
+    assert (lip1.shown, lip1.selected, lip1.dwell_s, lip1.buy_links, lip1.buy_intent_rate) == (1, 0, 3.0, 0, 0.0)
+    # LIP-2 was swiped to in s1 (shade_changed, then its lens_shown) and shown in s2: two exposures, not three
+    assert (lip2.shown, lip2.selected, lip2.dwell_s, lip2.qr, lip2.clicks, lip2.snapshots) == (2, 1, 7.5, 1, 1, 1)
     assert lip2.sessions == 2 and lip2.buy_intent_rate == 0.5  # bought-intent in s1, not in s2
     with pytest.raises(KeyError):
         summary["nope"]
@@ -281,4 +283,4 @@ def test_summarize_a_log_file(tmp_path):
             sink.emit(event)
     assert summarize(path) == summarize(sample_events()) == summarize(str(path))
     text = format_summary(summarize(path))
-    assert "LIP-2" in text and "50%" in text and "9 events in 2 sessions" in text
+    assert "LIP-2" in text and "50%" in text and "10 events in 2 sessions" in text

@@ -17,6 +17,8 @@ def test_rgb_tensor_equals_the_plain_numpy_conversion():
     crops = np.stack([image[:192, :192], image[100:292, 50:242]])
     tensor = rgb_tensor(crops)
     assert tensor.dtype == np.float32 and tensor.shape == crops.shape
+    # exact by construction: both sides convert the byte exactly and do one IEEE float32 multiply by the
+    # same float32 constant, which every CPU rounds the same way
     np.testing.assert_array_equal(tensor, crops[..., ::-1].astype(np.float32) * (1.0 / 255.0))
     assert tensor.min() >= 0.0 and tensor.max() <= 1.0
 
@@ -61,6 +63,9 @@ def test_over_premultiplied_equals_the_float_operator_in_place_on_a_view():
     expected = _float_over(frame[30:30 + h, 50:50 + w], rgba)
     out = frame.copy()
     result = over_premultiplied(out[30:30 + h, 50:50 + w], rgba)
+    # exact on any CPU although the paths differ: dst * (255 - a) / 255 is never within 1/510 of a rounding
+    # boundary (255 is odd), far more than the float32 error of OpenCV's scaled multiply (< 1e-4), and the
+    # rest is integer arithmetic
     np.testing.assert_array_equal(out[30:30 + h, 50:50 + w], expected)  # written through the view
     assert np.shares_memory(result, out)
     np.testing.assert_array_equal(out[30:30 + h, 50:50 + 10], frame[30:30 + h, 50:50 + 10])  # alpha 0 keeps
@@ -250,3 +255,69 @@ def test_as_bgr_refuses_sides_opencv_cannot_remap():
     for shape in [(2, MAX_SIDE, 3), (MAX_SIDE + 5, 2), (2, 40000, 4)]:
         with pytest.raises(InputError, match=r"frame: expected width and height below 32767 px"):
             as_bgr(np.zeros(shape, np.uint8), "frame")
+
+
+def _forms(bgr: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, image in that form, the BGR image every entry point must treat it as)."""
+    import cv2
+
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    wide = np.zeros((bgr.shape[0], bgr.shape[1] * 2, 3), np.uint8)
+    wide[:, ::2] = bgr
+    return [
+        ("grey (H, W)", grey, cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)),
+        ("grey (H, W, 1)", grey[:, :, None], cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)),
+        ("BGRA", cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA), bgr),
+        ("a strided view", wide[:, ::2], bgr),
+    ]
+
+
+def test_every_public_entry_point_accepts_the_same_image_forms(face_tracker):
+    """The forms arlens.image documents, through every public entry point that reads an image.
+
+    Each form is converted to exactly the BGR bytes of its reference (integer copies), so what follows is the
+    same code on the same input: equal results, bit for bit.
+    """
+    import arlens
+    from arlens import batch, interop
+
+    portrait = read_image("faces/astronaut.png")
+    hand_photo = read_image("hands/pointing.jpg")
+    catalog = arlens.Catalog.default()
+    lipstick = next(iter(catalog.filter(kind="lipstick")))
+    with arlens.HandTracker() as hand_tracker, arlens.LipstickLens.from_product(lipstick) as lips, \
+            arlens.NailPolishLens(color="#8E1B2E") as nails, arlens.TryOn(catalog, [lipstick.id]) as session:
+        for name, image, reference in _forms(portrait):
+            faces = face_tracker.detect(image)
+            assert faces, name
+            ref_faces = face_tracker.detect(reference)
+            np.testing.assert_array_equal(faces[0].landmarks, ref_faces[0].landmarks, err_msg=name)
+            assert np.array_equal(lips.render(image, faces), lips.render(reference, faces)), name
+            out = lips.render(image, faces)
+            assert out.shape == portrait.shape and out.dtype == np.uint8 and out is not image
+            assert np.array_equal(session.process_image(image).frame, session.process_image(reference).frame), name
+            assert np.array_equal(batch.try_on_images([image], lipstick, tracker=face_tracker)[0],
+                                  batch.try_on_images([reference], lipstick, tracker=face_tracker)[0]), name
+            sheet = batch.render_product_line(image, [lipstick], tracker=face_tracker, backend="numpy")
+            assert np.array_equal(sheet.images[0], lips.render(reference, faces)), name
+            shades = lips.render_shades(image, faces[0], [lipstick])
+            assert np.array_equal(shades[0], lips.render(reference, faces)), name
+            assert np.array_equal(interop.draw_landmarks(image, faces), interop.draw_landmarks(reference, faces)), name
+        for name, image, reference in _forms(hand_photo):
+            hands = hand_tracker.detect(image)
+            assert hands, name
+            np.testing.assert_array_equal(hands[0].landmarks, hand_tracker.detect(reference)[0].landmarks)
+            assert np.array_equal(nails.render(image, hands), nails.render(reference, hands)), name
+
+
+def test_eyewear_accepts_the_same_image_forms(face_tracker):
+    import arlens
+
+    portrait = read_image("faces/astronaut.png")
+    faces = face_tracker.detect(portrait)
+    frame_product = next(iter(arlens.Catalog.default().filter(kind="eyewear")))
+    with arlens.EyewearLens.from_product(frame_product) as lens:
+        for name, image, reference in _forms(portrait):
+            out = lens.render(image, faces)
+            assert out.shape == portrait.shape and out.dtype == np.uint8
+            assert np.array_equal(out, lens.render(reference, faces)), name

@@ -313,3 +313,118 @@ def test_with_a_hand_tracker_and_recognizer_given(portrait, catalog):
         result = session.process(portrait, 33)
     assert result.hands == (hand,)
     assert [g.name for g in result.gestures] == ["pinch"]
+
+
+def _inside_fraction(result: TryOnResult, source: np.ndarray, spot: Hotspot) -> float:
+    """Share of the pixels the lens changed that lie inside the hotspot's box."""
+    changed = np.abs(result.frame.astype(int) - source).max(axis=2) > 0
+    assert changed.sum() > 50, f"{spot.product_id}: nothing was drawn"
+    x0, y0, x1, y1 = np.floor(spot.bbox[:2]).astype(int).tolist() + np.ceil(spot.bbox[2:]).astype(int).tolist()
+    inside = np.zeros_like(changed)
+    inside[y0:y1, x0:x1] = True
+    return float((changed & inside).sum() / changed.sum())
+
+
+@pytest.mark.parametrize("name", ["faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png"])
+def test_every_hotspot_box_holds_what_its_lens_drew(catalog, name):
+    """A tap target must cover the product: >= 95% of the pixels each lens changed lie in its hotspot's box
+    (the box is the lens's own record of where it drew, so all of them do). The eyewear's old landmark box
+    (eyes and brows widened) left 17-45% of the frames, temples and bridge outside it."""
+    image = read_image(name)
+    frames = [p.id for p in catalog.filter(kind="eyewear")]
+    lips = [p.id for p in catalog.filter(kind="lipstick")][:2]
+    for product_id in frames + lips:
+        with TryOn(catalog, [product_id]) as session:
+            result = session.process_image(image)
+        (spot,) = result.hotspots
+        assert _inside_fraction(result, image, spot) >= 0.95, (name, product_id)
+
+
+def test_nail_hotspot_holds_the_painted_nails(catalog):
+    image = read_image("hands/pointing.jpg")
+    polish = next(iter(catalog.filter(kind="nail_polish")))
+    with TryOn(catalog, [polish.id]) as session:
+        result = session.process_image(image)
+    (spot,) = result.hotspots
+    assert spot.target == "hand"
+    assert _inside_fraction(result, image, spot) >= 0.95
+    hand = result.hands[0]
+    # the box is the nails', not the whole hand's: much smaller than the hand's box
+    area = float(np.prod(spot.bbox[2:] - spot.bbox[:2]))
+    assert area < 0.5 * float(np.prod(hand.bbox[2:] - hand.bbox[:2]))
+
+
+def test_summary_counts_each_exposure_once(portrait, catalog):
+    """Swiping through shades emits shade_changed and lens_shown for each; the summary counts the exposure once.
+
+    Shades: LIP-001 at the start, swipe to LIP-002 and LIP-003, back to LIP-001 (a second exposure of it),
+    and a swipe made while nobody is in view (LIP-002 again: selected, never shown)."""
+    from arlens.events import summarize
+
+    blank = np.zeros_like(portrait)
+    sink = MemoryEventSink()
+    with TryOn(catalog, ["LIP-001"], event_sink=sink, event_delivery="inline", shown_grace_ms=500) as session:
+        ts = 0
+        for step in ("LIP-002", "LIP-003", "LIP-001"):
+            for _ in range(3):
+                session.process(portrait, ts)
+                ts += 100
+            session.select(step)
+        for _ in range(3):
+            session.process(portrait, ts)
+            ts += 100
+        for _ in range(8):  # the person leaves
+            session.process(blank, ts)
+            ts += 100
+        session.select("LIP-002")
+        session.process(blank, ts)
+    summary = summarize(sink.events)
+    counts = {p.product_id: (p.shown, p.selected) for p in summary.products}
+    assert counts == {"LIP-001": (2, 1), "LIP-002": (1, 2), "LIP-003": (1, 1)}
+    assert summary["LIP-002"].sessions == 1
+
+
+def test_one_scene_per_frame_shared_by_every_lens(portrait, catalog):
+    """Every lens gets the same Scene: of the unrendered input frame, with the faces, hands and camera."""
+    from arlens.lenses.registry import BUILTIN, LensRegistry, LensSpec
+    from arlens.scene import Scene
+    from arlens.tracking.results import Hand
+
+    seen = []
+
+    class Recorder:
+        scene_uses = frozenset({"occluders"})
+
+        def __init__(self, value):
+            self.value = value
+
+        def render_into(self, out, faces, scene=None):
+            seen.append((self.value, scene, scene.frame.copy()))
+            out[:4, :4] = self.value  # drawing must not reach the scene's frame
+            return out
+
+    def factory(value):
+        return lambda product, *, catalog, options: Recorder(value)
+
+    pts = np.c_[np.linspace(10, 60, 21), np.linspace(10, 80, 21), np.zeros(21)].astype(np.float32)
+    hand = Hand(pts, "Left", 0.9, np.array([10, 10, 60, 80], np.float32))
+
+    class FakeHands:
+        def detect(self, image):
+            return [hand]
+
+        def close(self):
+            pass
+
+    registry = LensRegistry([*BUILTIN, LensSpec("lipstick", factory(50), "face", layer=100),
+                             LensSpec("eyewear", factory(200), "face", layer=200)])
+    with TryOn(catalog, ["LIP-001", "EYE-101"], registry=registry, fov_y_deg=50, hand_tracker=FakeHands()) as session:
+        result = session.process_image(portrait)
+        session.process_image(portrait)
+    assert [v for v, _, _ in seen] == [50, 200, 50, 200]
+    first, second = seen[0][1], seen[1][1]
+    assert isinstance(first, Scene) and first is second and seen[2][1] is not first
+    assert np.array_equal(seen[1][2], portrait)  # the second lens still reads the unrendered frame
+    assert first.faces == result.faces and first.hands == (hand,)  # hands tracked for a lens using occluders
+    assert (first.camera.width, first.camera.height, first.camera.fov_y_deg) == (512, 512, 50)
+    assert (result.frame[:4, :4] == 200).all()

@@ -211,6 +211,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"expected a finite number, got {name}")
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _schema_problems(doc: Any, problem: Any) -> list[Problem]:
     import jsonschema  # imported here: only bundles need it
 
@@ -341,41 +345,51 @@ class LensBundle:
             ) from None
         except ValueError as exc:
             raise fail([problem(MANIFEST, str(exc))]) from None
+        # Schema (structure) and value problems are all collected, so one run reports everything: the value
+        # checks run on whatever parts of a schema-invalid manifest have the right shape.
         problems = _schema_problems(doc, problem)
-        if problems:
+        if not isinstance(doc, dict):
             raise fail(problems)
-
-        kind = ProductKind(doc["kind"])
+        structure_problems = bool(problems)
+        kind = doc.get("kind") if doc.get("kind") in {k.value for k in ProductKind} else None
+        items = [(i, item) for i, item in enumerate(_list(doc.get("products"))) if isinstance(item, dict)]
         rows = []
-        for i, item in enumerate(doc["products"]):
-            item = {"kind": kind.value, **item}
+        for i, item in items:
+            item = {"kind": kind, **item} if kind is not None else item
             row = product_row(source, None, item, column_prefix=f"products/{i}/")
             rows.append(row)
-            if item["kind"] != kind.value:
-                row.problems.append(
-                    row.problem("kind", f"expected kind {kind.value!r} like the lens, got {item['kind']!r}")
-                )
+            if kind is not None and item["kind"] != kind:
+                row.problems.append(row.problem("kind", f"expected kind {kind!r} like the lens, got {item['kind']!r}"))
         products, rejected = load_rows(rows, links)
-        problems += [p for r in rejected for p in r.problems]
+        value_problems = [p for r in rejected for p in r.problems]
+        if structure_problems:  # the schema already named unknown and missing fields and badly typed values
+            reported = {p.column for p in problems}
+            value_problems = [
+                p for p in value_problems
+                if p.column not in reported and not p.message.startswith(("unknown field", "missing required field"))
+            ]
+        problems += value_problems
 
         listed: dict[str, dict[str, Any]] = {}
-        for i, asset in enumerate(doc.get("assets", [])):
+        for i, asset in enumerate(_list(doc.get("assets"))):
+            if not isinstance(asset, dict) or not isinstance(asset.get("path"), str):
+                continue  # the schema reported it
             if asset["path"] in listed:
                 problems.append(problem(f"assets/{i}/path", f"asset {asset['path']!r} listed twice"))
             elif asset["path"] not in entries:
                 problems.append(problem(f"assets/{i}/path", f"asset {asset['path']!r} is not in the bundle"))
             listed[asset["path"]] = asset
-        meshes = {p for p, a in listed.items() if a["role"] == "mesh"}
-        for i, item in enumerate(doc["products"]):
+        meshes = {p for p, a in listed.items() if a.get("role") == "mesh"}
+        for i, item in items:
             model = item.get("model")
-            if model is not None and model not in meshes:
+            if isinstance(model, str) and model not in meshes:
                 problems.append(problem(f"products/{i}/model", f"model {model!r} is not listed as a mesh asset"))
-        if problems:
-            raise fail(problems)
 
         data: dict[str, bytes] = {}
         assets = []
         for asset_path, asset in listed.items():
+            if asset_path not in entries:
+                continue
             blob = budget.read(reader, asset_path, entries[asset_path], limits.max_file_bytes)
             if blob is None:
                 continue
@@ -383,13 +397,14 @@ class LensBundle:
             if asset.get("sha256", digest) != digest:
                 budget.problems.append(problem(asset_path, f"expected sha256 {asset['sha256']}, got {digest}"))
             data[asset_path] = blob
-            assets.append(BundleAsset(asset_path, asset["role"], len(blob), digest))
-        if budget.problems:
-            raise fail(budget.problems)
+            assets.append(BundleAsset(asset_path, asset.get("role"), len(blob), digest))
+        problems += budget.problems
+        if problems:
+            raise fail(problems)
         return cls(
             source=source,
             name=doc["name"],
-            kind=kind,
+            kind=ProductKind(kind),
             products=products,
             render=MappingProxyType(dict(doc.get("render", {}))),
             assets=tuple(assets),

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
 from collections.abc import Iterable, Iterator
+from enum import Enum
 from pathlib import Path
+from typing import TypeVar
 
 from arlens.catalog.feeds import FeedFormat, RejectedRow, read_feed
 from arlens.catalog.links import LinkPolicy
 from arlens.catalog.product import Availability, Finish, Product, ProductKind
-from arlens.errors import CatalogError, Problem
+from arlens.errors import CatalogError, InputError, Problem
 from arlens.resources import assets_dir
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_CATALOG = "catalog.json"
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def _enum_value(enum: type[_E], value: object, name: str) -> _E:
+    """``enum(value)``, or InputError listing the values (and the closest one to a typo)."""
+    try:
+        return enum(value)
+    except ValueError:
+        names = [str(m.value) for m in enum]
+        close = difflib.get_close_matches(str(value).lower(), names, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"{name}: expected one of {', '.join(names)}, got {value!r}{hint}") from None
 """File name of the bundled demo catalog inside :func:`arlens.resources.assets_dir`."""
 
 
@@ -25,11 +44,13 @@ class Catalog:
         source: the feed path, or ``None`` for a catalog built in code.
         format: the feed format it was read from, or ``None``.
         rejected: rows a ``strict=False`` load left out, each with its problems.
+        warnings: what the feed probably meant but lost (an unknown column named like one arlens reads,
+            e.g. ``colour``: its values are ignored), each a located problem; also logged by :meth:`load`.
         base_dir: the folder relative model paths are resolved against (the feed's folder; for a
             catalog built in code without one, the packaged assets folder).
     """
 
-    __slots__ = ("_by_id", "_products", "base_dir", "format", "rejected", "source")
+    __slots__ = ("_by_id", "_products", "base_dir", "format", "rejected", "source", "warnings")
 
     def __init__(
         self,
@@ -39,6 +60,7 @@ class Catalog:
         format: FeedFormat | None = None,
         rejected: Iterable[RejectedRow] = (),
         base_dir: str | Path | None = None,
+        warnings: Iterable[Problem] = (),
     ) -> None:
         """Hold ``products`` in the given order.
 
@@ -60,6 +82,7 @@ class Catalog:
         self.source = source
         self.format = format
         self.rejected: tuple[RejectedRow, ...] = tuple(rejected)
+        self.warnings: tuple[Problem, ...] = tuple(warnings)
         self.base_dir = Path(base_dir) if base_dir is not None else None
 
     @classmethod
@@ -87,12 +110,15 @@ class Catalog:
         feed = read_feed(path, format=format, links=links)
         if strict and feed.rejected:
             raise CatalogError(f"invalid catalog {feed.source}", feed.problems)
+        for warning in feed.warnings:
+            logger.warning("%s", warning)
         return cls(
             feed.products,
             source=feed.source,
             format=feed.format,
             rejected=feed.rejected,
             base_dir=Path(path).resolve().parent,
+            warnings=feed.warnings,
         )
 
     @classmethod
@@ -144,10 +170,11 @@ class Catalog:
         """A catalog of the products matching every given criterion, in the same order.
 
         Raises:
-            ValueError: ``kind`` or ``finish`` is not a known value.
+            InputError: ``kind`` or ``finish`` is not a known value (the message lists the known ones and the
+                closest; an ``InputError`` is also a ``ValueError``).
         """
-        kind = ProductKind(kind) if kind is not None else None
-        finish = Finish(finish) if finish is not None else None
+        kind = _enum_value(ProductKind, kind, "kind") if kind is not None else None
+        finish = _enum_value(Finish, finish, "finish") if finish is not None else None
 
         def keep(p: Product) -> bool:
             return (

@@ -27,7 +27,10 @@ Standard columns (Meta and Google spell them the same): ``id``, ``title``, ``des
 ``link``, ``image_link``, ``brand``, ``availability`` (``in stock`` or ``in_stock``, ...), ``price``
 (``"19.00 USD"``), ``sale_price``, ``item_group_id`` and ``color``: a ``#RRGGBB`` value is the
 swatch, any other text is the colour's name. Other platform columns (``condition``, ``gtin``,
-``mpn``, ``google_product_category``, ``size``, ...) are allowed and ignored.
+``mpn``, ``google_product_category``, ``size``, ...) are allowed and ignored. An unknown column whose
+name is close to one arlens reads (``prce``, ``colour``, ``image link``) is reported with the name it
+probably meant: a problem when that column is required and missing, else a warning
+(:attr:`FeedResult.warnings`, logged when a catalog is loaded), since its values would be dropped.
 
 Try-on columns, added beside the platform's own (unknown ``arlens_*`` columns are problems, so a
 typo does not silently drop a value):
@@ -114,6 +117,29 @@ TABULAR_COLUMNS: Mapping[str, str] = MappingProxyType(
 _FIELD_COLUMNS = MappingProxyType({**{f: c for c, f in TABULAR_COLUMNS.items()}, "color_name": "color"})
 _GOOGLE_ONLY = frozenset({"identifier_exists", "ads_redirect", "excluded_destination", "included_destination"})
 _META_ONLY = frozenset({"fb_product_category", "quantity_to_sell_on_facebook", "rich_text_description", "inventory"})
+#: Columns of Meta's and Google's feed specifications that arlens ignores: never taken for typos of its own.
+PLATFORM_COLUMNS = frozenset({
+    *_GOOGLE_ONLY, *_META_ONLY, "condition", "gtin", "mpn", "google_product_category", "product_type", "size",
+    "gender", "age_group", "material", "pattern", "shipping", "shipping_weight", "shipping_label",
+    "shipping_length", "shipping_width", "shipping_height", "additional_image_link", "lifestyle_image_link",
+    "mobile_link", "sale_price_effective_date", "availability_date", "expiration_date", "video", "status",
+    "visibility", "custom_label_0", "custom_label_1", "custom_label_2", "custom_label_3", "custom_label_4",
+    "custom_number_0", "custom_number_1", "custom_number_2", "custom_number_3", "custom_number_4",
+    "unit_pricing_measure", "unit_pricing_base_measure", "multipack", "is_bundle", "adult", "size_type",
+    "size_system", "tax", "tax_category", "product_highlight", "product_detail", "cost_of_goods_sold",
+    "return_policy_info", "origin_country", "importer_name", "manufacturer_info", "promotion_id", "pause",
+})
+#: How alike (difflib ratio) an unknown column name must be to a known one to be reported as a likely typo.
+TYPO_CUTOFF = 0.8
+
+
+def close_name(name: str, known: Iterable[str], cutoff: float = TYPO_CUTOFF) -> str | None:
+    """The known name ``name`` is most likely a typo of (spaces and hyphens read as ``_``), or None."""
+    import difflib
+
+    key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    found = difflib.get_close_matches(key, list(known), n=1, cutoff=cutoff)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -141,6 +167,9 @@ class FeedResult:
     format: FeedFormat
     products: tuple[Product, ...]
     rejected: tuple[RejectedRow, ...]
+    warnings: tuple[Problem, ...] = ()
+    """Problems that lose nothing the feed needs but probably lose something meant: an unknown column
+    named like an optional one arlens reads (its values are ignored)."""
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -202,9 +231,13 @@ def read_feed(
     path = Path(path)
     text = _read_text(path)
     fmt = FeedFormat(format) if format is not None else detect_format(path, text)
-    rows = _json_rows(str(path), text) if fmt is FeedFormat.ARLENS_JSON else _tabular_rows(str(path), text)
+    warnings: list[Problem] = []
+    if fmt is FeedFormat.ARLENS_JSON:
+        rows = _json_rows(str(path), text)
+    else:
+        rows = _tabular_rows(str(path), text, warnings)
     products, rejected = load_rows(rows, links)
-    return FeedResult(str(path), fmt, products, rejected)
+    return FeedResult(str(path), fmt, products, rejected, tuple(warnings))
 
 
 @dataclass
@@ -267,7 +300,8 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         yield line, cells
 
 
-def _tabular_rows(source: str, text: str) -> Iterator[_Row]:
+def _tabular_rows(source: str, text: str, warnings: list[Problem] | None = None) -> Iterator[_Row]:
+    """The feed's rows; header problems raise, likely-typo warnings go into ``warnings``."""
     records = _records(text, _delimiter(text))
     try:
         line, header = next(records)
@@ -277,19 +311,37 @@ def _tabular_rows(source: str, text: str) -> Iterator[_Row]:
         raise _file_error(source, f"malformed header: {exc}", 1) from None
     names = [_normalise_header(h) for h in header]
     header_problems = []
-    seen: set[str] = set()
+    seen = set(names)
+    read = (*TABULAR_COLUMNS, "color")
+    typos: dict[str, str] = {}  # known column -> the header name that is probably a typo of it
+    counted: set[str] = set()
     for raw_name, name in zip(header, names, strict=True):
-        if name in seen:
+        if name in counted:
             header_problems.append(Problem(source, line, raw_name, f"duplicate column {name!r}"))
-        seen.add(name)
-        if name.startswith("arlens_") and name not in TABULAR_COLUMNS:
+        counted.add(name)
+        if name in read or name in PLATFORM_COLUMNS:
+            continue
+        guess = close_name(name, [c for c in read if c not in seen])
+        if name.startswith("arlens_"):
             known = ", ".join(c for c in TABULAR_COLUMNS if c.startswith("arlens_"))
+            hint = f" (did you mean {guess!r}?)" if guess else ""
             header_problems.append(
-                Problem(source, line, raw_name, f"unknown try-on column {name!r}, expected one of {known}")
+                Problem(source, line, raw_name, f"unknown try-on column {name!r}{hint}, expected one of {known}")
             )
+        elif guess is not None:
+            typos.setdefault(guess, raw_name)
     for name in REQUIRED_FIELDS:
         if name not in seen:
-            header_problems.append(Problem(source, line, name, f"missing required column '{name}'"))
+            typo = typos.pop(name, None)
+            if typo is not None:
+                header_problems.append(Problem(
+                    source, line, typo, f"missing required column '{name}': unknown column {typo!r}, did you mean "
+                    f"{name!r}?"))
+            else:
+                header_problems.append(Problem(source, line, name, f"missing required column '{name}'"))
+    if warnings is not None:
+        for guess, typo in typos.items():
+            warnings.append(Problem(source, line, typo, f"unknown column {typo!r} is ignored; did you mean {guess!r}?"))
     if header_problems:
         raise CatalogError(f"cannot read catalog {source}", header_problems)
     raw_by_name = dict(zip(names, header, strict=True))
@@ -414,13 +466,15 @@ def product_row(source: str, line: int | None, item: Any, *, column_prefix: str 
         message = f"expected a product object, got {type(item).__name__}"
         return _Row(source, line, {}, {}, {}, [Problem(source, line, column_prefix or None, message)])
     columns = {name: column_prefix + name for name in PRODUCT_FIELDS} if column_prefix else {}
-    problems = [
-        Problem(
-            source, line, column_prefix + key, f"unknown field {key!r}, expected one of {', '.join(PRODUCT_FIELDS)}"
-        )
-        for key in item
-        if key not in PRODUCT_FIELDS
-    ]
+    problems = []
+    for key in item:
+        if key in PRODUCT_FIELDS:
+            continue
+        guess = close_name(str(key), [f for f in PRODUCT_FIELDS if f not in item])
+        hint = f" (did you mean {guess!r}?)" if guess else ""
+        expected = ", ".join(PRODUCT_FIELDS)
+        message = f"unknown field {key!r}{hint}, expected one of {expected}"
+        problems.append(Problem(source, line, column_prefix + key, message))
     values = {k: v for k, v in item.items() if k in PRODUCT_FIELDS and v is not None and v != ""}
     return _Row(source, line, item, values, columns, problems)
 

@@ -2,23 +2,25 @@
 
 A frame model (see :mod:`arlens.lenses.eyewear_asset` for the millimetre frame convention) is put on the
 canonical face at the nose bridge (landmark 168's canonical position), scaled from millimetres to the canonical
-face's centimetres, and carried into the camera by ``Face.pose``; the projection is the tracker's
-:class:`~arlens.tracking.camera.PerspectiveCamera`, so a 140 mm frame is drawn wider than a 125 mm one on the
-same face. For each face only the glasses' projected bounding box is rendered:
+face's centimetres, and carried into the camera by ``Face.pose``; the projection is the scene's camera
+(:attr:`arlens.scene.Scene.camera`, the tracker's :class:`~arlens.tracking.camera.PerspectiveCamera`), so a
+140 mm frame is drawn wider than a 125 mm one on the same face. For each face only the glasses' projected
+bounding box is rendered:
 
 1. **Occluders** into the depth buffer only: the face mesh (this face's landmarks at the posed canonical
    face's depth), an ellipsoid standing in for the skull behind it and one for each ear (pinna), placed from
    the face mesh's side landmarks and the pose and scaled to this face's width. So the far temple goes behind
    the head as it turns, the temples' ends go behind the head and the ears, and the nose hides the far lens's
    inner edge at large yaw. The temples are bent out or in to rest just outside this head (``fit_temples``).
-2. **The frame**, opaque, shaded in the light: the scene's estimate when a scene is given, otherwise a
-   soft studio light scaled by the frame's own brightness; metals reflect an environment made from the frame.
+2. **The frame**, opaque, shaded in the scene's light on this face (:attr:`arlens.scene.FaceScene.light`:
+   colour, intensity, direction and how directional it is); metals reflect an environment made from the frame.
 3. **The lenses** as optical filters (see :mod:`arlens.render.composite`): a clear lens keeps the eyes as they
    are but for a faint Fresnel reflection of that environment; a tinted one multiplies what is behind it.
 
-The region is then given the camera's blur and grain (:mod:`arlens.render.camera_match`), a soft contact
-shadow of the frame and pads is laid on the face (:mod:`arlens.render.shadow`), and the region is composited
-into the frame (a copy with ``render``, in place with ``render_into``).
+What covers the face in front of the glasses (a hand: the scene's occluders) hides them. The region is then
+given the camera's blur and grain (:mod:`arlens.render.camera_match`), a soft contact shadow of the frame and
+pads is laid on the face (:mod:`arlens.render.shadow`), and the region is composited into the frame (a copy
+with ``render``, in place with ``render_into``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import numpy as np
 
 from arlens import landmarks as L
 from arlens.errors import InputError
-from arlens.image import check_bgr
+from arlens.image import bgr_copy, check_bgr
 from arlens.lenses.eyewear_asset import (
     DEFAULT_MAX_TRIANGLES,
     EyewearAsset,
@@ -45,6 +47,7 @@ from arlens.lenses.eyewear_asset import (
 from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look, estimate_camera_look
 from arlens.render.composite import composite_filtered, shade
 from arlens.render.shadow import ShadowStyle, contact_shade
+from arlens.scene import Scene
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face
 
@@ -61,9 +64,6 @@ MAX_ANCHOR_SHIFT_CM = 1.5
 #: Reflectance at normal incidence of a lens by coating: uncoated glass or polycarbonate reflects about 4% per
 #: surface, a multilayer anti-reflective coating under 1%, a flash or full mirror half or more.
 COATING_REFLECTANCE = {"none": 0.04, "anti_reflective": 0.008, "mirror": 0.5}
-#: Linear mean luminance of a typically exposed portrait: the fallback light (no scene) is the studio light
-#: scaled by the frame's mean brightness over this, so a dim or warm frame dims or warms the glasses.
-REFERENCE_SCENE_LUMINANCE = 0.25
 _LUM = np.array([0.2126, 0.7152, 0.0722])
 
 #: Anthropometric placement of the head and the ears on the canonical face (cm), from its side landmarks
@@ -384,6 +384,20 @@ def _width_scale_matrix(centre_x: float, scale: float) -> np.ndarray:
     return m
 
 
+@dataclass(frozen=True)
+class _FacePlan:
+    """What drawing one face's glasses needs, read from the frame before anything is drawn into it."""
+
+    index: int
+    face: Face
+    model: np.ndarray
+    region: tuple[int, int, int, int]
+    lighting: Any
+    look: CameraLook
+    behind: tuple[float, float, float]
+    occlusion: np.ndarray
+
+
 class EyewearLens:
     """Draws a pair of glasses on every face; a context manager holding an OpenGL context.
 
@@ -395,6 +409,10 @@ class EyewearLens:
         InputError: the options are invalid.
         RuntimeUnavailableError: no OpenGL context can be created (names the packages to install).
     """
+
+    #: What this lens reads from a :class:`~arlens.scene.Scene`: the light on each face, and what covers it
+    #: (the session tracks hands for "occluders").
+    scene_uses = frozenset({"light", "occluders"})
 
     def __init__(self, options: EyewearOptions | None = None) -> None:
         from arlens.render.gl import GLRenderer, SurfaceStyle, lens_keep_lut
@@ -467,6 +485,7 @@ class EyewearLens:
         except BaseException:
             self._renderer.close()
             raise
+        self._drawn: tuple[np.ndarray | None, ...] = ()
         corners = self.asset.bounds
         self._corners = np.array(
             [[corners[i, 0], corners[j, 1], corners[k, 2], 1.0] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
@@ -512,6 +531,13 @@ class EyewearLens:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def drawn_boxes(self) -> tuple[np.ndarray | None, ...]:
+        """Per face of the last ``render``/``render_into`` call (in the order given): float32 (4,) x0, y0, x1, y1
+        around every pixel the glasses covered (frame, temples and tinted lenses, from the rendered coverage),
+        or None where nothing was drawn. What a tap-to-buy target should cover."""
+        return self._drawn
 
     # --- geometry ---------------------------------------------------------------------------------------------
     def model_matrix(self, face: Face, camera: PerspectiveCamera | None = None) -> np.ndarray:
@@ -670,66 +696,76 @@ class EyewearLens:
         return camera.unproject(face.landmarks[:468, :2], depth)
 
     # --- light and camera -------------------------------------------------------------------------------------
-    def _lighting(self, frame: np.ndarray, scene: Any) -> Any:
-        """The light of this frame: the scene's estimate when it has one, otherwise the studio light scaled by
-        the frame's mean brightness (grey world), with an environment made from the frame for reflections."""
-        from arlens.render.gl import Lighting, environment_from_frame
+    @staticmethod
+    def lighting(light: Any, environment: np.ndarray | None) -> Any:
+        """The GL lighting for a scene's :class:`~arlens.scene.Light` on a face: its colour and intensity (a
+        white surface of albedo 1 facing it looks like the frame's white patch), split between a soft
+        ambient part (a little brighter from above, as rooms are) and a key from its direction by how
+        directional it is; ``environment`` is what metals and lenses reflect."""
+        from arlens.render.gl import Lighting
+        from arlens.scene.light import REFERENCE_WHITE
 
-        env = environment_from_frame(frame)
-        light = getattr(scene, "light", None) if scene is not None else None
-        to_lighting = getattr(light, "to_lighting", None)
-        if callable(to_lighting):
-            return to_lighting(env)
-        gain = env.reshape(-1, 3).mean(axis=0) / REFERENCE_SCENE_LUMINANCE
-        return Lighting.studio(np.clip(gain, 0.0, 4.0), env)
+        color = np.asarray(light.color, dtype=np.float64)[::-1]  # BGR -> RGB
+        white = float(light.intensity) * REFERENCE_WHITE
+        d = float(np.clip(light.directionality, 0.0, 1.5))
+        ambient, key = white / (1.0 + d), white * d / (1.0 + d)
+        sh = np.array([ambient * color, np.zeros(3), 0.2 * ambient * color, np.zeros(3)])
+        return Lighting(sh, light.direction, key * color, environment)
 
     # --- drawing ----------------------------------------------------------------------------------------------
     def render(
         self,
         frame: np.ndarray,
-        faces: list[Face] | tuple[Face, ...],
+        faces: Face | list[Face] | tuple[Face, ...],
+        scene: Scene | PerspectiveCamera | None = None,
+        *,
         camera: PerspectiveCamera | None = None,
-        scene: Any = None,
     ) -> np.ndarray:
         """Draw the glasses on every face of ``frame`` and return a new image.
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts (grey, BGRA); not modified.
             faces: tracked faces with their poses (``Face.pose``, canonical cm to camera cm).
-            camera: the camera the poses were estimated with; default ``PerspectiveCamera(W, H)``.
-            scene: the frame's scene (light, masks) when the session has one; None estimates the light from
-                the frame.
+            scene: the frame's :class:`~arlens.scene.Scene` (its camera projects the glasses, its light on
+                each face shades them, what covers each face hides them); None builds one from the frame
+                (without hands). A :class:`~arlens.tracking.camera.PerspectiveCamera` is accepted here too
+                (as before the scene existed).
+            camera: the camera by keyword (overrides the scene's).
 
         Returns:
             uint8 BGR (H, W, 3), a copy of ``frame`` with the glasses composited.
 
         Raises:
-            InputError: bad frame, camera of another size, or a face whose pose does not put it in
-                front of the camera.
+            InputError: bad frame, camera or scene of another size, or a face whose pose does not put it
+                in front of the camera.
         """
-        return self.render_into(check_bgr(frame).copy(), faces, camera, scene)
+        return self.render_into(bgr_copy(frame, "frame"), faces, scene, camera=camera)
 
     def render_into(
         self,
         out: np.ndarray,
-        faces: list[Face] | tuple[Face, ...],
+        faces: Face | list[Face] | tuple[Face, ...],
+        scene: Scene | PerspectiveCamera | None = None,
+        *,
         camera: PerspectiveCamera | None = None,
-        scene: Any = None,
     ) -> np.ndarray:
         """Draw the glasses on every face directly into ``out`` (uint8 BGR, modified); returns it.
 
-        What :meth:`render` does without the copy, for pipelines that own their frame buffer.
+        What :meth:`render` does without the copy, for pipelines that own their frame buffer. Without a
+        scene, one is built from ``out`` and everything read from it is read before anything is drawn.
 
         Raises:
             InputError: as :meth:`render`, and when ``out`` is read-only.
         """
         out = check_bgr(out, "out", writeable=True)
         h, w = out.shape[:2]
-        camera = camera or PerspectiveCamera(w, h)
-        if (camera.width, camera.height) != (w, h):
+        if isinstance(scene, PerspectiveCamera):
+            camera, scene = camera or scene, None
+        if camera is not None and not isinstance(camera, PerspectiveCamera):
+            raise InputError(f"camera: expected a PerspectiveCamera, got {type(camera).__name__}")
+        if camera is not None and (camera.width, camera.height) != (w, h):
             raise InputError(f"camera: expected a {w}x{h} camera for this frame, got {camera.width}x{camera.height}")
-        if not faces:
-            return out
+        faces = [faces] if isinstance(faces, Face) else list(faces)
         for face in faces:
             if not isinstance(face, Face):
                 raise InputError(f"faces: expected arlens Face values, got {type(face).__name__}")
@@ -738,20 +774,50 @@ class EyewearLens:
                     f"Face.pose: expected the face in front of the camera (translation z < -{_NEAR_CM} cm), got "
                     f"z = {face.pose[2, 3]:.2f}; faces need a head pose from the FaceTracker"
                 )
-        projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
-        lighting = self._lighting(out, scene)
+        scene = Scene(out, faces, camera=camera) if scene is None else Scene.ensure(scene, out)
+        camera = camera or scene.camera
+        if not faces:
+            self._drawn = ()
+            return out
+        from arlens.render.gl import environment_from_frame
+
+        environment = environment_from_frame(scene.frame)  # what metals and lenses reflect
         # grain that changes from frame to frame but not between two renders of one frame
-        seed = int(out[:: max(h // 7, 1), :: max(w // 7, 1)].sum())
+        seed = int(scene.frame[:: max(h // 7, 1), :: max(w // 7, 1)].sum())
+        # everything read from the frame is read before anything is drawn into it (it may be the scene's)
+        plans = []
+        for i, face in enumerate(faces):
+            m = self.model_matrix(face, camera)
+            region = self._region(camera, m)
+            if region is None:
+                continue
+            face_scene = scene.face(face)
+            plans.append(
+                _FacePlan(
+                    index=i,
+                    face=face,
+                    model=m,
+                    region=region,
+                    lighting=self.lighting(face_scene.light, environment),
+                    look=self._camera_look(scene.frame, face),
+                    behind=self._behind(scene.frame, face),
+                    occlusion=face_scene.occlusion(region),
+                )
+            )
+        projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
+        drawn: list[np.ndarray | None] = [None] * len(faces)
         with self._renderer.current():
-            self._renderer.set_lighting(lighting)
             # far faces first, so a nearer face's glasses are composited over a farther one's
-            for face in sorted(faces, key=lambda f: float(f.pose[2, 3])):
-                m = self.model_matrix(face, camera)
-                region = self._region(camera, m)
-                if region is None:
-                    continue
-                self._draw_face(out, face, camera, projection, region, m, lighting, seed)
+            for plan in sorted(plans, key=lambda p: float(p.face.pose[2, 3])):
+                drawn[plan.index] = self._draw_face(out, plan, camera, projection, seed)
+        self._drawn = tuple(drawn)
         return out
+
+    def _behind(self, frame: np.ndarray, face: Face) -> tuple[float, float, float]:
+        """Mean sRGB (0..1, RGB) of the eyes' region: what the lenses' reflections are added to."""
+        ex0, ey0, ex1, ey1 = self._eye_box(face, frame.shape)
+        bgr = cv2.mean(frame[ey0:ey1, ex0:ex1])[:3] if ex1 > ex0 and ey1 > ey0 else (128.0,) * 3
+        return (bgr[2] / 255.0, bgr[1] / 255.0, bgr[0] / 255.0)
 
     def _eye_box(self, face: Face, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
         pts = face.landmarks[self._eye_idx, :2]
@@ -794,26 +860,19 @@ class EyewearLens:
         )
 
     def _draw_face(
-        self,
-        out: np.ndarray,
-        face: Face,
-        camera: PerspectiveCamera,
-        projection: np.ndarray,
-        region: tuple[int, int, int, int],
-        modelview: np.ndarray,
-        lighting: Any,
-        seed: int,
-    ) -> None:
+        self, out: np.ndarray, plan: _FacePlan, camera: PerspectiveCamera, projection: np.ndarray, seed: int
+    ) -> np.ndarray | None:
+        """Draw one face's glasses into ``out``; the box of the pixels they cover (None: none)."""
         r = self._renderer
         o = self.options
+        face, modelview, region = plan.face, plan.model, plan.region
         x0, y0, x1, y1 = region
         clip = r.region_matrix((camera.width, camera.height), region) @ projection
         pose = np.asarray(face.pose, dtype=np.float64)
         width_scale = self.width_scale(face, camera)
         scaled_pose = pose @ _width_scale_matrix(self._centre_x, width_scale)
-        ex0, ey0, ex1, ey1 = self._eye_box(face, out.shape)
-        behind = cv2.mean(out[ey0:ey1, ex0:ex1])[:3] if ex1 > ex0 and ey1 > ey0 else (128.0,) * 3
-        r.set_behind(tuple(c / 255.0 for c in behind[::-1]))
+        r.set_lighting(plan.lighting)
+        r.set_behind(plan.behind)
         r.set_temple_bend(*self._temple_bend(face, camera, modelview, width_scale))
         r.begin(x1 - x0, y1 - y0)
         self._face_mesh.update_positions(self._occluder_vertices(face, camera))
@@ -828,22 +887,31 @@ class EyewearLens:
         mvp = clip @ modelview
         for mesh, style in self._parts:
             r.draw_lit(mesh, style, mvp, modelview)
-        rgba = r.read_rgba8()
-        look = self._camera_look(out, face)
-        rgba = apply_camera_look(rgba, look)
-        style = self._shadow_style(face, camera, lighting)
-        if style is not None:
-            self._lay_shadow(out, face, rgba, region, style)
+        rgba = apply_camera_look(r.read_rgba8(), plan.look)
+        if plan.occlusion.max() > 0.0:  # a hand in front of the face hides the glasses too
+            visible = np.rint((1.0 - plan.occlusion) * 255.0).astype(np.uint8)
+            rgba = cv2.multiply(rgba, cv2.merge((visible,) * 4), scale=1.0 / 255.0)
+        style = self._shadow_style(face, camera, plan.lighting)
+        shadow_box = self._lay_shadow(out, face, rgba, region, style) if style is not None else None
         dst = out[y0:y1, x0:x1]
         composite_filtered(dst, rgba, self._keep_lut)
-        if look.noise_sigma >= 0.5:
+        if plan.look.noise_sigma >= 0.5:
             covered = cv2.threshold(rgba[..., 3], 24, 255, cv2.THRESH_BINARY)[1]
-            self._noise.add(dst, covered, look.noise_sigma, (seed % 251, (seed // 251) % 241))
+            self._noise.add(dst, covered, plan.look.noise_sigma, (seed % 251, (seed // 251) % 241))
+        boxes = [] if shadow_box is None else [shadow_box]
+        bx, by, bw, bh = cv2.boundingRect(np.ascontiguousarray(rgba[..., 3]))  # pixels with any coverage
+        if bw and bh:
+            boxes.append((x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh))
+        if not boxes:
+            return None
+        b = np.array(boxes, np.float32)
+        return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], np.float32)
 
     def _lay_shadow(
         self, out: np.ndarray, face: Face, rgba: np.ndarray, region: tuple[int, int, int, int], style: ShadowStyle
-    ) -> None:
-        """Darken the face under and around the glasses (before they are composited over it)."""
+    ) -> tuple[int, int, int, int] | None:
+        """Darken the face under and around the glasses (before they are composited over it); the box of the
+        pixels it darkened, or None."""
         x0, y0, x1, y1 = region
         h, w = out.shape[:2]
         reach = style.reach_px
@@ -859,4 +927,7 @@ class EyewearLens:
         soft = max(style.occlusion_px, 1.0)  # fades out inside the outline, not beyond it
         edge = np.ones((2 * int(np.ceil(2 * soft)) + 1,) * 2, np.uint8)
         receiver = cv2.GaussianBlur(cv2.erode(receiver, edge), (0, 0), soft)
-        shade(out[sy0:sy1, sx0:sx1], contact_shade(alpha, receiver, style))
+        factor = contact_shade(alpha, receiver, style)
+        shade(out[sy0:sy1, sx0:sx1], factor)
+        bx, by, bw, bh = cv2.boundingRect(cv2.bitwise_not(factor))  # where it is below 255
+        return (sx0 + bx, sy0 + by, sx0 + bx + bw, sy0 + by + bh) if bw and bh else None

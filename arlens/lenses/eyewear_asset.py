@@ -32,7 +32,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -233,6 +233,28 @@ def _material_from_trimesh(mat: object, part_name: str) -> Material:
     )
 
 
+def _vertex_normals(mesh: Any) -> np.ndarray:
+    """Unit vertex normals, float32 (N, 3): the file's own (glTF ``NORMAL``) or angle-weighted face normals.
+
+    trimesh computes missing normals with a scipy sparse matrix; without scipy (not an arlens dependency: it
+    would add 100 MB for this one sum) it logs a traceback and falls back to a loop over the vertices. The
+    same angle-weighted sum as trimesh's, written here as one ``np.bincount`` per axis, avoids both.
+    """
+    cache = getattr(mesh, "_cache", None)
+    if cache is not None and "vertex_normals" in cache:  # the file had them (trimesh keeps them in its cache)
+        return np.asarray(mesh.vertex_normals, dtype=np.float32)
+    from trimesh import util
+
+    faces = np.asarray(mesh.faces)
+    face_normals = np.asarray(mesh.face_normals, dtype=np.float64)
+    ok = (face_normals**2).sum(axis=1) > 0.5  # degenerate faces have no normal (as trimesh skips them)
+    weighted = (np.asarray(mesh.face_angles)[ok][:, :, None] * face_normals[ok][:, None, :]).reshape(-1, 3)
+    index = faces[ok].reshape(-1)
+    count = len(mesh.vertices)
+    summed = np.stack([np.bincount(index, weights=weighted[:, k], minlength=count) for k in range(3)], axis=1)
+    return np.asarray(util.unitize(summed), dtype=np.float32)
+
+
 def _part_from_trimesh(name: str, mesh: object) -> MeshPart | None:
     import trimesh
 
@@ -257,7 +279,7 @@ def _part_from_trimesh(name: str, mesh: object) -> MeshPart | None:
     return MeshPart(
         name=name,
         vertices=np.asarray(mesh.vertices, dtype=np.float32),
-        normals=np.asarray(mesh.vertex_normals, dtype=np.float32),
+        normals=_vertex_normals(mesh),
         faces=np.asarray(mesh.faces, dtype=np.int32),
         uv=uv,
         material=material,

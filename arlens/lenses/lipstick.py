@@ -1,7 +1,9 @@
 """The lipstick lens: a shade, finish and optional liner painted on the lips of every tracked face.
 
 Only the lips' bounding box is processed. The geometry (mask, liner band, gloss and shimmer maps) is a
-pure function of the landmarks (:mod:`arlens.render.mask`); the colour model is
+pure function of the landmarks (:mod:`arlens.render.mask`); what covers the lips (a hand) comes from the
+frame's :class:`~arlens.scene.Scene` and is not painted, and the shade is composited in the scene's light
+(:mod:`arlens.render.relight`); the colour model is
 :func:`arlens.render.color.composite_lipstick`, run either by numpy/OpenCV (``backend="numpy"``, the
 reference) or by an ONNX graph in ONNX Runtime (``backend="onnx"``, CPU or CUDA), which also renders a
 whole product line in one run (:meth:`LipstickLens.render_shades`).
@@ -23,9 +25,11 @@ import numpy as np
 
 from arlens.catalog import Finish
 from arlens.errors import InputError
-from arlens.image import check_bgr
+from arlens.image import as_bgr, bgr_copy, check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
+from arlens.render.relight import composite_in_light
+from arlens.scene import Scene
 from arlens.tracking.results import Face
 
 logger = logging.getLogger(__name__)
@@ -33,6 +37,9 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("numpy", "onnx")
 #: Product kinds this lens renders.
 LIP_KINDS = ("lipstick", "lip_liner")
+_WHITE = np.ones(3, dtype=np.float32)
+#: Occluder coverage up to which a lip pixel is painted in full, and from which it is not painted at all.
+VISIBLE, OCCLUDED = 0.2, 0.5
 #: Liner band width (fraction of the mouth width) used for a lip_liner product.
 DEFAULT_LINER_WIDTH = 0.03
 
@@ -55,6 +62,8 @@ class LipstickOptions:
         liner_width: liner band width as a fraction of the mouth width, 0 to 0.1 (0.03 is a fine line).
         liner_opacity: coverage of the liner inside its band, 0 to 1.
         feather: softness of the lip edge as a fraction of the mouth width, 0 to 0.05.
+        scene_light: show the shade in the frame's light (the scene's :class:`~arlens.scene.Light`: a dim
+            or warm frame gets a dim or warm shade); False paints the swatch as under white light.
         backend: "numpy" (OpenCV on the CPU, the reference) or "onnx" (ONNX Runtime).
         providers: ONNX Runtime execution providers for the onnx backend (None: CUDA if available, else CPU).
 
@@ -69,6 +78,7 @@ class LipstickOptions:
     liner_width: float = 0.0
     liner_opacity: float = 1.0
     feather: float = M.DEFAULT_FEATHER
+    scene_light: bool = True
     backend: str = "numpy"
     providers: tuple[str, ...] | None = field(default=None)
 
@@ -81,6 +91,8 @@ class LipstickOptions:
         _unit("liner_width", self.liner_width, 0.1)
         _unit("liner_opacity", self.liner_opacity)
         _unit("feather", self.feather, 0.05)
+        if not isinstance(self.scene_light, bool):
+            raise InputError(f"scene_light: expected True or False, got {self.scene_light!r}")
         if self.backend not in BACKENDS:
             raise InputError(f"backend: expected one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.providers is not None:
@@ -176,6 +188,9 @@ class LipstickLens:
     context manager or call :meth:`close` to release it.
     """
 
+    #: What this lens reads from a :class:`~arlens.scene.Scene`: the session tracks hands for "occluders".
+    scene_uses = frozenset({"occluders"})
+
     def __init__(self, options: LipstickOptions | None = None, **kwargs: Any) -> None:
         if options is None:
             options = LipstickOptions(**kwargs)
@@ -191,6 +206,7 @@ class LipstickLens:
         # a liner band is computed only with a liner colour and a width above zero
         self._has_liner = options.liner_color is not None and options.liner_width > 0
         self._graph = None
+        self._drawn: tuple[np.ndarray | None, ...] = ()
         if options.backend == "onnx":
             from arlens.render.onnx_lipstick import LipstickGraph
 
@@ -216,6 +232,12 @@ class LipstickLens:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def drawn_boxes(self) -> tuple[np.ndarray | None, ...]:
+        """Per face of the last ``render``/``render_into`` call (in the order given): float32 (4,) x0, y0, x1, y1
+        around every pixel the shade changed on that face, or None where nothing was painted."""
+        return self._drawn
+
     def geometry(self, face: Face, frame_shape: tuple[int, ...]) -> M.LipGeometry | None:
         """The lips of ``face`` in a frame of ``frame_shape`` (None when they are outside it)."""
         return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather)
@@ -236,47 +258,97 @@ class LipstickLens:
         # params were validated when built; a liner map was computed only for a liner colour and width
         return C.composite_checked(px, pixels.maps, params, liner=self._has_liner)
 
-    def render(self, frame: np.ndarray, faces: Face | Iterable[Face]) -> np.ndarray:
+    def render(self, frame: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None) -> np.ndarray:
         """Return a copy of ``frame`` with the shade painted on the lips of each face.
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3), or any other form :mod:`arlens.image` accepts (grey, BGRA, a view);
+                not modified.
             faces: the faces tracked in ``frame`` (a single Face is accepted too).
+            scene: the frame's :class:`~arlens.scene.Scene` (built from this frame before any lens drew);
+                None builds one from ``frame`` (then only what the image shows counts, no hands).
 
         Returns:
             uint8 BGR (H, W, 3), a new array.
 
         Raises:
-            InputError: when ``frame`` is not a uint8 (H, W, 3) array or a face has no landmarks.
+            InputError: when ``frame`` is not an image :mod:`arlens.image` accepts, a face has no landmarks,
+                or the scene is of another frame size.
         """
-        return self.render_into(check_bgr(frame).copy(), faces)
+        frame = bgr_copy(frame, "frame")
+        scene = Scene.ensure(scene, frame, self._faces(faces))
+        return self.render_into(frame, faces, scene)
 
-    def render_into(self, out: np.ndarray, faces: Face | Iterable[Face]) -> np.ndarray:
+    def render_into(
+        self, out: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None
+    ) -> np.ndarray:
         """Paint the shade on the lips of each face directly into ``out`` (uint8 BGR, modified); returns it.
 
-        What :meth:`render` does without the copy, for pipelines that own their frame buffer.
+        What :meth:`render` does without the copy, for pipelines that own their frame buffer. Without a
+        scene, one is built from ``out`` and everything the lens reads from it is read before it draws.
 
         Raises:
-            InputError: ``out`` is not a writeable uint8 (H, W, 3) array or a face has no landmarks.
+            InputError: ``out`` is not a writeable uint8 (H, W, 3) array, a face has no landmarks, or the
+                scene is of another frame size.
         """
         out = check_bgr(out, "out", writeable=True)
-        faces = [faces] if isinstance(faces, Face) else list(faces)
+        faces = self._faces(faces)
+        scene = Scene.ensure(scene, out, faces)
         geoms = [self.geometry(face, out.shape) for face in faces]  # every face checked before any drawing
-        for geom in geoms:
+        drawn: list[np.ndarray | None] = [None] * len(geoms)
+        work = []
+        for i, (face, geom) in enumerate(zip(faces, geoms, strict=True)):
             if geom is None:
                 continue
-            pixels = self._pixels(geom, self._needs_gloss, self._needs_sparkle)
-            if not len(pixels):
-                continue
+            pixels = self._visible(self._pixels(geom, self._needs_gloss, self._needs_sparkle), geom, scene, face)
+            if len(pixels):
+                work.append((i, geom, pixels, self._gains(scene, face)))
+        for i, geom, pixels, gains in work:
             x0, y0, x1, y1 = geom.box
             # read from `out` so overlapping faces compose
             box = _Box(out[y0:y1, x0:x1])
-            painted = self._composite(box.take(pixels.index), pixels, self._params1)
+            painted = composite_in_light(
+                box.take(pixels.index), gains, lambda px, pixels=pixels: self._composite(px, pixels, self._params1)
+            )
             out[y0:y1, x0:x1] = box.put(pixels.index, painted[0])
+            rows, cols = np.divmod(pixels.index, x1 - x0)  # ascending: the first and last rows are the extremes
+            drawn[i] = np.array([x0 + cols.min(), y0 + rows[0], x0 + cols.max() + 1, y0 + rows[-1] + 1], np.float32)
+        self._drawn = tuple(drawn)
         return out
 
+    def _gains(self, scene: Scene, face: Face) -> np.ndarray:
+        """The linear gains of the light on ``face`` (white when the options say to ignore the scene's light)."""
+        if not self.options.scene_light:
+            return _WHITE
+        return scene.face(face).light.gains
+
+    @staticmethod
+    def _faces(faces: Face | Iterable[Face]) -> list[Face]:
+        faces = [faces] if isinstance(faces, Face) else list(faces)
+        for face in faces:
+            _landmarks(face)
+        return faces
+
+    @staticmethod
+    def _visible(pixels: M.LipPixels, geom: M.LipGeometry, scene: Scene, face: Face) -> M.LipPixels:
+        """``pixels`` without what covers the lips: the mask times the visibility left by the scene's occlusion.
+
+        Paint never goes on an occluder: a pixel covered for ``OCCLUDED`` or more gets none, one covered for
+        ``VISIBLE`` or less all of it, smoothly between (an occluder's soft edge is where its matte is
+        unsure, and paint on a finger shows more than a hair of bare lip beside it).
+        """
+        occlusion = scene.face(face).occlusion(geom.box)
+        covered = np.take(occlusion.reshape(-1), pixels.index)
+        if not covered.max(initial=0.0) > VISIBLE:
+            return pixels
+        t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+        maps = pixels.maps.copy()
+        maps[:, M.MASK] *= np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
+        keep = maps[:, M.MASK] > 0
+        return M.LipPixels(pixels.index[keep], maps[keep])
+
     def render_shades(
-        self, frame: np.ndarray, face: Face, shades: Sequence[LipstickOptions | str | Any]
+        self, frame: np.ndarray, face: Face, shades: Sequence[LipstickOptions | str | Any], scene: Scene | None = None
     ) -> np.ndarray:
         """Render one face in N shades, for previewing a product line.
 
@@ -286,10 +358,12 @@ class LipstickLens:
         come from each shade (a liner colour shows only where this lens has a liner band).
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts; not modified.
             face: the face to paint.
             shades: each a :class:`LipstickOptions`, a product (color/finish/opacity/kind), or a
                 "#RRGGBB" string (rendered with this lens's finish and opacity).
+            scene: the frame's :class:`~arlens.scene.Scene` (computed once, shared by every shade); None
+                builds one from ``frame``.
 
         Returns:
             uint8 (N, H, W, 3): the frame once per shade.
@@ -297,7 +371,9 @@ class LipstickLens:
         Raises:
             InputError: when the frame or a shade is malformed.
         """
-        frame = check_bgr(frame)
+        frame = as_bgr(frame, "frame")
+        _landmarks(face)
+        scene = Scene.ensure(scene, frame, [face])
         params = np.stack([self._shade_params(s, i) for i, s in enumerate(shades)]) if len(shades) else None
         out = np.repeat(frame[None], len(shades), axis=0)
         if params is None:
@@ -308,11 +384,14 @@ class LipstickLens:
         pixels = self._pixels(
             geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any())
         )
+        pixels = self._visible(pixels, geom, scene, face)
         if not len(pixels):
             return out
         x0, y0, x1, y1 = geom.box
         box = _Box(frame[y0:y1, x0:x1])
-        painted = self._composite(box.take(pixels.index), pixels, params)
+        painted = composite_in_light(
+            box.take(pixels.index), self._gains(scene, face), lambda px: self._composite(px, pixels, params)
+        )
         for i in range(len(params)):
             out[i, y0:y1, x0:x1] = box.put(pixels.index, painted[i], keep=True)
         return out

@@ -46,11 +46,12 @@ import numpy as np
 
 from arlens.catalog import Finish
 from arlens.errors import InputError
-from arlens.image import check_bgr
+from arlens.image import bgr_copy, check_bgr
 from arlens.landmarks import FINGERS
 from arlens.landmarks import HandLandmark as H
 from arlens.render import color as C
 from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
+from arlens.scene import Scene
 from arlens.tracking.results import Hand, as_hands
 
 __all__ = ["NailPolishLens", "NailPolishOptions"]
@@ -316,50 +317,77 @@ class NailPolishLens:
             raise InputError(f"options: expected NailPolishOptions, got {type(options).__name__}")
         self.options = options
         self._params = options.params
+        self._drawn: tuple[np.ndarray | None, ...] = ()
 
     @classmethod
     def from_product(cls, product: Any, **overrides: Any) -> NailPolishLens:
         """A lens for a catalog product (``arlens.Product`` or anything with color/finish/opacity)."""
         return cls(NailPolishOptions.from_product(product, **overrides))
 
+    # --- lifetime: nothing to release, but used like every other lens (``with ... as lens``) ----------------
+    def close(self) -> None:
+        """Release what the lens holds (nothing today: the polish is drawn with numpy and OpenCV); idempotent."""
+
+    def __enter__(self) -> NailPolishLens:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def drawn_boxes(self) -> tuple[np.ndarray | None, ...]:
+        """Per hand of the last ``render``/``render_into`` call (in the order given): float32 (4,) x0, y0, x1, y1
+        around every pixel the polish changed on that hand, or None where no nail faced the camera."""
+        return self._drawn
+
     def nails(self, hand: Hand) -> list[Nail]:
         """The nail plates this lens paints on ``hand``."""
         return nail_geometry(hand, self.options.min_facing)
 
-    def render(self, frame: np.ndarray, hands: Hand | Iterable[Hand]) -> np.ndarray:
+    def render(self, frame: np.ndarray, hands: Hand | Iterable[Hand], scene: Scene | None = None) -> np.ndarray:
         """Return a copy of ``frame`` with the polish on the nails of each hand.
 
         Args:
-            frame: uint8 BGR (H, W, 3); not modified.
+            frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts (grey, BGRA); not modified.
             hands: the hands tracked in ``frame`` (a single Hand is accepted too).
+            scene: the frame's :class:`~arlens.scene.Scene` (built before any lens drew); None builds
+                one from ``frame``.
 
         Returns:
             uint8 BGR (H, W, 3), a new array.
 
         Raises:
-            InputError: when ``frame`` is not a uint8 (H, W, 3) array or ``hands`` holds something else
-                than :class:`Hand` values.
+            InputError: when ``frame`` is not a uint8 (H, W, 3) array, ``hands`` holds something else
+                than :class:`Hand` values, or the scene is of another frame size.
         """
-        return self.render_into(check_bgr(frame).copy(), hands)
+        frame = bgr_copy(frame, "frame")
+        hands = as_hands(hands)
+        return self.render_into(frame, hands, Scene.ensure(scene, frame, hands=hands))
 
-    def render_into(self, out: np.ndarray, hands: Hand | Iterable[Hand]) -> np.ndarray:
+    def render_into(
+        self, out: np.ndarray, hands: Hand | Iterable[Hand], scene: Scene | None = None
+    ) -> np.ndarray:
         """Paint the polish on the nails of each hand directly into ``out`` (uint8 BGR, modified); returns it.
 
         What :meth:`render` does without the copy, for pipelines that own their frame buffer.
 
         Raises:
-            InputError: ``out`` is not a writeable uint8 (H, W, 3) array, or ``hands`` holds something
-                else than :class:`Hand` values.
+            InputError: ``out`` is not a writeable uint8 (H, W, 3) array, ``hands`` holds something
+                else than :class:`Hand` values, or the scene is of another frame size.
         """
         out = check_bgr(out, "out", writeable=True)
         hands = as_hands(hands)
+        drawn: list[np.ndarray | None] = []
+        Scene.ensure(scene, out, hands=hands)
         for hand in hands:
-            for nail in self.nails(hand):
-                self._paint(out, nail)
+            boxes = [b for b in (self._paint(out, nail) for nail in self.nails(hand)) if b is not None]
+            drawn.append(np.array([min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                                   max(b[3] for b in boxes)], np.float32) if boxes else None)
+        self._drawn = tuple(drawn)
         return out
 
-    def _paint(self, out: np.ndarray, nail: Nail) -> None:
-        """Composite one nail into ``out`` in place, touching only the nail's box."""
+    def _paint(self, out: np.ndarray, nail: Nail) -> tuple[int, int, int, int] | None:
+        """Composite one nail into ``out`` in place, touching only the nail's box; the box of the pixels painted."""
         sigma = max(FEATHER * nail.width, 0.5)
         pad = int(np.ceil(3 * sigma)) + 2
         lo = np.floor(nail.outline.min(axis=0)).astype(int) - pad
@@ -368,7 +396,7 @@ class NailPolishLens:
         x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
         x1, y1 = min(int(hi[0]), width), min(int(hi[1]), height)
         if x1 <= x0 or y1 <= y0:
-            return
+            return None
         # the polygon in box coordinates, fixed point; pixel i spans [i, i + 1), fillPoly samples centres
         pts = np.round((nail.outline - np.array([x0, y0], np.float32) - 0.5) * (1 << _SHIFT)).astype(np.int32)
         canvas = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
@@ -379,7 +407,7 @@ class NailPolishLens:
         maps = _nail_maps(nail, box, coverage, self.options.finish)
         index = np.flatnonzero(maps[..., MASK] > 1e-3)
         if index.size == 0:
-            return
+            return None
         roi = out[y0:y1, x0:x1].reshape(-1, 3)
         px = np.take(roi, index, axis=0)
         nail_maps = maps.reshape(-1, NUM_MAPS)[index]
@@ -389,3 +417,5 @@ class NailPolishLens:
         painted = C.composite_pixels(px, nail_maps, self._params, lightness=reference)
         roi[index] = painted
         out[y0:y1, x0:x1] = roi.reshape(y1 - y0, x1 - x0, 3)
+        rows, cols = np.divmod(index, x1 - x0)  # ascending flat indices: first and last rows are the extremes
+        return x0 + int(cols.min()), y0 + int(rows[0]), x0 + int(cols.max()) + 1, y0 + int(rows[-1]) + 1

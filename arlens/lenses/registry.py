@@ -10,8 +10,10 @@ entry point in the ``arlens.lenses`` group whose object is a :class:`LensSpec` (
     glitter = "arlens_glitter:SPEC"
 
 ``SPEC = LensSpec(kind="lipstick", factory="arlens_glitter:make_lens", target="face", layer=100)``, where
-``make_lens(product, catalog=..., options=...)`` returns an object with ``render(frame, targets)`` and
-``render_into(out, targets)``, as :class:`arlens.lenses.base.Lens` describes. A plugin that fails to
+``make_lens(product, catalog=..., options=...)`` returns an object with ``render(frame, targets, scene=None)``
+and ``render_into(out, targets, scene=None)``, as :class:`arlens.lenses.base.Lens` describes (the session
+hands every lens the frame's :class:`~arlens.scene.Scene`, camera included; a lens whose ``render_into``
+takes no ``scene`` is called without one). A plugin that fails to
 load is logged and skipped: a broken plugin never takes a kiosk down.
 """
 
@@ -54,15 +56,12 @@ class LensSpec:
         target: what the lens draws on, ``"face"`` or ``"hand"``.
         layer: drawing order within a frame, smaller first (foundation under blush under lipstick, eyewear
             over make-up, hands last).
-        wants_camera: ``render_into`` takes the frame's :class:`~arlens.tracking.camera.PerspectiveCamera`
-            as a third argument (3D lenses such as eyewear).
     """
 
     kind: str
     factory: str | LensFactory
     target: Literal["face", "hand"] = "face"
     layer: int = 100
-    wants_camera: bool = False
 
     def __post_init__(self) -> None:
         kind = getattr(self.kind, "value", self.kind)
@@ -129,7 +128,7 @@ def nail_polish_factory(product: Product, *, catalog: Catalog | None = None, opt
 BUILTIN: tuple[LensSpec, ...] = (
     LensSpec("lip_liner", lipstick_factory, "face", layer=90),
     LensSpec("lipstick", lipstick_factory, "face", layer=100),
-    LensSpec("eyewear", eyewear_factory, "face", layer=200, wants_camera=True),
+    LensSpec("eyewear", eyewear_factory, "face", layer=200),
     LensSpec("nail_polish", nail_polish_factory, "hand", layer=300),
 )
 

@@ -318,8 +318,9 @@ def _luminance(px: np.ndarray) -> np.ndarray:
     """Relative luminance Y (linear, 0..1) of uint8 BGR(A) pixels (n, C): float32 (n,)."""
     channels = px.shape[1]
     if channels == 4:
-        # the same float32 sum, (wB B + wG G) + wR R, as cv2.transform's 4 -> 1 row (checked on all colours
-        # by tests/render), from one lookup and two adds instead of a lookup and a slow generic transform
+        # the float32 sum (wB B + wG G) + wR R that cv2.transform's 4 -> 1 row computes (within an ULP: its
+        # AVX-512 kernel rounds differently; checked on all colours by tests/render), from one lookup and two
+        # adds instead of a lookup and a slow generic transform
         terms = cv2.LUT(px.reshape(1, -1, 4), _Y_TERMS_LUT).reshape(-1, 4)
         y = terms[:, 0] + terms[:, 1]
         y += terms[:, 2]

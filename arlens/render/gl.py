@@ -386,6 +386,7 @@ class GLRenderer:
         self._region = (0, 0)
         self._env = None
         self._env_size = (0, 0)
+        self._env_source: np.ndarray | None = None
         self.set_lighting(Lighting.studio())
         self.set_temple_bend(1e9, 0.0, 0.0, 0.0)
 
@@ -486,11 +487,14 @@ class GLRenderer:
             if self._env is not None:
                 self._env.release()
             self._env = self.ctx.texture((w, h), 3, dtype="f4")
+            self._env_source = None
             self._env.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
             self._env.repeat_x = self._env.repeat_y = False
             self._env_size = (w, h)
-        self._env.write(np.ascontiguousarray(env[::-1], dtype=np.float32).tobytes())  # GL rows run bottom-up
-        self._env.build_mipmaps()
+        if env is not self._env_source:  # faces of one frame share it: upload it once
+            self._env.write(np.ascontiguousarray(env[::-1], dtype=np.float32).tobytes())  # GL rows run bottom-up
+            self._env.build_mipmaps()
+            self._env_source = env
         prog["u_env_lod"].value = float(np.log2(max(w, h)))
 
     def set_behind(self, srgb: tuple[float, float, float]) -> None:

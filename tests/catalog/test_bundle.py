@@ -334,3 +334,20 @@ def test_not_a_bundle(tmp_path):
     assert problems_of(make_zip(tmp_path / "e.zip", {"meshes/round.glb": MESH})) == [
         "lens.json: missing lens.json at the bundle root"
     ]
+
+
+def test_schema_and_value_problems_are_reported_in_one_run(tmp_path):
+    """A manifest with a structure problem (an unknown field) and value problems (a bad currency, a javascript:
+    link, a missing asset, a wrong sha256) gets all of them at once, each once."""
+    doc = manifest(script="x")
+    doc["products"][0].update(price="129.00 ABC", link="javascript:alert(1)", colour="#FFFFFF")
+    doc["assets"].append({"path": "meshes/gone.glb", "role": "mesh"})
+    doc["assets"][0]["sha256"] = "0" * 64
+    found = problems_of(make_zip(tmp_path / "b.zip", {"lens.json": json.dumps(doc).encode(), "meshes/round.glb": MESH}))
+    assert any(f.startswith("None: unknown field 'script'") for f in found)
+    assert any(f.startswith("products/0: unknown field 'colour'") for f in found)
+    assert any(f.startswith("products/0/price: unknown currency 'ABC'") for f in found)
+    assert any(f.startswith("products/0/link: expected an https link") for f in found)
+    assert "assets/1/path: asset 'meshes/gone.glb' is not in the bundle" in found
+    assert any(f.startswith("meshes/round.glb: expected sha256 " + "0" * 64) for f in found)
+    assert len(found) == 6, found  # the unknown 'colour' is not reported a second time by the value checks

@@ -9,7 +9,7 @@ import pytest
 
 import arlens
 from arlens.catalog import Catalog, Finish, Price, Product, ProductKind
-from arlens.errors import CatalogError
+from arlens.errors import CatalogError, InputError
 from arlens.resources import assets_dir
 
 
@@ -68,8 +68,12 @@ def test_lookup_iteration_and_filter(demo):
     assert [p.id for p in gloss_lips] == [p.id for p in demo if p.kind == "lipstick" and p.finish == "gloss"]
     assert len(demo.filter(in_stock=False)) == 1  # the preorder nail colour
     assert len(demo.filter(item_group_id="NL-EYEWEAR")) == len(demo.filter(kind="eyewear")) == 4
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match=r"kind: expected one of lipstick, .*eyewear, got 'hat'$"):
         demo.filter(kind="hat")
+    with pytest.raises(InputError, match=r"got 'lipstik' \(did you mean 'lipstick'\?\)"):
+        demo.filter(kind="lipstik")
+    with pytest.raises(InputError, match=r"finish: expected one of matte, .*got 'glos' \(did you mean 'gloss'\?\)"):
+        demo.filter(finish="glos")
 
 
 def test_catalog_from_products_refuses_duplicates(demo):

@@ -284,7 +284,11 @@ def test_all_problems_are_reported_in_one_pass(write_feed, good_row, csv_text):
     ("header", "message"),
     [
         (["id", "title", "link"], "missing required column 'price'"),
-        (["id", "title", "link", "price", "arlens_colour"], "unknown try-on column 'arlens_colour'"),
+        (["id", "title", "link", "price", "arlens_colour"],
+         r"unknown try-on column 'arlens_colour' \(did you mean 'arlens_color'\?\)"),
+        (["id", "title", "link", "prce"],
+         r"missing required column 'price': unknown column 'prce', did you mean 'price'"),
+        (["id", "Titel", "link", "price"], r"missing required column 'title': unknown column 'Titel', did you mean"),
         (["id", "title", "link", "price", "ID"], "duplicate column 'id'"),
     ],
 )
@@ -328,3 +332,32 @@ def test_read_feed_result_lists_products_and_problems(write_feed, good_row, csv_
     result = read_feed(write_feed(csv_text([good_row(), good_row(id="X", price="")])))
     assert [p.id for p in result.products] == ["SKU-1"]
     assert [p.message for p in result.problems] == ["missing required field 'price'"]
+
+
+def test_unknown_columns_named_like_optional_ones_are_warned_about(write_feed, caplog):
+    """A typo'd optional column loses its values: a warning with the name it probably meant (and a log line)."""
+    import logging
+
+    header = ["id", "title", "link", "price", "colour", "image link", "sale_price_effective_date", "gtin", "notes"]
+    path = write_feed(",".join(header) + "\nA,Ruby,https://shop.example/a,19.00 USD,red,https://x.example/a.jpg,,1,\n")
+    with caplog.at_level(logging.WARNING, logger="arlens.catalog"):
+        catalog = Catalog.load(path)
+    assert catalog.ids == ("A",)
+    messages = [(w.column, w.message) for w in catalog.warnings]
+    assert messages == [
+        ("colour", "unknown column 'colour' is ignored; did you mean 'color'?"),
+        ("image link", "unknown column 'image link' is ignored; did you mean 'image_link'?"),
+    ]  # platform columns (sale_price_effective_date, gtin) and unrelated ones (notes) are not typos
+    assert all(w.line == 1 for w in catalog.warnings)
+    assert "did you mean 'color'" in caplog.text
+    assert read_feed(path).warnings == catalog.warnings
+    # a known column that is present is not "meant" by a look-alike
+    path = write_feed("id,title,link,price,color,colour\nA,Ruby,https://shop.example/a,19.00 USD,red,red\n")
+    assert Catalog.load(path).warnings == ()
+
+
+def test_json_unknown_fields_suggest_the_field(write_feed):
+    doc = {"format": "arlens.catalog", "version": 1,
+           "products": [{"id": "A", "title": "Ruby", "link": "https://shop.example/a", "prce": "19.00 USD"}]}
+    with pytest.raises(CatalogError, match=r"unknown field 'prce' \(did you mean 'price'\?\)"):
+        Catalog.load(write_feed(json.dumps(doc), name="feed.json"))

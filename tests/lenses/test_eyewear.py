@@ -289,3 +289,20 @@ def test_render_into_draws_in_place_what_render_returns():
         read_only.setflags(write=False)
         with pytest.raises(InputError, match="out: expected a writeable image"):
             lens.render_into(read_only, [face])
+
+
+def test_the_scene_carries_the_camera():
+    """``render(frame, faces, scene)`` projects with the scene's camera, as the positional camera did."""
+    from arlens.scene import Scene
+
+    cam = PerspectiveCamera(320, 240, fov_y_deg=45)
+    frame = np.full((240, 320, 3), 77, np.uint8)
+    face = _synthetic_face(cam, 10, z_cm=-40)
+    with _lens() as lens:
+        by_camera = lens.render(frame, [face], cam)
+        by_scene = lens.render(frame, [face], Scene(frame, [face], camera=cam))
+        np.testing.assert_array_equal(by_scene, by_camera)
+        assert not np.array_equal(by_camera, lens.render(frame, [face]))  # the default camera is 63 degrees
+        np.testing.assert_array_equal(lens.render(frame, [face], camera=cam), by_camera)
+        with pytest.raises(InputError, match="scene"):
+            lens.render(frame, [face], Scene(frame[:100]))

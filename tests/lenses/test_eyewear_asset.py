@@ -277,3 +277,48 @@ def test_rejects_bad_indices():
 def test_import_options_validated(kwargs):
     with pytest.raises(InputError):
         ImportOptions(**kwargs)
+
+
+def test_models_without_normals_load_without_scipy_or_a_traceback(caplog, tmp_path):
+    """A GLB without normals (the demo models carry their own, flat across the bevels: see the next test) gets
+    them computed here, not by trimesh's scipy path (which logs a traceback when scipy is missing)."""
+    import logging
+
+    bare = trimesh.Scene()
+    for part in load_parts(assets_dir() / "eyewear" / "round.glb"):
+        bare.add_geometry(trimesh.Trimesh(part.vertices, part.faces, process=False), node_name=part.name)
+    path = tmp_path / "bare.glb"
+    path.write_bytes(bare.export(file_type="glb"))
+    with caplog.at_level(logging.DEBUG):
+        parts = load_parts(path)
+    assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()], caplog.text
+    scene = trimesh.load(str(path), force="scene", process=False)
+    meshes = [scene.geometry[scene.graph[node][1]] for node in scene.graph.nodes_geometry]
+    for part, mesh in zip(parts, meshes, strict=True):
+        # trimesh's own loop fallback is the reference: the same angle-weighted sum, summed in another order
+        expected = trimesh.geometry.weighted_vertex_normals(
+            len(mesh.vertices), mesh.faces, mesh.face_normals, mesh.face_angles, use_loop=True
+        )
+        transform = scene.graph[part.name][0][:3, :3]
+        expected = expected @ np.linalg.inv(transform).T
+        expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+        np.testing.assert_allclose(part.normals, expected, atol=1e-5)  # float32 storage, summation order
+    # a model that brings its own normals keeps them (here deliberately not the geometric ones)
+    box = trimesh.creation.box((10.0, 10.0, 10.0))
+    own = np.tile(np.float32([0.0, 1.0, 0.0]), (len(box.vertices), 1))
+    with_normals = trimesh.Trimesh(box.vertices, box.faces, vertex_normals=own, process=False)
+    path = tmp_path / "with_normals.glb"
+    with_normals.export(str(path))
+    (part,) = load_parts(path)
+    np.testing.assert_allclose(part.normals, own, atol=1e-6)
+
+
+def test_a_files_own_normals_are_kept():
+    """The demo frames' flat fronts and bevels are shaded by the normals written in the file, not smoothed."""
+    path = assets_dir() / "eyewear" / "rectangular.glb"
+    scene = trimesh.load(str(path), force="scene", process=False)
+    for part in load_parts(path):
+        mesh = scene.geometry[scene.graph[part.name][1]]
+        own = np.asarray(mesh.vertex_normals, dtype=np.float32) @ np.linalg.inv(scene.graph[part.name][0][:3, :3]).T
+        own /= np.linalg.norm(own, axis=1, keepdims=True)
+        np.testing.assert_allclose(part.normals, own, atol=1e-5)

@@ -15,6 +15,7 @@ from arlens.lenses.base import Lens
 from arlens.lenses.lipstick import LipstickLens, LipstickOptions
 from arlens.render import color as C
 from arlens.render import mask as M
+from arlens.scene import Scene
 from arlens.tracking.results import Face
 
 from .conftest import TESTDATA, load_still
@@ -140,7 +141,12 @@ def test_render_shades_equals_one_by_one(all_stills, backend):
     ]
     for i, single in enumerate(singles):
         expected = single.render(image, [face]).astype(int)
-        assert np.abs(batch[i].astype(int) - expected).max() <= (0 if backend == "numpy" or i != 1 else 2)
+        # numpy: exact by construction (the batch paints each shade with the per-shade code on the same pixels).
+        # ONNX: the batch is one (N, n) run against a (1, n) run, which ONNX Runtime's kernels may split and
+        # vectorise differently (a float32 ULP, so one level on a rare pixel); shade 1 also takes the
+        # lens's liner settings from another path, measured at most 2 levels apart
+        tolerance = 0 if backend == "numpy" else (1 if i != 1 else 2)
+        assert np.abs(batch[i].astype(int) - expected).max() <= tolerance
 
 
 def test_several_faces_each_get_the_lens(all_stills):
@@ -151,8 +157,11 @@ def test_several_faces_each_get_the_lens(all_stills):
     lens = LipstickLens(color="#B3172B", opacity=1.0)
     out = lens.render(wide, [face, moved])
     single = lens.render(image, [face])
-    assert np.array_equal(out[:, :w], single)
-    assert np.array_equal(out[:, w:], single)
+    assert np.array_equal(out[:, :w], single)  # the same face on the same pixels: the same code, the same bits
+    # the moved face's landmarks are x + w in float32, rounded by up to half an ULP (3e-5 px at x ~ 1000), so
+    # its mask and shading can differ in the last bits and a pixel round one level apart
+    diff = np.abs(out[:, w:].astype(int) - single)
+    assert diff.max() <= 1 and (diff > 0).mean() <= 0.001
     assert np.array_equal(lens.render(image, face), single)  # a single Face is accepted
     assert np.array_equal(lens.render(image, []), image)
 
@@ -167,7 +176,8 @@ def test_face_partly_outside_the_frame(all_stills):
 
 def test_shimmer_pattern_is_stable_and_follows_a_translated_face(all_stills):
     _, image, face = all_stills[0]
-    lens = LipstickLens(color="#C77D72", finish="shimmer", opacity=1.0)
+    # white light: the shifted frame's black border changes what the light estimate sees around the face
+    lens = LipstickLens(color="#C77D72", finish="shimmer", opacity=1.0, scene_light=False)
     a = lens.render(image, [face])
     assert np.array_equal(a, lens.render(image, [face]))
     dx, dy = 21, 11
@@ -241,9 +251,9 @@ def test_bad_options_name_the_field(kwargs, field):
 
 @pytest.mark.parametrize(
     "frame",
-    [np.zeros((64, 64, 3), np.float32), np.zeros((64, 64), np.uint8), np.zeros((64, 64, 4), np.uint8), [[0]]],
+    [np.zeros((64, 64, 3), np.float32), np.zeros((64, 64, 2), np.uint8), np.zeros((0, 64, 3), np.uint8), [[0]]],
 )
-def test_bad_frame_names_the_field(frame, all_stills):
+def test_bad_frame_names_the_field(frame, all_stills):  # grey and BGRA are accepted: tests/test_image.py
     _, _, face = all_stills[0]
     with pytest.raises(InputError, match="frame"):
         LipstickLens().render(frame, [face])
@@ -332,3 +342,33 @@ def test_render_into_checks_every_face_before_drawing(all_stills):
     read_only.setflags(write=False)
     with pytest.raises(InputError, match="out: expected a writeable image"):
         LipstickLens().render_into(read_only, [face])
+
+
+@pytest.mark.parametrize("which", ["open_palm", "pointing"])
+def test_a_hand_over_the_mouth_is_not_painted(all_stills, which):
+    """A hand pasted over half the mouth (its landmarks known): with the scene, paint stays off it.
+
+    Without the scene the lens paints 40-90% of the hand's pixels inside the lip outline (the figure the
+    issue reports); with the hand as an occluder, at most the few pixels at its outline.
+    """
+    from tests.scene.conftest import reference_hand
+    from tests.support import benchmarks_module, read_image
+
+    hs = benchmarks_module("hard_scenes")
+    hand_image, hand = read_image(f"hands/{which}.jpg"), reference_hand(which)
+    lens = LipstickLens(color="#B3172B", opacity=1.0)
+    for name, image, face in all_stills:
+        angle, side = (170, -1) if which == "open_palm" else (90, -1)
+        comp = hs.hand_over_mouth(image, face, hand_image, hand, cover=0.5, angle_deg=angle, side=side)
+        zone = hs.lip_zone(image.shape, face)
+        before = hs.paint_on(comp.image, lens.render(comp.image, [face]), comp.truth, zone)
+        scene = Scene(comp.image, [face], [comp.hand])
+        after = hs.paint_on(comp.image, lens.render(comp.image, [face], scene), comp.truth, zone)
+        assert before > 0.35, (name, before)
+        assert after < 0.06, (name, after)
+
+
+def test_scene_of_another_frame_is_refused(all_stills):
+    _, image, face = all_stills[0]
+    with pytest.raises(InputError, match="scene"):
+        LipstickLens().render(image, [face], Scene(image[:50]))

@@ -111,13 +111,19 @@ def test_composite_pixels_batch_and_channels(portraits):
     batch = C.composite_pixels(px, pixels.maps, params)
     assert batch.shape == (3,) + px.shape and batch.dtype == np.uint8
     dense = C.composite_lipstick(roi, pixels.dense(geom.shape), params[1])
+    # exact by construction: composite_lipstick gathers the same pixels and maps (same order, same length) and
+    # calls composite_pixels on them, and a batch paints each shade with the same per-shade code
     np.testing.assert_array_equal(dense.reshape(-1, 3)[pixels.index], batch[1])
     for i, p in enumerate(params):
         np.testing.assert_array_equal(C.composite_pixels(px, pixels.maps, p), batch[i])
-    # BGRA pixels: the same colours, alpha untouched
+    # BGRA pixels: the same colours, alpha untouched. A different float path: the luminance comes from the
+    # BGRA lookup-and-add path and OpenCV converts and blends 4-channel rows with other SIMD loops, which may
+    # differ from the BGR path by an ULP of float32 (~1e-7 of the value) on some CPUs; that can move a
+    # value across a rounding boundary, one level, on a rare pixel (none on the machines this ran on)
     bgra = np.concatenate([px, np.full((len(px), 1), 77, np.uint8)], axis=1)
     out = C.composite_pixels(bgra, pixels.maps, params[0])
-    np.testing.assert_array_equal(out[:, :3], batch[0])
+    diff = np.abs(out[:, :3].astype(int) - batch[0])
+    assert diff.max() <= 1 and (diff > 0).mean() <= 0.01
     assert (out[:, 3] == 77).all()
 
 
@@ -150,7 +156,14 @@ def test_finish_is_the_catalogs():
 
 
 def test_luminance_of_bgra_matches_the_generic_transform():
-    """The BGRA fast path of _luminance gives the bits cv2.transform's 4 -> 1 row gives (a grid of colours)."""
+    """The BGRA fast path of _luminance agrees with cv2.transform's 4 -> 1 row (a grid of colours).
+
+    Two float code paths: bit-identity held where this was written, but on CPUs with AVX-512 (a Xeon, and
+    the AMD EPYC of the arlens developers) a quarter of the values differ by one float32 ULP: OpenCV's
+    transform kernel for that instruction set sums or fuses the three products differently. A relative
+    tolerance of 4 ULP (4.8e-7) plus 1e-9 for Y near 0 allows exactly that and nothing that would change a
+    lightness the lenses use (an ULP of Y moves L by less than 1e-5).
+    """
     import cv2
 
     levels = np.arange(0, 256, 3, dtype=np.uint8)
@@ -158,4 +171,6 @@ def test_luminance_of_bgra_matches_the_generic_transform():
     px = cv2.cvtColor(grid.reshape(1, -1, 3), cv2.COLOR_BGR2BGRA).reshape(-1, 4)
     lin = cv2.LUT(px.reshape(1, -1, 4), C.SRGB_TO_LINEAR_LUT)
     expected = cv2.transform(lin, C._Y_ROWS[4]).reshape(-1)
-    np.testing.assert_array_equal(C._luminance(px), expected)
+    got = C._luminance(px)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=4 * np.finfo(np.float32).eps, atol=1e-9)

@@ -87,6 +87,8 @@ def test_opaque_draw_msaa_and_readback_orientation(renderer):
     renderer.draw_lit(mesh, SurfaceStyle((0.8, 0.1, 0.1, 1.0), 0.0, 0.5), proj, np.eye(4))
     rgba = renderer.read()
     assert rgba.shape == (64, 64, 4)
+    # exact by construction: alpha of an opaque surface covering a pixel (or of nothing) is stored as the
+    # 8-bit 255 (or 0) and read back as 1.0 (0.0) by any conforming GL, whatever rasteriser computed the colour
     assert rgba[5, 5, 3] == 1.0 and rgba[60, 60, 3] == 0.0  # drawn at the top-left, rows top-down
     assert rgba[5, 5, 0] > rgba[5, 5, 1]  # red
     edge = rgba[..., 3]
@@ -101,6 +103,7 @@ def test_depth_occluder_hides_what_is_behind(renderer):
     renderer.draw_depth(near, proj)
     renderer.draw_lit(far, SurfaceStyle((0.1, 0.8, 0.1, 1.0), 0.0, 0.5), proj, np.eye(4))
     a = renderer.read()[..., 3]
+    # exact by construction (full or no coverage, as in the test above): only the depth test decides
     assert a[:, :14].max() == 0.0  # hidden behind the depth-only occluder, which draws no colour
     assert a[:, 18:].min() == 1.0
 

@@ -111,6 +111,7 @@ def test_pixels_are_the_dense_maps_where_painted(portraits):
         assert pixels.index.dtype == np.intp and np.all(np.diff(pixels.index) > 0)
         assert pixels.maps.shape == (len(pixels), M.NUM_MAPS) and pixels.maps.dtype == np.float32
         flat = dense.reshape(h * w, M.NUM_MAPS)
+        # exact by construction: lip_maps and lip_mask scatter what lip_pixels and _painted compute
         np.testing.assert_array_equal(flat[pixels.index], pixels.maps)
         painted = np.zeros(h * w, bool)
         painted[pixels.index] = True
@@ -136,6 +137,9 @@ def test_sparkle_without_the_range_check_matches_sparkle_map(portraits):
         geom = M.lip_geometry(face.landmarks, image.shape)
         assert M._box_in_sparkle_table(geom)
         u, v = geom.local_uv()
+        # exact by construction: the two paths differ only in how they find the cell's table index (integers,
+        # exact in float32 below 2**24); the bump is the same basic float32 arithmetic (IEEE, no
+        # transcendental functions), rounded alike by every CPU
         np.testing.assert_array_equal(M._sparkle(u, v, in_table=True), M.sparkle_map(geom, u, v))
     # a tiny mouth in a wide box: its far corners fall outside the table
     geom = M.lip_geometry(portraits[0][2].landmarks * np.float32(0.05), portraits[0][1].shape, margin=400)

@@ -55,13 +55,19 @@ def test_batch_equals_one_by_one(graph, portraits):
         batch = graph.run(roi, maps, params)
         assert batch.shape == (len(SHADES),) + roi.shape and batch.dtype == np.uint8
         for i, p in enumerate(params):
-            assert np.array_equal(batch[i], graph.run(roi, maps, p))
+            # one graph, but a (N, n) batch and a (1, n) run go through ONNX Runtime's kernels as tensors of
+            # different sizes, and MLAS may split and vectorise them differently (its exp and logistic kernels
+            # treat the remainder of a block on another path): a float32 ULP apart at most, which can round
+            # one level apart on a rare pixel
+            diff = np.abs(batch[i].astype(int) - graph.run(roi, maps, p))
+            assert diff.max() <= 1 and (diff > 0).mean() <= 0.01
 
 
 def test_empty_mask_leaves_the_box(graph, portraits):
     _, roi, maps = next(_boxes(portraits))
     maps = np.zeros_like(maps)
     params = C.shade_params("#B3172B", "gloss", 1.0)
+    # exact by construction: no pixel has a mask above zero, so none goes through a float path at all
     assert np.array_equal(graph.run(roi, maps, params), roi)
     assert np.array_equal(C.composite_lipstick(roi, maps, params), roi)
 
@@ -85,6 +91,8 @@ def test_run_pixels_equals_run_on_the_box(graph, portraits):
         boxes = graph.run(roi, pixels.dense(geom.shape), params)
         got = graph.run_pixels(px, pixels.maps, params, C.lip_lightness(px, pixels.maps[:, M.MASK]))
         assert got.shape == (len(params), len(px), 3)
+        # exact by construction: run() gathers the painted pixels and calls run_pixels on them (same graph,
+        # same tensors, same lightness)
         np.testing.assert_array_equal(boxes.reshape(len(params), -1, 3)[:, pixels.index], got)
         ref = C.composite_pixels(px, pixels.maps, params).astype(int)
         assert np.abs(ref - got).max() <= 2

@@ -1,0 +1,71 @@
+"""The scene: what every lens needs to know about a frame beyond the tracked geometry, computed once.
+
+A :class:`Scene` is built per frame from the *unrendered* frame, the faces and hands tracked in it and
+the camera, and handed to every lens (``lens.render(frame, targets, scene=scene)`` /
+``lens.render_into(out, targets, scene=scene)``). Building it costs nothing; every value below is computed
+the first time some lens asks for it, kept for the other lenses, and covers only the region asked for
+(a lip box, a nail's box), never the whole frame.
+
+Conventions: frames are uint8 BGR (H, W, 3). Boxes are ``(x0, y0, x1, y1)`` integer frame pixels, the
+end exclusive. Pixel coordinates are continuous with pixel ``i`` spanning ``[i, i + 1)`` (MediaPipe's
+landmarks times the image size). Masks are float32 0..1 arrays shaped like the box they were asked for,
+read-only, 1 where covered. Camera space is OpenGL's, in centimetres: x right, y up, z toward the viewer
+(:class:`~arlens.tracking.camera.PerspectiveCamera`). Colours "linear" are linear-light sRGB in B, G, R
+order (the inverse sRGB curve of the pixel values over 255).
+
+``Scene(frame, faces=(), hands=(), *, camera=None, options=None)``
+    ``frame`` (read-only view, not copied: nothing may draw into it while the scene is in use),
+    ``faces``, ``hands`` (tuples), ``camera`` (:class:`~arlens.tracking.camera.PerspectiveCamera` of the
+    frame's size, built with ``options.fov_y_deg`` when not given; the eyewear lens projects with it),
+    ``options`` (:class:`SceneOptions`).
+
+    - ``scene.face(i_or_face) -> FaceScene`` and ``scene.hand(i_or_hand) -> HandScene`` (cached; a Face
+      or Hand that is not in the lists gets its own).
+    - ``scene.occlusion(box, exclude=None) -> float32 (h, w)``: the union of the occluding hands' masks
+      over ``box`` (lazy, cached per box).
+    - ``Scene.ensure(scene, frame, faces, hands)``: what a lens calls: the given scene checked against
+      the frame's size, or a new one (a lens given none builds what it needs itself; it then has no
+      hands to occlude with, only what the image says).
+
+:class:`FaceScene` (all lazy, cached):
+    - ``pose``: float64 (4, 4) canonical face (cm) -> camera (cm); the tracked pose, or one fitted from
+      the landmarks when the Face has none in front of the camera.
+    - ``normals``: float32 (468, 3) camera-space unit normals of the posed canonical face mesh.
+    - ``occluded_vertices``: bool (468,) mesh landmarks under a hand's landmark silhouette.
+    - ``occlusion(box) -> float32 (h, w)``: what covers this face over ``box`` (hands today).
+    - ``light``: :class:`Light` (``color`` float32 (3,) linear BGR of luminance 1, ``intensity`` (1 for
+      a well-exposed frame), ``gains`` = color x intensity, ``direction`` float32 (3,) toward the light in
+      camera space, ``sh`` float32 (4,) with ``Y(n) = sh[0] + sh[1:] . n`` the skin's linear luminance
+      over normal ``n``, ``white`` the white patch).
+    - ``mouth_box`` and ``colors``: :class:`ColorModel` of the skin and lips (Gaussian
+      :class:`ColorClass` es in CIELAB, learned around the mouth with occluded pixels left out);
+      ``colors.lip_probability(lab) -> float32 (n,)``.
+
+:class:`HandScene` (lazy, cached): ``box`` (what the silhouette can reach), ``finger_width`` (pixels),
+``mask(box=None) -> float32 (h, w)`` (the silhouette from the landmarks, refined on the image with a
+guided filter), ``light`` (the white patch near the hand; direction from the nearest face),
+``occlusion(box)`` (the other hands).
+
+Modules, one job each: :mod:`~arlens.scene.regions` (boxes and box masks), :mod:`~arlens.scene.hands`
+(hand silhouettes), :mod:`~arlens.scene.colors` (colour classes), :mod:`~arlens.scene.light`
+(illumination), :mod:`~arlens.scene.scene` (the lazy per-frame value).
+"""
+
+from __future__ import annotations
+
+from arlens.scene.colors import ColorClass, ColorModel
+from arlens.scene.light import Light
+from arlens.scene.regions import Box, RegionMask
+from arlens.scene.scene import FaceScene, HandScene, Scene, SceneOptions
+
+__all__ = [
+    "Box",
+    "ColorClass",
+    "ColorModel",
+    "FaceScene",
+    "HandScene",
+    "Light",
+    "RegionMask",
+    "Scene",
+    "SceneOptions",
+]

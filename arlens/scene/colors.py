@@ -1,0 +1,229 @@
+"""Colour models of a face's skin and lips: Gaussian classes in CIELAB learned from the frame itself.
+
+Each class is a 3D Gaussian over CIELAB (L, a, b), learned from pixels the landmarks say are that
+class, with the pixels under occluders left out and outliers trimmed (a stray tooth, a nostril's
+shadow). The lips are told apart from the skin by their colour in this face, not by a fixed threshold:
+``lip_probability`` compares a pixel's likelihood under the lip class, the skin class and a flat
+"anything else" class (teeth, the mouth's inside, a finger nail, a cup), so a pixel that looks like
+neither lip nor skin is not lip either.
+
+Written here (numpy, OpenCV's colour conversion) rather than with a mixture-model library: two
+classes with known samples need a mean and a covariance each, and scikit-learn would be a heavy
+dependency for that.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from arlens import landmarks as L
+from arlens.errors import InputError
+from arlens.scene.regions import Box, box_around, box_shape, is_empty
+
+#: Smallest standard deviation of a class along L, a and b (CIELAB units): noise and JPEG blocks
+#: make even a flat patch vary this much, and a class learned from few pixels must not be a spike.
+MIN_STD = np.array([3.0, 1.2, 1.2], dtype=np.float64)
+#: Density of the "anything else" class: uniform over L 0..100, a and b -60..60.
+OTHER_DENSITY = 1.0 / (100.0 * 120.0 * 120.0)
+#: Prior weights of lip, skin and anything else among the pixels a lip lens asks about.
+PRIORS = (0.5, 0.35, 0.15)
+#: Samples whose squared Mahalanobis distance exceeds this are trimmed before the class is refitted.
+TRIM_D2 = 11.3  # chi-square, 3 degrees of freedom, 99%
+#: The skin ring sampled around the lips: from this far outside the lips' outline to this far, in
+#: mouth widths.
+SKIN_RING = (0.12, 0.35)
+
+
+def to_lab(bgr: np.ndarray) -> np.ndarray:
+    """uint8 BGR (..., 3) -> float32 CIELAB (..., 3) (D65, L 0..100), OpenCV's float conversion."""
+    arr = np.ascontiguousarray(bgr, dtype=np.uint8)
+    flat = arr.reshape(1, -1, 3).astype(np.float32)
+    flat *= np.float32(1.0 / 255.0)
+    return cv2.cvtColor(flat, cv2.COLOR_BGR2Lab).reshape(arr.shape)
+
+
+@dataclass(frozen=True)
+class ColorClass:
+    """A Gaussian colour class in CIELAB.
+
+    Attributes:
+        mean: float32 (3,) L, a, b.
+        covariance: float32 (3, 3), with at least ``MIN_STD`` along each axis.
+        count: how many pixels it was learned from.
+    """
+
+    mean: np.ndarray
+    covariance: np.ndarray
+    count: int
+
+    def __post_init__(self) -> None:
+        mean = np.asarray(self.mean, dtype=np.float32).reshape(-1)
+        cov = np.asarray(self.covariance, dtype=np.float32)
+        if mean.shape != (3,) or cov.shape != (3, 3) or not (np.isfinite(mean).all() and np.isfinite(cov).all()):
+            raise InputError(f"ColorClass: expected a finite mean (3,) and covariance (3, 3), got {mean.shape}, "
+                             f"{cov.shape}")
+        for arr in (mean, cov):
+            arr.setflags(write=False)
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "covariance", cov)
+        object.__setattr__(self, "count", int(self.count))
+
+    @functools.cached_property
+    def _precision(self) -> tuple[np.ndarray, float]:
+        cov = self.covariance.astype(np.float64)
+        sign, logdet = np.linalg.slogdet(cov)
+        if sign <= 0:  # pragma: no cover - fit() adds a floor to the diagonal
+            cov = cov + np.diag(MIN_STD**2)
+            sign, logdet = np.linalg.slogdet(cov)
+        return np.linalg.inv(cov).astype(np.float32), float(-0.5 * logdet - 1.5 * math.log(2 * math.pi))
+
+    def mahalanobis2(self, lab: np.ndarray) -> np.ndarray:
+        """Squared Mahalanobis distances of float32 (n, 3) CIELAB values: float32 (n,)."""
+        d = np.asarray(lab, dtype=np.float32).reshape(-1, 3) - self.mean
+        return np.einsum("ni,ij,nj->n", d, self._precision[0], d, optimize=False).astype(np.float32)
+
+    def log_density(self, lab: np.ndarray) -> np.ndarray:
+        """Log of the class's probability density at (n, 3) CIELAB values: float32 (n,)."""
+        return np.float32(self._precision[1]) - np.float32(0.5) * self.mahalanobis2(lab)
+
+    @classmethod
+    def fit(cls, lab: np.ndarray, weights: np.ndarray | None = None) -> ColorClass | None:
+        """The class of (n, 3) CIELAB samples (optionally weighted), outliers trimmed once; None for < 12 samples."""
+        x = np.asarray(lab, dtype=np.float64).reshape(-1, 3)
+        w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+        keep = np.isfinite(x).all(axis=1) & (w > 0)
+        x, w = x[keep], w[keep]
+        for _ in range(2):
+            if len(x) < 12 or w.sum() <= 0:
+                return None
+            mean = (w[:, None] * x).sum(axis=0) / w.sum()
+            d = x - mean
+            cov = (w[:, None] * d).T @ d / w.sum() + np.diag(MIN_STD**2)
+            d2 = np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)
+            inlier = d2 <= TRIM_D2
+            if inlier.all():
+                break
+            x, w = x[inlier], w[inlier]
+        return cls(mean.astype(np.float32), cov.astype(np.float32), len(x))
+
+
+@dataclass(frozen=True)
+class ColorModel:
+    """The skin and lip colours of one face (either may be missing when too little of it shows).
+
+    Attributes:
+        skin: the face's skin around the mouth, or None.
+        lip: the lips, or None.
+    """
+
+    skin: ColorClass | None
+    lip: ColorClass | None
+
+    def lip_probability(self, lab: np.ndarray) -> np.ndarray:
+        """Probability that each of (n, 3) CIELAB colours is lip rather than skin or anything else: float32 (n,).
+
+        Without a lip class every pixel gets 0.5 and without a skin class only the flat class competes,
+        so a caller that multiplies its landmark mask by this keeps a face it knows too little about.
+        """
+        lab = np.asarray(lab, dtype=np.float32).reshape(-1, 3)
+        if self.lip is None:
+            return np.full(len(lab), 0.5, dtype=np.float32)
+        p_lip, p_skin, p_other = PRIORS
+        log_lip = self.lip.log_density(lab) + np.float32(math.log(p_lip))
+        log_rest = np.full(len(lab), np.float32(math.log(p_other * OTHER_DENSITY)))
+        if self.skin is not None:
+            log_rest = np.logaddexp(log_rest, self.skin.log_density(lab) + np.float32(math.log(p_skin)))
+        # p = 1 / (1 + exp(rest - lip)), computed without overflow
+        z = np.clip(log_rest - log_lip, -60.0, 60.0)
+        return (1.0 / (1.0 + np.exp(z))).astype(np.float32)
+
+
+def _lip_loops(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lm = np.asarray(landmarks, dtype=np.float64)
+    return lm[list(L.lips_outer()), :2], lm[list(L.lips_inner()), :2]
+
+
+def mouth_box(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
+    """The lips and the skin ring around them that the colour model learns from (frame pixels)."""
+    outer, _ = _lip_loops(landmarks)
+    width = float(np.ptp(outer[:, 0])) if np.isfinite(outer).all() else 0.0
+    return box_around(outer, SKIN_RING[1] * width + 2, shape)
+
+
+def _fill(canvas: np.ndarray, points: np.ndarray, origin: Box, value: int) -> None:
+    pts = np.rint((points - np.array(origin[:2], dtype=np.float64) - 0.5) * 8)
+    pts = np.clip(pts, -(1 << 28), 1 << 28).astype(np.int32)
+    cv2.fillPoly(canvas, [pts], value, cv2.LINE_8, 3)
+
+
+def lip_sample_weights(lab: np.ndarray, skin: ColorClass) -> np.ndarray:
+    """How much each (n, 3) CIELAB pixel inside the lip outline should count toward the lip class: float32 (n,).
+
+    Unlike the skin counts (0 at the skin's mean, 1 from 3 standard deviations away), so a finger or the
+    skin just outside the real lip edge counts for little; so do teeth (less than half the skin's
+    chroma) and the mouth's dark inside (below half the skin's lightness), which the outline takes in
+    where the landmarks miss the lip edge.
+    """
+    lab = np.asarray(lab, dtype=np.float32).reshape(-1, 3)
+    w = np.clip(skin.mahalanobis2(lab) * np.float32(1.0 / 9.0), 0.0, 1.0)
+    skin_chroma = float(np.hypot(skin.mean[1], skin.mean[2]))
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    w *= np.clip((chroma - np.float32(0.5 * skin_chroma)) / np.float32(max(0.25 * skin_chroma, 1.0)), 0.0, 1.0)
+    w *= np.clip((lab[:, 0] - np.float32(0.4 * skin.mean[0])) / np.float32(max(0.15 * skin.mean[0], 1.0)), 0.0, 1.0)
+    return w
+
+
+def face_color_model(
+    frame: np.ndarray, landmarks: np.ndarray, occlusion: np.ndarray | None = None, box: Box | None = None
+) -> ColorModel:
+    """Learn the skin and lip classes of one face from the frame.
+
+    Args:
+        frame: the unrendered uint8 BGR frame.
+        landmarks: float32 (478, 3) landmarks (pixels).
+        occlusion: optional float32 (h, w) coverage of occluders over ``box`` (pixels above 0.1 are skipped).
+        box: the box ``occlusion`` covers; default :func:`mouth_box`.
+
+    Lips: the pixels inside the lip outline, outside the mouth opening, more than a pixel from both
+    (and from the corners' narrow wedges), weighted by how unlike the skin they are, so a finger or the
+    skin just outside the real lip edge counts for little. Skin: a ring from 12% to 35% of the mouth's
+    width outside the lip outline, inside the face.
+    """
+    box = mouth_box(landmarks, frame.shape) if box is None else box
+    if is_empty(box) or not np.isfinite(np.asarray(landmarks)[list(L.lips_outer())]).all():
+        return ColorModel(None, None)
+    h, w = box_shape(box)
+    outer, inner = _lip_loops(landmarks)
+    width = max(float(np.ptp(outer[:, 0])), 1.0)
+    lips = np.zeros((h, w), np.uint8)
+    _fill(lips, outer, box, 1)
+    _fill(lips, inner, box, 0)
+    dist_in = cv2.distanceTransform(lips, cv2.DIST_L2, 3)
+    outside = cv2.distanceTransform(1 - lips, cv2.DIST_L2, 3)  # distance from the lips' outline, outside
+    opening = np.zeros((h, w), np.uint8)
+    _fill(opening, inner, box, 1)
+    ring = (outside > SKIN_RING[0] * width) & (outside <= SKIN_RING[1] * width) & (opening == 0)
+    # the ring stays on the face: between the lips' top and the nose there is skin, but not beside the jaw
+    face = np.zeros((h, w), np.uint8)
+    _fill(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1)
+    ring &= face > 0
+    core = dist_in > max(1.0, 0.02 * width)
+    if occlusion is not None:
+        clear = np.asarray(occlusion, dtype=np.float32) <= 0.1
+        ring &= clear
+        core &= clear
+    region = frame[box[1] : box[3], box[0] : box[2]]
+    skin = ColorClass.fit(to_lab(region[ring]))
+    lip_lab = to_lab(region[core])
+    weights = None
+    if skin is not None and len(lip_lab):
+        weights = lip_sample_weights(lip_lab, skin)
+        if weights.sum() < 12:
+            weights = None
+    lip = ColorClass.fit(lip_lab, weights)
+    return ColorModel(skin, lip)

@@ -1,0 +1,265 @@
+"""Hand silhouettes: where a tracked hand covers the frame, from its 21 landmarks refined on the image.
+
+The landmarks give the skeleton; the silhouette is drawn around it as capsules (a round-capped thick
+line per finger bone, tapering slightly toward the tips) and the palm's polygon, with widths taken from
+the hand's own size in 3D (the index-to-pinky knuckle span and the palm's length, whichever says the
+hand is larger, so a hand seen edge-on keeps its fingers' width). That outline is within a few pixels
+of the true one; near it, the pixel's colour decides (the hand's own colour class against that of
+what surrounds it, both learned from this frame), so the edge lands on the finger's side against the
+lips or a background (:func:`hand_mask`). Against skin of the same colour the landmarks decide.
+
+Only the requested box is rasterised and refined, so a lens asking for the hands over its lips pays for
+its lips' box, not the hand's (the colour classes are learned once per hand, on its box shrunk to 64 px).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from arlens.landmarks import HandLandmark as H
+from arlens.scene.colors import ColorClass, to_lab
+from arlens.scene.regions import Box, box_around, box_shape, is_empty
+from arlens.tracking.results import Hand
+
+#: Joints of each finger from the palm out (the thumb from its CMC).
+FINGER_CHAINS: tuple[tuple[int, ...], ...] = (
+    (H.THUMB_CMC, H.THUMB_MCP, H.THUMB_IP, H.THUMB_TIP),
+    (H.INDEX_FINGER_MCP, H.INDEX_FINGER_PIP, H.INDEX_FINGER_DIP, H.INDEX_FINGER_TIP),
+    (H.MIDDLE_FINGER_MCP, H.MIDDLE_FINGER_PIP, H.MIDDLE_FINGER_DIP, H.MIDDLE_FINGER_TIP),
+    (H.RING_FINGER_MCP, H.RING_FINGER_PIP, H.RING_FINGER_DIP, H.RING_FINGER_TIP),
+    (H.PINKY_MCP, H.PINKY_PIP, H.PINKY_DIP, H.PINKY_TIP),
+)
+#: Outline of the palm (wrist, thumb base, knuckles).
+PALM = (H.WRIST, H.THUMB_CMC, H.THUMB_MCP, H.INDEX_FINGER_MCP, H.MIDDLE_FINGER_MCP, H.RING_FINGER_MCP, H.PINKY_MCP)
+#: Each finger's width relative to the mean finger width (thumb, index, middle, ring, pinky).
+FINGER_WIDTH = (1.15, 1.0, 1.0, 0.95, 0.85)
+#: The index-to-pinky knuckle span in mean finger widths; the palm's length (wrist to middle knuckle)
+#: in mean finger widths.
+KNUCKLE_SPAN_FINGERS = 3.2
+PALM_LENGTH_FINGERS = 4.6
+#: Width at the fingertip relative to the finger's base (fingers taper).
+TIP_TAPER = 0.85
+#: How far the palm's edge lies outside the polygon of its joints, in finger widths (both sides: the
+#: outline is drawn this thick, centred on the polygon).
+PALM_RIM = 1.0
+#: The wrist and forearm continue below the wrist landmark this far (palm lengths).
+FOREARM = 0.35
+_SHIFT = 3  # fractional bits of cv2's drawing coordinates
+#: Side (pixels) the hand's box is shrunk to for learning its colours.
+COLOR_SIDE = 64
+#: The hand class is learned deeper inside the silhouette than this, the surround between this and
+#: ``RING`` outside it (finger widths).
+CORE = 0.33
+RING = 1.0
+#: Prior log-odds of "hand" per finger width of distance inside the landmark outline, as 1 / this.
+EDGE_SCALE = 0.06
+#: Weight and bound of the colour log-likelihood ratio in the refinement.
+COLOR_WEIGHT = 0.6
+COLOR_CLIP = 12.0
+
+
+def finger_width(hand: Hand) -> float:
+    """The hand's mean finger width in pixels, from its 3D size (robust to a hand seen edge-on)."""
+    p = np.asarray(hand.landmarks, dtype=np.float64)
+    span = float(np.linalg.norm(p[H.PINKY_MCP] - p[H.INDEX_FINGER_MCP]))
+    palm = float(np.linalg.norm(p[H.MIDDLE_FINGER_MCP] - p[H.WRIST]))
+    return max(span / KNUCKLE_SPAN_FINGERS, palm / PALM_LENGTH_FINGERS)
+
+
+def hand_box(hand: Hand, shape: tuple[int, ...]) -> Box:
+    """The frame pixels a hand's silhouette can reach: its landmarks plus a finger width and the forearm."""
+    p = np.asarray(hand.landmarks, dtype=np.float64)
+    if not np.isfinite(p).all():
+        return 0, 0, 0, 0
+    wrist = p[H.WRIST, :2]
+    forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
+    return box_around(np.vstack([p[:, :2], forearm]), 1.5 * finger_width(hand) + 2, shape)
+
+
+def _fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    """Frame pixel coordinates -> cv2 drawing coordinates (pixel centres at integers) in fixed point."""
+    xy = (np.asarray(points, dtype=np.float64)[..., :2] - np.array(origin, dtype=np.float64) - 0.5) * (1 << _SHIFT)
+    # far off-canvas points (a hand half out of frame) are clamped: cv2 clips the drawing itself
+    return np.clip(np.rint(xy), -(1 << 28), 1 << 28).astype(np.int32)
+
+
+def hand_prior(hand: Hand, box: Box) -> np.ndarray:
+    """The landmark silhouette of ``hand`` over ``box``: float32 (h, w) 0..1, anti-aliased, no image used."""
+    h, w = box_shape(box)
+    canvas = np.zeros((h, w), dtype=np.uint8)
+    if h == 0 or w == 0:
+        return canvas.astype(np.float32)
+    p = np.asarray(hand.landmarks, dtype=np.float64)
+    width = finger_width(hand)
+    origin = (box[0], box[1])
+    wrist = p[H.WRIST, :2]
+    forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
+    palm = np.vstack([p[list(PALM), :2], forearm[None]])
+    hull = cv2.convexHull(_fixed(palm, origin).reshape(-1, 1, 2))
+    cv2.fillConvexPoly(canvas, hull, 255, cv2.LINE_AA, _SHIFT)
+    # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
+    cv2.polylines(canvas, [hull], True, 255, max(1, round(PALM_RIM * width)), cv2.LINE_AA, _SHIFT)
+    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base
+    _capsule(canvas, forearm, wrist, 0.5 * 2.6 * width, origin)
+    for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True):
+        radius = 0.5 * rel * width
+        for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
+            taper = 1.0 - (1.0 - TIP_TAPER) * (k + 1) / (len(chain) - 1)
+            _capsule(canvas, p[a, :2], p[b, :2], radius * taper, origin)
+    return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+def _capsule(canvas: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float, origin: tuple[int, int]) -> None:
+    """A round-capped segment of ``radius`` pixels from ``a`` to ``b`` (frame pixels) into ``canvas`` (255s)."""
+    pa, pb = _fixed(a, origin), _fixed(b, origin)
+    thickness = max(1, round(2.0 * radius))
+    cv2.line(canvas, tuple(int(v) for v in pa), tuple(int(v) for v in pb), 255, thickness, cv2.LINE_AA, _SHIFT)
+
+
+@dataclass(frozen=True)
+class HandColors:
+    """The colours of a hand and of what surrounds it, learned from the frame (either may be None).
+
+    Attributes:
+        hand: the skin along the hand's bones.
+        around: a ring just outside the landmark silhouette (background, face, lips: whatever is there).
+    """
+
+    hand: ColorClass | None
+    around: ColorClass | None
+
+
+def hand_colors(frame: np.ndarray, hand: Hand) -> HandColors:
+    """Learn :class:`HandColors` on the hand's box shrunk to about ``COLOR_SIDE`` pixels.
+
+    The hand class takes the silhouette's deep inside (more than ``CORE`` finger widths from the
+    outline); the surround class a ring from ``CORE`` to ``RING`` finger widths outside it.
+    """
+    box = hand_box(hand, frame.shape)
+    if is_empty(box):
+        return HandColors(None, None)
+    width = finger_width(hand)
+    h, w = box_shape(box)
+    scale = min(1.0, COLOR_SIDE / max(h, w))
+    region = frame[box[1] : box[3], box[0] : box[2]]
+    small_w, small_h = max(1, round(w * scale)), max(1, round(h * scale))
+    if scale < 1.0:
+        region = cv2.resize(region, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    sx, sy = small_w / w, small_h / h
+    # the silhouette at the small scale: landmarks scaled about the box's corner
+    lm = np.asarray(hand.landmarks, dtype=np.float64).copy()
+    lm[:, 0] = (lm[:, 0] - box[0]) * sx
+    lm[:, 1] = (lm[:, 1] - box[1]) * sy
+    lm[:, 2] *= sx
+    small = Hand(lm.astype(np.float32), hand.handedness, hand.score, hand.bbox)
+    inside = (hand_prior(small, (0, 0, small_w, small_h)) > 0.5).astype(np.uint8)
+    din = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    dout = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+    ws = width * sx
+    core = din > CORE * ws
+    ring = (dout > CORE * ws) & (dout <= RING * ws)
+    lab = to_lab(region)
+    return HandColors(ColorClass.fit(lab[core]), ColorClass.fit(lab[ring]))
+
+
+def hand_mask(
+    frame: np.ndarray, hand: Hand, box: Box, refine: bool = True, colors: HandColors | None = None
+) -> np.ndarray:
+    """How much of each pixel of ``box`` the hand covers: float32 (h, w) 0..1.
+
+    Args:
+        frame: the unrendered uint8 BGR frame the hand was tracked in.
+        hand: the tracked hand.
+        box: the frame pixels wanted (x0, y0, x1, y1), inside the frame.
+        refine: move the landmark outline onto the image (see below); False gives the landmark
+            silhouette alone.
+        colors: the hand's :class:`HandColors` (learned here when None and ``refine``).
+
+    Refinement: near the landmark outline (within about half a finger width) a pixel is hand or not by
+    its colour: the log-likelihood ratio of the hand's colour class against its surround's is added to
+    prior log-odds that grow with the distance from the outline (``EDGE_SCALE`` finger widths per unit),
+    so deep inside or far outside the landmarks decide, and at the edge the image does. A 3x3 blur
+    then anti-aliases the result.
+
+    Returns:
+        A new float32 (h, w) array; zeros where the hand does not reach.
+    """
+    out = np.zeros(box_shape(box), dtype=np.float32)
+    reach = hand_box(hand, frame.shape)
+    x0, y0 = max(box[0], reach[0]), max(box[1], reach[1])
+    x1, y1 = min(box[2], reach[2]), min(box[3], reach[3])
+    if x1 <= x0 or y1 <= y0:
+        return out
+    if not refine:
+        out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = hand_prior(hand, (x0, y0, x1, y1))
+        return out
+    colors = hand_colors(frame, hand) if colors is None else colors
+    width = finger_width(hand)
+    # the distance to the outline needs the outline: work on the overlap plus a margin
+    m = int(math.ceil(0.6 * width)) + 2
+    work = (max(reach[0], x0 - m), max(reach[1], y0 - m), min(reach[2], x1 + m), min(reach[3], y1 + m))
+    prior = hand_prior(hand, work)
+    if not prior.any():
+        return out
+    inside = (prior > 0.5).astype(np.uint8)
+    signed = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    signed -= cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+    logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
+    if colors.hand is not None and colors.around is not None:
+        lab = to_lab(frame[work[1] : work[3], work[0] : work[2]]).reshape(-1, 3)
+        llr = colors.hand.log_density(lab) - colors.around.log_density(lab)
+        np.clip(llr, -COLOR_CLIP, COLOR_CLIP, out=llr)
+        logit += llr.reshape(logit.shape) * np.float32(COLOR_WEIGHT)
+    np.clip(logit, -30.0, 30.0, out=logit)
+    refined = 1.0 / (1.0 + np.exp(-logit))
+    refined = cv2.blur(refined.astype(np.float32), (3, 3))
+    out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = refined[
+        y0 - work[1] : y1 - work[1], x0 - work[0] : x1 - work[0]
+    ]
+    return out
+
+
+def covers(hand: Hand, points: np.ndarray) -> np.ndarray:
+    """bool (n,): which of the (n, >=2) pixel ``points`` lie inside the hand's landmark silhouette.
+
+    The same capsules and palm as :func:`hand_prior`, tested analytically (no raster), for sparse
+    points such as the face mesh's vertices.
+    """
+    pts = np.asarray(points, dtype=np.float64)[:, :2]
+    p = np.asarray(hand.landmarks, dtype=np.float64)
+    out = np.zeros(len(pts), dtype=bool)
+    if not np.isfinite(p).all() or len(pts) == 0:
+        return out
+    width = finger_width(hand)
+    wrist = p[H.WRIST, :2]
+    forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
+    segments = [(forearm, wrist, 1.3 * width)]
+    for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True):
+        for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
+            taper = 1.0 - (1.0 - TIP_TAPER) * (k + 1) / (len(chain) - 1)
+            segments.append((p[a, :2], p[b, :2], 0.5 * rel * width * taper))
+    for a, b, r in segments:
+        ab = b - a
+        t = np.clip(((pts - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+        d = pts - (a + t[:, None] * ab)
+        out |= np.einsum("ij,ij->i", d, d) <= r * r
+    palm = np.vstack([p[list(PALM), :2], forearm[None]])
+    hull = cv2.convexHull(palm.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+    for a, b in zip(hull, np.roll(hull, -1, axis=0), strict=True):
+        segments.append((a, b, 0.5 * PALM_RIM * width))
+    for a, b, r in segments[-len(hull):]:
+        ab = b - a
+        t = np.clip(((pts - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+        d = pts - (a + t[:, None] * ab)
+        out |= np.einsum("ij,ij->i", d, d) <= r * r
+    if len(hull) >= 3:
+        edges = np.roll(hull, -1, axis=0) - hull
+        cross = edges[None, :, 0] * (pts[:, None, 1] - hull[None, :, 1]) - edges[None, :, 1] * (
+            pts[:, None, 0] - hull[None, :, 0]
+        )
+        out |= (cross >= 0).all(axis=1) | (cross <= 0).all(axis=1)
+    return out

@@ -1,0 +1,289 @@
+"""The light on a face: its colour and strength from the frame around the face, its direction from the
+face's own shading on the posed face mesh.
+
+Colour and intensity (the white patch, "max-RGB" colour constancy): the brightest surfaces near a face
+are taken as white under the scene's light. Per channel, the 99th percentile of the linear sRGB values
+of the face's neighbourhood (the face box widened by a face width each side, shrunk to about 48 px so
+noise and single hot pixels do not count) is the light's gains. A per-channel percentile scales with
+the light exactly: under gains ``g`` a frame's estimate becomes ``g`` times the estimate, which is what
+makes a render in this light consistent (render(g · image) = g · render(image)).
+
+Direction (first-order spherical harmonics of the face's shading): the posed canonical face mesh gives a
+camera-space normal per vertex; the linear luminance of the skin under each visible vertex (not lips,
+eyes, brows or the face's rim, not under a hand) is fitted as ``Y = sh[0] + sh[1:] . n`` by least squares
+with two rounds of outlier down-weighting. ``sh[1:]`` points toward the light; its length over ``sh[0]``
+says how directional the light is (0 for flat light).
+
+Written here rather than taken from a library: OpenCV's ``xphoto`` white balancers return a corrected
+image, not the estimate, and nothing maintained fits lighting to a face mesh.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from arlens import landmarks as L
+from arlens.errors import InputError
+from arlens.render.color import BGR_TO_Y, SRGB_TO_LINEAR_LUT
+from arlens.scene.regions import Box, box_around, is_empty
+from arlens.tracking.camera import PerspectiveCamera
+
+#: Linear luminance of the white patch that counts as intensity 1: a well-exposed frame's brightest
+#: surfaces near a face (the test portraits' white patches have luminance 0.67 to 0.92).
+REFERENCE_WHITE = 0.8
+#: Percentile of each channel that is taken as white.
+WHITE_PERCENTILE = 99.0
+#: Side (pixels) the neighbourhood is shrunk to before the percentile.
+WHITE_SIDE = 48
+#: The skin under a vertex is averaged over a 3x3 grid spaced the face's size over this.
+SKIN_SIDE = 96
+#: Weight of the ridge on the directional SH terms, relative to the samples' total weight.
+RIDGE = 0.05
+#: Vertices facing the camera less than this (normal's z) are not used for the direction.
+MIN_FACING = 0.2
+
+
+@dataclass(frozen=True)
+class Light:
+    """The light falling on one face.
+
+    Attributes:
+        color: float32 (3,) linear B, G, R of the light, scaled so its luminance is 1 (white light is
+            (1, 1, 1); a warm light has R > G > B).
+        intensity: the light's strength relative to a well-exposed frame (1), from the white patch's
+            luminance over ``REFERENCE_WHITE``; 0.35 for a frame darkened to 35%.
+        direction: float32 (3,) unit vector toward the light in camera space (x right, y up, z toward the
+            viewer, the convention of :class:`~arlens.tracking.camera.PerspectiveCamera`); (0, 0, 1)
+            when the face gives no direction.
+        sh: float32 (4,) first-order spherical-harmonic fit of the skin's linear luminance over the face's
+            normals n (camera space): ``Y(n) = sh[0] + sh[1] n_x + sh[2] n_y + sh[3] n_z``.
+        white: float32 (3,) linear B, G, R of the white patch itself (``color * intensity * REFERENCE_WHITE``).
+    """
+
+    color: np.ndarray
+    intensity: float
+    direction: np.ndarray
+    sh: np.ndarray
+    white: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name, size in (("color", 3), ("direction", 3), ("sh", 4), ("white", 3)):
+            arr = np.asarray(getattr(self, name), dtype=np.float32).reshape(-1)
+            if arr.shape != (size,) or not np.isfinite(arr).all():
+                raise InputError(f"Light.{name}: expected {size} finite values, got {getattr(self, name)!r}")
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        if not np.isfinite(self.intensity) or self.intensity < 0:
+            raise InputError(f"Light.intensity: expected a finite value >= 0, got {self.intensity!r}")
+        object.__setattr__(self, "intensity", float(self.intensity))
+
+    @property
+    def gains(self) -> np.ndarray:
+        """float32 (3,) linear B, G, R gains of the light: what a white surface of albedo 1 looks like
+        relative to a well-exposed white (``color * intensity``). A lens multiplies its product's linear
+        colour by these to show it in this light."""
+        return (self.color * np.float32(self.intensity)).astype(np.float32)
+
+    @property
+    def directionality(self) -> float:
+        """How directional the light is: ``|sh[1:]| / sh[0]`` (0 flat, about 0.3-0.6 for a key light)."""
+        return float(np.linalg.norm(self.sh[1:]) / max(float(self.sh[0]), 1e-6))
+
+    @classmethod
+    def neutral(cls) -> Light:
+        """White light of intensity 1 from the camera's direction: what a lens assumes without a scene."""
+        white = np.full(3, REFERENCE_WHITE, np.float32)
+        return cls(np.ones(3, np.float32), 1.0, np.array([0, 0, 1], np.float32), np.array([1, 0, 0, 0], np.float32),
+                   white)
+
+
+def white_patch(frame: np.ndarray, box: Box) -> np.ndarray:
+    """float32 (3,) linear B, G, R of the brightest surfaces in ``box`` (the per-channel 99th percentile).
+
+    The box is first read every k-th pixel down to about twice ``WHITE_SIDE`` and then area-averaged
+    to ``WHITE_SIDE``: the percentile sees local means, not single noisy pixels, at a cost independent
+    of the face's size.
+    """
+    if is_empty(box):
+        return np.full(3, REFERENCE_WHITE, np.float32)
+    x0, y0, x1, y1 = box
+    step = max(1, max(y1 - y0, x1 - x0) // (2 * WHITE_SIDE))
+    region = np.ascontiguousarray(frame[y0:y1:step, x0:x1:step])
+    scale = WHITE_SIDE / max(region.shape[:2])
+    if scale < 1.0:
+        size = (max(1, round(region.shape[1] * scale)), max(1, round(region.shape[0] * scale)))
+        region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
+    lin = SRGB_TO_LINEAR_LUT[region.reshape(-1, 3)]
+    k = (len(lin) - 1) * WHITE_PERCENTILE / 100.0
+    lo = int(np.floor(k))
+    part = np.partition(lin, (lo, min(lo + 1, len(lin) - 1)), axis=0)
+    frac = np.float32(k - lo)
+    return (part[lo] * (1 - frac) + part[min(lo + 1, len(lin) - 1)] * frac).astype(np.float32)
+
+
+def neighbourhood(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
+    """The face box widened by a face width on each side, clipped to the frame: where the white patch is looked for."""
+    pts = np.asarray(landmarks, dtype=np.float64)[: L.NUM_MESH_LANDMARKS, :2]
+    finite = pts[np.isfinite(pts).all(axis=1)]
+    if len(finite) == 0:
+        return 0, 0, 0, 0
+    size = float(max(np.ptp(finite[:, 0]), np.ptp(finite[:, 1])))
+    return box_around(finite, size, shape)
+
+
+@functools.cache
+def canonical_normals() -> np.ndarray:
+    """float32 (468, 3) unit vertex normals of the canonical face, pointing out of the head (read-only)."""
+    from arlens.tracking.pose import canonical_face
+
+    v = canonical_face().astype(np.float64)
+    tri = L.face_triangles()
+    n = np.cross(v[tri[:, 1]] - v[tri[:, 0]], v[tri[:, 2]] - v[tri[:, 0]])
+    # orient each triangle away from a centre behind the face (the mesh is a mask, not a closed head)
+    centre = v.mean(axis=0) - np.array([0.0, 0.0, 0.6 * np.ptp(v[:, 0])])
+    outward = np.einsum("ij,ij->i", n, v[tri].mean(axis=1) - centre) < 0
+    n[outward] *= -1
+    normals = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(normals, tri[:, k], n)
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+    out = normals.astype(np.float32)
+    out.setflags(write=False)
+    return out
+
+
+@functools.cache
+def skin_vertices() -> np.ndarray:
+    """intp indices of the mesh vertices over plain skin: not near the lips, eyes, brows or the face's rim."""
+    from arlens.tracking.pose import canonical_face
+
+    v = canonical_face().astype(np.float64)
+    keep = np.ones(len(v), dtype=bool)
+    for group, radius in ((L.lips_outer(), 0.45), (L.right_eye(), 0.5), (L.left_eye(), 0.5),
+                          (L.right_eyebrow(), 0.45), (L.left_eyebrow(), 0.45), (L.face_oval(), 0.6)):
+        pts = v[list(group)]
+        d = np.linalg.norm(v[:, None, :] - pts[None, :, :], axis=2).min(axis=1)
+        keep &= d > radius
+    # inside the lips too (the mouth opening): closer to the lip loop's centre than its half-width
+    lips = v[list(L.lips_outer())]
+    centre, half = lips.mean(axis=0), 0.6 * np.ptp(lips[:, 0])
+    keep &= np.linalg.norm((v - centre)[:, :2] * [1.0, 2.0], axis=1) > half
+    return np.flatnonzero(keep)
+
+
+def posed_normals(pose: np.ndarray) -> np.ndarray:
+    """float32 (468, 3) camera-space unit normals of the canonical face carried by ``pose`` (4x4)."""
+    r = np.asarray(pose, dtype=np.float64)[:3, :3]
+    return (canonical_normals().astype(np.float64) @ r.T).astype(np.float32)
+
+
+def face_pose(landmarks: np.ndarray, pose: np.ndarray, camera: PerspectiveCamera) -> np.ndarray:
+    """``pose`` when it places the face in front of the camera, else one fitted now from the landmarks."""
+    pose = np.asarray(pose, dtype=np.float64)
+    if np.isfinite(pose).all() and pose[2, 3] < -1.0:
+        return pose
+    from arlens.tracking.pose import estimate_pose
+
+    return np.asarray(estimate_pose(landmarks, camera), dtype=np.float64)
+
+
+def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
+    """float64 (4,) ``Y = c0 + c . n`` fitted to (N, 3) normals and (N,) luminances, robustly.
+
+    Least squares, then twice more with Cauchy weights on the residuals (a stray hair or a shadow of
+    glasses does not pull the fit). Fewer than 8 samples give a flat fit at their median.
+    """
+    y = np.asarray(luminance, dtype=np.float64)
+    if len(y) < 8:
+        return np.array([float(np.median(y)) if len(y) else 0.0, 0.0, 0.0, 0.0])
+    a = np.c_[np.ones(len(y)), np.asarray(normals, dtype=np.float64)]
+    w = np.ones(len(y))
+    coef = np.zeros(4)
+    for _ in range(3):
+        sw = np.sqrt(w)[:, None]
+        # ridge on the directional terms: the visible normals mostly face the camera, so the constant
+        # and n_z are nearly collinear; the ridge settles that in favour of the constant
+        ridge = np.sqrt(RIDGE * w.sum()) * np.eye(4)[1:]
+        lhs = np.vstack([a * sw, ridge])
+        rhs = np.r_[y * sw[:, 0], np.zeros(3)]
+        coef = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+        r = y - a @ coef
+        scale = 1.4826 * float(np.median(np.abs(r))) + 1e-6
+        w = 1.0 / (1.0 + (r / (2.0 * scale)) ** 2)
+    return coef
+
+
+def sample_skin(
+    frame: np.ndarray, landmarks: np.ndarray, vertices: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Linear B, G, R float32 (n, 3) of the skin under mesh ``vertices`` and a bool (n,) "inside the frame".
+
+    Each sample is the mean of a 3x3 grid of pixels around its vertex, spaced about a hundredth of the
+    face's size apart (the skin around the vertex, not one noisy pixel), read directly from the frame.
+    """
+    pts = np.asarray(landmarks, dtype=np.float64)[vertices, :2]
+    h, w = frame.shape[:2]
+    finite = np.isfinite(pts).all(axis=1)
+    size = float(np.ptp(pts[finite], axis=0).max()) if finite.any() else 0.0
+    r = max(1, round(size / SKIN_SIDE))
+    margin = r + 0.5
+    with np.errstate(invalid="ignore"):
+        inside = finite & (pts[:, 0] >= margin) & (pts[:, 0] < w - margin) & (pts[:, 1] >= margin) & (
+            pts[:, 1] < h - margin)
+    cx = np.where(inside, np.floor(np.where(finite, pts[:, 0], 0)), 0).astype(np.intp)
+    cy = np.where(inside, np.floor(np.where(finite, pts[:, 1], 0)), 0).astype(np.intp)
+    offsets = np.array([-r, 0, r], dtype=np.intp)
+    xs = (cx[:, None, None] + offsets[None, None, :]).clip(0, w - 1)
+    ys = (cy[:, None, None] + offsets[None, :, None]).clip(0, h - 1)
+    patch = SRGB_TO_LINEAR_LUT[frame[ys, xs]]  # (n, 3, 3, 3)
+    return patch.reshape(len(pts), 9, 3).mean(axis=1, dtype=np.float32), inside
+
+
+def estimate_light(
+    frame: np.ndarray,
+    landmarks: np.ndarray,
+    pose: np.ndarray,
+    camera: PerspectiveCamera,
+    occluded: np.ndarray | None = None,
+) -> Light:
+    """The light on one face.
+
+    Args:
+        frame: the unrendered uint8 BGR (H, W, 3) frame.
+        landmarks: the face's float32 (478, 3) landmarks (pixels).
+        pose: its 4x4 head pose (canonical cm -> camera cm); one is fitted when it is not in front of
+            the camera (a Face built without a tracker has the identity).
+        camera: the frame's camera.
+        occluded: optional bool (468,) of mesh vertices covered by something (a hand); they are skipped.
+
+    Returns:
+        The :class:`Light`.
+    """
+    lm = np.asarray(landmarks, dtype=np.float32)
+    white = white_patch(frame, neighbourhood(lm, frame.shape))
+    y_white = float(white @ BGR_TO_Y)
+    if y_white <= 1e-6:
+        color = np.ones(3, np.float32)
+        intensity = 0.0
+    else:
+        color = white / np.float32(y_white)
+        intensity = y_white / REFERENCE_WHITE
+    sh = np.array([0.0, 0.0, 0.0, 0.0])
+    direction = np.array([0.0, 0.0, 1.0])
+    if np.isfinite(lm[: L.NUM_MESH_LANDMARKS]).all():
+        normals = posed_normals(face_pose(lm, pose, camera))
+        verts = skin_vertices()
+        if occluded is not None:
+            verts = verts[~np.asarray(occluded, dtype=bool)[verts]]
+        samples, inside = sample_skin(frame, lm, verts)
+        n = normals[verts]
+        use = inside & (n[:, 2] > MIN_FACING)
+        sh = fit_sh(n[use], samples[use] @ BGR_TO_Y)
+        norm = float(np.linalg.norm(sh[1:]))
+        if norm > 1e-9:
+            direction = sh[1:] / norm
+    return Light(color=color, intensity=intensity, direction=direction, sh=sh, white=white)

@@ -1,0 +1,342 @@
+"""The per-frame scene: one lazily computed value every lens reads (see :mod:`arlens.scene` for the API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from arlens import landmarks as L
+from arlens.errors import InputError
+from arlens.image import check_bgr
+from arlens.scene import colors as _colors
+from arlens.scene import hands as _hands
+from arlens.scene import light as _light
+from arlens.scene.regions import Box, check_box, clip_box, intersect, is_empty
+from arlens.tracking.camera import PerspectiveCamera
+from arlens.tracking.results import Face, Hand, as_hands
+
+
+@dataclass(frozen=True)
+class SceneOptions:
+    """Settings of a :class:`Scene`, validated when built.
+
+    Attributes:
+        fov_y_deg: vertical field of view of the camera built for the frame when none is given (the
+            trackers' default, 63 degrees).
+        hand_occluders: hands count as occluders of faces (and of each other).
+        refine_occluders: move occluder outlines onto the image's edges (guided filter); False keeps the
+            landmark silhouettes (cheaper, a few pixels off).
+    """
+
+    fov_y_deg: float = 63.0
+    hand_occluders: bool = True
+    refine_occluders: bool = True
+
+    def __post_init__(self) -> None:
+        fov = self.fov_y_deg
+        if isinstance(fov, bool) or not isinstance(fov, int | float) or not 1.0 <= float(fov) <= 170.0:
+            raise InputError(f"SceneOptions.fov_y_deg: expected a number in [1, 170], got {fov!r}")
+        for name in ("hand_occluders", "refine_occluders"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"SceneOptions.{name}: expected True or False, got {getattr(self, name)!r}")
+
+
+class FaceScene:
+    """What the scene knows about one face; every attribute is computed on first use and kept.
+
+    Not built directly: :meth:`Scene.face` returns it.
+    """
+
+    def __init__(self, scene: Scene, face: Face, index: int | None) -> None:
+        self.scene = scene
+        self.face = face
+        #: position in ``scene.faces``, or None for a face the scene was not built with
+        self.index = index
+        self._occlusion: dict[Box, np.ndarray] = {}
+
+    @cached_property
+    def pose(self) -> np.ndarray:
+        """float64 (4, 4) head pose (canonical cm -> camera cm): the tracked one, or fitted now when the
+        face has none in front of the camera (a Face built by hand has the identity)."""
+        return _light.face_pose(self.face.landmarks, self.face.pose, self.scene.camera)
+
+    @cached_property
+    def normals(self) -> np.ndarray:
+        """float32 (468, 3) unit normals of the posed face mesh in camera space (x right, y up, z toward
+        the viewer), one per mesh landmark, read-only."""
+        out = _light.posed_normals(self.pose)
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def occluded_vertices(self) -> np.ndarray:
+        """bool (468,): mesh landmarks covered by a hand's landmark silhouette (read-only)."""
+        out = np.zeros(L.NUM_MESH_LANDMARKS, dtype=bool)
+        pts = self.face.landmarks[: L.NUM_MESH_LANDMARKS]
+        for hand in self.scene.occluding_hands():
+            out |= _hands.covers(hand, pts)
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def light(self) -> _light.Light:
+        """The :class:`~arlens.scene.light.Light` on this face (colour, intensity, direction, SH)."""
+        occluded = self.occluded_vertices if self.scene.occluding_hands() else None
+        return _light.estimate_light(self.scene.frame, self.face.landmarks, self.pose, self.scene.camera, occluded)
+
+    @cached_property
+    def mouth_box(self) -> Box:
+        """(x0, y0, x1, y1): the lips and the skin ring around them, where :attr:`colors` learns."""
+        return _colors.mouth_box(self.face.landmarks, self.scene.frame.shape)
+
+    @cached_property
+    def colors(self) -> _colors.ColorModel:
+        """The face's skin and lip :class:`~arlens.scene.colors.ColorModel`, learned around the mouth
+        with occluded pixels left out."""
+        box = self.mouth_box
+        occlusion = self.occlusion(box) if not is_empty(box) else None
+        return _colors.face_color_model(self.scene.frame, self.face.landmarks, occlusion, box)
+
+    def occlusion(self, box: Box) -> np.ndarray:
+        """float32 (h, w) 0..1 over frame ``box``: how much of each pixel something in front of this face
+        covers (hands today). Read-only and cached per box; zeros when nothing is there."""
+        box = check_box(box)
+        found = self._occlusion.get(box)
+        if found is None:
+            found = self.scene.occlusion(box)
+            self._occlusion[box] = found
+        return found
+
+
+class HandScene:
+    """What the scene knows about one hand; computed on first use. Built by :meth:`Scene.hand`."""
+
+    def __init__(self, scene: Scene, hand: Hand, index: int | None) -> None:
+        self.scene = scene
+        self.hand = hand
+        #: position in ``scene.hands``, or None for a hand the scene was not built with
+        self.index = index
+        self._masks: dict[Box, np.ndarray] = {}
+
+    @cached_property
+    def box(self) -> Box:
+        """(x0, y0, x1, y1): the frame pixels the hand's silhouette can reach (empty when off-frame)."""
+        return _hands.hand_box(self.hand, self.scene.frame.shape)
+
+    @cached_property
+    def finger_width(self) -> float:
+        """The hand's mean finger width in pixels."""
+        return _hands.finger_width(self.hand)
+
+    def mask(self, box: Box | None = None) -> np.ndarray:
+        """float32 (h, w) 0..1 over frame ``box`` (default :attr:`box`): the hand's silhouette, refined on
+        the image unless the scene's options say otherwise. Read-only, cached per box."""
+        box = self.box if box is None else clip_box(check_box(box), self.scene.frame.shape)
+        found = self._masks.get(box)
+        if found is None:
+            refine = self.scene.options.refine_occluders
+            found = _hands.hand_mask(self.scene.frame, self.hand, box, refine, self.colors if refine else None)
+            found.setflags(write=False)
+            self._masks[box] = found
+        return found
+
+    @cached_property
+    def colors(self) -> _hands.HandColors:
+        """The :class:`~arlens.scene.hands.HandColors` of the hand's skin and of its surround."""
+        return _hands.hand_colors(self.scene.frame, self.hand)
+
+    @cached_property
+    def light(self) -> _light.Light:
+        """The light near this hand: colour and intensity from its neighbourhood's white patch; the
+        direction and SH are the nearest face's when the scene has faces, else from the camera."""
+        white = _light.white_patch(self.scene.frame, _light.neighbourhood(self.hand.landmarks, self.scene.frame.shape))
+        faces = self.scene.faces
+        if faces:
+            centre = self.hand.landmarks[:, :2].mean(axis=0)
+            nearest = min(range(len(faces)), key=lambda i: float(np.linalg.norm(faces[i].bbox[:2] - centre)))
+            base = self.scene.face(nearest).light
+        else:
+            base = _light.Light.neutral()
+        y = float(white @ _light.BGR_TO_Y)
+        color = white / np.float32(y) if y > 1e-6 else np.ones(3, np.float32)
+        return _light.Light(color, y / _light.REFERENCE_WHITE, base.direction, base.sh, white)
+
+    def occlusion(self, box: Box) -> np.ndarray:
+        """float32 (h, w) over ``box``: the other hands' silhouettes (which one is in front is not known
+        from 2D landmarks, so both count), read-only."""
+        return self.scene.occlusion(check_box(box), exclude=self.index)
+
+
+class Scene:
+    """What every lens needs to know about one frame beyond its geometry: occluders, colours, light.
+
+    Built once per frame from the *unrendered* frame (before any lens draws) and handed to every lens.
+    Building it costs nothing: each value is computed the first time a lens asks for it and kept.
+
+    Args:
+        frame: uint8 BGR (H, W, 3), the frame the faces and hands were tracked in. It is not copied:
+            do not draw into it while the scene is in use (:class:`~arlens.session.TryOn` draws into a
+            copy).
+        faces: the faces tracked in it.
+        hands: the hands tracked in it.
+        camera: the frame's camera (default: ``PerspectiveCamera(W, H, options.fov_y_deg)``).
+        options: :class:`SceneOptions`.
+
+    Raises:
+        InputError: a bad frame, a face or hand that is not a Face or Hand, or a camera of another size.
+    """
+
+    def __init__(
+        self,
+        frame: np.ndarray,
+        faces: Iterable[Face] = (),
+        hands: Iterable[Hand] = (),
+        *,
+        camera: PerspectiveCamera | None = None,
+        options: SceneOptions | None = None,
+    ) -> None:
+        frame = check_bgr(frame).view()
+        frame.setflags(write=False)  # the scene's own view; the caller's array is untouched
+        self.frame = frame
+        self.options = options if options is not None else SceneOptions()
+        if not isinstance(self.options, SceneOptions):
+            raise InputError(f"options: expected SceneOptions, got {type(self.options).__name__}")
+        faces = [faces] if isinstance(faces, Face) else list(faces)
+        for i, face in enumerate(faces):
+            if not isinstance(face, Face):
+                raise InputError(f"faces[{i}]: expected a Face, got {type(face).__name__}")
+        self.faces: tuple[Face, ...] = tuple(faces)
+        self.hands: tuple[Hand, ...] = tuple(as_hands(hands))
+        h, w = frame.shape[:2]
+        if camera is None:
+            camera = PerspectiveCamera(w, h, self.options.fov_y_deg)
+        elif not isinstance(camera, PerspectiveCamera):
+            raise InputError(f"camera: expected a PerspectiveCamera, got {type(camera).__name__}")
+        elif (camera.width, camera.height) != (w, h):
+            raise InputError(f"camera: expected a {w}x{h} camera for this frame, got {camera.width}x{camera.height}")
+        self.camera = camera
+        self._face_scenes: dict[int, FaceScene] = {}
+        self._hand_scenes: dict[int, HandScene] = {}
+        self._extra: dict[int, tuple[Any, Any]] = {}  # id -> (face or hand, its scene), for values not in the lists
+        self._occlusion: dict[tuple[Box, int | None], np.ndarray] = {}
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """The frame's (H, W, 3)."""
+        return self.frame.shape  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        h, w = self.frame.shape[:2]
+        return f"Scene({w}x{h}, faces={len(self.faces)}, hands={len(self.hands)})"
+
+    # -- per face and hand ------------------------------------------------------------------------
+    def face(self, face: int | Face) -> FaceScene:
+        """The :class:`FaceScene` of ``face``: an index into :attr:`faces`, or a Face (one of them, or
+        another tracked in the same frame, which gets its own FaceScene).
+
+        Raises:
+            InputError: an index out of range or something that is not a Face.
+        """
+        index = self._index(face, self.faces, Face, "face")
+        if index is None:
+            return self._other(face, FaceScene)
+        found = self._face_scenes.get(index)
+        if found is None:
+            found = self._face_scenes[index] = FaceScene(self, self.faces[index], index)
+        return found
+
+    def hand(self, hand: int | Hand) -> HandScene:
+        """The :class:`HandScene` of ``hand`` (an index into :attr:`hands` or a Hand), as :meth:`face`."""
+        index = self._index(hand, self.hands, Hand, "hand")
+        if index is None:
+            return self._other(hand, HandScene)
+        found = self._hand_scenes.get(index)
+        if found is None:
+            found = self._hand_scenes[index] = HandScene(self, self.hands[index], index)
+        return found
+
+    @staticmethod
+    def _index(value: object, values: tuple[Any, ...], kind: type, name: str) -> int | None:
+        if isinstance(value, int | np.integer) and not isinstance(value, bool):
+            if not 0 <= int(value) < len(values):
+                raise InputError(f"{name}: expected an index below {len(values)}, got {value}")
+            return int(value)
+        if not isinstance(value, kind):
+            raise InputError(f"{name}: expected a {kind.__name__} or an index, got {type(value).__name__}")
+        for i, v in enumerate(values):
+            if v is value:
+                return i
+        return None
+
+    def _other(self, value: Any, cls: type) -> Any:
+        found = self._extra.get(id(value))
+        if found is None or found[0] is not value:
+            found = (value, cls(self, value, None))
+            self._extra[id(value)] = found  # keeps the value alive, so its id is not reused
+        return found[1]
+
+    # -- occluders ----------------------------------------------------------------------------------
+    def occluding_hands(self) -> tuple[Hand, ...]:
+        """The hands that count as occluders (none when ``options.hand_occluders`` is off)."""
+        return self.hands if self.options.hand_occluders else ()
+
+    def occlusion(self, box: Box, *, exclude: int | None = None) -> np.ndarray:
+        """float32 (h, w) 0..1 over frame ``box``: the union of the occluding hands' silhouettes there.
+
+        Args:
+            box: (x0, y0, x1, y1) frame pixels (clipped to the frame).
+            exclude: index of a hand to leave out (a hand is not its own occluder).
+
+        Returns:
+            A read-only array, cached per box; zeros when no hand reaches the box.
+        """
+        box = check_box(box)
+        key = (box, exclude)
+        found = self._occlusion.get(key)
+        if found is not None:
+            return found
+        h, w = box[3] - box[1], box[2] - box[0]
+        out = np.zeros((h, w), dtype=np.float32)
+        inside = clip_box(box, self.frame.shape)
+        for i in range(len(self.occluding_hands())):
+            if i == exclude or is_empty(inside):
+                continue
+            hs = self.hand(i)
+            both = intersect(hs.box, inside)
+            if both is None:
+                continue
+            part = hs.mask(both)
+            dst = out[both[1] - box[1] : both[3] - box[1], both[0] - box[0] : both[2] - box[0]]
+            np.maximum(dst, part, out=dst)
+        out.setflags(write=False)
+        self._occlusion[key] = out
+        return out
+
+    # -- for lenses ---------------------------------------------------------------------------------
+    @classmethod
+    def ensure(
+        cls,
+        scene: Scene | None,
+        frame: np.ndarray,
+        faces: Iterable[Face] = (),
+        hands: Iterable[Hand] = (),
+        name: str = "scene",
+    ) -> Scene:
+        """``scene`` checked against ``frame``'s size, or a new Scene of ``frame`` when it is None.
+
+        What a lens calls with the scene it was given: a lens given none builds what it needs itself.
+
+        Raises:
+            InputError: ``scene`` is not a Scene, or was built for a frame of another size.
+        """
+        if scene is None:
+            return cls(frame, faces, hands)
+        if not isinstance(scene, Scene):
+            raise InputError(f"{name}: expected an arlens Scene, got {type(scene).__name__}")
+        if scene.frame.shape != np.shape(frame):
+            raise InputError(f"{name}: expected a scene of a {np.shape(frame)} frame, got one of {scene.frame.shape}")
+        return scene

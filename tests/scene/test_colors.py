@@ -1,0 +1,63 @@
+"""Skin and lip colour models: lips are lip, skin and teeth are not, learned per face."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from arlens import landmarks as named
+from arlens.errors import InputError
+from arlens.render import mask as M
+from arlens.scene import ColorClass, ColorModel, Scene
+from arlens.scene.colors import to_lab
+
+
+def _probabilities(image, face, where):
+    fs = Scene(image, [face]).face(0)
+    x0, y0, x1, y1 = fs.mouth_box
+    lab = to_lab(image[y0:y1, x0:x1])
+    return fs.colors.lip_probability(lab[where[y0:y1, x0:x1]])
+
+
+def _regions(image, face):
+    geom = M.lip_geometry(face.landmarks, image.shape)
+    core = np.zeros(image.shape[:2], bool)
+    x0, y0, x1, y1 = geom.box
+    core[y0:y1, x0:x1] = M.lip_mask(geom) > 0.98
+    lips = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(face.landmarks[list(named.lips_outer()), :2]).astype(np.int32)], 1)
+    dist = cv2.distanceTransform(1 - lips, cv2.DIST_L2, 3)
+    width = float(np.ptp(face.landmarks[list(named.lips_outer()), 0]))
+    skin = (dist > 0.15 * width) & (dist < 0.3 * width)
+    return core, skin
+
+
+def test_lips_are_lip_and_skin_is_not(face_still):
+    name, image, face = face_still
+    core, skin = _regions(image, face)
+    assert np.median(_probabilities(image, face, core)) > 0.7, name
+    assert np.median(_probabilities(image, face, skin)) < 0.2, name
+
+
+def test_teeth_are_not_lip(face_still):
+    name, image, face = face_still
+    inner = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round(face.landmarks[list(named.lips_inner()), :2]).astype(np.int32)], 1)
+    teeth = cv2.distanceTransform(inner, cv2.DIST_L2, 3) > 3
+    if teeth.sum() < 50:
+        pytest.skip(f"{name}: the mouth is closed")
+    assert np.median(_probabilities(image, face, teeth)) < 0.2
+
+
+def test_class_fit_and_checks():
+    rng = np.random.default_rng(0)
+    lab = rng.normal([50, 20, 10], [5, 2, 2], size=(500, 3))
+    cls = ColorClass.fit(lab)
+    np.testing.assert_allclose(cls.mean, [50, 20, 10], atol=0.8)
+    assert cls.count > 480 and cls.mahalanobis2(np.array([[50, 20, 10]])).item() < 0.1
+    assert ColorClass.fit(lab[:5]) is None
+    with pytest.raises(InputError, match="ColorClass"):
+        ColorClass(np.zeros(2), np.eye(3), 1)
+    unknown = ColorModel(None, None)
+    assert np.all(unknown.lip_probability(lab[:4]) == 0.5)
