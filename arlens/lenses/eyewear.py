@@ -44,7 +44,7 @@ from arlens.lenses.eyewear_asset import (
     Material,
     import_eyewear,
 )
-from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look, estimate_camera_look
+from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look
 from arlens.render.composite import composite_filtered, shade
 from arlens.render.shadow import ShadowStyle, contact_shade
 from arlens.scene import Scene
@@ -410,9 +410,9 @@ class EyewearLens:
         RuntimeUnavailableError: no OpenGL context can be created (names the packages to install).
     """
 
-    #: What this lens reads from a :class:`~arlens.scene.Scene`: the light on each face, and what covers it
-    #: (the session tracks hands for "occluders").
-    scene_uses = frozenset({"light", "occluders"})
+    #: What this lens reads from a :class:`~arlens.scene.Scene`: the light on each face, what covers it (the
+    #: session tracks hands for "occluders") and the camera's look.
+    scene_uses = frozenset({"light", "occluders", "camera_look"})
 
     def __init__(self, options: EyewearOptions | None = None) -> None:
         from arlens.render.gl import GLRenderer, SurfaceStyle, lens_keep_lut
@@ -799,7 +799,7 @@ class EyewearLens:
                     model=m,
                     region=region,
                     lighting=self.lighting(face_scene.light, environment),
-                    look=self._camera_look(scene.frame, face),
+                    look=face_scene.camera_look if self.options.match_camera else CameraLook(),
                     behind=self._behind(scene.frame, face),
                     occlusion=face_scene.occlusion(region),
                 )
@@ -826,16 +826,6 @@ class EyewearLens:
         pad = max(2, int(0.15 * (x1 - x0)))
         h, w = shape[:2]
         return max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, w), min(y1 + pad, h)
-
-    def _camera_look(self, out: np.ndarray, face: Face) -> CameraLook:
-        if not self.options.match_camera:
-            return CameraLook()
-        x0, y0, x1, y1 = self._eye_box(face, out.shape)
-        h = y1 - y0
-        y0, y1 = max(y0 - h, 0), min(y1 + h, out.shape[0])  # brows to the cheeks: edges and plain skin
-        if x1 - x0 < 12 or y1 - y0 < 12:
-            return CameraLook()
-        return estimate_camera_look(cv2.cvtColor(out[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY))
 
     def _shadow_style(self, face: Face, camera: PerspectiveCamera, lighting: Any) -> ShadowStyle | None:
         strength = float(self.options.contact_shadow)

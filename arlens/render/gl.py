@@ -98,7 +98,7 @@ void main() {
 
 # Metallic/roughness shading in linear light, camera space (the camera at the origin, looking down -z).
 # The light is the scene's: a low-order (L1 spherical harmonic) irradiance, a key light with a direction,
-# and an environment map made from the frame itself (what metals and lenses reflect). Opaque parts write
+# and an environment made from the frame itself (what metals and lenses reflect). Opaque parts write
 # their colour (sRGB) with alpha 1. A lens is an optical filter, not a coloured sheet: it writes in alpha
 # how much of the scene behind it it takes away (1 - transmittance, in the sRGB bytes the compositor
 # multiplies; :func:`lens_keep_lut` turns it back into a per-channel factor for a tint) and in colour only
@@ -118,8 +118,7 @@ uniform vec3 u_behind;        // lens: mean sRGB colour (0..1) of the scene behi
 uniform vec3 u_sh[4];         // irradiance / pi: E(n) = sh0 + sh1 n.x + sh2 n.y + sh3 n.z (linear RGB)
 uniform vec3 u_key_dir;       // toward the key light
 uniform vec3 u_key_color;     // key light (irradiance / pi at normal incidence)
-uniform sampler2D u_env;      // the environment: linear RGB, mirrored frame, mipmapped
-uniform float u_env_lod;      // its last mip level
+uniform vec3 u_env[9];        // the environment (linear RGB, the mirrored frame) as quadratic SH in r
 in vec3 v_pos;
 in vec3 v_normal;
 in vec2 v_uv;
@@ -129,10 +128,14 @@ const vec3 LUM = vec3(0.2126, 0.7152, 0.0722);
 const float GAMMA = 2.2;
 
 vec3 environment(vec3 r, float rough) {
-    // the frame's colours, brighter toward the ceiling and darker toward the floor (rooms are lit from above)
-    vec2 uv = clamp(vec2(0.5 + 0.5 * r.x, 0.5 - 0.5 * r.y), 0.0, 1.0);
+    // the frame's colours (a quadratic fit over reflected directions: no texture to sample per pixel), blurrier
+    // on rough surfaces, brighter toward the ceiling and darker toward the floor (rooms are lit from above)
+    float k1 = 1.0 - 0.5 * rough, k2 = 1.0 - rough;
+    vec3 e = u_env[0] + k1 * (u_env[1] * r.x + u_env[2] * r.y + u_env[3] * r.z)
+        + k2 * (u_env[4] * (r.x * r.y) + u_env[5] * (r.y * r.z) + u_env[6] * (r.x * r.z)
+                + u_env[7] * (r.x * r.x - r.y * r.y) + u_env[8] * (3.0 * r.z * r.z - 1.0));
     float sky = mix(0.45, 1.6, smoothstep(-0.35, 0.55, r.y));
-    return textureLod(u_env, uv, rough * u_env_lod).rgb * mix(sky, 1.0, rough);
+    return max(e, 0.0) * mix(sky, 1.0, rough);
 }
 
 // the same light as a room around the object: its irradiance, and the key light as a bright broad lobe
@@ -186,6 +189,26 @@ void main() {
 
 
 _LUM = np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 luminance weights of linear RGB
+
+
+def _sh_basis(r: np.ndarray) -> np.ndarray:
+    x, y, z = r[..., 0], r[..., 1], r[..., 2]
+    return np.stack([np.ones_like(x), x, y, z, x * y, y * z, x * z, x * x - y * y, 3 * z * z - 1], axis=-1)
+
+
+def environment_sh(environment: np.ndarray) -> np.ndarray:
+    """float32 (9, 3): a quadratic spherical-harmonic least-squares fit of an environment image over the
+    directions the shader maps to it (``u = (1 + r.x) / 2``, ``v = (1 - r.y) / 2``, the hemisphere toward the
+    camera): the shader evaluates 9 terms per pixel instead of sampling a texture, which cost a third of the
+    lit pass on a CPU rasteriser; the environment is a blurred 32x18 image anyway."""
+    h, w = environment.shape[:2]
+    u = (np.arange(w) + 0.5) / w
+    v = (np.arange(h) + 0.5) / h
+    rx, ry = np.meshgrid(2 * u - 1, 1 - 2 * v)
+    rz = np.sqrt(np.clip(1 - rx**2 - ry**2, 0.0, 1.0))
+    basis = _sh_basis(np.stack([rx, ry, rz], axis=-1)).reshape(-1, 9)
+    coeffs, *_ = np.linalg.lstsq(basis, environment.reshape(-1, 3).astype(np.float64), rcond=None)
+    return coeffs.astype(np.float32)
 
 
 def srgb_to_linear(values: np.ndarray | float) -> np.ndarray:
@@ -357,6 +380,27 @@ class GLMesh:
         self.texture = None
 
 
+_NOTHING = object()
+
+
+class _Uniforms:
+    """Writes a program's uniforms by name, skipping those the driver's compiler optimised away (a uniform a
+    shader variant does not read has no location, and moderngl raises KeyError for it)."""
+
+    def __init__(self, program: Any) -> None:
+        self._program = program
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        member = self._program.get(name, None)
+        if member is not None:
+            member.value = value
+
+    def write(self, name: str, data: bytes) -> None:
+        member = self._program.get(name, None)
+        if member is not None:
+            member.write(data)
+
+
 def _as_gl(m: np.ndarray) -> bytes:
     """A row-major numpy matrix as the column-major float32 bytes GLSL expects."""
     return np.ascontiguousarray(np.asarray(m, dtype=np.float32).T).tobytes()
@@ -379,14 +423,14 @@ class GLRenderer:
         self.samples = int(max(0, min(samples, self.ctx.max_samples)))
         self.depth_program = self.ctx.program(vertex_shader=_DEPTH_VS, fragment_shader=_DEPTH_FS)
         self.lit_program = self.ctx.program(vertex_shader=_LIT_VS, fragment_shader=_LIT_FS)
+        self._lit_u = _Uniforms(self.lit_program)
+        self._depth_u = _Uniforms(self.depth_program)
         self._size = (0, 0)
         self._msaa = None
         self._resolve = None
         self._meshes: list[GLMesh] = []
         self._region = (0, 0)
-        self._env = None
-        self._env_size = (0, 0)
-        self._env_source: np.ndarray | None = None
+        self._env_source: object = _NOTHING  # the environment last fitted and uploaded
         self.set_lighting(Lighting.studio())
         self.set_temple_bend(1e9, 0.0, 0.0, 0.0)
 
@@ -410,9 +454,6 @@ class GLRenderer:
         for mesh in self._meshes:
             mesh.release()
         self._meshes = []
-        if self._env is not None:
-            self._env.release()
-            self._env = None
         for fbo in (self._msaa, self._resolve):
             if fbo is not None:
                 for att in (*fbo.color_attachments, fbo.depth_attachment):
@@ -467,45 +508,31 @@ class GLRenderer:
         self._size = (w, h)
 
     def set_lighting(self, lighting: Lighting) -> None:
-        """Use ``lighting`` for the lit pass from now on (its environment is uploaded as a small texture).
+        """Use ``lighting`` for the lit pass from now on (its environment as :func:`environment_sh`).
 
         Makes this renderer's context current and leaves it so, as :meth:`begin` does (a ``with`` block
         here would restore the previous context on exit, and later uniform writes would go nowhere).
         """
-        import moderngl
-
         self.current().__enter__()
-        prog = self.lit_program
-        prog["u_sh"].write(np.ascontiguousarray(lighting.sh, dtype=np.float32).tobytes())
-        prog["u_key_dir"].value = tuple(float(c) for c in lighting.key_dir)
-        prog["u_key_color"].value = tuple(float(c) for c in lighting.key_color)
+        u = self._lit_u
+        u.write("u_sh", np.ascontiguousarray(lighting.sh, dtype=np.float32).tobytes())
+        u["u_key_dir"] = tuple(float(c) for c in lighting.key_dir)
+        u["u_key_color"] = tuple(float(c) for c in lighting.key_color)
         env = lighting.environment
-        if env is None:
-            env = np.full((2, 2, 3), 0.18, np.float32)
-        h, w = env.shape[:2]
-        if self._env is None or self._env_size != (w, h):
-            if self._env is not None:
-                self._env.release()
-            self._env = self.ctx.texture((w, h), 3, dtype="f4")
-            self._env_source = None
-            self._env.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
-            self._env.repeat_x = self._env.repeat_y = False
-            self._env_size = (w, h)
-        if env is not self._env_source:  # faces of one frame share it: upload it once
-            self._env.write(np.ascontiguousarray(env[::-1], dtype=np.float32).tobytes())  # GL rows run bottom-up
-            self._env.build_mipmaps()
+        if env is not self._env_source:  # faces of one frame share it: fit it once
+            sh = environment_sh(env) if env is not None else np.r_[[[0.18] * 3], np.zeros((8, 3))]
+            u.write("u_env", np.ascontiguousarray(sh, dtype=np.float32).tobytes())
             self._env_source = env
-        prog["u_env_lod"].value = float(np.log2(max(w, h)))
 
     def set_behind(self, srgb: tuple[float, float, float]) -> None:
         """The mean sRGB colour (0..1, RGB) of what lies behind the lenses, for their reflections' share."""
-        self.lit_program["u_behind"].value = tuple(float(np.clip(c, 0.0, 1.0)) for c in srgb)
+        self._lit_u["u_behind"] = tuple(float(np.clip(c, 0.0, 1.0)) for c in srgb)
 
     def set_temple_bend(self, z0: float, out_right: float, out_left: float, rise: float) -> None:
         """Bend temples at their hinges: model points behind ``z0`` move out by ``out_right`` (x > 0) or
         ``out_left`` (x < 0) and up by ``rise`` (negative: down) per unit of z behind it, so a frame's temples
         reach a head wider or narrower, and ears higher or lower, than the ones it was made for."""
-        self.lit_program["u_bend"].value = (float(z0), float(out_right), float(out_left), float(rise))
+        self._lit_u["u_bend"] = (float(z0), float(out_right), float(out_left), float(rise))
 
     # --- drawing --------------------------------------------------------------------------------------------
     @staticmethod
@@ -551,7 +578,7 @@ class GLRenderer:
             ctx.disable(moderngl.CULL_FACE)
         ctx.depth_mask = True
         self._msaa.color_mask = (False, False, False, False)
-        self.depth_program["u_mvp"].write(_as_gl(mvp))
+        self._depth_u.write("u_mvp", _as_gl(mvp))
         mesh.depth_vao.render(moderngl.TRIANGLES)
         self._msaa.color_mask = (True, True, True, True)
 
@@ -562,7 +589,7 @@ class GLRenderer:
         if mesh.lit_vao is None:
             raise InputError("GLRenderer.draw_lit: the mesh was uploaded without normals")
         ctx = self.ctx
-        prog = self.lit_program
+        u = self._lit_u
         ctx.enable(moderngl.DEPTH_TEST)
         if style.double_sided or style.is_lens:
             ctx.disable(moderngl.CULL_FACE)
@@ -577,23 +604,20 @@ class GLRenderer:
             ctx.depth_mask = True
         mv = np.asarray(modelview, dtype=np.float64)
         normal_matrix = np.linalg.inv(mv[:3, :3]).T
-        prog["u_mvp"].write(_as_gl(mvp))
-        prog["u_modelview"].write(_as_gl(mv))
-        prog["u_normal_matrix"].write(_as_gl(normal_matrix))
-        prog["u_base_color"].value = tuple(float(c) for c in style.base_color)
-        prog["u_metallic"].value = float(style.metallic)
-        prog["u_roughness"].value = float(style.roughness)
-        prog["u_is_lens"].value = bool(style.is_lens)
+        u.write("u_mvp", _as_gl(mvp))
+        u.write("u_modelview", _as_gl(mv))
+        u.write("u_normal_matrix", _as_gl(normal_matrix))
+        u["u_base_color"] = tuple(float(c) for c in style.base_color)
+        u["u_metallic"] = float(style.metallic)
+        u["u_roughness"] = float(style.roughness)
+        u["u_is_lens"] = bool(style.is_lens)
         if style.is_lens:
-            prog["u_transmit"].value = tuple(float(c) for c in style.transmittance)
-            prog["u_f0"].value = tuple(float(c) for c in style.reflectance)
-        prog["u_has_texture"].value = mesh.texture is not None
+            u["u_transmit"] = tuple(float(c) for c in style.transmittance)
+            u["u_f0"] = tuple(float(c) for c in style.reflectance)
+        u["u_has_texture"] = mesh.texture is not None
         if mesh.texture is not None:
             mesh.texture.use(0)
-            prog["u_texture"].value = 0
-        if self._env is not None:
-            self._env.use(1)
-            prog["u_env"].value = 1
+            u["u_texture"] = 0
         mesh.lit_vao.render(moderngl.TRIANGLES)
         ctx.depth_mask = True
         ctx.disable(moderngl.BLEND)
