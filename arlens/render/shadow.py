@@ -46,16 +46,32 @@ class ShadowStyle:
 def contact_shade(alpha: np.ndarray, receiver: np.ndarray, style: ShadowStyle) -> np.ndarray:
     """uint8 (H, W) factor to multiply the frame by (255 = unshaded) under an overlay's uint8 ``alpha``.
 
+    A shadow is smooth: it is worked out at a lower resolution (the softest detail it keeps is
+    ``style.occlusion_px``) and scaled back, which costs a fraction of a full-resolution pass on a 720p face.
+
     Args:
         alpha: uint8 (H, W) coverage of the overlay (already padded by :attr:`ShadowStyle.reach_px`).
         receiver: uint8 (H, W) 0..255 where the shadow may fall (the face).
         style: the shadow's geometry and strength.
     """
-    a = alpha.astype(np.float32) * (1.0 / 255.0)
+    h, w = alpha.shape[:2]
+    k = int(max(1, min(4, style.occlusion_px // 1.5)))
+    if k > 1:
+        size = (max(1, w // k), max(1, h // k))
+        a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).astype(np.float32) * (1.0 / 255.0)
+        rec = cv2.resize(receiver, size, interpolation=cv2.INTER_AREA)
+    else:
+        a = alpha.astype(np.float32) * (1.0 / 255.0)
+        rec = receiver
+    sx, sy = a.shape[1] / w, a.shape[0] / h
     dx, dy = style.offset_px
-    moved = cv2.warpAffine(a, np.float32([[1, 0, dx], [0, 1, dy]]), (a.shape[1], a.shape[0]), flags=cv2.INTER_LINEAR)
-    dark = style.cast * cv2.GaussianBlur(moved, (0, 0), max(style.blur_px, 0.5))
+    moved = cv2.warpAffine(a, np.float32([[1, 0, dx * sx], [0, 1, dy * sy]]), (a.shape[1], a.shape[0]),
+                           flags=cv2.INTER_LINEAR)
+    dark = style.cast * cv2.GaussianBlur(moved, (0, 0), max(style.blur_px * sx, 0.5))
     if style.occlusion > 0:
-        dark += style.occlusion * cv2.GaussianBlur(a, (0, 0), max(style.occlusion_px, 0.5))
-    dark *= receiver.astype(np.float32) * (1.0 / 255.0)
-    return np.clip(255.0 * (1.0 - np.minimum(dark, MAX_DARKENING)), 0, 255).astype(np.uint8)
+        dark += style.occlusion * cv2.GaussianBlur(a, (0, 0), max(style.occlusion_px * sx, 0.5))
+    dark *= rec.astype(np.float32) * (1.0 / 255.0)
+    factor = np.clip(255.0 * (1.0 - np.minimum(dark, MAX_DARKENING)), 0, 255).astype(np.uint8)
+    if k > 1:
+        factor = cv2.resize(factor, (w, h), interpolation=cv2.INTER_LINEAR)
+    return factor
