@@ -46,7 +46,7 @@ from arlens.lenses.eyewear_asset import (
 )
 from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look
 from arlens.render.composite import composite_filtered, shade
-from arlens.render.shadow import ShadowStyle, contact_shade
+from arlens.render.shadow import ShadowStyle, contact_shade, working_scale
 from arlens.scene import Scene
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face
@@ -278,7 +278,7 @@ def head_proxy(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     head, and the temples' ends behind the ears, are hidden where the head is.
     """
     center, radii = _head_shape(canonical)
-    v, f = _ellipsoid(np.zeros(3), np.ones(3), rings=16, segments=32)
+    v, f = _ellipsoid(np.zeros(3), np.ones(3), rings=12, segments=24)
     e = 2.0 / HEAD_SQUARENESS
     v = v.astype(np.float64)
     v[:, 0] = np.sign(v[:, 0]) * np.abs(v[:, 0]) ** e
@@ -908,13 +908,18 @@ class EyewearLens:
         sx0, sy0, sx1, sy1 = max(x0 - reach, 0), max(y0 - reach, 0), min(x1 + reach, w), min(y1 + reach, h)
         alpha = np.zeros((sy1 - sy0, sx1 - sx0), np.uint8)
         alpha[y0 - sy0 : y1 - sy0, x0 - sx0 : x1 - sx0] = rgba[..., 3]
-        receiver = np.zeros_like(alpha)
-        oval = face.landmarks[self._oval, :2] - (sx0, sy0)
-        cv2.fillPoly(receiver, [np.round(oval * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
-        # the eyes lie deeper behind the rims than the skin around them: their share of the shadow is fainter
-        eyes = [np.round((face.landmarks[list(e), :2] - (sx0, sy0)) * 4).astype(np.int32) for e in self._eye_loops]
-        cv2.fillPoly(receiver, eyes, EYE_SHADOW_SHARE, lineType=cv2.LINE_AA, shift=2)
-        soft = max(style.occlusion_px, 1.0)  # fades out inside the outline, not beyond it
+        # where it falls: the face, the eyes fainter (they lie deeper behind the rims than the skin around
+        # them), fading out inside the outline; drawn at the shadow's working size
+        k = working_scale(style)
+        receiver = np.zeros((alpha.shape[0] // k or 1, alpha.shape[1] // k or 1), np.uint8)
+        to_small = 4.0 / k  # cv2's shift=2: quarter pixels
+
+        def poly(idx: Any) -> np.ndarray:
+            return np.round((face.landmarks[list(idx), :2] - (sx0, sy0)) * to_small).astype(np.int32)
+
+        cv2.fillPoly(receiver, [poly(self._oval)], 255, lineType=cv2.LINE_AA, shift=2)
+        cv2.fillPoly(receiver, [poly(e) for e in self._eye_loops], EYE_SHADOW_SHARE, lineType=cv2.LINE_AA, shift=2)
+        soft = max(style.occlusion_px / k, 1.0)
         edge = np.ones((2 * int(np.ceil(2 * soft)) + 1,) * 2, np.uint8)
         receiver = cv2.GaussianBlur(cv2.erode(receiver, edge), (0, 0), soft)
         factor = contact_shade(alpha, receiver, style)

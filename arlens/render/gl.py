@@ -115,6 +115,9 @@ uniform bool u_is_lens;
 uniform vec3 u_transmit;      // lens: linear transmittance per channel at normal incidence, before reflection
 uniform vec3 u_f0;            // lens: reflectance at normal incidence (coating)
 uniform vec3 u_behind;        // lens: mean sRGB colour (0..1) of the scene behind the lenses
+uniform vec3 u_behind_lin;    // ... and in linear light
+uniform vec3 u_transmit_srgb; // lens: u_transmit ** (1 / 2.2), what it keeps of each channel in sRGB terms
+uniform float u_keep;         // lens: its luminous transmittance ** (1 / 2.2)
 uniform vec3 u_sh[4];         // irradiance / pi: E(n) = sh0 + sh1 n.x + sh2 n.y + sh3 n.z (linear RGB)
 uniform vec3 u_key_dir;       // toward the key light
 uniform vec3 u_key_color;     // key light (irradiance / pi at normal incidence)
@@ -141,7 +144,8 @@ vec3 environment(vec3 r, float rough) {
 // the same light as a room around the object: its irradiance, and the key light as a bright broad lobe
 vec3 room(vec3 r, vec3 l, float rough) {
     vec3 sh = max(u_sh[0] + u_sh[1] * r.x + u_sh[2] * r.y + u_sh[3] * r.z, 0.0);
-    return sh + 2.0 * u_key_color * pow(max(dot(r, l), 0.0), mix(48.0, 3.0, rough));
+    float c = max(dot(r, l), 0.0), c2 = c * c, c4 = c2 * c2, c16 = c4 * c4 * c4 * c4;  // no pow per pixel
+    return sh + 2.0 * u_key_color * mix(c16 * c16 + 0.3 * c4, c2, rough);
 }
 
 float ggx(float ndh, float a) {
@@ -161,24 +165,25 @@ void main() {
     if (dot(n, v) < 0.0) n = -n;
     float ndv = max(dot(n, v), 1e-3);
     vec3 r = reflect(-v, n);
-    vec3 l = normalize(u_key_dir);
+    vec3 l = u_key_dir;  // a unit vector (Lighting normalises it)
     float ndl = max(dot(n, l), 0.0);
     float ndh = max(dot(n, normalize(l + v)), 0.0);
+    float q = 1.0 - ndv, q2 = q * q, q5 = q2 * q2 * q;  // Schlick's (1 - n.v)^5
     if (u_is_lens) {
-        vec3 fres = u_f0 + (1.0 - u_f0) * pow(1.0 - ndv, 5.0);
+        vec3 fres = u_f0 + (1.0 - u_f0) * q5;
         vec3 refl = fres * (environment(r, 0.05) + ggx(ndh, 0.01) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl);
-        vec3 t = u_transmit * (1.0 - fres);
-        vec3 t_srgb = pow(t, vec3(1.0 / GAMMA));
-        float keep = pow(max(dot(t, LUM), 1e-6), 1.0 / GAMMA);
-        vec3 x = u_behind;
-        vec3 added = pow(pow(x, vec3(GAMMA)) * t + refl, vec3(1.0 / GAMMA)) - x * t_srgb;
-        f_color = vec4(clamp(added, 0.0, 1.0), clamp(1.0 - keep, 0.0, 1.0));
+        // (1 - F)^(1/2.2) to second order: the filter's share in sRGB terms, with the per-lens powers from uniforms
+        vec3 loss = 1.0 - fres * (0.4545 + 0.124 * fres);
+        float loss_lum = dot(loss, LUM);
+        vec3 t_srgb = u_transmit_srgb * loss;
+        vec3 added = pow(u_behind_lin * (u_transmit * (1.0 - fres)) + refl, vec3(1.0 / GAMMA)) - u_behind * t_srgb;
+        f_color = vec4(clamp(added, 0.0, 1.0), clamp(1.0 - u_keep * loss_lum, 0.0, 1.0));
         return;
     }
     float rough = clamp(u_roughness, 0.04, 1.0);
     float a = rough * rough;
     vec3 f0 = mix(vec3(0.04), base.rgb, u_metallic);
-    vec3 fres = f0 + (max(vec3(1.0 - rough), f0) - f0) * pow(1.0 - ndv, 5.0);
+    vec3 fres = f0 + (max(vec3(1.0 - rough), f0) - f0) * q5;
     vec3 diffuse_color = base.rgb * (1.0 - u_metallic);
     vec3 irradiance = max(u_sh[0] + u_sh[1] * n.x + u_sh[2] * n.y + u_sh[3] * n.z, 0.0) + u_key_color * ndl;
     vec3 spec = f0 * ggx(ndh, a) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl;
@@ -526,7 +531,9 @@ class GLRenderer:
 
     def set_behind(self, srgb: tuple[float, float, float]) -> None:
         """The mean sRGB colour (0..1, RGB) of what lies behind the lenses, for their reflections' share."""
-        self._lit_u["u_behind"] = tuple(float(np.clip(c, 0.0, 1.0)) for c in srgb)
+        rgb = np.clip(np.asarray(srgb, dtype=np.float64), 0.0, 1.0)
+        self._lit_u["u_behind"] = tuple(float(c) for c in rgb)
+        self._lit_u["u_behind_lin"] = tuple(float(c) for c in rgb**2.2)
 
     def set_temple_bend(self, z0: float, out_right: float, out_left: float, rise: float) -> None:
         """Bend temples at their hinges: model points behind ``z0`` move out by ``out_right`` (x > 0) or
@@ -612,7 +619,10 @@ class GLRenderer:
         u["u_roughness"] = float(style.roughness)
         u["u_is_lens"] = bool(style.is_lens)
         if style.is_lens:
-            u["u_transmit"] = tuple(float(c) for c in style.transmittance)
+            t = np.clip(np.asarray(style.transmittance, dtype=np.float64), 0.0, 1.0)
+            u["u_transmit"] = tuple(float(c) for c in t)
+            u["u_transmit_srgb"] = tuple(float(c) for c in t ** (1 / 2.2))
+            u["u_keep"] = float(max(float(t @ _LUM), 1e-6) ** (1 / 2.2))
             u["u_f0"] = tuple(float(c) for c in style.reflectance)
         u["u_has_texture"] = mesh.texture is not None
         if mesh.texture is not None:

@@ -43,6 +43,11 @@ class ShadowStyle:
         return int(np.ceil(max(abs(dx), abs(dy)) + 2.5 * max(self.blur_px, self.occlusion_px) + 1))
 
 
+def working_scale(style: ShadowStyle) -> int:
+    """The factor (1..4) a shadow of this style is worked out smaller by: its softest detail stays over 1.5 px."""
+    return int(max(1, min(4, style.occlusion_px // 1.5)))
+
+
 def contact_shade(alpha: np.ndarray, receiver: np.ndarray, style: ShadowStyle) -> np.ndarray:
     """uint8 (H, W) factor to multiply the frame by (255 = unshaded) under an overlay's uint8 ``alpha``.
 
@@ -51,18 +56,20 @@ def contact_shade(alpha: np.ndarray, receiver: np.ndarray, style: ShadowStyle) -
 
     Args:
         alpha: uint8 (H, W) coverage of the overlay (already padded by :attr:`ShadowStyle.reach_px`).
-        receiver: uint8 (H, W) 0..255 where the shadow may fall (the face).
+        receiver: uint8 0..255 where the shadow may fall (the face): (H, W), or already at the working size
+            (``(H // k, W // k)`` with ``k =`` :func:`working_scale`), which spares drawing it full size.
         style: the shadow's geometry and strength.
     """
     h, w = alpha.shape[:2]
-    k = int(max(1, min(4, style.occlusion_px // 1.5)))
+    k = working_scale(style)
+    size = (max(1, w // k), max(1, h // k))
     if k > 1:
-        size = (max(1, w // k), max(1, h // k))
         a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).astype(np.float32) * (1.0 / 255.0)
-        rec = cv2.resize(receiver, size, interpolation=cv2.INTER_AREA)
     else:
         a = alpha.astype(np.float32) * (1.0 / 255.0)
-        rec = receiver
+    rec = receiver
+    if rec.shape[:2] != a.shape[:2]:
+        rec = cv2.resize(receiver, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
     sx, sy = a.shape[1] / w, a.shape[0] / h
     dx, dy = style.offset_px
     moved = cv2.warpAffine(a, np.float32([[1, 0, dx * sx], [0, 1, dy * sy]]), (a.shape[1], a.shape[0]),
