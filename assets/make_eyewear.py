@@ -185,7 +185,7 @@ def bar_rings(path: np.ndarray, heights: np.ndarray, thickness: np.ndarray, cham
     return [path + s * side + u * up for s, u in corners]
 
 
-def lens_sheet(loop: np.ndarray, centre: np.ndarray, z_mid: float, radius: float = 130.0, rings: int = 4) -> Mesh:
+def lens_sheet(loop: np.ndarray, centre: np.ndarray, z_mid: float, radius: float = 130.0, rings: int = 1) -> Mesh:
     """A lens filling ``loop`` (N, 2) around ``centre``, curved like a sphere of ``radius`` (its middle forward)."""
     n = len(loop)
     d = loop - centre
@@ -257,7 +257,7 @@ class Design:
     temple: tuple[float, float] = (5.5, 3.2)  # temple height at the hinge, thickness
     tip_color: tuple[float, float, float, float] | None = None
     end: float = 6.0  # how far the end pieces carry the hinges out beyond the rim (mm)
-    points: int = 88
+    points: int = 64
 
 
 DESIGNS = (
@@ -271,7 +271,7 @@ DESIGNS = (
     ),
     Design(
         "cat_eye", "cat_eye", 24.0, 15.0, 15.0, -6.0, False, (4.2, 4.0, 3.4), 4.2,
-        (0.40, 0.06, 0.075, 1.0), 0.25, wing=8.5, end=0.0, points=112,
+        (0.40, 0.06, 0.075, 1.0), 0.25, wing=8.5, end=0.0, points=84,
     ),
     Design(
         "sunglasses", "wayfarer", 25.0, 15.0, 16.0, -6.0, False, (6.5, 5.0, 4.2), 4.8,
@@ -391,7 +391,7 @@ def build(d: Design) -> trimesh.Scene:
     length, to_bend = 142.0, 100.0
     for hinge in hinge_pts:
         side = np.sign(hinge[0])
-        s = np.linspace(0, length, 40)
+        s = np.r_[np.linspace(0, to_bend, 9)[:-1], np.linspace(to_bend, length, 12)]  # finer where it bends
         bend = np.clip((s - to_bend) / (length - to_bend), 0, 1)
         x = hinge[0] - side * (d.temple[1] / 2 + 0.2) + side * 0.045 * s - side * 5.0 * bend**1.3  # tips hug the head
         y = hinge[1] - 0.02 * s - 30.0 * bend**1.5

@@ -18,6 +18,7 @@ packages named in :data:`GL_PACKAGES`. The context is not thread-safe: use one r
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -201,19 +202,26 @@ def _sh_basis(r: np.ndarray) -> np.ndarray:
     return np.stack([np.ones_like(x), x, y, z, x * y, y * z, x * z, x * x - y * y, 3 * z * z - 1], axis=-1)
 
 
+@functools.cache
+def _sh_projector(h: int, w: int) -> np.ndarray:
+    """(9, h*w) least-squares projector of an h x w environment onto :func:`_sh_basis` (made once per size)."""
+    u = (np.arange(w) + 0.5) / w
+    v = (np.arange(h) + 0.5) / h
+    rx, ry = np.meshgrid(2 * u - 1, 1 - 2 * v)
+    rz = np.sqrt(np.clip(1 - rx**2 - ry**2, 0.0, 1.0))
+    basis = _sh_basis(np.stack([rx, ry, rz], axis=-1)).reshape(-1, 9)
+    out = np.linalg.pinv(basis)
+    out.setflags(write=False)
+    return out
+
+
 def environment_sh(environment: np.ndarray) -> np.ndarray:
     """float32 (9, 3): a quadratic spherical-harmonic least-squares fit of an environment image over the
     directions the shader maps to it (``u = (1 + r.x) / 2``, ``v = (1 - r.y) / 2``, the hemisphere toward the
     camera): the shader evaluates 9 terms per pixel instead of sampling a texture, which cost a third of the
     lit pass on a CPU rasteriser; the environment is a blurred 32x18 image anyway."""
     h, w = environment.shape[:2]
-    u = (np.arange(w) + 0.5) / w
-    v = (np.arange(h) + 0.5) / h
-    rx, ry = np.meshgrid(2 * u - 1, 1 - 2 * v)
-    rz = np.sqrt(np.clip(1 - rx**2 - ry**2, 0.0, 1.0))
-    basis = _sh_basis(np.stack([rx, ry, rz], axis=-1)).reshape(-1, 9)
-    coeffs, *_ = np.linalg.lstsq(basis, environment.reshape(-1, 3).astype(np.float64), rcond=None)
-    return coeffs.astype(np.float32)
+    return (_sh_projector(h, w) @ environment.reshape(-1, 3).astype(np.float64)).astype(np.float32)
 
 
 def srgb_to_linear(values: np.ndarray | float) -> np.ndarray:
