@@ -18,7 +18,10 @@ With ``--baseline PATH`` (a checkout of an older arlens, e.g. ``git worktree add
 the same frames are drawn by that version's lens in a second process (``eyewear_worker.py`` with ``PATH``
 first on ``PYTHONPATH``), in lockstep: a block of ``--block`` renders by the new lens, then a block by the
 old one, and so on, so both see the same machine load; the table gives each one's median per face and
-their ratio. The GL renderer string says where it ran (``llvmpipe`` on a CPU, the GPU's name on a GPU).
+their ratio. ``--variants`` also times the new lens without each stage it added (the camera's look, the
+contact shadow, the ears and the temple fit) to show what each costs (these are not in lockstep with the
+baseline, only with the new lens's own blocks). The GL renderer string says where it ran (``llvmpipe`` on a
+CPU, the GPU's name on a GPU).
 """
 
 from __future__ import annotations
@@ -44,6 +47,14 @@ from arlens.tracking.pose import estimate_pose  # noqa: E402
 from arlens.tracking.results import Face, bbox_of  # noqa: E402
 
 FRAMES = {"round.glb": 132.0, "rectangular.glb": 140.0, "cat_eye.glb": 138.0}
+#: What each added stage costs: the lens without it (``--variants``).
+VARIANTS = {
+    "without camera look": {"match_camera": False},
+    "without shadow": {"contact_shadow": 0.0},
+    "without camera look, shadow, ears, temple fit": {
+        "match_camera": False, "contact_shadow": 0.0, "ears": False, "fit_temples": False,
+    },
+}
 STILLS = ("astronaut.png", "grace_hopper.jpg", "frontal_smile.png")
 W, H = 1280, 720
 
@@ -120,6 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=60, help="timed renders per model and frame (and per side)")
     parser.add_argument("--block", type=int, default=5, help="renders in a row before switching sides")
     parser.add_argument("--baseline", type=Path, help="a checkout of an older arlens to compare with, in lockstep")
+    parser.add_argument("--samples", type=int, help="MSAA samples of the new lens (default: its own)")
+    parser.add_argument("--variants", action="store_true",
+                        help="also time the new lens without each added stage (camera look, shadow, fit), in lockstep")
     parser.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "results" / "bench_eyewear.json")
     args = parser.parse_args(argv)
     names = [n for n in STILLS if (TESTDATA / "faces" / n).is_file()]
@@ -146,11 +160,17 @@ def main(argv: list[str] | None = None) -> None:
     new_all: list[float] = []
     old_all: list[float] = []
     lit_all: list[float] = []
+    variant_all: dict[str, list[float]] = {}
     light_all: list[float] = []
     renderer = ""
     try:
         for model, width in FRAMES.items():
-            with EyewearLens(EyewearOptions(model=model, frame_width_mm=width)) as lens:
+            extra = {} if args.samples is None else {"samples": args.samples}
+            variant_lenses = {
+                name: EyewearLens(EyewearOptions(model=model, frame_width_mm=width, **extra, **opts))
+                for name, opts in (VARIANTS.items() if args.variants else ())
+            }
+            with EyewearLens(EyewearOptions(model=model, frame_width_mm=width, **extra)) as lens:
                 renderer = lens._renderer.info.get("GL_RENDERER", "")  # noqa: SLF001 - reported, not used
                 for i, label in enumerate(labels):
                     frame, faces = prepared[i]
@@ -167,6 +187,10 @@ def main(argv: list[str] | None = None) -> None:
                             old_ms += baseline.render(model, width, i, args.block)
                     rows[f"{model} {label} render"] = summary(m / k for m in new_ms)
                     new_all += [m / k for m in new_ms]
+                    for vname, vlens in variant_lenses.items():
+                        ms = time_calls(lambda frame=frame, faces=faces, vlens=vlens: vlens.render(frame, faces, cam),
+                                        max(10, args.runs // 2), warmup=2)
+                        variant_all.setdefault(vname, []).extend(m / k for m in ms)
                     if baseline is not None:
                         rows[f"{model} {label} baseline"] = summary(m / k for m in old_ms)
                         old_all += [m / k for m in old_ms]
@@ -185,6 +209,8 @@ def main(argv: list[str] | None = None) -> None:
                     lit_all += [m / k for m in ms]
                     light_ms = time_calls(lit, max(10, args.runs // 3), warmup=2)
                     light_all += [m / k for m in light_ms]
+            for vlens in variant_lenses.values():
+                vlens.close()
     finally:
         if baseline is not None:
             baseline.close()
@@ -192,6 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     rows["all: render per face"] = summary(new_all)
     rows["all: render (scene lit) per face"] = summary(lit_all)
     rows["all: scene light per face"] = summary(light_all)
+    for vname, ms in variant_all.items():
+        rows[f"all: render {vname} per face"] = summary(ms)
     result = {"benchmark": "eyewear", "size": [W, H], "gl_renderer": renderer, "meta": metadata(), "results": rows}
     if baseline is not None:
         rows["all: baseline per face"] = summary(old_all)

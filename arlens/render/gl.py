@@ -402,14 +402,20 @@ class _Uniforms:
 
     def __init__(self, program: Any) -> None:
         self._program = program
+        self._members: dict[str, Any] = {}
+
+    def _member(self, name: str) -> Any:
+        if name not in self._members:
+            self._members[name] = self._program.get(name, None)
+        return self._members[name]
 
     def __setitem__(self, name: str, value: Any) -> None:
-        member = self._program.get(name, None)
+        member = self._member(name)
         if member is not None:
             member.value = value
 
     def write(self, name: str, data: bytes) -> None:
-        member = self._program.get(name, None)
+        member = self._member(name)
         if member is not None:
             member.write(data)
 
