@@ -55,6 +55,8 @@ _LAZY = {
     "GestureOptions": "arlens.gestures",
     "NailPolishLens": "arlens.lenses.nails",
     "NailPolishOptions": "arlens.lenses.nails",
+    "Scene": "arlens.scene",
+    "SceneOptions": "arlens.scene",
     "TryOn": "arlens.session",
     "TryOnResult": "arlens.session",
     "TryOnOptions": "arlens.session",

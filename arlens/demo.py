@@ -5,17 +5,23 @@
 the US Navy's portrait of Grace Hopper; both public domain), on a machine with no camera and no GPU.
 :func:`render_catalog` does the same for any catalog and portraits (``demos/brand_preview_sheet.py``).
 
+``arlens demo --portrait PHOTO --hand PHOTO --catalog FEED`` uses your photos and feed instead (nail
+polish needs a photo of a hand: the sample portraits show none).
+
 What is written under the output folder::
 
-    index.html            one card per product: the try-ons beside title, brand, price, swatch,
-                          finish, the buy link (with UTM tags), its QR code and the product's JSON-LD
-    contact_sheet.png     every try-on as a face close-up with the product's name and price
-    tryon/<portrait>/     original.png, <product id>.png (full image) and <product id>_face.png (close-up)
+    index.html            one card per product: before and after close-ups on each photo beside title,
+                          brand, price, swatch, finish, the buy link (with UTM tags), its QR code and the
+                          product's JSON-LD; laid out for phones (420 px wide) as well as desktops
+    contact_sheet.png     every try-on as a close-up with the product's name and price
+    tryon/<photo>/        original.png and original_face.png (before), <product id>.png (full image) and
+                          <product id>_face.png (close-up)
     qr/<product id>.png   the buy link's QR code (utm_medium=qr)
 
-Products that cannot be drawn here are listed as skipped with the reason: nail polish (the sample
-portraits show no hands), kinds without a lens (eyeshadow, ...), eyewear where no OpenGL context can
-be made (the reason names the system packages). Nothing is printed: the CLI reports the result.
+Products that cannot be drawn here are listed as skipped with the reason: nail polish without a hand
+photo, kinds without a lens (eyeshadow, ...), and a kind this machine cannot draw at all (eyewear
+without an OpenGL context: tried once, reported once, naming the system packages), while every other
+product is still drawn. Nothing is printed: the CLI reports the result.
 """
 
 from __future__ import annotations
@@ -55,8 +61,10 @@ class DemoReport:
         contact_sheet: the contact sheet PNG.
         images: every try-on image written (full size), in order.
         rendered: IDs of the products drawn, in catalog order.
-        skipped: ``(product or portrait, reason)`` for what was left out.
+        skipped: ``(product, kind or photo, reason)`` for what was left out.
         seconds: wall time of the whole job.
+        portraits: names of the portraits used (the folders under ``tryon/``).
+        hands: names of the hand photos used.
     """
 
     out_dir: Path
@@ -67,6 +75,7 @@ class DemoReport:
     skipped: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
     portraits: tuple[str, ...] = field(default=())
+    hands: tuple[str, ...] = field(default=())
 
 
 def sample_portraits() -> list[tuple[str, np.ndarray]]:
@@ -153,6 +162,57 @@ def contact_sheet(tiles: Sequence[np.ndarray], columns: int = COLUMNS, gap: int 
     return sheet
 
 
+@dataclass
+class _Photo:
+    name: str  # file-safe, unique: the folder of its images
+    caption: str  # words, for people
+    image: np.ndarray
+    target: str  # "face" or "hand"
+    bbox: np.ndarray  # the first face's or hand's box
+    before: str = ""  # close-up of the untouched photo, relative to the output folder
+
+
+BUNDLED_CAPTIONS = {
+    "sample_portrait": "Eileen Collins (NASA portrait)",
+    "sample_portrait_2": "Grace Hopper (US Navy portrait)",
+}
+"""Captions of the bundled sample portraits; other photos are captioned from their names."""
+
+
+#: How much wider than the box of what is shown a close-up is: the face, or the fingertips of a hand.
+_CLOSEUP_SCALE = {"face": 1.6, "hand": 1.5}
+
+
+def _closeup_box(target: object) -> np.ndarray:
+    """The box a close-up shows: a face's, or a hand's fingertips (the distal phalanges, where nails are)."""
+    from arlens.landmarks import FINGERS
+    from arlens.tracking.results import Hand, bbox_of
+
+    if isinstance(target, Hand):
+        tips = [int(j) for tip, dip, _ in FINGERS.values() for j in (tip, dip)]
+        return bbox_of(target.landmarks[tips])
+    return np.asarray(target.bbox, dtype=np.float32)  # type: ignore[attr-defined]
+
+
+def caption_of(name: str) -> str:
+    """Words for a photo's name: the bundled portraits' own captions, else the file stem without its separators
+    (``holiday_selfie-2`` -> ``Holiday selfie 2``)."""
+    if name in BUNDLED_CAPTIONS:
+        return BUNDLED_CAPTIONS[name]
+    words = re.sub(r"[\s_.-]+", " ", name).strip()
+    return (words[:1].upper() + words[1:]) if words else "Photo"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    base = _safe_name(name)
+    out, n = base, 1
+    while out.lower() in taken:
+        n += 1
+        out = f"{base}-{n}"
+    taken.add(out.lower())
+    return out
+
+
 def render_catalog(
     catalog: Catalog,
     portraits: Sequence[tuple[str, np.ndarray]],
@@ -161,8 +221,13 @@ def render_catalog(
     utm: UtmTags | None = None,
     title: str | None = None,
     kinds: Sequence[ProductKind | str] | None = None,
+    hands: Sequence[tuple[str, np.ndarray]] = (),
 ) -> DemoReport:
-    """Try every product of ``catalog`` on every portrait; write images, a contact sheet and ``index.html``.
+    """Try every product of ``catalog`` on the photos; write images, a contact sheet and ``index.html``.
+
+    Products worn on a face go on every portrait with a face, products worn on a hand (nail polish) on
+    every hand photo with a hand. Each product card on the page shows, per photo, the close-up before
+    and after.
 
     Args:
         catalog: the products (those without a drawable kind are skipped with a reason).
@@ -171,16 +236,19 @@ def render_catalog(
         utm: tags of the buy links on the page (default: ``utm_source=arlens&utm_medium=ar_tryon``).
         title: the page heading (default: the catalog's brand names).
         kinds: only these product kinds (default: all).
+        hands: (name, uint8 BGR image) pairs, each with a hand, for the hand products.
 
     Returns:
-        What was written and skipped.
+        What was written and skipped. A kind whose renderer cannot run on this machine (eyewear without
+        an OpenGL context) is tried once and skipped as a whole, with one reason.
 
     Raises:
-        InputError: no portrait has a face, or nothing could be drawn.
+        InputError: no photo has what its products are worn on, or nothing could be drawn.
         OSError: files cannot be written.
     """
     from arlens.catalog.jsonld import jsonld_script
     from arlens.catalog.qr import product_qr
+    from arlens.errors import RuntimeUnavailableError
     from arlens.session import TryOn
 
     start = time.perf_counter()
@@ -191,24 +259,28 @@ def render_catalog(
     skipped: list[tuple[str, str]] = []
     images: list[Path] = []
     tiles: list[np.ndarray] = []
-    # product id -> [(portrait, full image rel path, face rel path)]
-    shots: dict[str, list[tuple[str, str, str]]] = {}
-    used_portraits: list[str] = []
+    # product id -> [(caption, before close-up, after close-up, after full image)], paths relative to out
+    shots: dict[str, list[tuple[str, str, str, str]]] = {}
+    taken: set[str] = set()
 
-    with TryOn(catalog, utm=utm) as session:
-        faces_of: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for name, image in portraits:
-            result = session.process_image(image)
-            if not result.faces:
-                skipped.append((name, "no face found in this portrait"))
-                continue
-            faces_of[name] = (image, result.faces[0].bbox)
-            used_portraits.append(name)
-            folder = out / "tryon" / _safe_name(name)
-            _write(folder / "original.png", image)
-            tiles.append(_tile(face_crop(image, result.faces[0].bbox), f"{name}: original", "no product", None))
-        if not faces_of:
-            raise InputError("portraits: expected at least one image with a face, found none")
+    with TryOn(catalog, utm=utm, hands=True if hands else None) as session:
+        photos: list[_Photo] = []
+        for target, given in (("face", portraits), ("hand", hands)):
+            for name, image in given:
+                result = session.process_image(image)
+                found = result.faces if target == "face" else result.hands
+                if not found:
+                    skipped.append((caption_of(name), f"no {target} found in this photo"))
+                    continue
+                photo = _Photo(_unique(name, taken), caption_of(name), image, target, _closeup_box(found[0]))
+                folder = out / "tryon" / photo.name
+                _write(folder / "original.png", image)
+                close = face_crop(image, photo.bbox, scale=_CLOSEUP_SCALE[target])
+                photo.before = _write(folder / "original_face.png", close).relative_to(out).as_posix()
+                photos.append(photo)
+                tiles.append(_tile(close, f"{photo.caption}: before", "no product", None))
+        if not photos:
+            raise InputError("photos: expected at least one portrait with a face or hand photo with a hand, found none")
 
         products: list[Product] = []
         for p in catalog:
@@ -218,35 +290,49 @@ def render_catalog(
             if spec is None:
                 why = f"no lens for {p.kind.value} yet" if p.kind else "not a try-on product (no kind)"
                 skipped.append((p.id, why))
-            elif spec.target == "hand":
-                skipped.append((p.id, "nail polish needs a photo of a hand; the portraits show none"))
+            elif not any(ph.target == spec.target for ph in photos):
+                why = ("needs a photo of a hand: add one with --hand PHOTO" if spec.target == "hand"
+                       else "needs a portrait with a face: add one with --portrait PHOTO")
+                skipped.append((p.id, why))
             else:
                 products.append(p)
 
+        unavailable: dict[str, tuple[str, list[str]]] = {}  # kind -> (reason, products left out)
         for product in products:
+            kind = product.kind.value  # type: ignore[union-attr]
+            if kind in unavailable:
+                unavailable[kind][1].append(product.id)
+                continue
+            target = session.registry[kind].target
             try:
                 session.select(product)
-                for name, (image, _) in faces_of.items():
-                    result = session.process_image(image)
-                    folder = out / "tryon" / _safe_name(name)
-                    full = _write(folder / f"{_safe_name(product.id)}.png", result.frame)
-                    bbox = result.faces[0].bbox if result.faces else faces_of[name][1]
-                    close = face_crop(result.frame, bbox)
-                    face = _write(folder / f"{_safe_name(product.id)}_face.png", close)
+                for photo in (ph for ph in photos if ph.target == target):
+                    result = session.process_image(photo.image)
+                    full = _write(out / "tryon" / photo.name / f"{_safe_name(product.id)}.png", result.frame)
+                    close = face_crop(result.frame, photo.bbox, scale=_CLOSEUP_SCALE[target])
+                    after = _write(out / "tryon" / photo.name / f"{_safe_name(product.id)}_face.png", close)
                     images.append(full)
                     shots.setdefault(product.id, []).append(
-                        (name, full.relative_to(out).as_posix(), face.relative_to(out).as_posix())
+                        (photo.caption, photo.before, after.relative_to(out).as_posix(),
+                         full.relative_to(out).as_posix())
                     )
                     price = str(product.current_price)
-                    finish = product.finish.value if product.finish else product.kind.value  # type: ignore[union-attr]
+                    finish = product.finish.value if product.finish else kind.replace("_", " ")
                     tiles.append(_tile(close, product.title, f"{price} - {finish}", product.color))
+            except RuntimeUnavailableError as exc:  # the machine cannot draw this kind at all: say it once
+                reason = str(exc).splitlines()[0]
+                logger.info("%s products cannot be drawn here: %s", kind, reason)
+                unavailable[kind] = (reason, [product.id])
             except ArlensError as exc:
                 reason = str(exc).splitlines()[0]
-                logger.warning("skipping %s: %s", product.id, reason)
+                logger.info("skipping %s: %s", product.id, reason)
                 skipped.append((product.id, reason))
             finally:
                 if product.kind is not None:
                     session.remove(product.kind)
+        for kind, (reason, ids) in unavailable.items():
+            what = f"{kind.replace('_', ' ')} ({', '.join(ids)})"
+            skipped.append((what, f"cannot be drawn on this machine: {reason}"))
 
     if not shots:
         raise InputError("catalog: nothing could be drawn (every product was skipped)")
@@ -271,40 +357,80 @@ def render_catalog(
         rendered=tuple(shots),
         skipped=tuple(skipped),
         seconds=time.perf_counter() - start,
-        portraits=tuple(used_portraits),
+        portraits=tuple(ph.name for ph in photos if ph.target == "face"),
+        hands=tuple(ph.name for ph in photos if ph.target == "hand"),
     )
 
 
-def run_demo(out_dir: str | Path = "arlens-demo") -> DemoReport:
-    """:func:`render_catalog` on the bundled demo catalog and sample portraits (what ``arlens demo`` runs)."""
-    return render_catalog(Catalog.default(), sample_portraits(), out_dir)
+def read_photos(paths: Sequence[str | Path]) -> list[tuple[str, np.ndarray]]:
+    """(name, uint8 BGR image) of each photo file, for :func:`render_catalog`.
+
+    Raises:
+        InputError: a file that is missing or that OpenCV cannot decode (named).
+    """
+    out = []
+    for path in paths:
+        p = Path(path)
+        image = cv2.imread(str(p)) if p.is_file() else None
+        if image is None:
+            why = "no such file" if not p.exists() else "not an image OpenCV can decode"
+            raise InputError(f"cannot read image {path}: {why}")
+        out.append((p.stem, image))
+    return out
+
+
+def run_demo(
+    out_dir: str | Path = "arlens-demo",
+    *,
+    portraits: Sequence[str | Path] = (),
+    hands: Sequence[str | Path] = (),
+    catalog: str | Path | Catalog | None = None,
+) -> DemoReport:
+    """:func:`render_catalog` as ``arlens demo`` runs it: the bundled demo catalog on the bundled sample portraits,
+    or on the given portrait and hand photos and catalog feed."""
+    if catalog is None:
+        catalog = Catalog.default()
+    elif not isinstance(catalog, Catalog):
+        catalog = Catalog.load(catalog)
+    faces = read_photos(portraits) if portraits else sample_portraits()
+    return render_catalog(catalog, faces, out_dir, hands=read_photos(hands))
 
 
 _CSS = """
+*{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f2f0;color:#222}
+img{max-width:100%}
 header{padding:24px 32px;background:#1f1b24;color:#fff}
-header h1{margin:0 0 6px;font-size:26px} header p{margin:0;color:#cfc8d6}
-main{padding:24px 32px;display:grid;gap:20px}
-.card{display:flex;gap:24px;background:#fff;border-radius:12px;padding:16px;box-shadow:0 1px 4px #0002;flex-wrap:wrap}
-.shots{display:flex;gap:10px} .shots figure{margin:0;text-align:center;font-size:12px;color:#777}
-.shots img{width:240px;height:240px;border-radius:8px;display:block}
-.info{flex:1;min-width:260px} .info h2{margin:0 0 4px;font-size:20px}
+header h1{margin:0 0 6px;font-size:26px;overflow-wrap:anywhere} header p{margin:0;color:#cfc8d6}
+main{padding:24px 32px;display:grid;gap:20px;grid-template-columns:minmax(0,1fr)}
+.card{display:flex;gap:20px 24px;background:#fff;border-radius:12px;padding:16px;box-shadow:0 1px 4px #0002;
+  flex-wrap:wrap;min-width:0}
+.shots{display:flex;flex-wrap:wrap;gap:12px;min-width:0;flex:1 1 300px;max-width:100%}
+.pair{margin:0;flex:1 1 260px;max-width:400px;min-width:0}
+.pair .ba{display:grid;grid-template-columns:1fr 1fr;gap:6px}
+.pair img{width:100%;height:auto;aspect-ratio:1;border-radius:8px;display:block}
+.pair span{display:block;text-align:center;font-size:12px;color:#777;margin-top:2px}
+.pair figcaption{font-size:13px;color:#444;margin-top:4px;text-align:center}
+.info{flex:1 1 240px;min-width:0} .info h2{margin:0 0 4px;font-size:20px}
 .brand{color:#777;margin:0 0 10px} .price{font-size:22px;font-weight:600;margin:6px 0}
 .price s{color:#999;font-weight:400;font-size:16px;margin-left:8px}
 .swatch{display:inline-block;width:22px;height:22px;border-radius:50%;border:1px solid #0003;
   vertical-align:middle;margin-right:8px}
-dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;margin:10px 0} dt{color:#777}
+dl{display:grid;grid-template-columns:auto minmax(0,1fr);gap:4px 12px;margin:10px 0} dt{color:#777}
+dd{margin:0;overflow-wrap:anywhere}
 a.buy{display:inline-block;background:#1f1b24;color:#fff;padding:8px 16px;border-radius:20px;text-decoration:none}
-.link{font-size:11px;color:#888;word-break:break-all;margin-top:6px}
-.qr{text-align:center;font-size:12px;color:#777} .qr img{width:150px;height:150px;image-rendering:pixelated}
-.skipped{background:#fff;border-radius:12px;padding:12px 16px;color:#555}
+.link{font-size:11px;color:#888;overflow-wrap:anywhere;margin-top:6px}
+.qr{text-align:center;font-size:12px;color:#777;flex:0 0 auto;margin:0 auto}
+.qr img{width:150px;height:150px;image-rendering:pixelated;display:block}
+.skipped{background:#fff;border-radius:12px;padding:12px 16px;color:#555;overflow-wrap:anywhere}
+@media (max-width:600px){header{padding:16px} main{padding:12px;gap:12px} .card{padding:12px}}
 """
 
 
 def _page(
     heading: str,
     products: list[Product],
-    shots: dict[str, list[tuple[str, str, str]]],
+    shots: dict[str, list[tuple[str, str, str, str]]],
     qrs: dict[str, str],
     utm: UtmTags,
     skipped: list[tuple[str, str]],
@@ -314,15 +440,17 @@ def _page(
     cards = []
     for p in products:
         figures = "".join(
-            f'<figure><a href="{e(full)}"><img src="{e(face)}" alt="{e(p.title)} on {e(name)}"></a>'
-            f"<figcaption>{e(name)}</figcaption></figure>"
-            for name, full, face in shots[p.id]
+            f'<figure class="pair"><div class="ba">'
+            f'<div><img src="{e(before)}" alt="{e(caption)} before" loading="lazy"><span>Before</span></div>'
+            f'<div><a href="{e(full)}"><img src="{e(after)}" alt="{e(p.title)} on {e(caption)}" loading="lazy"></a>'
+            f"<span>After</span></div></div><figcaption>{e(caption)}</figcaption></figure>"
+            for caption, before, after, full in shots[p.id]
         )
         link = p.buy_link(utm)
         price = f"{e(str(p.current_price))}"
         if p.sale_price is not None:
             price += f"<s>{e(str(p.price))}</s>"
-        rows = [("Kind", e(p.kind.value if p.kind else ""))]
+        rows = [("Kind", e(p.kind.value.replace("_", " ") if p.kind else ""))]
         if p.color:
             name = f" {e(p.color_name)}" if p.color_name else ""
             rows.append(("Shade", f'<span class="swatch" style="background:{e(p.color)}"></span>{e(p.color)}{name}'))
@@ -337,7 +465,7 @@ def _page(
             f'<div class="info"><h2>{e(p.title)}</h2><p class="brand">{e(p.brand)}</p>'
             f'<div class="price">{price}</div><dl>{dl}</dl>'
             f'<a class="buy" href="{e(link)}" rel="noopener">Buy now</a><div class="link">{e(link)}</div></div>'
-            f'<div class="qr"><img src="{e(qrs[p.id])}" alt="QR code of the buy link"><br>scan to buy</div>'
+            f'<div class="qr"><img src="{e(qrs[p.id])}" alt="QR code of the buy link">scan to buy</div>'
             f"{jsonld_script(p, tags=utm)}</section>"
         )
     skipped_html = ""

@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 
 from arlens.catalog import Product
-from arlens.errors import InputError
+from arlens.errors import AssetError, InputError, RuntimeUnavailableError
 from arlens.session import TryOn, TryOnResult
 
 logger = logging.getLogger(__name__)
@@ -317,6 +317,10 @@ class Kiosk:
                     else:
                         screen, gesture_actions = self._frame(frame, ts_ms)
                         actions += gesture_actions
+                except (RuntimeUnavailableError, AssetError) as exc:  # a lens this machine cannot draw (no EGL)
+                    self.stats.errors += 1
+                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    logger.warning("a product cannot be drawn on this machine and is left out: %s", reason)
                 except Exception:
                     self.stats.errors += 1
                     logger.exception("frame %d failed; going on", frame_no)

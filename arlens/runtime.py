@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from arlens.errors import InputError, ModelError
+from arlens.errors import InputError, ModelError, RuntimeUnavailableError
 from arlens.resources import models_dir
 
 logger = logging.getLogger(__name__)
@@ -99,9 +99,28 @@ def verify_models(folder: Path | None = None) -> dict[str, Path]:
     return {name: model_path(name, folder, manifest) for name in manifest.get("models", {})}
 
 
+ONNXRUNTIME_HINT = (
+    "arlens runs its models with ONNX Runtime, which is not installed: pip install 'arlens[cpu]' "
+    "(or 'arlens[gpu]' for NVIDIA CUDA; one of the two, never both)"
+)
+
+
+def onnxruntime() -> Any:
+    """The ``onnxruntime`` module (from the ``cpu`` or the ``gpu`` extra).
+
+    Raises:
+        RuntimeUnavailableError: neither is installed (the message says what to install).
+    """
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise RuntimeUnavailableError(ONNXRUNTIME_HINT) from None
+    return ort
+
+
 def resolve_providers(options: RuntimeOptions) -> list[str]:
     """The providers to ask ONNX Runtime for, dropping (with a warning) those not installed."""
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     wanted = list(options.providers) if options.providers else {
         "cpu": ["CPUExecutionProvider"],
@@ -112,9 +131,9 @@ def resolve_providers(options: RuntimeOptions) -> list[str]:
     missing = [p for p in wanted if p not in available]
     if missing:
         logger.warning(
-            "ONNX Runtime providers %s are not available (installed: %s); install arlens[gpu] "
-            "(onnxruntime-gpu) for CUDA. Falling back to what is available.",
-            missing, sorted(available),
+            "ONNX Runtime providers %s are not available (installed: %s), so the models run on what is; for "
+            "CUDA install arlens[gpu] (onnxruntime-gpu) instead of arlens[cpu]",
+            ", ".join(missing), ", ".join(sorted(available)),
         )
     chosen = [p for p in wanted if p in available]
     if "CPUExecutionProvider" not in chosen:
@@ -126,7 +145,7 @@ class Model:
     """One ONNX Runtime session over one verified model file, kept for the owner's lifetime."""
 
     def __init__(self, name: str, options: RuntimeOptions | None = None):
-        import onnxruntime as ort
+        ort = onnxruntime()
 
         self.options = options or RuntimeOptions()
         self.name = name

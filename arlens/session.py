@@ -780,10 +780,10 @@ class TryOn:
         try:
             entry = self._build_lens(product)
         except Exception as exc:
+            # raised to the caller, which reports it (logging it here too printed the reason twice)
             self._lenses[product.id] = None
-            logger.warning("cannot build the lens of %s (%s); it will not be drawn in this session", product.id,
-                           str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            logger.debug("lens build failure", exc_info=True)
+            logger.debug("cannot build the lens of %s (%s); it will not be drawn in this session", product.id,
+                         str(exc).splitlines()[0] if str(exc) else type(exc).__name__, exc_info=True)
             raise
         self._lenses[product.id] = entry
         return entry

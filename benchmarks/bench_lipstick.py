@@ -20,6 +20,12 @@ Timings are taken after a warm-up and reported as median and p95 over ``--runs``
 - ``batch``: ``render_shades`` with every demo shade in one call, as shades per second (``lens_only``
   there subtracts the time to make the N frames the call returns, which is memory-bound).
 
+``--baseline-rev REV`` adds the scene layer's cost: the lipstick lens of git revision REV (before the
+scene existed; 286992c by default) and today's lens with a fresh :class:`arlens.scene.Scene` per call
+(light, colour model, refined edges, occluders: everything a frame's scene computes for one face) are
+timed interleaved, call by call, on the same frames, with and without a hand near the mouth; the
+table gives both medians, their difference (what the scene and the new lens add per face) and ratio.
+
 The ΔE2000 table gives, for each demo shade (at opacity 1) and face, the difference between the
 swatch and the median colour of the painted lips. ``--compare`` prints the figures of an earlier JSON
 (same keys) beside these. Results go to ``benchmarks/results/`` (git-ignored) unless ``--json`` says.
@@ -144,6 +150,77 @@ def bench_face(frame: np.ndarray, face: Face, shades, providers: tuple[str, ...]
     return entry
 
 
+def baseline_lens_class(rev: str):
+    """``LipstickLens`` of git revision ``rev``: its ``arlens`` package extracted to a temporary folder as
+    ``arlens_baseline`` (imports renamed) and imported beside today's."""
+    import io
+    import re
+    import subprocess
+    import tarfile
+    import tempfile
+
+    data = subprocess.run(["git", "archive", rev, "arlens"], cwd=ROOT, capture_output=True, check=True).stdout
+    folder = Path(tempfile.mkdtemp(prefix="arlens-baseline-"))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(folder, filter="data")
+    (folder / "arlens").rename(folder / "arlens_baseline")
+    for path in (folder / "arlens_baseline").rglob("*.py"):
+        text = path.read_text()
+        path.write_text(re.sub(r"\barlens(?=[.\s])", "arlens_baseline", text))
+    sys.path.insert(0, str(folder))
+    import importlib
+
+    return importlib.import_module("arlens_baseline.lenses.lipstick").LipstickLens
+
+
+def bench_scene_cost(frames, old_cls, runs: int) -> dict:
+    """Interleaved per-call times of the baseline lens and today's lens with a fresh scene per call."""
+    from arlens.scene import Scene
+
+    out = {}
+    for label, frame, face, hands in frames:
+        old = old_cls(color="#B3172B", finish="gloss", opacity=0.9)
+        new = LipstickLens(color="#B3172B", finish="gloss", opacity=0.9)
+        face_old = old_face(face)
+        for _ in range(10):
+            old.render(frame, [face_old])
+            new.render(frame, [face], Scene(frame, [face], hands))
+        t_old, t_new = np.empty(runs), np.empty(runs)
+        c_old, c_new = np.empty(runs), np.empty(runs)
+        for i in range(runs):
+            t, c = time.perf_counter(), time.thread_time()
+            old.render(frame, [face_old])
+            t_old[i], c_old[i] = (time.perf_counter() - t) * 1e3, (time.thread_time() - c) * 1e3
+            t, c = time.perf_counter(), time.thread_time()
+            new.render(frame, [face], Scene(frame, [face], hands))
+            t_new[i], c_new[i] = (time.perf_counter() - t) * 1e3, (time.thread_time() - c) * 1e3
+        out[label] = {
+            "baseline_median_ms": float(np.median(t_old)),
+            "scene_median_ms": float(np.median(t_new)),
+            "added_ms": float(np.median(t_new - t_old)),
+            "ratio": float(np.median(t_new) / np.median(t_old)),
+            "baseline_p95_ms": float(np.percentile(t_old, 95)),
+            "scene_p95_ms": float(np.percentile(t_new, 95)),
+            # CPU time of this thread: what the work costs, without the waits of a loaded machine
+            "baseline_cpu_median_ms": float(np.median(c_old)),
+            "scene_cpu_median_ms": float(np.median(c_new)),
+            "added_cpu_ms": float(np.median(c_new - c_old)),
+        }
+        r = out[label]
+        print(f"  {label:30s} baseline {r['baseline_median_ms']:6.2f} ms, scene + lens {r['scene_median_ms']:6.2f} ms,"
+              f" added {r['added_ms']:5.2f} ms (median of pairs), ratio {r['ratio']:.2f}; CPU time: baseline "
+              f"{r['baseline_cpu_median_ms']:5.2f}, scene + lens {r['scene_cpu_median_ms']:5.2f}, added "
+              f"{r['added_cpu_ms']:5.2f} ms", flush=True)
+    return out
+
+
+def old_face(face: Face):
+    """The baseline package's own Face (its lens checks the type)."""
+    from arlens_baseline.tracking.results import Face as OldFace
+
+    return OldFace(landmarks=face.landmarks, score=1.0, bbox=face.bbox)
+
+
 def _old(compare: dict | None, scale: str, name: str, section: str, key: str) -> dict | None:
     if compare is None:
         return None
@@ -185,6 +262,36 @@ def print_tables(result: dict, compare: dict | None) -> None:
                 print(line)
 
 
+def scene_cost(faces, args) -> dict:
+    """The scene layer's cost per face at 720p, interleaved against ``--baseline-rev``'s lens."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import hard_scenes as HS
+
+    old_cls = baseline_lens_class(args.baseline_rev)
+    palm = cv2.imread(str(args.testdata / "hands" / "open_palm.jpg"))
+    from arlens.tracking.results import Hand
+
+    with np.load(args.reference / "open_palm.npz") as data:
+        lm = data["hands"][0, 0].astype(np.float32)
+        hand = Hand(lm, str(data["handedness"][0, 0]), 1.0, bbox_of(lm))
+    frames = []
+    for scale in args.scales:
+        for name, image, face0 in faces:
+            frame, face = to_720p(image, face0, scale)
+            frames.append((f"{scale} {name}", frame, face, ()))
+            if palm is not None:
+                comp = HS.hand_over_mouth(frame, face, palm, hand, cover=0.4, angle_deg=170, side=-1)
+                frames.append((f"{scale} {name} + hand", comp.image, face, (comp.hand,)))
+    print(f"\n== scene layer + lens vs the lens of {args.baseline_rev}, 1280x720, interleaved ({args.runs} pairs)")
+    out = bench_scene_cost(frames, old_cls, args.runs)
+    for key in ("added_ms", "added_cpu_ms"):
+        added = np.array([r[key] for k, r in out.items() if "+ hand" not in k])
+        with_hand = np.array([r[key] for k, r in out.items() if "+ hand" in k])
+        print(f"{key}: per face without a hand median {np.median(added):.2f} ms (max {added.max():.2f}); "
+              f"with a hand over the mouth median {np.median(with_hand):.2f} ms (max {with_hand.max():.2f})")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -192,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--providers", nargs="*", default=["CPUExecutionProvider"])
     parser.add_argument("--scales", nargs="*", default=list(SCALES), choices=SCALES)
     parser.add_argument("--compare", type=Path, help="an earlier result JSON to print beside this one")
+    parser.add_argument("--baseline-rev", default=None,
+                        help="time the scene layer against this git revision's lens (e.g. 286992c)")
+    parser.add_argument("--scene-only", action="store_true", help="only the scene-layer timing")
+    parser.add_argument("--cv-threads", type=int, default=None,
+                        help="cv2.setNumThreads for the run (OpenCV's pool costs more than it gains on small boxes)")
     shared = ROOT.parent / "shared"
     testdata = Path(os.environ.get("ARLENS_TESTDATA", shared / "testdata"))
     reference = Path(os.environ.get("ARLENS_REFERENCE", shared / "reference"))
@@ -201,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import onnxruntime as ort
 
+    if args.cv_threads is not None:
+        cv2.setNumThreads(args.cv_threads)
     compare = json.loads(args.compare.read_text()) if args.compare else None
     faces = load_faces(args.testdata, args.reference)
     if not faces:
@@ -224,6 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         },
         "scales": {},
     }
+    if args.baseline_rev:
+        result["scene_cost"] = scene_cost(faces, args)
+        if args.scene_only:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(result, indent=2))
+            print(f"wrote {args.json}")
+            return 0
     blank = np.zeros((FRAME_H, FRAME_W, 3), np.uint8)
     copy_ms = stats(timeit(blank.copy, args.runs))
     result["frame_copy"] = copy_ms

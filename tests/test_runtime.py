@@ -99,3 +99,37 @@ def test_missing_gpu_provider_falls_back_to_cpu_with_a_warning(caplog, monkeypat
         chosen = resolve_providers(RuntimeOptions(device="cuda"))
     assert chosen == ["CPUExecutionProvider"]
     assert "CUDAExecutionProvider" in caplog.text and "arlens[gpu]" in caplog.text
+
+
+def test_missing_onnxruntime_names_the_extras(monkeypatch):
+    """ONNX Runtime comes from the cpu or the gpu extra (never both): without it, the error says which to install."""
+    import sys
+
+    from arlens.errors import RuntimeUnavailableError
+    from arlens.runtime import Model, onnxruntime
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if neither extra were installed
+    with pytest.raises(RuntimeUnavailableError, match=r"pip install 'arlens\[cpu\]' \(or 'arlens\[gpu\]'"):
+        onnxruntime()
+    with pytest.raises(RuntimeUnavailableError, match="arlens.cpu."):
+        Model("face_detection_short_range")
+
+
+def test_one_onnx_runtime_is_declared_per_extra():
+    """pyproject.toml: onnxruntime and onnxruntime-gpu are alternatives (extras), neither a plain dependency."""
+    import tomllib
+
+    from tests.support import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = [d.split(">")[0].split("<")[0].split("=")[0].strip() for d in project["dependencies"]]
+    assert "onnxruntime" not in names and "onnxruntime-gpu" not in names
+    assert "opencv-python" not in names and "opencv-contrib-python" in names  # one OpenCV, the one mediapipe needs
+    extras = project["optional-dependencies"]
+    assert [d.startswith("onnxruntime>=") for d in extras["cpu"]] == [True]
+    assert [d.startswith("onnxruntime-gpu>=") for d in extras["gpu"]] == [True]
+    for extra, deps in extras.items():
+        if extra not in ("cpu", "gpu"):
+            assert not any(d.startswith("onnxruntime") for d in deps), extra
+    for dep in project["dependencies"]:
+        assert "<" in dep, f"{dep}: expected an upper bound on the major version tested"

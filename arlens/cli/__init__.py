@@ -2,13 +2,15 @@
 
 Commands (``arlens COMMAND --help`` for each)::
 
-    arlens try IMAGE --product ID [--product ID ...] [--catalog FEED] -o OUT
+    arlens try IMAGE [IMAGE|FOLDER|GLOB ...] --product ID [--product ID ...] [--catalog FEED] -o OUT
     arlens video IN -o OUT --product ID [...] [--catalog FEED]
     arlens mirror [--camera N | --source FILE] [--catalog FEED] [--headless --frames N --record OUT] [--keys SCRIPT]
     arlens catalog validate|list|jsonld [FEED]
     arlens lens validate BUNDLE
     arlens models verify
-    arlens demo [-o DIR]
+    arlens demo [-o DIR] [--portrait PHOTO ...] [--hand PHOTO ...] [--catalog FEED]
+    arlens preview --photos DIR_OR_GLOB -o OUT [--catalog FEED] [--products ID ...] [--kind KIND ...]
+                   [--engine local|ray] [--workers N] [--ray-address ADDRESS]
 
 Exit codes:
 
@@ -18,8 +20,11 @@ Exit codes:
     2  bad usage: unknown command or option, missing argument, bad output file name or key script
     3  bad input data: an image or video that cannot be read, a malformed catalog feed or lens bundle
     4  unknown product ID (or a product arlens cannot draw)
+    5  nothing to draw on: a product found no face (or hand) to draw on in an input (try, video)
 
-Errors are one line on stderr, ``arlens: error: ...``, without a traceback (``-v`` adds it).
+A reader that goes away (``arlens catalog list --json | head -1``) ends the command quietly with 141, as
+for Unix tools killed by SIGPIPE. Errors are one line on stderr, ``arlens: error: ...``, without a
+traceback (``-v`` adds it).
 This package and :mod:`arlens.kiosk` are the only ones that print; the kiosk window is created only
 by ``arlens mirror`` without ``--headless``, and the kiosk module is imported only by that command.
 """
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import traceback
 import warnings
@@ -37,22 +43,25 @@ from typing import Any, NoReturn
 
 from arlens.cli.common import (
     EPILOG,
+    EXIT_BROKEN_PIPE,
     EXIT_INPUT,
+    EXIT_NOTHING_DRAWN,
     EXIT_OK,
     EXIT_RUNTIME,
     EXIT_UNKNOWN_PRODUCT,
     EXIT_USAGE,
     CliError,
+    Once,
     first_line,
 )
 from arlens.cli.common import Formatter as _Formatter
 from arlens.cli.common import Parser as _Parser
 
-__all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_RUNTIME", "EXIT_UNKNOWN_PRODUCT", "EXIT_USAGE", "CliError", "build_parser",
-           "main"]
+__all__ = ["EXIT_BROKEN_PIPE", "EXIT_INPUT", "EXIT_NOTHING_DRAWN", "EXIT_OK", "EXIT_RUNTIME", "EXIT_UNKNOWN_PRODUCT",
+           "EXIT_USAGE", "CliError", "build_parser", "main"]
 
 #: Modules of :mod:`arlens.cli` that add commands, in ``--help`` order; each has ``register(add)``.
-COMMANDS = ("tryon", "mirror", "catalog", "demo")
+COMMANDS = ("tryon", "mirror", "catalog", "demo", "preview")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,10 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = "-v" in argv or "--verbose" in argv
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter(verbose))
+    handler.addFilter(Once())  # a warning several components log (per model, per frame) is shown once
     root = logging.getLogger("arlens")
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     root.propagate = False
+    _quiet_opencv(verbose)
     # Pillow warns about images over its own 89 MP threshold while arlens reads their header; arlens then
     # refuses them with its own one-line error (over DEFAULT_MAX_PIXELS), so the warning is only noise here.
     warnings.filterwarnings("ignore", message=r"Image size \(\d+ pixels\) exceeds limit")
@@ -135,13 +146,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             what = "a command" if target is parser else "an action"
             print(f"arlens: error: expected {what} ({', '.join(names)}); see '{prog} --help'", file=sys.stderr)
             return EXIT_USAGE
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        sys.stdout.flush()  # a reader that went away is found here, not at the interpreter's exit
+        return code
     except CliError as exc:
         print(f"arlens: error: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("arlens: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
     except BaseException as exc:  # noqa: BLE001 - the one place that turns errors into exit codes
@@ -155,6 +170,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         return code
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (``| head``): stop quietly, as Unix tools do, with SIGPIPE's status.
+
+    The rest of stdout goes to /dev/null so that the interpreter's final flush cannot fail again (Python's
+    documented recipe; SIGPIPE itself is left alone, so a server started from this process keeps running
+    when a client disconnects).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def _quiet_opencv(verbose: bool) -> None:
+    """OpenCV logs to stderr itself (``[ERROR:0@0.1] ... Camera index out of range``); arlens says what went
+    wrong in its own words, so OpenCV's log is silenced unless ``-v`` asks for everything."""
+    if verbose or "OPENCV_LOG_LEVEL" in os.environ:  # -v, or the user chose a level
+        return
+    os.environ["OPENCV_LOG_LEVEL"] = "SILENT"  # read when cv2 is first imported
+    if "cv2" in sys.modules:  # already imported (main() called in-process): set the level directly
+        cv_logging = getattr(getattr(sys.modules["cv2"], "utils", None), "logging", None)
+        if cv_logging is not None:
+            cv_logging.setLogLevel(cv_logging.LOG_LEVEL_SILENT)
 
 
 def _entry() -> NoReturn:

@@ -10,12 +10,13 @@ from typing import Any
 from arlens.cli.common import (
     EXIT_INPUT,
     EXIT_OK,
-    EXIT_UNKNOWN_PRODUCT,
     EXIT_USAGE,
     AddCommand,
     CliError,
     first_line,
     load_catalog,
+    resolve_product_id,
+    warn,
 )
 
 
@@ -39,7 +40,23 @@ def cmd_catalog_validate(args: argparse.Namespace) -> int:
     detail = ", ".join(f"{n} {k}" for k, n in kinds.items())
     fmt = catalog.format.value if catalog.format is not None else "?"
     print(f"ok: {args.feed} ({fmt}): {len(catalog)} products ({detail})")
+    _warn_undrawable(catalog)
     return EXIT_OK
+
+
+def _warn_undrawable(catalog: Any) -> None:
+    """Warn about products of kinds the feed format knows but no installed lens draws (``try`` would exit 4)."""
+    from arlens.lenses.registry import default_registry
+
+    registry = default_registry()
+    by_kind: dict[str, list[str]] = {}
+    for p in catalog:
+        if p.kind is not None and p.kind not in registry:
+            by_kind.setdefault(p.kind.value, []).append(p.id)
+    for kind, ids in by_kind.items():
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        warn(f"{len(ids)} {kind} product{'s' if len(ids) != 1 else ''} ({shown}) cannot be tried on with this "
+             f"version of arlens: no lens draws {kind} (lenses installed: {', '.join(registry.kinds())})")
 
 
 def _product_dict(p: Any) -> dict[str, Any]:
@@ -64,15 +81,14 @@ def _product_dict(p: Any) -> dict[str, Any]:
 
 def cmd_catalog_list(args: argparse.Namespace) -> int:
     """List products, optionally of one kind."""
-    from arlens.catalog import ProductKind
+    from arlens.errors import InputError
 
     catalog = load_catalog(args.feed)
     if args.kind is not None:
         try:
             catalog = catalog.filter(kind=args.kind)
-        except ValueError:
-            kinds = ", ".join(k.value for k in ProductKind)
-            raise CliError(f"--kind: expected one of {kinds}, got {args.kind!r}", EXIT_USAGE) from None
+        except InputError as exc:  # names the kinds, and the closest to a typo
+            raise CliError(f"--{first_line(exc)}", EXIT_USAGE) from None
     if args.json:
         print(json.dumps([_product_dict(p) for p in catalog], indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -91,10 +107,7 @@ def cmd_catalog_jsonld(args: argparse.Namespace) -> int:
 
     catalog = load_catalog(args.feed)
     if args.product is not None:
-        if args.product not in catalog:
-            raise CliError(f"unknown product {args.product!r}: not in catalog {args.feed or '(default)'}",
-                           EXIT_UNKNOWN_PRODUCT)
-        doc: Any = to_jsonld(catalog[args.product])
+        doc: Any = to_jsonld(catalog[resolve_product_id(catalog, args.product, args.feed)])
     else:
         doc = [to_jsonld(p) for p in catalog]
     print(json.dumps(doc, indent=2, ensure_ascii=False))

@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from arlens.cli.common import EXIT_OK, AddCommand
+from arlens.cli.common import EXIT_INPUT, EXIT_OK, EXIT_USAGE, AddCommand, CliError, first_line, load_catalog
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Render every demo product on the sample portraits; write images, a contact sheet and a web page."""
-    from arlens.demo import run_demo
+    """Render every product on the portraits (and hand photos); write images, a contact sheet and a web page."""
+    from arlens.demo import read_photos, run_demo
+    from arlens.errors import InputError
 
-    report = run_demo(args.output)
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"-o {args.output}: is a file, but the demo writes a folder (images, a contact sheet and "
+                       f"index.html); give a new or existing folder name, e.g. -o arlens-demo", EXIT_USAGE)
+    try:  # the photos first: a typo in a path fails before the models load
+        read_photos([*args.portrait, *args.hand])
+    except InputError as exc:
+        raise CliError(first_line(exc), EXIT_INPUT) from None
+    catalog = load_catalog(args.catalog)
+    try:
+        report = run_demo(args.output, portraits=args.portrait, hands=args.hand, catalog=catalog)
+    except InputError as exc:
+        raise CliError(first_line(exc), EXIT_INPUT) from None
     out = report.out_dir.resolve()
-    print(f"arlens demo: {len(report.rendered)} products on {len(report.portraits)} portraits "
-          f"in {report.seconds:.1f} s")
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'' if n == 1 else 's'}"
+
+    photos = count(len(report.portraits), "portrait") + (f" and {count(len(report.hands), 'hand photo')}"
+                                                         if report.hands else "")
+    print(f"arlens demo: {len(report.rendered)} products on {photos} in {report.seconds:.1f} s")
     print(f"  web page:      {report.index_html.resolve()}")
     print(f"  contact sheet: {report.contact_sheet.resolve()}")
     print(f"  images:        {out / 'tryon'} ({len(report.images)} try-ons)")
@@ -28,4 +46,17 @@ def register(add: AddCommand) -> None:
     """Add this module's commands to the ``arlens`` parser."""
     p = add("demo", "Try every demo product on the sample portraits; write images, a contact sheet and a web page.",
             cmd_demo)
-    p.add_argument("-o", "--output", default="arlens-demo", metavar="DIR", help="output folder (default ./arlens-demo)")
+    p.description = (
+        "Try every product of a catalog on portraits (and nail polish on hand photos); write the try-ons, a\n"
+        "contact sheet and a web page (index.html: before and after, price, buy link and QR code per product).\n"
+        "Default: the bundled demo catalog on the two bundled public-domain portraits. A product kind this\n"
+        "machine cannot draw (eyewear without EGL) is reported once and the rest is still written."
+    )
+    p.add_argument("-o", "--output", default="arlens-demo", metavar="DIR",
+                   help="output folder, created if needed (default ./arlens-demo)")
+    p.add_argument("--portrait", action="append", default=[], metavar="PHOTO",
+                   help="a photo with a face, instead of the bundled portraits (repeatable)")
+    p.add_argument("--hand", action="append", default=[], metavar="PHOTO",
+                   help="a photo of a hand with the nails showing, for the nail polish (repeatable)")
+    p.add_argument("--catalog", "-c", metavar="FEED",
+                   help="catalog feed (Meta CSV/TSV, Google TSV, arlens JSON); default: the bundled demo catalog")

@@ -14,10 +14,12 @@ from arlens.cli.common import (
     VIDEO_SUFFIXES,
     AddCommand,
     CliError,
+    add_device_option,
     check_output,
     load_catalog,
     open_session,
     positive_int,
+    resolve_products,
 )
 
 
@@ -46,7 +48,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
     if args.source is not None and not Path(args.source).is_file():
         raise CliError(f"cannot read video {args.source}: no such file", EXIT_INPUT)
     catalog = load_catalog(args.catalog)
-    products = list(args.product or [])
+    products = resolve_products(catalog, args.product or [], args.catalog)
     if not products:
         registry = default_registry()
         first = next((p for p in catalog if p.kind is not None and p.kind.value in registry.kinds("face")), None)
@@ -75,7 +77,8 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         realtime=not args.headless and args.source is not None,
     )
     try:
-        with open_session(catalog, products, options=TryOnOptions(gestures=gestures), event_sink=sink) as session:
+        options_ = TryOnOptions(gestures=gestures, max_faces=args.max_faces, device=args.device)
+        with open_session(catalog, products, options=options_, event_sink=sink) as session:
             kiosk = Kiosk(
                 session,
                 (lambda: open_source(path=args.source)) if args.source else (lambda: open_source(camera=args.camera)),
@@ -119,6 +122,9 @@ def register(add: AddCommand) -> None:
     p.add_argument("--catalog", "-c", metavar="FEED", help="catalog feed (default: the bundled demo catalog)")
     p.add_argument("--product", "-p", action="append", metavar="ID",
                    help="product(s) worn at start (default: the catalog's first lipstick or frame)")
+    p.add_argument("--max-faces", type=positive_int, default=1, metavar="N",
+                   help="most faces tracked and dressed at once (default 1: the kiosk's shopper)")
+    add_device_option(p)
     p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
     p.add_argument("--frames", type=positive_int, metavar="N", help="stop after N frames")
     p.add_argument("--record", metavar="OUT", help="record what the screen shows to a video (.mp4)")

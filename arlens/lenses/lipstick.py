@@ -28,6 +28,7 @@ from arlens.errors import InputError
 from arlens.image import as_bgr, bgr_copy, check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
+from arlens.render.lip_edges import refine_painted
 from arlens.render.relight import composite_in_light
 from arlens.scene import Scene
 from arlens.tracking.results import Face
@@ -38,8 +39,9 @@ BACKENDS = ("numpy", "onnx")
 #: Product kinds this lens renders.
 LIP_KINDS = ("lipstick", "lip_liner")
 _WHITE = np.ones(3, dtype=np.float32)
+_MARGIN_KERNEL = np.ones((3, 3), np.uint8)
 #: Occluder coverage up to which a lip pixel is painted in full, and from which it is not painted at all.
-VISIBLE, OCCLUDED = 0.2, 0.5
+VISIBLE, OCCLUDED = 0.05, 0.3
 #: Liner band width (fraction of the mouth width) used for a lip_liner product.
 DEFAULT_LINER_WIDTH = 0.03
 
@@ -62,6 +64,13 @@ class LipstickOptions:
         liner_width: liner band width as a fraction of the mouth width, 0 to 0.1 (0.03 is a fine line).
         liner_opacity: coverage of the liner inside its band, 0 to 1.
         feather: softness of the lip edge as a fraction of the mouth width, 0 to 0.05.
+        style: ``"full"`` (one colour, with the liner if any), ``"ombre"`` (``secondary_color`` rising
+            from the lips' outer edge to the mouth's line) or ``"two_tone"`` (``secondary_color`` on the
+            upper lip). A style's second colour takes the liner's place: no liner with a style.
+        secondary_color: the style's second colour "#RRGGBB" (required by "ombre" and "two_tone").
+        refine_edges: follow the lips' edges in the image (the face's lip and skin colours refine the
+            landmark outline: no paint on the chin, on teeth or on a finger, none missing up to the
+            teeth); False paints the landmark outline.
         scene_light: show the shade in the frame's light (the scene's :class:`~arlens.scene.Light`: a dim
             or warm frame gets a dim or warm shade); False paints the swatch as under white light.
         backend: "numpy" (OpenCV on the CPU, the reference) or "onnx" (ONNX Runtime).
@@ -78,6 +87,9 @@ class LipstickOptions:
     liner_width: float = 0.0
     liner_opacity: float = 1.0
     feather: float = M.DEFAULT_FEATHER
+    style: str = "full"
+    secondary_color: str | None = None
+    refine_edges: bool = True
     scene_light: bool = True
     backend: str = "numpy"
     providers: tuple[str, ...] | None = field(default=None)
@@ -91,8 +103,19 @@ class LipstickOptions:
         _unit("liner_width", self.liner_width, 0.1)
         _unit("liner_opacity", self.liner_opacity)
         _unit("feather", self.feather, 0.05)
-        if not isinstance(self.scene_light, bool):
-            raise InputError(f"scene_light: expected True or False, got {self.scene_light!r}")
+        if self.style not in M.STYLES:
+            raise InputError(f"style: expected one of {', '.join(M.STYLES)}, got {self.style!r}")
+        if self.secondary_color is not None:
+            C.parse_hex(self.secondary_color, "secondary_color")
+        if self.style != "full":
+            if self.secondary_color is None:
+                raise InputError(f"secondary_color: expected a colour as '#RRGGBB' for style {self.style!r}, got None")
+            if self.liner_color is not None and self.liner_width > 0:
+                raise InputError(f"liner_color: a {self.style!r} lip uses the liner's place for its second colour; "
+                                 "expected no liner")
+        for name in ("refine_edges", "scene_light"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
         if self.backend not in BACKENDS:
             raise InputError(f"backend: expected one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.providers is not None:
@@ -102,7 +125,10 @@ class LipstickOptions:
 
     @property
     def params(self) -> np.ndarray:
-        """The shade's parameter vector, float32 (16,), as the compositors take it."""
+        """The shade's parameter vector, float32 (NUM_PARAMS,), as the compositors take it."""
+        if self.style != "full":  # the style's second colour rides in the liner's parameters
+            return C.shade_params(self.color, self.finish, self.opacity, liner_color=self.secondary_color,
+                                  liner_opacity=self.opacity)
         has_liner = self.liner_color is not None and self.liner_width > 0
         return C.shade_params(
             self.color,
@@ -144,6 +170,50 @@ class LipstickOptions:
             values = dict(color=color, finish=finish, opacity=opacity)
         values.update(overrides)
         return cls(**values)
+
+
+#: A shade lighter than the lips by more than ``DEPTH_FREE`` (CIELAB L, under white light) moves their
+#: lightness only part of the way: the excess counts ``1 / (1 + excess / DEPTH_SCALE)``.
+DEPTH_FREE = 8.0
+DEPTH_SCALE = 25.0
+
+
+def keep_depth(params: np.ndarray, lip_lightness: float) -> np.ndarray:
+    """``params`` (N, NUM_PARAMS) with ``follow`` lowered for shades much lighter than the lips.
+
+    A light shade on deep or thin lips looks chalky, like a sticker, when its lightness replaces theirs;
+    a real pigment film lets some of the lips' own depth through. Up to ``DEPTH_FREE`` lighter the shade
+    lands on its own lightness; beyond that the lips' lightness follows it less and less (a shade 40
+    lighter than the lips lifts them by about 22). Darker shades and the shade's hue and chroma are
+    unchanged; ``opacity`` still makes a sheer product sheerer.
+    """
+    excess = params[:, C.P_L] - np.float32(lip_lightness + DEPTH_FREE)
+    if not (excess > 0).any():
+        return params
+    out = params.copy()
+    lift = np.maximum(params[:, C.P_L] - np.float32(lip_lightness), np.float32(1e-3))
+    free = np.float32(DEPTH_FREE) + np.maximum(excess, 0) / (1 + np.maximum(excess, 0) / np.float32(DEPTH_SCALE))
+    out[:, C.P_FOLLOW] = np.minimum(params[:, C.P_FOLLOW], np.minimum(free / lift, np.float32(1.0)))
+    return out
+
+
+def half_vector(face_scene: Any) -> tuple[float, float, float]:
+    """The half vector between the directions to the light and to the camera, in the head's frame (x toward
+    the subject's left, y up, z out of the face): where a mirror-like lip reflects the light to the viewer.
+
+    The light's direction counts as far as the scene found it directional (:attr:`Light.directionality`
+    0.3 or more: fully; flat light: the camera's own direction), so a flat-lit face gets its highlight
+    where a frontal light would put it.
+    """
+    pose = np.asarray(face_scene.pose, dtype=np.float64)
+    rot, t = pose[:3, :3], pose[:3, 3]
+    view = -t / max(float(np.linalg.norm(t)), 1e-9)  # from the face toward the camera
+    light = face_scene.light
+    w = min(1.0, light.directionality / 0.3)
+    to_light = w * np.asarray(light.direction, dtype=np.float64) + (1.0 - w) * view
+    half = to_light / max(float(np.linalg.norm(to_light)), 1e-9) + view
+    half = rot.T @ (half / max(float(np.linalg.norm(half)), 1e-9))
+    return float(half[0]), float(half[1]), float(half[2])
 
 
 def _landmarks(face: object) -> np.ndarray:
@@ -203,8 +273,8 @@ class LipstickLens:
         self._params1 = self._params[None]  # one shade, as the compositors take it
         self._needs_gloss = bool(self._params[C.P_SPECULAR] > 0)
         self._needs_sparkle = bool(self._params[C.P_SPARKLE] > 0)
-        # a liner band is computed only with a liner colour and a width above zero
-        self._has_liner = options.liner_color is not None and options.liner_width > 0
+        # a liner band is computed only with a liner colour and a width above zero (or a two-colour style)
+        self._has_liner = (options.liner_color is not None and options.liner_width > 0) or options.style != "full"
         self._graph = None
         self._drawn: tuple[np.ndarray | None, ...] = ()
         if options.backend == "onnx":
@@ -242,21 +312,38 @@ class LipstickLens:
         """The lips of ``face`` in a frame of ``frame_shape`` (None when they are outside it)."""
         return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather)
 
-    def _pixels(self, geom: M.LipGeometry, gloss: bool, sparkle: bool) -> M.LipPixels:
+    def _pixels(
+        self, geom: M.LipGeometry, gloss: bool, sparkle: bool, scene: Scene | None = None, face: Face | None = None
+    ) -> M.LipPixels:
+        painted = None
+        half = M.FRONTAL
+        if scene is not None and face is not None:
+            if self.options.refine_edges:
+                x0, y0, x1, y1 = geom.box
+                painted = refine_painted(geom, scene.frame[y0:y1, x0:x1], scene.face(face).colors)
+            if gloss or sparkle:
+                half = half_vector(scene.face(face))
         return M.lip_pixels(
-            geom, liner_width=self.options.liner_width if self._has_liner else 0.0, gloss=gloss, sparkle=sparkle
+            geom,
+            liner_width=self.options.liner_width if self._has_liner else 0.0,
+            gloss=gloss,
+            sparkle=sparkle,
+            painted=painted,
+            half=half,
+            style=self.options.style,
         )
 
     def _composite(self, px: np.ndarray, pixels: M.LipPixels, params: np.ndarray) -> np.ndarray:
         """Shades on the painted pixels: px uint8 (n, 4) BGRA -> uint8 (N, n, 4)."""
+        lightness = C.lip_lightness(px, pixels.maps[:, M.MASK])
+        params = keep_depth(params, float(lightness))
         if self._graph is not None:
-            lightness = C.lip_lightness(px, pixels.maps[:, M.MASK])
             bgr = self._graph.run_checked(np.ascontiguousarray(px[:, :3]), pixels.maps, params, lightness)
             return cv2.cvtColor(bgr.reshape(1, -1, 3), cv2.COLOR_BGR2BGRA).reshape(len(params), len(px), 4)
         if self.options.backend == "onnx":
             raise InputError("lens: the onnx session was closed; build a new LipstickLens")
         # params were validated when built; a liner map was computed only for a liner colour and width
-        return C.composite_checked(px, pixels.maps, params, liner=self._has_liner)
+        return C.composite_checked(px, pixels.maps, params, lightness, liner=self._has_liner)
 
     def render(self, frame: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None) -> np.ndarray:
         """Return a copy of ``frame`` with the shade painted on the lips of each face.
@@ -300,7 +387,8 @@ class LipstickLens:
         for i, (face, geom) in enumerate(zip(faces, geoms, strict=True)):
             if geom is None:
                 continue
-            pixels = self._visible(self._pixels(geom, self._needs_gloss, self._needs_sparkle), geom, scene, face)
+            pixels = self._pixels(geom, self._needs_gloss, self._needs_sparkle, scene, face)
+            pixels = self._visible(pixels, geom, scene, face)
             if len(pixels):
                 work.append((i, geom, pixels, self._gains(scene, face)))
         for i, geom, pixels, gains in work:
@@ -338,9 +426,11 @@ class LipstickLens:
         unsure, and paint on a finger shows more than a hair of bare lip beside it).
         """
         occlusion = scene.face(face).occlusion(geom.box)
-        covered = np.take(occlusion.reshape(-1), pixels.index)
-        if not covered.max(initial=0.0) > VISIBLE:
+        if not occlusion.max(initial=0.0) > VISIBLE:
             return pixels
+        # a pixel's worth of margin: an occluder's matte is a pixel off at worst, and paint beside a
+        # finger shows less than paint on it
+        covered = np.take(cv2.dilate(occlusion, _MARGIN_KERNEL).reshape(-1), pixels.index)
         t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
         maps = pixels.maps.copy()
         maps[:, M.MASK] *= np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
@@ -382,7 +472,7 @@ class LipstickLens:
         if geom is None:
             return out
         pixels = self._pixels(
-            geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any())
+            geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any()), scene, face
         )
         pixels = self._visible(pixels, geom, scene, face)
         if not len(pixels):

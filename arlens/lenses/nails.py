@@ -41,7 +41,6 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-import cv2
 import numpy as np
 
 from arlens.catalog import Finish
@@ -50,7 +49,9 @@ from arlens.image import bgr_copy, check_bgr
 from arlens.landmarks import FINGERS
 from arlens.landmarks import HandLandmark as H
 from arlens.render import color as C
+from arlens.render import nail_plates as NP
 from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
+from arlens.render.relight import composite_in_light
 from arlens.scene import Scene
 from arlens.tracking.results import Hand, as_hands
 
@@ -82,6 +83,7 @@ REFERENCE_PERCENTILE = 75.0
 _SQUARENESS = 3.0
 _VERTICES = 48
 _SHIFT = 4
+_WHITE = np.ones(3, dtype=np.float32)
 #: Shimmer glints per nail width.
 _SPARKLE_CELLS = 9.0
 
@@ -100,6 +102,10 @@ class NailPolishOptions:
         color: the polish's swatch, sRGB "#RRGGBB".
         finish: matte, satin, gloss, metallic or shimmer (an :class:`arlens.catalog.Finish` or its value).
         opacity: coverage of the polish, 0 (none) to 1 (opaque).
+        follow_image: find the nail plate in the image (on the finger only, on its own finger, over old
+            polish); False paints the landmark outline.
+        scene_light: show the polish in the frame's light (the scene's, near the hand); False as under
+            white light.
         min_facing: how squarely (cosine of the nail's normal with the view direction, -1..1) a nail
             must face the camera before it starts to show; it is fully painted from
             ``min_facing + FACING_RAMP``.
@@ -112,12 +118,17 @@ class NailPolishOptions:
     finish: Finish | str = Finish.GLOSS
     opacity: float = 0.9
     min_facing: float = 0.1
+    follow_image: bool = True
+    scene_light: bool = True
 
     def __post_init__(self) -> None:
         C.parse_hex(self.color, "color")
         object.__setattr__(self, "finish", C.parse_finish(self.finish, "finish"))
         _unit_number("opacity", self.opacity)
         _unit_number("min_facing", self.min_facing, -1.0, 1.0 - FACING_RAMP)
+        for name in ("follow_image", "scene_light"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
 
     @property
     def params(self) -> np.ndarray:
@@ -377,33 +388,56 @@ class NailPolishLens:
         """
         out = check_bgr(out, "out", writeable=True)
         hands = as_hands(hands)
-        drawn: list[np.ndarray | None] = []
-        Scene.ensure(scene, out, hands=hands)
-        for hand in hands:
-            boxes = [b for b in (self._paint(out, nail) for nail in self.nails(hand)) if b is not None]
-            drawn.append(np.array([min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
-                                   max(b[3] for b in boxes)], np.float32) if boxes else None)
+        scene = Scene.ensure(scene, out, hands=hands)
+        # everything read from the scene first: when it was built from ``out`` itself, drawing comes last
+        work = []
+        for i, hand in enumerate(hands):
+            hs = scene.hand(hand)
+            nails = self.nails(hand)
+            plates = [self._plate(scene, hs, nail) for nail in nails]
+            gains = hs.light.gains if self.options.scene_light and plates else None
+            work.append((i, [(n, p) for n, p in zip(nails, plates, strict=True) if p is not None], gains))
+        drawn: list[np.ndarray | None] = [None] * len(hands)
+        for i, plates, gains in work:
+            boxes = [b for b in (self._paint(out, nail, plate, gains) for nail, plate in plates) if b is not None]
+            drawn[i] = np.array([min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                                 max(b[3] for b in boxes)], np.float32) if boxes else None
         self._drawn = tuple(drawn)
         return out
 
-    def _paint(self, out: np.ndarray, nail: Nail) -> tuple[int, int, int, int] | None:
-        """Composite one nail into ``out`` in place, touching only the nail's box; the box of the pixels painted."""
+    def _plate(self, scene: Scene, hs: Any, nail: Nail) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+        """The nail's box and where its polish goes there (float32 (h, w) 0..1), from the unrendered frame."""
         sigma = max(FEATHER * nail.width, 0.5)
         pad = int(np.ceil(3 * sigma)) + 2
-        lo = np.floor(nail.outline.min(axis=0)).astype(int) - pad
-        hi = np.ceil(nail.outline.max(axis=0)).astype(int) + pad + 1
-        height, width = out.shape[:2]
+        c = nail.outline.mean(axis=0)
+        search = c + (nail.outline - c) * np.float32(NP.SEARCH_SCALE)
+        lo = np.floor(search.min(axis=0)).astype(int) - pad
+        hi = np.ceil(search.max(axis=0)).astype(int) + pad + 1
+        height, width = scene.frame.shape[:2]
         x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
         x1, y1 = min(int(hi[0]), width), min(int(hi[1]), height)
         if x1 <= x0 or y1 <= y0:
             return None
-        # the polygon in box coordinates, fixed point; pixel i spans [i, i + 1), fillPoly samples centres
-        pts = np.round((nail.outline - np.array([x0, y0], np.float32) - 0.5) * (1 << _SHIFT)).astype(np.int32)
-        canvas = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
-        cv2.fillPoly(canvas, [pts], 255, lineType=cv2.LINE_AA, shift=_SHIFT)
-        coverage = canvas.astype(np.float32) * np.float32(1.0 / 255.0)
-        coverage = cv2.GaussianBlur(coverage, (0, 0), sigma)
         box = (x0, y0, x1, y1)
+        if not self.options.follow_image:
+            return box, NP.outline_coverage(nail.outline, box, sigma)
+        radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH)
+        plate = NP.nail_plate(
+            scene.frame[y0:y1, x0:x1], box, nail.outline, sigma, hs.hand.landmarks, nail.finger, radii,
+            hs.mask(box), hs.colors.hand,
+        )
+        occluded = hs.occlusion(box)  # another hand in front
+        if occluded.any():
+            plate = plate * (np.float32(1.0) - occluded)
+        return box, plate
+
+    def _paint(
+        self, out: np.ndarray, nail: Nail, plate: tuple[tuple[int, int, int, int], np.ndarray],
+        gains: np.ndarray | None,
+    ) -> tuple[int, int, int, int] | None:
+        """Composite one nail into ``out`` in place, touching only the nail's box; the box of the pixels painted."""
+        box, coverage = plate
+        x0, y0, x1, y1 = box
         maps = _nail_maps(nail, box, coverage, self.options.finish)
         index = np.flatnonzero(maps[..., MASK] > 1e-3)
         if index.size == 0:
@@ -412,9 +446,13 @@ class NailPolishLens:
         px = np.take(roi, index, axis=0)
         nail_maps = maps.reshape(-1, NUM_MAPS)[index]
         inside = nail_maps[:, MASK] > 0.5 * nail.facing
-        light = C.bgr_to_lab(px[inside] if inside.any() else px)[:, 0]
-        reference = float(np.percentile(light, REFERENCE_PERCENTILE))
-        painted = C.composite_pixels(px, nail_maps, self._params, lightness=reference)
+
+        def composite(p: np.ndarray) -> np.ndarray:
+            light = C.bgr_to_lab(p[inside] if inside.any() else p)[:, 0]
+            reference = float(np.percentile(light, REFERENCE_PERCENTILE))
+            return C.composite_pixels(p, nail_maps, self._params, lightness=reference)[None]
+
+        painted = composite_in_light(px, gains if gains is not None else _WHITE, composite)[0]
         roi[index] = painted
         out[y0:y1, x0:x1] = roi.reshape(y1 - y0, x1 - x0, 3)
         rows, cols = np.divmod(index, x1 - x0)  # ascending flat indices: first and last rows are the extremes

@@ -8,18 +8,21 @@ The shade model (``composite_lipstick``) works per pixel of the lip box:
 1. The photo's lightness ``L0`` is compared with the lips' median lightness ``Lm``:
    ``d = ln((L0 + 16) / (Lm + 16))``. ``L + 16`` is proportional to the cube root of luminance, so
    ``d`` is the photo's shading and texture as a luminance ratio, independent of the lips' own colour.
-2. The finish reshapes that detail: ``d' = shadow_gain * min(d, 0) + highlight_gain * max(d, 0)``
-   (matte flattens highlights, gloss and metallic strengthen them).
+2. The finish reshapes that detail: ``d' = shadow_gain * min(d, 0) + highlight_gain * max(d, 0) +
+   lustre * gloss_map`` (matte flattens highlights, gloss and metallic strengthen them; ``lustre`` is a
+   metal's specular reflection: it brightens where the light is reflected and keeps, or with
+   ``chroma_highlight`` deepens, the colour there, a tinted highlight rather than a white one).
 3. The shade's lightness takes the place of the mean and the detail is re-applied:
    ``L1 = Ls' + (exp(d') - 1) * sqrt((Ls' + 16) * (Lm + 16))`` with ``Ls' = Lm + follow * (Ls - Lm)``.
    A purely multiplicative model (``(Ls' + 16) * exp(d') - 16``) wipes the texture out of dark shades;
    the geometric mean of the two scales keeps it visible without exaggerating it on light shades. A dark
    shade on pale lips and a nude shade on dark lips both land on the shade's lightness with the
    photo's shading.
-4. Chroma and hue are the shade's, scaled by ``exp(k * d')`` (shadows lose chroma the way a real
-   pigment does; metallic gains chroma in its highlights).
+4. Chroma and hue are the shade's, scaled by ``exp(chroma_shadow * min(d', 0) + chroma_highlight *
+   max(d', 0))`` (shadows lose chroma the way a real pigment does; metallic gains chroma in its
+   highlights; the lustre term counts as highlight).
 5. An optional liner colour (and coverage) replaces the shade's along the outer contour.
-6. White light is added where the finish reflects: ``w = spec * gloss_map * (0.25 + 0.75 * hl) +
+6. White light is added where the finish reflects: ``w = spec * gloss_map * (0.6 + 0.4 * hl) +
    sheen * hl + sparkle * sparkle_map * (0.5 + hl)`` with ``hl`` the strength of the pixel's highlight; the colour
    moves towards white by ``w``.
 7. Back to sRGB (clipped), then blended over the photo by ``opacity * mask`` (the liner's coverage
@@ -213,15 +216,19 @@ P_L, P_A, P_B, P_OPACITY = 0, 1, 2, 3
 P_LINER_L, P_LINER_A, P_LINER_B, P_LINER_OPACITY = 4, 5, 6, 7
 P_SHADOW_GAIN, P_HIGHLIGHT_GAIN, P_CHROMA_SHADOW, P_CHROMA_HIGHLIGHT = 8, 9, 10, 11
 P_SPECULAR, P_SHEEN, P_SPARKLE, P_FOLLOW = 12, 13, 14, 15
-NUM_PARAMS = 16
+P_LUSTRE = 16
+NUM_PARAMS = 17
 
-#: Per-finish (shadow_gain, highlight_gain, chroma_shadow, chroma_highlight, specular, sheen, sparkle).
-FINISH_PARAMS: dict[Finish, tuple[float, float, float, float, float, float, float]] = {
-    Finish.MATTE: (0.9, 0.45, 0.6, 0.0, 0.0, 0.0, 0.0),
-    Finish.SATIN: (1.0, 0.9, 0.6, 0.0, 0.1, 0.04, 0.0),
-    Finish.GLOSS: (1.05, 1.25, 0.6, 0.0, 0.35, 0.08, 0.0),
-    Finish.METALLIC: (1.2, 1.3, 1.0, 0.5, 0.12, 0.18, 0.0),
-    Finish.SHIMMER: (1.0, 1.0, 0.6, 0.0, 0.08, 0.04, 0.35),
+#: Per-finish (shadow_gain, highlight_gain, chroma_shadow, chroma_highlight, specular, sheen, sparkle,
+#: lustre). Matte flattens the lip's own highlights; satin keeps them with a soft sheen; gloss keeps the
+#: texture as it is and adds a wet white highlight where the gloss map places it; metallic a tinted one
+#: (lustre, with chroma rising in it) and a strong sheen; shimmer satin plus glints.
+FINISH_PARAMS: dict[Finish, tuple[float, float, float, float, float, float, float, float]] = {
+    Finish.MATTE: (0.9, 0.3, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0),
+    Finish.SATIN: (1.0, 0.9, 0.6, 0.0, 0.12, 0.03, 0.0, 0.0),
+    Finish.GLOSS: (1.0, 1.0, 0.6, 0.0, 0.8, 0.02, 0.0, 0.0),
+    Finish.METALLIC: (1.1, 1.0, 0.9, 0.6, 0.1, 0.12, 0.0, 0.7),
+    Finish.SHIMMER: (1.0, 0.9, 0.6, 0.0, 0.08, 0.03, 1.5, 0.0),
 }
 
 #: How strongly a highlight (luminance ratio above the lips' mean) turns into added white light.
@@ -278,7 +285,9 @@ def shade_params(
     else:  # no liner: the liner colour and coverage are the shade's, so the band changes nothing
         p[P_LINER_L : P_LINER_B + 1] = lab
         p[P_LINER_OPACITY] = opacity
-    p[P_SHADOW_GAIN : P_SPARKLE + 1] = FINISH_PARAMS[fin]
+    finish_params = FINISH_PARAMS[fin]
+    p[P_SHADOW_GAIN : P_SPARKLE + 1] = finish_params[:7]
+    p[P_LUSTRE] = finish_params[7]
     p[P_FOLLOW] = follow
     return p
 
@@ -395,8 +404,10 @@ class _Prepared:
         dp = d * f32(gh)
         if gs != gh:
             dp += f32(gs - gh) * dneg  # gs * min(d, 0) + gh * max(d, 0)
+        if p[P_LUSTRE] != 0:
+            dp += self.gloss * f32(p[P_LUSTRE])  # a metal's tinted specular: brighter, the colour kept
         ratio = cv2.exp(dp).reshape(-1)
-        # 4: chroma follows the shading: exp(cs * min(d', 0) + ch * max(d', 0)), min(d', 0) = gs * min(d, 0)
+        # 4: chroma follows the shading: exp(cs * gs * min(d, 0) + ch * (gh * max(d, 0) + lustre * gloss))
         expo = dneg * f32(cs * gs) if ch == 0 else dp * f32(ch) + dneg * f32((cs - ch) * gs)
         chroma = cv2.exp(expo).reshape(-1)
         rm1 = ratio - f32(1.0)
@@ -413,9 +424,9 @@ class _Prepared:
         np.clip(hl, f32(0.0), f32(1.0), out=hl)
         white = hl * f32(p[P_SHEEN])
         if p[P_SPECULAR] != 0:
-            spec = hl * f32(0.75)
-            spec += f32(0.25)
-            spec *= self.gloss * f32(p[P_SPECULAR])  # (gloss * specular) * (0.25 + 0.75 hl)
+            spec = hl * f32(0.4)
+            spec += f32(0.6)
+            spec *= self.gloss * f32(p[P_SPECULAR])  # (gloss * specular) * (0.6 + 0.4 hl)
             white += spec
         if p[P_SPARKLE] != 0:
             glint = hl + f32(0.5)

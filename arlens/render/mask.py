@@ -50,10 +50,20 @@ _MAX_SPILL = 0.9
 #: Pixels around the outer contour's extent that the box keeps: a pixel at least half covered lies
 #: within 0.5 px of it and the feather reaches one pixel further, so nothing is painted beyond 1.5 px.
 _BOX_PAD = 2.0
-#: Shimmer grid: cells across the mouth width, glint radius in cell units.
-_SPARKLE_CELLS = 48
-_SPARKLE_RADIUS = 0.3
-_SPARKLE_DENSITY = 0.45
+#: A liner's blur (Gaussian sigma) as a fraction of its band's half-width.
+LINER_SOFTNESS = 0.4
+#: Shimmer grid: cells across the mouth width (16: a glint 3-5 px across on a 100 px mouth, a face at
+#: arm's length from a 720p webcam), glint radius in cell units, share of cells with a glint.
+_SPARKLE_CELLS = 16
+_SPARKLE_RADIUS = 0.36
+_SPARKLE_DENSITY = 0.55
+#: A glint is a flake: a small mirror tilted off the lip's surface by up to ``_FACET_TILT`` (its slope,
+#: uniform over a disc). It flashes when its normal meets the half vector within about ``_FACET_LOBE``
+#: (slope units), and glows at ``_FACET_BASE`` of its brightness otherwise: as the head turns against
+#: the light, other flakes flash (the twinkle), while each stays where it is on the lips.
+_FACET_TILT = 0.45
+_FACET_LOBE = 0.12
+_FACET_BASE = 0.5
 
 
 @functools.cache
@@ -353,6 +363,49 @@ def _painted(geom: LipGeometry) -> tuple[np.ndarray, np.ndarray]:
     return index, mask
 
 
+def painted_pixels(geom: LipGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """The landmark mask's painted pixels: flat box indices intp (n,) ascending and their mask float32 (n,) > 0."""
+    return _painted(geom)
+
+
+@dataclass(frozen=True)
+class LipRegions:
+    """Dense float32 (h, w) maps of the lip box, for refining the mask on the image.
+
+    Attributes:
+        outer: coverage of the outer outline's polygon, mouth opening included.
+        lips: coverage of the lips, the outer outline minus the mouth opening.
+        feather: the outer outline's feathered ramp (as the lip mask's outer edge: it spills at most about
+            a pixel beyond the outline), mouth opening included.
+    """
+
+    outer: np.ndarray
+    lips: np.ndarray
+    feather: np.ndarray
+
+
+def lip_regions(geom: LipGeometry) -> LipRegions:
+    """The :class:`LipRegions` of ``geom``'s box."""
+    region = _region(geom, _BOX_PAD)
+    s = _SUPERSAMPLE
+
+    def draw_outer(canvas: np.ndarray, offset: tuple[int, int]) -> None:
+        cv2.fillPoly(canvas, [_fixed(geom.outer, s, offset)], 1, cv2.LINE_8, _SHIFT)
+
+    outer = _supersampled(geom, region, draw_outer)
+    lips, lips_region = _coverage_region(geom)
+    blurred = cv2.GaussianBlur(outer, (0, 0), geom.sigma, borderType=cv2.BORDER_CONSTANT)
+    support = cv2.dilate((outer >= 0.5).view(np.uint8), _SUPPORT_KERNEL)
+    lo, scale = _feather_range(geom.sigma)
+    feather = _smoothstep_ramp(blurred, lo, scale)
+    feather[(blurred <= lo) | (support == 0)] = 0.0
+    return LipRegions(
+        outer=np.ascontiguousarray(_crop(outer, geom, region)),
+        lips=np.ascontiguousarray(_crop(lips, geom, lips_region)),
+        feather=np.ascontiguousarray(_crop(feather, geom, region)),
+    )
+
+
 def lip_mask(geom: LipGeometry) -> np.ndarray:
     """Feathered lip mask, float32 (h, w) in 0..1: soft edges whose width scales with the mouth.
 
@@ -367,12 +420,16 @@ def lip_mask(geom: LipGeometry) -> np.ndarray:
 
 
 def _liner_raster(geom: LipGeometry, width: float) -> np.ndarray | None:
-    """The blurred liner band before masking, float32 (h, w), or None for a zero width."""
+    """The blurred liner band before masking, float32 (h, w), or None for a zero width.
+
+    Soft: blurred by ``LINER_SOFTNESS`` of its width, so it blends into the lipstick instead of
+    outlining it like a cartoon (the mouth corners' fade is applied per pixel, :func:`_corner_fade`).
+    """
     px = width * geom.width
     if px <= 0:
         return None
     s = _SUPERSAMPLE
-    sigma = max(0.5, 0.5 * geom.sigma)
+    sigma = max(0.6, LINER_SOFTNESS * px)
     thickness = max(1, round(2.0 * px * s))  # centred on the contour; the outer half is masked off
     # the band's pixels within the blur's reach of the mask (which ends 1.5 px outside the contour)
     region = _region(geom, _BOX_PAD + math.ceil(4.0 * sigma) + 1)
@@ -382,6 +439,66 @@ def _liner_raster(geom: LipGeometry, width: float) -> np.ndarray | None:
 
     band = cv2.GaussianBlur(_supersampled(geom, region, draw), (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
     return _crop(band, geom, region)
+
+
+def _corner_fade(u: np.ndarray) -> np.ndarray:
+    """1 along the lips, falling to 0 at the mouth's corners (lip-local |u| from 0.38 to 0.49 mouth widths):
+    a liner stops before the corners rather than running into the mouth there."""
+    t = np.clip((np.float32(0.49) - np.abs(u)) * np.float32(1.0 / 0.11), 0.0, 1.0)
+    return t * t * (np.float32(3.0) - np.float32(2.0) * t)
+
+
+def _loop_arcs(loop: np.ndarray, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two arcs of a closed loop (K, 2) between its points ``i`` < ``j``, both from i to j."""
+    first = loop[i : j + 1]
+    second = np.concatenate([loop[j:], loop[: i + 1]])[::-1]
+    return first, second
+
+
+def _upper_lip(geom: LipGeometry) -> np.ndarray:
+    """float32 (h, w) coverage of the upper lip's polygon: the outer and inner contours' upper arcs
+    between their corners (extreme lip-local u)."""
+    arcs = []
+    for loop in (geom.outer, geom.inner):
+        rel = loop - geom.origin
+        u = rel @ geom.axis_u
+        v = rel @ geom.axis_v
+        i, j = sorted((int(np.argmin(u)), int(np.argmax(u))))
+        a, b = _loop_arcs(loop, i, j)
+        va, vb = _loop_arcs(v[:, None], i, j)
+        upper = a if float(va.mean()) < float(vb.mean()) else b
+        arcs.append(upper if float((upper[0] - geom.origin) @ geom.axis_u) < 0 else upper[::-1])
+    # the outer arc pushed out by the feather's reach, so the blur softens only the line between the lips
+    push = np.float32(3.0 * geom.sigma + 2.0)
+    outward = arcs[0] - geom.origin
+    outward /= np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), np.float32(1e-6))
+    polygon = np.concatenate([arcs[0] + push * outward, arcs[1][::-1]]).astype(np.float32)
+    region = _region(geom, _BOX_PAD)
+    s = _SUPERSAMPLE
+
+    def draw(canvas: np.ndarray, offset: tuple[int, int]) -> None:
+        cv2.fillPoly(canvas, [_fixed(polygon, s, offset)], 1, cv2.LINE_8, _SHIFT)
+
+    cover = cv2.GaussianBlur(_supersampled(geom, region, draw), (0, 0), geom.sigma, borderType=cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray(_crop(cover, geom, region))
+
+
+def _ombre(geom: LipGeometry) -> np.ndarray:
+    """float32 (h, w): 0 at the outer outline rising to 1 at the mouth's line (the opening, or the inner
+    contour of closed lips): the second colour of an ombre lip sits in the middle of the lips."""
+    regions = lip_regions(geom)
+    outer_in = (regions.outer >= 0.5).view(np.uint8)
+    middle = ((regions.outer - regions.lips) >= 0.5).astype(np.uint8)
+    cv2.polylines(middle, [np.rint(geom.inner * 8).astype(np.int32)], True, 1, 1, cv2.LINE_8, 3)
+    d_edge = cv2.distanceTransform(outer_in, cv2.DIST_L2, 3)
+    d_mid = cv2.distanceTransform(1 - middle, cv2.DIST_L2, 3)
+    t = d_edge / (d_edge + d_mid + np.float32(1e-3))
+    t = np.clip((t - np.float32(0.2)) * np.float32(1.0 / 0.6), 0.0, 1.0)
+    return t * t * (np.float32(3.0) - np.float32(2.0) * t)
+
+
+#: Lip styles: the second colour (the liner's parameters) everywhere the style's map says.
+STYLES = ("full", "ombre", "two_tone")
 
 
 def liner_band(geom: LipGeometry, mask: np.ndarray, width: float) -> np.ndarray:
@@ -398,14 +515,14 @@ def liner_band(geom: LipGeometry, mask: np.ndarray, width: float) -> np.ndarray:
     return band * mask
 
 
-def gloss_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Where a glossy lower lip reflects the light, float32 0..1, shaped like ``u`` and ``v``.
+#: The half vector (between the directions to the light and to the camera) of a light on the camera's
+#: axis, in the head's frame: x toward the subject's left, y up, z out of the face.
+FRONTAL = (0.0, 0.0, 1.0)
 
-    A smooth blob centred on the fullest part of the lower lip (between the bottom of the mouth
-    opening and the lower outer contour, a little above halfway), elongated along the mouth.
-    """
 
-    # both contours in lip-local coordinates at once: (2, K, 2) -> u, v
+def _central_extremes(geom: LipGeometry) -> tuple[float, float, float, float]:
+    """Lip-local v (mouth widths) of the outer and inner contours' central points: (top of the upper lip,
+    bottom of the upper lip, top of the lower lip, bottom of the lower lip)."""
     contours = geom.contours - geom.origin
     inv = np.float32(1.0 / geom.width)
     au, av = geom.axis_u, geom.axis_v
@@ -414,24 +531,62 @@ def gloss_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     local = contours @ m
     central = np.abs(local[..., 0]) < 0.15
     vs = local[..., 1]
-    # the lowest central point of each contour, or its lowest point when no point is central (-inf)
-    lower = np.where(central, vs, -np.inf).max(axis=1).tolist()
-    if -math.inf in lower:
-        fallback = vs.max(axis=1).tolist()
-        lower = [fb if lo == -math.inf else lo for lo, fb in zip(lower, fallback, strict=True)]
-    v_out, v_in = lower
-    v_in = max(0.0, v_in)
-    thick = max(v_out - v_in, 1.0 / geom.width)
-    vc = v_in + 0.42 * thick
-    su, sv = 0.17, 0.24 * thick
-    g = u * np.float32(1.0 / su)
+    out = []
+    for pick, fill in ((np.min, np.inf), (np.max, -np.inf)):
+        v = pick(np.where(central, vs, fill), axis=1)
+        fallback = pick(vs, axis=1)
+        out.append([float(a) if np.isfinite(a) else float(b) for a, b in zip(v, fallback, strict=True)])
+    (top_out, top_in), (bottom_out, bottom_in) = out
+    return top_out, min(top_in, 0.0), max(bottom_in, 0.0), bottom_out
+
+
+def _blob(u: np.ndarray, v: np.ndarray, uc: float, vc: float, su: float, sv: float) -> np.ndarray:
+    g = (u - np.float32(uc)) * np.float32(1.0 / su)
     g *= g
-    dv = v - np.float32(vc)
-    dv *= np.float32(1.0 / sv)
+    dv = (v - np.float32(vc)) * np.float32(1.0 / sv)
     dv *= dv
     g += dv
     g *= np.float32(-0.5)
     return cv2.exp(g).reshape(g.shape)
+
+
+def gloss_map(
+    geom: LipGeometry, u: np.ndarray, v: np.ndarray, half: tuple[float, float, float] = FRONTAL
+) -> np.ndarray:
+    """Where glossy lips reflect the light to the camera, float32 0..1, shaped like ``u`` and ``v``.
+
+    Each lip is taken as a horizontal cylinder bulging out of the face (its radius half the lip's
+    thickness) that wraps around the teeth (radius half the mouth's width): the mirror reflection of the
+    light lies where the surface's normal is the half vector ``half`` (unit, head frame: x toward the
+    subject's left, y up, z out of the face; from :class:`~arlens.scene.Light` and the head pose). On the
+    lower lip it slides up toward the mouth when the light comes from above, sideways toward the side it
+    comes from, and fades as the light moves behind the lip's curve; the upper lip, which faces up, shows
+    a smaller one when the light comes from above. Each highlight is a sharp wet core in a soft halo,
+    elongated along the mouth.
+    """
+    hx, hy, hz = (float(c) for c in half)
+    norm = math.sqrt(hx * hx + hy * hy + hz * hz) or 1.0
+    hx, hy, hz = hx / norm, hy / norm, max(hz / norm, 1e-3)
+    top_out, top_in, bottom_in, bottom_out = _central_extremes(geom)
+    theta_v = math.atan2(hy, hz)  # > 0: the light is above the camera, as the head sees it
+    theta_u = math.atan2(hx, hz)  # > 0: toward the subject's left
+    uc = 0.45 * math.sin(theta_u)
+    facing_u = max(0.0, math.cos(theta_u)) ** 2
+    # lower lip: its bulge faces the camera, a little down
+    thick = max(bottom_out - bottom_in, 1.0 / geom.width)
+    vc = bottom_in + (0.45 - 0.35 * math.sin(theta_v)) * thick
+    strength = facing_u * min(1.0, 1.3 * max(0.0, math.cos(theta_v + math.radians(10.0))))
+    g = _blob(u, v, uc, vc, 0.1, 0.11 * thick)
+    g += np.float32(0.35) * _blob(u, v, uc, vc, 0.2, 0.28 * thick)
+    g *= np.float32(strength)
+    # upper lip: it faces up by about 35 degrees
+    thick_up = max(top_in - top_out, 1.0 / geom.width)
+    up = facing_u * max(0.0, math.cos(theta_v - math.radians(35.0))) ** 4
+    if up > 0.05:
+        vc_up = top_out + (0.5 - 0.3 * math.sin(theta_v - math.radians(35.0))) * thick_up
+        g += np.float32(0.45 * up) * _blob(u, v, uc, vc_up, 0.08, 0.12 * thick_up)
+    np.minimum(g, np.float32(1.0), out=g)
+    return g
 
 
 def _hash_u32(x: np.ndarray) -> np.ndarray:
@@ -450,37 +605,67 @@ _SPARKLE_TABLE = 1 << _SPARKLE_BITS
 _SPARKLE_BASE = 1024 - _SPARKLE_TABLE // 2
 
 
-def _sparkle_cells(iu: np.ndarray, iv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-cell glint centre (cx, cy) and brightness (0 for an empty cell) of cells ``iu``, ``iv`` (uint32)."""
+def _sparkle_cells(
+    iu: np.ndarray, iv: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-cell glint centre (cx, cy), brightness (0 for an empty cell) and facet slope (tx, ty) of
+    cells ``iu``, ``iv`` (uint32)."""
     key = iu * np.uint32(0x9E3779B1) ^ iv * np.uint32(0x85EBCA77)
     h1 = _hash_u32(key)
     h2 = _hash_u32(h1 ^ np.uint32(0x68E31DA4))
+    h3 = _hash_u32(h2 ^ np.uint32(0xB5297A4D))
     scale = np.float32(1.0 / 65536.0)
     on = (h1 & np.uint32(0xFFFF)).astype(np.float32) * scale < np.float32(_SPARKLE_DENSITY)
     bright = np.float32(0.45) + np.float32(0.55) * (h1 >> np.uint32(16)).astype(np.float32) * scale
     span = np.float32(1.0 - 2.0 * _SPARKLE_RADIUS - 0.04)
     cx = np.float32(_SPARKLE_RADIUS + 0.02) + span * (h2 & np.uint32(0xFFFF)).astype(np.float32) * scale
     cy = np.float32(_SPARKLE_RADIUS + 0.02) + span * (h2 >> np.uint32(16)).astype(np.float32) * scale
-    return cx, cy, np.where(on, bright, np.float32(0.0))
+    # the facet's slope, uniform over a disc of radius _FACET_TILT
+    r = np.float32(_FACET_TILT) * np.sqrt((h3 & np.uint32(0xFFFF)).astype(np.float32) * scale)
+    a = np.float32(2.0 * math.pi) * (h3 >> np.uint32(16)).astype(np.float32) * scale
+    return cx, cy, np.where(on, bright, np.float32(0.0)), r * np.cos(a), r * np.sin(a)
 
 
 @functools.cache
-def _sparkle_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sparkle_table() -> tuple[np.ndarray, ...]:
     """:func:`_sparkle_cells` of a fixed square of cells around the origin, flat (row = iu), computed once."""
     cells = np.arange(_SPARKLE_BASE, _SPARKLE_BASE + _SPARKLE_TABLE, dtype=np.uint32)
     iu, iv = np.meshgrid(cells, cells, indexing="ij")
-    return tuple(np.ascontiguousarray(a.reshape(-1)) for a in _sparkle_cells(iu, iv))  # type: ignore[return-value]
+    return tuple(np.ascontiguousarray(a.reshape(-1)) for a in _sparkle_cells(iu, iv))
 
 
-def sparkle_map(geom: LipGeometry, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The shimmer pattern, float32 0..1 shaped like ``u`` and ``v``, a deterministic function of them.
+def _twinkle(tx: np.ndarray, ty: np.ndarray, half: tuple[float, float, float]) -> np.ndarray:
+    """How much each facet of slope (tx, ty) (u toward the subject's left, v toward the chin) reflects
+    the light to the camera, for the head-frame half vector ``half``: ``_FACET_BASE`` .. 1."""
+    hx, hy, hz = (float(c) for c in half)
+    hz = max(hz, 1e-3)
+    # the facet's normal is (tx, -ty, 1) in the head frame (v points down); it mirrors the light to the
+    # camera when that is along the half vector, slope (hx / hz, hy / hz)
+    dx = tx - np.float32(hx / hz)
+    dy = ty + np.float32(hy / hz)
+    d2 = dx * dx
+    d2 += dy * dy
+    d2 *= np.float32(-0.5 / _FACET_LOBE**2)
+    flash = cv2.exp(d2).reshape(d2.shape)
+    flash *= np.float32(1.0 - _FACET_BASE)
+    flash += np.float32(_FACET_BASE)
+    return flash
+
+
+def sparkle_map(
+    geom: LipGeometry, u: np.ndarray, v: np.ndarray, half: tuple[float, float, float] = FRONTAL
+) -> np.ndarray:
+    """The shimmer pattern, float32 0..1 shaped like ``u`` and ``v``, a deterministic function of them
+    and of the head-frame half vector ``half`` (see :func:`gloss_map`).
 
     The lip-local plane is cut into square cells (``_SPARKLE_CELLS`` across the mouth width). A hash of
-    each cell's integer index decides whether it holds a glint, where in the cell it sits and how bright
-    it is; glints are round bumps that end inside their cell, so cell boundaries never show. The hash is
-    evaluated per cell, once, into a table that the pixels look up.
+    each cell's integer index decides whether it holds a glint, where in the cell it sits, how bright it
+    is and how its flake is tilted; glints are round bumps that end inside their cell, so cell boundaries
+    never show, and they stay fixed to the lips. Each flashes when its flake mirrors the light to the
+    camera (:func:`_twinkle`), so they twinkle as the head moves. The hash is evaluated per cell, once,
+    into a table that the pixels look up.
     """
-    return _sparkle(u, v, in_table=False)
+    return _sparkle(u, v, in_table=False, half=half)
 
 
 def _box_in_sparkle_table(geom: LipGeometry) -> bool:
@@ -500,7 +685,9 @@ def _box_in_sparkle_table(geom: LipGeometry) -> bool:
     return True
 
 
-def _sparkle(u: np.ndarray, v: np.ndarray, in_table: bool) -> np.ndarray:
+def _sparkle(
+    u: np.ndarray, v: np.ndarray, in_table: bool, half: tuple[float, float, float] = FRONTAL
+) -> np.ndarray:
     """:func:`sparkle_map`; ``in_table``: every (u, v) is known to fall in the table (no range check)."""
     n = np.float32(_SPARKLE_CELLS)
     gu = u * n
@@ -532,9 +719,10 @@ def _sparkle(u: np.ndarray, v: np.ndarray, in_table: bool) -> np.ndarray:
             iu += base
             iv += base
     if in_table:
-        cx, cy, bright = (np.take(t, cu) for t in _sparkle_table())
+        cx, cy, bright, tx, ty = (np.take(t, cu) for t in _sparkle_table())
     else:  # far outside the table (a tiny mouth in a large box): hash each pixel's cell
-        cx, cy, bright = _sparkle_cells(iu.astype(np.uint32), iv.astype(np.uint32))
+        cx, cy, bright, tx, ty = _sparkle_cells(iu.astype(np.uint32), iv.astype(np.uint32))
+    bright = bright * _twinkle(tx, ty, half)
     gu -= cx
     gv -= cy
     gu *= gu
@@ -543,7 +731,7 @@ def _sparkle(u: np.ndarray, v: np.ndarray, in_table: bool) -> np.ndarray:
     gu *= np.float32(1.0 / _SPARKLE_RADIUS**2)  # r2
     bump = np.subtract(np.float32(1.0), gu, out=gu)
     np.clip(bump, 0.0, 1.0, out=bump)
-    bump *= bump
+    bump *= np.sqrt(bump)  # a flake's round glow, flatter than a Gaussian: it reads as a grain, not a point
     bump *= bright
     return bump
 
@@ -572,7 +760,14 @@ class LipPixels:
 
 
 def lip_pixels(
-    geom: LipGeometry, *, liner_width: float = 0.0, gloss: bool = True, sparkle: bool = True
+    geom: LipGeometry,
+    *,
+    liner_width: float = 0.0,
+    gloss: bool = True,
+    sparkle: bool = True,
+    painted: tuple[np.ndarray, np.ndarray] | None = None,
+    half: tuple[float, float, float] = FRONTAL,
+    style: str = "full",
 ) -> LipPixels:
     """The maps a lipstick composite needs, at the painted pixels only (see :class:`LipPixels`).
 
@@ -581,21 +776,40 @@ def lip_pixels(
         liner_width: liner band width as a fraction of the mouth width (0: no liner).
         gloss: compute the gloss map (zeros otherwise, saving time for finishes that ignore it).
         sparkle: compute the shimmer pattern (zeros otherwise).
+        painted: the painted pixels and their mask (flat indices ascending, mask > 0), e.g. refined on
+            the image (:func:`arlens.render.lip_edges.refine_painted`); default the landmark mask's.
+        half: the head-frame half vector between the light and the camera (:func:`gloss_map`), which places
+            the gloss highlight and picks the glints that flash.
+        style: ``"full"`` (the liner band, if any, in the liner channel), ``"ombre"`` (the second colour
+            rising toward the mouth's line) or ``"two_tone"`` (the second colour on the upper lip).
     """
-    index, mask = _painted(geom)
+    if style not in STYLES:
+        raise InputError(f"style: expected one of {', '.join(STYLES)}, got {style!r}")
+    index, mask = _painted(geom) if painted is None else painted
     maps = np.zeros((len(index), NUM_MAPS), dtype=np.float32)
     maps[:, MASK] = mask
     if len(index) == 0:
         return LipPixels(index, maps)
-    band = _liner_raster(geom, liner_width) if liner_width > 0 else None
+    band = None
+    if style == "ombre":
+        band = _ombre(geom)
+    elif style == "two_tone":
+        band = _upper_lip(geom)
+    elif liner_width > 0:
+        band = _liner_raster(geom, liner_width)
+    u = v = None
     if band is not None:
-        maps[:, LINER] = band[np.divmod(index, geom.shape[1])] * mask
+        maps[:, LINER] = band.reshape(-1)[index] * mask
+        if style == "full":
+            u, v = geom.local_uv(index)
+            maps[:, LINER] *= _corner_fade(u)
     if gloss or sparkle:
-        u, v = geom.local_uv(index)
+        if u is None:
+            u, v = geom.local_uv(index)
         if gloss:
-            maps[:, GLOSS] = gloss_map(geom, u, v)
+            maps[:, GLOSS] = gloss_map(geom, u, v, half)
         if sparkle:
-            maps[:, SPARKLE] = _sparkle(u, v, in_table=_box_in_sparkle_table(geom))
+            maps[:, SPARKLE] = _sparkle(u, v, in_table=_box_in_sparkle_table(geom), half=half)
     return LipPixels(index, maps)
 
 

@@ -7,7 +7,7 @@ pixels in one run:
 - ``roi``: uint8 (h, w, 3) BGR pixels: a box of the frame, or the painted pixels alone as (n, 1, 3).
 - ``maps``: float32 (h, w, 4) mask, liner, gloss and sparkle at those pixels
   (:func:`arlens.render.mask.lip_maps` or :func:`arlens.render.mask.lip_pixels`).
-- ``params``: float32 (N, 16) shade parameter vectors (:func:`arlens.render.color.shade_params`).
+- ``params``: float32 (N, 17) shade parameter vectors (:func:`arlens.render.color.shade_params`).
 - ``lightness``: float32 scalar, the lips' reference lightness (:func:`arlens.render.color.lip_lightness`),
   computed once per face outside the graph (a median is a sort, which a graph does slowly).
 - output ``out``: uint8 (N, h, w, 3) BGR, one composited box per shade.
@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from arlens.errors import InputError, RuntimeUnavailableError
+from arlens.errors import InputError
 from arlens.render import color as C
-from arlens.render.mask import MASK, NUM_MAPS
+from arlens.render.mask import GLOSS, MASK, NUM_MAPS
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +116,9 @@ def _coefficient_map() -> tuple[np.ndarray, np.ndarray]:
     g[v["target_x"], bias, _Q_S2] = 1.0  # base * xm
     g[v["liner_target_x"], liner, _Q_S2], g[v["target_x"], liner, _Q_S2] = 1.0, -1.0
     g[v["sheen"], bias, _Q_W1] = 1.0  # white = hl * w1 + w0
-    g[v["specular"], gloss, _Q_W1], g[v["sparkle"], sparkle, _Q_W1] = 0.75, 1.0
+    g[v["specular"], gloss, _Q_W1], g[v["sparkle"], sparkle, _Q_W1] = 0.4, 1.0
     g0[bias, _Q_NW0] = 1.0
-    g[v["specular"], gloss, _Q_NW0], g[v["sparkle"], sparkle, _Q_NW0] = -0.25, -0.5
+    g[v["specular"], gloss, _Q_NW0], g[v["sparkle"], sparkle, _Q_NW0] = -0.6, -0.5
     g[v["opacity"], bias, _Q_COV] = 1.0
     g[v["liner_opacity"], liner, _Q_COV], g[v["opacity"], liner, _Q_COV] = 1.0, -1.0
     return g.reshape(len(_V_NAMES), 40).astype(np.float32), g0.reshape(40).astype(np.float32)
@@ -154,6 +154,7 @@ def build_lipstick_model() -> Any:
     d = b.add(b.mul(b.sub(bright, dark), above), b.sub(dark, b.op("Log", xm)))
     dneg = b.op("Min", d, b.const(0.0))
     mask = b.op("Slice", maps, *(b.const([i], np.int64) for i in (MASK, MASK + 1, 0)))
+    gloss = b.op("Slice", maps, *(b.const([i], np.int64) for i in (GLOSS, GLOSS + 1, 0)))
     src = x
 
     # -- per shade, small tensors: gains (N, 2, 1) and the (8, 5) coefficient matrices
@@ -174,6 +175,11 @@ def build_lipstick_model() -> Any:
     # -- per shade and pixel, (N, k, P)
     # ratio = exp(d'), chroma = exp(c * d'), d' = gain * d (the gains are non-negative: d' has d's sign)
     exponents = b.add(b.mul(d, k_pos), b.mul(dneg, k_step))  # (N, 2, P): d' and c * d'
+    # plus the lustre term, lustre * gloss in d' and chroma_highlight * lustre * gloss in the chroma's
+    lustre = b.columns(INPUT_PARAMS, (C.P_LUSTRE,))
+    k_lustre = b.op("Reshape", b.op("Concat", lustre, b.mul(lustre, b.columns(INPUT_PARAMS, (C.P_CHROMA_HIGHLIGHT,))),
+                                    axis=1), shape_k)
+    exponents = b.add(exponents, b.mul(gloss, k_lustre))
     ratio, chroma = b.op("Split", b.op("Exp", exponents), b.const([1, 1], np.int64), axis=1, outputs=2)
     q = b.add(b.op("MatMul", coef_maps, maps), coef_bias)
     ab, nb, s2, w1, nw0, cov = b.op("Split", q, b.const([3, 1, 1, 1, 1, 1], np.int64), axis=1, outputs=6)
@@ -227,9 +233,9 @@ def resolve_providers(providers: Sequence[str] | None) -> list[str]:
     ``None`` means CUDA when available, else CPU. A requested provider that is missing is dropped with
     a logged warning (falling back to CPU).
     """
-    import onnxruntime as ort
+    from arlens.runtime import onnxruntime
 
-    available = set(ort.get_available_providers())
+    available = set(onnxruntime().get_available_providers())
     wanted = list(providers) if providers else ["CUDAExecutionProvider", "CPUExecutionProvider"]
     chosen = [p for p in wanted if p in available]
     missing = [p for p in wanted if p not in available]
@@ -250,10 +256,9 @@ class LipstickGraph:
     """
 
     def __init__(self, providers: Sequence[str] | None = None, intra_op_threads: int = 1) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError as exc:  # pragma: no cover - onnxruntime is a dependency
-            raise RuntimeUnavailableError("the onnx backend needs onnxruntime: pip install onnxruntime") from exc
+        from arlens.runtime import onnxruntime
+
+        ort = onnxruntime()
         self.providers = resolve_providers(providers)
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
@@ -280,7 +285,7 @@ class LipstickGraph:
         Args:
             px: uint8 (n, 3) BGR pixels.
             maps: float32 (n, 4) maps at those pixels (:func:`arlens.render.mask.lip_pixels`).
-            params: float32 (N, 16) or (16,).
+            params: float32 (N, NUM_PARAMS) or (NUM_PARAMS,).
             lightness: the lips' reference lightness (None: :func:`arlens.render.color.lip_lightness` of
                 these pixels).
 
@@ -326,7 +331,7 @@ class LipstickGraph:
         Args:
             roi: uint8 (h, w, 3) BGR.
             maps: float32 (h, w, 4).
-            params: float32 (N, 16) or (16,).
+            params: float32 (N, NUM_PARAMS) or (NUM_PARAMS,).
 
         Returns:
             uint8 (N, h, w, 3), or (h, w, 3) when ``params`` was one vector.

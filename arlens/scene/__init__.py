@@ -40,13 +40,25 @@ order (the inverse sRGB curve of the pixel values over 255).
       camera space, ``sh`` float32 (4,) with ``Y(n) = sh[0] + sh[1:] . n`` the skin's linear luminance
       over normal ``n``, ``white`` the white patch).
     - ``mouth_box`` and ``colors``: :class:`ColorModel` of the skin and lips (Gaussian
-      :class:`ColorClass` es in CIELAB, learned around the mouth with occluded pixels left out);
-      ``colors.lip_probability(lab) -> float32 (n,)``.
+      :class:`ColorClass` es over CIELAB with lightness-relative chroma, ``colors.to_features``, learned
+      around the mouth with occluded pixels left out); ``colors.lip_probability(features) -> float32 (n,)``,
+      ``colors.separation`` (how far apart lips and skin are in colour).
 
 :class:`HandScene` (lazy, cached): ``box`` (what the silhouette can reach), ``finger_width`` (pixels),
-``mask(box=None) -> float32 (h, w)`` (the silhouette from the landmarks, refined on the image with a
-guided filter), ``light`` (the white patch near the hand; direction from the nearest face),
-``occlusion(box)`` (the other hands).
+``colors`` (:class:`~arlens.scene.hands.HandColors`: the hand's skin class and its surround's),
+``mask(box=None) -> float32 (h, w)`` (the silhouette from the landmarks, its edge decided by the hand's
+colour against its surround), ``light`` (the white patch near the hand; direction from the nearest
+face), ``occlusion(box)`` (the other hands).
+
+What the lenses do with it: the lipstick multiplies its mask by the visibility the face's ``occlusion``
+leaves (with a pixel's margin), refines its edges with ``colors`` (:mod:`arlens.render.lip_edges`),
+composites in ``light.gains`` (:mod:`arlens.render.relight`) and places its gloss highlight and the
+flashing shimmer flakes by the half vector between ``light.direction`` and the camera in the head's
+frame (``pose``); the nail polish keeps to ``HandScene.mask``, finds old polish with ``HandScene.colors``
+(:mod:`arlens.render.nail_plates`) and composites in ``HandScene.light``; the eyewear projects with
+``camera``. Costs: nothing until asked; asked for, a face's light is a white patch on a 48 px thumbnail
+and an SH fit on about 260 mesh vertices, its colour model a few hundred sampled pixels, a hand's mask
+the requested box only.
 
 Modules, one job each: :mod:`~arlens.scene.regions` (boxes and box masks), :mod:`~arlens.scene.hands`
 (hand silhouettes), :mod:`~arlens.scene.colors` (colour classes), :mod:`~arlens.scene.light`

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from arlens.landmarks import HandLandmark as H
-from arlens.scene.colors import ColorClass, to_lab
+from arlens.scene.colors import ColorClass, to_features
 from arlens.scene.regions import Box, box_around, box_shape, is_empty
 from arlens.tracking.results import Hand
 
@@ -162,7 +162,7 @@ def hand_colors(frame: np.ndarray, hand: Hand) -> HandColors:
     ws = width * sx
     core = din > CORE * ws
     ring = (dout > CORE * ws) & (dout <= RING * ws)
-    lab = to_lab(region)
+    lab = to_features(region)
     return HandColors(ColorClass.fit(lab[core]), ColorClass.fit(lab[ring]))
 
 
@@ -210,7 +210,7 @@ def hand_mask(
     signed -= cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
     if colors.hand is not None and colors.around is not None:
-        lab = to_lab(frame[work[1] : work[3], work[0] : work[2]]).reshape(-1, 3)
+        lab = to_features(frame[work[1] : work[3], work[0] : work[2]]).reshape(-1, 3)
         llr = colors.hand.log_density(lab) - colors.around.log_density(lab)
         np.clip(llr, -COLOR_CLIP, COLOR_CLIP, out=llr)
         logit += llr.reshape(logit.shape) * np.float32(COLOR_WEIGHT)

@@ -312,6 +312,13 @@ class Scene:
         found = self._occlusion.get(key)
         if found is not None:
             return found
+        # a box inside one already computed (a lens's lip box inside the colour model's mouth box) is a crop
+        for (other, other_exclude), values in self._occlusion.items():
+            if other_exclude == exclude and other[0] <= box[0] and other[1] <= box[1] and \
+                    box[2] <= other[2] and box[3] <= other[3]:
+                found = values[box[1] - other[1] : box[3] - other[1], box[0] - other[0] : box[2] - other[0]]
+                self._occlusion[key] = found
+                return found
         h, w = box[3] - box[1], box[2] - box[0]
         out = np.zeros((h, w), dtype=np.float32)
         inside = clip_box(box, self.frame.shape)

@@ -27,6 +27,13 @@ def _hands(stem: str, frame: int = 0) -> list[Hand]:
 
 
 @pytest.fixture(scope="module")
+def hard_scenes_module():
+    from tests.support import benchmarks_module
+
+    return benchmarks_module("hard_scenes")
+
+
+@pytest.fixture(scope="module")
 def pointing() -> tuple[np.ndarray, list[Hand]]:
     return read_image("hands/pointing.jpg"), _hands("pointing")
 
@@ -83,7 +90,8 @@ def test_back_of_the_hand_gets_five_nails(open_palm):
         a, b = back.landmarks[dip, :2], back.landmarks[tip, :2]
         t = float(np.dot(nail.centre - a, b - a) / np.dot(b - a, b - a))
         assert 0.4 < t < 1.0, (nail.finger, t)
-        assert changed[int(nail.centre[1]), int(nail.centre[0])]
+        if nail.facing > 0.1:  # the thumb's nail is seen nearly edge-on here (facing 0.01): hardly any shows
+            assert changed[int(nail.centre[1]), int(nail.centre[0])], nail.finger
 
 
 def test_colour_moves_to_the_shade_and_keeps_shading(pointing):
@@ -190,6 +198,8 @@ def test_catalog_nail_product():
         {"opacity": -0.1},
         {"opacity": True},
         {"min_facing": 2.0},
+        {"follow_image": "yes"},
+        {"scene_light": 0},
     ],
 )
 def test_bad_options(kwargs):
@@ -231,3 +241,52 @@ def test_render_into_draws_in_place_what_render_returns(pointing):
     assert not np.array_equal(out, image)
     with pytest.raises(InputError, match="out: expected a uint8 BGR image"):
         lens.render_into(out[..., :2], hands)
+
+
+@pytest.mark.parametrize("stem", ["pointing", "open_palm"])
+def test_nothing_painted_off_the_finger(stem, hard_scenes_module):
+    """On the hand photos' black backgrounds the hand's matte is known: no polish lands outside it.
+
+    (open_palm is painted as the back of the hand, its handedness label flipped.) The landmark outlines
+    alone put hundreds of pixels on the background there (Google's landmarks lie 2-3 px off the fingers).
+    """
+    image = read_image(f"hands/{stem}.jpg")
+    hands = _hands(stem)
+    if stem == "open_palm":
+        hands = [Hand(hands[0].landmarks, "Right", 1.0, hands[0].bbox)]
+    truth = hard_scenes_module.cutout(image, erode=0) > 0.5
+    out = NailPolishLens(color=SHADE).render(image, hands)
+    painted = hard_scenes_module.painted(image, out)
+    assert painted.sum() > 1500
+    assert not (painted & ~truth).any()
+
+
+def test_old_polish_is_painted_over(pointing):
+    """pointing.jpg wears dark red polish: every pixel of it near the tips is covered by the new shade."""
+    image, hands = pointing
+    lab = bgr_to_lab(image)
+    polish = _near_tips(image.shape, hands, 0.25) & (lab[..., 1] > 18) & (lab[..., 0] < 45)
+    assert polish.sum() > 500
+    out = NailPolishLens(color=SHADE).render(image, hands)
+    changed = np.abs(out.astype(int) - image).max(axis=2) > 2
+    assert changed[polish].mean() > 0.99
+
+
+def test_a_finger_in_front_owns_the_overlap():
+    """Two fingers crossing: the pixels where both lie belong to the one nearer the camera."""
+    from arlens.render.nail_plates import finger_ownership
+
+    lm = np.zeros((21, 3), np.float64)
+    # index finger along x at y = 50 (near, z = -20), middle finger along y at x = 50 (far, z = +20)
+    for k, x in zip((6, 7, 8), (10, 40, 70), strict=True):
+        lm[k] = (x, 50, -20)
+    for k, y in zip((10, 11, 12), (10, 40, 70), strict=True):
+        lm[k] = (50, y, 20)
+    for k in (2, 3, 4, 14, 15, 16, 18, 19, 20):  # the other fingers far away
+        lm[k] = (500 + 10 * k, 500, 0)
+    radii = {name: 8.0 for name in FINGERS}
+    box = (30, 30, 70, 70)
+    index = finger_ownership(lm, "index", radii, box)
+    middle = finger_ownership(lm, "middle", radii, box)
+    assert index[20, 20] == 1 and middle[20, 20] == 0  # the crossing (50, 50)
+    assert middle[35, 20] == 1  # further along the middle finger, clear of the index

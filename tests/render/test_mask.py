@@ -77,7 +77,7 @@ def test_sparkle_is_deterministic_and_fixed_to_the_lips(portraits):
     a = M.lip_maps(geom)[..., M.SPARKLE]
     b = M.lip_maps(M.lip_geometry(face.landmarks.copy(), image.shape))[..., M.SPARKLE]
     assert np.array_equal(a, b)
-    assert (a > 0.3).sum() > 10  # there is a pattern
+    assert (a > 0.1).sum() > 10  # there is a pattern
     dx, dy = 13, 7
     moved = M.lip_geometry(face.landmarks + np.float32([dx, dy, 0]), image.shape)
     assert moved.box == (geom.box[0] + dx, geom.box[1] + dy, geom.box[2] + dx, geom.box[3] + dy)

@@ -10,13 +10,13 @@ from arlens import landmarks as named
 from arlens.errors import InputError
 from arlens.render import mask as M
 from arlens.scene import ColorClass, ColorModel, Scene
-from arlens.scene.colors import to_lab
+from arlens.scene.colors import to_features
 
 
 def _probabilities(image, face, where):
     fs = Scene(image, [face]).face(0)
     x0, y0, x1, y1 = fs.mouth_box
-    lab = to_lab(image[y0:y1, x0:x1])
+    lab = to_features(image[y0:y1, x0:x1])
     return fs.colors.lip_probability(lab[where[y0:y1, x0:x1]])
 
 
@@ -61,3 +61,16 @@ def test_class_fit_and_checks():
         ColorClass(np.zeros(2), np.eye(3), 1)
     unknown = ColorModel(None, None)
     assert np.all(unknown.lip_probability(lab[:4]) == 0.5)
+
+
+def test_a_mouth_covered_completely_gives_no_classes():
+    """Everything around the mouth under an occluder: no samples, no classes, no error."""
+    from arlens.scene.colors import face_color_model, mouth_box, to_features
+    from tests.lenses.conftest import load_still
+
+    image, face = load_still("astronaut", "astronaut.png")
+    box = mouth_box(face.landmarks, image.shape)
+    covered = np.ones((box[3] - box[1], box[2] - box[0]), np.float32)
+    model = face_color_model(image, face.landmarks, covered, box)
+    assert model.skin is None and model.lip is None and model.separation == 0.0
+    assert to_features(np.zeros((0, 3), np.uint8)).shape == (0, 3)

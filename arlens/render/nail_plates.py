@@ -1,0 +1,168 @@
+"""Nail plates from the image: where a nail's polish goes, given its landmark outline and the frame.
+
+The landmark outline (:func:`arlens.lenses.nails.nail_geometry`) says roughly where a nail is; the image
+decides the rest, inside a small box around it:
+
+- **On the finger only.** Paint stops a pixel or two inside the hand's silhouette, refined on the image
+  (:meth:`arlens.scene.HandScene.mask`), so a nail outline that pokes past the fingertip or beside a
+  thumb seen edge-on puts nothing on the background.
+- **On its own finger.** Each pixel belongs to the finger whose bone it is nearest to, measured in each
+  finger's own width, unless the other finger is nearer the camera there (MediaPipe's relative depth at
+  the closest point of each bone): a finger in front hides the nail behind it, a neighbour's nail never
+  spills over.
+- **Over existing polish.** Within a search outline a little larger than the landmark nail, pixels unlike
+  the hand's skin (its colour class, learned from the hand itself; far outside it in colour) are taken as
+  the nail plate too, so old polish is painted over rather than left showing beside the new colour.
+  Bare nails look much like skin; there the landmark outline decides.
+
+Written here (numpy and OpenCV on boxes of a few hundred pixels) because no maintained library segments
+nail plates; ModiFace's published network is not open.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from arlens.landmarks import FINGERS
+from arlens.scene.colors import ColorClass, to_features
+
+#: The search outline for old polish, scaled about the nail's centre.
+SEARCH_SCALE = 1.3
+#: Squared colour distance from the hand's skin (Mahalanobis) from which a pixel counts as not skin at
+#: all, and below which it counts as skin (smoothstep between).
+UNLIKE_SKIN = (9.0, 25.0)
+#: Polish starts this many pixels inside the finger's silhouette and reaches full coverage this many
+#: pixels further in.
+EDGE_GAP = 2.0
+EDGE_RAMP = 1.5
+#: Which bones each finger's ownership is measured against: the last two of each chain.
+_BONES = {name: ((pip, dip), (dip, tip)) for name, (tip, dip, pip) in FINGERS.items()}
+_SHIFT = 4
+
+
+def outline_coverage(outline: np.ndarray, box: tuple[int, int, int, int], sigma: float, scale: float = 1.0
+                     ) -> np.ndarray:
+    """float32 (h, w) anti-aliased, blurred coverage of a polygon (frame pixels) over ``box``, optionally
+    scaled about its centroid."""
+    x0, y0, x1, y1 = box
+    pts = np.asarray(outline, dtype=np.float64)
+    if scale != 1.0:
+        c = pts.mean(axis=0)
+        pts = c + (pts - c) * scale
+    fixed = np.round((pts - np.array([x0, y0]) - 0.5) * (1 << _SHIFT)).astype(np.int32)
+    canvas = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    cv2.fillPoly(canvas, [fixed], 255, lineType=cv2.LINE_AA, shift=_SHIFT)
+    coverage = canvas.astype(np.float32) * np.float32(1.0 / 255.0)
+    return cv2.GaussianBlur(coverage, (0, 0), sigma) if sigma > 0 else coverage
+
+
+def _segment(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from pixel centres to the segment a-b (x, y, z) and the depth z at its closest point."""
+    ab = b - a
+    denom = max(float(ab[0] ** 2 + ab[1] ** 2), 1e-9)
+    t = np.clip(((px - a[0]) * ab[0] + (py - a[1]) * ab[1]) / denom, 0.0, 1.0)
+    dx = px - (a[0] + t * ab[0])
+    dy = py - (a[1] + t * ab[1])
+    return np.sqrt(dx * dx + dy * dy), a[2] + t * ab[2]
+
+
+def finger_ownership(
+    landmarks: np.ndarray, finger: str, radii: dict[str, float], box: tuple[int, int, int, int]
+) -> np.ndarray:
+    """float32 (h, w) 0/1: the pixels of ``box`` that belong to ``finger`` rather than another finger.
+
+    Args:
+        landmarks: the hand's (21, 3) landmarks (pixels; z MediaPipe's relative depth in pixels).
+        finger: a key of :data:`arlens.landmarks.FINGERS`.
+        radii: each finger's half width in pixels.
+        box: frame pixels (x0, y0, x1, y1).
+    """
+    x0, y0, x1, y1 = box
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    px = xs.astype(np.float64) + 0.5
+    py = ys.astype(np.float64) + 0.5
+    p = np.asarray(landmarks, dtype=np.float64)
+
+    def nearest(name: str) -> tuple[np.ndarray, np.ndarray]:
+        best_d = best_z = None
+        for a, b in _BONES[name]:
+            d, z = _segment(px, py, p[a], p[b])
+            d = d / max(radii[name], 1e-6)
+            if best_d is None:
+                best_d, best_z = d, z
+            else:
+                closer = d < best_d
+                best_d = np.where(closer, d, best_d)
+                best_z = np.where(closer, z, best_z)
+        return best_d, best_z  # type: ignore[return-value]
+
+    own_d, own_z = nearest(finger)
+    owned = np.ones(own_d.shape, dtype=bool)
+    depth_margin = 0.25 * radii[finger]
+    for other in FINGERS:
+        if other == finger:
+            continue
+        d, z = nearest(other)
+        on_other = d < 1.0
+        in_front = z < own_z - depth_margin
+        behind = z > own_z + depth_margin
+        # a finger in front takes its pixels; beside one at about the same depth, the nearer bone wins
+        owned &= ~(on_other & in_front) & ~(on_other & ~behind & (d < own_d))
+    return owned.astype(np.float32)
+
+
+def polish_evidence(roi: np.ndarray, skin: ColorClass | None) -> np.ndarray:
+    """float32 (h, w) 0..1: how unlike the hand's skin each pixel of ``roi`` (uint8 BGR) is (0 without a
+    skin class): old polish, or a nail plate that stands out from the finger."""
+    if skin is None:
+        return np.zeros(roi.shape[:2], np.float32)
+    d2 = skin.mahalanobis2(to_features(roi).reshape(-1, 3)).reshape(roi.shape[:2])
+    lo, hi = UNLIKE_SKIN
+    t = np.clip((d2 - np.float32(lo)) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
+    return t * t * (np.float32(3.0) - np.float32(2.0) * t)
+
+
+def nail_plate(
+    roi: np.ndarray,
+    box: tuple[int, int, int, int],
+    outline: np.ndarray,
+    sigma: float,
+    landmarks: np.ndarray,
+    finger: str,
+    radii: dict[str, float],
+    silhouette: np.ndarray,
+    skin: ColorClass | None,
+) -> np.ndarray:
+    """float32 (h, w) 0..1: where the polish of one nail goes in ``box`` (see the module docstring).
+
+    Args:
+        roi: uint8 (h, w, 3) BGR of the unrendered frame over ``box``.
+        box: frame pixels (x0, y0, x1, y1).
+        outline: float32 (V, 2) the landmark nail outline (frame pixels).
+        sigma: the edge's feather (pixels).
+        landmarks: the hand's (21, 3) landmarks.
+        finger: the nail's finger.
+        radii: each finger's half width (pixels).
+        silhouette: float32 (h, w) the hand's refined mask over ``box``.
+        skin: the hand's skin colour class (None: no polish search).
+    """
+    prior = outline_coverage(outline, box, sigma)
+    search = outline_coverage(outline, box, sigma, SEARCH_SCALE)
+    evidence = polish_evidence(roi, skin)
+    plate = np.maximum(prior, search * evidence)
+    plate *= finger_ownership(landmarks, finger, radii, box)
+    # polish stops short of the finger's edge: a nail plate is narrower than its finger (the nail folds
+    # at its sides), and the silhouette's edge is a pixel uncertain
+    inside = (silhouette > 0.5).astype(np.uint8)
+    depth = cv2.distanceTransform(np.pad(inside, 1, constant_values=1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    t = np.clip((depth - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP), 0.0, 1.0)
+    plate *= t * t * (np.float32(3.0) - np.float32(2.0) * t)
+    return plate
+
+
+def finger_radii(hand_width: float, widths: dict[str, float]) -> dict[str, float]:
+    """Each finger's half width in pixels from the hand's mean finger width and the relative widths."""
+    return {name: 0.5 * hand_width * widths[name] for name in FINGERS if not math.isnan(widths[name])}
