@@ -14,6 +14,10 @@ Each still test face is scaled so its image height fills a 1280x720 frame and it
   beforehand, as in a :class:`~arlens.TryOn` frame where the lipstick asked first; ``scene light`` is that
   estimate's own cost per face.
 
+``--cpu-time`` times the CPU time of the calling thread instead of the wall clock, with Mesa's llvmpipe told to
+rasterise in that thread (``LP_NUM_THREADS=0``) on both sides: the work each lens does, whatever else the shared
+machine runs (a wall-clock ratio on a loaded 2-core machine moves by tens of percent from minute to minute).
+
 With ``--baseline PATH`` (a checkout of an older arlens, e.g. ``git worktree add /tmp/i19-base <commit>``)
 the same frames are drawn by that version's lens in a second process (``eyewear_worker.py`` with ``PATH``
 first on ``PYTHONPATH``), in lockstep: a block of ``--block`` renders by the new lens, then a block by the
@@ -32,13 +36,14 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import TESTDATA, metadata, print_table, summary, time_calls, write_json  # noqa: E402
+from harness import TESTDATA, metadata, print_table, summary, write_json  # noqa: E402
 
 from arlens.lenses.eyewear import EyewearLens, EyewearOptions  # noqa: E402
 from arlens.scene import Scene  # noqa: E402
@@ -57,6 +62,21 @@ VARIANTS = {
 }
 STILLS = ("astronaut.png", "grace_hopper.jpg", "frontal_smile.png")
 W, H = 1280, 720
+
+
+_clock = time.perf_counter
+
+
+def time_calls(fn, repeats: int, warmup: int = 5) -> list[float]:
+    """Milliseconds of ``repeats`` calls of ``fn`` after ``warmup`` untimed ones, by the chosen clock."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeats):
+        t0 = _clock()
+        fn()
+        out.append((_clock() - t0) * 1000.0)
+    return out
 
 
 def scaled_case(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +111,11 @@ def faces_of(landmarks: np.ndarray, cam: PerspectiveCamera) -> list[Face]:
 class Baseline:
     """The old lens in its own process (see ``eyewear_worker.py``)."""
 
-    def __init__(self, tree: Path, cases_path: Path) -> None:
+    def __init__(self, tree: Path, cases_path: Path, cpu_time: bool = False) -> None:
         env = dict(os.environ, PYTHONPATH=str(tree))
+        if cpu_time:
+            env["LP_NUM_THREADS"] = "0"
+            env["ARLENS_BENCH_CLOCK"] = "thread"
         worker = Path(__file__).resolve().parent / "eyewear_worker.py"
         self.proc = subprocess.Popen(
             [sys.executable, str(worker)], cwd=str(tree), env=env, text=True,
@@ -132,10 +155,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--block", type=int, default=5, help="renders in a row before switching sides")
     parser.add_argument("--baseline", type=Path, help="a checkout of an older arlens to compare with, in lockstep")
     parser.add_argument("--samples", type=int, help="MSAA samples of the new lens (default: its own)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time the CPU time of the calling thread, with Mesa's llvmpipe rasterising in that thread "
+                             "(LP_NUM_THREADS=0) on both sides: what the work costs, whatever else the machine runs")
     parser.add_argument("--variants", action="store_true",
                         help="also time the new lens without each added stage (camera look, shadow, fit), in lockstep")
     parser.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "results" / "bench_eyewear.json")
     args = parser.parse_args(argv)
+    global _clock
+    if args.cpu_time:
+        os.environ["LP_NUM_THREADS"] = "0"  # before any GL context: llvmpipe rasterises on the calling thread
+        _clock = time.thread_time
     names = [n for n in STILLS if (TESTDATA / "faces" / n).is_file()]
     if not names:
         raise SystemExit(f"no test faces under {TESTDATA}")
@@ -154,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         for i, k in enumerate(labels):
             arrays[f"frame{i}"], arrays[f"landmarks{i}"] = cases[k]
         np.savez(path, **arrays)
-        baseline = Baseline(args.baseline, path)
+        baseline = Baseline(args.baseline, path, args.cpu_time)
 
     rows: dict[str, dict[str, float]] = {}
     new_all: list[float] = []
@@ -220,7 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     rows["all: scene light per face"] = summary(light_all)
     for vname, ms in variant_all.items():
         rows[f"all: render {vname} per face"] = summary(ms)
-    result = {"benchmark": "eyewear", "size": [W, H], "gl_renderer": renderer, "meta": metadata(), "results": rows}
+    result = {"benchmark": "eyewear", "size": [W, H], "gl_renderer": renderer, "meta": metadata(), "results": rows,
+              "clock": "thread CPU time, llvmpipe in the calling thread" if args.cpu_time else "wall"}
     if baseline is not None:
         rows["all: baseline per face"] = summary(old_all)
         ratio = float(np.median(new_all) / np.median(old_all))
