@@ -271,7 +271,7 @@ def test_demo_writes_images_sheet_and_page(tmp_path):
         assert full is not None and full.shape == (512, 512, 3)
     assert 'type="application/ld+json"' in page
     images = [p for p in (out / "tryon").rglob("*.png") if not p.stem.endswith("_face") and p.stem != "original"]
-    assert len(images) == 2 * 18
+    assert len(images) == 2 * 19
     qr = cv2.imread(str(out / "qr" / "LIP-004.png"))
     assert "utm_content=LIP-004" in cv2.QRCodeDetector().detectAndDecode(qr)[0]
 
@@ -462,7 +462,7 @@ def test_a_missing_opengl_is_reported_once(monkeypatch, capsys, tmp_path, work):
     code = main(["demo", "-o", str(tmp_path / "demo"), "--portrait", str(work / "face.png")])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert out.count("OpenGL") == 1 and "skipped eyewear (EYE-101, EYE-102, EYE-103): cannot be drawn" in out
+    assert out.count("OpenGL") == 1 and "skipped eyewear (EYE-101, EYE-102, EYE-103, EYE-104): cannot be drawn" in out
     assert "LIP-001" in (tmp_path / "demo" / "index.html").read_text()
 
 
