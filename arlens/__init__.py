@@ -35,6 +35,8 @@ _LAZY = {
     "PerspectiveCamera": "arlens.tracking.camera",
     "FaceTracker": "arlens.tracking.face",
     "FaceTrackerOptions": "arlens.tracking.face",
+    "FaceDetector": "arlens.tracking.face_detector",
+    "FaceDetectorOptions": "arlens.tracking.face_detector",
     "HandTracker": "arlens.tracking.hand",
     "HandTrackerOptions": "arlens.tracking.hand",
     "OneEuroOptions": "arlens.tracking.smoothing",

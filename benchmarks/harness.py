@@ -178,14 +178,14 @@ class PeerServer:
     milliseconds MediaPipe's ``process()`` took (timed inside the peer) and whether it found something.
     """
 
-    def __init__(self, python: str, clip: np.ndarray, task: str):
+    def __init__(self, python: str, clip: np.ndarray, task: str, max_faces: int = 1):
         import tempfile
 
         self._tmp = tempfile.TemporaryDirectory()
         path = Path(self._tmp.name) / "frames.npy"
         np.save(path, clip)
         self._proc = subprocess.Popen([python, str(Path(__file__).with_name("peer_mediapipe.py")), str(path),
-                                       "--task", task],
+                                       "--task", task, "--max-faces", str(max_faces)],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.info = self._read()
 
@@ -200,8 +200,11 @@ class PeerServer:
         return self._read()
 
     def process(self, index: int) -> tuple[float, bool]:
+        """Milliseconds of MediaPipe's ``process()`` on frame ``index`` and whether it found something (how
+        many faces or hands: :attr:`last_count`)."""
         answer = self._ask(str(index))
-        return answer["ms"], answer["found"]
+        self.last_count = int(answer["found"])
+        return answer["ms"], self.last_count > 0
 
     def reset(self) -> None:
         self._ask("reset")

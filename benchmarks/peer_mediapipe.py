@@ -9,7 +9,8 @@ and drives it in lockstep with arlens (frame i by one, then by the other): on a 
 speed drifts, pairs taken a few milliseconds apart compare far better than two runs taken seconds
 apart. It reads BGR frames (N, H, W, 3) from an .npy file, warms a graph up, prints one JSON line
 (``{"ready": task, "mediapipe": version}``) and then answers requests on stdin, one per line: a frame
-index (answered with one JSON line: ``{"ms": ..., "found": ...}``, the milliseconds of ``process()``),
+index (answered with one JSON line: ``{"ms": ..., "found": ...}``, the milliseconds of ``process()`` and
+how many faces or hands it returned),
 ``reset`` (a fresh graph, answered ``{"reset": true}``) or ``quit``. The BGR->RGB conversion MediaPipe
 needs is done before the clock starts, which favours the peer slightly.
 """
@@ -26,12 +27,12 @@ import mediapipe as mp
 import numpy as np
 
 TASKS = {
-    "face_mesh": lambda: mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1,
-                                                         refine_landmarks=False),
-    "face_mesh_refined": lambda: mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1,
-                                                                 refine_landmarks=True),
-    "hands": lambda: mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2),
-    "hands_static": lambda: mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2),
+    "face_mesh": lambda n: mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=n,
+                                                           refine_landmarks=False),
+    "face_mesh_refined": lambda n: mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=n,
+                                                                   refine_landmarks=True),
+    "hands": lambda n: mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2),
+    "hands_static": lambda n: mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2),
 }
 
 
@@ -40,25 +41,26 @@ def main() -> None:
     parser.add_argument("frames")
     parser.add_argument("--task", choices=sorted(TASKS), default="face_mesh_refined")
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--max-faces", type=int, default=1, help="FaceMesh's max_num_faces (face tasks)")
     args = parser.parse_args()
     frames = np.load(args.frames)
     rgb = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames]
-    with TASKS[args.task]() as solution:
+    with TASKS[args.task](args.max_faces) as solution:
         for f in rgb[: args.warmup]:
             solution.process(f)
-    serve(args.task, rgb)
+    serve(args.task, rgb, args.max_faces)
 
 
-def timed(solution, frame: np.ndarray) -> tuple[float, bool]:
+def timed(solution, frame: np.ndarray) -> tuple[float, int]:
     t0 = time.perf_counter()
     result = solution.process(frame)
     ms = (time.perf_counter() - t0) * 1000.0
     landmarks = getattr(result, "multi_face_landmarks", None) or getattr(result, "multi_hand_landmarks", None)
-    return ms, bool(landmarks)
+    return ms, len(landmarks or [])
 
 
-def serve(task: str, rgb: list[np.ndarray]) -> None:
-    solution = TASKS[task]()
+def serve(task: str, rgb: list[np.ndarray], max_faces: int = 1) -> None:
+    solution = TASKS[task](max_faces)
     print(json.dumps({"ready": task, "mediapipe": mp.__version__}), flush=True)
     for line in sys.stdin:
         request = line.strip()
@@ -66,7 +68,7 @@ def serve(task: str, rgb: list[np.ndarray]) -> None:
             break
         if request == "reset":
             solution.close()
-            solution = TASKS[task]()
+            solution = TASKS[task](max_faces)
             print(json.dumps({"reset": True}), flush=True)
             continue
         ms, found = timed(solution, rgb[int(request)])

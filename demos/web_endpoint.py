@@ -1,5 +1,8 @@
 """A web endpoint for try-on: upload a photo and a product ID, get the try-on image and the product's JSON-LD.
 
+A small example to copy from. The product-grade service (mirror page, share pages, the ``/v1`` API with its
+limits, a bounded render pool) is ``arlens serve`` (:mod:`arlens.web`, ``pip install "arlens[web]"``).
+
 FastAPI is not an arlens dependency; install it beside arlens and run::
 
     pip install fastapi uvicorn python-multipart

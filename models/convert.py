@@ -2,7 +2,8 @@
 """Convert MediaPipe's face and hand .tflite models to the ONNX files arlens ships.
 
 Provenance: the `mediapipe==0.10.21` wheel on PyPI bundles the models (Apache-2.0). This script
-downloads that wheel with pip, extracts the five models and converts each with tf2onnx. The plain
+downloads that wheel with pip, extracts the six models and converts each with tf2onnx (sparse weights
+stored dense first, from LiteRT's own DENSIFY kernel: ``densify_tflite``). The plain
 model then gets MediaPipe's custom ops as standard ONNX (``mediapipe_ops.py``, checked against ports
 of MediaPipe's kernels) and a symbolic batch dimension; the shipped model adds the layout rewrites of
 ``graph_rewrites.py`` and is checked against the plain one, against the TFLite interpreter
@@ -14,6 +15,7 @@ own throwaway virtual environment for them (or reuses one given with ``--venv``)
 
     python models/convert.py                 # writes models/*.onnx and models/manifest.json
     python models/convert.py --venv /tmp/conv --out /tmp/models
+    python models/convert.py --only face_detection_full_range   # one model; other manifest entries kept
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ TOLERANCE = 1e-3
 #: model name -> (path inside the wheel, input value range the MediaPipe graph feeds it)
 MODELS = {
     "face_detection_short_range": ("mediapipe/modules/face_detection/face_detection_short_range.tflite", (-1.0, 1.0)),
+    "face_detection_full_range": (
+        "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite", (-1.0, 1.0)),
     "face_landmark": ("mediapipe/modules/face_landmark/face_landmark.tflite", (0.0, 1.0)),
     "face_landmark_with_attention": (
         "mediapipe/modules/face_landmark/face_landmark_with_attention.tflite", (0.0, 1.0)),
@@ -75,8 +79,56 @@ def tensor_specs(values) -> list[dict]:
     return [{"name": v.name, "shape": list(v.shape), "dtype": str(v.type)} for v in values]
 
 
-def worker(wheel: Path, out: Path) -> None:
-    """Runs inside the conversion venv: extract, convert, rewrite, verify, write the manifest."""
+def densify_tflite(src: Path, dst: Path) -> int:
+    """Write ``src`` with its sparse weights stored dense and its DENSIFY ops removed; return how many.
+
+    ``face_detection_full_range_sparse.tflite`` keeps its (float16) weights as sparse tensors that a
+    DENSIFY op expands at run time; tf2onnx cannot read sparse tensors. The dense values are taken from
+    LiteRT's own DENSIFY kernel (the interpreter without delegates, every tensor preserved), so no
+    sparse format is decoded here; each DENSIFY output becomes a constant and the op is dropped.
+    """
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(str(src))
+    graph = model.subgraphs[0]
+
+    def is_densify(op) -> bool:
+        code = model.operatorCodes[op.opcodeIndex]
+        return max(code.builtinCode, code.deprecatedBuiltinCode) == schema.BuiltinOperator.DENSIFY
+
+    ops = [op for op in graph.operators if is_densify(op)]
+    if not ops:
+        return 0
+    interp = Interpreter(model_path=str(src), experimental_preserve_all_tensors=True,
+                         experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interp.allocate_tensors()
+    inp = interp.get_input_details()[0]
+    interp.set_tensor(inp["index"], np.zeros(inp["shape"], inp["dtype"]))
+    interp.invoke()  # DENSIFY outputs depend on the weights only
+    for op in ops:
+        (sparse,), (dense,) = op.inputs, op.outputs
+        values = interp.get_tensor(dense)
+        for index in (sparse, dense):  # the sparse input too: tf2onnx reads every constant
+            tensor = graph.tensors[index]
+            if tuple(tensor.shape) != values.shape:
+                raise SystemExit(f"{src.name}: DENSIFY output {values.shape} does not fit tensor {tensor.shape}")
+            buffer = schema.BufferT()
+            buffer.data = np.frombuffer(values.tobytes(), np.uint8)
+            model.buffers.append(buffer)
+            tensor.buffer, tensor.sparsity = len(model.buffers) - 1, None
+    graph.operators = [op for op in graph.operators if not is_densify(op)]
+    flatbuffer_utils.write_model(model, str(dst))
+    return len(ops)
+
+
+def worker(wheel: Path, out: Path, only: list[str] | None = None) -> None:
+    """Runs inside the conversion venv: extract, convert, rewrite, verify, write the manifest.
+
+    With ``only``, converts just those models and keeps the other entries of the existing manifest.
+    """
     import numpy as np
     import onnx
     import onnxruntime as ort
@@ -92,15 +144,22 @@ def worker(wheel: Path, out: Path) -> None:
                               "layout rewrites for ONNX Runtime (graph_rewrites.py)"},
         "models": {},
     }
+    if only:
+        previous = json.loads((out / "manifest.json").read_text())
+        manifest["models"] = previous["models"]
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(wheel) as zf:
         for name, (member, (lo, hi)) in MODELS.items():
+            if only and name not in only:
+                continue
             tflite = Path(tmp) / f"{name}.tflite"
             tflite.write_bytes(zf.read(member))
+            dense = Path(tmp) / f"{name}.dense.tflite"
+            densified = densify_tflite(tflite, dense)
             onnx_path = out / f"{name}.onnx"
             subprocess.run(
-                [sys.executable, "-m", "tf2onnx.convert", "--tflite", str(tflite), "--output", str(onnx_path),
-                 "--opset", str(OPSET)],
+                [sys.executable, "-m", "tf2onnx.convert", "--tflite", str(dense if densified else tflite),
+                 "--output", str(onnx_path), "--opset", str(OPSET)],
                 check=True, capture_output=True,
             )
             # 1. The plain model: standard ONNX, batchable, op for op what tf2onnx wrote.
@@ -109,6 +168,8 @@ def worker(wheel: Path, out: Path) -> None:
             custom_ops = sum(n.op_type.startswith("TFL_") for n in model.graph.node)
             crops = replace_mediapipe_ops(model)
             rewrites = {"custom_ops": custom_ops, **make_batch_symbolic(model)}
+            if densified:
+                rewrites["densified_weights"] = densified
             plain_path = Path(tmp) / f"{name}.plain.onnx"
             onnx.checker.check_model(model)
             onnx.save(model, str(plain_path))
@@ -191,15 +252,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="output folder")
     parser.add_argument("--venv", type=Path, help="conversion venv to create or reuse (default: a temporary one)")
+    parser.add_argument("--only", nargs="+", choices=sorted(MODELS), metavar="MODEL",
+                        help="convert just these models and keep the manifest's other entries "
+                             f"(one of {', '.join(MODELS)})")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.out)
+        worker(args.worker, args.out, args.only)
         return
     with tempfile.TemporaryDirectory() as tmp:
         python = ensure_venv(args.venv or Path(tmp) / "venv")
         wheel = download_wheel(Path(tmp) / "wheel")
-        subprocess.run([str(python), __file__, "--worker", str(wheel), "--out", str(args.out.resolve())], check=True)
+        subprocess.run([str(python), __file__, "--worker", str(wheel), "--out", str(args.out.resolve()),
+                        *(["--only", *args.only] if args.only else [])], check=True)
 
 
 if __name__ == "__main__":

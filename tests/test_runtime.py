@@ -16,6 +16,8 @@ from arlens.runtime import Model, RuntimeOptions, load_manifest, resolve_provide
 NAMES = {"face_detection_short_range", "face_landmark", "face_landmark_with_attention", "palm_detection_full",
          "hand_landmark_full"}
 
+NAMES |= {"face_detection_full_range"}  # the detector of faces at kiosk distance (FaceDetector "auto"/"full")
+
 
 def test_every_shipped_model_matches_the_manifest():
     paths = verify_models()

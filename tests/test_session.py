@@ -441,3 +441,26 @@ def test_a_face_already_wearing_glasses_is_reported(catalog):
         assert session.process_image(grace).faces[0].glasses is None
     with TryOn(catalog, ["LIP-001"], check_glasses=True) as session:
         assert session.process_image(grace).faces[0].glasses >= 0.5
+
+
+def test_several_shoppers_each_wear_the_current_products(catalog):
+    """Three faces of different sizes (30-110 px inter-ocular distance) in a 1280x720 kiosk frame: each keeps
+    its track id across frames, each gets the lipstick and the glasses, and a hotspot of its own per product."""
+    from tests.support import benchmarks_module
+
+    scenes = benchmarks_module("kiosk_scenes")
+    stills = {name: read_image(f"faces/{name}") for name in scenes.STILL_GEOMETRY}
+    frame = scenes.scene(scenes.GROUP_SCENES[1], stills)
+    with TryOn(catalog, ["LIP-004", "EYE-101"], max_faces=3) as session:
+        results = [session.process(frame, t * 33) for t in range(10)]
+    ids = [sorted(f.track_id for f in r.faces) for r in results[7:]]  # all found within seven frames
+    assert ids[0] == ids[1] == ids[2] and len(set(ids[0])) == 3
+    last = results[-1]
+    diff = np.abs(last.frame.astype(int) - frame.astype(int)).max(axis=2)
+    for face in last.faces:
+        spots = {h.product_id: h for h in last.hotspots if h.track_id == face.track_id}
+        assert set(spots) == {"LIP-004", "EYE-101"}
+        x0, y0, x1, y1 = spots["LIP-004"].bbox.astype(int)
+        lips = face.landmarks[list(arlens.landmarks.lips_outer()), :2].mean(axis=0)
+        assert x0 <= lips[0] <= x1 and y0 <= lips[1] <= y1
+        assert diff[y0 : y1 + 1, x0 : x1 + 1].max() > 10, f"face {face.track_id}: nothing drawn on the lips"

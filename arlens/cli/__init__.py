@@ -5,6 +5,7 @@ Commands (``arlens COMMAND --help`` for each)::
     arlens try IMAGE [IMAGE|FOLDER|GLOB ...] --product ID [--product ID ...] [--catalog FEED] -o OUT
     arlens video IN -o OUT --product ID [...] [--catalog FEED]
     arlens mirror [--camera N | --source FILE] [--catalog FEED] [--headless --frames N --record OUT] [--keys SCRIPT]
+    arlens serve [--catalog FEED] [--host 127.0.0.1] [--port 8000] [--products ID ...]
     arlens catalog validate|list|jsonld [FEED]
     arlens lens validate BUNDLE
     arlens models verify
@@ -61,7 +62,7 @@ __all__ = ["EXIT_BROKEN_PIPE", "EXIT_INPUT", "EXIT_NOTHING_DRAWN", "EXIT_OK", "E
            "EXIT_USAGE", "CliError", "build_parser", "main"]
 
 #: Modules of :mod:`arlens.cli` that add commands, in ``--help`` order; each has ``register(add)``.
-COMMANDS = ("tryon", "mirror", "catalog", "demo", "preview")
+COMMANDS = ("tryon", "mirror", "serve", "catalog", "demo", "preview")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,6 +37,13 @@ FACE_SHORT_RANGE = SsdOptions(
     input_size=128, strides=(8, 16, 16, 16), num_keypoints=6, min_scale=0.1484375, max_scale=0.75,
     input_range=(-1.0, 1.0), score_threshold=0.5, nms_threshold=0.3,
 )
+#: face_detection_full_range_sparse.tflite (face_detection_full_range.pbtxt, face_detection.pbtxt): one
+#: 48x48 grid (stride 4) of one anchor per cell, 2304 anchors; score threshold 0.6 (what MediaPipe's
+#: ``FaceDetection(model_selection=1)`` applies whatever its ``min_detection_confidence``).
+FACE_FULL_RANGE = SsdOptions(
+    input_size=192, strides=(4,), num_keypoints=6, min_scale=0.1484375, max_scale=0.75,
+    input_range=(-1.0, 1.0), score_threshold=0.6, nms_threshold=0.3, interpolated_scale_aspect_ratio=0.0,
+)
 
 
 def ssd_anchors(options: SsdOptions) -> np.ndarray:
@@ -78,8 +85,18 @@ def letterbox(image: np.ndarray, size: int, value_range: tuple[float, float]) ->
     tensor-normalised [0, 1] coordinates back to image pixels.
     """
     h, w = image.shape[:2]
-    side = max(w, h)
-    roi = Roi(w / 2, h / 2, side, side)
+    return square_tensor(image, (w / 2, h / 2), max(w, h), size, value_range)
+
+
+def square_tensor(image: np.ndarray, centre: tuple[float, float], side: float, size: int,
+                  value_range: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The axis-aligned square ``side`` pixels wide around ``centre``, resampled to a ``size`` tensor.
+
+    What :func:`letterbox` does for the whole image, for any square of it (a detector's tile): zero
+    outside the image, float32 NHWC (1, size, size, C) in ``value_range``, and the 2x3 affine from
+    tensor-normalised [0, 1] coordinates back to image pixels.
+    """
+    roi = Roi(float(centre[0]), float(centre[1]), side, side)
     lo, hi = value_range
     tensor = roi.crop(image, size, border=cv2.BORDER_CONSTANT)  # zero border, normalised with the image
     tensor = tensor.astype(np.float32) * ((hi - lo) / 255.0) + lo

@@ -4,12 +4,18 @@ Stages, as in MediaPipe's ``FaceLandmarkFrontCpu`` graph with ``refine_landmarks
 ``refine_landmarks=True``):
 
 1. detection (still images, or when fewer faces are tracked than ``max_faces``): the frame letterboxed
-   to 128x128, BlazeFace short-range, SSD decoding and weighted NMS; the ROI is the detection box rotated
-   by the eye keypoints, squared and enlarged 1.5x;
+   to 128x128, BlazeFace short-range, SSD decoding and weighted NMS; by default, when that finds fewer
+   faces than ``max_faces``, also BlazeFace full-range on square tiles of the frame, for faces down to
+   about 30 px inter-ocular distance (:mod:`arlens.tracking.face_detector`); the ROI is the detection box
+   rotated by the eye keypoints, squared and enlarged 1.5x;
 2. landmarks: the ROI warped to 192x192 (one warp) and one run of the attention mesh model, which gives
    the 468 mesh points, refined lips and eyes, the 10 iris points 468-477 and the face-presence score;
    the refinements are merged as MediaPipe's ``LandmarksRefinementCalculator`` does and the points
    projected back; in video mode the next frame's ROI comes from these landmarks;
+   arlens departs from MediaPipe's loop where its crop is poor (:mod:`arlens.tracking.crop_check`): a
+   stale crop gets a second mesh pass in the same frame, a turned head is cropped from a fresh
+   detection, a lost face is looked for again in the same frame (``like_mediapipe()`` turns these off);
+   all faces' crops go through the mesh model in one batched run;
 3. smoothing (video mode, One Euro) and the metric head pose.
 
 Without ``refine_iris`` the plain mesh model runs instead (468 points; 468-477 are the eye-contour centres).
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,18 +33,24 @@ from arlens import landmarks as L
 from arlens.errors import InputError
 from arlens.image import as_bgr, rgb_tensor
 from arlens.runtime import Model, RuntimeOptions
-from arlens.tracking import detection as D
+from arlens.tracking import crop_check as C
 from arlens.tracking.camera import PerspectiveCamera
+from arlens.tracking.face_detector import DETECTORS, FaceDetector, FaceDetectorOptions, square_tile_at
 from arlens.tracking.pose import estimate_pose
 from arlens.tracking.results import Face, bbox_of
-from arlens.tracking.roi import Roi, associate, roi_from_points, rotation_from
+from arlens.tracking.roi import Roi, associate, roi_iou, rotation_from
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
 from arlens.tracking.tracks import TrackerBase, build_options
 
 logger = logging.getLogger(__name__)
 
 LANDMARK_SIZE = 192
-FACE_ROI_SCALE = 1.5
+#: Video mode, ``detector="auto"``: while fewer faces are tracked than ``max_faces`` the full-range search
+#: covers one square tile every frame when no face is tracked (an empty kiosk: the first shopper is
+#: found within three frames), and one every this many frames while some are (a second shopper
+#: within nine; the search costs about as much as the mesh on one face, so it is spread out).
+TILE_INTERVAL_TRACKING = 3
+FACE_ROI_SCALE = C.FACE_ROI_SCALE
 #: Face-mesh indices of the points each attention-model output replaces, in its output order
 #: (``indexes_mapping`` of MediaPipe's tensors_to_face_landmarks_with_attention.pbtxt): lips, then the
 #: eye regions of the image-left eye (subject's right) and the image-right eye.
@@ -89,9 +101,25 @@ class FaceTrackerOptions:
 
     Attributes:
         max_faces: most faces to track (MediaPipe's ``max_num_faces``).
-        min_detection_confidence: BlazeFace score threshold.
+        min_detection_confidence: BlazeFace score threshold; None (default) for MediaPipe's, 0.5 for the
+            short-range model and 0.6 for the full-range one.
+        detector: which face detector finds new faces (:mod:`arlens.tracking.face_detector`): ``"auto"``
+            (default: MediaPipe's short-range BlazeFace, and its full-range model on square tiles of the
+            frame only when that finds fewer faces than ``max_faces``; faces from about 30 px
+            inter-ocular distance in a 1280x720 frame up to one that fills it), ``"short"`` (exactly
+            FaceMesh's detector) or ``"full"`` (exactly ``FaceDetection(model_selection=1)``).
         min_tracking_confidence: face-presence score under which a track is dropped (and the
             detector runs again).
+        correct_stale_crops: when the landmarks found in a crop say the crop was off (the face's box is
+            further from it than :mod:`arlens.tracking.crop_check` allows: in video mode a fast move,
+            in stills a detector near the end of its range), run the mesh again at once on the crop
+            recomputed from them; and in video mode, when a face is lost, look for it with the detector
+            in the same frame. False: MediaPipe's graph, which uses its first crop.
+        redetect_turned_deg: video mode: while a head is turned more than this (degrees of yaw), crop it
+            from a fresh detection instead of from the previous frame's landmarks (which at such angles
+            give a crop the mesh reads poorly: lips up to 20% of the inter-ocular distance off). None:
+            always MediaPipe's landmark crop. With ``correct_stale_crops=False``,
+            ``redetect_turned_deg=None`` and ``detector="short"``, tracking is exactly Google's graph.
         refine_iris: run MediaPipe's attention mesh model (FaceMesh's ``refine_landmarks=True``): irises
             468-477 and refined lips and eyes from one model run; without it the plain mesh model, with
             points 468-477 at the eye-contour centres.
@@ -102,21 +130,38 @@ class FaceTrackerOptions:
     """
 
     max_faces: int = 1
-    min_detection_confidence: float = 0.5
+    min_detection_confidence: float | None = None
     min_tracking_confidence: float = 0.5
+    detector: str = "auto"
+    correct_stale_crops: bool = True
+    redetect_turned_deg: float | None = 30.0
     refine_iris: bool = True
     smoothing: OneEuroOptions = field(default_factory=OneEuroOptions)
     fov_y_deg: float = 63.0
     estimate_pose: bool = True
     runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
 
+    @classmethod
+    def like_mediapipe(cls, **kwargs) -> FaceTrackerOptions:
+        """Options under which tracking is Google's FaceMesh graph's: its short-range detector only and
+        its tracking loop as is (no crop corrections). For comparisons with MediaPipe; ``kwargs`` set the
+        other fields."""
+        return cls(**{"detector": "short", "correct_stale_crops": False, "redetect_turned_deg": None, **kwargs})
+
     def __post_init__(self) -> None:
         if not isinstance(self.max_faces, int) or self.max_faces < 1:
             raise InputError(f"FaceTrackerOptions.max_faces: expected an int >= 1, got {self.max_faces!r}")
         for name in ("min_detection_confidence", "min_tracking_confidence"):
             v = getattr(self, name)
+            if v is None and name == "min_detection_confidence":
+                continue
             if not 0.0 <= v <= 1.0:
                 raise InputError(f"FaceTrackerOptions.{name}: expected a value in [0, 1], got {v!r}")
+        if self.detector not in DETECTORS:
+            raise InputError(f"FaceTrackerOptions.detector: expected one of {DETECTORS}, got {self.detector!r}")
+        if self.redetect_turned_deg is not None and not 0.0 < self.redetect_turned_deg <= 90.0:
+            raise InputError("FaceTrackerOptions.redetect_turned_deg: expected None or a value in (0, 90], "
+                             f"got {self.redetect_turned_deg!r}")
         if not 1.0 <= self.fov_y_deg <= 170.0:
             raise InputError(f"FaceTrackerOptions.fov_y_deg: expected a value in [1, 170], got {self.fov_y_deg!r}")
 
@@ -135,12 +180,22 @@ class FaceTracker(TrackerBase):
     def __init__(self, options: FaceTrackerOptions | None = None, **kwargs):
         """Build from ``options`` or :class:`FaceTrackerOptions` keywords (plus ``device``, ``providers``)."""
         self.options = options = build_options(FaceTrackerOptions, options, kwargs)
-        self._detector_opts = replace(D.FACE_SHORT_RANGE, score_threshold=options.min_detection_confidence)
-        self._anchors = D.ssd_anchors(self._detector_opts)
-        self._detector = Model("face_detection_short_range", options.runtime)
+        self._detector = FaceDetector(FaceDetectorOptions(
+            model=options.detector, min_detection_confidence=options.min_detection_confidence,
+            max_faces=options.max_faces, runtime=options.runtime))
         self._mesh = Model("face_landmark_with_attention" if options.refine_iris else "face_landmark",
                            options.runtime)
-        super().__init__([self._detector, self._mesh], options.smoothing)
+        super().__init__([*self._detector.models, self._mesh], options.smoothing)
+        self._turned: set[int] = set()  # ids of tracks whose head was turned in the previous frame
+        self._next_tile = 0  # video mode searches one detector tile at a time, in turn
+        self._frames_since_tile = TILE_INTERVAL_TRACKING  # the first frame searches at once
+
+    def reset(self) -> None:
+        """Forget tracked faces and timestamps, to start a new video stream."""
+        super().reset()
+        self._turned = set()
+        self._next_tile = 0
+        self._frames_since_tile = TILE_INTERVAL_TRACKING  # the first frame searches at once
 
     # -- public API --------------------------------------------------------------------------------
     def detect(self, image: np.ndarray) -> list[Face]:
@@ -166,15 +221,44 @@ class FaceTracker(TrackerBase):
             raise InputError("images: expected a sequence of images, got a single image (use detect())")
         frames = [as_bgr(im, "image" if len(images) == 1 else f"images[{i}]") for i, im in enumerate(images)]
         rois = [[roi for roi, _ in associate(found, [])] for found in self._detect_rois(frames)]
+        found = self._found_faces(frames, rois)
+        if self._detector.tiled:  # faces the short-range detector missed (or whose crop the mesh rejected)
+            wanted = [i for i, faces in enumerate(found) if len(faces) < self.options.max_faces]
+            extra = self._tile_rois([frames[i] for i in wanted])
+            new = [[roi for roi, index in associate(tiled, [C.mesh_roi(p) for p, _ in found[i]]) if index is None]
+                   for i, tiled in zip(wanted, extra, strict=True)]
+            for i, more in zip(wanted, self._found_faces([frames[i] for i in wanted], new), strict=True):
+                found[i] = (found[i] + more)[: self.options.max_faces]
+        out: list[list[Face]] = []
+        for frame, faces in zip(frames, found, strict=True):
+            camera = PerspectiveCamera(frame.shape[1], frame.shape[0], self.options.fov_y_deg)
+            out.append([self._make_face(points, score, camera, track_id=0) for points, score in faces])
+        return out
+
+    def _found_faces(self, frames: list[np.ndarray], rois: list[list[Roi]]) -> list[list[tuple[np.ndarray, float]]]:
+        """Landmarks in each frame's ROIs (one batched mesh run), keeping the faces the mesh confirms.
+
+        With ``correct_stale_crops``, a face whose landmarks say the detection's crop was off (as a
+        detector near the end of its range gives: see ``crop_check``) is run again, all such faces in a
+        second batched run, on the crop recomputed from its landmarks; not a turned head, whose
+        detection's crop is the better one (``redetect_turned_deg``).
+        """
         jobs = [(i, roi) for i, found in enumerate(rois) for roi in found]
         results = self._landmarks([frames[i] for i, _ in jobs], [roi for _, roi in jobs])
-        out: list[list[Face]] = [[] for _ in frames]
+        if self.options.correct_stale_crops:
+            redo = {k: found for k, ((_, roi), result) in enumerate(zip(jobs, results, strict=True))
+                    if result is not None and not self._turned_head(result[0])
+                    and C.is_stale(roi, found := C.mesh_roi(result[0]))}
+            if redo:
+                with self._times.stage("second_pass"):
+                    second = self._landmarks([frames[jobs[k][0]] for k in redo], list(redo.values()))
+                for k, result in zip(redo, second, strict=True):
+                    if result is not None:
+                        results[k] = result
+        out: list[list[tuple[np.ndarray, float]]] = [[] for _ in frames]
         for (i, _), result in zip(jobs, results, strict=True):
-            if result is None:
-                continue
-            points, score = result
-            camera = PerspectiveCamera(frames[i].shape[1], frames[i].shape[0], self.options.fov_y_deg)
-            out[i].append(self._make_face(points, score, camera, track_id=0))
+            if result is not None:
+                out[i].append(result)
         return out
 
     def track(self, frame: np.ndarray, timestamp_ms: int) -> list[Face]:
@@ -189,44 +273,161 @@ class FaceTracker(TrackerBase):
         """
         image = self._start_frame(frame, timestamp_ms)
         camera = PerspectiveCamera(image.shape[1], image.shape[0], self.options.fov_y_deg)
-        # The detector runs only while fewer faces are tracked than wanted; the association step runs
-        # every frame, so two tracks that drift onto one face collapse into one, as in MediaPipe.
-        self._tracks.merge(self._detect_rois([image])[0] if len(self._tracks) < self.options.max_faces else [])
-        results = self._landmarks([image] * len(self._tracks), self._tracks.rois())
-        faces = []
-        kept = []
-        for tr, result in zip(self._tracks.items, results, strict=True):
-            if result is None:
-                continue
-            points, score = result
-            tr.roi = roi_from_points(points[: L.NUM_MESH_LANDMARKS], L.RIGHT_EYE_OUTER, L.LEFT_EYE_OUTER,
-                                     FACE_ROI_SCALE)
-            kept.append(tr)
-            faces.append(self._make_face(points, score, camera, tr.track_id, tr.filter, timestamp_ms / 1000.0))
+        o = self.options
+        # The detector runs while fewer faces are tracked than wanted (and, see crop_check, for turned or
+        # lost heads); the association step runs every frame, so two tracks that drift onto one face
+        # collapse into one, as in MediaPipe.
+        searching = len(self._tracks) < o.max_faces
+        turned = [k for k, tr in enumerate(self._tracks.items) if tr.track_id in self._turned]
+        detected = self._detect_rois([image])[0] if searching or turned else None
+        crops = self._tracks.rois()
+        taken: set[int] = set()
+        anchored = set()
+        for k in turned:  # a turned head's crop comes from a fresh detection
+            match = C.best_match(crops[k], detected, taken)
+            if match is not None:
+                taken.add(match)
+                self._tracks.items[k].roi = detected[match]
+                anchored.add(self._tracks.items[k].track_id)
+        before = {tr.track_id for tr in self._tracks.items}
+        self._tracks.merge([roi for k, roi in enumerate(detected) if k not in taken] if searching else [])
+        anchored |= {tr.track_id for tr in self._tracks.items if tr.track_id not in before}
+        results = self._correct(image, self._tracks.items, anchored, detected)
+        faces, kept = self._keep(results, camera, timestamp_ms)
+        self._frames_since_tile += 1
+        interval = TILE_INTERVAL_TRACKING if kept else 1
+        if searching and self._detector.tiled and len(kept) < o.max_faces and self._frames_since_tile >= interval:
+            # Faces too small for the short-range detector: the full-range one on one tile, in turn, every
+            # frame while no face is tracked, every TILE_INTERVAL_TRACKING frames while some are.
+            self._frames_since_tile = 0
+            before = {tr.track_id for tr in kept}
+            self._tracks.items = kept
+            self._tracks.merge(self._tile_rois([image], [self._next_tile])[0])
+            self._next_tile += 1
+            new = [tr for tr in self._tracks.items if tr.track_id not in before]
+            more, added = self._keep(self._landmarks([image] * len(new), [tr.roi for tr in new]), camera,
+                                     timestamp_ms, new)
+            faces, kept = faces + more, kept + added
         self._tracks.items = kept
         return faces
 
+    def _correct(self, image: np.ndarray, tracks: list, anchored: set[int],
+                 detected: list[Roi] | None) -> list[tuple[np.ndarray, float] | None]:
+        """Landmarks of every track in one mesh run, and the same-frame corrections of ``crop_check``.
+
+        A turned head keeps a detection's crop: one found for it this frame (``anchored``) or, if it just
+        turned, one looked for now; a lost face gets a detection's crop too. Any other face whose crop
+        was stale (whether from landmarks or from a detection near the end of the detector's range)
+        gets the crop recomputed from its landmarks. Each round of corrections is one batched mesh run
+        whose results replace the earlier ones wherever they found the face; a second round only for
+        faces the first gave a detection's crop that proved stale, so at most three runs in all.
+        """
+        o = self.options
+        crops = [tr.roi for tr in tracks]
+        results = self._landmarks([image] * len(tracks), crops)
+        if not o.correct_stale_crops and o.redetect_turned_deg is None:
+            return results
+        redo: dict[int, Roi] = {}
+        wants_detection = []
+        for k, (tr, result) in enumerate(zip(tracks, results, strict=True)):
+            if result is None:
+                if o.correct_stale_crops:
+                    wants_detection.append(k)
+            elif self._turned_head(result[0]):
+                if tr.track_id not in anchored:
+                    wants_detection.append(k)
+            elif o.correct_stale_crops and C.is_stale(crops[k], found := C.mesh_roi(result[0])):
+                redo[k] = found
+        if wants_detection:
+            if detected is None:
+                detected = self._detect_rois([image])[0]
+            others = [crop for k, crop in enumerate(crops) if k not in wants_detection]
+            unmatched = self._match(wants_detection, crops, results, detected, others, redo)
+            if unmatched and self._detector.tiled:  # a small face: the tiles where it was
+                tiles = [square_tile_at(image, crops[k]) for k in unmatched]
+                self._match(unmatched, crops, results, self._tile_rois([image], tiles)[0], others, redo)
+        from_detection = set(wants_detection) & set(redo)
+        for _ in range(2):
+            if not redo:
+                break
+            with self._times.stage("second_pass"):
+                again = self._landmarks([image] * len(redo), list(redo.values()))
+            crops_used, redo = redo, {}
+            for k, result in zip(crops_used, again, strict=True):
+                if result is None:
+                    continue
+                results[k] = result
+                if (k in from_detection and o.correct_stale_crops and not self._turned_head(result[0])
+                        and C.is_stale(crops_used[k], found := C.mesh_roi(result[0]))):
+                    redo[k] = found
+            from_detection = set()
+        return results
+
+    @staticmethod
+    def _match(wanted: list[int], crops: list[Roi], results: list, detected: list[Roi], others: list[Roi],
+               redo: dict[int, Roi]) -> list[int]:
+        """Give each wanted track the detection of its face (into ``redo``); return those left without one.
+
+        A turned head's face is the detection overlapping its landmarks' crop; a lost face's, the detection
+        nearest to where it was (the face may have moved out of its crop). A detection that is another
+        track's face (overlapping its crop as MediaPipe's association rule counts it) is no one else's.
+        """
+        taken = {j for j, roi in enumerate(detected) if any(roi_iou(roi, o) > 0.5 for o in others)}
+        unmatched = []
+        for k in wanted:
+            match = (C.nearest(crops[k], detected, taken) if results[k] is None
+                     else C.best_match(C.mesh_roi(results[k][0]), detected, taken))
+            if match is None:
+                unmatched.append(k)
+            else:
+                taken.add(match)
+                redo[k] = detected[match]
+        return unmatched
+
+    def _keep(self, results: list[tuple[np.ndarray, float] | None], camera: PerspectiveCamera, timestamp_ms: float,
+              tracks: list | None = None) -> tuple[list[Face], list]:
+        """Faces of the tracks whose face was found (their next crop set from the landmarks), and those tracks."""
+        faces, kept = [], []
+        for tr, result in zip(self._tracks.items if tracks is None else tracks, results, strict=True):
+            if result is None:
+                self._turned.discard(tr.track_id)
+                continue
+            points, score = result
+            tr.roi = C.mesh_roi(points)
+            if self._turned_head(points):
+                self._turned.add(tr.track_id)
+            else:
+                self._turned.discard(tr.track_id)
+            kept.append(tr)
+            faces.append(self._make_face(points, score, camera, tr.track_id, tr.filter, timestamp_ms / 1000.0))
+        return faces, kept
+
+    def _turned_head(self, points: np.ndarray) -> bool:
+        limit = self.options.redetect_turned_deg
+        return limit is not None and C.yaw_deg(points) > limit
+
     # -- stages ------------------------------------------------------------------------------------
     def _detect_rois(self, images: list[np.ndarray]) -> list[list[Roi]]:
-        """Run BlazeFace once over all ``images``; per image, ROIs of the best ``max_faces`` detections."""
+        """The face detector on whole frames (short-range; full-range for ``detector="full"``), run once over
+        all ``images``; per image, the crops of the best ``max_faces`` detections."""
         if not images:
             return []
         with self._times.stage("detection"):
-            opts = self._detector_opts
-            boxed = [D.letterbox(image, opts.input_size, opts.input_range) for image in images]
-            tensor = np.ascontiguousarray(np.concatenate([t for t, _ in boxed])[..., ::-1])  # BGR -> RGB, small
-            boxes, logits = self._detector(tensor)
-            out = []
-            for k, (_, back) in enumerate(boxed):
-                values, scores = D.decode(boxes[k], logits[k], self._anchors, opts)
-                rois = []
-                for merged, score in D.weighted_nms(values, scores, opts.nms_threshold, self.options.max_faces):
-                    det = D.to_pixels(merged, score, back, opts.num_keypoints)
-                    rot = rotation_from(det.keypoints[0], det.keypoints[1])
-                    roi = Roi.from_box(det.box, rot)
-                    rois.append(roi.transformed(FACE_ROI_SCALE, FACE_ROI_SCALE, square_long=True))
-                out.append(rois)
-            return out
+            return [self._rois(found) for found in self._detector.whole(images)]
+
+    def _tile_rois(self, images: list[np.ndarray], tiles: list[int] | None = None) -> list[list[Roi]]:
+        """The full-range search of square tiles (``detector="auto"``), all or those indexed by ``tiles``."""
+        if not images:
+            return []
+        with self._times.stage("detection_tiles"):
+            return [self._rois(found) for found in self._detector.search_tiles(images, tiles)]
+
+    def _rois(self, detections: list) -> list[Roi]:
+        """Landmark crops of detections: the box rotated by the eye keypoints, squared and enlarged 1.5x
+        (MediaPipe's ``face_detection_front_detection_to_roi``), whichever detector found the face."""
+        return [Roi.from_box(det.box, rotation_from(det.keypoints[0], det.keypoints[1]))
+                .transformed(FACE_ROI_SCALE, FACE_ROI_SCALE, square_long=True)
+                for det in detections[: self.options.max_faces]]
 
     def _landmarks(self, images: list[np.ndarray], rois: list[Roi]) -> list[tuple[np.ndarray, float] | None]:
         """478 points in pixels and the presence score for the face in each (image, ROI), or None if absent.

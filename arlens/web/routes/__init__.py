@@ -1,0 +1,1 @@
+"""One ``APIRouter`` per resource: products, try-on, the mirror socket, and the pages (mirror, share pages)."""
