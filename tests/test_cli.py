@@ -221,7 +221,7 @@ def test_catalog_validate_list_and_jsonld_on_good_feeds():
     run = arlens("catalog", "list", "--kind", "eyewear", "--json")
     assert run.returncode == 0, run.stderr
     items = json.loads(run.stdout)
-    assert [i["id"] for i in items] == ["EYE-101", "EYE-102", "EYE-103"]
+    assert [i["id"] for i in items] == ["EYE-101", "EYE-102", "EYE-103", "EYE-104"]
     assert items[0]["price"] == "139.00 USD" and "utm_content=EYE-101" in items[0]["buy_link"]
     run = arlens("catalog", "list")
     assert run.returncode == 0 and "LIP-001" in run.stdout and "NAIL-204" in run.stdout
@@ -488,7 +488,7 @@ def test_a_missing_opengl_is_reported_once(monkeypatch, capsys, tmp_path, work):
     code = main(["demo", "-o", str(tmp_path / "demo"), "--portrait", str(work / "face.png")])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert out.count("OpenGL") == 1 and "skipped eyewear (EYE-101, EYE-102, EYE-103): cannot be drawn" in out
+    assert out.count("OpenGL") == 1 and "skipped eyewear (EYE-101, EYE-102, EYE-103, EYE-104): cannot be drawn" in out
     assert "LIP-001" in (tmp_path / "demo" / "index.html").read_text()
 
 

@@ -45,6 +45,9 @@ typo does not silently drop a value):
 ``arlens_frame_width_mm``       eyewear frame width in millimetres
 ``arlens_offset_mm``            eyewear seat offset ``"x y z"`` in millimetres
 ``arlens_pantoscopic_tilt_deg`` eyewear frame tilt in degrees
+``arlens_lens_transmission``    eyewear lens transmittance, 1 clear .. 0.15 sunglasses
+``arlens_lens_tint``            eyewear lens tint as ``#RRGGBB`` sRGB hex
+``arlens_lens_coating``         eyewear lens coating: none, anti_reflective, mirror
 ``arlens_pattern``              eye, brow, cheek and skin products: a named layout
                                 (``eyeshadow/lid-crease-outer``, see :mod:`arlens.catalog.patterns`)
 ``arlens_palette``              its colours, one per zone of the pattern, separated by ``;``, each
@@ -120,6 +123,9 @@ TABULAR_COLUMNS: Mapping[str, str] = MappingProxyType(
         "arlens_frame_width_mm": "frame_width_mm",
         "arlens_offset_mm": "offset_mm",
         "arlens_pantoscopic_tilt_deg": "pantoscopic_tilt_deg",
+        "arlens_lens_transmission": "lens_transmission",
+        "arlens_lens_tint": "lens_tint",
+        "arlens_lens_coating": "lens_coating",
         "arlens_pattern": "pattern",
         "arlens_palette": "palette",
     }

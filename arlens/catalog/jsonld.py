@@ -8,9 +8,10 @@ The mapping (all of it survives :func:`to_jsonld` then :func:`from_jsonld`):
   ``priceCurrency`` of the current price, ``availability`` as a schema.org URL. With a sale price
   the regular price is a ``UnitPriceSpecification`` of ``priceType`` ``StrikethroughPrice``,
   as Google's structured-data guide describes.
-- Try-on attributes (kind, hex swatch, finish, opacity, model, frame width, offset, tilt, pattern, palette)
-  are ``additionalProperty`` ``PropertyValue`` entries whose ``propertyID`` starts with ``arlens:`` (the
-  palette in its feed text form, ``"#E3C3A8 shimmer 0.5; #9C6B53 matte 0.7"``).
+- Try-on attributes (kind, hex swatch, finish, opacity, model, frame width, offset, tilt, lens
+  transmission, tint and coating, pattern, palette) are ``additionalProperty`` ``PropertyValue`` entries
+  whose ``propertyID`` starts with ``arlens:`` (the palette in its feed text form,
+  ``"#E3C3A8 shimmer 0.5; #9C6B53 matte 0.7"``).
 
 A look (:func:`look_to_jsonld`) is a schema.org ``ProductCollection``: its products as ``includesObject``
 entries (each a full ``Product`` above), and one ``Offer`` for the set at the sum of their prices, at the
@@ -50,6 +51,9 @@ _TRY_ON_FIELDS = (
     "frame_width_mm",
     "offset_mm",
     "pantoscopic_tilt_deg",
+    "lens_transmission",
+    "lens_tint",
+    "lens_coating",
     "pattern",
     "palette",
 )
