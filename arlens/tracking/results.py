@@ -89,6 +89,9 @@ class Face:
         pose: float32 (4, 4) rigid transform from the canonical face (centimetres) to the
             camera space of ``camera`` (centimetres, OpenGL convention: x right, y up, looking down -z).
         track_id: stable id of this face across video frames (0 for a still image).
+        glasses: probability (0..1) that the face already wears glasses, or None when it was not checked
+            (:func:`arlens.tracking.glasses.glasses_probability`; :class:`~arlens.TryOn` checks while a pair of
+            glasses is worn, so an app can say "take your glasses off for the best fit").
 
     Raises:
         InputError: a wrong shape, a landmark or box value that is not finite or beyond +-MAX_COORDINATE,
@@ -100,6 +103,7 @@ class Face:
     bbox: np.ndarray
     pose: np.ndarray = field(default_factory=lambda: np.eye(4, dtype=np.float32))
     track_id: int = 0
+    glasses: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "landmarks", _array("Face.landmarks", self.landmarks, (478, 3), np.float32))
@@ -110,6 +114,16 @@ class Face:
         _check_pose(self.pose)
         object.__setattr__(self, "score", _unit_score("Face.score", self.score))
         object.__setattr__(self, "track_id", _track_id("Face.track_id", self.track_id))
+        if self.glasses is not None:
+            g = self.glasses
+            if isinstance(g, bool) or not isinstance(g, int | float | np.integer | np.floating) or not 0.0 <= g <= 1.0:
+                raise InputError(f"Face.glasses: expected a probability in [0, 1] or None, got {self.glasses!r}")
+            object.__setattr__(self, "glasses", float(g))
+
+    @property
+    def wears_glasses(self) -> bool | None:
+        """Whether the face already wears glasses (``glasses >= 0.5``), or None when it was not checked."""
+        return None if self.glasses is None else self.glasses >= 0.5
 
     @property
     def interocular(self) -> float:

@@ -124,6 +124,13 @@ def lenses():
            "lipstick_onnx": LipstickLens(color="#A4161A", finish="gloss", backend="onnx",
                                          providers=("CPUExecutionProvider",)),
            "nails": NailPolishLens(color="#1F5FBF", finish="shimmer")}
+    import arlens
+    from arlens.lenses.makeup import MakeupLens
+
+    catalog = arlens.Catalog.default()
+    for kind in ("eyeshadow", "eyeliner", "mascara", "brow", "blush", "foundation", "contour", "highlighter"):
+        product = next(p for p in catalog if p.kind is not None and p.kind.value == kind)
+        out[kind] = MakeupLens.from_product(product)
     try:
         from arlens.lenses.eyewear import EyewearLens, EyewearOptions
 
@@ -135,7 +142,7 @@ def lenses():
         lens.close() if hasattr(lens, "close") else None
 
 
-@budget(examples=120, deadline_ms=30_000)
+@budget(examples=200, deadline_ms=30_000)
 @given(st.data())
 def test_lenses_draw_any_valid_geometry_within_bounds(lenses, data):
     """The lipstick once segfaulted on a lip point 600,000 px off-frame and took 75 s on an 11,000 px mouth;
