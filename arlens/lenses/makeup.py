@@ -46,10 +46,10 @@ from arlens.errors import InputError
 from arlens.image import check_bgr
 from arlens.lenses.lipstick import OCCLUDED, VISIBLE
 from arlens.render import coverage as COV
-from arlens.render import face_uv as F
 from arlens.render import patterns as P
 from arlens.render import skin as S
-from arlens.render.face_space import FaceSpace, fade_change
+from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size
+from arlens.render.face_space import FaceSpace
 from arlens.render.relight import gain_lut, is_neutral
 from arlens.scene import Scene
 from arlens.tracking.results import Face
@@ -145,23 +145,6 @@ class MakeupOptions:
         return cls(**values)
 
 
-@dataclass
-class _Region:
-    """A box of the frame being painted: its packed pixels and the painted ones' alphas."""
-
-    box: tuple[int, int, int, int]
-    packed: S.PackedBox
-
-    @classmethod
-    def of(cls, out: np.ndarray, box: tuple[int, int, int, int]) -> _Region:
-        x0, y0, x1, y1 = box
-        return cls(box, S.PackedBox(out[y0:y1, x0:x1]))
-
-    def write(self, out: np.ndarray) -> None:
-        x0, y0, x1, y1 = self.box
-        out[y0:y1, x0:x1] = self.packed.bgr()
-
-
 class MakeupLens:
     """Draws an eye, brow, cheek or skin product on every face of a frame.
 
@@ -246,29 +229,55 @@ class MakeupLens:
             InputError: ``out`` is not a writeable uint8 (H, W, 3) array, a face has no landmarks, or the scene
                 is of another frame size.
         """
+        return self.render_group([self], out, faces, scene)
+
+    @classmethod
+    def render_group(cls, lenses: Iterable[MakeupLens], out: np.ndarray, faces: Face | Iterable[Face],
+                     scene: Scene | None = None) -> np.ndarray:
+        """Draw several make-up lenses on each face, in the order given, into ``out`` (modified); returns it.
+
+        The same pixels (to a level or two of rounding) as calling each lens's ``render_into`` in turn, in one pass
+        per face: consecutive soft products (foundation, contour, highlighter, blush, eyeshadow) are painted on
+        one low-resolution grid of the face and their summed change is applied to the frame once
+        (:mod:`arlens.render.face_grid`); strokes (liner, lashes, brows) are drawn at full resolution in order.
+        Each lens's :attr:`drawn_boxes` is set as if it had drawn alone. This is what
+        :class:`~arlens.session.TryOn` calls for a run of make-up lenses (see :class:`arlens.lenses.base.Lens`).
+
+        Raises:
+            InputError: a lens that is not a MakeupLens, or as :meth:`render_into`.
+        """
+        lenses = list(lenses)
+        for i, lens in enumerate(lenses):
+            if not isinstance(lens, MakeupLens):
+                raise InputError(f"lenses[{i}]: expected a MakeupLens, got {type(lens).__name__}")
         out = check_bgr(out, "out", writeable=True)
         faces = [faces] if isinstance(faces, Face) else list(faces)
         spaces = [FaceSpace.of(face, out.shape) for face in faces]  # every face checked before any drawing
         scene = Scene.ensure(scene, out, faces)
-        drawn: list[np.ndarray | None] = []
+        drawn: dict[int, list[np.ndarray | None]] = {id(lens): [] for lens in lenses}
         for face, space in zip(faces, spaces, strict=True):
-            boxes: list[tuple[int, int, int, int]] = []
+            boxes: dict[int, list[Box]] = {id(lens): [] for lens in lenses}
             if space is not None and space.box is not None:
-                ctx = _Context(space, scene.face(face), self._gains(scene, face))
-                for side in self.pattern.sides:
-                    painted = self._draw(out, ctx, side)
-                    if painted is not None:
-                        boxes.append(painted)
-            drawn.append(_union(boxes))
-        self._drawn = tuple(drawn)
+                ctx = _Context(space, scene.face(face), any(lens.options.scene_light for lens in lenses))
+                run: list[MakeupLens] = []
+                for lens in lenses:
+                    if lens.kind in _FIELD_KINDS:
+                        run.append(lens)
+                        continue
+                    if run:
+                        _draw_fields(out, ctx, run, boxes)
+                        run = []
+                    for side in lens.pattern.sides:
+                        painted = lens._draw_sharp(out, ctx, side)
+                        if painted is not None:
+                            boxes[id(lens)].append(painted)
+                if run:
+                    _draw_fields(out, ctx, run, boxes)
+            for lens in lenses:
+                drawn[id(lens)].append(_union(boxes[id(lens)]))
+        for lens in lenses:
+            lens._drawn = tuple(drawn[id(lens)])
         return out
-
-    def _gains(self, scene: Scene, face: Face) -> np.ndarray | None:
-        """The linear gains of the light on ``face``, or None for white light (or when told to ignore it)."""
-        if not self.options.scene_light:
-            return None
-        gains = scene.face(face).light.gains
-        return None if is_neutral(gains) else gains
 
     def region(self, face: Face, frame_shape: tuple[int, ...]) -> np.ndarray | None:
         """Where the product is drawn on ``face``: float32 (4,) x0, y0, x1, y1 in the frame (None if off it).
@@ -285,284 +294,351 @@ class MakeupLens:
         return np.array([arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()], dtype=np.float32)
 
     # -- drawing -------------------------------------------------------------------------------------------
-    def _box(self, space: FaceSpace, side: P.PatternSide) -> tuple[int, int, int, int] | None:
-        pts = space.points
+    def _box(self, space: FaceSpace, side: P.PatternSide) -> Box | None:
         if side.texture is not None:
             return space.box_of(side.texture.triangles)
         if not side.strokes:
             return None
-        allp = np.vstack([s.vertices(pts) for s in side.strokes])
-        h, w = space.shape
-        x0, y0 = max(0, int(math.floor(allp[:, 0].min() - 2))), max(0, int(math.floor(allp[:, 1].min() - 2)))
-        x1, y1 = min(w, int(math.ceil(allp[:, 0].max() + 2)) + 1), min(h, int(math.ceil(allp[:, 1].max() + 2)) + 1)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            return None
-        return x0, y0, x1, y1
+        return _points_box(np.vstack([s.vertices(space.points) for s in side.strokes]), space.shape)
 
-    def _draw(self, out: np.ndarray, ctx: _Context, side: P.PatternSide) -> tuple[int, int, int, int] | None:
-        """Draw one side; the box of what it painted (None for nothing)."""
-        box = self._box(ctx.space, side)
-        if box is None:
-            return None
-        kind = self.options.kind
-        if kind == "foundation":
-            return self._foundation(out, ctx, side, box)
-        if kind == "brow":
-            return self._brow(out, ctx, side, box)
-        if kind in _STROKE_KINDS:
-            return self._strokes(out, ctx, side, box)
-        return self._zones(out, ctx, side, box)
+    def _light(self, ctx: _Context) -> tuple[np.ndarray, np.ndarray] | None:
+        """The lookup tables taking pixels out of the scene's light and back (None: white light, or told to ignore
+        it)."""
+        return ctx.luts if self.options.scene_light else None
 
-    @staticmethod
-    def _keep(ctx: _Context, side: P.PatternSide, box: tuple[int, int, int, int]) -> np.ndarray | float:
-        """Where colour may go in ``box``: 1 - the erase mask of the side's outlines, less what covers the face
-        (the scene's occluders: a pixel covered for ``OCCLUDED`` or more gets none, ``VISIBLE`` or less all)."""
-        erase = ctx.space.erase(side.erase, box)
-        keep: np.ndarray | float = np.float32(1.0) if erase is None else np.float32(1.0) - erase
-        covered = ctx.face.occlusion(box)
-        if covered.max(initial=0.0) > VISIBLE:
-            t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
-            keep = keep * (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
-        return keep
+    def _erase(self, side: P.PatternSide, ctx: _Context) -> tuple[Erase, ...]:
+        """The outlines a soft product keeps off: the eye openings, the mouth or the lips, the brows (with their
+        soft margin; foundation keeps only off the brow's hair, at half the margin)."""
+        space = ctx.space
+        if self.options.kind != "foundation":
+            return tuple(Erase(n, space.brow_margin() if n.endswith("_brow") else 0.0) for n in side.erase)
+        gains = ctx.gains if self.options.scene_light else None
+        shade_y = self._shade_y[0] * (float(np.dot(S.C.BGR_TO_Y, gains)) if gains is not None else 1.0)
+        return tuple(Erase(n, 0.5 * space.brow_margin(), shade_y) if n.endswith("_brow") else Erase(n)
+                     for n in side.erase)
 
-    def _composite(self, out: np.ndarray, box: tuple[int, int, int, int], alphas: np.ndarray,
-                   uvm: F.UVMap | None = None, reference: np.ndarray | None = None,
-                   gains: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
-        """Paint palette colour k with alpha ``alphas[..., k]`` (float32 (h, w, Z)) inside ``box``, in order, in
-        the light of ``gains`` (None: white); the box of the pixels painted (None for none).
-
-        With the box's UV map, shimmer and metallic colours get glints fixed to the skin.
-        """
+    def _zone_layer(self, ctx: _Context, side: P.PatternSide, grid: FaceGrid, rect: Rect, change: GridChange,
+                    erase: tuple[Erase, ...], keep: np.ndarray | None) -> Layer | None:
+        """Eyeshadow, blush, contour, highlighter: the zones looked up through the grid's UV and painted with the
+        lipstick's composite on the cells they cover, as the products before left them. ``keep`` (over ``rect``)
+        says how much of each cell is outside the outlines it keeps off: the skin whose median lightness the
+        composite's shading is relative to."""
+        tex = side.texture
+        assert tex is not None
+        r0, c0, r1, c1 = rect
+        alphas = tex.sample(grid.u[r0:r1, c0:c1], grid.v[r0:r1, c0:c1])
+        alphas *= grid.on_mesh[r0:r1, c0:c1, None] * self._alpha
         flat = alphas.reshape(-1, alphas.shape[-1])
-        index = np.flatnonzero(_zmax(flat) > S.MIN_ALPHA)
-        if not len(index):
+        weight = _zmax(flat)
+        local = np.flatnonzero(weight > S.MIN_ALPHA)
+        if not len(local):
             return None
-        region = _Region.of(out, box)
-        original = region.packed.take(index)
-        px = original if gains is None else cv2.LUT(original.reshape(1, -1, 4), gain_lut(1.0 / gains, 4)).reshape(-1, 4)
-        a = flat[index]
-        weight = _zmax(a) if reference is None else reference.reshape(-1)[index]
-        lightness = S.reference_lightness(px, weight)
-        spark = None
-        if uvm is not None and any(self._sparkle):
-            spark = S.uv_sparkle(uvm.u.reshape(-1)[index], uvm.v.reshape(-1)[index])
+        rows, cols = np.divmod(local, c1 - c0)
+        cells = (rows + r0) * grid.shape[1] + (cols + c0)
+        before = change.pixels(cells)
+        luts = self._light(ctx)
+        px = before if luts is None else _lut(before, luts[0])
+        a = flat[local]
+        reference = weight[local] if keep is None else weight[local] * keep.reshape(-1)[local]
+        lightness = S.reference_lightness(px, reference)
+        painted = px
         for k in range(a.shape[1]):
             sub = np.flatnonzero(a[:, k] > S.MIN_ALPHA)
             if not len(sub):
                 continue
-            glints = spark[sub] if spark is not None and self._sparkle[k] else None
             if len(sub) == len(a):
-                px = S.paint(px, np.ascontiguousarray(a[:, k]), self._params[k], lightness, glints)
+                painted = S.paint(painted, np.ascontiguousarray(a[:, k]), self._params[k], lightness)
             else:
-                px[sub] = S.paint(px[sub], np.ascontiguousarray(a[sub, k]), self._params[k], lightness, glints)
-        if gains is not None:  # back into the light, keeping untouched pixels exactly as they were
-            back = gain_lut(gains, 4)
-            lit = cv2.LUT(px.reshape(1, -1, 4), back).reshape(-1, 4).astype(np.int16)
-            lit -= cv2.LUT(cv2.LUT(original.reshape(1, -1, 4), gain_lut(1.0 / gains, 4)), back).reshape(-1, 4)
-            lit += original
-            px = np.clip(lit, 0, 255).astype(np.uint8)
-        region.packed.put(index, px)
-        region.write(out)
-        w = box[2] - box[0]
-        rows, cols = np.divmod(index, w)  # ascending: the first and last rows are the extremes
-        return box[0] + int(cols.min()), box[1] + int(rows[0]), box[0] + int(cols.max()) + 1, box[1] + int(rows[-1]) + 1
+                if painted is px:
+                    painted = px.copy()
+                painted[sub] = S.paint(painted[sub], np.ascontiguousarray(a[sub, k]), self._params[k], lightness)
+        if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
+            after = _lut(painted, luts[1]).astype(np.int16)
+            after -= _lut(px, luts[1])
+            after += before
+            painted = np.clip(after, 0, 255).astype(np.uint8)
+        gain, offset = S.gain_offset_pixels(before, painted)
+        changed = np.flatnonzero((gain != np.float32(1.0)) | (offset != np.float32(0.0)).any(axis=1))
+        if not len(changed):
+            return None
+        extent = (r0 + int(rows[changed[0]]), c0 + int(cols[changed].min()),
+                  r0 + int(rows[changed[-1]]) + 1, c0 + int(cols[changed].max()) + 1)
+        sparkle = None
+        if any(self._sparkle):
+            sparkle = np.zeros(len(a), np.float32)
+            for k, sparkles in enumerate(self._sparkle):
+                if sparkles:
+                    sparkle += a[:, k] * np.float32(self._params[k][0, S.C.P_SPARKLE])
+        return Layer(rect, cells, gain, offset, extent, erase, sparkle, self)
 
-    def _zones(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
-               box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    def _foundation_layer(self, ctx: _Context, side: P.PatternSide, grid: FaceGrid, rect: Rect,
+                          change: GridChange, erase: tuple[Erase, ...]) -> Layer | None:
+        """Foundation: the skin's tone evened towards the shade at low resolution (the face about
+        ``_FOUNDATION_SIZE`` px across), as one smooth change over the face."""
         tex = side.texture
         assert tex is not None
-        space = ctx.space
-        uvm = space.uv_in(box)
-        keep = self._keep(ctx, side, box)
-        f = _GAIN_RES[self.options.kind] / space.scale
-        if f > 0.85:  # a small face: composite every pixel
-            alphas = tex.sample(uvm.u, uvm.v) * ((keep * uvm.on_mesh)[..., None] * self._alpha)
-            return self._composite(out, box, alphas, uvm, gains=ctx.gains)
-        x0, y0, x1, y1 = box
+        r0, c0, r1, c1 = rect
+        rh, rw = r1 - r0, c1 - c0
+        x0, y0, x1, y1 = grid.frame_box(rect)
         w, h = x1 - x0, y1 - y0
-        sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
-        su, sv, sm = _small_uv(uvm, (sw, sh))
-        alphas = tex.sample(su, sv) * (sm[..., None] * self._alpha)
-        roi = out[y0:y1, x0:x1]
-        small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
-        if ctx.gains is not None:  # paint under white light: the gain carries the change into the frame's light
-            small = cv2.LUT(small, gain_lut(1.0 / ctx.gains, 3))
-        painted = small.copy()
-        if self._composite(painted, (0, 0, sw, sh), alphas) is None:
+        # cells per sample of the tone: the grid's own unless it is much finer (resizing by less than 1.5 aliases)
+        m = max(w, h) / _FOUNDATION_SIZE / grid.cell
+        sw, sh = (rw, rh) if m < 1.5 else (max(2, int(round(rw / m))), max(2, int(round(rh / m))))
+        same = (sw, sh) == (rw, rh)
+        region = change.region(rect)
+        small = region if same else cv2.resize(region, (sw, sh), interpolation=cv2.INTER_AREA)
+        uvo = grid.values[r0:r1, c0:c1]
+        su, sv, sm = cv2.split(uvo if same else cv2.resize(uvo, (sw, sh), interpolation=cv2.INTER_LINEAR))
+        alpha = tex.sample(su, sv)[..., 0]
+        alpha *= sm * self._alpha[0]
+        skin = alpha > np.float32(0.05)
+        outlines = None
+        for e in erase:  # the openings and brows stay out of the skin's colour statistics
+            mask = grid.erase(e.name, e.grow)
+            if mask is not None:
+                outlines = mask[r0:r1, c0:c1] if outlines is None else np.maximum(outlines, mask[r0:r1, c0:c1])
+        if outlines is not None:
+            skin &= (outlines if same else cv2.resize(outlines, (sw, sh), interpolation=cv2.INTER_AREA)) < 0.5
+        covered = ctx.covered(grid)
+        if covered is not None:  # no foundation on the hands in front of the face
+            c = covered[r0:r1, c0:c1]
+            c = c if same else cv2.resize(c, (sw, sh), interpolation=cv2.INTER_AREA)
+            alpha *= np.float32(1.0) - np.clip(c * np.float32(2.0), 0.0, 1.0)
+        luts = self._light(ctx)
+        if luts is not None:  # the shade under white light, then both colours back in the frame's light
+            small = cv2.LUT(small, luts[0])
+        before, after = S.foundation_colours(small, alpha, self._shade_lab[0],
+                                             face_width=0.8 * ctx.space.scale * sw / w, skin=skin.astype(np.float32))
+        if luts is not None:
+            before, after = (cv2.LUT(cv2.convertScaleAbs(c), luts[1]) for c in (before, after))
+        g_small, o_small = S.gain_offset(before, after)
+        extent = _field_extent(g_small, o_small, rect)
+        if extent is None:
             return None
-        before = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
-        if ctx.gains is not None:  # back into the frame's light
-            painted = cv2.LUT(painted, gain_lut(ctx.gains, 3))
-            painted[_zmax(alphas) <= S.MIN_ALPHA] = before[_zmax(alphas) <= S.MIN_ALPHA]
-        # the change as a brightness gain and a colour offset (none where nothing was painted), at full size
-        g_small, o_small = S.gain_offset(before, painted)
-        gain = cv2.resize(g_small, (w, h), interpolation=cv2.INTER_LINEAR)
-        offset = cv2.resize(o_small, (w, h), interpolation=cv2.INTER_LINEAR)
-        if isinstance(keep, np.ndarray) and ctx.face.occlusion(box).max(initial=0.0) > VISIBLE:
-            fade_change(gain, offset, keep)
-        else:
-            space.erase_gain(gain, offset, box, side.erase)
-        result = S.apply_gain_offset(roi, gain, offset)
-        if any(self._sparkle):
-            self._glints(result, uvm, keep, alphas, (w, h))
-        out[y0:y1, x0:x1] = result
-        return _field_box(g_small, o_small, box)
+        if not same:
+            g_small = cv2.resize(g_small, (rw, rh), interpolation=cv2.INTER_LINEAR)
+            o_small = cv2.resize(o_small, (rw, rh), interpolation=cv2.INTER_LINEAR)
+        return Layer(rect, None, g_small, o_small, extent, erase, None, self)
 
-    def _glints(self, roi: np.ndarray, uvm: F.UVMap, keep: np.ndarray | float, small_alphas: np.ndarray,
-                size: tuple[int, int]) -> None:
-        """Shimmer glints at full resolution, fixed to the skin: white added where a sparkling colour lies."""
-        strength = np.zeros(small_alphas.shape[:2], dtype=np.float32)
-        for k, sparkles in enumerate(self._sparkle):
-            if sparkles:
-                strength += small_alphas[..., k] * np.float32(self._params[k][0, S.C.P_SPARKLE])
-        full = cv2.resize(strength, size, interpolation=cv2.INTER_LINEAR) * keep
-        index = np.flatnonzero(full.reshape(-1) > np.float32(0.01))
-        if not len(index):
-            return
-        glint = S.uv_sparkle(uvm.u.reshape(-1)[index], uvm.v.reshape(-1)[index])
-        white = np.minimum(glint * full.reshape(-1)[index] * _GLINT, np.float32(0.6))
-        lit = np.flatnonzero(white > np.float32(1.0 / 255.0))
-        if not len(lit):
-            return
-        flat = roi.reshape(-1, 3)
-        at = index[lit]
-        px = flat[at].astype(np.float32)
-        px += (np.float32(255.0) - px) * white[lit, None]
-        flat[at] = np.rint(px).astype(np.uint8)
-
-    def _strokes(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
-                 box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    def _draw_sharp(self, out: np.ndarray, ctx: _Context, side: P.PatternSide) -> Box | None:
+        """Liner, lashes, brows: drawn at the frame's resolution; the box of what was painted (None for none)."""
+        pts = ctx.space.points
+        verts = [s.vertices(pts) for s in side.strokes]
+        if self.options.kind == "brow":
+            box = ctx.space.box_of(side.texture.triangles) if side.texture is not None else None
+            return None if box is None else self._brow(out, ctx, side, box, verts)
+        box = _points_box(np.vstack(verts), ctx.space.shape) if verts else None
+        if box is None:
+            return None
         cov = np.zeros((box[3] - box[1], box[2] - box[0]), dtype=np.float32)
-        for strokes in side.strokes:
-            np.maximum(cov, COV.packed_coverage(strokes.vertices(ctx.space.points), strokes.ends, box), out=cov)
-        alphas = (cov * self._keep(ctx, side, box) * self._alpha[0])[..., None]
-        return self._composite(out, box, alphas, gains=ctx.gains)
+        for strokes, v in zip(side.strokes, verts, strict=True):
+            np.maximum(cov, COV.packed_coverage(v, strokes.ends, box), out=cov)
+        alphas = cov * self._keep(ctx, side, box)
+        alphas *= self._alpha[0]
+        return self._composite(out, box, alphas, self._light(ctx))
 
-    def _brow(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
-              box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    def _keep(self, ctx: _Context, side: P.PatternSide, box: Box) -> np.ndarray | np.float32:
+        """Where colour may go in ``box``: 1 - the erase mask of the side's outlines, less what covers the face
+        (the scene's occluders: a pixel covered for ``OCCLUDED`` or more gets none, ``VISIBLE`` or less all)."""
+        erase = ctx.space.erase(side.erase, box)
+        keep: np.ndarray | np.float32 = np.float32(1.0) if erase is None else np.float32(1.0) - erase
+        occluded = ctx.occlusion_keep(box)
+        if occluded is not None:
+            keep = keep * occluded
+        return keep
+
+    def _composite(self, out: np.ndarray, box: Box, alpha: np.ndarray, luts: tuple[np.ndarray, np.ndarray] | None,
+                   reference: np.ndarray | None = None) -> Box | None:
+        """Paint the first palette colour with ``alpha`` (float32 (h, w)) inside ``box`` of ``out``, under the
+        light's lookup tables ``luts`` (None: white); the box of the pixels painted (None for none)."""
+        flat = alpha.reshape(-1)
+        index = np.flatnonzero(flat > S.MIN_ALPHA)
+        if not len(index):
+            return None
+        x0, y0, x1, y1 = box
+        w = x1 - x0
+        rows, cols = np.divmod(index, w)
+        rows += y0
+        cols += x0
+        original = out[rows, cols]
+        px = original if luts is None else _lut(original, luts[0])
+        a = flat[index]
+        lightness = S.reference_lightness(px, a if reference is None else reference.reshape(-1)[index])
+        painted = S.paint(px, a, self._params[0], lightness)
+        if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
+            lit = _lut(painted, luts[1]).astype(np.int16)
+            lit -= _lut(px, luts[1])
+            lit += original
+            painted = np.clip(lit, 0, 255).astype(np.uint8)
+        out[rows, cols] = painted
+        return int(cols.min()), int(rows[0]), int(cols.max()) + 1, int(rows[-1]) + 1
+
+    def _brow(self, out: np.ndarray, ctx: _Context, side: P.PatternSide, box: Box,
+              verts: list[np.ndarray]) -> Box | None:
         tex = side.texture
         assert tex is not None
         uvm = ctx.space.uv_in(box)
-        brow = tex.sample(uvm.u, uvm.v)[..., 0] * uvm.on_mesh
+        brow = tex.sample(uvm.u, uvm.v)[..., 0]
+        brow *= uvm.on_mesh
         x0, y0, x1, y1 = box
         hair = S.hair_weight(S.luminance(out[y0:y1, x0:x1]), brow)
         keep = self._keep(ctx, side, box)
-        tint = brow * keep * (np.float32(_BROW_SKIN_ALPHA) + np.float32(1.0 - _BROW_SKIN_ALPHA) * hair)
-        boxes = [self._composite(out, box, (tint * self._alpha[0])[..., None], reference=hair * brow,
-                                 gains=ctx.gains)]
+        tint = hair * np.float32(1.0 - _BROW_SKIN_ALPHA)
+        tint += np.float32(_BROW_SKIN_ALPHA)
+        tint *= brow
+        tint *= keep
+        luts = self._light(ctx)
+        hair *= brow
+        boxes = [self._composite(out, box, tint * self._alpha[0], luts, reference=hair)]
         if side.strokes:
-            hairs = self._hair_coverage(side, ctx.space.points, box)
+            hairs = self._hair_coverage(side, verts, box)
             # strokes stay inside the brow's shape (its soft edge), over the tint
-            strokes = hairs * np.minimum(brow * np.float32(1.6), np.float32(1.0)) * keep
-            boxes.append(self._composite(out, box, (strokes * np.float32(0.6) * self._alpha[0])[..., None],
-                                         reference=brow, gains=ctx.gains))
-        return _union([b for b in boxes if b is not None])
+            hairs *= np.minimum(brow * np.float32(1.6), np.float32(1.0))
+            hairs *= keep
+            hairs *= np.float32(0.6) * self._alpha[0]
+            boxes.append(self._composite(out, box, hairs, luts, reference=brow))
+        found = [b for b in boxes if b is not None]
+        return None if not found else (min(b[0] for b in found), min(b[1] for b in found),
+                                       max(b[2] for b in found), max(b[3] for b in found))
 
-    @staticmethod
-    def _hair_coverage(side: P.PatternSide, pts: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    def _hair_coverage(self, side: P.PatternSide, verts: list[np.ndarray], box: Box) -> np.ndarray:
         """Coverage of the hair strokes, each hair at its own opacity (in quarters; the stronger drawn last)."""
-        x0, y0, x1, y1 = box
-        total = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
-        for strokes in side.strokes:
-            levels = np.clip(np.ceil(strokes.alpha * 4), 1, 4).astype(np.int64)
-            order = np.argsort(levels, kind="stable")
-            verts = strokes.vertices(pts)
-            starts = np.concatenate([[0], strokes.ends[:-1]])
-            chunks = [verts[starts[i] : strokes.ends[i]] for i in order]
-            ends = np.cumsum([len(c) for c in chunks])
-            np.maximum(total, COV.packed_coverage(np.concatenate(chunks), ends, box, levels[order]), out=total)
+        total = None
+        for strokes, v in zip(side.strokes, verts, strict=True):
+            order, ends, levels = strokes.by_level
+            cov = COV.packed_coverage(v[order], ends, box, levels)
+            total = cov if total is None else np.maximum(total, cov, out=total)
+        assert total is not None
         return total
 
-    def _foundation(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
-                    box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-        """Foundation: tone and coverage at low resolution, applied at full resolution as one smooth gain."""
-        tex = side.texture
-        assert tex is not None
-        space = ctx.space
-        x0, y0, x1, y1 = box
-        w, h = x1 - x0, y1 - y0
-        f = min(1.0, _FOUNDATION_SIZE / max(w, h))
-        sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
-        fx = sw / w
-        su, sv, sm = _small_uv(space.uv_in(box), (sw, sh))
-        alpha = tex.sample(su, sv)[..., 0] * sm * self._alpha[0]
-        skin = alpha > np.float32(0.05)
-        erase = space.erase(side.erase, box)
-        if erase is not None:  # the openings and brows stay out of the skin's colour statistics
-            skin &= cv2.resize(erase, (sw, sh), interpolation=cv2.INTER_AREA) < np.float32(0.5)
-        covered = ctx.face.occlusion(box)
-        if covered.max(initial=0.0) > VISIBLE:  # no foundation on the hands in front of the face
-            alpha *= np.float32(1.0) - np.clip(cv2.resize(covered, (sw, sh), interpolation=cv2.INTER_AREA)
-                                               * np.float32(2.0), 0.0, 1.0)
-        roi = out[y0:y1, x0:x1]
-        small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
-        if ctx.gains is not None:  # the shade under white light, then both colours back in the frame's light
-            small = cv2.LUT(small, gain_lut(1.0 / ctx.gains, 3))
-        before, after = S.foundation_colours(small, alpha, self._shade_lab[0], face_width=0.8 * space.scale * fx,
-                                             skin=skin.astype(np.float32))
-        if ctx.gains is not None:
-            lit = gain_lut(ctx.gains, 3)
-            before, after = (cv2.LUT(np.clip(np.rint(c), 0, 255).astype(np.uint8), lit) for c in (before, after))
-        g_small, o_small = S.gain_offset(before, after)
-        gain = cv2.resize(g_small, (w, h), interpolation=cv2.INTER_LINEAR)
-        offset = cv2.resize(o_small, (w, h), interpolation=cv2.INTER_LINEAR)
-        # the openings at full resolution: none there; on the brows, none on the hair (the skin between the hairs
-        # takes the shade, or a shade unlike the skin would ring each brow)
-        brows = tuple(n for n in side.erase if n.endswith("_brow"))
-        shade_y = self._shade_y[0] * (float(np.dot(S.C.BGR_TO_Y, ctx.gains)) if ctx.gains is not None else 1.0)
-        space.erase_gain(gain, offset, box, tuple(n for n in side.erase if n not in brows))
-        for (bx0, by0, bx1, by1), erase in space.erase_parts(brows, brow_margin=0.5):
-            sub = _intersect((bx0, by0, bx1, by1), box)
-            if sub is None:
-                continue
-            e = erase[sub[1] - by0 : sub[3] - by0, sub[0] - bx0 : sub[2] - bx0]
-            hair = S.hair_weight(S.luminance(out[sub[1] : sub[3], sub[0] : sub[2]]), e, ceiling=shade_y)
-            fade_change(gain[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0],
-                        offset[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0], np.float32(1.0) - e * hair)
-        if covered.max(initial=0.0) > VISIBLE:  # and none on an occluder's pixels at full resolution either
-            t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
-            fade_change(gain, offset, np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
-        out[y0:y1, x0:x1] = S.apply_gain_offset(roi, gain, offset)
-        return _field_box(g_small, o_small, box)
+
+#: Soft products: painted on a low-resolution grid of the face and applied as one smooth change.
+_FIELD_KINDS = ("foundation", "contour", "highlighter", "blush", "eyeshadow")
 
 
-@dataclass(frozen=True)
 class _Context:
-    """One face while a lens draws it: its shared geometry, what the scene knows of it, the light's gains."""
+    """One face while lenses draw it: its shared geometry, what the scene knows of it, the light (its gains and
+    lookup tables, each made once), what covers it."""
 
-    space: FaceSpace
-    face: Any  # arlens.scene.FaceScene
-    gains: np.ndarray | None
+    def __init__(self, space: FaceSpace, face: Any, light: bool) -> None:
+        self.space = space
+        self.face = face  # arlens.scene.FaceScene
+        gains = face.light.gains if light else None
+        self.gains = None if gains is None or is_neutral(gains) else np.maximum(np.asarray(gains, np.float64), 1e-4)
+        self.luts = None if self.gains is None else (gain_lut(1.0 / self.gains, 3), gain_lut(self.gains, 3))
+        self._hands = bool(face.scene.occluding_hands())
+        self._covered: dict[Box, np.ndarray | None] = {}
+
+    def occlusion_keep(self, box: Box) -> np.ndarray | None:
+        """float32 over ``box``: how much of a product each pixel keeps under the scene's occluders (a pixel covered
+        for ``OCCLUDED`` or more keeps none, ``VISIBLE`` or less all); None where nothing covers the box."""
+        if not self._hands:
+            return None
+        covered = self.face.occlusion(box)
+        if covered.max(initial=0.0) <= VISIBLE:
+            return None
+        t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+        return np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
+
+    def covered(self, grid: FaceGrid) -> np.ndarray | None:
+        """float32 (rows, columns): how much of each cell of ``grid`` the occluders cover; None for nothing."""
+        if not self._hands:
+            return None
+        if grid.box not in self._covered:
+            covered = self.face.occlusion(grid.box)
+            self._covered[grid.box] = None if covered.max(initial=0.0) <= VISIBLE else (
+                covered if grid.cell == 1 else cv2.resize(covered, grid.shape[::-1], interpolation=cv2.INTER_AREA))
+        return self._covered[grid.box]
+
+    def covered_keep(self, grid: FaceGrid) -> np.ndarray | None:
+        """float32 (rows, columns): how much of a product each cell keeps under the occluders; None for all."""
+        covered = self.covered(grid)
+        if covered is None:
+            return None
+        t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+        return np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
-def _union(boxes: list[tuple[int, int, int, int]]) -> np.ndarray | None:
+def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: dict[int, list[Box]]) -> None:
+    """Draw a run of soft products on one face in one pass (:mod:`arlens.render.face_grid`)."""
+    space = ctx.space
+    items = [(lens, side, box) for lens in run for side in lens.pattern.sides
+             if (box := lens._box(space, side)) is not None]
+    if not items:
+        return
+    zone = [_GAIN_RES[lens.kind] for lens in run if lens.kind in _GAIN_RES]
+    if zone:
+        cell = cell_size(space.scale, max(zone))
+    else:  # foundation alone: its own resolution
+        fbox = _union([b for _, _, b in items])
+        cell = max(1, int(max(fbox[2] - fbox[0], fbox[3] - fbox[1]) / _FOUNDATION_SIZE))
+    grid = FaceGrid.around(space, [b for _, _, b in items], cell)
+    change = GridChange(grid, out)
+    keep_cells = ctx.covered_keep(grid)
+    for lens, side, box in items:
+        rect = grid.rect(box)
+        if rect is None:
+            continue
+        erase = lens._erase(side, ctx)
+        keep = change.keep(erase, rect, keep_cells)
+        if lens.kind == "foundation":
+            layer = lens._foundation_layer(ctx, side, grid, rect, change, erase)
+        else:
+            layer = lens._zone_layer(ctx, side, grid, rect, change, erase, keep)
+        if layer is not None:
+            change.add(layer, keep)
+    if not change.layers:
+        return
+    change.apply(out, ctx.occlusion_keep)
+    for layer in change.layers:
+        if layer.sparkle is not None:
+
+            def keep(b: Box, layer: Layer = layer) -> np.ndarray | None:
+                k = change.outline_keep(layer.erase, b)
+                occluded = ctx.occlusion_keep(b)
+                return k if occluded is None else (occluded if k is None else k * occluded)
+
+            change.glints(out, layer, keep, _GLINT)
+        lens = layer.owner
+        assert isinstance(lens, MakeupLens)
+        boxes[id(lens)].append(change.layer_box(layer))
+
+
+def _points_box(pts: np.ndarray, shape: tuple[int, int]) -> Box | None:
+    """The frame box around points (pixel centres) with two pixels to spare, clipped; None when empty."""
+    h, w = shape
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    x0, y0 = max(0, int(math.floor(lo[0] - 2))), max(0, int(math.floor(lo[1] - 2)))
+    x1, y1 = min(w, int(math.ceil(hi[0] + 2)) + 1), min(h, int(math.ceil(hi[1] + 2)) + 1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return x0, y0, x1, y1
+
+
+def _lut(px: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """uint8 (n, 3) pixels through a (1, 256, 3) lookup table."""
+    return cv2.LUT(px.reshape(-1, 1, 3), lut).reshape(-1, 3)
+
+
+def _union(boxes: list[Box]) -> np.ndarray | None:
     if not boxes:
         return None
     b = np.array(boxes, dtype=np.float32)
     return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], dtype=np.float32)
 
 
-def _field_box(gain: np.ndarray, offset: np.ndarray, box: tuple[int, int, int, int]
-               ) -> tuple[int, int, int, int] | None:
-    """The frame box holding every pixel a low-resolution change (``gain`` (sh, sw), ``offset`` (sh, sw, 3))
-    of ``box`` reaches once resized to it: the changed samples' extent plus the one sample bilinear resizing
-    blends with each side, clipped to ``box``."""
-    changed = (gain != np.float32(1.0)) | (np.abs(offset).max(axis=2) > np.float32(0.0))
+def _field_extent(gain: np.ndarray, offset: np.ndarray, rect: Rect) -> Rect | None:
+    """The cells of ``rect`` a low-resolution change (``gain`` (sh, sw), ``offset`` (sh, sw, 3)) reaches once
+    resized to them: the changed samples' extent plus the one sample bilinear resizing blends with each side."""
+    changed = (gain != np.float32(1.0)) | (offset[..., 0] != 0.0) | (offset[..., 1] != 0.0) | (offset[..., 2] != 0.0)
     rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
     if not len(rows):
         return None
     sh, sw = gain.shape
-    x0, y0, x1, y1 = box
-    sx, sy = (x1 - x0) / sw, (y1 - y0) / sh
-    return (max(x0, x0 + int(math.floor((cols[0] - 1) * sx))), max(y0, y0 + int(math.floor((rows[0] - 1) * sy))),
-            min(x1, x0 + int(math.ceil((cols[-1] + 2) * sx))), min(y1, y0 + int(math.ceil((rows[-1] + 2) * sy))))
-
-
-def _small_uv(uvm: F.UVMap, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A UV map resized to ``size`` (w, h): u, v and on_mesh (all smooth, so bilinear resizing is enough)."""
-    stack = cv2.merge([uvm.u, uvm.v, uvm.on_mesh])
-    small = cv2.resize(stack, size, interpolation=cv2.INTER_LINEAR)
-    return small[..., 0], small[..., 1], small[..., 2]
+    r0, c0, r1, c1 = rect
+    sy, sx = (r1 - r0) / sh, (c1 - c0) / sw
+    return (max(r0, r0 + int(math.floor((rows[0] - 1) * sy))), max(c0, c0 + int(math.floor((cols[0] - 1) * sx))),
+            min(r1, r0 + int(math.ceil((rows[-1] + 2) * sy))), min(c1, c0 + int(math.ceil((cols[-1] + 2) * sx))))
 
 
 def _zmax(a: np.ndarray) -> np.ndarray:
@@ -572,8 +648,3 @@ def _zmax(a: np.ndarray) -> np.ndarray:
     for k in range(1, a.shape[-1]):
         np.maximum(out, a[..., k], out=out)
     return out
-
-
-def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    return (x0, y0, x1, y1) if x1 - x0 >= 1 and y1 - y0 >= 1 else None

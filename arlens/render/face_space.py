@@ -100,13 +100,19 @@ class FaceSpace:
                         pad=_BOX_MARGIN_UV * self.scale + 2.0)
 
     @cached_property
-    def uv(self) -> F.UVMap | None:
-        """The UV map of the face's whole box (every triangle of the layout), or None off the frame."""
+    def uv_grid(self) -> F.UVGrid | None:
+        """The UV of the face's whole box (every triangle of the layout) on a coarse grid, or None off the frame;
+        every UV map of the face (any box, any resolution) is interpolated from it."""
         if self.box is None:
             return None
         step = self.scale / UV_SAMPLES_PER_UNIT
-        return F.uv_map(self.points, np.arange(len(F.layout().triangles)), self.box, step=max(step, 1.0),
-                        max_samples=160)
+        return F.uv_grid(self.points, np.arange(len(F.layout().triangles)), self.box, step=max(step, 1.0),
+                         max_samples=160)
+
+    @cached_property
+    def uv(self) -> F.UVMap | None:
+        """The UV map of the face's whole box at one sample per pixel, or None off the frame."""
+        return None if self.uv_grid is None else self.uv_grid.resized()
 
     def box_of(self, triangles: np.ndarray, pad: float = 2.0) -> tuple[int, int, int, int] | None:
         """The frame box around the given layout triangles (a pattern's) on this face, within the face's box;
@@ -121,18 +127,16 @@ class FaceSpace:
         return box
 
     def uv_in(self, box: tuple[int, int, int, int]) -> F.UVMap:
-        """The UV map of ``box`` (views into the face's map where ``box`` lies inside the face's box)."""
-        full = self.uv
-        if full is not None:
-            fx0, fy0, fx1, fy1 = full.box
-            x0, y0, x1, y1 = box
-            if x0 >= fx0 and y0 >= fy0 and x1 <= fx1 and y1 <= fy1:
-                sl = (slice(y0 - fy0, y1 - fy0), slice(x0 - fx0, x1 - fx0))
-                return F.UVMap(box, full.u[sl], full.v[sl], full.on_mesh[sl])
+        """The UV map of ``box``, one sample per pixel (interpolated from :attr:`uv_grid`)."""
+        grid = self.uv_grid
+        if grid is not None:
+            return grid.lattice(box)
         return F.uv_map(self.points, np.arange(len(F.layout().triangles)), box,
                         step=max(self.scale / UV_SAMPLES_PER_UNIT, 1.0))
 
-    def _mask(self, name: str, grow: float) -> _Mask | None:
+    def mask(self, name: str, grow: float = 0.0) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+        """The erase mask of one outline (:func:`arlens.render.coverage.outline` names) grown by ``grow`` pixels,
+        in its own box: ``(box, float32 (h, w))``, computed once per face; None when it is off the frame."""
         key = (name, grow)
         if key not in self._masks:
             poly = COV.outline(self.points, name)
@@ -144,7 +148,12 @@ class FaceSpace:
                 self._masks[key] = None
             else:
                 self._masks[key] = _Mask(box, COV.erase_mask(self.points, [name], box, grow=grow))
-        return self._masks[key]
+        m = self._masks[key]
+        return None if m is None else (m.box, m.mask)
+
+    def _mask(self, name: str, grow: float) -> _Mask | None:
+        self.mask(name, grow)
+        return self._masks[(name, grow)]
 
     def brow_margin(self) -> float:
         """The soft margin brows are erased with, in pixels."""

@@ -200,9 +200,28 @@ def gain_offset(before: np.ndarray, after: np.ndarray, max_gain: float = 2.5) ->
     la = cv2.transform(a, _LUMA[None, :]).reshape(a.shape[:2])
     gain = (la + np.float32(0.5)) / (lb + np.float32(0.5))
     np.clip(gain, np.float32(1.0 / max_gain), np.float32(max_gain), out=gain)
-    same = np.abs(a - b).max(axis=2) < np.float32(0.25)
+    diff = np.abs(a - b)
+    same = (diff[..., 0] < np.float32(0.25)) & (diff[..., 1] < np.float32(0.25)) & (diff[..., 2] < np.float32(0.25))
     gain[same] = 1.0
     offset = a - b * gain[..., None]
+    offset[same] = 0.0
+    return gain, offset
+
+
+def gain_offset_pixels(before: np.ndarray, after: np.ndarray,
+                       max_gain: float = 2.5) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gain_offset` of packed pixels: ``before``, ``after`` uint8 or float32 (n, 3) BGR; returns gain
+    float32 (n,) and offset float32 (n, 3)."""
+    b = before.astype(np.float32)
+    a = after.astype(np.float32)
+    lb = b @ _LUMA
+    la = a @ _LUMA
+    gain = (la + np.float32(0.5)) / (lb + np.float32(0.5))
+    np.clip(gain, np.float32(1.0 / max_gain), np.float32(max_gain), out=gain)
+    diff = np.abs(a - b)
+    same = (diff[:, 0] < np.float32(0.25)) & (diff[:, 1] < np.float32(0.25)) & (diff[:, 2] < np.float32(0.25))
+    gain[same] = 1.0
+    offset = a - b * gain[:, None]
     offset[same] = 0.0
     return gain, offset
 
