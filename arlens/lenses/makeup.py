@@ -169,6 +169,7 @@ class MakeupLens:
         self.options = options
         self.pattern = P.pattern(options.pattern)  # type: ignore[arg-type]
         self._params = [S.pigment_params(c.color, c.finish) for c in options.palette]
+        self._tables = [S.PigmentTable(p) for p in self._params]
         self._alpha = np.array([c.intensity * options.intensity for c in options.palette], dtype=np.float32)
         self._sparkle = [bool(p[0, S.C.P_SPARKLE] > 0) for p in self._params]
         self._shade_lab = [S.C.hex_to_lab(c.color) for c in options.palette]
@@ -317,59 +318,86 @@ class MakeupLens:
         return tuple(Erase(n, 0.5 * space.brow_margin(), shade_y) if n.endswith("_brow") else Erase(n)
                      for n in side.erase)
 
-    def _zone_layer(self, ctx: _Context, side: P.PatternSide, grid: FaceGrid, rect: Rect, change: GridChange,
-                    erase: tuple[Erase, ...], keep: np.ndarray | None) -> Layer | None:
-        """Eyeshadow, blush, contour, highlighter: the zones looked up through the grid's UV and painted with the
-        lipstick's composite on the cells they cover, as the products before left them. ``keep`` (over ``rect``)
-        says how much of each cell is outside the outlines it keeps off: the skin whose median lightness the
-        composite's shading is relative to."""
-        tex = side.texture
-        assert tex is not None
-        r0, c0, r1, c1 = rect
-        alphas = tex.sample(grid.u[r0:r1, c0:c1], grid.v[r0:r1, c0:c1])
-        alphas *= grid.on_mesh[r0:r1, c0:c1, None] * self._alpha
-        flat = alphas.reshape(-1, alphas.shape[-1])
-        weight = _zmax(flat)
-        local = np.flatnonzero(weight > S.MIN_ALPHA)
-        if not len(local):
+    def _zone_layer(self, ctx: _Context, parts: list[tuple[P.PatternSide, Rect]], grid: FaceGrid, rect: Rect,
+                    change: GridChange, erase: tuple[Erase, ...], keep: np.ndarray | None) -> Layer | None:
+        """Eyeshadow, blush, contour, highlighter on both sides at once: each side's zones looked up through the grid's
+        UV and painted with the lipstick's composite (:class:`~arlens.render.skin.PigmentTable`) on the cells they
+        cover, as the products before left them. Each side's shading is relative to the median lightness of its own
+        skin: ``keep`` (over ``rect``, the sides' union) says how much of each cell is outside the outlines the
+        product keeps off."""
+        gw = grid.shape[1]
+        rw = rect[3] - rect[1]
+        found = []
+        for side, (r0, c0, r1, c1) in parts:
+            tex = side.texture
+            assert tex is not None
+            alphas = tex.sample(grid.u[r0:r1, c0:c1], grid.v[r0:r1, c0:c1])
+            alphas *= grid.on_mesh[r0:r1, c0:c1, None] * self._alpha
+            flat = alphas.reshape(-1, alphas.shape[-1])
+            weight = _zmax(flat)
+            local = np.flatnonzero(weight > S.MIN_ALPHA)
+            if len(local):
+                rows, cols = np.divmod(local, c1 - c0)
+                rows += r0
+                cols += c0
+                reference = weight[local]
+                if keep is not None:
+                    reference = reference * keep.reshape(-1)[(rows - rect[0]) * rw + (cols - rect[1])]
+                found.append((rows * gw + cols, flat[local], reference))
+        if not found:
             return None
-        rows, cols = np.divmod(local, c1 - c0)
-        cells = (rows + r0) * grid.shape[1] + (cols + c0)
+        cells = np.concatenate([f[0] for f in found]) if len(found) > 1 else found[0][0]
+        a = np.concatenate([f[1] for f in found]) if len(found) > 1 else found[0][1]
         before = change.pixels(cells)
         luts = self._light(ctx)
         px = before if luts is None else _lut(before, luts[0])
-        a = flat[local]
-        reference = weight[local] if keep is None else weight[local] * keep.reshape(-1)[local]
-        lightness = S.reference_lightness(px, reference)
+        codes = S.luminance_codes(px)
+        index = S.lightness_index(px, codes)
+        # each side's reference lightness; one table per side, stacked, indexed by lightness and side
+        side_of = np.zeros(len(cells), np.intp)
+        lightness, start = [], 0
+        for i, f in enumerate(found):
+            side_of[start : start + len(f[0])] = i * (100 * S.TABLE_STEPS + 1)
+            lightness.append(S.median_lightness(codes[start : start + len(f[0])], f[2]))
+            start += len(f[0])
         painted = px
-        for k in range(a.shape[1]):
-            sub = np.flatnonzero(a[:, k] > S.MIN_ALPHA)
+        for k, table in enumerate(self._tables):
+            alpha = a[:, k]
+            sub = np.flatnonzero(alpha > S.MIN_ALPHA)
             if not len(sub):
                 continue
+            colours = table.colours(lightness[0]) if len(found) == 1 else np.concatenate(
+                [table.colours(lm) for lm in lightness])
             if len(sub) == len(a):
-                painted = S.paint(painted, np.ascontiguousarray(a[:, k]), self._params[k], lightness)
+                if painted is not px:
+                    index = S.lightness_index(painted)
+                painted = table.paint(painted, np.ascontiguousarray(alpha), 0.0, index + side_of, colours)
             else:
                 if painted is px:
                     painted = px.copy()
-                painted[sub] = S.paint(painted[sub], np.ascontiguousarray(a[sub, k]), self._params[k], lightness)
+                    at = index[sub]
+                else:
+                    at = S.lightness_index(painted[sub])
+                painted[sub] = table.paint(painted[sub], alpha[sub], 0.0, at + side_of[sub], colours)
         if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
             after = _lut(painted, luts[1]).astype(np.int16)
             after -= _lut(px, luts[1])
             after += before
             painted = np.clip(after, 0, 255).astype(np.uint8)
         gain, offset = S.gain_offset_pixels(before, painted)
-        changed = np.flatnonzero((gain != np.float32(1.0)) | (offset != np.float32(0.0)).any(axis=1))
+        changed = cells[(gain != np.float32(1.0)) | (offset[:, 0] != 0.0) | (offset[:, 1] != 0.0)
+                        | (offset[:, 2] != 0.0)]
         if not len(changed):
             return None
-        extent = (r0 + int(rows[changed[0]]), c0 + int(cols[changed].min()),
-                  r0 + int(rows[changed[-1]]) + 1, c0 + int(cols[changed].max()) + 1)
+        rows, cols = np.divmod(changed, gw)
+        extent = (int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1)
         sparkle = None
         if any(self._sparkle):
             sparkle = np.zeros(len(a), np.float32)
             for k, sparkles in enumerate(self._sparkle):
                 if sparkles:
                     sparkle += a[:, k] * np.float32(self._params[k][0, S.C.P_SPARKLE])
-        return Layer(rect, cells, gain, offset, extent, erase, sparkle, self)
+        return Layer(rect, cells, gain, offset, extent, erase, sparkle, self, [r for _, r in parts])
 
     def _foundation_layer(self, ctx: _Context, side: P.PatternSide, grid: FaceGrid, rect: Rect,
                           change: GridChange, erase: tuple[Erase, ...]) -> Layer | None:
@@ -562,29 +590,37 @@ class _Context:
 def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: dict[int, list[Box]]) -> None:
     """Draw a run of soft products on one face in one pass (:mod:`arlens.render.face_grid`)."""
     space = ctx.space
-    items = [(lens, side, box) for lens in run for side in lens.pattern.sides
-             if (box := lens._box(space, side)) is not None]
+    items = []
+    for lens in run:
+        sides = [(side, box) for side in lens.pattern.sides if (box := lens._box(space, side)) is not None]
+        if sides:
+            items.append((lens, sides))
     if not items:
         return
-    zone = [_GAIN_RES[lens.kind] for lens in run if lens.kind in _GAIN_RES]
+    every = [b for _, sides in items for _, b in sides]
+    zone = [_GAIN_RES[lens.kind] for lens, _ in items if lens.kind in _GAIN_RES]
     if zone:
         cell = cell_size(space.scale, max(zone))
     else:  # foundation alone: its own resolution
-        fbox = _union([b for _, _, b in items])
+        fbox = _union(every)
+        assert fbox is not None
         cell = max(1, int(max(fbox[2] - fbox[0], fbox[3] - fbox[1]) / _FOUNDATION_SIZE))
-    grid = FaceGrid.around(space, [b for _, _, b in items], cell)
+    grid = FaceGrid.around(space, every, cell)
     change = GridChange(grid, out)
     keep_cells = ctx.covered_keep(grid)
-    for lens, side, box in items:
-        rect = grid.rect(box)
-        if rect is None:
+    for lens, sides in items:
+        parts = [(side, r) for side, box in sides if (r := grid.rect(box)) is not None]
+        if not parts:
             continue
-        erase = lens._erase(side, ctx)
+        rect = parts[0][1]
+        for _, r in parts[1:]:
+            rect = (min(rect[0], r[0]), min(rect[1], r[1]), max(rect[2], r[2]), max(rect[3], r[3]))
+        erase = tuple(e for side, _ in parts for e in lens._erase(side, ctx))
         keep = change.keep(erase, rect, keep_cells)
         if lens.kind == "foundation":
-            layer = lens._foundation_layer(ctx, side, grid, rect, change, erase)
+            layer = lens._foundation_layer(ctx, parts[0][0], grid, rect, change, erase)
         else:
-            layer = lens._zone_layer(ctx, side, grid, rect, change, erase, keep)
+            layer = lens._zone_layer(ctx, parts, grid, rect, change, erase, keep)
         if layer is not None:
             change.add(layer, keep)
     if not change.layers:
@@ -593,12 +629,12 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
     for layer in change.layers:
         if layer.sparkle is not None:
 
-            def keep(b: Box, layer: Layer = layer) -> np.ndarray | None:
+            def keep_of(b: Box, layer: Layer = layer) -> np.ndarray | None:
                 k = change.outline_keep(layer.erase, b)
                 occluded = ctx.occlusion_keep(b)
                 return k if occluded is None else (occluded if k is None else k * occluded)
 
-            change.glints(out, layer, keep, _GLINT)
+            change.glints(out, layer, keep_of, _GLINT)
         lens = layer.owner
         assert isinstance(lens, MakeupLens)
         boxes[id(lens)].append(change.layer_box(layer))

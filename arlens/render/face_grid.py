@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -222,6 +222,8 @@ class Layer:
         erase: the outlines it keeps off.
         sparkle: float32 glint strength shaped like ``gain`` (shimmer), or None.
         owner: whoever drew it (the lens), for its drawn box.
+        parts: the rects of ``rect`` it is drawn in (a product's two sides), for work at full resolution that
+            need not cover the cells between them (glints); empty: ``rect`` itself.
     """
 
     rect: Rect
@@ -232,6 +234,7 @@ class Layer:
     erase: tuple[Erase, ...] = ()
     sparkle: np.ndarray | None = None
     owner: object = None
+    parts: list[Rect] = field(default_factory=list)
 
     def dense(self, grid: FaceGrid, sparkle: bool = False) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
         """Its change over its rect grown by a cell of no change, dense: (origin cell, gain (rows, columns),
@@ -475,7 +478,8 @@ class GridChange:
     # -- glints -----------------------------------------------------------------------------------------------
     def glints(self, out: np.ndarray, layer: Layer, keep: Callable[[Box], np.ndarray | None],
                strength: float) -> None:
-        """Shimmer glints of ``layer`` at full resolution, fixed to the skin: white added where its sparkle lies.
+        """Shimmer glints of ``layer`` at full resolution, fixed to the skin: white added where its sparkle lies
+        (:func:`arlens.render.skin.sparkle_texture` looked up through the face's UV).
 
         Args:
             out: the frame (modified).
@@ -486,26 +490,29 @@ class GridChange:
         if layer.sparkle is None:
             return
         grid = self.grid
-        box = self.layer_box(layer)
-        origin, dense, _ = layer.dense(grid, sparkle=True)
-        full = grid.upsample(dense, origin, box)
-        k = keep(box)
-        if k is not None:
-            full = full * k
-        flat_full = full.reshape(-1) if full.flags.c_contiguous else np.ascontiguousarray(full).reshape(-1)
-        index = np.flatnonzero(flat_full > np.float32(0.01))
-        if not len(index):
-            return
-        w = box[2] - box[0]
-        rows, cols = np.divmod(index, w)
         uv_grid = grid.space.uv_grid
         assert uv_grid is not None
-        u, v = uv_grid.at(cols + box[0], rows + box[1])
-        white = np.minimum(S.uv_sparkle(u, v) * flat_full[index] * np.float32(strength), np.float32(0.6))
-        lit = np.flatnonzero(white > np.float32(1.0 / 255.0))
-        if not len(lit):
-            return
-        r, c = rows[lit] + box[1], cols[lit] + box[0]
-        px = out[r, c].astype(np.float32)
-        px += (np.float32(255.0) - px) * white[lit, None]
-        out[r, c] = np.rint(px).astype(np.uint8)
+        origin, dense, _ = layer.dense(grid, sparkle=True)
+        texture = S.sparkle_texture()
+        n = np.float32(S.SPARKLE_TEXELS_PER_UV)
+        for part in layer.parts or [layer.rect]:
+            box = grid.frame_box(grid.grown(part))
+            full = np.ascontiguousarray(grid.upsample(dense, origin, box))
+            k = keep(box)
+            if k is not None:
+                full *= k
+            index = np.flatnonzero(full.reshape(-1) > np.float32(0.01 / strength))
+            if not len(index):
+                continue
+            rows, cols = np.divmod(index, box[2] - box[0])
+            rows += box[1]
+            cols += box[0]
+            uv = uv_grid.at(cols, rows, texels=n)
+            glint = cv2.remap(texture, uv, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).reshape(-1)
+            white = cv2.multiply(glint, full.reshape(-1)[index], scale=strength / 255.0, dtype=cv2.CV_32F).reshape(-1)
+            np.minimum(white, np.float32(0.6), out=white)
+            px = out[rows, cols].astype(np.float32)
+            add = np.float32(255.0) - px
+            add *= white[:, None]
+            px += add
+            out[rows, cols] = cv2.convertScaleAbs(px)

@@ -414,26 +414,33 @@ class UVGrid:
         return cv2.warpAffine(self.values, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REPLICATE)
 
-    def at(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """u and v (float32 (n,)) at frame pixel-centre points ``x``, ``y`` (float (n,)): bilinear in the grid,
-        the grid's edge samples repeated beyond it."""
+    def at(self, x: np.ndarray, y: np.ndarray, texels: float | None = None) -> np.ndarray | tuple[np.ndarray, ...]:
+        """u and v (float32 (n,) each) at frame pixel-centre points ``x``, ``y`` (numbers (n,)): bilinear in the
+        grid (one ``cv2.remap``), its edge samples repeated beyond it.
+
+        With ``texels``, instead float32 (1, n, 2): the points' texel coordinates in a texture of that many texels
+        per UV unit (texel centres at integers), as ``cv2.remap`` takes them.
+        """
         gh, gw = self.values.shape[:2]
         bx0, by0, bx1, by1 = self.box
-        gx = (np.asarray(x, np.float32) - np.float32(bx0 - 0.5)) * np.float32(gw / (bx1 - bx0)) - np.float32(0.5)
-        gy = (np.asarray(y, np.float32) - np.float32(by0 - 0.5)) * np.float32(gh / (by1 - by0)) - np.float32(0.5)
-        np.clip(gx, 0.0, np.float32(gw - 1), out=gx)
-        np.clip(gy, 0.0, np.float32(gh - 1), out=gy)
-        j0 = np.minimum(gx.astype(np.intp), gw - 2) if gw > 1 else np.zeros(len(gx), np.intp)
-        i0 = np.minimum(gy.astype(np.intp), gh - 2) if gh > 1 else np.zeros(len(gy), np.intp)
-        fx, fy = gx - j0, gy - i0
-        flat = self.values.reshape(-1, 3)
-        at = i0 * gw + j0
-        a, b = flat[at], flat[at + min(1, gw - 1)]
-        c, d = flat[at + gw * min(1, gh - 1)], flat[at + gw * min(1, gh - 1) + min(1, gw - 1)]
-        top = a[:, :2] + (b[:, :2] - a[:, :2]) * fx[:, None]
-        bottom = c[:, :2] + (d[:, :2] - c[:, :2]) * fx[:, None]
-        out = top + (bottom - top) * fy[:, None]
-        return np.ascontiguousarray(out[:, 0]), np.ascontiguousarray(out[:, 1])
+        gx = np.asarray(x, np.float32).reshape(1, -1) * np.float32(gw / (bx1 - bx0))
+        gx += np.float32((0.5 - bx0) * gw / (bx1 - bx0) - 0.5)
+        gy = np.asarray(y, np.float32).reshape(1, -1) * np.float32(gh / (by1 - by0))
+        gy += np.float32((0.5 - by0) * gh / (by1 - by0) - 0.5)
+        values = self.values if texels is None else self._texels(float(texels))
+        at = cv2.remap(values, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if texels is not None:
+            return at
+        return np.ascontiguousarray(at[0, :, 0]), np.ascontiguousarray(at[0, :, 1])
+
+    def _texels(self, texels: float) -> np.ndarray:
+        cached = self.__dict__.setdefault("_texel_cache", {})
+        found = cached.get(texels)
+        if found is None:
+            found = self.values[..., :2] * np.float32(texels)
+            found -= np.float32(0.5)
+            cached[texels] = found
+        return found
 
     def resized(self, size: tuple[int, int] | None = None) -> UVMap:
         """The UV map of the whole box resized to ``size`` (w, h) (default: one sample per pixel)."""
