@@ -463,7 +463,7 @@ class MakeupLens:
             np.maximum(cov, COV.packed_coverage(v, strokes.ends, box), out=cov)
         alphas = cov * self._keep(ctx, side, box)
         alphas *= self._alpha[0]
-        return self._composite(out, box, alphas, self._light(ctx))
+        return self._composite(out, box, [(alphas, None)], self._light(ctx))
 
     def _keep(self, ctx: _Context, side: P.PatternSide, box: Box) -> np.ndarray | np.float32:
         """Where colour may go in ``box``: 1 - the erase mask of the side's outlines, less what covers the face
@@ -475,24 +475,33 @@ class MakeupLens:
             keep = keep * occluded
         return keep
 
-    def _composite(self, out: np.ndarray, box: Box, alpha: np.ndarray, luts: tuple[np.ndarray, np.ndarray] | None,
-                   reference: np.ndarray | None = None) -> Box | None:
-        """Paint the first palette colour with ``alpha`` (float32 (h, w)) inside ``box`` of ``out``, under the
-        light's lookup tables ``luts`` (None: white); the box of the pixels painted (None for none)."""
-        flat = alpha.reshape(-1)
-        index = np.flatnonzero(flat > S.MIN_ALPHA)
+    def _composite(self, out: np.ndarray, box: Box, steps: list[tuple[np.ndarray, np.ndarray | None]],
+                   luts: tuple[np.ndarray, np.ndarray] | None) -> Box | None:
+        """Paint the first palette colour inside ``box`` of ``out``, once per step ``(alpha, reference)`` (float32
+        (h, w) each; ``reference``: the weights of the pixels whose median lightness the shading is relative to,
+        None for ``alpha``'s), each step over the last, under the light's lookup tables ``luts`` (None: white);
+        the box of the pixels painted (None for none)."""
+        if len(steps) == 1:
+            flat = steps[0][0].reshape(-1)
+            index = np.flatnonzero(flat > S.MIN_ALPHA)
+        else:
+            index = np.flatnonzero(np.maximum(steps[0][0], steps[1][0]).reshape(-1) > S.MIN_ALPHA)
         if not len(index):
             return None
         x0, y0, x1, y1 = box
-        w = x1 - x0
-        rows, cols = np.divmod(index, w)
+        rows, cols = np.divmod(index, x1 - x0)
         rows += y0
         cols += x0
         original = out[rows, cols]
         px = original if luts is None else _lut(original, luts[0])
-        a = flat[index]
-        lightness = S.reference_lightness(px, a if reference is None else reference.reshape(-1)[index])
-        painted = S.paint(px, a, self._params[0], lightness)
+        table = self._tables[0]
+        painted = px
+        for alpha, reference in steps:
+            a = alpha.reshape(-1)[index]
+            weights = a if reference is None else reference.reshape(-1)[index]
+            codes = S.luminance_codes(painted)
+            lightness = S.median_lightness(codes, weights)
+            painted = table.paint(painted, a, lightness, S.lightness_index(painted, codes))
         if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
             lit = _lut(painted, luts[1]).astype(np.int16)
             lit -= _lut(px, luts[1])
@@ -517,17 +526,16 @@ class MakeupLens:
         tint *= keep
         luts = self._light(ctx)
         hair *= brow
-        boxes = [self._composite(out, box, tint * self._alpha[0], luts, reference=hair)]
+        tint *= self._alpha[0]
+        steps: list[tuple[np.ndarray, np.ndarray | None]] = [(tint, hair)]
         if side.strokes:
             hairs = self._hair_coverage(side, verts, box)
             # strokes stay inside the brow's shape (its soft edge), over the tint
             hairs *= np.minimum(brow * np.float32(1.6), np.float32(1.0))
             hairs *= keep
             hairs *= np.float32(0.6) * self._alpha[0]
-            boxes.append(self._composite(out, box, hairs, luts, reference=brow))
-        found = [b for b in boxes if b is not None]
-        return None if not found else (min(b[0] for b in found), min(b[1] for b in found),
-                                       max(b[2] for b in found), max(b[3] for b in found))
+            steps.append((hairs, brow))
+        return self._composite(out, box, steps, luts)
 
     def _hair_coverage(self, side: P.PatternSide, verts: list[np.ndarray], box: Box) -> np.ndarray:
         """Coverage of the hair strokes, each hair at its own opacity (in quarters; the stronger drawn last)."""

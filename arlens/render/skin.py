@@ -233,7 +233,7 @@ def hair_weight(light: np.ndarray, brow: np.ndarray, ceiling: float | None = Non
             covers what is lighter than itself: only hair darker than the foundation stays hair).
     """
     around = light[brow < 0.3]
-    skin = float(np.percentile(around, 80)) if around.size else float(light.max())
+    skin = _percentile(around, 80.0) if around.size else float(light.max())
     if ceiling is not None:
         skin = min(skin, float(ceiling))
     if skin <= 1e-4:
@@ -241,6 +241,15 @@ def hair_weight(light: np.ndarray, brow: np.ndarray, ceiling: float | None = Non
     w = (np.float32(skin) - light) * np.float32(1.0 / (0.33 * skin))
     np.clip(w, 0.0, 1.0, out=w)
     return w
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` (linear interpolation) of a 1-D array, by one partial sort."""
+    k = (len(values) - 1) * q / 100.0
+    lo = int(math.floor(k))
+    hi = min(lo + 1, len(values) - 1)
+    part = np.partition(values, (lo, hi))
+    return float(part[lo] + (part[hi] - part[lo]) * (k - lo))
 
 
 def luminance(roi: np.ndarray) -> np.ndarray:
