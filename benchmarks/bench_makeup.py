@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--scales", nargs="*", default=["webcam", "fill"], choices=SCALES)
     parser.add_argument("--baseline-rev", default=None, help="also time the make-up lenses of this git revision")
+    parser.add_argument("--faces", nargs="*", default=[s for s, _ in STILLS], choices=[s for s, _ in STILLS])
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "bench_makeup.json")
     shared = ROOT.parent / "shared"
     parser.add_argument("--testdata", type=Path, default=Path(os.environ.get("ARLENS_TESTDATA", shared / "testdata")))
@@ -221,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1, got {args.rounds}")
     cv2.setNumThreads(1)  # one core per frame, like the lenses run in a session beside the trackers
-    stills = load_stills(args.testdata, args.reference)
+    stills = [s for s in load_stills(args.testdata, args.reference) if s[0] in args.faces]
     if not stills:
         parser.error("no test faces found (set --testdata and --reference)")
     packages = [Package("arlens")]

@@ -48,9 +48,9 @@ from arlens.lenses.lipstick import OCCLUDED, VISIBLE
 from arlens.render import coverage as COV
 from arlens.render import patterns as P
 from arlens.render import skin as S
-from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size
+from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
 from arlens.render.face_space import FaceSpace
-from arlens.render.relight import gain_lut, is_neutral
+from arlens.render.relight import is_neutral
 from arlens.scene import Scene
 from arlens.tracking.results import Face
 
@@ -343,7 +343,7 @@ class MakeupLens:
                 reference = weight[local]
                 if keep is not None:
                     reference = reference * keep.reshape(-1)[(rows - rect[0]) * rw + (cols - rect[1])]
-                found.append((rows * gw + cols, flat[local], reference))
+                found.append((rows * gw + cols, take_rows(flat, local), reference))
         if not found:
             return None
         cells = np.concatenate([f[0] for f in found]) if len(found) > 1 else found[0][0]
@@ -375,10 +375,13 @@ class MakeupLens:
             else:
                 if painted is px:
                     painted = px.copy()
-                    at = index[sub]
+                    at = np.take(index, sub)
+                    part = take_rows(painted, sub)
                 else:
-                    at = S.lightness_index(painted[sub])
-                painted[sub] = table.paint(painted[sub], alpha[sub], 0.0, at + side_of[sub], colours)
+                    part = take_rows(painted, sub)
+                    at = S.lightness_index(part)
+                at += np.take(side_of, sub)
+                put_rows(painted, sub, table.paint(part, np.take(alpha, sub), 0.0, at, colours))
         if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
             after = _lut(painted, luts[1]).astype(np.int16)
             after -= _lut(px, luts[1])
@@ -492,13 +495,15 @@ class MakeupLens:
         rows, cols = np.divmod(index, x1 - x0)
         rows += y0
         cols += x0
-        original = out[rows, cols]
+        flat = out.reshape(-1, 3)
+        at = rows * out.shape[1] + cols
+        original = take_rows(flat, at)
         px = original if luts is None else _lut(original, luts[0])
         table = self._tables[0]
         painted = px
         for alpha, reference in steps:
-            a = alpha.reshape(-1)[index]
-            weights = a if reference is None else reference.reshape(-1)[index]
+            a = np.take(alpha.reshape(-1), index)
+            weights = a if reference is None else np.take(reference.reshape(-1), index)
             codes = S.luminance_codes(painted)
             lightness = S.median_lightness(codes, weights)
             painted = table.paint(painted, a, lightness, S.lightness_index(painted, codes))
@@ -507,7 +512,7 @@ class MakeupLens:
             lit -= _lut(px, luts[1])
             lit += original
             painted = np.clip(lit, 0, 255).astype(np.uint8)
-        out[rows, cols] = painted
+        put_rows(flat, at, painted)
         return int(cols.min()), int(rows[0]), int(cols.max()) + 1, int(rows[-1]) + 1
 
     def _brow(self, out: np.ndarray, ctx: _Context, side: P.PatternSide, box: Box,
@@ -561,7 +566,7 @@ class _Context:
         self.face = face  # arlens.scene.FaceScene
         gains = face.light.gains if light else None
         self.gains = None if gains is None or is_neutral(gains) else np.maximum(np.asarray(gains, np.float64), 1e-4)
-        self.luts = None if self.gains is None else (gain_lut(1.0 / self.gains, 3), gain_lut(self.gains, 3))
+        self.luts = None if self.gains is None else S.light_luts(self.gains)
         self._hands = bool(face.scene.occluding_hands())
         self._covered: dict[Box, np.ndarray | None] = {}
 

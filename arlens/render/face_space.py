@@ -96,8 +96,7 @@ class FaceSpace:
     @cached_property
     def box(self) -> tuple[int, int, int, int] | None:
         """The face's box in the frame (the mesh plus a margin), clipped; None when it is off the frame."""
-        return F.box_of(self.points, np.arange(len(F.layout().triangles)), self.shape,
-                        pad=_BOX_MARGIN_UV * self.scale + 2.0)
+        return F.points_box(self.points, self.shape, pad=_BOX_MARGIN_UV * self.scale + 2.0)
 
     @cached_property
     def uv_grid(self) -> F.UVGrid | None:
@@ -120,7 +119,10 @@ class FaceSpace:
         hit = self._boxes.get(id(triangles))
         if hit is not None and hit[0] is triangles:
             return hit[1]
-        box = F.box_of(self.points, triangles, self.shape, pad=pad)
+        found = _VERTICES.get(id(triangles))
+        if found is None or found[0] is not triangles:
+            found = _VERTICES[id(triangles)] = (triangles, np.unique(F.layout().triangles[triangles]))
+        box = F.points_box(self.points[found[1]], self.shape, pad=pad)
         if box is not None and self.box is not None:
             box = _intersect(box, self.box)
         self._boxes[id(triangles)] = (triangles, box)
@@ -212,5 +214,8 @@ def fade_change(gain: np.ndarray, offset: np.ndarray, keep: np.ndarray) -> None:
     offset *= keep[..., None]
 
 
+#: id(triangle array) -> (the array, the vertices its triangles use): a pattern's triangles are kept for the
+#: process's lifetime, so this holds one entry per pattern side.
+_VERTICES: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 #: id(face) -> (weak reference to it, {frame shape: its space}); entries leave with their Face.
 _MEMO: dict[int, tuple[weakref.ref, dict[tuple[int, int], FaceSpace | None]]] = {}

@@ -361,8 +361,13 @@ def box_of(points: np.ndarray, triangles: np.ndarray, frame_shape: tuple[int, ..
 
     Returns None when it is empty (the triangles are off the frame) or a vertex is not finite.
     """
-    lay = layout()
-    corners = points[lay.triangles[triangles].reshape(-1)]
+    return points_box(points[layout().triangles[triangles].reshape(-1)], frame_shape, pad)
+
+
+def points_box(corners: np.ndarray, frame_shape: tuple[int, ...], pad: float = 2.0
+               ) -> tuple[int, int, int, int] | None:
+    """The frame box (x0, y0, x1, y1) around points (n, 2) plus ``pad`` pixels, clipped; None when it is empty or a
+    point is not finite."""
     if not len(corners) or not np.isfinite(corners).all():
         return None
     lo, hi = corners.min(axis=0), corners.max(axis=0)

@@ -243,6 +243,32 @@ def hair_weight(light: np.ndarray, brow: np.ndarray, ceiling: float | None = Non
     return w
 
 
+#: Linear-light codes per unit of :func:`light_luts`' encoding table (a code is under a twentieth of an sRGB level).
+_LINEAR_CODES = 1 << 16
+
+
+@functools.cache
+def _srgb_encoding() -> np.ndarray:
+    """uint8 (_LINEAR_CODES + 1,): the sRGB byte of each linear-light code (rounded)."""
+    lin = np.arange(_LINEAR_CODES + 1, dtype=np.float64) / _LINEAR_CODES
+    enc = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.power(lin, 1.0 / 2.4) - 0.055)
+    return np.clip(np.rint(enc * 255.0), 0, 255).astype(np.uint8)
+
+
+def light_luts(gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lookup tables (uint8 (1, 256, 3)) taking BGR pixels out of a light of linear ``gains`` (float (3,)) and back
+    into it: :func:`arlens.render.relight.gain_lut` of ``1 / gains`` and of ``gains``, from one encoding table (the
+    linear value rounded to 1 / 65536 first: the same bytes but for values within that of a rounding boundary)."""
+    g = np.maximum(np.asarray(gains, np.float64).reshape(3), 1e-4)
+    lin = C.SRGB_TO_LINEAR_LUT.astype(np.float64)[:, None]
+    enc = _srgb_encoding()
+    out = []
+    for factor in (1.0 / g, g):
+        codes = np.rint(np.clip(lin * factor[None, :], 0.0, 1.0) * _LINEAR_CODES).astype(np.intp)
+        out.append(enc[codes][None])
+    return out[0], out[1]
+
+
 def _percentile(values: np.ndarray, q: float) -> float:
     """``np.percentile(values, q)`` (linear interpolation) of a 1-D array, by one partial sort."""
     k = (len(values) - 1) * q / 100.0
@@ -345,16 +371,22 @@ def gain_offset_pixels(before: np.ndarray, after: np.ndarray,
                        max_gain: float = 2.5) -> tuple[np.ndarray, np.ndarray]:
     """:func:`gain_offset` of packed pixels: ``before``, ``after`` uint8 or float32 (n, 3) BGR; returns gain
     float32 (n,) and offset float32 (n, 3)."""
-    b = before.astype(np.float32)
-    a = after.astype(np.float32)
-    lb = b @ _LUMA
-    la = a @ _LUMA
-    gain = (la + np.float32(0.5)) / (lb + np.float32(0.5))
+    b = before.astype(np.float32).reshape(-1, 1, 3)
+    a = after.astype(np.float32).reshape(-1, 1, 3)
+    lb = cv2.transform(b, _LUMA[None, :]).reshape(-1)
+    la = cv2.transform(a, _LUMA[None, :]).reshape(-1)
+    lb += np.float32(0.5)
+    la += np.float32(0.5)
+    gain = la / lb
     np.clip(gain, np.float32(1.0 / max_gain), np.float32(max_gain), out=gain)
-    diff = np.abs(a - b)
-    same = (diff[:, 0] < np.float32(0.25)) & (diff[:, 1] < np.float32(0.25)) & (diff[:, 2] < np.float32(0.25))
+    diff = cv2.absdiff(a, b)
+    if before.dtype == np.uint8 and after.dtype == np.uint8:  # whole levels: unchanged is equal
+        same = cv2.transform(diff, np.ones((1, 3), np.float32)).reshape(-1) == 0
+    else:
+        diff = diff.reshape(-1, 3)
+        same = (diff[:, 0] < np.float32(0.25)) & (diff[:, 1] < np.float32(0.25)) & (diff[:, 2] < np.float32(0.25))
     gain[same] = 1.0
-    offset = a - b * gain[:, None]
+    offset = a.reshape(-1, 3) - b.reshape(-1, 3) * gain[:, None]
     offset[same] = 0.0
     return gain, offset
 
