@@ -527,8 +527,9 @@ class GridChange:
         uv_grid = grid.space.uv_grid
         assert uv_grid is not None
         origin, dense, _ = layer.dense(grid, sparkle=True)
-        texture = S.sparkle_texture()
-        n = np.float32(S.SPARKLE_TEXELS_PER_UV)
+        level = S.sparkle_level(grid.space.scale)
+        texture = S.sparkle_texture(level)
+        n = np.float32(texture.shape[0])
         for part in layer.parts or [layer.rect]:
             box = grid.frame_box(grid.grown(part))
             full = np.ascontiguousarray(grid.upsample(dense, origin, box))

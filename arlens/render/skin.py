@@ -210,14 +210,27 @@ SPARKLE_TEXELS_PER_UV = 1000
 
 
 @functools.cache
-def sparkle_texture() -> np.ndarray:
-    """:func:`uv_sparkle` over the whole UV square, uint8 (SPARKLE_TEXELS_PER_UV, SPARKLE_TEXELS_PER_UV) 0..255
+def sparkle_texture(level: int = 0) -> np.ndarray:
+    """:func:`uv_sparkle` over the whole UV square, uint8 (n, n) 0..255 with ``n = SPARKLE_TEXELS_PER_UV >> level``
     (texel ``(i, j)`` at UV ``((j + 0.5) / n, (i + 0.5) / n)``), made once: a frame's glints are then one lookup
-    per pixel (``cv2.remap``) instead of the glint grid's hashing per pixel."""
+    per pixel (``cv2.remap``) instead of the glint grid's hashing per pixel. Levels above 0 are the texture
+    averaged over 2**level x 2**level texels, for faces too small to show single glints (a level per halving)."""
+    if level > 0:
+        finer = sparkle_texture(level - 1)
+        return cv2.resize(finer, (finer.shape[1] // 2, finer.shape[0] // 2), interpolation=cv2.INTER_AREA)
     n = SPARKLE_TEXELS_PER_UV
     c = (np.arange(n, dtype=np.float32) + np.float32(0.5)) / np.float32(n)
     u, v = np.meshgrid(c, c)
     return np.rint(uv_sparkle(u, v) * np.float32(255.0)).astype(np.uint8)
+
+
+def sparkle_level(pixels_per_uv: float) -> int:
+    """The :func:`sparkle_texture` level for a face of ``pixels_per_uv``: the finest with at most 3.5 texels per
+    pixel (finer, bilinear lookups would skip glints between pixels)."""
+    level = 0
+    while level < 3 and (SPARKLE_TEXELS_PER_UV >> level) > 3.5 * pixels_per_uv:
+        level += 1
+    return level
 
 
 def hair_weight(light: np.ndarray, brow: np.ndarray, ceiling: float | None = None) -> np.ndarray:
