@@ -33,6 +33,7 @@ Example:
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -50,6 +51,7 @@ from arlens.render import patterns as P
 from arlens.render import skin as S
 from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
 from arlens.render.face_space import FaceSpace
+from arlens.render.hair import hair_class, hair_probability
 from arlens.render.relight import is_neutral
 from arlens.scene import Scene
 from arlens.tracking.results import Face
@@ -435,13 +437,19 @@ class MakeupLens:
             c = covered[r0:r1, c0:c1]
             c = c if same else cv2.resize(c, (sw, sh), interpolation=cv2.INTER_AREA)
             alpha *= np.float32(1.0) - np.clip(c * np.float32(2.0), 0.0, 1.0)
+        if ctx.hair is not None and ctx.hair[0] is grid:  # nor on the hair over it, nor in its statistics
+            h = ctx.hair[1][r0:r1, c0:c1]
+            h = h if same else cv2.resize(h, (sw, sh), interpolation=cv2.INTER_AREA)
+            alpha *= np.float32(1.0) - h
+            skin &= h < np.float32(0.5)
         luts = self._light(ctx)
         if luts is not None:  # the shade under white light, then both colours back in the frame's light
             small = cv2.LUT(small, luts[0])
         before, after = S.foundation_colours(small, alpha, self._shade_lab[0],
                                              face_width=0.8 * ctx.space.scale * sw / w, skin=skin.astype(np.float32))
         if luts is not None:
-            before, after = (cv2.LUT(cv2.convertScaleAbs(c), luts[1]) for c in (before, after))
+            lit = luts[1]
+            before, after = (cv2.LUT(cv2.convertScaleAbs(np.maximum(c, np.float32(0.0))), lit) for c in (before, after))
         g_small, o_small = S.gain_offset(before, after)
         extent = _field_extent(g_small, o_small, rect)
         if extent is None:
@@ -553,6 +561,13 @@ class MakeupLens:
         return total
 
 
+#: Cells per UV unit hair is first looked for on (about 4 px on a 720p webcam's face).
+_HAIR_CELLS = 80.0
+#: On grids of cells this large or larger (a product alone on a close face) hair's edges are found again pixel by
+#: pixel; finer grids (a look: eyeshadow's) resolve a strand themselves.
+_HAIR_REFINE_CELL = 3
+#: FaceScene -> (its face's hair class,): learned once per face and frame, gone with the frame's scene.
+_HAIR_CLASSES: weakref.WeakKeyDictionary[Any, tuple[Any]] = weakref.WeakKeyDictionary()
 #: Soft products: painted on a low-resolution grid of the face and applied as one smooth change.
 _FIELD_KINDS = ("foundation", "contour", "highlighter", "blush", "eyeshadow")
 
@@ -569,6 +584,100 @@ class _Context:
         self.luts = None if self.gains is None else S.light_luts(self.gains)
         self._hands = bool(face.scene.occluding_hands())
         self._covered: dict[Box, np.ndarray | None] = {}
+        #: the run's grid and how likely each of its cells is hair (None: none is), set by :meth:`find_hair`
+        self.hair: tuple[FaceGrid, np.ndarray] | None = None
+        self._hair_keep: dict[Box, np.ndarray | None] = {}
+
+    @property
+    def hair_class(self) -> Any:
+        """This face's hair colour (:func:`arlens.render.hair.hair_class`), learned once per frame and shared by
+        every lens drawing on the face (kept beside the frame's scene)."""
+        found = _HAIR_CLASSES.get(self.face)
+        if found is None:
+            found = _HAIR_CLASSES[self.face] = (
+                hair_class(self.face.scene.frame, self.face.face.landmarks, self.face.colors.skin),)
+        return found[0]
+
+    def find_hair(self, grid: FaceGrid, small: np.ndarray) -> np.ndarray | None:
+        """How likely each cell of ``grid`` (its colours ``small``) is hair over the face or background behind it
+        (:mod:`arlens.render.hair`; the scene's person mask where it has one), outside the eyes, brows and lips
+        (which keep their own rules): float32 (rows, columns), or None where no cell is. Kept for :meth:`hair_keep`.
+        """
+        self.hair = None
+        self._hair_keep = {}
+        skin = self.face.colors.skin
+        # looked for on cells of about _HAIR_CELLS per UV unit (a strand half over a cell still shows), then on the
+        # grid's cells, then at the frame's resolution where it was seen (hair_keep)
+        m = max(1, int(round(self.space.scale / _HAIR_CELLS / grid.cell)))
+        gh, gw = grid.shape
+        size = (max(2, -(-gw // m)), max(2, -(-gh // m)))
+        coarse = small if m == 1 else cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+        p = hair_probability(coarse, skin, self.hair_class)
+        person = getattr(self.face.scene, "person", None)
+        if callable(person) and getattr(self.face.scene, "has_person_mask", False):
+            mask = person(grid.box)
+            if mask is not None:
+                mask = cv2.resize(mask, coarse.shape[1::-1], interpolation=cv2.INTER_AREA)
+                background = np.float32(1.0) - mask
+                p = background if p is None else np.maximum(p, background)
+        if p is None or not (p > np.float32(0.02)).any():
+            return None
+        p = _reaching_in(p, grid, self.space, m)  # connected through the brows and eyes, which are not skin either
+        if p is None:
+            return None
+        if m > 1:  # found again on the grid's own cells where the coarse ones saw some but not all (edges, strands)
+            p = cv2.resize(p, (gw, gh), interpolation=cv2.INTER_LINEAR)
+            flat = p.reshape(-1)
+            edge = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98)))
+            if len(edge):
+                fine = hair_probability(take_rows(small.reshape(-1, 3), edge)[:, None], skin, self.hair_class)
+                if fine is not None:
+                    flat[edge] = fine.reshape(-1)
+        p *= np.float32(1.0) - _own_rules(grid, self.space)
+        if not (p > np.float32(0.02)).any():
+            return None
+        self.hair = (grid, p)
+        return p
+
+    def limit_hair(self, change: GridChange) -> None:
+        """Forget the hair where none of the run's products changes anything (it need not be looked at closer)."""
+        if self.hair is None:
+            return
+        grid, p = self.hair
+        active = (np.abs(change.gain - np.float32(1.0)) > np.float32(1e-3)).astype(np.uint8)
+        active |= (cv2.transform(np.abs(change.offset), np.ones((1, 3), np.float32)) > np.float32(0.5)).astype(np.uint8)
+        p = p * (cv2.dilate(active, np.ones((3, 3), np.uint8)) > 0)
+        self.hair = (grid, p) if (p > np.float32(0.02)).any() else None
+
+    def hair_keep(self, box: Box) -> np.ndarray | None:
+        """float32 over frame ``box`` (inside the hair's grid): how much of a product each pixel keeps off the hair
+        :meth:`find_hair` found (None: all of it)."""
+        if self.hair is None:
+            return None
+        if box in self._hair_keep:
+            return self._hair_keep[box]
+        grid, p = self.hair
+        near = np.ascontiguousarray(grid.upsample(p, (0, 0), box))
+        flat = near.reshape(-1)
+        keep = None
+        if (flat > np.float32(0.02)).any():
+            if grid.cell >= _HAIR_REFINE_CELL:  # cells this coarse blur a strand: found again at the frame's resolution
+                index = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98)))
+                x0, y0, x1, y1 = box
+                frame = self.face.scene.frame
+                rows, cols = np.divmod(index, x1 - x0)
+                px = take_rows(frame.reshape(-1, 3), (rows + y0) * frame.shape[1] + (cols + x0))
+                fine = hair_probability(px[:, None], self.face.colors.skin, self.hair_class)
+                if fine is not None:
+                    flat[index] = fine.reshape(-1)
+            keep = np.float32(1.0) - near
+        self._hair_keep[box] = keep
+        return keep
+
+    def keep(self, box: Box) -> np.ndarray | None:
+        """What the occluders and the hair leave of a product over frame ``box`` (None: all of it)."""
+        a, b = self.occlusion_keep(box), self.hair_keep(box)
+        return a if b is None else (b if a is None else a * b)
 
     def occlusion_keep(self, box: Box) -> np.ndarray | None:
         """float32 over ``box``: how much of a product each pixel keeps under the scene's occluders (a pixel covered
@@ -600,6 +709,58 @@ class _Context:
         return np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
+def _own_rules(grid: FaceGrid, space: FaceSpace) -> np.ndarray:
+    """float32 (rows, columns) over ``grid``: where the face has rules of its own and hair is not looked for, 1: each
+    eye with its lid and brow (the hull of the eye's and the brow's outlines: lashes, the crease's shadow and the brow
+    are not skin, and eye make-up goes there) and the lips, with their soft edges (the erase masks)."""
+    from arlens import landmarks as named
+
+    k = grid.cell
+    x0, y0 = grid.box[:2]
+    hulls = np.zeros(grid.shape, np.uint8)
+    for eye, brow in ((named.right_eye(), named.right_eyebrow()), (named.left_eye(), named.left_eyebrow())):
+        pts = (space.points[list(eye) + list(brow)] - (x0 - 0.5 * k + 0.5, y0 - 0.5 * k + 0.5)) / k
+        hull = cv2.convexHull(np.rint(pts * 16).astype(np.int32))
+        cv2.fillConvexPoly(hulls, hull, 1, cv2.LINE_8, 4)
+    rules = hulls.astype(np.float32)
+    for name, grow in (("lips", 0.0), ("right_brow", space.brow_margin()), ("left_brow", space.brow_margin())):
+        mask = grid.erase(name, grow)
+        if mask is not None:
+            np.maximum(rules, mask, out=rules)
+    return rules
+
+
+def _reaching_in(p: np.ndarray, grid: FaceGrid, space: FaceSpace, m: int = 1) -> np.ndarray | None:
+    """``p`` (hair over cells of ``grid``, m x m of them to one of ``p``'s) where it reaches into the face from
+    outside its outline or from the grid's edge: hair falls over a face from the head, so what is not skin only
+    counts where it is connected (through cells that are not skin) to the outside; an odd patch inside the face
+    (a highlight, skin seen through a tinted lens) stays skin. None where nothing is left."""
+    from arlens import landmarks as named
+
+    k = grid.cell * m  # p's cells are m x m of the grid's
+    x0, y0 = grid.box[:2]
+    inside = np.zeros(p.shape, np.uint8)
+    oval = (space.points[list(named.face_oval())] - (x0 - 0.5 * k + 0.5, y0 - 0.5 * k + 0.5)) / k
+    cv2.fillPoly(inside, [np.rint(oval * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    flagged = (p > np.float32(0.25)).astype(np.uint8)
+    # gaps of a cell or two (a lighter lock of a strand) do not cut a strand from its head
+    count, labels = cv2.connectedComponents(cv2.dilate(flagged, np.ones((3, 3), np.uint8)), connectivity=8)
+    if count <= 1:
+        return None
+    outside = inside == 0
+    outside[0, :] = outside[-1, :] = True  # the grid's edge too: hair crossing into a product's box comes from
+    outside[:, 0] = outside[:, -1] = True  # outside it (the rest of the strand is not on this grid)
+    seeded = np.zeros(count, bool)
+    seeded[labels[(flagged > 0) & outside]] = True
+    seeded[0] = False
+    reach = seeded[labels]
+    if not reach.any():
+        return None
+    # the connected hair and a cell around it (its soft edge)
+    near = cv2.dilate(reach.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return np.where(near, p, np.float32(0.0))
+
+
 def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: dict[int, list[Box]]) -> None:
     """Draw a run of soft products on one face in one pass (:mod:`arlens.render.face_grid`)."""
     space = ctx.space
@@ -621,6 +782,9 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
     grid = FaceGrid.around(space, every, cell)
     change = GridChange(grid, out)
     keep_cells = ctx.covered_keep(grid)
+    hair = ctx.find_hair(grid, change.small)
+    if hair is not None:  # soft products keep off the hair over the face
+        keep_cells = np.float32(1.0) - hair if keep_cells is None else keep_cells * (np.float32(1.0) - hair)
     for lens, sides in items:
         parts = [(side, r) for side, box in sides if (r := grid.rect(box)) is not None]
         if not parts:
@@ -638,14 +802,15 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
             change.add(layer, keep)
     if not change.layers:
         return
-    change.apply(out, ctx.occlusion_keep)
+    ctx.limit_hair(change)
+    change.apply(out, ctx.keep)
     for layer in change.layers:
         if layer.sparkle is not None:
 
             def keep_of(b: Box, layer: Layer = layer) -> np.ndarray | None:
                 k = change.outline_keep(layer.erase, b)
-                occluded = ctx.occlusion_keep(b)
-                return k if occluded is None else (occluded if k is None else k * occluded)
+                covered = ctx.keep(b)
+                return k if covered is None else (covered if k is None else k * covered)
 
             change.glints(out, layer, keep_of, _GLINT)
         lens = layer.owner

@@ -313,6 +313,7 @@ class GridChange:
             return px
         seen = px * np.take(self._seen_gain.reshape(-1), cells)[:, None]
         seen += take_rows(self._seen_offset.reshape(-1, 3), cells)
+        np.maximum(seen, np.float32(0.0), out=seen)  # clipped, not mirrored, by convertScaleAbs
         return cv2.convertScaleAbs(seen)
 
     def region(self, rect: Rect) -> np.ndarray:
@@ -323,6 +324,7 @@ class GridChange:
             return px
         seen = px * self._seen_gain[r0:r1, c0:c1, None]
         seen += self._seen_offset[r0:r1, c0:c1]
+        np.maximum(seen, np.float32(0.0), out=seen)
         return cv2.convertScaleAbs(seen)
 
     def keep(self, erase: tuple[Erase, ...], rect: Rect, occlusion: np.ndarray | None) -> np.ndarray | None:

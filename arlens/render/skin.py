@@ -412,4 +412,5 @@ def apply_gain_offset(roi: np.ndarray, gain: np.ndarray, offset: np.ndarray) -> 
     """
     out = cv2.multiply(roi, cv2.merge([gain, gain, gain]), dtype=cv2.CV_32F)
     out += offset
+    np.maximum(out, np.float32(0.0), out=out)  # convertScaleAbs would mirror a negative value, not clip it
     return cv2.convertScaleAbs(out)
