@@ -634,6 +634,9 @@ class _Context:
                 if fine is not None:
                     flat[edge] = fine.reshape(-1)
         p *= np.float32(1.0) - _own_rules(grid, self.space)
+        # a cell of softness: lone cells of skin between hair strands (or of hair in the skin) are noise, and a hard
+        # edge would show each one as a speck
+        p = cv2.GaussianBlur(p, (3, 3), 0.8, borderType=cv2.BORDER_REPLICATE)
         if not (p > np.float32(0.02)).any():
             return None
         self.hair = (grid, p)
