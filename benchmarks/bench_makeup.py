@@ -14,6 +14,8 @@ frame (a fresh Face value and Scene, as a session makes every frame):
 - ``look``: the eight make-up lenses of the look drawn as ``TryOn`` draws them (one
   ``MakeupLens.render_group`` call for the run of make-up lenses, :func:`arlens.lenses.base.groups`), everything
   the face needs included (the scene's light, the face's UV and erase masks);
+- ``look, hair not kept off``: the same with ``MakeupOptions(keep_off_hair=False)`` (what finding hair over the
+  face costs);
 - ``look, lens by lens``: the same lenses, each one's ``render_into`` in turn (what an app calling lenses one at a
   time gets);
 - ``shared``: the per-face work every make-up lens needs, alone (the scene's light, the face's UV grid, the
@@ -89,6 +91,10 @@ class Package:
         products.sort(key=lambda p: order[p.kind.value])
         self.lenses = [(p.kind.value, registry.build(p, catalog=catalog)) for p in products]
         self.makeup = [lens for kind, lens in self.lenses if kind in MAKEUP]
+        # the same look without keeping off hair over the face, where the package can tell (MakeupOptions)
+        self.plain = None
+        if all(hasattr(getattr(lens, "options", None), "keep_off_hair") for lens in self.makeup):
+            self.plain = [type(lens)(lens.options, keep_off_hair=False) for lens in self.makeup]
         self.lips = [lens for kind, lens in self.lenses if kind not in MAKEUP]
         self.groups = getattr(base, "groups", None)
 
@@ -106,10 +112,11 @@ class Package:
         space.erase_parts(("right_eye", "left_eye", "right_brow", "left_brow", "mouth", "lips"))
         return scene
 
-    def look(self, out: np.ndarray, face, scene) -> None:
+    def look(self, out: np.ndarray, face, scene, lenses=None) -> None:
         """The make-up lenses as TryOn draws them (grouped where the package groups lenses)."""
-        runs = self.groups([(lens, [face]) for lens in self.makeup]) if self.groups is not None else {}
-        for lens in self.makeup:
+        lenses = self.makeup if lenses is None else lenses
+        runs = self.groups([(lens, [face]) for lens in lenses]) if self.groups is not None else {}
+        for lens in lenses:
             run = runs.get(id(lens))
             if run is None:
                 lens.render_into(out, [face], scene)
@@ -168,6 +175,11 @@ def bench(frame: np.ndarray, landmarks: np.ndarray, packages: list[Package], rou
             scene = pkg.scene.Scene(frame, [face])
             keep("lip liner + lipstick", _timed(lambda pkg=pkg, face=face, scene=scene: [
                 lens.render_into(buf, [face], scene) for lens in pkg.lips]))
+            if pkg.plain is not None:
+                face = pkg.face(landmarks)
+                np.copyto(buf, frame)
+                keep("look, hair not kept off", _timed(
+                    lambda pkg=pkg, face=face: pkg.look(buf, face, pkg.scene.Scene(frame, [face]), pkg.plain)))
             face = pkg.face(landmarks)
             np.copyto(buf, frame)
             keep("look, lens by lens", _timed(

@@ -5,29 +5,36 @@ One lens class draws every one of these kinds; what differs is the pattern (wher
 once in the face's UV layout, :mod:`arlens.render.patterns`) and the colour model
 (:mod:`arlens.render.skin`):
 
-- **eyeshadow, blush, contour, highlighter**: soft zones looked up through the face's per-triangle UV map
-  of a region around each eye or cheek, painted with the lipstick's CIELAB composite, one palette colour per
-  zone in palette order; shimmer and metallic finishes add glints fixed to the skin. On faces larger than the
-  zones' softness needs, the composite runs at reduced resolution and the change is carried to full
-  resolution as a smooth brightness gain and colour offset (:func:`arlens.render.skin.gain_offset`), which
-  keeps the photo's own texture.
+- **eyeshadow, blush, contour, highlighter**: soft zones looked up through the face's UV, painted with the
+  lipstick's CIELAB composite (from a table over lightness, :class:`~arlens.render.skin.PigmentTable`), one palette
+  colour per zone in palette order, on a low-resolution grid of the face; the change is carried to full resolution
+  as a smooth brightness gain and colour offset (:func:`arlens.render.skin.gain_offset`), which keeps the photo's
+  own texture. Shimmer and metallic finishes add glints fixed to the skin (a baked glint texture in UV).
+- **foundation**: evens the skin's tone towards the shade at a lower resolution still and is applied the same
+  way, keeping texture and shading; the brows' hair darker than the shade is left as it is.
 - **eyeliner, mascara**: sharp strokes (a liner with its wing, tapered lashes) warped vertex by vertex onto
   the face and filled anti-aliased at the frame's resolution.
 - **brow**: tints the brow's hair (pixels darker than the skin around it) in the brow's own shape;
   ``brow/fill`` adds hair strokes that follow the brow's direction, filling sparse brows.
-- **foundation**: evens the skin's tone towards the shade at low resolution and applies it the same way,
-  keeping texture and shading; the brows' hair darker than the shade is left as it is.
+
+Several lenses drawn on a face together (:meth:`MakeupLens.render_group`, which :class:`~arlens.session.TryOn`
+calls for a look) share one pass: consecutive soft products are painted on one grid, each seeing the face as the
+ones before left it, their changes composed there and applied to the frame once (:mod:`arlens.render.face_grid`);
+strokes are drawn after, at full resolution. A lens drawn alone is a group of one.
 
 Erase masks from the frame's own landmarks keep colour off the eye openings (they close with the lids), the
-brows (for shadow, blush, contour and highlighter), the lips (for cheek products) and the mouth opening; what
-the frame's :class:`~arlens.scene.Scene` says covers the face (hands) stays unpainted, and colours are shown
-in the scene's light. The per-face work every make-up lens needs (the face's UV map, its erase masks) is
-done once per face and frame and shared (:class:`~arlens.render.face_space.FaceSpace`). Only the boxes around
-the pattern's regions are processed, never the whole frame.
+brows (for shadow, blush, contour and highlighter), the lips (for cheek products) and the mouth opening, at the
+frame's resolution; what the frame's :class:`~arlens.scene.Scene` says covers the face (hands) stays unpainted,
+and so does hair falling over it (:mod:`arlens.render.hair`: what the face's skin colour does not explain and
+reaches in from outside the face); colours are shown in the scene's light. The per-face work every make-up lens
+needs (the face's UV, its erase masks) is done once per face and frame and shared
+(:class:`~arlens.render.face_space.FaceSpace`). Only the boxes around the pattern's regions are processed, never
+the whole frame.
 
 Example:
     >>> lens = MakeupLens.from_product(catalog["EYS-002"])  # doctest: +SKIP
     >>> out = lens.render(frame, faces)  # doctest: +SKIP
+    >>> MakeupLens.render_group([foundation, blush, liner], out, faces, scene)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from arlens.render import coverage as COV
 from arlens.render import patterns as P
 from arlens.render import skin as S
 from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
-from arlens.render.face_space import FaceSpace
+from arlens.render.face_space import FaceSpace, fade_change
 from arlens.render.hair import hair_class, hair_probability
 from arlens.render.relight import is_neutral
 from arlens.scene import Scene
@@ -60,9 +67,9 @@ from arlens.tracking.results import Face
 MAKEUP_KINDS = tuple(DEFAULT_PATTERNS)
 _TEXTURE_KINDS = ("eyeshadow", "blush", "contour", "highlighter")
 _STROKE_KINDS = ("eyeliner", "mascara")
-#: Zone products are composited at about this many pixels per UV unit of the face (their gradients are soft)
-#: and carried to full resolution as a smooth per-channel gain, which keeps the photo's own texture; faces
-#: smaller than this are composited at full resolution.
+#: Zone products want about this many grid cells per UV unit of the face (their gradients are soft); a run of soft
+#: products shares one grid at the finest of its products' (whole pixels per cell: on faces smaller than this, every
+#: pixel), and its change is carried to full resolution as a smooth gain and offset, which keeps the photo's texture.
 _GAIN_RES = {"eyeshadow": 190.0, "blush": 100.0, "contour": 80.0, "highlighter": 120.0}
 #: How much white a glint adds at full strength (times the finish's sparkle and the zone's alpha).
 _GLINT = np.float32(0.9)
@@ -90,6 +97,9 @@ class MakeupOptions:
         intensity: scales every colour's intensity, 0 to 1 (a strength slider).
         scene_light: show the colours in the frame's light (the scene's :class:`~arlens.scene.Light`: a dim or
             warm frame gets dim or warm make-up); False paints them as under white light.
+        keep_off_hair: leave hair falling over the face unpainted (:mod:`arlens.render.hair`; foundation, contour,
+            highlighter and blush). Costs about a millisecond a face (and the scene's skin colour model); False
+            paints the product's whole zone, hair or not.
 
     Raises:
         InputError: naming the field that is malformed, or a palette whose size is not the pattern's zones.
@@ -100,6 +110,7 @@ class MakeupOptions:
     pattern: str | None = None
     intensity: float = 1.0
     scene_light: bool = True
+    keep_off_hair: bool = True
 
     def __post_init__(self) -> None:
         kind = str(getattr(self.kind, "value", self.kind))
@@ -124,8 +135,9 @@ class MakeupOptions:
                              f"({', '.join(info.zones)}), got {len(colours)}")
         object.__setattr__(self, "palette", colours)
         _unit("intensity", self.intensity)
-        if not isinstance(self.scene_light, bool):
-            raise InputError(f"scene_light: expected True or False, got {self.scene_light!r}")
+        for name in ("scene_light", "keep_off_hair"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
 
     @classmethod
     def from_product(cls, product: Any, **overrides: Any) -> MakeupOptions:
@@ -568,6 +580,8 @@ _HAIR_CELLS = 80.0
 _HAIR_REFINE_CELL = 3
 #: FaceScene -> (its face's hair class,): learned once per face and frame, gone with the frame's scene.
 _HAIR_CLASSES: weakref.WeakKeyDictionary[Any, tuple[Any]] = weakref.WeakKeyDictionary()
+#: Products of the face's skin, which hair falling over the face hides.
+_SKIN_KINDS = ("foundation", "contour", "highlighter", "blush")
 #: Soft products: painted on a low-resolution grid of the face and applied as one smooth change.
 _FIELD_KINDS = ("foundation", "contour", "highlighter", "blush", "eyeshadow")
 
@@ -785,8 +799,10 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
     grid = FaceGrid.around(space, every, cell)
     change = GridChange(grid, out)
     keep_cells = ctx.covered_keep(grid)
-    hair = ctx.find_hair(grid, change.small)
-    if hair is not None:  # soft products keep off the hair over the face
+    # soft products keep off the hair over the face (eye products alone: their region has rules of its own)
+    wants = any(lens.kind in _SKIN_KINDS and lens.options.keep_off_hair for lens, _ in items)
+    hair = ctx.find_hair(grid, change.small) if wants else None
+    if hair is not None:
         keep_cells = np.float32(1.0) - hair if keep_cells is None else keep_cells * (np.float32(1.0) - hair)
     for lens, sides in items:
         parts = [(side, r) for side, box in sides if (r := grid.rect(box)) is not None]
@@ -806,7 +822,13 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
     if not change.layers:
         return
     ctx.limit_hair(change)
-    change.apply(out, ctx.keep)
+    if ctx.hair is not None and grid.cell < _HAIR_REFINE_CELL:
+        # cells this fine resolve a strand: the hair comes off the composed change on the grid, before it is resized
+        p = ctx.hair[1]
+        fade_change(change.gain, change.offset, np.float32(1.0) - p)
+        change.apply(out, ctx.occlusion_keep)
+    else:
+        change.apply(out, ctx.keep)
     for layer in change.layers:
         if layer.sparkle is not None:
 

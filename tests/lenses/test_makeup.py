@@ -478,6 +478,7 @@ def test_several_faces_each_get_the_lens(scenes):
         ({"kind": "eyeshadow", "palette": ("#112233",), "pattern": "eyeshadow/halo"}, "takes 5 colour"),
         ({"kind": "blush", "palette": ("red",)}, "palette:"),
         ({"kind": "blush", "palette": ("#112233",), "intensity": 1.5}, "intensity"),
+        ({"kind": "blush", "palette": ("#112233",), "keep_off_hair": "yes"}, "keep_off_hair"),
     ],
 )
 def test_bad_options_name_the_field(kwargs, match):
@@ -660,5 +661,7 @@ def test_hair_falling_over_the_face_stays_unpainted(scenes, pid):
         hit = core & without
         assert hit.sum() > 100, f"{variant}: the test hair is not where {pid} goes"
         assert drawn[hit].mean() <= 0.05, f"{variant}: {drawn[hit].mean():.1%} of the hair painted"
+        plain = MakeupLens(lens.options, keep_off_hair=False)
+        assert changed(plain.render(composite, [face]), composite)[hit].mean() >= 0.5  # told not to: painted
         skin = ~(cv2.dilate(hair.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
         assert (drawn & skin).sum() >= 0.95 * (without & skin).sum(), f"{variant}: skin left bare"
