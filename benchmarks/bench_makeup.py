@@ -115,7 +115,8 @@ class Package:
     def look(self, out: np.ndarray, face, scene, lenses=None) -> None:
         """The make-up lenses as TryOn draws them (grouped where the package groups lenses)."""
         lenses = self.makeup if lenses is None else lenses
-        runs = self.groups([(lens, [face]) for lens in lenses]) if self.groups is not None else {}
+        faces = [face]  # one targets value for every lens, as the session's
+        runs = self.groups([(lens, faces) for lens in lenses]) if self.groups is not None else {}
         for lens in lenses:
             run = runs.get(id(lens))
             if run is None:
