@@ -47,7 +47,13 @@ rather than blocking the camera loop. :meth:`TryOn.flush_events` waits for the q
 the sink. ``event_delivery="inline"`` calls the sink on the caller's thread instead (for sinks that
 only append to memory). The session never closes the sink: whoever made it owns it.
 
-Not thread-safe: use a session from one thread (GL contexts of eyewear lenses are bound to it).
+Pipelined (:meth:`TryOn.submit`, :meth:`TryOn.flush`): frame N is tracked on the session's own worker
+thread while frame N-1 is drawn on the caller's, and each call returns the previous frame's result, the
+same pixels :meth:`TryOn.process` gives; a kiosk's two cores then take about the longer of tracking and
+drawing per frame instead of their sum, one frame later.
+
+Not thread-safe: use a session from one thread (GL contexts of eyewear lenses are bound to it); the
+worker thread of ``submit`` only tracks, and only while ``submit`` runs.
 """
 
 from __future__ import annotations
@@ -388,6 +394,19 @@ class _Showing:
     dwell_ms: float = 0.0
 
 
+@dataclass
+class _Tracked:
+    """One frame between tracking and drawing: the unrendered frame, what was found, the products to draw."""
+
+    image: np.ndarray
+    ts: float | None
+    faces: tuple[Face, ...]
+    hands: tuple[Hand, ...]
+    gestures: tuple[Any, ...]
+    entries: list[tuple[Product, _Lens | None]]
+    timings: dict[str, float]
+
+
 def _kind_of(value: ProductKind | str) -> ProductKind:
     try:
         return ProductKind(value)
@@ -455,6 +474,8 @@ class TryOn:
         self._lenses: dict[str, _Lens | None] = {}  # None: the lens could not be built (logged)
         self._showing: dict[str, _Showing] = {}
         self._last_ts: float | None = None
+        self._pending: _Tracked | None = None  # submitted, not drawn yet
+        self._worker: Any = None  # the tracking thread of submit(), made on first use
         self._warned: set[str] = set()
         self._closed = False
         self._scene_options = SceneOptions(fov_y_deg=options.fov_y_deg)
@@ -484,11 +505,16 @@ class TryOn:
     def close(self) -> None:
         """Emit the pending dwell events, hand every queued event to the sink, release trackers and lenses.
 
-        Idempotent. The sink itself is not closed.
+        A frame given to :meth:`submit` and not collected with :meth:`flush` is dropped. Idempotent. The
+        sink itself is not closed.
         """
         if self._closed:
             return
         self._closed = True
+        self._pending = None
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
         try:
             for product in list(self._current.values()):
                 self._emit_dwell(product)
@@ -647,21 +673,62 @@ class TryOn:
             The rendered frame with faces, hands, hotspots and gestures.
 
         Raises:
-            InputError: bad frame or timestamp.
+            InputError: bad frame or timestamp, or a frame given to :meth:`submit` not collected yet.
             RuntimeUnavailableError, AssetError: the first time a product's lens cannot be built (GL
                 context, eyewear model); afterwards that product is skipped (logged once).
         """
         self._check_open()
-        image = as_bgr(frame, "frame")
-        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int | float | np.integer | np.floating):
-            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
-        ts = float(timestamp_ms)
-        if not np.isfinite(ts):
-            raise InputError(f"timestamp_ms: expected a finite number, got {timestamp_ms!r}")
-        if self._last_ts is not None and ts <= self._last_ts:
-            raise InputError(f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts:g}, "
-                             f"got {ts:g}")
-        return self._run(image, frame, ts)
+        if self._pending is not None:
+            raise InputError("TryOn.process: a frame given to submit() has not been drawn yet; call flush() first")
+        image, ts = self._video_frame(frame, timestamp_ms)
+        entries = self._entries()
+        tracked = self._track(image, ts, entries)
+        self._tracked(tracked)
+        return self._draw(tracked)
+
+    def submit(self, frame: np.ndarray, timestamp_ms: float) -> TryOnResult | None:
+        """:meth:`process` pipelined over two threads: track this frame while the previous one is drawn.
+
+        The frame's faces and hands are tracked on the session's worker thread while the frame submitted
+        before it is drawn on the caller's thread (ONNX Runtime and OpenCV release the GIL while they
+        run), and that previous frame's result is returned: ``None`` for the first frame, and the last
+        frame's result comes from :meth:`flush`. On a machine with a core to spare a frame then costs
+        about the longer of tracking and drawing instead of their sum, and each result arrives one
+        call later than from :meth:`process`.
+
+        The results are those :meth:`process` gives for the same frames and timestamps, pixel for pixel:
+        each frame is drawn with the products current when it was submitted, and events (``LensShown``,
+        dwell time) are accounted when a frame is submitted, as ``process`` does. The frame is copied
+        when it is submitted (the caller may reuse its buffer). Switch back to :meth:`process` only
+        after :meth:`flush`.
+
+        Raises:
+            InputError: bad frame or timestamp (nothing is submitted then).
+            RuntimeUnavailableError, AssetError: as for :meth:`process` (nothing is submitted then).
+        """
+        self._check_open()
+        image, ts = self._video_frame(frame, timestamp_ms)
+        if np.shares_memory(image, frame):  # kept until the next call draws it
+            image = image.copy()
+        entries = self._entries()
+        if self._worker is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arlens-track")
+        job = self._worker.submit(self._track, image, ts, entries)
+        previous, self._pending = self._pending, None
+        try:
+            return self._draw(previous) if previous is not None else None
+        finally:
+            tracked = job.result()  # waits even when drawing failed; a tracking error drops this frame
+            self._tracked(tracked)
+            self._pending = tracked
+
+    def flush(self) -> TryOnResult | None:
+        """The result of the frame last given to :meth:`submit` (drawn now), or None when none is waiting."""
+        self._check_open()
+        pending, self._pending = self._pending, None
+        return self._draw(pending) if pending is not None else None
 
     def process_image(self, image: np.ndarray) -> TryOnResult:
         """Detect and draw on a still image, unrelated to any other (no tracking state, no dwell time).
@@ -671,9 +738,32 @@ class TryOn:
             RuntimeUnavailableError, AssetError: as for :meth:`process`.
         """
         self._check_open()
-        return self._run(as_bgr(image, "image"), image, None)
+        image = as_bgr(image, "image")
+        entries = self._entries()
+        tracked = self._track(image, None, entries)
+        self._tracked(tracked)
+        return self._draw(tracked)
 
-    def _run(self, image: np.ndarray, original: object, ts: float | None) -> TryOnResult:
+    def _video_frame(self, frame: np.ndarray, timestamp_ms: float) -> tuple[np.ndarray, float]:
+        """The frame as BGR and its timestamp, checked (greater than the previous frame's)."""
+        image = as_bgr(frame, "frame")
+        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int | float | np.integer | np.floating):
+            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
+        ts = float(timestamp_ms)
+        if not np.isfinite(ts):
+            raise InputError(f"timestamp_ms: expected a finite number, got {timestamp_ms!r}")
+        if self._last_ts is not None and ts <= self._last_ts:
+            raise InputError(f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts:g}, "
+                             f"got {ts:g}")
+        return image, ts
+
+    def _entries(self) -> list[tuple[Product, _Lens | None]]:
+        """The current products in drawing order with their lenses (built here, on the caller's thread)."""
+        return [(product, self._lens_for(product)) for product in self.products]
+
+    def _track(self, image: np.ndarray, ts: float | None, entries: list[tuple[Product, _Lens | None]]) -> _Tracked:
+        """Faces, hands and gestures of one frame (``ts`` None: a still). Reads no session state but the
+        trackers and ``entries``, so it may run on the worker thread while the caller draws."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         faces = tuple(self._face_tracker.detect(image) if ts is None else self._face_tracker.track(image, ts))
@@ -681,8 +771,7 @@ class TryOn:
         timings["faces"] = (t1 - t0) * 1000
         hands: tuple[Hand, ...] = ()
         gestures: tuple[Any, ...] = ()
-        entries = [(product, self._lens_for(product)) for product in self.products]
-        if self._hands_wanted(bool(faces)):
+        if self._hands_wanted(entries, bool(faces)):
             tracker = self._hand_tracker_or_new()
             hands = tuple(tracker.detect(image) if ts is None else tracker.track(image, ts))
             t2 = time.perf_counter()
@@ -690,16 +779,25 @@ class TryOn:
             t1 = t2
             if self.options.gestures and ts is not None:
                 gestures = tuple(self._gesture_recognizer_or_new().update(list(hands), ts))
-                t2 = time.perf_counter()
-                timings["gestures"] = (t2 - t1) * 1000
-                t1 = t2
+                timings["gestures"] = (time.perf_counter() - t1) * 1000
+        return _Tracked(image, ts, faces, hands, gestures, entries, timings)
 
+    def _tracked(self, tracked: _Tracked) -> None:
+        """After tracking a frame, on the caller's thread: shown state, dwell time, the stream's time."""
+        self._account(tracked)
+        if tracked.ts is not None:
+            self._last_ts = tracked.ts
+
+    def _draw(self, tracked: _Tracked) -> TryOnResult:
+        """Draw a tracked frame's lenses (the products current when it was tracked) into a copy of it."""
+        t0 = time.perf_counter()
+        image, faces, hands = tracked.image, tracked.faces, tracked.hands
         # one scene per frame, of the unrendered frame, shared by every lens (it computes what they ask for)
         scene = Scene(image, faces, hands, camera=self._camera(image.shape), options=self._scene_options)
         # the one copy of the frame: every lens draws into it, the scene keeps reading the unrendered one
         out = image.copy()
         hotspots: list[Hotspot] = []
-        for product, entry in entries:
+        for product, entry in tracked.entries:
             if entry is None:
                 continue
             targets: Sequence[Face] | Sequence[Hand] = hands if entry.spec.target == "hand" else faces
@@ -714,11 +812,8 @@ class TryOn:
             for i, target in enumerate(targets):
                 box = drawn[i] if len(drawn) == len(targets) else None
                 hotspots.append(self._hotspot(product, link, target, out.shape, box))
-        timings["render"] = (time.perf_counter() - t1) * 1000
-        self._account(faces, hands, ts)
-        if ts is not None:
-            self._last_ts = ts
-        return TryOnResult(out, faces, hands, tuple(hotspots), gestures, ts, timings)
+        timings = {**tracked.timings, "render": (time.perf_counter() - t0) * 1000}
+        return TryOnResult(out, faces, hands, tuple(hotspots), tracked.gestures, tracked.ts, timings)
 
     def _camera(self, shape: tuple[int, ...]) -> PerspectiveCamera:
         """The frame's camera (kept while the frame size stays the same)."""
@@ -728,17 +823,16 @@ class TryOn:
             camera = self._scene_camera = PerspectiveCamera(w, h, self.options.fov_y_deg)
         return camera
 
-    def _hands_wanted(self, faces: bool = False) -> bool:
+    def _hands_wanted(self, entries: Sequence[tuple[Product, _Lens | None]], faces: bool = False) -> bool:
         if self.options.hands is not None:
             return self.options.hands
         if self.options.gestures or any(
-            self.registry[kind].target == "hand" for kind in self._current if kind in self.registry
+            product.kind in self.registry and self.registry[product.kind].target == "hand" for product, _ in entries
         ):
             return True
         # a face lens that reads occluders from the scene needs the hands in front of the faces
         return faces and any(
-            entry is not None and "occluders" in getattr(entry.lens, "scene_uses", ())
-            for entry in (self._lenses.get(p.id) for p in self._current.values())
+            entry is not None and "occluders" in getattr(entry.lens, "scene_uses", ()) for _, entry in entries
         )
 
     def _hand_tracker_or_new(self) -> Any:
@@ -810,12 +904,12 @@ class TryOn:
         )
 
     # -- attribution --------------------------------------------------------------------------------
-    def _account(self, faces: Sequence[Face], hands: Sequence[Hand], ts: float | None) -> None:
-        """Update shown state and dwell time for each current product; emit ``LensShown``."""
+    def _account(self, tracked: _Tracked) -> None:
+        """Update shown state and dwell time for each product of a tracked frame; emit ``LensShown``."""
+        ts, faces, hands = tracked.ts, tracked.faces, tracked.hands
         gap = None if ts is None or self._last_ts is None else min(ts - self._last_ts, self.options.max_dwell_gap_ms)
-        for product in self.products:
+        for product, entry in tracked.entries:
             state = self._showing.setdefault(product.id, _Showing())
-            entry = self._lenses.get(product.id)
             targets = hands if entry is not None and entry.spec.target == "hand" else faces
             visible = entry is not None and bool(targets)
             if visible:
