@@ -110,7 +110,15 @@ class TryOnOptions:
         hands: track hands: ``True``, ``False``, or ``None`` (default) for "when needed": a nail
             product is current, ``gestures`` is on, or a face is in view and a current lens reads
             occluders from the scene (the lipstick: a hand over the mouth is not painted). Needs the
-            hand modules; without them the session runs on faces only and logs a warning once.
+            hand modules; without them the session runs on faces only and logs a warning once. When the
+            hands are needed only as occluders, only hands near the faces are looked for and tracked
+            (``HandTracker.track``'s ``region``: the faces' boxes widened by 1.5 face sizes to each side,
+            one up and two down, :func:`occluder_region`).
+        hand_search_interval: while fewer than ``max_hands`` hands are tracked, look for new ones (palm
+            detection) on one frame in this many, and on the frame after a hand is lost
+            (:class:`~arlens.tracking.hand.HandTrackerOptions` ``search_interval``). 1 is MediaPipe's
+            graph (every frame, about half the cost of tracking one hand); the default, 3, picks a new
+            hand up at most two frames (67 ms at 30 fps) later than that.
         gestures: recognise hand gestures (swipe, pinch, thumbs up, ...) into ``TryOnResult.gestures``.
         fov_y_deg: vertical field of view of the camera, shared by head pose and eyewear projection.
         device: ONNX Runtime device of the trackers, ``"cpu"``, ``"cuda"`` or ``"tensorrt"``.
@@ -128,6 +136,7 @@ class TryOnOptions:
     max_faces: int = 1
     max_hands: int = 2
     hands: bool | None = None
+    hand_search_interval: int = 3
     gestures: bool = False
     fov_y_deg: float = 63.0
     device: str = "cpu"
@@ -139,7 +148,7 @@ class TryOnOptions:
     event_queue_size: int = 1024
 
     def __post_init__(self) -> None:
-        for name in ("max_faces", "max_hands", "event_queue_size"):
+        for name in ("max_faces", "max_hands", "hand_search_interval", "event_queue_size"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InputError(f"TryOnOptions.{name}: expected an int >= 1, got {v!r}")
@@ -405,6 +414,21 @@ class _Tracked:
     gestures: tuple[Any, ...]
     entries: list[tuple[Product, _Lens | None]]
     timings: dict[str, float]
+
+
+#: Where the palm of a hand that covers a face can be, in face sizes (the larger side of its box) beyond the
+#: face's box: to either side, above, and below (a hand over the mouth has its palm under the chin).
+OCCLUDER_REACH = {"side": 1.5, "up": 1.0, "down": 2.0}
+
+
+def occluder_region(faces: Sequence[Face]) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1): where the hands are that can cover one of ``faces``: each face's box widened by
+    ``OCCLUDER_REACH``, all of them together."""
+    boxes = np.array([np.asarray(f.bbox, dtype=np.float64) for f in faces])
+    size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    r = OCCLUDER_REACH
+    return (float((boxes[:, 0] - r["side"] * size).min()), float((boxes[:, 1] - r["up"] * size).min()),
+            float((boxes[:, 2] + r["side"] * size).max()), float((boxes[:, 3] + r["down"] * size).max()))
 
 
 def _kind_of(value: ProductKind | str) -> ProductKind:
@@ -771,9 +795,17 @@ class TryOn:
         timings["faces"] = (t1 - t0) * 1000
         hands: tuple[Hand, ...] = ()
         gestures: tuple[Any, ...] = ()
-        if self._hands_wanted(entries, bool(faces)):
+        wanted = self._hands_wanted(entries, faces)
+        if wanted:
+            from arlens.tracking.hand import HandTracker
+
             tracker = self._hand_tracker_or_new()
-            hands = tuple(tracker.detect(image) if ts is None else tracker.track(image, ts))
+            if ts is None:
+                hands = tuple(tracker.detect(image))
+            elif isinstance(wanted, tuple) and isinstance(tracker, HandTracker):
+                hands = tuple(tracker.track(image, ts, region=wanted))
+            else:
+                hands = tuple(tracker.track(image, ts))
             t2 = time.perf_counter()
             timings["hands"] = (t2 - t1) * 1000
             t1 = t2
@@ -823,7 +855,10 @@ class TryOn:
             camera = self._scene_camera = PerspectiveCamera(w, h, self.options.fov_y_deg)
         return camera
 
-    def _hands_wanted(self, entries: Sequence[tuple[Product, _Lens | None]], faces: bool = False) -> bool:
+    def _hands_wanted(self, entries: Sequence[tuple[Product, _Lens | None]],
+                      faces: Sequence[Face] = ()) -> bool | tuple[float, float, float, float]:
+        """Whether to track hands in this frame: True (anywhere), False, or the region (x0, y0, x1, y1) around
+        the faces where hands matter, when they are needed only as occluders of the faces."""
         if self.options.hands is not None:
             return self.options.hands
         if self.options.gestures or any(
@@ -831,15 +866,17 @@ class TryOn:
         ):
             return True
         # a face lens that reads occluders from the scene needs the hands in front of the faces
-        return faces and any(
-            entry is not None and "occluders" in getattr(entry.lens, "scene_uses", ()) for _, entry in entries
-        )
+        if faces and any(entry is not None and "occluders" in getattr(entry.lens, "scene_uses", ())
+                         for _, entry in entries):
+            return occluder_region(faces)
+        return False
 
     def _hand_tracker_or_new(self) -> Any:
         if self._hand_tracker is None:
             from arlens.tracking.hand import HandTracker
 
-            self._hand_tracker = HandTracker(max_hands=self.options.max_hands, device=self.options.device)
+            self._hand_tracker = HandTracker(max_hands=self.options.max_hands, device=self.options.device,
+                                             search_interval=self.options.hand_search_interval)
             self._owned.append(self._hand_tracker)
         return self._hand_tracker
 

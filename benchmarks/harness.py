@@ -237,6 +237,7 @@ class PeerServer:
         many faces or hands: :attr:`last_count`)."""
         answer = self._ask(str(index))
         self.last_count = int(answer["found"])
+        self.last_faces, self.last_hands = int(answer.get("faces", 0)), int(answer.get("hands", 0))
         return answer["ms"], self.last_count > 0
 
     def reset(self) -> None:

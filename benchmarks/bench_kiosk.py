@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""The whole kiosk at 1280x720: a full try-on frame against MediaPipe's tracking alone, and the kiosk loop's fps.
+
+Issue #23. The clip is bench_tryon's (the test portraits scaled to 720 px high on a grey canvas, drifting
+sideways) with a hand beside the face (``harness.make_face_hand_clip``: ``hands/pointing.jpg`` cut out of
+its black background, curled fingers' nails to the camera). The products are a lipstick, a pair of glasses
+and a nail polish (``--products``).
+
+``tryon``: ``TryOn`` on every frame, each variant (``--variants``) and then the peer in lockstep, frame i
+by every variant (in an order that turns round from frame to frame) and then by MediaPipe's FaceMesh
+(refine_landmarks=True) and Hands (max_num_hands=2) in the peer's own process (``peer_mediapipe.py``,
+task ``face_mesh_refined+hands``), so each pair is taken milliseconds apart however the shared machine's
+speed drifts. Variants:
+
+- ``process``: ``TryOn.process``, track then draw each frame (sequential);
+- ``submit``: ``TryOn.submit``, the frame tracked on the session's worker thread while the previous one
+  is drawn; each call returns the previous frame.
+
+Printed per variant: the time per frame (throughput: a stream's frames per second is 1000 / this; for
+``submit`` one call), its latency (frame in -> rendered frame out: ``process``'s call; ``submit``'s two
+calls, the one that tracked the frame and the one that drew it, back to back), the CPU time of the process
+per frame (all threads: on a machine with a core to spare ``submit`` can take the longer stage's time,
+not the sum), per-stage medians, and the pairwise median ratio to the peer (goal <= 1.0).
+
+``kiosk``: the kiosk loop (``arlens.kiosk.Kiosk``: camera read -> ``TryOn`` -> mirrored frame with its
+HUD -> screen) on the clip written as a Motion-JPEG file (what a USB webcam sends; decoding it is the
+read), sequential and pipelined runs alternated (``--kiosk-runs`` each), gestures on as ``arlens mirror``
+has them. Headless by default (everything but showing the image); ``--display`` shows it in a window on
+an Xvfb server. Printed: frame time median and p95 over the loop (read to read) and fps (goal >= 30).
+
+    python benchmarks/bench_kiosk.py [--peer-python /work/venv-mp/bin/python] [--parts tryon,kiosk]
+        [--variants process,submit] [--rounds 2] [--frames-per-still 60] [--display] [--out results/kiosk.json]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+import arlens  # noqa: E402
+
+STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
+PRODUCTS = ("LIP-001", "EYE-101", "NAIL-201")
+PEER_TASK = "face_mesh_refined+hands"
+PARTS = ("tryon", "kiosk")
+#: Session variants: name -> (TryOnOptions overrides, pipelined).
+VARIANTS: dict[str, tuple[dict[str, Any], bool]] = {
+    "process": ({}, False),
+    "submit": ({}, True),
+}
+
+
+class _Variant:
+    """One session driven frame by frame, sequential or pipelined, with its timings."""
+
+    def __init__(self, name: str, products: list[str], overrides: dict[str, Any], pipelined: bool) -> None:
+        self.name = name
+        self.pipelined = pipelined
+        options = arlens.TryOnOptions(event_delivery="inline", **overrides)
+        self.session = arlens.TryOn(products=products, options=options)
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+        self.stages: list[dict[str, float]] = []
+        self.faces = self.hands = 0
+
+    def step(self, frame: np.ndarray, ts: float, record: bool = True) -> None:
+        c0, t0 = time.process_time(), time.perf_counter()
+        result = self.session.submit(frame, ts) if self.pipelined else self.session.process(frame, ts)
+        wall, cpu = (time.perf_counter() - t0) * 1000.0, (time.process_time() - c0) * 1000.0
+        if record:
+            self.wall.append(wall)
+            self.cpu.append(cpu)
+            if result is not None:
+                self.stages.append(dict(result.timings))
+                self.faces += len(result.faces)
+                self.hands += len(result.hands)
+
+    def latencies(self) -> list[float]:
+        """Frame in -> rendered frame out: one call, or for the pipelined session the two calls a frame
+        spends in (tracked in one, drawn and returned by the next)."""
+        w = self.wall
+        return list(np.asarray(w[:-1]) + np.asarray(w[1:])) if self.pipelined else list(w)
+
+    def close(self) -> None:
+        if self.pipelined:
+            self.session.flush()
+        self.session.close()
+
+
+def run_tryon(clip: np.ndarray, args: Any) -> dict:
+    variants = [_Variant(name, args.products, *VARIANTS[name]) for name in args.variants]
+    peer_ms: list[float] = []
+    peer_faces = peer_hands = 0
+    with contextlib.ExitStack() as stack:
+        for v in variants:
+            stack.callback(v.close)
+        peer = stack.enter_context(harness.PeerServer(args.peer_python, clip, PEER_TASK)) if args.peer_python else None
+        for i, frame in enumerate(clip[:10]):  # warm-up: models, GL contexts, lens caches, the worker thread
+            for v in variants:
+                v.step(frame, i * 33.0, record=False)
+        t_ms = 10 * 33.0
+        for _ in range(args.rounds):  # one stream: the cut back to the first still makes both re-detect
+            for i, frame in enumerate(clip):
+                t_ms += 33.0
+                for v in variants[i % len(variants):] + variants[: i % len(variants)]:
+                    v.step(frame, t_ms)
+                if peer is not None:
+                    ms, _ = peer.process(i)
+                    peer_ms.append(ms)
+                    peer_faces += peer.last_faces
+                    peer_hands += peer.last_hands
+        version = peer.info["mediapipe"] if peer is not None else None
+    out: dict = {"frames": len(clip), "rounds": args.rounds, "variants": {}}
+    for v in variants:
+        entry = {
+            "per_frame": harness.summary(v.wall), "latency": harness.summary(v.latencies()),
+            "cpu_per_frame": harness.summary(v.cpu), "stages": harness.stage_summaries(v.stages),
+            "fps": 1000.0 / harness.median(v.wall), "faces_per_frame": v.faces / max(len(v.stages), 1),
+            "hands_per_frame": v.hands / max(len(v.stages), 1), "pipelined": v.pipelined,
+        }
+        if peer_ms:
+            entry["ratio_median_pairwise"] = float(np.median(np.asarray(v.wall) / np.asarray(peer_ms)))
+            entry["latency_ratio_median_pairwise"] = float(np.median(
+                np.asarray(v.latencies()) / np.asarray(peer_ms[: len(v.latencies())])))
+            entry["ratio_of_medians"] = harness.median(v.wall) / harness.median(peer_ms)
+        out["variants"][v.name] = entry
+    if peer_ms:
+        out["peer"] = {"task": PEER_TASK, "mediapipe": version, "total": harness.summary(peer_ms),
+                       "faces_per_frame": peer_faces / len(peer_ms), "hands_per_frame": peer_hands / len(peer_ms)}
+    return out
+
+
+def report_tryon(r: dict, products: list[str]) -> None:
+    print(f"\ntryon: TryOn {' + '.join(products)}, {r['frames']} frames 1280x720 x {r['rounds']} rounds, a face and "
+          "a hand in view")
+    print(f"  {'':<12}{'per frame':>10}{'p95':>8}{'fps':>7}{'latency':>9}{'p95':>8}{'CPU':>8}"
+          f"{'faces':>7}{'hands':>7}{'/peer':>7}{'lat/peer':>9}")
+    for name, e in r["variants"].items():
+        print(f"  {name:<12}{e['per_frame']['median_ms']:>10.2f}{e['per_frame']['p95_ms']:>8.2f}{e['fps']:>7.1f}"
+              f"{e['latency']['median_ms']:>9.2f}{e['latency']['p95_ms']:>8.2f}{e['cpu_per_frame']['median_ms']:>8.2f}"
+              f"{e['faces_per_frame']:>7.2f}{e['hands_per_frame']:>7.2f}"
+              f"{e.get('ratio_median_pairwise', float('nan')):>7.2f}"
+              f"{e.get('latency_ratio_median_pairwise', float('nan')):>9.2f}")
+        print("    stages: " + ", ".join(f"{k} {s['median_ms']:.2f}" for k, s in e["stages"].items() if s.get("n")))
+    if "peer" in r:
+        p = r["peer"]
+        print(f"  MediaPipe {p['mediapipe']} FaceMesh(refined) + Hands(2): median {p['total']['median_ms']:.2f} ms, "
+              f"p95 {p['total']['p95_ms']:.2f}, {p['faces_per_frame']:.2f} faces and {p['hands_per_frame']:.2f} "
+              "hands a frame; /peer = pairwise median ratio of the time per frame (goal <= 1.0)")
+
+
+class _TimedSource:
+    """A frame source that notes when each frame was read (the loop's frame times are read to read)."""
+
+    def __init__(self, path: Path, reads: list[float]) -> None:
+        import cv2
+
+        self._cap = cv2.VideoCapture(str(path))
+        self._reads = reads
+
+    def isOpened(self) -> bool:  # noqa: N802 - cv2.VideoCapture's name
+        return self._cap.isOpened()
+
+    def get(self, prop: int) -> float:
+        return self._cap.get(prop)
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        self._reads.append(time.perf_counter())
+        return self._cap.read()
+
+    def release(self) -> None:
+        self._cap.release()
+
+
+def _write_mjpeg(clip: np.ndarray, path: Path) -> Path:
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 30.0, (clip.shape[2], clip.shape[1]))
+    if not writer.isOpened():
+        raise SystemExit("OpenCV cannot write Motion-JPEG here")
+    for frame in clip:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+@contextlib.contextmanager
+def _xvfb():
+    """An Xvfb server on a free display number, as DISPLAY, for the duration."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise SystemExit("--display needs Xvfb (apt-get install xvfb xauth)")
+    for n in range(99, 120):
+        if Path(f"/tmp/.X11-unix/X{n}").exists():
+            continue
+        proc = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        if proc.poll() is None:
+            old = os.environ.get("DISPLAY")
+            os.environ["DISPLAY"] = f":{n}"
+            try:
+                yield
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
+                if old is None:
+                    os.environ.pop("DISPLAY", None)
+                else:
+                    os.environ["DISPLAY"] = old
+            return
+    raise SystemExit("could not start Xvfb on displays :99-:119")
+
+
+def run_kiosk(clip: np.ndarray, args: Any) -> dict:
+    from arlens.kiosk import Kiosk, KioskOptions
+
+    modes = {"sequential": False, "pipelined": True}
+    times: dict[str, list[float]] = {m: [] for m in modes}
+    cpu: dict[str, list[float]] = {m: [] for m in modes}
+    with tempfile.TemporaryDirectory() as tmp, (_xvfb() if args.display else contextlib.nullcontext()):
+        path = _write_mjpeg(clip, Path(tmp) / "clip.avi")
+        options = arlens.TryOnOptions(gestures=True, event_delivery="inline")
+        sessions = {m: arlens.TryOn(products=args.products, options=options) for m in modes}
+        try:
+            for run in range(args.kiosk_runs):
+                for mode in (list(modes) if run % 2 == 0 else list(modes)[::-1]):
+                    reads: list[float] = []
+                    kiosk = Kiosk(sessions[mode], lambda reads=reads: _TimedSource(path, reads),
+                                  KioskOptions(display=args.display, fullscreen=False, frames=len(clip),
+                                               snapshot_dir=Path(tmp) / "shots", pipelined=modes[mode]),
+                                  is_file=True)
+                    c0 = time.process_time()
+                    stats = kiosk.run()
+                    cpu[mode].append((time.process_time() - c0) * 1000.0 / max(stats.frames, 1))
+                    if stats.errors:
+                        print(f"  kiosk {mode}: {stats.errors} frame errors (see the log)")
+                    times[mode] += list(np.diff(reads)[10:] * 1000.0)  # after 10 frames of warm-up
+                    sessions[mode].close()  # a fresh stream (timestamps start again) for the next run
+                    sessions[mode] = arlens.TryOn(products=args.products, options=options)
+        finally:
+            for s in sessions.values():
+                s.close()
+    out = {"frames": len(clip), "runs": args.kiosk_runs, "display": bool(args.display), "modes": {}}
+    for mode in modes:
+        s = harness.summary(times[mode])
+        out["modes"][mode] = {"frame_time": s, "fps": 1000.0 / s["median_ms"], "fps_mean": 1000.0 / s["mean_ms"],
+                              "cpu_per_frame_ms": float(np.median(cpu[mode]))}
+    return out
+
+
+def report_kiosk(r: dict) -> None:
+    print(f"\nkiosk: camera read (Motion-JPEG) -> TryOn -> HUD -> {'window (Xvfb)' if r['display'] else 'screen image'}"
+          f", {r['frames']} frames 1280x720, {r['runs']} runs per mode, alternated")
+    for mode, e in r["modes"].items():
+        f = e["frame_time"]
+        print(f"  {mode:<11} frame time median {f['median_ms']:.2f} ms, p95 {f['p95_ms']:.2f} ms: {e['fps']:.1f} fps "
+              f"(mean {e['fps_mean']:.1f}; goal >= 30); CPU {e['cpu_per_frame_ms']:.2f} ms a frame")
+
+
+def main() -> None:
+    parser = harness.lockstep_parser(__doc__, "kiosk.json", "passes over the clip (tryon), as one stream")
+    parser.add_argument("--products", nargs="+", default=list(PRODUCTS), help="catalog product ids")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
+    parser.add_argument("--variants", default="process,submit",
+                        help=f"tryon variants, comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--kiosk-runs", type=int, default=4, help="kiosk runs per mode (alternated)")
+    parser.add_argument("--display", action="store_true", help="show the kiosk in a window on an Xvfb server")
+    args = harness.parse_lockstep_args(parser)
+    args.parts = [p for p in args.parts.split(",") if p]
+    args.variants = [v for v in args.variants.split(",") if v]
+    if not args.parts or set(args.parts) - set(PARTS):
+        parser.error(f"--parts: expected some of {', '.join(PARTS)}, got {','.join(args.parts)!r}")
+    if not args.variants or set(args.variants) - set(VARIANTS):
+        parser.error(f"--variants: expected some of {', '.join(VARIANTS)}, got {','.join(args.variants)!r}")
+    if args.kiosk_runs < 1:
+        parser.error(f"--kiosk-runs must be >= 1, got {args.kiosk_runs}")
+
+    clip = harness.make_face_hand_clip(STILLS, args.frames_per_still)
+    result: dict = {"benchmark": "kiosk_1280x720", "products": args.products, "meta": harness.metadata()}
+    if "tryon" in args.parts:
+        result["tryon"] = run_tryon(clip, args)
+        report_tryon(result["tryon"], args.products)
+    if "kiosk" in args.parts:
+        result["kiosk"] = run_kiosk(clip, args)
+        report_kiosk(result["kiosk"])
+    result["load_average_after"] = os.getloadavg()
+    harness.write_json(args.out, result)
+    print(f"\nload average at start {result['meta']['load_average']}, at end {result['load_average_after']}; "
+          f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
