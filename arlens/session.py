@@ -120,6 +120,13 @@ class TryOnOptions:
             graph (every frame, about half the cost of tracking one hand); the default, 3, picks a new
             hand up at most two frames (67 ms at 30 fps) later than that.
         gestures: recognise hand gestures (swipe, pinch, thumbs up, ...) into ``TryOnResult.gestures``.
+        refine_landmarks: ``"needed"`` (default): each frame's faces are tracked with only the face mesh
+            refinements (refined lips, eyes, irises) the current products' lenses read (their
+            :class:`~arlens.lenses.registry.LensSpec` ``refinements``: the lipstick the lips, glasses
+            none), which saves up to half of the mesh model's time; the faces in the results then have the
+            mesh's own points where no refinement ran (irises at the eye contours' centres). ``"all"``: the
+            face tracker's own setting on every frame (all three by default, FaceMesh's
+            ``refine_landmarks=True``), for apps that read the irises or refined eyes themselves.
         fov_y_deg: vertical field of view of the camera, shared by head pose and eyewear projection.
         device: ONNX Runtime device of the trackers, ``"cpu"``, ``"cuda"`` or ``"tensorrt"``.
         lipstick_backend: ``"numpy"`` (reference) or ``"onnx"`` for the lip lenses.
@@ -138,6 +145,7 @@ class TryOnOptions:
     hands: bool | None = None
     hand_search_interval: int = 3
     gestures: bool = False
+    refine_landmarks: Literal["needed", "all"] = "needed"
     fov_y_deg: float = 63.0
     device: str = "cpu"
     lipstick_backend: str = "numpy"
@@ -165,6 +173,9 @@ class TryOnOptions:
         for name in ("shown_grace_ms", "max_dwell_gap_ms"):
             if not float(getattr(self, name)) >= 0:
                 raise InputError(f"TryOnOptions.{name}: expected >= 0, got {getattr(self, name)!r}")
+        if self.refine_landmarks not in ("needed", "all"):
+            raise InputError("TryOnOptions.refine_landmarks: expected 'needed' or 'all', "
+                             f"got {self.refine_landmarks!r}")
         if self.event_delivery not in ("background", "inline"):
             raise InputError(
                 f"TryOnOptions.event_delivery: expected 'background' or 'inline', got {self.event_delivery!r}"
@@ -790,7 +801,10 @@ class TryOn:
         trackers and ``entries``, so it may run on the worker thread while the caller draws."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        faces = tuple(self._face_tracker.detect(image) if ts is None else self._face_tracker.track(image, ts))
+        refine = self._refinements(entries)
+        extra = {} if refine is None else {"refine": refine}
+        tracker = self._face_tracker
+        faces = tuple(tracker.detect(image, **extra) if ts is None else tracker.track(image, ts, **extra))
         t1 = time.perf_counter()
         timings["faces"] = (t1 - t0) * 1000
         hands: tuple[Hand, ...] = ()
@@ -854,6 +868,21 @@ class TryOn:
         if camera is None or (camera.width, camera.height) != (w, h):
             camera = self._scene_camera = PerspectiveCamera(w, h, self.options.fov_y_deg)
         return camera
+
+    def _refinements(self, entries: Sequence[tuple[Product, _Lens | None]]) -> tuple[str, ...] | None:
+        """The face mesh refinements the lenses of ``entries`` read (None: the face tracker's own setting)."""
+        from arlens.tracking.face import FaceTracker
+
+        if self.options.refine_landmarks == "all" or not isinstance(self._face_tracker, FaceTracker):
+            return None
+        needed: set[str] = set()
+        for _, entry in entries:
+            if entry is None:  # not drawn
+                continue
+            if entry.spec.refinements is None:
+                return None
+            needed.update(entry.spec.refinements)
+        return tuple(sorted(needed))
 
     def _hands_wanted(self, entries: Sequence[tuple[Product, _Lens | None]],
                       faces: Sequence[Face] = ()) -> bool | tuple[float, float, float, float]:

@@ -9,7 +9,9 @@ pair is taken milliseconds apart however the shared machine's speed drifts.
 - ``clip``: the test stills each scaled to the frame height on a grey canvas, drifting sideways (faces of
   85-245 px inter-ocular distance). arlens with its defaults, and with ``like_mediapipe()`` (Google's
   loop: short-range detector only, no crop corrections), against FaceMesh refine_landmarks=True and
-  False. The tracking ratio to the peer is measured here.
+  False. The tracking ratio to the peer is measured here. Also arlens with only the lips refined (what a
+  lipstick reads: ``TryOn`` tracks so while one is worn) and with no refinement branch at all (glasses,
+  nails: the attention model's mesh alone).
 - ``turns``: the talking-head GIF (327x300, 69 frames: a fast turn to 35-55 degrees of yaw with the
   head tipped back), arlens with its defaults and with ``like_mediapipe()``: the cost of arlens' crop
   corrections (detections for the turned head, second mesh passes), against FaceMesh refined.
@@ -157,7 +159,9 @@ def main() -> None:
     if "clip" in cases:
         clip = harness.make_clip(STILLS, args.frames_per_still, drift_px=40)
         out = run("clip", {"arlens": (arlens.FaceTrackerOptions(), clip),
-                           "arlens like_mediapipe": (arlens.FaceTrackerOptions.like_mediapipe(), clip)},
+                           "arlens like_mediapipe": (arlens.FaceTrackerOptions.like_mediapipe(), clip),
+                           "arlens lips only": (arlens.FaceTrackerOptions(refinements=("lips",)), clip),
+                           "arlens no refinement": (arlens.FaceTrackerOptions(refinements=()), clip)},
                   {"MediaPipe refined": ("face_mesh_refined", 1, clip), "MediaPipe": ("face_mesh", 1, clip)})
         report(f"clip: {len(clip)} frames x {args.rounds} rounds, {args.threads} ORT thread(s)", out)
     if "turns" in cases:

@@ -28,7 +28,14 @@ read), sequential and pipelined runs alternated (``--kiosk-runs`` each), gesture
 has them. Headless by default (everything but showing the image); ``--display`` shows it in a window on
 an Xvfb server. Printed: frame time median and p95 over the loop (read to read) and fps (goal >= 30).
 
-    python benchmarks/bench_kiosk.py [--peer-python /work/venv-mp/bin/python] [--parts tryon,kiosk]
+``pickup``: what searching for new hands on fewer frames costs (``TryOnOptions.hand_search_interval``): a
+hand comes into view beside the face again and again, after 6 to 11 frames without it (every phase of the
+search's cadence), and each interval's session (nail polish on: hands are looked for everywhere) runs
+on the same frames, interleaved. Printed per interval: frames from the hand's first frame to the first
+result with it (mean and max; 0 = at once), and the hand tracking's median time per frame with no hand
+in view and with one.
+
+    python benchmarks/bench_kiosk.py [--peer-python /work/venv-mp/bin/python] [--parts tryon,kiosk,pickup]
         [--variants process,submit] [--rounds 2] [--frames-per-still 60] [--display] [--out results/kiosk.json]
 """
 
@@ -54,7 +61,7 @@ import arlens  # noqa: E402
 STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
 PRODUCTS = ("LIP-001", "EYE-101", "NAIL-201")
 PEER_TASK = "face_mesh_refined+hands"
-PARTS = ("tryon", "kiosk")
+PARTS = ("tryon", "kiosk", "pickup")
 #: Session variants: name -> (TryOnOptions overrides, pipelined).
 VARIANTS: dict[str, tuple[dict[str, Any], bool]] = {
     "process": ({}, False),
@@ -270,6 +277,48 @@ def report_kiosk(r: dict) -> None:
               f"(mean {e['fps_mean']:.1f}; goal >= 30); CPU {e['cpu_per_frame_ms']:.2f} ms a frame")
 
 
+def run_pickup(args: Any) -> dict:
+    intervals = (1, 3, 5)
+    with_hand = harness.make_face_hand_clip(STILLS[:1], 8)
+    without = harness.make_clip(STILLS[:1], 8, drift_px=40)
+    segments = [6 + s % 6 for s in range(args.pickup_segments)]
+    options = {k: arlens.TryOnOptions(event_delivery="inline", hand_search_interval=k) for k in intervals}
+    sessions = {k: arlens.TryOn(products=["NAIL-201"], options=options[k]) for k in intervals}
+    delays: dict[int, list[int]] = {k: [] for k in intervals}
+    cost: dict[int, dict[str, list[float]]] = {k: {"no hand": [], "one hand": []} for k in intervals}
+    try:
+        ts = 0.0
+        for empty in segments:
+            first: dict[int, int | None] = {k: None for k in intervals}
+            frames = [(without[i % 8], False) for i in range(empty)] + [(with_hand[i], True) for i in range(8)]
+            for i, (frame, hand) in enumerate(frames):
+                ts += 33.0
+                for k in (intervals if i % 2 else intervals[::-1]):
+                    result = sessions[k].process(frame, ts)
+                    cost[k]["one hand" if hand else "no hand"].append(result.timings.get("hands", 0.0))
+                    if hand and first[k] is None and result.hands:
+                        first[k] = i - empty
+            for k in intervals:
+                delays[k].append(first[k] if first[k] is not None else 8)
+    finally:
+        for session in sessions.values():
+            session.close()
+    return {"segments": len(segments), "intervals": {
+        k: {"delay_frames_mean": float(np.mean(delays[k])), "delay_frames_max": int(np.max(delays[k])),
+            "missed": int(sum(d >= 8 for d in delays[k])),
+            "hands_ms_no_hand": harness.summary(cost[k]["no hand"]),
+            "hands_ms_one_hand": harness.summary(cost[k]["one hand"])} for k in intervals}}
+
+
+def report_pickup(r: dict) -> None:
+    print(f"\npickup: a hand coming into view beside the face, {r['segments']} times (every phase of the cadence)")
+    print(f"  {'interval':<10}{'delay mean':>11}{'max':>5}{'missed':>8}{'hands ms, no hand':>19}{'one hand':>10}")
+    for k, e in r["intervals"].items():
+        print(f"  {k:<10}{e['delay_frames_mean']:>11.2f}{e['delay_frames_max']:>5d}{e['missed']:>8d}"
+              f"{e['hands_ms_no_hand']['median_ms']:>19.2f}{e['hands_ms_one_hand']['median_ms']:>10.2f}")
+    print("  (delay: frames after the hand's first frame until a result has it; 33 ms each at 30 fps)")
+
+
 def main() -> None:
     parser = harness.lockstep_parser(__doc__, "kiosk.json", "passes over the clip (tryon), as one stream")
     parser.add_argument("--products", nargs="+", default=list(PRODUCTS), help="catalog product ids")
@@ -278,6 +327,7 @@ def main() -> None:
                         help=f"tryon variants, comma-separated, of {', '.join(VARIANTS)}")
     parser.add_argument("--kiosk-runs", type=int, default=4, help="kiosk runs per mode (alternated)")
     parser.add_argument("--display", action="store_true", help="show the kiosk in a window on an Xvfb server")
+    parser.add_argument("--pickup-segments", type=int, default=24, help="times the hand comes into view (pickup)")
     args = harness.parse_lockstep_args(parser)
     args.parts = [p for p in args.parts.split(",") if p]
     args.variants = [v for v in args.variants.split(",") if v]
@@ -296,6 +346,9 @@ def main() -> None:
     if "kiosk" in args.parts:
         result["kiosk"] = run_kiosk(clip, args)
         report_kiosk(result["kiosk"])
+    if "pickup" in args.parts:
+        result["pickup"] = run_pickup(args)
+        report_pickup(result["pickup"])
     result["load_average_after"] = os.getloadavg()
     harness.write_json(args.out, result)
     print(f"\nload average at start {result['meta']['load_average']}, at end {result['load_average_after']}; "

@@ -1,5 +1,5 @@
-"""TryOn's hand tracking policy: hands anywhere for hand products and gestures, only near the faces when
-they are needed as occluders, and the palm search cadence."""
+"""What TryOn tracks for its products: hands anywhere for hand products and gestures, only near the faces
+when they are needed as occluders, the palm search cadence, and the face mesh refinements the lenses read."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
+from arlens import landmarks as L
+from arlens.lenses.registry import LensSpec, default_registry, lipstick_factory
 from arlens.session import TryOn, TryOnOptions, occluder_region
 from arlens.tracking.results import Face
 from tests.support import benchmarks_module, read_image
@@ -71,3 +73,32 @@ def test_occluder_region_covers_each_face_and_its_reach():
     # 150 px faces: 1.5 sizes to each side, one up, two down
     assert occluder_region([face(100, 100, 200, 250)]) == (-125.0, -50.0, 425.0, 550.0)
     assert occluder_region([face(100, 100, 200, 250), face(600, 300, 640, 340)]) == (-125.0, -50.0, 700.0, 550.0)
+
+
+def _irises_at_eye_centres(face: Face) -> bool:
+    lm = face.landmarks
+    return all(np.abs(lm[first : first + 5] - lm[list(loop)].mean(axis=0)).max() < 1e-3
+               for first, loop in ((L.RIGHT_IRIS_CENTER, L.right_eye()), (L.LEFT_IRIS_CENTER, L.left_eye())))
+
+
+def test_faces_are_refined_as_far_as_the_lenses_need(frames):
+    frame = frames["far"]
+    cases = {  # products, options -> irises refined?
+        "lipstick: lips only": (["LIP-001"], {}, False),
+        "glasses and nails: none": (["EYE-101", "NAIL-201"], {}, False),
+        "asked for all": (["LIP-001"], {"refine_landmarks": "all"}, True),
+        "no products: none": ([], {}, False),
+    }
+    for name, (products, options, irises) in cases.items():
+        results, _ = _run(products, frame, **options)
+        assert all(len(r.faces) == 1 for r in results), name
+        assert _irises_at_eye_centres(results[-1].faces[0]) != irises, name
+    # a plugin lens that does not say what it reads gets every refinement
+    registry = default_registry()
+    registry.register(LensSpec("lipstick", lipstick_factory, "face"), replace=True)
+    with TryOn(products=["LIP-001"], registry=registry, options=TryOnOptions(event_delivery="inline")) as session:
+        assert not _irises_at_eye_centres(session.process(frame, 0).faces[0])
+    with pytest.raises(ValueError, match="refine_landmarks"):
+        TryOnOptions(refine_landmarks="some")
+    with pytest.raises(ValueError, match="refinements"):
+        LensSpec("lipstick", lipstick_factory, "face", refinements=("nose",))
