@@ -24,8 +24,13 @@ LEFT_IRIS_CENTER = 473
 #: Outer eye corners used for the inter-ocular distance.
 RIGHT_EYE_OUTER = 33
 LEFT_EYE_OUTER = 263
+#: Inner eye corners (by the nose).
+RIGHT_EYE_INNER = 133
+LEFT_EYE_INNER = 362
 #: Nose bridge between the eyes, where eyewear rests.
 NOSE_BRIDGE = 168
+#: On the nose's ridge below the bridge, at the eyes' height.
+NOSE_RIDGE = 6
 
 
 class HandLandmark(enum.IntEnum):

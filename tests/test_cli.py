@@ -210,14 +210,14 @@ def test_catalog_validate_lists_every_problem(work):
 def test_catalog_validate_list_and_jsonld_on_good_feeds():
     feed = ROOT / "assets" / "catalog.json"
     run = arlens("catalog", "validate", feed)
-    assert run.returncode == 0 and run.stdout.startswith("ok:") and "22 products" in run.stdout
+    assert run.returncode == 0 and run.stdout.startswith("ok:") and "23 products" in run.stdout
     meta = DATA / "feeds" / "meta_catalog.csv"
     if meta.is_file():
         assert arlens("catalog", "validate", meta).returncode == 0
     run = arlens("catalog", "list", "--kind", "eyewear", "--json")
     assert run.returncode == 0, run.stderr
     items = json.loads(run.stdout)
-    assert [i["id"] for i in items] == ["EYE-101", "EYE-102", "EYE-103"]
+    assert [i["id"] for i in items] == ["EYE-101", "EYE-102", "EYE-103", "EYE-104"]
     assert items[0]["price"] == "139.00 USD" and "utm_content=EYE-101" in items[0]["buy_link"]
     run = arlens("catalog", "list")
     assert run.returncode == 0 and "LIP-001" in run.stdout and "NAIL-204" in run.stdout
@@ -271,7 +271,7 @@ def test_demo_writes_images_sheet_and_page(tmp_path):
         assert full is not None and full.shape == (512, 512, 3)
     assert 'type="application/ld+json"' in page
     images = [p for p in (out / "tryon").rglob("*.png") if not p.stem.endswith("_face") and p.stem != "original"]
-    assert len(images) == 2 * 18
+    assert len(images) == 2 * 19
     qr = cv2.imread(str(out / "qr" / "LIP-004.png"))
     assert "utm_content=LIP-004" in cv2.QRCodeDetector().detectAndDecode(qr)[0]
 
@@ -462,7 +462,7 @@ def test_a_missing_opengl_is_reported_once(monkeypatch, capsys, tmp_path, work):
     code = main(["demo", "-o", str(tmp_path / "demo"), "--portrait", str(work / "face.png")])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert out.count("OpenGL") == 1 and "skipped eyewear (EYE-101, EYE-102, EYE-103): cannot be drawn" in out
+    assert out.count("OpenGL") == 1 and "skipped eyewear (EYE-101, EYE-102, EYE-103, EYE-104): cannot be drawn" in out
     assert "LIP-001" in (tmp_path / "demo" / "index.html").read_text()
 
 

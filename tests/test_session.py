@@ -430,6 +430,19 @@ def test_one_scene_per_frame_shared_by_every_lens(portrait, catalog):
     assert (result.frame[:4, :4] == 200).all()
 
 
+def test_a_face_already_wearing_glasses_is_reported(catalog):
+    """While a pair of glasses is worn the session says whether each face already wears some (Grace Hopper
+    does), so an app can ask for them to be taken off; without eyewear it does not look."""
+    grace, astronaut = read_image("faces/grace_hopper.jpg"), read_image("faces/astronaut.png")
+    with TryOn(catalog, ["EYE-101"]) as session:
+        assert session.process_image(grace).faces[0].wears_glasses is True
+        assert session.process_image(astronaut).faces[0].wears_glasses is False
+    with TryOn(catalog, ["LIP-001"]) as session:
+        assert session.process_image(grace).faces[0].glasses is None
+    with TryOn(catalog, ["LIP-001"], check_glasses=True) as session:
+        assert session.process_image(grace).faces[0].glasses >= 0.5
+
+
 def test_several_shoppers_each_wear_the_current_products(catalog):
     """Three faces of different sizes (30-110 px inter-ocular distance) in a 1280x720 kiosk frame: each keeps
     its track id across frames, each gets the lipstick and the glasses, and a hotspot of its own per product."""

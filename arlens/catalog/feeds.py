@@ -44,6 +44,9 @@ typo does not silently drop a value):
 ``arlens_frame_width_mm``       eyewear frame width in millimetres
 ``arlens_offset_mm``            eyewear seat offset ``"x y z"`` in millimetres
 ``arlens_pantoscopic_tilt_deg`` eyewear frame tilt in degrees
+``arlens_lens_transmission``    eyewear lens transmittance, 1 clear .. 0.15 sunglasses
+``arlens_lens_tint``            eyewear lens tint as ``#RRGGBB`` sRGB hex
+``arlens_lens_coating``         eyewear lens coating: none, anti_reflective, mirror
 ==============================  ==============================================================
 
 Required in every row: ``id``, ``title``, ``link``, ``price``; colour kinds also need a swatch
@@ -106,6 +109,9 @@ TABULAR_COLUMNS: Mapping[str, str] = MappingProxyType(
         "arlens_frame_width_mm": "frame_width_mm",
         "arlens_offset_mm": "offset_mm",
         "arlens_pantoscopic_tilt_deg": "pantoscopic_tilt_deg",
+        "arlens_lens_transmission": "lens_transmission",
+        "arlens_lens_tint": "lens_tint",
+        "arlens_lens_coating": "lens_coating",
     }
 )
 _FIELD_COLUMNS = MappingProxyType({**{f: c for c, f in TABULAR_COLUMNS.items()}, "color_name": "color"})

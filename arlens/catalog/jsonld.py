@@ -8,7 +8,8 @@ The mapping (all of it survives :func:`to_jsonld` then :func:`from_jsonld`):
   ``priceCurrency`` of the current price, ``availability`` as a schema.org URL. With a sale price
   the regular price is a ``UnitPriceSpecification`` of ``priceType`` ``StrikethroughPrice``,
   as Google's structured-data guide describes.
-- Try-on attributes (kind, hex swatch, finish, opacity, model, frame width, offset, tilt) are
+- Try-on attributes (kind, hex swatch, finish, opacity, model, frame width, offset, tilt,
+  lens transmission, tint and coating) are
   ``additionalProperty`` ``PropertyValue`` entries whose ``propertyID`` starts with ``arlens:``.
 """
 
@@ -44,6 +45,9 @@ _TRY_ON_FIELDS = (
     "frame_width_mm",
     "offset_mm",
     "pantoscopic_tilt_deg",
+    "lens_transmission",
+    "lens_tint",
+    "lens_coating",
 )
 _PREFIX = "arlens:"
 

@@ -2,7 +2,7 @@
 
 A :class:`Product` is what a lens shows and what a shopper can buy: the retailer's ID, title,
 price and buy link, plus the try-on attributes a lens needs (kind, swatch colour, finish,
-opacity, and for eyewear the model and frame width).
+opacity, and for eyewear the model, frame width and the lenses: transmission, tint and coating).
 
 The rules for each field live in one place, :data:`FIELD_RULES`: the feed readers apply them
 field by field to report every problem of a row, and ``Product.__post_init__`` applies the same
@@ -54,6 +54,14 @@ class Finish(StrEnum):
     GLOSS = "gloss"
     METALLIC = "metallic"
     SHIMMER = "shimmer"
+
+
+class LensCoating(StrEnum):
+    """A coating on an eyewear lens, which sets how much of the scene it reflects."""
+
+    NONE = "none"
+    ANTI_REFLECTIVE = "anti_reflective"
+    MIRROR = "mirror"
 
 
 class Availability(StrEnum):
@@ -228,6 +236,10 @@ def _tilt(value: Any) -> float:
     return _number(value, -30.0, 30.0, "a pantoscopic tilt in degrees")
 
 
+def _transmission(value: Any) -> float:
+    return _number(value, 0.0, 1.0, "a lens transmission (1 clear, 0.15 sunglasses)")
+
+
 def _offset(value: Any) -> tuple[float, float, float]:
     if isinstance(value, str):
         value = [v for v in re.split(r"[\s,;]+", value.strip()) if v]
@@ -268,11 +280,15 @@ FIELD_RULES: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "frame_width_mm": _frame_width,
         "offset_mm": _offset,
         "pantoscopic_tilt_deg": _tilt,
+        "lens_transmission": _transmission,
+        "lens_tint": _colour,
+        "lens_coating": enum_rule(LensCoating, "lens coating"),
     }
 )
 """Rule per :class:`Product` field: raw value in, normalised value out, ``InputError`` if bad."""
 
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "title", "link", "price")
+_LENS_FIELDS = ("lens_transmission", "lens_tint", "lens_coating")
 """Fields every product must have; the others are optional (``None`` or a default)."""
 
 
@@ -286,6 +302,11 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
                 problems.append((name, f"missing required field '{name}' for eyewear"))
     elif kind is not None and values.get("color") is None:
         problems.append(("color", f"missing required field 'color' for {kind.value}"))
+    if kind is not ProductKind.EYEWEAR:
+        what = getattr(kind, "value", "no kind")
+        for name in _LENS_FIELDS:
+            if values.get(name) is not None:
+                problems.append((name, f"expected '{name}' only on eyewear, got it on {what}"))
     price, sale = values.get("price"), values.get("sale_price")
     if isinstance(price, Price) and isinstance(sale, Price) and sale.currency != price.currency:
         problems.append(("sale_price", f"expected sale_price in {price.currency}, got {sale.currency}"))
@@ -315,6 +336,11 @@ class Product:
         frame_width_mm: eyewear frame front width in millimetres (sets the mesh's scale).
         offset_mm: eyewear ``(x, y, z)`` shift from the default seat on the nose bridge, or ``None``.
         pantoscopic_tilt_deg: eyewear forward tilt of the frame front, or ``None`` for the lens default.
+        lens_transmission: eyewear lenses' luminous transmittance, 1.0 clear .. about 0.15 for sunglasses
+            (ISO 12312-1 category 3 is 0.08-0.18); ``None`` keeps the model's own lens material.
+        lens_tint: the hue of the lenses' filter as sRGB hex (``"#5A4632"`` brown); ``None`` is neutral grey.
+        lens_coating: none, anti_reflective or mirror (how much of the scene the lenses reflect); ``None``
+            is an uncoated lens.
 
     Raises:
         InputError: on construction, listing every field that breaks its rule.
@@ -339,6 +365,9 @@ class Product:
     frame_width_mm: float | None = None
     offset_mm: tuple[float, float, float] | None = None
     pantoscopic_tilt_deg: float | None = None
+    lens_transmission: float | None = None
+    lens_tint: str | None = None
+    lens_coating: LensCoating | None = None
 
     def __post_init__(self) -> None:
         values: dict[str, Any] = {}

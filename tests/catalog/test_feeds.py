@@ -70,6 +70,29 @@ def test_google_g_prefixed_headers(write_feed):
     assert catalog["A1"].price == Price(Decimal("5.00"), "GBP")
 
 
+def test_lens_columns_of_sunglasses(write_feed, good_row, csv_text):
+    lens = ["arlens_lens_transmission", "arlens_lens_tint", "arlens_lens_coating"]
+    header = ["id", "title", "price", "link", "arlens_kind", "arlens_model", "arlens_frame_width_mm", *lens]
+    base = {k: good_row()[k] for k in ("title", "price", "link")}
+    eyewear = {"arlens_kind": "eyewear", "arlens_model": "eyewear/round.glb", "arlens_frame_width_mm": "140"}
+    rows = [
+        {"id": "SUN-1", **base, **eyewear, "arlens_lens_transmission": "0.15", "arlens_lens_tint": "#4a5a46",
+         "arlens_lens_coating": "mirror"},
+        {"id": "CLR-1", **base, **eyewear, "arlens_lens_transmission": "", "arlens_lens_tint": "",
+         "arlens_lens_coating": "anti reflective"},
+        {"id": "BAD-1", **base, **eyewear, "arlens_lens_transmission": "15%", "arlens_lens_tint": "",
+         "arlens_lens_coating": ""},
+    ]
+    catalog = Catalog.load(write_feed(csv_text(rows, header)), strict=False)
+    sun, clear = catalog["SUN-1"], catalog["CLR-1"]
+    assert (sun.lens_transmission, sun.lens_tint, sun.lens_coating.value) == (0.15, "#4A5A46", "mirror")
+    assert clear.lens_transmission is None and clear.lens_coating.value == "anti_reflective"
+    (row,) = catalog.rejected
+    (problem,) = row.problems
+    assert problem.line == 4 and problem.column == "arlens_lens_transmission"
+    assert "expected a lens transmission (1 clear, 0.15 sunglasses) as a number, got '15%'" in problem.message
+
+
 def test_meta_tsv_is_detected_by_meta_columns(write_feed, good_row, csv_text):
     header = ["id", "title", "price", "link", "fb_product_category"]
     row = {k: good_row()[k] for k in header[:-1]} | {"fb_product_category": "makeup"}

@@ -58,7 +58,7 @@ def test_selection_keeps_catalog_order_and_reports_unknown_and_undrawable():
     sel = P.select_products(catalog, registry, ["EYE-101", "NOPE", "LIP-002", "EYE-101"])
     assert [p.id for p in sel.products] == ["LIP-002", "EYE-101"] and sel.unknown == ("NOPE",)
     sel = P.select_products(catalog, registry, kinds=["eyewear"])
-    assert [p.id for p in sel.products] == ["EYE-101", "EYE-102", "EYE-103"]
+    assert [p.id for p in sel.products] == ["EYE-101", "EYE-102", "EYE-103", "EYE-104"]
     with pytest.raises(InputError, match="expected one of"):
         P.select_products(catalog, registry, kinds=["eyeliner-pencil"])
     blush = dataclasses.replace(catalog["LIP-001"], id="BL-1", kind="blush")
