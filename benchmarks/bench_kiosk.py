@@ -14,13 +14,21 @@ speed drifts. Variants:
 
 - ``process``: ``TryOn.process``, track then draw each frame (sequential);
 - ``submit``: ``TryOn.submit``, the frame tracked on the session's worker thread while the previous one
-  is drawn; each call returns the previous frame.
+  is drawn; each call returns the previous frame;
+- ``process_mp``: ``process`` with MediaPipe's tracking cadence (``hand_search_interval=1``: palm detection
+  on every frame while fewer than two hands are tracked) and every refinement branch of the face mesh
+  (``refine_landmarks="all"``): what the defaults save.
 
 Printed per variant: the time per frame (throughput: a stream's frames per second is 1000 / this; for
 ``submit`` one call), its latency (frame in -> rendered frame out: ``process``'s call; ``submit``'s two
 calls, the one that tracked the frame and the one that drew it, back to back), the CPU time of the process
 per frame (all threads: on a machine with a core to spare ``submit`` can take the longer stage's time,
 not the sum), per-stage medians, and the pairwise median ratio to the peer (goal <= 1.0).
+
+``still``: the same on a clip whose faces and hand do not move, with fresh sensor noise (sigma 2 grey levels)
+on every frame (a shopper standing still): ``process`` and ``process_redraw`` (the glasses drawn by OpenGL
+on every frame; by default a drawing is reused while the glasses move less than a quarter pixel,
+``EyewearOptions.reuse_px``).
 
 ``kiosk``: the kiosk loop (``arlens.kiosk.Kiosk``: camera read -> ``TryOn`` -> mirrored frame with its
 HUD -> screen) on the clip written as a Motion-JPEG file (what a USB webcam sends; decoding it is the
@@ -61,22 +69,40 @@ import arlens  # noqa: E402
 STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
 PRODUCTS = ("LIP-001", "EYE-101", "NAIL-201")
 PEER_TASK = "face_mesh_refined+hands"
-PARTS = ("tryon", "kiosk", "pickup")
-#: Session variants: name -> (TryOnOptions overrides, pipelined).
-VARIANTS: dict[str, tuple[dict[str, Any], bool]] = {
-    "process": ({}, False),
-    "submit": ({}, True),
+PARTS = ("tryon", "still", "kiosk", "pickup")
+#: Session variants: name -> (TryOnOptions overrides, pipelined, EyewearOptions overrides).
+VARIANTS: dict[str, tuple[dict[str, Any], bool, dict[str, Any]]] = {
+    "process": ({}, False, {}),
+    "submit": ({}, True, {}),
+    # MediaPipe's cadence and refinement: palm search on every frame, every refinement branch
+    "process_mp": ({"hand_search_interval": 1, "refine_landmarks": "all"}, False, {}),
+    # the glasses drawn by OpenGL on every frame (no reuse of the last drawing)
+    "process_redraw": ({}, False, {"reuse_px": 0.0}),
 }
 
 
 class _Variant:
     """One session driven frame by frame, sequential or pipelined, with its timings."""
 
-    def __init__(self, name: str, products: list[str], overrides: dict[str, Any], pipelined: bool) -> None:
+    def __init__(self, name: str, products: list[str], overrides: dict[str, Any], pipelined: bool,
+                 eyewear: dict[str, Any]) -> None:
+        from arlens.lenses.registry import LensSpec, default_registry
+
         self.name = name
         self.pipelined = pipelined
         options = arlens.TryOnOptions(event_delivery="inline", **overrides)
-        self.session = arlens.TryOn(products=products, options=options)
+        registry = default_registry()
+        if eyewear:  # the built-in eyewear lens with other options
+            from arlens.lenses.eyewear import EyewearLens
+
+            def factory(product: Any, *, catalog: Any = None, options: Any = None) -> EyewearLens:
+                model = catalog.model_path(product) if catalog is not None and product.id in catalog else None
+                extra = {"model": model} if model is not None and model.is_file() else {}
+                return EyewearLens.from_product(product, **extra, **eyewear)
+
+            spec = registry["eyewear"]
+            registry.register(LensSpec(spec.kind, factory, spec.target, spec.layer, spec.refinements), replace=True)
+        self.session = arlens.TryOn(products=products, options=options, registry=registry)
         self.wall: list[float] = []
         self.cpu: list[float] = []
         self.stages: list[dict[str, float]] = []
@@ -94,6 +120,10 @@ class _Variant:
                 self.faces += len(result.faces)
                 self.hands += len(result.hands)
 
+    def gl_draws(self) -> int:
+        """Faces whose glasses OpenGL drew (the rest reused a drawing)."""
+        return sum(getattr(e.lens, "gl_draws", 0) for e in self.session._lenses.values() if e is not None)
+
     def latencies(self) -> list[float]:
         """Frame in -> rendered frame out: one call, or for the pipelined session the two calls a frame
         spends in (tracked in one, drawn and returned by the next)."""
@@ -103,11 +133,15 @@ class _Variant:
     def close(self) -> None:
         if self.pipelined:
             self.session.flush()
+        self.drawn = self.gl_draws()
         self.session.close()
 
 
-def run_tryon(clip: np.ndarray, args: Any) -> dict:
-    variants = [_Variant(name, args.products, *VARIANTS[name]) for name in args.variants]
+STILL_VARIANTS = ("process", "process_redraw")
+
+
+def run_tryon(clip: np.ndarray, args: Any, names: Any = None) -> dict:
+    variants = [_Variant(name, args.products, *VARIANTS[name]) for name in (names or args.variants)]
     peer_ms: list[float] = []
     peer_faces = peer_hands = 0
     with contextlib.ExitStack() as stack:
@@ -136,6 +170,7 @@ def run_tryon(clip: np.ndarray, args: Any) -> dict:
             "cpu_per_frame": harness.summary(v.cpu), "stages": harness.stage_summaries(v.stages),
             "fps": 1000.0 / harness.median(v.wall), "faces_per_frame": v.faces / max(len(v.stages), 1),
             "hands_per_frame": v.hands / max(len(v.stages), 1), "pipelined": v.pipelined,
+            "glasses_drawn_per_frame": v.drawn / (len(clip) * args.rounds + 10),
         }
         if peer_ms:
             entry["ratio_median_pairwise"] = float(np.median(np.asarray(v.wall) / np.asarray(peer_ms)))
@@ -149,15 +184,15 @@ def run_tryon(clip: np.ndarray, args: Any) -> dict:
     return out
 
 
-def report_tryon(r: dict, products: list[str]) -> None:
-    print(f"\ntryon: TryOn {' + '.join(products)}, {r['frames']} frames 1280x720 x {r['rounds']} rounds, a face and "
-          "a hand in view")
-    print(f"  {'':<12}{'per frame':>10}{'p95':>8}{'fps':>7}{'latency':>9}{'p95':>8}{'CPU':>8}"
-          f"{'faces':>7}{'hands':>7}{'/peer':>7}{'lat/peer':>9}")
+def report_tryon(r: dict, products: list[str], title: str = "tryon") -> None:
+    print(f"\n{title}: TryOn {' + '.join(products)}, {r['frames']} frames 1280x720 x {r['rounds']} rounds, a face "
+          "and a hand in view")
+    print(f"  {'':<15}{'per frame':>10}{'p95':>8}{'fps':>7}{'latency':>9}{'p95':>8}{'CPU':>8}"
+          f"{'faces':>7}{'hands':>7}{'GL':>6}{'/peer':>7}{'lat/peer':>9}")
     for name, e in r["variants"].items():
-        print(f"  {name:<12}{e['per_frame']['median_ms']:>10.2f}{e['per_frame']['p95_ms']:>8.2f}{e['fps']:>7.1f}"
+        print(f"  {name:<15}{e['per_frame']['median_ms']:>10.2f}{e['per_frame']['p95_ms']:>8.2f}{e['fps']:>7.1f}"
               f"{e['latency']['median_ms']:>9.2f}{e['latency']['p95_ms']:>8.2f}{e['cpu_per_frame']['median_ms']:>8.2f}"
-              f"{e['faces_per_frame']:>7.2f}{e['hands_per_frame']:>7.2f}"
+              f"{e['faces_per_frame']:>7.2f}{e['hands_per_frame']:>7.2f}{e['glasses_drawn_per_frame']:>6.2f}"
               f"{e.get('ratio_median_pairwise', float('nan')):>7.2f}"
               f"{e.get('latency_ratio_median_pairwise', float('nan')):>9.2f}")
         print("    stages: " + ", ".join(f"{k} {s['median_ms']:.2f}" for k, s in e["stages"].items() if s.get("n")))
@@ -165,7 +200,8 @@ def report_tryon(r: dict, products: list[str]) -> None:
         p = r["peer"]
         print(f"  MediaPipe {p['mediapipe']} FaceMesh(refined) + Hands(2): median {p['total']['median_ms']:.2f} ms, "
               f"p95 {p['total']['p95_ms']:.2f}, {p['faces_per_frame']:.2f} faces and {p['hands_per_frame']:.2f} "
-              "hands a frame; /peer = pairwise median ratio of the time per frame (goal <= 1.0)")
+              "hands a frame; /peer = pairwise median ratio of the time per frame (goal <= 1.0); GL: faces' "
+              "glasses drawn by OpenGL a frame (the rest reused)")
 
 
 class _TimedSource:
@@ -312,10 +348,12 @@ def run_pickup(args: Any) -> dict:
 
 def report_pickup(r: dict) -> None:
     print(f"\npickup: a hand coming into view beside the face, {r['segments']} times (every phase of the cadence)")
-    print(f"  {'interval':<10}{'delay mean':>11}{'max':>5}{'missed':>8}{'hands ms, no hand':>19}{'one hand':>10}")
+    print(f"  {'interval':<10}{'delay mean':>11}{'max':>5}{'missed':>8}   hand tracking ms a frame, mean (median): "
+          "no hand, one hand")
     for k, e in r["intervals"].items():
-        print(f"  {k:<10}{e['delay_frames_mean']:>11.2f}{e['delay_frames_max']:>5d}{e['missed']:>8d}"
-              f"{e['hands_ms_no_hand']['median_ms']:>19.2f}{e['hands_ms_one_hand']['median_ms']:>10.2f}")
+        a, b = e["hands_ms_no_hand"], e["hands_ms_one_hand"]
+        print(f"  {k:<10}{e['delay_frames_mean']:>11.2f}{e['delay_frames_max']:>5d}{e['missed']:>8d}   "
+              f"{a['mean_ms']:.2f} ({a['median_ms']:.2f}), {b['mean_ms']:.2f} ({b['median_ms']:.2f})")
     print("  (delay: frames after the hand's first frame until a result has it; 33 ms each at 30 fps)")
 
 
@@ -323,7 +361,7 @@ def main() -> None:
     parser = harness.lockstep_parser(__doc__, "kiosk.json", "passes over the clip (tryon), as one stream")
     parser.add_argument("--products", nargs="+", default=list(PRODUCTS), help="catalog product ids")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
-    parser.add_argument("--variants", default="process,submit",
+    parser.add_argument("--variants", default="process,submit,process_mp",
                         help=f"tryon variants, comma-separated, of {', '.join(VARIANTS)}")
     parser.add_argument("--kiosk-runs", type=int, default=4, help="kiosk runs per mode (alternated)")
     parser.add_argument("--display", action="store_true", help="show the kiosk in a window on an Xvfb server")
@@ -343,6 +381,10 @@ def main() -> None:
     if "tryon" in args.parts:
         result["tryon"] = run_tryon(clip, args)
         report_tryon(result["tryon"], args.products)
+    if "still" in args.parts:
+        still = harness.make_face_hand_clip(STILLS, args.frames_per_still, drift_px=0, noise=2.0)
+        result["still"] = run_tryon(still, args, STILL_VARIANTS)
+        report_tryon(result["still"], args.products, "still (faces that do not move, sensor noise sigma 2)")
     if "kiosk" in args.parts:
         result["kiosk"] = run_kiosk(clip, args)
         report_kiosk(result["kiosk"])
