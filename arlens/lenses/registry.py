@@ -15,6 +15,11 @@ and ``render_into(out, targets, scene=None)``, as :class:`arlens.lenses.base.Len
 hands every lens the frame's :class:`~arlens.scene.Scene`, camera included; a lens whose ``render_into``
 takes no ``scene`` is called without one). A plugin that fails to
 load is logged and skipped: a broken plugin never takes a kiosk down.
+
+Built-in layers (make-up order): foundation 10, contour 20, highlighter 30, blush 40, eyeshadow 50,
+eyeliner 60, mascara 70, brow 80, lip liner 90, lipstick 100, eyewear 200, nail polish 300. A lens may also
+have ``region(target, frame_shape)`` returning the (x0, y0, x1, y1) box it draws in, which the session uses
+as the product's hotspot.
 """
 
 from __future__ import annotations
@@ -136,9 +141,27 @@ def nail_polish_factory(product: Product, *, catalog: Catalog | None = None, opt
     return NailPolishLens.from_product(product)
 
 
-#: The lipstick reads the refined lip contours; the glasses sit by the head pose (fitted on the rigid face,
-#: no refined points), the mesh's outline and nose; nails are on hands.
+def makeup_factory(product: Product, *, catalog: Catalog | None = None, options: Any = None) -> Any:
+    """An eye, brow, cheek or skin make-up lens (the product's pattern and palette)."""
+    from arlens.lenses.makeup import MakeupLens
+
+    return MakeupLens.from_product(product)
+
+
+#: Make-up goes on in this order (foundation first, brows after the eyes, lips last), then eyewear, then hands.
+#: What each reads of the refined landmarks: make-up the eye contours and brows (the eye branch refines both)
+#: and the lips (paint is kept off the eyes, brows and mouth), no irises; the lipstick the lips; the glasses sit
+#: by the head pose (fitted on the rigid face), the mesh's outline and nose; nails are on hands.
+_MAKEUP = ("lips", "eyes")
 BUILTIN: tuple[LensSpec, ...] = (
+    LensSpec("foundation", makeup_factory, "face", layer=10, refinements=_MAKEUP),
+    LensSpec("contour", makeup_factory, "face", layer=20, refinements=_MAKEUP),
+    LensSpec("highlighter", makeup_factory, "face", layer=30, refinements=_MAKEUP),
+    LensSpec("blush", makeup_factory, "face", layer=40, refinements=_MAKEUP),
+    LensSpec("eyeshadow", makeup_factory, "face", layer=50, refinements=_MAKEUP),
+    LensSpec("eyeliner", makeup_factory, "face", layer=60, refinements=_MAKEUP),
+    LensSpec("mascara", makeup_factory, "face", layer=70, refinements=_MAKEUP),
+    LensSpec("brow", makeup_factory, "face", layer=80, refinements=_MAKEUP),
     LensSpec("lip_liner", lipstick_factory, "face", layer=90, refinements=("lips",)),
     LensSpec("lipstick", lipstick_factory, "face", layer=100, refinements=("lips",)),
     LensSpec("eyewear", eyewear_factory, "face", layer=200, refinements=()),
