@@ -27,14 +27,15 @@ not the sum), per-stage medians, and the pairwise median ratio to the peer (goal
 
 ``still``: the same on a clip whose faces and hand do not move, with fresh sensor noise (sigma 2 grey levels)
 on every frame (a shopper standing still): ``process`` and ``process_redraw`` (the glasses drawn by OpenGL
-on every frame; by default a drawing is reused while the glasses move less than a quarter pixel,
+on every frame; by default a drawing is reused while the glasses move less than half a pixel,
 ``EyewearOptions.reuse_px``).
 
 ``kiosk``: the kiosk loop (``arlens.kiosk.Kiosk``: camera read -> ``TryOn`` -> mirrored frame with its
 HUD -> screen) on the clip written as a Motion-JPEG file (what a USB webcam sends; decoding it is the
-read), sequential and pipelined runs alternated (``--kiosk-runs`` each), gestures on as ``arlens mirror``
-has them. Headless by default (everything but showing the image); ``--display`` shows it in a window on
-an Xvfb server. Printed: frame time median and p95 over the loop (read to read) and fps (goal >= 30).
+read), sequential and pipelined runs of ``--kiosk-frames`` frames alternated (``--kiosk-runs`` each),
+gestures on as ``arlens mirror`` has them. Headless by default (everything but showing the image);
+``--display`` shows it in a window on an Xvfb server. Printed: frame time median and p95 over the loop
+(read to read), fps (goal >= 30), and the ratio of the two modes over neighbouring runs.
 
 ``pickup``: what searching for new hands on fewer frames costs (``TryOnOptions.hand_search_interval``): a
 hand comes into view beside the face again and again, after 6 to 11 frames without it (every phase of the
@@ -273,6 +274,8 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
     modes = {"sequential": False, "pipelined": True}
     times: dict[str, list[float]] = {m: [] for m in modes}
     cpu: dict[str, list[float]] = {m: [] for m in modes}
+    run_medians: dict[str, list[float]] = {m: [] for m in modes}
+    clip = clip[: args.kiosk_frames]
     with tempfile.TemporaryDirectory() as tmp, (_xvfb() if args.display else contextlib.nullcontext()):
         path = _write_mjpeg(clip, Path(tmp) / "clip.avi")
         options = arlens.TryOnOptions(gestures=True, event_delivery="inline")
@@ -290,27 +293,33 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
                     cpu[mode].append((time.process_time() - c0) * 1000.0 / max(stats.frames, 1))
                     if stats.errors:
                         print(f"  kiosk {mode}: {stats.errors} frame errors (see the log)")
-                    times[mode] += list(np.diff(reads)[10:] * 1000.0)  # after 10 frames of warm-up
+                    loop = list(np.diff(reads)[10:] * 1000.0)  # after 10 frames of warm-up
+                    times[mode] += loop
+                    run_medians[mode].append(float(np.median(loop)))
                     sessions[mode].close()  # a fresh stream (timestamps start again) for the next run
                     sessions[mode] = arlens.TryOn(products=args.products, options=options)
         finally:
             for s in sessions.values():
                 s.close()
-    out = {"frames": len(clip), "runs": args.kiosk_runs, "display": bool(args.display), "modes": {}}
+    out = {"frames": len(clip), "runs": args.kiosk_runs, "display": bool(args.display), "modes": {},
+           "pipelined_over_sequential_run_pairs": float(np.median(np.asarray(run_medians["pipelined"])
+                                                                  / np.asarray(run_medians["sequential"])))}
     for mode in modes:
         s = harness.summary(times[mode])
         out["modes"][mode] = {"frame_time": s, "fps": 1000.0 / s["median_ms"], "fps_mean": 1000.0 / s["mean_ms"],
-                              "cpu_per_frame_ms": float(np.median(cpu[mode]))}
+                              "cpu_per_frame_ms": float(np.median(cpu[mode])), "run_medians_ms": run_medians[mode]}
     return out
 
 
 def report_kiosk(r: dict) -> None:
     print(f"\nkiosk: camera read (Motion-JPEG) -> TryOn -> HUD -> {'window (Xvfb)' if r['display'] else 'screen image'}"
-          f", {r['frames']} frames 1280x720, {r['runs']} runs per mode, alternated")
+          f", {r['frames']} frames 1280x720 a run, {r['runs']} runs per mode, alternated")
     for mode, e in r["modes"].items():
         f = e["frame_time"]
         print(f"  {mode:<11} frame time median {f['median_ms']:.2f} ms, p95 {f['p95_ms']:.2f} ms: {e['fps']:.1f} fps "
               f"(mean {e['fps_mean']:.1f}; goal >= 30); CPU {e['cpu_per_frame_ms']:.2f} ms a frame")
+    print(f"  pipelined / sequential, median over pairs of neighbouring runs: "
+          f"{r['pipelined_over_sequential_run_pairs']:.2f}")
 
 
 def run_pickup(args: Any) -> dict:
@@ -363,7 +372,8 @@ def main() -> None:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
     parser.add_argument("--variants", default="process,submit,process_mp",
                         help=f"tryon variants, comma-separated, of {', '.join(VARIANTS)}")
-    parser.add_argument("--kiosk-runs", type=int, default=4, help="kiosk runs per mode (alternated)")
+    parser.add_argument("--kiosk-runs", type=int, default=8, help="kiosk runs per mode (alternated)")
+    parser.add_argument("--kiosk-frames", type=int, default=60, help="frames of the clip per kiosk run")
     parser.add_argument("--display", action="store_true", help="show the kiosk in a window on an Xvfb server")
     parser.add_argument("--pickup-segments", type=int, default=24, help="times the hand comes into view (pickup)")
     args = harness.parse_lockstep_args(parser)
@@ -373,8 +383,8 @@ def main() -> None:
         parser.error(f"--parts: expected some of {', '.join(PARTS)}, got {','.join(args.parts)!r}")
     if not args.variants or set(args.variants) - set(VARIANTS):
         parser.error(f"--variants: expected some of {', '.join(VARIANTS)}, got {','.join(args.variants)!r}")
-    if args.kiosk_runs < 1:
-        parser.error(f"--kiosk-runs must be >= 1, got {args.kiosk_runs}")
+    if args.kiosk_runs < 1 or args.kiosk_frames < 20:
+        parser.error(f"--kiosk-runs must be >= 1 and --kiosk-frames >= 20, got {args.kiosk_runs}, {args.kiosk_frames}")
 
     clip = harness.make_face_hand_clip(STILLS, args.frames_per_still)
     result: dict = {"benchmark": "kiosk_1280x720", "products": args.products, "meta": harness.metadata()}
