@@ -131,13 +131,15 @@ class TryOnOptions:
             graph (every frame, about half the cost of tracking one hand); the default, 3, picks a new
             hand up at most two frames (67 ms at 30 fps) later than that.
         gestures: recognise hand gestures (swipe, pinch, thumbs up, ...) into ``TryOnResult.gestures``.
-        refine_landmarks: ``"needed"`` (default): each frame's faces are tracked with only the face mesh
-            refinements (refined lips, eyes, irises) the current products' lenses read (their
-            :class:`~arlens.lenses.registry.LensSpec` ``refinements``: the lipstick the lips, glasses
-            none), which saves up to half of the mesh model's time; the faces in the results then have the
-            mesh's own points where no refinement ran (irises at the eye contours' centres). ``"all"``: the
-            face tracker's own setting on every frame (all three by default, FaceMesh's
-            ``refine_landmarks=True``), for apps that read the irises or refined eyes themselves.
+        refine_landmarks: ``"needed"`` (default): each video frame's faces (:meth:`TryOn.process`,
+            :meth:`TryOn.submit`) are tracked with only the face mesh refinements (refined lips, eyes,
+            irises) the current products' lenses read (their :class:`~arlens.lenses.registry.LensSpec`
+            ``refinements``: the lipstick the lips, glasses none), which saves up to half of the mesh
+            model's time; the faces in those results then have the mesh's own points where no refinement
+            ran (irises at the eye contours' centres). ``"all"``: the face tracker's own setting on every
+            frame (all three by default, FaceMesh's ``refine_landmarks=True``), for apps that read the
+            irises or refined eyes themselves. Stills (:meth:`TryOn.process_image`) always get the tracker's
+            own setting: a photo's render is the one a catalog preview makes of it.
         fov_y_deg: vertical field of view of the camera, shared by head pose and eyewear projection.
         device: ONNX Runtime device of the trackers, ``"cpu"``, ``"cuda"`` or ``"tensorrt"``.
         lipstick_backend: ``"numpy"`` (reference) or ``"onnx"`` for the lip lenses.
@@ -867,7 +869,7 @@ class TryOn:
         trackers and ``entries``, so it may run on the worker thread while the caller draws."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        refine = self._refinements(entries)
+        refine = self._refinements(entries) if ts is not None else None  # stills: every refinement
         extra = {} if refine is None else {"refine": refine}
         tracker = self._face_tracker
         faces = tuple(tracker.detect(image, **extra) if ts is None else tracker.track(image, ts, **extra))

@@ -93,6 +93,9 @@ def test_faces_are_refined_as_far_as_the_lenses_need(frames):
         results, _ = _run(products, frame, **options)
         assert all(len(r.faces) == 1 for r in results), name
         assert _irises_at_eye_centres(results[-1].faces[0]) != irises, name
+    # stills always get every refinement (a photo's render is the one arlens preview makes of it)
+    with TryOn(products=["LIP-001"], options=TryOnOptions(event_delivery="inline")) as session:
+        assert not _irises_at_eye_centres(session.process_image(frame).faces[0])
     # a plugin lens that does not say what it reads gets every refinement
     registry = default_registry()
     registry.register(LensSpec("lipstick", lipstick_factory, "face"), replace=True)
