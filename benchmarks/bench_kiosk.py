@@ -44,6 +44,13 @@ on the same frames, interleaved. Printed per interval: frames from the hand's fi
 result with it (mean and max; 0 = at once), and the hand tracking's median time per frame with no hand
 in view and with one.
 
+``scale``: that drawing costs what the faces and hands need, not what the frame holds: the lipstick and the
+nail polish (the lenses whose work lies in the face's and hand's boxes only; the glasses' projection depends
+on the camera, which changes with the frame) with the frame's scene on the same faces and hands in the
+1280x720 frame and in a 3840x2160 frame with the same picture in its corner, interleaved. Printed: each
+one's median milliseconds and the ratio (1.0: nothing scales with the frame), and the frame copy a session
+makes of each.
+
     python benchmarks/bench_kiosk.py [--peer-python /work/venv-mp/bin/python] [--parts tryon,kiosk,pickup]
         [--variants process,submit] [--rounds 2] [--frames-per-still 60] [--display] [--out results/kiosk.json]
 """
@@ -70,7 +77,7 @@ import arlens  # noqa: E402
 STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
 PRODUCTS = ("LIP-001", "EYE-101", "NAIL-201")
 PEER_TASK = "face_mesh_refined+hands"
-PARTS = ("tryon", "still", "kiosk", "pickup")
+PARTS = ("tryon", "still", "kiosk", "pickup", "scale")
 #: Session variants: name -> (TryOnOptions overrides, pipelined, EyewearOptions overrides).
 VARIANTS: dict[str, tuple[dict[str, Any], bool, dict[str, Any]]] = {
     "process": ({}, False, {}),
@@ -366,6 +373,46 @@ def report_pickup(r: dict) -> None:
     print("  (delay: frames after the hand's first frame until a result has it; 33 ms each at 30 fps)")
 
 
+def run_scale(clip: np.ndarray, args: Any) -> dict:
+    from arlens.scene import Scene
+
+    small = clip[0]
+    big = np.full((2160, 3840, 3), 96, np.uint8)
+    big[: small.shape[0], : small.shape[1]] = small
+    catalog = arlens.Catalog.default()
+    with arlens.TryOn(products=["LIP-001", "NAIL-201"], options=arlens.TryOnOptions(event_delivery="inline")) as s:
+        for i in range(5):  # a settled track
+            found = s.process(small, i * 33.0)
+    faces, hands = found.faces, found.hands
+    lenses = [arlens.LipstickLens.from_product(catalog["LIP-001"]),
+              arlens.NailPolishLens.from_product(catalog["NAIL-201"])]
+    draw: dict[str, list[float]] = {"1280x720": [], "3840x2160": []}
+    copy: dict[str, list[float]] = {"1280x720": [], "3840x2160": []}
+    for i in range(args.scale_repeats):
+        sizes = (("1280x720", small), ("3840x2160", big))
+        for name, frame in sizes if i % 2 else sizes[::-1]:
+            t0 = time.perf_counter()
+            out = frame.copy()
+            t1 = time.perf_counter()
+            scene = Scene(frame, faces, hands)
+            lenses[0].render_into(out, list(faces), scene=scene)
+            lenses[1].render_into(out, list(hands), scene=scene)
+            t2 = time.perf_counter()
+            copy[name].append((t1 - t0) * 1000.0)
+            draw[name].append((t2 - t1) * 1000.0)
+    return {"faces": len(faces), "hands": len(hands), "draw": {k: harness.summary(v) for k, v in draw.items()},
+            "copy": {k: harness.summary(v) for k, v in copy.items()},
+            "ratio_median_pairwise": float(np.median(np.asarray(draw["3840x2160"]) / np.asarray(draw["1280x720"])))}
+
+
+def report_scale(r: dict) -> None:
+    d, c = r["draw"], r["copy"]
+    print(f"\nscale: lipstick and nail polish with the frame's scene on {r['faces']} face(s) and {r['hands']} hand(s)")
+    print(f"  1280x720 {d['1280x720']['median_ms']:.2f} ms, 3840x2160 {d['3840x2160']['median_ms']:.2f} ms: "
+          f"pairwise median ratio {r['ratio_median_pairwise']:.2f} (1.0: nothing scales with the frame); "
+          f"the frame copy {c['1280x720']['median_ms']:.2f} and {c['3840x2160']['median_ms']:.2f} ms")
+
+
 def main() -> None:
     parser = harness.lockstep_parser(__doc__, "kiosk.json", "passes over the clip (tryon), as one stream")
     parser.add_argument("--products", nargs="+", default=list(PRODUCTS), help="catalog product ids")
@@ -376,6 +423,7 @@ def main() -> None:
     parser.add_argument("--kiosk-frames", type=int, default=60, help="frames of the clip per kiosk run")
     parser.add_argument("--display", action="store_true", help="show the kiosk in a window on an Xvfb server")
     parser.add_argument("--pickup-segments", type=int, default=24, help="times the hand comes into view (pickup)")
+    parser.add_argument("--scale-repeats", type=int, default=40, help="draws per frame size (scale)")
     args = harness.parse_lockstep_args(parser)
     args.parts = [p for p in args.parts.split(",") if p]
     args.variants = [v for v in args.variants.split(",") if v]
@@ -401,6 +449,9 @@ def main() -> None:
     if "pickup" in args.parts:
         result["pickup"] = run_pickup(args)
         report_pickup(result["pickup"])
+    if "scale" in args.parts:
+        result["scale"] = run_scale(clip, args)
+        report_scale(result["scale"])
     result["load_average_after"] = os.getloadavg()
     harness.write_json(args.out, result)
     print(f"\nload average at start {result['meta']['load_average']}, at end {result['load_average_after']}; "
