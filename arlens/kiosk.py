@@ -126,6 +126,9 @@ class KioskOptions:
         key_script: frame number -> actions, fed as if the keys were pressed (tests, demos).
         attract_text: the idle screen's call to action.
         realtime: pace a file source at its frame rate (a window showing a video); off when headless.
+        pipelined: track each frame while the previous one is drawn (:meth:`TryOn.submit`): on two cores
+            a frame costs about the longer of tracking and drawing instead of their sum, and the screen
+            shows each frame one loop later.
     """
 
     display: bool = True
@@ -140,6 +143,7 @@ class KioskOptions:
     key_script: Mapping[int, list[str]] = field(default_factory=dict)
     attract_text: str = "Step closer to try on"
     realtime: bool = False
+    pipelined: bool = False
 
     def __post_init__(self) -> None:
         if self.frames is not None and (isinstance(self.frames, bool) or self.frames < 1):
@@ -386,6 +390,7 @@ class Kiosk:
                     ts_ms = self._timestamp(ts_ms)
                     if frame is None:
                         self.state = "lost"
+                        self._drop_pending()
                         screen = self._lost_screen()
                     else:
                         screen, gesture_actions = self._frame(frame, ts_ms)
@@ -431,10 +436,17 @@ class Kiosk:
             if wait > 0:
                 self._sleep(wait)
 
-    def _frame(self, frame: np.ndarray, ts_ms: float) -> tuple[np.ndarray, list[str]]:
+    def _frame(self, frame: np.ndarray, ts_ms: float) -> tuple[np.ndarray | None, list[str]]:
         t0 = time.perf_counter()
-        result = self.session.process(frame, ts_ms)
-        self.stats.process_ms.append((time.perf_counter() - t0) * 1000)
+        if self.options.pipelined:
+            found = self.session.submit(frame, ts_ms)  # the previous frame, drawn while this one was tracked
+            self.stats.process_ms.append((time.perf_counter() - t0) * 1000)
+            if found is None:  # the first frame: nothing drawn yet
+                return None, []
+            result = found
+        else:
+            result = self.session.process(frame, ts_ms)
+            self.stats.process_ms.append((time.perf_counter() - t0) * 1000)
         self._last_result = result
         self._frame_size = result.frame.shape[:2]
         now_s = ts_ms / 1000.0
@@ -683,7 +695,16 @@ class Kiosk:
             screen = cv2.resize(screen, self._record_size)
         self._writer.write(screen)
 
+    def _drop_pending(self) -> None:
+        """Forget a frame submitted to a pipelined session (the camera went away: it would show stale)."""
+        if self.options.pipelined:
+            try:
+                self.session.flush()
+            except Exception:
+                logger.exception("dropping the pending frame failed")
+
     def _close(self) -> None:
+        self._drop_pending()  # the session is the caller's: leave it ready for process()
         self._drop_source()
         if self._writer is not None:
             self._writer.release()
