@@ -52,6 +52,19 @@ class EventLogWarning(UserWarning):
     """A line of an event log could not be read (usually the torn last line of a killed writer)."""
 
 
+class EventNotStoredError(OSError):
+    """:meth:`JsonlEventSink.emit` could not write the event (disk full, I/O error): it is not in the log.
+
+    An ``OSError`` (``errno`` and ``strerror`` are the failed write's). The sink stays usable: a line the
+    failed write left half-written is ended before the next event, so that event is stored whole.
+    """
+
+
+MAX_LINE_BYTES = 64 * 1024
+"""Longest event-log line read: an event is a few hundred bytes (strings are capped at :data:`MAX_TEXT`);
+a longer line is skipped unread, so a hostile log cannot make :func:`read_events` hold gigabytes."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class TryOnEvent:
     """Base of all try-on events: when, in which session, about which product.
@@ -190,7 +203,8 @@ def event_from_dict(data: Mapping[str, Any], types: Mapping[str, type[TryOnEvent
     Raises:
         InputError: unknown ``type``, unknown or missing fields, or bad values.
     """
-    cls = types.get(data.get("type", ""))
+    kind = data.get("type", "")
+    cls = types.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise InputError(f"unknown event type {data.get('type')!r}, expected one of {', '.join(types)}")
     names = {f.name for f in fields(cls)}
@@ -284,6 +298,7 @@ class JsonlEventSink:
         self._lock = threading.Lock()
         self._last_sync = time.monotonic()
         self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._torn = False  # a failed write left a line unfinished: end it before the next event
         self._mend_torn_tail()
 
     def _mend_torn_tail(self) -> None:
@@ -304,13 +319,40 @@ class JsonlEventSink:
             written = os.write(self._fd, view)
             view = view[written:]
 
+    def _append_line(self, line: bytes) -> None:
+        """Write ``line`` whole after ending any line a failed write left unfinished.
+
+        A write that fails part-way (disk full) leaves a fragment; the next event appended onto it would be
+        one unreadable line with it, and lost. So the fragment is ended with a newline at once, or, if that
+        fails too, before the next line is written (it stays on a line of its own, skipped when read).
+        """
+        if self._torn:
+            self._write(b"\n")
+            self._torn = False
+        assert self._fd is not None
+        view = memoryview(line)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError:
+            if len(view) < len(line):
+                self._torn = True
+                try:
+                    self._torn = os.write(self._fd, b"\n") != 1
+                except OSError:
+                    pass
+            raise
+
     def emit(self, event: TryOnEvent) -> None:
         """Append ``event`` as one line; returns once it is written (and fsynced, per policy).
 
         Raises:
             InputError: ``event`` is not a :class:`TryOnEvent`.
             ValueError: the sink is closed.
-            OSError: the write failed (disk full, ...); the event is not stored.
+            EventNotStoredError: the write failed (disk full, ...): the event is not stored (the next one
+                will be, whole, once there is room).
+            OSError: the fsync failed (the event was written; whether it reached the disk is unknown).
         """
         if not isinstance(event, TryOnEvent):
             raise InputError(f"expected a TryOnEvent, got {type(event).__name__}")
@@ -318,7 +360,12 @@ class JsonlEventSink:
         with self._lock:
             if self._fd is None:
                 raise ValueError(f"event sink {self.path} is closed")
-            self._write(line.encode("utf-8"))
+            try:
+                self._append_line(line.encode("utf-8"))
+            except OSError as exc:
+                raise EventNotStoredError(
+                    exc.errno, f"{event.type} event for {event.product_id!r} was not stored in {self.path}: "
+                    f"{exc.strerror or exc}") from exc
             now = time.monotonic()
             if self.fsync == "always" or (self.fsync == "interval" and now - self._last_sync >= self.fsync_interval_s):
                 os.fsync(self._fd)
@@ -345,27 +392,49 @@ class JsonlEventSink:
         self.close()
 
 
-def read_events(path: str | Path, types: Mapping[str, type[TryOnEvent]] = EVENT_TYPES) -> Iterator[TryOnEvent]:
+def read_events(
+    path: str | Path, types: Mapping[str, type[TryOnEvent]] = EVENT_TYPES, *, skipped: list[int] | None = None
+) -> Iterator[TryOnEvent]:
     """Yield the events of a JSON Lines log in file order.
 
-    Lines that do not parse (the torn last line of a killed writer) or hold an unknown or bad
-    event are skipped with an :class:`EventLogWarning` naming the line; blank lines are skipped.
+    A line that does not hold a good event is skipped with an :class:`EventLogWarning` naming it (and its
+    number appended to ``skipped`` when given): the torn last line of a killed writer, a fragment a failed
+    write left, a hostile line (``{"type": []}``, a 5,000-digit integer, deep nesting, a line over
+    :data:`MAX_LINE_BYTES`). Blank lines are skipped silently. One bad line never costs the others.
 
     Raises:
         OSError: the file cannot be opened.
     """
     with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
+        number = 0
+        while True:
+            raw = fh.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) > MAX_LINE_BYTES:  # skip the rest of the line unread
+                while raw and not raw.endswith(b"\n"):
+                    raw = fh.readline(MAX_LINE_BYTES)
+                _skip(path, number, f"expected a line of at most {MAX_LINE_BYTES} bytes, got a longer one", skipped)
+                continue
             if not raw.strip():
                 continue
             try:
                 data = json.loads(raw.decode("utf-8"))
                 if not isinstance(data, dict):
                     raise InputError(f"expected a JSON object, got {type(data).__name__}")
-                yield event_from_dict(data, types)
-            except (UnicodeDecodeError, json.JSONDecodeError, InputError) as exc:
+                event = event_from_dict(data, types)
+            except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, InputError, int limit
                 torn = "" if raw.endswith(b"\n") else " (torn last line)"
-                warnings.warn(f"{path}:{number}: skipped unreadable event{torn}: {exc}", EventLogWarning, stacklevel=2)
+                _skip(path, number, f"unreadable event{torn}: {type(exc).__name__}: {str(exc)[:200]}", skipped)
+                continue
+            yield event
+
+
+def _skip(path: str | Path, number: int, why: str, skipped: list[int] | None) -> None:
+    if skipped is not None:
+        skipped.append(number)
+    warnings.warn(f"{path}:{number}: skipped {why}", EventLogWarning, stacklevel=3)
 
 
 @dataclass(frozen=True)
@@ -412,6 +481,8 @@ class EventSummary:
     products: tuple[ProductSummary, ...]
     events: int
     sessions: int
+    skipped_lines: int = 0
+    """Lines of the event log that held no readable event (each was warned about, naming the line)."""
 
     def __getitem__(self, product_id: str) -> ProductSummary:
         for p in self.products:
@@ -421,7 +492,8 @@ class EventSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for the CLI and dashboards)."""
-        return {"events": self.events, "sessions": self.sessions, "products": [asdict(p) for p in self.products]}
+        return {"events": self.events, "sessions": self.sessions, "skipped_lines": self.skipped_lines,
+                "products": [asdict(p) for p in self.products]}
 
 
 def summarize(events: Iterable[TryOnEvent] | str | Path) -> EventSummary:
@@ -433,8 +505,9 @@ def summarize(events: Iterable[TryOnEvent] | str | Path) -> EventSummary:
     where a buy link for it was also shown (QR or click), so a shopper who scans the same code
     three times counts once.
     """
+    skipped: list[int] = []
     if isinstance(events, str | Path):
-        events = read_events(events)
+        events = read_events(events, skipped=skipped)
     counts: dict[str, dict[str, Any]] = {}
     shown_in: dict[str, set[str]] = {}
     bought_in: dict[str, set[str]] = {}
@@ -471,7 +544,7 @@ def summarize(events: Iterable[TryOnEvent] | str | Path) -> EventSummary:
                 **c,
             )
         )
-    return EventSummary(tuple(products), total, len(all_sessions))
+    return EventSummary(tuple(products), total, len(all_sessions), len(skipped))
 
 
 def format_summary(summary: EventSummary) -> str:
@@ -483,5 +556,6 @@ def format_summary(summary: EventSummary) -> str:
             f"{p.product_id:<20} {p.shown:>6} {p.selected:>6} {p.dwell_s:>9.1f} {p.qr:>4} {p.clicks:>5} "
             f"{p.snapshots:>5} {p.buy_intent_rate:>6.0%}"
         )
-    rows.append(f"{summary.events} events in {summary.sessions} sessions")
+    skipped = f" ({summary.skipped_lines} unreadable lines skipped)" if summary.skipped_lines else ""
+    rows.append(f"{summary.events} events in {summary.sessions} sessions{skipped}")
     return "\n".join(rows)

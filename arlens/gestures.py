@@ -67,6 +67,7 @@ from arlens.errors import InputError
 from arlens.landmarks import FINGERS
 from arlens.landmarks import HandLandmark as H
 from arlens.tracking.results import Hand, as_hands
+from arlens.tracking.timestamps import check_timestamp
 
 __all__ = ["GESTURES", "GestureEvent", "GestureOptions", "GestureRecognizer"]
 
@@ -284,13 +285,7 @@ class GestureRecognizer:
             InputError: when ``hands`` is not a list of :class:`Hand` or the timestamp does not increase.
         """
         hands = as_hands(hands)
-        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int | float | np.integer | np.floating):
-            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
-        ts = float(timestamp_ms)
-        if not math.isfinite(ts):
-            raise InputError(f"timestamp_ms: expected a finite number, got {timestamp_ms!r}")
-        if self._last_ts is not None and ts <= self._last_ts:
-            raise InputError(f"timestamp_ms: expected a value greater than the previous {self._last_ts:g}, got {ts:g}")
+        ts = check_timestamp(timestamp_ms, self._last_ts)
         self._last_ts = ts
         events: list[GestureEvent] = []
         for hand, key in zip(hands, self._match(hands), strict=True):

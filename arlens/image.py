@@ -49,6 +49,7 @@ __all__ = [
     "as_bgr",
     "check_bgr",
     "decode_image",
+    "opencv_writable",
     "over_premultiplied",
     "probe_image",
     "read_image",
@@ -147,8 +148,21 @@ def over_premultiplied(dst: np.ndarray, rgba: np.ndarray) -> np.ndarray:
     rgba = np.ascontiguousarray(rgba)
     color = cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR)
     keep = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(rgba, 3)), cv2.COLOR_GRAY2BGR)  # 255 - alpha
-    cv2.add(cv2.multiply(dst, keep, scale=1.0 / 255.0), color, dst=dst)
+    # OpenCV writes into rows of packed pixels only: a mirrored, flipped, Fortran-ordered or column-strided
+    # view is composited in a copy and written back through the view
+    # (a copy, not np.ascontiguousarray: numpy calls a (1, 1, 3) view with a column stride contiguous and
+    # returns it as is, which OpenCV then refuses: found by tests/fuzz)
+    target = dst if opencv_writable(dst) else dst.copy()
+    cv2.add(cv2.multiply(target, keep, scale=1.0 / 255.0), color, dst=target)
+    if target is not dst:
+        dst[...] = target
     return dst
+
+
+def opencv_writable(image: np.ndarray) -> bool:
+    """Whether OpenCV can write into ``image`` in place (an (H, W, C) view whose rows are packed pixels)."""
+    s = image.strides
+    return s[-1] == image.itemsize and s[1] == image.shape[2] * image.itemsize and s[0] >= s[1] * image.shape[1]
 
 
 @dataclass(frozen=True)

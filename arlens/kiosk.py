@@ -32,8 +32,10 @@ windows, and only when ``display`` is on, so importing it opens nothing.
 from __future__ import annotations
 
 import logging
+import math
+import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -147,8 +149,65 @@ class KioskOptions:
         if self.frames is not None and (isinstance(self.frames, bool) or self.frames < 1):
             raise InputError(f"KioskOptions.frames: expected an int >= 1 or None, got {self.frames!r}")
         for name in ("idle_seconds", "qr_seconds", "reconnect_max_s", "fps"):
-            if not float(getattr(self, name)) > 0:
-                raise InputError(f"KioskOptions.{name}: expected > 0, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+                raise InputError(f"KioskOptions.{name}: expected a finite number > 0, got {value!r}")
+
+
+class SourceUnreadableError(InputError):
+    """A video file given as the kiosk's source yields no frame: bad input, not a lost camera."""
+
+
+class LatencySample:
+    """Milliseconds per frame, in bounded memory: exact count, mean and extremes, percentiles from a sample.
+
+    A kiosk runs all day: keeping one float per frame grew by 41 MB per million frames. This keeps a
+    uniform random sample of at most ``size`` values (reservoir sampling, Vitter's algorithm R, seeded so a
+    run is repeatable), from which :meth:`percentile` reads; iterating yields the sample.
+    """
+
+    def __init__(self, size: int = 4096, seed: int = 0) -> None:
+        self.size = size
+        self.count = 0
+        self.total = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+        self._sample: list[float] = []
+        self._rng = random.Random(seed)
+
+    def append(self, ms: float) -> None:
+        """Record one frame's milliseconds."""
+        self.count += 1
+        self.total += ms
+        self.min = min(self.min, ms)
+        self.max = max(self.max, ms)
+        if len(self._sample) < self.size:
+            self._sample.append(ms)
+        else:
+            k = self._rng.randrange(self.count)
+            if k < self.size:
+                self._sample[k] = ms
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self._sample)
+
+    @property
+    def mean(self) -> float:
+        """Exact mean over every frame (0 before the first)."""
+        return self.total / self.count if self.count else 0.0
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile (0..100) of the sample (exact while fewer than ``size`` frames); 0 if empty."""
+        if not self._sample:
+            return 0.0
+        return float(np.percentile(self._sample, q))
+
+    @property
+    def median(self) -> float:
+        return self.percentile(50)
 
 
 @dataclass
@@ -164,7 +223,8 @@ class KioskStats:
     qr_shown: int = 0
     shade_changes: int = 0
     seconds: float = 0.0
-    process_ms: list[float] = field(default_factory=list)
+    process_ms: LatencySample = field(default_factory=LatencySample)
+    """``TryOn.process`` milliseconds per frame (bounded: see :class:`LatencySample`)."""
     screens: dict[str, int] = field(default_factory=dict)
     """Frames shown per screen: ``live`` (try-on), ``idle`` (attract), ``lost`` (camera unavailable)."""
 
@@ -222,6 +282,7 @@ class Kiosk:
         self._next_retry = 0.0
         self._backoff = 0.5
         self._frame_size = (720, 1280)
+        self._file_frames = 0  # frames read from a file source (none ever: it is not a video)
         self.state = "live"
         self.stats = KioskStats()
 
@@ -238,6 +299,8 @@ class Kiosk:
         except Exception:
             logger.exception("opening the camera failed")
             source, opened = None, False
+        if not opened and self._is_file and not self._file_frames:
+            raise SourceUnreadableError("cannot read video: the source file cannot be opened as a video")
         if not opened:
             if self._lost_since is None:
                 self._lost_since = now
@@ -285,7 +348,11 @@ class Kiosk:
             logger.exception("camera read raised")
             ok, frame = False, None
         if ok and frame is not None:
+            self._file_frames += 1
             return frame
+        if self._is_file and not self._file_frames:  # not a lost camera: a file with no frame to show
+            self._drop_source()
+            raise SourceUnreadableError("cannot read video: the source file has no frame OpenCV can decode")
         if self._is_file:  # end of the file: rewind by reopening, once
             self._drop_source()
             source = self._ensure_source()
@@ -304,7 +371,12 @@ class Kiosk:
 
     # -- loop -----------------------------------------------------------------------------------------
     def run(self) -> KioskStats:
-        """Run until quit (Q/Esc, a script's q, the window closed) or ``frames`` frames; returns the stats."""
+        """Run until quit (Q/Esc, a script's q, the window closed) or ``frames`` frames; returns the stats.
+
+        Raises:
+            SourceUnreadableError: a file source (``is_file``) cannot be opened or yields no frame (an
+                :class:`~arlens.errors.InputError`; a lost camera is retried instead).
+        """
         start = self._clock()
         frame_no = 0
         ts_ms = 0.0
@@ -323,6 +395,8 @@ class Kiosk:
                     else:
                         screen, gesture_actions = self._frame(frame, ts_ms)
                         actions += gesture_actions
+                except SourceUnreadableError:
+                    raise  # bad input: nothing to go on with
                 except (RuntimeUnavailableError, AssetError) as exc:  # a lens this machine cannot draw (no EGL)
                     self.stats.errors += 1
                     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

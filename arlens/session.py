@@ -93,6 +93,7 @@ from arlens.lenses.registry import LensRegistry, LensSpec, default_registry
 from arlens.scene import Scene, SceneOptions
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face, Hand
+from arlens.tracking.timestamps import check_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -851,15 +852,7 @@ class TryOn:
     def _video_frame(self, frame: np.ndarray, timestamp_ms: float) -> tuple[np.ndarray, float]:
         """The frame as BGR and its timestamp, checked (greater than the previous frame's)."""
         image = as_bgr(frame, "frame")
-        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int | float | np.integer | np.floating):
-            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
-        ts = float(timestamp_ms)
-        if not np.isfinite(ts):
-            raise InputError(f"timestamp_ms: expected a finite number, got {timestamp_ms!r}")
-        if self._last_ts is not None and ts <= self._last_ts:
-            raise InputError(f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts:g}, "
-                             f"got {ts:g}")
-        return image, ts
+        return image, check_timestamp(timestamp_ms, self._last_ts)  # finite, within +-2**53 ms, increasing
 
     def _entries(self) -> list[tuple[Product, _Lens | None]]:
         """The current products in drawing order with their lenses (built here, on the caller's thread)."""

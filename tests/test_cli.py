@@ -62,6 +62,7 @@ def work(tmp_path_factory, portrait) -> Path:
     (d / "bomb.png").write_bytes(_png(10_000, 10_000))  # 100 MP declared in 80 bytes
     cv2.imwrite(str(d / "strip.png"), np.zeros((2, 40_000, 3), np.uint8))  # past OpenCV's remap limit
     (d / "notes.txt").write_text("not a video")
+    (d / "notavideo.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 and then nothing a decoder can use" * 10)
     return d
 
 
@@ -164,6 +165,13 @@ def test_video_keeps_rate_and_size(work, portrait, tmp_path):
         (["try", "{w}/face.png", "-p", "LIP-001", "-o", "{t}/o.gif"], 2, "expected an image file"),
         (["mirror", "--headless", "--keys", "5:z"], 2, "FRAME:KEY"),
         (["mirror", "--headless", "--frames", "0"], 2, "expected a number >= 1"),
+        (["mirror", "--headless", "--idle-seconds", "-1"], 2, "--idle-seconds: expected a finite number of seconds"),
+        (["mirror", "--headless", "--idle-seconds", "nan"], 2, "expected a finite number of seconds > 0, got nan"),
+        (["mirror", "--headless", "--qr-seconds", "0"], 2, "--qr-seconds: expected a finite number of seconds > 0"),
+        (["mirror", "--headless", "--qr-seconds", "inf"], 2, "expected a finite number of seconds > 0"),
+        (["mirror", "--headless", "--source", "{w}/notavideo.mp4", "--frames", "5"], 3,
+         "notavideo.mp4: the source file cannot be opened as a video"),
+        (["mirror", "--headless", "--source", "{w}/notavideo.mp4"], 3, "cannot read video"),
         (["try", "{w}/garbage.png", "-p", "LIP-001", "-o", "{t}/o.png"], 3, "cannot read image"),
         (["try", "{w}/missing.png", "-p", "LIP-001", "-o", "{t}/o.png"], 3, "no such file"),
         (["try", "{w}/bomb.png", "-p", "LIP-001", "-o", "{t}/o.png"], 3, "expected at most 50000000 pixels"),
@@ -251,6 +259,16 @@ def test_mirror_headless_records_snapshots_and_events(work, tmp_path):
     assert types.count("shade_changed") == 2 and "buy_link_shown" in types and "snapshot_taken" in types
     cap = cv2.VideoCapture(str(tmp_path / "rec.mp4"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 30
+
+
+def test_mirror_summarizes_an_event_log_with_hostile_lines(work, tmp_path):
+    """One hostile line ({"type": []}) lost the summary and made ``arlens mirror --events LOG`` exit 1."""
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"type": []}\n' + '{"type": "lens_shown", "session_id": "s", "product_id": "P", "n": ' +
+                      "9" * 5000 + "}\n")
+    run = arlens("mirror", "--source", work / "clip.mp4", "--headless", "--frames", "3", "--events", events)
+    assert run.returncode == 0, run.stderr
+    assert "(2 unreadable lines skipped)" in run.stdout
 
 
 def test_mirror_window_without_a_display_is_a_clear_error(work):

@@ -300,3 +300,124 @@ def test_summarize_a_log_file(tmp_path):
     assert summarize(path) == summarize(sample_events()) == summarize(str(path))
     text = format_summary(summarize(path))
     assert "LIP-2" in text and "50%" in text and "10 events in 2 sessions" in text
+
+
+# --- hostile conditions (issue #24): a full disk, hostile lines ------------------------------------------
+
+FULL_DISK_WRITER = """
+import json, resource, signal, sys
+from arlens.events import EventNotStoredError, JsonlEventSink, LensShown
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the size limit a write fails (EFBIG) instead of killing
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), hard))  # a disk that fills up mid-line
+sink = JsonlEventSink(sys.argv[1], fsync="never")
+acked, failed = [], []
+for i in range(400):
+    if i == 300:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # room again
+    try:
+        sink.emit(LensShown(session_id="disk", product_id=f"P{i:04d}"))
+        acked.append(i)
+    except EventNotStoredError as exc:
+        assert isinstance(exc, OSError) and "was not stored" in str(exc), exc
+        failed.append(i)
+sink.close()
+print(json.dumps({"acked": acked, "failed": failed}))
+"""
+
+
+def test_after_a_full_disk_the_next_acknowledged_event_is_stored_whole(tmp_path):
+    """A failed write left a partial line and the next event was appended onto it: 197 acknowledged, 196
+    readable on a full tmpfs. The fragment is now ended before the next event, and the caller told."""
+    path = tmp_path / "events.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    line = len(json.dumps(LensShown(session_id="disk", product_id="P0000", timestamp=1.0).to_dict(),
+                          separators=(",", ":")))
+    limit = 150 * line + line // 2  # the limit falls in the middle of an event's line
+    run = subprocess.run([sys.executable, "-c", FULL_DISK_WRITER, str(path), str(limit)], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["failed"] and result["failed"][0] < 300 and result["acked"][-1] == 399
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stored = [int(e.product_id[1:]) for e in read_events(path)]
+    assert stored == result["acked"]  # every acknowledged event, in order; no failed one
+    assert len(caught) == 1  # the one fragment the failed write left, on a line of its own
+
+
+def test_a_failed_write_whose_newline_also_fails_is_mended_before_the_next_event(tmp_path, monkeypatch):
+    import errno
+
+    import arlens.events as E
+
+    path = tmp_path / "events.jsonl"
+    real_write = os.write
+    budget = {"bytes": 30}  # the disk takes 30 more bytes, then nothing, until room is made
+
+    def write(fd, data):
+        if budget["bytes"] is None:
+            return real_write(fd, data)
+        if budget["bytes"] == 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        n = min(len(data), budget["bytes"])
+        budget["bytes"] -= n
+        return real_write(fd, bytes(data[:n]))
+
+    monkeypatch.setattr(E.os, "write", write)
+    sink = JsonlEventSink(path, fsync="never")
+    with pytest.raises(E.EventNotStoredError, match="lens_shown event for 'A' was not stored") as info:
+        sink.emit(LensShown(session_id="s", product_id="A"))
+    assert info.value.errno == errno.ENOSPC
+    with pytest.raises(E.EventNotStoredError):
+        sink.emit(LensShown(session_id="s", product_id="B"))  # still full: the fragment is still open
+    budget["bytes"] = None  # room again
+    sink.emit(LensShown(session_id="s", product_id="C"))
+    sink.close()
+    with pytest.warns(EventLogWarning, match="events.jsonl:1: skipped unreadable event"):
+        assert [e.product_id for e in read_events(path)] == ["C"]
+
+
+HOSTILE_LINES = [
+    b'{"type": []}',  # aborted read_events with TypeError
+    b'{"type": "lens_shown", "session_id": "s", "product_id": "P", "timestamp": ' + b"9" * 5000 + b"}",
+    b"[" * 100_000 + b"]" * 100_000,  # deep nesting: RecursionError (and over MAX_LINE_BYTES)
+    b"[" * 5000 + b"]" * 5000,
+    b'{"type": {"a": 1}, "session_id": "s"}',
+    b'"just a string"',
+    b"\xff\xfe not utf-8",
+    b'{"type": "lens_shown", "session_id": ["s"], "product_id": "P"}',
+]
+
+
+def test_one_hostile_line_costs_only_itself(tmp_path):
+    """{"type": []}, a 5,000-digit integer or deep nesting each lost the whole summary (and made
+    ``arlens mirror --events LOG`` exit 1)."""
+    path = tmp_path / "events.jsonl"
+    good = [json.dumps(e.to_dict()).encode() for e in sample_events()]
+    lines = [good[0], *HOSTILE_LINES[:4], *good[1:5], *HOSTILE_LINES[4:], *good[5:]]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    skipped: list[int] = []
+    with pytest.warns(EventLogWarning) as caught:
+        events = list(read_events(path, skipped=skipped))
+    assert events == sample_events()
+    hostile_lines = [i + 1 for i, line in enumerate(lines) if line in HOSTILE_LINES]
+    assert skipped == hostile_lines
+    assert [str(w.message).split(": skipped")[0] for w in caught] == [f"{path}:{n}" for n in hostile_lines]
+    with pytest.warns(EventLogWarning):
+        summary = summarize(path)
+    assert summary.events == len(sample_events()) and summary.skipped_lines == len(HOSTILE_LINES)
+    assert summary.to_dict()["skipped_lines"] == len(HOSTILE_LINES)
+    assert f"({len(HOSTILE_LINES)} unreadable lines skipped)" in format_summary(summary)
+
+
+def test_a_huge_line_is_skipped_without_being_held(tmp_path):
+    from arlens.events import MAX_LINE_BYTES
+
+    path = tmp_path / "events.jsonl"
+    good = json.dumps(sample_events()[0].to_dict()).encode()
+    path.write_bytes(good + b"\n" + b"x" * (20 * MAX_LINE_BYTES) + b"\n" + good + b"\n")
+    with pytest.warns(EventLogWarning, match=f"events.jsonl:2: skipped expected a line of at most {MAX_LINE_BYTES}"):
+        assert len(list(read_events(path))) == 2

@@ -242,6 +242,8 @@ def test_misuse_raises_input_error(open_palm):
         recognizer.update(None, 300.0)  # type: ignore[arg-type]
     with pytest.raises(InputError):
         recognizer.update([], float("nan"))
+    with pytest.raises(InputError, match="timestamp_ms: expected a finite number of milliseconds"):
+        recognizer.update([], 10**400)  # OverflowError before
     with pytest.raises(InputError):
         GestureRecognizer(options="strict")  # type: ignore[arg-type]
 

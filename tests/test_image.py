@@ -321,3 +321,13 @@ def test_eyewear_accepts_the_same_image_forms(face_tracker):
             out = lens.render(image, faces)
             assert out.shape == portrait.shape and out.dtype == np.uint8
             assert np.array_equal(out, lens.render(reference, faces)), name
+
+
+def test_over_premultiplied_on_a_one_pixel_strided_view():
+    """Found by tests/fuzz (shrunk): numpy calls a (1, 1, 3) view with a column stride contiguous, so
+    np.ascontiguousarray returned it as is and OpenCV refused it (cv2.error)."""
+    store = np.zeros((1, 2, 3), np.uint8)
+    view = store[:, ::2]
+    rgba = np.full((1, 1, 4), 255, np.uint8)
+    over_premultiplied(view, rgba)
+    assert store[0, 0].tolist() == [255, 255, 255] and store[0, 1].tolist() == [0, 0, 0]

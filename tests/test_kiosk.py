@@ -337,3 +337,45 @@ def test_pipelined_kiosk_shows_the_same_screens_one_frame_later(clip, tmp_path):
     assert not pipelined[0].any(), "the first pipelined loop has nothing drawn yet (a black screen)"
     for a, b in zip(sequential[:-1], pipelined[1:], strict=True):
         assert np.array_equal(a, b)
+
+
+def test_a_file_source_that_is_not_a_video_is_bad_input(tmp_path):
+    """It was taken for a lost camera: the loop never returned (or exited 0 with --frames)."""
+    from arlens.kiosk import SourceUnreadableError
+
+    junk = tmp_path / "notavideo.mp4"
+    junk.write_bytes(b"not a video at all" * 100)
+    with TryOn(arlens.Catalog.default(), ["LIP-004"]) as session:
+        kiosk = Kiosk(session, lambda: open_source(path=junk), KioskOptions(display=False, frames=5), is_file=True)
+        with pytest.raises(SourceUnreadableError, match="cannot read video"):
+            kiosk.run()
+        assert isinstance(SourceUnreadableError("x"), arlens.InputError)
+
+
+def test_latency_statistics_stay_bounded():
+    """KioskStats.process_ms kept one float per frame: +41 MB per million frames, ~100 MB a day at 30 fps."""
+    import sys
+
+    from arlens.kiosk import LatencySample
+
+    sample = LatencySample(size=1000)
+    values = np.random.default_rng(0).gamma(4.0, 5.0, 200_000)
+    for v in values:
+        sample.append(float(v))
+    assert len(sample) == 200_000 and len(list(sample)) == 1000
+    assert sample.mean == pytest.approx(values.mean()) and sample.max == values.max() and sample.min == values.min()
+    # a uniform sample of 1000: the median within a few percent of the whole run's
+    assert sample.median == pytest.approx(np.median(values), rel=0.05)
+    assert sample.percentile(95) == pytest.approx(np.percentile(values, 95), rel=0.08)
+    assert sys.getsizeof(sample._sample) < 20_000
+    small = LatencySample()
+    for v in (3.0, 1.0, 2.0):
+        small.append(v)
+    assert small.median == 2.0 and small.percentile(100) == 3.0  # exact below the sample size
+
+
+@pytest.mark.parametrize("field, value", [("idle_seconds", -1), ("idle_seconds", float("nan")), ("qr_seconds", 0),
+                                          ("qr_seconds", float("inf")), ("fps", True)])
+def test_kiosk_options_refuse_non_positive_and_non_finite_seconds(field, value):
+    with pytest.raises(arlens.InputError, match=f"KioskOptions.{field}: expected a finite number > 0"):
+        KioskOptions(**{field: value})

@@ -242,6 +242,11 @@ def test_misuse_is_a_clear_error(portrait, catalog):
         session.process(portrait, "now")  # type: ignore[arg-type]
     with pytest.raises(arlens.InputError, match="frame"):
         session.process(np.zeros((4, 4), np.float32), 1)
+    for ts in (10**400, float("inf"), 2**60):  # 10**400 raised OverflowError
+        with pytest.raises(arlens.InputError, match="timestamp_ms: expected a finite number of milliseconds"):
+            session.process(portrait, ts)
+    with pytest.raises(arlens.InputError, match="below 32767 px"):  # cv2.error before
+        session.process(np.zeros((2, 32767, 3), np.uint8), 1)
     with pytest.raises(arlens.InputError, match="TryOnResult"):
         session.snapshot(portrait)  # type: ignore[arg-type]
     session.close()

@@ -278,6 +278,8 @@ class _Row:
 
 def _build(row: _Row, policy: LinkPolicy) -> tuple[Product | None, list[Problem]]:
     problems = list(row.problems)
+    if problems and not row.values and not row.raw:  # a row that could not be read: nothing more to say
+        return None, problems
     clean: dict[str, Any] = {}
     for name in REQUIRED_FIELDS:
         if row.values.get(name) is None:
@@ -310,26 +312,101 @@ def _delimiter(text: str) -> str:
     return "\t" if "\t" in text.lstrip().split("\n", 1)[0] else ","
 
 
-def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(start line, cells)`` for each non-blank, non-comment record."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+class _Lines:
+    """The feed's physical lines for :mod:`csv`, keeping those of the record being read (to check its quotes)."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(io.StringIO(text, newline=""))
+        self.record: list[str] = []
+        self.done = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = next(self._lines)
+        except StopIteration:
+            self.done = True
+            raise
+        self.record.append(line)
+        return line
+
+
+@dataclass(frozen=True)
+class _Record:
+    """One record of a tabular feed: the line it starts on, its cells, what is wrong with how it was split."""
+
+    line: int
+    cells: list[str]
+    problems: tuple[str, ...] = ()
+
+
+def _records(text: str, delimiter: str) -> Iterator[_Record]:
+    """Yield each non-blank, non-comment record, with the problems of its quoting.
+
+    The csv module (RFC 4180) lets a quoted cell run over lines; an unbalanced quote then swallows the
+    rows after it without a word. A record over several lines is therefore checked: a quote never closed
+    (it ran to the end of the file), or a multi-line cell holding lines that look like rows of their own
+    (as many delimiters as a row has), is a problem naming the line where the quote opened and the lines
+    it swallowed. A cell over the csv module's 131,072-character limit is a problem of its row alone.
+    """
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
     start = 1
-    for cells in reader:
+    ncols = 0
+    while True:
+        lines.record = []
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line, start = start, reader.line_num + 1
+            limit = csv.field_size_limit()
+            why = (f"expected cells of at most {limit} characters, got a longer one" if "field limit" in str(exc)
+                   else f"malformed row: {exc}")
+            yield _Record(line, [], (why,))
+            continue
         line, start = start, reader.line_num + 1
         if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
             continue
-        yield line, cells
+        ncols = ncols or len(cells)  # the header's
+        problems = _quoting_problems(line, cells, lines, delimiter, ncols) if len(lines.record) > 1 else ()
+        yield _Record(line, cells, problems)
+
+
+def _quoting_problems(line: int, cells: list[str], lines: _Lines, delimiter: str, ncols: int) -> tuple[str, ...]:
+    """Problems of a record read over several physical lines (see :func:`_records`)."""
+    end = line + len(lines.record) - 1
+    starts = []  # the line each cell starts on
+    at = line
+    for cell in cells:
+        starts.append(at)
+        at += len(cell.splitlines()) - 1 if cell else 0
+    if lines.done and sum(chunk.count('"') for chunk in lines.record) % 2:
+        opened = starts[-1]  # the quote ran to the end of the file: in the last cell
+        return (f"a quote opened on line {opened} is never closed: lines {opened + 1}-{end} ({end - opened} lines) "
+                f"were read as part of one cell (close the quote, or write a quote inside a quoted cell as \"\")",)
+    for opened, cell in zip(starts, cells, strict=True):
+        rest = cell.splitlines()[1:]
+        rows = [i for i, text in enumerate(rest, start=opened + 1) if ncols > 1 and text.count(delimiter) >= ncols - 1]
+        if rows:
+            which = f"line {rows[0]}" if len(rows) == 1 else f"{len(rows)} lines, {rows[0]} to {rows[-1]}"
+            return (f"the quoted cell opened on line {opened} runs to line {opened + len(rest)}, over what look like "
+                    f"rows of their own ({which}): an unbalanced quote? Those rows were not loaded",)
+    return ()
 
 
 def _tabular_rows(source: str, text: str, warnings: list[Problem] | None = None) -> Iterator[_Row]:
     """The feed's rows; header problems raise, likely-typo warnings go into ``warnings``."""
     records = _records(text, _delimiter(text))
-    try:
-        line, header = next(records)
-    except StopIteration:
-        raise _file_error(source, "expected a header row, got an empty feed") from None
-    except csv.Error as exc:
-        raise _file_error(source, f"malformed header: {exc}", 1) from None
+    first = next(records, None)
+    if first is None:
+        raise _file_error(source, "expected a header row, got an empty feed")
+    line, header = first.line, first.cells
+    if first.problems:
+        raise _file_error(source, f"malformed header: {'; '.join(first.problems)}", line)
     names = [_normalise_header(h) for h in header]
     header_problems = []
     seen = set(names)
@@ -367,20 +444,15 @@ def _tabular_rows(source: str, text: str, warnings: list[Problem] | None = None)
         raise CatalogError(f"cannot read catalog {source}", header_problems)
     raw_by_name = dict(zip(names, header, strict=True))
     columns = {field: raw_by_name.get(column, column) for field, column in _FIELD_COLUMNS.items()}
-    while True:
-        try:
-            line, cells = next(records)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise _file_error(source, f"malformed row: {exc}") from None
-        yield _tabular_row(source, line, header, names, cells, columns)
+    for record in records:
+        yield _tabular_row(source, record, header, names, columns)
 
 
-def _tabular_row(
-    source: str, line: int, header: list[str], names: list[str], cells: list[str], columns: Mapping[str, str]
-) -> _Row:
-    problems = []
+def _tabular_row(source: str, record: _Record, header: list[str], names: list[str], columns: Mapping[str, str]) -> _Row:
+    line, cells = record.line, record.cells
+    problems = [Problem(source, line, None, message) for message in record.problems]
+    if record.problems and not cells:
+        return _Row(source, line, {}, {}, columns, problems)  # unreadable: no values to check
     if len(cells) != len(names):
         problems.append(Problem(source, line, None, f"expected {len(names)} cells, got {len(cells)}"))
     raw = dict(zip(header, cells, strict=False))
@@ -405,7 +477,54 @@ def _tabular_row(
 
 # --- arlens JSON -----------------------------------------------------------------------------
 
-_DECODER = json.JSONDecoder()
+class JsonValueRefused:
+    """A JSON value arlens does not read, left in place so that only the product holding it is rejected.
+
+    Stands for an integer of more than :data:`MAX_JSON_INT_DIGITS` digits (Python's own limit, 4,300, made
+    ``json`` raise ``ValueError`` for the whole feed) and for ``NaN`` / ``Infinity`` (not JSON).
+    """
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return self.what
+
+
+class JsonObject(dict):
+    """A JSON object that repeated a key (``duplicates``): the last value won, and the object is refused."""
+
+    __slots__ = ("duplicates",)
+
+    def __init__(self, pairs: list[tuple[str, Any]], duplicates: tuple[str, ...]) -> None:
+        super().__init__(pairs)
+        self.duplicates = duplicates
+
+
+#: Integers longer than this are refused (a product never needs more; prices are decimal strings).
+MAX_JSON_INT_DIGITS = 30
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    duplicates = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+    return JsonObject(pairs, duplicates)
+
+
+def _int(text: str) -> int | JsonValueRefused:
+    if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        return JsonValueRefused(f"an integer of {len(text.lstrip('-'))} digits")
+    return int(text)
+
+
+#: The feeds' JSON decoder: repeated keys marked, huge integers and NaN/Infinity kept as refused values.
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_int=_int,
+                            parse_constant=lambda name: JsonValueRefused(f"{name} (not JSON)"))
 _WHITESPACE = " \t\n\r"
 
 
@@ -431,7 +550,8 @@ def _array_item_offsets(text: str, i: int) -> list[int]:
 
 
 def _key_offset(text: str, name: str) -> int | None:
-    """Offset of the value of the top-level key ``name`` (the last one, like ``json.loads``)."""
+    """Offset of the value of the top-level key ``name`` (the last one, like ``json.loads``; the document
+    was parsed: it is well-formed)."""
     i = _skip_ws(text, 0)
     found = None
     i = _skip_ws(text, i + 1)
@@ -447,14 +567,32 @@ def _key_offset(text: str, name: str) -> int | None:
     return found
 
 
+def _line_numbers(text: str, offsets: list[int]) -> list[int]:
+    """1-based line of each of the increasing ``offsets``, counting newlines once (it was from the start, per
+    product: 200k products did not load in 15 minutes)."""
+    out = []
+    line, at = 1, 0
+    for offset in offsets:
+        line += text.count("\n", at, offset)
+        at = offset
+        out.append(line)
+    return out
+
+
 def _json_rows(source: str, text: str) -> Iterator[_Row]:
     try:
-        doc = json.loads(text)
+        doc = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise _file_error(source, f"expected JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    except RecursionError:
+        raise _file_error(source, "expected JSON nested less deeply than Python's parser allows (about 1,000 "
+                                  "levels), got deeper nesting") from None
     if not isinstance(doc, dict):
         raise _file_error(source, f"expected a JSON object with 'products', got {type(doc).__name__}", 1)
     problems = []
+    if isinstance(doc, JsonObject):
+        problems.append(Problem(source, 1, None, f"repeated key(s) {', '.join(map(repr, doc.duplicates))} (JSON "
+                                                 f"objects must not repeat a key)"))
     unknown = sorted(set(doc) - {"format", "version", "products", "looks"})
     if unknown:
         problems.append(Problem(source, 1, None, f"unknown field(s) {', '.join(map(repr, unknown))}"))
@@ -472,10 +610,25 @@ def _json_rows(source: str, text: str) -> Iterator[_Row]:
     if problems:
         raise CatalogError(f"cannot read catalog {source}", problems)
     products_at = _key_offset(text, "products")
-    assert products_at is not None  # json.loads found the key
-    lines = [text.count("\n", 0, offset) + 1 for offset in _array_item_offsets(text, products_at)]
+    assert products_at is not None  # the decoder found the key
+    lines = _line_numbers(text, _array_item_offsets(text, products_at))
     for line, item in zip(lines, items, strict=True):
         yield product_row(source, line, item)
+
+
+def _refused_values(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, str]]:
+    """``(key path, what)`` for every repeated key and refused value inside a product's value."""
+    if isinstance(value, JsonValueRefused):
+        yield path, f"expected a value arlens reads, got {value.what}"
+    elif isinstance(value, dict):
+        if isinstance(value, JsonObject):
+            yield path, f"repeated key(s) {', '.join(map(repr, value.duplicates))} (JSON objects must not repeat a key)"
+        if depth < 3:
+            for key, inner in value.items():
+                yield from _refused_values(inner, f"{path}/{key}", depth + 1)
+    elif isinstance(value, list) and depth < 3:
+        for i, inner in enumerate(value):
+            yield from _refused_values(inner, f"{path}/{i}", depth + 1)
 
 
 def product_row(source: str, line: int | None, item: Any, *, column_prefix: str = "") -> _Row:
@@ -488,6 +641,14 @@ def product_row(source: str, line: int | None, item: Any, *, column_prefix: str 
         return _Row(source, line, {}, {}, {}, [Problem(source, line, column_prefix or None, message)])
     columns = {name: column_prefix + name for name in PRODUCT_FIELDS} if column_prefix else {}
     problems = []
+    if isinstance(item, JsonObject):
+        message = f"repeated key(s) {', '.join(map(repr, item.duplicates))} (JSON objects must not repeat a key)"
+        problems.append(Problem(source, line, column_prefix or None, message))
+    refused = set()
+    for key, value in item.items():
+        for path, message in _refused_values(value, column_prefix + str(key)):
+            problems.append(Problem(source, line, path, message))
+            refused.add(key)
     for key in item:
         if key in PRODUCT_FIELDS:
             continue
@@ -496,7 +657,7 @@ def product_row(source: str, line: int | None, item: Any, *, column_prefix: str 
         expected = ", ".join(PRODUCT_FIELDS)
         message = f"unknown field {key!r}{hint}, expected one of {expected}"
         problems.append(Problem(source, line, column_prefix + key, message))
-    values = {k: v for k, v in item.items() if k in PRODUCT_FIELDS and v is not None and v != ""}
+    values = {k: v for k, v in item.items() if k in PRODUCT_FIELDS and v is not None and v != "" and k not in refused}
     return _Row(source, line, item, values, columns, problems)
 
 

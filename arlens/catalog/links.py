@@ -8,7 +8,15 @@ when a product enters arlens:
 - there is a host, and no ``user:password@`` credentials;
 - no whitespace, control characters or backslashes (browsers read ``\\`` as ``/``, which turns
   ``https://shop.example\\@evil.example`` into a link to another host);
-- optionally the host is one of an allow-list of retailer domains or a subdomain of one.
+- optionally the host is one of an allow-list of retailer domains or a subdomain of one;
+- at most :data:`MAX_LINK_LENGTH` characters;
+- the host is ASCII (an international domain in its punycode ``xn--`` form), and no character is a
+  Unicode control or bidirectional-formatting one (an RTL override makes a link read as another).
+
+Homoglyph hosts: a non-ASCII host (``shop.exаmple`` with a Cyrillic ``а``) is refused, so a look-alike
+must show itself as ``xn--`` punycode, as browsers show it. An all-ASCII look-alike (``shop-example.com``)
+cannot be told from a real domain by rule: a kiosk or app that shows links to shoppers should set
+``LinkPolicy.allowed_domains`` to the retailer's own domains.
 
 UTM parameters (``utm_source``, ``utm_medium``, ``utm_campaign``, ``utm_content`` = the product
 ID) tell the retailer's analytics that a sale came from the try-on; every other query parameter
@@ -24,6 +32,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from arlens.errors import InputError
 
 _FORBIDDEN_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\]")
+#: C1 controls, the bidirectional embedding/override/isolate marks, line and paragraph separators, lone
+#: surrogates: never part of a link, and able to make one display as another.
+_INVISIBLE_CHARS = re.compile("[\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+#: The longest buy link taken: the 2,048 characters browsers and sitemaps reliably handle, rounded down, so
+#: that with its UTM tags it still fits a QR code (2,331 bytes at error-correction level M).
+MAX_LINK_LENGTH = 2000
 
 
 def _normalise_domain(domain: str) -> str:
@@ -59,21 +73,38 @@ class LinkPolicy:
         return validate_link(url, allow_http=self.allow_http, allowed_domains=self.allowed_domains)
 
 
-def validate_link(url: str, *, allow_http: bool = False, allowed_domains: tuple[str, ...] | list[str] = ()) -> str:
+def validate_link(
+    url: str,
+    *,
+    allow_http: bool = False,
+    allowed_domains: tuple[str, ...] | list[str] = (),
+    max_length: int | None = MAX_LINK_LENGTH,
+) -> str:
     """Check a buy link against the rules in the module docstring; return it stripped.
 
+    ``max_length`` bounds the link as a feed gives it; a link with arlens' UTM tags added may be longer
+    (``None``: no bound).
+
     Raises:
-        InputError: the link is not a string, has a refused scheme, no host, credentials,
-            forbidden characters, a bad port, or a host outside ``allowed_domains``.
+        InputError: the link is not a string, is too long, has a refused scheme, no host or a malformed
+            one (``https://[evil.example]/``), a non-ASCII host, credentials, forbidden characters, a bad
+            port, or a host outside ``allowed_domains``.
     """
     if not isinstance(url, str):
         raise InputError(f"expected a link as a string, got {type(url).__name__}")
     url = url.strip()
     if not url:
         raise InputError("expected a link, got an empty string")
-    if _FORBIDDEN_CHARS.search(url):
-        raise InputError(f"expected a link without whitespace, control characters or backslashes, got {url!r}")
-    parts = urlsplit(url)
+    if max_length is not None and len(url) > max_length:
+        raise InputError(f"expected a link of at most {max_length} characters, got {len(url)}")
+    if _FORBIDDEN_CHARS.search(url) or _INVISIBLE_CHARS.search(url):
+        raise InputError(f"expected a link without whitespace, control characters, bidirectional-formatting "
+                         f"characters or backslashes, got {url!r}")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:  # urllib: "Invalid IPv6 URL" for https://[evil.example]/ and the like
+        raise InputError(f"expected a link with a valid host, got {url!r} ({exc})") from None
     scheme = parts.scheme.lower()
     allowed = ("https", "http") if allow_http else ("https",)
     if scheme not in allowed:
@@ -81,9 +112,11 @@ def validate_link(url: str, *, allow_http: bool = False, allowed_domains: tuple[
         raise InputError(f"expected an {' or '.join(allowed)} link, got {shown} in {url!r}")
     if parts.username is not None or parts.password is not None:
         raise InputError(f"expected a link without credentials (user:password@), got {url!r}")
-    host = parts.hostname
     if not host:
         raise InputError(f"expected a link with a host, got {url!r}")
+    if not host.isascii():
+        raise InputError(f"expected an ASCII host name (an international domain as punycode, xn--...), got host "
+                         f"{host!r} in {url!r}")
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when it is read
     except ValueError as exc:

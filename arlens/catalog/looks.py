@@ -17,7 +17,6 @@ located like product problems: the line of the look object and ``looks/<i>/<key>
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -171,7 +170,11 @@ def read_looks(
     Returns:
         The good looks in order, and every problem of the others (a look with a problem is left out).
     """
-    doc = json.loads(text)
+    from arlens.catalog.feeds import _DECODER  # the feeds' decoder: a 5,000-digit integer is a value, not a crash
+
+    if '"looks"' not in text and "\\u" not in text:  # no looks key, even escaped: no second parse of a large feed
+        return (), ()
+    doc = _DECODER.decode(text)
     items = doc.get("looks", []) if isinstance(doc, dict) else []
     policy = links or LinkPolicy()
     if not isinstance(items, list):
@@ -231,10 +234,10 @@ def _look_from(item: Any, source: str, line: int | None, where: str, policy: Lin
 
 def _item_lines(text: str, count: int) -> list[int | None]:
     """Lines where the items of the top-level ``looks`` array start (None when they cannot be found)."""
-    from arlens.catalog.feeds import _array_item_offsets, _key_offset  # one JSON scanner for the package
+    from arlens.catalog.feeds import _array_item_offsets, _key_offset, _line_numbers  # one JSON scanner
 
     offset = _key_offset(text, "looks")
     if offset is None or text[offset] != "[":
         return [None] * count
     offsets = _array_item_offsets(text, offset)
-    return [text.count("\n", 0, o) + 1 for o in offsets] if len(offsets) == count else [None] * count
+    return _line_numbers(text, offsets) if len(offsets) == count else [None] * count  # linear (issue #24)

@@ -107,12 +107,25 @@ _PRICE_RE = re.compile(
 )
 
 
+#: Amounts must be below this (a trillion, in any currency: no retail price comes near) ...
+MAX_AMOUNT = Decimal(10) ** 12
+#: ... and have at most this many decimals (ISO 4217 minor units go up to 4, e.g. CLF).
+MAX_DECIMALS = 4
+
+
+def _shown(amount: Decimal) -> str:
+    """An amount for a message: as written, or its size when it is a 5,000-digit monster."""
+    text = str(amount)
+    return text if len(text) <= 40 else f"a number of {len(text)} characters ({text[:12]}...)"
+
+
 @dataclass(frozen=True)
 class Price:
     """A decimal-exact amount of money in an ISO 4217 currency.
 
     Attributes:
-        amount: a non-negative, finite ``Decimal`` (kept as written: ``Decimal("19.00")``).
+        amount: a non-negative, finite ``Decimal`` below :data:`MAX_AMOUNT` with at most
+            :data:`MAX_DECIMALS` decimals (kept as written: ``Decimal("19.00")``); ``-0`` is refused.
         currency: an ISO 4217 code such as ``"USD"``, upper case.
     """
 
@@ -128,8 +141,11 @@ class Price:
                 raise InputError(f"expected a decimal amount, got {self.amount!r}") from None
         if not isinstance(amount, Decimal):
             raise InputError(f"expected the amount as a Decimal, str or int, got {type(amount).__name__}")
-        if not amount.is_finite() or amount < 0:
-            raise InputError(f"expected a finite, non-negative amount, got {amount}")
+        if not amount.is_finite() or amount < 0 or amount.is_signed():
+            raise InputError(f"expected a finite, non-negative amount, got {_shown(amount)}")
+        if amount >= MAX_AMOUNT or amount.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
+            raise InputError(f"expected an amount below {MAX_AMOUNT:,} with at most {MAX_DECIMALS} decimals, got "
+                             f"{_shown(amount)}")
         if not isinstance(self.currency, str):
             raise InputError(f"expected an ISO 4217 currency code, got {self.currency!r}")
         currency = self.currency.strip().upper()
@@ -163,13 +179,33 @@ _HEX_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _MODEL_SUFFIXES = frozenset({".glb", ".gltf", ".obj", ".ply", ".stl", ".off"})
 
 
-def _text(value: Any, *, max_len: int = 5000) -> str:
+#: Characters no product text may hold: C0/C1 controls (newlines and tabs only in descriptions), lone
+#: surrogates (they pass a JSON feed, then fail every UTF-8 encode: list, JSON-LD, the kiosk), and the
+#: explicit bidirectional embeddings, overrides and isolates (U+202A-E, U+2066-9: "Trojan Source" text
+#: that displays as something else). The plain direction marks (LRM, RLM, ALM) stay: mixed-script names
+#: need them.
+_BAD_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_BAD_MULTI_LINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _text(value: Any, *, max_len: int = 5000, multiline: bool = False) -> str:
     if not isinstance(value, str):
         raise InputError(f"expected text, got {type(value).__name__}")
     value = value.strip()
     if len(value) > max_len:
         raise InputError(f"expected at most {max_len} characters, got {len(value)}")
+    bad = (_BAD_MULTI_LINE if multiline else _BAD_SINGLE_LINE).search(value)
+    if bad is not None:
+        surrogate = "\ud800" <= bad[0] <= "\udfff"
+        what = "a lone surrogate" if surrogate else "a control or bidirectional-formatting character"
+        lines = "" if multiline else " on one line"
+        raise InputError(f"expected text{lines} without control, bidirectional-override or surrogate characters, "
+                         f"got {what} U+{ord(bad[0]):04X} at character {bad.start() + 1}")
     return value
+
+
+def _description(value: Any) -> str:
+    return _text(value, multiline=True)
 
 
 def _required_text(value: Any) -> str:
@@ -369,7 +405,7 @@ FIELD_RULES: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "link": _link,
         "price": _price,
         "brand": _text,
-        "description": _text,
+        "description": _description,
         "availability": enum_rule(Availability, "availability", _AVAILABILITY_ALIASES),
         "image_link": _link,
         "sale_price": _price,
@@ -398,7 +434,8 @@ _LENS_FIELDS = ("lens_transmission", "lens_tint", "lens_coating")
 
 
 def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Problems between fields, as ``(field, message)``: what a kind needs, sale vs regular price."""
+    """Problems between fields, as ``(field, message)``: what a kind needs, sale vs regular price (same
+    currency, not above it)."""
     problems = []
     kind = values.get("kind")
     if kind is ProductKind.EYEWEAR:
@@ -416,6 +453,8 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     price, sale = values.get("price"), values.get("sale_price")
     if isinstance(price, Price) and isinstance(sale, Price) and sale.currency != price.currency:
         problems.append(("sale_price", f"expected sale_price in {price.currency}, got {sale.currency}"))
+    elif isinstance(price, Price) and isinstance(sale, Price) and sale.amount > price.amount:
+        problems.append(("sale_price", f"expected a sale price at most the regular price {price}, got {sale}"))
     return problems
 
 

@@ -79,5 +79,5 @@ def product_qr(
     Raises:
         InputError: the link breaks the link rules, or an option is bad.
     """
-    link = validate_link(product.buy_link(tags), allow_http=allow_http)
+    link = validate_link(product.buy_link(tags), allow_http=allow_http, max_length=None)  # the link was bounded
     return qr_image(link, **options)  # type: ignore[arg-type]

@@ -131,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Pillow warns about images over its own 89 MP threshold while arlens reads their header; arlens then
     # refuses them with its own one-line error (over DEFAULT_MAX_PIXELS), so the warning is only noise here.
     warnings.filterwarnings("ignore", message=r"Image size \(\d+ pixels\) exceeds limit")
+    if not verbose:  # FFmpeg's own log ("moov atom not found") would precede the one-line error of a bad video
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET, read when OpenCV loads FFmpeg
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -205,6 +205,19 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_seconds(text: str) -> float:
+    """A finite number of seconds > 0, for argparse (``-1``, ``0``, ``nan`` and ``inf`` are bad usage, exit 2)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text}")
+    return value
+
+
 def add_device_option(parser: argparse.ArgumentParser) -> None:
     """``--device``: where the tracking models run."""
     parser.add_argument("--device", choices=("cpu", "cuda", "tensorrt"), default="cpu",

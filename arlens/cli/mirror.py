@@ -19,6 +19,7 @@ from arlens.cli.common import (
     load_catalog,
     open_session,
     positive_int,
+    positive_seconds,
     resolve_products,
 )
 
@@ -35,7 +36,7 @@ def _key_script(text: str) -> dict[int, list[str]]:
 
 def cmd_mirror(args: argparse.Namespace) -> int:
     """Run the webcam-mirror kiosk."""
-    from arlens.kiosk import Kiosk, KioskOptions, open_source
+    from arlens.kiosk import Kiosk, KioskOptions, SourceUnreadableError, open_source
     from arlens.lenses.registry import default_registry
     from arlens.session import TryOnOptions
 
@@ -89,11 +90,12 @@ def cmd_mirror(args: argparse.Namespace) -> int:
                 is_file=args.source is not None,
             )
             stats = kiosk.run()
+    except SourceUnreadableError as exc:  # a file that is not a video: bad input, as in `arlens video`
+        raise CliError(f"cannot read video {args.source}: {str(exc).split(': ', 1)[-1]}", EXIT_INPUT) from None
     finally:
         if sink is not None:
             sink.close()
-    ms = sorted(stats.process_ms)
-    median = ms[len(ms) // 2] if ms else 0.0
+    median = stats.process_ms.median
     print(f"mirror: {stats.frames} frames in {stats.seconds:.1f} s ({stats.fps:.1f} fps; session median "
           f"{median:.1f} ms/frame); faces in {stats.tracked_frames}; {stats.shade_changes} shade changes, "
           f"{stats.qr_shown} QR codes, {len(stats.snapshots)} snapshots, {stats.camera_lost} camera losses, "
@@ -141,9 +143,9 @@ def register(add: AddCommand) -> None:
     p.add_argument("--events", metavar="FILE", help="append try-on events to this JSON Lines file; "
                    "a summary is printed at the end")
     p.add_argument("--windowed", action="store_true", help="a normal window instead of full screen")
-    p.add_argument("--idle-seconds", type=float, default=4.0, metavar="S",
+    p.add_argument("--idle-seconds", type=positive_seconds, default=4.0, metavar="S",
                    help="seconds without a face before the idle screen (default 4)")
-    p.add_argument("--qr-seconds", type=float, default=8.0, metavar="S",
+    p.add_argument("--qr-seconds", type=positive_seconds, default=8.0, metavar="S",
                    help="seconds the QR code stays up (default 8)")
     p.add_argument("--no-gestures", action="store_true", help="keys only, even when hand tracking is installed")
     p.add_argument("--pipelined", action="store_true",

@@ -92,10 +92,18 @@ class MeshPart:
     material: Material
 
     def transformed(self, matrix: np.ndarray) -> MeshPart:
-        """This part moved by a 4x4 affine ``matrix`` (normals by its inverse transpose)."""
+        """This part moved by a 4x4 affine ``matrix`` (normals by its inverse transpose).
+
+        Raises:
+            AssetError: the matrix is not finite or not invertible (a node scaled to zero).
+        """
         m = np.asarray(matrix, dtype=np.float64)
-        v = self.vertices @ m[:3, :3].T + m[:3, 3]
-        n = self.normals @ np.linalg.inv(m[:3, :3]).T
+        if not np.isfinite(m).all() or not abs(np.linalg.det(m[:3, :3])) > 1e-12:
+            raise AssetError(f"part {self.name!r}: expected an invertible finite transform, got one that scales "
+                             f"to zero or holds NaN/inf ({np.round(m[:3, :3], 6).tolist()})")
+        # einsum, not @: BLAS for (N, 3) x (3, 3) is no faster and, on a busy machine, 100x slower
+        v = np.einsum("ij,kj->ik", self.vertices.astype(np.float64), m[:3, :3]) + m[:3, 3]
+        n = np.einsum("ij,kj->ik", self.normals.astype(np.float64), np.linalg.inv(m[:3, :3]))
         n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
         faces = self.faces if np.linalg.det(m[:3, :3]) > 0 else self.faces[:, ::-1]
         return replace(
@@ -189,7 +197,8 @@ def _material_from_trimesh(mat: object, part_name: str) -> Material:
     """Translate a trimesh PBR or simple (OBJ/MTL) material into :class:`Material`."""
     from trimesh.visual.material import PBRMaterial, SimpleMaterial
 
-    name = str(getattr(mat, "name", None) or "default")
+    name = getattr(mat, "name", None)
+    name = name if isinstance(name, str) and name else "default"  # a file may give any JSON value here
     if isinstance(mat, PBRMaterial):
         color = _rgba_float(mat.baseColorFactor, (1.0, 1.0, 1.0, 1.0))
         texture = _image_rgba(mat.baseColorTexture)
@@ -276,25 +285,34 @@ def _part_from_trimesh(name: str, mesh: object) -> MeshPart | None:
             material = replace(material, is_lens=True, double_sided=True)
     if material.texture is None:
         uv = None
+    faces = np.asarray(mesh.faces)
+    if faces.size and (faces.min() < 0 or faces.max() >= len(mesh.vertices)):  # before normals index with them
+        raise AssetError(f"part {name!r}: triangle indices out of range 0..{len(mesh.vertices) - 1} (got "
+                         f"{int(faces.min())}..{int(faces.max())})")
     return MeshPart(
         name=name,
         vertices=np.asarray(mesh.vertices, dtype=np.float32),
         normals=_vertex_normals(mesh),
-        faces=np.asarray(mesh.faces, dtype=np.int32),
+        faces=np.asarray(faces, dtype=np.int32),
         uv=uv,
         material=material,
     )
 
 
-def load_parts(path: str | Path) -> tuple[MeshPart, ...]:
+def load_parts(path: str | Path, *, max_triangles: int = DEFAULT_MAX_TRIANGLES) -> tuple[MeshPart, ...]:
     """Read a GLB/glTF or OBJ(+MTL) file into parts, in the file's own units and axes.
 
-    Node transforms of a scene are applied, so the parts share the scene's root frame.
+    Node transforms of a scene are applied, so the parts share the scene's root frame. The triangle,
+    node, texture and file-size budgets are checked from the file's headers before anything is built
+    (:mod:`arlens.lenses.asset_limits`).
 
     Raises:
-        AssetError: the file is missing, unreadable, of an unsupported type, or has no triangles.
+        AssetError: the file is missing, unreadable, of an unsupported type, over a budget, malformed
+            (indices out of range, a node scaled to zero), or has no triangles.
     """
     import trimesh
+
+    from arlens.lenses.asset_limits import check_model_file
 
     p = Path(path)
     suffix = p.suffix.lower()
@@ -302,18 +320,27 @@ def load_parts(path: str | Path) -> tuple[MeshPart, ...]:
         raise AssetError(f"{p}: expected a .glb, .gltf or .obj eyewear model, got {suffix or 'no extension'!r}")
     if not p.is_file():
         raise AssetError(f"{p}: eyewear model file not found")
+    check_model_file(p, max_triangles)
     try:
         scene = trimesh.load(str(p), force="scene", process=False)
+    except ImportError as exc:  # trimesh reached for an optional module on a path only odd content takes
+        raise AssetError(f"{p}: could not read the model: its content is malformed or uses a feature arlens' "
+                         f"reader does not support (the reader wanted the optional module {exc.name!r})") from exc
     except Exception as exc:  # noqa: BLE001 - any parser failure is an unusable asset
         raise AssetError(f"{p}: could not read the model ({type(exc).__name__}: {exc})") from exc
     parts: list[MeshPart] = []
-    for node in scene.graph.nodes_geometry:
-        transform, geom_name = scene.graph[node]
-        geom = scene.geometry.get(geom_name)
-        part = _part_from_trimesh(str(node), geom)
-        if part is None:
-            continue
-        parts.append(part.transformed(np.asarray(transform, dtype=np.float64)))
+    try:
+        for node in scene.graph.nodes_geometry:
+            transform, geom_name = scene.graph[node]
+            geom = scene.geometry.get(geom_name)
+            part = _part_from_trimesh(str(node), geom)
+            if part is None:
+                continue
+            parts.append(part.transformed(np.asarray(transform, dtype=np.float64)))
+    except AssetError as exc:
+        raise AssetError(f"{p}: {exc}") from None
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:  # odd values trimesh passed on
+        raise AssetError(f"{p}: malformed model content ({type(exc).__name__}: {exc})") from exc
     if not parts:
         raise AssetError(f"{p}: expected triangle meshes, found no geometry")
     return tuple(parts)
@@ -455,6 +482,8 @@ def _detect_bridge_and_hinges(frame_v: np.ndarray, all_v: np.ndarray) -> tuple[n
     """Find bridge point, hinges and front width in a model already oriented to the convention's axes."""
     width_all = float(all_v[:, 0].max() - all_v[:, 0].min())
     front = all_v[_front_band(all_v, width_all)]
+    if not width_all > 1e-9 or len(front) == 0:  # no width across: the caller refuses it (found by tests/fuzz)
+        return np.zeros(3), np.zeros((2, 3)), 0.0
     x0, x1 = float(front[:, 0].min()), float(front[:, 0].max())
     width = x1 - x0
     cx = 0.5 * (x0 + x1)
@@ -471,6 +500,8 @@ def _detect_bridge_and_hinges(frame_v: np.ndarray, all_v: np.ndarray) -> tuple[n
         near = fv[np.abs(fv[:, 0] - side) < 0.03 * width]
         if len(near) == 0:
             near = front[np.abs(front[:, 0] - side) < 0.03 * width]
+        if len(near) == 0:  # a front too thin to hold a hinge band: the point nearest the side
+            near = front[np.argmin(np.abs(front[:, 0] - side))][None]
         hinges.append(near.mean(axis=0))
     return bridge, np.array(hinges), width
 
@@ -502,6 +533,9 @@ def import_parts(
     if not np.isfinite(width) or width <= 1e-9:
         raise AssetError(f"{source}: expected a frame front with a width, got {width!r}")
     scale = options.frame_width_mm / width
+    if not 1e-6 <= scale <= 1e6:  # metres to mm is 1000; a front 1e300 units wide is not a pair of glasses
+        raise AssetError(f"{source}: absurd size: expected a frame front between {options.frame_width_mm / 1e6:g} and "
+                         f"{options.frame_width_mm * 1e6:g} units wide, got {width:g}")
     to_frame = np.diag([scale, scale, scale, 1.0])
     to_frame[:3, 3] = -scale * bridge
     place = _rot_x(-options.pantoscopic_tilt_deg)  # about x: positive moves the rims' bottom toward +z
@@ -550,4 +584,4 @@ def import_eyewear(model: str | Path, options: ImportOptions) -> EyewearAsset:
         AssetError: the file is missing or unreadable, or the model cannot be used.
     """
     path = resolve_model_path(model)
-    return import_parts(load_parts(path), options, source=str(path))
+    return import_parts(load_parts(path, max_triangles=options.max_triangles), options, source=str(path))

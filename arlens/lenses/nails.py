@@ -76,6 +76,9 @@ DORSAL_LIFT = 0.45
 FACING_RAMP = 0.2
 #: Edge softness (Gaussian sigma) as a fraction of the nail width, at least half a pixel.
 FEATHER = 0.03
+#: The feather's upper bound in pixels (reached by nails over 800 px wide, a hand filling a 4K frame): the
+#: blur's cost grows with sigma times the box, and a hand whose landmarks lie far off-frame made it unbounded.
+MAX_FEATHER_PX = 24.0
 #: The nail's reference lightness (the shade model's ``Lm``) is this percentile of its pixels' L: above
 #: the median, so that skin caught inside a loosely placed outline is not taken for a highlight.
 REFERENCE_PERCENTILE = 75.0
@@ -407,7 +410,7 @@ class NailPolishLens:
 
     def _plate(self, scene: Scene, hs: Any, nail: Nail) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
         """The nail's box and where its polish goes there (float32 (h, w) 0..1), from the unrendered frame."""
-        sigma = max(FEATHER * nail.width, 0.5)
+        sigma = min(max(FEATHER * nail.width, 0.5), MAX_FEATHER_PX)
         pad = int(np.ceil(3 * sigma)) + 2
         c = nail.outline.mean(axis=0)
         search = c + (nail.outline - c) * np.float32(NP.SEARCH_SCALE)

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from arlens.errors import InputError
+from arlens.image import opencv_writable
 
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 _REBLUR_SIGMA = 1.0
@@ -193,8 +194,11 @@ class NoiseTile:
                 oy, ox = (offset[0] + y) % n, (offset[1] + x) % n
                 d = dst[y : y + hh, x : x + ww]
                 m = mask[y : y + hh, x : x + ww]
-                cv2.add(d, pos[oy : oy + hh, ox : ox + ww], dst=d, mask=m)
-                cv2.subtract(d, neg[oy : oy + hh, ox : ox + ww], dst=d, mask=m)
+                t = d if opencv_writable(d) else d.copy()  # a mirrored or strided frame: via a copy (issue #24)
+                cv2.add(t, pos[oy : oy + hh, ox : ox + ww], dst=t, mask=m)
+                cv2.subtract(t, neg[oy : oy + hh, ox : ox + ww], dst=t, mask=m)
+                if t is not d:
+                    d[...] = t
 
 
 def apply_camera_look(rgba: np.ndarray, look: CameraLook) -> np.ndarray:

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from arlens.errors import InputError
-from arlens.image import check_bgr
+from arlens.image import check_bgr, opencv_writable
 
 #: The look-up table of a neutral filter: keep ``255 - alpha`` of every channel (plain "over").
 NEUTRAL_KEEP = (255 - np.arange(256, dtype=np.uint8)).reshape(256, 1, 1).repeat(3, axis=2)
@@ -42,7 +42,10 @@ def composite_filtered(dst: np.ndarray, rgba: np.ndarray, keep_lut: np.ndarray =
     color = cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR)
     alpha = cv2.extractChannel(rgba, 3)
     keep = cv2.LUT(cv2.merge((alpha, alpha, alpha)), keep_lut)
-    cv2.add(cv2.multiply(dst, keep, scale=1.0 / 255.0), color, dst=dst)
+    target = dst if opencv_writable(dst) else dst.copy()  # a mirrored, flipped or strided view: via a copy
+    cv2.add(cv2.multiply(target, keep, scale=1.0 / 255.0), color, dst=target)
+    if target is not dst:
+        dst[...] = target
     return dst
 
 
@@ -51,5 +54,8 @@ def shade(dst: np.ndarray, factor: np.ndarray) -> np.ndarray:
     check_bgr(dst, "shade: dst", writeable=True)
     if factor.dtype != np.uint8 or factor.shape != dst.shape[:2]:
         raise InputError(f"shade: factor: expected uint8 {dst.shape[:2]}, got {factor.dtype} {factor.shape}")
-    cv2.multiply(dst, cv2.merge((factor, factor, factor)), dst=dst, scale=1.0 / 255.0)
+    target = dst if opencv_writable(dst) else dst.copy()  # a mirrored, flipped or strided view: via a copy
+    cv2.multiply(target, cv2.merge((factor, factor, factor)), dst=target, scale=1.0 / 255.0)
+    if target is not dst:
+        dst[...] = target
     return dst

@@ -93,7 +93,7 @@ def refine_painted(
     # averaged over a neighbourhood (about a hundredth of the mouth's width): one noisy pixel does not
     # flip, a region does
     sigma = max(0.7, LLR_BLUR * width)
-    evidence = cv2.GaussianBlur(evidence.reshape(h, w), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    evidence = M.gaussian_blur(evidence.reshape(h, w), sigma, cv2.BORDER_REPLICATE)  # bounded cost (close-ups)
     logit += evidence * np.float32(COLOR_WEIGHT)
     np.clip(logit, -20.0, 20.0, out=logit)
     p = 1.0 / (1.0 + np.exp(-logit))

@@ -23,7 +23,7 @@ import numpy as np
 from arlens.landmarks import HandLandmark as H
 from arlens.scene.colors import ColorClass, to_features
 from arlens.scene.regions import Box, box_around, box_shape, is_empty
-from arlens.tracking.results import Hand
+from arlens.tracking.results import MAX_COORDINATE, Hand
 
 #: Joints of each finger from the palm out (the thumb from its CMC).
 FINGER_CHAINS: tuple[tuple[int, ...], ...] = (
@@ -102,7 +102,7 @@ def hand_prior(hand: Hand, box: Box) -> np.ndarray:
     hull = cv2.convexHull(_fixed(palm, origin).reshape(-1, 1, 2))
     cv2.fillConvexPoly(canvas, hull, 255, cv2.LINE_AA, _SHIFT)
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
-    cv2.polylines(canvas, [hull], True, 255, max(1, round(PALM_RIM * width)), cv2.LINE_AA, _SHIFT)
+    cv2.polylines(canvas, [hull], True, 255, _thickness(PALM_RIM * width), cv2.LINE_AA, _SHIFT)
     # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base
     _capsule(canvas, forearm, wrist, 0.5 * 2.6 * width, origin)
     for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True):
@@ -113,10 +113,16 @@ def hand_prior(hand: Hand, box: Box) -> np.ndarray:
     return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
+def _thickness(px: float) -> int:
+    """A line width cv2 draws: at least 1, at most its 32,767 (a hand near the 1e6 px coordinate bound asked
+    for more, and cv2 asserted: found by tests/fuzz)."""
+    return min(max(1, round(px)), 32767)
+
+
 def _capsule(canvas: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float, origin: tuple[int, int]) -> None:
     """A round-capped segment of ``radius`` pixels from ``a`` to ``b`` (frame pixels) into ``canvas`` (255s)."""
     pa, pb = _fixed(a, origin), _fixed(b, origin)
-    thickness = max(1, round(2.0 * radius))
+    thickness = _thickness(2.0 * radius)
     cv2.line(canvas, tuple(int(v) for v in pa), tuple(int(v) for v in pb), 255, thickness, cv2.LINE_AA, _SHIFT)
 
 
@@ -155,6 +161,7 @@ def hand_colors(frame: np.ndarray, hand: Hand) -> HandColors:
     lm[:, 0] = (lm[:, 0] - box[0]) * sx
     lm[:, 1] = (lm[:, 1] - box[1]) * sy
     lm[:, 2] *= sx
+    np.clip(lm, -MAX_COORDINATE, MAX_COORDINATE, out=lm)  # moved to the box's corner: a far point may pass it
     small = Hand(lm.astype(np.float32), hand.handedness, hand.score, hand.bbox)
     inside = (hand_prior(small, (0, 0, small_w, small_h)) > 0.5).astype(np.uint8)
     din = cv2.distanceTransform(inside, cv2.DIST_L2, 3)

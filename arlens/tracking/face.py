@@ -29,7 +29,7 @@ centres, as without ``refine_iris``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,7 +42,7 @@ from arlens.tracking import crop_check as C
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.face_detector import DETECTORS, FaceDetector, FaceDetectorOptions, square_tile_at
 from arlens.tracking.pose import estimate_pose
-from arlens.tracking.results import Face, bbox_of
+from arlens.tracking.results import Face, bbox_of, usable_points
 from arlens.tracking.roi import Roi, associate, roi_iou, rotation_from
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
 from arlens.tracking.tracks import TrackerBase, build_options
@@ -244,7 +244,7 @@ class FaceTracker(TrackerBase):
         """
         return self.detect_batch([image], refine=refine)[0]
 
-    def detect_batch(self, images: Sequence[np.ndarray], *, refine: Collection[str] | None = None) -> list[list[Face]]:
+    def detect_batch(self, images: Iterable[np.ndarray], *, refine: Collection[str] | None = None) -> list[list[Face]]:
         """Faces in each of several still images, with every model stage run once for the whole batch.
 
         The detector sees all images in one run and the mesh model all faces in one; the result for
@@ -252,13 +252,16 @@ class FaceTracker(TrackerBase):
         many photos.
 
         Raises:
-            InputError: an image is not a uint8 BGR/gray/BGRA image (the message names its index), or a bad
-                ``refine`` (as :meth:`detect`).
+            InputError: ``images`` is not an iterable of images, an image is not a uint8 BGR/gray/BGRA
+                image (the message names its index), or a bad ``refine`` (as :meth:`detect`).
         """
         self._set_refine(refine)
         self._start_call()
         if isinstance(images, np.ndarray) and images.ndim == 3:
             raise InputError("images: expected a sequence of images, got a single image (use detect())")
+        if not isinstance(images, Iterable) or isinstance(images, str | bytes | dict):
+            raise InputError(f"images: expected a sequence of images, got {type(images).__name__}")
+        images = list(images)  # a generator is read once
         frames = [as_bgr(im, "image" if len(images) == 1 else f"images[{i}]") for i, im in enumerate(images)]
         rois = [[roi for roi, _ in associate(found, [])] for found in self._detect_rois(frames)]
         found = self._found_faces(frames, rois)
@@ -501,10 +504,11 @@ class FaceTracker(TrackerBase):
             scores = 1.0 / (1.0 + np.exp(-logits))
             results: list[tuple[np.ndarray, float] | None] = []
             for k, roi in enumerate(rois):
-                if scores[k] < self.options.min_tracking_confidence:
+                projected = roi.project(points[k], LANDMARK_SIZE)
+                if scores[k] < self.options.min_tracking_confidence or not usable_points(projected):
                     results.append(None)
                 else:
-                    results.append((roi.project(points[k], LANDMARK_SIZE), float(scores[k])))
+                    results.append((projected, float(scores[k])))
             return results
 
     def _set_refine(self, refine: Collection[str] | None) -> None:

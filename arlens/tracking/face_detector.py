@@ -41,20 +41,25 @@ TILE_OVERLAP = 0.25
 
 #: Images no more elongated than this are searched whole (letterboxed), as one tile.
 MAX_ASPECT_UNTILED = 4.0 / 3.0
+#: The most tiles of one image (a 12:1 panorama needs 16). A strip more elongated than that is searched by
+#: this many squares spread evenly along it: the tiles' count grew with the aspect ratio, and a 32,766 x 2
+#: frame made 40,000 tiles (23 GB of tensors, issue #24).
+MAX_TILES = 16
 
 
 def square_tiles(width: int, height: int, overlap: float = TILE_OVERLAP) -> list[tuple[float, float, float]]:
     """Squares as tall as the image's short side covering the image, as (centre x, centre y, side).
 
     Evenly spaced along the long side, neighbours overlapping by at least ``overlap`` of the side (so a
-    face up to that wide lies whole in some tile). An image no more elongated than 4:3 is one tile, the
-    whole image letterboxed (a tile would see its faces at most 1.33x larger).
+    face up to that wide lies whole in some tile), at most :data:`MAX_TILES` of them. An image no more
+    elongated than 4:3 is one tile, the whole image letterboxed (a tile would see its faces at most 1.33x
+    larger).
     """
     side = min(width, height)
     long = max(width, height)
     if long <= side * MAX_ASPECT_UNTILED:
         return [(width / 2, height / 2, float(long))]
-    n = math.ceil((long - side) / (side * (1.0 - overlap))) + 1
+    n = min(math.ceil((long - side) / (side * (1.0 - overlap))) + 1, MAX_TILES)
     offsets = np.linspace(0.0, long - side, n)
     if width >= height:
         return [(float(o) + side / 2, height / 2, float(side)) for o in offsets]

@@ -30,7 +30,7 @@ from arlens.image import as_bgr, rgb_tensor
 from arlens.landmarks import HandLandmark as H
 from arlens.runtime import Model, RuntimeOptions
 from arlens.tracking import detection as D
-from arlens.tracking.results import Hand, bbox_of
+from arlens.tracking.results import Hand, bbox_of, usable_points
 from arlens.tracking.roi import Roi, associate, normalize_radians, rotation_from
 from arlens.tracking.smoothing import OneEuroOptions
 from arlens.tracking.tracks import TrackerBase, build_options
@@ -253,6 +253,9 @@ class HandTracker(TrackerBase):
                     continue
                 points = roi.project(raw[k].reshape(-1, 3), LANDMARK_SIZE)
                 points[:, 2] /= Z_NORMALIZATION
+                if not usable_points(points):
+                    out.append(None)
+                    continue
                 p_first = float(handedness.reshape(len(rois), -1)[k, 0])
                 label = HANDEDNESS_LABELS[0] if p_first > 0.5 else HANDEDNESS_LABELS[1]
                 out.append((points, score, label, max(p_first, 1.0 - p_first)))

@@ -18,6 +18,7 @@ from arlens.errors import InputError
 from arlens.image import as_bgr
 from arlens.tracking.roi import Roi, associate
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
+from arlens.tracking.timestamps import check_timestamp
 from arlens.tracking.timing import StageTimes
 
 if TYPE_CHECKING:
@@ -36,14 +37,6 @@ def build_options(cls: type[O], options: O | None, kwargs: dict[str, Any]) -> O:
     if runtime_kwargs:
         options = replace(options, runtime=replace(options.runtime, **runtime_kwargs))  # type: ignore[attr-defined]
     return options
-
-
-def check_timestamp(timestamp_ms: object, last: float | None) -> None:
-    """Raise InputError unless ``timestamp_ms`` is a number greater than the previous frame's ``last``."""
-    if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, (int, np.integer, float, np.floating)):
-        raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
-    if last is not None and timestamp_ms <= last:
-        raise InputError(f"timestamp_ms: expected a value greater than the previous frame's {last}, got {timestamp_ms}")
 
 
 @dataclass
@@ -131,6 +124,5 @@ class TrackerBase:
         """:meth:`_start_call` for a video frame: the frame as BGR, its timestamp checked and kept."""
         self._start_call()
         image = as_bgr(frame, "frame")
-        check_timestamp(timestamp_ms, self._last_ts)
-        self._last_ts = timestamp_ms  # type: ignore[assignment]
+        self._last_ts = check_timestamp(timestamp_ms, self._last_ts)
         return image

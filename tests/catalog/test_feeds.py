@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -391,3 +392,137 @@ def test_json_unknown_fields_suggest_the_field(write_feed):
            "products": [{"id": "A", "title": "Ruby", "link": "https://shop.example/a", "prce": "19.00 USD"}]}
     with pytest.raises(CatalogError, match=r"unknown field 'prce' \(did you mean 'price'\?\)"):
         Catalog.load(write_feed(json.dumps(doc), name="feed.json"))
+
+
+# --- hostile feeds (issue #24): one bad row is one rejected row, located; nothing lost silently ------------
+
+_CSV_HEAD = "id,title,link,price,description\n"
+
+
+def _row(n: int, description: str = "ok") -> str:
+    return f"A{n},Shade {n},https://shop.example/p/{n},9.00 USD,{description}\n"
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    return path
+
+
+def test_an_unclosed_quote_in_the_last_column_is_located_not_silent(tmp_path):
+    """The strict load used to succeed with every row after the quote gone."""
+    path = _write(tmp_path, "f.csv", _CSV_HEAD + _row(1) + _row(2, '"Great') + _row(3) + _row(4))
+    with pytest.raises(CatalogError) as info:
+        Catalog.load(path)
+    assert "f.csv:3: a quote opened on line 3 is never closed: lines 4-5 (2 lines)" in str(info.value)
+    loose = Catalog.load(path, strict=False)
+    assert loose.ids == ("A1",)
+    assert [r.line for r in loose.rejected] == [3]
+
+
+def test_a_quote_closed_by_a_later_row_names_the_rows_it_swallowed(tmp_path):
+    path = _write(tmp_path, "f.csv", _CSV_HEAD + _row(1, '"Great') + _row(2) + _row(3, '"Nice"') + _row(4))
+    loose = Catalog.load(path, strict=False)
+    assert loose.ids == ("A4",)
+    (rejected,) = loose.rejected
+    message = str(rejected.problems[0])
+    assert "f.csv:2: the quoted cell opened on line 2 runs to line 4" in message
+    assert "2 lines, 3 to 4" in message and "not loaded" in message
+
+
+def test_a_quote_in_a_middle_column_names_every_lost_line(tmp_path):
+    """In a middle column one row was named and, with strict=False, the other lost rows never mentioned."""
+    text = _CSV_HEAD + _row(1) + 'A2,"Shade 2,https://shop.example/p/2,9.00 USD,x\n' + _row(3) + _row(4)
+    loose = Catalog.load(_write(tmp_path, "f.csv", text), strict=False)
+    assert loose.ids == ("A1",)
+    assert "a quote opened on line 3 is never closed: lines 4-5" in str(loose.rejected[0].problems[0])
+
+
+def test_quoted_multi_line_descriptions_still_load(tmp_path):
+    text = _CSV_HEAD + _row(1, '"Long lasting.\nCreamy, with shea butter."') + _row(2)
+    catalog = Catalog.load(_write(tmp_path, "f.csv", text))
+    assert catalog.ids == ("A1", "A2") and catalog["A1"].description.startswith("Long lasting.\nCreamy")
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_one_oversized_cell_is_one_rejected_row(tmp_path, delimiter):
+    """A cell over 131,072 characters failed the whole feed, with no line number, even with strict=False."""
+    rows = [_CSV_HEAD, _row(1), _row(2, "x" * 140_000), _row(3)]
+    text = "".join(rows).replace(",", delimiter).replace("9.00 USD", "9.00 USD")
+    loose = Catalog.load(_write(tmp_path, "f.tsv" if delimiter == "\t" else "f.csv", text), strict=False)
+    assert loose.ids == ("A1", "A3")
+    (rejected,) = loose.rejected
+    assert rejected.line == 3 and "expected cells of at most 131072 characters" in str(rejected.problems[0])
+    assert len(rejected.problems) == 1
+    with pytest.raises(CatalogError, match=r"f\.[ct]sv:3: expected cells of at most 131072 characters"):
+        Catalog.load(tmp_path / ("f.tsv" if delimiter == "\t" else "f.csv"))
+
+
+def _json_feed(*products: str) -> str:
+    return '{"format": "arlens.catalog", "version": 1, "products": [\n' + ",\n".join(products) + "\n]}"
+
+
+def _product(n: int, extra: str = "") -> str:
+    return f'{{"id": "J{n}", "title": "T{n}", "link": "https://shop.example/{n}", "price": "9.00 USD"{extra}}}'
+
+
+@pytest.mark.parametrize("extra, column, message", [
+    (', "opacity": ' + "9" * 5000, "opacity", "got an integer of 5000 digits"),  # ValueError before
+    (', "opacity": NaN', "opacity", "got NaN (not JSON)"),
+    (', "title": "again"', None, "repeated key(s) 'title'"),  # duplicate keys were accepted
+    (', "sale_price": {"amount": "1", "amount": "2", "currency": "USD"}', "sale_price", "repeated key(s) 'amount'"),
+    (', "brand": "\\ud800"', "brand", "got a lone surrogate U+D800"),  # broke list/jsonld/try later
+    (', "title": "Red \\u202e kcits"', "title", "control or bidirectional-formatting character U+202E"),
+], ids=["huge-int", "nan", "duplicate-key", "nested-duplicate", "lone-surrogate", "rtl-override"])
+def test_a_hostile_json_value_rejects_its_product_only(tmp_path, extra, column, message):
+    path = _write(tmp_path, "f.json", _json_feed(_product(1), _product(2, extra), _product(3)))
+    loose = Catalog.load(path, strict=False)
+    assert loose.ids == ("J1", "J3")
+    (rejected,) = loose.rejected
+    assert rejected.line == 3
+    assert any(p.column == column and message in p.message for p in rejected.problems), rejected.problems
+
+
+def test_a_lone_surrogate_never_reaches_list_jsonld_or_try(tmp_path):
+    from tests.test_cli import arlens
+
+    path = _write(tmp_path, "f.json", _json_feed(_product(1, ', "title": "bad \\udc80"'), _product(2)))
+    for args in (["catalog", "list", path], ["catalog", "jsonld", path], ["catalog", "validate", path]):
+        run = arlens(*args)
+        assert run.returncode == 3, (args, run.stderr)
+        assert "UnicodeEncodeError" not in run.stderr and "unexpected" not in run.stderr
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"format": "arlens.catalog", "version": 1, "products": [], "products": []}', "repeated key(s) 'products'"),
+    ("[" * 120_000 + "]" * 120_000, "nested less deeply than Python's parser allows"),  # RecursionError before
+    (_json_feed(_product(1, ', "description": ' + "[" * 5000 + "]" * 5000)), "nested less deeply"),
+])
+def test_file_level_json_problems_are_catalog_errors(tmp_path, text, message):
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        Catalog.load(_write(tmp_path, "f.json", text), strict=False)
+
+
+@pytest.mark.parametrize("link", ["https://[evil.example]/", "https://[shop.example/x", "https://sh\u043ep.example/"])
+def test_a_malformed_or_homoglyph_host_is_one_rejected_row(tmp_path, link):
+    """A bracketed host leaked urllib's ValueError and, with strict=False, lost the whole feed."""
+    path = _write(tmp_path, "f.json", _json_feed(_product(1), _product(2, f', "image_link": "{link}"'), _product(3)))
+    loose = Catalog.load(path, strict=False)
+    assert loose.ids == ("J1", "J3") and loose.rejected[0].problems[0].column == "image_link"
+    csv_path = _write(tmp_path, "f.csv", "id,title,link,price\nA1,T,https://a.example/,9.00 USD\n"
+                      f"A2,T,{link},9.00 USD\nA3,T,https://a.example/3,9.00 USD\n")
+    loose = Catalog.load(csv_path, strict=False)
+    assert loose.ids == ("A1", "A3") and loose.rejected[0].line == 3
+
+
+def test_json_line_numbers_count_every_newline_once():
+    """Lines were counted from the start of the file for every product (quadratic: 200k did not load in
+    15 minutes); the running count gives the same numbers (benchmarks/bench_hostile.py times it)."""
+    import random
+
+    from arlens.catalog.feeds import _line_numbers
+
+    rng = random.Random(5)
+    text = "".join(rng.choice("ab\n") for _ in range(5000))
+    offsets = sorted(rng.sample(range(len(text)), 300))
+    assert _line_numbers(text, offsets) == [text.count("\n", 0, o) + 1 for o in offsets]

@@ -97,3 +97,35 @@ def test_utm_configurable():
     url = tags.apply("https://shop.example/p?utm_source=newsletter", "SKU")
     assert parse_qsl(urlsplit(url).query) == [("utm_source", "newsletter"), ("utm_medium", "qr"), ("ref", "x")]
     assert add_utm("https://shop.example/", {"utm_source": "a"}) == "https://shop.example/?utm_source=a"
+
+
+# --- hostile links (issue #24) ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url, fragment", [
+    ("https://[evil.example]/", "expected a link with a valid host"),  # urllib's ValueError leaked
+    ("https://[::1/", "expected a link with a valid host"),
+    ("https://sh\u043ep.example/buy", "expected an ASCII host name"),  # Cyrillic o: a homoglyph
+    ("https://shop.example/\u202egnp.exe", "bidirectional-formatting"),
+    ("https://shop.example/a\x85b", "control characters"),
+    ("https://shop.example/" + "a" * 2000, "at most 2000 characters"),
+])
+def test_hostile_links_are_input_errors(url, fragment):
+    with pytest.raises(InputError, match=re.escape(fragment)):
+        validate_link(url)
+
+
+def test_punycode_ipv6_and_unicode_paths_are_taken():
+    assert validate_link("https://xn--80ak6aa92e.com/") == "https://xn--80ak6aa92e.com/"
+    assert validate_link("https://[2001:db8::1]/p") == "https://[2001:db8::1]/p"
+    assert validate_link("https://shop.example/caf\u00e9") == "https://shop.example/caf\u00e9"
+
+
+def test_the_longest_link_with_its_tags_fits_a_qr_code():
+    """100,000-character links were accepted and then the kiosk's QR code failed."""
+    from arlens.catalog import Product
+    from arlens.catalog.qr import product_qr
+
+    link = "https://shop.example/" + "p" * (2000 - len("https://shop.example/"))
+    product = Product(id="SKU-" + "9" * 40, title="T", link=link, price="1.00 USD")
+    assert product_qr(product).shape[0] > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from decimal import Decimal
 
 import pytest
@@ -130,3 +131,56 @@ def test_buy_link_tags_with_product_id():
     assert p.buy_link() == "https://shop.example/l1?variant=3&utm_source=arlens&utm_medium=ar_tryon&utm_content=L1"
     assert p.buy_link(None) == "https://shop.example/l1?variant=3"
     assert "utm_campaign=spring" in p.buy_link(UtmTags(campaign="spring"))
+
+
+# --- hardening (issue #24): bounds and characters, each decided and documented -------------------------
+
+
+@pytest.mark.parametrize("amount, message", [
+    ("1" + "0" * 5000, "a number of 5001 characters"),  # 5,000 digits were accepted
+    ("1e999999999", "expected an amount below 1,000,000,000,000"),
+    ("-0", "expected a finite, non-negative amount, got -0"),
+    ("-0.00", "got -0.00"),
+    ("1000000000000", "below 1,000,000,000,000"),
+    ("0.00001", "at most 4 decimals"),
+])
+def test_price_bounds(amount, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        Price(amount, "USD")
+
+
+def test_the_largest_prices_taken():
+    assert Price("999999999999.9999", "USD").amount == Decimal("999999999999.9999")
+    assert Price("0", "KWD").amount == 0
+
+
+def test_a_sale_price_above_the_regular_price_is_refused():
+    with pytest.raises(InputError, match=r"sale_price: expected a sale price at most the regular price 20.00 USD"):
+        Product(id="A", title="T", link="https://shop.example/a", price="20.00 USD", sale_price="25.00 USD")
+    same = Product(id="A", title="T", link="https://shop.example/a", price="20.00 USD", sale_price="20.00 USD")
+    assert same.current_price.amount == Decimal("20.00")
+
+
+@pytest.mark.parametrize("field", ["id", "title", "brand", "color_name", "item_group_id"])
+@pytest.mark.parametrize("char", ["\x00", "\n", "\x1b", "\u202e", "\u2066", "\x85", "\ud800"])
+def test_single_line_text_refuses_controls_overrides_and_surrogates(field, char):
+    values = {"id": "A", "title": "T", "link": "https://shop.example/a", "price": "1.00 USD"}
+    values[field] = f"Ruby{char}Red"
+    with pytest.raises(InputError, match=f"{field}: expected text on one line without control"):
+        Product(**values)
+
+
+def test_descriptions_keep_newlines_and_tabs_and_mixed_scripts_keep_direction_marks():
+    p = Product(id="A", title="\u05e9\u05e0\u05d9 \u200f Rouge", link="https://shop.example/a", price="1.00 USD",
+                description="Long lasting.\n\tCreamy.")
+    assert p.description == "Long lasting.\n\tCreamy." and "\u200f" in p.title
+    with pytest.raises(InputError, match="description: expected text without control"):
+        Product(id="A", title="T", link="https://shop.example/a", price="1.00 USD", description="a\x00b")
+
+
+def test_formula_like_titles_are_kept_as_written():
+    """Decided: arlens writes no spreadsheet, and '=', '+', '-', '@' start real product names ('-20% duo');
+    such text is kept verbatim (docs/catalog.md says an exporter to CSV must escape it)."""
+    p = Product(id="=1+1", title='=HYPERLINK("https://evil.example","Click")', link="https://shop.example/a",
+                price="1.00 USD")
+    assert p.title.startswith("=HYPERLINK(")

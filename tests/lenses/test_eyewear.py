@@ -306,3 +306,16 @@ def test_the_scene_carries_the_camera():
         np.testing.assert_array_equal(lens.render(frame, [face], camera=cam), by_camera)
         with pytest.raises(InputError, match="scene"):
             lens.render(frame, [face], Scene(frame[:100]))
+
+
+@pytest.mark.parametrize("view", ["mirrored", "flipped", "fortran", "strided"])
+def test_render_into_views_of_a_frame(view):
+    """EyewearLens.render_into raised cv2.error on mirrored, flipped, Fortran-ordered and strided views."""
+    from tests.lenses.test_nails import _view_of
+
+    image, face, cam = _real_face("grace_hopper.jpg")
+    with _lens() as lens:
+        expected = lens.render(image, [face], cam)
+        out, back = _view_of(image, view)
+        lens.render_into(out, [face], cam)
+    np.testing.assert_array_equal(back(), expected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import trimesh
@@ -322,3 +324,200 @@ def test_a_files_own_normals_are_kept():
         own = np.asarray(mesh.vertex_normals, dtype=np.float32) @ np.linalg.inv(scene.graph[part.name][0][:3, :3]).T
         own /= np.linalg.norm(own, axis=1, keepdims=True)
         np.testing.assert_allclose(part.normals, own, atol=1e-5)
+
+
+# --- hostile model files (issue #24): budgets from the headers, malformed content as AssetError -------------
+
+
+def _glb(doc: dict, binary: bytes = b"") -> bytes:
+    """A GLB container (glTF 2.0 binary) holding ``doc`` and ``binary``."""
+    import json
+    import struct
+
+    body = json.dumps(doc).encode()
+    body += b" " * (-len(body) % 4)
+    binary += b"\0" * (-len(binary) % 4)
+    chunks = struct.pack("<II", len(body), 0x4E4F534A) + body
+    if binary:
+        chunks += struct.pack("<II", len(binary), 0x004E4942) + binary
+    return b"glTF" + struct.pack("<II", 2, 12 + len(chunks)) + chunks
+
+
+def _triangle_glb(indices=(0, 1, 2), node: dict | None = None, declared: int | None = None, images=()) -> bytes:
+    """One triangle (positions, uint16 indices), in one node; ``declared`` overrides the index count."""
+    positions = np.array([[0, 0, 0], [140, 0, 0], [0, 40, 0]], np.float32).tobytes()
+    index_bytes = np.array(indices, np.uint16).tobytes()
+    index_bytes += b"\0" * (-len(index_bytes) % 4)
+    doc = {
+        "asset": {"version": "2.0"},
+        "scene": 0, "scenes": [{"nodes": [0]}],
+        "nodes": [{"mesh": 0, **(node or {})}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
+        "buffers": [{"byteLength": len(positions) + len(index_bytes)}],
+        "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": len(positions)},
+                        {"buffer": 0, "byteOffset": len(positions), "byteLength": len(indices) * 2}],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "min": [0, 0, 0], "max": [140, 40, 0]},
+            {"bufferView": 1, "componentType": 5123, "count": declared or len(indices), "type": "SCALAR"},
+        ],
+    }
+    binary = positions + index_bytes
+    for image in images:
+        doc.setdefault("images", []).append({"bufferView": len(doc["bufferViews"]), "mimeType": "image/png"})
+        doc["bufferViews"].append({"buffer": 0, "byteOffset": len(binary), "byteLength": len(image)})
+        binary += image + b"\0" * (-len(image) % 4)
+    doc["buffers"][0]["byteLength"] = len(binary)
+    return _glb(doc, binary)
+
+
+@pytest.fixture
+def no_trimesh(monkeypatch):
+    """Fail the test if trimesh starts building the model: the refusal must come from the headers."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("trimesh.load was called")
+
+    monkeypatch.setattr(trimesh, "load", refuse)
+
+
+def test_a_two_million_triangle_glb_is_refused_from_its_accessors(tmp_path, no_trimesh):
+    """The budget was checked after loading: 82k triangles took 23 s, a 2M-triangle GLB hung over 120 s."""
+    path = tmp_path / "big.glb"
+    path.write_bytes(_triangle_glb(declared=6_000_000))
+    with pytest.raises(AssetError, match="expected at most 200000 triangles .* the file declares 2000000"):
+        load_parts(path)
+    with pytest.raises(AssetError, match="at most 100 triangles"):
+        import_eyewear(path, ImportOptions(frame_width_mm=140, max_triangles=100))
+
+
+def test_instanced_meshes_count_once_per_node(tmp_path, no_trimesh):
+    import json
+    import struct
+
+    data = bytearray(_triangle_glb(declared=3000))  # 1,000 triangles ...
+    n = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(bytes(data[20 : 20 + n]))
+    doc["nodes"] = [{"mesh": 0}] * 300  # ... drawn by 300 nodes
+    path = tmp_path / "instanced.glb"
+    path.write_bytes(_glb(doc, bytes(data[20 + n + 8 :])))
+    with pytest.raises(AssetError, match="declares 300000"):
+        load_parts(path)
+
+
+def test_an_obj_over_budget_is_refused_from_its_face_lines(tmp_path, no_trimesh):
+    path = tmp_path / "big.obj"
+    path.write_bytes(b"v 0 0 0\nv 1 0 0\nv 0 1 0\n" + b"f 1 2 3\n" * 300)
+    with pytest.raises(AssetError, match="at most 200 triangles .* the file has 300 faces"):
+        load_parts(path, max_triangles=200)
+
+
+def test_out_of_range_indices_are_an_asset_error(tmp_path):
+    """They raised IndexError (computing normals) before the validator saw them."""
+    path = tmp_path / "bad.glb"
+    path.write_bytes(_triangle_glb(indices=(0, 1, 99)))
+    with pytest.raises(AssetError, match=r"bad.glb: part .*triangle indices out of range 0..2 \(got 0..99\)"):
+        load_parts(path)
+
+
+@pytest.mark.parametrize("node", [{"scale": [0, 0, 0]}, {"scale": [1, 0, 1]},
+                                  {"matrix": [0.0] * 16}], ids=["scale-0", "flat", "zero-matrix"])
+def test_a_node_scaled_to_zero_is_an_asset_error(tmp_path, node):
+    """It raised numpy's LinAlgError (the normals' inverse transpose)."""
+    path = tmp_path / "flat.glb"
+    path.write_bytes(_triangle_glb(node=node))
+    with pytest.raises(AssetError, match="expected an invertible finite transform"):
+        load_parts(path)
+
+
+def test_a_texture_bomb_is_refused_from_its_header(tmp_path, no_trimesh):
+    from tests.test_image import _png
+
+    path = tmp_path / "textured.glb"
+    path.write_bytes(_triangle_glb(images=[_png(8000, 8000)]))
+    with pytest.raises(AssetError, match=r"expected textures of at most 16777216 pixels .*image 0 declares 64000000"):
+        load_parts(path)
+
+
+@pytest.mark.parametrize("mutate, fragment", [
+    (lambda d: d["meshes"][0]["primitives"][0].update(indices=7), "malformed glTF: IndexError"),
+    (lambda d: d["accessors"][1].update(count="many"), "malformed glTF: ValueError"),
+    (lambda d: d.update(meshes={"a": 1}), "malformed glTF: TypeError"),
+    (lambda d: d.update(nodes=[{"mesh": 0}] * 10_001), "expected at most 10000 nodes"),
+])
+def test_malformed_gltf_structure_is_named(tmp_path, no_trimesh, mutate, fragment):
+    import json
+    import struct
+
+    data = _triangle_glb()
+    n = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20 : 20 + n])
+    mutate(doc)
+    path = tmp_path / "odd.glb"
+    path.write_bytes(_glb(doc, data[20 + n + 8 :]))
+    with pytest.raises(AssetError, match=re.escape(fragment)):
+        load_parts(path)
+
+
+def test_a_reader_wanting_an_optional_module_blames_the_file(tmp_path, monkeypatch):
+    """Some AssetError messages blamed a missing module ('No module named scipy') for a malformed file."""
+    path = tmp_path / "odd.glb"
+    path.write_bytes(_triangle_glb())
+
+    def load(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'scipy'", name="scipy")
+
+    monkeypatch.setattr(trimesh, "load", load)
+    with pytest.raises(AssetError, match="odd.glb: could not read the model: its content is malformed or uses a "
+                                         "feature") as info:
+        load_parts(path)
+    assert "No module named" not in str(info.value)
+
+
+def test_a_one_triangle_glb_built_here_loads(tmp_path):
+    """The helper's files are valid glTF: what the tests above refuse is only what they changed."""
+    path = tmp_path / "ok.glb"
+    path.write_bytes(_triangle_glb())
+    (part,) = load_parts(path)
+    assert part.faces.tolist() == [[0, 1, 2]]
+
+
+def test_a_material_whose_name_is_not_text_is_named_default(tmp_path):
+    """Found by tests/fuzz (shrunk): "name": [] on a material raised numpy's ValueError ("truth value of an
+    empty array") from the loader."""
+    import json
+    import struct
+
+    data = _triangle_glb()
+    n = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20 : 20 + n])
+    doc["materials"] = [{"name": [], "pbrMetallicRoughness": {"baseColorFactor": [1, 0, 0, 1]}}]
+    doc["meshes"][0]["primitives"][0]["material"] = 0
+    path = tmp_path / "named.glb"
+    path.write_bytes(_glb(doc, data[20 + n + 8 :]))
+    (part,) = load_parts(path)
+    assert part.material.name == "default"
+
+
+def test_a_model_without_width_is_an_asset_error(tmp_path):
+    """Found by tests/fuzz (shrunk): a triangle with no extent across (x) raised numpy's ValueError
+    (the minimum of an empty front band) when the bridge was looked for."""
+    path = tmp_path / "flat.obj"
+    path.write_text("v 0 0 0\nv 0 0 0\nv 0 1 0\nf 1 2 3\n")
+    with pytest.raises(AssetError, match="expected a frame front with a width, got 0.0"):
+        import_eyewear(path, ImportOptions(frame_width_mm=135))
+
+
+def test_a_model_of_absurd_size_names_the_file(tmp_path):
+    """Found by tests/fuzz (shrunk: the demo GLB with a vertex buffer view's byteOffset moved by 1, so every
+    float is misread, some near 1e34): the scale to a 135 mm front became ~1e-32 and the transform was
+    refused as singular, without naming the file."""
+    import json
+    import struct
+
+    data = (assets_dir() / "eyewear" / "round.glb").read_bytes()
+    n = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20 : 20 + n])
+    doc["bufferViews"][1]["byteOffset"] = 1
+    path = tmp_path / "shifted.glb"
+    path.write_bytes(_glb(doc, data[20 + n + 8 :]))
+    with pytest.raises(AssetError, match=r"shifted.glb: (absurd size|expected finite vertices)"):
+        import_eyewear(path, ImportOptions(frame_width_mm=135))

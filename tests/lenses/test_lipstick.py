@@ -367,11 +367,13 @@ def test_talking_head_frames_render():
         if not ok:
             break
         lm = data["face_mesh_478"][i]
-        face = Face(landmarks=lm, score=1.0, bbox=np.zeros(4, np.float32))
-        out = lens.render(frame, [face])
         if not data["face_found"][i] or not np.isfinite(lm).all():
-            assert np.array_equal(out, frame)  # no usable landmarks: the frame passes through
+            with pytest.raises(InputError, match="Face.landmarks: expected finite values"):
+                Face(landmarks=lm, score=1.0, bbox=np.zeros(4, np.float32))  # no such Face can be made
+            assert np.array_equal(lens.render(frame, []), frame)  # no face: the frame passes through
         else:
+            face = Face(landmarks=lm, score=1.0, bbox=np.zeros(4, np.float32))
+            out = lens.render(frame, [face])
             far = _far_from_the_lips(frame, face)
             assert np.abs(out.astype(int) - frame)[far].max() <= 1
         i += 1
@@ -512,3 +514,61 @@ def test_light_shades_keep_deep_lips_depth():
     assert 55 < lifted < params[0, C.P_L] - 10
     np.testing.assert_array_equal(kept[1:], params[1:])  # darker, or within DEPTH_FREE
     np.testing.assert_array_equal(keep_depth(params, 85.0), params)
+
+
+# -- hostile geometry: cost follows the pixels drawn (frame ∩ lips), not the landmarks' extent ----------
+
+def _traced_peak(fn) -> int:
+    """Peak bytes allocated through Python's allocators while ``fn`` runs (numpy's and OpenCV's arrays)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _scaled_mouth(face: Face, width: float, centre: tuple[float, float]) -> Face:
+    """``face`` scaled about its mouth so the mouth is ``width`` px wide, the mouth centred at ``centre``."""
+    from arlens.tracking.results import bbox_of
+
+    lips = face.landmarks[list(named.lips_outer()), :2]
+    s = np.float32(width / np.ptp(lips[:, 0]))
+    lm = face.landmarks.copy()
+    lm[:, :2] = (lm[:, :2] - lips.mean(axis=0)) * s + np.float32(centre)
+    lm[:, 2] *= s
+    return Face(landmarks=lm, score=1.0, bbox=bbox_of(lm))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "onnx"])
+@pytest.mark.parametrize("x", [100_000.0, 600_000.0])
+def test_a_lip_point_far_off_frame_costs_no_more_than_the_frame(all_stills, backend, x):
+    """Lip point 0 at x = 600,000 px segfaulted (both backends); at 100,000 it took 2.2 GB and minutes."""
+    from arlens.tracking.results import bbox_of
+
+    _, image, face = all_stills[1]
+    lm = face.landmarks.copy()
+    lm[named.lips_outer()[0], 0] = x
+    far = Face(landmarks=lm, score=1.0, bbox=bbox_of(lm))
+    with LipstickLens(color="#A4161A", finish="shimmer", backend=backend, providers=("CPUExecutionProvider",)) as lens:
+        out = image.copy()
+        peak = _traced_peak(lambda: lens.render_into(out, [far]))
+    assert peak < 20 * image.nbytes, peak
+    assert out.shape == image.shape
+
+
+@pytest.mark.parametrize("width", [2800.0, 11000.0])
+def test_close_up_mouths_cost_what_the_frame_holds(all_stills, width):
+    """Close-ups took 0.47 s (2,800 px mouth) to 75 s (11,000 px), rasterising and blurring the whole mouth
+    at 4x4 samples however little of it the frame held; memory now follows the painted pixels."""
+    _, image, face = all_stills[1]
+    frame = np.ascontiguousarray(cv2.resize(image, (1200, 900)))
+    big = _scaled_mouth(face, width, (600.0, 450.0))
+    with LipstickLens(color="#A4161A", finish="shimmer", liner_color="#401010", liner_width=0.03) as lens:
+        out = frame.copy()
+        peak = _traced_peak(lambda: lens.render_into(out, [big]))
+    painted = int((out != frame).any(axis=2).sum())
+    assert painted > 0.2 * frame.shape[0] * frame.shape[1]  # the lips fill much of the frame
+    assert peak < 250 * frame.shape[0] * frame.shape[1], peak  # ~170 bytes per painted pixel

@@ -290,3 +290,57 @@ def test_a_finger_in_front_owns_the_overlap():
     middle = finger_ownership(lm, "middle", radii, box)
     assert index[20, 20] == 1 and middle[20, 20] == 0  # the crossing (50, 50)
     assert middle[35, 20] == 1  # further along the middle finger, clear of the index
+
+
+def test_a_hand_scaled_to_the_coordinate_bound_costs_what_the_frame_holds(open_palm):
+    """The feather grows with the nail (3% of its width) and its blur with the feather; a hand whose
+    landmarks reach the coordinate bound (1e6 px) made a blur of unbounded cost over the frame."""
+    import tracemalloc
+
+    from arlens.lenses.nails import MAX_FEATHER_PX
+    from arlens.tracking.results import MAX_COORDINATE
+
+    image, hands = open_palm
+    lm = hands[0].landmarks.astype(np.float64)
+    centre = lm[:, :2].mean(axis=0)
+    scale = 0.9 * MAX_COORDINATE / np.abs(lm[:, :2] - centre).max()
+    lm[:, :2] = (lm[:, :2] - centre) * scale + np.array([image.shape[1] / 2, image.shape[0] / 2])
+    lm[:, 2] *= scale
+    huge = Hand(lm.astype(np.float32), "Right", 1.0, bbox_of(lm))
+    nails = nail_geometry(huge)
+    assert nails and max(n.width for n in nails) * 0.03 > 100 * MAX_FEATHER_PX
+    out = image.copy()
+    tracemalloc.start()
+    try:
+        NailPolishLens(color=SHADE).render_into(out, [huge])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * image.nbytes, peak
+
+
+@pytest.mark.parametrize("view", ["mirrored", "flipped", "fortran", "strided"])
+def test_render_into_views_of_a_frame(pointing, view):
+    """Views the lens is given are drawn through: the same pixels as drawing into a contiguous copy."""
+    image, hands = pointing
+    lens = NailPolishLens(color=SHADE)
+    expected = lens.render(image, hands)
+    out, back = _view_of(image, view)
+    lens.render_into(out, hands)
+    np.testing.assert_array_equal(back(), expected)
+
+
+def _view_of(image: np.ndarray, view: str):
+    """A writeable view showing ``image``, and a function returning what the view shows afterwards."""
+    if view == "mirrored":
+        store = np.ascontiguousarray(image[:, ::-1])
+        return store[:, ::-1], lambda: np.ascontiguousarray(store[:, ::-1])
+    if view == "flipped":
+        store = np.ascontiguousarray(image[::-1])
+        return store[::-1], lambda: np.ascontiguousarray(store[::-1])
+    if view == "fortran":
+        store = np.asfortranarray(image)
+        return store, lambda: np.ascontiguousarray(store)
+    store = np.zeros((image.shape[0], image.shape[1] * 2, 3), np.uint8)
+    store[:, ::2] = image
+    return store[:, ::2], lambda: np.ascontiguousarray(store[:, ::2])

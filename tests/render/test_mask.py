@@ -147,3 +147,43 @@ def test_sparkle_without_the_range_check_matches_sparkle_map(portraits):
     pixels = M.lip_pixels(geom)
     u, v = geom.local_uv(pixels.index)
     np.testing.assert_array_equal(pixels.maps[:, M.SPARKLE], M.sparkle_map(geom, u, v))
+
+
+def test_a_close_up_feather_on_the_coarse_grid_agrees_with_the_exact_raster(portraits, monkeypatch):
+    """Above _COARSE_SIGMA the blur runs on a coarse grid; the maps stay those of the exact raster.
+
+    Tolerances: the coarse cells are filled at 4x4 samples each, and OpenCV's fill takes in every sample
+    an edge touches, so the coarse lips are up to k/8 px fuller than the exact ones (k = 2 here): the
+    feather ramp (about 4x the blurred coverage's slope) moves by up to 0.04; pixels on the hard edge whose
+    centre and 4x4 coverage disagree (about 1% of them) flip in or out of the painted set.
+    """
+    _, image, face = portraits[1]
+    s = 12  # a 840 px mouth: sigma 16.8
+    big = face.landmarks.copy()
+    big[:, :2] = (big[:, :2] + 0.5) * s - 0.5
+    geom = M.lip_geometry(big, (image.shape[0] * s, image.shape[1] * s))
+    assert geom.sigma > M._COARSE_SIGMA
+    coarse = M.lip_maps(geom, liner_width=0.03)
+    monkeypatch.setattr(M, "_COARSE_SIGMA", float("inf"))
+    exact = M.lip_maps(geom, liner_width=0.03)
+    painted_c, painted_e = coarse[..., M.MASK] > 0, exact[..., M.MASK] > 0
+    assert (painted_c ^ painted_e).sum() < 0.01 * painted_e.sum()
+    both = painted_c & painted_e
+    for channel in (M.MASK, M.LINER, M.GLOSS, M.SPARKLE):
+        diff = np.abs(coarse[..., channel] - exact[..., channel])[both]
+        assert np.percentile(diff, 99.9) < 0.05, channel
+
+
+def test_the_raster_region_is_bounded_by_the_box_and_the_blur(portraits):
+    """A lip point 600,000 px off-frame once made a 2.4M px wide raster; the region now ends at the blur's reach."""
+    _, image, face = portraits[0]
+    lm = face.landmarks.copy()
+    lm[named.lips_outer()[0], 0] = 600_000.0
+    geom = M.lip_geometry(lm, image.shape)
+    h, w = geom.shape
+    assert w <= image.shape[1] and h <= image.shape[0]
+    reach = M._reach(geom.sigma)
+    x0, y0, x1, y1 = M._region(geom, M._BOX_PAD, reach)
+    assert x1 - x0 <= w + 2 * reach and y1 - y0 <= h + 2 * reach
+    pixels = M.lip_pixels(geom, liner_width=0.03)  # through the coarse path (sigma is ~12,000 px)
+    assert pixels.maps.shape == (len(pixels), M.NUM_MAPS) and np.isfinite(pixels.maps).all()

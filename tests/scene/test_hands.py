@@ -47,12 +47,32 @@ def test_hand_off_frame_or_broken(palm):
     assert S.hand_box(away, image.shape) == (image.shape[1], 0, image.shape[1], image.shape[0]) or \
         S.hand_box(away, image.shape)[2] <= S.hand_box(away, image.shape)[0]
     assert not Scene(image, hands=[away]).hand(0).mask((0, 0, 50, 50)).any()
-    broken = Hand(np.full((21, 3), np.nan, np.float32), "Left", 1.0, hand.bbox)
-    assert not S.covers(broken, np.zeros((3, 2))).any()
-    assert not Scene(image, hands=[broken]).occlusion((0, 0, 40, 40)).any()
+    from arlens.errors import InputError
+
+    with pytest.raises(InputError, match="Hand.landmarks"):  # a broken hand cannot be made (issue #24)
+        Hand(np.full((21, 3), np.nan, np.float32), "Left", 1.0, hand.bbox)
 
 
 def test_finger_width_from_3d_size(palm):
     """The mean finger width is measured from the photo's fingers (66-81 px at the middle phalanges)."""
     _, hand = palm
     assert 65 < S.finger_width(hand) < 82
+
+
+@pytest.mark.parametrize("scale", [1.0, 2000.0])
+@pytest.mark.parametrize("shape", [(1, 1, 3), (48, 64, 3)])
+def test_a_hand_at_the_coordinate_bound_has_a_silhouette(palm, scale, shape):
+    """Found by tests/fuzz (issue #24, shrunk: one landmark at x = 1e6 on a 1x1 frame): the silhouette's line
+    widths passed OpenCV's 32,767 and cv2.line asserted, failing the nail lens on a valid Hand."""
+    from arlens.lenses.nails import NailPolishLens
+
+    _, hand = palm
+    lm = hand.landmarks.astype(np.float64)
+    lm[:, :2] = (lm[:, :2] - lm[:, :2].mean(axis=0)) * scale + 10
+    lm[:, 2] *= scale
+    lm = np.clip(lm, -1e6, 1e6)
+    lm[0, 0] = 1e6
+    far = Hand(lm.astype(np.float32), "Left", 1.0, hand.bbox)
+    frame = np.full(shape, 120, np.uint8)
+    assert S.hand_prior(far, (0, 0, shape[1], shape[0])).shape == shape[:2]
+    assert NailPolishLens(color="#1F5FBF").render(frame, [far]).shape == shape

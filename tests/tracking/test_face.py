@@ -320,3 +320,41 @@ def test_detect_batch_names_the_bad_image(face_tracker):
         face_tracker.detect_batch([good, good.astype(np.float32)])
     with pytest.raises(arlens.InputError, match="single image"):
         face_tracker.detect_batch(good)
+
+
+HOSTILE_TIMESTAMPS = [float("nan"), float("inf"), float("-inf"), 10**400, -(10**400), 2**60, np.float64("nan")]
+
+
+@pytest.mark.parametrize("ts", HOSTILE_TIMESTAMPS, ids=repr)
+def test_track_refuses_non_finite_and_absurd_timestamps_and_keeps_tracking(ts):
+    """NaN was taken (then LinAlgError), +inf refused every later frame until reset(), 10**400 OverflowError."""
+    image = read_image("faces/astronaut.png")
+    with arlens.FaceTracker() as tracker:
+        before = tracker.track(image, 100)
+        with pytest.raises(arlens.InputError, match="timestamp_ms: expected a finite number of milliseconds"):
+            tracker.track(image, ts)
+        after = tracker.track(image, 133)  # the refused call left no trace
+        assert len(after) == 1 and after[0].track_id == before[0].track_id
+        assert np.isfinite(after[0].landmarks).all()
+
+
+def test_detect_batch_takes_iterables_and_refuses_none(face_tracker):
+    """detect_batch(None) and a generator raised TypeError."""
+    image = read_image("faces/astronaut.png")
+    from_list = face_tracker.detect_batch([image, image])
+    from_gen = face_tracker.detect_batch(im for im in (image, image))
+    assert [len(f) for f in from_gen] == [len(f) for f in from_list] == [1, 1]
+    np.testing.assert_array_equal(from_gen[1][0].landmarks, from_list[1][0].landmarks)
+    for bad in (None, 3, "images"):
+        with pytest.raises(arlens.InputError, match="images: expected a sequence of images"):
+            face_tracker.detect_batch(bad)
+
+
+@pytest.mark.parametrize("shape", [(4, 32767, 3), (32800, 3, 3)])
+def test_frames_past_opencvs_remap_limit_are_refused(face_tracker, shape):
+    """A side of 32,767 px raised cv2.error from every tracker (OpenCV's remap limit)."""
+    frame = np.zeros(shape, np.uint8)
+    with pytest.raises(arlens.InputError, match="below 32767 px"):
+        face_tracker.detect(frame)
+    with arlens.FaceTracker() as tracker, pytest.raises(arlens.InputError, match="below 32767 px"):
+        tracker.track(frame, 0)

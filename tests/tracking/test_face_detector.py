@@ -167,3 +167,16 @@ def test_bad_input_and_closed_detector():
     detector.close()
     with pytest.raises(arlens.InputError, match="after close"):
         detector.detect(np.zeros((10, 10, 3), np.uint8))
+
+
+def test_a_strip_is_searched_by_a_bounded_number_of_tiles():
+    """Found by tests/fuzz (issue #24): the tile count grew with the aspect ratio; a 32,766 x 2 frame made
+    about 40,000 full-range tensors (23 GB) and was killed."""
+    from arlens.tracking.face_detector import MAX_TILES
+
+    for w, h in [(32_766, 2), (2, 32_766), (40_000, 3)]:
+        tiles = square_tiles(w, h)
+        assert len(tiles) == MAX_TILES
+        centres = sorted(t[0] if w > h else t[1] for t in tiles)
+        assert centres[0] == min(w, h) / 2 and centres[-1] == max(w, h) - min(w, h) / 2  # both ends covered
+    assert len(square_tiles(12_000, 1_000)) == 16  # a 12:1 panorama keeps its overlapping tiles

@@ -137,3 +137,20 @@ def test_track_ids_and_timestamps():
         assert [h.track_id for h in first] == [h.track_id for h in second] == [1]
         with pytest.raises(arlens.InputError, match="greater than the previous"):
             tracker.track(image, 33)
+
+
+@pytest.mark.parametrize("ts", [float("nan"), float("inf"), 10**400, 2**60], ids=repr)
+def test_track_refuses_non_finite_and_absurd_timestamps_and_keeps_tracking(ts):
+    """After a NaN timestamp, HandTracker returned NaN landmarks forever; 10**400 raised OverflowError."""
+    image = read_image("hands/open_palm.jpg")
+    with arlens.HandTracker() as tracker:
+        tracker.track(image, 0)
+        with pytest.raises(arlens.InputError, match="timestamp_ms: expected a finite number of milliseconds"):
+            tracker.track(image, ts)
+        later = tracker.track(image, 33)
+        assert len(later) == 1 and np.isfinite(later[0].landmarks).all()
+
+
+def test_frames_past_opencvs_remap_limit_are_refused(hand_tracker):
+    with pytest.raises(arlens.InputError, match="below 32767 px"):
+        hand_tracker.detect(np.zeros((2, 40000, 3), np.uint8))
