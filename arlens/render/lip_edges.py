@@ -69,43 +69,57 @@ def refine_painted(
         return M.painted_pixels(geom)
     h, w = geom.shape
     width = geom.width
-    regions = M.lip_regions(geom)
-    outer_in = (regions.outer >= 0.5).view(np.uint8)
-    lips_in = (regions.lips >= 0.5).view(np.uint8)
-    # signed distance to the outer outline (mouth widths, > 0 inside), distance into the opening
+    outer, feather = M.outer_regions(geom)  # feather: the outer outline's feathered ramp
+    outer_in = (outer >= 0.5).view(np.uint8)
+    # the mouth opening: inside the outer outline, less than half covered by the lips (outer minus inner)
+    opening = cv2.bitwise_and(outer_in, (outer - M.inner_coverage(geom) < 0.5).view(np.uint8))
+    # signed distance to the outer outline (pixels, > 0 inside), distance into the opening
     d_in = cv2.distanceTransform(outer_in, cv2.DIST_L2, 3)
     d_out = cv2.distanceTransform(1 - outer_in, cv2.DIST_L2, 3)
-    opening = cv2.subtract(outer_in, lips_in)
-    d_open = cv2.distanceTransform(opening, cv2.DIST_L2, 3)
     inv = np.float32(1.0 / width)
-    logit = np.where(d_out > 0, np.float32(EDGE_LOGIT) - d_out * np.float32(OUTSIDE_SLOPE * inv),
-                     np.minimum(np.float32(EDGE_LOGIT) + d_in * np.float32(40.0 * inv), np.float32(BAND_LOGIT)))
-    in_opening = opening > 0
-    logit[in_opening] = np.float32(OPENING_LOGIT) - d_open[in_opening] * np.float32(1.0 / (OPENING_REACH * width))
+    logit = np.minimum(d_in * np.float32(40.0 * inv) + np.float32(EDGE_LOGIT), np.float32(BAND_LOGIT))
+    outside = d_out > 0
+    logit[outside] = np.float32(EDGE_LOGIT) - d_out[outside] * np.float32(OUTSIDE_SLOPE * inv)
+    box = _nonzero_box(opening)
+    if box is not None:  # the distance into the opening, on the opening's own box (and a pixel around)
+        y0, y1, x0, x1 = box
+        sub = opening[y0:y1, x0:x1]
+        d_open = cv2.distanceTransform(sub, cv2.DIST_L2, 3)
+        part = logit[y0:y1, x0:x1]
+        inside = sub > 0
+        part[inside] = np.float32(OPENING_LOGIT) - d_open[inside] * np.float32(1.0 / (OPENING_REACH * width))
     # colour evidence where the outline's feather reaches
-    feather = regions.feather  # float32 (h, w): the outer outline's feathered ramp
-    candidates = np.flatnonzero(feather.reshape(-1) > 0)
-    if len(candidates) == 0:
-        return candidates, np.zeros(0, np.float32)
-    lab = to_features(roi.reshape(-1, 3)[candidates])
-    evidence = np.zeros(h * w, np.float32)
-    evidence[candidates] = _lip_llr(colors, lab)
+    if not feather.any():
+        return np.zeros(0, np.intp), np.zeros(0, np.float32)
+    evidence = _lip_llr(colors, to_features(roi).reshape(-1, 3)).reshape(h, w)
+    evidence[feather <= 0] = 0.0
     # averaged over a neighbourhood (about a hundredth of the mouth's width): one noisy pixel does not
     # flip, a region does
     sigma = max(0.7, LLR_BLUR * width)
-    evidence = cv2.GaussianBlur(evidence.reshape(h, w), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    evidence = cv2.GaussianBlur(evidence, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     logit += evidence * np.float32(COLOR_WEIGHT)
     np.clip(logit, -20.0, 20.0, out=logit)
-    p = 1.0 / (1.0 + np.exp(-logit))
+    p = np.exp(-logit)
+    p += np.float32(1.0)
+    np.divide(np.float32(1.0), p, out=p)
     guide = cv2.cvtColor(np.ascontiguousarray(roi), cv2.COLOR_BGR2GRAY).astype(np.float32)
     guide *= np.float32(1.0 / 255.0)
     radius = max(1, round(0.012 * width))
-    p = cv2.ximgproc.guidedFilter(guide, p.astype(np.float32), radius, 0.03**2)
+    p = cv2.ximgproc.guidedFilter(guide, p, radius, 0.03**2)
     t = np.clip((p - np.float32(PAINT_LO)) * np.float32(1.0 / (PAINT_HI - PAINT_LO)), 0.0, 1.0)
     alpha = t * t * (np.float32(3.0) - np.float32(2.0) * t)
     alpha *= feather
     index = np.flatnonzero(alpha.reshape(-1) > 1e-3)
-    return index, alpha.reshape(-1)[index].astype(np.float32)
+    return index, alpha.reshape(-1)[index]
+
+
+def _nonzero_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1) of the non-zero pixels of a uint8 mask and a pixel around them, or None."""
+    x, y, bw, bh = cv2.boundingRect(mask)
+    if bw == 0 or bh == 0:
+        return None
+    h, w = mask.shape
+    return max(0, y - 1), min(h, y + bh + 1), max(0, x - 1), min(w, x + bw + 1)
 
 
 def skin_weight(colors: ColorModel) -> float:
@@ -124,9 +138,17 @@ def _lip_llr(colors: ColorModel, lab: np.ndarray) -> np.ndarray:
     from arlens.scene import colors as S
 
     log_lip = colors.lip.log_density(lab)  # type: ignore[union-attr]
-    log_rest = np.full(len(lab), np.float32(math.log(S.OTHER_DENSITY) + math.log(0.3)))
-    if colors.skin is not None:
+    rest = np.float32(S.OTHER_DENSITY * 0.3)
+    if colors.skin is None:
+        out = log_lip - np.float32(math.log(rest))
+    else:
+        # log(other + 0.7 skin'): in densities (a skin density far below the flat class's underflows to 0,
+        # which changes nothing; none can overflow, a density is far below 1)
         w = np.float32(skin_weight(colors))
-        log_skin = colors.skin.log_density(lab) * w + log_lip * (np.float32(1.0) - w)
-        log_rest = np.logaddexp(log_rest, log_skin + np.float32(math.log(0.7)))
-    return np.clip(log_lip - log_rest, -COLOR_CLIP, COLOR_CLIP).astype(np.float32)
+        log_skin = colors.skin.log_density(lab)
+        log_skin *= w
+        log_skin += log_lip * (np.float32(1.0) - w) + np.float32(math.log(0.7))
+        dens = cv2.exp(log_skin).reshape(-1)
+        dens += rest
+        out = log_lip - cv2.log(dens).reshape(-1)
+    return np.clip(out, -COLOR_CLIP, COLOR_CLIP, out=out)

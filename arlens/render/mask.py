@@ -384,8 +384,9 @@ class LipRegions:
     feather: np.ndarray
 
 
-def lip_regions(geom: LipGeometry) -> LipRegions:
-    """The :class:`LipRegions` of ``geom``'s box."""
+def outer_regions(geom: LipGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """The outer outline's coverage and its feathered ramp over ``geom``'s box: float32 (h, w) each (what
+    :class:`LipRegions` calls ``outer`` and ``feather``), without the lips' own coverage."""
     region = _region(geom, _BOX_PAD)
     s = _SUPERSAMPLE
 
@@ -393,17 +394,38 @@ def lip_regions(geom: LipGeometry) -> LipRegions:
         cv2.fillPoly(canvas, [_fixed(geom.outer, s, offset)], 1, cv2.LINE_8, _SHIFT)
 
     outer = _supersampled(geom, region, draw_outer)
-    lips, lips_region = _coverage_region(geom)
     blurred = cv2.GaussianBlur(outer, (0, 0), geom.sigma, borderType=cv2.BORDER_CONSTANT)
     support = cv2.dilate((outer >= 0.5).view(np.uint8), _SUPPORT_KERNEL)
     lo, scale = _feather_range(geom.sigma)
     feather = _smoothstep_ramp(blurred, lo, scale)
     feather[(blurred <= lo) | (support == 0)] = 0.0
-    return LipRegions(
-        outer=np.ascontiguousarray(_crop(outer, geom, region)),
-        lips=np.ascontiguousarray(_crop(lips, geom, lips_region)),
-        feather=np.ascontiguousarray(_crop(feather, geom, region)),
-    )
+    return np.ascontiguousarray(_crop(outer, geom, region)), np.ascontiguousarray(_crop(feather, geom, region))
+
+
+def inner_coverage(geom: LipGeometry) -> np.ndarray:
+    """float32 (h, w) 0..1: the box's coverage by the inner contour (the mouth opening), from a 4x4
+    supersampled fill of the contour's own extent only."""
+    h, w = geom.shape
+    out = np.zeros((h, w), np.float32)
+    lo, hi = geom.inner.min(axis=0), geom.inner.max(axis=0)
+    x0, y0 = max(0, math.floor(lo[0]) - 1), max(0, math.floor(lo[1]) - 1)
+    x1, y1 = min(w, math.ceil(hi[0]) + 2), min(h, math.ceil(hi[1]) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return out
+    s = _SUPERSAMPLE
+
+    def draw(canvas: np.ndarray, offset: tuple[int, int]) -> None:
+        cv2.fillPoly(canvas, [_fixed(geom.inner, s, offset)], 1, cv2.LINE_8, _SHIFT)
+
+    out[y0:y1, x0:x1] = _supersampled(geom, (x0, y0, x1, y1), draw)
+    return out
+
+
+def lip_regions(geom: LipGeometry) -> LipRegions:
+    """The :class:`LipRegions` of ``geom``'s box."""
+    outer, feather = outer_regions(geom)
+    lips, lips_region = _coverage_region(geom)
+    return LipRegions(outer=outer, lips=np.ascontiguousarray(_crop(lips, geom, lips_region)), feather=feather)
 
 
 def lip_mask(geom: LipGeometry) -> np.ndarray:

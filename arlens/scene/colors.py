@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -41,15 +42,14 @@ MAX_SAMPLES = 800
 TRIM_D2 = 11.3  # chi-square, 3 degrees of freedom, 99%
 #: The colour classes are learned on every k-th pixel, k the mouth's width over this (at least 1).
 LEARN_WIDTH = 64
+#: The skin ring is sampled on every k-th pixel, k the mouth's width over this (at least the lips' step).
+SKIN_LEARN_WIDTH = 32
 #: Below this share of the outline's pixels (by weight) redder than the skin, the lip class is learned
 #: from all of them instead.
 MIN_REDDER_SHARE = 0.3
 #: The skin ring sampled around the lips: from this far outside the lips' outline to this far, in
 #: mouth widths.
 SKIN_RING = (0.12, 0.35)
-
-
-_ONES_ROW = np.ones((1, 3), np.float32)
 
 
 def to_lab(bgr: np.ndarray) -> np.ndarray:
@@ -103,26 +103,47 @@ class ColorClass:
         object.__setattr__(self, "count", int(self.count))
 
     @functools.cached_property
+    def _factors(self) -> tuple[np.ndarray, float, np.ndarray]:
+        """(precision float32 (3, 3), log normaliser, whitening float32 (3, 4)) from the covariance's
+        Cholesky factor, in plain floats: three 3x3 matrices need none of numpy.linalg's per-call overhead."""
+        (a, b, c), (_, e, f), (_, _, i) = self.covariance.astype(np.float64).tolist()
+        # cov = C C^T, C lower triangular
+        c00 = math.sqrt(max(a, 1e-12))
+        c10, c20 = b / c00, c / c00
+        c11 = math.sqrt(max(e - c10 * c10, 1e-12))
+        c21 = (f - c20 * c10) / c11
+        c22 = math.sqrt(max(i - c20 * c20 - c21 * c21, 1e-12))
+        # W = C^-1 (lower triangular): |W (x - mean)|^2 is the squared Mahalanobis distance
+        w00, w11, w22 = 1.0 / c00, 1.0 / c11, 1.0 / c22
+        w10 = -c10 * w00 / c11
+        w21 = -c21 * w11 / c22
+        w20 = -(c20 * w00 + c21 * w10) / c22
+        whiten = np.array([[w00, 0.0, 0.0], [w10, w11, 0.0], [w20, w21, w22]])
+        logdet = 2.0 * (math.log(c00) + math.log(c11) + math.log(c22))
+        affine = np.empty((3, 4))
+        affine[:, :3] = whiten
+        affine[:, 3] = -whiten @ self.mean.astype(np.float64)
+        return ((whiten.T @ whiten).astype(np.float32), -0.5 * logdet - 1.5 * math.log(2 * math.pi),
+                affine.astype(np.float32))
+
+    @property
     def _precision(self) -> tuple[np.ndarray, float]:
-        cov = self.covariance.astype(np.float64)
-        sign, logdet = np.linalg.slogdet(cov)
-        if sign <= 0:  # pragma: no cover - fit() adds a floor to the diagonal
-            cov = cov + np.diag(MIN_STD**2)
-            sign, logdet = np.linalg.slogdet(cov)
-        return np.linalg.inv(cov).astype(np.float32), float(-0.5 * logdet - 1.5 * math.log(2 * math.pi))
+        return self._factors[0], self._factors[1]
+
+    @property
+    def whitening(self) -> np.ndarray:
+        """float32 (3, 4) affine map ``y = W x + w0`` of colour coordinates with ``|y|^2`` their squared
+        Mahalanobis distance (``W`` the inverse of the covariance's Cholesky factor, ``w0 = -W mean``): one
+        ``cv2.transform`` per pixel batch, the mean's subtraction folded in."""
+        return self._factors[2]
 
     def mahalanobis2(self, lab: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distances of float32 (n, 3) colour coordinates: float32 (n,)."""
-        # OpenCV's per-pixel 3x3 transforms: two orders of magnitude faster than numpy's (n, 3) @ (3, 3)
-        d = np.asarray(lab, dtype=np.float32).reshape(1, -1, 3) - self.mean
-        if d.shape[1] == 0:
-            return np.zeros(0, np.float32)
-        q = cv2.multiply(cv2.transform(d, self._precision[0]), d)
-        return cv2.transform(q, _ONES_ROW).reshape(-1)
+        return -2.0 * (log_densities((self,), lab)[:, 0] - np.float32(self._precision[1]))
 
     def log_density(self, lab: np.ndarray) -> np.ndarray:
         """Log of the class's probability density at (n, 3) colour coordinates: float32 (n,)."""
-        return np.float32(self._precision[1]) - np.float32(0.5) * self.mahalanobis2(lab)
+        return log_densities((self,), lab)[:, 0]
 
     @classmethod
     def fit(cls, lab: np.ndarray, weights: np.ndarray | None = None) -> ColorClass | None:
@@ -131,26 +152,65 @@ class ColorClass:
         None for fewer than 12 samples.
         """
         x = np.asarray(lab, dtype=np.float64).reshape(-1, 3)
-        w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
-        keep = np.isfinite(x).all(axis=1) & (w > 0)
-        x, w = x[keep], w[keep]
+        if weights is None:
+            w = None
+            if not np.isfinite(x.sum()):
+                x = x[np.isfinite(x).all(axis=1)]
+        else:
+            w = np.asarray(weights, dtype=np.float64).reshape(-1)
+            keep = np.isfinite(x).all(axis=1) & (w > 0)
+            x, w = x[keep], w[keep]
         if len(x) > MAX_SAMPLES:  # a mean and a covariance need no more: every k-th sample, deterministically
             step = -(-len(x) // MAX_SAMPLES)
-            x, w = x[::step], w[::step]
+            x = x[::step]
+            w = None if w is None else w[::step]
+        floor = np.diag(MIN_STD**2)
         for _ in range(2):
-            if len(x) < 12 or w.sum() <= 0:
+            total = float(len(x)) if w is None else float(w.sum())
+            if len(x) < 12 or total <= 0:
                 return None
-            mean = w @ x / w.sum()
+            mean = (x.sum(axis=0) if w is None else w @ x) / total
             d = x - mean
-            cov = (d * w[:, None]).T @ d / w.sum() + np.diag(MIN_STD**2)
-            q = d @ np.linalg.inv(cov)
+            cov = (d.T if w is None else d.T * w) @ d
+            cov /= total
+            cov += floor
+            q = d @ _inverse3(cov)
             q *= d
-            d2 = q[:, 0] + q[:, 1] + q[:, 2]
-            inlier = d2 <= TRIM_D2
+            inlier = q.sum(axis=1) <= TRIM_D2
             if inlier.all():
                 break
-            x, w = x[inlier], w[inlier]
+            x = x[inlier]
+            w = None if w is None else w[inlier]
         return cls(mean.astype(np.float32), cov.astype(np.float32), len(x))
+
+
+def _inverse3(m: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive-definite 3x3 float64 matrix by its adjugate: the same as
+    ``np.linalg.inv`` to rounding, without its per-call overhead (it runs a few times per class fit)."""
+    (a, b, c), (_, e, f), (_, _, i) = m.tolist()
+    # cofactors of a symmetric matrix (b = d, c = g, f = h)
+    ca, cb, cc = e * i - f * f, c * f - b * i, b * f - c * e
+    ce, cf, ci = a * i - c * c, b * c - a * f, a * e - b * b
+    det = a * ca + b * cb + c * cc
+    return np.array([[ca, cb, cc], [cb, ce, cf], [cc, cf, ci]]) / det
+
+
+def log_densities(classes: tuple[ColorClass, ...], lab: np.ndarray) -> np.ndarray:
+    """Log densities of several classes at (n, 3) colour coordinates: float32 (n, k).
+
+    Three OpenCV per-pixel transforms per class (whiten, square, sum and scale): OpenCV's 3- and
+    4-channel transforms run two orders of magnitude faster than numpy's (n, 3) @ (3, 3) (and ten times
+    faster than one transform to all classes' channels at once, which takes a generic path).
+    """
+    x = np.asarray(lab, dtype=np.float32).reshape(1, -1, 3)
+    out = np.empty((x.shape[1], len(classes)), np.float32)
+    if x.shape[1] == 0:
+        return out
+    for i, c in enumerate(classes):
+        y = cv2.transform(x, c.whitening)
+        y = cv2.multiply(y, y)
+        out[:, i] = cv2.transform(y, np.array([[-0.5, -0.5, -0.5, c._factors[1]]], np.float32)).reshape(-1)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,8 +296,39 @@ def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -
     return w
 
 
+def _samples(
+    frame: np.ndarray, box: Box, step: int, where: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None
+) -> np.ndarray:
+    """uint8 (n, 3): the frame's pixels at the True cells of ``where`` (a grid of every ``step``-th pixel of
+    ``box``) that ``occluded`` (taking (n, 2) frame pixel centres) does not say are covered, every k-th of
+    them when there are more than ``MAX_SAMPLES`` (what :meth:`ColorClass.fit` keeps)."""
+    index = np.flatnonzero(where)
+    rows, cols = np.divmod(index, where.shape[1])
+    rows = rows * step + box[1]
+    cols = cols * step + box[0]
+    if occluded is not None and len(index):
+        keep = ~occluded(np.stack([cols + 0.5, rows + 0.5], axis=1))
+        rows, cols = rows[keep], cols[keep]
+    if len(rows) > MAX_SAMPLES:
+        k = -(-len(rows) // MAX_SAMPLES)
+        rows, cols = rows[::k], cols[::k]
+    return frame[rows, cols]
+
+
+def _disc(radius: float) -> np.ndarray:
+    """uint8 structuring element of the pixel offsets within ``radius``: eroding by it keeps the pixels
+    farther than ``radius`` from every zero (what a distance transform's threshold would)."""
+    r = int(math.floor(radius))
+    y, x = np.mgrid[-r : r + 1, -r : r + 1]
+    return (x * x + y * y <= radius * radius).astype(np.uint8)
+
+
 def face_color_model(
-    frame: np.ndarray, landmarks: np.ndarray, occlusion: np.ndarray | None = None, box: Box | None = None
+    frame: np.ndarray,
+    landmarks: np.ndarray,
+    occlusion: np.ndarray | None = None,
+    box: Box | None = None,
+    occluded: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> ColorModel:
     """Learn the skin and lip classes of one face from the frame.
 
@@ -246,40 +337,51 @@ def face_color_model(
         landmarks: float32 (478, 3) landmarks (pixels).
         occlusion: optional float32 (h, w) coverage of occluders over ``box`` (pixels above 0.1 are skipped).
         box: the box ``occlusion`` covers; default :func:`mouth_box`.
+        occluded: optional test of which (n, 2) frame pixel centres are covered by an occluder (bool (n,)),
+            applied to the few hundred sampled pixels only: what the scene passes instead of a mask.
 
     Lips: the pixels inside the lip outline, outside the mouth opening, more than a pixel from both
-    (and from the corners' narrow wedges), weighted by :func:`lip_sample_weights`. Skin: a ring from 12%
-    to 35% of the mouth's width outside the lip outline, inside the face.
+    (and from the corners' narrow wedges), weighted by :func:`lip_sample_weights`, on a grid of every
+    k-th pixel (k the mouth's width over ``LEARN_WIDTH``). Skin: a ring from 12% to 35% of the mouth's
+    width outside the lip outline, inside the face, on a coarser grid (the mouth ``SKIN_LEARN_WIDTH``
+    cells wide): a wide ring holds plenty of samples there.
     """
     box = mouth_box(landmarks, frame.shape) if box is None else box
     if is_empty(box) or not np.isfinite(np.asarray(landmarks)[list(L.lips_outer())]).all():
         return ColorModel(None, None)
     outer, inner = _lip_loops(landmarks)
     width = max(float(np.ptp(outer[:, 0])), 1.0)
-    # statistics need a few thousand pixels, not all of a close-up's: sample every step-th pixel
+    if occlusion is not None:
+        cover = np.asarray(occlusion, dtype=np.float32)
+        test = occluded
+
+        def occluded(points: np.ndarray) -> np.ndarray:
+            cols = np.clip(points[:, 0].astype(np.intp) - box[0], 0, cover.shape[1] - 1)
+            rows = np.clip(points[:, 1].astype(np.intp) - box[1], 0, cover.shape[0] - 1)
+            hit = cover[rows, cols] > 0.1
+            return hit | test(points) if test is not None else hit
+
+    # statistics need a few hundred pixels, not all of a close-up's: sample every step-th pixel
     step = max(1, int(width // LEARN_WIDTH))
-    region = frame[box[1] : box[3] : step, box[0] : box[2] : step]
-    h, w = region.shape[:2]
-    width_s = width / step
+    h, w = -(-(box[3] - box[1]) // step), -(-(box[2] - box[0]) // step)
     lips = np.zeros((h, w), np.uint8)
     _fill(lips, outer, box, 1, step)
     _fill(lips, inner, box, 0, step)
-    dist_in = cv2.distanceTransform(lips, cv2.DIST_L2, 3)
-    outside = cv2.distanceTransform(1 - lips, cv2.DIST_L2, 3)  # distance from the lips' outline, outside
-    opening = np.zeros((h, w), np.uint8)
-    _fill(opening, inner, box, 1, step)
-    ring = (outside > SKIN_RING[0] * width_s) & (outside <= SKIN_RING[1] * width_s) & (opening == 0)
+    core = cv2.erode(lips, _disc(max(1.0, 0.02 * width / step)), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    # the skin ring on a coarser grid (a distance transform there costs little)
+    step_s = max(step, int(width // SKIN_LEARN_WIDTH))
+    width_s = width / step_s
+    hs, ws = -(-(box[3] - box[1]) // step_s), -(-(box[2] - box[0]) // step_s)
+    band = np.zeros((hs, ws), np.uint8)
+    _fill(band, outer, box, 1, step_s)
+    outside = cv2.distanceTransform(1 - band, cv2.DIST_L2, 3)  # distance from the lips' outer outline
+    ring = (outside > SKIN_RING[0] * width_s) & (outside <= SKIN_RING[1] * width_s)
     # the ring stays on the face: between the lips' top and the nose there is skin, but not beside the jaw
-    face = np.zeros((h, w), np.uint8)
-    _fill(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step)
+    face = np.zeros((hs, ws), np.uint8)
+    _fill(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step_s)
     ring &= face > 0
-    core = dist_in > max(1.0, 0.02 * width_s)
-    if occlusion is not None:
-        clear = np.asarray(occlusion, dtype=np.float32)[::step, ::step] <= 0.1
-        ring &= clear
-        core &= clear
-    skin = ColorClass.fit(to_features(region[ring]))
-    lip_lab = to_features(region[core])
+    skin = ColorClass.fit(to_features(_samples(frame, box, step_s, ring, occluded)))
+    lip_lab = to_features(_samples(frame, box, step, core > 0, occluded))
     weights = None
     if skin is not None and len(lip_lab):
         weights = lip_sample_weights(lip_lab, skin)

@@ -87,37 +87,102 @@ def _fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
     return np.clip(np.rint(xy), -(1 << 28), 1 << 28).astype(np.int32)
 
 
-def hand_prior(hand: Hand, box: Box) -> np.ndarray:
-    """The landmark silhouette of ``hand`` over ``box``: float32 (h, w) 0..1, anti-aliased, no image used."""
+def hand_prior(hand: Hand, box: Box, antialias: bool = True, grow: float = 0.0) -> np.ndarray:
+    """The landmark silhouette of ``hand`` over ``box``: float32 (h, w) 0..1, no image used.
+
+    Anti-aliased by default; ``antialias=False`` draws hard 0/1 edges, several times faster (OpenCV's
+    anti-aliased thick lines are polygons filled with coverage), for callers that only threshold it.
+    ``grow`` widens every part by that many pixels.
+    """
     h, w = box_shape(box)
     canvas = np.zeros((h, w), dtype=np.uint8)
     if h == 0 or w == 0:
         return canvas.astype(np.float32)
     p = np.asarray(hand.landmarks, dtype=np.float64)
     width = finger_width(hand)
-    origin = (box[0], box[1])
+    line = cv2.LINE_AA if antialias else cv2.LINE_8
     wrist = p[H.WRIST, :2]
     forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
-    palm = np.vstack([p[list(PALM), :2], forearm[None]])
-    hull = cv2.convexHull(_fixed(palm, origin).reshape(-1, 1, 2))
-    cv2.fillConvexPoly(canvas, hull, 255, cv2.LINE_AA, _SHIFT)
+    # every point in drawing coordinates at once; the drawing calls then take plain ints
+    fixed = _fixed(np.vstack([p[:, :2], forearm[None]]), (box[0], box[1]))
+    pts = fixed.tolist()
+    palm = fixed[list(PALM) + [len(p)]]
+    hull = cv2.convexHull(palm.reshape(-1, 1, 2))
+    cv2.fillConvexPoly(canvas, hull, 255, line, _SHIFT)
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
-    cv2.polylines(canvas, [hull], True, 255, max(1, round(PALM_RIM * width)), cv2.LINE_AA, _SHIFT)
+    cv2.polylines(canvas, [hull], True, 255, max(1, round(PALM_RIM * width + 2.0 * grow)), line, _SHIFT)
     # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base
-    _capsule(canvas, forearm, wrist, 0.5 * 2.6 * width, origin)
+    cv2.line(canvas, pts[len(p)], pts[H.WRIST], 255, max(1, round(2.6 * width + 2.0 * grow)), line, _SHIFT)
     for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True):
         radius = 0.5 * rel * width
         for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
             taper = 1.0 - (1.0 - TIP_TAPER) * (k + 1) / (len(chain) - 1)
-            _capsule(canvas, p[a, :2], p[b, :2], radius * taper, origin)
+            # a round-capped segment: cv2's thick lines have round ends
+            cv2.line(canvas, pts[a], pts[b], 255, max(1, round(2.0 * (radius * taper + grow))), line, _SHIFT)
     return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
-def _capsule(canvas: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float, origin: tuple[int, int]) -> None:
-    """A round-capped segment of ``radius`` pixels from ``a`` to ``b`` (frame pixels) into ``canvas`` (255s)."""
-    pa, pb = _fixed(a, origin), _fixed(b, origin)
-    thickness = max(1, round(2.0 * radius))
-    cv2.line(canvas, tuple(int(v) for v in pa), tuple(int(v) for v in pb), 255, thickness, cv2.LINE_AA, _SHIFT)
+def _scaled(hand: Hand, origin: tuple[float, float], sx: float, sy: float) -> Hand:
+    """``hand`` with its landmarks taken to a grid whose cell (0, 0) starts at frame pixel ``origin`` and
+    whose cells are ``1 / sx`` by ``1 / sy`` frame pixels."""
+    lm = np.asarray(hand.landmarks, dtype=np.float64).copy()
+    lm[:, 0] = (lm[:, 0] - origin[0]) * sx
+    lm[:, 1] = (lm[:, 1] - origin[1]) * sy
+    lm[:, 2] *= sx
+    return Hand(lm.astype(np.float32), hand.handedness, hand.score, hand.bbox)
+
+
+@dataclass(frozen=True)
+class SilhouetteGrid:
+    """A hand's landmark silhouette on a coarse grid, for testing many points at once by lookup.
+
+    Attributes:
+        box: (x0, y0, x1, y1) frame pixels the grid covers.
+        step: frame pixels per cell.
+        cells: bool (h, w), True where the silhouette covers the cell (read-only).
+    """
+
+    box: Box
+    step: float
+    cells: np.ndarray
+
+    def covers(self, points: np.ndarray) -> np.ndarray:
+        """bool (n,): which of the (n, >=2) frame pixel ``points`` fall in a covered cell."""
+        pts = np.asarray(points, dtype=np.float64)[:, :2]
+        h, w = self.cells.shape
+        with np.errstate(invalid="ignore"):
+            col = np.floor((pts[:, 0] - self.box[0]) / self.step)
+            row = np.floor((pts[:, 1] - self.box[1]) / self.step)
+            inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+        out = np.zeros(len(pts), dtype=bool)
+        out[inside] = self.cells[row[inside].astype(np.intp), col[inside].astype(np.intp)]
+        return out
+
+
+#: Cells per finger width of a :class:`SilhouetteGrid`.
+GRID_CELLS_PER_FINGER = 4.0
+
+
+def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0) -> SilhouetteGrid:
+    """The hand's landmark silhouette grown by ``grow`` pixels, on a grid of ``GRID_CELLS_PER_FINGER``
+    cells per finger width over what it can reach (clipped to a frame of ``shape``).
+
+    Within half a cell of :func:`covers` (which tests exactly, at a cost per point and bone): for the
+    hundreds of points a colour model samples or a face mesh holds, a lookup.
+    """
+    reach = hand_box(hand, shape)
+    if is_empty(reach):
+        return SilhouetteGrid(reach, 1.0, np.zeros((0, 0), bool))
+    pad = int(math.ceil(grow))
+    box = (max(0, reach[0] - pad), max(0, reach[1] - pad), min(int(shape[1]), reach[2] + pad),
+           min(int(shape[0]), reach[3] + pad))
+    step = max(1.0, finger_width(hand) / GRID_CELLS_PER_FINGER)
+    h, w = box_shape(box)
+    gh, gw = max(1, math.ceil(h / step)), max(1, math.ceil(w / step))
+    small = _scaled(hand, (box[0], box[1]), 1.0 / step, 1.0 / step)
+    cells = hand_prior(small, (0, 0, gw, gh), antialias=False, grow=grow / step) > 0.5
+    cells.setflags(write=False)
+    return SilhouetteGrid(box, step, cells)
 
 
 @dataclass(frozen=True)
@@ -145,18 +210,17 @@ def hand_colors(frame: np.ndarray, hand: Hand) -> HandColors:
     width = finger_width(hand)
     h, w = box_shape(box)
     scale = min(1.0, COLOR_SIDE / max(h, w))
-    region = frame[box[1] : box[3], box[0] : box[2]]
+    # every k-th pixel down to about twice the size, then area-averaged: the means of the area resize at
+    # a fraction of its cost on a large box
+    step = max(1, max(h, w) // (2 * COLOR_SIDE))
+    region = frame[box[1] : box[3] : step, box[0] : box[2] : step]
     small_w, small_h = max(1, round(w * scale)), max(1, round(h * scale))
     if scale < 1.0:
-        region = cv2.resize(region, (small_w, small_h), interpolation=cv2.INTER_AREA)
+        region = cv2.resize(np.ascontiguousarray(region), (small_w, small_h), interpolation=cv2.INTER_AREA)
     sx, sy = small_w / w, small_h / h
     # the silhouette at the small scale: landmarks scaled about the box's corner
-    lm = np.asarray(hand.landmarks, dtype=np.float64).copy()
-    lm[:, 0] = (lm[:, 0] - box[0]) * sx
-    lm[:, 1] = (lm[:, 1] - box[1]) * sy
-    lm[:, 2] *= sx
-    small = Hand(lm.astype(np.float32), hand.handedness, hand.score, hand.bbox)
-    inside = (hand_prior(small, (0, 0, small_w, small_h)) > 0.5).astype(np.uint8)
+    small = _scaled(hand, (box[0], box[1]), sx, sy)
+    inside = (hand_prior(small, (0, 0, small_w, small_h), antialias=False) > 0.5).astype(np.uint8)
     din = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
     dout = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
     ws = width * sx
@@ -202,10 +266,9 @@ def hand_mask(
     # the distance to the outline needs the outline: work on the overlap plus a margin
     m = int(math.ceil(0.6 * width)) + 2
     work = (max(reach[0], x0 - m), max(reach[1], y0 - m), min(reach[2], x1 + m), min(reach[3], y1 + m))
-    prior = hand_prior(hand, work)
-    if not prior.any():
+    inside = hand_prior(hand, work, antialias=False).astype(np.uint8)  # 0 or 1
+    if not inside.any():
         return out
-    inside = (prior > 0.5).astype(np.uint8)
     signed = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
     signed -= cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
@@ -223,43 +286,66 @@ def hand_mask(
     return out
 
 
-def covers(hand: Hand, points: np.ndarray) -> np.ndarray:
-    """bool (n,): which of the (n, >=2) pixel ``points`` lie inside the hand's landmark silhouette.
-
-    The same capsules and palm as :func:`hand_prior`, tested analytically (no raster), for sparse
-    points such as the face mesh's vertices.
-    """
-    pts = np.asarray(points, dtype=np.float64)[:, :2]
+def _segments(hand: Hand) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The capsules of the landmark silhouette as arrays: starts (S, 2), ends (S, 2), radii (S,) in
+    pixels, and the palm's convex hull (V, 2)."""
     p = np.asarray(hand.landmarks, dtype=np.float64)
-    out = np.zeros(len(pts), dtype=bool)
-    if not np.isfinite(p).all() or len(pts) == 0:
-        return out
     width = finger_width(hand)
     wrist = p[H.WRIST, :2]
     forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
-    segments = [(forearm, wrist, 1.3 * width)]
+    starts, ends, radii = [forearm], [wrist], [1.3 * width]
     for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True):
         for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
             taper = 1.0 - (1.0 - TIP_TAPER) * (k + 1) / (len(chain) - 1)
-            segments.append((p[a, :2], p[b, :2], 0.5 * rel * width * taper))
-    for a, b, r in segments:
-        ab = b - a
-        t = np.clip(((pts - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
-        d = pts - (a + t[:, None] * ab)
-        out |= np.einsum("ij,ij->i", d, d) <= r * r
+            starts.append(p[a, :2])
+            ends.append(p[b, :2])
+            radii.append(0.5 * rel * width * taper)
     palm = np.vstack([p[list(PALM), :2], forearm[None]])
     hull = cv2.convexHull(palm.astype(np.float32)).reshape(-1, 2).astype(np.float64)
-    for a, b in zip(hull, np.roll(hull, -1, axis=0), strict=True):
-        segments.append((a, b, 0.5 * PALM_RIM * width))
-    for a, b, r in segments[-len(hull):]:
-        ab = b - a
-        t = np.clip(((pts - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
-        d = pts - (a + t[:, None] * ab)
-        out |= np.einsum("ij,ij->i", d, d) <= r * r
+    starts.extend(hull)
+    ends.extend(np.roll(hull, -1, axis=0))
+    radii.extend([0.5 * PALM_RIM * width] * len(hull))
+    return np.array(starts), np.array(ends), np.array(radii), hull
+
+
+def covers(hand: Hand, points: np.ndarray, grow: float = 0.0) -> np.ndarray:
+    """bool (n,): which of the (n, >=2) pixel ``points`` lie inside the hand's landmark silhouette,
+    grown by ``grow`` pixels.
+
+    The same capsules and palm as :func:`hand_prior`, tested analytically (no raster), for sparse
+    points such as the face mesh's vertices: every point against every capsule in one array operation.
+    """
+    pts = np.asarray(points, dtype=np.float64)[:, :2]
+    out = np.zeros(len(pts), dtype=bool)
+    if not np.isfinite(np.asarray(hand.landmarks)).all() or len(pts) == 0:
+        return out
+    a, b, r, hull = _segments(hand)
+    r = r + grow
+    # a quick rejection: points beyond every capsule's reach are out
+    lo = np.minimum(a, b).min(axis=0) - r.max()
+    hi = np.maximum(a, b).max(axis=0) + r.max()
+    near = np.flatnonzero(((pts >= lo) & (pts <= hi)).all(axis=1))
+    if len(near) == 0:
+        return out
+    q = pts[near].astype(np.float32)
+    ab = (b - a).astype(np.float32)  # (S, 2)
+    px = q[:, :1] - a[:, 0].astype(np.float32)  # (n, S)
+    py = q[:, 1:] - a[:, 1].astype(np.float32)
+    t = px * ab[:, 0]
+    t += py * ab[:, 1]
+    t *= (1.0 / np.maximum((ab * ab).sum(axis=1), 1e-12)).astype(np.float32)
+    np.clip(t, 0.0, 1.0, out=t)
+    px -= t * ab[:, 0]
+    py -= t * ab[:, 1]
+    px *= px
+    py *= py
+    px += py
+    inside = (px <= (r * r).astype(np.float32)).any(axis=1)
     if len(hull) >= 3:
         edges = np.roll(hull, -1, axis=0) - hull
-        cross = edges[None, :, 0] * (pts[:, None, 1] - hull[None, :, 1]) - edges[None, :, 1] * (
-            pts[:, None, 0] - hull[None, :, 0]
+        cross = edges[None, :, 0] * (q[:, None, 1] - hull[None, :, 1]) - edges[None, :, 1] * (
+            q[:, None, 0] - hull[None, :, 0]
         )
-        out |= (cross >= 0).all(axis=1) | (cross <= 0).all(axis=1)
+        inside |= (cross >= 0).all(axis=1) | (cross <= 0).all(axis=1)
+    out[near] = inside
     return out

@@ -20,6 +20,12 @@ from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face, Hand, as_hands
 
 
+#: The colour models and the light skip pixels and vertices this close (finger widths) to a hand's
+#: landmark silhouette, where its refined edge may lie. Small: a hand over the mouth leaves little lip to
+#: learn from, and a hand pixel taken for lip or skin is an outlier the fits trim or down-weight.
+OCCLUDER_MARGIN = 0.15
+
+
 @dataclass(frozen=True)
 class SceneOptions:
     """Settings of a :class:`Scene`, validated when built.
@@ -74,12 +80,17 @@ class FaceScene:
 
     @cached_property
     def occluded_vertices(self) -> np.ndarray:
-        """bool (468,): mesh landmarks covered by a hand's landmark silhouette (read-only)."""
-        out = np.zeros(L.NUM_MESH_LANDMARKS, dtype=bool)
-        pts = self.face.landmarks[: L.NUM_MESH_LANDMARKS]
-        for hand in self.scene.occluding_hands():
-            out |= _hands.covers(hand, pts)
+        """bool (468,): mesh landmarks under a hand's landmark silhouette, grown by ``OCCLUDER_MARGIN``
+        finger widths (read-only)."""
+        out = self._occluded(self.face.landmarks[: L.NUM_MESH_LANDMARKS])
         out.setflags(write=False)
+        return out
+
+    def _occluded(self, points: np.ndarray) -> np.ndarray:
+        """bool (n,): which (n, 2) frame pixel points the occluding hands' grown silhouettes cover."""
+        out = np.zeros(len(points), dtype=bool)
+        for i in range(len(self.scene.occluding_hands())):
+            out |= self.scene.hand(i).grid.covers(points)
         return out
 
     @cached_property
@@ -96,10 +107,10 @@ class FaceScene:
     @cached_property
     def colors(self) -> _colors.ColorModel:
         """The face's skin and lip :class:`~arlens.scene.colors.ColorModel`, learned around the mouth
-        with occluded pixels left out."""
-        box = self.mouth_box
-        occlusion = self.occlusion(box) if not is_empty(box) else None
-        return _colors.face_color_model(self.scene.frame, self.face.landmarks, occlusion, box)
+        with occluded pixels left out (the sampled pixels are tested against the hands' landmark
+        silhouettes grown by ``OCCLUDER_MARGIN``: no occluder mask is rasterised for it)."""
+        occluded = self._occluded if self.scene.occluding_hands() else None
+        return _colors.face_color_model(self.scene.frame, self.face.landmarks, box=self.mouth_box, occluded=occluded)
 
     def occlusion(self, box: Box) -> np.ndarray:
         """float32 (h, w) 0..1 over frame ``box``: how much of each pixel something in front of this face
@@ -126,6 +137,12 @@ class HandScene:
     def box(self) -> Box:
         """(x0, y0, x1, y1): the frame pixels the hand's silhouette can reach (empty when off-frame)."""
         return _hands.hand_box(self.hand, self.scene.frame.shape)
+
+    @cached_property
+    def grid(self) -> _hands.SilhouetteGrid:
+        """The hand's landmark silhouette grown by ``OCCLUDER_MARGIN`` finger widths, on a coarse grid: what
+        the faces' colour models and light skip (:func:`~arlens.scene.hands.silhouette_grid`)."""
+        return _hands.silhouette_grid(self.hand, self.scene.frame.shape, OCCLUDER_MARGIN * self.finger_width)
 
     @cached_property
     def finger_width(self) -> float:
