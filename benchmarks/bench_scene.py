@@ -12,6 +12,11 @@ Every scene is built from the clean test photos with known ground truth (``hard_
   ``before``: the landmark lens (no scene, landmark outline, white light); ``colour only``: the lens
   with a scene but no hands (its edges follow the image); ``tracked``: hands from arlens' HandTracker on
   the pasted image; ``known``: the pasted hand's landmarks.
+- ``objects``: a cup or a microphone (``hard_scenes.OBJECTS``: white, blue printed, green, beige and red
+  cups, a black microphone) pasted over half of each portrait's mouth from below. Score as
+  ``hand_over_mouth``, on the object's pixels. ``before``: the landmark lens; ``colour only``: the scene
+  without object occluders (the lip colour model alone); ``objects``: with them. Target 0%; a beige
+  (skin-coloured) or red (lip-coloured) object is what colour cannot tell from the face.
 - ``light``: each portrait under dim, warm and cool light (per-channel linear gains). Score: median ΔE76
   between render(g · image) and g · render(image) over the painted pixels, target <= 3; with the
   reference landmarks (the lens alone) and with arlens' FaceTracker on each image (tracking included).
@@ -47,7 +52,7 @@ from arlens.lenses.lipstick import LipstickLens  # noqa: E402
 from arlens.lenses.nails import NailPolishLens  # noqa: E402
 from arlens.render import color as C  # noqa: E402
 from arlens.render import mask as M  # noqa: E402
-from arlens.scene import Scene  # noqa: E402
+from arlens.scene import Scene, SceneOptions  # noqa: E402
 from arlens.tracking.results import Hand, bbox_of  # noqa: E402
 
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "bench_scene.json"
@@ -62,7 +67,7 @@ def reference_hand(reference: Path, stem: str) -> Hand:
 
 
 def lenses() -> tuple[LipstickLens, LipstickLens]:
-    before = LipstickLens(color=SHADE, opacity=1.0, refine_edges=False, scene_light=False)
+    before = LipstickLens(color=SHADE, opacity=1.0, refine_edges=False, scene_light=False, occluders=False)
     after = LipstickLens(color=SHADE, opacity=1.0)
     return before, after
 
@@ -85,6 +90,26 @@ def hand_over_mouth(faces, hands, hand_tracker) -> dict:
                 "tracked": score(after.render(comp.image, [face], Scene(comp.image, [face], tracked))),
                 "hands_tracked": len(tracked),
                 "known": score(after.render(comp.image, [face], Scene(comp.image, [face], [comp.hand]))),
+            }
+    return rows
+
+
+def objects(faces) -> dict:
+    before, after = lenses()
+    rows = {}
+    for name, image, face in faces:
+        zone = HS.lip_zone(image.shape, face)
+        for obj in HS.OBJECTS:
+            comp = HS.object_over_mouth(image, face, obj, cover=0.5)
+
+            def score(out, comp=comp):
+                return HS.paint_on(comp.image, out, comp.truth, zone)
+
+            off = Scene(comp.image, [face], options=SceneOptions(object_occluders=False))
+            rows[f"{name}+{obj}"] = {
+                "before": score(before.render(comp.image, [face])),
+                "colour_only": score(after.render(comp.image, [face], off)),
+                "objects": score(after.render(comp.image, [face], Scene(comp.image, [face]))),
             }
     return rows
 
@@ -194,6 +219,10 @@ def print_results(result: dict) -> None:
     for k, r in result["hand_over_mouth"].items():
         print(f"{k:28s} {r['before']:8.3f} {r['colour_only']:8.3f} {r['tracked']:8.3f} {r['hands_tracked']:7d} "
               f"{r['known']:8.3f}")
+    print("\n== objects over the mouth: share of the object's lip-zone pixels painted (target 0)")
+    print(f"{'scene':28s} {'before':>8s} {'colour':>8s} {'objects':>8s}")
+    for k, r in result["objects"].items():
+        print(f"{k:28s} {r['before']:8.3f} {r['colour_only']:8.3f} {r['objects']:8.3f}")
     print("\n== light: median ΔE76 of render(g·image) vs g·render(image) (target <= 3)")
     print(f"{'scene':24s} {'before ref':>10s} {'after ref':>10s} {'before trk':>10s} {'after trk':>10s}")
     for k, r in result["light"].items():
@@ -223,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--testdata", type=Path, default=TESTDATA)
     parser.add_argument("--reference", type=Path, default=TESTDATA.parent / "reference")
-    parser.add_argument("--parts", nargs="*", default=["hand_over_mouth", "light", "video", "nails", "shimmer"])
+    parser.add_argument("--parts", nargs="*",
+                        default=["hand_over_mouth", "objects", "light", "video", "nails", "shimmer"])
     args = parser.parse_args(argv)
     from arlens.tracking.face import FaceTracker
     from arlens.tracking.hand import HandTracker
@@ -235,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     with FaceTracker() as ft, HandTracker(max_hands=2) as ht:
         parts = {
             "hand_over_mouth": lambda: hand_over_mouth(faces, hands, ht),
+            "objects": lambda: objects(faces),
             "light": lambda: light(faces, ft),
             "video": lambda: video(faces, hands, args.frames),
             "nails": lambda: nails(hands),
@@ -243,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         for part in args.parts:
             result[part] = parts[part]()
             print(f"{part}: done", flush=True)
-    print_results({k: result.get(k, {}) for k in ("hand_over_mouth", "light", "video", "nails", "shimmer")})
+    print_results({k: result.get(k, {}) for k in ("hand_over_mouth", "objects", "light", "video", "nails", "shimmer")})
     write_json(args.json, result)
     print(f"wrote {args.json}")
     return 0

@@ -73,6 +73,9 @@ class LipstickOptions:
             teeth); False paints the landmark outline.
         scene_light: show the shade in the frame's light (the scene's :class:`~arlens.scene.Light`: a dim
             or warm frame gets a dim or warm shade); False paints the swatch as under white light.
+        occluders: leave unpainted what covers the lips (the scene's hands and foreign objects,
+            :meth:`arlens.scene.FaceScene.occlusion`); False paints over them (with ``refine_edges`` and
+            ``scene_light`` off too: the landmark lens of before the scene).
         backend: "numpy" (OpenCV on the CPU, the reference) or "onnx" (ONNX Runtime).
         providers: ONNX Runtime execution providers for the onnx backend (None: CUDA if available, else CPU).
 
@@ -91,6 +94,7 @@ class LipstickOptions:
     secondary_color: str | None = None
     refine_edges: bool = True
     scene_light: bool = True
+    occluders: bool = True
     backend: str = "numpy"
     providers: tuple[str, ...] | None = field(default=None)
 
@@ -113,7 +117,7 @@ class LipstickOptions:
             if self.liner_color is not None and self.liner_width > 0:
                 raise InputError(f"liner_color: a {self.style!r} lip uses the liner's place for its second colour; "
                                  "expected no liner")
-        for name in ("refine_edges", "scene_light"):
+        for name in ("refine_edges", "scene_light", "occluders"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
         if self.backend not in BACKENDS:
@@ -417,14 +421,15 @@ class LipstickLens:
             _landmarks(face)
         return faces
 
-    @staticmethod
-    def _visible(pixels: M.LipPixels, geom: M.LipGeometry, scene: Scene, face: Face) -> M.LipPixels:
+    def _visible(self, pixels: M.LipPixels, geom: M.LipGeometry, scene: Scene, face: Face) -> M.LipPixels:
         """``pixels`` without what covers the lips: the mask times the visibility left by the scene's occlusion.
 
         Paint never goes on an occluder: a pixel covered for ``OCCLUDED`` or more gets none, one covered for
         ``VISIBLE`` or less all of it, smoothly between (an occluder's soft edge is where its matte is
         unsure, and paint on a finger shows more than a hair of bare lip beside it).
         """
+        if not self.options.occluders:
+            return pixels
         occlusion = scene.face(face).occlusion(geom.box)
         if not occlusion.max(initial=0.0) > VISIBLE:
             return pixels

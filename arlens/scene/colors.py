@@ -36,6 +36,10 @@ MIN_STD = np.array([5.0, 2.0, 2.0], dtype=np.float64)
 OTHER_DENSITY = 1.0 / (100.0 * 120.0 * 120.0)
 #: Prior weights of lip, skin and anything else among the pixels a lip lens asks about.
 PRIORS = (0.5, 0.35, 0.15)
+#: Largest chroma spread (standard deviation) a skin reference sets for the first cut of a robust fit:
+#: skin's chroma varies this little within a face region; a reference sampled over hair, brows or
+#: glasses frames varies more, which would let an object's colour through.
+REFERENCE_MAX_SPREAD = 6.0
 #: Most samples a class is learned from (more are thinned evenly).
 MAX_SAMPLES = 800
 #: Samples whose squared Mahalanobis distance exceeds this are trimmed before the class is refitted.
@@ -46,7 +50,7 @@ LEARN_WIDTH = 64
 SKIN_LEARN_WIDTH = 32
 #: Below this share of the outline's pixels (by weight) redder than the skin, the lip class is learned
 #: from all of them instead.
-MIN_REDDER_SHARE = 0.3
+MIN_REDDER_SHARE = 0.2
 #: The skin ring sampled around the lips: from this far outside the lips' outline to this far, in
 #: mouth widths.
 SKIN_RING = (0.12, 0.35)
@@ -146,8 +150,19 @@ class ColorClass:
         return log_densities((self,), lab)[:, 0]
 
     @classmethod
-    def fit(cls, lab: np.ndarray, weights: np.ndarray | None = None) -> ColorClass | None:
+    def fit(
+        cls, lab: np.ndarray, weights: np.ndarray | None = None, robust: bool = False,
+        reference: np.ndarray | None = None,
+    ) -> ColorClass | None:
         """The class of (n, 3) colour-coordinate samples (optionally weighted), outliers trimmed once.
+
+        ``robust`` first keeps only the samples near the coordinate-wise median (by the median absolute
+        deviation): the class of the majority, when a minority of something else (an object over the
+        skin ring) would pull a mean and widen a covariance until it took that in too. ``reference``
+        (float32 (m, 3) colour coordinates of the same surface seen elsewhere) centres that first cut on
+        the reference's median instead, with the reference's spread (its chroma spread at most
+        ``REFERENCE_MAX_SPREAD``): the class of what looks like the reference, even where something else
+        covers most of the samples.
 
         None for fewer than 12 samples.
         """
@@ -164,6 +179,18 @@ class ColorClass:
             step = -(-len(x) // MAX_SAMPLES)
             x = x[::step]
             w = None if w is None else w[::step]
+        if robust and len(x) >= 12:
+            centre = np.median(x, axis=0)
+            spread = np.maximum(1.4826 * np.median(np.abs(x - centre), axis=0), MIN_STD)
+            ref = None if reference is None else np.asarray(reference, dtype=np.float64).reshape(-1, 3)
+            if ref is not None and len(ref) >= 12:
+                centre = np.median(ref, axis=0)
+                spread = np.maximum(1.4826 * np.median(np.abs(ref - centre), axis=0), MIN_STD)
+                spread[1:] = np.minimum(spread[1:], REFERENCE_MAX_SPREAD)
+            z = (x - centre) / spread
+            near = (z * z).sum(axis=1) <= TRIM_D2
+            x = x[near]
+            w = None if w is None else w[near]
         floor = np.diag(MIN_STD**2)
         for _ in range(2):
             total = float(len(x)) if w is None else float(w.sum())
@@ -268,11 +295,19 @@ def mouth_box(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
     return box_around(outer, SKIN_RING[1] * width + 2, shape)
 
 
-def _fill(canvas: np.ndarray, points: np.ndarray, origin: Box, value: int, step: int = 1) -> None:
-    """Fill a polygon (frame pixels) into ``canvas``, which samples ``origin``'s box every ``step`` pixels."""
+def fill_polygon(canvas: np.ndarray, points: np.ndarray, origin: Box, value: int, step: float = 1) -> None:
+    """Fill a polygon (frame pixels) into ``canvas``, whose cell (i, j) is the frame pixel ``step`` (i, j)
+    from ``origin``'s corner (the grid of every ``step``-th pixel of a box)."""
     pts = np.rint(((points - np.array(origin[:2], dtype=np.float64)) / step - 0.5) * 8)
     pts = np.clip(pts, -(1 << 28), 1 << 28).astype(np.int32)
     cv2.fillPoly(canvas, [pts], value, cv2.LINE_8, 3)
+
+
+#: Hues (degrees in the a, b plane of the colour coordinates) lips take: reds, from plum (-40) to a brown
+#: nude (80), with a soft edge of ``LIP_HUE_EDGE`` beyond: a blue cup or a green microphone over the mouth is
+#: not learned as lip however much of the outline it covers.
+LIP_HUES = (-40.0, 80.0)
+LIP_HUE_EDGE = 20.0
 
 
 def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -> np.ndarray:
@@ -280,19 +315,28 @@ def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -
     class: float32 (n,).
 
     Teeth (less than half the skin's chroma) and the mouth's dark inside (below half the skin's
-    lightness), which the outline takes in where the landmarks miss the lip edge, count for nothing.
-    With ``redder``, only what is redder than the skin counts (0 at the skin's mean redness, 1 from two of
-    its standard deviations above it): the lips' vermilion is redder than the skin around them, so a
-    finger over the mouth or the skin just outside the real lip edge counts for little.
+    lightness), which the outline takes in where the landmarks miss the lip edge, count for nothing, and
+    so do hues no lip has (:data:`LIP_HUES`: a foreign object over the mouth). With ``redder``, only what
+    is redder than the skin counts (0 at the skin's mean redness, 1 from two of its standard deviations
+    above it): the lips' vermilion is redder than the skin around them, so a finger over the mouth or the
+    skin just outside the real lip edge counts for little. Without it (lips hardly redder than the skin),
+    a pixel counts by how far its colour is from the skin's (a fifth for the skin's own colour, in full
+    from three standard deviations away): a skin-coloured object over the lips counts less than the lips.
     """
     lab = np.asarray(lab, dtype=np.float32).reshape(-1, 3)
     skin_chroma = float(np.hypot(skin.mean[1], skin.mean[2]))
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     w = np.clip((chroma - np.float32(0.5 * skin_chroma)) / np.float32(max(0.25 * skin_chroma, 1.0)), 0.0, 1.0)
     w *= np.clip((lab[:, 0] - np.float32(0.4 * skin.mean[0])) / np.float32(max(0.15 * skin.mean[0], 1.0)), 0.0, 1.0)
+    hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
+    lo, hi = LIP_HUES
+    w *= np.clip(np.minimum(hue - np.float32(lo - LIP_HUE_EDGE), np.float32(hi + LIP_HUE_EDGE) - hue)
+                 * np.float32(1.0 / LIP_HUE_EDGE), 0.0, 1.0)
     if redder:
         spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
         w *= np.clip((lab[:, 1] - np.float32(skin.mean[1])) * np.float32(1.0 / spread), 0.0, 1.0)
+    else:
+        w *= np.clip(np.sqrt(skin.mahalanobis2(lab)) * np.float32(1.0 / 3.0), 0.2, 1.0)
     return w
 
 
@@ -315,6 +359,25 @@ def _samples(
     return frame[rows, cols]
 
 
+def skin_reference(
+    frame: np.ndarray, landmarks: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None = None
+) -> np.ndarray:
+    """float32 (n, 3) colour coordinates of the face's skin away from the mouth: one pixel under each of
+    the mesh's plain-skin vertices (cheeks, forehead, nose; :func:`arlens.scene.light.skin_vertices`)
+    inside the frame and not ``occluded``. What a cup over the mouth cannot cover all of."""
+    from arlens.scene.light import skin_vertices
+
+    pts = np.asarray(landmarks, dtype=np.float64)[skin_vertices(), :2]
+    h, w = frame.shape[:2]
+    with np.errstate(invalid="ignore"):
+        inside = np.isfinite(pts).all(axis=1) & (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (
+            pts[:, 1] < h)
+    pts = pts[inside]
+    if occluded is not None and len(pts):
+        pts = pts[~occluded(pts)]
+    return to_features(frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)])
+
+
 def _disc(radius: float) -> np.ndarray:
     """uint8 structuring element of the pixel offsets within ``radius``: eroding by it keeps the pixels
     farther than ``radius`` from every zero (what a distance transform's threshold would)."""
@@ -329,6 +392,7 @@ def face_color_model(
     occlusion: np.ndarray | None = None,
     box: Box | None = None,
     occluded: Callable[[np.ndarray], np.ndarray] | None = None,
+    reference: np.ndarray | None = None,
 ) -> ColorModel:
     """Learn the skin and lip classes of one face from the frame.
 
@@ -339,6 +403,9 @@ def face_color_model(
         box: the box ``occlusion`` covers; default :func:`mouth_box`.
         occluded: optional test of which (n, 2) frame pixel centres are covered by an occluder (bool (n,)),
             applied to the few hundred sampled pixels only: what the scene passes instead of a mask.
+        reference: optional float32 (m, 3) colour coordinates of the face's skin elsewhere
+            (:func:`skin_reference`): the skin class is then the ring's pixels that look like it (an
+            object over most of the ring is left out).
 
     Lips: the pixels inside the lip outline, outside the mouth opening, more than a pixel from both
     (and from the corners' narrow wedges), weighted by :func:`lip_sample_weights`, on a grid of every
@@ -365,22 +432,23 @@ def face_color_model(
     step = max(1, int(width // LEARN_WIDTH))
     h, w = -(-(box[3] - box[1]) // step), -(-(box[2] - box[0]) // step)
     lips = np.zeros((h, w), np.uint8)
-    _fill(lips, outer, box, 1, step)
-    _fill(lips, inner, box, 0, step)
+    fill_polygon(lips, outer, box, 1, step)
+    fill_polygon(lips, inner, box, 0, step)
     core = cv2.erode(lips, _disc(max(1.0, 0.02 * width / step)), borderType=cv2.BORDER_CONSTANT, borderValue=0)
     # the skin ring on a coarser grid (a distance transform there costs little)
     step_s = max(step, int(width // SKIN_LEARN_WIDTH))
     width_s = width / step_s
     hs, ws = -(-(box[3] - box[1]) // step_s), -(-(box[2] - box[0]) // step_s)
     band = np.zeros((hs, ws), np.uint8)
-    _fill(band, outer, box, 1, step_s)
+    fill_polygon(band, outer, box, 1, step_s)
     outside = cv2.distanceTransform(1 - band, cv2.DIST_L2, 3)  # distance from the lips' outer outline
     ring = (outside > SKIN_RING[0] * width_s) & (outside <= SKIN_RING[1] * width_s)
     # the ring stays on the face: between the lips' top and the nose there is skin, but not beside the jaw
     face = np.zeros((hs, ws), np.uint8)
-    _fill(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step_s)
+    fill_polygon(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step_s)
     ring &= face > 0
-    skin = ColorClass.fit(to_features(_samples(frame, box, step_s, ring, occluded)))
+    skin = ColorClass.fit(to_features(_samples(frame, box, step_s, ring, occluded)), robust=True,
+                          reference=reference)
     lip_lab = to_features(_samples(frame, box, step, core > 0, occluded))
     weights = None
     if skin is not None and len(lip_lab):

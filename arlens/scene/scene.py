@@ -15,10 +15,10 @@ from arlens.image import check_bgr
 from arlens.scene import colors as _colors
 from arlens.scene import hands as _hands
 from arlens.scene import light as _light
-from arlens.scene.regions import Box, check_box, clip_box, intersect, is_empty
+from arlens.scene import objects as _objects
+from arlens.scene.regions import Box, RegionMask, box_shape, check_box, clip_box, intersect, is_empty
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face, Hand, as_hands
-
 
 #: The colour models and the light skip pixels and vertices this close (finger widths) to a hand's
 #: landmark silhouette, where its refined edge may lie. Small: a hand over the mouth leaves little lip to
@@ -34,6 +34,8 @@ class SceneOptions:
         fov_y_deg: vertical field of view of the camera built for the frame when none is given (the
             trackers' default, 63 degrees).
         hand_occluders: hands count as occluders of faces (and of each other).
+        object_occluders: foreign objects in front of the mouth (a cup, a microphone: what fits none of the
+            face's colours around the mouth, :mod:`~arlens.scene.objects`) count as occluders of the face.
         refine_occluders: move occluder outlines onto the image's edges (guided filter); False keeps the
             landmark silhouettes (cheaper, a few pixels off).
     """
@@ -41,12 +43,13 @@ class SceneOptions:
     fov_y_deg: float = 63.0
     hand_occluders: bool = True
     refine_occluders: bool = True
+    object_occluders: bool = True
 
     def __post_init__(self) -> None:
         fov = self.fov_y_deg
         if isinstance(fov, bool) or not isinstance(fov, int | float) or not 1.0 <= float(fov) <= 170.0:
             raise InputError(f"SceneOptions.fov_y_deg: expected a number in [1, 170], got {fov!r}")
-        for name in ("hand_occluders", "refine_occluders"):
+        for name in ("hand_occluders", "refine_occluders", "object_occluders"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"SceneOptions.{name}: expected True or False, got {getattr(self, name)!r}")
 
@@ -110,15 +113,32 @@ class FaceScene:
         with occluded pixels left out (the sampled pixels are tested against the hands' landmark
         silhouettes grown by ``OCCLUDER_MARGIN``: no occluder mask is rasterised for it)."""
         occluded = self._occluded if self.scene.occluding_hands() else None
-        return _colors.face_color_model(self.scene.frame, self.face.landmarks, box=self.mouth_box, occluded=occluded)
+        reference = _colors.skin_reference(self.scene.frame, self.face.landmarks, occluded)
+        return _colors.face_color_model(self.scene.frame, self.face.landmarks, box=self.mouth_box, occluded=occluded,
+                                        reference=reference)
+
+    @cached_property
+    def objects(self) -> RegionMask:
+        """The foreign objects in front of the mouth (:func:`~arlens.scene.objects.object_mask`): a
+        :class:`~arlens.scene.regions.RegionMask` over :attr:`mouth_box`, zeros when none is found or the
+        scene's options turn them off."""
+        box = self.mouth_box
+        if not self.scene.options.object_occluders or is_empty(box):
+            return RegionMask(box, np.zeros(box_shape(box), np.float32))
+        return RegionMask(box, _objects.object_mask(self.scene.frame, self.face.landmarks, self.colors, box))
 
     def occlusion(self, box: Box) -> np.ndarray:
         """float32 (h, w) 0..1 over frame ``box``: how much of each pixel something in front of this face
-        covers (hands today). Read-only and cached per box; zeros when nothing is there."""
+        covers (the hands, and foreign objects in front of the mouth). Read-only and cached per box; zeros
+        when nothing is there."""
         box = check_box(box)
         found = self._occlusion.get(box)
         if found is None:
             found = self.scene.occlusion(box)
+            objects = self.objects
+            if intersect(objects.box, box) is not None and objects.alpha.any():
+                found = objects.max_into(found.copy(), box)
+                found.setflags(write=False)
             self._occlusion[box] = found
         return found
 
