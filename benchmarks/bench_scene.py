@@ -102,7 +102,7 @@ def objects(faces) -> dict:
         for obj in HS.OBJECTS:
             comp = HS.object_over_mouth(image, face, obj, cover=0.5)
 
-            def score(out, comp=comp):
+            def score(out, comp=comp, zone=zone):
                 return HS.paint_on(comp.image, out, comp.truth, zone)
 
             off = Scene(comp.image, [face], options=SceneOptions(object_occluders=False))
