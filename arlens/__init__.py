@@ -1,7 +1,8 @@
 """arlens: AR virtual try-on with shoppable lenses.
 
 Tracks faces and hands with MediaPipe's models run by ONNX Runtime, renders product
-overlays (lipstick, eyewear, nails) and ties every lens to a product and a buy link.
+overlays (lipstick, eye, brow, cheek and skin make-up, eyewear, nails) and ties every lens to a product
+and a buy link.
 
 Public names are imported lazily, so ``import arlens`` stays light: ONNX Runtime, OpenGL
 and the catalog readers load only when first used.
@@ -49,6 +50,10 @@ _LAZY = {
     "LensBundle": "arlens.catalog.bundle",
     "LipstickLens": "arlens.lenses.lipstick",
     "LipstickOptions": "arlens.lenses.lipstick",
+    "MakeupLens": "arlens.lenses.makeup",
+    "MakeupOptions": "arlens.lenses.makeup",
+    "Look": "arlens.catalog.looks",
+    "PaletteColor": "arlens.catalog.product",
     "EyewearLens": "arlens.lenses.eyewear",
     "EyewearOptions": "arlens.lenses.eyewear",
     "ShadeSheet": "arlens.batch",

@@ -14,12 +14,14 @@ What is written under the output folder::
                           brand, price, swatch, finish, the buy link (with UTM tags), its QR code and the
                           product's JSON-LD; laid out for phones (420 px wide) as well as desktops
     contact_sheet.png     every try-on as a close-up with the product's name and price
+    sheets/<kind>.png     the same, one sheet per product kind (foundation, blush, eyeshadow, ...)
+    sheets/looks.png      every look of the catalog (all its products at once) on every portrait
     tryon/<photo>/        original.png and original_face.png (before), <product id>.png (full image) and
                           <product id>_face.png (close-up)
     qr/<product id>.png   the buy link's QR code (utm_medium=qr)
 
 Products that cannot be drawn here are listed as skipped with the reason: nail polish without a hand
-photo, kinds without a lens (eyeshadow, ...), and a kind this machine cannot draw at all (eyewear
+photo, kinds without a lens (a plugin's registry may lack one), and a kind this machine cannot draw at all (eyewear
 without an OpenGL context: tried once, reported once, naming the system packages), while every other
 product is still drawn. Nothing is printed: the CLI reports the result.
 """
@@ -65,6 +67,8 @@ class DemoReport:
         seconds: wall time of the whole job.
         portraits: names of the portraits used (the folders under ``tryon/``).
         hands: names of the hand photos used.
+        sheets: per product kind (and ``"looks"``), the contact sheet of just those try-ons.
+        looks: IDs of the looks drawn, in catalog order.
     """
 
     out_dir: Path
@@ -76,6 +80,8 @@ class DemoReport:
     seconds: float = 0.0
     portraits: tuple[str, ...] = field(default=())
     hands: tuple[str, ...] = field(default=())
+    sheets: dict[str, Path] = field(default_factory=dict)
+    looks: tuple[str, ...] = ()
 
 
 def sample_portraits() -> list[tuple[str, np.ndarray]]:
@@ -259,6 +265,8 @@ def render_catalog(
     skipped: list[tuple[str, str]] = []
     images: list[Path] = []
     tiles: list[np.ndarray] = []
+    befores: list[np.ndarray] = []
+    by_kind: dict[str, list[np.ndarray]] = {}
     # product id -> [(caption, before close-up, after close-up, after full image)], paths relative to out
     shots: dict[str, list[tuple[str, str, str, str]]] = {}
     taken: set[str] = set()
@@ -279,6 +287,8 @@ def render_catalog(
                 photo.before = _write(folder / "original_face.png", close).relative_to(out).as_posix()
                 photos.append(photo)
                 tiles.append(_tile(close, f"{photo.caption}: before", "no product", None))
+                if target == "face":
+                    befores.append(tiles[-1])
         if not photos:
             raise InputError("photos: expected at least one portrait with a face or hand photo with a hand, found none")
 
@@ -319,6 +329,7 @@ def render_catalog(
                     price = str(product.current_price)
                     finish = product.finish.value if product.finish else kind.replace("_", " ")
                     tiles.append(_tile(close, product.title, f"{price} - {finish}", product.color))
+                    by_kind.setdefault(kind, []).append(tiles[-1])
             except RuntimeUnavailableError as exc:  # the machine cannot draw this kind at all: say it once
                 reason = str(exc).splitlines()[0]
                 logger.info("%s products cannot be drawn here: %s", kind, reason)
@@ -334,6 +345,37 @@ def render_catalog(
             what = f"{kind.replace('_', ' ')} ({', '.join(ids)})"
             skipped.append((what, f"cannot be drawn on this machine: {reason}"))
 
+        # the looks: every product of one at once, on every portrait
+        look_shots: dict[str, list[tuple[str, str, str, str]]] = {}
+        faces = [ph for ph in photos if ph.target == "face"]
+        for look in catalog.looks if faces else ():
+            if not set(shots).issuperset(look.product_ids):
+                skipped.append((look.id, "a product of this look is not drawn here"))
+                continue
+            try:
+                session.wear_look(look)
+                for photo in faces:
+                    result = session.process_image(photo.image)
+                    full = _write(out / "tryon" / photo.name / f"{_safe_name(look.id)}.png", result.frame)
+                    close = face_crop(result.frame, photo.bbox, scale=_CLOSEUP_SCALE["face"])
+                    after = _write(out / "tryon" / photo.name / f"{_safe_name(look.id)}_face.png", close)
+                    images.append(full)
+                    look_shots.setdefault(look.id, []).append(
+                        (photo.caption, photo.before, after.relative_to(out).as_posix(),
+                         full.relative_to(out).as_posix())
+                    )
+                    by_kind.setdefault("looks", []).append(
+                        _tile(close, look.title, f"{look.total_price(catalog)} - {len(look.product_ids)} products",
+                              None)
+                    )
+            except ArlensError as exc:
+                reason = str(exc).splitlines()[0]
+                logger.info("skipping %s: %s", look.id, reason)
+                skipped.append((look.id, reason))
+            finally:
+                for kind in [p.kind for p in session.products if p.kind is not None]:
+                    session.remove(kind)
+
     if not shots:
         raise InputError("catalog: nothing could be drawn (every product was skipped)")
 
@@ -344,9 +386,15 @@ def render_catalog(
         qrs[pid] = _write(qr_dir / f"{_safe_name(pid)}.png", qr).relative_to(out).as_posix()
 
     sheet_path = _write(out / "contact_sheet.png", contact_sheet(tiles))
+    sheets = {
+        kind: _write(out / "sheets" / f"{kind}.png", contact_sheet(befores + kind_tiles,
+                                                                   columns=max(len(befores), COLUMNS)))
+        for kind, kind_tiles in by_kind.items()
+    }
     brands = sorted({catalog[pid].brand for pid in shots if catalog[pid].brand})
     heading = title or (" / ".join(brands) if brands else "arlens") + " virtual try-on"
-    page = _page(heading, [catalog[pid] for pid in shots], shots, qrs, utm, skipped, jsonld_script)
+    page = _page(heading, [catalog[pid] for pid in shots], shots, qrs, utm, skipped, jsonld_script,
+                 _looks_html(catalog, look_shots, utm))
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
     return DemoReport(
@@ -359,6 +407,8 @@ def render_catalog(
         seconds=time.perf_counter() - start,
         portraits=tuple(ph.name for ph in photos if ph.target == "face"),
         hands=tuple(ph.name for ph in photos if ph.target == "hand"),
+        sheets=sheets,
+        looks=tuple(look_shots),
     )
 
 
@@ -427,6 +477,39 @@ a.buy{display:inline-block;background:#1f1b24;color:#fff;padding:8px 16px;border
 """
 
 
+def _looks_html(catalog: Catalog, shots: dict[str, list[tuple[str, str, str, str]]], utm: UtmTags) -> str:
+    """A card per look: its before and after close-ups, the set's total and link, and each product with its
+    own link."""
+    from arlens.catalog.jsonld import jsonld_script
+
+    e = html.escape
+    cards = []
+    for look_id, look_shots in shots.items():
+        look = catalog.look(look_id)
+        figures = "".join(
+            f'<figure class="pair"><div class="ba">'
+            f'<div><img src="{e(before)}" alt="{e(caption)} before" loading="lazy"><span>Before</span></div>'
+            f'<div><a href="{e(full)}"><img src="{e(after)}" alt="{e(look.title)} on {e(caption)}" '
+            f'loading="lazy"></a><span>After</span></div></div><figcaption>{e(caption)}</figcaption></figure>'
+            for caption, before, after, full in look_shots
+        )
+        items = "".join(
+            f'<dt><span class="swatch" style="background:{e(p.color or "#ffffff")}"></span>{e(p.title)}</dt>'
+            f'<dd>{e(str(p.current_price))} <a href="{e(p.buy_link(utm))}" rel="noopener">buy</a></dd>'
+            for p in look.products(catalog)
+        )
+        link = look.buy_link(utm)
+        buy = (f'<a class="buy" href="{e(link)}" rel="noopener">Buy the look</a>' if link is not None
+               else '<p class="brand">Buy the products one by one.</p>')
+        cards.append(
+            f'<section class="card" id="{e(look.id)}"><div class="shots">{figures}</div>'
+            f'<div class="info"><h2>{e(look.title)}</h2><p class="brand">{e(look.description)}</p>'
+            f'<div class="price">{e(str(look.total_price(catalog)))}</div><dl>{items}</dl>{buy}</div>'
+            f"{jsonld_script(look, tags=utm, catalog=catalog)}</section>"
+        )
+    return "".join(cards)
+
+
 def _page(
     heading: str,
     products: list[Product],
@@ -435,6 +518,7 @@ def _page(
     utm: UtmTags,
     skipped: list[tuple[str, str]],
     jsonld_script,  # noqa: ANN001 - arlens.catalog.jsonld.jsonld_script, imported by the caller
+    looks_html: str = "",
 ) -> str:
     e = html.escape
     cards = []
@@ -479,6 +563,6 @@ def _page(
         f"<title>{e(heading)}</title><style>{_CSS}</style></head><body>"
         f"<header><h1>{e(heading)}</h1><p>{len(products)} products tried on with arlens "
         f'(<a style="color:#cfc8d6" href="contact_sheet.png">contact sheet</a>)</p></header>'
-        f"<main>{''.join(cards)}{skipped_html}</main>"
+        f"<main>{looks_html}{''.join(cards)}{skipped_html}</main>"
         f"<!-- arlens demo {e(meta)} --></body></html>\n"
     )

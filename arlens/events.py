@@ -169,8 +169,17 @@ class SnapshotTaken(TryOnEvent):
     shared: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
+class LookApplied(TryOnEvent):
+    """The shopper put on a whole look: ``product_id`` is the look's ID, ``products`` its products' IDs, comma
+    separated (each product also gets its own events as it is shown)."""
+
+    type: ClassVar[str] = "look_applied"
+    products: str = ""
+
+
 EVENT_TYPES: Mapping[str, type[TryOnEvent]] = MappingProxyType(
-    {cls.type: cls for cls in (LensShown, ShadeChanged, Dwell, BuyLinkShown, SnapshotTaken)}
+    {cls.type: cls for cls in (LensShown, ShadeChanged, Dwell, BuyLinkShown, SnapshotTaken, LookApplied)}
 )
 """Event classes by their ``type`` string, as written in event logs."""
 
@@ -437,7 +446,7 @@ def summarize(events: Iterable[TryOnEvent] | str | Path) -> EventSummary:
         c = counts.setdefault(
             event.product_id, {"shown": 0, "selected": 0, "dwell_s": 0.0, "qr": 0, "clicks": 0, "snapshots": 0}
         )
-        if isinstance(event, LensShown):  # one per exposure (see ProductSummary)
+        if isinstance(event, LensShown | LookApplied):  # one per exposure (see ProductSummary)
             c["shown"] += 1
             shown_in.setdefault(event.product_id, set()).add(event.session_id)
         elif isinstance(event, ShadeChanged):  # a selection, not an exposure: its lens_shown follows

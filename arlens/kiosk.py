@@ -14,7 +14,8 @@ screen and handles input, with or without a window:
   an idle (attract) screen when nobody has been in view for ``idle_seconds``; a "camera unavailable"
   screen while the camera is gone.
 - **Keys** (and gestures when the hand modules are installed): Left/Right arrows or A/D (swipe) =
-  previous/next shade; K = next product kind (lipstick, eyewear, ...); B (pinch) = buy-link QR code;
+  previous/next shade; K = next product kind (foundation, blush, eyeshadow, ..., lipstick, eyewear); L = next
+  look of the catalog (every product of it at once); B (pinch) = buy-link QR code;
   S (thumbs up) = snapshot, a PNG of the mirrored try-on without the on-screen text plus a JSON sidecar
   with products, links and time; Q or Esc = quit.
 - **Never crash**: an exception while handling a frame is logged and the loop goes on with the next;
@@ -49,8 +50,8 @@ logger = logging.getLogger(__name__)
 WINDOW = "arlens mirror"
 
 #: Key names accepted in key scripts and what they do.
-ACTIONS = ("next", "previous", "kind", "buy", "snapshot", "quit")
-_CHAR_ACTIONS = {"d": "next", "a": "previous", "k": "kind", "b": "buy", "s": "snapshot", "q": "quit"}
+ACTIONS = ("next", "previous", "kind", "look", "buy", "snapshot", "quit")
+_CHAR_ACTIONS = {"d": "next", "a": "previous", "k": "kind", "l": "look", "b": "buy", "s": "snapshot", "q": "quit"}
 _NAMED_KEYS = {"right": "next", "left": "previous", "esc": "quit", "escape": "quit"}
 # waitKeyEx codes of the arrow keys: X11/GTK/Qt on Linux, Windows, macOS
 _ARROWS = {65361: "previous", 65363: "next", 2424832: "previous", 2555904: "next", 63234: "previous", 63235: "next"}
@@ -85,7 +86,7 @@ def key_action(key: int) -> str | None:
 def parse_key_script(script: str) -> dict[int, list[str]]:
     """Parse ``"10:d,20:b,30:s,40:right,50:q"`` into frame number -> actions.
 
-    Keys are the letters of the key bindings (a, d, k, b, s, q), ``left``, ``right`` or ``esc``.
+    Keys are the letters of the key bindings (a, d, k, l, b, s, q), ``left``, ``right`` or ``esc``.
 
     Raises:
         InputError: a pair that is not ``FRAME:KEY`` with a known key and a frame number >= 0.
@@ -99,7 +100,7 @@ def parse_key_script(script: str) -> dict[int, list[str]]:
         action = _NAMED_KEYS.get(key) or (_CHAR_ACTIONS.get(key) if len(key) == 1 else None)
         if not sep or not frame.strip().isdigit() or action is None:
             raise InputError(
-                f"key script: expected FRAME:KEY pairs like '10:d,20:b' with keys a, d, k, b, s, q, left, right, "
+                f"key script: expected FRAME:KEY pairs like '10:d,20:b' with keys a, d, k, l, b, s, q, left, right, "
                 f"esc; got {item!r}"
             )
         out.setdefault(int(frame), []).append(action)
@@ -404,6 +405,15 @@ class Kiosk:
                     self.session.select(product)
                     self._qr = None
                     self._say(f"{kinds[i].value.replace('_', ' ')}: {product.title}", now_s)
+            elif action == "look":
+                looks = self.session.catalog.looks
+                if looks:
+                    ids = [lk.id for lk in looks]
+                    current = self.session.look
+                    look = looks[(ids.index(current.id) + 1) % len(looks)] if current is not None else looks[0]
+                    self.session.wear_look(look, keep_others=True)
+                    self._qr = None
+                    self._say(f"look: {look.title} ({look.total_price(self.session.catalog)})", now_s)
             elif action == "buy":
                 product = self._focus_product()
                 if product is not None:
@@ -465,7 +475,7 @@ class Kiosk:
         if product is not None:
             for line, size in ((product.title, 1.0), (f"{product.current_price}   {product.brand}", 0.7)):
                 text_end = max(text_end, x + _text_width(line, size * scale, 2))
-        hint = "<- -> shade   K product   B buy   S photo   Q quit"
+        hint = "<- -> shade   K product   L look   B buy   S photo   Q quit"
         hint_scale = 0.5 * scale
         hint_w = _text_width(hint, hint_scale, 1)
         margin = int(20 * scale)

@@ -24,8 +24,13 @@ LEFT_IRIS_CENTER = 473
 #: Outer eye corners used for the inter-ocular distance.
 RIGHT_EYE_OUTER = 33
 LEFT_EYE_OUTER = 263
+#: Inner eye corners (by the nose).
+RIGHT_EYE_INNER = 133
+LEFT_EYE_INNER = 362
 #: Nose bridge between the eyes, where eyewear rests.
 NOSE_BRIDGE = 168
+#: On the nose's ridge below the bridge, at the eyes' height.
+NOSE_RIDGE = 6
 
 
 class HandLandmark(enum.IntEnum):
@@ -165,6 +170,41 @@ def left_eyebrow() -> tuple[int, ...]:
     return tuple(sorted({i for e in _edges(_face_connections().FACE_LANDMARKS_LEFT_EYEBROW) for i in e}))
 
 
+def _chains(edges: list[tuple[int, int]]) -> tuple[tuple[int, ...], ...]:
+    """Chain an edge list of open paths (inner vertices of degree 2) into ordered paths, in table order."""
+    neighbours: dict[int, list[int]] = {}
+    for a, b in edges:
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
+    seen: set[int] = set()
+    chains = []
+    for start in neighbours:
+        if start in seen or len(neighbours[start]) != 1:
+            continue
+        chain, prev, cur = [start], None, start
+        while True:
+            nxt = [n for n in neighbours[cur] if n != prev]
+            if not nxt:
+                break
+            prev, cur = cur, nxt[0]
+            chain.append(cur)
+        seen.update(chain)
+        chains.append(tuple(chain))
+    return tuple(chains)
+
+
+@cache
+def right_eyebrow_rows() -> tuple[tuple[int, ...], ...]:
+    """The subject's right eyebrow as its table's two rows of 5 points (its upper and lower edge), unordered."""
+    return _chains(_edges(_face_connections().FACE_LANDMARKS_RIGHT_EYEBROW))
+
+
+@cache
+def left_eyebrow_rows() -> tuple[tuple[int, ...], ...]:
+    """The subject's left eyebrow as its table's two rows of 5 points (its upper and lower edge), unordered."""
+    return _chains(_edges(_face_connections().FACE_LANDMARKS_LEFT_EYEBROW))
+
+
 @cache
 def tesselation() -> np.ndarray:
     """The face mesh's 2556 edges as an int32 (2556, 2) array."""
@@ -173,17 +213,17 @@ def tesselation() -> np.ndarray:
 
 @cache
 def face_triangles() -> np.ndarray:
-    """Triangles of the 468-point face mesh, int32 (T, 3), recovered from the tesselation's 3-cliques."""
-    edges = tesselation()
-    adj: dict[int, set[int]] = {}
-    for a, b in edges:
-        adj.setdefault(int(a), set()).add(int(b))
-        adj.setdefault(int(b), set()).add(int(a))
-    tris = set()
-    for a, b in edges:
-        for c in adj[int(a)] & adj[int(b)]:
-            tris.add(tuple(sorted((int(a), int(b), c))))
-    return np.array(sorted(tris), dtype=np.int32)
+    """The 852 triangles of the 468-point face mesh, int32 (852, 3), with MediaPipe's winding.
+
+    The tesselation table lists each triangle as its three directed edges a->b, b->c, c->a, one after
+    another, so the triangles are read off it in order (rather than guessed from 3-cliques of the edge
+    graph, which adds two that are not faces).
+    """
+    edges = tesselation().reshape(-1, 3, 2)
+    if not (np.array_equal(edges[:, 0, 1], edges[:, 1, 0]) and np.array_equal(edges[:, 1, 1], edges[:, 2, 0])
+            and np.array_equal(edges[:, 2, 1], edges[:, 0, 0])):  # pragma: no cover - the table's layout
+        raise RuntimeError("expected the face tesselation as consecutive triangle edges")
+    return np.ascontiguousarray(edges[:, :, 0]).astype(np.int32)
 
 
 @cache

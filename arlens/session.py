@@ -35,7 +35,8 @@ Events (:mod:`arlens.events`) are emitted as things happen:
   :meth:`TryOn.next`, :meth:`TryOn.previous`);
 - ``Dwell`` with the stream time a product was actually drawn on someone, when it is replaced or
   removed and on :meth:`TryOn.close` (video mode only; stills have no duration);
-- ``BuyLinkShown`` from :meth:`TryOn.show_buy_link`, ``SnapshotTaken`` from :meth:`TryOn.snapshot`.
+- ``BuyLinkShown`` from :meth:`TryOn.show_buy_link`, ``SnapshotTaken`` from :meth:`TryOn.snapshot`;
+- ``LookApplied`` from :meth:`TryOn.wear_look` (its ``product_id`` is the look's ID).
 
 I/O policy: :meth:`TryOn.process` never blocks on I/O. By default (``event_delivery="background"``)
 events go into a bounded queue (``event_queue_size``) drained by one daemon thread that calls the
@@ -68,8 +69,18 @@ import numpy as np
 
 from arlens import landmarks as L
 from arlens.catalog import Catalog, Price, Product, ProductKind, UtmTags
+from arlens.catalog.looks import Look
 from arlens.errors import InputError
-from arlens.events import BuyLinkShown, Dwell, EventSink, LensShown, ShadeChanged, SnapshotTaken, TryOnEvent
+from arlens.events import (
+    BuyLinkShown,
+    Dwell,
+    EventSink,
+    LensShown,
+    LookApplied,
+    ShadeChanged,
+    SnapshotTaken,
+    TryOnEvent,
+)
 from arlens.image import as_bgr
 from arlens.lenses.registry import LensRegistry, LensSpec, default_registry
 from arlens.scene import Scene, SceneOptions
@@ -117,6 +128,9 @@ class TryOnOptions:
         event_delivery: ``"background"`` (default: a bounded queue and one thread, ``process`` never
             waits on the sink) or ``"inline"`` (the sink is called on the caller's thread).
         event_queue_size: capacity of the background queue.
+        check_glasses: check whether each face already wears glasses (``Face.glasses`` in the result, about a
+            third of a millisecond a face): ``True``, ``False``, or ``None`` (default) while a pair of glasses
+            is worn, so an app can say "take your glasses off for the best fit".
     """
 
     max_faces: int = 1
@@ -131,6 +145,7 @@ class TryOnOptions:
     max_dwell_gap_ms: float = 1000.0
     event_delivery: Literal["background", "inline"] = "background"
     event_queue_size: int = 1024
+    check_glasses: bool | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_faces", "max_hands", "event_queue_size"):
@@ -150,6 +165,8 @@ class TryOnOptions:
         for name in ("shown_grace_ms", "max_dwell_gap_ms"):
             if not float(getattr(self, name)) >= 0:
                 raise InputError(f"TryOnOptions.{name}: expected >= 0, got {getattr(self, name)!r}")
+        if self.check_glasses not in (None, True, False):
+            raise InputError(f"TryOnOptions.check_glasses: expected True, False or None, got {self.check_glasses!r}")
         if self.event_delivery not in ("background", "inline"):
             raise InputError(
                 f"TryOnOptions.event_delivery: expected 'background' or 'inline', got {self.event_delivery!r}"
@@ -452,6 +469,7 @@ class TryOn:
         self._extra: dict[str, Product] = {}  # products given as values, not in the catalog
         self._current: dict[ProductKind, Product] = {}
         self._focus: ProductKind | None = None
+        self._look: Look | None = None
         self._lenses: dict[str, _Lens | None] = {}  # None: the lens could not be built (logged)
         self._showing: dict[str, _Showing] = {}
         self._last_ts: float | None = None
@@ -567,6 +585,54 @@ class TryOn:
         self._set(resolved, emit_change=True)
         return resolved
 
+    def wear_look(self, look: str | Look, *, keep_others: bool = False) -> tuple[Product, ...]:
+        """Wear every product of a look (stacked in make-up order), replacing the current ones of their kinds.
+
+        Each product keeps its own hotspot and buy link; the set's total and link come from the
+        :class:`~arlens.catalog.looks.Look`. Emits ``LookApplied`` (and ``ShadeChanged`` / ``Dwell`` for what it
+        replaces).
+
+        Args:
+            look: a look ID of the catalog, or a Look of its products.
+            keep_others: keep wearing products of kinds the look does not have (default: take them off, so
+                what is worn is the look).
+
+        Returns:
+            The look's products.
+
+        Raises:
+            UnknownProductError: no such look, or one of its products is not in the catalog.
+            ProductError: one of its products has a kind no lens draws.
+        """
+        self._check_open()
+        if isinstance(look, str):
+            try:
+                look = self.catalog.look(look)
+            except KeyError:
+                source = f" {self.catalog.source}" if self.catalog.source else ""
+                raise UnknownProductError(f"unknown look {look!r}: not in catalog{source}") from None
+        if not isinstance(look, Look):
+            raise InputError(f"look: expected a look ID or Look, got {type(look).__name__}")
+        products = tuple(self._resolve(pid) for pid in look.product_ids)  # all checked before any change
+        if not keep_others:
+            worn = {p.kind for p in products}
+            for kind in [k for k in self._current if k not in worn]:
+                self.remove(kind)
+        for product in products:
+            self._set(product, emit_change=True)
+        self._look = look
+        self._emit(LookApplied, look.id, products=",".join(look.product_ids)[:256])
+        return products
+
+    @property
+    def look(self) -> Look | None:
+        """The look last put on with :meth:`wear_look`, while every one of its products is still worn."""
+        look = self._look
+        if look is None:
+            return None
+        worn = {p.id for p in self._current.values()}
+        return look if worn.issuperset(look.product_ids) else None
+
     def remove(self, kind: ProductKind | str) -> Product | None:
         """Stop wearing the product of ``kind`` (emits its ``Dwell``); returns it, or None."""
         self._check_open()
@@ -679,6 +745,13 @@ class TryOn:
         faces = tuple(self._face_tracker.detect(image) if ts is None else self._face_tracker.track(image, ts))
         t1 = time.perf_counter()
         timings["faces"] = (t1 - t0) * 1000
+        if faces and self._glasses_wanted():
+            from arlens.tracking.glasses import glasses_probability
+
+            faces = tuple(replace(f, glasses=glasses_probability(image, f)) for f in faces)
+            t2 = time.perf_counter()
+            timings["glasses"] = (t2 - t1) * 1000
+            t1 = t2
         hands: tuple[Hand, ...] = ()
         gestures: tuple[Any, ...] = ()
         entries = [(product, self._lens_for(product)) for product in self.products]
@@ -727,6 +800,11 @@ class TryOn:
         if camera is None or (camera.width, camera.height) != (w, h):
             camera = self._scene_camera = PerspectiveCamera(w, h, self.options.fov_y_deg)
         return camera
+
+    def _glasses_wanted(self) -> bool:
+        if self.options.check_glasses is not None:
+            return self.options.check_glasses
+        return ProductKind.EYEWEAR in self._current
 
     def _hands_wanted(self, faces: bool = False) -> bool:
         if self.options.hands is not None:
@@ -843,19 +921,30 @@ class TryOn:
             return
         self._events.emit(event)
 
-    def show_buy_link(self, product: str | Product | None = None, *, via: str = "qr") -> str:
+    def show_buy_link(self, product: str | Product | Look | None = None, *, via: str = "qr") -> str:
         """Record that a buy link was shown (as a QR code) or clicked, and return the link to show.
 
         Args:
-            product: an ID or Product (default: the current product of :attr:`focus`).
+            product: an ID or Product (default: the current product of :attr:`focus`), or a look (its ID or
+                :class:`~arlens.catalog.looks.Look`) with a link of its own: the set's link.
             via: ``"qr"`` (link tagged ``utm_medium=qr``) or ``"click"`` (the session's UTM tags).
 
         Raises:
-            InputError: no product given and none current, unknown product, or a bad ``via``.
+            InputError: no product given and none current, unknown product, a look without a link of its own,
+                or a bad ``via``.
         """
         self._check_open()
         if via not in ("qr", "click"):
             raise InputError(f"via: expected 'qr' or 'click', got {via!r}")
+        if isinstance(product, str) and product not in self.catalog and product not in self._extra:
+            product = next((lk for lk in self.catalog.looks if lk.id == product), product)  # type: ignore[assignment]
+        if isinstance(product, Look):
+            tags = QR_UTM if via == "qr" else self.options.utm
+            link = product.buy_link(replace(tags, campaign=self.options.utm.campaign) if via == "qr" else tags)
+            if link is None:
+                raise InputError(f"look {product.id!r} has no link of its own: show its products' links")
+            self._emit(BuyLinkShown, product.id, via=via)
+            return link
         if product is None:
             chosen = self._current.get(self._focus) if self._focus is not None else None
             if chosen is None:

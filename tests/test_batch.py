@@ -57,3 +57,23 @@ def test_try_on_images_draws_on_every_face_and_keeps_order(face_tracker, catalog
     nails = next(iter(catalog.filter(kind="nail_polish")))
     with pytest.raises(arlens.InputError, match="nail_polish"):
         batch.try_on_images([portrait], nails, tracker=face_tracker)
+
+
+def test_makeup_line_equals_one_lens_per_product(face_tracker, catalog):
+    image = read_image("faces/astronaut.png")
+    line = [p for p in catalog if p.kind is not None and p.kind.value in ("eyeshadow", "blush", "foundation")][:8]
+    line += list(catalog.filter(kind="lipstick"))[:2]
+    sheet = batch.render_product_line(image, line, tracker=face_tracker, backend="numpy")
+    face = face_tracker.detect(image)[0]
+    for k, product in enumerate(line):
+        if product.kind.value == "lipstick":
+            continue
+        single = arlens.MakeupLens.from_product(product).render(image, [face])
+        assert np.array_equal(sheet.images[k], single), product.id  # the shared scene changes nothing
+    assert all((sheet.images[k] != image).any() for k in range(len(line)))
+
+
+def test_try_on_images_draws_makeup(face_tracker, catalog):
+    portrait = read_image("faces/astronaut.png")
+    out = batch.try_on_images([portrait, portrait[:, ::-1]], catalog["BLS-003"], tracker=face_tracker)
+    assert out.face_counts == (1, 1) and (out[0] != portrait).any() and (out[1] != portrait[:, ::-1]).any()

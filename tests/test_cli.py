@@ -210,14 +210,18 @@ def test_catalog_validate_lists_every_problem(work):
 def test_catalog_validate_list_and_jsonld_on_good_feeds():
     feed = ROOT / "assets" / "catalog.json"
     run = arlens("catalog", "validate", feed)
-    assert run.returncode == 0 and run.stdout.startswith("ok:") and "22 products" in run.stdout
+    from arlens.catalog import Catalog
+
+    demo = Catalog.default()
+    assert run.returncode == 0 and run.stdout.startswith("ok:")
+    assert f"{len(demo)} products, {len(demo.looks)} looks" in run.stdout
     meta = DATA / "feeds" / "meta_catalog.csv"
     if meta.is_file():
         assert arlens("catalog", "validate", meta).returncode == 0
     run = arlens("catalog", "list", "--kind", "eyewear", "--json")
     assert run.returncode == 0, run.stderr
     items = json.loads(run.stdout)
-    assert [i["id"] for i in items] == ["EYE-101", "EYE-102", "EYE-103"]
+    assert [i["id"] for i in items] == ["EYE-101", "EYE-102", "EYE-103", "EYE-104"]
     assert items[0]["price"] == "139.00 USD" and "utm_content=EYE-101" in items[0]["buy_link"]
     run = arlens("catalog", "list")
     assert run.returncode == 0 and "LIP-001" in run.stdout and "NAIL-204" in run.stdout
@@ -271,7 +275,16 @@ def test_demo_writes_images_sheet_and_page(tmp_path):
         assert full is not None and full.shape == (512, 512, 3)
     assert 'type="application/ld+json"' in page
     images = [p for p in (out / "tryon").rglob("*.png") if not p.stem.endswith("_face") and p.stem != "original"]
-    assert len(images) == 2 * 18
+    from arlens.catalog import Catalog
+
+    demo = Catalog.default()
+    on_faces = [p for p in demo if p.kind is not None and p.kind.value != "nail_polish"]
+    assert len(images) == 2 * (len(on_faces) + len(demo.looks))
+    for kind in ("foundation", "eyeshadow", "brow", "blush", "looks"):
+        assert cv2.imread(str(out / "sheets" / f"{kind}.png")) is not None, kind
+    for look in demo.looks:
+        assert f'id="{look.id}"' in page and str(look.total_price(demo)) in page
+    assert '"@type": "ProductCollection"' in page
     qr = cv2.imread(str(out / "qr" / "LIP-004.png"))
     assert "utm_content=LIP-004" in cv2.QRCodeDetector().detectAndDecode(qr)[0]
 
@@ -400,12 +413,25 @@ def test_catalog_validate_warns_about_products_no_lens_draws(tmp_path):
     assert run.returncode == 0 and run.stdout.startswith("ok:")
     warnings = run.stderr.strip().splitlines()
     assert "[colour]: unknown column 'colour' is ignored; did you mean 'color'?" in warnings[0]
-    assert "1 eyeshadow product (SH-1) cannot be tried on with this version of arlens" in run.stderr
-    assert "1 blush product (BL-1)" in run.stderr and "LIP-1" not in run.stderr
+    assert "cannot be tried on" not in run.stderr  # every built-in kind has a lens (eyeshadow and blush too)
     typo = tmp_path / "typo.csv"
     typo.write_text("id,title,link,prce\nA,Red,https://shop.example/a,9.00 USD\n")
     run = arlens("catalog", "validate", typo)
     assert run.returncode == 3 and "unknown column 'prce', did you mean 'price'?" in run.stdout
+
+
+def test_catalog_validate_warns_about_kinds_the_installed_lenses_lack(monkeypatch, capsys):
+    """With a registry that lacks a kind (a plugin setup, or an older arlens), validate names its products."""
+    from arlens.catalog import Catalog
+    from arlens.cli import catalog as cli_catalog
+    from arlens.lenses import registry as reg
+
+    partial = reg.LensRegistry([s for s in reg.BUILTIN if s.kind not in ("eyeshadow", "blush")])
+    monkeypatch.setattr(reg, "default_registry", lambda: partial)
+    cli_catalog._warn_undrawable(Catalog.default())
+    err = capsys.readouterr().err
+    assert "6 eyeshadow products (EYS-001, EYS-002, EYS-003, EYS-004, EYS-005 and 1 more) cannot be tried on" in err
+    assert "4 blush products" in err and "lipstick" not in err.split("lenses installed")[0]
 
 
 def test_lens_validate_reports_schema_and_value_problems_in_one_run(tmp_path):
@@ -462,7 +488,7 @@ def test_a_missing_opengl_is_reported_once(monkeypatch, capsys, tmp_path, work):
     code = main(["demo", "-o", str(tmp_path / "demo"), "--portrait", str(work / "face.png")])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert out.count("OpenGL") == 1 and "skipped eyewear (EYE-101, EYE-102, EYE-103): cannot be drawn" in out
+    assert out.count("OpenGL") == 1 and "skipped eyewear (EYE-101, EYE-102, EYE-103, EYE-104): cannot be drawn" in out
     assert "LIP-001" in (tmp_path / "demo" / "index.html").read_text()
 
 
@@ -527,3 +553,39 @@ def test_cuda_fallback_is_one_warning(work, tmp_path):
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("arlens: warning: ONNX Runtime providers CUDAExecutionProvider")
     assert "arlens[gpu]" in lines[0]
+
+
+def test_try_a_look_and_its_errors(work, tmp_path):
+    out = tmp_path / "look.png"
+    run = arlens("try", work / "face.png", "--look", "LOOK-GLAM", "--product", "EYE-101", "-o", out, "--json")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    from arlens.catalog import Catalog
+
+    look = Catalog.default().look("LOOK-GLAM")
+    ids = [p["id"] for p in report["products"]]
+    assert set(ids) == {*look.product_ids, "EYE-101"} and ids[-1] == "EYE-101"  # make-up first, glasses on top
+    assert report["look"]["id"] == "LOOK-GLAM" and report["look"]["total"] == str(look.total_price(Catalog.default()))
+    assert all(p["bbox"] for p in report["products"])  # every product has its hotspot
+    assert cv2.imread(str(out)).shape == read_image("faces/astronaut.png").shape
+    assert_one_line_error(arlens("try", work / "face.png", "--look", "NOPE", "-o", out), 4, "unknown look 'NOPE'")
+    assert_one_line_error(arlens("try", work / "face.png", "-o", out), 2, "--product ID or --look ID")
+
+
+def test_catalog_jsonld_of_a_look():
+    run = arlens("catalog", "jsonld", "--look", "LOOK-DAY")
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert doc["@type"] == "ProductCollection" and len(doc["includesObject"]) == 7
+    assert_one_line_error(arlens("catalog", "jsonld", "--look", "NOPE"), 4, "unknown look")
+
+
+def test_mirror_headless_puts_on_looks(work, tmp_path):
+    events = tmp_path / "events.jsonl"
+    run = arlens("mirror", "--source", work / "clip.mp4", "--headless", "--frames", "12", "--look", "LOOK-DAY",
+                 "--keys", "4:l,8:k", "--events", events, "--no-gestures")
+    assert run.returncode == 0, run.stderr
+    assert "0 errors" in run.stdout
+    applied = [json.loads(line) for line in events.read_text().splitlines()
+               if json.loads(line)["type"] == "look_applied"]
+    assert [e["product_id"] for e in applied] == ["LOOK-DAY", "LOOK-GLAM"]

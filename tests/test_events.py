@@ -59,7 +59,23 @@ def test_round_trip_through_dicts_and_json():
     for event in sample_events():
         data = json.loads(json.dumps(event.to_dict()))
         assert data["type"] == event.type and event_from_dict(data) == event
-    assert set(EVENT_TYPES) == {"lens_shown", "shade_changed", "dwell", "buy_link_shown", "snapshot_taken"}
+    assert set(EVENT_TYPES) == {
+        "lens_shown", "shade_changed", "dwell", "buy_link_shown", "snapshot_taken", "look_applied"
+    }
+
+
+def test_a_look_is_counted_like_a_product():
+    from arlens.events import LookApplied
+
+    events = [
+        LookApplied(session_id="s1", product_id="LOOK-DAY", products="FDN-220,LIP-001", timestamp=1.0),
+        BuyLinkShown(session_id="s1", product_id="LOOK-DAY", via="qr", timestamp=2.0),
+        LookApplied(session_id="s2", product_id="LOOK-DAY", products="FDN-220,LIP-001", timestamp=3.0),
+    ]
+    for event in events:
+        assert event_from_dict(json.loads(json.dumps(event.to_dict()))) == event
+    look = summarize(events)["LOOK-DAY"]
+    assert (look.shown, look.qr, look.sessions, look.buy_intent_rate) == (2, 1, 2, 0.5)
 
 
 def test_timestamp_defaults_to_now():

@@ -122,11 +122,14 @@ def test_kind_errors(catalog):
 
 
 def test_product_without_lens_is_refused(catalog):
+    from arlens.lenses.registry import BUILTIN, LensRegistry
+
     shadow = arlens.Product(
         id="SH-1", title="Shadow", link="https://shop.example/sh", price=arlens.Price("9.00", "USD"),
         kind="eyeshadow", color="#443322",
     )
-    with TryOn(catalog) as session, pytest.raises(ProductError, match="SH-1"):
+    no_eyes = LensRegistry([s for s in BUILTIN if s.kind != "eyeshadow"])
+    with TryOn(catalog, registry=no_eyes) as session, pytest.raises(ProductError, match="SH-1"):
         session.select(shadow)
 
 
@@ -428,6 +431,75 @@ def test_one_scene_per_frame_shared_by_every_lens(portrait, catalog):
     assert first.faces == result.faces and first.hands == (hand,)  # hands tracked for a lens using occluders
     assert (first.camera.width, first.camera.height, first.camera.fov_y_deg) == (512, 512, 50)
     assert (result.frame[:4, :4] == 200).all()
+
+
+# --- looks: a named set of products, stacked in make-up order, shoppable item by item and as a set ---------
+
+
+def test_a_look_is_stacked_in_makeup_order_with_a_hotspot_per_product(portrait, catalog, face_tracker):
+    from arlens.events import LookApplied
+
+    sink = MemoryEventSink()
+    look = catalog.look("LOOK-GLAM")
+    with TryOn(catalog, ["EYE-101", "NAIL-201"], event_sink=sink, event_delivery="inline",
+               face_tracker=face_tracker) as session:
+        worn = session.wear_look("LOOK-GLAM")
+        assert [p.id for p in worn] == list(look.product_ids)
+        order = [p.kind.value for p in session.products]
+        assert order == ["foundation", "contour", "highlighter", "blush", "eyeshadow", "eyeliner", "mascara", "brow",
+                         "lipstick"]  # make-up order; the glasses and nails came off: the look is what is worn
+        assert session.look is look
+        result = session.process_image(portrait)
+        assert result.products == tuple(p.id for p in session.products)
+        spots = {h.product_id: h for h in result.hotspots}
+        face = result.faces[0].bbox
+        for pid in look.product_ids:
+            spot = spots[pid]
+            assert spot.buy_link.startswith(catalog[pid].link) and "utm_content=" + pid in spot.buy_link
+            x0, y0, x1, y1 = spot.bbox
+            assert x1 > x0 and y1 > y0 and x0 >= face[0] - 20 and x1 <= face[2] + 20  # on the face
+        eye_box, lip_box = spots["EYS-002"].bbox, spots["LIP-009"].bbox
+        assert eye_box[3] < lip_box[1]  # the eyeshadow's hotspot is above the lipstick's
+        assert spots["FDN-330"].bbox[3] - spots["FDN-330"].bbox[1] > 2 * (eye_box[3] - eye_box[1])  # the whole face
+        link = session.show_buy_link("LOOK-GLAM")
+        assert link.startswith(look.link) and "utm_medium=qr" in link and "utm_content=LOOK-GLAM" in link
+        with pytest.raises(arlens.InputError, match="no link of its own"):
+            session.show_buy_link("LOOK-NIGHT")
+        session.next("lipstick")
+        assert session.look is None  # no longer the whole look
+    applied = [e for e in sink.events if isinstance(e, LookApplied)]
+    assert [(e.product_id, e.products) for e in applied] == [("LOOK-GLAM", ",".join(look.product_ids))]
+    assert any(isinstance(e, BuyLinkShown) and e.product_id == "LOOK-GLAM" for e in sink.events)
+
+
+def test_a_look_can_keep_other_products_and_bad_looks_are_refused(catalog, face_tracker):
+    with TryOn(catalog, ["EYE-101"], face_tracker=face_tracker) as session:
+        session.wear_look(catalog.look("LOOK-DAY"), keep_others=True)
+        assert "EYE-101" in [p.id for p in session.products]
+        with pytest.raises(UnknownProductError, match="unknown look 'NOPE'"):
+            session.wear_look("NOPE")
+        with pytest.raises(arlens.InputError, match="look"):
+            session.wear_look(3)  # type: ignore[arg-type]
+
+
+def test_every_kind_of_the_demo_catalog_is_drawn(portrait, catalog, face_tracker):
+    with TryOn(catalog, face_tracker=face_tracker) as session:
+        kinds = {k.value for k in session.kinds}
+        assert kinds >= {"foundation", "contour", "highlighter", "blush", "eyeshadow", "eyeliner", "mascara", "brow",
+                         "lipstick", "eyewear", "nail_polish"}
+
+
+def test_a_face_already_wearing_glasses_is_reported(catalog):
+    """While a pair of glasses is worn the session says whether each face already wears some (Grace Hopper
+    does), so an app can ask for them to be taken off; without eyewear it does not look."""
+    grace, astronaut = read_image("faces/grace_hopper.jpg"), read_image("faces/astronaut.png")
+    with TryOn(catalog, ["EYE-101"]) as session:
+        assert session.process_image(grace).faces[0].wears_glasses is True
+        assert session.process_image(astronaut).faces[0].wears_glasses is False
+    with TryOn(catalog, ["LIP-001"]) as session:
+        assert session.process_image(grace).faces[0].glasses is None
+    with TryOn(catalog, ["LIP-001"], check_glasses=True) as session:
+        assert session.process_image(grace).faces[0].glasses >= 0.5
 
 
 def test_several_shoppers_each_wear_the_current_products(catalog):

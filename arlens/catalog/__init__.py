@@ -12,13 +12,14 @@ from __future__ import annotations
 from arlens.catalog.catalog import Catalog
 from arlens.catalog.feeds import FeedFormat, RejectedRow
 from arlens.catalog.links import LinkPolicy, UtmTags
-from arlens.catalog.product import Availability, Finish, Price, Product, ProductKind
+from arlens.catalog.product import Availability, Finish, LensCoating, Price, Product, ProductKind
 
 __all__ = [
     "Availability",
     "Catalog",
     "FeedFormat",
     "Finish",
+    "LensCoating",
     "LinkPolicy",
     "Price",
     "Product",

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from arlens.catalog.feeds import FeedFormat, RejectedRow, read_feed
 from arlens.catalog.links import LinkPolicy
+from arlens.catalog.looks import Look, look_problems
 from arlens.catalog.product import Availability, Finish, Product, ProductKind
 from arlens.errors import CatalogError, InputError, Problem
 from arlens.resources import assets_dir
@@ -48,9 +49,10 @@ class Catalog:
             e.g. ``colour``: its values are ignored), each a located problem; also logged by :meth:`load`.
         base_dir: the folder relative model paths are resolved against (the feed's folder; for a
             catalog built in code without one, the packaged assets folder).
+        looks: named sets of the catalog's products worn together (:class:`~arlens.catalog.looks.Look`).
     """
 
-    __slots__ = ("_by_id", "_products", "base_dir", "format", "rejected", "source", "warnings")
+    __slots__ = ("_by_id", "_looks", "_products", "base_dir", "format", "rejected", "source", "warnings")
 
     def __init__(
         self,
@@ -60,12 +62,14 @@ class Catalog:
         format: FeedFormat | None = None,
         rejected: Iterable[RejectedRow] = (),
         base_dir: str | Path | None = None,
+        looks: Iterable[Look] = (),
         warnings: Iterable[Problem] = (),
     ) -> None:
-        """Hold ``products`` in the given order.
+        """Hold ``products`` (and ``looks`` of them) in the given order.
 
         Raises:
-            CatalogError: two products share an ID, or an item is not a :class:`Product`.
+            CatalogError: two products share an ID, an item is not a :class:`Product`, or a look is not
+                a :class:`Look` of these products (one per kind, IDs unique among products and looks).
         """
         self._products = tuple(products)
         self._by_id: dict[str, Product] = {}
@@ -77,6 +81,16 @@ class Catalog:
                 problems.append(Problem(source or "<products>", None, "id", f"duplicate id {product.id!r}"))
             else:
                 self._by_id[product.id] = product
+        self._looks: dict[str, Look] = {}
+        for i, look in enumerate(looks):
+            where = f"looks/{i}/"
+            if not isinstance(look, Look):
+                problems.append(Problem(source or "<looks>", None, where.rstrip("/"), "expected a Look"))
+                continue
+            if look.id in self._looks:
+                problems.append(Problem(source or "<looks>", None, f"{where}id", f"duplicate look id {look.id!r}"))
+            problems += look_problems(look, self._by_id, source or "<looks>", None, where)
+            self._looks[look.id] = look
         if problems:
             raise CatalogError("invalid catalog", problems)
         self.source = source
@@ -108,7 +122,7 @@ class Catalog:
                 line, column, message); in any mode, problems that stop the whole file.
         """
         feed = read_feed(path, format=format, links=links)
-        if strict and feed.rejected:
+        if strict and feed.problems:
             raise CatalogError(f"invalid catalog {feed.source}", feed.problems)
         for warning in feed.warnings:
             logger.warning("%s", warning)
@@ -118,12 +132,13 @@ class Catalog:
             format=feed.format,
             rejected=feed.rejected,
             base_dir=Path(path).resolve().parent,
+            looks=feed.looks,
             warnings=feed.warnings,
         )
 
     @classmethod
     def default(cls) -> Catalog:
-        """The bundled demo catalog (a fictional brand's lipsticks, eyewear frames and nail colours)."""
+        """The bundled demo catalog: a fictional brand's make-up line, looks, eyewear frames and nail colours."""
         return cls.load(assets_dir() / DEFAULT_CATALOG)
 
     def __len__(self) -> int:
@@ -158,6 +173,22 @@ class Catalog:
         """Product IDs in catalog order."""
         return tuple(self._by_id)
 
+    @property
+    def looks(self) -> tuple[Look, ...]:
+        """The catalog's looks, in feed order."""
+        return tuple(self._looks.values())
+
+    def look(self, look_id: str) -> Look:
+        """The look with this ID.
+
+        Raises:
+            KeyError: no look has this ID.
+        """
+        try:
+            return self._looks[look_id]
+        except KeyError:
+            raise KeyError(f"no look with id {look_id!r} in catalog {self.source or ''}".rstrip()) from None
+
     def filter(
         self,
         *,
@@ -167,7 +198,8 @@ class Catalog:
         item_group_id: str | None = None,
         in_stock: bool | None = None,
     ) -> Catalog:
-        """A catalog of the products matching every given criterion, in the same order.
+        """A catalog of the products matching every given criterion, in the same order (with the looks
+        whose products all match).
 
         Raises:
             InputError: ``kind`` or ``finish`` is not a known value (the message lists the known ones and the
@@ -185,9 +217,10 @@ class Catalog:
                 and (in_stock is None or (p.availability is Availability.IN_STOCK) == in_stock)
             )
 
-        return Catalog(
-            [p for p in self._products if keep(p)], source=self.source, format=self.format, base_dir=self.base_dir
-        )
+        kept = [p for p in self._products if keep(p)]
+        ids = {p.id for p in kept}
+        looks = [look for look in self._looks.values() if ids.issuperset(look.product_ids)]
+        return Catalog(kept, source=self.source, format=self.format, base_dir=self.base_dir, looks=looks)
 
     def model_path(self, product: Product | str) -> Path | None:
         """Where a product's eyewear model file is: its ``model`` resolved against :attr:`base_dir`.

@@ -36,7 +36,8 @@ Try-on columns, added beside the platform's own (unknown ``arlens_*`` columns ar
 typo does not silently drop a value):
 
 ==============================  ==============================================================
-``arlens_kind``                 lipstick, lip_liner, eyeshadow, eyeliner, blush, nail_polish, eyewear
+``arlens_kind``                 lipstick, lip_liner, eyeshadow, eyeliner, mascara, brow, blush, foundation,
+                                contour, highlighter, nail_polish, eyewear
 ``arlens_color``                swatch as ``#RRGGBB`` sRGB hex (wins over a hex ``color``)
 ``arlens_finish``               matte, satin, gloss, metallic, shimmer
 ``arlens_opacity``              0 to 1
@@ -44,10 +45,25 @@ typo does not silently drop a value):
 ``arlens_frame_width_mm``       eyewear frame width in millimetres
 ``arlens_offset_mm``            eyewear seat offset ``"x y z"`` in millimetres
 ``arlens_pantoscopic_tilt_deg`` eyewear frame tilt in degrees
+``arlens_lens_transmission``    eyewear lens transmittance, 1 clear .. 0.15 sunglasses
+``arlens_lens_tint``            eyewear lens tint as ``#RRGGBB`` sRGB hex
+``arlens_lens_coating``         eyewear lens coating: none, anti_reflective, mirror
+``arlens_pattern``              eye, brow, cheek and skin products: a named layout
+                                (``eyeshadow/lid-crease-outer``, see :mod:`arlens.catalog.patterns`)
+``arlens_palette``              its colours, one per zone of the pattern, separated by ``;``, each
+                                ``#RRGGBB [finish] [intensity]`` (``"#D9B38C satin 0.5; #6B4226 matte 0.8"``;
+                                finish matte, satin, shimmer or metallic; intensity 0 to 1)
 ==============================  ==============================================================
 
-Required in every row: ``id``, ``title``, ``link``, ``price``; colour kinds also need a swatch
-and eyewear needs ``arlens_model`` and ``arlens_frame_width_mm``.
+Required in every row: ``id``, ``title``, ``link``, ``price``; colour kinds also need a swatch (or a
+palette, whose first colour is then the swatch) and eyewear needs ``arlens_model`` and
+``arlens_frame_width_mm``. The try-on columns go into the feed the platform already reads (Meta and Google
+ignore columns they do not know), keyed by the row's ``id`` like every other attribute; a palette whose size
+does not match its pattern's zones is a problem of the ``arlens_palette`` cell.
+
+arlens JSON holds the same values as keys (``"pattern"``, ``"palette": [{"color": "#D9B38C", "finish":
+"satin", "intensity": 0.5}, ...]``, the text form is accepted too) and, beside ``products``, the catalog's
+``looks`` (:mod:`arlens.catalog.looks`).
 """
 
 from __future__ import annotations
@@ -63,6 +79,7 @@ from types import MappingProxyType
 from typing import Any
 
 from arlens.catalog.links import LinkPolicy
+from arlens.catalog.looks import Look, read_looks
 from arlens.catalog.product import (
     FIELD_RULES,
     PRODUCT_FIELDS,
@@ -106,6 +123,11 @@ TABULAR_COLUMNS: Mapping[str, str] = MappingProxyType(
         "arlens_frame_width_mm": "frame_width_mm",
         "arlens_offset_mm": "offset_mm",
         "arlens_pantoscopic_tilt_deg": "pantoscopic_tilt_deg",
+        "arlens_lens_transmission": "lens_transmission",
+        "arlens_lens_tint": "lens_tint",
+        "arlens_lens_coating": "lens_coating",
+        "arlens_pattern": "pattern",
+        "arlens_palette": "palette",
     }
 )
 _FIELD_COLUMNS = MappingProxyType({**{f: c for c, f in TABULAR_COLUMNS.items()}, "color_name": "color"})
@@ -155,7 +177,7 @@ class RejectedRow:
 
 @dataclass(frozen=True)
 class FeedResult:
-    """What :func:`read_feed` found: good products in feed order, and rejected rows."""
+    """What :func:`read_feed` found: good products in feed order, rejected rows, and (arlens JSON) looks."""
 
     source: str
     format: FeedFormat
@@ -164,11 +186,13 @@ class FeedResult:
     warnings: tuple[Problem, ...] = ()
     """Problems that lose nothing the feed needs but probably lose something meant: an unknown column
     named like an optional one arlens reads (its values are ignored)."""
+    looks: tuple[Look, ...] = ()
+    look_problems: tuple[Problem, ...] = ()
 
     @property
     def problems(self) -> tuple[Problem, ...]:
-        """Every row problem, in feed order."""
-        return tuple(p for r in self.rejected for p in r.problems)
+        """Every row problem, in feed order, then every problem of the looks left out."""
+        return tuple(p for r in self.rejected for p in r.problems) + self.look_problems
 
 
 def _file_error(source: str, message: str, line: int | None = None, column: str | None = None) -> CatalogError:
@@ -231,7 +255,10 @@ def read_feed(
     else:
         rows = _tabular_rows(str(path), text, warnings)
     products, rejected = load_rows(rows, links)
-    return FeedResult(str(path), fmt, products, rejected, tuple(warnings))
+    if fmt is not FeedFormat.ARLENS_JSON:
+        return FeedResult(str(path), fmt, products, rejected, tuple(warnings))
+    looks, look_problems = read_looks(str(path), text, {p.id: p for p in products}, links)
+    return FeedResult(str(path), fmt, products, rejected, tuple(warnings), looks, look_problems)
 
 
 @dataclass
@@ -403,15 +430,15 @@ def _array_item_offsets(text: str, i: int) -> list[int]:
         i = _skip_ws(text, i + 1)  # the comma
 
 
-def _products_offset(text: str) -> int | None:
-    """Offset of the value of the top-level ``"products"`` key (the last one, like ``json.loads``)."""
+def _key_offset(text: str, name: str) -> int | None:
+    """Offset of the value of the top-level key ``name`` (the last one, like ``json.loads``)."""
     i = _skip_ws(text, 0)
     found = None
     i = _skip_ws(text, i + 1)
     while i < len(text) and text[i] != "}":
         key, i = _DECODER.raw_decode(text, i)
         i = _skip_ws(text, _skip_ws(text, i) + 1)  # the colon
-        if key == "products":
+        if key == name:
             found = i
         _, i = _DECODER.raw_decode(text, i)
         i = _skip_ws(text, i)
@@ -428,7 +455,7 @@ def _json_rows(source: str, text: str) -> Iterator[_Row]:
     if not isinstance(doc, dict):
         raise _file_error(source, f"expected a JSON object with 'products', got {type(doc).__name__}", 1)
     problems = []
-    unknown = sorted(set(doc) - {"format", "version", "products"})
+    unknown = sorted(set(doc) - {"format", "version", "products", "looks"})
     if unknown:
         problems.append(Problem(source, 1, None, f"unknown field(s) {', '.join(map(repr, unknown))}"))
     if doc.get("format") != JSON_FORMAT_NAME:
@@ -444,7 +471,7 @@ def _json_rows(source: str, text: str) -> Iterator[_Row]:
         problems.append(Problem(source, 1, "products", f"expected a list of products, got {type(items).__name__}"))
     if problems:
         raise CatalogError(f"cannot read catalog {source}", problems)
-    products_at = _products_offset(text)
+    products_at = _key_offset(text, "products")
     assert products_at is not None  # json.loads found the key
     lines = [text.count("\n", 0, offset) + 1 for offset in _array_item_offsets(text, products_at)]
     for line, item in zip(lines, items, strict=True):

@@ -8,8 +8,14 @@ The mapping (all of it survives :func:`to_jsonld` then :func:`from_jsonld`):
   ``priceCurrency`` of the current price, ``availability`` as a schema.org URL. With a sale price
   the regular price is a ``UnitPriceSpecification`` of ``priceType`` ``StrikethroughPrice``,
   as Google's structured-data guide describes.
-- Try-on attributes (kind, hex swatch, finish, opacity, model, frame width, offset, tilt) are
-  ``additionalProperty`` ``PropertyValue`` entries whose ``propertyID`` starts with ``arlens:``.
+- Try-on attributes (kind, hex swatch, finish, opacity, model, frame width, offset, tilt, lens
+  transmission, tint and coating, pattern, palette) are ``additionalProperty`` ``PropertyValue`` entries
+  whose ``propertyID`` starts with ``arlens:`` (the palette in its feed text form,
+  ``"#E3C3A8 shimmer 0.5; #9C6B53 matte 0.7"``).
+
+A look (:func:`look_to_jsonld`) is a schema.org ``ProductCollection``: its products as ``includesObject``
+entries (each a full ``Product`` above), and one ``Offer`` for the set at the sum of their prices, at the
+look's own link when it has one.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from types import MappingProxyType
 from typing import Any
 
 from arlens.catalog.links import UtmTags
-from arlens.catalog.product import Availability, Price, Product
+from arlens.catalog.looks import Look
+from arlens.catalog.product import Availability, PaletteColor, Price, Product
 from arlens.errors import InputError
 
 SCHEMA = "https://schema.org"
@@ -44,11 +51,18 @@ _TRY_ON_FIELDS = (
     "frame_width_mm",
     "offset_mm",
     "pantoscopic_tilt_deg",
+    "lens_transmission",
+    "lens_tint",
+    "lens_coating",
+    "pattern",
+    "palette",
 )
 _PREFIX = "arlens:"
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, tuple) and value and isinstance(value[0], PaletteColor):
+        return "; ".join(str(c) for c in value)
     if isinstance(value, tuple):
         return " ".join(f"{v:g}" for v in value)
     if isinstance(value, str):
@@ -101,9 +115,49 @@ def to_jsonld(product: Product, *, tags: UtmTags | None = None) -> dict[str, Any
     return doc
 
 
-def jsonld_script(product: Product, *, tags: UtmTags | None = None) -> str:
-    """A ``<script type="application/ld+json">`` element for a product page (``<`` escaped)."""
-    body = json.dumps(to_jsonld(product, tags=tags), ensure_ascii=False).replace("<", "\\u003c")
+def look_to_jsonld(look: Look, catalog: Any, *, tags: UtmTags | None = None) -> dict[str, Any]:
+    """A look as a schema.org ``ProductCollection`` of its products, with one ``Offer`` for the whole set.
+
+    Args:
+        look: the look.
+        catalog: where its products are (a :class:`~arlens.catalog.Catalog`).
+        tags: UTM tags of every link (``utm_content`` is the product's ID, or the look's for the set's link).
+
+    Raises:
+        KeyError: a product of the look is not in ``catalog``.
+        InputError: its products are priced in different currencies.
+    """
+    products = look.products(catalog)
+    total = look.total_price(catalog)
+    available = all(p.availability is Availability.IN_STOCK for p in products)
+    offer: dict[str, Any] = {
+        "@type": "Offer",
+        "price": str(total.amount),
+        "priceCurrency": total.currency,
+        "availability": f"{SCHEMA}/{'InStock' if available else 'OutOfStock'}",
+    }
+    link = look.buy_link(tags)
+    if link is not None:
+        offer["url"] = link
+    doc: dict[str, Any] = {"@context": SCHEMA, "@type": "ProductCollection", "sku": look.id, "name": look.title}
+    if look.description:
+        doc["description"] = look.description
+    if look.image_link:
+        doc["image"] = look.image_link
+    items = []
+    for product in products:
+        item = to_jsonld(product, tags=tags)
+        del item["@context"]
+        items.append({"@type": "TypeAndQuantityNode", "amountOfThisGood": 1, "typeOfGood": item})
+    doc["includesObject"] = items
+    doc["offers"] = offer
+    return doc
+
+
+def jsonld_script(product: Product | Look, *, tags: UtmTags | None = None, catalog: Any = None) -> str:
+    """A ``<script type="application/ld+json">`` element for a product (or, with its catalog, a look) page."""
+    doc = look_to_jsonld(product, catalog, tags=tags) if isinstance(product, Look) else to_jsonld(product, tags=tags)
+    body = json.dumps(doc, ensure_ascii=False).replace("<", "\\u003c")
     return f'<script type="application/ld+json">{body}</script>'
 
 

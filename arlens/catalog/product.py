@@ -2,7 +2,7 @@
 
 A :class:`Product` is what a lens shows and what a shopper can buy: the retailer's ID, title,
 price and buy link, plus the try-on attributes a lens needs (kind, swatch colour, finish,
-opacity, and for eyewear the model and frame width).
+opacity, and for eyewear the model, frame width and the lenses: transmission, tint and coating).
 
 The rules for each field live in one place, :data:`FIELD_RULES`: the feed readers apply them
 field by field to report every problem of a row, and ``Product.__post_init__`` applies the same
@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from arlens.catalog.links import UtmTags, validate_link
+from arlens.catalog.patterns import DEFAULT_PATTERNS, MAX_PALETTE, PATTERNS
 from arlens.errors import InputError
 
 _ISO4217_FILE = Path(__file__).with_name("iso4217.txt")
@@ -36,7 +37,12 @@ class ProductKind(StrEnum):
     LIP_LINER = "lip_liner"
     EYESHADOW = "eyeshadow"
     EYELINER = "eyeliner"
+    MASCARA = "mascara"
+    BROW = "brow"
     BLUSH = "blush"
+    FOUNDATION = "foundation"
+    CONTOUR = "contour"
+    HIGHLIGHTER = "highlighter"
     NAIL_POLISH = "nail_polish"
     EYEWEAR = "eyewear"
 
@@ -44,6 +50,11 @@ class ProductKind(StrEnum):
     def is_colour(self) -> bool:
         """Whether the lens paints a swatch colour (every kind but eyewear)."""
         return self is not ProductKind.EYEWEAR
+
+    @property
+    def has_pattern(self) -> bool:
+        """Whether products of this kind are laid out by a named pattern with a palette (eyes, brows, cheeks, skin)."""
+        return self.value in DEFAULT_PATTERNS
 
 
 class Finish(StrEnum):
@@ -54,6 +65,18 @@ class Finish(StrEnum):
     GLOSS = "gloss"
     METALLIC = "metallic"
     SHIMMER = "shimmer"
+
+
+#: Finishes a palette colour may have (a gloss is a lip finish).
+PALETTE_FINISHES = (Finish.MATTE, Finish.SATIN, Finish.SHIMMER, Finish.METALLIC)
+
+
+class LensCoating(StrEnum):
+    """A coating on an eyewear lens, which sets how much of the scene it reflects."""
+
+    NONE = "none"
+    ANTI_REFLECTIVE = "anti_reflective"
+    MIRROR = "mirror"
 
 
 class Availability(StrEnum):
@@ -228,6 +251,10 @@ def _tilt(value: Any) -> float:
     return _number(value, -30.0, 30.0, "a pantoscopic tilt in degrees")
 
 
+def _transmission(value: Any) -> float:
+    return _number(value, 0.0, 1.0, "a lens transmission (1 clear, 0.15 sunglasses)")
+
+
 def _offset(value: Any) -> tuple[float, float, float]:
     if isinstance(value, str):
         value = [v for v in re.split(r"[\s,;]+", value.strip()) if v]
@@ -245,6 +272,94 @@ def _model(value: Any) -> str:
     if path.suffix.lower() not in _MODEL_SUFFIXES:
         raise InputError(f"expected a model file ending in one of {', '.join(sorted(_MODEL_SUFFIXES))}, got {value!r}")
     return text
+
+
+@dataclass(frozen=True)
+class PaletteColor:
+    """One colour of a product's palette: where it goes is its place in the palette (the pattern's zones).
+
+    Attributes:
+        color: the colour as upper-case sRGB hex ``"#RRGGBB"``.
+        finish: matte, satin, shimmer or metallic.
+        intensity: how much pigment, 0 (none) to 1 (full).
+
+    Raises:
+        InputError: naming the attribute that is malformed.
+    """
+
+    color: str
+    finish: Finish = Finish.MATTE
+    intensity: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "color", _colour(self.color))
+        finish = enum_rule(Finish, "finish")(self.finish)
+        if finish not in PALETTE_FINISHES:
+            allowed = ", ".join(f.value for f in PALETTE_FINISHES)
+            raise InputError(f"unknown palette finish {finish.value!r}, expected one of {allowed}")
+        object.__setattr__(self, "finish", finish)
+        object.__setattr__(self, "intensity", _number(self.intensity, 0.0, 1.0, "an intensity"))
+
+    @classmethod
+    def parse(cls, text: str) -> PaletteColor:
+        """Read the text form ``"#RRGGBB [finish] [intensity]"`` (``"#8A5A44 shimmer 0.7"``).
+
+        Raises:
+            InputError: not a colour followed by at most a finish and an intensity.
+        """
+        words = _text(text, max_len=100).split()
+        if not words or len(words) > 3:
+            raise InputError(f"expected '#RRGGBB [finish] [intensity]', got {text!r}")
+        values: dict[str, Any] = {"color": words[0]}
+        for word in words[1:]:
+            key = "intensity" if word[:1].isdigit() or word.startswith(".") else "finish"
+            if key in values:
+                raise InputError(f"expected '#RRGGBB [finish] [intensity]', got {text!r}")
+            values[key] = word
+        return cls(**values)
+
+    def __str__(self) -> str:
+        return f"{self.color} {self.finish.value} {self.intensity:g}"
+
+
+def _pattern(value: Any) -> str:
+    name = _text(value, max_len=100).lower()
+    if name not in PATTERNS:
+        kind = name.split("/", 1)[0]
+        known = [n for n, p in PATTERNS.items() if p.kind == kind] or list(PATTERNS)
+        raise InputError(f"unknown pattern {value!r}, expected one of {', '.join(known)}")
+    return name
+
+
+def _palette(value: Any) -> tuple[PaletteColor, ...]:
+    """A palette from a list of colours (objects, PaletteColor values or text) or the text form ``"a; b; c"``."""
+    if isinstance(value, str):
+        items: list[Any] = [part for part in value.split(";") if part.strip()]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise InputError(f"expected a palette as a list of colours or '#RRGGBB finish intensity; ...', got "
+                         f"{type(value).__name__}")
+    if not 1 <= len(items) <= MAX_PALETTE:
+        raise InputError(f"expected 1 to {MAX_PALETTE} palette colours, got {len(items)}")
+    palette = []
+    for i, item in enumerate(items, 1):
+        try:
+            if isinstance(item, PaletteColor):
+                palette.append(item)
+            elif isinstance(item, str):
+                palette.append(PaletteColor.parse(item))
+            elif isinstance(item, Mapping):
+                unknown = sorted(set(item) - {"color", "finish", "intensity"})
+                if unknown or "color" not in item:
+                    raise InputError(f"expected an object with 'color' and optional 'finish', 'intensity', got keys "
+                                     f"{sorted(item)}")
+                palette.append(PaletteColor(**item))
+            else:
+                raise InputError(f"expected a colour object or text, got {type(item).__name__}")
+        except InputError as exc:
+            raise InputError(f"palette colour {i}: {exc}") from None
+    return tuple(palette)
 
 
 FIELD_RULES: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
@@ -268,11 +383,17 @@ FIELD_RULES: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "frame_width_mm": _frame_width,
         "offset_mm": _offset,
         "pantoscopic_tilt_deg": _tilt,
+        "lens_transmission": _transmission,
+        "lens_tint": _colour,
+        "lens_coating": enum_rule(LensCoating, "lens coating"),
+        "pattern": _pattern,
+        "palette": _palette,
     }
 )
 """Rule per :class:`Product` field: raw value in, normalised value out, ``InputError`` if bad."""
 
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "title", "link", "price")
+_LENS_FIELDS = ("lens_transmission", "lens_tint", "lens_coating")
 """Fields every product must have; the others are optional (``None`` or a default)."""
 
 
@@ -284,11 +405,41 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
         for name in ("model", "frame_width_mm"):
             if values.get(name) is None:
                 problems.append((name, f"missing required field '{name}' for eyewear"))
-    elif kind is not None and values.get("color") is None:
+    elif kind is not None and values.get("color") is None and not values.get("palette"):
         problems.append(("color", f"missing required field 'color' for {kind.value}"))
+    if kind is not ProductKind.EYEWEAR:
+        what = getattr(kind, "value", "no kind")
+        for name in _LENS_FIELDS:
+            if values.get(name) is not None:
+                problems.append((name, f"expected '{name}' only on eyewear, got it on {what}"))
+    problems += _pattern_problems(kind, values.get("pattern"), values.get("palette"))
     price, sale = values.get("price"), values.get("sale_price")
     if isinstance(price, Price) and isinstance(sale, Price) and sale.currency != price.currency:
         problems.append(("sale_price", f"expected sale_price in {price.currency}, got {sale.currency}"))
+    return problems
+
+
+def _pattern_problems(
+    kind: Any, pattern: str | None, palette: tuple[PaletteColor, ...] | None
+) -> list[tuple[str, str]]:
+    if not isinstance(kind, ProductKind):
+        return []
+    if not kind.has_pattern:
+        return [
+            (name, f"{kind.value} products take no {name} (only {', '.join(DEFAULT_PATTERNS)} do)")
+            for name, value in (("pattern", pattern), ("palette", palette))
+            if value is not None
+        ]
+    problems = []
+    if pattern is not None and PATTERNS[pattern].kind != kind.value:
+        problems.append(("pattern", f"expected a {kind.value}/... pattern for this {kind.value}, got {pattern!r}"))
+    else:
+        info = PATTERNS[pattern or DEFAULT_PATTERNS[kind.value]]
+        count = len(palette) if palette is not None else 1
+        if count != len(info.zones):
+            zones = ", ".join(info.zones)
+            got = f"{count}" if palette is not None else "one colour and no palette"
+            problems.append(("palette", f"pattern {info.name} takes {len(info.zones)} colour(s) ({zones}), got {got}"))
     return problems
 
 
@@ -315,6 +466,16 @@ class Product:
         frame_width_mm: eyewear frame front width in millimetres (sets the mesh's scale).
         offset_mm: eyewear ``(x, y, z)`` shift from the default seat on the nose bridge, or ``None``.
         pantoscopic_tilt_deg: eyewear forward tilt of the frame front, or ``None`` for the lens default.
+        lens_transmission: eyewear lenses' luminous transmittance, 1.0 clear .. about 0.15 for sunglasses
+            (ISO 12312-1 category 3 is 0.08-0.18); ``None`` keeps the model's own lens material.
+        lens_tint: the hue of the lenses' filter as sRGB hex (``"#5A4632"`` brown); ``None`` is neutral grey.
+        lens_coating: none, anti_reflective or mirror (how much of the scene the lenses reflect); ``None``
+            is an uncoated lens.
+        pattern: for eye, brow, cheek and skin products, the named layout (``"eyeshadow/lid-crease-outer"``, see
+            :mod:`arlens.catalog.patterns`), or ``None`` for the kind's default.
+        palette: the colours of the pattern's zones in order (1 to 5 :class:`PaletteColor`, each a colour,
+            finish and intensity), or ``None`` for one colour: ``color`` with ``finish`` and ``opacity``.
+            ``color`` defaults to the first palette colour (the swatch shoppers see).
 
     Raises:
         InputError: on construction, listing every field that breaks its rule.
@@ -339,6 +500,11 @@ class Product:
     frame_width_mm: float | None = None
     offset_mm: tuple[float, float, float] | None = None
     pantoscopic_tilt_deg: float | None = None
+    lens_transmission: float | None = None
+    lens_tint: str | None = None
+    lens_coating: LensCoating | None = None
+    pattern: str | None = None
+    palette: tuple[PaletteColor, ...] | None = None
 
     def __post_init__(self) -> None:
         values: dict[str, Any] = {}
@@ -356,8 +522,27 @@ class Product:
         problems += [f"{name}: {message}" for name, message in cross_field_problems(values)]
         if problems:
             raise InputError(f"invalid product {self.id!r}: " + "; ".join(problems))
+        if values["color"] is None and values["palette"]:
+            values["color"] = values["palette"][0].color
         for name, value in values.items():
             object.__setattr__(self, name, value)
+
+    @property
+    def effective_pattern(self) -> str | None:
+        """The pattern drawn: ``pattern``, or the kind's default; ``None`` for kinds without patterns."""
+        if self.kind is None or not self.kind.has_pattern:
+            return None
+        return self.pattern or DEFAULT_PATTERNS[self.kind.value]
+
+    @property
+    def effective_palette(self) -> tuple[PaletteColor, ...]:
+        """The colours drawn: ``palette``, or ``color`` with ``finish`` (matte if none or gloss) and ``opacity``."""
+        if self.palette:
+            return self.palette
+        if self.color is None:
+            return ()
+        finish = self.finish if self.finish in PALETTE_FINISHES else Finish.MATTE
+        return (PaletteColor(self.color, finish, self.opacity),)
 
     @property
     def current_price(self) -> Price:

@@ -10,6 +10,7 @@ from typing import Any
 from arlens.cli.common import (
     EXIT_INPUT,
     EXIT_OK,
+    EXIT_UNKNOWN_PRODUCT,
     EXIT_USAGE,
     AddCommand,
     CliError,
@@ -39,7 +40,8 @@ def cmd_catalog_validate(args: argparse.Namespace) -> int:
         kinds[key] = kinds.get(key, 0) + 1
     detail = ", ".join(f"{n} {k}" for k, n in kinds.items())
     fmt = catalog.format.value if catalog.format is not None else "?"
-    print(f"ok: {args.feed} ({fmt}): {len(catalog)} products ({detail})")
+    looks = f", {len(catalog.looks)} looks" if catalog.looks else ""
+    print(f"ok: {args.feed} ({fmt}): {len(catalog)} products{looks} ({detail})")
     _warn_undrawable(catalog)
     return EXIT_OK
 
@@ -74,6 +76,8 @@ def _product_dict(p: Any) -> dict[str, Any]:
         "opacity": p.opacity,
         "model": p.model,
         "frame_width_mm": p.frame_width_mm,
+        "pattern": p.effective_pattern,
+        "palette": [str(c) for c in p.effective_palette] if p.effective_pattern else None,
         "link": p.link,
         "buy_link": p.buy_link(),
     }
@@ -106,6 +110,14 @@ def cmd_catalog_jsonld(args: argparse.Namespace) -> int:
     from arlens.catalog.jsonld import to_jsonld
 
     catalog = load_catalog(args.feed)
+    if args.look is not None:
+        from arlens.catalog.jsonld import look_to_jsonld
+
+        if args.look not in {lk.id for lk in catalog.looks}:
+            raise CliError(f"unknown look {args.look!r}: not in catalog {args.feed or '(default)'}",
+                           EXIT_UNKNOWN_PRODUCT)
+        print(json.dumps(look_to_jsonld(catalog.look(args.look), catalog), indent=2, ensure_ascii=False))
+        return EXIT_OK
     if args.product is not None:
         doc: Any = to_jsonld(catalog[resolve_product_id(catalog, args.product, args.feed)])
     else:
@@ -157,6 +169,7 @@ def register(add: AddCommand) -> None:
     p = add("jsonld", "Print schema.org Product JSON-LD for a feed's products.", cmd_catalog_jsonld, cat_sub)
     p.add_argument("feed", metavar="FEED", nargs="?", help="feed file (default: the bundled demo catalog)")
     p.add_argument("--product", "-p", metavar="ID", help="only this product (one object instead of a list)")
+    p.add_argument("--look", metavar="ID", help="a look of the catalog, as a schema.org ProductCollection")
 
     lens = add("lens", "Check lens bundles.", None)
     lens_sub = lens.add_subparsers(dest="lens_command", metavar="ACTION", title="actions")

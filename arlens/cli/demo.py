@@ -35,6 +35,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"arlens demo: {len(report.rendered)} products on {photos} in {report.seconds:.1f} s")
     print(f"  web page:      {report.index_html.resolve()}")
     print(f"  contact sheet: {report.contact_sheet.resolve()}")
+    if report.sheets:
+        print(f"  per kind/look: {out / 'sheets'} ({', '.join(sorted(report.sheets))})")
+    if report.looks:
+        print(f"  looks:         {', '.join(report.looks)}")
     print(f"  images:        {out / 'tryon'} ({len(report.images)} try-ons)")
     for what, why in report.skipped:
         print(f"  skipped {what}: {why}")

@@ -49,7 +49,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         raise CliError(f"cannot read video {args.source}: no such file", EXIT_INPUT)
     catalog = load_catalog(args.catalog)
     products = resolve_products(catalog, args.product or [], args.catalog)
-    if not products:
+    if not products and not args.look:
         registry = default_registry()
         first = next((p for p in catalog if p.kind is not None and p.kind.value in registry.kinds("face")), None)
         if first is None:
@@ -79,6 +79,8 @@ def cmd_mirror(args: argparse.Namespace) -> int:
     try:
         options_ = TryOnOptions(gestures=gestures, max_faces=args.max_faces, device=args.device)
         with open_session(catalog, products, options=options_, event_sink=sink) as session:
+            if args.look:
+                session.wear_look(args.look, keep_others=True)
             kiosk = Kiosk(
                 session,
                 (lambda: open_source(path=args.source)) if args.source else (lambda: open_source(camera=args.camera)),
@@ -111,7 +113,8 @@ def register(add: AddCommand) -> None:
     p = add("mirror", "Run the webcam mirror kiosk (full-screen window, or --headless).", cmd_mirror)
     p.description = (
         "Run the webcam mirror kiosk: a mirrored full-screen window with the product's name and price.\n"
-        "keys: Left/Right or A/D = previous/next shade, K = next product kind, B = buy-link QR code,\n"
+        "keys: Left/Right or A/D = previous/next shade, K = next product kind, L = next look,\n"
+        "      B = buy-link QR code,\n"
         "      S = snapshot (PNG + JSON sidecar), Q/Esc = quit\n"
         "gestures (when hand tracking is installed): swipe = shade, pinch = QR code, thumbs up = snapshot.\n"
         "An idle screen shows when nobody is in view; a lost camera is reopened with backoff."
@@ -122,6 +125,7 @@ def register(add: AddCommand) -> None:
     p.add_argument("--catalog", "-c", metavar="FEED", help="catalog feed (default: the bundled demo catalog)")
     p.add_argument("--product", "-p", action="append", metavar="ID",
                    help="product(s) worn at start (default: the catalog's first lipstick or frame)")
+    p.add_argument("--look", "-l", metavar="ID", help="a look of the catalog worn at start (every product of it)")
     p.add_argument("--max-faces", type=positive_int, default=1, metavar="N",
                    help="most faces tracked and dressed at once (default 1: the kiosk's shopper)")
     add_device_option(p)
@@ -130,7 +134,7 @@ def register(add: AddCommand) -> None:
     p.add_argument("--record", metavar="OUT", help="record what the screen shows to a video (.mp4)")
     p.add_argument("--keys", type=_key_script, metavar="SCRIPT",
                    help="scripted key presses FRAME:KEY,... e.g. '10:d,20:b,30:s,40:q' "
-                   "(keys a d k b s q left right esc)")
+                   "(keys a d k l b s q left right esc)")
     p.add_argument("--snapshots", default="arlens-snapshots", metavar="DIR",
                    help="folder for snapshots (default ./arlens-snapshots)")
     p.add_argument("--events", metavar="FILE", help="append try-on events to this JSON Lines file; "

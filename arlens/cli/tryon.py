@@ -143,6 +143,29 @@ def _warn_nothing_drawn(report: dict[str, Any]) -> None:
                  f"{written}")
 
 
+def _products_or_look(catalog: Any, args: argparse.Namespace) -> list[str]:
+    """The ``--product`` IDs, resolved; a usage error when there is neither a product nor a ``--look``."""
+    if not args.product and not args.look:
+        raise CliError(f"expected --product ID or --look ID (see 'arlens {args.command} --help')", EXIT_USAGE)
+    return resolve_products(catalog, args.product or [], args.catalog)
+
+
+def _wear_look(session: Any, look_id: str | None) -> dict[str, Any] | None:
+    """Put on ``--look`` over the ``--product`` items (its products replace theirs of the same kind); the set's
+    report: ID, title, total price, its own link (None: bought item by item) and its products."""
+    if not look_id:
+        return None
+    look = session.catalog.look(look_id) if look_id in {lk.id for lk in session.catalog.looks} else look_id
+    session.wear_look(look, keep_others=True)  # an unknown look: UnknownProductError, exit 4
+    look = session.look
+    return {"id": look.id, "title": look.title, "total": str(look.total_price(session.catalog)),
+            "link": look.buy_link(), "products": list(look.product_ids)}
+
+
+def _look_line(look: dict[str, Any]) -> str:
+    return f"{look['id']}  {look['title']} (the set)  {look['total']}\n  buy: {look['link'] or 'item by item, above'}"
+
+
 def cmd_try(args: argparse.Namespace) -> int:
     """Render the products on each image; one output per input."""
     from arlens.session import TryOnOptions
@@ -151,16 +174,19 @@ def cmd_try(args: argparse.Namespace) -> int:
     outputs = _output_paths(inputs, args.output, several)
     first = None if several else read_image(str(inputs[0]))  # one input: a bad image fails before models load
     catalog = load_catalog(args.catalog)
-    product_ids = resolve_products(catalog, args.product, args.catalog)
+    product_ids = _products_or_look(catalog, args)
     reports: list[dict[str, Any]] = []
     failed = 0
     options = TryOnOptions(max_faces=args.max_faces, device=args.device)
     with open_session(catalog, product_ids, options=options) as session:
+        look = _wear_look(session, args.look)
         products = session.products
         targets = _targets(session)
         if not args.json:
             for p in products:
                 print(product_line(p, p.buy_link()))
+            if look is not None:
+                print(_look_line(look))
         for src, out in zip(inputs, outputs, strict=True):
             try:
                 image = first if first is not None else read_image(str(src))
@@ -171,6 +197,8 @@ def cmd_try(args: argparse.Namespace) -> int:
             result = session.process_image(image)
             write_image(out, result.frame)
             report = _report(src, out, result, products, targets)
+            if look is not None:
+                report["look"] = look
             reports.append(report)
             if not args.json:
                 print(_summary_line(report))
@@ -196,7 +224,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     if not src.is_file():
         raise CliError(f"cannot read video {args.input}: no such file", EXIT_INPUT)
     catalog = load_catalog(args.catalog)
-    product_ids = resolve_products(catalog, args.product, args.catalog)
+    product_ids = _products_or_look(catalog, args)
     cap = cv2.VideoCapture(str(src))
     ok, frame = cap.read() if cap.isOpened() else (False, None)
     if not ok or frame is None:
@@ -211,6 +239,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     frames = 0
     with_target = {"face": 0, "hand": 0}
     drawn: dict[str, int] = {}
+    look = None
     start = time.perf_counter()
     try:
         writer = VideoWriter(out, fps, w, h)
@@ -225,6 +254,7 @@ def cmd_video(args: argparse.Namespace) -> int:
         with writer, open_session(catalog, product_ids, options=options) as session, \
                 tqdm(total=total if total > 0 else None, unit="frame", desc=src.name, disable=args.quiet,
                      file=sys.stderr, dynamic_ncols=True) as bar:
+            look = _wear_look(session, args.look)
             products = session.products
             targets = _targets(session)
             drawn = {p.id: 0 for p in products}
@@ -247,6 +277,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     for p in products:
         print(product_line(p, p.buy_link()))
+    if look is not None:
+        print(_look_line(look))
     ww, wh = writer.size
     size = f"{ww}x{wh}"
     if (ww, wh) != (w, h):
@@ -276,8 +308,10 @@ def register(add: AddCommand) -> None:
     )
     p.add_argument("image", metavar="IMAGE", nargs="+",
                    help="photos (PNG, JPEG, ...), folders of photos, or quoted globs ('shots/*.jpg')")
-    p.add_argument("--product", "-p", action="append", required=True, metavar="ID",
+    p.add_argument("--product", "-p", action="append", metavar="ID",
                    help="product ID to wear; repeat for several kinds (a lipstick and glasses)")
+    p.add_argument("--look", "-l", metavar="ID", help="a look of the catalog: every product of it at once "
+                   "(over any --product of the same kind)")
     p.add_argument("--catalog", "-c", metavar="FEED", help="catalog feed (Meta CSV/TSV, Google TSV, arlens JSON); "
                    "default: the bundled demo catalog")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -293,7 +327,8 @@ def register(add: AddCommand) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help=f"output video: {', '.join(s for s in SUFFIXES if s != '.webm')} (H.264) or .webm (VP9), "
                    "both play in browsers; odd sizes are cropped by a pixel")
-    p.add_argument("--product", "-p", action="append", required=True, metavar="ID", help="product ID; repeatable")
+    p.add_argument("--product", "-p", action="append", metavar="ID", help="product ID; repeatable")
+    p.add_argument("--look", "-l", metavar="ID", help="a look of the catalog: every product of it at once")
     p.add_argument("--catalog", "-c", metavar="FEED", help="catalog feed (default: the bundled demo catalog)")
     p.add_argument("--max-faces", type=positive_int, default=1, metavar="N",
                    help="most faces to track and draw on (default 1)")

@@ -1,20 +1,32 @@
-"""The eyewear lens: 3D frames placed on each face by its head pose and drawn by OpenGL.
+"""The eyewear lens: 3D frames placed on each face by its head pose, drawn by OpenGL in the scene's light.
 
-A frame model (see :mod:`arlens.lenses.eyewear_asset` for the millimetre frame convention) is put
-on the canonical face at the nose bridge (landmark 168's canonical position), scaled from millimetres
-to the canonical face's centimetres, and carried into the camera by ``Face.pose``; the projection is
-the scene's camera (:attr:`arlens.scene.Scene.camera`, the tracker's
-:class:`~arlens.tracking.camera.PerspectiveCamera`), so a 140 mm frame is drawn wider
-than a 125 mm one on the same face. For each face, only the glasses' projected bounding box is
-rendered: first the occluders into the depth buffer only (the face mesh, posed, and an ellipsoid
-standing in for the skull behind it, so the temples vanish behind the head and ears when it turns),
-then the opaque frame, lit, then the tinted lenses blended over the eyes, with multisample
-anti-aliasing; the region is then composited over the frame (a copy with ``render``, in place with ``render_into``).
+A frame model (see :mod:`arlens.lenses.eyewear_asset` for the millimetre frame convention) is put on the
+canonical face at the nose bridge (landmark 168's canonical position), scaled from millimetres to the canonical
+face's centimetres, and carried into the camera by ``Face.pose``; the projection is the scene's camera
+(:attr:`arlens.scene.Scene.camera`, the tracker's :class:`~arlens.tracking.camera.PerspectiveCamera`), so a
+140 mm frame is drawn wider than a 125 mm one on the same face. For each face only the glasses' projected
+bounding box is rendered:
+
+1. **Occluders** into the depth buffer only: the face mesh (this face's landmarks at the posed canonical
+   face's depth), an ellipsoid standing in for the skull behind it and one for each ear (pinna), placed from
+   the face mesh's side landmarks and the pose and scaled to this face's width. So the far temple goes behind
+   the head as it turns, the temples' ends go behind the head and the ears, and the nose hides the far lens's
+   inner edge at large yaw. The temples are bent out or in to rest just outside this head (``fit_temples``).
+2. **The frame**, opaque, shaded in the scene's light on this face (:attr:`arlens.scene.FaceScene.light`:
+   colour, intensity, direction and how directional it is); metals reflect an environment made from the frame.
+3. **The lenses** as optical filters (see :mod:`arlens.render.composite`): a clear lens keeps the eyes as they
+   are but for a faint Fresnel reflection of that environment; a tinted one multiplies what is behind it.
+
+What covers the face in front of the glasses (a hand: the scene's occluders) hides them. The region is then
+given the camera's blur and grain (:mod:`arlens.render.camera_match`), a soft contact shadow of the frame and
+pads is laid on the face (:mod:`arlens.render.shadow`), and the region is composited into the frame (a copy
+with ``render``, in place with ``render_into``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,15 +34,19 @@ from typing import Any
 import cv2
 import numpy as np
 
+from arlens import landmarks as L
 from arlens.errors import InputError
-from arlens.image import bgr_copy, check_bgr, over_premultiplied
-from arlens.landmarks import NOSE_BRIDGE, face_triangles
+from arlens.image import bgr_copy, check_bgr
 from arlens.lenses.eyewear_asset import (
     DEFAULT_MAX_TRIANGLES,
     EyewearAsset,
     ImportOptions,
+    Material,
     import_eyewear,
 )
+from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look
+from arlens.render.composite import composite_filtered, shade
+from arlens.render.shadow import ShadowStyle, contact_shade, working_scale
 from arlens.scene import Scene
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face
@@ -42,6 +58,42 @@ logger = logging.getLogger(__name__)
 FRAME_TO_CANONICAL = np.diag([-0.1, 0.1, -0.1, 1.0])
 
 _NEAR_CM, _FAR_CM = 2.0, 2000.0
+#: Most the glasses are moved from the pose's bridge to the image's nose-bridge landmark (cm).
+MAX_ANCHOR_SHIFT_CM = 1.5
+
+#: Reflectance at normal incidence of a lens by coating: uncoated glass or polycarbonate reflects about 4% per
+#: surface, a multilayer anti-reflective coating under 1%, a flash or full mirror half or more.
+COATING_REFLECTANCE = {"none": 0.04, "anti_reflective": 0.008, "mirror": 0.5}
+_LUM = np.array([0.2126, 0.7152, 0.0722])
+
+#: Anthropometric placement of the head and the ears on the canonical face (cm), from its side landmarks
+#: (the three face-outline points furthest out on each side, by the tragus) and the nose bridge:
+#: the skull's half-width at the ears is 0.53 of the face's width (bitragion breadth ~14 cm on a 13.8 cm
+#: wide canonical face); the top of the ear's attachment, where a temple rests, is 2.3 cm behind the side
+#: points and 4 mm below the bridge (the ear's top is about level with the brows, the attachment a centimetre
+#: lower, near the Frankfort plane's porion-orbitale line plus 2 cm); the pinna hangs
+#: 6 cm from there, stands 2 cm out at the back and is about 5 cm deep.
+#: Opticians fit single-vision lenses with the pupils a little above the lens's middle; the glasses slide
+#: along the nose (at most MAX_SLIDE_MM from where the pose puts them) to put them there.
+FITTING_HEIGHT = 0.52
+#: The contact shadow: how far the rims are from the skin they shade (cm), and how much of it reaches the
+#: eyes, which lie deeper (0..255).
+SHADOW_GAP_CM = 0.8
+EYE_SHADOW_SHARE = 90
+MAX_SLIDE_MM = 3.0
+#: Most the glasses are moved forward to rest on the nose (cm). The canonical mesh's few points make the nose's
+#: sides look higher than they are between them (its triangles span ridge to cheek); beyond this the occluders'
+#: own push-back (``occluder_push_cm``) takes up the rest, and the lenses stay about 1.5 cm from the eyes.
+MAX_REST_OFFSET_CM = 0.3
+#: Most the temples are bent up or down to meet the ears, per mm behind the hinges (about 10 degrees).
+MAX_TEMPLE_RISE = 0.18
+HEAD_HALF_WIDTH = 0.53
+HEAD_SQUARENESS = 2.6
+EAR_TOP_BEHIND_SIDE_CM = 2.3
+EAR_TOP_ABOVE_BRIDGE_CM = -0.4
+_PINNA_RADII_CM = (0.55, 3.2, 2.5)
+_PINNA_CENTRE_CM = (0.75, -2.4, -2.3)  # from the ear's top attachment: outward, down, back
+_PINNA_FLARE_DEG = 22.0
 
 
 def _canonical_face() -> np.ndarray:
@@ -49,6 +101,57 @@ def _canonical_face() -> np.ndarray:
     from arlens.tracking.pose import canonical_face
 
     return np.asarray(canonical_face(), dtype=np.float32)
+
+
+def _srgb_hex(value: str | tuple[float, float, float]) -> tuple[float, float, float]:
+    if isinstance(value, str):
+        text = value.strip().lstrip("#")
+        if len(text) != 6:
+            raise InputError(f"lens_tint: expected an sRGB hex colour like '#4A5A46', got {value!r}")
+        try:
+            return tuple(int(text[i : i + 2], 16) / 255.0 for i in (0, 2, 4))  # type: ignore[return-value]
+        except ValueError:
+            raise InputError(f"lens_tint: expected an sRGB hex colour like '#4A5A46', got {value!r}") from None
+    rgb = np.asarray(value, dtype=np.float64).reshape(-1)
+    if rgb.shape != (3,) or not np.isfinite(rgb).all() or (rgb < 0).any() or (rgb > 1).any():
+        raise InputError(f"lens_tint: expected three sRGB values in 0..1 or '#RRGGBB', got {value!r}")
+    return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
+
+
+@dataclass(frozen=True)
+class LensOptics:
+    """A lens as an optical element: what it lets through and what it reflects, linear RGB.
+
+    Attributes:
+        transmittance: per channel, at normal incidence, not counting the surface reflection.
+        reflectance: per channel, at normal incidence (Fresnel's F0; it grows toward grazing angles).
+    """
+
+    transmittance: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    reflectance: tuple[float, float, float] = (0.04, 0.04, 0.04)
+
+    @classmethod
+    def of_product(
+        cls, transmission: float | None, tint: str | tuple[float, float, float] | None, coating: str | None
+    ) -> LensOptics:
+        """From a product's luminous ``transmission`` (1 clear .. 0.15 sunglasses, surface losses included),
+        ``tint`` (the filter's hue, sRGB) and ``coating`` (none, anti_reflective, mirror)."""
+        f0 = COATING_REFLECTANCE[str(coating or "none")]
+        t = 1.0 if transmission is None else float(transmission)
+        hue = np.ones(3)
+        if tint is not None:
+            lin = np.power(np.asarray(_srgb_hex(tint)), 2.2)
+            hue = lin / max(float(lin @ _LUM), 1e-6)
+        rgb = np.clip(hue * t / (1.0 - f0), 0.0, 1.0)
+        return cls(tuple(float(c) for c in rgb), (f0, f0, f0))  # type: ignore[arg-type]
+
+    @classmethod
+    def of_material(cls, material: Material) -> LensOptics:
+        """A model's own lens material read as a filter: colour ``c`` at opacity ``a`` keeps ``1 - a (1 - c)``
+        of each channel (what alpha blending meant, without the haze), with uncoated reflections."""
+        r, g, b, a = material.base_color
+        rgb = 1.0 - a * (1.0 - np.array([r, g, b]))
+        return cls(tuple(float(c) for c in np.clip(rgb, 0.0, 1.0)), (0.04, 0.04, 0.04))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -62,10 +165,18 @@ class EyewearOptions:
         offset_mm: (x, y, z) shift of the frame from the nose bridge in the frame convention (mm);
             y > 0 raises it, z < 0 moves it away from the face.
         pantoscopic_tilt_deg: tilt of the front about x; positive brings the rims' bottom toward the cheeks.
+        lens_transmission: the lenses' luminous transmittance (1 clear, 0.15 sunglasses); None keeps the
+            model's own lens material.
+        lens_tint: the lenses' hue, ``"#RRGGBB"`` or sRGB (r, g, b) in 0..1; None is neutral.
+        lens_coating: ``"none"``, ``"anti_reflective"`` or ``"mirror"``; None is uncoated.
         samples: multisample anti-aliasing samples (clamped to the driver's maximum).
         head_proxy: hide the temples behind an ellipsoid standing in for the skull, not only behind the face mesh.
+        ears: hide the temples' ends behind ellipsoids standing in for the ears.
+        fit_temples: bend the temples so they rest just outside this face's head at the ears.
         occluder_push_cm: how far the occluders are pushed back from the face surface (cm), so the
             parts touching the skin (bridge, pads) are not eaten by tracking noise.
+        contact_shadow: darkness of the frame's soft shadow on the face, 0 (none) .. 1.
+        match_camera: give the glasses the frame's blur and grain (estimated around the face).
         margin_px: pixels added around the glasses' projected box before rendering it.
         max_triangles: triangle budget of the model.
         backend: moderngl/glcontext backend of the headless context.
@@ -75,9 +186,16 @@ class EyewearOptions:
     frame_width_mm: float = 140.0
     offset_mm: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pantoscopic_tilt_deg: float = 0.0
+    lens_transmission: float | None = None
+    lens_tint: str | tuple[float, float, float] | None = None
+    lens_coating: str | None = None
     samples: int = 4
     head_proxy: bool = True
+    ears: bool = True
+    fit_temples: bool = True
     occluder_push_cm: float = 0.3
+    contact_shadow: float = 1.0
+    match_camera: bool = True
     margin_px: int = 4
     max_triangles: int = DEFAULT_MAX_TRIANGLES
     backend: str = field(default="egl")
@@ -91,6 +209,20 @@ class EyewearOptions:
             raise InputError(f"EyewearOptions.occluder_push_cm: expected 0..3 cm, got {self.occluder_push_cm!r}")
         if not 0 <= self.margin_px <= 256:
             raise InputError(f"EyewearOptions.margin_px: expected 0..256, got {self.margin_px!r}")
+        if not 0.0 <= float(self.contact_shadow) <= 1.0:
+            raise InputError(f"EyewearOptions.contact_shadow: expected 0..1, got {self.contact_shadow!r}")
+        t = self.lens_transmission
+        if t is not None and not (isinstance(t, int | float) and not isinstance(t, bool) and 0.0 <= t <= 1.0):
+            raise InputError(f"EyewearOptions.lens_transmission: expected 0..1 or None, got {t!r}")
+        if self.lens_tint is not None:
+            _srgb_hex(self.lens_tint)
+        coating = getattr(self.lens_coating, "value", self.lens_coating)
+        if coating is not None and coating not in COATING_REFLECTANCE:
+            raise InputError(
+                f"EyewearOptions.lens_coating: expected one of {', '.join(COATING_REFLECTANCE)} or None, "
+                f"got {self.lens_coating!r}"
+            )
+        object.__setattr__(self, "lens_coating", coating)
 
     def import_options(self) -> ImportOptions:
         """The importer settings these options imply."""
@@ -101,11 +233,16 @@ class EyewearOptions:
             max_triangles=self.max_triangles,
         )
 
+    @property
+    def overrides_lenses(self) -> bool:
+        """Whether the product describes its lenses (otherwise the model's lens material is used)."""
+        return self.lens_transmission is not None or self.lens_tint is not None or self.lens_coating is not None
+
 
 def _ellipsoid(
     center: np.ndarray, radii: np.ndarray, rings: int = 12, segments: int = 24
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A UV ellipsoid: float32 (N, 3) vertices and int32 (T, 3) triangles."""
+    """A UV ellipsoid: float32 (N, 3) vertices and int32 (T, 3) triangles, counter-clockwise seen from outside."""
     theta = np.linspace(0, np.pi, rings + 1)
     phi = np.linspace(0, 2 * np.pi, segments, endpoint=False)
     t, p = np.meshgrid(theta, phi, indexing="ij")
@@ -116,30 +253,156 @@ def _ellipsoid(
         for j in range(segments):
             a, b = i * segments + j, i * segments + (j + 1) % segments
             c, d = a + segments, b + segments
-            faces += [(a, c, b), (b, c, d)]
+            faces += [(a, b, c), (b, d, c)]
     return verts.astype(np.float32), np.array(faces, dtype=np.int32)
 
 
-def head_proxy(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """An ellipsoid standing in for the skull behind the canonical face, in canonical cm.
+def side_points(canonical: np.ndarray) -> np.ndarray:
+    """float (2, 3): the mean of the three face-outline points furthest out on the subject's right (x < 0)
+    and left (x > 0), in the coordinates of ``canonical`` (468, 3): where the face meets the ears."""
+    c = np.asarray(canonical, dtype=np.float64)
+    oval = np.array(L.face_oval())
+    x = c[oval, 0]
+    right = oval[np.argsort(x)[:3]]
+    left = oval[np.argsort(-x)[:3]]
+    return np.stack([c[right].mean(axis=0), c[left].mean(axis=0)])
 
-    Its half-width is 42% of the face's width (narrower than the frame, so the temples stay visible
-    beside a frontal face), it reaches from just behind the nose bridge to about 19 cm behind it,
-    so a temple on the far side of a turned head is hidden where the head is.
+
+def head_proxy(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A solid standing in for the skull behind the canonical face, in canonical cm.
+
+    A superellipsoid, flatter than an ellipsoid in its horizontal section (exponent
+    :data:`HEAD_SQUARENESS`), so that it is as wide as a head just behind the eyes (the temples of the skull),
+    not only at the ears: its front is 1.5 cm behind the nose bridge (behind the rims), its half-width is
+    :data:`HEAD_HALF_WIDTH` of the face's width, it reaches 18.5 cm back. A temple on the far side of a turned
+    head, and the temples' ends behind the ears, are hidden where the head is.
     """
+    center, radii = _head_shape(canonical)
+    v, f = _ellipsoid(np.zeros(3), np.ones(3), rings=12, segments=24)
+    e = 2.0 / HEAD_SQUARENESS
+    v = v.astype(np.float64)
+    v[:, 0] = np.sign(v[:, 0]) * np.abs(v[:, 0]) ** e
+    v[:, 2] = np.sign(v[:, 2]) * np.abs(v[:, 2]) ** e
+    return (center + v * radii).astype(np.float32), f
+
+
+def _head_shape(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and radii (cm) of :func:`head_proxy`'s superellipsoid."""
     c = np.asarray(canonical, dtype=np.float64)
     width = float(c[:, 0].max() - c[:, 0].min())
-    bridge = c[NOSE_BRIDGE]
-    center = np.array([0.5 * (c[:, 0].max() + c[:, 0].min()), bridge[1] + 0.5, bridge[2] - 10.5])
-    radii = np.array([0.42 * width, 0.62 * width, 9.5])
-    return _ellipsoid(center, radii)
+    bridge = c[L.NOSE_BRIDGE]
+    front, length = bridge[2] - 1.5, 18.5
+    center = np.array([0.5 * (c[:, 0].max() + c[:, 0].min()), bridge[1] + 0.5, front - length / 2])
+    return center, np.array([HEAD_HALF_WIDTH * width, 0.62 * width, length / 2])
+
+
+def head_half_width(canonical: np.ndarray, z: float) -> float:
+    """Half-width (cm) of :func:`head_proxy` at canonical depth ``z``, at its widest height."""
+    center, radii = _head_shape(canonical)
+    u = min(abs(z - center[2]) / radii[2], 1.0)
+    return float(radii[0] * (1.0 - u**HEAD_SQUARENESS) ** (1.0 / HEAD_SQUARENESS))
+
+
+def ear_tops(canonical: np.ndarray) -> np.ndarray:
+    """float (2, 3): the top of each ear's attachment (where a temple rests), subject's right then left, cm:
+    :data:`EAR_TOP_BEHIND_SIDE_CM` behind the face's side points, on the head's surface."""
+    c = np.asarray(canonical, dtype=np.float64)
+    sides = side_points(c)
+    out = sides.copy()
+    out[:, 1] = c[L.NOSE_BRIDGE, 1] + EAR_TOP_ABOVE_BRIDGE_CM
+    out[:, 2] = sides[:, 2] - EAR_TOP_BEHIND_SIDE_CM
+    centre_x = 0.5 * float(c[:, 0].max() + c[:, 0].min())
+    for i in range(2):
+        out[i, 0] = centre_x + np.sign(sides[i, 0] - centre_x) * head_half_width(c, float(out[i, 2]))
+    return out
+
+
+def ear_proxies(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two flattened ellipsoids standing in for the ears (pinnae), in canonical cm: vertices and triangles.
+
+    Each hangs from :func:`ear_tops`, set out from the head and turned so its back edge stands further out
+    (the pinna's flare), so a temple running down behind the ear is hidden by it when the head is in profile.
+    """
+    verts, faces = [], []
+    for k, top in enumerate(ear_tops(canonical)):
+        out = -1.0 if top[0] < 0 else 1.0
+        v, f = _ellipsoid(np.zeros(3), np.array(_PINNA_RADII_CM), rings=8, segments=16)
+        a = math.radians(_PINNA_FLARE_DEG) * out  # turn about y: the back (-z) swings outward
+        rot = np.array([[math.cos(a), 0, -math.sin(a)], [0, 1, 0], [math.sin(a), 0, math.cos(a)]])
+        dx, dy, dz = _PINNA_CENTRE_CM
+        centre = top + np.array([out * dx, dy, dz])
+        verts.append(v.astype(np.float64) @ rot.T + centre)
+        faces.append(f + k * len(v))
+    return np.concatenate(verts).astype(np.float32), np.concatenate(faces).astype(np.int32)
+
+
+def resting_offset(
+    asset: EyewearAsset, canonical: np.ndarray, frame_to_canonical: np.ndarray, clearance_cm: float = 0.05
+) -> float:
+    """How far (cm, toward the camera) a frame placed by ``frame_to_canonical`` must move so that no part of
+    its front (within 12 mm of the bridge: rims, bridge, nose pads) is inside the canonical face: where it
+    comes to rest on the nose (0 when it already clears it).
+
+    The face's surface height at each front vertex is interpolated on the canonical mesh's front-facing
+    triangles (barycentric, in the x-y plane).
+    """
+    v = np.concatenate([p.vertices for p in asset.frame_parts] or [np.zeros((0, 3))]).astype(np.float64)
+    v = v[v[:, 2] < 12.0]
+    if len(v) == 0:
+        return 0.0
+    pts = np.c_[v, np.ones(len(v))] @ frame_to_canonical.T
+    c = np.asarray(canonical, dtype=np.float64)
+    tri = c[L.face_triangles()]
+    normal_z = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])[:, 2]
+    tri = tri[np.abs(normal_z) > 1e-9]
+    a, b, cc = tri[:, 0, :2], tri[:, 1, :2], tri[:, 2, :2]
+    v0, v1 = b - a, cc - a
+    den = v0[:, 0] * v1[:, 1] - v1[:, 0] * v0[:, 1]
+    needed = 0.0
+    for chunk in np.array_split(pts[:, :3], max(1, len(pts) // 512)):
+        d = chunk[:, None, :2] - a[None]
+        u = (d[..., 0] * v1[None, :, 1] - v1[None, :, 0] * d[..., 1]) / den[None]
+        w = (v0[None, :, 0] * d[..., 1] - d[..., 0] * v0[None, :, 1]) / den[None]
+        inside = (u >= 0) & (w >= 0) & (u + w <= 1)
+        z0, z1, z2 = tri[None, :, 0, 2], tri[None, :, 1, 2], tri[None, :, 2, 2]
+        z = z0 + u * (z1 - z0) + w * (z2 - z0)
+        surface = np.where(inside, z, -np.inf).max(axis=1)  # the face's front surface under each vertex
+        needed = max(needed, float(np.max(surface + clearance_cm - chunk[:, 2], initial=0.0)))
+    return needed
+
+
+def _translation(offset: np.ndarray) -> np.ndarray:
+    m = np.eye(4)
+    m[:3, 3] = offset
+    return m
+
+
+def _width_scale_matrix(centre_x: float, scale: float) -> np.ndarray:
+    m = np.eye(4)
+    m[0, 0] = scale
+    m[0, 3] = centre_x * (1.0 - scale)
+    return m
+
+
+@dataclass(frozen=True)
+class _FacePlan:
+    """What drawing one face's glasses needs, read from the frame before anything is drawn into it."""
+
+    index: int
+    face: Face
+    model: np.ndarray
+    region: tuple[int, int, int, int]
+    lighting: Any
+    look: CameraLook
+    behind: tuple[float, float, float]
+    occlusion: np.ndarray
 
 
 class EyewearLens:
     """Draws a pair of glasses on every face; a context manager holding an OpenGL context.
 
     Args:
-        options: the model, its size and placement, and rendering settings.
+        options: the model, its size and placement, its lenses, and rendering settings.
 
     Raises:
         AssetError: the model cannot be loaded or used.
@@ -147,31 +410,78 @@ class EyewearLens:
         RuntimeUnavailableError: no OpenGL context can be created (names the packages to install).
     """
 
+    #: What this lens reads from a :class:`~arlens.scene.Scene`: the light on each face, what covers it (the
+    #: session tracks hands for "occluders") and the camera's look.
+    scene_uses = frozenset({"light", "occluders", "camera_look"})
+
     def __init__(self, options: EyewearOptions | None = None) -> None:
-        from arlens.render.gl import GLRenderer, SurfaceStyle
+        from arlens.render.gl import GLRenderer, SurfaceStyle, lens_keep_lut
 
         self.options = options or EyewearOptions()
-        self.asset: EyewearAsset = import_eyewear(self.options.model, self.options.import_options())
+        o = self.options
+        self.asset: EyewearAsset = import_eyewear(o.model, o.import_options())
         canonical = _canonical_face()
         if canonical.shape != (468, 3):
             raise InputError(f"canonical face: expected (468, 3), got {canonical.shape}")
         self._canonical = canonical.astype(np.float64)
         self._anchor = np.eye(4)
-        self._anchor[:3, 3] = self._canonical[NOSE_BRIDGE]
+        self._anchor[:3, 3] = self._canonical[L.NOSE_BRIDGE]
         self._frame_to_canonical = self._anchor @ FRAME_TO_CANONICAL
-        self._renderer = GLRenderer(samples=self.options.samples, backend=self.options.backend)
+        # rest on the nose: forward until no part of the front (rims, bridge, pads) is inside the face
+        rest = resting_offset(self.asset, self._canonical, self._frame_to_canonical)
+        self.rest_offset_cm = min(rest, MAX_REST_OFFSET_CM)
+        self._frame_to_canonical[2, 3] += self.rest_offset_cm
+        lens_parts = self.asset.lens_parts
+        if o.overrides_lenses:
+            self.optics = LensOptics.of_product(o.lens_transmission, o.lens_tint, o.lens_coating)
+        elif lens_parts:
+            self.optics = LensOptics.of_material(lens_parts[0].material)
+        else:
+            self.optics = LensOptics()
+        self._keep_lut = lens_keep_lut(self.optics.transmittance, self.optics.reflectance)
+        c = self._canonical
+        self._centre_x = 0.5 * float(c[:, 0].max() + c[:, 0].min())
+        self._canonical_width = float(np.ptp(side_points(c)[:, 0]))
+        self._ear_tops = ear_tops(c)
+        self._temple_fit = self._temple_geometry()
+        self._lens_boxes = []  # per lens: side (+1 wearer's right, -1 left, 0 unknown), plane z, bottom y, top y
+        self._eye_corners = []
+        for part in lens_parts:
+            v = part.vertices.astype(np.float64)
+            sign = float(np.sign(np.round(v[:, 0].mean(), 3)))
+            self._lens_boxes.append((sign, float(np.median(v[:, 2])), float(v[:, 1].min()), float(v[:, 1].max())))
+            right = (L.RIGHT_EYE_OUTER, L.RIGHT_EYE_INNER)
+            self._eye_corners.append(right if sign > 0 else (L.LEFT_EYE_OUTER, L.LEFT_EYE_INNER))
+        to_mm = np.linalg.inv(FRAME_TO_CANONICAL[:3, :3])
+        ridge = to_mm @ (self._canonical[L.NOSE_RIDGE] - self._canonical[L.NOSE_BRIDGE])  # frame mm, down the ridge
+        self._ridge_mm = ridge / max(-ridge[1], 1e-6)  # per mm down
+        eyes = self._canonical[[*L.right_eye(), *L.left_eye()]].mean(axis=0)
+        corner_idx = [L.RIGHT_EYE_OUTER, L.RIGHT_EYE_INNER, L.LEFT_EYE_OUTER, L.LEFT_EYE_INNER]
+        corners = self._canonical[corner_idx].mean(axis=0)
+        self._pupil_above_corners_mm = float(10.0 * (eyes[1] - corners[1]))
+        self._eye_idx = np.array([*L.right_eye(), *L.left_eye()])
+        self._oval = np.array(L.face_oval())
+        self._eye_loops = (L.right_eye(), L.left_eye())
+        self._noise = NoiseTile()
+        self._renderer = GLRenderer(samples=o.samples, backend=o.backend)
         try:
             r = self._renderer
             self._parts = []
-            for part in (*self.asset.frame_parts, *self.asset.lens_parts):  # opaque first, then blended
+            for part in (*self.asset.frame_parts, *lens_parts):  # opaque first, then the filters
                 mesh = r.mesh(part.vertices, part.faces, part.normals, part.uv, part.material.texture)
                 m = part.material
-                style = SurfaceStyle(m.base_color, m.metallic, m.roughness, m.is_lens, m.double_sided)
+                optics = self.optics if (o.overrides_lenses or not m.is_lens) else LensOptics.of_material(m)
+                style = SurfaceStyle(
+                    m.base_color, m.metallic, m.roughness, m.is_lens, m.double_sided,
+                    optics.transmittance, optics.reflectance,
+                )
                 self._parts.append((mesh, style))
-            self._face_faces = face_triangles()
+            self._face_faces = L.face_triangles()
             self._face_mesh = r.mesh(np.zeros((468, 3), np.float32), self._face_faces, dynamic=True)
-            hv, hf = head_proxy(self._canonical)
+            hv, hf = head_proxy(c)
             self._head_mesh = r.mesh(hv, hf)
+            ev, ef = ear_proxies(c)
+            self._ear_mesh = r.mesh(ev, ef)
         except BaseException:
             self._renderer.close()
             raise
@@ -184,7 +494,8 @@ class EyewearLens:
     @classmethod
     def from_product(cls, product: Any, **overrides: Any) -> EyewearLens:
         """A lens for a product with ``model`` and ``frame_width_mm`` (and optional ``offset_mm``,
-        ``pantoscopic_tilt_deg``); ``overrides`` set any other :class:`EyewearOptions` field.
+        ``pantoscopic_tilt_deg``, ``lens_transmission``, ``lens_tint``, ``lens_coating``); ``overrides`` set
+        any other :class:`EyewearOptions` field.
 
         Raises:
             InputError: the product lacks a model or a frame width.
@@ -203,6 +514,10 @@ class EyewearLens:
         tilt = getattr(product, "pantoscopic_tilt_deg", None)
         if tilt is not None:
             kwargs["pantoscopic_tilt_deg"] = float(tilt)
+        for name in ("lens_transmission", "lens_tint", "lens_coating"):
+            value = getattr(product, name, None)
+            if value is not None:
+                kwargs[name] = getattr(value, "value", value)
         kwargs.update(overrides)
         return cls(EyewearOptions(**kwargs))
 
@@ -225,17 +540,137 @@ class EyewearLens:
         return self._drawn
 
     # --- geometry ---------------------------------------------------------------------------------------------
-    def model_matrix(self, face: Face) -> np.ndarray:
-        """4x4 from the frame convention (mm) to camera space (cm) for ``face``."""
-        return np.asarray(face.pose, dtype=np.float64) @ self._frame_to_canonical
+    def model_matrix(self, face: Face, camera: PerspectiveCamera | None = None) -> np.ndarray:
+        """4x4 from the frame convention (mm) to camera space (cm) for ``face``.
 
-    def frame_points(self, face: Face, points_mm: np.ndarray) -> np.ndarray:
-        """Camera-space (cm) positions of (N, 3) points given in the frame convention (mm)."""
+        With the ``camera`` the glasses are fitted to this face as it is in the image:
+
+        - moved (at the pose's depth, by at most :data:`MAX_ANCHOR_SHIFT_CM`) so the bridge lands on the image's
+          own nose-bridge landmark: the pose is a fit of an average face to the whole face, and on a turned or
+          pitched face its bridge can be off by several millimetres, which puts the frame above or below the
+          eyes; the landmark is where this nose is;
+        - then slid along the nose's ridge (by at most :data:`MAX_SLIDE_MM`) so the eyes look through the
+          lenses at :data:`FITTING_HEIGHT`, as glasses rest lower or higher on different noses. The eyes'
+          centres are taken from their corners, which do not move with the gaze (glasses do not follow it).
+        """
+        pose = np.asarray(face.pose, dtype=np.float64)
+        m = pose @ self._frame_to_canonical
+        if camera is None:
+            return m
+        bridge = pose[:3, :3] @ self._canonical[L.NOSE_BRIDGE] + pose[:3, 3]
+        target = camera.unproject(face.landmarks[L.NOSE_BRIDGE : L.NOSE_BRIDGE + 1, :2], -bridge[2])[0]
+        shift = target - bridge
+        norm = float(np.linalg.norm(shift))
+        if np.isfinite(norm) and norm > MAX_ANCHOR_SHIFT_CM:
+            shift *= MAX_ANCHOR_SHIFT_CM / norm
+        if np.isfinite(shift).all():
+            m[:3, 3] += shift
+        slide = self._slide_mm(face, camera, m)
+        if slide:
+            m = m @ _translation(self._ridge_mm * slide)
+        return m
+
+    def _slide_mm(self, face: Face, camera: PerspectiveCamera, m: np.ndarray) -> float:
+        """How far down the nose (mm, negative: up) to move the glasses for the fitting height."""
+        if not self._lens_boxes:
+            return 0.0
+        try:
+            inv = np.linalg.inv(m)
+        except np.linalg.LinAlgError:
+            return 0.0
+        lm = face.landmarks[:, :2].astype(np.float64)
+        heights = []
+        for corners, (sign, z_lens, y0, y1) in zip(self._eye_corners, self._lens_boxes, strict=True):
+            if sign == 0.0:
+                continue
+            ray = camera.unproject(lm[list(corners)].mean(axis=0)[None], 1.0)[0]
+            origin, direction = inv[:3, 3], inv[:3, :3] @ ray
+            if abs(direction[2]) < 1e-9:
+                continue
+            hit = origin + direction * (z_lens - origin[2]) / direction[2]
+            heights.append((hit[1] + self._pupil_above_corners_mm - y0) / (y1 - y0))
+        if not heights or not np.isfinite(heights).all():
+            return 0.0
+        lens_h = float(np.mean([b[3] - b[2] for b in self._lens_boxes]))
+        return float(np.clip((FITTING_HEIGHT - np.mean(heights)) * lens_h, -MAX_SLIDE_MM, MAX_SLIDE_MM))
+
+    def frame_points(
+        self, face: Face, points_mm: np.ndarray, camera: PerspectiveCamera | None = None
+    ) -> np.ndarray:
+        """Camera-space (cm) positions of (N, 3) points given in the frame convention (mm) (see
+        :meth:`model_matrix` for what the ``camera`` adds)."""
         p = np.c_[np.asarray(points_mm, dtype=np.float64), np.ones(len(points_mm))]
-        return (p @ self.model_matrix(face).T)[:, :3]
+        return (p @ self.model_matrix(face, camera).T)[:, :3]
 
-    def _region(self, face: Face, camera: PerspectiveCamera) -> tuple[int, int, int, int] | None:
-        corners = (self._corners @ self.model_matrix(face).T)[:, :3]
+    def width_scale(self, face: Face, camera: PerspectiveCamera) -> float:
+        """This face's width over the canonical face's, measured between its side landmarks at the posed
+        depth (0.85..1.2): what the head and ear proxies are scaled by."""
+        pts = self._occluder_vertices(face, camera, push_cm=0.0)
+        pose = np.asarray(face.pose, dtype=np.float64)
+        local = (pts - pose[:3, 3]) @ pose[:3, :3]  # camera -> canonical frame
+        width = float(np.ptp(side_points(local)[:, 0]))
+        return float(np.clip(width / self._canonical_width, 0.85, 1.2))
+
+    def ear_points(self, face: Face, camera: PerspectiveCamera, width_scale: float | None = None) -> np.ndarray:
+        """Camera-space (cm) float (2, 3) tops of the ears' attachment (subject's right, left) for ``face``."""
+        if width_scale is None:
+            width_scale = self.width_scale(face, camera)
+        scale = _width_scale_matrix(self._centre_x, width_scale)
+        p = np.c_[self._ear_tops, np.ones(2)] @ (np.asarray(face.pose, dtype=np.float64) @ scale).T
+        return p[:, :3]
+
+    def _temple_geometry(self) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]] | None:
+        """Where the temples leave the front (z, mm) and, per side (wearer's right x > 0, then left), straight
+        lines (slope, intercept in z) through the model's temple inner |x| and bottom y before they bend down;
+        None for a model without temples."""
+        v = np.concatenate([p.vertices for p in self.asset.frame_parts] or [np.zeros((0, 3))]).astype(np.float64)
+        if len(v) == 0:
+            return None
+        z0 = float(self.asset.hinges[:, 2].max()) + 4.0
+        lines = []
+        for sign in (1.0, -1.0):
+            side = v[(sign * v[:, 0] > 0) & (v[:, 2] > z0 + 5.0)]
+            if len(side) < 12 or np.ptp(side[:, 2]) < 40.0:
+                return None
+            z1 = z0 + 5.0 + 0.6 * np.ptp(side[:, 2])  # the straight part, before the bend over the ear
+            edges = np.linspace(z0 + 5.0, z1, 9)
+            zs, xs, ys = [], [], []
+            for a, b in zip(edges[:-1], edges[1:], strict=True):
+                sel = side[(side[:, 2] >= a) & (side[:, 2] < b)]
+                if len(sel):
+                    zs.append(0.5 * (a + b))
+                    xs.append(float(np.min(sign * sel[:, 0])))
+                    ys.append(float(np.min(sel[:, 1])))
+            if len(zs) < 3:
+                return None
+            lines.append((np.polyfit(zs, xs, 1), np.polyfit(zs, ys, 1)))
+        return z0, lines
+
+    def _temple_bend(
+        self, face: Face, camera: PerspectiveCamera, m: np.ndarray, width_scale: float
+    ) -> tuple[float, float, float, float]:
+        """How much the temples bend out (per side) and up, per mm behind the hinges, to rest on this head:
+        just outside it, on the ears' tops. Worn glasses pivot on the nose and the ears; here the front keeps
+        the product's tilt and the temples meet the ears (a frame's built-in pantoscopic angle)."""
+        if not self.options.fit_temples or self._temple_fit is None:
+            return 1e9, 0.0, 0.0, 0.0
+        z0, lines = self._temple_fit
+        try:
+            ears = np.c_[self.ear_points(face, camera, width_scale), np.ones(2)] @ np.linalg.inv(m).T  # frame mm
+        except np.linalg.LinAlgError:
+            return 1e9, 0.0, 0.0, 0.0
+        outs, rises = [], []
+        for ear, (x_line, y_line) in zip(ears[:, :3], lines, strict=True):  # ears: subject's right = wearer's right
+            z_e = float(ear[2])
+            if not np.isfinite(ear).all() or z_e <= z0 + 10.0:
+                return 1e9, 0.0, 0.0, 0.0
+            run = z_e - z0
+            outs.append(float(np.clip((abs(ear[0]) + 1.5 - np.polyval(x_line, z_e)) / run, -0.12, 0.2)))
+            rises.append((ear[1] - np.polyval(y_line, z_e)) / run)
+        return z0, outs[0], outs[1], float(np.clip(np.mean(rises), -MAX_TEMPLE_RISE, MAX_TEMPLE_RISE))
+
+    def _region(self, camera: PerspectiveCamera, m: np.ndarray) -> tuple[int, int, int, int] | None:
+        corners = (self._corners @ m.T)[:, :3]
         if (corners[:, 2] > -_NEAR_CM).any():  # partly behind the camera: draw the whole image
             return 0, 0, camera.width, camera.height
         uv = camera.project(corners)
@@ -248,7 +683,7 @@ class EyewearLens:
             return None
         return x0, y0, x1, y1
 
-    def _occluder_vertices(self, face: Face, camera: PerspectiveCamera) -> np.ndarray:
+    def _occluder_vertices(self, face: Face, camera: PerspectiveCamera, push_cm: float | None = None) -> np.ndarray:
         """The face mesh in camera space: landmark pixels unprojected at the posed canonical face's depth.
 
         The posed canonical face gives metric depth; the landmarks give this face's own outline, so
@@ -256,14 +691,32 @@ class EyewearLens:
         """
         pose = np.asarray(face.pose, dtype=np.float64)
         posed = self._canonical @ pose[:3, :3].T + pose[:3, 3]
-        depth = -posed[:, 2] + self.options.occluder_push_cm
+        push = self.options.occluder_push_cm if push_cm is None else push_cm
+        depth = -posed[:, 2] + push
         return camera.unproject(face.landmarks[:468, :2], depth)
+
+    # --- light and camera -------------------------------------------------------------------------------------
+    @staticmethod
+    def lighting(light: Any, environment: np.ndarray | None) -> Any:
+        """The GL lighting for a scene's :class:`~arlens.scene.Light` on a face: its colour and intensity (a
+        white surface of albedo 1 facing it looks like the frame's white patch), split between a soft
+        ambient part (a little brighter from above, as rooms are) and a key from its direction by how
+        directional it is; ``environment`` is what metals and lenses reflect."""
+        from arlens.render.gl import Lighting
+        from arlens.scene.light import REFERENCE_WHITE
+
+        color = np.asarray(light.color, dtype=np.float64)[::-1]  # BGR -> RGB
+        white = float(light.intensity) * REFERENCE_WHITE
+        d = float(np.clip(light.directionality, 0.0, 1.5))
+        ambient, key = white / (1.0 + d), white * d / (1.0 + d)
+        sh = np.array([ambient * color, np.zeros(3), 0.2 * ambient * color, np.zeros(3)])
+        return Lighting(sh, light.direction, key * color, environment)
 
     # --- drawing ----------------------------------------------------------------------------------------------
     def render(
         self,
         frame: np.ndarray,
-        faces: list[Face] | tuple[Face, ...],
+        faces: Face | list[Face] | tuple[Face, ...],
         scene: Scene | PerspectiveCamera | None = None,
         *,
         camera: PerspectiveCamera | None = None,
@@ -273,9 +726,10 @@ class EyewearLens:
         Args:
             frame: uint8 BGR (H, W, 3) or another form :mod:`arlens.image` accepts (grey, BGRA); not modified.
             faces: tracked faces with their poses (``Face.pose``, canonical cm to camera cm).
-            scene: the frame's :class:`~arlens.scene.Scene`, whose ``camera`` projects the glasses; a
-                :class:`~arlens.tracking.camera.PerspectiveCamera` is accepted here too (as before the
-                scene existed); default ``PerspectiveCamera(W, H)``.
+            scene: the frame's :class:`~arlens.scene.Scene` (its camera projects the glasses, its light on
+                each face shades them, what covers each face hides them); None builds one from the frame
+                (without hands). A :class:`~arlens.tracking.camera.PerspectiveCamera` is accepted here too
+                (as before the scene existed).
             camera: the camera by keyword (overrides the scene's).
 
         Returns:
@@ -290,35 +744,28 @@ class EyewearLens:
     def render_into(
         self,
         out: np.ndarray,
-        faces: list[Face] | tuple[Face, ...],
+        faces: Face | list[Face] | tuple[Face, ...],
         scene: Scene | PerspectiveCamera | None = None,
         *,
         camera: PerspectiveCamera | None = None,
     ) -> np.ndarray:
         """Draw the glasses on every face directly into ``out`` (uint8 BGR, modified); returns it.
 
-        What :meth:`render` does without the copy, for pipelines that own their frame buffer.
+        What :meth:`render` does without the copy, for pipelines that own their frame buffer. Without a
+        scene, one is built from ``out`` and everything read from it is read before anything is drawn.
 
         Raises:
             InputError: as :meth:`render`, and when ``out`` is read-only.
         """
         out = check_bgr(out, "out", writeable=True)
         h, w = out.shape[:2]
-        if camera is None:
-            if isinstance(scene, PerspectiveCamera):
-                camera = scene
-            elif scene is not None:
-                camera = Scene.ensure(scene, out).camera
-            else:
-                camera = PerspectiveCamera(w, h)
-        if not isinstance(camera, PerspectiveCamera):
+        if isinstance(scene, PerspectiveCamera):
+            camera, scene = camera or scene, None
+        if camera is not None and not isinstance(camera, PerspectiveCamera):
             raise InputError(f"camera: expected a PerspectiveCamera, got {type(camera).__name__}")
-        if (camera.width, camera.height) != (w, h):
+        if camera is not None and (camera.width, camera.height) != (w, h):
             raise InputError(f"camera: expected a {w}x{h} camera for this frame, got {camera.width}x{camera.height}")
         faces = [faces] if isinstance(faces, Face) else list(faces)
-        if not faces:
-            self._drawn = ()
-            return out
         for face in faces:
             if not isinstance(face, Face):
                 raise InputError(f"faces: expected arlens Face values, got {type(face).__name__}")
@@ -327,45 +774,155 @@ class EyewearLens:
                     f"Face.pose: expected the face in front of the camera (translation z < -{_NEAR_CM} cm), got "
                     f"z = {face.pose[2, 3]:.2f}; faces need a head pose from the FaceTracker"
                 )
+        scene = Scene(out, faces, camera=camera) if scene is None else Scene.ensure(scene, out)
+        camera = camera or scene.camera
+        if not faces:
+            self._drawn = ()
+            return out
+        from arlens.render.gl import environment_from_frame
+
+        environment = environment_from_frame(scene.frame)  # what metals and lenses reflect
+        # grain that changes from frame to frame but not between two renders of one frame
+        seed = int(scene.frame[:: max(h // 7, 1), :: max(w // 7, 1)].sum())
+        # everything read from the frame is read before anything is drawn into it (it may be the scene's)
+        plans = []
+        for i, face in enumerate(faces):
+            m = self.model_matrix(face, camera)
+            region = self._region(camera, m)
+            if region is None:
+                continue
+            face_scene = scene.face(face)
+            plans.append(
+                _FacePlan(
+                    index=i,
+                    face=face,
+                    model=m,
+                    region=region,
+                    lighting=self.lighting(face_scene.light, environment),
+                    look=face_scene.camera_look if self.options.match_camera else CameraLook(),
+                    behind=self._behind(scene.frame, face),
+                    occlusion=face_scene.occlusion(region),
+                )
+            )
         projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
         drawn: list[np.ndarray | None] = [None] * len(faces)
         with self._renderer.current():
             # far faces first, so a nearer face's glasses are composited over a farther one's
-            for i in sorted(range(len(faces)), key=lambda k: float(faces[k].pose[2, 3])):
-                region = self._region(faces[i], camera)
-                if region is None:
-                    continue
-                drawn[i] = self._draw_face(out, faces[i], camera, projection, region)
+            for plan in sorted(plans, key=lambda p: float(p.face.pose[2, 3])):
+                drawn[plan.index] = self._draw_face(out, plan, camera, projection, seed)
         self._drawn = tuple(drawn)
         return out
 
+    def _behind(self, frame: np.ndarray, face: Face) -> tuple[float, float, float]:
+        """Mean sRGB (0..1, RGB) of the eyes' region: what the lenses' reflections are added to."""
+        ex0, ey0, ex1, ey1 = self._eye_box(face, frame.shape)
+        bgr = cv2.mean(frame[ey0:ey1, ex0:ex1])[:3] if ex1 > ex0 and ey1 > ey0 else (128.0,) * 3
+        return (bgr[2] / 255.0, bgr[1] / 255.0, bgr[0] / 255.0)
+
+    def _eye_box(self, face: Face, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+        pts = face.landmarks[self._eye_idx, :2]
+        x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
+        pad = max(2, int(0.15 * (x1 - x0)))
+        h, w = shape[:2]
+        return max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, w), min(y1 + pad, h)
+
+    def _shadow_style(self, face: Face, camera: PerspectiveCamera, lighting: Any) -> ShadowStyle | None:
+        strength = float(self.options.contact_shadow)
+        if strength <= 0:
+            return None
+        px_per_cm = camera.focal_px / max(-float(face.pose[2, 3]), _NEAR_CM)
+        key = np.asarray(lighting.key_dir, dtype=np.float64)
+        key_power = float(np.asarray(lighting.key_color) @ _LUM)
+        ambient = float(np.asarray(lighting.sh[0]) @ _LUM)
+        share = key_power / max(key_power + ambient, 1e-6)  # how directional the light is
+        gap_cm = SHADOW_GAP_CM
+        lz = max(key[2], 0.25)
+        offset = (-gap_cm * key[0] / lz * px_per_cm, gap_cm * key[1] / lz * px_per_cm)
+        limit = 1.2 * gap_cm * px_per_cm
+        offset = tuple(float(np.clip(v, -limit, limit)) for v in offset)
+        return ShadowStyle(
+            offset_px=offset,  # type: ignore[arg-type]
+            blur_px=0.45 * px_per_cm,  # a face-sized light a centimetre from the skin
+            cast=0.3 * strength * share,
+            occlusion_px=0.1 * px_per_cm,
+            occlusion=0.22 * strength,
+        )
+
     def _draw_face(
-        self,
-        out: np.ndarray,
-        face: Face,
-        camera: PerspectiveCamera,
-        projection: np.ndarray,
-        region: tuple[int, int, int, int],
+        self, out: np.ndarray, plan: _FacePlan, camera: PerspectiveCamera, projection: np.ndarray, seed: int
     ) -> np.ndarray | None:
         """Draw one face's glasses into ``out``; the box of the pixels they cover (None: none)."""
         r = self._renderer
+        o = self.options
+        face, modelview, region = plan.face, plan.model, plan.region
         x0, y0, x1, y1 = region
         clip = r.region_matrix((camera.width, camera.height), region) @ projection
         pose = np.asarray(face.pose, dtype=np.float64)
+        width_scale = self.width_scale(face, camera)
+        scaled_pose = pose @ _width_scale_matrix(self._centre_x, width_scale)
+        r.set_lighting(plan.lighting)
+        r.set_behind(plan.behind)
+        r.set_temple_bend(*self._temple_bend(face, camera, modelview, width_scale))
         r.begin(x1 - x0, y1 - y0)
         self._face_mesh.update_positions(self._occluder_vertices(face, camera))
         r.draw_depth(self._face_mesh, clip)
-        if self.options.head_proxy:
+        if o.head_proxy or o.ears:
             push = np.eye(4)
-            push[2, 3] = -self.options.occluder_push_cm
-            r.draw_depth(self._head_mesh, clip @ push @ pose)
-        modelview = self.model_matrix(face)
+            push[2, 3] = -o.occluder_push_cm
+            if o.head_proxy:
+                r.draw_depth(self._head_mesh, clip @ push @ scaled_pose, cull=True)
+            if o.ears:
+                r.draw_depth(self._ear_mesh, clip @ scaled_pose, cull=True)
         mvp = clip @ modelview
         for mesh, style in self._parts:
             r.draw_lit(mesh, style, mvp, modelview)
-        rgba = r.read_rgba8()
-        over_premultiplied(out[y0:y1, x0:x1], rgba)
+        rgba = apply_camera_look(r.read_rgba8(), plan.look)
+        if plan.occlusion.max() > 0.0:  # a hand in front of the face hides the glasses too
+            visible = np.rint((1.0 - plan.occlusion) * 255.0).astype(np.uint8)
+            rgba = cv2.multiply(rgba, cv2.merge((visible,) * 4), scale=1.0 / 255.0)
+        style = self._shadow_style(face, camera, plan.lighting)
+        shadow_box = self._lay_shadow(out, face, rgba, region, style) if style is not None else None
+        dst = out[y0:y1, x0:x1]
+        composite_filtered(dst, rgba, self._keep_lut)
+        if plan.look.noise_sigma >= 0.5:
+            covered = cv2.threshold(rgba[..., 3], 24, 255, cv2.THRESH_BINARY)[1]
+            self._noise.add(dst, covered, plan.look.noise_sigma, (seed % 251, (seed // 251) % 241))
+        boxes = [] if shadow_box is None else [shadow_box]
         bx, by, bw, bh = cv2.boundingRect(np.ascontiguousarray(rgba[..., 3]))  # pixels with any coverage
-        if bw == 0 or bh == 0:
+        if bw and bh:
+            boxes.append((x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh))
+        if not boxes:
             return None
-        return np.array([x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh], np.float32)
+        b = np.array(boxes, np.float32)
+        return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], np.float32)
+
+    def _lay_shadow(
+        self, out: np.ndarray, face: Face, rgba: np.ndarray, region: tuple[int, int, int, int], style: ShadowStyle
+    ) -> tuple[int, int, int, int] | None:
+        """Darken the face under and around the glasses (before they are composited over it); the box of the
+        pixels it darkened, or None."""
+        x0, y0, x1, y1 = region
+        h, w = out.shape[:2]
+        reach = style.reach_px
+        sx0, sy0, sx1, sy1 = max(x0 - reach, 0), max(y0 - reach, 0), min(x1 + reach, w), min(y1 + reach, h)
+        alpha = np.zeros((sy1 - sy0, sx1 - sx0), np.uint8)
+        alpha[y0 - sy0 : y1 - sy0, x0 - sx0 : x1 - sx0] = rgba[..., 3]
+        # where it falls: the face, the eyes fainter (they lie deeper behind the rims than the skin around
+        # them), fading out inside the outline; drawn at the shadow's working size
+        k = working_scale(style)
+        receiver = np.zeros((alpha.shape[0] // k or 1, alpha.shape[1] // k or 1), np.uint8)
+        to_small = 4.0 / k  # cv2's shift=2: quarter pixels
+
+        def poly(idx: Any) -> np.ndarray:
+            return np.round((face.landmarks[list(idx), :2] - (sx0, sy0)) * to_small).astype(np.int32)
+
+        cv2.fillPoly(receiver, [poly(self._oval)], 255, lineType=cv2.LINE_AA, shift=2)
+        cv2.fillPoly(receiver, [poly(e) for e in self._eye_loops], EYE_SHADOW_SHARE, lineType=cv2.LINE_AA, shift=2)
+        soft = max(style.occlusion_px / k, 1.0)
+        edge = np.ones((2 * int(np.ceil(2 * soft)) + 1,) * 2, np.uint8)
+        receiver = cv2.GaussianBlur(cv2.erode(receiver, edge), (0, 0), soft)
+        factor = contact_shade(alpha, receiver, style)
+        shade(out[sy0:sy1, sx0:sx1], factor)
+        bx, by, bw, bh = cv2.boundingRect(cv2.bitwise_not(factor))  # where it is below 255
+        return (sx0 + bx, sy0 + by, sx0 + bx + bw, sy0 + by + bh) if bw and bh else None

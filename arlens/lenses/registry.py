@@ -15,6 +15,11 @@ and ``render_into(out, targets, scene=None)``, as :class:`arlens.lenses.base.Len
 hands every lens the frame's :class:`~arlens.scene.Scene`, camera included; a lens whose ``render_into``
 takes no ``scene`` is called without one). A plugin that fails to
 load is logged and skipped: a broken plugin never takes a kiosk down.
+
+Built-in layers (make-up order): foundation 10, contour 20, highlighter 30, blush 40, eyeshadow 50,
+eyeliner 60, mascara 70, brow 80, lip liner 90, lipstick 100, eyewear 200, nail polish 300. A lens may also
+have ``region(target, frame_shape)`` returning the (x0, y0, x1, y1) box it draws in, which the session uses
+as the product's hotspot.
 """
 
 from __future__ import annotations
@@ -125,7 +130,23 @@ def nail_polish_factory(product: Product, *, catalog: Catalog | None = None, opt
     return NailPolishLens.from_product(product)
 
 
+def makeup_factory(product: Product, *, catalog: Catalog | None = None, options: Any = None) -> Any:
+    """An eye, brow, cheek or skin make-up lens (the product's pattern and palette)."""
+    from arlens.lenses.makeup import MakeupLens
+
+    return MakeupLens.from_product(product)
+
+
+#: Make-up goes on in this order (foundation first, brows after the eyes, lips last), then eyewear, then hands.
 BUILTIN: tuple[LensSpec, ...] = (
+    LensSpec("foundation", makeup_factory, "face", layer=10),
+    LensSpec("contour", makeup_factory, "face", layer=20),
+    LensSpec("highlighter", makeup_factory, "face", layer=30),
+    LensSpec("blush", makeup_factory, "face", layer=40),
+    LensSpec("eyeshadow", makeup_factory, "face", layer=50),
+    LensSpec("eyeliner", makeup_factory, "face", layer=60),
+    LensSpec("mascara", makeup_factory, "face", layer=70),
+    LensSpec("brow", makeup_factory, "face", layer=80),
     LensSpec("lip_liner", lipstick_factory, "face", layer=90),
     LensSpec("lipstick", lipstick_factory, "face", layer=100),
     LensSpec("eyewear", eyewear_factory, "face", layer=200),

@@ -233,6 +233,9 @@ def product_hash(product: Product, spec: LensSpec, catalog: Catalog | None) -> s
         values[name] = list(v) if isinstance(v, tuple) else (str(v) if v is not None and not isinstance(
             v, int | float) else v)
     values["lens"] = [_factory_name(spec), spec.target]
+    if product.kind is not None and product.kind.has_pattern:  # a make-up lens reads its pattern and palette too
+        values["pattern"] = product.effective_pattern
+        values["palette"] = [str(c) for c in product.effective_palette]
     if product.model:
         path = catalog.model_path(product) if catalog is not None and product.id in catalog else None
         if path is None or not path.is_file():

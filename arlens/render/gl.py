@@ -18,6 +18,7 @@ packages named in :data:`GL_PACKAGES`. The context is not thread-safe: use one r
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,7 @@ _LIT_VS = """
 uniform mat4 u_mvp;
 uniform mat4 u_modelview;
 uniform mat3 u_normal_matrix;
+uniform vec4 u_bend;  // temples: behind model z = x, x grows by y (x > 0) or z (x < 0) and y by w per unit of z
 in vec3 in_pos;
 in vec3 in_normal;
 in vec2 in_uv;
@@ -84,17 +86,25 @@ out vec3 v_pos;
 out vec3 v_normal;
 out vec2 v_uv;
 void main() {
-    gl_Position = u_mvp * vec4(in_pos, 1.0);
-    v_pos = (u_modelview * vec4(in_pos, 1.0)).xyz;
+    vec3 p = in_pos;
+    float behind = max(p.z - u_bend.x, 0.0);
+    p.x += behind * (p.x > 0.0 ? u_bend.y : -u_bend.z);
+    p.y += behind * u_bend.w;
+    gl_Position = u_mvp * vec4(p, 1.0);
+    v_pos = (u_modelview * vec4(p, 1.0)).xyz;
     v_normal = u_normal_matrix * in_normal;
     v_uv = in_uv;
 }
 """
 
-# Metallic/roughness shading, in camera space (the camera at the origin, looking down -z): a key
-# light from the upper left, a dim fill from the right, a sky/ground hemisphere for ambient light,
-# and a procedural studio environment for reflections, so metals (which have no diffuse colour)
-# show bright streaks while acetates read as coloured plastic with a soft highlight.
+# Metallic/roughness shading in linear light, camera space (the camera at the origin, looking down -z).
+# The light is the scene's: a low-order (L1 spherical harmonic) irradiance, a key light with a direction,
+# and an environment made from the frame itself (what metals and lenses reflect). Opaque parts write
+# their colour (sRGB) with alpha 1. A lens is an optical filter, not a coloured sheet: it writes in alpha
+# how much of the scene behind it it takes away (1 - transmittance, in the sRGB bytes the compositor
+# multiplies; :func:`lens_keep_lut` turns it back into a per-channel factor for a tint) and in colour only
+# what its Fresnel reflection adds on top of the filtered scene, so a clear lens leaves the eyes as they were
+# but for a faint reflection, and a dark one filters them.
 _LIT_FS = """
 #version 330
 uniform vec4 u_base_color;
@@ -103,21 +113,40 @@ uniform float u_roughness;
 uniform bool u_has_texture;
 uniform sampler2D u_texture;
 uniform bool u_is_lens;
+uniform vec3 u_transmit;      // lens: linear transmittance per channel at normal incidence, before reflection
+uniform vec3 u_f0;            // lens: reflectance at normal incidence (coating)
+uniform vec3 u_behind;        // lens: mean sRGB colour (0..1) of the scene behind the lenses
+uniform vec3 u_behind_lin;    // ... and in linear light
+uniform vec3 u_transmit_srgb; // lens: u_transmit ** (1 / 2.2), what it keeps of each channel in sRGB terms
+uniform float u_keep;         // lens: its luminous transmittance ** (1 / 2.2)
+uniform vec3 u_sh[4];         // irradiance / pi: E(n) = sh0 + sh1 n.x + sh2 n.y + sh3 n.z (linear RGB)
+uniform vec3 u_key_dir;       // toward the key light
+uniform vec3 u_key_color;     // key light (irradiance / pi at normal incidence)
+uniform vec3 u_env[9];        // the environment (linear RGB, the mirrored frame) as quadratic SH in r
 in vec3 v_pos;
 in vec3 v_normal;
 in vec2 v_uv;
 out vec4 f_color;
 
-const vec3 KEY_DIR = normalize(vec3(-0.45, 0.65, 0.6));
-const vec3 FILL_DIR = normalize(vec3(0.7, 0.1, 0.7));
+const vec3 LUM = vec3(0.2126, 0.7152, 0.0722);
+const float GAMMA = 2.2;
 
 vec3 environment(vec3 r, float rough) {
-    float up = r.y;
-    vec3 sky = mix(vec3(0.7, 0.7, 0.7), vec3(1.3, 1.3, 1.3), smoothstep(-0.05, 0.7, up));
-    vec3 ground = vec3(0.22, 0.2, 0.18);
-    vec3 env = mix(ground, sky, smoothstep(-0.25, 0.1, up));
-    float strip = smoothstep(0.9 - rough, 1.0, dot(r, KEY_DIR));
-    return mix(env, vec3(0.45), rough * 0.6) + strip * 1.5 * (1.0 - rough);
+    // the frame's colours (a quadratic fit over reflected directions: no texture to sample per pixel), blurrier
+    // on rough surfaces, brighter toward the ceiling and darker toward the floor (rooms are lit from above)
+    float k1 = 1.0 - 0.5 * rough, k2 = 1.0 - rough;
+    vec3 e = u_env[0] + k1 * (u_env[1] * r.x + u_env[2] * r.y + u_env[3] * r.z)
+        + k2 * (u_env[4] * (r.x * r.y) + u_env[5] * (r.y * r.z) + u_env[6] * (r.x * r.z)
+                + u_env[7] * (r.x * r.x - r.y * r.y) + u_env[8] * (3.0 * r.z * r.z - 1.0));
+    float sky = mix(0.45, 1.6, smoothstep(-0.35, 0.55, r.y));
+    return max(e, 0.0) * mix(sky, 1.0, rough);
+}
+
+// the same light as a room around the object: its irradiance, and the key light as a bright broad lobe
+vec3 room(vec3 r, vec3 l, float rough) {
+    vec3 sh = max(u_sh[0] + u_sh[1] * r.x + u_sh[2] * r.y + u_sh[3] * r.z, 0.0);
+    float c = max(dot(r, l), 0.0), c2 = c * c, c4 = c2 * c2, c16 = c4 * c4 * c4 * c4;  // no pow per pixel
+    return sh + 2.0 * u_key_color * mix(c16 * c16 + 0.3 * c4, c2, rough);
 }
 
 float ggx(float ndh, float a) {
@@ -130,53 +159,175 @@ void main() {
     vec4 base = u_base_color;
     if (u_has_texture) {
         vec4 t = texture(u_texture, v_uv);
-        base *= vec4(pow(t.rgb, vec3(2.2)), t.a);
+        base *= vec4(pow(t.rgb, vec3(GAMMA)), t.a);
     }
     vec3 n = normalize(v_normal);
     vec3 v = normalize(-v_pos);
     if (dot(n, v) < 0.0) n = -n;
+    float ndv = max(dot(n, v), 1e-3);
+    vec3 r = reflect(-v, n);
+    vec3 l = u_key_dir;  // a unit vector (Lighting normalises it)
+    float ndl = max(dot(n, l), 0.0);
+    float ndh = max(dot(n, normalize(l + v)), 0.0);
+    float q = 1.0 - ndv, q2 = q * q, q5 = q2 * q2 * q;  // Schlick's (1 - n.v)^5
+    if (u_is_lens) {
+        vec3 fres = u_f0 + (1.0 - u_f0) * q5;
+        vec3 refl = fres * (environment(r, 0.05) + ggx(ndh, 0.01) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl);
+        // (1 - F)^(1/2.2) to second order: the filter's share in sRGB terms, with the per-lens powers from uniforms
+        vec3 loss = 1.0 - fres * (0.4545 + 0.124 * fres);
+        float loss_lum = dot(loss, LUM);
+        vec3 t_srgb = u_transmit_srgb * loss;
+        vec3 added = pow(u_behind_lin * (u_transmit * (1.0 - fres)) + refl, vec3(1.0 / GAMMA)) - u_behind * t_srgb;
+        f_color = vec4(clamp(added, 0.0, 1.0), clamp(1.0 - u_keep * loss_lum, 0.0, 1.0));
+        return;
+    }
     float rough = clamp(u_roughness, 0.04, 1.0);
     float a = rough * rough;
     vec3 f0 = mix(vec3(0.04), base.rgb, u_metallic);
-    float ndv = max(dot(n, v), 1e-3);
-    vec3 fres = f0 + (1.0 - f0) * pow(1.0 - ndv, 5.0);
+    vec3 fres = f0 + (max(vec3(1.0 - rough), f0) - f0) * q5;
     vec3 diffuse_color = base.rgb * (1.0 - u_metallic);
-    vec3 color = vec3(0.0);
-    vec3 dirs[2] = vec3[2](KEY_DIR, FILL_DIR);
-    float power[2] = float[2](2.6, 0.8);
-    for (int i = 0; i < 2; ++i) {
-        vec3 l = dirs[i];
-        float ndl = max(dot(n, l), 0.0);
-        vec3 h = normalize(l + v);
-        float spec = ggx(max(dot(n, h), 0.0), a) * 0.25 / max(ndv, 0.1);
-        color += power[i] * ndl * (diffuse_color / 3.14159 + f0 * spec);
-    }
-    float hemi = 0.5 + 0.5 * n.y;
-    color += diffuse_color * mix(0.22, 0.45, hemi);
-    vec3 r = reflect(-v, n);
-    color += fres * environment(r, rough) * (u_metallic > 0.5 ? 1.0 : 0.35);
-    float alpha = 1.0;
-    if (u_is_lens) {
-        // a tinted sheet: its alpha is the tint strength; reflections make it more opaque at grazing angles
-        float refl = dot(fres * environment(r, rough), vec3(0.333)) * 0.6;
-        alpha = clamp(base.a + refl * (1.0 - base.a), 0.0, 1.0);
-        color = (base.rgb * base.a * 0.8 + fres * environment(r, rough) * 0.6) / max(alpha, 1e-3);
-    }
-    color = color / (1.0 + 0.25 * color);  // a gentle shoulder so highlights do not clip hard
-    f_color = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / 2.2)), alpha);
+    vec3 irradiance = max(u_sh[0] + u_sh[1] * n.x + u_sh[2] * n.y + u_sh[3] * n.z, 0.0) + u_key_color * ndl;
+    vec3 spec = f0 * ggx(ndh, a) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl;
+    vec3 color = diffuse_color * irradiance + spec + fres * mix(environment(r, rough), room(r, l, rough), 0.5);
+    f_color = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / GAMMA)), 1.0);
 }
 """
 
 
+_LUM = np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 luminance weights of linear RGB
+
+
+def _sh_basis(r: np.ndarray) -> np.ndarray:
+    x, y, z = r[..., 0], r[..., 1], r[..., 2]
+    return np.stack([np.ones_like(x), x, y, z, x * y, y * z, x * z, x * x - y * y, 3 * z * z - 1], axis=-1)
+
+
+@functools.cache
+def _sh_projector(h: int, w: int) -> np.ndarray:
+    """(9, h*w) least-squares projector of an h x w environment onto :func:`_sh_basis` (made once per size)."""
+    u = (np.arange(w) + 0.5) / w
+    v = (np.arange(h) + 0.5) / h
+    rx, ry = np.meshgrid(2 * u - 1, 1 - 2 * v)
+    rz = np.sqrt(np.clip(1 - rx**2 - ry**2, 0.0, 1.0))
+    basis = _sh_basis(np.stack([rx, ry, rz], axis=-1)).reshape(-1, 9)
+    out = np.linalg.pinv(basis)
+    out.setflags(write=False)
+    return out
+
+
+def environment_sh(environment: np.ndarray) -> np.ndarray:
+    """float32 (9, 3): a quadratic spherical-harmonic least-squares fit of an environment image over the
+    directions the shader maps to it (``u = (1 + r.x) / 2``, ``v = (1 - r.y) / 2``, the hemisphere toward the
+    camera): the shader evaluates 9 terms per pixel instead of sampling a texture, which cost a third of the
+    lit pass on a CPU rasteriser; the environment is a blurred 32x18 image anyway."""
+    h, w = environment.shape[:2]
+    return (_sh_projector(h, w) @ environment.reshape(-1, 3).astype(np.float64)).astype(np.float32)
+
+
+def srgb_to_linear(values: np.ndarray | float) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] to linear light, with the same 2.2 power law the shaders use."""
+    return np.power(np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0), 2.2)
+
+
+def lens_keep_lut(transmit: tuple[float, float, float], f0: tuple[float, float, float]) -> np.ndarray:
+    """uint8 (256, 1, 3) BGR look-up table from a lens pass's alpha to the factor the scene behind is kept by.
+
+    A lens writes ``alpha = 1 - keep``, keep being its luminous transmittance in sRGB terms (what a grey
+    filter multiplies the bytes by). A tint filters the channels differently: at the lens's own alpha, channel
+    c must be kept by ``t_c ** (1 / 2.2)``. The table maps alpha to ``(1 - alpha) ** k_c`` with ``k_c`` chosen
+    to do exactly that, which also leaves 0 (nothing drawn) at 1, 1 (opaque frame) at 0, and anti-aliased
+    edges in between, so one alpha channel carries frames, lenses and their mixes.
+
+    Args:
+        transmit: the lens's linear transmittance per channel (R, G, B), before reflection.
+        f0: its reflectance at normal incidence (R, G, B).
+    """
+    t = np.clip(np.asarray(transmit, dtype=np.float64) * (1.0 - np.asarray(f0, dtype=np.float64)), 1e-6, 1.0)
+    lum = float(np.clip(t @ _LUM, 1e-6, 1.0))
+    k = np.ones(3) if lum >= 1.0 - 1e-9 else np.log(t) / np.log(lum)
+    keep = 1.0 - np.arange(256, dtype=np.float64)[:, None] / 255.0
+    table = np.power(keep, k[None, :]) * 255.0  # RGB columns
+    return np.rint(table[:, ::-1]).clip(0, 255).astype(np.uint8).reshape(256, 1, 3)
+
+
+
+@dataclass(frozen=True)
+class Lighting:
+    """The light the lit pass shades with: linear RGB, camera space (x right, y up, z toward the viewer).
+
+    Attributes:
+        sh: float (4, 3) irradiance over pi as L1 spherical harmonics, ``E(n) = sh[0] + sh[1] n.x + sh[2] n.y
+            + sh[3] n.z``: what a white matte surface facing ``n`` looks like.
+        key_dir: float (3,) unit vector toward the key light.
+        key_color: float (3,) the key light, as ``sh`` (irradiance over pi) on a surface facing it.
+        environment: float32 (h, w, 3) linear RGB radiance that metals and lenses reflect: the frame,
+            downsampled and mirrored (see :func:`environment_from_frame`), or None for a grey room.
+    """
+
+    sh: np.ndarray
+    key_dir: np.ndarray
+    key_color: np.ndarray
+    environment: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        sh = np.asarray(self.sh, dtype=np.float32).reshape(4, 3)
+        key = np.asarray(self.key_dir, dtype=np.float64).reshape(3)
+        norm = float(np.linalg.norm(key))
+        if not np.isfinite(sh).all() or not np.isfinite(key).all() or norm < 1e-9:
+            raise InputError(f"Lighting: expected finite SH and a non-zero key direction, got {sh!r}, {key!r}")
+        object.__setattr__(self, "sh", sh)
+        object.__setattr__(self, "key_dir", (key / norm).astype(np.float32))
+        object.__setattr__(self, "key_color", np.asarray(self.key_color, dtype=np.float32).reshape(3))
+        if self.environment is not None:
+            env = np.ascontiguousarray(self.environment, dtype=np.float32)
+            if env.ndim != 3 or env.shape[2] != 3 or min(env.shape[:2]) < 1:
+                raise InputError(f"Lighting.environment: expected float (h, w, 3), got {env.shape}")
+            object.__setattr__(self, "environment", env)
+
+    @classmethod
+    def studio(cls, gain: np.ndarray | float = 1.0, environment: np.ndarray | None = None) -> Lighting:
+        """A soft studio light (sky above, key from the upper left) scaled per channel by ``gain``."""
+        g = np.broadcast_to(np.asarray(gain, dtype=np.float64), (3,))
+        sh = np.array([[0.30] * 3, [0.0] * 3, [0.10] * 3, [0.06] * 3]) * g
+        return cls(sh, np.array([-0.45, 0.65, 0.6]), 0.85 * g, environment)
+
+    def scaled(self, gain: np.ndarray | float) -> Lighting:
+        """The same light with its colour multiplied by ``gain`` (a scalar or per channel, linear)."""
+        g = np.broadcast_to(np.asarray(gain, dtype=np.float32), (3,))
+        env = None if self.environment is None else self.environment * g
+        return Lighting(self.sh * g, self.key_dir, self.key_color * g, env)
+
+
+def environment_from_frame(frame: np.ndarray, size: tuple[int, int] = (32, 18)) -> np.ndarray:
+    """float32 (h, w, 3) linear RGB environment for reflections: the frame itself, small and mirrored.
+
+    What a lens or a metal rim in front of a face reflects is the room behind the camera, which the frame
+    does not show; the frame's own colours, mirrored as if the room were symmetric, are the estimate made
+    from the frame itself. Strided sampling before the area resize keeps it cheap at 720p.
+    """
+    h, w = frame.shape[:2]
+    step = max(1, min(h // (4 * size[1]), w // (4 * size[0])))
+    small = cv2.resize(frame[::step, ::step], size, interpolation=cv2.INTER_AREA)
+    rgb = cv2.flip(small, 1)[..., ::-1]  # mirrored, RGB
+    return srgb_to_linear(rgb.astype(np.float32) / 255.0).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class SurfaceStyle:
-    """What the lit pass needs of a material: linear RGBA colour, metallic, roughness, lens or not."""
+    """What the lit pass needs of a material: linear RGBA colour, metallic, roughness, lens or not.
+
+    For a lens, ``transmittance`` (linear, per channel, at normal incidence) is the filter and ``reflectance``
+    the reflectance at normal incidence (0.04 for uncoated glass or plastic, less with an anti-reflective
+    coating, much more for a mirror); ``base_color`` is not used.
+    """
 
     base_color: tuple[float, float, float, float]
     metallic: float
     roughness: float
     is_lens: bool = False
     double_sided: bool = False
+    transmittance: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    reflectance: tuple[float, float, float] = (0.04, 0.04, 0.04)
 
 
 class GLMesh:
@@ -242,6 +393,33 @@ class GLMesh:
         self.texture = None
 
 
+_NOTHING = object()
+
+
+class _Uniforms:
+    """Writes a program's uniforms by name, skipping those the driver's compiler optimised away (a uniform a
+    shader variant does not read has no location, and moderngl raises KeyError for it)."""
+
+    def __init__(self, program: Any) -> None:
+        self._program = program
+        self._members: dict[str, Any] = {}
+
+    def _member(self, name: str) -> Any:
+        if name not in self._members:
+            self._members[name] = self._program.get(name, None)
+        return self._members[name]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        member = self._member(name)
+        if member is not None:
+            member.value = value
+
+    def write(self, name: str, data: bytes) -> None:
+        member = self._member(name)
+        if member is not None:
+            member.write(data)
+
+
 def _as_gl(m: np.ndarray) -> bytes:
     """A row-major numpy matrix as the column-major float32 bytes GLSL expects."""
     return np.ascontiguousarray(np.asarray(m, dtype=np.float32).T).tobytes()
@@ -264,11 +442,16 @@ class GLRenderer:
         self.samples = int(max(0, min(samples, self.ctx.max_samples)))
         self.depth_program = self.ctx.program(vertex_shader=_DEPTH_VS, fragment_shader=_DEPTH_FS)
         self.lit_program = self.ctx.program(vertex_shader=_LIT_VS, fragment_shader=_LIT_FS)
+        self._lit_u = _Uniforms(self.lit_program)
+        self._depth_u = _Uniforms(self.depth_program)
         self._size = (0, 0)
         self._msaa = None
         self._resolve = None
         self._meshes: list[GLMesh] = []
         self._region = (0, 0)
+        self._env_source: object = _NOTHING  # the environment last fitted and uploaded
+        self.set_lighting(Lighting.studio())
+        self.set_temple_bend(1e9, 0.0, 0.0, 0.0)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -343,6 +526,35 @@ class GLRenderer:
         self._resolve = ctx.framebuffer(color_attachments=[ctx.renderbuffer((w, h), 4)])
         self._size = (w, h)
 
+    def set_lighting(self, lighting: Lighting) -> None:
+        """Use ``lighting`` for the lit pass from now on (its environment as :func:`environment_sh`).
+
+        Makes this renderer's context current and leaves it so, as :meth:`begin` does (a ``with`` block
+        here would restore the previous context on exit, and later uniform writes would go nowhere).
+        """
+        self.current().__enter__()
+        u = self._lit_u
+        u.write("u_sh", np.ascontiguousarray(lighting.sh, dtype=np.float32).tobytes())
+        u["u_key_dir"] = tuple(float(c) for c in lighting.key_dir)
+        u["u_key_color"] = tuple(float(c) for c in lighting.key_color)
+        env = lighting.environment
+        if env is not self._env_source:  # faces of one frame share it: fit it once
+            sh = environment_sh(env) if env is not None else np.r_[[[0.18] * 3], np.zeros((8, 3))]
+            u.write("u_env", np.ascontiguousarray(sh, dtype=np.float32).tobytes())
+            self._env_source = env
+
+    def set_behind(self, srgb: tuple[float, float, float]) -> None:
+        """The mean sRGB colour (0..1, RGB) of what lies behind the lenses, for their reflections' share."""
+        rgb = np.clip(np.asarray(srgb, dtype=np.float64), 0.0, 1.0)
+        self._lit_u["u_behind"] = tuple(float(c) for c in rgb)
+        self._lit_u["u_behind_lin"] = tuple(float(c) for c in rgb**2.2)
+
+    def set_temple_bend(self, z0: float, out_right: float, out_left: float, rise: float) -> None:
+        """Bend temples at their hinges: model points behind ``z0`` move out by ``out_right`` (x > 0) or
+        ``out_left`` (x < 0) and up by ``rise`` (negative: down) per unit of z behind it, so a frame's temples
+        reach a head wider or narrower, and ears higher or lower, than the ones it was made for."""
+        self._lit_u["u_bend"] = (float(z0), float(out_right), float(out_left), float(rise))
+
     # --- drawing --------------------------------------------------------------------------------------------
     @staticmethod
     def region_matrix(image_size: tuple[int, int], region: tuple[int, int, int, int]) -> np.ndarray:
@@ -373,16 +585,21 @@ class GLRenderer:
         self._msaa.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         self._region = (width, height)
 
-    def draw_depth(self, mesh: GLMesh, mvp: np.ndarray) -> None:
-        """Draw ``mesh`` into the depth buffer only (an occluder)."""
+    def draw_depth(self, mesh: GLMesh, mvp: np.ndarray, cull: bool = False) -> None:
+        """Draw ``mesh`` into the depth buffer only (an occluder); ``cull`` skips its back faces (closed,
+        counter-clockwise meshes: only the nearest surface matters)."""
         import moderngl
 
         ctx = self.ctx
         ctx.enable(moderngl.DEPTH_TEST)
-        ctx.disable(moderngl.CULL_FACE | moderngl.BLEND)
+        ctx.disable(moderngl.BLEND)
+        if cull:
+            ctx.enable(moderngl.CULL_FACE)
+        else:
+            ctx.disable(moderngl.CULL_FACE)
         ctx.depth_mask = True
         self._msaa.color_mask = (False, False, False, False)
-        self.depth_program["u_mvp"].write(_as_gl(mvp))
+        self._depth_u.write("u_mvp", _as_gl(mvp))
         mesh.depth_vao.render(moderngl.TRIANGLES)
         self._msaa.color_mask = (True, True, True, True)
 
@@ -393,7 +610,7 @@ class GLRenderer:
         if mesh.lit_vao is None:
             raise InputError("GLRenderer.draw_lit: the mesh was uploaded without normals")
         ctx = self.ctx
-        prog = self.lit_program
+        u = self._lit_u
         ctx.enable(moderngl.DEPTH_TEST)
         if style.double_sided or style.is_lens:
             ctx.disable(moderngl.CULL_FACE)
@@ -401,29 +618,30 @@ class GLRenderer:
             ctx.enable(moderngl.CULL_FACE)
         if style.is_lens:
             ctx.enable(moderngl.BLEND)
-            ctx.blend_func = (
-                moderngl.SRC_ALPHA,
-                moderngl.ONE_MINUS_SRC_ALPHA,
-                moderngl.ONE,
-                moderngl.ONE_MINUS_SRC_ALPHA,
-            )
+            ctx.blend_func = moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA  # premultiplied: what it adds, what it keeps
             ctx.depth_mask = False
         else:
             ctx.disable(moderngl.BLEND)
             ctx.depth_mask = True
         mv = np.asarray(modelview, dtype=np.float64)
         normal_matrix = np.linalg.inv(mv[:3, :3]).T
-        prog["u_mvp"].write(_as_gl(mvp))
-        prog["u_modelview"].write(_as_gl(mv))
-        prog["u_normal_matrix"].write(_as_gl(normal_matrix))
-        prog["u_base_color"].value = tuple(float(c) for c in style.base_color)
-        prog["u_metallic"].value = float(style.metallic)
-        prog["u_roughness"].value = float(style.roughness)
-        prog["u_is_lens"].value = bool(style.is_lens)
-        prog["u_has_texture"].value = mesh.texture is not None
+        u.write("u_mvp", _as_gl(mvp))
+        u.write("u_modelview", _as_gl(mv))
+        u.write("u_normal_matrix", _as_gl(normal_matrix))
+        u["u_base_color"] = tuple(float(c) for c in style.base_color)
+        u["u_metallic"] = float(style.metallic)
+        u["u_roughness"] = float(style.roughness)
+        u["u_is_lens"] = bool(style.is_lens)
+        if style.is_lens:
+            t = np.clip(np.asarray(style.transmittance, dtype=np.float64), 0.0, 1.0)
+            u["u_transmit"] = tuple(float(c) for c in t)
+            u["u_transmit_srgb"] = tuple(float(c) for c in t ** (1 / 2.2))
+            u["u_keep"] = float(max(float(t @ _LUM), 1e-6) ** (1 / 2.2))
+            u["u_f0"] = tuple(float(c) for c in style.reflectance)
+        u["u_has_texture"] = mesh.texture is not None
         if mesh.texture is not None:
             mesh.texture.use(0)
-            prog["u_texture"].value = 0
+            u["u_texture"] = 0
         mesh.lit_vao.render(moderngl.TRIANGLES)
         ctx.depth_mask = True
         ctx.disable(moderngl.BLEND)

@@ -33,6 +33,8 @@ order (the inverse sRGB curve of the pixel values over 255).
     - ``normals``: float32 (468, 3) camera-space unit normals of the posed canonical face mesh.
     - ``occluded_vertices``: bool (468,) mesh landmarks under a hand's landmark silhouette.
     - ``occlusion(box) -> float32 (h, w)``: what covers this face over ``box`` (hands today).
+    - ``camera_look``: the camera's blur (pixels) and grain (grey levels) by the face's eye
+      (:class:`~arlens.render.camera_match.CameraLook`), for lenses that draw objects into the frame.
     - ``light``: :class:`Light` (``color`` float32 (3,) linear BGR of luminance 1, ``intensity`` (1 for
       a well-exposed frame), ``gains`` = color x intensity, ``direction`` float32 (3,) toward the light in
       camera space, ``sh`` float32 (4,) with ``Y(n) = sh[0] + sh[1:] . n`` the skin's linear luminance

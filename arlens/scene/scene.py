@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import cv2
 import numpy as np
 
 from arlens import landmarks as L
 from arlens.errors import InputError
 from arlens.image import check_bgr
+from arlens.render.camera_match import CameraLook, estimate_camera_look, eye_patch
 from arlens.scene import colors as _colors
 from arlens.scene import hands as _hands
 from arlens.scene import light as _light
@@ -101,6 +103,17 @@ class FaceScene:
         """The :class:`~arlens.scene.light.Light` on this face (colour, intensity, direction, SH)."""
         occluded = self.occluded_vertices if self.scene.occluding_hands() else None
         return _light.estimate_light(self.scene.frame, self.face.landmarks, self.pose, self.scene.camera, occluded)
+
+    @cached_property
+    def camera_look(self) -> CameraLook:
+        """The camera's blur and grain around this face (:class:`~arlens.render.camera_match.CameraLook`),
+        measured on a patch by one eye (:func:`~arlens.render.camera_match.eye_patch`): what a lens gives
+        what it draws so it does not look pasted on."""
+        x0, y0, x1, y1 = eye_patch(self.face.landmarks, self.scene.frame.shape)
+        if x1 - x0 < 12 or y1 - y0 < 12 or not np.isfinite(self.face.landmarks[:, :2]).all():
+            return CameraLook()
+        grey = cv2.cvtColor(np.ascontiguousarray(self.scene.frame[y0:y1, x0:x1]), cv2.COLOR_BGR2GRAY)
+        return estimate_camera_look(grey)
 
     @cached_property
     def mouth_box(self) -> Box:

@@ -32,6 +32,9 @@ class Face:
         pose: float32 (4, 4) rigid transform from the canonical face (centimetres) to the
             camera space of ``camera`` (centimetres, OpenGL convention: x right, y up, looking down -z).
         track_id: stable id of this face across video frames (0 for a still image).
+        glasses: probability (0..1) that the face already wears glasses, or None when it was not checked
+            (:func:`arlens.tracking.glasses.glasses_probability`; :class:`~arlens.TryOn` checks while a pair of
+            glasses is worn, so an app can say "take your glasses off for the best fit").
     """
 
     landmarks: np.ndarray
@@ -39,12 +42,23 @@ class Face:
     bbox: np.ndarray
     pose: np.ndarray = field(default_factory=lambda: np.eye(4, dtype=np.float32))
     track_id: int = 0
+    glasses: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "landmarks", _array("Face.landmarks", self.landmarks, (478, 3), np.float32))
         object.__setattr__(self, "bbox", _array("Face.bbox", self.bbox, (4,), np.float32))
         object.__setattr__(self, "pose", _array("Face.pose", self.pose, (4, 4), np.float32))
         object.__setattr__(self, "score", float(self.score))
+        if self.glasses is not None:
+            g = float(self.glasses)
+            if not 0.0 <= g <= 1.0:
+                raise InputError(f"Face.glasses: expected a probability in [0, 1] or None, got {self.glasses!r}")
+            object.__setattr__(self, "glasses", g)
+
+    @property
+    def wears_glasses(self) -> bool | None:
+        """Whether the face already wears glasses (``glasses >= 0.5``), or None when it was not checked."""
+        return None if self.glasses is None else self.glasses >= 0.5
 
     @property
     def interocular(self) -> float:

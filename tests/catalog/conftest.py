@@ -28,6 +28,8 @@ META_HEADER = [
     "arlens_opacity",
     "arlens_model",
     "arlens_frame_width_mm",
+    "arlens_pattern",
+    "arlens_palette",
 ]
 
 
@@ -51,6 +53,8 @@ def _good_row(**overrides: str) -> dict[str, str]:
         "arlens_opacity": "0.8",
         "arlens_model": "",
         "arlens_frame_width_mm": "",
+        "arlens_pattern": "",
+        "arlens_palette": "",
     }
     row.update(overrides)
     return row

@@ -27,8 +27,11 @@ def test_default_catalog_contents(demo):
     assert len(lipsticks) >= 12
     assert {p.finish for p in lipsticks} == set(Finish)
     eyewear = list(demo.filter(kind=ProductKind.EYEWEAR))
-    assert sorted(p.model for p in eyewear) == ["eyewear/cat_eye.glb", "eyewear/rectangular.glb", "eyewear/round.glb"]
+    assert {"eyewear/cat_eye.glb", "eyewear/rectangular.glb", "eyewear/round.glb"} <= {p.model for p in eyewear}
     assert all(125 <= p.frame_width_mm <= 145 for p in eyewear)
+    clear = [p for p in eyewear if p.lens_transmission is not None and p.lens_transmission >= 0.9]
+    sunglasses = [p for p in eyewear if p.lens_transmission is not None and p.lens_transmission <= 0.2]
+    assert len(clear) >= 2 and len(sunglasses) >= 1  # the demo shows clear frames and a pair of sunglasses
     assert len(demo.filter(kind="nail_polish")) >= 4
     for p in demo:
         assert p.link.startswith("https://shop.example/")
@@ -64,7 +67,7 @@ def test_lookup_iteration_and_filter(demo):
     gloss_lips = demo.filter(kind="lipstick", finish="gloss")
     assert [p.id for p in gloss_lips] == [p.id for p in demo if p.kind == "lipstick" and p.finish == "gloss"]
     assert len(demo.filter(in_stock=False)) == 1  # the preorder nail colour
-    assert len(demo.filter(item_group_id="NL-EYEWEAR")) == 3
+    assert len(demo.filter(item_group_id="NL-EYEWEAR")) == len(demo.filter(kind="eyewear")) == 4
     with pytest.raises(InputError, match=r"kind: expected one of lipstick, .*eyewear, got 'hat'$"):
         demo.filter(kind="hat")
     with pytest.raises(InputError, match=r"got 'lipstik' \(did you mean 'lipstick'\?\)"):

@@ -70,6 +70,29 @@ def test_google_g_prefixed_headers(write_feed):
     assert catalog["A1"].price == Price(Decimal("5.00"), "GBP")
 
 
+def test_lens_columns_of_sunglasses(write_feed, good_row, csv_text):
+    lens = ["arlens_lens_transmission", "arlens_lens_tint", "arlens_lens_coating"]
+    header = ["id", "title", "price", "link", "arlens_kind", "arlens_model", "arlens_frame_width_mm", *lens]
+    base = {k: good_row()[k] for k in ("title", "price", "link")}
+    eyewear = {"arlens_kind": "eyewear", "arlens_model": "eyewear/round.glb", "arlens_frame_width_mm": "140"}
+    rows = [
+        {"id": "SUN-1", **base, **eyewear, "arlens_lens_transmission": "0.15", "arlens_lens_tint": "#4a5a46",
+         "arlens_lens_coating": "mirror"},
+        {"id": "CLR-1", **base, **eyewear, "arlens_lens_transmission": "", "arlens_lens_tint": "",
+         "arlens_lens_coating": "anti reflective"},
+        {"id": "BAD-1", **base, **eyewear, "arlens_lens_transmission": "15%", "arlens_lens_tint": "",
+         "arlens_lens_coating": ""},
+    ]
+    catalog = Catalog.load(write_feed(csv_text(rows, header)), strict=False)
+    sun, clear = catalog["SUN-1"], catalog["CLR-1"]
+    assert (sun.lens_transmission, sun.lens_tint, sun.lens_coating.value) == (0.15, "#4A5A46", "mirror")
+    assert clear.lens_transmission is None and clear.lens_coating.value == "anti_reflective"
+    (row,) = catalog.rejected
+    (problem,) = row.problems
+    assert problem.line == 4 and problem.column == "arlens_lens_transmission"
+    assert "expected a lens transmission (1 clear, 0.15 sunglasses) as a number, got '15%'" in problem.message
+
+
 def test_meta_tsv_is_detected_by_meta_columns(write_feed, good_row, csv_text):
     header = ["id", "title", "price", "link", "fb_product_category"]
     row = {k: good_row()[k] for k in header[:-1]} | {"fb_product_category": "makeup"}
@@ -175,7 +198,7 @@ BAD_ROWS = [
     ({"arlens_color": "#GG0000"}, "arlens_color", "expected an sRGB hex colour"),
     ({"arlens_color": "", "color": "Ruby"}, "arlens_color", "missing required field 'color' for lipstick"),
     ({"arlens_finish": "glossy"}, "arlens_finish", "unknown finish 'glossy', expected one of matte, satin, gloss"),
-    ({"arlens_kind": "mascara"}, "arlens_kind", "unknown kind 'mascara'"),
+    ({"arlens_kind": "bronzer"}, "arlens_kind", "unknown kind 'bronzer'"),
     ({"arlens_opacity": "1.5"}, "arlens_opacity", "expected opacity between 0 and 1, got 1.5"),
     ({"arlens_opacity": "half"}, "arlens_opacity", "expected opacity as a number"),
     ({"availability": "maybe"}, "availability", "unknown availability 'maybe'"),
@@ -198,6 +221,19 @@ BAD_ROWS = [
         "arlens_frame_width_mm",
         "expected a frame width in millimetres between 80 and 200, got 30",
     ),
+    ({"arlens_pattern": "eyeshadow/lid"}, "arlens_pattern", "lipstick products take no pattern"),
+    ({"arlens_kind": "blush", "arlens_pattern": "blush/sparkly"}, "arlens_pattern", "unknown pattern 'blush/sparkly'"),
+    ({"arlens_kind": "blush", "arlens_pattern": "eyeshadow/lid"}, "arlens_pattern", "expected a blush/... pattern"),
+    (
+        {"arlens_kind": "eyeshadow", "arlens_pattern": "eyeshadow/lid-crease", "arlens_palette": "#C9A27E"},
+        "arlens_palette",
+        "pattern eyeshadow/lid-crease takes 2 colour(s) (lid, crease), got 1",
+    ),
+    ({"arlens_kind": "blush", "arlens_palette": "#C9A27E glitter"}, "arlens_palette", "unknown finish 'glitter'"),
+    ({"arlens_kind": "blush", "arlens_palette": "#C9A27E gloss"}, "arlens_palette", "unknown palette finish 'gloss'"),
+    ({"arlens_kind": "blush", "arlens_palette": "#C9A27E matte 1.5"}, "arlens_palette", "palette colour 1: expected"),
+    ({"arlens_kind": "blush", "arlens_palette": "C9A27E"}, "arlens_palette", "expected an sRGB hex colour"),
+    ({"arlens_kind": "blush", "arlens_palette": "; ".join(["#C9A27E"] * 6)}, "arlens_palette", "1 to 5 palette"),
 ]
 
 
@@ -216,6 +252,23 @@ def test_each_bad_input_is_reported_with_line_column_and_message(
     assert lenient.ids == ("OK-1",)
     [rejected] = lenient.rejected
     assert rejected.line == 3 and rejected.problems == problems
+
+
+def test_patterns_and_palettes_in_meta_and_google_columns(write_feed, good_row, csv_text):
+    palette = "#E3C3A8 shimmer 0.5; #9C6B53 matte 0.7; #4A2C2A metallic 0.9"
+    rows = [
+        good_row(id="EYE-1", arlens_kind="eyeshadow", arlens_color="", arlens_finish="", arlens_opacity="",
+                 arlens_pattern="eyeshadow/lid-crease-outer", arlens_palette=palette),
+        good_row(id="BLU-1", arlens_kind="blush", arlens_color="#D77A7A", arlens_finish="satin", arlens_opacity="0.4"),
+    ]
+    for text in (csv_text(rows), csv_text(rows, delimiter="\t")):
+        catalog = Catalog.load(write_feed(text, "feed.tsv" if "\t" in text.split("\n", 1)[0] else "feed.csv"))
+        eye, blush = catalog["EYE-1"], catalog["BLU-1"]
+        assert eye.pattern == "eyeshadow/lid-crease-outer" and eye.color == "#E3C3A8"  # the swatch: first colour
+        assert [str(c) for c in eye.palette] == ["#E3C3A8 shimmer 0.5", "#9C6B53 matte 0.7", "#4A2C2A metallic 0.9"]
+        assert eye.palette[2].finish is Finish.METALLIC and eye.palette[1].intensity == 0.7
+        assert blush.pattern is None and blush.effective_pattern == "blush/apple"
+        assert [str(c) for c in blush.effective_palette] == ["#D77A7A satin 0.4"]
 
 
 def test_duplicate_id_names_the_first_line(write_feed, good_row, csv_text):
@@ -286,7 +339,7 @@ def test_empty_and_missing_files(write_feed, tmp_path):
 
 def test_short_row_is_reported(write_feed, good_row, csv_text):
     text = csv_text([good_row()]) + "SKU-9,Title only\n"
-    with pytest.raises(CatalogError, match="expected 17 cells, got 2") as info:
+    with pytest.raises(CatalogError, match="expected 19 cells, got 2") as info:
         Catalog.load(write_feed(text))
     assert info.value.problems[0].line == 3
 

@@ -44,6 +44,14 @@ def test_shape_follows_schema_org():
     assert props["arlens:color"] == red.color and props["arlens:finish"] == "gloss"
 
 
+def test_lens_properties_of_sunglasses():
+    sun = next(p for p in Catalog.default() if p.lens_transmission is not None and p.lens_transmission < 0.5)
+    props = {p["propertyID"]: p["value"] for p in to_jsonld(sun)["additionalProperty"]}
+    assert props["arlens:lens_transmission"] == sun.lens_transmission
+    assert props["arlens:lens_tint"] == sun.lens_tint and props["arlens:lens_coating"] == sun.lens_coating.value
+    assert type(props["arlens:lens_coating"]) is str  # plain JSON text, not the enum
+
+
 def test_tagged_offer_url():
     p = Catalog.default()["LIP-001"]
     assert to_jsonld(p, tags=UtmTags())["offers"]["url"].endswith("utm_content=LIP-001")

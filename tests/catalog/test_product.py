@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from arlens.catalog import Availability, Finish, Price, Product, ProductKind, UtmTags
+from arlens.catalog import Availability, Finish, LensCoating, Price, Product, ProductKind, UtmTags
 from arlens.errors import InputError
 
 
@@ -90,6 +90,39 @@ def test_kind_requirements():
         kind="eyewear", color=None, finish=None, model="eyewear/round.glb", frame_width_mm=132, offset_mm="0 1 2"
     )
     assert frame.frame_width_mm == 132.0 and frame.offset_mm == (0.0, 1.0, 2.0)
+
+
+def _frame(**overrides):
+    values = dict(kind="eyewear", color=None, finish=None, model="eyewear/round.glb", frame_width_mm=140)
+    return lipstick(**{**values, **overrides})
+
+
+def test_lens_fields_of_eyewear():
+    clear = _frame()
+    assert (clear.lens_transmission, clear.lens_tint, clear.lens_coating) == (None, None, None)
+    sun = _frame(lens_transmission="0.15", lens_tint="#4a5a46", lens_coating="Anti-Reflective")
+    assert sun.lens_transmission == 0.15 and sun.lens_tint == "#4A5A46"
+    assert sun.lens_coating is LensCoating.ANTI_REFLECTIVE
+    assert _frame(lens_coating="mirror").lens_coating is LensCoating.MIRROR
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"lens_transmission": 1.5}, "lens_transmission: expected a lens transmission .* between 0 and 1, got 1.5"),
+        ({"lens_transmission": "dark"}, "lens_transmission: expected a lens transmission .* as a number, got 'dark'"),
+        ({"lens_tint": "grey"}, "lens_tint: expected an sRGB hex colour"),
+        ({"lens_coating": "polarised"}, "lens_coating: unknown lens coating 'polarised', expected one of none, "),
+    ],
+)
+def test_bad_lens_fields(overrides, message):
+    with pytest.raises(InputError, match=message):
+        _frame(**overrides)
+
+
+def test_lens_fields_only_on_eyewear():
+    with pytest.raises(InputError, match="expected 'lens_transmission' only on eyewear, got it on lipstick"):
+        lipstick(lens_transmission=0.5)
 
 
 def test_buy_link_tags_with_product_id():

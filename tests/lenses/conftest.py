@@ -13,7 +13,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import trimesh
+from trimesh.visual.material import PBRMaterial
 
+from arlens.lenses.eyewear_asset import load_parts, resolve_model_path
 from arlens.tracking.results import Face, bbox_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,3 +68,52 @@ def all_stills() -> list[tuple[str, np.ndarray, Face]]:
             continue
         out.append((stem, image, face))
     return out
+
+
+def coloured_copy(model: str, path: Path) -> Path:
+    """Write ``model`` to ``path`` with its temples painted: the wearer's left pure green, the right pure blue,
+    the front near-black, the lenses a grey filter. Temples are what lies more than 12 mm behind the front."""
+    parts = load_parts(resolve_model_path(model))  # glTF orientation: x toward the wearer's left
+    scene = trimesh.Scene()
+    colours = {
+        "front": [0.02, 0.02, 0.02, 1.0],
+        "temple_left": [0.0, 1.0, 0.0, 1.0],
+        "temple_right": [0.0, 0.0, 1.0, 1.0],
+    }
+    for k, part in enumerate(parts):
+        mesh = trimesh.Trimesh(part.vertices, part.faces, process=False)
+        if part.material.is_lens:
+            mat = PBRMaterial(baseColorFactor=[0.3, 0.3, 0.3, 0.4], alphaMode="BLEND", doubleSided=True)
+            mesh.visual = trimesh.visual.TextureVisuals(material=mat)
+            scene.add_geometry(mesh, node_name=part.name)
+            continue
+        centroid = mesh.triangles_center
+        temple = centroid[:, 2] < -12.0  # glTF: the temples run toward -z
+        groups = {
+            "front": ~temple,
+            "temple_left": temple & (centroid[:, 0] > 0),
+            "temple_right": temple & (centroid[:, 0] < 0),
+        }
+        for key, mask in groups.items():
+            if not mask.any():
+                continue
+            sub = mesh.submesh([np.flatnonzero(mask)], append=True)
+            mat = PBRMaterial(baseColorFactor=colours[key], metallicFactor=0.0, roughnessFactor=1.0)
+            sub.visual = trimesh.visual.TextureVisuals(material=mat)
+            scene.add_geometry(sub, node_name=f"{key}_{k}")
+    path.write_bytes(scene.export(file_type="glb"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def coloured_glb(tmp_path_factory):
+    """A factory: ``coloured_glb("round.glb")`` is the path of a painted copy (see :func:`coloured_copy`)."""
+    folder = tmp_path_factory.mktemp("coloured")
+    made: dict[str, Path] = {}
+
+    def make(model: str = "round.glb") -> Path:
+        if model not in made:
+            made[model] = coloured_copy(model, folder / f"coloured_{Path(model).stem}.glb")
+        return made[model]
+
+    return make

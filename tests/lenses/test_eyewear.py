@@ -10,13 +10,10 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-import trimesh
-from trimesh.visual.material import PBRMaterial
 
 from arlens import landmarks as L
 from arlens.errors import InputError, RuntimeUnavailableError
 from arlens.lenses.eyewear import EyewearLens, EyewearOptions
-from arlens.lenses.eyewear_asset import load_parts, resolve_model_path
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.pose import canonical_face, estimate_pose
 from arlens.tracking.results import Face, bbox_of
@@ -79,8 +76,8 @@ def lens_centres_px(lens: EyewearLens, face: Face, cam: PerspectiveCamera) -> di
         area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
         centre = (tri.mean(axis=1) * area[:, None]).sum(axis=0) / area.sum()  # area centroid of the lens
         side = "right" if centre[0] > 0 else "left"  # frame x runs toward the wearer's right
-        out[side] = cam.project(lens.frame_points(face, centre[None]))[0]
-    out["bridge"] = cam.project(lens.frame_points(face, np.zeros((1, 3))))[0]
+        out[side] = cam.project(lens.frame_points(face, centre[None], cam))[0]
+    out["bridge"] = cam.project(lens.frame_points(face, np.zeros((1, 3)), cam))[0]
     return out
 
 
@@ -102,11 +99,14 @@ def test_fit_on_still_faces(name, model):
     err_b = np.linalg.norm(c["bridge"] - lm[L.NOSE_BRIDGE]) / iod
     assert err_r < 0.10 and err_l < 0.10, (err_r, err_l)
     assert err_b < 0.05, err_b
-    # and the glasses are actually drawn around both eyes
-    changed = np.abs(out.astype(int) - image.astype(int)).max(axis=2) > 8
+    # and the glasses are actually drawn around both eyes, while their clear lenses leave the pupils be
+    diff = np.abs(out.astype(int) - image.astype(int)).max(axis=2)
+    yy, xx = np.mgrid[: diff.shape[0], : diff.shape[1]]
     for p in (lm[L.RIGHT_IRIS_CENTER], lm[L.LEFT_IRIS_CENTER]):
         x, y = int(p[0]), int(p[1])
-        assert changed[y - 3 : y + 4, x - 3 : x + 4].mean() > 0.5  # tinted lens over the pupil
+        ring = (np.hypot(xx - p[0], yy - p[1]) > 0.2 * iod) & (np.hypot(xx - p[0], yy - p[1]) < 0.55 * iod)
+        assert (diff[ring] > 40).sum() > 0.5 * iod, "no rim drawn around the eye"
+        assert np.median(diff[y - 2 : y + 3, x - 2 : x + 3]) <= 6  # a clear lens over the pupil
 
 
 def test_fit_on_talking_head_frames():
@@ -128,18 +128,25 @@ def test_fit_on_talking_head_frames():
 # size
 
 
-def drawn_width(image: np.ndarray, out: np.ndarray) -> int:
-    cols = np.flatnonzero((np.abs(out.astype(int) - image.astype(int)).max(axis=2) > 8).any(axis=0))
+def drawn_width(image: np.ndarray, out: np.ndarray, ignore: np.ndarray | None = None) -> int:
+    changed = np.abs(out.astype(int) - image.astype(int)).max(axis=2) > 8
+    if ignore is not None:
+        changed &= ~ignore
+    cols = np.flatnonzero(changed.any(axis=0))
     return int(cols.max() - cols.min() + 1)
 
 
 @pytest.mark.parametrize("name", ["frontal_smile.png", "grace_hopper.jpg"])
-def test_140mm_frame_is_drawn_wider_than_125mm(name):
+def test_140mm_frame_is_drawn_wider_than_125mm(name, coloured_glb):
+    """The front is drawn 140/125 as wide. The temples are painted and left out of the measure: they bend to
+    rest on this head at the ears whatever the front's width, as real temples do."""
     image, face, cam = _real_face(name)
     widths = {}
     for mm in (125.0, 140.0):
-        with _lens(model="rectangular.glb", frame_width_mm=mm) as lens:
-            widths[mm] = drawn_width(image, lens.render(image, [face], cam))
+        with _lens(model=coloured_glb("rectangular.glb"), frame_width_mm=mm) as lens:
+            out = lens.render(image, [face], cam)
+            temples = _colour_pixels(out, 0) | _colour_pixels(out, 1)
+            widths[mm] = drawn_width(image, out, cv2.dilate(temples.astype(np.uint8), np.ones((3, 3))) > 0)
     ratio = widths[140.0] / widths[125.0]
     assert abs(ratio / (140 / 125) - 1) < 0.03, (widths, ratio)
 
@@ -149,37 +156,9 @@ def test_140mm_frame_is_drawn_wider_than_125mm(name):
 
 
 @pytest.fixture(scope="module")
-def coloured_round_glb(tmp_path_factory) -> Path:
+def coloured_round_glb(coloured_glb) -> Path:
     """round.glb with the temple on the wearer's left painted pure green, the right one pure blue."""
-    parts = load_parts(resolve_model_path("round.glb"))  # glTF orientation: x toward the wearer's left
-    scene = trimesh.Scene()
-    for part in parts:
-        mesh = trimesh.Trimesh(part.vertices, part.faces, process=False)
-        if part.material.is_lens:
-            mat = PBRMaterial(baseColorFactor=[0.3, 0.3, 0.3, 0.4], alphaMode="BLEND", doubleSided=True)
-            mesh.visual = trimesh.visual.TextureVisuals(material=mat)
-            scene.add_geometry(mesh, node_name=part.name)
-            continue
-        centroid = mesh.triangles_center
-        temple = centroid[:, 2] < -12.0  # glTF: the temples run toward -z
-        groups = {
-            "front": ~temple,
-            "temple_left": temple & (centroid[:, 0] > 0),
-            "temple_right": temple & (centroid[:, 0] < 0),
-        }
-        colours = {
-            "front": [0.02, 0.02, 0.02, 1.0],
-            "temple_left": [0.0, 1.0, 0.0, 1.0],
-            "temple_right": [0.0, 0.0, 1.0, 1.0],
-        }
-        for key, mask in groups.items():
-            sub = mesh.submesh([np.flatnonzero(mask)], append=True)
-            mat = PBRMaterial(baseColorFactor=colours[key], metallicFactor=0.0, roughnessFactor=1.0)
-            sub.visual = trimesh.visual.TextureVisuals(material=mat)
-            scene.add_geometry(sub, node_name=key)
-    path = tmp_path_factory.mktemp("glb") / "coloured.glb"
-    path.write_bytes(scene.export(file_type="glb"))
-    return path
+    return coloured_glb("round.glb")
 
 
 def _colour_pixels(out: np.ndarray, channel: int) -> np.ndarray:
@@ -207,10 +186,16 @@ def test_far_temple_shrinks_and_hides_behind_the_head(coloured_round_glb):
             inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
             if yaw > 0:  # only then is this temple the far one, behind the face
                 assert (far & inside).sum() == 0, (yaw, int((far & inside).sum()))
+            if yaw >= 30:  # turned away, all that shows of it is its start, just behind the far hinge
+                left_hinge = lens.asset.hinges[np.argmin(lens.asset.hinges[:, 0])]  # frame x runs to the right
+                hinge = cam.project(lens.frame_points(face, left_hinge[None], cam))[0]
+                px_per_cm = cam.focal_px / -float(face.pose[2, 3])
+                ys, xs = np.nonzero(far)
+                assert (np.hypot(xs - hinge[0], ys - hinge[1]) < 2.5 * px_per_cm).all(), yaw
     # yaw -45: the green temple is the near one, in full view; as the head turns it becomes the far one
     assert green[0] > 80, green
     assert all(b <= a * 1.05 + 10 for a, b in zip(green, green[1:], strict=False)), green
-    assert green[-2] < 0.05 * green[0] and green[-1] < 0.05 * green[0], green
+    assert green[-2] < 0.25 * green[0] and green[-1] < 0.25 * green[0], green
     assert blue[-1] > 80 and blue[-1] > 0.5 * max(blue), blue  # the other temple, near now, stays in view
 
 
@@ -219,7 +204,8 @@ def test_frontal_synthetic_fit():
     face = _synthetic_face(cam, 0)
     with _lens(model="round.glb", frame_width_mm=135) as lens:
         c = lens_centres_px(lens, face, cam)
-    np.testing.assert_allclose(c["bridge"], face.landmarks[L.NOSE_BRIDGE, :2], atol=0.5)
+    # on the nose: where the bridge landmark is, slid along the ridge by at most 3 mm for the fitting height
+    assert np.linalg.norm(c["bridge"] - face.landmarks[L.NOSE_BRIDGE, :2]) < 0.035 * face.interocular
     assert c["right"][0] < c["bridge"][0] < c["left"][0]  # wearer's right lens on the image left
 
 
@@ -233,11 +219,13 @@ def test_several_faces_each_get_glasses():
     faces = [_synthetic_face(cam, 10, x_cm=-18, z_cm=-60), _synthetic_face(cam, -10, x_cm=18, z_cm=-50)]
     with _lens(model="cat_eye.glb", frame_width_mm=138) as lens:
         out = lens.render(frame, faces, cam)
-    changed = np.abs(out.astype(int) - frame.astype(int)).max(axis=2) > 8
+    changed = np.abs(out.astype(int) - frame.astype(int)).max(axis=2) > 30
+    yy, xx = np.mgrid[: frame.shape[0], : frame.shape[1]]
     for f in faces:
         for idx in (L.RIGHT_IRIS_CENTER, L.LEFT_IRIS_CENTER):
-            x, y = f.landmarks[idx, :2].astype(int)
-            assert changed[y - 2 : y + 3, x - 2 : x + 3].mean() > 0.5
+            x, y = f.landmarks[idx, :2]
+            ring = (np.hypot(xx - x, yy - y) > 0.2 * f.interocular) & (np.hypot(xx - x, yy - y) < 0.6 * f.interocular)
+            assert changed[ring].sum() > 0.5 * f.interocular  # a rim drawn around each eye of each face
 
 
 def test_render_does_not_mutate_and_handles_no_faces():

@@ -18,7 +18,7 @@ from arlens.lenses.eyewear_asset import (
 )
 from arlens.resources import assets_dir
 
-DEMO = ("round.glb", "rectangular.glb", "cat_eye.glb")
+DEMO = ("round.glb", "rectangular.glb", "cat_eye.glb", "sunglasses.glb")
 
 
 @pytest.mark.parametrize("name", DEMO)
@@ -28,7 +28,10 @@ def test_demo_frames_load_into_the_convention(name):
     asset = import_eyewear(name, ImportOptions(frame_width_mm=140))
     assert len(asset.lens_parts) == 2 and asset.frame_parts
     for lens in asset.lens_parts:
-        assert 0.2 < lens.material.base_color[3] < 0.9  # tinted, transparent
+        alpha = lens.material.base_color[3]
+        # the demo frames come with clear lenses (the catalog says what a product's are); the sunglasses' own
+        # lenses filter most of the light
+        assert alpha >= 0.8 if name == "sunglasses.glb" else alpha < 0.05
         assert lens.material.double_sided
     for part in asset.frame_parts:
         assert part.material.base_color[3] == 1.0
@@ -47,9 +50,53 @@ def test_demo_frames_load_into_the_convention(name):
 
 
 def test_metal_and_acetate_materials():
-    metal = import_eyewear("round.glb", ImportOptions(frame_width_mm=135)).frame_parts[0].material
+    round_parts = {p.name: p for p in import_eyewear("round.glb", ImportOptions(frame_width_mm=135)).frame_parts}
+    metal, tips = round_parts["frame"].material, round_parts["tips"].material
     acetate = import_eyewear("rectangular.glb", ImportOptions(frame_width_mm=135)).frame_parts[0].material
     assert metal.metallic == pytest.approx(1.0) and acetate.metallic == pytest.approx(0.0)
+    assert tips.metallic == pytest.approx(0.0)  # the metal frame's temples end in acetate tips
+
+
+def test_demo_shapes_are_their_own():
+    """The cat-eye has its own mesh, and its outer upper corner sweeps up above the rest of its
+    front (its wing), which a rectangular front does not."""
+    fronts = {}
+    for name in DEMO:
+        asset = import_eyewear(name, ImportOptions(frame_width_mm=140))
+        v = np.concatenate([p.vertices for p in asset.frame_parts])
+        fronts[name] = v[v[:, 2] < 8.0]  # the front: within 8 mm of the bridge's back
+    assert len(fronts["cat_eye.glb"]) != len(fronts["rectangular.glb"])
+    for name, v in fronts.items():
+        outer = v[np.abs(v[:, 0]) > 0.8 * np.abs(v[:, 0]).max()]  # the outer fifth of each side
+        inner = v[np.abs(v[:, 0]) < 0.5 * np.abs(v[:, 0]).max()]
+        rise = outer[:, 1].max() - inner[:, 1].max()
+        assert (rise > 4.0) == (name == "cat_eye.glb"), (name, rise)
+
+
+def test_fronts_are_flat_plates_not_tubes():
+    """A flat front with bevelled edges: the front-facing surface faces straight ahead or at 45 degrees."""
+    for name in ("rectangular.glb", "cat_eye.glb", "sunglasses.glb"):
+        frame = import_eyewear(name, ImportOptions(frame_width_mm=140)).frame_parts[0]
+        tri = frame.vertices[frame.faces].astype(np.float64)
+        normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        area = 0.5 * np.linalg.norm(normal, axis=1)
+        normal /= np.maximum(2 * area[:, None], 1e-12)
+        front = (tri[:, :, 2].mean(axis=1) < 2.0) & (normal[:, 2] < -0.2)  # the front, facing the camera
+        angle = np.degrees(np.arccos(np.clip(-normal[:, 2], -1.0, 1.0)))  # from straight ahead
+        share = area[front] / area[front].sum()
+        assert share[angle[front] < 20].sum() > 0.5, name  # the flat face (bent back a little toward the hinges)
+        assert share[(angle[front] > 20) & (angle[front] < 38)].sum() < 0.05, name  # a tube fills these angles
+        assert share[(angle[front] > 38) & (angle[front] < 52)].sum() > 0.2, name  # the 45-degree bevels
+
+
+def test_metal_frame_has_nose_pads():
+    """The round metal frame rests on nose pads: parts below the bridge, behind the lenses, either side of the
+    nose; the acetate fronts have none."""
+    for name, has_pads in (("round.glb", True), ("rectangular.glb", False)):
+        asset = import_eyewear(name, ImportOptions(frame_width_mm=135))
+        v = np.concatenate([p.vertices for p in asset.frame_parts])
+        pads = v[(v[:, 1] < -6) & (v[:, 1] > -14) & (np.abs(v[:, 0]) < 10) & (v[:, 2] > -3)]
+        assert (len(pads) > 50 and (pads[:, 0] > 0).any() and (pads[:, 0] < 0).any()) == has_pads, name
 
 
 def test_scale_follows_frame_width():
@@ -233,14 +280,19 @@ def test_import_options_validated(kwargs):
 
 
 def test_models_without_normals_load_without_scipy_or_a_traceback(caplog, tmp_path):
-    """The demo GLBs carry no normals: they are computed here, not by trimesh's scipy path (which logs a traceback
-    when scipy is missing); a file's own normals are kept."""
+    """A GLB without normals (the demo models carry their own, flat across the bevels: see the next test) gets
+    them computed here, not by trimesh's scipy path (which logs a traceback when scipy is missing)."""
     import logging
 
+    bare = trimesh.Scene()
+    for part in load_parts(assets_dir() / "eyewear" / "round.glb"):
+        bare.add_geometry(trimesh.Trimesh(part.vertices, part.faces, process=False), node_name=part.name)
+    path = tmp_path / "bare.glb"
+    path.write_bytes(bare.export(file_type="glb"))
     with caplog.at_level(logging.DEBUG):
-        parts = load_parts(assets_dir() / "eyewear" / "round.glb")
+        parts = load_parts(path)
     assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()], caplog.text
-    scene = trimesh.load(str(assets_dir() / "eyewear" / "round.glb"), force="scene", process=False)
+    scene = trimesh.load(str(path), force="scene", process=False)
     meshes = [scene.geometry[scene.graph[node][1]] for node in scene.graph.nodes_geometry]
     for part, mesh in zip(parts, meshes, strict=True):
         # trimesh's own loop fallback is the reference: the same angle-weighted sum, summed in another order
@@ -259,3 +311,14 @@ def test_models_without_normals_load_without_scipy_or_a_traceback(caplog, tmp_pa
     with_normals.export(str(path))
     (part,) = load_parts(path)
     np.testing.assert_allclose(part.normals, own, atol=1e-6)
+
+
+def test_a_files_own_normals_are_kept():
+    """The demo frames' flat fronts and bevels are shaded by the normals written in the file, not smoothed."""
+    path = assets_dir() / "eyewear" / "rectangular.glb"
+    scene = trimesh.load(str(path), force="scene", process=False)
+    for part in load_parts(path):
+        mesh = scene.geometry[scene.graph[part.name][1]]
+        own = np.asarray(mesh.vertex_normals, dtype=np.float32) @ np.linalg.inv(scene.graph[part.name][0][:3, :3]).T
+        own /= np.linalg.norm(own, axis=1, keepdims=True)
+        np.testing.assert_allclose(part.normals, own, atol=1e-5)

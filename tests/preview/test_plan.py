@@ -58,11 +58,14 @@ def test_selection_keeps_catalog_order_and_reports_unknown_and_undrawable():
     sel = P.select_products(catalog, registry, ["EYE-101", "NOPE", "LIP-002", "EYE-101"])
     assert [p.id for p in sel.products] == ["LIP-002", "EYE-101"] and sel.unknown == ("NOPE",)
     sel = P.select_products(catalog, registry, kinds=["eyewear"])
-    assert [p.id for p in sel.products] == ["EYE-101", "EYE-102", "EYE-103"]
+    assert [p.id for p in sel.products] == ["EYE-101", "EYE-102", "EYE-103", "EYE-104"]
     with pytest.raises(InputError, match="expected one of"):
         P.select_products(catalog, registry, kinds=["eyeliner-pencil"])
+    from arlens.lenses.registry import BUILTIN, LensRegistry
+
     blush = dataclasses.replace(catalog["LIP-001"], id="BL-1", kind="blush")
-    sel = P.select_products(Catalog([blush]), registry)
+    no_blush = LensRegistry([s for s in BUILTIN if s.kind != "blush"])  # every built-in kind is drawn now
+    sel = P.select_products(Catalog([blush]), no_blush)
     assert sel.products == () and sel.skipped[0][0] == "BL-1" and "no lens draws blush" in sel.skipped[0][1]
 
 
@@ -74,6 +77,18 @@ def test_product_hash_follows_what_the_lens_reads_not_the_price():
     assert P.product_hash(dataclasses.replace(red, price="99.00 USD", title="Other"), spec, catalog) == h
     for change in ({"color": "#B3121E"}, {"finish": "gloss"}, {"opacity": 0.5}):
         assert P.product_hash(dataclasses.replace(red, **change), spec, catalog) != h, change
+
+
+def test_makeup_hash_covers_the_pattern_and_the_palette():
+    catalog = Catalog.default()
+    spec = default_registry()["eyeshadow"]
+    trio = catalog["EYS-002"]
+    h = P.product_hash(trio, spec, catalog)
+    assert P.product_hash(dataclasses.replace(trio, price="99.00 USD"), spec, catalog) == h
+    darker = "#E6C19C shimmer 0.55; #B0694A matte 0.6; #3A2018 matte 0.75"
+    assert P.product_hash(dataclasses.replace(trio, palette=darker), spec, catalog) != h
+    duo = dataclasses.replace(trio, pattern="eyeshadow/lid-crease", palette=darker.rsplit(";", 1)[0])
+    assert P.product_hash(duo, spec, catalog) != h
 
 
 def test_eyewear_hash_covers_the_model_file(tmp_path):

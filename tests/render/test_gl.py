@@ -10,7 +10,15 @@ import pytest
 
 from arlens.errors import RuntimeUnavailableError
 from arlens.render import gl
-from arlens.render.gl import GL_PACKAGES, GLRenderer, SurfaceStyle, create_context
+from arlens.render.gl import (
+    GL_PACKAGES,
+    GLRenderer,
+    Lighting,
+    SurfaceStyle,
+    create_context,
+    environment_from_frame,
+    lens_keep_lut,
+)
 from arlens.tracking.camera import PerspectiveCamera
 
 
@@ -100,15 +108,55 @@ def test_depth_occluder_hides_what_is_behind(renderer):
     assert a[:, 18:].min() == 1.0
 
 
-def test_lens_blends_premultiplied(renderer):
+def _lens_pixel(renderer, transmittance, reflectance, behind=0.5, env=0.5):
+    """Alpha and colour a lens quad filling a 16x16 region writes, in a grey room, over a grey scene."""
     proj = PerspectiveCamera(16, 16).projection_matrix(1, 100)
     quad = _quad(renderer, -100, -100, 100, 100, -30)
+    grey = np.full((4, 8, 3), float(np.float32(env) ** 2.2), np.float32)
+    renderer.set_lighting(Lighting.studio(environment=grey))
+    renderer.set_behind((behind,) * 3)
     renderer.begin(16, 16)
-    renderer.draw_lit(quad, SurfaceStyle((0.2, 0.2, 0.6, 0.4), 0.0, 0.05, is_lens=True), proj, np.eye(4))
-    rgba = renderer.read()
-    alpha = rgba[8, 8, 3]
-    assert 0.35 < alpha < 0.8
-    assert (rgba[8, 8, :3] <= alpha + 1e-6).all()  # premultiplied: colour never exceeds alpha
+    style = SurfaceStyle((1, 1, 1, 0), 0.0, 0.05, is_lens=True, transmittance=transmittance, reflectance=reflectance)
+    renderer.draw_lit(quad, style, proj, np.eye(4))
+    return renderer.read()[8, 8]
+
+
+def test_clear_lens_adds_and_takes_almost_nothing(renderer):
+    rgba = _lens_pixel(renderer, (1.0, 1.0, 1.0), (0.04, 0.04, 0.04))
+    keep = 1.0 - rgba[3]
+    # what the viewer sees of a 0.5 grey scene behind it in a 0.5 grey room: the same 0.5 (within a level)
+    assert abs(0.5 * keep + rgba[0] - 0.5) < 1.5 / 255
+    assert rgba[3] < 0.03  # 4% reflected: keeps 96% in linear light, 98% of the sRGB value
+
+
+def test_dark_lens_filters_instead_of_hazing(renderer):
+    rgba = _lens_pixel(renderer, (0.15, 0.15, 0.15), (0.04, 0.04, 0.04), behind=0.2, env=0.2)
+    # alpha is what the filter takes away in sRGB terms: 1 - (0.15 * 0.96) ** (1 / 2.2)
+    assert rgba[3] == pytest.approx(1.0 - (0.15 * 0.96) ** (1 / 2.2), abs=2 / 255)
+    assert rgba[0] < 0.05  # and it adds only its faint reflection, no grey veil
+
+
+def test_lens_keep_lut_filters_each_channel():
+    t, f0 = (0.30, 0.20, 0.08), (0.04, 0.04, 0.04)  # a brown lens, R G B
+    lut = lens_keep_lut(t, f0)
+    assert lut.shape == (256, 1, 3) and lut.dtype == np.uint8
+    assert lut[0, 0].tolist() == [255, 255, 255] and lut[255, 0].tolist() == [0, 0, 0]  # nothing, opaque
+    lum = float(np.dot(np.array(t) * 0.96, [0.2126, 0.7152, 0.0722]))
+    alpha = int(round(255 * (1 - lum ** (1 / 2.2))))  # what the lens pass writes
+    keep_bgr = lut[alpha, 0].astype(float) / 255
+    np.testing.assert_allclose(keep_bgr, (np.array(t[::-1]) * 0.96) ** (1 / 2.2), atol=0.012)
+    neutral = lens_keep_lut((1, 1, 1), (0.04,) * 3)
+    np.testing.assert_array_equal(neutral[:, 0, 0], 255 - np.arange(256))  # plain "over"
+
+
+def test_environment_from_frame_is_small_linear_and_mirrored():
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    frame[:, :640] = (0, 0, 255)  # the left half red (BGR)
+    env = environment_from_frame(frame)
+    assert env.shape == (18, 32, 3) and env.dtype == np.float32
+    assert env[9, 28, 0] == pytest.approx(1.0) and env[9, 3, 0] == pytest.approx(0.0)  # red now on the right
+    half = environment_from_frame(np.full((90, 160, 3), 128, np.uint8))
+    assert half[0, 0, 1] == pytest.approx((128 / 255) ** 2.2, rel=1e-3)  # linear light
 
 
 def test_framebuffer_grows_and_close_is_idempotent():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -138,3 +139,19 @@ def test_ensure(astronaut):
         Scene.ensure(scene, image[:100])
     with pytest.raises(InputError, match="scene"):
         Scene.ensure("scene", image)  # type: ignore[arg-type]
+
+
+def test_camera_look_is_measured_by_the_eye_once(astronaut):
+    """The blur and grain by a face's eye: a soft, grainy copy of the frame measures softer and grainier, and
+    the value is computed once per face (a lens reads it, another gets the same object)."""
+    image, face = astronaut
+    look = Scene(image, [face]).face(0).camera_look
+    rng = np.random.default_rng(5)
+    soft = cv2.GaussianBlur(image, (0, 0), 2.0)
+    grainy = np.clip(soft + rng.standard_normal(image.shape) * 6.0, 0, 255).astype(np.uint8)
+    scene = Scene(grainy, [face])
+    worse = scene.face(0).camera_look
+    assert scene.face(0).camera_look is worse
+    assert worse.blur_sigma_px > look.blur_sigma_px + 0.5
+    # the blur wipes the photo's own fine texture; what is left is the added grain seen in grey
+    assert worse.noise_sigma == pytest.approx(6.0 * np.linalg.norm([0.114, 0.587, 0.299]), abs=1.0)

@@ -63,7 +63,7 @@ def test_a_product_and_its_jsonld_on_request(client):
         doc = response.json()
         assert doc["@context"] == "https://schema.org" and doc["offers"]["price"] == "24.00"
     docs = client.get("/v1/products", params={"kind": "eyewear", "format": "jsonld"}).json()
-    assert [d["sku"] for d in docs] == ["EYE-101", "EYE-102", "EYE-103"]
+    assert [d["sku"] for d in docs] == ["EYE-101", "EYE-102", "EYE-103", "EYE-104"]
 
 
 def test_unknown_product_is_404_naming_it(client, portrait_png):

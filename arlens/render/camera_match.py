@@ -1,0 +1,207 @@
+"""Match a rendered overlay to the camera that took the frame: its blur and its noise.
+
+A render is sharp and clean; a webcam frame is neither, and a sharp, noiseless object pasted on it reads as
+pasted on. :func:`estimate_camera_look` measures both on a grey crop of the frame (around the face, where the
+overlay goes) and :func:`apply_camera_look` gives them to the overlay before it is composited.
+
+- **Noise**: Immerkær's fast noise estimate (Immerkær 1996, "Fast noise variance estimation"): the image
+  convolved with a mask that cancels the first two derivatives keeps only noise and fine texture; its
+  response to white Gaussian noise of sigma s has standard deviation 6 s. The median of the absolute
+  response (through a histogram, no sort) instead of the mean keeps edges and texture from inflating it.
+- **Blur**: the re-blur ratio at edges (Zhuo and Sim 2011, "Defocus map estimation from a single image"): a
+  step edge blurred by sigma and re-blurred by sigma0 has gradient maxima in the ratio
+  ``R = sqrt(sigma**2 + sigma0**2) / sigma``, so ``sigma = sigma0 / sqrt(R**2 - 1)``; the median over the
+  strongest edges of the crop is the camera's blur (plus focus and motion blur at the face).
+
+OpenCV has no estimator of either, so these are written here; each is a handful of OpenCV calls on a crop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from arlens.errors import InputError
+
+_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
+_REBLUR_SIGMA = 1.0
+#: Blur of a sharp, well-focused frame at its own resolution (demosaicing, optics); only blur beyond it is
+#: given to the render, whose anti-aliased edges are about this soft already.
+SHARP_SIGMA_PX = 0.6
+
+
+@dataclass(frozen=True)
+class CameraLook:
+    """How soft and how grainy the frame is.
+
+    Attributes:
+        blur_sigma_px: Gaussian sigma of the frame's blur in pixels (0 for a perfectly sharp image).
+        noise_sigma: standard deviation of its noise in grey levels (0..255 scale).
+    """
+
+    blur_sigma_px: float = 0.0
+    noise_sigma: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("blur_sigma_px", "noise_sigma"):
+            v = float(getattr(self, name))
+            if not (np.isfinite(v) and 0.0 <= v <= 64.0):
+                raise InputError(f"CameraLook.{name}: expected 0..64, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, v)
+
+
+#: Largest side (pixels) of the patch the look is measured on: its statistics need a few thousand pixels, and
+#: at full resolution (noise and blur are per pixel) a larger patch only costs more.
+PATCH_SIDE = 128
+
+
+def eye_patch(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): a square around the subject's left eye (image right) with its brow and the cheek
+    below, at most :data:`PATCH_SIDE` wide, clipped to the frame: where a face shows the camera's grain (skin)
+    and blur (lashes, lids, brows), and where glasses go."""
+    from arlens import landmarks as L
+
+    lm = np.asarray(landmarks, dtype=np.float64)
+    pts = lm[list(L.left_eye()), :2]
+    iod = float(np.linalg.norm(lm[L.RIGHT_EYE_OUTER, :2] - lm[L.LEFT_EYE_OUTER, :2]))
+    cx, cy = pts.mean(axis=0)
+    half = int(min(max(0.25 * iod, 6.0), PATCH_SIDE / 2))
+    cy -= 0.05 * iod  # a little up: the brow in, less of the cheek
+    h, w = shape[:2]
+    x0, y0 = int(max(cx - half, 0)), int(max(cy - half, 0))
+    return x0, y0, int(min(cx + half, w)), int(min(cy + half, h))
+
+
+def _median_u8(values: np.ndarray) -> float:
+    hist = cv2.calcHist([values], [0], None, [256], [0, 256]).ravel()
+    cdf = np.cumsum(hist)
+    return float(np.searchsorted(cdf, 0.5 * cdf[-1]))
+
+
+def _immerkaer(gray: np.ndarray) -> float:
+    if gray.shape[0] < 3 or gray.shape[1] < 3:
+        return 0.0
+    response = cv2.filter2D(gray, cv2.CV_16S, _IMMERKAER)[1:-1, 1:-1]
+    magnitude = cv2.convertScaleAbs(response, alpha=0.5)  # |response| / 2 fits a byte for any real image
+    # the median of |N(0, 6s)| is 0.6745 * 6s; the factor 2 undoes the halving above
+    return 2.0 * _median_u8(magnitude) / (0.6745 * 6.0)
+
+
+def estimate_noise(gray: np.ndarray) -> float:
+    """Visible noise standard deviation (grey levels) of a uint8 grey image, by Immerkær's mask and a median.
+
+    Measured at full and half resolution (2x2 averages): white noise halves, so ``2 * sigma_half`` equals
+    ``sigma``; a pattern finer than a pixel pair (a GIF's palette dither, JPEG ringing) nearly vanishes,
+    and the smaller of the two is the grain the eye sees, which is what an overlay should get.
+    """
+    full = _immerkaer(gray)
+    if full == 0.0 or min(gray.shape[:2]) < 8:
+        return full
+    half = cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return min(full, 2.0 * _immerkaer(half))
+
+
+def estimate_blur(gray: np.ndarray, noise_sigma: float = 0.0, fraction: float = 0.05) -> float:
+    """Gaussian blur sigma (pixels) of a uint8 grey image from its strongest edges, by the re-blur ratio.
+
+    The image is first smoothed by ``sigma1`` (which keeps noise out of the gradients) and then by
+    ``sigma2``; at a step edge blurred by sigma the gradient maxima are in the ratio
+    ``R = sqrt(sigma**2 + sigma2**2) / sqrt(sigma**2 + sigma1**2)``. Returns 0 when the crop has no edges
+    well above its noise to measure.
+    """
+    if min(gray.shape[:2]) < 12:
+        return 0.0
+    s1, s2 = _REBLUR_SIGMA, 2.0 * _REBLUR_SIGMA
+    i1 = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), s1)
+    i2 = cv2.GaussianBlur(i1, (0, 0), float(np.sqrt(s2**2 - s1**2)))
+
+    def magnitude(a: np.ndarray) -> np.ndarray:
+        gx = cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3)
+        return cv2.magnitude(gx, gy)[4:-4, 4:-4]
+
+    g1, g2 = magnitude(i1), magnitude(i2)
+    floor = 8.0 * (1.5 * noise_sigma + 2.0)  # Sobel's gain is 8: edges clearly above the smoothed noise
+    threshold = max(float(np.quantile(g1[::2, ::2], 1.0 - fraction)), floor)
+    edges = (g1 >= threshold) & (g2 > 1e-3)
+    if int(np.count_nonzero(edges)) < 12:
+        return 0.0
+    r2 = float(np.median(g1[edges] / g2[edges])) ** 2
+    if r2 <= 1.0 + 1e-6:
+        return 16.0
+    var = (s2**2 - r2 * s1**2) / (r2 - 1.0)
+    return float(np.clip(np.sqrt(max(var, 0.0)), 0.0, 16.0))
+
+
+def estimate_camera_look(gray: np.ndarray) -> CameraLook:
+    """Blur and noise of a uint8 grey crop (H, W) of the frame, ideally around the face.
+
+    Raises:
+        InputError: not a 2D uint8 image.
+    """
+    if not isinstance(gray, np.ndarray) or gray.dtype != np.uint8 or gray.ndim != 2:
+        got = f"{gray.dtype} {gray.shape}" if isinstance(gray, np.ndarray) else type(gray).__name__
+        raise InputError(f"estimate_camera_look: expected a uint8 grey image (H, W), got {got}")
+    noise = estimate_noise(gray)
+    return CameraLook(estimate_blur(gray, noise), min(noise, 64.0))
+
+
+class NoiseTile:
+    """A fixed tile of Gaussian grain, read at a different offset for each frame: grain for an overlay
+    without drawing random numbers for every pixel of every frame.
+
+    Args:
+        size: the tile's side in pixels (regions larger than it are tiled).
+        seed: the random generator's seed (the tile is the same in every run).
+    """
+
+    def __init__(self, size: int = 256, seed: int = 19) -> None:
+        rng = np.random.default_rng(seed)
+        # luminance grain (the same on the three channels): what is left of a sensor's noise after the
+        # camera's demosaicing and chroma denoising, and what the eye reads as grain
+        unit = np.repeat(rng.standard_normal((size, size, 1)).astype(np.float32), 3, axis=2)
+        self._unit = unit
+        self._size = size
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _tiles(self, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+        key = int(round(sigma * 4))  # quarter grey levels: a handful of cached tiles at most
+        if key not in self._cache:
+            if len(self._cache) > 16:
+                self._cache.clear()
+            noise = self._unit * (key / 4.0)
+            reps = 2  # room for any offset plus a region up to one tile wide
+            big = np.tile(noise, (reps, reps, 1))
+            self._cache[key] = (
+                np.clip(np.rint(big), 0, 255).astype(np.uint8),
+                np.clip(np.rint(-big), 0, 255).astype(np.uint8),
+            )
+        return self._cache[key]
+
+    def add(self, dst: np.ndarray, mask: np.ndarray, sigma: float, offset: tuple[int, int]) -> None:
+        """Add grain of ``sigma`` grey levels to uint8 BGR ``dst`` where uint8 ``mask`` is set, in place."""
+        h, w = dst.shape[:2]
+        if sigma < 0.5 or h == 0 or w == 0:
+            return
+        pos, neg = self._tiles(sigma)
+        n = self._size
+        for y in range(0, h, n):
+            for x in range(0, w, n):
+                hh, ww = min(n, h - y), min(n, w - x)
+                oy, ox = (offset[0] + y) % n, (offset[1] + x) % n
+                d = dst[y : y + hh, x : x + ww]
+                m = mask[y : y + hh, x : x + ww]
+                cv2.add(d, pos[oy : oy + hh, ox : ox + ww], dst=d, mask=m)
+                cv2.subtract(d, neg[oy : oy + hh, ox : ox + ww], dst=d, mask=m)
+
+
+def apply_camera_look(rgba: np.ndarray, look: CameraLook) -> np.ndarray:
+    """Blur a premultiplied uint8 RGBA overlay (H, W, 4) as the camera blurred the frame; returns it
+    (a new array when blurred). Colour and coverage are blurred together, which is what a lens does to an
+    object in front of the scene; only the blur beyond :data:`SHARP_SIGMA_PX` is added."""
+    extra = float(np.sqrt(max(look.blur_sigma_px**2 - SHARP_SIGMA_PX**2, 0.0)))
+    if extra < 0.3:
+        return rgba
+    return cv2.GaussianBlur(rgba, (0, 0), extra)

@@ -1,0 +1,209 @@
+"""Anti-aliased coverage of polygons in a box of the frame, and the erase masks of make-up lenses.
+
+Coverage is what fraction of each pixel a set of polygons covers: the polygons are filled with OpenCV at 4x4
+supersampling with sub-pixel (fixed-point) vertices and averaged, so a sharp stroke (a liner, a lash, a
+brow hair) has clean edges and moves smoothly as the landmarks move by fractions of a pixel — the same
+technique as the lip mask (:mod:`arlens.render.mask`).
+
+Erase masks keep colour off what make-up must not touch, from the landmarks of the frame itself, so they
+open and close with the eyelids and the mouth:
+
+- the eye openings (eyeball and iris): MediaPipe's 16-point eye contours, through a closed Catmull-Rom spline;
+- the mouth opening (inner lip contour) and the lips (outer contour);
+- the brows (the brow landmarks' upper and lower rows, as one outline per brow).
+
+An erase mask is 1 on every pixel whose centre lies inside the outline or inside the landmarks' own
+polygon (so nothing there changes at all) and the anti-aliased coverage on the pixels its edge crosses.
+Points are in pixel-centre coordinates (the centre of pixel (0, 0) is (0, 0)), as
+:func:`arlens.render.face_uv.mesh_points` returns them.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from arlens import landmarks as named
+
+_SS = 4  # supersampling per axis
+_SHIFT = 4  # fixed-point bits for cv2.fillPoly
+#: Catmull-Rom samples per landmark segment of an outline.
+SPLINE_STEPS = 4
+
+
+@functools.cache
+def _spline_matrix(k: int, steps: int, closed: bool) -> np.ndarray:
+    """float32 (samples, k): samples of the uniform Catmull-Rom spline through k points (open: end to end)."""
+    t = np.arange(steps, dtype=np.float64) / steps
+    t2, t3 = t * t, t * t * t
+    weights = 0.5 * np.stack([-t + 2 * t2 - t3, 2 - 5 * t2 + 3 * t3, t + 4 * t2 - 3 * t3, -t2 + t3], axis=1)
+    segments = k if closed else k - 1
+    s = np.zeros((segments, steps, k), dtype=np.float64)
+    for i in range(segments):
+        for j, offset in enumerate((-1, 0, 1, 2)):
+            idx = (i + offset) % k if closed else min(max(i + offset, 0), k - 1)
+            s[i, :, idx] += weights[:, j]
+    out = s.reshape(segments * steps, k)
+    if not closed:
+        end = np.zeros((1, k))
+        end[0, -1] = 1.0
+        out = np.vstack([out, end])
+    return out.astype(np.float32)
+
+
+def spline(points: np.ndarray, steps: int = SPLINE_STEPS, closed: bool = False) -> np.ndarray:
+    """A uniform Catmull-Rom spline through ``points`` (k, 2): float32 (samples, 2).
+
+    Open splines start at the first point and end at the last; closed ones join the last point to the first.
+    """
+    pts = np.asarray(points, dtype=np.float32)
+    return _spline_matrix(len(pts), steps, closed) @ pts
+
+
+def _box_average(big: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Mean of each 4x4 block of a 0/1 uint8 (4h, 4w) image: float32 (h, w)."""
+    if sys.byteorder == "little":
+        rows = big.reshape(h, _SS, _SS * w)
+        sums = cv2.add(rows[:, 0], rows[:, 1])
+        cv2.add(sums, rows[:, 2], dst=sums)
+        cv2.add(sums, rows[:, 3], dst=sums)
+        total = sums.view(np.uint32)
+        total *= np.uint32(0x01010101)  # the top byte sums a block row's four bytes
+        total >>= np.uint32(24)
+    else:  # pragma: no cover - big-endian hosts
+        total = big.reshape(h, _SS, w, _SS).sum(axis=(1, 3), dtype=np.uint32)
+    out = total.astype(np.float32)
+    out *= np.float32(1.0 / (_SS * _SS))
+    return out
+
+
+def _fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    """Pixel-centre coordinates -> fixed-point int32 vertices on the 4x canvas of a box at ``origin``."""
+    one = 1 << _SHIFT
+    p = (np.asarray(points, dtype=np.float32) - np.asarray(origin, dtype=np.float32)) * np.float32(_SS)
+    p += np.float32(0.5 * _SS - 0.5)  # a pixel's centre is the centre of its 4x4 block
+    p *= np.float32(one)
+    return np.rint(p).astype(np.int32)
+
+
+def coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int]) -> np.ndarray:
+    """Fraction of each pixel of ``box`` covered by the union of ``polygons``: float32 (h, w) in 0..1.
+
+    Args:
+        polygons: each float (k, 2), pixel-centre coordinates in the frame (non-finite ones are skipped).
+        box: (x0, y0, x1, y1) of the frame.
+    """
+    polys = [p for p in polygons if len(p) >= 3]
+    if not polys:
+        x0, y0, x1, y1 = box
+        return np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
+    ends = np.cumsum([len(p) for p in polys])
+    return packed_coverage(np.concatenate(polys), ends, box)
+
+
+def packed_coverage(vertices: np.ndarray, ends: np.ndarray, box: tuple[int, int, int, int],
+                    levels: np.ndarray | None = None) -> np.ndarray:
+    """:func:`coverage` of polygons packed one after another: ``vertices`` (n, 2) and where each ends.
+
+    Args:
+        vertices: float (n, 2) every polygon's vertices, pixel-centre coordinates.
+        ends: int (polygons,) cumulative vertex counts (the last is n).
+        box: (x0, y0, x1, y1) of the frame.
+        levels: optional int (polygons,) 1..4, each polygon's opacity in quarters; where polygons overlap the
+            one drawn last wins, so order them by level. The result is then the mean level over each pixel / 4.
+    """
+    x0, y0, x1, y1 = box
+    h, w = y1 - y0, x1 - x0
+    big = np.zeros((h * _SS, w * _SS), dtype=np.uint8)
+    fixed = _fixed(vertices, (x0, y0))
+    finite = np.isfinite(vertices).all(axis=1)
+    all_finite = bool(finite.all())
+    start = 0
+    for i, end in enumerate(ends.tolist()):
+        if end - start >= 3 and (all_finite or finite[start:end].all()):
+            # one call per polygon: a single fillPoly of several fills their overlaps by the even-odd rule
+            cv2.fillPoly(big, [fixed[start:end]], 1 if levels is None else int(levels[i]), cv2.LINE_8, _SHIFT)
+        start = end
+    out = _box_average(big, h, w)
+    if levels is not None:
+        out *= np.float32(0.25)
+    return out
+
+
+def erase_coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int]) -> np.ndarray:
+    """:func:`coverage`, raised to 1 on every pixel whose centre is inside: what an erase mask is."""
+    cov = coverage(polygons, box)
+    x0, y0, x1, y1 = box
+    inside = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    for p in polygons:
+        if len(p) >= 3 and np.isfinite(p).all():
+            cv2.fillPoly(inside, [_centre_fixed(p, (x0, y0))], 1, cv2.LINE_8, _SHIFT)
+    np.maximum(cov, inside.astype(np.float32), out=cov)
+    return cov
+
+
+def _centre_fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    one = 1 << _SHIFT
+    p = (np.asarray(points, dtype=np.float32) - np.asarray(origin, dtype=np.float32)) * np.float32(one)
+    return np.rint(p).astype(np.int32)
+
+
+@functools.cache
+def _loops() -> dict[str, np.ndarray]:
+    from arlens.render.face_uv import brow_rows
+
+    loops = {
+        "right_eye": named.right_eye(),
+        "left_eye": named.left_eye(),
+        "mouth": named.lips_inner(),
+        "lips": named.lips_outer(),
+    }
+    for side in ("right", "left"):
+        upper, lower = brow_rows(side)
+        loops[f"{side}_brow"] = upper + lower[::-1]
+    return {name: np.array(loop, dtype=np.intp) for name, loop in loops.items()}
+
+
+def outline(points: np.ndarray, name: str) -> np.ndarray:
+    """A closed outline of the face in the frame: ``right_eye``, ``left_eye``, ``mouth`` (the opening),
+    ``lips``, ``right_brow`` or ``left_brow``, as a Catmull-Rom spline through its landmarks.
+
+    Args:
+        points: mesh points in pixel-centre coordinates (:func:`arlens.render.face_uv.mesh_points`).
+    """
+    return spline(points[_loops()[name]], closed=True)
+
+
+def erase_mask(points: np.ndarray, names: Sequence[str], box: tuple[int, int, int, int],
+               grow: float = 0.0) -> np.ndarray:
+    """The erase mask (float32 (h, w), 1 = keep untouched) of the named outlines in ``box``.
+
+    Args:
+        points: mesh points in pixel-centre coordinates.
+        names: outlines, see :func:`outline`.
+        box: (x0, y0, x1, y1) of the frame.
+        grow: pixels to grow the outlines by (a soft margin, e.g. around the brows), 0 for none.
+    """
+    # the smooth outline and the landmarks' own polygon: a spline cuts a sharp corner (the eye's), the polygon
+    # bulges less between points; together they hold every pixel either calls inside
+    polys = [p for n in names for p in (outline(points, n), points[_loops()[n]])]
+    x0, y0, x1, y1 = box
+    # only outlines that reach the box matter
+    polys = [p for p in polys if p[:, 0].max() >= x0 - grow - 1 and p[:, 0].min() <= x1 + grow
+             and p[:, 1].max() >= y0 - grow - 1 and p[:, 1].min() <= y1 + grow]
+    if not polys:
+        return np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
+    mask = erase_coverage(polys, box)
+    if grow > 0:
+        sigma = grow / 2.0
+        k = 2 * int(np.ceil(2.5 * sigma)) + 1
+        blurred = cv2.GaussianBlur(mask, (k, k), sigma)
+        # the blurred edge is 0.5 on the outline: grow it outwards by stretching the ramp
+        np.multiply(blurred, np.float32(2.0), out=blurred)
+        np.minimum(blurred, np.float32(1.0), out=blurred)
+        np.maximum(mask, blurred, out=mask)
+    return mask

@@ -1,0 +1,207 @@
+"""What every make-up lens needs to know about one face in one frame, computed once and shared.
+
+A full look stacks eight make-up lenses on a face; each needs the face's mesh points, its scale, the UV of
+the pixels it paints and the erase masks of the eyes, brows and mouth. :class:`FaceSpace` computes each of
+these at most once per face and frame, lazily (only what some lens asks for): one UV map of the face's box
+(:func:`arlens.render.face_uv.uv_map` over all its triangles), cropped by every lens to its own region, and
+one erase mask per outline, in the outline's own small box.
+
+:meth:`FaceSpace.of` memoises the space on the :class:`~arlens.tracking.results.Face` value itself (by
+identity, for as long as that Face lives; a Face and its landmarks are immutable, so the memo cannot go
+stale), which is how lenses drawn one after another on the same frame share it without the session passing
+anything. Faces of other types get a fresh space on every call.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from arlens import landmarks as named
+from arlens.render import coverage as COV
+from arlens.render import face_uv as F
+from arlens.tracking.results import Face
+
+#: UV-map samples per UV unit of the face (a 720p webcam face is ~250 px per unit: a sample every ~4 px).
+UV_SAMPLES_PER_UNIT = 48.0
+#: Brows are erased with a soft margin of this many UV units (their hair is not a sharp outline).
+BROW_MARGIN_UV = 0.008
+#: The face box's margin around the mesh, in UV units (patterns reach a little past the face outline).
+_BOX_MARGIN_UV = 0.02
+
+
+@dataclass(frozen=True)
+class _Mask:
+    box: tuple[int, int, int, int]
+    mask: np.ndarray
+
+
+def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+class FaceSpace:
+    """The shared geometry of one face in a frame of ``frame_shape``.
+
+    Attributes:
+        points: float32 (NUM_VERTICES, 2) mesh points in pixel-centre coordinates.
+        scale: pixels per UV unit (from the outer eye corners).
+        shape: the frame's (H, W).
+    """
+
+    def __init__(self, points: np.ndarray, frame_shape: tuple[int, ...]) -> None:
+        self.points = points
+        self.shape = (int(frame_shape[0]), int(frame_shape[1]))
+        uv = F.layout().uv
+        a, b = named.RIGHT_EYE_OUTER, named.LEFT_EYE_OUTER
+        self.scale = float(np.linalg.norm(points[a] - points[b]) / np.linalg.norm(uv[a] - uv[b]))
+        self._masks: dict[tuple[str, float], _Mask | None] = {}
+        self._boxes: dict[int, tuple[np.ndarray, tuple[int, int, int, int] | None]] = {}
+
+    @classmethod
+    def of(cls, face: object, frame_shape: tuple[int, ...]) -> FaceSpace | None:
+        """The space of ``face`` in a frame of ``frame_shape`` (memoised on a Face), or None when its landmarks
+        are not finite (a lost track).
+
+        Raises:
+            InputError: the face has no landmarks of shape (478 or 468, 2+).
+        """
+        from arlens.errors import InputError
+
+        memo = _MEMO.get(id(face)) if isinstance(face, Face) else None
+        key = (int(frame_shape[0]), int(frame_shape[1]))
+        if memo is not None and memo[0]() is face and key in memo[1]:
+            return memo[1][key]
+        lm = getattr(face, "landmarks", None)
+        if lm is None:
+            raise InputError(f"faces: expected Face values with landmarks, got {type(face).__name__}")
+        lm = np.asarray(lm)
+        if lm.ndim != 2 or lm.shape[0] < named.NUM_MESH_LANDMARKS or lm.shape[1] < 2:
+            raise InputError(f"faces: expected landmarks of shape (478, 2 or 3), got {lm.shape}")
+        pts = F.mesh_points(lm)
+        space = cls(pts, frame_shape) if np.isfinite(pts).all() else None
+        if isinstance(face, Face):
+            if memo is None or memo[0]() is not face:
+                fid = id(face)
+                memo = (weakref.ref(face, lambda _, fid=fid: _MEMO.pop(fid, None)), {})
+                _MEMO[fid] = memo
+            memo[1][key] = space
+        return space
+
+    @cached_property
+    def box(self) -> tuple[int, int, int, int] | None:
+        """The face's box in the frame (the mesh plus a margin), clipped; None when it is off the frame."""
+        return F.box_of(self.points, np.arange(len(F.layout().triangles)), self.shape,
+                        pad=_BOX_MARGIN_UV * self.scale + 2.0)
+
+    @cached_property
+    def uv(self) -> F.UVMap | None:
+        """The UV map of the face's whole box (every triangle of the layout), or None off the frame."""
+        if self.box is None:
+            return None
+        step = self.scale / UV_SAMPLES_PER_UNIT
+        return F.uv_map(self.points, np.arange(len(F.layout().triangles)), self.box, step=max(step, 1.0),
+                        max_samples=160)
+
+    def box_of(self, triangles: np.ndarray, pad: float = 2.0) -> tuple[int, int, int, int] | None:
+        """The frame box around the given layout triangles (a pattern's) on this face, within the face's box;
+        memoised per triangle array (patterns keep theirs for the process's lifetime)."""
+        hit = self._boxes.get(id(triangles))
+        if hit is not None and hit[0] is triangles:
+            return hit[1]
+        box = F.box_of(self.points, triangles, self.shape, pad=pad)
+        if box is not None and self.box is not None:
+            box = _intersect(box, self.box)
+        self._boxes[id(triangles)] = (triangles, box)
+        return box
+
+    def uv_in(self, box: tuple[int, int, int, int]) -> F.UVMap:
+        """The UV map of ``box`` (views into the face's map where ``box`` lies inside the face's box)."""
+        full = self.uv
+        if full is not None:
+            fx0, fy0, fx1, fy1 = full.box
+            x0, y0, x1, y1 = box
+            if x0 >= fx0 and y0 >= fy0 and x1 <= fx1 and y1 <= fy1:
+                sl = (slice(y0 - fy0, y1 - fy0), slice(x0 - fx0, x1 - fx0))
+                return F.UVMap(box, full.u[sl], full.v[sl], full.on_mesh[sl])
+        return F.uv_map(self.points, np.arange(len(F.layout().triangles)), box,
+                        step=max(self.scale / UV_SAMPLES_PER_UNIT, 1.0))
+
+    def _mask(self, name: str, grow: float) -> _Mask | None:
+        key = (name, grow)
+        if key not in self._masks:
+            poly = COV.outline(self.points, name)
+            pad = grow * 2.0 + 2.0
+            h, w = self.shape
+            box = (max(0, math.floor(poly[:, 0].min() - pad)), max(0, math.floor(poly[:, 1].min() - pad)),
+                   min(w, math.ceil(poly[:, 0].max() + pad) + 1), min(h, math.ceil(poly[:, 1].max() + pad) + 1))
+            if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+                self._masks[key] = None
+            else:
+                self._masks[key] = _Mask(box, COV.erase_mask(self.points, [name], box, grow=grow))
+        return self._masks[key]
+
+    def brow_margin(self) -> float:
+        """The soft margin brows are erased with, in pixels."""
+        return BROW_MARGIN_UV * self.scale
+
+    def erase(self, names: tuple[str, ...], box: tuple[int, int, int, int]) -> np.ndarray | None:
+        """The erase mask (float32 (h, w), 1 = keep untouched) of the named outlines in ``box``; brows get their
+        soft margin. None when no outline reaches the box."""
+        out = None
+        for name in names:
+            m = self._mask(name, self.brow_margin() if name.endswith("_brow") else 0.0)
+            if m is None:
+                continue
+            sub = _intersect(m.box, box)
+            if sub is None:
+                continue
+            if out is None:
+                out = np.zeros((box[3] - box[1], box[2] - box[0]), dtype=np.float32)
+            dst = out[sub[1] - box[1] : sub[3] - box[1], sub[0] - box[0] : sub[2] - box[0]]
+            src = m.mask[sub[1] - m.box[1] : sub[3] - m.box[1], sub[0] - m.box[0] : sub[2] - m.box[0]]
+            np.maximum(dst, src, out=dst)
+        return out
+
+    def erase_parts(self, names: tuple[str, ...], brow_margin: float = 1.0
+                    ) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+        """Each named outline's erase mask in its own box: ``[(box, mask), ...]``; brows grow by ``brow_margin``
+        times their usual soft margin."""
+        parts = []
+        for name in names:
+            m = self._mask(name, self.brow_margin() * brow_margin if name.endswith("_brow") else 0.0)
+            if m is not None:
+                parts.append((m.box, m.mask))
+        return parts
+
+    def erase_gain(self, gain: np.ndarray, offset: np.ndarray, box: tuple[int, int, int, int],
+                   names: tuple[str, ...], brow_margin: float = 1.0) -> None:
+        """Take a change (``pixel * gain + offset`` over ``box``: gain float32 (h, w), offset (h, w, 3); both
+        modified) back to none where the named outlines are erased, blending on their soft edges; only the
+        outlines' own boxes are touched."""
+        x0, y0 = box[0], box[1]
+        for (bx0, by0, bx1, by1), erase in self.erase_parts(names, brow_margin):
+            sub = _intersect((bx0, by0, bx1, by1), box)
+            if sub is None:
+                continue
+            keep = np.float32(1.0) - erase[sub[1] - by0 : sub[3] - by0, sub[0] - bx0 : sub[2] - bx0]
+            fade_change(gain[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0],
+                        offset[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0], keep)
+
+
+def fade_change(gain: np.ndarray, offset: np.ndarray, keep: np.ndarray) -> None:
+    """Scale a change (``pixel * gain + offset``; gain (h, w), offset (h, w, 3), both modified) by ``keep``
+    (h, w): 1 leaves it, 0 makes it none (a gain of 1, an offset of 0)."""
+    gain -= np.float32(1.0)
+    gain *= keep
+    gain += np.float32(1.0)
+    offset *= keep[..., None]
+
+
+#: id(face) -> (weak reference to it, {frame shape: its space}); entries leave with their Face.
+_MEMO: dict[int, tuple[weakref.ref, dict[tuple[int, int], FaceSpace | None]]] = {}

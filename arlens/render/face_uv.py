@@ -1,0 +1,451 @@
+"""arlens' own texture space of MediaPipe's face mesh, and the per-triangle warps between it and a frame.
+
+Make-up patterns (eyeshadow zones, blush, contour, liner wings, lash and brow strokes) are authored once
+in this UV space and follow any face, pose and expression, because they are tied to the mesh's triangles
+rather than to the image.
+
+The layout: the canonical face (``assets/canonical_face.npz``, arlens' own mean of the mesh model's 3D
+output) made exactly mirror-symmetric — each vertex averaged with the reflection of its mirror partner,
+from the mesh's own left/right pairing (:func:`mirror_table`) — and projected frontally: ``u`` runs across
+the face from the subject's right (image left) to left, ``v`` from the forehead down to the chin, both in
+[0, 1] with the face's width and height in the same units. A symmetric layout makes mirroring a pattern
+exact: what is authored at ``(u, v)`` on one side is drawn at ``(1 - u, v)`` on the other. The few
+triangles a frontal projection folds over (inner lip corners, the sides of the nose and jaw turn away from
+the camera) are unfolded by moving their vertices towards their neighbours' mean until no triangle is
+flipped.
+
+The mesh has holes where the eyes and the mouth open; each is closed by a fan of triangles around a
+virtual vertex at its landmarks' mean, so that the UV map is defined across an eye or a mouth opening
+(patterns need it at their edges; erase masks keep colour out of the openings themselves).
+
+Warps, both exact per triangle (each triangle's affine map, MediaPipe's tessellation):
+
+- UV -> frame for points (:func:`locate` once, then :func:`warp`): a stroke or outline authored in UV lands
+  on any face by barycentric interpolation of its triangle's three landmarks: one small matrix product.
+- frame -> UV for the pixels of a region of interest (:func:`uv_map`): each triangle of the region is
+  rasterised on a coarse grid, the UV of each grid sample interpolated from its triangle, and the grid
+  resized to the region's pixels (UV is continuous across triangle edges, so bilinear resizing is exact
+  inside triangles and off by a fraction of a grid step in UV at their edges). Written here, in numpy,
+  because OpenCV has no per-vertex attribute rasteriser and a GL context per lens would cost more than the
+  few thousand grid samples this touches.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter, deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from arlens import landmarks as named
+from arlens.resources import assets_dir
+
+#: The canonical face's file in the assets folder.
+CANONICAL_FILE = "canonical_face.npz"
+#: Virtual vertices closing the mesh's holes, in this order, after the 468 mesh vertices.
+HOLES = ("right_eye", "left_eye", "mouth")
+NUM_VERTICES = named.NUM_MESH_LANDMARKS + len(HOLES)
+#: Margin of the layout around the face, as a fraction of the UV square.
+_MARGIN = 0.02
+#: A midline edge of the mesh (glabella to the nose bridge), directed as in the tessellation: the seed of
+#: the mirror table (a midline edge mirrors to itself, reversed).
+_MIDLINE_SEED = (168, 6)
+
+
+def _hole_loops() -> dict[str, tuple[int, ...]]:
+    return {"right_eye": named.right_eye(), "left_eye": named.left_eye(), "mouth": named.lips_inner()}
+
+
+@dataclass(frozen=True)
+class UVLayout:
+    """The face mesh in arlens' texture space.
+
+    Attributes:
+        uv: float32 (NUM_VERTICES, 2) texture coordinates of the 468 mesh vertices and the hole centres.
+        triangles: int32 (T, 3) MediaPipe's triangles (counter-clockwise in UV) then the hole fans.
+        mesh_triangles: how many of ``triangles`` are MediaPipe's own.
+        mirror: intp (NUM_VERTICES,) each vertex's mirror partner (midline vertices map to themselves).
+    """
+
+    uv: np.ndarray
+    triangles: np.ndarray
+    mesh_triangles: int
+    mirror: np.ndarray
+
+    @functools.cached_property
+    def tri_uv(self) -> np.ndarray:
+        """float32 (T, 3, 2): the triangles' corners in UV."""
+        return self.uv[self.triangles]
+
+    def triangles_in(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        """Indices (intp, ascending) of the triangles whose UV bounding box meets ``box`` (u0, v0, u1, v1)."""
+        lo, hi = self.tri_uv.min(axis=1), self.tri_uv.max(axis=1)
+        u0, v0, u1, v1 = box
+        keep = (hi[:, 0] >= u0) & (lo[:, 0] <= u1) & (hi[:, 1] >= v0) & (lo[:, 1] <= v1)
+        return np.flatnonzero(keep)
+
+
+@functools.cache
+def mirror_table() -> np.ndarray:
+    """Each mesh vertex's mirror partner, intp (468,), from the tessellation's own symmetry.
+
+    Reflection maps the directed edge a->b of a triangle (a, b, c) to the edge b'->a' of the mirrored
+    triangle (b', a', c'): starting from a midline edge (its own mirror) and the eye contours (mirrored
+    loop for loop), every triangle's third vertex is paired across the face, breadth first, and each pairing
+    is then confirmed by a vote over all triangles (MediaPipe's mesh is symmetric but for a handful of
+    triangles, where the majority wins). The result is checked to be an involution.
+    """
+    tris = named.face_triangles()
+    third = {}
+    for a, b, c in tris.tolist():
+        third[(a, b)], third[(b, c)], third[(c, a)] = c, a, b
+    n = named.NUM_MESH_LANDMARKS
+    fixed = {}
+    for a, b in zip(named.right_eye(), named.left_eye(), strict=True):
+        fixed[a], fixed[b] = b, a
+    m = np.full(n, -1, dtype=np.intp)
+    m[list(_MIDLINE_SEED)] = _MIDLINE_SEED
+    for a, b in fixed.items():
+        m[a] = b
+    queue = deque([_MIDLINE_SEED])
+    seen = set()
+    while queue:
+        a, b = queue.popleft()
+        if (a, b) in seen or (a, b) not in third:
+            continue
+        seen.add((a, b))
+        c, key = third[(a, b)], (int(m[b]), int(m[a]))
+        if key in third:
+            partner = third[key]
+            if m[c] < 0:
+                m[c] = partner
+            if m[partner] < 0:
+                m[partner] = c
+        queue.extend(((b, c), (c, a), (b, a), (c, b), (a, c)))
+    for _ in range(5):
+        votes: dict[int, Counter] = {}
+        for (a, b), c in third.items():
+            key = (int(m[b]), int(m[a]))
+            if key in third:
+                votes.setdefault(c, Counter())[third[key]] += 1
+        new = m.copy()
+        for v, counter in votes.items():
+            if v not in fixed:
+                new[v] = counter.most_common(1)[0][0]
+        if np.array_equal(new, m):
+            break
+        m = new
+    if (m < 0).any() or not np.array_equal(m[m], np.arange(n)):  # pragma: no cover - a property of the mesh
+        raise RuntimeError("the face mesh's mirror table is not an involution")
+    return m
+
+
+def _signed_area(tri: np.ndarray) -> np.ndarray:
+    a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+
+def _unfold(uv: np.ndarray, tris: np.ndarray, mirror: np.ndarray, sign: float) -> np.ndarray:
+    """Move the vertices of folded triangles towards their neighbours' mean until none is folded."""
+    neighbours: dict[int, set[int]] = {}
+    for t in tris.tolist():
+        for i in range(3):
+            neighbours.setdefault(t[i], set()).update((t[(i + 1) % 3], t[(i + 2) % 3]))
+    uv = uv.copy()
+    for _ in range(200):
+        folded = np.flatnonzero(_signed_area(uv[tris]) * sign <= 0)
+        if not len(folded):
+            return uv
+        for v in sorted({int(v) for v in tris[folded].reshape(-1)}):
+            mean = uv[list(neighbours[v])].mean(axis=0)
+            uv[v] += 0.5 * (mean - uv[v])
+        uv = 0.5 * (uv + np.column_stack([1.0 - uv[mirror, 0], uv[mirror, 1]]))  # stay symmetric
+    raise RuntimeError("could not unfold the face's UV layout")  # pragma: no cover - a property of the mesh
+
+
+@functools.cache
+def layout() -> UVLayout:
+    """The UV layout (computed once from the canonical face and the mesh's tables)."""
+    with np.load(assets_dir() / CANONICAL_FILE) as data:
+        points = data["points"].astype(np.float64)  # (468, 3) cm, x to the image's right, y up
+    mirror = mirror_table()
+    reflected = points[mirror] * np.array([-1.0, 1.0, 1.0])
+    sym = 0.5 * (points + reflected)
+    xy = sym[:, :2]
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    scale = (1.0 - 2 * _MARGIN) / float((hi - lo).max())
+    centre = 0.5 * (lo + hi)
+    uv = np.column_stack([0.5 + (xy[:, 0] - centre[0]) * scale, 0.5 - (xy[:, 1] - centre[1]) * scale])
+    tris = named.face_triangles().astype(np.int64)
+    sign = float(np.sign(np.median(_signed_area(uv[tris]))))
+    uv = _unfold(uv, tris, mirror, sign)
+    if sign < 0:  # keep MediaPipe's triangles counter-clockwise in UV
+        tris = tris[:, ::-1]
+    loops = _hole_loops()
+    centres = np.array([uv[list(loops[h])].mean(axis=0) for h in HOLES])
+    all_uv = np.vstack([uv, centres])
+    fans = []
+    for k, name in enumerate(HOLES):
+        loop = loops[name]
+        centre_index = named.NUM_MESH_LANDMARKS + k
+        for i in range(len(loop)):
+            fans.append((loop[i], loop[(i + 1) % len(loop)], centre_index))
+    fans_arr = np.array(fans, dtype=np.int64)
+    flip = _signed_area(all_uv[fans_arr]) < 0
+    fans_arr[flip] = fans_arr[flip][:, ::-1]
+    full_mirror = np.concatenate([mirror, [named.NUM_MESH_LANDMARKS + 1, named.NUM_MESH_LANDMARKS,
+                                           named.NUM_MESH_LANDMARKS + 2]]).astype(np.intp)
+    return UVLayout(
+        uv=all_uv.astype(np.float32),
+        triangles=np.vstack([tris, fans_arr]).astype(np.int32),
+        mesh_triangles=len(tris),
+        mirror=full_mirror,
+    )
+
+
+SIDES = ("right", "left")
+"""The subject's sides; ``right`` is on the image's left in a frontal photo."""
+
+
+@functools.cache
+def eyelids(side: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The upper and lower lash lines of an eye, each from the outer corner to the inner corner (shared).
+
+    The eye contour loop is cut at its corners, the points farthest from and nearest to the face's midline
+    in the layout; the upper half is the one higher up (smaller ``v``).
+    """
+    loop = list(named.right_eye() if side == "right" else named.left_eye())
+    uv = layout().uv
+    across = np.abs(uv[loop, 0] - 0.5)
+    outer, inner = loop.index(loop[int(across.argmax())]), loop.index(loop[int(across.argmin())])
+    n = len(loop)
+    a = [loop[(outer + i) % n] for i in range((inner - outer) % n + 1)]
+    b = [loop[(outer - i) % n] for i in range((outer - inner) % n + 1)]
+    upper, lower = (a, b) if uv[a[1:-1], 1].mean() < uv[b[1:-1], 1].mean() else (b, a)
+    return tuple(upper), tuple(lower)
+
+
+@functools.cache
+def brow_rows(side: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The upper and lower edge of a brow, each from its tail (outer end) to its head (inner end)."""
+    rows = named.right_eyebrow_rows() if side == "right" else named.left_eyebrow_rows()
+    uv = layout().uv
+    ordered = [r if abs(uv[r[0], 0] - 0.5) > abs(uv[r[-1], 0] - 0.5) else r[::-1] for r in rows]
+    upper, lower = sorted(ordered, key=lambda r: float(uv[list(r), 1].mean()))
+    return tuple(upper), tuple(lower)
+
+
+@functools.cache
+def _hole_matrix() -> tuple[np.ndarray, ...]:
+    loops = _hole_loops()
+    return tuple(np.array(loops[h], dtype=np.intp) for h in HOLES)
+
+
+def mesh_points(landmarks: np.ndarray) -> np.ndarray:
+    """The mesh's vertices in a frame, in pixel-centre coordinates (pixel (0, 0)'s centre is (0, 0)).
+
+    Args:
+        landmarks: float (478, 2+) or (468, 2+) landmark pixels in MediaPipe's order.
+
+    Returns:
+        float32 (NUM_VERTICES, 2): the 468 mesh vertices, then each hole's centre (its loop's mean).
+    """
+    pts = np.asarray(landmarks, dtype=np.float32)[: named.NUM_MESH_LANDMARKS, :2]
+    out = np.empty((NUM_VERTICES, 2), dtype=np.float32)
+    out[: named.NUM_MESH_LANDMARKS] = pts
+    for k, loop in enumerate(_hole_matrix()):
+        out[named.NUM_MESH_LANDMARKS + k] = pts[loop].mean(axis=0)
+    out -= np.float32(0.5)
+    return out
+
+
+@dataclass(frozen=True)
+class Located:
+    """Points of UV space tied to the mesh: each point's triangle and barycentric weights.
+
+    Attributes:
+        vertices: intp (n, 3) the corners of each point's triangle.
+        weights: float32 (n, 3) barycentric weights (sum 1; clamped to the nearest triangle for points off
+            the mesh).
+        inside: bool (n,) whether the point lies on the mesh.
+    """
+
+    vertices: np.ndarray
+    weights: np.ndarray
+    inside: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.vertices)
+
+
+def _barycentric(p: np.ndarray, tri: np.ndarray) -> np.ndarray:
+    """Barycentric weights (n, T, 3) of points p (n, 2) in triangles tri (T, 3, 2), float64."""
+    a = tri[None, :, 0]
+    e1, e2 = tri[None, :, 1] - a, tri[None, :, 2] - a
+    d = p[:, None] - a
+    det = e1[..., 0] * e2[..., 1] - e1[..., 1] * e2[..., 0]
+    det = np.where(np.abs(det) < 1e-18, 1e-18, det)
+    l1 = (d[..., 0] * e2[..., 1] - d[..., 1] * e2[..., 0]) / det
+    l2 = (e1[..., 0] * d[..., 1] - e1[..., 1] * d[..., 0]) / det
+    return np.stack([1.0 - l1 - l2, l1, l2], axis=-1)
+
+
+def locate(points_uv: np.ndarray) -> Located:
+    """Tie UV points to the mesh (done once per pattern, when it is built).
+
+    Args:
+        points_uv: float (n, 2) points in UV.
+
+    Returns:
+        Each point's triangle and weights; a point off the mesh takes the triangle it is nearest to (by its
+        most negative weight) with its weights clamped to that triangle, so it lands on the triangle's edge.
+    """
+    lay = layout()
+    pts = np.asarray(points_uv, dtype=np.float64).reshape(-1, 2)
+    tri = lay.tri_uv.astype(np.float64)
+    vertices = np.empty((len(pts), 3), dtype=np.intp)
+    weights = np.empty((len(pts), 3), dtype=np.float32)
+    inside = np.empty(len(pts), dtype=bool)
+    for start in range(0, len(pts), 256):
+        chunk = pts[start : start + 256]
+        w = _barycentric(chunk, tri)  # (n, T, 3)
+        worst = w.min(axis=2)
+        best = worst.argmax(axis=1)
+        wb = w[np.arange(len(chunk)), best]
+        inside[start : start + len(chunk)] = worst[np.arange(len(chunk)), best] >= -1e-9
+        wb = np.clip(wb, 0.0, None)
+        wb /= wb.sum(axis=1, keepdims=True)
+        vertices[start : start + len(chunk)] = lay.triangles[best]
+        weights[start : start + len(chunk)] = wb
+    return Located(vertices, weights, inside)
+
+
+def warp(located: Located, points: np.ndarray) -> np.ndarray:
+    """Frame positions (float32 (n, 2), pixel-centre coordinates) of located UV points on a face.
+
+    Args:
+        located: from :func:`locate`.
+        points: the face's :func:`mesh_points`.
+    """
+    corners = points[located.vertices]  # (n, 3, 2)
+    return np.einsum("nk,nkd->nd", located.weights, corners, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class UVMap:
+    """UV coordinates of the pixels of a box of the frame.
+
+    Attributes:
+        box: (x0, y0, x1, y1) integer pixel box in the frame (x1, y1 exclusive).
+        u, v: float32 (h, w) UV of each pixel's centre.
+        on_mesh: float32 (h, w), 1 where the pixel lies on the (hole-filled) face mesh, 0 off it, soft at the
+            mesh's outline (its triangles' coverage, resized like the UV).
+    """
+
+    box: tuple[int, int, int, int]
+    u: np.ndarray
+    v: np.ndarray
+    on_mesh: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(h, w) of the box."""
+        return self.u.shape  # type: ignore[return-value]
+
+
+def box_of(points: np.ndarray, triangles: np.ndarray, frame_shape: tuple[int, ...], pad: float = 2.0
+           ) -> tuple[int, int, int, int] | None:
+    """The frame box (x0, y0, x1, y1) around the given triangles' vertices plus ``pad`` pixels, clipped.
+
+    Returns None when it is empty (the triangles are off the frame) or a vertex is not finite.
+    """
+    lay = layout()
+    corners = points[lay.triangles[triangles].reshape(-1)]
+    if not len(corners) or not np.isfinite(corners).all():
+        return None
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    h, w = int(frame_shape[0]), int(frame_shape[1])
+    x0, y0 = max(0, int(np.floor(lo[0] - pad))), max(0, int(np.floor(lo[1] - pad)))
+    x1, y1 = min(w, int(np.ceil(hi[0] + pad)) + 1), min(h, int(np.ceil(hi[1] + pad)) + 1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return x0, y0, x1, y1
+
+
+def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, int], step: float = 3.0,
+           max_samples: int = 48) -> UVMap:
+    """The UV of every pixel of ``box``, from the face's triangles that cover it.
+
+    Args:
+        points: the face's :func:`mesh_points`.
+        triangles: indices into the layout's triangles that may cover the box (e.g. a pattern's).
+        box: (x0, y0, x1, y1) in the frame.
+        step: coarse grid spacing in pixels (the UV is resized from it).
+        max_samples: the most grid samples along the box's longer side (the step grows to keep to it: make-up
+            zones are soft, and the UV is exact at every sample whatever the step).
+
+    Returns:
+        The map; pixels no triangle covers take the UV of the nearest covered sample and ``on_mesh`` 0.
+    """
+    lay = layout()
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    step = max(step, max(w, h) / max_samples)
+    gw, gh = max(2, int(np.ceil(w / step))), max(2, int(np.ceil(h / step)))
+    sx, sy = w / gw, h / gh
+    # the coarse sample (i, j) sits where cv2.resize takes it: pixel (j + 0.5) * sx - 0.5 of the box
+    ox, oy = x0 + 0.5 * sx - 0.5, y0 + 0.5 * sy - 0.5
+    tri_idx = np.asarray(triangles, dtype=np.intp)
+    # each triangle's frame -> barycentric affine map, in grid units (float64: a few hundred triangles)
+    corners = (points[lay.triangles[tri_idx]].astype(np.float64) - (ox, oy)) / (sx, sy)  # (T, 3, 2)
+    a = corners[:, 0]
+    e1, e2 = corners[:, 1] - a, corners[:, 2] - a
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    ok = np.abs(det) > 1e-9
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    # l1 = p1 x + q1 y + r1, l2 = p2 x + q2 y + r2
+    p1, q1 = e2[:, 1] * inv, -e2[:, 0] * inv
+    p2, q2 = -e1[:, 1] * inv, e1[:, 0] * inv
+    r1 = -(p1 * a[:, 0] + q1 * a[:, 1])
+    r2 = -(p2 * a[:, 0] + q2 * a[:, 1])
+    tuv = lay.tri_uv[tri_idx].astype(np.float64)
+    du1, du2 = tuv[:, 1] - tuv[:, 0], tuv[:, 2] - tuv[:, 0]
+    lo, hi = corners.min(axis=1), corners.max(axis=1)
+    j0 = np.clip(np.ceil(lo[:, 0] - 1e-9), 0, gw).astype(np.int64)
+    j1 = np.clip(np.floor(hi[:, 0] + 1e-9), -1, gw - 1).astype(np.int64)
+    i0 = np.clip(np.ceil(lo[:, 1] - 1e-9), 0, gh).astype(np.int64)
+    i1 = np.clip(np.floor(hi[:, 1] + 1e-9), -1, gh - 1).astype(np.int64)
+    nj = np.maximum(j1 - j0 + 1, 0) * ok
+    ni = np.maximum(i1 - i0 + 1, 0) * ok
+    counts = nj * ni
+    total = int(counts.sum())
+    uv_grid = np.zeros((gh * gw, 2), dtype=np.float32)
+    covered = np.zeros(gh * gw, dtype=np.uint8)
+    if total:
+        owner = np.repeat(np.arange(len(tri_idx)), counts)
+        k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        njo = nj[owner]
+        row = i0[owner] + k // njo
+        col = j0[owner] + k % njo
+        l1 = p1[owner] * col + q1[owner] * row + r1[owner]
+        l2 = p2[owner] * col + q2[owner] * row + r2[owner]
+        eps = -1e-6
+        keep = (l1 >= eps) & (l2 >= eps) & (l1 + l2 <= 1.0 - eps)
+        o, l1, l2 = owner[keep], l1[keep], l2[keep]
+        flat = row[keep] * gw + col[keep]
+        uv_grid[flat] = tuv[o, 0] + du1[o] * l1[:, None] + du2[o] * l2[:, None]
+        covered[flat] = 1
+    grid = uv_grid.reshape(gh, gw, 2)
+    cov = covered.reshape(gh, gw)
+    if cov.any() and not cov.all():
+        # off-mesh samples take the nearest covered sample's UV, so resizing stays smooth at the outline
+        _, labels = cv2.distanceTransformWithLabels(1 - cov, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+        ys, xs = np.nonzero(cov)
+        lut = np.zeros((labels.max() + 1, 2), dtype=np.float32)
+        lut[labels[ys, xs]] = grid[ys, xs]
+        grid = lut[labels]
+    full = cv2.resize(grid, (w, h), interpolation=cv2.INTER_LINEAR)
+    on_mesh = cv2.resize(cov.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return UVMap(box, np.ascontiguousarray(full[..., 0]), np.ascontiguousarray(full[..., 1]), on_mesh)

@@ -1,0 +1,92 @@
+"""Camera look: noise and blur measured on frames whose noise and blur are known, and given to an overlay."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from arlens.errors import InputError
+from arlens.render.camera_match import (
+    SHARP_SIGMA_PX,
+    CameraLook,
+    NoiseTile,
+    apply_camera_look,
+    estimate_blur,
+    estimate_camera_look,
+    estimate_noise,
+)
+
+
+def _scene(size: int = 160) -> np.ndarray:
+    """A sharp grey test scene: flat patches with step edges between them (what an eye region has)."""
+    rng = np.random.default_rng(4)
+    img = np.full((size, size), 100.0, np.float32)
+    for _ in range(14):
+        x0, y0 = rng.integers(0, size - 30, 2)
+        w, h = rng.integers(20, 70, 2)
+        img[y0 : y0 + h, x0 : x0 + w] = rng.uniform(40, 220)
+    return img
+
+
+def _photo(blur: float, noise: float, seed: int = 0) -> np.ndarray:
+    img = _scene()
+    if blur > 0:
+        img = cv2.GaussianBlur(img, (0, 0), blur)
+    img = img + np.random.default_rng(seed).standard_normal(img.shape).astype(np.float32) * noise
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("noise", [0.0, 2.0, 5.0, 10.0])
+def test_noise_level_is_measured(noise):
+    # the median estimator's byte histogram has steps of 0.49 grey levels; 8-bit rounding adds 0.29 in quadrature
+    assert estimate_noise(_photo(0.8, noise)) == pytest.approx(np.hypot(noise, 0.29), abs=0.8)
+
+
+@pytest.mark.parametrize("blur", [0.8, 1.5, 2.5, 3.5])
+@pytest.mark.parametrize("noise", [0.0, 4.0])
+def test_blur_is_measured_through_noise(blur, noise):
+    # a step edge gives the re-blur ratio exactly; pixel sampling and corners of the patches bias it by
+    # a few tenths of a pixel, noise adds a little more
+    assert estimate_blur(_photo(blur, noise), noise) == pytest.approx(blur, abs=0.35 + 0.1 * blur)
+
+
+def test_dither_is_not_grain():
+    """A checkerboard dither (a palette GIF's) is finer than a pixel pair: the eye averages it away."""
+    img = _photo(1.0, 0.0).astype(np.int16)
+    checker = (np.indices(img.shape).sum(axis=0) % 2) * 16 - 8
+    dithered = np.clip(img + checker, 0, 255).astype(np.uint8)
+    assert estimate_noise(dithered) < 2.0
+
+
+def test_flat_or_tiny_crops_measure_nothing():
+    assert estimate_camera_look(np.full((40, 40), 128, np.uint8)) == CameraLook(0.0, 0.0)
+    assert estimate_camera_look(np.zeros((5, 5), np.uint8)).blur_sigma_px == 0.0
+    with pytest.raises(InputError, match="uint8 grey image"):
+        estimate_camera_look(np.zeros((20, 20, 3), np.uint8))
+    with pytest.raises(InputError, match="blur_sigma_px"):
+        CameraLook(blur_sigma_px=-1.0)
+
+
+def test_overlay_gets_only_the_blur_beyond_sharp():
+    rgba = np.zeros((40, 40, 4), np.uint8)
+    rgba[10:30, 10:30] = 255
+    assert apply_camera_look(rgba, CameraLook(SHARP_SIGMA_PX, 0.0)) is rgba  # a sharp frame: untouched
+    soft = apply_camera_look(rgba, CameraLook(2.0, 0.0))
+    assert soft[20, 9, 3] > 0 and soft[20, 20, 3] == 255  # the edge spreads, colour and coverage alike
+    np.testing.assert_array_equal(soft[..., 0], soft[..., 3])
+
+
+def test_grain_is_added_where_masked_with_the_asked_sigma():
+    tile = NoiseTile()
+    dst = np.full((300, 300, 3), 128, np.uint8)  # larger than a tile: tiled
+    mask = np.zeros((300, 300), np.uint8)
+    mask[:, 150:] = 255
+    tile.add(dst, mask, 6.0, (17, 33))
+    assert (dst[:, :150] == 128).all()
+    grain = dst[:, 150:, 0].astype(float) - 128
+    assert grain.std() == pytest.approx(6.0, rel=0.1) and abs(grain.mean()) < 0.5
+    np.testing.assert_array_equal(dst[..., 0], dst[..., 2])  # luminance grain
+    again = np.full((300, 300, 3), 128, np.uint8)
+    tile.add(again, mask, 6.0, (17, 33))
+    np.testing.assert_array_equal(again, dst)  # the same offset gives the same grain

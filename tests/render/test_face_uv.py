@@ -1,0 +1,113 @@
+"""The face's UV layout and the per-triangle warps between it and a frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from arlens import landmarks as named
+from arlens.render import face_uv as F
+
+
+def test_triangles_are_read_from_the_tesselation_table():
+    tris = named.face_triangles()
+    assert tris.shape == (852, 3)
+    edges = {tuple(e) for e in named.tesselation().tolist()}
+    for a, b, c in tris[:50].tolist():
+        assert {(a, b), (b, c), (c, a)} <= edges
+
+
+def test_mirror_table_pairs_the_eyes_and_keeps_the_midline():
+    m = F.mirror_table()
+    assert np.array_equal(m[m], np.arange(named.NUM_MESH_LANDMARKS))  # an involution
+    for a, b in zip(named.right_eye(), named.left_eye(), strict=True):
+        assert m[a] == b
+    assert m[named.NOSE_BRIDGE] == named.NOSE_BRIDGE and m[named.RIGHT_EYE_OUTER] == named.LEFT_EYE_OUTER
+    assert sorted(m[list(named.right_eyebrow())]) == sorted(named.left_eyebrow())
+
+
+def test_layout_is_symmetric_unfolded_and_in_the_unit_square():
+    lay = F.layout()
+    assert lay.uv.shape == (F.NUM_VERTICES, 2) and lay.mesh_triangles == 852
+    assert lay.uv.min() >= 0.0 and lay.uv.max() <= 1.0
+    np.testing.assert_allclose(lay.uv[:, 0] + lay.uv[lay.mirror, 0], 1.0, atol=1e-6)
+    np.testing.assert_allclose(lay.uv[:, 1], lay.uv[lay.mirror, 1], atol=1e-6)
+    area = F._signed_area(lay.tri_uv.astype(np.float64))
+    assert (area > 0).all()  # no folded triangle, all counter-clockwise (the hole fans included)
+    # the right eye is on the image's left, above the mouth
+    assert lay.uv[named.RIGHT_EYE_OUTER, 0] < 0.5 < lay.uv[named.LEFT_EYE_OUTER, 0]
+    assert lay.uv[list(named.right_eye()), 1].max() < lay.uv[list(named.lips_outer()), 1].min()
+
+
+def test_lids_and_brow_rows_run_from_outside_in():
+    lay = F.layout()
+    for side in F.SIDES:
+        upper, lower = F.eyelids(side)
+        assert upper[0] == lower[0] and upper[-1] == lower[-1]  # shared corners
+        outer, inner = lay.uv[upper[0]], lay.uv[upper[-1]]
+        assert abs(outer[0] - 0.5) > abs(inner[0] - 0.5)
+        assert lay.uv[list(upper[1:-1]), 1].mean() < lay.uv[list(lower[1:-1]), 1].mean()
+        b_up, b_lo = F.brow_rows(side)
+        assert abs(lay.uv[b_up[0], 0] - 0.5) > abs(lay.uv[b_up[-1], 0] - 0.5)
+        assert lay.uv[list(b_up), 1].mean() < lay.uv[list(b_lo), 1].mean()
+
+
+def _frame_points(seed: int = 0) -> np.ndarray:
+    """Mesh points of a plausible face in a frame: the layout scaled, rotated and a little deformed."""
+    rng = np.random.default_rng(seed)
+    lay = F.layout()
+    a = np.deg2rad(12.0)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    base = lay.uv[: named.NUM_MESH_LANDMARKS].astype(np.float64) @ rot.T * 300.0 + np.array([120.0, 60.0])
+    base += rng.normal(0.0, 0.4, base.shape)  # a little expression, well below folding any triangle
+    lm = np.zeros((named.NUM_FACE_LANDMARKS, 3), np.float32)
+    lm[: named.NUM_MESH_LANDMARKS, :2] = base + 0.5  # landmark pixels: centres at +0.5
+    return F.mesh_points(lm)
+
+
+def test_warp_puts_vertices_on_the_landmarks():
+    lay = F.layout()
+    pts = _frame_points()
+    located = F.locate(lay.uv[:50])
+    assert located.inside.all()
+    np.testing.assert_allclose(F.warp(located, pts), pts[:50], atol=1e-3)
+
+
+def test_uv_map_inverts_the_warp():
+    """UV points warped into a frame and looked up again through the frame's UV map come back (to a fraction of
+    a pixel: the map is resized from a coarse grid, exact inside triangles, within a grid step of a kink)."""
+    lay = F.layout()
+    pts = _frame_points(1)
+    rng = np.random.default_rng(2)
+    uv = rng.uniform([0.25, 0.3], [0.45, 0.6], (300, 2))
+    located = F.locate(uv)
+    xy = F.warp(located, pts)
+    tris = lay.triangles_in((0.2, 0.25, 0.5, 0.65))
+    box = F.box_of(pts, tris, (800, 800))
+    m = F.uv_map(pts, tris, box, step=2.0)
+    x0, y0 = box[:2]
+    ix, iy = np.rint(xy[:, 0] - x0).astype(int), np.rint(xy[:, 1] - y0).astype(int)
+    back = np.stack([m.u[iy, ix], m.v[iy, ix]], axis=1)
+    # a pixel is 1/300 UV here; rounding to the pixel grid moves a point by up to 0.71 px
+    err_px = np.linalg.norm(back - uv, axis=1) * 300.0
+    assert np.median(err_px) < 0.5 and err_px.max() < 1.5
+    assert (m.on_mesh[iy, ix] > 0.99).mean() > 0.97
+
+
+def test_uv_map_off_the_mesh_and_degenerate_input():
+    pts = _frame_points()
+    tris = np.arange(F.layout().mesh_triangles)
+    m = F.uv_map(pts, tris, (0, 0, 40, 40), step=3.0)  # far from the face
+    assert m.on_mesh.max() == 0.0 and m.shape == (40, 40)
+    assert F.box_of(pts, tris, (10, 10)) is None  # the face is outside a 10x10 frame
+    bad = pts.copy()
+    bad[3] = np.nan
+    assert F.box_of(bad, tris, (800, 800)) is None
+
+
+@pytest.mark.parametrize("uv", [(0.5, 0.5), (0.3, 0.33), (0.7, 0.62)])
+def test_locate_inside_and_off_mesh(uv):
+    located = F.locate(np.array([uv]))
+    assert located.inside[0] and abs(located.weights.sum() - 1.0) < 1e-5
+    off = F.locate(np.array([[0.001, 0.001]]))
+    assert not off.inside[0] and (off.weights >= 0).all()

@@ -1,0 +1,56 @@
+"""The built-in patterns: every catalog name is drawn, zones peak at 1, left mirrors right, strokes sit on the mesh."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from arlens.catalog.patterns import PATTERNS
+from arlens.errors import InputError
+from arlens.render import face_uv as F
+from arlens.render import patterns as P
+
+
+@pytest.mark.parametrize("name", list(PATTERNS))
+def test_every_pattern_builds_with_its_zones(name):
+    pat = P.pattern(name)
+    assert pat.info is PATTERNS[name] and pat.zones == len(PATTERNS[name].zones)
+    for side in pat.sides:
+        assert side.texture is not None or side.strokes
+        if side.texture is not None:
+            zones = side.texture.zones
+            assert zones.shape[2] == pat.zones and zones.dtype == np.float32
+            assert np.allclose(zones.reshape(-1, pat.zones).max(axis=0), 1.0, atol=1e-3)  # each zone peaks at 1
+            assert len(side.texture.triangles) > 0
+        for strokes in side.strokes:
+            assert strokes.located.inside.mean() > 0.97  # authored on the face mesh (a wing tip may overhang)
+
+
+@pytest.mark.parametrize("name", ["eyeshadow/lid-crease-outer", "blush/lifted", "eyeliner/winged"])
+def test_left_is_the_mirror_of_right(name):
+    right, left = P.pattern(name).sides
+    assert (right.side, left.side) == ("right", "left")
+    if right.texture is not None:
+        np.testing.assert_array_equal(left.texture.zones, right.texture.zones[:, ::-1])
+        r_u0 = right.texture.origin[0]
+        width = right.texture.zones.shape[1] / right.texture.texels
+        assert abs(left.texture.origin[0] - (1.0 - r_u0 - width)) < 1e-9
+    lay = F.layout()
+    for rs, ls in zip(right.strokes, left.strokes, strict=True):
+        r_uv = F.warp(rs.located, lay.uv)
+        l_uv = F.warp(ls.located, lay.uv)
+        np.testing.assert_allclose(np.sort(1.0 - r_uv[:, 0]), np.sort(l_uv[:, 0]), atol=1e-5)
+
+
+def test_right_side_patterns_stay_on_the_right_half():
+    for name in PATTERNS:
+        for side in P.pattern(name).sides:
+            if side.side == "right" and side.texture is not None:
+                t = side.texture
+                u = t.origin[0] + (np.arange(t.zones.shape[1]) + 0.5) / t.texels
+                assert t.zones[:, u > 0.5].max(initial=0.0) < 0.05, name
+
+
+def test_unknown_pattern():
+    with pytest.raises(InputError, match="expected one of"):
+        P.pattern("eyeshadow/glitter-bomb")

@@ -1,0 +1,83 @@
+"""Colour models on skin: the pigment composite, foundation's tone gain, brow hair."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arlens.render import color as C
+from arlens.render import skin as S
+
+
+def _skin(h=60, w=80, seed=0):
+    rng = np.random.default_rng(seed)
+    base = np.array([120, 140, 190], np.float32)  # BGR, a light warm skin
+    shading = np.linspace(0.8, 1.1, w, dtype=np.float32)[None, :, None]
+    blotch = np.zeros((h, w, 3), np.float32)
+    blotch[20:35, 20:40] = [-10, -15, 10]  # a red patch
+    texture = rng.normal(0, 4, (h, w, 1)).astype(np.float32)
+    return np.clip(base * shading + blotch + texture, 0, 255).astype(np.uint8)
+
+
+def test_foundation_changes_nothing_without_foundation_and_evens_a_blotch():
+    img = _skin()
+    before, after = S.foundation_colours(img, np.zeros(img.shape[:2], np.float32), C.hex_to_lab("#CF9E78"), 80)
+    gain, offset = S.gain_offset(before, after)
+    assert np.array_equal(S.apply_gain_offset(img, gain, offset), img)
+    alpha = np.ones(img.shape[:2], np.float32)
+    gain, offset = S.gain_offset(*S.foundation_colours(img, alpha, C.hex_to_lab("#CF9E78"), face_width=80))
+    out = S.apply_gain_offset(img, gain, offset)
+    lab_in, lab_out = C.bgr_to_lab(img.reshape(-1, 3)), C.bgr_to_lab(out.reshape(-1, 3))
+    patch = np.zeros(img.shape[:2], bool)
+    patch[22:33, 22:38] = True
+    around = np.zeros(img.shape[:2], bool)
+    around[22:33, 45:60] = True
+    red_before = lab_in[patch.reshape(-1), 1].mean() - lab_in[around.reshape(-1), 1].mean()
+    red_after = lab_out[patch.reshape(-1), 1].mean() - lab_out[around.reshape(-1), 1].mean()
+    assert red_after < 0.5 * red_before  # the blotch is evened
+    # the texture (pixel-to-pixel contrast) is kept: what a small blur removes is as strong after as before
+    import cv2
+
+    def fine(im):
+        y = C.bgr_to_lab(im.reshape(-1, 3))[:, 0].reshape(im.shape[:2])
+        return (y - cv2.GaussianBlur(y, (5, 5), 1.5))[5:-5, 45:-5].std()
+
+    assert 0.8 < fine(out) / fine(img) < 1.25
+    # the shade: the face's mean colour is the shade's (the photo's shading around it)
+    mean_ab = lab_out[:, 1:].mean(axis=0)
+    want = C.hex_to_lab("#CF9E78")[1:]
+    assert np.linalg.norm(mean_ab - want) < 4
+    # shading kept: the right side stays lighter than the left
+    assert lab_out.reshape(60, 80, 3)[:, -10:, 0].mean() > lab_out.reshape(60, 80, 3)[:, :10, 0].mean() + 5
+
+
+def test_gain_offset_keeps_texture_and_caps_the_gain():
+    rng = np.random.default_rng(3)
+    before = np.full((10, 10, 3), [20, 40, 60], np.float32)  # a deep skin
+    after = np.full((10, 10, 3), [150, 170, 200], np.float32)  # far lighter
+    gain, offset = S.gain_offset(before, after, max_gain=2.5)
+    assert np.allclose(gain, 2.5)  # capped: the rest is an offset (an opaque layer)
+    texture = np.clip(before + rng.normal(0, 3, before.shape), 0, 255).astype(np.uint8)
+    out = S.apply_gain_offset(texture, gain, offset).astype(np.float32)
+    assert np.allclose(out.mean(axis=(0, 1)), after[0, 0], atol=1.5)
+    # every channel's texture scaled alike (no channel's noise blown up)
+    ratio = out.std(axis=(0, 1)) / texture.astype(np.float32).std(axis=(0, 1))
+    assert np.allclose(ratio, 2.5, rtol=0.15)
+
+
+def test_hair_weight_finds_dark_hair_on_skin():
+    light = np.full((20, 40), 0.5, np.float32)
+    light[8:12, 5:35] = 0.15  # hair
+    brow = np.zeros_like(light)
+    brow[6:14, 3:37] = 1.0
+    w = S.hair_weight(light, brow)
+    assert w[10, 20] == 1.0 and w[7, 20] == 0.0
+    assert S.hair_weight(np.zeros_like(light), brow).max() == 0.0
+
+
+def test_paint_at_full_alpha_is_the_shade_hue():
+    px = np.tile(np.array([[140, 160, 200, 255]], np.uint8), (50, 1))
+    out = S.paint(px, np.ones(50, np.float32), S.pigment_params("#2F6E8E", "matte"), 60.0)
+    hue = C.lab_to_lch(C.bgr_to_lab(out[:1, :3]))[0][2]
+    want = C.lab_to_lch(C.hex_to_lab("#2F6E8E"))[2]
+    assert abs((hue - want + 180) % 360 - 180) < 2
+    assert np.array_equal(S.paint(px, np.zeros(50, np.float32), S.pigment_params("#2F6E8E", "matte"), 60.0), px)
