@@ -83,7 +83,7 @@ from arlens.events import (
 )
 from arlens.image import as_bgr
 from arlens.lenses.registry import LensRegistry, LensSpec, default_registry
-from arlens.scene import Scene, SceneOptions
+from arlens.scene import Scene, SceneMemory, SceneOptions
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face, Hand
 
@@ -476,6 +476,8 @@ class TryOn:
         self._warned: set[str] = set()
         self._closed = False
         self._scene_options = SceneOptions(fov_y_deg=options.fov_y_deg)
+        # video mode: each face track's light and colours smoothed over its frames (no flicker on a still face)
+        self._scene_memory = SceneMemory()
         self._scene_camera: PerspectiveCamera | None = None
         initial = [self._resolve(p) for p in products]
 
@@ -768,7 +770,8 @@ class TryOn:
                 t1 = t2
 
         # one scene per frame, of the unrendered frame, shared by every lens (it computes what they ask for)
-        scene = Scene(image, faces, hands, camera=self._camera(image.shape), options=self._scene_options)
+        scene = Scene(image, faces, hands, camera=self._camera(image.shape), options=self._scene_options,
+                      memory=self._scene_memory if ts is not None else None)
         # the one copy of the frame: every lens draws into it, the scene keeps reading the unrendered one
         out = image.copy()
         hotspots: list[Hotspot] = []

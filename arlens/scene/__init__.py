@@ -69,6 +69,7 @@ from __future__ import annotations
 
 from arlens.scene.colors import ColorClass, ColorModel
 from arlens.scene.light import Light
+from arlens.scene.memory import SceneMemory, SceneMemoryOptions
 from arlens.scene.regions import Box, RegionMask
 from arlens.scene.scene import FaceScene, HandScene, Scene, SceneOptions
 
@@ -81,5 +82,7 @@ __all__ = [
     "Light",
     "RegionMask",
     "Scene",
+    "SceneMemory",
+    "SceneMemoryOptions",
     "SceneOptions",
 ]

@@ -18,6 +18,7 @@ from arlens.scene import colors as _colors
 from arlens.scene import hands as _hands
 from arlens.scene import light as _light
 from arlens.scene import objects as _objects
+from arlens.scene.memory import SceneMemory
 from arlens.scene.regions import Box, RegionMask, box_shape, check_box, clip_box, intersect, is_empty
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face, Hand, as_hands
@@ -100,9 +101,19 @@ class FaceScene:
 
     @cached_property
     def light(self) -> _light.Light:
-        """The :class:`~arlens.scene.light.Light` on this face (colour, intensity, direction, SH)."""
+        """The :class:`~arlens.scene.light.Light` on this face (colour, intensity, direction, SH); with a
+        scene memory, smoothed over the face track's frames (:mod:`~arlens.scene.memory`)."""
         occluded = self.occluded_vertices if self.scene.occluding_hands() else None
-        return _light.estimate_light(self.scene.frame, self.face.landmarks, self.pose, self.scene.camera, occluded)
+        light = _light.estimate_light(self.scene.frame, self.face.landmarks, self.pose, self.scene.camera, occluded)
+        track = self._track()
+        return light if track is None else self.scene.memory.light(track, self.scene._memory_frame, light)
+
+    def _track(self) -> int | None:
+        """The face's track id when the scene has a memory and the id is this face's alone in the scene."""
+        if self.scene.memory is None or self.index is None:
+            return None
+        track = self.face.track_id
+        return track if sum(f.track_id == track for f in self.scene.faces) == 1 else None
 
     @cached_property
     def camera_look(self) -> CameraLook:
@@ -124,11 +135,17 @@ class FaceScene:
     def colors(self) -> _colors.ColorModel:
         """The face's skin and lip :class:`~arlens.scene.colors.ColorModel`, learned around the mouth
         with occluded pixels left out (the sampled pixels are tested against the hands' landmark
-        silhouettes grown by ``OCCLUDER_MARGIN``: no occluder mask is rasterised for it)."""
+        silhouettes grown by ``OCCLUDER_MARGIN``: no occluder mask is rasterised for it); with a scene
+        memory, smoothed over the face track's frames."""
         occluded = self._occluded if self.scene.occluding_hands() else None
         reference = _colors.skin_reference(self.scene.frame, self.face.landmarks, occluded)
-        return _colors.face_color_model(self.scene.frame, self.face.landmarks, box=self.mouth_box, occluded=occluded,
-                                        reference=reference)
+        colors = _colors.face_color_model(self.scene.frame, self.face.landmarks, box=self.mouth_box,
+                                          occluded=occluded, reference=reference)
+        track = self._track()
+        if track is None:
+            return colors
+        self.light  # noqa: B018 - a light change read first resets the remembered colours
+        return self.scene.memory.colors(track, self.scene._memory_frame, colors)
 
     @cached_property
     def objects(self) -> RegionMask:
@@ -235,9 +252,13 @@ class Scene:
         hands: the hands tracked in it.
         camera: the frame's camera (default: ``PerspectiveCamera(W, H, options.fov_y_deg)``).
         options: :class:`SceneOptions`.
+        memory: a :class:`~arlens.scene.memory.SceneMemory` shared by the scenes of one video stream: each
+            tracked face's light and colour models are then smoothed over its frames (a still face does not
+            flicker); None (stills) takes each frame as it is.
 
     Raises:
-        InputError: a bad frame, a face or hand that is not a Face or Hand, or a camera of another size.
+        InputError: a bad frame, a face or hand that is not a Face or Hand, a camera of another size, or a
+            memory that is not a SceneMemory.
     """
 
     def __init__(
@@ -248,6 +269,7 @@ class Scene:
         *,
         camera: PerspectiveCamera | None = None,
         options: SceneOptions | None = None,
+        memory: SceneMemory | None = None,
     ) -> None:
         frame = check_bgr(frame).view()
         frame.setflags(write=False)  # the scene's own view; the caller's array is untouched
@@ -269,6 +291,11 @@ class Scene:
         elif (camera.width, camera.height) != (w, h):
             raise InputError(f"camera: expected a {w}x{h} camera for this frame, got {camera.width}x{camera.height}")
         self.camera = camera
+        if memory is not None and not isinstance(memory, SceneMemory):
+            raise InputError(f"memory: expected a SceneMemory, got {type(memory).__name__}")
+        #: the video stream's :class:`~arlens.scene.memory.SceneMemory`, or None
+        self.memory = memory
+        self._memory_frame = memory.new_scene() if memory is not None else 0
         self._face_scenes: dict[int, FaceScene] = {}
         self._hand_scenes: dict[int, HandScene] = {}
         self._extra: dict[int, tuple[Any, Any]] = {}  # id -> (face or hand, its scene), for values not in the lists
