@@ -75,6 +75,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         record=Path(args.record) if args.record else None,
         key_script=args.keys or {},
         realtime=not args.headless and args.source is not None,
+        blur_background=args.blur_background,
     )
     try:
         options_ = TryOnOptions(gestures=gestures, max_faces=args.max_faces, device=args.device)
@@ -145,3 +146,5 @@ def register(add: AddCommand) -> None:
     p.add_argument("--qr-seconds", type=float, default=8.0, metavar="S",
                    help="seconds the QR code stays up (default 8)")
     p.add_argument("--no-gestures", action="store_true", help="keys only, even when hand tracking is installed")
+    p.add_argument("--blur-background", action="store_true",
+                   help="blur what is behind the shopper (person segmentation on every frame)")

@@ -424,13 +424,17 @@ class LipstickLens:
     def _visible(self, pixels: M.LipPixels, geom: M.LipGeometry, scene: Scene, face: Face) -> M.LipPixels:
         """``pixels`` without what covers the lips: the mask times the visibility left by the scene's occlusion.
 
-        Paint never goes on an occluder: a pixel covered for ``OCCLUDED`` or more gets none, one covered for
-        ``VISIBLE`` or less all of it, smoothly between (an occluder's soft edge is where its matte is
+        Paint never goes on an occluder (nor on the background, when the scene has a person mask): a pixel
+        covered for ``OCCLUDED`` or more gets none, one covered for ``VISIBLE`` or less all of it, smoothly
+        between (an occluder's soft edge is where its matte is
         unsure, and paint on a finger shows more than a hair of bare lip beside it).
         """
         if not self.options.occluders:
             return pixels
         occlusion = scene.face(face).occlusion(geom.box)
+        person = scene.person(geom.box)
+        if person is not None:  # the background beside a turned face is no more to be painted than a hand
+            occlusion = np.maximum(occlusion, np.float32(1.0) - person)
         if not occlusion.max(initial=0.0) > VISIBLE:
             return pixels
         # a pixel's worth of margin: an occluder's matte is a pixel off at worst, and paint beside a

@@ -454,6 +454,9 @@ class NailPolishLens:
         )
         if sides is not None:
             plate = plate * NP.side_band(box, nail.centre, *sides)
+        person = scene.person(box)
+        if person is not None:  # a scene with a person mask: nothing on the background beside a finger
+            plate = plate * np.clip((person - np.float32(0.3)) * np.float32(1.0 / 0.4), 0.0, 1.0)
         occluded = hs.occlusion(box)  # another hand in front
         if occluded.any():
             plate = plate * (np.float32(1.0) - occluded)

@@ -255,6 +255,9 @@ class Scene:
         memory: a :class:`~arlens.scene.memory.SceneMemory` shared by the scenes of one video stream: each
             tracked face's light and colour models are then smoothed over its frames (a still face does not
             flicker); None (stills) takes each frame as it is.
+        segmenter: a :class:`~arlens.tracking.segmentation.PersonSegmenter` (anything with
+            ``segment(frame) -> PersonMask``): the scene then has a person/background mask
+            (:meth:`person`), computed the first time a lens asks; None: no person mask (and no cost).
 
     Raises:
         InputError: a bad frame, a face or hand that is not a Face or Hand, a camera of another size, or a
@@ -270,6 +273,7 @@ class Scene:
         camera: PerspectiveCamera | None = None,
         options: SceneOptions | None = None,
         memory: SceneMemory | None = None,
+        segmenter: Any | None = None,
     ) -> None:
         frame = check_bgr(frame).view()
         frame.setflags(write=False)  # the scene's own view; the caller's array is untouched
@@ -296,6 +300,10 @@ class Scene:
         #: the video stream's :class:`~arlens.scene.memory.SceneMemory`, or None
         self.memory = memory
         self._memory_frame = memory.new_scene() if memory is not None else 0
+        if segmenter is not None and not callable(getattr(segmenter, "segment", None)):
+            raise InputError(f"segmenter: expected a PersonSegmenter, got {type(segmenter).__name__}")
+        self._segmenter = segmenter
+        self._person: Any = None
         self._face_scenes: dict[int, FaceScene] = {}
         self._hand_scenes: dict[int, HandScene] = {}
         self._extra: dict[int, tuple[Any, Any]] = {}  # id -> (face or hand, its scene), for values not in the lists
@@ -399,6 +407,28 @@ class Scene:
         out.setflags(write=False)
         self._occlusion[key] = out
         return out
+
+    # -- person and background -----------------------------------------------------------------------
+    @property
+    def has_person_mask(self) -> bool:
+        """Whether the scene can tell person from background (it was given a segmenter)."""
+        return self._segmenter is not None
+
+    def person(self, box: Box) -> np.ndarray | None:
+        """float32 (h, w) 0..1 over frame ``box``: how likely each pixel shows a person rather than the
+        background (:class:`~arlens.tracking.segmentation.PersonSegmenter`, run once on the whole frame the
+        first time any box is asked for); None when the scene has no segmenter.
+
+        Background is what is behind the people (a wall, a room): not an occluder, and a hand or a cup held
+        in front of a face counts as person. Where a lens's landmarks put its paint on the background (a
+        face turned away, a finger against a wall), the background says no.
+        """
+        if self._segmenter is None:
+            return None
+        box = check_box(box)
+        if self._person is None:
+            self._person = self._segmenter.segment(self.frame)
+        return self._person.crop(box)
 
     # -- for lenses ---------------------------------------------------------------------------------
     @classmethod
