@@ -180,13 +180,14 @@ class ColorClass:
             x = x[::step]
             w = None if w is None else w[::step]
         if robust and len(x) >= 12:
-            centre = np.median(x, axis=0)
-            spread = np.maximum(1.4826 * np.median(np.abs(x - centre), axis=0), MIN_STD)
             ref = None if reference is None else np.asarray(reference, dtype=np.float64).reshape(-1, 3)
             if ref is not None and len(ref) >= 12:
-                centre = np.median(ref, axis=0)
-                spread = np.maximum(1.4826 * np.median(np.abs(ref - centre), axis=0), MIN_STD)
+                centre = _median(ref)
+                spread = np.maximum(1.4826 * _median(np.abs(ref - centre)), MIN_STD)
                 spread[1:] = np.minimum(spread[1:], REFERENCE_MAX_SPREAD)
+            else:
+                centre = _median(x)
+                spread = np.maximum(1.4826 * _median(np.abs(x - centre)), MIN_STD)
             z = (x - centre) / spread
             near = (z * z).sum(axis=1) <= TRIM_D2
             x = x[near]
@@ -208,7 +209,26 @@ class ColorClass:
                 break
             x = x[inlier]
             w = None if w is None else w[inlier]
-        return cls(mean.astype(np.float32), cov.astype(np.float32), len(x))
+        return cls._trusted(mean, cov, len(x))
+
+    @classmethod
+    def _trusted(cls, mean: np.ndarray, cov: np.ndarray, count: int) -> ColorClass:
+        """A class from a fit's own finite (3,) mean and (3, 3) covariance, without the checks."""
+        out = object.__new__(cls)
+        m, c = mean.astype(np.float32), cov.astype(np.float32)
+        m.setflags(write=False)
+        c.setflags(write=False)
+        object.__setattr__(out, "mean", m)
+        object.__setattr__(out, "covariance", c)
+        object.__setattr__(out, "count", int(count))
+        return out
+
+
+def _median(x: np.ndarray) -> np.ndarray:
+    """The upper median of each column of (n, 3) samples (one partition; numpy's median averages the two
+    middle values at several times the cost)."""
+    k = len(x) // 2
+    return np.partition(x, k, axis=0)[k]
 
 
 def _inverse3(m: np.ndarray) -> np.ndarray:
@@ -247,10 +267,14 @@ class ColorModel:
     Attributes:
         skin: the face's skin around the mouth, or None.
         lip: the lips, or None.
+        foreign: the share of the pixels the classes were learned from (the skin ring and the lips) that
+            neither explains (:func:`foreign_share`): near 0 on a clean face, tens of percent with a cup over
+            the mouth; 1 when not measured. What tells :mod:`~arlens.scene.objects` whether to look.
     """
 
     skin: ColorClass | None
     lip: ColorClass | None
+    foreign: float = 1.0
 
     @functools.cached_property
     def separation(self) -> float:
@@ -447,8 +471,8 @@ def face_color_model(
     face = np.zeros((hs, ws), np.uint8)
     fill_polygon(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step_s)
     ring &= face > 0
-    skin = ColorClass.fit(to_features(_samples(frame, box, step_s, ring, occluded)), robust=True,
-                          reference=reference)
+    skin_lab = to_features(_samples(frame, box, step_s, ring, occluded))
+    skin = ColorClass.fit(skin_lab, robust=True, reference=reference)
     lip_lab = to_features(_samples(frame, box, step, core > 0, occluded))
     weights = None
     if skin is not None and len(lip_lab):
@@ -460,4 +484,23 @@ def face_color_model(
         if weights.sum() < 12:
             weights = None
     lip = ColorClass.fit(lip_lab, weights)
-    return ColorModel(skin, lip)
+    return ColorModel(skin, lip, foreign_share(skin, lip, np.concatenate([skin_lab.reshape(-1, 3),
+                                                                          lip_lab.reshape(-1, 3)])))
+
+
+#: Posterior of "anything else" from which a sample counts as foreign (:func:`foreign_share`).
+FOREIGN_POSTERIOR = 0.8
+
+
+def foreign_share(skin: ColorClass | None, lip: ColorClass | None, lab: np.ndarray) -> float:
+    """The share of (n, 3) colour samples that neither the lip nor the skin class explains: the flat
+    "anything else" class's posterior (the priors of :data:`PRIORS`) at least ``FOREIGN_POSTERIOR``.
+    1 when either class is missing or there are no samples (nothing can be said)."""
+    if skin is None or lip is None or len(lab) == 0:
+        return 1.0
+    p_lip, p_skin, p_other = PRIORS
+    dens = log_densities((lip, skin), lab)
+    dens[:, 0] += np.float32(math.log(p_lip))
+    dens[:, 1] += np.float32(math.log(p_skin))
+    threshold = math.log(OTHER_DENSITY * p_other) - math.log(FOREIGN_POSTERIOR / (1.0 - FOREIGN_POSTERIOR))
+    return float((dens.max(axis=1) < np.float32(threshold)).mean())

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from arlens.landmarks import HandLandmark as H
-from arlens.scene.colors import ColorClass, to_features
+from arlens.scene.colors import ColorClass, log_densities, to_features
 from arlens.scene.regions import Box, box_around, box_shape, is_empty
 from arlens.tracking.results import Hand
 
@@ -50,13 +50,16 @@ PALM_RIM = 1.0
 FOREARM = 0.35
 _SHIFT = 3  # fractional bits of cv2's drawing coordinates
 #: Side (pixels) the hand's box is shrunk to for learning its colours.
-COLOR_SIDE = 64
+COLOR_SIDE = 48
 #: The hand class is learned deeper inside the silhouette than this, the surround between this and
 #: ``RING`` outside it (finger widths).
 CORE = 0.33
 RING = 1.0
 #: Prior log-odds of "hand" per finger width of distance inside the landmark outline, as 1 / this.
 EDGE_SCALE = 0.06
+#: Beyond this many finger widths from the landmark outline the prior's log-odds (1 / ``EDGE_SCALE`` a
+#: finger width) outweigh any colour evidence (``COLOR_WEIGHT`` x ``COLOR_CLIP``): colours are not looked at.
+COLOR_REACH = 0.75
 #: Weight and bound of the colour log-likelihood ratio in the refinement.
 COLOR_WEIGHT = 0.6
 COLOR_CLIP = 12.0
@@ -112,13 +115,22 @@ def hand_prior(hand: Hand, box: Box, antialias: bool = True, grow: float = 0.0) 
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
     cv2.polylines(canvas, [hull], True, 255, max(1, round(PALM_RIM * width + 2.0 * grow)), line, _SHIFT)
     # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base
-    cv2.line(canvas, pts[len(p)], pts[H.WRIST], 255, max(1, round(2.6 * width + 2.0 * grow)), line, _SHIFT)
+    limit = ((w + 1) << _SHIFT, (h + 1) << _SHIFT)
+
+    def capsule(a: list[int], b: list[int], thickness: int) -> None:
+        # a round-capped segment (cv2's thick lines have round ends), drawn only when it reaches the canvas
+        r = (thickness << _SHIFT) // 2 + (1 << _SHIFT)
+        if min(a[0], b[0]) - r > limit[0] or max(a[0], b[0]) + r < 0 or min(a[1], b[1]) - r > limit[1] or \
+                max(a[1], b[1]) + r < 0:
+            return
+        cv2.line(canvas, a, b, 255, thickness, line, _SHIFT)
+
+    capsule(pts[len(p)], pts[H.WRIST], max(1, round(2.6 * width + 2.0 * grow)))
     for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True):
         radius = 0.5 * rel * width
         for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
             taper = 1.0 - (1.0 - TIP_TAPER) * (k + 1) / (len(chain) - 1)
-            # a round-capped segment: cv2's thick lines have round ends
-            cv2.line(canvas, pts[a], pts[b], 255, max(1, round(2.0 * (radius * taper + grow))), line, _SHIFT)
+            capsule(pts[a], pts[b], max(1, round(2.0 * (radius * taper + grow))))
     return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
@@ -231,7 +243,8 @@ def hand_colors(frame: np.ndarray, hand: Hand) -> HandColors:
 
 
 def hand_mask(
-    frame: np.ndarray, hand: Hand, box: Box, refine: bool = True, colors: HandColors | None = None
+    frame: np.ndarray, hand: Hand, box: Box, refine: bool = True, colors: HandColors | None = None,
+    reach: Box | None = None,
 ) -> np.ndarray:
     """How much of each pixel of ``box`` the hand covers: float32 (h, w) 0..1.
 
@@ -242,18 +255,20 @@ def hand_mask(
         refine: move the landmark outline onto the image (see below); False gives the landmark
             silhouette alone.
         colors: the hand's :class:`HandColors` (learned here when None and ``refine``).
+        reach: :func:`hand_box` of the hand, when the caller has it.
 
     Refinement: near the landmark outline (within about half a finger width) a pixel is hand or not by
     its colour: the log-likelihood ratio of the hand's colour class against its surround's is added to
     prior log-odds that grow with the distance from the outline (``EDGE_SCALE`` finger widths per unit),
-    so deep inside or far outside the landmarks decide, and at the edge the image does. A 3x3 blur
-    then anti-aliases the result.
+    so deep inside or far outside the landmarks decide, and at the edge the image does (the colours are
+    looked at there only: farther than ``COLOR_REACH`` finger widths from the outline the prior alone
+    is beyond what any colour could turn). A 3x3 blur then anti-aliases the result.
 
     Returns:
         A new float32 (h, w) array; zeros where the hand does not reach.
     """
     out = np.zeros(box_shape(box), dtype=np.float32)
-    reach = hand_box(hand, frame.shape)
+    reach = hand_box(hand, frame.shape) if reach is None else reach
     x0, y0 = max(box[0], reach[0]), max(box[1], reach[1])
     x1, y1 = min(box[2], reach[2]), min(box[3], reach[3])
     if x1 <= x0 or y1 <= y0:
@@ -263,7 +278,8 @@ def hand_mask(
         return out
     colors = hand_colors(frame, hand) if colors is None else colors
     width = finger_width(hand)
-    # the distance to the outline needs the outline: work on the overlap plus a margin
+    # the distance to the outline needs the outline: work on the overlap plus a margin (and a pixel for
+    # the final 3x3 blur)
     m = int(math.ceil(0.6 * width)) + 2
     work = (max(reach[0], x0 - m), max(reach[1], y0 - m), min(reach[2], x1 + m), min(reach[3], y1 + m))
     inside = hand_prior(hand, work, antialias=False).astype(np.uint8)  # 0 or 1
@@ -271,18 +287,28 @@ def hand_mask(
         return out
     signed = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
     signed -= cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+    # the part wanted and a pixel around it (for the blur)
+    ax0, ay0 = max(x0 - 1, work[0]), max(y0 - 1, work[1])
+    ax1, ay1 = min(x1 + 1, work[2]), min(y1 + 1, work[3])
+    signed = signed[ay0 - work[1] : ay1 - work[1], ax0 - work[0] : ax1 - work[0]]
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
     if colors.hand is not None and colors.around is not None:
-        lab = to_features(frame[work[1] : work[3], work[0] : work[2]]).reshape(-1, 3)
-        llr = colors.hand.log_density(lab) - colors.around.log_density(lab)
-        np.clip(llr, -COLOR_CLIP, COLOR_CLIP, out=llr)
-        logit += llr.reshape(logit.shape) * np.float32(COLOR_WEIGHT)
+        near = np.flatnonzero(np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width))
+        if len(near):
+            region = frame[ay0:ay1, ax0:ax1]
+            lab = to_features(region.reshape(-1, 3)[near] if region.flags.c_contiguous else
+                              np.ascontiguousarray(region).reshape(-1, 3)[near])
+            dens = log_densities((colors.hand, colors.around), lab)
+            llr = dens[:, 0] - dens[:, 1]
+            np.clip(llr, -COLOR_CLIP, COLOR_CLIP, out=llr)
+            flat = logit.reshape(-1)
+            flat[near] += llr * np.float32(COLOR_WEIGHT)
     np.clip(logit, -30.0, 30.0, out=logit)
-    refined = 1.0 / (1.0 + np.exp(-logit))
-    refined = cv2.blur(refined.astype(np.float32), (3, 3))
-    out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = refined[
-        y0 - work[1] : y1 - work[1], x0 - work[0] : x1 - work[0]
-    ]
+    refined = np.exp(-logit)
+    refined += np.float32(1.0)
+    np.divide(np.float32(1.0), refined, out=refined)
+    refined = cv2.blur(refined, (3, 3))
+    out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = refined[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
     return out
 
 

@@ -39,7 +39,7 @@ REFERENCE_WHITE = 0.8
 #: Percentile of each channel that is taken as white.
 WHITE_PERCENTILE = 99.0
 #: Side (pixels) the neighbourhood is shrunk to before the percentile.
-WHITE_SIDE = 48
+WHITE_SIDE = 32
 #: The skin under a vertex is averaged over a 3x3 grid spaced the face's size over this.
 SKIN_SIDE = 96
 #: Weight of the ridge on the directional SH terms, relative to the samples' total weight.
@@ -216,14 +216,17 @@ def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
     # ridge on the directional terms: the visible normals mostly face the camera, so the constant and n_z
     # are nearly collinear; the ridge settles that in favour of the constant
     ridge = np.diag([0.0, RIDGE, RIDGE, RIDGE])
+    half = len(y) // 2
     for _ in range(3):
         aw = a * w[:, None]
-        lhs = aw.T @ a + ridge * w.sum()
-        coef = np.linalg.solve(lhs, aw.T @ y)
+        coef = np.linalg.solve(aw.T @ a + ridge * w.sum(), aw.T @ y)
         r = y - a @ coef
-        scale = 1.4826 * float(np.median(np.abs(r))) + 1e-6
+        np.abs(r, out=r)
+        scale = 1.4826 * float(np.partition(r, half)[half]) + 1e-6  # the (upper) median absolute residual
         r *= 1.0 / (2.0 * scale)
-        w = 1.0 / (1.0 + r * r)
+        r *= r
+        r += 1.0
+        w = 1.0 / r
     return coef
 
 

@@ -161,7 +161,8 @@ class SceneMemory:
         if before is None:
             track.colors = colors
             return colors
-        smoothed = ColorModel(self._class(before.skin, colors.skin), self._class(before.lip, colors.lip))
+        smoothed = ColorModel(self._class(before.skin, colors.skin), self._class(before.lip, colors.lip),
+                              colors.foreign)
         track.colors = smoothed
         return smoothed
 
