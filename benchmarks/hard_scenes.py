@@ -319,3 +319,28 @@ def object_over_mouth(
     look += rng.normal(scale=2.0, size=look.shape)  # sensor noise
     out = look * alpha[..., None] + image.astype(np.float64) * (1 - alpha[..., None])
     return Composite(np.clip(np.rint(out), 0, 255).astype(np.uint8), alpha.astype(np.float32), None)  # type: ignore[arg-type]
+
+
+def deep_skin(image: np.ndarray, face: Face, gains: tuple[float, float, float] = (0.05, 0.065, 0.11)) -> np.ndarray:
+    """The portrait with its face and neck as a deep skin tone: inside the face's outline grown downward
+    (soft-edged), linear light scaled by ``gains`` (B, G, R: darker and warmer), the lips with it (deep
+    skin's lips are deep too), the background and clothes as they were. For looking at makeup on a deep
+    skin tone when no such photo may be used; not a model of any real skin."""
+    h, w = image.shape[:2]
+    oval = face.landmarks[list(L.face_oval()), :2].astype(np.float64)
+    centre = oval.mean(axis=0)
+    grown = centre + (oval - centre) * 1.05
+    mask = np.zeros((h, w), np.float32)
+    cv2.fillPoly(mask, [np.round(grown * 4).astype(np.int32)], 1.0, cv2.LINE_AA, 2)
+    # the neck: the lower half of the outline carried down by half a face height
+    below = grown[grown[:, 1] > centre[1]]
+    height = float(np.ptp(oval[:, 1]))
+    neck = np.vstack([below, below[::-1] + [0.0, 0.5 * height]])
+    hull = cv2.convexHull(np.round(neck * 4).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1.0, cv2.LINE_AA, 2)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.02 * height))[..., None]
+    lin = SRGB_TO_LINEAR_LUT[image]
+    dark = lin * np.asarray(gains, dtype=np.float32)
+    mixed = lin * (1 - mask) + dark * mask
+    enc = np.where(mixed <= 0.0031308, mixed * 12.92, 1.055 * np.clip(mixed, 0, 1) ** (1 / 2.4) - 0.055)
+    return np.clip(np.rint(enc * 255.0), 0, 255).astype(np.uint8)

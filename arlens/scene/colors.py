@@ -50,7 +50,7 @@ LEARN_WIDTH = 64
 SKIN_LEARN_WIDTH = 32
 #: Below this share of the outline's pixels (by weight) redder than the skin, the lip class is learned
 #: from all of them instead.
-MIN_REDDER_SHARE = 0.2
+MIN_REDDER_SHARE = 0.3
 #: The skin ring sampled around the lips: from this far outside the lips' outline to this far, in
 #: mouth widths.
 SKIN_RING = (0.12, 0.35)
@@ -344,8 +344,8 @@ def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -
     is redder than the skin counts (0 at the skin's mean redness, 1 from two of its standard deviations
     above it): the lips' vermilion is redder than the skin around them, so a finger over the mouth or the
     skin just outside the real lip edge counts for little. Without it (lips hardly redder than the skin),
-    a pixel counts by how far its colour is from the skin's (a fifth for the skin's own colour, in full
-    from three standard deviations away): a skin-coloured object over the lips counts less than the lips.
+    what is much less red than the skin (by two of its standard deviations; a skin-coloured cup of a paler
+    tone) counts a fifth.
     """
     lab = np.asarray(lab, dtype=np.float32).reshape(-1, 3)
     skin_chroma = float(np.hypot(skin.mean[1], skin.mean[2]))
@@ -360,7 +360,10 @@ def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -
         spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
         w *= np.clip((lab[:, 1] - np.float32(skin.mean[1])) * np.float32(1.0 / spread), 0.0, 1.0)
     else:
-        w *= np.clip(np.sqrt(skin.mahalanobis2(lab)) * np.float32(1.0 / 3.0), 0.2, 1.0)
+        # lips are never much less red than the skin around them: what is (a skin-coloured cup, a paler
+        # skin) counts for little
+        spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
+        w *= np.clip((lab[:, 1] - np.float32(skin.mean[1] - spread)) * np.float32(1.0 / spread), 0.2, 1.0)
     return w
 
 
