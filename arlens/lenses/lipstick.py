@@ -39,7 +39,9 @@ BACKENDS = ("numpy", "onnx")
 #: Product kinds this lens renders.
 LIP_KINDS = ("lipstick", "lip_liner")
 _WHITE = np.ones(3, dtype=np.float32)
-_MARGIN_KERNEL = np.ones((3, 3), np.uint8)
+#: Paint keeps two pixels off an occluder's matte (a 5x5 disc): the matte is a pixel or two off at worst,
+#: and paint on a finger shows more than a hair of bare lip beside it.
+_MARGIN_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 #: Occluder coverage up to which a lip pixel is painted in full, and from which it is not painted at all.
 VISIBLE, OCCLUDED = 0.05, 0.3
 #: Liner band width (fraction of the mouth width) used for a lip_liner product.
@@ -437,8 +439,8 @@ class LipstickLens:
             occlusion = np.maximum(occlusion, np.float32(1.0) - person)
         if not occlusion.max(initial=0.0) > VISIBLE:
             return pixels
-        # a pixel's worth of margin: an occluder's matte is a pixel off at worst, and paint beside a
-        # finger shows less than paint on it
+        # two pixels' margin (_MARGIN_KERNEL): an occluder's matte is a pixel or two off at worst, and paint
+        # beside a finger shows less than paint on it
         covered = np.take(cv2.dilate(occlusion, _MARGIN_KERNEL).reshape(-1), pixels.index)
         t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
         maps = pixels.maps.copy()
