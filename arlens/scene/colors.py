@@ -383,6 +383,8 @@ def _samples(
     if len(rows) > MAX_SAMPLES:
         k = -(-len(rows) // MAX_SAMPLES)
         rows, cols = rows[::k], cols[::k]
+    if frame.flags.c_contiguous:  # one gather by flat index
+        return np.take(frame.reshape(-1, 3), rows * frame.shape[1] + cols, axis=0)
     return frame[rows, cols]
 
 
@@ -474,9 +476,10 @@ def face_color_model(
     face = np.zeros((hs, ws), np.uint8)
     fill_polygon(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step_s)
     ring &= face > 0
-    skin_lab = to_features(_samples(frame, box, step_s, ring, occluded))
+    ring_px = _samples(frame, box, step_s, ring, occluded)
+    both = to_features(np.concatenate([ring_px, _samples(frame, box, step, core > 0, occluded)]))  # one conversion
+    skin_lab, lip_lab = both[: len(ring_px)], both[len(ring_px) :]
     skin = ColorClass.fit(skin_lab, robust=True, reference=reference)
-    lip_lab = to_features(_samples(frame, box, step, core > 0, occluded))
     weights = None
     if skin is not None and len(lip_lab):
         weights = lip_sample_weights(lip_lab, skin)
@@ -487,8 +490,7 @@ def face_color_model(
         if weights.sum() < 12:
             weights = None
     lip = ColorClass.fit(lip_lab, weights)
-    return ColorModel(skin, lip, foreign_share(skin, lip, np.concatenate([skin_lab.reshape(-1, 3),
-                                                                          lip_lab.reshape(-1, 3)])))
+    return ColorModel(skin, lip, foreign_share(skin, lip, both))
 
 
 #: Posterior of "anything else" from which a sample counts as foreign (:func:`foreign_share`).
