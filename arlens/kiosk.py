@@ -128,6 +128,9 @@ class KioskOptions:
             :class:`~arlens.tracking.segmentation.PersonSegmenter`): the shop behind does not distract
             from the product; snapshots and recordings show it too.
         blur_strength: the background blur's sigma as a fraction of the frame's width (0 < s <= 0.2).
+        pipelined: track each frame while the previous one is drawn (:meth:`TryOn.submit`): on two cores
+            a frame costs about the longer of tracking and drawing instead of their sum, and the screen
+            shows each frame one loop later.
     """
 
     display: bool = True
@@ -144,6 +147,7 @@ class KioskOptions:
     realtime: bool = False
     blur_background: bool = False
     blur_strength: float = 0.02
+    pipelined: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.blur_background, bool):
@@ -332,6 +336,7 @@ class Kiosk:
                     ts_ms = self._timestamp(ts_ms)
                     if frame is None:
                         self.state = "lost"
+                        self._drop_pending()
                         screen = self._lost_screen()
                     else:
                         screen, gesture_actions = self._frame(frame, ts_ms)
@@ -375,13 +380,22 @@ class Kiosk:
             if wait > 0:
                 self._sleep(wait)
 
-    def _frame(self, frame: np.ndarray, ts_ms: float) -> tuple[np.ndarray, list[str]]:
+    def _frame(self, frame: np.ndarray, ts_ms: float) -> tuple[np.ndarray | None, list[str]]:
         t0 = time.perf_counter()
-        result = self.session.process(frame, ts_ms)
+        if self.options.pipelined:
+            found = self.session.submit(frame, ts_ms)  # the previous frame, drawn while this one was tracked
+            if found is None:  # the first frame: nothing drawn yet
+                self.stats.process_ms.append((time.perf_counter() - t0) * 1000)
+                return None, []
+            result = found
+        else:
+            result = self.session.process(frame, ts_ms)
         if self._segmenter is not None:
             from arlens.render.background import blur_background
 
-            shown = blur_background(result.frame, self._segmenter.segment(frame), self.options.blur_strength)
+            # the rendered frame's own mask (pipelined, it is the previous camera frame): a lens does not
+            # change what is person and what is background
+            shown = blur_background(result.frame, self._segmenter.segment(result.frame), self.options.blur_strength)
             result = replace(result, frame=shown)
         self.stats.process_ms.append((time.perf_counter() - t0) * 1000)
         self._last_result = result
@@ -632,7 +646,16 @@ class Kiosk:
             screen = cv2.resize(screen, self._record_size)
         self._writer.write(screen)
 
+    def _drop_pending(self) -> None:
+        """Forget a frame submitted to a pipelined session (the camera went away: it would show stale)."""
+        if self.options.pipelined:
+            try:
+                self.session.flush()
+            except Exception:
+                logger.exception("dropping the pending frame failed")
+
     def _close(self) -> None:
+        self._drop_pending()  # the session is the caller's: leave it ready for process()
         self._drop_source()
         if self._segmenter is not None:
             self._segmenter.close()

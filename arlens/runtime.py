@@ -141,10 +141,35 @@ def resolve_providers(options: RuntimeOptions) -> list[str]:
     return chosen
 
 
-class Model:
-    """One ONNX Runtime session over one verified model file, kept for the owner's lifetime."""
+def pruned_graph(path: Path, outputs: Sequence[str]) -> bytes:
+    """The serialised part of the ONNX model at ``path`` that computes ``outputs`` (the rest left out).
 
-    def __init__(self, name: str, options: RuntimeOptions | None = None):
+    ONNX Runtime runs every node of a graph whatever outputs a run asks for, so a model's optional heads
+    (the face mesh's refinement branches) are only skipped by building a session on the smaller graph.
+    ``onnx.utils.Extractor`` keeps every node, initializer and value the outputs depend on, unchanged.
+
+    Raises:
+        ModelError: an output the model does not have.
+    """
+    import onnx
+    from onnx.utils import Extractor
+
+    model = onnx.load(str(path))
+    known = [o.name for o in model.graph.output]
+    if not set(outputs) <= set(known):
+        raise ModelError(f"model {path} has no outputs {sorted(set(outputs) - set(known))}; it has {known}")
+    inputs = [i.name for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    return Extractor(model).extract_model(inputs, list(outputs)).SerializeToString()
+
+
+class Model:
+    """One ONNX Runtime session over one verified model file, kept for the owner's lifetime.
+
+    With ``outputs``, the session holds only the part of the graph those outputs need
+    (:func:`pruned_graph`); they come out in that order.
+    """
+
+    def __init__(self, name: str, options: RuntimeOptions | None = None, outputs: Sequence[str] | None = None):
         ort = onnxruntime()
 
         self.options = options or RuntimeOptions()
@@ -157,7 +182,8 @@ class Model:
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         so.log_severity_level = 3
         self.providers = resolve_providers(self.options)
-        self.session = ort.InferenceSession(str(self.path), sess_options=so, providers=self.providers)
+        source = str(self.path) if outputs is None else pruned_graph(self.path, outputs)
+        self.session = ort.InferenceSession(source, sess_options=so, providers=self.providers)
         self.input_name = self.session.get_inputs()[0].name
         self.input_shape = tuple(self.session.get_inputs()[0].shape)
         self.output_names = [o.name for o in self.session.get_outputs()]

@@ -48,7 +48,13 @@ rather than blocking the camera loop. :meth:`TryOn.flush_events` waits for the q
 the sink. ``event_delivery="inline"`` calls the sink on the caller's thread instead (for sinks that
 only append to memory). The session never closes the sink: whoever made it owns it.
 
-Not thread-safe: use a session from one thread (GL contexts of eyewear lenses are bound to it).
+Pipelined (:meth:`TryOn.submit`, :meth:`TryOn.flush`): frame N is tracked on the session's own worker
+thread while frame N-1 is drawn on the caller's, and each call returns the previous frame's result, the
+same pixels :meth:`TryOn.process` gives; a kiosk's two cores then take about the longer of tracking and
+drawing per frame instead of their sum, one frame later.
+
+Not thread-safe: use a session from one thread (GL contexts of eyewear lenses are bound to it); the
+worker thread of ``submit`` only tracks, and only while ``submit`` runs.
 """
 
 from __future__ import annotations
@@ -115,8 +121,25 @@ class TryOnOptions:
         hands: track hands: ``True``, ``False``, or ``None`` (default) for "when needed": a nail
             product is current, ``gestures`` is on, or a face is in view and a current lens reads
             occluders from the scene (the lipstick: a hand over the mouth is not painted). Needs the
-            hand modules; without them the session runs on faces only and logs a warning once.
+            hand modules; without them the session runs on faces only and logs a warning once. When the
+            hands are needed only as occluders, only hands near the faces are looked for and tracked
+            (``HandTracker.track``'s ``region``: the faces' boxes widened by 1.5 face sizes to each side,
+            one up and two down, :func:`occluder_region`).
+        hand_search_interval: while fewer than ``max_hands`` hands are tracked, look for new ones (palm
+            detection) on one frame in this many, and on the frame after a hand is lost
+            (:class:`~arlens.tracking.hand.HandTrackerOptions` ``search_interval``). 1 is MediaPipe's
+            graph (every frame, about half the cost of tracking one hand); the default, 3, picks a new
+            hand up at most two frames (67 ms at 30 fps) later than that.
         gestures: recognise hand gestures (swipe, pinch, thumbs up, ...) into ``TryOnResult.gestures``.
+        refine_landmarks: ``"needed"`` (default): each video frame's faces (:meth:`TryOn.process`,
+            :meth:`TryOn.submit`) are tracked with only the face mesh refinements (refined lips, eyes,
+            irises) the current products' lenses read (their :class:`~arlens.lenses.registry.LensSpec`
+            ``refinements``: the lipstick the lips, glasses none), which saves up to half of the mesh
+            model's time; the faces in those results then have the mesh's own points where no refinement
+            ran (irises at the eye contours' centres). ``"all"``: the face tracker's own setting on every
+            frame (all three by default, FaceMesh's ``refine_landmarks=True``), for apps that read the
+            irises or refined eyes themselves. Stills (:meth:`TryOn.process_image`) always get the tracker's
+            own setting: a photo's render is the one a catalog preview makes of it.
         fov_y_deg: vertical field of view of the camera, shared by head pose and eyewear projection.
         device: ONNX Runtime device of the trackers, ``"cpu"``, ``"cuda"`` or ``"tensorrt"``.
         lipstick_backend: ``"numpy"`` (reference) or ``"onnx"`` for the lip lenses.
@@ -136,7 +159,9 @@ class TryOnOptions:
     max_faces: int = 1
     max_hands: int = 2
     hands: bool | None = None
+    hand_search_interval: int = 3
     gestures: bool = False
+    refine_landmarks: Literal["needed", "all"] = "needed"
     fov_y_deg: float = 63.0
     device: str = "cpu"
     lipstick_backend: str = "numpy"
@@ -148,7 +173,7 @@ class TryOnOptions:
     check_glasses: bool | None = None
 
     def __post_init__(self) -> None:
-        for name in ("max_faces", "max_hands", "event_queue_size"):
+        for name in ("max_faces", "max_hands", "hand_search_interval", "event_queue_size"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InputError(f"TryOnOptions.{name}: expected an int >= 1, got {v!r}")
@@ -165,6 +190,9 @@ class TryOnOptions:
         for name in ("shown_grace_ms", "max_dwell_gap_ms"):
             if not float(getattr(self, name)) >= 0:
                 raise InputError(f"TryOnOptions.{name}: expected >= 0, got {getattr(self, name)!r}")
+        if self.refine_landmarks not in ("needed", "all"):
+            raise InputError("TryOnOptions.refine_landmarks: expected 'needed' or 'all', "
+                             f"got {self.refine_landmarks!r}")
         if self.check_glasses not in (None, True, False):
             raise InputError(f"TryOnOptions.check_glasses: expected True, False or None, got {self.check_glasses!r}")
         if self.event_delivery not in ("background", "inline"):
@@ -405,6 +433,34 @@ class _Showing:
     dwell_ms: float = 0.0
 
 
+@dataclass
+class _Tracked:
+    """One frame between tracking and drawing: the unrendered frame, what was found, the products to draw."""
+
+    image: np.ndarray
+    ts: float | None
+    faces: tuple[Face, ...]
+    hands: tuple[Hand, ...]
+    gestures: tuple[Any, ...]
+    entries: list[tuple[Product, _Lens | None]]
+    timings: dict[str, float]
+
+
+#: Where the palm of a hand that covers a face can be, in face sizes (the larger side of its box) beyond the
+#: face's box: to either side, above, and below (a hand over the mouth has its palm under the chin).
+OCCLUDER_REACH = {"side": 1.5, "up": 1.0, "down": 2.0}
+
+
+def occluder_region(faces: Sequence[Face]) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1): where the hands are that can cover one of ``faces``: each face's box widened by
+    ``OCCLUDER_REACH``, all of them together."""
+    boxes = np.array([np.asarray(f.bbox, dtype=np.float64) for f in faces])
+    size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    r = OCCLUDER_REACH
+    return (float((boxes[:, 0] - r["side"] * size).min()), float((boxes[:, 1] - r["up"] * size).min()),
+            float((boxes[:, 2] + r["side"] * size).max()), float((boxes[:, 3] + r["down"] * size).max()))
+
+
 def _kind_of(value: ProductKind | str) -> ProductKind:
     try:
         return ProductKind(value)
@@ -477,6 +533,8 @@ class TryOn:
         self._lenses: dict[str, _Lens | None] = {}  # None: the lens could not be built (logged)
         self._showing: dict[str, _Showing] = {}
         self._last_ts: float | None = None
+        self._pending: _Tracked | None = None  # submitted, not drawn yet
+        self._worker: Any = None  # the tracking thread of submit(), made on first use
         self._warned: set[str] = set()
         self._closed = False
         self._scene_options = SceneOptions(fov_y_deg=options.fov_y_deg)
@@ -509,11 +567,16 @@ class TryOn:
     def close(self) -> None:
         """Emit the pending dwell events, hand every queued event to the sink, release trackers and lenses.
 
-        Idempotent. The sink itself is not closed.
+        A frame given to :meth:`submit` and not collected with :meth:`flush` is dropped. Idempotent. The
+        sink itself is not closed.
         """
         if self._closed:
             return
         self._closed = True
+        self._pending = None
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
         try:
             for product in list(self._current.values()):
                 self._emit_dwell(product)
@@ -720,21 +783,62 @@ class TryOn:
             The rendered frame with faces, hands, hotspots and gestures.
 
         Raises:
-            InputError: bad frame or timestamp.
+            InputError: bad frame or timestamp, or a frame given to :meth:`submit` not collected yet.
             RuntimeUnavailableError, AssetError: the first time a product's lens cannot be built (GL
                 context, eyewear model); afterwards that product is skipped (logged once).
         """
         self._check_open()
-        image = as_bgr(frame, "frame")
-        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int | float | np.integer | np.floating):
-            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
-        ts = float(timestamp_ms)
-        if not np.isfinite(ts):
-            raise InputError(f"timestamp_ms: expected a finite number, got {timestamp_ms!r}")
-        if self._last_ts is not None and ts <= self._last_ts:
-            raise InputError(f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts:g}, "
-                             f"got {ts:g}")
-        return self._run(image, frame, ts)
+        if self._pending is not None:
+            raise InputError("TryOn.process: a frame given to submit() has not been drawn yet; call flush() first")
+        image, ts = self._video_frame(frame, timestamp_ms)
+        entries = self._entries()
+        tracked = self._track(image, ts, entries)
+        self._tracked(tracked)
+        return self._draw(tracked)
+
+    def submit(self, frame: np.ndarray, timestamp_ms: float) -> TryOnResult | None:
+        """:meth:`process` pipelined over two threads: track this frame while the previous one is drawn.
+
+        The frame's faces and hands are tracked on the session's worker thread while the frame submitted
+        before it is drawn on the caller's thread (ONNX Runtime and OpenCV release the GIL while they
+        run), and that previous frame's result is returned: ``None`` for the first frame, and the last
+        frame's result comes from :meth:`flush`. On a machine with a core to spare a frame then costs
+        about the longer of tracking and drawing instead of their sum, and each result arrives one
+        call later than from :meth:`process`.
+
+        The results are those :meth:`process` gives for the same frames and timestamps, pixel for pixel:
+        each frame is drawn with the products current when it was submitted, and events (``LensShown``,
+        dwell time) are accounted when a frame is submitted, as ``process`` does. The frame is copied
+        when it is submitted (the caller may reuse its buffer). Switch back to :meth:`process` only
+        after :meth:`flush`.
+
+        Raises:
+            InputError: bad frame or timestamp (nothing is submitted then).
+            RuntimeUnavailableError, AssetError: as for :meth:`process` (nothing is submitted then).
+        """
+        self._check_open()
+        image, ts = self._video_frame(frame, timestamp_ms)
+        if np.shares_memory(image, frame):  # kept until the next call draws it
+            image = image.copy()
+        entries = self._entries()
+        if self._worker is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arlens-track")
+        job = self._worker.submit(self._track, image, ts, entries)
+        previous, self._pending = self._pending, None
+        try:
+            return self._draw(previous) if previous is not None else None
+        finally:
+            tracked = job.result()  # waits even when drawing failed; a tracking error drops this frame
+            self._tracked(tracked)
+            self._pending = tracked
+
+    def flush(self) -> TryOnResult | None:
+        """The result of the frame last given to :meth:`submit` (drawn now), or None when none is waiting."""
+        self._check_open()
+        pending, self._pending = self._pending, None
+        return self._draw(pending) if pending is not None else None
 
     def process_image(self, image: np.ndarray) -> TryOnResult:
         """Detect and draw on a still image, unrelated to any other (no tracking state, no dwell time).
@@ -744,15 +848,41 @@ class TryOn:
             RuntimeUnavailableError, AssetError: as for :meth:`process`.
         """
         self._check_open()
-        return self._run(as_bgr(image, "image"), image, None)
+        image = as_bgr(image, "image")
+        entries = self._entries()
+        tracked = self._track(image, None, entries)
+        self._tracked(tracked)
+        return self._draw(tracked)
 
-    def _run(self, image: np.ndarray, original: object, ts: float | None) -> TryOnResult:
+    def _video_frame(self, frame: np.ndarray, timestamp_ms: float) -> tuple[np.ndarray, float]:
+        """The frame as BGR and its timestamp, checked (greater than the previous frame's)."""
+        image = as_bgr(frame, "frame")
+        if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int | float | np.integer | np.floating):
+            raise InputError(f"timestamp_ms: expected a number of milliseconds, got {type(timestamp_ms).__name__}")
+        ts = float(timestamp_ms)
+        if not np.isfinite(ts):
+            raise InputError(f"timestamp_ms: expected a finite number, got {timestamp_ms!r}")
+        if self._last_ts is not None and ts <= self._last_ts:
+            raise InputError(f"timestamp_ms: expected a value greater than the previous frame's {self._last_ts:g}, "
+                             f"got {ts:g}")
+        return image, ts
+
+    def _entries(self) -> list[tuple[Product, _Lens | None]]:
+        """The current products in drawing order with their lenses (built here, on the caller's thread)."""
+        return [(product, self._lens_for(product)) for product in self.products]
+
+    def _track(self, image: np.ndarray, ts: float | None, entries: list[tuple[Product, _Lens | None]]) -> _Tracked:
+        """Faces, hands and gestures of one frame (``ts`` None: a still). Reads no session state but the
+        trackers and ``entries``, so it may run on the worker thread while the caller draws."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        faces = tuple(self._face_tracker.detect(image) if ts is None else self._face_tracker.track(image, ts))
+        refine = self._refinements(entries) if ts is not None else None  # stills: every refinement
+        extra = {} if refine is None else {"refine": refine}
+        tracker = self._face_tracker
+        faces = tuple(tracker.detect(image, **extra) if ts is None else tracker.track(image, ts, **extra))
         t1 = time.perf_counter()
         timings["faces"] = (t1 - t0) * 1000
-        if faces and self._glasses_wanted():
+        if faces and self._glasses_wanted(entries):
             from arlens.tracking.glasses import glasses_probability
 
             faces = tuple(replace(f, glasses=glasses_probability(image, f)) for f in faces)
@@ -761,26 +891,42 @@ class TryOn:
             t1 = t2
         hands: tuple[Hand, ...] = ()
         gestures: tuple[Any, ...] = ()
-        entries = [(product, self._lens_for(product)) for product in self.products]
-        if self._hands_wanted(bool(faces)):
+        wanted = self._hands_wanted(entries, faces)
+        if wanted:
+            from arlens.tracking.hand import HandTracker
+
             tracker = self._hand_tracker_or_new()
-            hands = tuple(tracker.detect(image) if ts is None else tracker.track(image, ts))
+            if ts is None:
+                hands = tuple(tracker.detect(image))
+            elif isinstance(wanted, tuple) and isinstance(tracker, HandTracker):
+                hands = tuple(tracker.track(image, ts, region=wanted))
+            else:
+                hands = tuple(tracker.track(image, ts))
             t2 = time.perf_counter()
             timings["hands"] = (t2 - t1) * 1000
             t1 = t2
             if self.options.gestures and ts is not None:
                 gestures = tuple(self._gesture_recognizer_or_new().update(list(hands), ts))
-                t2 = time.perf_counter()
-                timings["gestures"] = (t2 - t1) * 1000
-                t1 = t2
+                timings["gestures"] = (time.perf_counter() - t1) * 1000
+        return _Tracked(image, ts, faces, hands, gestures, entries, timings)
 
+    def _tracked(self, tracked: _Tracked) -> None:
+        """After tracking a frame, on the caller's thread: shown state, dwell time, the stream's time."""
+        self._account(tracked)
+        if tracked.ts is not None:
+            self._last_ts = tracked.ts
+
+    def _draw(self, tracked: _Tracked) -> TryOnResult:
+        """Draw a tracked frame's lenses (the products current when it was tracked) into a copy of it."""
+        t0 = time.perf_counter()
+        image, faces, hands = tracked.image, tracked.faces, tracked.hands
         # one scene per frame, of the unrendered frame, shared by every lens (it computes what they ask for)
         scene = Scene(image, faces, hands, camera=self._camera(image.shape), options=self._scene_options,
-                      memory=self._scene_memory if ts is not None else None, segmenter=self._segmenter)
+                      memory=self._scene_memory if tracked.ts is not None else None, segmenter=self._segmenter)
         # the one copy of the frame: every lens draws into it, the scene keeps reading the unrendered one
         out = image.copy()
         hotspots: list[Hotspot] = []
-        for product, entry in entries:
+        for product, entry in tracked.entries:
             if entry is None:
                 continue
             targets: Sequence[Face] | Sequence[Hand] = hands if entry.spec.target == "hand" else faces
@@ -795,11 +941,8 @@ class TryOn:
             for i, target in enumerate(targets):
                 box = drawn[i] if len(drawn) == len(targets) else None
                 hotspots.append(self._hotspot(product, link, target, out.shape, box))
-        timings["render"] = (time.perf_counter() - t1) * 1000
-        self._account(faces, hands, ts)
-        if ts is not None:
-            self._last_ts = ts
-        return TryOnResult(out, faces, hands, tuple(hotspots), gestures, ts, timings)
+        timings = {**tracked.timings, "render": (time.perf_counter() - t0) * 1000}
+        return TryOnResult(out, faces, hands, tuple(hotspots), tracked.gestures, tracked.ts, timings)
 
     def _camera(self, shape: tuple[int, ...]) -> PerspectiveCamera:
         """The frame's camera (kept while the frame size stays the same)."""
@@ -809,29 +952,48 @@ class TryOn:
             camera = self._scene_camera = PerspectiveCamera(w, h, self.options.fov_y_deg)
         return camera
 
-    def _glasses_wanted(self) -> bool:
+    def _glasses_wanted(self, entries: Sequence[tuple[Product, _Lens | None]]) -> bool:
         if self.options.check_glasses is not None:
             return self.options.check_glasses
-        return ProductKind.EYEWEAR in self._current
+        return any(product.kind is ProductKind.EYEWEAR for product, _ in entries)
 
-    def _hands_wanted(self, faces: bool = False) -> bool:
+    def _refinements(self, entries: Sequence[tuple[Product, _Lens | None]]) -> tuple[str, ...] | None:
+        """The face mesh refinements the lenses of ``entries`` read (None: the face tracker's own setting)."""
+        from arlens.tracking.face import FaceTracker
+
+        if self.options.refine_landmarks == "all" or not isinstance(self._face_tracker, FaceTracker):
+            return None
+        needed: set[str] = set()
+        for _, entry in entries:
+            if entry is None:  # not drawn
+                continue
+            if entry.spec.refinements is None:
+                return None
+            needed.update(entry.spec.refinements)
+        return tuple(sorted(needed))
+
+    def _hands_wanted(self, entries: Sequence[tuple[Product, _Lens | None]],
+                      faces: Sequence[Face] = ()) -> bool | tuple[float, float, float, float]:
+        """Whether to track hands in this frame: True (anywhere), False, or the region (x0, y0, x1, y1) around
+        the faces where hands matter, when they are needed only as occluders of the faces."""
         if self.options.hands is not None:
             return self.options.hands
         if self.options.gestures or any(
-            self.registry[kind].target == "hand" for kind in self._current if kind in self.registry
+            product.kind in self.registry and self.registry[product.kind].target == "hand" for product, _ in entries
         ):
             return True
         # a face lens that reads occluders from the scene needs the hands in front of the faces
-        return faces and any(
-            entry is not None and "occluders" in getattr(entry.lens, "scene_uses", ())
-            for entry in (self._lenses.get(p.id) for p in self._current.values())
-        )
+        if faces and any(entry is not None and "occluders" in getattr(entry.lens, "scene_uses", ())
+                         for _, entry in entries):
+            return occluder_region(faces)
+        return False
 
     def _hand_tracker_or_new(self) -> Any:
         if self._hand_tracker is None:
             from arlens.tracking.hand import HandTracker
 
-            self._hand_tracker = HandTracker(max_hands=self.options.max_hands, device=self.options.device)
+            self._hand_tracker = HandTracker(max_hands=self.options.max_hands, device=self.options.device,
+                                             search_interval=self.options.hand_search_interval)
             self._owned.append(self._hand_tracker)
         return self._hand_tracker
 
@@ -896,12 +1058,12 @@ class TryOn:
         )
 
     # -- attribution --------------------------------------------------------------------------------
-    def _account(self, faces: Sequence[Face], hands: Sequence[Hand], ts: float | None) -> None:
-        """Update shown state and dwell time for each current product; emit ``LensShown``."""
+    def _account(self, tracked: _Tracked) -> None:
+        """Update shown state and dwell time for each product of a tracked frame; emit ``LensShown``."""
+        ts, faces, hands = tracked.ts, tracked.faces, tracked.hands
         gap = None if ts is None or self._last_ts is None else min(ts - self._last_ts, self.options.max_dwell_gap_ms)
-        for product in self.products:
+        for product, entry in tracked.entries:
             state = self._showing.setdefault(product.id, _Showing())
-            entry = self._lenses.get(product.id)
             targets = hands if entry is not None and entry.spec.target == "hand" else faces
             visible = entry is not None and bool(targets)
             if visible:

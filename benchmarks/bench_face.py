@@ -9,7 +9,11 @@ pair is taken milliseconds apart however the shared machine's speed drifts.
 - ``clip``: the test stills each scaled to the frame height on a grey canvas, drifting sideways (faces of
   85-245 px inter-ocular distance). arlens with its defaults, and with ``like_mediapipe()`` (Google's
   loop: short-range detector only, no crop corrections), against FaceMesh refine_landmarks=True and
-  False. The tracking ratio to the peer is measured here.
+  False. The tracking ratio to the peer is measured here. ``--clip-variants`` picks the arlens variants:
+  ``default``, ``like_mediapipe``, ``lips`` (only the lips refined: what a lipstick reads, ``TryOn`` tracks
+  so while one is worn) and ``none`` (no refinement branch: glasses, nails; the attention model's mesh
+  alone). Compare ratios between runs with the same number of variants: each variant's model runs warm
+  the caches for the next and cool them for the peer (four variants read about 15% lower than two).
 - ``turns``: the talking-head GIF (327x300, 69 frames: a fast turn to 35-55 degrees of yaw with the
   head tipped back), arlens with its defaults and with ``like_mediapipe()``: the cost of arlens' crop
   corrections (detections for the turned head, second mesh passes), against FaceMesh refined.
@@ -23,7 +27,7 @@ pair is taken milliseconds apart however the shared machine's speed drifts.
   and a full-range tile every third frame.
 
     python benchmarks/bench_face.py [--peer-python /tmp/mpref/bin/python] [--rounds 2] [--threads 1]
-        [--cases clip,turns,small,faces] [--out results/face.json]
+        [--cases clip,turns,small,faces] [--clip-variants default,like_mediapipe] [--out results/face.json]
 """
 
 from __future__ import annotations
@@ -126,12 +130,18 @@ def main() -> None:
                         help="ONNX Runtime intra-op threads per model run (RuntimeOptions.intra_op_threads; "
                              "MediaPipe's desktop graphs run TFLite on 1)")
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, of {', '.join(CASES)}")
+    parser.add_argument("--clip-variants", default="default,like_mediapipe",
+                        help="clip: arlens variants, comma-separated, of default, like_mediapipe, lips, none")
     args = harness.parse_lockstep_args(parser)
     cases = [c for c in args.cases.split(",") if c]
     if args.threads < 0:
         parser.error(f"--threads must be >= 0, got {args.threads}")
     if not cases or set(cases) - set(CASES):
         parser.error(f"--cases: expected some of {', '.join(CASES)}, got {args.cases!r}")
+    clip_variants = [v for v in args.clip_variants.split(",") if v]
+    if not clip_variants or set(clip_variants) - {"default", "like_mediapipe", "lips", "none"}:
+        parser.error("--clip-variants: expected some of default, like_mediapipe, lips, none, "
+                     f"got {args.clip_variants!r}")
     import cv2
 
     stills = {name: cv2.imread(str(harness.TESTDATA / "faces" / name)) for name in STILL_GEOMETRY}
@@ -156,8 +166,12 @@ def main() -> None:
 
     if "clip" in cases:
         clip = harness.make_clip(STILLS, args.frames_per_still, drift_px=40)
-        out = run("clip", {"arlens": (arlens.FaceTrackerOptions(), clip),
-                           "arlens like_mediapipe": (arlens.FaceTrackerOptions.like_mediapipe(), clip)},
+        options = {"default": ("arlens", arlens.FaceTrackerOptions()),
+                   "like_mediapipe": ("arlens like_mediapipe", arlens.FaceTrackerOptions.like_mediapipe()),
+                   "lips": ("arlens lips only", arlens.FaceTrackerOptions(refinements=("lips",))),
+                   "none": ("arlens no refinement", arlens.FaceTrackerOptions(refinements=()))}
+        variants = {options[v][0]: (options[v][1], clip) for v in clip_variants}
+        out = run("clip", variants,
                   {"MediaPipe refined": ("face_mesh_refined", 1, clip), "MediaPipe": ("face_mesh", 1, clip)})
         report(f"clip: {len(clip)} frames x {args.rounds} rounds, {args.threads} ORT thread(s)", out)
     if "turns" in cases:

@@ -171,6 +171,43 @@ def make_clip(stills: Sequence[str], frames_per_still: int, drift_px: int, width
     return np.stack(clip)
 
 
+def make_face_hand_clip(stills: Sequence[str], frames_per_still: int, hand: str = "hands/pointing.jpg",
+                        hand_height: int = 380, hand_from: int = 0, width: int = 1280,
+                        height: int = 720, drift_px: int = 40, noise: float = 0.0) -> np.ndarray:
+    """:func:`make_clip`'s drifting faces with a hand beside the face: the hand photo cut out of its black
+    background (``hard_scenes.cutout``), ``hand_height`` pixels tall, pasted right of the face at chin
+    height and bobbing on its own rhythm (as far as the faces drift), from frame ``hand_from`` of each
+    still on (earlier frames have the face alone: a hand coming into view). ``noise``: a camera's sensor
+    noise, fresh Gaussian noise of that sigma (grey levels) on every frame."""
+    import cv2
+    from hard_scenes import cutout
+
+    photo = cv2.imread(str(TESTDATA / hand))
+    if photo is None:
+        raise SystemExit(f"cannot read {TESTDATA / hand} (set ARLENS_TESTDATA)")
+    matte = cutout(photo)
+    ys, xs = np.nonzero(matte > 0.05)
+    tight = np.s_[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    photo, matte = photo[tight], matte[tight]
+    scale = hand_height / photo.shape[0]
+    size = (round(photo.shape[1] * scale), hand_height)
+    photo = cv2.resize(photo, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    alpha = cv2.resize(matte, size, interpolation=cv2.INTER_AREA)[..., None]
+    clip = make_clip(stills, frames_per_still, drift_px=drift_px, width=width, height=height)
+    rng = np.random.default_rng(0)
+    for k, frame in enumerate(clip):
+        i = k % frames_per_still
+        if i >= hand_from:
+            bob = drift_px / 40.0
+            x = width - size[0] - 40 + round(30 * bob * np.sin(i / 6))
+            y = height - size[1] - 20 + round(20 * bob * np.cos(i / 5))
+            region = frame[y : y + size[1], x : x + size[0]].astype(np.float32)
+            frame[y : y + size[1], x : x + size[0]] = np.rint(photo * alpha + region * (1 - alpha)).astype(np.uint8)
+        if noise > 0:
+            frame[:] = np.clip(frame + rng.normal(0.0, noise, frame.shape), 0, 255).astype(np.uint8)
+    return clip
+
+
 class PeerServer:
     """MediaPipe's legacy solution ``task`` in the peer's interpreter (peer_mediapipe.py), one frame per call.
 
@@ -204,6 +241,7 @@ class PeerServer:
         many faces or hands: :attr:`last_count`)."""
         answer = self._ask(str(index))
         self.last_count = int(answer["found"])
+        self.last_faces, self.last_hands = int(answer.get("faces", 0)), int(answer.get("hands", 0))
         return answer["ms"], self.last_count > 0
 
     def reset(self) -> None:

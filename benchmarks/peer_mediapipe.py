@@ -9,8 +9,9 @@ and drives it in lockstep with arlens (frame i by one, then by the other): on a 
 speed drifts, pairs taken a few milliseconds apart compare far better than two runs taken seconds
 apart. It reads BGR frames (N, H, W, 3) from an .npy file, warms a graph up, prints one JSON line
 (``{"ready": task, "mediapipe": version}``) and then answers requests on stdin, one per line: a frame
-index (answered with one JSON line: ``{"ms": ..., "found": ...}``, the milliseconds of ``process()`` and
-how many faces or hands it returned),
+index (answered with one JSON line: ``{"ms": ..., "found": ..., "faces": ..., "hands": ...}``, the
+milliseconds of ``process()`` and how many faces or hands it returned: ``found`` is the faces, or the
+hands of a hands-only task),
 ``reset`` (a fresh graph, answered ``{"reset": true}``) or ``quit``. The BGR->RGB conversion MediaPipe
 needs is done before the clock starts, which favours the peer slightly.
 """
@@ -26,6 +27,33 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
+
+class FaceMeshAndHands:
+    """FaceMesh (refine_landmarks=True) and Hands (max 2 hands) on every frame, one after the other: what
+    MediaPipe's own graphs need to track a shopper's face and hands (``face_mesh_refined+hands``)."""
+
+    def __init__(self, max_faces: int) -> None:
+        self.face = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=max_faces,
+                                                    refine_landmarks=True)
+        self.hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2)
+
+    def process(self, frame: np.ndarray):
+        faces = self.face.process(frame)
+        hands = self.hands.process(frame)
+        return type("Result", (), {"multi_face_landmarks": faces.multi_face_landmarks,
+                                   "multi_hand_landmarks": hands.multi_hand_landmarks})
+
+    def close(self) -> None:
+        self.face.close()
+        self.hands.close()
+
+    def __enter__(self) -> FaceMeshAndHands:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 TASKS = {
     "face_mesh": lambda n: mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=n,
                                                            refine_landmarks=False),
@@ -33,6 +61,7 @@ TASKS = {
                                                                    refine_landmarks=True),
     "hands": lambda n: mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2),
     "hands_static": lambda n: mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2),
+    "face_mesh_refined+hands": FaceMeshAndHands,
 }
 
 
@@ -51,12 +80,14 @@ def main() -> None:
     serve(args.task, rgb, args.max_faces)
 
 
-def timed(solution, frame: np.ndarray) -> tuple[float, int]:
+def timed(solution, frame: np.ndarray) -> tuple[float, int, int]:
+    """Milliseconds of ``process()``, and how many faces and hands it returned."""
     t0 = time.perf_counter()
     result = solution.process(frame)
     ms = (time.perf_counter() - t0) * 1000.0
-    landmarks = getattr(result, "multi_face_landmarks", None) or getattr(result, "multi_hand_landmarks", None)
-    return ms, len(landmarks or [])
+    faces = getattr(result, "multi_face_landmarks", None) or []
+    hands = getattr(result, "multi_hand_landmarks", None) or []
+    return ms, len(faces), len(hands)
 
 
 def serve(task: str, rgb: list[np.ndarray], max_faces: int = 1) -> None:
@@ -71,8 +102,8 @@ def serve(task: str, rgb: list[np.ndarray], max_faces: int = 1) -> None:
             solution = TASKS[task](max_faces)
             print(json.dumps({"reset": True}), flush=True)
             continue
-        ms, found = timed(solution, rgb[int(request)])
-        print(json.dumps({"ms": ms, "found": found}), flush=True)
+        ms, faces, hands = timed(solution, rgb[int(request)])
+        print(json.dumps({"ms": ms, "found": faces or hands, "faces": faces, "hands": hands}), flush=True)
     solution.close()
 
 

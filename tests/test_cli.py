@@ -605,3 +605,10 @@ def test_mirror_headless_puts_on_looks(work, tmp_path):
     applied = [json.loads(line) for line in events.read_text().splitlines()
                if json.loads(line)["type"] == "look_applied"]
     assert [e["product_id"] for e in applied] == ["LOOK-DAY", "LOOK-GLAM"]
+
+
+def test_mirror_pipelined(work, tmp_path):
+    run = arlens("mirror", "--source", work / "clip.mp4", "--headless", "--frames", "8", "--pipelined",
+                 "-p", "LIP-001", "--snapshots", tmp_path / "snaps")
+    assert run.returncode == 0, run.stderr
+    assert "mirror: 8 frames" in run.stdout and "0 errors" in run.stdout

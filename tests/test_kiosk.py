@@ -349,3 +349,21 @@ def test_real_window_under_xvfb(clip, tmp_path):
     assert "mirror: 13 frames" in run.stdout  # quit by the scripted q at frame 12
     assert len(list((tmp_path / "snaps").glob("*.png"))) == 1
     assert "Traceback" not in run.stderr
+
+
+def test_pipelined_kiosk_shows_the_same_screens_one_frame_later(clip, tmp_path):
+    """KioskOptions.pipelined: each frame is tracked while the previous one is drawn (TryOn.submit); the
+    screens are the sequential loop's, each one loop later, and the session is left ready for process()."""
+    screens = {}
+    for pipelined in (False, True):
+        options = KioskOptions(display=False, frames=12, snapshot_dir=tmp_path / "snaps", pipelined=pipelined)
+        with TryOn(products=["LIP-001"], event_delivery="inline") as session:
+            kiosk = Recording(session, lambda: open_source(path=clip), options, is_file=True)
+            stats = kiosk.run()
+            assert stats.errors == 0 and stats.frames == 12
+            session.process(read_image("faces/astronaut.png"), 10_000)  # nothing left pending
+        screens[pipelined] = kiosk.screens
+    sequential, pipelined = screens[False], screens[True]
+    assert not pipelined[0].any(), "the first pipelined loop has nothing drawn yet (a black screen)"
+    for a, b in zip(sequential[:-1], pipelined[1:], strict=True):
+        assert np.array_equal(a, b)

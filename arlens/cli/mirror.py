@@ -76,6 +76,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         key_script=args.keys or {},
         realtime=not args.headless and args.source is not None,
         blur_background=args.blur_background,
+        pipelined=args.pipelined,
     )
     try:
         options_ = TryOnOptions(gestures=gestures, max_faces=args.max_faces, device=args.device)
@@ -148,3 +149,6 @@ def register(add: AddCommand) -> None:
     p.add_argument("--no-gestures", action="store_true", help="keys only, even when hand tracking is installed")
     p.add_argument("--blur-background", action="store_true",
                    help="blur what is behind the shopper (person segmentation on every frame)")
+    p.add_argument("--pipelined", action="store_true",
+                   help="track each frame while the previous one is drawn (on two free cores a frame then costs "
+                   "about the longer of the two; the screen shows it one frame later)")

@@ -178,6 +178,13 @@ class EyewearOptions:
         contact_shadow: darkness of the frame's soft shadow on the face, 0 (none) .. 1.
         match_camera: give the glasses the frame's blur and grain (estimated around the face).
         margin_px: pixels added around the glasses' projected box before rendering it.
+        reuse_px: draw a face's glasses again only when they, the ears or the face mesh move more
+            than this many pixels on screen since they were last drawn for that face, or the light on
+            them changes (by more than :data:`REUSE_LIGHT`); otherwise the last drawing is reused (the
+            OpenGL passes are most of the lens's time on a CPU; a still shopper's smoothed face, in a
+            camera's noise, moves a tenth to a third of a pixel a frame). What is laid over it from the
+            frame (the camera's blur and grain, the contact shadow, a hand in front) is made anew every
+            frame. 0: draw every frame.
         max_triangles: triangle budget of the model.
         backend: moderngl/glcontext backend of the headless context.
     """
@@ -197,6 +204,7 @@ class EyewearOptions:
     contact_shadow: float = 1.0
     match_camera: bool = True
     margin_px: int = 4
+    reuse_px: float = 0.5
     max_triangles: int = DEFAULT_MAX_TRIANGLES
     backend: str = field(default="egl")
 
@@ -209,6 +217,9 @@ class EyewearOptions:
             raise InputError(f"EyewearOptions.occluder_push_cm: expected 0..3 cm, got {self.occluder_push_cm!r}")
         if not 0 <= self.margin_px <= 256:
             raise InputError(f"EyewearOptions.margin_px: expected 0..256, got {self.margin_px!r}")
+        if isinstance(self.reuse_px, bool) or not isinstance(self.reuse_px, int | float) or \
+                not 0.0 <= self.reuse_px <= 2.0:
+            raise InputError(f"EyewearOptions.reuse_px: expected 0..2 pixels, got {self.reuse_px!r}")
         if not 0.0 <= float(self.contact_shadow) <= 1.0:
             raise InputError(f"EyewearOptions.contact_shadow: expected 0..1, got {self.contact_shadow!r}")
         t = self.lens_transmission
@@ -384,6 +395,29 @@ def _width_scale_matrix(centre_x: float, scale: float) -> np.ndarray:
     return m
 
 
+#: Largest change of the light on a face for which a drawing of the glasses is reused, in linear units of what
+#: it adds to a white surface (its SH terms, the key light's colour times each component of its direction, the
+#: environment's SH; the colour behind the lenses in sRGB 0..1): two to three grey levels at mid grey. The light
+#: estimated from the frame itself moves by 0.004 when a face's landmarks move a tenth of a pixel (grace_hopper):
+#: a smaller bound would redraw a still face's glasses for that jitter alone.
+REUSE_LIGHT = 1e-2
+
+
+@dataclass(frozen=True)
+class _RenderKey:
+    """What one face's OpenGL drawing depends on, to tell whether the last one can be reused."""
+
+    track_id: int
+    region: tuple[int, int, int, int]  # where it was drawn (with a margin: still holds glasses moved by reuse_px)
+    points: np.ndarray  # float64 (n, 2) pixels: the glasses' box corners and bent temple ends, ears, face mesh
+    light: np.ndarray  # float64: SH, key direction and colour, environment SH, behind colour
+
+    def close_to(self, other: _RenderKey, px: float) -> bool:
+        return (self.track_id == other.track_id
+                and float(np.abs(self.points - other.points).max()) <= px
+                and float(np.abs(self.light - other.light).max()) <= REUSE_LIGHT)
+
+
 @dataclass(frozen=True)
 class _FacePlan:
     """What drawing one face's glasses needs, read from the frame before anything is drawn into it."""
@@ -396,6 +430,10 @@ class _FacePlan:
     look: CameraLook
     behind: tuple[float, float, float]
     occlusion: np.ndarray
+    width_scale: float
+    bend: tuple[float, float, float, float]
+    key: _RenderKey | None  # what the drawing depends on (None: reuse is off)
+    reuse: np.ndarray | None  # the last drawing of this face, still good for this frame (its region is kept)
 
 
 class EyewearLens:
@@ -486,6 +524,9 @@ class EyewearLens:
             self._renderer.close()
             raise
         self._drawn: tuple[np.ndarray | None, ...] = ()
+        self._renders: dict[int, tuple[_RenderKey, np.ndarray]] = {}  # per face slot: the last drawing
+        #: How many faces' glasses were drawn by OpenGL so far (the rest reused a drawing: ``reuse_px``).
+        self.gl_draws = 0
         corners = self.asset.bounds
         self._corners = np.array(
             [[corners[i, 0], corners[j, 1], corners[k, 2], 1.0] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
@@ -792,16 +833,30 @@ class EyewearLens:
             if region is None:
                 continue
             face_scene = scene.face(face)
+            lighting = self.lighting(face_scene.light, environment)
+            behind = self._behind(scene.frame, face)
+            width_scale = self.width_scale(face, camera)
+            bend = self._temple_bend(face, camera, m, width_scale)
+            key = reuse = None
+            if self.options.reuse_px > 0:
+                key = self._render_key(face, m, region, lighting, behind, camera, width_scale, bend)
+                last = self._renders.get(i)
+                if last is not None and key.close_to(last[0], self.options.reuse_px):
+                    region, reuse = last[0].region, last[1]  # the last drawing, where it was drawn
             plans.append(
                 _FacePlan(
                     index=i,
                     face=face,
                     model=m,
                     region=region,
-                    lighting=self.lighting(face_scene.light, environment),
+                    lighting=lighting,
                     look=face_scene.camera_look if self.options.match_camera else CameraLook(),
-                    behind=self._behind(scene.frame, face),
+                    behind=behind,
                     occlusion=face_scene.occlusion(region),
+                    width_scale=width_scale,
+                    bend=bend,
+                    key=key,
+                    reuse=reuse,
                 )
             )
         projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
@@ -859,25 +914,31 @@ class EyewearLens:
         x0, y0, x1, y1 = region
         clip = r.region_matrix((camera.width, camera.height), region) @ projection
         pose = np.asarray(face.pose, dtype=np.float64)
-        width_scale = self.width_scale(face, camera)
-        scaled_pose = pose @ _width_scale_matrix(self._centre_x, width_scale)
-        r.set_lighting(plan.lighting)
-        r.set_behind(plan.behind)
-        r.set_temple_bend(*self._temple_bend(face, camera, modelview, width_scale))
-        r.begin(x1 - x0, y1 - y0)
-        self._face_mesh.update_positions(self._occluder_vertices(face, camera))
-        r.draw_depth(self._face_mesh, clip)
-        if o.head_proxy or o.ears:
-            push = np.eye(4)
-            push[2, 3] = -o.occluder_push_cm
-            if o.head_proxy:
-                r.draw_depth(self._head_mesh, clip @ push @ scaled_pose, cull=True)
-            if o.ears:
-                r.draw_depth(self._ear_mesh, clip @ scaled_pose, cull=True)
-        mvp = clip @ modelview
-        for mesh, style in self._parts:
-            r.draw_lit(mesh, style, mvp, modelview)
-        rgba = apply_camera_look(r.read_rgba8(), plan.look)
+        scaled_pose = pose @ _width_scale_matrix(self._centre_x, plan.width_scale)
+        raw = plan.reuse
+        if raw is None:
+            r.set_lighting(plan.lighting)
+            r.set_behind(plan.behind)
+            r.set_temple_bend(*plan.bend)
+            r.begin(x1 - x0, y1 - y0)
+            self._face_mesh.update_positions(self._occluder_vertices(face, camera))
+            r.draw_depth(self._face_mesh, clip)
+            if o.head_proxy or o.ears:
+                push = np.eye(4)
+                push[2, 3] = -o.occluder_push_cm
+                if o.head_proxy:
+                    r.draw_depth(self._head_mesh, clip @ push @ scaled_pose, cull=True)
+                if o.ears:
+                    r.draw_depth(self._ear_mesh, clip @ scaled_pose, cull=True)
+            mvp = clip @ modelview
+            for mesh, style in self._parts:
+                r.draw_lit(mesh, style, mvp, modelview)
+            raw = r.read_rgba8()
+            raw.setflags(write=False)  # kept for reuse: what follows makes new arrays
+            self.gl_draws += 1
+            if plan.key is not None:
+                self._renders[plan.index] = (plan.key, raw)
+        rgba = apply_camera_look(raw, plan.look)
         if plan.occlusion.max() > 0.0:  # a hand in front of the face hides the glasses too
             visible = np.rint((1.0 - plan.occlusion) * 255.0).astype(np.uint8)
             rgba = cv2.multiply(rgba, cv2.merge((visible,) * 4), scale=1.0 / 255.0)
@@ -896,6 +957,29 @@ class EyewearLens:
             return None
         b = np.array(boxes, np.float32)
         return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], np.float32)
+
+    def _render_key(self, face: Face, m: np.ndarray, region: tuple[int, int, int, int], lighting: Any,
+                    behind: tuple[float, float, float], camera: PerspectiveCamera, width_scale: float,
+                    bend: tuple[float, float, float, float]) -> _RenderKey:
+        """What this face's drawing depends on: where the glasses (their box's corners and the ends of the
+        temples as they are bent), the ears and the face mesh fall on screen (the occluders move with them),
+        the light and what is behind the lenses."""
+        from arlens.render.gl import environment_sh
+
+        z0, out_right, out_left, rise = bend
+        b = self.asset.bounds  # frame mm, z into the face: the temples' ends at the largest z
+        run = max(float(b[1, 2]) - z0, 0.0)  # how far the ends lie behind the hinges
+        ends = np.array([[b[1, 0] + out_right * run, rise * run, b[1, 2], 1.0],
+                         [b[0, 0] - out_left * run, rise * run, b[1, 2], 1.0]])
+        corners = (np.vstack([self._corners, ends]) @ m.T)[:, :3]
+        ears = self.ear_points(face, camera, width_scale)
+        points = np.vstack([camera.project(np.vstack([corners, ears])),
+                            np.asarray(face.landmarks[:468, :2], dtype=np.float64)])
+        lit = lighting
+        env = environment_sh(lit.environment) if lit.environment is not None else np.zeros((9, 3), np.float32)
+        key = np.outer(lit.key_dir, lit.key_color)  # a direction matters as much as the light from it
+        light = np.concatenate([np.ravel(lit.sh), np.ravel(key), np.ravel(env), np.asarray(behind)])
+        return _RenderKey(int(face.track_id), region, points, light.astype(np.float64))
 
     def _lay_shadow(
         self, out: np.ndarray, face: Face, rgba: np.ndarray, region: tuple[int, int, int, int], style: ShadowStyle

@@ -61,12 +61,18 @@ class LensSpec:
         target: what the lens draws on, ``"face"`` or ``"hand"``.
         layer: drawing order within a frame, smaller first (foundation under blush under lipstick, eyewear
             over make-up, hands last).
+        refinements: which of the face mesh's refined landmarks the lens reads (some of ``"lips"``,
+            ``"eyes"``, ``"irises"``; :class:`~arlens.tracking.face.FaceTrackerOptions`); None (default): all
+            of them. A session tracks faces with only the refinements its current lenses need (each left
+            out saves part of the mesh model's time), so a lens that reads refined eye contours or irises
+            must say so, or keep the default.
     """
 
     kind: str
     factory: str | LensFactory
     target: Literal["face", "hand"] = "face"
     layer: int = 100
+    refinements: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         kind = getattr(self.kind, "value", self.kind)
@@ -83,6 +89,11 @@ class LensSpec:
             raise InputError(f"LensSpec.target: expected 'face' or 'hand', got {self.target!r}")
         if isinstance(self.layer, bool) or not isinstance(self.layer, int):
             raise InputError(f"LensSpec.layer: expected an int, got {self.layer!r}")
+        if self.refinements is not None:
+            names = ("lips", "eyes", "irises")
+            if isinstance(self.refinements, str) or not set(self.refinements) <= set(names):
+                raise InputError(f"LensSpec.refinements: expected None or some of {names}, got {self.refinements!r}")
+            object.__setattr__(self, "refinements", tuple(n for n in names if n in self.refinements))
 
     def load(self) -> LensFactory:
         """The factory itself (imports its module the first time)."""
@@ -138,19 +149,23 @@ def makeup_factory(product: Product, *, catalog: Catalog | None = None, options:
 
 
 #: Make-up goes on in this order (foundation first, brows after the eyes, lips last), then eyewear, then hands.
+#: What each reads of the refined landmarks: make-up the eye contours and brows (the eye branch refines both)
+#: and the lips (paint is kept off the eyes, brows and mouth), no irises; the lipstick the lips; the glasses sit
+#: by the head pose (fitted on the rigid face), the mesh's outline and nose; nails are on hands.
+_MAKEUP = ("lips", "eyes")
 BUILTIN: tuple[LensSpec, ...] = (
-    LensSpec("foundation", makeup_factory, "face", layer=10),
-    LensSpec("contour", makeup_factory, "face", layer=20),
-    LensSpec("highlighter", makeup_factory, "face", layer=30),
-    LensSpec("blush", makeup_factory, "face", layer=40),
-    LensSpec("eyeshadow", makeup_factory, "face", layer=50),
-    LensSpec("eyeliner", makeup_factory, "face", layer=60),
-    LensSpec("mascara", makeup_factory, "face", layer=70),
-    LensSpec("brow", makeup_factory, "face", layer=80),
-    LensSpec("lip_liner", lipstick_factory, "face", layer=90),
-    LensSpec("lipstick", lipstick_factory, "face", layer=100),
-    LensSpec("eyewear", eyewear_factory, "face", layer=200),
-    LensSpec("nail_polish", nail_polish_factory, "hand", layer=300),
+    LensSpec("foundation", makeup_factory, "face", layer=10, refinements=_MAKEUP),
+    LensSpec("contour", makeup_factory, "face", layer=20, refinements=_MAKEUP),
+    LensSpec("highlighter", makeup_factory, "face", layer=30, refinements=_MAKEUP),
+    LensSpec("blush", makeup_factory, "face", layer=40, refinements=_MAKEUP),
+    LensSpec("eyeshadow", makeup_factory, "face", layer=50, refinements=_MAKEUP),
+    LensSpec("eyeliner", makeup_factory, "face", layer=60, refinements=_MAKEUP),
+    LensSpec("mascara", makeup_factory, "face", layer=70, refinements=_MAKEUP),
+    LensSpec("brow", makeup_factory, "face", layer=80, refinements=_MAKEUP),
+    LensSpec("lip_liner", lipstick_factory, "face", layer=90, refinements=("lips",)),
+    LensSpec("lipstick", lipstick_factory, "face", layer=100, refinements=("lips",)),
+    LensSpec("eyewear", eyewear_factory, "face", layer=200, refinements=()),
+    LensSpec("nail_polish", nail_polish_factory, "hand", layer=300, refinements=()),
 )
 
 

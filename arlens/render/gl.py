@@ -60,6 +60,30 @@ def create_context(backend: str = "egl") -> Any:
     return ctx
 
 
+def gl_finish_releasing_gil(backend: str) -> Any:
+    """``glFinish`` of the current context as a ctypes function (None where it cannot be looked up).
+
+    moderngl holds Python's GIL in every call, so the wait for a CPU rasteriser (Mesa's llvmpipe draws
+    when the pixels are read back: most of the eyewear lens's time) would stop every other Python thread
+    of the process, such as a pipelined session's tracking (:meth:`arlens.TryOn.submit`). A function
+    called through ctypes releases the GIL, so calling this before reading the pixels back lets the
+    driver finish drawing while other threads run; the read-back then only copies.
+    """
+    if backend != "egl":
+        return None
+    import ctypes
+    import ctypes.util
+
+    try:
+        egl = ctypes.CDLL(ctypes.util.find_library("EGL") or "libEGL.so.1")
+        egl.eglGetProcAddress.restype = ctypes.c_void_p
+        egl.eglGetProcAddress.argtypes = [ctypes.c_char_p]
+        address = egl.eglGetProcAddress(b"glFinish")
+    except (OSError, AttributeError):
+        return None
+    return ctypes.CFUNCTYPE(None)(address) if address else None
+
+
 _DEPTH_VS = """
 #version 330
 uniform mat4 u_mvp;
@@ -450,6 +474,7 @@ class GLRenderer:
         self._meshes: list[GLMesh] = []
         self._region = (0, 0)
         self._env_source: object = _NOTHING  # the environment last fitted and uploaded
+        self._finish = gl_finish_releasing_gil(backend)
         self.set_lighting(Lighting.studio())
         self.set_temple_bend(1e9, 0.0, 0.0, 0.0)
 
@@ -653,6 +678,8 @@ class GLRenderer:
         the region to float first cost more than drawing a small one on a CPU.
         """
         w, h = self._region
+        if self._finish is not None:
+            self._finish()  # the drawing finishes with the GIL released (see gl_finish_releasing_gil)
         self.ctx.copy_framebuffer(self._resolve, self._msaa)
         raw = self._resolve.read(viewport=(0, 0, w, h), components=4, dtype="f1")
         return cv2.flip(np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 4), 0)  # GL's rows run bottom-up

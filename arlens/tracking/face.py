@@ -19,12 +19,17 @@ Stages, as in MediaPipe's ``FaceLandmarkFrontCpu`` graph with ``refine_landmarks
 3. smoothing (video mode, One Euro) and the metric head pose.
 
 Without ``refine_iris`` the plain mesh model runs instead (468 points; 468-477 are the eye-contour centres).
+The attention model's three refinement branches (lips, eyes, irises) cost about half of its time; a caller
+that does not need some of them (a lipstick reads only the lips, glasses none) asks for fewer
+(``refine=`` on each call, or ``FaceTrackerOptions.refinements``) and the model runs without them: the
+points a skipped branch would refine keep the mesh's own positions (for the irises: the eye-contour
+centres, as without ``refine_iris``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,22 +82,33 @@ _EYES = tuple(np.array(indices) for indices in EYE_REFINEMENT_INDICES)
 ATTENTION_OUTPUTS = ("output_mesh_identity", "output_lips", "output_left_eye", "output_right_eye",
                      "output_left_iris", "output_right_iris", "conv_faceflag")
 MESH_OUTPUTS = ("conv2d_21", "conv2d_31")
+#: The attention model's refinement branches, by name, and their outputs.
+REFINEMENTS = ("lips", "eyes", "irises")
+BRANCH_OUTPUTS = {"lips": ("output_lips",), "eyes": ("output_left_eye", "output_right_eye"),
+                  "irises": ("output_left_iris", "output_right_iris")}
 
 
-def refine_landmarks(points: np.ndarray, lips: np.ndarray, eyes: Sequence[np.ndarray],
-                     irises: Sequence[np.ndarray]) -> None:
+def refine_landmarks(points: np.ndarray, lips: np.ndarray | None, eyes: Sequence[np.ndarray] | None,
+                     irises: Sequence[np.ndarray] | None) -> None:
     """Merge the attention model's refinements into (N, 478, 3) tensor-space points, in place.
 
     Lips and eyes replace x and y of their mesh points (depth stays the mesh's); each iris gets the mean
     depth of its eye's eyelid contour, as MediaPipe's ``LandmarksRefinementCalculator`` is configured.
+    A refinement given as None was not computed: those points keep the mesh's positions, and the irises
+    become the eye contours' centres (as the plain mesh model's points 468-477).
     """
     n = len(points)
-    points[:, _LIPS, :2] = lips.reshape(n, -1, 2)
-    for eye_points, first, eye, iris in zip(_EYES, (L.RIGHT_IRIS_CENTER, L.LEFT_IRIS_CENTER), eyes, irises,
-                                            strict=True):
-        points[:, eye_points, :2] = eye.reshape(n, -1, 2)
-        points[:, first : first + 5, :2] = iris.reshape(n, -1, 2)
-        points[:, first : first + 5, 2] = points[:, eye_points[:EYELID_POINTS], 2].mean(axis=1)[:, None]
+    if lips is not None:
+        points[:, _LIPS, :2] = lips.reshape(n, -1, 2)
+    for k, (eye_points, first) in enumerate(zip(_EYES, (L.RIGHT_IRIS_CENTER, L.LEFT_IRIS_CENTER), strict=True)):
+        if eyes is not None:
+            points[:, eye_points, :2] = eyes[k].reshape(n, -1, 2)
+        if irises is not None:
+            points[:, first : first + 5, :2] = irises[k].reshape(n, -1, 2)
+            points[:, first : first + 5, 2] = points[:, eye_points[:EYELID_POINTS], 2].mean(axis=1)[:, None]
+        else:
+            loop = list(L.right_eye() if first == L.RIGHT_IRIS_CENTER else L.left_eye())
+            points[:, first : first + 5] = points[:, loop].mean(axis=1, keepdims=True)
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,10 @@ class FaceTrackerOptions:
         refine_iris: run MediaPipe's attention mesh model (FaceMesh's ``refine_landmarks=True``): irises
             468-477 and refined lips and eyes from one model run; without it the plain mesh model, with
             points 468-477 at the eye-contour centres.
+        refinements: which of the attention model's branches run by default (``refine=`` on a call says
+            otherwise): some of ``"lips"``, ``"eyes"``, ``"irises"`` (all: FaceMesh's refined graph). The
+            model without a branch runs faster (all three are about half of its time); the points it
+            would refine keep the mesh's positions (the irises: the eye-contour centres).
         smoothing: One Euro filter parameters for video mode (``OneEuroOptions(enabled=False)`` for none).
         fov_y_deg: vertical field of view of the camera the pose is expressed in.
         estimate_pose: fit ``Face.pose`` (identity when False).
@@ -136,6 +156,7 @@ class FaceTrackerOptions:
     correct_stale_crops: bool = True
     redetect_turned_deg: float | None = 30.0
     refine_iris: bool = True
+    refinements: tuple[str, ...] = REFINEMENTS
     smoothing: OneEuroOptions = field(default_factory=OneEuroOptions)
     fov_y_deg: float = 63.0
     estimate_pose: bool = True
@@ -164,6 +185,16 @@ class FaceTrackerOptions:
                              f"got {self.redetect_turned_deg!r}")
         if not 1.0 <= self.fov_y_deg <= 170.0:
             raise InputError(f"FaceTrackerOptions.fov_y_deg: expected a value in [1, 170], got {self.fov_y_deg!r}")
+        object.__setattr__(self, "refinements", tuple(sorted(check_refinements(self.refinements,
+                                                                                "FaceTrackerOptions.refinements"),
+                                                             key=REFINEMENTS.index)))
+
+
+def check_refinements(value: object, name: str = "refine") -> frozenset[str]:
+    """``value`` (some of :data:`REFINEMENTS`) as a frozenset; InputError naming ``name`` otherwise."""
+    if isinstance(value, str) or not isinstance(value, Collection) or not set(value) <= set(REFINEMENTS):
+        raise InputError(f"{name}: expected some of {', '.join(REFINEMENTS)}, got {value!r}")
+    return frozenset(value)
 
 
 class FaceTracker(TrackerBase):
@@ -186,6 +217,8 @@ class FaceTracker(TrackerBase):
         self._mesh = Model("face_landmark_with_attention" if options.refine_iris else "face_landmark",
                            options.runtime)
         super().__init__([*self._detector.models, self._mesh], options.smoothing)
+        self._pruned: dict[frozenset[str], Model] = {}  # the attention model without some branches
+        self._refine = frozenset(options.refinements)  # the branches the current call runs
         self._turned: set[int] = set()  # ids of tracks whose head was turned in the previous frame
         self._next_tile = 0  # video mode searches one detector tile at a time, in turn
         self._frames_since_tile = TILE_INTERVAL_TRACKING  # the first frame searches at once
@@ -198,15 +231,20 @@ class FaceTracker(TrackerBase):
         self._frames_since_tile = TILE_INTERVAL_TRACKING  # the first frame searches at once
 
     # -- public API --------------------------------------------------------------------------------
-    def detect(self, image: np.ndarray) -> list[Face]:
+    def detect(self, image: np.ndarray, *, refine: Collection[str] | None = None) -> list[Face]:
         """Faces in a still image (no state carried between calls), best first.
 
-        Raises:
-            InputError: ``image`` is not a uint8 BGR/gray/BGRA image.
-        """
-        return self.detect_batch([image])[0]
+        Args:
+            image: uint8 BGR/gray/BGRA image.
+            refine: the attention model's branches to run (some of ``"lips"``, ``"eyes"``, ``"irises"``);
+                None: ``options.refinements``.
 
-    def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Face]]:
+        Raises:
+            InputError: ``image`` is not a uint8 BGR/gray/BGRA image, or a bad ``refine``.
+        """
+        return self.detect_batch([image], refine=refine)[0]
+
+    def detect_batch(self, images: Sequence[np.ndarray], *, refine: Collection[str] | None = None) -> list[list[Face]]:
         """Faces in each of several still images, with every model stage run once for the whole batch.
 
         The detector sees all images in one run and the mesh model all faces in one; the result for
@@ -214,8 +252,10 @@ class FaceTracker(TrackerBase):
         many photos.
 
         Raises:
-            InputError: an image is not a uint8 BGR/gray/BGRA image (the message names its index).
+            InputError: an image is not a uint8 BGR/gray/BGRA image (the message names its index), or a bad
+                ``refine`` (as :meth:`detect`).
         """
+        self._set_refine(refine)
         self._start_call()
         if isinstance(images, np.ndarray) and images.ndim == 3:
             raise InputError("images: expected a sequence of images, got a single image (use detect())")
@@ -261,16 +301,19 @@ class FaceTracker(TrackerBase):
                 out[i].append(result)
         return out
 
-    def track(self, frame: np.ndarray, timestamp_ms: int) -> list[Face]:
+    def track(self, frame: np.ndarray, timestamp_ms: int, *, refine: Collection[str] | None = None) -> list[Face]:
         """Faces in the next frame of a video stream, with ids stable across frames.
 
         Args:
             frame: uint8 BGR image.
             timestamp_ms: the frame's time in milliseconds; must increase from call to call.
+            refine: the attention model's branches to run in this frame (as :meth:`detect`; may change
+                from frame to frame, e.g. with the products worn); None: ``options.refinements``.
 
         Raises:
-            InputError: bad image, or a timestamp not greater than the previous one.
+            InputError: bad image, a timestamp not greater than the previous one, or a bad ``refine``.
         """
+        self._set_refine(refine)
         image = self._start_frame(frame, timestamp_ms)
         camera = PerspectiveCamera(image.shape[1], image.shape[0], self.options.fov_y_deg)
         o = self.options
@@ -439,16 +482,22 @@ class FaceTracker(TrackerBase):
         with self._times.stage("landmarks"):
             n = len(rois)
             crops = np.stack([roi.crop(image, LANDMARK_SIZE) for image, roi in zip(images, rois, strict=True)])
-            outputs = self._mesh(rgb_tensor(crops), ATTENTION_OUTPUTS if self.options.refine_iris else MESH_OUTPUTS)
-            points = np.empty((n, L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
-            points[:, : L.NUM_MESH_LANDMARKS] = outputs[0].reshape(n, -1, 3)
             if self.options.refine_iris:
-                lips, left_eye, right_eye, left_iris, right_iris = outputs[1:6]
-                refine_landmarks(points, lips, (left_eye, right_eye), (left_iris, right_iris))
+                model, names = self._attention(self._refine)
+                outputs = dict(zip(names, model(rgb_tensor(crops), names), strict=True))
+                presence = outputs["conv_faceflag"]
             else:
-                for first, loop in ((L.RIGHT_IRIS_CENTER, L.right_eye()), (L.LEFT_IRIS_CENTER, L.left_eye())):
-                    points[:, first : first + 5] = points[:, list(loop)].mean(axis=1, keepdims=True)
-            logits = np.clip(outputs[-1].reshape(n, -1)[:, 0].astype(np.float64), -100, 100)
+                mesh, presence = self._mesh(rgb_tensor(crops), MESH_OUTPUTS)
+                outputs = {"output_mesh_identity": mesh}
+            points = np.empty((n, L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
+            points[:, : L.NUM_MESH_LANDMARKS] = outputs["output_mesh_identity"].reshape(n, -1, 3)
+
+            def branch(name: str) -> list[np.ndarray] | None:
+                return [outputs[o] for o in BRANCH_OUTPUTS[name]] if BRANCH_OUTPUTS[name][0] in outputs else None
+
+            lips = branch("lips")
+            refine_landmarks(points, lips[0] if lips else None, branch("eyes"), branch("irises"))
+            logits = np.clip(presence.reshape(n, -1)[:, 0].astype(np.float64), -100, 100)
             scores = 1.0 / (1.0 + np.exp(-logits))
             results: list[tuple[np.ndarray, float] | None] = []
             for k, roi in enumerate(rois):
@@ -457,6 +506,21 @@ class FaceTracker(TrackerBase):
                 else:
                     results.append((roi.project(points[k], LANDMARK_SIZE), float(scores[k])))
             return results
+
+    def _set_refine(self, refine: Collection[str] | None) -> None:
+        self._refine = frozenset(self.options.refinements) if refine is None else check_refinements(refine)
+
+    def _attention(self, refine: frozenset[str]) -> tuple[Model, tuple[str, ...]]:
+        """The attention model's session running the ``refine`` branches, and the outputs it gives."""
+        names = ("output_mesh_identity", *(o for b in REFINEMENTS if b in refine for o in BRANCH_OUTPUTS[b]),
+                 "conv_faceflag")
+        if refine == frozenset(REFINEMENTS):
+            return self._mesh, names
+        model = self._pruned.get(refine)
+        if model is None:  # built on first use (a fraction of a second), kept for the tracker's lifetime
+            model = self._pruned[refine] = Model("face_landmark_with_attention", self.options.runtime, outputs=names)
+            self._models.append(model)
+        return model, names
 
     def _make_face(self, points: np.ndarray, score: float, camera: PerspectiveCamera, track_id: int,
                    smoother: OneEuroFilter | None = None, t: float = 0.0) -> Face:

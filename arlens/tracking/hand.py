@@ -2,8 +2,10 @@
 
 Stages, as in MediaPipe's ``HandLandmarkTrackingCpu`` graph:
 
-1. palm detection (still images, or in video mode while fewer hands are tracked than ``max_hands``):
-   the frame letterboxed to 192x192, BlazePalm, SSD decoding and weighted NMS; the ROI is the palm box
+1. palm detection (still images, or in video mode while fewer hands are tracked than ``max_hands``, on
+   every frame as MediaPipe does or on one in ``search_interval``): the frame letterboxed to 192x192 (or
+   only the square around a ``region`` the caller cares about), BlazePalm, SSD decoding and weighted
+   NMS; the ROI is the palm box
    rotated so wrist -> middle-finger MCP points up, shifted half a box toward the fingers, squared and
    enlarged 2.6x (``palm_detection_detection_to_roi.pbtxt``);
 2. landmarks: the ROI warped to 224x224 (one warp), 21 points projected back, hand presence, and
@@ -58,6 +60,11 @@ class HandTrackerOptions:
         max_hands: most hands to track (MediaPipe's ``max_num_hands``).
         min_detection_confidence: BlazePalm score threshold.
         min_tracking_confidence: hand-presence score under which a track is dropped.
+        search_interval: video mode: while fewer than ``max_hands`` hands are tracked, palm detection runs
+            on one frame in this many (and on the frame after a tracked hand is lost). 1 (default): every
+            frame, MediaPipe's graph. The palm detector costs about what the landmark model costs on one
+            hand, so a larger interval saves most of it while no new hand comes, and picks a new hand
+            up at most ``search_interval - 1`` frames later.
         smoothing: One Euro filter for video mode (``OneEuroOptions(enabled=False)`` for none).
         runtime: ONNX Runtime device, providers and threads.
     """
@@ -65,18 +72,46 @@ class HandTrackerOptions:
     max_hands: int = 2
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    search_interval: int = 1
     smoothing: OneEuroOptions = field(default_factory=OneEuroOptions)
     runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_hands, int) or self.max_hands < 1:
-            raise InputError(f"HandTrackerOptions.max_hands: expected an int >= 1, got {self.max_hands!r}")
+        for name in ("max_hands", "search_interval"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InputError(f"HandTrackerOptions.{name}: expected an int >= 1, got {v!r}")
         for name in ("min_detection_confidence", "min_tracking_confidence"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise InputError(f"HandTrackerOptions.{name}: expected a value in [0, 1], got {v!r}")
 
 
+
+
+def _check_region(region: Sequence[float]) -> tuple[float, float, float, float]:
+    """``region`` as four floats x0 <= x1, y0 <= y1; InputError when malformed."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in region)
+    except (TypeError, ValueError):
+        raise InputError(f"region: expected (x0, y0, x1, y1) pixels, got {region!r}") from None
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)) or x1 < x0 or y1 < y0:
+        raise InputError(f"region: expected finite x0 <= x1 and y0 <= y1, got {region!r}")
+    return x0, y0, x1, y1
+
+
+def _clip_region(region: tuple[float, float, float, float], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """``region`` as whole pixels inside a frame of ``shape`` (empty where they do not meet)."""
+    x0, y0, x1, y1 = region
+    h, w = shape[:2]
+    cx0, cy0 = min(max(math.floor(x0), 0), w), min(max(math.floor(y0), 0), h)
+    return cx0, cy0, max(cx0, min(math.ceil(x1), w)), max(cy0, min(math.ceil(y1), h))
+
+
+def _overlaps(roi: Roi, box: tuple[int, int, int, int]) -> bool:
+    """Whether the axis-aligned box of ``roi`` meets ``box`` (x0, y0, x1, y1)."""
+    r = 0.5 * math.hypot(roi.width, roi.height)  # the rotated ROI lies within this of its centre
+    return roi.cx + r > box[0] and roi.cx - r < box[2] and roi.cy + r > box[1] and roi.cy - r < box[3]
 
 
 def roi_from_hand(points: np.ndarray) -> Roi:
@@ -118,6 +153,14 @@ class HandTracker(TrackerBase):
         self._detector = Model("palm_detection_full", options.runtime)
         self._model = Model("hand_landmark_full", options.runtime)
         super().__init__([self._detector, self._model], options.smoothing)
+        self._wait = 0  # video mode: frames left before palm detection may run again
+        self._seen: set[int] = set()  # ids of the hands found in the previous frame
+
+    def reset(self) -> None:
+        """Forget tracked hands and timestamps, to start a new video stream."""
+        super().reset()
+        self._wait = 0
+        self._seen = set()
 
     def detect(self, image: np.ndarray) -> list[Hand]:
         """Hands in a still image (no state carried between calls), best first; [] when there are none.
@@ -132,16 +175,32 @@ class HandTracker(TrackerBase):
                 for result in self._landmarks(frame, rois) if result is not None
                 for points, score, label, lscore in [result]]
 
-    def track(self, frame: np.ndarray, timestamp_ms: int) -> list[Hand]:
+    def track(self, frame: np.ndarray, timestamp_ms: int, *, region: Sequence[float] | None = None) -> list[Hand]:
         """Hands in the next frame of a video stream, with ids stable across frames.
 
+        Args:
+            frame: uint8 BGR image.
+            timestamp_ms: the frame's time in milliseconds; must increase from call to call.
+            region: (x0, y0, x1, y1) pixels: only hands there matter (around the faces, for hands that may
+                cover them). Palm detection then sees the square around the region (larger, so small
+                hands near it are found more easily) and a tracked hand whose crop leaves the region is
+                dropped, so hands elsewhere cost nothing. None: the whole frame (MediaPipe's graph).
+
         Raises:
-            InputError: bad image, or a timestamp not greater than the previous one.
+            InputError: bad image, timestamp not greater than the previous one, or a malformed region.
         """
+        wanted = None if region is None else _check_region(region)  # refused before any state changes
         image = self._start_frame(frame, timestamp_ms)
-        # Palms are looked for only while fewer hands are tracked than wanted; the association step
-        # runs every frame, so two tracks that drift onto the same hand collapse into one, as in MediaPipe.
-        self._tracks.merge(self._detect_rois(image) if len(self._tracks) < self.options.max_hands else [])
+        box = None if wanted is None else _clip_region(wanted, image.shape)
+        if box is not None:
+            self._tracks.items = [tr for tr in self._tracks.items if _overlaps(tr.roi, box)]
+        # Palms are looked for only while fewer hands are tracked than wanted, on one frame in search_interval;
+        # the association step runs every frame, so two tracks that drift onto the same hand collapse into
+        # one, as in MediaPipe.
+        searching = len(self._tracks) < self.options.max_hands and self._wait <= 0 and (
+            box is None or (box[2] > box[0] and box[3] > box[1]))
+        self._wait = self.options.search_interval - 1 if searching else self._wait - 1
+        self._tracks.merge(self._detect_rois(image, box) if searching else [])
         hands, kept = [], []
         for tr, result in zip(self._tracks.items, self._landmarks(image, self._tracks.rois()), strict=True):
             if result is None:
@@ -153,14 +212,23 @@ class HandTracker(TrackerBase):
                 size = float(np.linalg.norm(points[H.WRIST, :2] - points[H.MIDDLE_FINGER_MCP, :2]))
                 points = tr.filter(points, timestamp_ms / 1000.0, size)
             hands.append(self._make_hand(points, score, label, lscore, tr.track_id))
+        if any(tr.track_id in self._seen and tr not in kept for tr in self._tracks.items):
+            self._wait = 0  # a tracked hand was lost: look for it again on the next frame, as MediaPipe does
+        self._seen = {tr.track_id for tr in kept}
         self._tracks.items = kept
         return hands
 
-    def _detect_rois(self, image: np.ndarray) -> list[Roi]:
-        """Run BlazePalm; ROIs of the best ``max_hands`` palms (MediaPipe clips before association)."""
+    def _detect_rois(self, image: np.ndarray, region: tuple[int, int, int, int] | None = None) -> list[Roi]:
+        """Run BlazePalm on the frame (or the square around ``region``); ROIs of the best ``max_hands``
+        palms (MediaPipe clips before association)."""
         with self._times.stage("detection"):
             opts = self._detector_opts
-            tensor, back = D.letterbox(image, opts.input_size, opts.input_range)
+            if region is None:
+                tensor, back = D.letterbox(image, opts.input_size, opts.input_range)
+            else:
+                x0, y0, x1, y1 = region
+                tensor, back = D.square_tensor(image, ((x0 + x1) / 2, (y0 + y1) / 2), max(x1 - x0, y1 - y0),
+                                               opts.input_size, opts.input_range)
             boxes, logits = self._detector(np.ascontiguousarray(tensor[..., ::-1]))  # RGB, on the small tensor
             values, scores = D.decode(boxes[0], logits[0], self._anchors, opts)
             rois: list[Roi] = []
