@@ -36,7 +36,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -126,6 +126,10 @@ class KioskOptions:
         key_script: frame number -> actions, fed as if the keys were pressed (tests, demos).
         attract_text: the idle screen's call to action.
         realtime: pace a file source at its frame rate (a window showing a video); off when headless.
+        blur_background: blur what is behind the shopper (MediaPipe's selfie segmentation on each frame,
+            :class:`~arlens.tracking.segmentation.PersonSegmenter`): the shop behind does not distract
+            from the product; snapshots and recordings show it too.
+        blur_strength: the background blur's sigma as a fraction of the frame's width (0 < s <= 0.2).
         pipelined: track each frame while the previous one is drawn (:meth:`TryOn.submit`): on two cores
             a frame costs about the longer of tracking and drawing instead of their sum, and the screen
             shows each frame one loop later.
@@ -143,9 +147,16 @@ class KioskOptions:
     key_script: Mapping[int, list[str]] = field(default_factory=dict)
     attract_text: str = "Step closer to try on"
     realtime: bool = False
+    blur_background: bool = False
+    blur_strength: float = 0.02
     pipelined: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.blur_background, bool):
+            raise InputError(f"KioskOptions.blur_background: expected True or False, got {self.blur_background!r}")
+        s = self.blur_strength
+        if isinstance(s, bool) or not isinstance(s, int | float) or not 0.0 < float(s) <= 0.2:
+            raise InputError(f"KioskOptions.blur_strength: expected a number in (0, 0.2], got {s!r}")
         if self.frames is not None and (isinstance(self.frames, bool) or self.frames < 1):
             raise InputError(f"KioskOptions.frames: expected an int >= 1 or None, got {self.frames!r}")
         for name in ("idle_seconds", "qr_seconds", "reconnect_max_s", "fps"):
@@ -285,6 +296,13 @@ class Kiosk:
         self._file_frames = 0  # frames read from a file source (none ever: it is not a video)
         self.state = "live"
         self.stats = KioskStats()
+        self._segmenter: Any = None
+        if self.options.blur_background:
+            from arlens.runtime import RuntimeOptions
+            from arlens.tracking.segmentation import PersonSegmenter, PersonSegmenterOptions
+
+            device = getattr(getattr(session, "options", None), "device", "cpu")  # the session's trackers' device
+            self._segmenter = PersonSegmenter(PersonSegmenterOptions(RuntimeOptions(device=device)))
 
     # -- source ---------------------------------------------------------------------------------------
     def _ensure_source(self) -> FrameSource | None:
@@ -440,13 +458,20 @@ class Kiosk:
         t0 = time.perf_counter()
         if self.options.pipelined:
             found = self.session.submit(frame, ts_ms)  # the previous frame, drawn while this one was tracked
-            self.stats.process_ms.append((time.perf_counter() - t0) * 1000)
             if found is None:  # the first frame: nothing drawn yet
+                self.stats.process_ms.append((time.perf_counter() - t0) * 1000)
                 return None, []
             result = found
         else:
             result = self.session.process(frame, ts_ms)
-            self.stats.process_ms.append((time.perf_counter() - t0) * 1000)
+        if self._segmenter is not None:
+            from arlens.render.background import blur_background
+
+            # the rendered frame's own mask (pipelined, it is the previous camera frame): a lens does not
+            # change what is person and what is background
+            shown = blur_background(result.frame, self._segmenter.segment(result.frame), self.options.blur_strength)
+            result = replace(result, frame=shown)
+        self.stats.process_ms.append((time.perf_counter() - t0) * 1000)
         self._last_result = result
         self._frame_size = result.frame.shape[:2]
         now_s = ts_ms / 1000.0
@@ -706,6 +731,9 @@ class Kiosk:
     def _close(self) -> None:
         self._drop_pending()  # the session is the caller's: leave it ready for process()
         self._drop_source()
+        if self._segmenter is not None:
+            self._segmenter.close()
+            self._segmenter = None
         if self._writer is not None:
             self._writer.release()
             self._writer = None

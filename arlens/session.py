@@ -90,7 +90,7 @@ from arlens.events import (
 from arlens.image import as_bgr
 from arlens.lenses.base import groups
 from arlens.lenses.registry import LensRegistry, LensSpec, default_registry
-from arlens.scene import Scene, SceneOptions
+from arlens.scene import Scene, SceneMemory, SceneOptions
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face, Hand
 from arlens.tracking.timestamps import check_timestamp
@@ -485,6 +485,9 @@ class TryOn:
             then not closed by the session; for sharing trackers or testing).
         registry: which lens draws each kind (default: :func:`arlens.lenses.registry.default_registry`,
             arlens' own lenses and installed plugins).
+        segmenter: a :class:`~arlens.tracking.segmentation.PersonSegmenter`: every frame's scene then has a
+            person mask, computed when a lens asks (lipstick and nail polish keep off the background);
+            not closed by the session. None (default): no segmentation.
 
     Raises:
         ProductError: a product that is unknown (:class:`UnknownProductError`) or of a kind no lens draws.
@@ -504,6 +507,7 @@ class TryOn:
         hand_tracker: Any | None = None,
         gesture_recognizer: Any | None = None,
         registry: LensRegistry | None = None,
+        segmenter: Any | None = None,
         **option_kwargs: Any,
     ) -> None:
         if options is None:
@@ -536,6 +540,9 @@ class TryOn:
         self._warned: set[str] = set()
         self._closed = False
         self._scene_options = SceneOptions(fov_y_deg=options.fov_y_deg)
+        # video mode: each face track's light and colours smoothed over its frames (no flicker on a still face)
+        self._scene_memory = SceneMemory()
+        self._segmenter = segmenter
         self._scene_camera: PerspectiveCamera | None = None
         initial = [self._resolve(p) for p in products]
 
@@ -908,7 +915,8 @@ class TryOn:
         t0 = time.perf_counter()
         image, faces, hands = tracked.image, tracked.faces, tracked.hands
         # one scene per frame, of the unrendered frame, shared by every lens (it computes what they ask for)
-        scene = Scene(image, faces, hands, camera=self._camera(image.shape), options=self._scene_options)
+        scene = Scene(image, faces, hands, camera=self._camera(image.shape), options=self._scene_options,
+                      memory=self._scene_memory if tracked.ts is not None else None, segmenter=self._segmenter)
         # the one copy of the frame: every lens draws into it, the scene keeps reading the unrendered one
         out = image.copy()
         hotspots: list[Hotspot] = []

@@ -25,6 +25,8 @@ scene existed; 286992c by default) and today's lens with a fresh :class:`arlens.
 (light, colour model, refined edges, occluders: everything a frame's scene computes for one face) are
 timed interleaved, call by call, on the same frames, with and without a hand near the mouth; the
 table gives both medians, their difference (what the scene and the new lens add per face) and ratio.
+The faces carry the head pose the FaceTracker fits (as tracked faces do in a session: the scene then
+uses it rather than fitting one).
 
 The ΔE2000 table gives, for each demo shade (at opacity 1) and face, the difference between the
 swatch and the median colour of the painted lips. ``--compare`` prints the figures of an earlier JSON
@@ -214,6 +216,17 @@ def bench_scene_cost(frames, old_cls, runs: int) -> dict:
     return out
 
 
+def with_tracked_pose(face: Face, shape: tuple[int, ...]) -> Face:
+    """``face`` with the head pose arlens' FaceTracker fits to its landmarks (``estimate_pose`` with the
+    tracker's default camera): in a session every tracked Face carries it, so the scene does not fit it
+    again and its cost is the tracker's, not the scene's."""
+    from arlens.tracking.camera import PerspectiveCamera
+    from arlens.tracking.pose import estimate_pose
+
+    pose = estimate_pose(face.landmarks, PerspectiveCamera(shape[1], shape[0], 63.0))
+    return Face(landmarks=face.landmarks, score=face.score, bbox=face.bbox, pose=pose)
+
+
 def old_face(face: Face):
     """The baseline package's own Face (its lens checks the type)."""
     from arlens_baseline.tracking.results import Face as OldFace
@@ -278,6 +291,7 @@ def scene_cost(faces, args) -> dict:
     for scale in args.scales:
         for name, image, face0 in faces:
             frame, face = to_720p(image, face0, scale)
+            face = with_tracked_pose(face, frame.shape)
             frames.append((f"{scale} {name}", frame, face, ()))
             if palm is not None:
                 comp = HS.hand_over_mouth(frame, face, palm, hand, cover=0.4, angle_deg=170, side=-1)

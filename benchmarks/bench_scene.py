@@ -12,6 +12,11 @@ Every scene is built from the clean test photos with known ground truth (``hard_
   ``before``: the landmark lens (no scene, landmark outline, white light); ``colour only``: the lens
   with a scene but no hands (its edges follow the image); ``tracked``: hands from arlens' HandTracker on
   the pasted image; ``known``: the pasted hand's landmarks.
+- ``objects``: a cup or a microphone (``hard_scenes.OBJECTS``: white, blue printed, green, beige and red
+  cups, a black microphone) pasted over half of each portrait's mouth from below. Score as
+  ``hand_over_mouth``, on the object's pixels. ``before``: the landmark lens; ``colour only``: the scene
+  without object occluders (the lip colour model alone); ``objects``: with them. Target 0%; a beige
+  (skin-coloured) or red (lip-coloured) object is what colour cannot tell from the face.
 - ``light``: each portrait under dim, warm and cool light (per-channel linear gains). Score: median ΔE76
   between render(g · image) and g · render(image) over the painted pixels, target <= 3; with the
   reference landmarks (the lens alone) and with arlens' FaceTracker on each image (tracking included).
@@ -20,6 +25,12 @@ Every scene is built from the clean test photos with known ground truth (``hard_
 - ``nails``: both hands (open_palm as the back of the hand) on their black backgrounds and pasted on
   the astronaut photo and on flat skin colour. Score: pixels painted where the hand's matte is below
   0.5 (off the finger), target 0; and the share of pointing.jpg's old red polish left showing.
+- ``stability``: the talking-head clip (reference landmarks) and each portrait filmed still (sensor noise of
+  3 grey levels and 0.3 px of landmark jitter a frame, 16 frames), each frame's scene alone (before) and
+  with a ``SceneMemory`` (after): the light direction's change per frame (degrees; the gloss highlight
+  follows it), the lip class mean's change per frame (colour-model units) and, on the still faces, the
+  gloss highlight's move per frame (mouth widths); and a light turned warm from one frame to the next:
+  the remembered gains against that frame's own estimate (no lag wanted).
 - ``shimmer``: the share of lip pixels where shimmer differs from satin by ΔE76 > 5 (the issue saw 2-3%)
   and the median glint size.
 
@@ -47,7 +58,7 @@ from arlens.lenses.lipstick import LipstickLens  # noqa: E402
 from arlens.lenses.nails import NailPolishLens  # noqa: E402
 from arlens.render import color as C  # noqa: E402
 from arlens.render import mask as M  # noqa: E402
-from arlens.scene import Scene  # noqa: E402
+from arlens.scene import Scene, SceneOptions  # noqa: E402
 from arlens.tracking.results import Hand, bbox_of  # noqa: E402
 
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "bench_scene.json"
@@ -62,7 +73,7 @@ def reference_hand(reference: Path, stem: str) -> Hand:
 
 
 def lenses() -> tuple[LipstickLens, LipstickLens]:
-    before = LipstickLens(color=SHADE, opacity=1.0, refine_edges=False, scene_light=False)
+    before = LipstickLens(color=SHADE, opacity=1.0, refine_edges=False, scene_light=False, occluders=False)
     after = LipstickLens(color=SHADE, opacity=1.0)
     return before, after
 
@@ -85,6 +96,26 @@ def hand_over_mouth(faces, hands, hand_tracker) -> dict:
                 "tracked": score(after.render(comp.image, [face], Scene(comp.image, [face], tracked))),
                 "hands_tracked": len(tracked),
                 "known": score(after.render(comp.image, [face], Scene(comp.image, [face], [comp.hand]))),
+            }
+    return rows
+
+
+def objects(faces) -> dict:
+    before, after = lenses()
+    rows = {}
+    for name, image, face in faces:
+        zone = HS.lip_zone(image.shape, face)
+        for obj in HS.OBJECTS:
+            comp = HS.object_over_mouth(image, face, obj, cover=0.5)
+
+            def score(out, comp=comp, zone=zone):
+                return HS.paint_on(comp.image, out, comp.truth, zone)
+
+            off = Scene(comp.image, [face], options=SceneOptions(object_occluders=False))
+            rows[f"{name}+{obj}"] = {
+                "before": score(before.render(comp.image, [face])),
+                "colour_only": score(after.render(comp.image, [face], off)),
+                "objects": score(after.render(comp.image, [face], Scene(comp.image, [face]))),
             }
     return rows
 
@@ -169,6 +200,81 @@ def nails(hands) -> dict:
     return rows
 
 
+def stability(faces, frames_to_run: int = 16) -> dict:
+    from arlens.lenses.lipstick import half_vector
+    from arlens.scene import SceneMemory
+    from arlens.tracking.results import Face
+
+    def angles(d):
+        d = np.asarray(d, dtype=np.float64)
+        return np.degrees(np.arccos(np.clip((d[1:] * d[:-1]).sum(axis=1), -1, 1)))
+
+    def steps(x):
+        return np.linalg.norm(np.diff(np.asarray(x, dtype=np.float64), axis=0), axis=1)
+
+    rows = {}
+    clip = read_clip()
+    for label, memory_on in (("before", False), ("after", True)):
+        memory = SceneMemory() if memory_on else None
+        dirs, lips = [], []
+        for frame, face in clip:
+            fs = Scene(frame, [face], memory=memory).face(0)
+            dirs.append(fs.light.direction)
+            lips.append(fs.colors.lip.mean)
+        rows.setdefault("talking_head", {})[label] = {
+            "direction_deg_median": float(np.median(angles(dirs))),
+            "direction_deg_p90": float(np.percentile(angles(dirs), 90)),
+            "lip_mean_step_median": float(np.median(steps(lips)))}
+    for name, image, face0 in faces:
+        geom = M.lip_geometry(face0.landmarks, image.shape)
+        u, v = geom.local_uv()
+        for label, memory_on in (("before", False), ("after", True)):
+            rng = np.random.default_rng(1)
+            memory = SceneMemory() if memory_on else None
+            dirs, lips, gloss = [], [], []
+            for _ in range(frames_to_run):
+                frame = np.clip(image + rng.normal(0.0, 3.0, image.shape), 0, 255).astype(np.uint8)
+                lm = face0.landmarks + rng.normal(0.0, 0.3, face0.landmarks.shape).astype(np.float32)
+                face = Face(landmarks=lm, score=1.0, bbox=bbox_of(lm), track_id=1)
+                fs = Scene(frame, [face], memory=memory).face(0)
+                dirs.append(fs.light.direction)
+                lips.append(fs.colors.lip.mean)
+                g = M.gloss_map(geom, u, v, half_vector(fs))
+                gloss.append(((g * u).sum() / g.sum(), (g * v).sum() / g.sum()))
+            rows.setdefault(f"{name} still", {})[label] = {
+                "direction_deg_median": float(np.median(angles(dirs))),
+                "lip_mean_step_median": float(np.median(steps(lips))),
+                "gloss_step_median": float(np.median(steps(gloss)))}
+        # a light switched warm between frames 4 and 5: the remembered gains against that frame's own
+        memory = SceneMemory()
+        face = Face(landmarks=face0.landmarks, score=1.0, bbox=face0.bbox, track_id=1)
+        for i in range(6):
+            frame = image if i < 5 else HS.apply_light(image, HS.LIGHTS["warm"])
+            remembered = Scene(frame, [face], memory=memory).face(0).light.gains
+        alone = Scene(frame, [face]).face(0).light.gains
+        rows[f"{name} still"]["light_step_lag"] = float(np.abs(remembered / alone - 1).max())
+    return rows
+
+
+def read_clip() -> list:
+    """The talking-head clip's frames with Google's reference landmarks (frames without a face left out)."""
+    from arlens.tracking.results import Face
+
+    cap = cv2.VideoCapture(str(TESTDATA / "faces" / "talking_head.gif"))
+    with np.load(TESTDATA.parent / "reference" / "talking_head.npz") as data:
+        meshes, found = data["face_mesh_478"], data["face_found"]
+    out, i = [], 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        lm = meshes[i].astype(np.float32)
+        if found[i] and np.isfinite(lm).all():
+            out.append((frame, Face(landmarks=lm, score=1.0, bbox=bbox_of(lm), track_id=1)))
+        i += 1
+    return out
+
+
 def shimmer(faces) -> dict:
     rows = {}
     for name, image, face in faces:
@@ -194,6 +300,10 @@ def print_results(result: dict) -> None:
     for k, r in result["hand_over_mouth"].items():
         print(f"{k:28s} {r['before']:8.3f} {r['colour_only']:8.3f} {r['tracked']:8.3f} {r['hands_tracked']:7d} "
               f"{r['known']:8.3f}")
+    print("\n== objects over the mouth: share of the object's lip-zone pixels painted (target 0)")
+    print(f"{'scene':28s} {'before':>8s} {'colour':>8s} {'objects':>8s}")
+    for k, r in result["objects"].items():
+        print(f"{k:28s} {r['before']:8.3f} {r['colour_only']:8.3f} {r['objects']:8.3f}")
     print("\n== light: median ΔE76 of render(g·image) vs g·render(image) (target <= 3)")
     print(f"{'scene':24s} {'before ref':>10s} {'after ref':>10s} {'before trk':>10s} {'after trk':>10s}")
     for k, r in result["light"].items():
@@ -211,6 +321,19 @@ def print_results(result: dict) -> None:
             continue
         print(f"{k:28s} before {r['before']['off_finger_px']:5d} of {r['before']['painted_px']:5d}   "
               f"after {r['after']['off_finger_px']:5d} of {r['after']['painted_px']:5d}")
+    print("\n== stability: each frame's scene alone (before) and with a SceneMemory (after)")
+    for k, r in result.get("stability", {}).items():
+        b, a = r["before"], r["after"]
+        line = (f"{k:22s} light direction {b['direction_deg_median']:.2f} -> {a['direction_deg_median']:.2f} "
+                f"deg/frame, "
+                f"lip class {b['lip_mean_step_median']:.2f} -> {a['lip_mean_step_median']:.2f}/frame")
+        if "gloss_step_median" in b:
+            line += f", gloss highlight {b['gloss_step_median']:.4f} -> {a['gloss_step_median']:.4f} mouth widths/frame"
+        if "direction_deg_p90" in b:
+            line += f" (p90 {b['direction_deg_p90']:.1f} -> {a['direction_deg_p90']:.1f})"
+        if "light_step_lag" in r:
+            line += f"; warm light switched on: remembered gains within {100 * r['light_step_lag']:.1f}% at once"
+        print(line)
     print("\n== shimmer against satin (the issue saw 2-3% of lip pixels above ΔE 5)")
     for k, r in result["shimmer"].items():
         print(f"{k:16s} ΔE>5 on {r['share_de_over_5']:.3f} of the lips, {r['glints']} glints, median "
@@ -223,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--testdata", type=Path, default=TESTDATA)
     parser.add_argument("--reference", type=Path, default=TESTDATA.parent / "reference")
-    parser.add_argument("--parts", nargs="*", default=["hand_over_mouth", "light", "video", "nails", "shimmer"])
+    parser.add_argument("--parts", nargs="*",
+                        default=["hand_over_mouth", "objects", "light", "video", "nails", "stability", "shimmer"])
     args = parser.parse_args(argv)
     from arlens.tracking.face import FaceTracker
     from arlens.tracking.hand import HandTracker
@@ -235,15 +359,18 @@ def main(argv: list[str] | None = None) -> int:
     with FaceTracker() as ft, HandTracker(max_hands=2) as ht:
         parts = {
             "hand_over_mouth": lambda: hand_over_mouth(faces, hands, ht),
+            "objects": lambda: objects(faces),
             "light": lambda: light(faces, ft),
             "video": lambda: video(faces, hands, args.frames),
             "nails": lambda: nails(hands),
+            "stability": lambda: stability(faces),
             "shimmer": lambda: shimmer(load_faces(args.testdata, args.reference)),
         }
         for part in args.parts:
             result[part] = parts[part]()
             print(f"{part}: done", flush=True)
-    print_results({k: result.get(k, {}) for k in ("hand_over_mouth", "light", "video", "nails", "shimmer")})
+    print_results({k: result.get(k, {}) for k in ("hand_over_mouth", "objects", "light", "video", "nails", "stability",
+                                                  "shimmer")})
     write_json(args.json, result)
     print(f"wrote {args.json}")
     return 0

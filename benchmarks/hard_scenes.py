@@ -222,3 +222,125 @@ def light_consistency(
         return 0.0, 0
     de = np.linalg.norm(bgr_to_lab(a[mask]) - bgr_to_lab(b[mask]), axis=1)
     return float(np.median(de)), int(mask.sum())
+
+
+#: Objects pasted over a mouth by :func:`object_over_mouth`: (shape, BGR colour, texture). Shapes: ``cup``
+#: (a mug's body and rim rising from below the chin), ``mic`` (a microphone's round head on its shaft,
+#: from below), ``straw``... textures: ``flat`` (shaded only), ``noise`` (a printed pattern), ``mesh`` (a
+#: microphone grille's grid).
+OBJECTS: dict[str, tuple[str, tuple[int, int, int], str]] = {
+    "white_cup": ("cup", (235, 238, 240), "flat"),
+    "blue_cup": ("cup", (170, 90, 40), "noise"),
+    "black_mic": ("mic", (45, 45, 48), "mesh"),
+    "green_cup": ("cup", (70, 150, 60), "flat"),
+    "beige_cup": ("cup", (150, 175, 215), "flat"),
+    "red_cup": ("cup", (40, 40, 190), "flat"),
+}
+
+
+def _object_matte(
+    kind: str, shape: tuple[int, int], centre: np.ndarray, size: float, angle_deg: float, s: int = 8
+) -> np.ndarray:
+    """float32 (H, W) coverage of an object of ``kind`` whose top edge's centre is at ``centre`` (pixels),
+    ``size`` pixels wide, tilted by ``angle_deg``; drawn ``s`` x supersampled and averaged (anti-aliased)."""
+    h, w = shape
+    big = np.zeros((h * s, w * s), np.uint8)
+    c = np.asarray(centre, dtype=np.float64) * s
+    a = math.radians(angle_deg)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+
+    def poly(points: np.ndarray) -> np.ndarray:
+        return np.round((points * size * s) @ rot.T + c).astype(np.int32)
+
+    if kind == "cup":
+        # a mug's body (wider than tall, its top edge an ellipse: the rim seen from a little above)
+        body = np.array([[-0.5, 0.0], [0.5, 0.0], [0.46, 1.6], [-0.46, 1.6]])
+        cv2.fillPoly(big, [poly(body)], 1, cv2.LINE_8)
+        t = np.linspace(0, 2 * math.pi, 64, endpoint=False)
+        rim = np.stack([0.5 * np.cos(t), 0.09 * np.sin(t)], axis=1)
+        cv2.fillPoly(big, [poly(rim)], 1, cv2.LINE_8)
+    elif kind == "mic":
+        t = np.linspace(0, 2 * math.pi, 64, endpoint=False)
+        head = np.stack([0.5 * np.cos(t), 0.5 + 0.55 * np.sin(t)], axis=1)
+        cv2.fillPoly(big, [poly(head)], 1, cv2.LINE_8)
+        shaft = np.array([[-0.16, 0.9], [0.16, 0.9], [0.2, 2.6], [-0.2, 2.6]])
+        cv2.fillPoly(big, [poly(shaft)], 1, cv2.LINE_8)
+    else:
+        raise ValueError(f"kind: expected cup or mic, got {kind!r}")
+    return cv2.resize(big.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
+
+
+def object_over_mouth(
+    image: np.ndarray, face: Face, name: str, *, cover: float = 0.5, angle_deg: float = 0.0, seed: int = 0
+) -> Composite:
+    """An object of :data:`OBJECTS` pasted over the mouth from below so that it covers ``cover`` of the
+    lips' landmark area: a Composite whose ``truth`` is the object's coverage (its ``hand`` is None).
+
+    The object is as wide as 1.3 mouths, shaded (lit from above, darker toward its sides, as a cylinder),
+    and textured as :data:`OBJECTS` says; its top edge rises from below the chin (bisection on the cover).
+    """
+    kind, colour, texture = OBJECTS[name]
+    h, w = image.shape[:2]
+    lips = face.landmarks[list(L.lips_outer()), :2].astype(np.float64)
+    width = float(np.ptp(lips[:, 0]))
+    size = 1.3 * width
+    zone = lip_zone(image.shape, face, grow=0.0)
+    mouth = lips.mean(axis=0)
+    down = np.array([-math.sin(math.radians(angle_deg)), math.cos(math.radians(angle_deg))])
+
+    def matte_at(t: float, s: int = 8) -> np.ndarray:
+        return _object_matte(kind, (h, w), mouth + t * down, size, angle_deg, s)
+
+    lo, hi = -0.6 * width, 1.5 * width  # covered(lo) ~ all, covered(hi) ~ none
+    for _ in range(14):  # to a hundredth of a pixel on a 100 px mouth; the search needs no anti-aliasing
+        mid = 0.5 * (lo + hi)
+        if float((matte_at(mid, 1)[zone] > 0.5).mean()) > cover:
+            lo = mid
+        else:
+            hi = mid
+    alpha = matte_at(0.5 * (lo + hi))
+    # the object's look: its colour, shaded as a cylinder across it and a little darker downward
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+    top = mouth + 0.5 * (lo + hi) * down
+    across = ((xs - top[0]) * math.cos(math.radians(angle_deg)) + (ys - top[1]) * math.sin(math.radians(angle_deg)))
+    along = -(xs - top[0]) * math.sin(math.radians(angle_deg)) + (ys - top[1]) * math.cos(math.radians(angle_deg))
+    u = np.clip(across / (0.5 * size), -1, 1)
+    shade = (0.55 + 0.45 * np.sqrt(np.clip(1 - u * u, 0, 1))) * (1.0 - 0.15 * np.clip(along / (2 * size), 0, 1))
+    look = np.asarray(colour, dtype=np.float64)[None, None, :] * shade[..., None]
+    rng = np.random.default_rng(seed)
+    if texture == "noise":  # a printed pattern: blotches of a second tone
+        blot = cv2.GaussianBlur(rng.normal(size=(h, w)), (0, 0), max(1.0, 0.04 * width))
+        blot = blot / (blot.std() + 1e-9)
+        look = look * (1.0 + 0.25 * np.clip(blot, -2, 2))[..., None]
+    elif texture == "mesh":  # a grille: a fine grid of dark and light lines
+        period = max(3.0, 0.05 * width)
+        grid = 0.5 + 0.5 * np.cos(2 * math.pi * across / period) * np.cos(2 * math.pi * along / period)
+        look = look * (0.75 + 0.5 * grid)[..., None]
+    look += rng.normal(scale=2.0, size=look.shape)  # sensor noise
+    out = look * alpha[..., None] + image.astype(np.float64) * (1 - alpha[..., None])
+    return Composite(np.clip(np.rint(out), 0, 255).astype(np.uint8), alpha.astype(np.float32), None)  # type: ignore[arg-type]
+
+
+def deep_skin(image: np.ndarray, face: Face, gains: tuple[float, float, float] = (0.05, 0.065, 0.11)) -> np.ndarray:
+    """The portrait with its face and neck as a deep skin tone: inside the face's outline grown downward
+    (soft-edged), linear light scaled by ``gains`` (B, G, R: darker and warmer), the lips with it (deep
+    skin's lips are deep too), the background and clothes as they were. For looking at makeup on a deep
+    skin tone when no such photo may be used; not a model of any real skin."""
+    h, w = image.shape[:2]
+    oval = face.landmarks[list(L.face_oval()), :2].astype(np.float64)
+    centre = oval.mean(axis=0)
+    grown = centre + (oval - centre) * 1.05
+    mask = np.zeros((h, w), np.float32)
+    cv2.fillPoly(mask, [np.round(grown * 4).astype(np.int32)], 1.0, cv2.LINE_AA, 2)
+    # the neck: the lower half of the outline carried down by half a face height
+    below = grown[grown[:, 1] > centre[1]]
+    height = float(np.ptp(oval[:, 1]))
+    neck = np.vstack([below, below[::-1] + [0.0, 0.5 * height]])
+    hull = cv2.convexHull(np.round(neck * 4).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1.0, cv2.LINE_AA, 2)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.02 * height))[..., None]
+    lin = SRGB_TO_LINEAR_LUT[image]
+    dark = lin * np.asarray(gains, dtype=np.float32)
+    mixed = lin * (1 - mask) + dark * mask
+    enc = np.where(mixed <= 0.0031308, mixed * 12.92, 1.055 * np.clip(mixed, 0, 1) ** (1 / 2.4) - 0.055)
+    return np.clip(np.rint(enc * 255.0), 0, 255).astype(np.uint8)

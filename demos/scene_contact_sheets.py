@@ -12,7 +12,13 @@ Writes, each image a grid of labelled tiles:
 - ``hands.png``: a hand pasted over half the mouth, painted before (landmark outline, no scene) and after
   (the scene's occluders, edges following the image), and with the hand tracked by arlens;
 - ``shimmer.png``: one face's shimmer as the light moves against the head (the glints that flash change);
-- ``nails.png``: nail polish on both test hands, on their black backgrounds and pasted on other ones.
+- ``nails.png``: nail polish on both test hands, on their black backgrounds and pasted on other ones;
+- ``objects.png``: a cup or a microphone over half the mouth: the photo, the landmark lens (before), the
+  lips' colours alone, and with the scene's object occluders (after);
+- ``blur.png``: the kiosk's background blur (the scene's person mask) on the portraits and a 1280x720 frame.
+
+Every face sheet also shows the astronaut as a deep skin tone (``hard_scenes.deep_skin``: no photo of one
+may be used here), labelled "(deep)".
 
 Faces use MediaPipe's reference landmarks (``../shared/reference``) so the sheets show the lenses, not
 tracking errors; the hand-over-mouth row also runs arlens' HandTracker on the pasted image. The sheets
@@ -107,7 +113,7 @@ def light_sheet(faces) -> np.ndarray:
             row = []
             for light_name, gains in HS.LIGHTS.items():
                 lit = HS.apply_light(image, gains)
-                before = LipstickLens(color=colour, opacity=0.9, refine_edges=False, scene_light=False)
+                before = LipstickLens(color=colour, opacity=0.9, refine_edges=False, scene_light=False, occluders=False)
                 after = LipstickLens(color=colour, opacity=0.9)
                 row.append(label(lips_crop(lit, face, margin=0.8), f"{name} {light_name}"))
                 row.append(label(lips_crop(before.render(lit, [face]), face, margin=0.8), f"{shade_name} before"))
@@ -128,7 +134,7 @@ def hands_sheet(faces, testdata: Path, reference: Path) -> np.ndarray:
     hands = [(stem, cv2.imread(str(testdata / "hands" / f"{stem}.jpg")), _reference_hand(reference, stem), angle)
              for stem, angle in (("open_palm", 170), ("pointing", 90))]
     rows = []
-    before = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False)
+    before = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False, occluders=False)
     after = LipstickLens(color="#B3172B", opacity=1.0)
     with HandTracker(max_hands=2) as tracker:
         for name, image, face in faces:
@@ -207,6 +213,49 @@ def nails_sheet(testdata: Path, reference: Path) -> np.ndarray:
     return grid(rows)
 
 
+def with_deep_skin(faces):
+    """The faces and, after them, the first one as a deep skin tone."""
+    name, image, face = faces[0]
+    return [*faces, (f"{name} (deep)", HS.deep_skin(image, face), face)]
+
+
+def objects_sheet(faces) -> np.ndarray:
+    from arlens.scene import SceneOptions
+
+    before = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False, occluders=False)
+    after = LipstickLens(color="#B3172B", opacity=1.0)
+    rows = []
+    for name, image, face in faces:
+        for obj in ("white_cup", "blue_cup", "black_mic", "beige_cup"):
+            comp = HS.object_over_mouth(image, face, obj, cover=0.5)
+            off = Scene(comp.image, [face], options=SceneOptions(object_occluders=False))
+            rows.append([
+                label(lips_crop(comp.image, face, margin=0.8), f"{name} + {obj}"),
+                label(lips_crop(before.render(comp.image, [face]), face, margin=0.8), "before"),
+                label(lips_crop(after.render(comp.image, [face], off), face, margin=0.8), "colours only"),
+                label(lips_crop(after.render(comp.image, [face]), face, margin=0.8), "after (objects)"),
+            ])
+    return grid(rows)
+
+
+def blur_sheet(faces) -> np.ndarray:
+    from arlens.render.background import blur_background
+    from arlens.tracking.segmentation import PersonSegmenter
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_lipstick import to_720p
+
+    row = []
+    with PersonSegmenter() as seg:
+        for name, image, face in faces[:2]:
+            for frame, text in ((image, name), (to_720p(image, face, "webcam")[0], f"{name} 1280x720")):
+                out = blur_background(frame, seg.segment(frame))
+                s = 320 / frame.shape[0]
+                row.append(label(cv2.resize(np.hstack([frame, out]), None, fx=s, fy=s, interpolation=cv2.INTER_AREA),
+                                 f"{text}: as shot | background blurred"))
+    return grid([[t] for t in row])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -214,18 +263,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--testdata", type=Path, default=Path(os.environ.get("ARLENS_TESTDATA", shared / "testdata")))
     parser.add_argument("--reference", type=Path,
                         default=Path(os.environ.get("ARLENS_REFERENCE", shared / "reference")))
-    parser.add_argument("--sheets", nargs="*", default=["finishes", "light", "hands", "shimmer", "nails"])
+    parser.add_argument("--sheets", nargs="*",
+                        default=["finishes", "light", "hands", "shimmer", "nails", "objects", "blur"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     args.out.mkdir(parents=True, exist_ok=True)
     faces = load_faces(args.testdata, args.reference)
     if not faces:
         parser.error("no test faces found")
+    deep = with_deep_skin(faces[:3])
     makers = {
-        "finishes": lambda: finishes_sheet(faces),
-        "light": lambda: light_sheet(faces[:3]),
-        "hands": lambda: hands_sheet(faces[:3], args.testdata, args.reference),
+        "finishes": lambda: finishes_sheet(with_deep_skin(faces)),
+        "light": lambda: light_sheet(deep),
+        "hands": lambda: hands_sheet(deep, args.testdata, args.reference),
         "shimmer": lambda: shimmer_sheet(faces),
+        "objects": lambda: objects_sheet(deep),
+        "blur": lambda: blur_sheet(faces),
     }
     makers["nails"] = lambda: nails_sheet(args.testdata, args.reference)
     for name in args.sheets:

@@ -2,7 +2,7 @@
 """Convert MediaPipe's face and hand .tflite models to the ONNX files arlens ships.
 
 Provenance: the `mediapipe==0.10.21` wheel on PyPI bundles the models (Apache-2.0). This script
-downloads that wheel with pip, extracts the six models and converts each with tf2onnx (sparse weights
+downloads that wheel with pip, extracts the seven models and converts each with tf2onnx (sparse weights
 stored dense first, from LiteRT's own DENSIFY kernel: ``densify_tflite``). The plain
 model then gets MediaPipe's custom ops as standard ONNX (``mediapipe_ops.py``, checked against ports
 of MediaPipe's kernels) and a symbolic batch dimension; the shipped model adds the layout rewrites of
@@ -16,6 +16,7 @@ own throwaway virtual environment for them (or reuses one given with ``--venv``)
     python models/convert.py                 # writes models/*.onnx and models/manifest.json
     python models/convert.py --venv /tmp/conv --out /tmp/models
     python models/convert.py --only face_detection_full_range   # one model; other manifest entries kept
+    python models/convert.py --only selfie_segmentation --venv /tmp/conv
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ MODELS = {
         "mediapipe/modules/face_landmark/face_landmark_with_attention.tflite", (0.0, 1.0)),
     "palm_detection_full": ("mediapipe/modules/palm_detection/palm_detection_full.tflite", (0.0, 1.0)),
     "hand_landmark_full": ("mediapipe/modules/hand_landmark/hand_landmark_full.tflite", (0.0, 1.0)),
+    "selfie_segmentation": ("mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite", (0.0, 1.0)),
 }
 
 
@@ -124,6 +126,55 @@ def densify_tflite(src: Path, dst: Path) -> int:
     return len(ops)
 
 
+def builtin_transpose_conv(src: Path, dst: Path) -> int:
+    """Write ``src`` with MediaPipe's Convolution2DTransposeBias custom ops replaced by TFLite's builtin
+    TRANSPOSE_CONV (version 3, which takes a bias) with the same padding and strides; return how many.
+
+    LiteRT from PyPI cannot run the custom op, but runs the builtin: the whole model can then be compared
+    with LiteRT (the custom op's own arithmetic is checked against a port of its kernel separately).
+    """
+    import numpy as np
+    from mediapipe_ops import decode_transpose_conv_options
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(str(src))
+    graph = model.subgraphs[0]
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.TRANSPOSE_CONV
+    code.version = 3
+    index = None
+    count = 0
+    for op in graph.operators:
+        custom = model.operatorCodes[op.opcodeIndex].customCode
+        if custom != b"Convolution2DTransposeBias":
+            continue
+        if index is None:
+            model.operatorCodes.append(code)
+            index = len(model.operatorCodes) - 1
+        a = decode_transpose_conv_options(bytes(op.customOptions))
+        data, weights, bias = op.inputs
+        out = graph.tensors[op.outputs[0]]
+        buffer = schema.BufferT()
+        buffer.data = np.frombuffer(np.asarray(out.shape, np.int32).tobytes(), np.uint8)
+        model.buffers.append(buffer)
+        shape = schema.TensorT()
+        shape.shape, shape.type, shape.buffer = [4], schema.TensorType.INT32, len(model.buffers) - 1
+        shape.name = out.name + b"/output_shape"
+        graph.tensors.append(shape)
+        options = schema.TransposeConvOptionsT()
+        options.padding = schema.Padding.SAME if a["padding"] == "SAME" else schema.Padding.VALID
+        options.strideW, options.strideH = a["stride_w"], a["stride_h"]
+        op.opcodeIndex = index
+        op.inputs = [len(graph.tensors) - 1, weights, data, bias]
+        op.builtinOptionsType = schema.BuiltinOptions.TransposeConvOptions
+        op.builtinOptions = options
+        op.customOptions = None
+        count += 1
+    flatbuffer_utils.write_model(model, str(dst))
+    return count
+
+
 def worker(wheel: Path, out: Path, only: list[str] | None = None) -> None:
     """Runs inside the conversion venv: extract, convert, rewrite, verify, write the manifest.
 
@@ -133,7 +184,7 @@ def worker(wheel: Path, out: Path, only: list[str] | None = None) -> None:
     import onnx
     import onnxruntime as ort
     from graph_rewrites import make_batch_symbolic, optimise_for_onnxruntime
-    from mediapipe_ops import check_custom_ops, replace_mediapipe_ops
+    from mediapipe_ops import annotate_transpose_conv_options, check_custom_ops, replace_mediapipe_ops
 
     out.mkdir(parents=True, exist_ok=True)
     manifest = {
@@ -166,6 +217,9 @@ def worker(wheel: Path, out: Path, only: list[str] | None = None) -> None:
             original = onnx.load(str(onnx_path))
             model = onnx.load(str(onnx_path))
             custom_ops = sum(n.op_type.startswith("TFL_") for n in model.graph.node)
+            # tf2onnx drops Convolution2DTransposeBias's options: taken from the .tflite
+            transpose_convs = annotate_transpose_conv_options(model, tflite)
+            annotate_transpose_conv_options(original, tflite)
             crops = replace_mediapipe_ops(model)
             rewrites = {"custom_ops": custom_ops, **make_batch_symbolic(model)}
             if densified:
@@ -178,9 +232,10 @@ def worker(wheel: Path, out: Path, only: list[str] | None = None) -> None:
             shape = [1, *inp.shape[1:]]
             inputs = [rng.uniform(lo, hi, size=shape).astype(np.float32) for _ in range(5)]
             if custom_ops:
-                # ai-edge-litert cannot run MediaPipe's custom ops, so the TFLite model cannot be run here:
-                # the rewritten ops are checked against ports of MediaPipe's kernels, and the whole model
-                # against MediaPipe's own graph by the FaceTracker agreement tests.
+                # ai-edge-litert cannot run MediaPipe's custom ops, so the TFLite model cannot be run here
+                # as it is: the rewritten ops are checked against ports of MediaPipe's kernels, and the
+                # whole model against MediaPipe's own graph by the tracker agreement tests (and, for the
+                # transpose convolution, against LiteRT with TFLite's builtin in its place, below).
                 worst_ops = max(check_custom_ops(original, plain_path, x) for x in inputs[:3])
                 if worst_ops >= TOLERANCE:
                     raise SystemExit(f"{name}: rewritten custom ops differ from MediaPipe's kernels by {worst_ops:.2e}")
@@ -193,7 +248,17 @@ def worker(wheel: Path, out: Path, only: list[str] | None = None) -> None:
                         for a, b in zip(plain.run(None, {inp.name: x}), sess.run(None, {inp.name: x}), strict=True))
             if worst >= TOLERANCE:
                 raise SystemExit(f"{name}: layout rewrites changed the outputs by {worst:.2e} (limit {TOLERANCE})")
-            if custom_ops:
+            if transpose_convs:
+                # LiteRT runs the model with TFLite's builtin TRANSPOSE_CONV in the custom op's place
+                builtin = Path(tmp) / f"{name}.builtin.tflite"
+                builtin_transpose_conv(tflite, builtin)
+                checks = {"max_abs_diff_vs_tflite": compare_with_tflite(builtin, sess, inputs),
+                          "tflite_custom_ops_as_builtin": transpose_convs,
+                          "max_rel_diff_custom_ops_vs_kernels": worst_ops}
+                if checks["max_abs_diff_vs_tflite"] >= TOLERANCE:
+                    raise SystemExit(f"{name}: ONNX differs from TFLite by {checks['max_abs_diff_vs_tflite']:.2e} "
+                                     f"(limit {TOLERANCE})")
+            elif custom_ops:
                 checks = {"max_abs_diff_vs_tflite": None, "max_rel_diff_custom_ops_vs_kernels": worst_ops}
             else:
                 checks = {"max_abs_diff_vs_tflite": compare_with_tflite(tflite, sess, inputs)}

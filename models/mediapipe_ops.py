@@ -1,10 +1,18 @@
-"""MediaPipe's custom TFLite ops of the attention face mesh, rewritten as standard ONNX.
+"""MediaPipe's custom TFLite ops of the attention face mesh and the selfie segmenter, rewritten as standard ONNX.
 
 face_landmark_with_attention.tflite refines eyes, irises and lips with three custom ops that tf2onnx
 keeps as opaque ``TFL_*`` nodes (with their options as attributes). They are rewritten here as
 standard ONNX subgraphs, following MediaPipe's kernels in mediapipe/util/tflite/operations/
 (landmarks_to_transform_matrix.cc, transform_tensor_bilinear.cc, transform_landmarks.cc, the "v2"
 variants this model uses), and checked against numpy ports of those kernels (:func:`check_custom_ops`).
+
+selfie_segmentation.tflite upsamples its mask with ``Convolution2DTransposeBias``
+(transpose_conv_bias.cc: TFLite's reference transpose convolution, bias added, OHWI weights, options a
+packed ``TfLiteTransposeConvParams``); tf2onnx keeps it opaque and drops its options, which
+:func:`annotate_transpose_conv_options` puts back from the .tflite. It becomes ONNX's ConvTranspose
+with its bias input (a transpose convolution plus the bias added to every output), between the
+NHWC <-> NCHW transposes tf2onnx's graph expects.
+
 Used by ``convert.py`` inside its conversion venv; imports onnx lazily like the rest of the script.
 """
 
@@ -155,6 +163,102 @@ def _transform_landmarks(g: _Subgraph, node) -> None:
     g.op("Add", g.op("MatMul", points, linear), shift, out=node.output[0])
 
 
+#: tf2onnx's name for MediaPipe's Convolution2DTransposeBias custom op.
+TRANSPOSE_CONV_BIAS = "TFL_Convolution2DTransposeBias"
+#: TfLitePadding's values in the packed options.
+_PADDING = {0: "UNKNOWN", 1: "SAME", 2: "VALID"}
+
+
+def decode_transpose_conv_options(raw: bytes) -> dict:
+    """The packed ``TfLiteTransposeConvParams`` (three little-endian int32: padding, stride_width,
+    stride_height) as node attributes."""
+    import struct
+
+    if len(raw) < 12:
+        raise SystemExit(f"Convolution2DTransposeBias: expected 12 bytes of options, got {len(raw)}")
+    padding, stride_w, stride_h = struct.unpack("<3i", bytes(raw[:12]))
+    return {"padding": _PADDING.get(padding, "UNKNOWN"), "stride_w": stride_w, "stride_h": stride_h}
+
+
+def annotate_transpose_conv_options(model, tflite_path: Path) -> int:
+    """Give tf2onnx's Convolution2DTransposeBias nodes their options back, read from the .tflite (matched
+    by output tensor name); returns how many."""
+    from onnx import helper
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    tfl = flatbuffer_utils.read_model(str(tflite_path))
+    graph = tfl.subgraphs[0]
+    options = {}
+    for op in graph.operators:
+        code = tfl.operatorCodes[op.opcodeIndex]
+        if code.customCode == b"Convolution2DTransposeBias":
+            name = graph.tensors[op.outputs[0]].name.decode()
+            options[name] = decode_transpose_conv_options(bytes(op.customOptions))
+    count = 0
+    for node in model.graph.node:
+        if node.op_type == TRANSPOSE_CONV_BIAS:
+            found = options.get(node.output[0])
+            if found is None:
+                raise SystemExit(f"no .tflite options for {node.name} (output {node.output[0]})")
+            node.attribute.extend(helper.make_attribute(k, v) for k, v in found.items())
+            count += 1
+    return count
+
+
+def _decoded(attrs: dict) -> dict:
+    """String attributes come back from ONNX as bytes: as str."""
+    return {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
+
+
+def _same_padding(size: int, kernel: int, stride: int) -> int:
+    """transpose_conv_bias.cc's total SAME padding of one axis."""
+    return max(0, kernel - (size - 1) % stride - 1)
+
+
+def _transpose_conv_bias(g: _Subgraph, node, in_hw: tuple[int, int]) -> None:
+    """NHWC input, OHWI weights, bias -> ConvTranspose on NCHW with (I, O, kh, kw) weights and its bias."""
+    from graph_rewrites import _array
+
+    a = _decoded(attributes(node))
+    if a.get("padding") not in ("SAME", "VALID"):
+        raise SystemExit(f"{node.name}: expected SAME or VALID padding, got {a.get('padding')!r}")
+    weights = _array(g.graph, node.input[1])
+    if weights is None or _array(g.graph, node.input[2]) is None:
+        raise SystemExit(f"{node.name}: expected constant weights and bias")
+    kh, kw = int(weights.shape[1]), int(weights.shape[2])
+    sh, sw = int(a["stride_h"]), int(a["stride_w"])
+    if a["padding"] == "SAME":
+        ph, pw = _same_padding(in_hw[0], kh, sh), _same_padding(in_hw[1], kw, sw)
+    else:
+        ph = pw = 0
+    nchw = g.op("Transpose", node.input[0], perm=[0, 3, 1, 2])
+    y = g.op("ConvTranspose", nchw, g.const(weights.transpose(3, 0, 1, 2)), node.input[2],
+             kernel_shape=[kh, kw], strides=[sh, sw], pads=[ph // 2, pw // 2, ph - ph // 2, pw - pw // 2])
+    g.op("Transpose", y, perm=[0, 2, 3, 1], out=node.output[0])
+
+
+def transpose_conv_bias_kernel(x, weights, bias, padding: str, stride_w: int, stride_h: int):
+    """Numpy port of transpose_conv_bias.cc on one NHWC batch: (N, H, W, I), (O, kh, kw, I), (O,)."""
+    import numpy as np
+
+    n, in_h, in_w, _ = x.shape
+    o, kh, kw, _ = weights.shape
+    ph = _same_padding(in_h, kh, stride_h) if padding == "SAME" else 0
+    pw = _same_padding(in_w, kw, stride_w) if padding == "SAME" else 0
+    out_h, out_w = stride_h * (in_h - 1) + kh - ph, stride_w * (in_w - 1) + kw - pw
+    out = np.broadcast_to(np.asarray(bias, np.float64), (n, out_h, out_w, o)).copy()
+    x64, w64 = np.asarray(x, np.float64), np.asarray(weights, np.float64)
+    for fy in range(kh):
+        for fx in range(kw):
+            # every input pixel's contribution through filter tap (fy, fx): out[y * s - pad + fy]
+            contrib = x64 @ w64[:, fy, fx, :].T  # (N, H, W, O)
+            ys = np.arange(in_h) * stride_h - ph // 2 + fy
+            xs = np.arange(in_w) * stride_w - pw // 2 + fx
+            vy, vx = (ys >= 0) & (ys < out_h), (xs >= 0) & (xs < out_w)
+            out[:, ys[vy][:, None], xs[vx][None, :], :] += contrib[:, vy][:, :, vx]
+    return out.astype(np.float32)
+
+
 def replace_mediapipe_ops(model) -> list[str]:
     """Rewrite tf2onnx's opaque ``TFL_*`` nodes of MediaPipe's custom ops as standard ONNX, in place.
 
@@ -185,6 +289,8 @@ def replace_mediapipe_ops(model) -> list[str]:
             crops.append(_transform_tensor_bilinear(g, node, tuple(shapes[node.input[0]][1:4])))
         elif node.op_type == "TFL_TransformLandmarks":
             _transform_landmarks(g, node)
+        elif node.op_type == TRANSPOSE_CONV_BIAS:
+            _transpose_conv_bias(g, node, tuple(shapes[node.input[0]][1:3]))
         else:
             raise SystemExit(f"unknown custom op {node.op_type} in node {node.name}")
         nodes += g.nodes
@@ -250,7 +356,8 @@ def check_custom_ops(original, onnx_path: Path, x) -> float:
 
     custom = [n for n in original.graph.node if n.op_type.startswith("TFL_")]
     model = onnx.load(str(onnx_path))
-    names = sorted({t for n in custom for t in [*n.input, *n.output]})
+    constants = {i.name for i in original.graph.initializer}
+    names = sorted({t for n in custom for t in [*n.input, *n.output] if t not in constants})
     model.graph.output.extend(onnx.helper.make_empty_tensor_value_info(t) for t in names)
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     got = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {sess.get_inputs()[0].name: x}), strict=True))
@@ -258,7 +365,14 @@ def check_custom_ops(original, onnx_path: Path, x) -> float:
     worst = 0.0
     for n in custom:
         a = attributes(n)
-        if n.op_type == "TFL_Landmarks2TransformMatrix":
+        if n.op_type == TRANSPOSE_CONV_BIAS:
+            from graph_rewrites import _array
+
+            a = _decoded(a)
+            expected = transpose_conv_bias_kernel(got[n.input[0]], _array(original.graph, n.input[1]),
+                                                  _array(original.graph, n.input[2]), a["padding"],
+                                                  a["stride_w"], a["stride_h"])[0]
+        elif n.op_type == "TFL_Landmarks2TransformMatrix":
             expected = matrix(got[n.input[0]][0], a)
         elif n.op_type == "TFL_TransformTensorBilinear":
             expected = bilinear(got[n.input[0]][0], got[n.input[1]][0], a["output_height"], a["output_width"])

@@ -271,6 +271,22 @@ def test_mirror_summarizes_an_event_log_with_hostile_lines(work, tmp_path):
     assert "(2 unreadable lines skipped)" in run.stdout
 
 
+def test_mirror_blurs_the_background(work, tmp_path):
+    run = arlens("mirror", "--source", work / "clip.mp4", "--headless", "--frames", "3", "--blur-background",
+                 "--keys", "2:s", "--snapshots", tmp_path / "snaps")
+    assert run.returncode == 0, run.stderr
+    assert "mirror: 3 frames" in run.stdout and "0 errors" in run.stdout
+    (png,) = (tmp_path / "snaps").glob("*.png")
+    shot = cv2.imread(str(png))
+    sharp = cv2.flip(cv2.imread(str(work / "face.png")), 1)  # the snapshot is mirrored
+    assert shot.shape == sharp.shape
+    # the background (the shuttle, left of the mirrored portrait) has lost its detail
+    region = (slice(20, 230), slice(40, 140))
+    detail = [float(np.abs(cv2.Laplacian(cv2.cvtColor(im[region], cv2.COLOR_BGR2GRAY), cv2.CV_32F)).mean())
+              for im in (shot, sharp)]
+    assert detail[0] < 0.4 * detail[1], detail
+
+
 def test_mirror_window_without_a_display_is_a_clear_error(work):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     run = arlens("mirror", "--source", work / "clip.mp4", "--frames", "3", env=env)

@@ -108,6 +108,36 @@ def test_screen_is_mirrored(portrait, clip, tmp_path):
     assert np.abs(screen[top].astype(int) - first[top].astype(int)).mean() > 20
 
 
+def _detail(image: np.ndarray) -> float:
+    """Mean absolute Laplacian of the grey image: how much fine detail it holds."""
+    return float(np.abs(cv2.Laplacian(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.CV_32F)).mean())
+
+
+def test_background_blur(clip, tmp_path):
+    """KioskOptions.blur_background: the shuttle and flag behind the astronaut lose their detail on screen
+    and in the snapshot, her face keeps it."""
+    runs = {}
+    for blur in (False, True):
+        options = KioskOptions(display=False, frames=3, blur_background=blur, snapshot_dir=tmp_path / f"s{blur}",
+                               key_script=parse_key_script("2:s"))
+        with TryOn(products=["LIP-001"]) as session:
+            kiosk = Recording(session, lambda: open_source(path=clip), options, is_file=True)
+            stats = kiosk.run()
+        assert stats.errors == 0 and len(stats.snapshots) == 1
+        runs[blur] = (kiosk.screens[-1], cv2.imread(str(stats.snapshots[0])))
+    (sharp, sharp_snap), (blurred, blurred_snap) = runs[False], runs[True]
+    # the screen is mirrored: the shuttle (right of the portrait) is on the left, the face in the middle
+    background = (slice(20, 230), slice(40, 140))
+    face = (slice(90, 160), slice(255, 320))  # the forehead, eyes and cheeks (not the lips: the same paint)
+    assert _detail(blurred[background]) < 0.4 * _detail(sharp[background])
+    assert _detail(blurred_snap[background]) < 0.4 * _detail(sharp_snap[background])
+    assert np.abs(blurred[face].astype(int) - sharp[face].astype(int)).mean() < 2
+    with pytest.raises(arlens.InputError, match="blur_strength"):
+        KioskOptions(blur_strength=0.5)
+    with pytest.raises(arlens.InputError, match="blur_background"):
+        KioskOptions(blur_background="yes")
+
+
 class FlakyCamera:
     """A camera that works for ``good`` reads, then fails; reopening fails ``refusals`` times before it works."""
 

@@ -568,3 +568,26 @@ def test_several_shoppers_each_wear_the_current_products(catalog):
         lips = face.landmarks[list(arlens.landmarks.lips_outer()), :2].mean(axis=0)
         assert x0 <= lips[0] <= x1 and y0 <= lips[1] <= y1
         assert diff[y0 : y1 + 1, x0 : x1 + 1].max() > 10, f"face {face.track_id}: nothing drawn on the lips"
+
+
+def test_a_segmenter_gives_every_scene_a_person_mask():
+    """TryOn(segmenter=...): the lipstick asks each frame's scene for the person mask over the lips (once
+    a frame), and the session leaves the segmenter open."""
+    from arlens.tracking.segmentation import PersonSegmenter
+
+    image = read_image("faces/astronaut.png")
+
+    class Counting(PersonSegmenter):
+        calls = 0
+
+        def segment(self, frame):
+            Counting.calls += 1
+            return super().segment(frame)
+
+    seg = Counting()
+    with TryOn(products=["LIP-001"], segmenter=seg) as session:
+        session.process(image, 0.0)
+        session.process(image, 33.0)
+    assert Counting.calls == 2
+    assert seg.segment(image).low.shape == (256, 256)  # still open
+    seg.close()

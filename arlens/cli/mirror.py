@@ -76,6 +76,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         record=Path(args.record) if args.record else None,
         key_script=args.keys or {},
         realtime=not args.headless and args.source is not None,
+        blur_background=args.blur_background,
         pipelined=args.pipelined,
     )
     try:
@@ -148,6 +149,8 @@ def register(add: AddCommand) -> None:
     p.add_argument("--qr-seconds", type=positive_seconds, default=8.0, metavar="S",
                    help="seconds the QR code stays up (default 8)")
     p.add_argument("--no-gestures", action="store_true", help="keys only, even when hand tracking is installed")
+    p.add_argument("--blur-background", action="store_true",
+                   help="blur what is behind the shopper (person segmentation on every frame)")
     p.add_argument("--pipelined", action="store_true",
                    help="track each frame while the previous one is drawn (on two free cores a frame then costs "
                    "about the longer of the two; the screen shows it one frame later)")

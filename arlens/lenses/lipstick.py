@@ -39,7 +39,9 @@ BACKENDS = ("numpy", "onnx")
 #: Product kinds this lens renders.
 LIP_KINDS = ("lipstick", "lip_liner")
 _WHITE = np.ones(3, dtype=np.float32)
-_MARGIN_KERNEL = np.ones((3, 3), np.uint8)
+#: Paint keeps two pixels off an occluder's matte (a 5x5 disc): the matte is a pixel or two off at worst,
+#: and paint on a finger shows more than a hair of bare lip beside it.
+_MARGIN_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 #: Occluder coverage up to which a lip pixel is painted in full, and from which it is not painted at all.
 VISIBLE, OCCLUDED = 0.05, 0.3
 #: Liner band width (fraction of the mouth width) used for a lip_liner product.
@@ -73,6 +75,9 @@ class LipstickOptions:
             teeth); False paints the landmark outline.
         scene_light: show the shade in the frame's light (the scene's :class:`~arlens.scene.Light`: a dim
             or warm frame gets a dim or warm shade); False paints the swatch as under white light.
+        occluders: leave unpainted what covers the lips (the scene's hands and foreign objects,
+            :meth:`arlens.scene.FaceScene.occlusion`); False paints over them (with ``refine_edges`` and
+            ``scene_light`` off too: the landmark lens of before the scene).
         backend: "numpy" (OpenCV on the CPU, the reference) or "onnx" (ONNX Runtime).
         providers: ONNX Runtime execution providers for the onnx backend (None: CUDA if available, else CPU).
 
@@ -91,6 +96,7 @@ class LipstickOptions:
     secondary_color: str | None = None
     refine_edges: bool = True
     scene_light: bool = True
+    occluders: bool = True
     backend: str = "numpy"
     providers: tuple[str, ...] | None = field(default=None)
 
@@ -113,7 +119,7 @@ class LipstickOptions:
             if self.liner_color is not None and self.liner_width > 0:
                 raise InputError(f"liner_color: a {self.style!r} lip uses the liner's place for its second colour; "
                                  "expected no liner")
-        for name in ("refine_edges", "scene_light"):
+        for name in ("refine_edges", "scene_light", "occluders"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
         if self.backend not in BACKENDS:
@@ -417,19 +423,24 @@ class LipstickLens:
             _landmarks(face)
         return faces
 
-    @staticmethod
-    def _visible(pixels: M.LipPixels, geom: M.LipGeometry, scene: Scene, face: Face) -> M.LipPixels:
+    def _visible(self, pixels: M.LipPixels, geom: M.LipGeometry, scene: Scene, face: Face) -> M.LipPixels:
         """``pixels`` without what covers the lips: the mask times the visibility left by the scene's occlusion.
 
-        Paint never goes on an occluder: a pixel covered for ``OCCLUDED`` or more gets none, one covered for
-        ``VISIBLE`` or less all of it, smoothly between (an occluder's soft edge is where its matte is
+        Paint never goes on an occluder (nor on the background, when the scene has a person mask): a pixel
+        covered for ``OCCLUDED`` or more gets none, one covered for ``VISIBLE`` or less all of it, smoothly
+        between (an occluder's soft edge is where its matte is
         unsure, and paint on a finger shows more than a hair of bare lip beside it).
         """
+        if not self.options.occluders:
+            return pixels
         occlusion = scene.face(face).occlusion(geom.box)
+        person = scene.person(geom.box)
+        if person is not None:  # the background beside a turned face is no more to be painted than a hand
+            occlusion = np.maximum(occlusion, np.float32(1.0) - person)
         if not occlusion.max(initial=0.0) > VISIBLE:
             return pixels
-        # a pixel's worth of margin: an occluder's matte is a pixel off at worst, and paint beside a
-        # finger shows less than paint on it
+        # two pixels' margin (_MARGIN_KERNEL): an occluder's matte is a pixel or two off at worst, and paint
+        # beside a finger shows less than paint on it
         covered = np.take(cv2.dilate(occlusion, _MARGIN_KERNEL).reshape(-1), pixels.index)
         t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
         maps = pixels.maps.copy()

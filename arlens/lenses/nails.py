@@ -397,7 +397,9 @@ class NailPolishLens:
         for i, hand in enumerate(hands):
             hs = scene.hand(hand)
             nails = self.nails(hand)
-            plates = [self._plate(scene, hs, nail) for nail in nails]
+            nails = [self._seat(scene, hs, nail) for nail in nails]
+            plates = [self._plate(scene, hs, nail, sides) for nail, sides in nails]
+            nails = [nail for nail, _ in nails]
             gains = hs.light.gains if self.options.scene_light and plates else None
             work.append((i, [(n, p) for n, p in zip(nails, plates, strict=True) if p is not None], gains))
         drawn: list[np.ndarray | None] = [None] * len(hands)
@@ -408,8 +410,32 @@ class NailPolishLens:
         self._drawn = tuple(drawn)
         return out
 
-    def _plate(self, scene: Scene, hs: Any, nail: Nail) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-        """The nail's box and where its polish goes there (float32 (h, w) 0..1), from the unrendered frame."""
+    def _seat(self, scene: Scene, hs: Any, nail: Nail) -> tuple[Nail, tuple[np.ndarray, float, float] | None]:
+        """The nail moved onto the middle of its finger as the image shows it (:func:`~arlens.render.nail_plates.
+        finger_sides`), and the sides it must keep inside (across direction, left, right, from the moved
+        centre); the nail as it was and None when the image shows no clear sides (or it is not followed)."""
+        if not self.options.follow_image:
+            return nail, None
+        tip, dip, _ = FINGERS[nail.finger]
+        lm = np.asarray(hs.hand.landmarks, dtype=np.float64)
+        direction = lm[tip, :2] - lm[dip, :2]
+        radius = 0.5 * hs.finger_width * FINGER_WIDTH[nail.finger]
+        found = NP.finger_sides(scene.frame, nail.centre, direction, float(np.linalg.norm(nail.axis)), radius)
+        if found is None:
+            return nail, None
+        left, right = found
+        d = direction / max(float(np.linalg.norm(direction)), 1e-9)
+        across = np.array([-d[1], d[0]])
+        shift = float(np.clip(0.5 * (left + right), -NP.MAX_SHIFT * radius, NP.MAX_SHIFT * radius))
+        offset = (shift * across).astype(np.float32)
+        moved = replace(nail, outline=nail.outline + offset, centre=nail.centre + offset)
+        return moved, (across, left - shift, right - shift)
+
+    def _plate(
+        self, scene: Scene, hs: Any, nail: Nail, sides: tuple[np.ndarray, float, float] | None = None
+    ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+        """The nail's box and where its polish goes there (float32 (h, w) 0..1), from the unrendered frame;
+        kept between the finger's ``sides`` when they were found."""
         sigma = min(max(FEATHER * nail.width, 0.5), MAX_FEATHER_PX)
         pad = int(np.ceil(3 * sigma)) + 2
         c = nail.outline.mean(axis=0)
@@ -429,6 +455,11 @@ class NailPolishLens:
             scene.frame[y0:y1, x0:x1], box, nail.outline, sigma, hs.hand.landmarks, nail.finger, radii,
             hs.mask(box), hs.colors.hand,
         )
+        if sides is not None:
+            plate = plate * NP.side_band(box, nail.centre, *sides)
+        person = scene.person(box)
+        if person is not None:  # a scene with a person mask: nothing on the background beside a finger
+            plate = plate * np.clip((person - np.float32(0.3)) * np.float32(1.0 / 0.4), 0.0, 1.0)
         occluded = hs.occlusion(box)  # another hand in front
         if occluded.any():
             plate = plate * (np.float32(1.0) - occluded)

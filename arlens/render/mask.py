@@ -469,12 +469,13 @@ class LipRegions:
     feather: np.ndarray
 
 
-def lip_regions(geom: LipGeometry) -> LipRegions:
-    """The :class:`LipRegions` of ``geom``'s box.
+def outer_regions(geom: LipGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """The outer outline's coverage and its feathered ramp over ``geom``'s box: float32 (h, w) each (what
+    :class:`LipRegions` calls ``outer`` and ``feather``), without the lips' own coverage.
 
     As for :func:`lip_pixels`, the work is bounded by the box: the raster reaches only the blur's radius
     beyond it, and a close-up's feather (sigma over ``_COARSE_SIGMA``) is blurred on the coarse grid, its
-    coverages sampled at pixel centres.
+    coverage then a fill at pixel centres.
     """
     reach = _reach(geom.sigma)
     region = _region(geom, _BOX_PAD, reach)
@@ -487,23 +488,45 @@ def lip_regions(geom: LipGeometry) -> LipRegions:
         h, w = geom.shape
         inside = np.zeros((h, w), dtype=np.uint8)
         draw_outer(inside, lambda points: _fixed(points, 1), 1.0)
-        lips_in = inside.copy()
-        cv2.fillPoly(lips_in, [_fixed(geom.inner, 1)], 0, cv2.LINE_8, _SHIFT)
         blurred = np.ascontiguousarray(_coarse_blurred(geom, draw_outer, geom.sigma, _BOX_PAD))
         feather = _smoothstep_ramp(blurred, lo, scale)
         feather[(blurred <= lo) | (cv2.dilate(inside, _SUPPORT_KERNEL) == 0)] = 0.0
-        return LipRegions(outer=inside.astype(np.float32), lips=lips_in.astype(np.float32), feather=feather)
+        return inside.astype(np.float32), feather
     outer = _supersampled(geom, region, draw_outer)
-    lips, lips_region = _coverage_region(geom, reach)
     blurred = cv2.GaussianBlur(outer, (0, 0), geom.sigma, borderType=cv2.BORDER_CONSTANT)
     support = cv2.dilate((outer >= 0.5).view(np.uint8), _SUPPORT_KERNEL)
     feather = _smoothstep_ramp(blurred, lo, scale)
     feather[(blurred <= lo) | (support == 0)] = 0.0
-    return LipRegions(
-        outer=np.ascontiguousarray(_crop(outer, geom, region)),
-        lips=np.ascontiguousarray(_crop(lips, geom, lips_region)),
-        feather=np.ascontiguousarray(_crop(feather, geom, region)),
-    )
+    return np.ascontiguousarray(_crop(outer, geom, region)), np.ascontiguousarray(_crop(feather, geom, region))
+
+
+def inner_coverage(geom: LipGeometry) -> np.ndarray:
+    """float32 (h, w) 0..1: the box's coverage by the inner contour (the mouth opening), from a 4x4
+    supersampled fill of the contour's own extent within the box only."""
+    h, w = geom.shape
+    out = np.zeros((h, w), np.float32)
+    lo, hi = geom.inner.min(axis=0), geom.inner.max(axis=0)
+    x0, y0 = max(0, math.floor(lo[0]) - 1), max(0, math.floor(lo[1]) - 1)
+    x1, y1 = min(w, math.ceil(hi[0]) + 2), min(h, math.ceil(hi[1]) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return out
+
+    def draw(canvas: np.ndarray, fixed, scale: float) -> None:
+        cv2.fillPoly(canvas, [fixed(geom.inner)], 1, cv2.LINE_8, _SHIFT)
+
+    out[y0:y1, x0:x1] = _supersampled(geom, (x0, y0, x1, y1), draw)
+    return out
+
+
+def lip_regions(geom: LipGeometry) -> LipRegions:
+    """The :class:`LipRegions` of ``geom``'s box (bounded by the box, as :func:`outer_regions`)."""
+    outer, feather = outer_regions(geom)
+    if geom.sigma > _COARSE_SIGMA:  # a close-up: the lips as a fill at pixel centres, like its outer coverage
+        lips_in = outer.astype(np.uint8)
+        cv2.fillPoly(lips_in, [_fixed(geom.inner, 1)], 0, cv2.LINE_8, _SHIFT)
+        return LipRegions(outer=outer, lips=lips_in.astype(np.float32), feather=feather)
+    lips, lips_region = _coverage_region(geom)
+    return LipRegions(outer=outer, lips=np.ascontiguousarray(_crop(lips, geom, lips_region)), feather=feather)
 
 
 def lip_mask(geom: LipGeometry) -> np.ndarray:

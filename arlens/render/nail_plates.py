@@ -15,6 +15,14 @@ decides the rest, inside a small box around it:
   the nail plate too, so old polish is painted over rather than left showing beside the new colour.
   Bare nails look much like skin; there the landmark outline decides.
 
+- **Between the finger's own sides.** Landmarks put a finger's axis a few pixels off its middle, and where
+  the background is skin (another face, a skin-coloured wall) the hand's colour cannot tell the finger from
+  it, so the silhouette is as far off as the landmarks. The finger's sides are found on the image instead
+  (:func:`finger_sides`: the pair of colour edges across the distal phalanx, a finger's width apart, that
+  is strongest), the nail is moved onto the middle between them and kept ``EDGE_GAP`` inside them
+  (:func:`side_band`). Where no pair stands out (curled fingers pressed together: the edges between them
+  are creases), the landmarks decide.
+
 Written here (numpy and OpenCV on boxes of a few hundred pixels) because no maintained library segments
 nail plates; ModiFace's published network is not open.
 """
@@ -161,6 +169,89 @@ def nail_plate(
     t = np.clip((depth - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP), 0.0, 1.0)
     plate *= t * t * (np.float32(3.0) - np.float32(2.0) * t)
     return plate
+
+
+#: Where :func:`finger_sides` looks for a finger's sides: from ``SIDE_SEARCH[0]`` to ``SIDE_SEARCH[1]``
+#: finger radii either side of the landmark axis, for a pair ``SIDE_WIDTH`` radii apart; a pair counts when
+#: its mean edge strength is ``SIDE_CONTRAST`` times the profile's median gradient.
+SIDE_SEARCH = (0.1, 1.5)
+SIDE_WIDTH = (1.2, 2.4)
+SIDE_CONTRAST = 6.0
+#: Profiles across the phalanx, spaced along the nail (fractions of its half length), and their step (px).
+SIDE_ALONG = (-0.6, -0.3, 0.0, 0.3, 0.6)
+SIDE_STEP = 0.5
+#: The most samples a profile across the finger takes: a finger wider than this many steps (a close-up, or a
+#: hand far larger than the frame) is sampled more coarsely, so the cost does not grow with the hand's size
+#: (the pairs scored grow with the square of the samples). 512 samples still put two per pixel on a
+#: finger 80 px wide.
+SIDE_MAX_SAMPLES = 512
+#: The most a nail is moved across its finger onto the middle between the sides found (finger radii).
+MAX_SHIFT = 0.5
+
+
+def finger_sides(
+    frame: np.ndarray, centre: np.ndarray, direction: np.ndarray, half_length: float, radius: float
+) -> tuple[float, float] | None:
+    """The finger's two sides across its distal phalanx, found on the image: (left, right) in pixels along
+    the across direction ``(-dy, dx)`` of the unit ``direction`` (DIP -> tip), from ``centre``, or None.
+
+    Colour profiles across the finger (:data:`SIDE_ALONG` positions along the nail, sampled bilinearly every
+    ``SIDE_STEP`` px) are differentiated and averaged; the pair of positions, one each side of the axis and
+    a finger's width apart (:data:`SIDE_WIDTH` radii), with the strongest mean edge is the finger's sides,
+    unless its edges are no stronger than ``SIDE_CONTRAST`` times the median gradient (nothing stands out).
+
+    Args:
+        frame: uint8 BGR frame.
+        centre: (2,) pixel coordinates the profiles are centred on (the nail's centre).
+        direction: (2,) the finger's direction in the image (normalised here).
+        half_length: the nail's half length (pixels).
+        radius: the finger's half width from the landmarks (pixels).
+    """
+    d = np.asarray(direction, dtype=np.float64)
+    norm = float(np.hypot(d[0], d[1]))
+    if norm < 1e-6 or radius < 2.0 or not np.isfinite(centre).all():
+        return None
+    d /= norm
+    n = np.array([-d[1], d[0]])
+    reach = SIDE_SEARCH[1] * radius
+    step = max(SIDE_STEP, 2.0 * reach / SIDE_MAX_SAMPLES)
+    across = np.arange(-reach - step, reach + step + 1e-6 * step, step)
+    along = np.asarray(SIDE_ALONG) * half_length
+    pts = np.asarray(centre, dtype=np.float64)[None, None] + along[:, None, None] * d + across[None, :, None] * n
+    h, w = frame.shape[:2]
+    lo, hi = pts.reshape(-1, 2).min(axis=0), pts.reshape(-1, 2).max(axis=0)
+    if hi[0] < 0 or hi[1] < 0 or lo[0] > w or lo[1] > h:  # the profiles miss the frame: nothing to see
+        return None
+    maps = (pts - 0.5).astype(np.float32)  # pixel centres at integers for remap
+    prof = cv2.remap(frame, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    g = np.abs(np.diff(prof.astype(np.float32), axis=1)).sum(axis=2).mean(axis=0)
+    g = np.convolve(g, [0.25, 0.5, 0.25], mode="same")
+    mid = 0.5 * (across[1:] + across[:-1])
+    left = np.flatnonzero((mid < -SIDE_SEARCH[0] * radius) & (mid > -SIDE_SEARCH[1] * radius))
+    right = np.flatnonzero((mid > SIDE_SEARCH[0] * radius) & (mid < SIDE_SEARCH[1] * radius))
+    if len(left) == 0 or len(right) == 0:
+        return None
+    width = mid[right][None, :] - mid[left][:, None]
+    score = np.where((width >= SIDE_WIDTH[0] * radius) & (width <= SIDE_WIDTH[1] * radius),
+                     0.5 * (g[left][:, None] + g[right][None, :]), -1.0)
+    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+    if not score[i, j] > SIDE_CONTRAST * max(float(np.median(g)), 1.0):
+        return None
+    return float(mid[left[i]]), float(mid[right[j]])
+
+
+def side_band(
+    box: tuple[int, int, int, int], centre: np.ndarray, across: np.ndarray, left: float, right: float
+) -> np.ndarray:
+    """float32 (h, w) 0..1 over ``box``: 1 between ``left`` and ``right`` (pixels along the unit ``across``
+    direction from ``centre``) less ``EDGE_GAP``, falling to 0 over ``EDGE_RAMP`` toward each."""
+    x0, y0, x1, y1 = box
+    xs = np.arange(x0, x1, dtype=np.float32) + np.float32(0.5 - centre[0])
+    ys = np.arange(y0, y1, dtype=np.float32) + np.float32(0.5 - centre[1])
+    a = xs[None, :] * np.float32(across[0]) + ys[:, None] * np.float32(across[1])
+    inside = np.minimum(a - np.float32(left), np.float32(right) - a)
+    t = np.clip((inside - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP), 0.0, 1.0)
+    return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
 def finger_radii(hand_width: float, widths: dict[str, float]) -> dict[str, float]:

@@ -13,16 +13,23 @@ read-only, 1 where covered. Camera space is OpenGL's, in centimetres: x right, y
 (:class:`~arlens.tracking.camera.PerspectiveCamera`). Colours "linear" are linear-light sRGB in B, G, R
 order (the inverse sRGB curve of the pixel values over 255).
 
-``Scene(frame, faces=(), hands=(), *, camera=None, options=None)``
+``Scene(frame, faces=(), hands=(), *, camera=None, options=None, memory=None, segmenter=None)``
     ``frame`` (read-only view, not copied: nothing may draw into it while the scene is in use),
     ``faces``, ``hands`` (tuples), ``camera`` (:class:`~arlens.tracking.camera.PerspectiveCamera` of the
     frame's size, built with ``options.fov_y_deg`` when not given; the eyewear lens projects with it),
-    ``options`` (:class:`SceneOptions`).
+    ``options`` (:class:`SceneOptions`: hand occluders, their refinement, foreign-object occluders),
+    ``memory`` (a :class:`SceneMemory` shared by a video stream's scenes: each face track's light and
+    colour classes smoothed over its frames, :mod:`~arlens.scene.memory`), ``segmenter`` (a
+    :class:`~arlens.tracking.segmentation.PersonSegmenter`: the scene then has a person mask).
 
     - ``scene.face(i_or_face) -> FaceScene`` and ``scene.hand(i_or_hand) -> HandScene`` (cached; a Face
       or Hand that is not in the lists gets its own).
     - ``scene.occlusion(box, exclude=None) -> float32 (h, w)``: the union of the occluding hands' masks
       over ``box`` (lazy, cached per box).
+    - ``scene.person(box) -> float32 (h, w) | None``: person (1) vs background (0) over ``box``, the
+      segmenter run once on the whole frame the first time any box is asked for; None without one
+      (``scene.has_person_mask``). Background is behind the people, not an occluder: a lens keeps its
+      paint off it (a face turned past its outline, a finger against a wall).
     - ``Scene.ensure(scene, frame, faces, hands)``: what a lens calls: the given scene checked against
       the frame's size, or a new one (a lens given none builds what it needs itself; it then has no
       hands to occlude with, only what the image says).
@@ -31,8 +38,14 @@ order (the inverse sRGB curve of the pixel values over 255).
     - ``pose``: float64 (4, 4) canonical face (cm) -> camera (cm); the tracked pose, or one fitted from
       the landmarks when the Face has none in front of the camera.
     - ``normals``: float32 (468, 3) camera-space unit normals of the posed canonical face mesh.
-    - ``occluded_vertices``: bool (468,) mesh landmarks under a hand's landmark silhouette.
-    - ``occlusion(box) -> float32 (h, w)``: what covers this face over ``box`` (hands today).
+    - ``occluded_vertices``: bool (468,) mesh landmarks under a hand's landmark silhouette (grown by
+      ``OCCLUDER_MARGIN`` finger widths).
+    - ``occlusion(box) -> float32 (h, w)``: what covers this face over ``box``: the hands, and the foreign
+      objects in front of the mouth.
+    - ``objects``: :class:`RegionMask` over ``mouth_box`` of the foreign objects in front of the mouth (a
+      cup, a microphone: cells the face's colour classes do not explain where they expect lip, skin or the
+      mouth's inside, coherent regions on the lips that come from outside; :mod:`~arlens.scene.objects`),
+      looked for only when ``colors.foreign`` says the colours were learned around something foreign.
     - ``camera_look``: the camera's blur (pixels) and grain (grey levels) by the face's eye
       (:class:`~arlens.render.camera_match.CameraLook`), for lenses that draw objects into the frame.
     - ``light``: :class:`Light` (``color`` float32 (3,) linear BGR of luminance 1, ``intensity`` (1 for
@@ -41,14 +54,17 @@ order (the inverse sRGB curve of the pixel values over 255).
       over normal ``n``, ``white`` the white patch).
     - ``mouth_box`` and ``colors``: :class:`ColorModel` of the skin and lips (Gaussian
       :class:`ColorClass` es over CIELAB with lightness-relative chroma, ``colors.to_features``, learned
-      around the mouth with occluded pixels left out); ``colors.lip_probability(features) -> float32 (n,)``,
-      ``colors.separation`` (how far apart lips and skin are in colour).
+      around the mouth with occluded pixels left out, the skin class robust to an object over the ring by
+      the face's skin elsewhere, the lip class without hues no lip has); ``colors.lip_probability(features)
+      -> float32 (n,)``, ``colors.separation`` (how far apart lips and skin are in colour),
+      ``colors.foreign`` (the share of its samples neither class explains).
 
 :class:`HandScene` (lazy, cached): ``box`` (what the silhouette can reach), ``finger_width`` (pixels),
 ``colors`` (:class:`~arlens.scene.hands.HandColors`: the hand's skin class and its surround's),
 ``mask(box=None) -> float32 (h, w)`` (the silhouette from the landmarks, its edge decided by the hand's
-colour against its surround), ``light`` (the white patch near the hand; direction from the nearest
-face), ``occlusion(box)`` (the other hands).
+colour against its surround), ``grid`` (the silhouette grown by ``OCCLUDER_MARGIN``, on a coarse grid:
+what the faces' colour models and light look points up in), ``light`` (the white patch near the hand;
+direction from the nearest face), ``occlusion(box)`` (the other hands).
 
 What the lenses do with it: the lipstick multiplies its mask by the visibility the face's ``occlusion``
 leaves (with a pixel's margin), refines its edges with ``colors`` (:mod:`arlens.render.lip_edges`),
@@ -61,14 +77,17 @@ and an SH fit on about 260 mesh vertices, its colour model a few hundred sampled
 the requested box only.
 
 Modules, one job each: :mod:`~arlens.scene.regions` (boxes and box masks), :mod:`~arlens.scene.hands`
-(hand silhouettes), :mod:`~arlens.scene.colors` (colour classes), :mod:`~arlens.scene.light`
-(illumination), :mod:`~arlens.scene.scene` (the lazy per-frame value).
+(hand silhouettes), :mod:`~arlens.scene.colors` (colour classes), :mod:`~arlens.scene.objects`
+(foreign objects in front of the mouth), :mod:`~arlens.scene.light` (illumination),
+:mod:`~arlens.scene.memory` (smoothing over a video), :mod:`~arlens.scene.scene` (the lazy per-frame
+value).
 """
 
 from __future__ import annotations
 
 from arlens.scene.colors import ColorClass, ColorModel
 from arlens.scene.light import Light
+from arlens.scene.memory import SceneMemory, SceneMemoryOptions
 from arlens.scene.regions import Box, RegionMask
 from arlens.scene.scene import FaceScene, HandScene, Scene, SceneOptions
 
@@ -81,5 +100,7 @@ __all__ = [
     "Light",
     "RegionMask",
     "Scene",
+    "SceneMemory",
+    "SceneMemoryOptions",
     "SceneOptions",
 ]

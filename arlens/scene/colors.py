@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -35,21 +36,24 @@ MIN_STD = np.array([5.0, 2.0, 2.0], dtype=np.float64)
 OTHER_DENSITY = 1.0 / (100.0 * 120.0 * 120.0)
 #: Prior weights of lip, skin and anything else among the pixels a lip lens asks about.
 PRIORS = (0.5, 0.35, 0.15)
+#: Largest chroma spread (standard deviation) a skin reference sets for the first cut of a robust fit:
+#: skin's chroma varies this little within a face region; a reference sampled over hair, brows or
+#: glasses frames varies more, which would let an object's colour through.
+REFERENCE_MAX_SPREAD = 6.0
 #: Most samples a class is learned from (more are thinned evenly).
 MAX_SAMPLES = 800
 #: Samples whose squared Mahalanobis distance exceeds this are trimmed before the class is refitted.
 TRIM_D2 = 11.3  # chi-square, 3 degrees of freedom, 99%
 #: The colour classes are learned on every k-th pixel, k the mouth's width over this (at least 1).
 LEARN_WIDTH = 64
+#: The skin ring is sampled on every k-th pixel, k the mouth's width over this (at least the lips' step).
+SKIN_LEARN_WIDTH = 32
 #: Below this share of the outline's pixels (by weight) redder than the skin, the lip class is learned
 #: from all of them instead.
 MIN_REDDER_SHARE = 0.3
 #: The skin ring sampled around the lips: from this far outside the lips' outline to this far, in
 #: mouth widths.
 SKIN_RING = (0.12, 0.35)
-
-
-_ONES_ROW = np.ones((1, 3), np.float32)
 
 
 def to_lab(bgr: np.ndarray) -> np.ndarray:
@@ -103,54 +107,157 @@ class ColorClass:
         object.__setattr__(self, "count", int(self.count))
 
     @functools.cached_property
+    def _factors(self) -> tuple[np.ndarray, float, np.ndarray]:
+        """(precision float32 (3, 3), log normaliser, whitening float32 (3, 4)) from the covariance's
+        Cholesky factor, in plain floats: three 3x3 matrices need none of numpy.linalg's per-call overhead."""
+        (a, b, c), (_, e, f), (_, _, i) = self.covariance.astype(np.float64).tolist()
+        # cov = C C^T, C lower triangular
+        c00 = math.sqrt(max(a, 1e-12))
+        c10, c20 = b / c00, c / c00
+        c11 = math.sqrt(max(e - c10 * c10, 1e-12))
+        c21 = (f - c20 * c10) / c11
+        c22 = math.sqrt(max(i - c20 * c20 - c21 * c21, 1e-12))
+        # W = C^-1 (lower triangular): |W (x - mean)|^2 is the squared Mahalanobis distance
+        w00, w11, w22 = 1.0 / c00, 1.0 / c11, 1.0 / c22
+        w10 = -c10 * w00 / c11
+        w21 = -c21 * w11 / c22
+        w20 = -(c20 * w00 + c21 * w10) / c22
+        whiten = np.array([[w00, 0.0, 0.0], [w10, w11, 0.0], [w20, w21, w22]])
+        logdet = 2.0 * (math.log(c00) + math.log(c11) + math.log(c22))
+        affine = np.empty((3, 4))
+        affine[:, :3] = whiten
+        affine[:, 3] = -whiten @ self.mean.astype(np.float64)
+        return ((whiten.T @ whiten).astype(np.float32), -0.5 * logdet - 1.5 * math.log(2 * math.pi),
+                affine.astype(np.float32))
+
+    @property
     def _precision(self) -> tuple[np.ndarray, float]:
-        cov = self.covariance.astype(np.float64)
-        sign, logdet = np.linalg.slogdet(cov)
-        if sign <= 0:  # pragma: no cover - fit() adds a floor to the diagonal
-            cov = cov + np.diag(MIN_STD**2)
-            sign, logdet = np.linalg.slogdet(cov)
-        return np.linalg.inv(cov).astype(np.float32), float(-0.5 * logdet - 1.5 * math.log(2 * math.pi))
+        return self._factors[0], self._factors[1]
+
+    @property
+    def whitening(self) -> np.ndarray:
+        """float32 (3, 4) affine map ``y = W x + w0`` of colour coordinates with ``|y|^2`` their squared
+        Mahalanobis distance (``W`` the inverse of the covariance's Cholesky factor, ``w0 = -W mean``): one
+        ``cv2.transform`` per pixel batch, the mean's subtraction folded in."""
+        return self._factors[2]
 
     def mahalanobis2(self, lab: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distances of float32 (n, 3) colour coordinates: float32 (n,)."""
-        # OpenCV's per-pixel 3x3 transforms: two orders of magnitude faster than numpy's (n, 3) @ (3, 3)
-        d = np.asarray(lab, dtype=np.float32).reshape(1, -1, 3) - self.mean
-        if d.shape[1] == 0:
-            return np.zeros(0, np.float32)
-        q = cv2.multiply(cv2.transform(d, self._precision[0]), d)
-        return cv2.transform(q, _ONES_ROW).reshape(-1)
+        return -2.0 * (log_densities((self,), lab)[:, 0] - np.float32(self._precision[1]))
 
     def log_density(self, lab: np.ndarray) -> np.ndarray:
         """Log of the class's probability density at (n, 3) colour coordinates: float32 (n,)."""
-        return np.float32(self._precision[1]) - np.float32(0.5) * self.mahalanobis2(lab)
+        return log_densities((self,), lab)[:, 0]
 
     @classmethod
-    def fit(cls, lab: np.ndarray, weights: np.ndarray | None = None) -> ColorClass | None:
+    def fit(
+        cls, lab: np.ndarray, weights: np.ndarray | None = None, robust: bool = False,
+        reference: np.ndarray | None = None,
+    ) -> ColorClass | None:
         """The class of (n, 3) colour-coordinate samples (optionally weighted), outliers trimmed once.
+
+        ``robust`` first keeps only the samples near the coordinate-wise median (by the median absolute
+        deviation): the class of the majority, when a minority of something else (an object over the
+        skin ring) would pull a mean and widen a covariance until it took that in too. ``reference``
+        (float32 (m, 3) colour coordinates of the same surface seen elsewhere) centres that first cut on
+        the reference's median instead, with the reference's spread (its chroma spread at most
+        ``REFERENCE_MAX_SPREAD``): the class of what looks like the reference, even where something else
+        covers most of the samples.
 
         None for fewer than 12 samples.
         """
         x = np.asarray(lab, dtype=np.float64).reshape(-1, 3)
-        w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
-        keep = np.isfinite(x).all(axis=1) & (w > 0)
-        x, w = x[keep], w[keep]
+        if weights is None:
+            w = None
+            if not np.isfinite(x.sum()):
+                x = x[np.isfinite(x).all(axis=1)]
+        else:
+            w = np.asarray(weights, dtype=np.float64).reshape(-1)
+            keep = np.isfinite(x).all(axis=1) & (w > 0)
+            x, w = x[keep], w[keep]
         if len(x) > MAX_SAMPLES:  # a mean and a covariance need no more: every k-th sample, deterministically
             step = -(-len(x) // MAX_SAMPLES)
-            x, w = x[::step], w[::step]
+            x = x[::step]
+            w = None if w is None else w[::step]
+        if robust and len(x) >= 12:
+            ref = None if reference is None else np.asarray(reference, dtype=np.float64).reshape(-1, 3)
+            if ref is not None and len(ref) >= 12:
+                centre = _median(ref)
+                spread = np.maximum(1.4826 * _median(np.abs(ref - centre)), MIN_STD)
+                spread[1:] = np.minimum(spread[1:], REFERENCE_MAX_SPREAD)
+            else:
+                centre = _median(x)
+                spread = np.maximum(1.4826 * _median(np.abs(x - centre)), MIN_STD)
+            z = (x - centre) / spread
+            near = (z * z).sum(axis=1) <= TRIM_D2
+            x = x[near]
+            w = None if w is None else w[near]
+        floor = np.diag(MIN_STD**2)
         for _ in range(2):
-            if len(x) < 12 or w.sum() <= 0:
+            total = float(len(x)) if w is None else float(w.sum())
+            if len(x) < 12 or total <= 0:
                 return None
-            mean = w @ x / w.sum()
+            mean = (x.sum(axis=0) if w is None else w @ x) / total
             d = x - mean
-            cov = (d * w[:, None]).T @ d / w.sum() + np.diag(MIN_STD**2)
-            q = d @ np.linalg.inv(cov)
+            cov = (d.T if w is None else d.T * w) @ d
+            cov /= total
+            cov += floor
+            q = d @ _inverse3(cov)
             q *= d
-            d2 = q[:, 0] + q[:, 1] + q[:, 2]
-            inlier = d2 <= TRIM_D2
+            inlier = q.sum(axis=1) <= TRIM_D2
             if inlier.all():
                 break
-            x, w = x[inlier], w[inlier]
-        return cls(mean.astype(np.float32), cov.astype(np.float32), len(x))
+            x = x[inlier]
+            w = None if w is None else w[inlier]
+        return cls._trusted(mean, cov, len(x))
+
+    @classmethod
+    def _trusted(cls, mean: np.ndarray, cov: np.ndarray, count: int) -> ColorClass:
+        """A class from a fit's own finite (3,) mean and (3, 3) covariance, without the checks."""
+        out = object.__new__(cls)
+        m, c = mean.astype(np.float32), cov.astype(np.float32)
+        m.setflags(write=False)
+        c.setflags(write=False)
+        object.__setattr__(out, "mean", m)
+        object.__setattr__(out, "covariance", c)
+        object.__setattr__(out, "count", int(count))
+        return out
+
+
+def _median(x: np.ndarray) -> np.ndarray:
+    """The upper median of each column of (n, 3) samples (one partition; numpy's median averages the two
+    middle values at several times the cost)."""
+    k = len(x) // 2
+    return np.partition(x, k, axis=0)[k]
+
+
+def _inverse3(m: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive-definite 3x3 float64 matrix by its adjugate: the same as
+    ``np.linalg.inv`` to rounding, without its per-call overhead (it runs a few times per class fit)."""
+    (a, b, c), (_, e, f), (_, _, i) = m.tolist()
+    # cofactors of a symmetric matrix (b = d, c = g, f = h)
+    ca, cb, cc = e * i - f * f, c * f - b * i, b * f - c * e
+    ce, cf, ci = a * i - c * c, b * c - a * f, a * e - b * b
+    det = a * ca + b * cb + c * cc
+    return np.array([[ca, cb, cc], [cb, ce, cf], [cc, cf, ci]]) / det
+
+
+def log_densities(classes: tuple[ColorClass, ...], lab: np.ndarray) -> np.ndarray:
+    """Log densities of several classes at (n, 3) colour coordinates: float32 (n, k).
+
+    Three OpenCV per-pixel transforms per class (whiten, square, sum and scale): OpenCV's 3- and
+    4-channel transforms run two orders of magnitude faster than numpy's (n, 3) @ (3, 3) (and ten times
+    faster than one transform to all classes' channels at once, which takes a generic path).
+    """
+    x = np.asarray(lab, dtype=np.float32).reshape(1, -1, 3)
+    out = np.empty((x.shape[1], len(classes)), np.float32)
+    if x.shape[1] == 0:
+        return out
+    for i, c in enumerate(classes):
+        y = cv2.transform(x, c.whitening)
+        y = cv2.multiply(y, y)
+        out[:, i] = cv2.transform(y, np.array([[-0.5, -0.5, -0.5, c._factors[1]]], np.float32)).reshape(-1)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,10 +267,14 @@ class ColorModel:
     Attributes:
         skin: the face's skin around the mouth, or None.
         lip: the lips, or None.
+        foreign: the share of the pixels the classes were learned from (the skin ring and the lips) that
+            neither explains (:func:`foreign_share`): near 0 on a clean face, tens of percent with a cup over
+            the mouth; 1 when not measured. What tells :mod:`~arlens.scene.objects` whether to look.
     """
 
     skin: ColorClass | None
     lip: ColorClass | None
+    foreign: float = 1.0
 
     @functools.cached_property
     def separation(self) -> float:
@@ -208,11 +319,19 @@ def mouth_box(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
     return box_around(outer, SKIN_RING[1] * width + 2, shape)
 
 
-def _fill(canvas: np.ndarray, points: np.ndarray, origin: Box, value: int, step: int = 1) -> None:
-    """Fill a polygon (frame pixels) into ``canvas``, which samples ``origin``'s box every ``step`` pixels."""
+def fill_polygon(canvas: np.ndarray, points: np.ndarray, origin: Box, value: int, step: float = 1) -> None:
+    """Fill a polygon (frame pixels) into ``canvas``, whose cell (i, j) is the frame pixel ``step`` (i, j)
+    from ``origin``'s corner (the grid of every ``step``-th pixel of a box)."""
     pts = np.rint(((points - np.array(origin[:2], dtype=np.float64)) / step - 0.5) * 8)
     pts = np.clip(pts, -(1 << 28), 1 << 28).astype(np.int32)
     cv2.fillPoly(canvas, [pts], value, cv2.LINE_8, 3)
+
+
+#: Hues (degrees in the a, b plane of the colour coordinates) lips take: reds, from plum (-40) to a brown
+#: nude (80), with a soft edge of ``LIP_HUE_EDGE`` beyond: a blue cup or a green microphone over the mouth is
+#: not learned as lip however much of the outline it covers.
+LIP_HUES = (-40.0, 80.0)
+LIP_HUE_EDGE = 20.0
 
 
 def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -> np.ndarray:
@@ -220,24 +339,89 @@ def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -
     class: float32 (n,).
 
     Teeth (less than half the skin's chroma) and the mouth's dark inside (below half the skin's
-    lightness), which the outline takes in where the landmarks miss the lip edge, count for nothing.
-    With ``redder``, only what is redder than the skin counts (0 at the skin's mean redness, 1 from two of
-    its standard deviations above it): the lips' vermilion is redder than the skin around them, so a
-    finger over the mouth or the skin just outside the real lip edge counts for little.
+    lightness), which the outline takes in where the landmarks miss the lip edge, count for nothing, and
+    so do hues no lip has (:data:`LIP_HUES`: a foreign object over the mouth). With ``redder``, only what
+    is redder than the skin counts (0 at the skin's mean redness, 1 from two of its standard deviations
+    above it): the lips' vermilion is redder than the skin around them, so a finger over the mouth or the
+    skin just outside the real lip edge counts for little. Without it (lips hardly redder than the skin),
+    what is much less red than the skin (by two of its standard deviations; a skin-coloured cup of a paler
+    tone) counts a fifth.
     """
     lab = np.asarray(lab, dtype=np.float32).reshape(-1, 3)
     skin_chroma = float(np.hypot(skin.mean[1], skin.mean[2]))
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     w = np.clip((chroma - np.float32(0.5 * skin_chroma)) / np.float32(max(0.25 * skin_chroma, 1.0)), 0.0, 1.0)
     w *= np.clip((lab[:, 0] - np.float32(0.4 * skin.mean[0])) / np.float32(max(0.15 * skin.mean[0], 1.0)), 0.0, 1.0)
+    hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
+    lo, hi = LIP_HUES
+    w *= np.clip(np.minimum(hue - np.float32(lo - LIP_HUE_EDGE), np.float32(hi + LIP_HUE_EDGE) - hue)
+                 * np.float32(1.0 / LIP_HUE_EDGE), 0.0, 1.0)
     if redder:
         spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
         w *= np.clip((lab[:, 1] - np.float32(skin.mean[1])) * np.float32(1.0 / spread), 0.0, 1.0)
+    else:
+        # lips are never much less red than the skin around them: what is (a skin-coloured cup, a paler
+        # skin) counts for little
+        spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
+        w *= np.clip((lab[:, 1] - np.float32(skin.mean[1] - spread)) * np.float32(1.0 / spread), 0.2, 1.0)
     return w
 
 
+def _samples(
+    frame: np.ndarray, box: Box, step: int, where: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None
+) -> np.ndarray:
+    """uint8 (n, 3): the frame's pixels at the True cells of ``where`` (a grid of every ``step``-th pixel of
+    ``box``) that ``occluded`` (taking (n, 2) frame pixel centres) does not say are covered, every k-th of
+    them when there are more than ``MAX_SAMPLES`` (what :meth:`ColorClass.fit` keeps)."""
+    index = np.flatnonzero(where)
+    rows, cols = np.divmod(index, where.shape[1])
+    rows = rows * step + box[1]
+    cols = cols * step + box[0]
+    if occluded is not None and len(index):
+        keep = ~occluded(np.stack([cols + 0.5, rows + 0.5], axis=1))
+        rows, cols = rows[keep], cols[keep]
+    if len(rows) > MAX_SAMPLES:
+        k = -(-len(rows) // MAX_SAMPLES)
+        rows, cols = rows[::k], cols[::k]
+    if frame.flags.c_contiguous:  # one gather by flat index
+        return np.take(frame.reshape(-1, 3), rows * frame.shape[1] + cols, axis=0)
+    return frame[rows, cols]
+
+
+def skin_reference(
+    frame: np.ndarray, landmarks: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None = None
+) -> np.ndarray:
+    """float32 (n, 3) colour coordinates of the face's skin away from the mouth: one pixel under each of
+    the mesh's plain-skin vertices (cheeks, forehead, nose; :func:`arlens.scene.light.skin_vertices`)
+    inside the frame and not ``occluded``. What a cup over the mouth cannot cover all of."""
+    from arlens.scene.light import skin_vertices
+
+    pts = np.asarray(landmarks, dtype=np.float64)[skin_vertices(), :2]
+    h, w = frame.shape[:2]
+    with np.errstate(invalid="ignore"):
+        inside = np.isfinite(pts).all(axis=1) & (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (
+            pts[:, 1] < h)
+    pts = pts[inside]
+    if occluded is not None and len(pts):
+        pts = pts[~occluded(pts)]
+    return to_features(frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)])
+
+
+def _disc(radius: float) -> np.ndarray:
+    """uint8 structuring element of the pixel offsets within ``radius``: eroding by it keeps the pixels
+    farther than ``radius`` from every zero (what a distance transform's threshold would)."""
+    r = int(math.floor(radius))
+    y, x = np.mgrid[-r : r + 1, -r : r + 1]
+    return (x * x + y * y <= radius * radius).astype(np.uint8)
+
+
 def face_color_model(
-    frame: np.ndarray, landmarks: np.ndarray, occlusion: np.ndarray | None = None, box: Box | None = None
+    frame: np.ndarray,
+    landmarks: np.ndarray,
+    occlusion: np.ndarray | None = None,
+    box: Box | None = None,
+    occluded: Callable[[np.ndarray], np.ndarray] | None = None,
+    reference: np.ndarray | None = None,
 ) -> ColorModel:
     """Learn the skin and lip classes of one face from the frame.
 
@@ -246,40 +430,56 @@ def face_color_model(
         landmarks: float32 (478, 3) landmarks (pixels).
         occlusion: optional float32 (h, w) coverage of occluders over ``box`` (pixels above 0.1 are skipped).
         box: the box ``occlusion`` covers; default :func:`mouth_box`.
+        occluded: optional test of which (n, 2) frame pixel centres are covered by an occluder (bool (n,)),
+            applied to the few hundred sampled pixels only: what the scene passes instead of a mask.
+        reference: optional float32 (m, 3) colour coordinates of the face's skin elsewhere
+            (:func:`skin_reference`): the skin class is then the ring's pixels that look like it (an
+            object over most of the ring is left out).
 
     Lips: the pixels inside the lip outline, outside the mouth opening, more than a pixel from both
-    (and from the corners' narrow wedges), weighted by :func:`lip_sample_weights`. Skin: a ring from 12%
-    to 35% of the mouth's width outside the lip outline, inside the face.
+    (and from the corners' narrow wedges), weighted by :func:`lip_sample_weights`, on a grid of every
+    k-th pixel (k the mouth's width over ``LEARN_WIDTH``). Skin: a ring from 12% to 35% of the mouth's
+    width outside the lip outline, inside the face, on a coarser grid (the mouth ``SKIN_LEARN_WIDTH``
+    cells wide): a wide ring holds plenty of samples there.
     """
     box = mouth_box(landmarks, frame.shape) if box is None else box
     if is_empty(box) or not np.isfinite(np.asarray(landmarks)[list(L.lips_outer())]).all():
         return ColorModel(None, None)
     outer, inner = _lip_loops(landmarks)
     width = max(float(np.ptp(outer[:, 0])), 1.0)
-    # statistics need a few thousand pixels, not all of a close-up's: sample every step-th pixel
-    step = max(1, int(width // LEARN_WIDTH))
-    region = frame[box[1] : box[3] : step, box[0] : box[2] : step]
-    h, w = region.shape[:2]
-    width_s = width / step
-    lips = np.zeros((h, w), np.uint8)
-    _fill(lips, outer, box, 1, step)
-    _fill(lips, inner, box, 0, step)
-    dist_in = cv2.distanceTransform(lips, cv2.DIST_L2, 3)
-    outside = cv2.distanceTransform(1 - lips, cv2.DIST_L2, 3)  # distance from the lips' outline, outside
-    opening = np.zeros((h, w), np.uint8)
-    _fill(opening, inner, box, 1, step)
-    ring = (outside > SKIN_RING[0] * width_s) & (outside <= SKIN_RING[1] * width_s) & (opening == 0)
-    # the ring stays on the face: between the lips' top and the nose there is skin, but not beside the jaw
-    face = np.zeros((h, w), np.uint8)
-    _fill(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step)
-    ring &= face > 0
-    core = dist_in > max(1.0, 0.02 * width_s)
     if occlusion is not None:
-        clear = np.asarray(occlusion, dtype=np.float32)[::step, ::step] <= 0.1
-        ring &= clear
-        core &= clear
-    skin = ColorClass.fit(to_features(region[ring]))
-    lip_lab = to_features(region[core])
+        cover = np.asarray(occlusion, dtype=np.float32)
+        test = occluded
+
+        def occluded(points: np.ndarray) -> np.ndarray:
+            cols = np.clip(points[:, 0].astype(np.intp) - box[0], 0, cover.shape[1] - 1)
+            rows = np.clip(points[:, 1].astype(np.intp) - box[1], 0, cover.shape[0] - 1)
+            hit = cover[rows, cols] > 0.1
+            return hit | test(points) if test is not None else hit
+
+    # statistics need a few hundred pixels, not all of a close-up's: sample every step-th pixel
+    step = max(1, int(width // LEARN_WIDTH))
+    h, w = -(-(box[3] - box[1]) // step), -(-(box[2] - box[0]) // step)
+    lips = np.zeros((h, w), np.uint8)
+    fill_polygon(lips, outer, box, 1, step)
+    fill_polygon(lips, inner, box, 0, step)
+    core = cv2.erode(lips, _disc(max(1.0, 0.02 * width / step)), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    # the skin ring on a coarser grid (a distance transform there costs little)
+    step_s = max(step, int(width // SKIN_LEARN_WIDTH))
+    width_s = width / step_s
+    hs, ws = -(-(box[3] - box[1]) // step_s), -(-(box[2] - box[0]) // step_s)
+    band = np.zeros((hs, ws), np.uint8)
+    fill_polygon(band, outer, box, 1, step_s)
+    outside = cv2.distanceTransform(1 - band, cv2.DIST_L2, 3)  # distance from the lips' outer outline
+    ring = (outside > SKIN_RING[0] * width_s) & (outside <= SKIN_RING[1] * width_s)
+    # the ring stays on the face: between the lips' top and the nose there is skin, but not beside the jaw
+    face = np.zeros((hs, ws), np.uint8)
+    fill_polygon(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step_s)
+    ring &= face > 0
+    ring_px = _samples(frame, box, step_s, ring, occluded)
+    both = to_features(np.concatenate([ring_px, _samples(frame, box, step, core > 0, occluded)]))  # one conversion
+    skin_lab, lip_lab = both[: len(ring_px)], both[len(ring_px) :]
+    skin = ColorClass.fit(skin_lab, robust=True, reference=reference)
     weights = None
     if skin is not None and len(lip_lab):
         weights = lip_sample_weights(lip_lab, skin)
@@ -290,4 +490,22 @@ def face_color_model(
         if weights.sum() < 12:
             weights = None
     lip = ColorClass.fit(lip_lab, weights)
-    return ColorModel(skin, lip)
+    return ColorModel(skin, lip, foreign_share(skin, lip, both))
+
+
+#: Posterior of "anything else" from which a sample counts as foreign (:func:`foreign_share`).
+FOREIGN_POSTERIOR = 0.8
+
+
+def foreign_share(skin: ColorClass | None, lip: ColorClass | None, lab: np.ndarray) -> float:
+    """The share of (n, 3) colour samples that neither the lip nor the skin class explains: the flat
+    "anything else" class's posterior (the priors of :data:`PRIORS`) at least ``FOREIGN_POSTERIOR``.
+    1 when either class is missing or there are no samples (nothing can be said)."""
+    if skin is None or lip is None or len(lab) == 0:
+        return 1.0
+    p_lip, p_skin, p_other = PRIORS
+    dens = log_densities((lip, skin), lab)
+    dens[:, 0] += np.float32(math.log(p_lip))
+    dens[:, 1] += np.float32(math.log(p_skin))
+    threshold = math.log(OTHER_DENSITY * p_other) - math.log(FOREIGN_POSTERIOR / (1.0 - FOREIGN_POSTERIOR))
+    return float((dens.max(axis=1) < np.float32(threshold)).mean())

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from arlens.landmarks import HandLandmark as H
-from arlens.scene.colors import ColorClass, to_features
+from arlens.scene.colors import ColorClass, log_densities, to_features
 from arlens.scene.regions import Box, box_around, box_shape, is_empty
 from arlens.tracking.results import MAX_COORDINATE, Hand
 
@@ -50,24 +50,28 @@ PALM_RIM = 1.0
 FOREARM = 0.35
 _SHIFT = 3  # fractional bits of cv2's drawing coordinates
 #: Side (pixels) the hand's box is shrunk to for learning its colours.
-COLOR_SIDE = 64
+COLOR_SIDE = 48
 #: The hand class is learned deeper inside the silhouette than this, the surround between this and
 #: ``RING`` outside it (finger widths).
 CORE = 0.33
 RING = 1.0
 #: Prior log-odds of "hand" per finger width of distance inside the landmark outline, as 1 / this.
 EDGE_SCALE = 0.06
+#: Beyond this many finger widths from the landmark outline the prior's log-odds (1 / ``EDGE_SCALE`` a
+#: finger width) outweigh any colour evidence (``COLOR_WEIGHT`` x ``COLOR_CLIP``): colours are not looked at.
+COLOR_REACH = 0.75
 #: Weight and bound of the colour log-likelihood ratio in the refinement.
 COLOR_WEIGHT = 0.6
 COLOR_CLIP = 12.0
 
 
 def finger_width(hand: Hand) -> float:
-    """The hand's mean finger width in pixels, from its 3D size (robust to a hand seen edge-on)."""
+    """The hand's mean finger width in pixels, from its 3D size (robust to a hand seen edge-on); at least a
+    pixel (a hand whose landmarks coincide divided by zero where widths scale a slope)."""
     p = np.asarray(hand.landmarks, dtype=np.float64)
     span = float(np.linalg.norm(p[H.PINKY_MCP] - p[H.INDEX_FINGER_MCP]))
     palm = float(np.linalg.norm(p[H.MIDDLE_FINGER_MCP] - p[H.WRIST]))
-    return max(span / KNUCKLE_SPAN_FINGERS, palm / PALM_LENGTH_FINGERS)
+    return max(span / KNUCKLE_SPAN_FINGERS, palm / PALM_LENGTH_FINGERS, 1.0)
 
 
 def hand_box(hand: Hand, shape: tuple[int, ...]) -> Box:
@@ -87,29 +91,47 @@ def _fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
     return np.clip(np.rint(xy), -(1 << 28), 1 << 28).astype(np.int32)
 
 
-def hand_prior(hand: Hand, box: Box) -> np.ndarray:
-    """The landmark silhouette of ``hand`` over ``box``: float32 (h, w) 0..1, anti-aliased, no image used."""
+def hand_prior(hand: Hand, box: Box, antialias: bool = True, grow: float = 0.0) -> np.ndarray:
+    """The landmark silhouette of ``hand`` over ``box``: float32 (h, w) 0..1, no image used.
+
+    Anti-aliased by default; ``antialias=False`` draws hard 0/1 edges, several times faster (OpenCV's
+    anti-aliased thick lines are polygons filled with coverage), for callers that only threshold it.
+    ``grow`` widens every part by that many pixels.
+    """
     h, w = box_shape(box)
     canvas = np.zeros((h, w), dtype=np.uint8)
     if h == 0 or w == 0:
         return canvas.astype(np.float32)
     p = np.asarray(hand.landmarks, dtype=np.float64)
     width = finger_width(hand)
-    origin = (box[0], box[1])
+    line = cv2.LINE_AA if antialias else cv2.LINE_8
     wrist = p[H.WRIST, :2]
     forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
-    palm = np.vstack([p[list(PALM), :2], forearm[None]])
-    hull = cv2.convexHull(_fixed(palm, origin).reshape(-1, 1, 2))
-    cv2.fillConvexPoly(canvas, hull, 255, cv2.LINE_AA, _SHIFT)
+    # every point in drawing coordinates at once; the drawing calls then take plain ints
+    fixed = _fixed(np.vstack([p[:, :2], forearm[None]]), (box[0], box[1]))
+    pts = fixed.tolist()
+    palm = fixed[list(PALM) + [len(p)]]
+    hull = cv2.convexHull(palm.reshape(-1, 1, 2))
+    cv2.fillConvexPoly(canvas, hull, 255, line, _SHIFT)
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
-    cv2.polylines(canvas, [hull], True, 255, _thickness(PALM_RIM * width), cv2.LINE_AA, _SHIFT)
+    cv2.polylines(canvas, [hull], True, 255, _thickness(PALM_RIM * width + 2.0 * grow), line, _SHIFT)
     # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base
-    _capsule(canvas, forearm, wrist, 0.5 * 2.6 * width, origin)
+    limit = ((w + 1) << _SHIFT, (h + 1) << _SHIFT)
+
+    def capsule(a: list[int], b: list[int], thickness: int) -> None:
+        # a round-capped segment (cv2's thick lines have round ends), drawn only when it reaches the canvas
+        r = (thickness << _SHIFT) // 2 + (1 << _SHIFT)
+        if min(a[0], b[0]) - r > limit[0] or max(a[0], b[0]) + r < 0 or min(a[1], b[1]) - r > limit[1] or \
+                max(a[1], b[1]) + r < 0:
+            return
+        cv2.line(canvas, a, b, 255, thickness, line, _SHIFT)
+
+    capsule(pts[len(p)], pts[H.WRIST], _thickness(2.6 * width + 2.0 * grow))
     for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True):
         radius = 0.5 * rel * width
         for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
             taper = 1.0 - (1.0 - TIP_TAPER) * (k + 1) / (len(chain) - 1)
-            _capsule(canvas, p[a, :2], p[b, :2], radius * taper, origin)
+            capsule(pts[a], pts[b], _thickness(2.0 * (radius * taper + grow)))
     return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
@@ -119,11 +141,68 @@ def _thickness(px: float) -> int:
     return min(max(1, round(px)), 32767)
 
 
-def _capsule(canvas: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float, origin: tuple[int, int]) -> None:
-    """A round-capped segment of ``radius`` pixels from ``a`` to ``b`` (frame pixels) into ``canvas`` (255s)."""
-    pa, pb = _fixed(a, origin), _fixed(b, origin)
-    thickness = _thickness(2.0 * radius)
-    cv2.line(canvas, tuple(int(v) for v in pa), tuple(int(v) for v in pb), 255, thickness, cv2.LINE_AA, _SHIFT)
+def _scaled(hand: Hand, origin: tuple[float, float], sx: float, sy: float) -> Hand:
+    """``hand`` with its landmarks taken to a grid whose cell (0, 0) starts at frame pixel ``origin`` and
+    whose cells are ``1 / sx`` by ``1 / sy`` frame pixels."""
+    lm = np.asarray(hand.landmarks, dtype=np.float64).copy()
+    lm[:, 0] = (lm[:, 0] - origin[0]) * sx
+    lm[:, 1] = (lm[:, 1] - origin[1]) * sy
+    lm[:, 2] *= sx
+    np.clip(lm, -MAX_COORDINATE, MAX_COORDINATE, out=lm)  # moved to the grid's corner: a far point may pass it
+    return Hand(lm.astype(np.float32), hand.handedness, hand.score, hand.bbox)
+
+
+@dataclass(frozen=True)
+class SilhouetteGrid:
+    """A hand's landmark silhouette on a coarse grid, for testing many points at once by lookup.
+
+    Attributes:
+        box: (x0, y0, x1, y1) frame pixels the grid covers.
+        step: frame pixels per cell.
+        cells: bool (h, w), True where the silhouette covers the cell (read-only).
+    """
+
+    box: Box
+    step: float
+    cells: np.ndarray
+
+    def covers(self, points: np.ndarray) -> np.ndarray:
+        """bool (n,): which of the (n, >=2) frame pixel ``points`` fall in a covered cell."""
+        pts = np.asarray(points, dtype=np.float64)[:, :2]
+        h, w = self.cells.shape
+        with np.errstate(invalid="ignore"):
+            col = np.floor((pts[:, 0] - self.box[0]) / self.step)
+            row = np.floor((pts[:, 1] - self.box[1]) / self.step)
+            inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+        out = np.zeros(len(pts), dtype=bool)
+        out[inside] = self.cells[row[inside].astype(np.intp), col[inside].astype(np.intp)]
+        return out
+
+
+#: Cells per finger width of a :class:`SilhouetteGrid`.
+GRID_CELLS_PER_FINGER = 4.0
+
+
+def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0) -> SilhouetteGrid:
+    """The hand's landmark silhouette grown by ``grow`` pixels, on a grid of ``GRID_CELLS_PER_FINGER``
+    cells per finger width over what it can reach (clipped to a frame of ``shape``).
+
+    Within half a cell of :func:`covers` (which tests exactly, at a cost per point and bone): for the
+    hundreds of points a colour model samples or a face mesh holds, a lookup.
+    """
+    reach = hand_box(hand, shape)
+    if is_empty(reach):
+        return SilhouetteGrid(reach, 1.0, np.zeros((0, 0), bool))
+    pad = int(math.ceil(grow))
+    box = (max(0, reach[0] - pad), max(0, reach[1] - pad), min(int(shape[1]), reach[2] + pad),
+           min(int(shape[0]), reach[3] + pad))
+    step = max(1.0, finger_width(hand) / GRID_CELLS_PER_FINGER)
+    h, w = box_shape(box)
+    gh, gw = max(1, math.ceil(h / step)), max(1, math.ceil(w / step))
+    small = _scaled(hand, (box[0], box[1]), 1.0 / step, 1.0 / step)
+    cells = hand_prior(small, (0, 0, gw, gh), antialias=False, grow=grow / step) > 0.5
+    cells.setflags(write=False)
+    return SilhouetteGrid(box, step, cells)
 
 
 @dataclass(frozen=True)
@@ -151,19 +230,17 @@ def hand_colors(frame: np.ndarray, hand: Hand) -> HandColors:
     width = finger_width(hand)
     h, w = box_shape(box)
     scale = min(1.0, COLOR_SIDE / max(h, w))
-    region = frame[box[1] : box[3], box[0] : box[2]]
+    # every k-th pixel down to about twice the size, then area-averaged: the means of the area resize at
+    # a fraction of its cost on a large box
+    step = max(1, max(h, w) // (2 * COLOR_SIDE))
+    region = frame[box[1] : box[3] : step, box[0] : box[2] : step]
     small_w, small_h = max(1, round(w * scale)), max(1, round(h * scale))
     if scale < 1.0:
-        region = cv2.resize(region, (small_w, small_h), interpolation=cv2.INTER_AREA)
+        region = cv2.resize(np.ascontiguousarray(region), (small_w, small_h), interpolation=cv2.INTER_AREA)
     sx, sy = small_w / w, small_h / h
     # the silhouette at the small scale: landmarks scaled about the box's corner
-    lm = np.asarray(hand.landmarks, dtype=np.float64).copy()
-    lm[:, 0] = (lm[:, 0] - box[0]) * sx
-    lm[:, 1] = (lm[:, 1] - box[1]) * sy
-    lm[:, 2] *= sx
-    np.clip(lm, -MAX_COORDINATE, MAX_COORDINATE, out=lm)  # moved to the box's corner: a far point may pass it
-    small = Hand(lm.astype(np.float32), hand.handedness, hand.score, hand.bbox)
-    inside = (hand_prior(small, (0, 0, small_w, small_h)) > 0.5).astype(np.uint8)
+    small = _scaled(hand, (box[0], box[1]), sx, sy)
+    inside = (hand_prior(small, (0, 0, small_w, small_h), antialias=False) > 0.5).astype(np.uint8)
     din = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
     dout = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
     ws = width * sx
@@ -174,7 +251,8 @@ def hand_colors(frame: np.ndarray, hand: Hand) -> HandColors:
 
 
 def hand_mask(
-    frame: np.ndarray, hand: Hand, box: Box, refine: bool = True, colors: HandColors | None = None
+    frame: np.ndarray, hand: Hand, box: Box, refine: bool = True, colors: HandColors | None = None,
+    reach: Box | None = None,
 ) -> np.ndarray:
     """How much of each pixel of ``box`` the hand covers: float32 (h, w) 0..1.
 
@@ -185,18 +263,20 @@ def hand_mask(
         refine: move the landmark outline onto the image (see below); False gives the landmark
             silhouette alone.
         colors: the hand's :class:`HandColors` (learned here when None and ``refine``).
+        reach: :func:`hand_box` of the hand, when the caller has it.
 
     Refinement: near the landmark outline (within about half a finger width) a pixel is hand or not by
     its colour: the log-likelihood ratio of the hand's colour class against its surround's is added to
     prior log-odds that grow with the distance from the outline (``EDGE_SCALE`` finger widths per unit),
-    so deep inside or far outside the landmarks decide, and at the edge the image does. A 3x3 blur
-    then anti-aliases the result.
+    so deep inside or far outside the landmarks decide, and at the edge the image does (the colours are
+    looked at there only: farther than ``COLOR_REACH`` finger widths from the outline the prior alone
+    is beyond what any colour could turn). A 3x3 blur then anti-aliases the result.
 
     Returns:
         A new float32 (h, w) array; zeros where the hand does not reach.
     """
     out = np.zeros(box_shape(box), dtype=np.float32)
-    reach = hand_box(hand, frame.shape)
+    reach = hand_box(hand, frame.shape) if reach is None else reach
     x0, y0 = max(box[0], reach[0]), max(box[1], reach[1])
     x1, y1 = min(box[2], reach[2]), min(box[3], reach[3])
     if x1 <= x0 or y1 <= y0:
@@ -206,67 +286,104 @@ def hand_mask(
         return out
     colors = hand_colors(frame, hand) if colors is None else colors
     width = finger_width(hand)
-    # the distance to the outline needs the outline: work on the overlap plus a margin
+    # the distance to the outline needs the outline: work on the overlap plus a margin (and a pixel for
+    # the final 3x3 blur)
     m = int(math.ceil(0.6 * width)) + 2
     work = (max(reach[0], x0 - m), max(reach[1], y0 - m), min(reach[2], x1 + m), min(reach[3], y1 + m))
-    prior = hand_prior(hand, work)
-    if not prior.any():
+    inside = hand_prior(hand, work, antialias=False).astype(np.uint8)  # 0 or 1
+    if not inside.any():
         return out
-    inside = (prior > 0.5).astype(np.uint8)
     signed = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
     signed -= cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+    # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
+    # value (about 1e38); nothing is farther than the box's diagonal
+    diag = np.float32(math.hypot(*inside.shape))
+    np.clip(signed, -diag, diag, out=signed)
+    # the part wanted and a pixel around it (for the blur)
+    ax0, ay0 = max(x0 - 1, work[0]), max(y0 - 1, work[1])
+    ax1, ay1 = min(x1 + 1, work[2]), min(y1 + 1, work[3])
+    signed = signed[ay0 - work[1] : ay1 - work[1], ax0 - work[0] : ax1 - work[0]]
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
     if colors.hand is not None and colors.around is not None:
-        lab = to_features(frame[work[1] : work[3], work[0] : work[2]]).reshape(-1, 3)
-        llr = colors.hand.log_density(lab) - colors.around.log_density(lab)
-        np.clip(llr, -COLOR_CLIP, COLOR_CLIP, out=llr)
-        logit += llr.reshape(logit.shape) * np.float32(COLOR_WEIGHT)
+        near = np.flatnonzero(np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width))
+        if len(near):
+            region = frame[ay0:ay1, ax0:ax1]
+            lab = to_features(region.reshape(-1, 3)[near] if region.flags.c_contiguous else
+                              np.ascontiguousarray(region).reshape(-1, 3)[near])
+            dens = log_densities((colors.hand, colors.around), lab)
+            llr = dens[:, 0] - dens[:, 1]
+            np.clip(llr, -COLOR_CLIP, COLOR_CLIP, out=llr)
+            flat = logit.reshape(-1)
+            flat[near] += llr * np.float32(COLOR_WEIGHT)
     np.clip(logit, -30.0, 30.0, out=logit)
-    refined = 1.0 / (1.0 + np.exp(-logit))
-    refined = cv2.blur(refined.astype(np.float32), (3, 3))
-    out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = refined[
-        y0 - work[1] : y1 - work[1], x0 - work[0] : x1 - work[0]
-    ]
+    refined = np.exp(-logit)
+    refined += np.float32(1.0)
+    np.divide(np.float32(1.0), refined, out=refined)
+    refined = cv2.blur(refined, (3, 3))
+    out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = refined[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
     return out
 
 
-def covers(hand: Hand, points: np.ndarray) -> np.ndarray:
-    """bool (n,): which of the (n, >=2) pixel ``points`` lie inside the hand's landmark silhouette.
-
-    The same capsules and palm as :func:`hand_prior`, tested analytically (no raster), for sparse
-    points such as the face mesh's vertices.
-    """
-    pts = np.asarray(points, dtype=np.float64)[:, :2]
+def _segments(hand: Hand) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The capsules of the landmark silhouette as arrays: starts (S, 2), ends (S, 2), radii (S,) in
+    pixels, and the palm's convex hull (V, 2)."""
     p = np.asarray(hand.landmarks, dtype=np.float64)
-    out = np.zeros(len(pts), dtype=bool)
-    if not np.isfinite(p).all() or len(pts) == 0:
-        return out
     width = finger_width(hand)
     wrist = p[H.WRIST, :2]
     forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
-    segments = [(forearm, wrist, 1.3 * width)]
+    starts, ends, radii = [forearm], [wrist], [1.3 * width]
     for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True):
         for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
             taper = 1.0 - (1.0 - TIP_TAPER) * (k + 1) / (len(chain) - 1)
-            segments.append((p[a, :2], p[b, :2], 0.5 * rel * width * taper))
-    for a, b, r in segments:
-        ab = b - a
-        t = np.clip(((pts - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
-        d = pts - (a + t[:, None] * ab)
-        out |= np.einsum("ij,ij->i", d, d) <= r * r
+            starts.append(p[a, :2])
+            ends.append(p[b, :2])
+            radii.append(0.5 * rel * width * taper)
     palm = np.vstack([p[list(PALM), :2], forearm[None]])
     hull = cv2.convexHull(palm.astype(np.float32)).reshape(-1, 2).astype(np.float64)
-    for a, b in zip(hull, np.roll(hull, -1, axis=0), strict=True):
-        segments.append((a, b, 0.5 * PALM_RIM * width))
-    for a, b, r in segments[-len(hull):]:
-        ab = b - a
-        t = np.clip(((pts - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
-        d = pts - (a + t[:, None] * ab)
-        out |= np.einsum("ij,ij->i", d, d) <= r * r
+    starts.extend(hull)
+    ends.extend(np.roll(hull, -1, axis=0))
+    radii.extend([0.5 * PALM_RIM * width] * len(hull))
+    return np.array(starts), np.array(ends), np.array(radii), hull
+
+
+def covers(hand: Hand, points: np.ndarray, grow: float = 0.0) -> np.ndarray:
+    """bool (n,): which of the (n, >=2) pixel ``points`` lie inside the hand's landmark silhouette,
+    grown by ``grow`` pixels.
+
+    The same capsules and palm as :func:`hand_prior`, tested analytically (no raster), for sparse
+    points such as the face mesh's vertices: every point against every capsule in one array operation.
+    """
+    pts = np.asarray(points, dtype=np.float64)[:, :2]
+    out = np.zeros(len(pts), dtype=bool)
+    if not np.isfinite(np.asarray(hand.landmarks)).all() or len(pts) == 0:
+        return out
+    a, b, r, hull = _segments(hand)
+    r = r + grow
+    # a quick rejection: points beyond every capsule's reach are out
+    lo = np.minimum(a, b).min(axis=0) - r.max()
+    hi = np.maximum(a, b).max(axis=0) + r.max()
+    near = np.flatnonzero(((pts >= lo) & (pts <= hi)).all(axis=1))
+    if len(near) == 0:
+        return out
+    q = pts[near].astype(np.float32)
+    ab = (b - a).astype(np.float32)  # (S, 2)
+    px = q[:, :1] - a[:, 0].astype(np.float32)  # (n, S)
+    py = q[:, 1:] - a[:, 1].astype(np.float32)
+    t = px * ab[:, 0]
+    t += py * ab[:, 1]
+    t *= (1.0 / np.maximum((ab * ab).sum(axis=1), 1e-12)).astype(np.float32)
+    np.clip(t, 0.0, 1.0, out=t)
+    px -= t * ab[:, 0]
+    py -= t * ab[:, 1]
+    px *= px
+    py *= py
+    px += py
+    inside = (px <= (r * r).astype(np.float32)).any(axis=1)
     if len(hull) >= 3:
         edges = np.roll(hull, -1, axis=0) - hull
-        cross = edges[None, :, 0] * (pts[:, None, 1] - hull[None, :, 1]) - edges[None, :, 1] * (
-            pts[:, None, 0] - hull[None, :, 0]
+        cross = edges[None, :, 0] * (q[:, None, 1] - hull[None, :, 1]) - edges[None, :, 1] * (
+            q[:, None, 0] - hull[None, :, 0]
         )
-        out |= (cross >= 0).all(axis=1) | (cross <= 0).all(axis=1)
+        inside |= (cross >= 0).all(axis=1) | (cross <= 0).all(axis=1)
+    out[near] = inside
     return out

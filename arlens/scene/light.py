@@ -21,6 +21,7 @@ image, not the estimate, and nothing maintained fits lighting to a face mesh.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -29,7 +30,7 @@ import numpy as np
 from arlens import landmarks as L
 from arlens.errors import InputError
 from arlens.render.color import BGR_TO_Y, SRGB_TO_LINEAR_LUT
-from arlens.scene.regions import Box, box_around, is_empty
+from arlens.scene.regions import Box, clip_box, is_empty
 from arlens.tracking.camera import PerspectiveCamera
 
 #: Linear luminance of the white patch that counts as intensity 1: a well-exposed frame's brightest
@@ -38,7 +39,7 @@ REFERENCE_WHITE = 0.8
 #: Percentile of each channel that is taken as white.
 WHITE_PERCENTILE = 99.0
 #: Side (pixels) the neighbourhood is shrunk to before the percentile.
-WHITE_SIDE = 48
+WHITE_SIDE = 32
 #: The skin under a vertex is averaged over a 3x3 grid spaced the face's size over this.
 SKIN_SIDE = 96
 #: Weight of the ridge on the directional SH terms, relative to the samples' total weight.
@@ -127,12 +128,18 @@ def white_patch(frame: np.ndarray, box: Box) -> np.ndarray:
 
 def neighbourhood(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
     """The face box widened by a face width on each side, clipped to the frame: where the white patch is looked for."""
-    pts = np.asarray(landmarks, dtype=np.float64)[: L.NUM_MESH_LANDMARKS, :2]
-    finite = pts[np.isfinite(pts).all(axis=1)]
-    if len(finite) == 0:
-        return 0, 0, 0, 0
-    size = float(max(np.ptp(finite[:, 0]), np.ptp(finite[:, 1])))
-    return box_around(finite, size, shape)
+    pts = np.asarray(landmarks)[: L.NUM_MESH_LANDMARKS, :2]
+    if not np.isfinite(pts).all():
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        if len(pts) == 0:
+            return 0, 0, 0, 0
+    lo, hi = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+    size = max(hi[0] - lo[0], hi[1] - lo[1])
+    h, w = int(shape[0]), int(shape[1])
+    # far off-frame values are clipped before the int conversion (as box_around does)
+    x0, y0 = (min(max(v - size, -1.0), lim + 1.0) for v, lim in zip(lo, (w, h), strict=True))
+    x1, y1 = (min(max(v + size, -1.0), lim + 1.0) for v, lim in zip(hi, (w, h), strict=True))
+    return clip_box((math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1)), shape)
 
 
 @functools.cache
@@ -194,26 +201,32 @@ def face_pose(landmarks: np.ndarray, pose: np.ndarray, camera: PerspectiveCamera
 def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
     """float64 (4,) ``Y = c0 + c . n`` fitted to (N, 3) normals and (N,) luminances, robustly.
 
-    Least squares, then twice more with Cauchy weights on the residuals (a stray hair or a shadow of
-    glasses does not pull the fit). Fewer than 8 samples give a flat fit at their median.
+    Weighted least squares by the normal equations (a 4x4 system: a few hundred samples need no SVD),
+    then twice more with Cauchy weights on the residuals (a stray hair or a shadow of glasses does not
+    pull the fit). Fewer than 8 samples give a flat fit at their median.
     """
-    y = np.asarray(luminance, dtype=np.float64)
+    y = np.asarray(luminance, dtype=np.float64).reshape(-1)
     if len(y) < 8:
         return np.array([float(np.median(y)) if len(y) else 0.0, 0.0, 0.0, 0.0])
-    a = np.c_[np.ones(len(y)), np.asarray(normals, dtype=np.float64)]
+    a = np.empty((len(y), 4))
+    a[:, 0] = 1.0
+    a[:, 1:] = np.asarray(normals, dtype=np.float64)
     w = np.ones(len(y))
     coef = np.zeros(4)
+    # ridge on the directional terms: the visible normals mostly face the camera, so the constant and n_z
+    # are nearly collinear; the ridge settles that in favour of the constant
+    ridge = np.diag([0.0, RIDGE, RIDGE, RIDGE])
+    half = len(y) // 2
     for _ in range(3):
-        sw = np.sqrt(w)[:, None]
-        # ridge on the directional terms: the visible normals mostly face the camera, so the constant
-        # and n_z are nearly collinear; the ridge settles that in favour of the constant
-        ridge = np.sqrt(RIDGE * w.sum()) * np.eye(4)[1:]
-        lhs = np.vstack([a * sw, ridge])
-        rhs = np.r_[y * sw[:, 0], np.zeros(3)]
-        coef = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+        aw = a * w[:, None]
+        coef = np.linalg.solve(aw.T @ a + ridge * w.sum(), aw.T @ y)
         r = y - a @ coef
-        scale = 1.4826 * float(np.median(np.abs(r))) + 1e-6
-        w = 1.0 / (1.0 + (r / (2.0 * scale)) ** 2)
+        np.abs(r, out=r)
+        scale = 1.4826 * float(np.partition(r, half)[half]) + 1e-6  # the (upper) median absolute residual
+        r *= 1.0 / (2.0 * scale)
+        r *= r
+        r += 1.0
+        w = 1.0 / r
     return coef
 
 
@@ -223,7 +236,8 @@ def sample_skin(
     """Linear B, G, R float32 (n, 3) of the skin under mesh ``vertices`` and a bool (n,) "inside the frame".
 
     Each sample is the mean of a 3x3 grid of pixels around its vertex, spaced about a hundredth of the
-    face's size apart (the skin around the vertex, not one noisy pixel), read directly from the frame.
+    face's size apart (the skin around the vertex, not one noisy pixel), read directly from the frame
+    (one gather of the 9 n pixels by flat index).
     """
     pts = np.asarray(landmarks, dtype=np.float64)[vertices, :2]
     h, w = frame.shape[:2]
@@ -231,15 +245,19 @@ def sample_skin(
     size = float(np.ptp(pts[finite], axis=0).max()) if finite.any() else 0.0
     r = max(1, round(size / SKIN_SIDE))
     margin = r + 0.5
-    with np.errstate(invalid="ignore"):
-        inside = finite & (pts[:, 0] >= margin) & (pts[:, 0] < w - margin) & (pts[:, 1] >= margin) & (
-            pts[:, 1] < h - margin)
-    cx = np.where(inside, np.floor(np.where(finite, pts[:, 0], 0)), 0).astype(np.intp)
-    cy = np.where(inside, np.floor(np.where(finite, pts[:, 1], 0)), 0).astype(np.intp)
-    offsets = np.array([-r, 0, r], dtype=np.intp)
-    xs = (cx[:, None, None] + offsets[None, None, :]).clip(0, w - 1)
-    ys = (cy[:, None, None] + offsets[None, :, None]).clip(0, h - 1)
-    patch = SRGB_TO_LINEAR_LUT[frame[ys, xs]]  # (n, 3, 3, 3)
+    safe = np.where(finite[:, None], pts, 0.0)
+    inside = finite & (safe[:, 0] >= margin) & (safe[:, 0] < w - margin) & (safe[:, 1] >= margin) & (
+        safe[:, 1] < h - margin)
+    flat = np.where(inside, np.floor(safe[:, 1]) * w + np.floor(safe[:, 0]), 0.0).astype(np.intp)
+    offsets = (np.array([-r, 0, r], dtype=np.intp)[:, None] * w + np.array([-r, 0, r], dtype=np.intp)).reshape(-1)
+    index = flat[:, None] + offsets[None, :]  # (n, 9); an outside vertex reads pixel 0's grid, masked out
+    np.clip(index, 0, h * w - 1, out=index)
+    if frame.flags.c_contiguous:
+        values = np.take(frame.reshape(-1, 3), index.reshape(-1), axis=0)  # (9 n, 3)
+    else:  # a view into a larger image: index it by rows and columns, without copying the frame
+        rows, cols = np.divmod(index.reshape(-1), w)
+        values = frame[rows, cols]
+    patch = SRGB_TO_LINEAR_LUT[values]
     return patch.reshape(len(pts), 9, 3).mean(axis=1, dtype=np.float32), inside
 
 

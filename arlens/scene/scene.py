@@ -17,9 +17,16 @@ from arlens.render.camera_match import CameraLook, estimate_camera_look, eye_pat
 from arlens.scene import colors as _colors
 from arlens.scene import hands as _hands
 from arlens.scene import light as _light
-from arlens.scene.regions import Box, check_box, clip_box, intersect, is_empty
+from arlens.scene import objects as _objects
+from arlens.scene.memory import SceneMemory
+from arlens.scene.regions import Box, RegionMask, box_shape, check_box, clip_box, intersect, is_empty
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face, Hand, as_hands
+
+#: The colour models and the light skip pixels and vertices this close (finger widths) to a hand's
+#: landmark silhouette, where its refined edge may lie. Small: a hand over the mouth leaves little lip to
+#: learn from, and a hand pixel taken for lip or skin is an outlier the fits trim or down-weight.
+OCCLUDER_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,8 @@ class SceneOptions:
         fov_y_deg: vertical field of view of the camera built for the frame when none is given (the
             trackers' default, 63 degrees).
         hand_occluders: hands count as occluders of faces (and of each other).
+        object_occluders: foreign objects in front of the mouth (a cup, a microphone: what fits none of the
+            face's colours around the mouth, :mod:`~arlens.scene.objects`) count as occluders of the face.
         refine_occluders: move occluder outlines onto the image's edges (guided filter); False keeps the
             landmark silhouettes (cheaper, a few pixels off).
     """
@@ -37,12 +46,13 @@ class SceneOptions:
     fov_y_deg: float = 63.0
     hand_occluders: bool = True
     refine_occluders: bool = True
+    object_occluders: bool = True
 
     def __post_init__(self) -> None:
         fov = self.fov_y_deg
         if isinstance(fov, bool) or not isinstance(fov, int | float) or not 1.0 <= float(fov) <= 170.0:
             raise InputError(f"SceneOptions.fov_y_deg: expected a number in [1, 170], got {fov!r}")
-        for name in ("hand_occluders", "refine_occluders"):
+        for name in ("hand_occluders", "refine_occluders", "object_occluders"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"SceneOptions.{name}: expected True or False, got {getattr(self, name)!r}")
 
@@ -76,19 +86,34 @@ class FaceScene:
 
     @cached_property
     def occluded_vertices(self) -> np.ndarray:
-        """bool (468,): mesh landmarks covered by a hand's landmark silhouette (read-only)."""
-        out = np.zeros(L.NUM_MESH_LANDMARKS, dtype=bool)
-        pts = self.face.landmarks[: L.NUM_MESH_LANDMARKS]
-        for hand in self.scene.occluding_hands():
-            out |= _hands.covers(hand, pts)
+        """bool (468,): mesh landmarks under a hand's landmark silhouette, grown by ``OCCLUDER_MARGIN``
+        finger widths (read-only)."""
+        out = self._occluded(self.face.landmarks[: L.NUM_MESH_LANDMARKS])
         out.setflags(write=False)
+        return out
+
+    def _occluded(self, points: np.ndarray) -> np.ndarray:
+        """bool (n,): which (n, 2) frame pixel points the occluding hands' grown silhouettes cover."""
+        out = np.zeros(len(points), dtype=bool)
+        for i in range(len(self.scene.occluding_hands())):
+            out |= self.scene.hand(i).grid.covers(points)
         return out
 
     @cached_property
     def light(self) -> _light.Light:
-        """The :class:`~arlens.scene.light.Light` on this face (colour, intensity, direction, SH)."""
+        """The :class:`~arlens.scene.light.Light` on this face (colour, intensity, direction, SH); with a
+        scene memory, smoothed over the face track's frames (:mod:`~arlens.scene.memory`)."""
         occluded = self.occluded_vertices if self.scene.occluding_hands() else None
-        return _light.estimate_light(self.scene.frame, self.face.landmarks, self.pose, self.scene.camera, occluded)
+        light = _light.estimate_light(self.scene.frame, self.face.landmarks, self.pose, self.scene.camera, occluded)
+        track = self._track()
+        return light if track is None else self.scene.memory.light(track, self.scene._memory_frame, light)
+
+    def _track(self) -> int | None:
+        """The face's track id when the scene has a memory and the id is this face's alone in the scene."""
+        if self.scene.memory is None or self.index is None:
+            return None
+        track = self.face.track_id
+        return track if sum(f.track_id == track for f in self.scene.faces) == 1 else None
 
     @cached_property
     def camera_look(self) -> CameraLook:
@@ -109,18 +134,41 @@ class FaceScene:
     @cached_property
     def colors(self) -> _colors.ColorModel:
         """The face's skin and lip :class:`~arlens.scene.colors.ColorModel`, learned around the mouth
-        with occluded pixels left out."""
+        with occluded pixels left out (the sampled pixels are tested against the hands' landmark
+        silhouettes grown by ``OCCLUDER_MARGIN``: no occluder mask is rasterised for it); with a scene
+        memory, smoothed over the face track's frames."""
+        occluded = self._occluded if self.scene.occluding_hands() else None
+        reference = _colors.skin_reference(self.scene.frame, self.face.landmarks, occluded)
+        colors = _colors.face_color_model(self.scene.frame, self.face.landmarks, box=self.mouth_box,
+                                          occluded=occluded, reference=reference)
+        track = self._track()
+        if track is None:
+            return colors
+        self.light  # noqa: B018 - a light change read first resets the remembered colours
+        return self.scene.memory.colors(track, self.scene._memory_frame, colors)
+
+    @cached_property
+    def objects(self) -> RegionMask:
+        """The foreign objects in front of the mouth (:func:`~arlens.scene.objects.object_mask`): a
+        :class:`~arlens.scene.regions.RegionMask` over :attr:`mouth_box`, zeros when none is found or the
+        scene's options turn them off."""
         box = self.mouth_box
-        occlusion = self.occlusion(box) if not is_empty(box) else None
-        return _colors.face_color_model(self.scene.frame, self.face.landmarks, occlusion, box)
+        if not self.scene.options.object_occluders or is_empty(box):
+            return RegionMask(box, np.zeros(box_shape(box), np.float32))
+        return RegionMask(box, _objects.object_mask(self.scene.frame, self.face.landmarks, self.colors, box))
 
     def occlusion(self, box: Box) -> np.ndarray:
         """float32 (h, w) 0..1 over frame ``box``: how much of each pixel something in front of this face
-        covers (hands today). Read-only and cached per box; zeros when nothing is there."""
+        covers (the hands, and foreign objects in front of the mouth). Read-only and cached per box; zeros
+        when nothing is there."""
         box = check_box(box)
         found = self._occlusion.get(box)
         if found is None:
             found = self.scene.occlusion(box)
+            objects = self.objects
+            if intersect(objects.box, box) is not None and objects.alpha.any():
+                found = objects.max_into(found.copy(), box)
+                found.setflags(write=False)
             self._occlusion[box] = found
         return found
 
@@ -139,6 +187,12 @@ class HandScene:
     def box(self) -> Box:
         """(x0, y0, x1, y1): the frame pixels the hand's silhouette can reach (empty when off-frame)."""
         return _hands.hand_box(self.hand, self.scene.frame.shape)
+
+    @cached_property
+    def grid(self) -> _hands.SilhouetteGrid:
+        """The hand's landmark silhouette grown by ``OCCLUDER_MARGIN`` finger widths, on a coarse grid: what
+        the faces' colour models and light skip (:func:`~arlens.scene.hands.silhouette_grid`)."""
+        return _hands.silhouette_grid(self.hand, self.scene.frame.shape, OCCLUDER_MARGIN * self.finger_width)
 
     @cached_property
     def finger_width(self) -> float:
@@ -198,9 +252,16 @@ class Scene:
         hands: the hands tracked in it.
         camera: the frame's camera (default: ``PerspectiveCamera(W, H, options.fov_y_deg)``).
         options: :class:`SceneOptions`.
+        memory: a :class:`~arlens.scene.memory.SceneMemory` shared by the scenes of one video stream: each
+            tracked face's light and colour models are then smoothed over its frames (a still face does not
+            flicker); None (stills) takes each frame as it is.
+        segmenter: a :class:`~arlens.tracking.segmentation.PersonSegmenter` (anything with
+            ``segment(frame) -> PersonMask``): the scene then has a person/background mask
+            (:meth:`person`), computed the first time a lens asks; None: no person mask (and no cost).
 
     Raises:
-        InputError: a bad frame, a face or hand that is not a Face or Hand, or a camera of another size.
+        InputError: a bad frame, a face or hand that is not a Face or Hand, a camera of another size, or a
+            memory that is not a SceneMemory.
     """
 
     def __init__(
@@ -211,6 +272,8 @@ class Scene:
         *,
         camera: PerspectiveCamera | None = None,
         options: SceneOptions | None = None,
+        memory: SceneMemory | None = None,
+        segmenter: Any | None = None,
     ) -> None:
         frame = check_bgr(frame).view()
         frame.setflags(write=False)  # the scene's own view; the caller's array is untouched
@@ -232,6 +295,15 @@ class Scene:
         elif (camera.width, camera.height) != (w, h):
             raise InputError(f"camera: expected a {w}x{h} camera for this frame, got {camera.width}x{camera.height}")
         self.camera = camera
+        if memory is not None and not isinstance(memory, SceneMemory):
+            raise InputError(f"memory: expected a SceneMemory, got {type(memory).__name__}")
+        #: the video stream's :class:`~arlens.scene.memory.SceneMemory`, or None
+        self.memory = memory
+        self._memory_frame = memory.new_scene() if memory is not None else 0
+        if segmenter is not None and not callable(getattr(segmenter, "segment", None)):
+            raise InputError(f"segmenter: expected a PersonSegmenter, got {type(segmenter).__name__}")
+        self._segmenter = segmenter
+        self._person: Any = None
         self._face_scenes: dict[int, FaceScene] = {}
         self._hand_scenes: dict[int, HandScene] = {}
         self._extra: dict[int, tuple[Any, Any]] = {}  # id -> (face or hand, its scene), for values not in the lists
@@ -335,6 +407,28 @@ class Scene:
         out.setflags(write=False)
         self._occlusion[key] = out
         return out
+
+    # -- person and background -----------------------------------------------------------------------
+    @property
+    def has_person_mask(self) -> bool:
+        """Whether the scene can tell person from background (it was given a segmenter)."""
+        return self._segmenter is not None
+
+    def person(self, box: Box) -> np.ndarray | None:
+        """float32 (h, w) 0..1 over frame ``box``: how likely each pixel shows a person rather than the
+        background (:class:`~arlens.tracking.segmentation.PersonSegmenter`, run once on the whole frame the
+        first time any box is asked for); None when the scene has no segmenter.
+
+        Background is what is behind the people (a wall, a room): not an occluder, and a hand or a cup held
+        in front of a face counts as person. Where a lens's landmarks put its paint on the background (a
+        face turned away, a finger against a wall), the background says no.
+        """
+        if self._segmenter is None:
+            return None
+        box = check_box(box)
+        if self._person is None:
+            self._person = self._segmenter.segment(self.frame)
+        return self._person.crop(box)
 
     # -- for lenses ---------------------------------------------------------------------------------
     @classmethod

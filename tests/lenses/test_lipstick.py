@@ -420,7 +420,8 @@ def test_a_hand_over_the_mouth_is_not_painted(all_stills, which):
         angle, side = (170, -1) if which == "open_palm" else (90, -1)
         comp = hs.hand_over_mouth(image, face, hand_image, hand, cover=0.5, angle_deg=angle, side=side)
         zone = hs.lip_zone(image.shape, face)
-        landmark = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False)
+        landmark = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False,
+                                occluders=False)
         before = hs.paint_on(comp.image, landmark.render(comp.image, [face]), comp.truth, zone)
         scene = Scene(comp.image, [face], [comp.hand])
         after = hs.paint_on(comp.image, lens.render(comp.image, [face], scene), comp.truth, zone)

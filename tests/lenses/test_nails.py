@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import cv2
 import numpy as np
 import pytest
 
@@ -13,6 +14,7 @@ from arlens.landmarks import FINGERS
 from arlens.lenses.nails import NailPolishLens, NailPolishOptions, nail_geometry
 from arlens.render.color import bgr_to_lab, hex_to_lab, lab_to_lch
 from arlens.tracking.results import Hand, bbox_of
+from tests.lenses.conftest import ROOT
 from tests.support import read_frames, read_image, reference
 
 SHADE = "#1F5FBF"  # a blue far from any skin tone
@@ -259,6 +261,28 @@ def test_nothing_painted_off_the_finger(stem, hard_scenes_module):
     painted = hard_scenes_module.painted(image, out)
     assert painted.sum() > 1500
     assert not (painted & ~truth).any()
+
+
+@pytest.mark.parametrize("stem", ["pointing", "open_palm"])
+@pytest.mark.parametrize("background", ["astronaut", "skin"])
+def test_nothing_painted_off_the_finger_on_skin(stem, background, hard_scenes_module):
+    """The hands pasted on a face (the astronaut photo) and on flat skin colour: the hand's colour cannot
+    tell the finger from what is behind it there, and the landmarks put nails 85-290 px over the open
+    palm's fingers' edges. The finger's sides, found on the image, keep every nail on its finger."""
+    image = read_image(f"hands/{stem}.jpg")
+    hand = _hands(stem)[0]
+    if stem == "open_palm":
+        hand = Hand(hand.landmarks, "Right", 1.0, hand.bbox)
+    if background == "astronaut":
+        bg = cv2.resize(cv2.imread(str(ROOT / "tests" / "data" / "astronaut.png")), (700, 700))
+    else:
+        bg = np.full((700, 700, 3), (150, 175, 215), np.uint8)
+    comp = hard_scenes_module.hand_on_background(image, hand, bg, scale=0.6)
+    moved = Hand(comp.hand.landmarks, hand.handedness, 1.0, comp.hand.bbox)
+    out = NailPolishLens(color=SHADE).render(comp.image, [moved])
+    painted = hard_scenes_module.painted(comp.image, out)
+    assert painted.sum() > 500
+    assert not (painted & (comp.truth < 0.5)).any()
 
 
 def test_old_polish_is_painted_over(pointing):

@@ -94,3 +94,44 @@ def test_unknown_custom_op_is_refused():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     with pytest.raises(SystemExit, match="unknown custom op TFL_Unheard in node mystery"):
         M.replace_mediapipe_ops(model)
+
+
+@pytest.mark.parametrize("padding, stride, size", [("SAME", 2, (8, 8)), ("SAME", 2, (7, 9)), ("VALID", 2, (6, 5)),
+                                                   ("SAME", 3, (5, 4)), ("VALID", 1, (4, 4))])
+def test_transpose_conv_bias_matches_the_kernel(padding, stride, size):
+    """Convolution2DTransposeBias (the selfie segmenter's upsampling) as ConvTranspose with its bias, on
+    NHWC data with OHWI weights, against the port of transpose_conv_bias.cc: even and odd sizes, SAME and
+    VALID padding, strides 1 to 3 (the model itself: SAME, stride 2, a 2x2 kernel, 128 -> 256)."""
+    from onnx import numpy_helper
+
+    h, w = size
+    x = RNG.normal(size=(2, h, w, 5)).astype(np.float32)
+    weights = RNG.normal(size=(3, 3, 2, 5)).astype(np.float32)  # O, kh, kw, I
+    bias = RNG.normal(size=(3,)).astype(np.float32)
+    node = helper.make_node("TFL_Convolution2DTransposeBias", ["x", "w", "b"], ["y"], name="up",
+                            padding=padding, stride_w=stride, stride_h=stride)
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(weights, "w"), numpy_helper.from_array(bias, "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    M.replace_mediapipe_ops(model)
+    assert [n.op_type for n in model.graph.node] == ["Transpose", "ConvTranspose", "Transpose"]
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    got = sess.run(["y"], {"x": x})[0]
+    expected = M.transpose_conv_bias_kernel(x, weights, bias, padding, stride, stride)
+    assert got.shape == expected.shape
+    # float32 sums of 5 x 6 products in another order: within a few ulps of their size
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_transpose_conv_options_decode():
+    import struct
+
+    raw = struct.pack("<3i", 1, 2, 3)
+    assert M.decode_transpose_conv_options(raw) == {"padding": "SAME", "stride_w": 2, "stride_h": 3}
+    with pytest.raises(SystemExit, match="12 bytes"):
+        M.decode_transpose_conv_options(b"\x01")

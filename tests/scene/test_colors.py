@@ -11,6 +11,7 @@ from arlens.errors import InputError
 from arlens.render import mask as M
 from arlens.scene import ColorClass, ColorModel, Scene
 from arlens.scene.colors import to_features
+from tests.lenses.conftest import STILLS, load_still
 
 
 def _probabilities(image, face, where):
@@ -40,14 +41,42 @@ def test_lips_are_lip_and_skin_is_not(face_still):
     assert np.median(_probabilities(image, face, skin)) < 0.2, name
 
 
-def test_teeth_are_not_lip(face_still):
-    name, image, face = face_still
+#: The still faces whose mouth shows teeth (astronaut's smile a little, frontal_smile's wide), and the
+#: one whose lips are closed (grace_hopper: the inner contour encloses only the seam between the lips).
+OPEN_MOUTHS = ("astronaut", "frontal_smile")
+CLOSED_MOUTHS = ("grace_hopper",)
+
+
+def _inside_inner_contour(image, face):
     inner = np.zeros(image.shape[:2], np.uint8)
     cv2.fillPoly(inner, [np.round(face.landmarks[list(named.lips_inner()), :2]).astype(np.int32)], 1)
-    teeth = cv2.distanceTransform(inner, cv2.DIST_L2, 3) > 3
-    if teeth.sum() < 50:
-        pytest.skip(f"{name}: the mouth is closed")
+    return cv2.distanceTransform(inner, cv2.DIST_L2, 3)
+
+
+@pytest.mark.parametrize("stem", OPEN_MOUTHS)
+def test_teeth_are_not_lip(stem):
+    image, face = load_still(stem, dict(STILLS)[stem])
+    # more than 2 px inside the inner contour of an open mouth: teeth (and the mouth's dark inside)
+    teeth = _inside_inner_contour(image, face) > 2
+    assert teeth.sum() >= 100, f"{stem}: expected an open mouth, found {teeth.sum()} px inside the inner contour"
     assert np.median(_probabilities(image, face, teeth)) < 0.2
+
+
+@pytest.mark.parametrize("stem", CLOSED_MOUTHS)
+def test_closed_lips_meet_as_lip(stem):
+    """Closed lips: what the inner contour encloses is the seam where the lips meet, lip-coloured: it is
+    lip, and the lens paints it (no bare line between the lips)."""
+    from arlens.lenses.lipstick import LipstickLens
+
+    image, face = load_still(stem, dict(STILLS)[stem])
+    dist = _inside_inner_contour(image, face)
+    seam = dist > 0
+    assert not (dist > 1).any(), f"{stem}: expected closed lips"
+    assert seam.sum() >= 20
+    assert np.median(_probabilities(image, face, seam)) > 0.7
+    out = LipstickLens(color="#1F5FBF", opacity=1.0).render(image, [face])
+    painted = np.abs(out.astype(np.int16) - image).max(axis=2) > 2
+    assert painted[seam].mean() > 0.95
 
 
 def test_class_fit_and_checks():

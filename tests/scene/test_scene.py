@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from arlens import landmarks as L
 from arlens.errors import InputError
 from arlens.scene import FaceScene, HandScene, Light, Scene, SceneOptions
 from arlens.scene import light as light_module
@@ -155,3 +156,57 @@ def test_camera_look_is_measured_by_the_eye_once(astronaut):
     assert worse.blur_sigma_px > look.blur_sigma_px + 0.5
     # the blur wipes the photo's own fine texture; what is left is the added grain seen in grey
     assert worse.noise_sigma == pytest.approx(6.0 * np.linalg.norm([0.114, 0.587, 0.299]), abs=1.0)
+
+
+class _HalfSegmenter:
+    """A stand-in segmenter: person on the left of ``split`` (frame pixels), background right of it; counts
+    its calls."""
+
+    def __init__(self, split: float) -> None:
+        self.split, self.calls = split, 0
+
+    def segment(self, frame):
+        from arlens.tracking.segmentation import PersonMask
+
+        self.calls += 1
+        h, w = frame.shape[:2]
+        low = np.zeros((256, 256), np.float32)
+        low[:, : int(round(self.split / w * 256))] = 1.0
+        return PersonMask(low, (h, w))
+
+
+def test_person_mask_is_lazy_and_computed_once():
+    from tests.lenses.conftest import load_still
+
+    image, face = load_still("astronaut", "astronaut.png")
+    assert Scene(image, [face]).person((0, 0, 10, 10)) is None and not Scene(image, [face]).has_person_mask
+    seg = _HalfSegmenter(256.0)
+    scene = Scene(image, [face], segmenter=seg)
+    assert seg.calls == 0 and scene.has_person_mask
+    left = scene.person((0, 0, 100, 50))
+    right = scene.person((400, 0, 500, 50))
+    assert seg.calls == 1 and left.shape == (50, 100) and left.min() > 0.99 and right.max() < 0.01
+    with pytest.raises(InputError, match="segmenter"):
+        Scene(image, [face], segmenter=object())
+
+
+def test_lipstick_leaves_the_background_unpainted():
+    """Where the scene's person mask says background (half the lips here, a stand-in for a face turned past
+    its landmarks' outline), no paint; the person half is painted as without a mask."""
+    from arlens.lenses.lipstick import LipstickLens
+    from tests.lenses.conftest import load_still
+
+    image, face = load_still("astronaut", "astronaut.png")
+    lips = face.landmarks[list(L.lips_outer()), :2]
+    split = float(lips[:, 0].mean())
+    lens = LipstickLens(color="#1F5FBF", opacity=1.0)
+    plain = lens.render(image, [face])
+    masked = lens.render(image, [face], Scene(image, [face], segmenter=_HalfSegmenter(split)))
+    changed = np.abs(masked.astype(int) - image).max(axis=2) > 2
+    cols = np.arange(image.shape[1])
+    assert not changed[:, cols > split + 4].any()
+    left = cols < split - 4
+    painted_plain = np.abs(plain.astype(int) - image).max(axis=2) > 2
+    np.testing.assert_array_equal(changed[:, left], painted_plain[:, left])
+    # the same shade there (the lips' reference lightness is now taken over the visible half only)
+    assert np.abs(masked[:, left].astype(int) - plain[:, left]).mean(axis=2)[changed[:, left]].mean() < 8
