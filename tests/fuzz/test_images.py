@@ -172,20 +172,33 @@ def frames(draw):
 def trackers():
     import arlens
 
-    with arlens.FaceTracker() as faces, arlens.HandTracker() as hands:
-        yield faces, hands
+    from arlens.tracking.segmentation import PersonSegmenter
+
+    with arlens.FaceTracker() as faces, arlens.HandTracker() as hands, PersonSegmenter() as person:
+        yield faces, hands, person
 
 
 @budget(examples=40, deadline_ms=20_000)
 @given(frames())
 def test_trackers_give_valid_results_or_input_error(trackers, frame):
-    faces_tracker, hands_tracker = trackers
+    """Face and hand trackers and the person segmenter (with the kiosk's background blur over its mask)."""
+    from arlens.image import as_bgr
+    from arlens.render.background import blur_background
+
+    faces_tracker, hands_tracker, segmenter = trackers
     with bounded(max_mb=frame.size * 8 / 2**20 + 64):
         try:
             faces = faces_tracker.detect(frame)
             hands = hands_tracker.detect(frame)
+            mask = segmenter.segment(frame)
         except InputError as exc:
             assert "expected" in str(exc)
             return
     for found in (*faces, *hands):
         assert np.isfinite(found.landmarks).all()
+    assert mask.frame_shape == frame.shape[:2]
+    assert np.isfinite(mask.low).all() and mask.low.min() >= 0.0 and mask.low.max() <= 1.0
+    bgr = as_bgr(frame, "frame")
+    with bounded(max_mb=bgr.size * 16 / 2**20 + 64):
+        blurred = blur_background(bgr, mask)
+    assert blurred.shape == bgr.shape and blurred.dtype == np.uint8
