@@ -107,12 +107,13 @@ void main() { f_color = vec4(0.0); }
 # but for a faint reflection, and a dark one filters them.
 #
 # Where the work is done: Mesa's llvmpipe runs the fragment shader for every sample of a multisampled
-# framebuffer (about 3x the single-sample cost at 4x MSAA), so what varies slowly over a surface is worked out
-# per vertex and interpolated: the irradiance of the spherical harmonics and the key light's diffuse term, the
-# reflected environment (a quadratic in the reflected direction, blurred), a lens's Fresnel loss and the colour
-# it adds. What can be sharper than the triangles is left per pixel: the key light's specular highlights (GGX,
-# and the room's key lobe up to cos^32 on metals), the texture, and the sRGB encoding. A lens's pin-point
-# highlight (GGX at roughness 0.01) is computed where it shows; elsewhere its interpolated colour is used.
+# framebuffer (about 3x the single-sample cost at 4x MSAA, measured), so on the frame what varies slowly over
+# a surface is worked out per vertex and interpolated (its triangles are small against its curvature): the
+# irradiance of the spherical harmonics with the key light's diffuse term, and the reflected environment and
+# room (quadratics in the reflected direction, blurred). What can be sharper than the triangles stays per
+# sample: the key light's specular highlight (GGX) and its lobe in the room's reflection (up to cos^32), the
+# Fresnel factor, the texture and the sRGB encoding. A lens is a fan of long triangles from its centre: it is
+# shaded per sample, in a program of its own.
 _LIGHT_GLSL = """
 uniform vec3 u_sh[4];         // irradiance / pi: E(n) = sh0 + sh1 n.x + sh2 n.y + sh3 n.z (linear RGB)
 uniform vec3 u_key_dir;       // toward the key light (a unit vector: Lighting normalises it)
