@@ -88,6 +88,7 @@ from arlens.events import (
     TryOnEvent,
 )
 from arlens.image import as_bgr
+from arlens.lenses.base import groups
 from arlens.lenses.registry import LensRegistry, LensSpec, default_registry
 from arlens.scene import Scene, SceneOptions
 from arlens.tracking.camera import PerspectiveCamera
@@ -918,13 +919,20 @@ class TryOn:
         # the one copy of the frame: every lens draws into it, the scene keeps reading the unrendered one
         out = image.copy()
         hotspots: list[Hotspot] = []
+        # consecutive lenses of a class that draws several at once (the make-up line) are drawn in one call
+        runs = groups([(e.lens, hands if e.spec.target == "hand" else faces) for _, e in tracked.entries
+                       if e is not None and e.takes_scene and (hands if e.spec.target == "hand" else faces)])
         for product, entry in tracked.entries:
             if entry is None:
                 continue
             targets: Sequence[Face] | Sequence[Hand] = hands if entry.spec.target == "hand" else faces
             if not targets:
                 continue
-            if entry.takes_scene:
+            run = runs.get(id(entry.lens))
+            if run is not None:
+                if run[0] is entry.lens:
+                    type(entry.lens).render_group(run, out, list(targets), scene=scene)
+            elif entry.takes_scene:
                 entry.lens.render_into(out, list(targets), scene=scene)
             else:
                 entry.lens.render_into(out, list(targets))

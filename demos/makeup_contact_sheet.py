@@ -29,6 +29,7 @@ import numpy as np
 
 from arlens import landmarks as named
 from arlens.catalog import Catalog
+from arlens.lenses.base import groups
 from arlens.lenses.registry import default_registry
 from arlens.render import color as C
 from arlens.scene import Scene
@@ -157,8 +158,13 @@ def main() -> int:
         tiles = [label(text, [p.color for p in products if p.color][:8])]
         for (_, image, face), scene in zip(faces, scenes, strict=True):
             out = image.copy()
+            runs = groups([(lens, faces) for lens in lenses])  # as TryOn draws a look: the make-up in one pass
             for lens in lenses:
-                lens.render_into(out, [face], scene)
+                run = runs.get(id(lens))
+                if run is None:
+                    lens.render_into(out, [face], scene)
+                elif run[0] is lens:
+                    type(lens).render_group(run, out, [face], scene=scene)
             tiles.append(crop(out, face))
         look_rows.append(np.hstack(tiles))
     cv2.imwrite(str(args.out / "looks.png"), np.vstack(look_rows))

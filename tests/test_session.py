@@ -433,6 +433,46 @@ def test_one_scene_per_frame_shared_by_every_lens(portrait, catalog):
     assert (result.frame[:4, :4] == 200).all()
 
 
+def test_consecutive_lenses_of_a_class_that_draws_several_at_once_are_drawn_in_one_call(portrait, catalog):
+    """A run of lenses whose class has ``render_group`` (the make-up line) is handed to it once, in drawing order; a
+    lens of another class between them ends the run; every product keeps its hotspot from its own drawn box."""
+    from arlens.lenses.registry import BUILTIN, LensRegistry, LensSpec
+
+    calls = []
+
+    class Grouped:
+        scene_uses = frozenset()
+
+        def __init__(self, value):
+            self.value = value
+            self.drawn_boxes = ()
+
+        def render_into(self, out, faces, scene=None):
+            calls.append(("alone", self.value))
+            return out
+
+        @classmethod
+        def render_group(cls, lenses, out, faces, scene=None):
+            calls.append(("group", tuple(lens.value for lens in lenses), scene is not None))
+            for lens in lenses:
+                out[lens.value : lens.value + 2, :2] = lens.value
+                lens.drawn_boxes = (np.array([0, lens.value, 2, lens.value + 2], np.float32),) * len(faces)
+            return out
+
+    def factory(value):
+        return lambda product, *, catalog, options: Grouped(value)
+
+    registry = LensRegistry([*BUILTIN, LensSpec("foundation", factory(10), "face", layer=10),
+                             LensSpec("blush", factory(20), "face", layer=40),
+                             LensSpec("eyeshadow", factory(30), "face", layer=50)])
+    with TryOn(catalog, ["FDN-330", "BLS-001", "EYS-001", "LIP-001"], registry=registry) as session:
+        result = session.process_image(portrait)
+    assert calls == [("group", (10, 20, 30), True)]  # one call, in make-up order, with the frame's scene
+    assert (result.frame[10:12, :2] == 10).all() and (result.frame[30:32, :2] == 30).all()
+    boxes = {h.product_id: h.bbox for h in result.hotspots}
+    assert tuple(boxes["BLS-001"]) == (0, 20, 2, 22) and "LIP-001" in boxes
+
+
 # --- looks: a named set of products, stacked in make-up order, shoppable item by item and as a set ---------
 
 

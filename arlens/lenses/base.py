@@ -32,6 +32,12 @@ class Lens(Protocol):
     needs itself (``Scene.ensure``), so ``lens.render(image, faces)`` keeps working. A lens may say what
     it reads from the scene in a ``scene_uses`` attribute (a set of names, e.g. ``{"occluders"}``): the
     session tracks hands for a lens that uses occluders.
+
+    Optionally, a lens class draws several of its lenses at once: a classmethod
+    ``render_group(lenses, out, faces, scene=None)`` that draws them into ``out`` in the order given, as calling
+    each one's ``render_into`` in turn would (sharing work between them), and sets each one's ``drawn_boxes``.
+    :class:`~arlens.session.TryOn` hands it every run of consecutive lenses of that class that draw on the same
+    targets (:func:`groups`); each lens still works on its own.
     """
 
     def render(self, frame: np.ndarray, faces: Sequence[Face], scene: Scene | None = None) -> np.ndarray:
@@ -41,3 +47,31 @@ class Lens(Protocol):
     def render_into(self, out: np.ndarray, faces: Sequence[Face], scene: Scene | None = None) -> np.ndarray:
         """Draw the lens on every face in ``faces`` into ``out`` itself and return it."""
         ...
+
+
+def groups(lenses: Sequence[tuple[object, object]]) -> dict[int, list[object]]:
+    """Runs of lenses that can be drawn in one call: consecutive lenses (in drawing order) of one class that has a
+    ``render_group`` classmethod and the same targets.
+
+    Args:
+        lenses: ``(lens, targets)`` of every lens drawing in this frame, in drawing order; ``targets`` is compared
+            by identity (the session's faces or hands).
+
+    Returns:
+        ``id(lens) -> the lenses of its run`` for every lens in a run of two or more (drawn by the run's first
+        lens's class: ``type(run[0]).render_group(run, out, targets, scene=scene)``).
+    """
+    out: dict[int, list[object]] = {}
+    run: list[object] = []
+    key: tuple[type, int] | None = None
+    for lens, targets in [*lenses, (None, None)]:
+        k = (type(lens), id(targets)) if lens is not None and callable(getattr(type(lens), "render_group", None)) \
+            else None
+        if k is not None and k == key:
+            run.append(lens)
+            continue
+        if len(run) > 1:
+            for member in run:
+                out[id(member)] = run
+        run, key = ([lens], k) if k is not None else ([], None)
+    return out

@@ -5,34 +5,42 @@ One lens class draws every one of these kinds; what differs is the pattern (wher
 once in the face's UV layout, :mod:`arlens.render.patterns`) and the colour model
 (:mod:`arlens.render.skin`):
 
-- **eyeshadow, blush, contour, highlighter**: soft zones looked up through the face's per-triangle UV map
-  of a region around each eye or cheek, painted with the lipstick's CIELAB composite, one palette colour per
-  zone in palette order; shimmer and metallic finishes add glints fixed to the skin. On faces larger than the
-  zones' softness needs, the composite runs at reduced resolution and the change is carried to full
-  resolution as a smooth brightness gain and colour offset (:func:`arlens.render.skin.gain_offset`), which
-  keeps the photo's own texture.
+- **eyeshadow, blush, contour, highlighter**: soft zones looked up through the face's UV, painted with the
+  lipstick's CIELAB composite (from a table over lightness, :class:`~arlens.render.skin.PigmentTable`), one palette
+  colour per zone in palette order, on a low-resolution grid of the face; the change is carried to full resolution
+  as a smooth brightness gain and colour offset (:func:`arlens.render.skin.gain_offset`), which keeps the photo's
+  own texture. Shimmer and metallic finishes add glints fixed to the skin (a baked glint texture in UV).
+- **foundation**: evens the skin's tone towards the shade at a lower resolution still and is applied the same
+  way, keeping texture and shading; the brows' hair darker than the shade is left as it is.
 - **eyeliner, mascara**: sharp strokes (a liner with its wing, tapered lashes) warped vertex by vertex onto
   the face and filled anti-aliased at the frame's resolution.
 - **brow**: tints the brow's hair (pixels darker than the skin around it) in the brow's own shape;
   ``brow/fill`` adds hair strokes that follow the brow's direction, filling sparse brows.
-- **foundation**: evens the skin's tone towards the shade at low resolution and applies it the same way,
-  keeping texture and shading; the brows' hair darker than the shade is left as it is.
+
+Several lenses drawn on a face together (:meth:`MakeupLens.render_group`, which :class:`~arlens.session.TryOn`
+calls for a look) share one pass: consecutive soft products are painted on one grid, each seeing the face as the
+ones before left it, their changes composed there and applied to the frame once (:mod:`arlens.render.face_grid`);
+strokes are drawn after, at full resolution. A lens drawn alone is a group of one.
 
 Erase masks from the frame's own landmarks keep colour off the eye openings (they close with the lids), the
-brows (for shadow, blush, contour and highlighter), the lips (for cheek products) and the mouth opening; what
-the frame's :class:`~arlens.scene.Scene` says covers the face (hands) stays unpainted, and colours are shown
-in the scene's light. The per-face work every make-up lens needs (the face's UV map, its erase masks) is
-done once per face and frame and shared (:class:`~arlens.render.face_space.FaceSpace`). Only the boxes around
-the pattern's regions are processed, never the whole frame.
+brows (for shadow, blush, contour and highlighter), the lips (for cheek products) and the mouth opening, at the
+frame's resolution; what the frame's :class:`~arlens.scene.Scene` says covers the face (hands) stays unpainted,
+and so does hair falling over it (:mod:`arlens.render.hair`: what the face's skin colour does not explain and
+reaches in from outside the face); colours are shown in the scene's light. The per-face work every make-up lens
+needs (the face's UV, its erase masks) is done once per face and frame and shared
+(:class:`~arlens.render.face_space.FaceSpace`). Only the boxes around the pattern's regions are processed, never
+the whole frame.
 
 Example:
     >>> lens = MakeupLens.from_product(catalog["EYS-002"])  # doctest: +SKIP
     >>> out = lens.render(frame, faces)  # doctest: +SKIP
+    >>> MakeupLens.render_group([foundation, blush, liner], out, faces, scene)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -46,11 +54,12 @@ from arlens.errors import InputError
 from arlens.image import check_bgr
 from arlens.lenses.lipstick import OCCLUDED, VISIBLE
 from arlens.render import coverage as COV
-from arlens.render import face_uv as F
 from arlens.render import patterns as P
 from arlens.render import skin as S
+from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
 from arlens.render.face_space import FaceSpace, fade_change
-from arlens.render.relight import gain_lut, is_neutral
+from arlens.render.hair import hair_class, hair_probability
+from arlens.render.relight import is_neutral
 from arlens.scene import Scene
 from arlens.tracking.results import Face
 
@@ -58,9 +67,9 @@ from arlens.tracking.results import Face
 MAKEUP_KINDS = tuple(DEFAULT_PATTERNS)
 _TEXTURE_KINDS = ("eyeshadow", "blush", "contour", "highlighter")
 _STROKE_KINDS = ("eyeliner", "mascara")
-#: Zone products are composited at about this many pixels per UV unit of the face (their gradients are soft)
-#: and carried to full resolution as a smooth per-channel gain, which keeps the photo's own texture; faces
-#: smaller than this are composited at full resolution.
+#: Zone products want about this many grid cells per UV unit of the face (their gradients are soft); a run of soft
+#: products shares one grid at the finest of its products' (whole pixels per cell: on faces smaller than this, every
+#: pixel), and its change is carried to full resolution as a smooth gain and offset, which keeps the photo's texture.
 _GAIN_RES = {"eyeshadow": 190.0, "blush": 100.0, "contour": 80.0, "highlighter": 120.0}
 #: How much white a glint adds at full strength (times the finish's sparkle and the zone's alpha).
 _GLINT = np.float32(0.9)
@@ -88,6 +97,9 @@ class MakeupOptions:
         intensity: scales every colour's intensity, 0 to 1 (a strength slider).
         scene_light: show the colours in the frame's light (the scene's :class:`~arlens.scene.Light`: a dim or
             warm frame gets dim or warm make-up); False paints them as under white light.
+        keep_off_hair: leave hair falling over the face unpainted (:mod:`arlens.render.hair`; foundation, contour,
+            highlighter and blush). Costs about a millisecond a face (and the scene's skin colour model); False
+            paints the product's whole zone, hair or not.
 
     Raises:
         InputError: naming the field that is malformed, or a palette whose size is not the pattern's zones.
@@ -98,6 +110,7 @@ class MakeupOptions:
     pattern: str | None = None
     intensity: float = 1.0
     scene_light: bool = True
+    keep_off_hair: bool = True
 
     def __post_init__(self) -> None:
         kind = str(getattr(self.kind, "value", self.kind))
@@ -122,8 +135,9 @@ class MakeupOptions:
                              f"({', '.join(info.zones)}), got {len(colours)}")
         object.__setattr__(self, "palette", colours)
         _unit("intensity", self.intensity)
-        if not isinstance(self.scene_light, bool):
-            raise InputError(f"scene_light: expected True or False, got {self.scene_light!r}")
+        for name in ("scene_light", "keep_off_hair"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
 
     @classmethod
     def from_product(cls, product: Any, **overrides: Any) -> MakeupOptions:
@@ -143,23 +157,6 @@ class MakeupOptions:
                                       pattern=getattr(product, "effective_pattern", None))
         values.update(overrides)
         return cls(**values)
-
-
-@dataclass
-class _Region:
-    """A box of the frame being painted: its packed pixels and the painted ones' alphas."""
-
-    box: tuple[int, int, int, int]
-    packed: S.PackedBox
-
-    @classmethod
-    def of(cls, out: np.ndarray, box: tuple[int, int, int, int]) -> _Region:
-        x0, y0, x1, y1 = box
-        return cls(box, S.PackedBox(out[y0:y1, x0:x1]))
-
-    def write(self, out: np.ndarray) -> None:
-        x0, y0, x1, y1 = self.box
-        out[y0:y1, x0:x1] = self.packed.bgr()
 
 
 class MakeupLens:
@@ -186,6 +183,7 @@ class MakeupLens:
         self.options = options
         self.pattern = P.pattern(options.pattern)  # type: ignore[arg-type]
         self._params = [S.pigment_params(c.color, c.finish) for c in options.palette]
+        self._tables = [S.PigmentTable(p) for p in self._params]
         self._alpha = np.array([c.intensity * options.intensity for c in options.palette], dtype=np.float32)
         self._sparkle = [bool(p[0, S.C.P_SPARKLE] > 0) for p in self._params]
         self._shade_lab = [S.C.hex_to_lab(c.color) for c in options.palette]
@@ -246,29 +244,55 @@ class MakeupLens:
             InputError: ``out`` is not a writeable uint8 (H, W, 3) array, a face has no landmarks, or the scene
                 is of another frame size.
         """
+        return self.render_group([self], out, faces, scene)
+
+    @classmethod
+    def render_group(cls, lenses: Iterable[MakeupLens], out: np.ndarray, faces: Face | Iterable[Face],
+                     scene: Scene | None = None) -> np.ndarray:
+        """Draw several make-up lenses on each face, in the order given, into ``out`` (modified); returns it.
+
+        The same pixels (to a level or two of rounding) as calling each lens's ``render_into`` in turn, in one pass
+        per face: consecutive soft products (foundation, contour, highlighter, blush, eyeshadow) are painted on
+        one low-resolution grid of the face and their summed change is applied to the frame once
+        (:mod:`arlens.render.face_grid`); strokes (liner, lashes, brows) are drawn at full resolution in order.
+        Each lens's :attr:`drawn_boxes` is set as if it had drawn alone. This is what
+        :class:`~arlens.session.TryOn` calls for a run of make-up lenses (see :class:`arlens.lenses.base.Lens`).
+
+        Raises:
+            InputError: a lens that is not a MakeupLens, or as :meth:`render_into`.
+        """
+        lenses = list(lenses)
+        for i, lens in enumerate(lenses):
+            if not isinstance(lens, MakeupLens):
+                raise InputError(f"lenses[{i}]: expected a MakeupLens, got {type(lens).__name__}")
         out = check_bgr(out, "out", writeable=True)
         faces = [faces] if isinstance(faces, Face) else list(faces)
         spaces = [FaceSpace.of(face, out.shape) for face in faces]  # every face checked before any drawing
         scene = Scene.ensure(scene, out, faces)
-        drawn: list[np.ndarray | None] = []
+        drawn: dict[int, list[np.ndarray | None]] = {id(lens): [] for lens in lenses}
         for face, space in zip(faces, spaces, strict=True):
-            boxes: list[tuple[int, int, int, int]] = []
+            boxes: dict[int, list[Box]] = {id(lens): [] for lens in lenses}
             if space is not None and space.box is not None:
-                ctx = _Context(space, scene.face(face), self._gains(scene, face))
-                for side in self.pattern.sides:
-                    painted = self._draw(out, ctx, side)
-                    if painted is not None:
-                        boxes.append(painted)
-            drawn.append(_union(boxes))
-        self._drawn = tuple(drawn)
+                ctx = _Context(space, scene.face(face), any(lens.options.scene_light for lens in lenses))
+                run: list[MakeupLens] = []
+                for lens in lenses:
+                    if lens.kind in _FIELD_KINDS:
+                        run.append(lens)
+                        continue
+                    if run:
+                        _draw_fields(out, ctx, run, boxes)
+                        run = []
+                    for side in lens.pattern.sides:
+                        painted = lens._draw_sharp(out, ctx, side)
+                        if painted is not None:
+                            boxes[id(lens)].append(painted)
+                if run:
+                    _draw_fields(out, ctx, run, boxes)
+            for lens in lenses:
+                drawn[id(lens)].append(_union(boxes[id(lens)]))
+        for lens in lenses:
+            lens._drawn = tuple(drawn[id(lens)])
         return out
-
-    def _gains(self, scene: Scene, face: Face) -> np.ndarray | None:
-        """The linear gains of the light on ``face``, or None for white light (or when told to ignore it)."""
-        if not self.options.scene_light:
-            return None
-        gains = scene.face(face).light.gains
-        return None if is_neutral(gains) else gains
 
     def region(self, face: Face, frame_shape: tuple[int, ...]) -> np.ndarray | None:
         """Where the product is drawn on ``face``: float32 (4,) x0, y0, x1, y1 in the frame (None if off it).
@@ -285,284 +309,575 @@ class MakeupLens:
         return np.array([arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()], dtype=np.float32)
 
     # -- drawing -------------------------------------------------------------------------------------------
-    def _box(self, space: FaceSpace, side: P.PatternSide) -> tuple[int, int, int, int] | None:
-        pts = space.points
+    def _box(self, space: FaceSpace, side: P.PatternSide) -> Box | None:
         if side.texture is not None:
             return space.box_of(side.texture.triangles)
         if not side.strokes:
             return None
-        allp = np.vstack([s.vertices(pts) for s in side.strokes])
-        h, w = space.shape
-        x0, y0 = max(0, int(math.floor(allp[:, 0].min() - 2))), max(0, int(math.floor(allp[:, 1].min() - 2)))
-        x1, y1 = min(w, int(math.ceil(allp[:, 0].max() + 2)) + 1), min(h, int(math.ceil(allp[:, 1].max() + 2)) + 1)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            return None
-        return x0, y0, x1, y1
+        return _points_box(np.vstack([s.vertices(space.points) for s in side.strokes]), space.shape)
 
-    def _draw(self, out: np.ndarray, ctx: _Context, side: P.PatternSide) -> tuple[int, int, int, int] | None:
-        """Draw one side; the box of what it painted (None for nothing)."""
-        box = self._box(ctx.space, side)
+    def _light(self, ctx: _Context) -> tuple[np.ndarray, np.ndarray] | None:
+        """The lookup tables taking pixels out of the scene's light and back (None: white light, or told to ignore
+        it)."""
+        return ctx.luts if self.options.scene_light else None
+
+    def _erase(self, side: P.PatternSide, ctx: _Context) -> tuple[Erase, ...]:
+        """The outlines a soft product keeps off: the eye openings, the mouth or the lips, the brows (with their
+        soft margin; foundation keeps only off the brow's hair, at half the margin)."""
+        space = ctx.space
+        if self.options.kind != "foundation":
+            return tuple(Erase(n, space.brow_margin() if n.endswith("_brow") else 0.0) for n in side.erase)
+        gains = ctx.gains if self.options.scene_light else None
+        shade_y = self._shade_y[0] * (float(np.dot(S.C.BGR_TO_Y, gains)) if gains is not None else 1.0)
+        return tuple(Erase(n, 0.5 * space.brow_margin(), shade_y) if n.endswith("_brow") else Erase(n)
+                     for n in side.erase)
+
+    def _zone_layer(self, ctx: _Context, parts: list[tuple[P.PatternSide, Rect]], grid: FaceGrid, rect: Rect,
+                    change: GridChange, erase: tuple[Erase, ...], keep: np.ndarray | None) -> Layer | None:
+        """Eyeshadow, blush, contour, highlighter on both sides at once: each side's zones looked up through the grid's
+        UV and painted with the lipstick's composite (:class:`~arlens.render.skin.PigmentTable`) on the cells they
+        cover, as the products before left them. Each side's shading is relative to the median lightness of its own
+        skin: ``keep`` (over ``rect``, the sides' union) says how much of each cell is outside the outlines the
+        product keeps off."""
+        gw = grid.shape[1]
+        rw = rect[3] - rect[1]
+        found = []
+        for side, (r0, c0, r1, c1) in parts:
+            tex = side.texture
+            assert tex is not None
+            alphas = tex.sample(grid.u[r0:r1, c0:c1], grid.v[r0:r1, c0:c1])
+            alphas *= grid.on_mesh[r0:r1, c0:c1, None] * self._alpha
+            flat = alphas.reshape(-1, alphas.shape[-1])
+            weight = _zmax(flat)
+            local = np.flatnonzero(weight > S.MIN_ALPHA)
+            if len(local):
+                rows, cols = np.divmod(local, c1 - c0)
+                rows += r0
+                cols += c0
+                reference = weight[local]
+                if keep is not None:
+                    reference = reference * keep.reshape(-1)[(rows - rect[0]) * rw + (cols - rect[1])]
+                found.append((rows * gw + cols, take_rows(flat, local), reference))
+        if not found:
+            return None
+        cells = np.concatenate([f[0] for f in found]) if len(found) > 1 else found[0][0]
+        a = np.concatenate([f[1] for f in found]) if len(found) > 1 else found[0][1]
+        before = change.pixels(cells)
+        luts = self._light(ctx)
+        px = before if luts is None else _lut(before, luts[0])
+        codes = S.luminance_codes(px)
+        index = S.lightness_index(px, codes)
+        # each side's reference lightness; one table per side, stacked, indexed by lightness and side
+        side_of = np.zeros(len(cells), np.intp)
+        lightness, start = [], 0
+        for i, f in enumerate(found):
+            side_of[start : start + len(f[0])] = i * (100 * S.TABLE_STEPS + 1)
+            lightness.append(S.median_lightness(codes[start : start + len(f[0])], f[2]))
+            start += len(f[0])
+        painted = px
+        for k, table in enumerate(self._tables):
+            alpha = a[:, k]
+            sub = np.flatnonzero(alpha > S.MIN_ALPHA)
+            if not len(sub):
+                continue
+            colours = table.colours(lightness[0]) if len(found) == 1 else np.concatenate(
+                [table.colours(lm) for lm in lightness])
+            if len(sub) == len(a):
+                if painted is not px:
+                    index = S.lightness_index(painted)
+                painted = table.paint(painted, np.ascontiguousarray(alpha), 0.0, index + side_of, colours)
+            else:
+                if painted is px:
+                    painted = px.copy()
+                    at = np.take(index, sub)
+                    part = take_rows(painted, sub)
+                else:
+                    part = take_rows(painted, sub)
+                    at = S.lightness_index(part)
+                at += np.take(side_of, sub)
+                put_rows(painted, sub, table.paint(part, np.take(alpha, sub), 0.0, at, colours))
+        if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
+            after = _lut(painted, luts[1]).astype(np.int16)
+            after -= _lut(px, luts[1])
+            after += before
+            painted = np.clip(after, 0, 255).astype(np.uint8)
+        gain, offset = S.gain_offset_pixels(before, painted)
+        changed = cells[(gain != np.float32(1.0)) | (offset[:, 0] != 0.0) | (offset[:, 1] != 0.0)
+                        | (offset[:, 2] != 0.0)]
+        if not len(changed):
+            return None
+        rows, cols = np.divmod(changed, gw)
+        extent = (int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1)
+        sparkle = None
+        if any(self._sparkle):
+            sparkle = np.zeros(len(a), np.float32)
+            for k, sparkles in enumerate(self._sparkle):
+                if sparkles:
+                    sparkle += a[:, k] * np.float32(self._params[k][0, S.C.P_SPARKLE])
+        return Layer(rect, cells, gain, offset, extent, erase, sparkle, self, [r for _, r in parts])
+
+    def _foundation_layer(self, ctx: _Context, side: P.PatternSide, grid: FaceGrid, rect: Rect,
+                          change: GridChange, erase: tuple[Erase, ...]) -> Layer | None:
+        """Foundation: the skin's tone evened towards the shade at low resolution (the face about
+        ``_FOUNDATION_SIZE`` px across), as one smooth change over the face."""
+        tex = side.texture
+        assert tex is not None
+        r0, c0, r1, c1 = rect
+        rh, rw = r1 - r0, c1 - c0
+        x0, y0, x1, y1 = grid.frame_box(rect)
+        w, h = x1 - x0, y1 - y0
+        # cells per sample of the tone: the grid's own unless it is much finer (resizing by less than 1.5 aliases)
+        m = max(w, h) / _FOUNDATION_SIZE / grid.cell
+        sw, sh = (rw, rh) if m < 1.5 else (max(2, int(round(rw / m))), max(2, int(round(rh / m))))
+        same = (sw, sh) == (rw, rh)
+        region = change.region(rect)
+        small = region if same else cv2.resize(region, (sw, sh), interpolation=cv2.INTER_AREA)
+        uvo = grid.values[r0:r1, c0:c1]
+        su, sv, sm = cv2.split(uvo if same else cv2.resize(uvo, (sw, sh), interpolation=cv2.INTER_LINEAR))
+        alpha = tex.sample(su, sv)[..., 0]
+        alpha *= sm * self._alpha[0]
+        skin = alpha > np.float32(0.05)
+        outlines = None
+        for e in erase:  # the openings and brows stay out of the skin's colour statistics
+            mask = grid.erase(e.name, e.grow)
+            if mask is not None:
+                outlines = mask[r0:r1, c0:c1] if outlines is None else np.maximum(outlines, mask[r0:r1, c0:c1])
+        if outlines is not None:
+            skin &= (outlines if same else cv2.resize(outlines, (sw, sh), interpolation=cv2.INTER_AREA)) < 0.5
+        covered = ctx.covered(grid)
+        if covered is not None:  # no foundation on the hands in front of the face
+            c = covered[r0:r1, c0:c1]
+            c = c if same else cv2.resize(c, (sw, sh), interpolation=cv2.INTER_AREA)
+            alpha *= np.float32(1.0) - np.clip(c * np.float32(2.0), 0.0, 1.0)
+        if ctx.hair is not None and ctx.hair[0] is grid:  # nor on the hair over it, nor in its statistics
+            h = ctx.hair[1][r0:r1, c0:c1]
+            h = h if same else cv2.resize(h, (sw, sh), interpolation=cv2.INTER_AREA)
+            alpha *= np.float32(1.0) - h
+            skin &= h < np.float32(0.5)
+        luts = self._light(ctx)
+        if luts is not None:  # the shade under white light, then both colours back in the frame's light
+            small = cv2.LUT(small, luts[0])
+        before, after = S.foundation_colours(small, alpha, self._shade_lab[0],
+                                             face_width=0.8 * ctx.space.scale * sw / w, skin=skin.astype(np.float32))
+        if luts is not None:
+            lit = luts[1]
+            before, after = (cv2.LUT(cv2.convertScaleAbs(np.maximum(c, np.float32(0.0))), lit) for c in (before, after))
+        g_small, o_small = S.gain_offset(before, after)
+        extent = _field_extent(g_small, o_small, rect)
+        if extent is None:
+            return None
+        if not same:
+            g_small = cv2.resize(g_small, (rw, rh), interpolation=cv2.INTER_LINEAR)
+            o_small = cv2.resize(o_small, (rw, rh), interpolation=cv2.INTER_LINEAR)
+        return Layer(rect, None, g_small, o_small, extent, erase, None, self)
+
+    def _draw_sharp(self, out: np.ndarray, ctx: _Context, side: P.PatternSide) -> Box | None:
+        """Liner, lashes, brows: drawn at the frame's resolution; the box of what was painted (None for none)."""
+        pts = ctx.space.points
+        verts = [s.vertices(pts) for s in side.strokes]
+        if self.options.kind == "brow":
+            box = ctx.space.box_of(side.texture.triangles) if side.texture is not None else None
+            return None if box is None else self._brow(out, ctx, side, box, verts)
+        box = _points_box(np.vstack(verts), ctx.space.shape) if verts else None
         if box is None:
             return None
-        kind = self.options.kind
-        if kind == "foundation":
-            return self._foundation(out, ctx, side, box)
-        if kind == "brow":
-            return self._brow(out, ctx, side, box)
-        if kind in _STROKE_KINDS:
-            return self._strokes(out, ctx, side, box)
-        return self._zones(out, ctx, side, box)
+        cov = np.zeros((box[3] - box[1], box[2] - box[0]), dtype=np.float32)
+        for strokes, v in zip(side.strokes, verts, strict=True):
+            np.maximum(cov, COV.packed_coverage(v, strokes.ends, box), out=cov)
+        alphas = cov * self._keep(ctx, side, box)
+        alphas *= self._alpha[0]
+        return self._composite(out, box, [(alphas, None)], self._light(ctx))
 
-    @staticmethod
-    def _keep(ctx: _Context, side: P.PatternSide, box: tuple[int, int, int, int]) -> np.ndarray | float:
+    def _keep(self, ctx: _Context, side: P.PatternSide, box: Box) -> np.ndarray | np.float32:
         """Where colour may go in ``box``: 1 - the erase mask of the side's outlines, less what covers the face
         (the scene's occluders: a pixel covered for ``OCCLUDED`` or more gets none, ``VISIBLE`` or less all)."""
         erase = ctx.space.erase(side.erase, box)
-        keep: np.ndarray | float = np.float32(1.0) if erase is None else np.float32(1.0) - erase
-        covered = ctx.face.occlusion(box)
-        if covered.max(initial=0.0) > VISIBLE:
-            t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
-            keep = keep * (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
+        keep: np.ndarray | np.float32 = np.float32(1.0) if erase is None else np.float32(1.0) - erase
+        occluded = ctx.occlusion_keep(box)
+        if occluded is not None:
+            keep = keep * occluded
         return keep
 
-    def _composite(self, out: np.ndarray, box: tuple[int, int, int, int], alphas: np.ndarray,
-                   uvm: F.UVMap | None = None, reference: np.ndarray | None = None,
-                   gains: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
-        """Paint palette colour k with alpha ``alphas[..., k]`` (float32 (h, w, Z)) inside ``box``, in order, in
-        the light of ``gains`` (None: white); the box of the pixels painted (None for none).
-
-        With the box's UV map, shimmer and metallic colours get glints fixed to the skin.
-        """
-        flat = alphas.reshape(-1, alphas.shape[-1])
-        index = np.flatnonzero(_zmax(flat) > S.MIN_ALPHA)
-        if not len(index):
-            return None
-        region = _Region.of(out, box)
-        original = region.packed.take(index)
-        px = original if gains is None else cv2.LUT(original.reshape(1, -1, 4), gain_lut(1.0 / gains, 4)).reshape(-1, 4)
-        a = flat[index]
-        weight = _zmax(a) if reference is None else reference.reshape(-1)[index]
-        lightness = S.reference_lightness(px, weight)
-        spark = None
-        if uvm is not None and any(self._sparkle):
-            spark = S.uv_sparkle(uvm.u.reshape(-1)[index], uvm.v.reshape(-1)[index])
-        for k in range(a.shape[1]):
-            sub = np.flatnonzero(a[:, k] > S.MIN_ALPHA)
-            if not len(sub):
-                continue
-            glints = spark[sub] if spark is not None and self._sparkle[k] else None
-            if len(sub) == len(a):
-                px = S.paint(px, np.ascontiguousarray(a[:, k]), self._params[k], lightness, glints)
-            else:
-                px[sub] = S.paint(px[sub], np.ascontiguousarray(a[sub, k]), self._params[k], lightness, glints)
-        if gains is not None:  # back into the light, keeping untouched pixels exactly as they were
-            back = gain_lut(gains, 4)
-            lit = cv2.LUT(px.reshape(1, -1, 4), back).reshape(-1, 4).astype(np.int16)
-            lit -= cv2.LUT(cv2.LUT(original.reshape(1, -1, 4), gain_lut(1.0 / gains, 4)), back).reshape(-1, 4)
-            lit += original
-            px = np.clip(lit, 0, 255).astype(np.uint8)
-        region.packed.put(index, px)
-        region.write(out)
-        w = box[2] - box[0]
-        rows, cols = np.divmod(index, w)  # ascending: the first and last rows are the extremes
-        return box[0] + int(cols.min()), box[1] + int(rows[0]), box[0] + int(cols.max()) + 1, box[1] + int(rows[-1]) + 1
-
-    def _zones(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
-               box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-        tex = side.texture
-        assert tex is not None
-        space = ctx.space
-        uvm = space.uv_in(box)
-        keep = self._keep(ctx, side, box)
-        f = _GAIN_RES[self.options.kind] / space.scale
-        if f > 0.85:  # a small face: composite every pixel
-            alphas = tex.sample(uvm.u, uvm.v) * ((keep * uvm.on_mesh)[..., None] * self._alpha)
-            return self._composite(out, box, alphas, uvm, gains=ctx.gains)
-        x0, y0, x1, y1 = box
-        w, h = x1 - x0, y1 - y0
-        sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
-        su, sv, sm = _small_uv(uvm, (sw, sh))
-        alphas = tex.sample(su, sv) * (sm[..., None] * self._alpha)
-        roi = out[y0:y1, x0:x1]
-        small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
-        if ctx.gains is not None:  # paint under white light: the gain carries the change into the frame's light
-            small = cv2.LUT(small, gain_lut(1.0 / ctx.gains, 3))
-        painted = small.copy()
-        if self._composite(painted, (0, 0, sw, sh), alphas) is None:
-            return None
-        before = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
-        if ctx.gains is not None:  # back into the frame's light
-            painted = cv2.LUT(painted, gain_lut(ctx.gains, 3))
-            painted[_zmax(alphas) <= S.MIN_ALPHA] = before[_zmax(alphas) <= S.MIN_ALPHA]
-        # the change as a brightness gain and a colour offset (none where nothing was painted), at full size
-        g_small, o_small = S.gain_offset(before, painted)
-        gain = cv2.resize(g_small, (w, h), interpolation=cv2.INTER_LINEAR)
-        offset = cv2.resize(o_small, (w, h), interpolation=cv2.INTER_LINEAR)
-        if isinstance(keep, np.ndarray) and ctx.face.occlusion(box).max(initial=0.0) > VISIBLE:
-            fade_change(gain, offset, keep)
+    def _composite(self, out: np.ndarray, box: Box, steps: list[tuple[np.ndarray, np.ndarray | None]],
+                   luts: tuple[np.ndarray, np.ndarray] | None) -> Box | None:
+        """Paint the first palette colour inside ``box`` of ``out``, once per step ``(alpha, reference)`` (float32
+        (h, w) each; ``reference``: the weights of the pixels whose median lightness the shading is relative to,
+        None for ``alpha``'s), each step over the last, under the light's lookup tables ``luts`` (None: white);
+        the box of the pixels painted (None for none)."""
+        if len(steps) == 1:
+            flat = steps[0][0].reshape(-1)
+            index = np.flatnonzero(flat > S.MIN_ALPHA)
         else:
-            space.erase_gain(gain, offset, box, side.erase)
-        result = S.apply_gain_offset(roi, gain, offset)
-        if any(self._sparkle):
-            self._glints(result, uvm, keep, alphas, (w, h))
-        out[y0:y1, x0:x1] = result
-        return _field_box(g_small, o_small, box)
-
-    def _glints(self, roi: np.ndarray, uvm: F.UVMap, keep: np.ndarray | float, small_alphas: np.ndarray,
-                size: tuple[int, int]) -> None:
-        """Shimmer glints at full resolution, fixed to the skin: white added where a sparkling colour lies."""
-        strength = np.zeros(small_alphas.shape[:2], dtype=np.float32)
-        for k, sparkles in enumerate(self._sparkle):
-            if sparkles:
-                strength += small_alphas[..., k] * np.float32(self._params[k][0, S.C.P_SPARKLE])
-        full = cv2.resize(strength, size, interpolation=cv2.INTER_LINEAR) * keep
-        index = np.flatnonzero(full.reshape(-1) > np.float32(0.01))
+            index = np.flatnonzero(np.maximum(steps[0][0], steps[1][0]).reshape(-1) > S.MIN_ALPHA)
         if not len(index):
-            return
-        glint = S.uv_sparkle(uvm.u.reshape(-1)[index], uvm.v.reshape(-1)[index])
-        white = np.minimum(glint * full.reshape(-1)[index] * _GLINT, np.float32(0.6))
-        lit = np.flatnonzero(white > np.float32(1.0 / 255.0))
-        if not len(lit):
-            return
-        flat = roi.reshape(-1, 3)
-        at = index[lit]
-        px = flat[at].astype(np.float32)
-        px += (np.float32(255.0) - px) * white[lit, None]
-        flat[at] = np.rint(px).astype(np.uint8)
+            return None
+        x0, y0, x1, y1 = box
+        rows, cols = np.divmod(index, x1 - x0)
+        rows += y0
+        cols += x0
+        flat = out.reshape(-1, 3)
+        at = rows * out.shape[1] + cols
+        original = take_rows(flat, at)
+        px = original if luts is None else _lut(original, luts[0])
+        table = self._tables[0]
+        painted = px
+        for alpha, reference in steps:
+            a = np.take(alpha.reshape(-1), index)
+            weights = a if reference is None else np.take(reference.reshape(-1), index)
+            codes = S.luminance_codes(painted)
+            lightness = S.median_lightness(codes, weights)
+            painted = table.paint(painted, a, lightness, S.lightness_index(painted, codes))
+        if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
+            lit = _lut(painted, luts[1]).astype(np.int16)
+            lit -= _lut(px, luts[1])
+            lit += original
+            painted = np.clip(lit, 0, 255).astype(np.uint8)
+        put_rows(flat, at, painted)
+        return int(cols.min()), int(rows[0]), int(cols.max()) + 1, int(rows[-1]) + 1
 
-    def _strokes(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
-                 box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-        cov = np.zeros((box[3] - box[1], box[2] - box[0]), dtype=np.float32)
-        for strokes in side.strokes:
-            np.maximum(cov, COV.packed_coverage(strokes.vertices(ctx.space.points), strokes.ends, box), out=cov)
-        alphas = (cov * self._keep(ctx, side, box) * self._alpha[0])[..., None]
-        return self._composite(out, box, alphas, gains=ctx.gains)
-
-    def _brow(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
-              box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    def _brow(self, out: np.ndarray, ctx: _Context, side: P.PatternSide, box: Box,
+              verts: list[np.ndarray]) -> Box | None:
         tex = side.texture
         assert tex is not None
         uvm = ctx.space.uv_in(box)
-        brow = tex.sample(uvm.u, uvm.v)[..., 0] * uvm.on_mesh
+        brow = tex.sample(uvm.u, uvm.v)[..., 0]
+        brow *= uvm.on_mesh
         x0, y0, x1, y1 = box
         hair = S.hair_weight(S.luminance(out[y0:y1, x0:x1]), brow)
         keep = self._keep(ctx, side, box)
-        tint = brow * keep * (np.float32(_BROW_SKIN_ALPHA) + np.float32(1.0 - _BROW_SKIN_ALPHA) * hair)
-        boxes = [self._composite(out, box, (tint * self._alpha[0])[..., None], reference=hair * brow,
-                                 gains=ctx.gains)]
+        tint = hair * np.float32(1.0 - _BROW_SKIN_ALPHA)
+        tint += np.float32(_BROW_SKIN_ALPHA)
+        tint *= brow
+        tint *= keep
+        luts = self._light(ctx)
+        hair *= brow
+        tint *= self._alpha[0]
+        steps: list[tuple[np.ndarray, np.ndarray | None]] = [(tint, hair)]
         if side.strokes:
-            hairs = self._hair_coverage(side, ctx.space.points, box)
+            hairs = self._hair_coverage(side, verts, box)
             # strokes stay inside the brow's shape (its soft edge), over the tint
-            strokes = hairs * np.minimum(brow * np.float32(1.6), np.float32(1.0)) * keep
-            boxes.append(self._composite(out, box, (strokes * np.float32(0.6) * self._alpha[0])[..., None],
-                                         reference=brow, gains=ctx.gains))
-        return _union([b for b in boxes if b is not None])
+            hairs *= np.minimum(brow * np.float32(1.6), np.float32(1.0))
+            hairs *= keep
+            hairs *= np.float32(0.6) * self._alpha[0]
+            steps.append((hairs, brow))
+        return self._composite(out, box, steps, luts)
 
-    @staticmethod
-    def _hair_coverage(side: P.PatternSide, pts: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    def _hair_coverage(self, side: P.PatternSide, verts: list[np.ndarray], box: Box) -> np.ndarray:
         """Coverage of the hair strokes, each hair at its own opacity (in quarters; the stronger drawn last)."""
-        x0, y0, x1, y1 = box
-        total = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
-        for strokes in side.strokes:
-            levels = np.clip(np.ceil(strokes.alpha * 4), 1, 4).astype(np.int64)
-            order = np.argsort(levels, kind="stable")
-            verts = strokes.vertices(pts)
-            starts = np.concatenate([[0], strokes.ends[:-1]])
-            chunks = [verts[starts[i] : strokes.ends[i]] for i in order]
-            ends = np.cumsum([len(c) for c in chunks])
-            np.maximum(total, COV.packed_coverage(np.concatenate(chunks), ends, box, levels[order]), out=total)
+        total = None
+        for strokes, v in zip(side.strokes, verts, strict=True):
+            order, ends, levels = strokes.by_level
+            cov = COV.packed_coverage(v[order], ends, box, levels)
+            total = cov if total is None else np.maximum(total, cov, out=total)
+        assert total is not None
         return total
 
-    def _foundation(self, out: np.ndarray, ctx: _Context, side: P.PatternSide,
-                    box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-        """Foundation: tone and coverage at low resolution, applied at full resolution as one smooth gain."""
-        tex = side.texture
-        assert tex is not None
-        space = ctx.space
-        x0, y0, x1, y1 = box
-        w, h = x1 - x0, y1 - y0
-        f = min(1.0, _FOUNDATION_SIZE / max(w, h))
-        sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
-        fx = sw / w
-        su, sv, sm = _small_uv(space.uv_in(box), (sw, sh))
-        alpha = tex.sample(su, sv)[..., 0] * sm * self._alpha[0]
-        skin = alpha > np.float32(0.05)
-        erase = space.erase(side.erase, box)
-        if erase is not None:  # the openings and brows stay out of the skin's colour statistics
-            skin &= cv2.resize(erase, (sw, sh), interpolation=cv2.INTER_AREA) < np.float32(0.5)
-        covered = ctx.face.occlusion(box)
-        if covered.max(initial=0.0) > VISIBLE:  # no foundation on the hands in front of the face
-            alpha *= np.float32(1.0) - np.clip(cv2.resize(covered, (sw, sh), interpolation=cv2.INTER_AREA)
-                                               * np.float32(2.0), 0.0, 1.0)
-        roi = out[y0:y1, x0:x1]
-        small = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)
-        if ctx.gains is not None:  # the shade under white light, then both colours back in the frame's light
-            small = cv2.LUT(small, gain_lut(1.0 / ctx.gains, 3))
-        before, after = S.foundation_colours(small, alpha, self._shade_lab[0], face_width=0.8 * space.scale * fx,
-                                             skin=skin.astype(np.float32))
-        if ctx.gains is not None:
-            lit = gain_lut(ctx.gains, 3)
-            before, after = (cv2.LUT(np.clip(np.rint(c), 0, 255).astype(np.uint8), lit) for c in (before, after))
-        g_small, o_small = S.gain_offset(before, after)
-        gain = cv2.resize(g_small, (w, h), interpolation=cv2.INTER_LINEAR)
-        offset = cv2.resize(o_small, (w, h), interpolation=cv2.INTER_LINEAR)
-        # the openings at full resolution: none there; on the brows, none on the hair (the skin between the hairs
-        # takes the shade, or a shade unlike the skin would ring each brow)
-        brows = tuple(n for n in side.erase if n.endswith("_brow"))
-        shade_y = self._shade_y[0] * (float(np.dot(S.C.BGR_TO_Y, ctx.gains)) if ctx.gains is not None else 1.0)
-        space.erase_gain(gain, offset, box, tuple(n for n in side.erase if n not in brows))
-        for (bx0, by0, bx1, by1), erase in space.erase_parts(brows, brow_margin=0.5):
-            sub = _intersect((bx0, by0, bx1, by1), box)
-            if sub is None:
-                continue
-            e = erase[sub[1] - by0 : sub[3] - by0, sub[0] - bx0 : sub[2] - bx0]
-            hair = S.hair_weight(S.luminance(out[sub[1] : sub[3], sub[0] : sub[2]]), e, ceiling=shade_y)
-            fade_change(gain[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0],
-                        offset[sub[1] - y0 : sub[3] - y0, sub[0] - x0 : sub[2] - x0], np.float32(1.0) - e * hair)
-        if covered.max(initial=0.0) > VISIBLE:  # and none on an occluder's pixels at full resolution either
-            t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
-            fade_change(gain, offset, np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
-        out[y0:y1, x0:x1] = S.apply_gain_offset(roi, gain, offset)
-        return _field_box(g_small, o_small, box)
+
+#: Cells per UV unit hair is first looked for on (about 4 px on a 720p webcam's face).
+_HAIR_CELLS = 80.0
+#: On grids of cells this large or larger (a product alone on a close face) hair's edges are found again pixel by
+#: pixel; finer grids (a look: eyeshadow's) resolve a strand themselves.
+_HAIR_REFINE_CELL = 3
+#: FaceScene -> (its face's hair class,): learned once per face and frame, gone with the frame's scene.
+_HAIR_CLASSES: weakref.WeakKeyDictionary[Any, tuple[Any]] = weakref.WeakKeyDictionary()
+#: Products of the face's skin, which hair falling over the face hides.
+_SKIN_KINDS = ("foundation", "contour", "highlighter", "blush")
+#: Soft products: painted on a low-resolution grid of the face and applied as one smooth change.
+_FIELD_KINDS = ("foundation", "contour", "highlighter", "blush", "eyeshadow")
 
 
-@dataclass(frozen=True)
 class _Context:
-    """One face while a lens draws it: its shared geometry, what the scene knows of it, the light's gains."""
+    """One face while lenses draw it: its shared geometry, what the scene knows of it, the light (its gains and
+    lookup tables, each made once), what covers it."""
 
-    space: FaceSpace
-    face: Any  # arlens.scene.FaceScene
-    gains: np.ndarray | None
+    def __init__(self, space: FaceSpace, face: Any, light: bool) -> None:
+        self.space = space
+        self.face = face  # arlens.scene.FaceScene
+        gains = face.light.gains if light else None
+        self.gains = None if gains is None or is_neutral(gains) else np.maximum(np.asarray(gains, np.float64), 1e-4)
+        self.luts = None if self.gains is None else S.light_luts(self.gains)
+        self._hands = bool(face.scene.occluding_hands())
+        self._covered: dict[Box, np.ndarray | None] = {}
+        #: the run's grid and how likely each of its cells is hair (None: none is), set by :meth:`find_hair`
+        self.hair: tuple[FaceGrid, np.ndarray] | None = None
+        self._hair_keep: dict[Box, np.ndarray | None] = {}
+
+    @property
+    def hair_class(self) -> Any:
+        """This face's hair colour (:func:`arlens.render.hair.hair_class`), learned once per frame and shared by
+        every lens drawing on the face (kept beside the frame's scene)."""
+        found = _HAIR_CLASSES.get(self.face)
+        if found is None:
+            found = _HAIR_CLASSES[self.face] = (
+                hair_class(self.face.scene.frame, self.face.face.landmarks, self.face.colors.skin),)
+        return found[0]
+
+    def find_hair(self, grid: FaceGrid, small: np.ndarray) -> np.ndarray | None:
+        """How likely each cell of ``grid`` (its colours ``small``) is hair over the face or background behind it
+        (:mod:`arlens.render.hair`; the scene's person mask where it has one), outside the eyes, brows and lips
+        (which keep their own rules): float32 (rows, columns), or None where no cell is. Kept for :meth:`hair_keep`.
+        """
+        self.hair = None
+        self._hair_keep = {}
+        skin = self.face.colors.skin
+        # looked for on cells of about _HAIR_CELLS per UV unit (a strand half over a cell still shows), then on the
+        # grid's cells, then at the frame's resolution where it was seen (hair_keep)
+        m = max(1, int(round(self.space.scale / _HAIR_CELLS / grid.cell)))
+        gh, gw = grid.shape
+        size = (max(2, -(-gw // m)), max(2, -(-gh // m)))
+        coarse = small if m == 1 else cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+        p = hair_probability(coarse, skin, self.hair_class)
+        person = getattr(self.face.scene, "person", None)
+        if callable(person) and getattr(self.face.scene, "has_person_mask", False):
+            mask = person(grid.box)
+            if mask is not None:
+                mask = cv2.resize(mask, coarse.shape[1::-1], interpolation=cv2.INTER_AREA)
+                background = np.float32(1.0) - mask
+                p = background if p is None else np.maximum(p, background)
+        if p is None or not (p > np.float32(0.02)).any():
+            return None
+        p = _reaching_in(p, grid, self.space, m)  # connected through the brows and eyes, which are not skin either
+        if p is None:
+            return None
+        if m > 1:  # found again on the grid's own cells where the coarse ones saw some but not all (edges, strands)
+            p = cv2.resize(p, (gw, gh), interpolation=cv2.INTER_LINEAR)
+            flat = p.reshape(-1)
+            edge = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98)))
+            if len(edge):
+                fine = hair_probability(take_rows(small.reshape(-1, 3), edge)[:, None], skin, self.hair_class)
+                if fine is not None:
+                    flat[edge] = fine.reshape(-1)
+        p *= np.float32(1.0) - _own_rules(grid, self.space)
+        # a cell of softness: lone cells of skin between hair strands (or of hair in the skin) are noise, and a hard
+        # edge would show each one as a speck
+        p = cv2.GaussianBlur(p, (3, 3), 0.8, borderType=cv2.BORDER_REPLICATE)
+        if not (p > np.float32(0.02)).any():
+            return None
+        self.hair = (grid, p)
+        return p
+
+    def limit_hair(self, change: GridChange) -> None:
+        """Forget the hair where none of the run's products changes anything (it need not be looked at closer)."""
+        if self.hair is None:
+            return
+        grid, p = self.hair
+        active = (np.abs(change.gain - np.float32(1.0)) > np.float32(1e-3)).astype(np.uint8)
+        active |= (cv2.transform(np.abs(change.offset), np.ones((1, 3), np.float32)) > np.float32(0.5)).astype(np.uint8)
+        p = p * (cv2.dilate(active, np.ones((3, 3), np.uint8)) > 0)
+        self.hair = (grid, p) if (p > np.float32(0.02)).any() else None
+
+    def hair_keep(self, box: Box) -> np.ndarray | None:
+        """float32 over frame ``box`` (inside the hair's grid): how much of a product each pixel keeps off the hair
+        :meth:`find_hair` found (None: all of it)."""
+        if self.hair is None:
+            return None
+        if box in self._hair_keep:
+            return self._hair_keep[box]
+        grid, p = self.hair
+        near = np.ascontiguousarray(grid.upsample(p, (0, 0), box))
+        flat = near.reshape(-1)
+        keep = None
+        if (flat > np.float32(0.02)).any():
+            if grid.cell >= _HAIR_REFINE_CELL:  # cells this coarse blur a strand: found again at the frame's resolution
+                index = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98)))
+                x0, y0, x1, y1 = box
+                frame = self.face.scene.frame
+                rows, cols = np.divmod(index, x1 - x0)
+                px = take_rows(frame.reshape(-1, 3), (rows + y0) * frame.shape[1] + (cols + x0))
+                fine = hair_probability(px[:, None], self.face.colors.skin, self.hair_class)
+                if fine is not None:
+                    flat[index] = fine.reshape(-1)
+            keep = np.float32(1.0) - near
+        self._hair_keep[box] = keep
+        return keep
+
+    def keep(self, box: Box) -> np.ndarray | None:
+        """What the occluders and the hair leave of a product over frame ``box`` (None: all of it)."""
+        a, b = self.occlusion_keep(box), self.hair_keep(box)
+        return a if b is None else (b if a is None else a * b)
+
+    def occlusion_keep(self, box: Box) -> np.ndarray | None:
+        """float32 over ``box``: how much of a product each pixel keeps under the scene's occluders (a pixel covered
+        for ``OCCLUDED`` or more keeps none, ``VISIBLE`` or less all); None where nothing covers the box."""
+        if not self._hands:
+            return None
+        covered = self.face.occlusion(box)
+        if covered.max(initial=0.0) <= VISIBLE:
+            return None
+        t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+        return np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
+
+    def covered(self, grid: FaceGrid) -> np.ndarray | None:
+        """float32 (rows, columns): how much of each cell of ``grid`` the occluders cover; None for nothing."""
+        if not self._hands:
+            return None
+        if grid.box not in self._covered:
+            covered = self.face.occlusion(grid.box)
+            self._covered[grid.box] = None if covered.max(initial=0.0) <= VISIBLE else (
+                covered if grid.cell == 1 else cv2.resize(covered, grid.shape[::-1], interpolation=cv2.INTER_AREA))
+        return self._covered[grid.box]
+
+    def covered_keep(self, grid: FaceGrid) -> np.ndarray | None:
+        """float32 (rows, columns): how much of a product each cell keeps under the occluders; None for all."""
+        covered = self.covered(grid)
+        if covered is None:
+            return None
+        t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+        return np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
-def _union(boxes: list[tuple[int, int, int, int]]) -> np.ndarray | None:
+def _own_rules(grid: FaceGrid, space: FaceSpace) -> np.ndarray:
+    """float32 (rows, columns) over ``grid``: where the face has rules of its own and hair is not looked for, 1: each
+    eye with its lid and brow (the hull of the eye's and the brow's outlines: lashes, the crease's shadow and the brow
+    are not skin, and eye make-up goes there) and the lips, with their soft edges (the erase masks)."""
+    from arlens import landmarks as named
+
+    k = grid.cell
+    x0, y0 = grid.box[:2]
+    hulls = np.zeros(grid.shape, np.uint8)
+    for eye, brow in ((named.right_eye(), named.right_eyebrow()), (named.left_eye(), named.left_eyebrow())):
+        pts = (space.points[list(eye) + list(brow)] - (x0 - 0.5 * k + 0.5, y0 - 0.5 * k + 0.5)) / k
+        hull = cv2.convexHull(np.rint(pts * 16).astype(np.int32))
+        cv2.fillConvexPoly(hulls, hull, 1, cv2.LINE_8, 4)
+    rules = hulls.astype(np.float32)
+    for name, grow in (("lips", 0.0), ("right_brow", space.brow_margin()), ("left_brow", space.brow_margin())):
+        mask = grid.erase(name, grow)
+        if mask is not None:
+            np.maximum(rules, mask, out=rules)
+    return rules
+
+
+def _reaching_in(p: np.ndarray, grid: FaceGrid, space: FaceSpace, m: int = 1) -> np.ndarray | None:
+    """``p`` (hair over cells of ``grid``, m x m of them to one of ``p``'s) where it reaches into the face from
+    outside its outline or from the grid's edge: hair falls over a face from the head, so what is not skin only
+    counts where it is connected (through cells that are not skin) to the outside; an odd patch inside the face
+    (a highlight, skin seen through a tinted lens) stays skin. None where nothing is left."""
+    from arlens import landmarks as named
+
+    k = grid.cell * m  # p's cells are m x m of the grid's
+    x0, y0 = grid.box[:2]
+    inside = np.zeros(p.shape, np.uint8)
+    oval = (space.points[list(named.face_oval())] - (x0 - 0.5 * k + 0.5, y0 - 0.5 * k + 0.5)) / k
+    cv2.fillPoly(inside, [np.rint(oval * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    flagged = (p > np.float32(0.25)).astype(np.uint8)
+    # gaps of a cell or two (a lighter lock of a strand) do not cut a strand from its head
+    count, labels = cv2.connectedComponents(cv2.dilate(flagged, np.ones((3, 3), np.uint8)), connectivity=8)
+    if count <= 1:
+        return None
+    outside = inside == 0
+    outside[0, :] = outside[-1, :] = True  # the grid's edge too: hair crossing into a product's box comes from
+    outside[:, 0] = outside[:, -1] = True  # outside it (the rest of the strand is not on this grid)
+    seeded = np.zeros(count, bool)
+    seeded[labels[(flagged > 0) & outside]] = True
+    seeded[0] = False
+    reach = seeded[labels]
+    if not reach.any():
+        return None
+    # the connected hair and a cell around it (its soft edge)
+    near = cv2.dilate(reach.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return np.where(near, p, np.float32(0.0))
+
+
+def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: dict[int, list[Box]]) -> None:
+    """Draw a run of soft products on one face in one pass (:mod:`arlens.render.face_grid`)."""
+    space = ctx.space
+    items = []
+    for lens in run:
+        sides = [(side, box) for side in lens.pattern.sides if (box := lens._box(space, side)) is not None]
+        if sides:
+            items.append((lens, sides))
+    if not items:
+        return
+    every = [b for _, sides in items for _, b in sides]
+    zone = [_GAIN_RES[lens.kind] for lens, _ in items if lens.kind in _GAIN_RES]
+    if zone:
+        cell = cell_size(space.scale, max(zone))
+    else:  # foundation alone: its own resolution
+        fbox = _union(every)
+        assert fbox is not None
+        cell = max(1, int(max(fbox[2] - fbox[0], fbox[3] - fbox[1]) / _FOUNDATION_SIZE))
+    grid = FaceGrid.around(space, every, cell)
+    change = GridChange(grid, out)
+    keep_cells = ctx.covered_keep(grid)
+    # soft products keep off the hair over the face (eye products alone: their region has rules of its own)
+    wants = any(lens.kind in _SKIN_KINDS and lens.options.keep_off_hair for lens, _ in items)
+    hair = ctx.find_hair(grid, change.small) if wants else None
+    if hair is not None:
+        keep_cells = np.float32(1.0) - hair if keep_cells is None else keep_cells * (np.float32(1.0) - hair)
+    for lens, sides in items:
+        parts = [(side, r) for side, box in sides if (r := grid.rect(box)) is not None]
+        if not parts:
+            continue
+        rect = parts[0][1]
+        for _, r in parts[1:]:
+            rect = (min(rect[0], r[0]), min(rect[1], r[1]), max(rect[2], r[2]), max(rect[3], r[3]))
+        erase = tuple(e for side, _ in parts for e in lens._erase(side, ctx))
+        keep = change.keep(erase, rect, keep_cells)
+        if lens.kind == "foundation":
+            layer = lens._foundation_layer(ctx, parts[0][0], grid, rect, change, erase)
+        else:
+            layer = lens._zone_layer(ctx, parts, grid, rect, change, erase, keep)
+        if layer is not None:
+            change.add(layer, keep)
+    if not change.layers:
+        return
+    ctx.limit_hair(change)
+    if ctx.hair is not None and grid.cell < _HAIR_REFINE_CELL:
+        # cells this fine resolve a strand: the hair comes off the composed change on the grid, before it is resized
+        p = ctx.hair[1]
+        fade_change(change.gain, change.offset, np.float32(1.0) - p)
+        change.apply(out, ctx.occlusion_keep)
+    else:
+        change.apply(out, ctx.keep)
+    for layer in change.layers:
+        if layer.sparkle is not None:
+
+            def keep_of(b: Box, layer: Layer = layer) -> np.ndarray | None:
+                k = change.outline_keep(layer.erase, b)
+                covered = ctx.keep(b)
+                return k if covered is None else (covered if k is None else k * covered)
+
+            change.glints(out, layer, keep_of, _GLINT)
+        lens = layer.owner
+        assert isinstance(lens, MakeupLens)
+        boxes[id(lens)].append(change.layer_box(layer))
+
+
+def _points_box(pts: np.ndarray, shape: tuple[int, int]) -> Box | None:
+    """The frame box around points (pixel centres) with two pixels to spare, clipped; None when empty."""
+    h, w = shape
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    x0, y0 = max(0, int(math.floor(lo[0] - 2))), max(0, int(math.floor(lo[1] - 2)))
+    x1, y1 = min(w, int(math.ceil(hi[0] + 2)) + 1), min(h, int(math.ceil(hi[1] + 2)) + 1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return x0, y0, x1, y1
+
+
+def _lut(px: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """uint8 (n, 3) pixels through a (1, 256, 3) lookup table."""
+    return cv2.LUT(px.reshape(-1, 1, 3), lut).reshape(-1, 3)
+
+
+def _union(boxes: list[Box]) -> np.ndarray | None:
     if not boxes:
         return None
     b = np.array(boxes, dtype=np.float32)
     return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], dtype=np.float32)
 
 
-def _field_box(gain: np.ndarray, offset: np.ndarray, box: tuple[int, int, int, int]
-               ) -> tuple[int, int, int, int] | None:
-    """The frame box holding every pixel a low-resolution change (``gain`` (sh, sw), ``offset`` (sh, sw, 3))
-    of ``box`` reaches once resized to it: the changed samples' extent plus the one sample bilinear resizing
-    blends with each side, clipped to ``box``."""
-    changed = (gain != np.float32(1.0)) | (np.abs(offset).max(axis=2) > np.float32(0.0))
+def _field_extent(gain: np.ndarray, offset: np.ndarray, rect: Rect) -> Rect | None:
+    """The cells of ``rect`` a low-resolution change (``gain`` (sh, sw), ``offset`` (sh, sw, 3)) reaches once
+    resized to them: the changed samples' extent plus the one sample bilinear resizing blends with each side."""
+    changed = (gain != np.float32(1.0)) | (offset[..., 0] != 0.0) | (offset[..., 1] != 0.0) | (offset[..., 2] != 0.0)
     rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
     if not len(rows):
         return None
     sh, sw = gain.shape
-    x0, y0, x1, y1 = box
-    sx, sy = (x1 - x0) / sw, (y1 - y0) / sh
-    return (max(x0, x0 + int(math.floor((cols[0] - 1) * sx))), max(y0, y0 + int(math.floor((rows[0] - 1) * sy))),
-            min(x1, x0 + int(math.ceil((cols[-1] + 2) * sx))), min(y1, y0 + int(math.ceil((rows[-1] + 2) * sy))))
-
-
-def _small_uv(uvm: F.UVMap, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A UV map resized to ``size`` (w, h): u, v and on_mesh (all smooth, so bilinear resizing is enough)."""
-    stack = cv2.merge([uvm.u, uvm.v, uvm.on_mesh])
-    small = cv2.resize(stack, size, interpolation=cv2.INTER_LINEAR)
-    return small[..., 0], small[..., 1], small[..., 2]
+    r0, c0, r1, c1 = rect
+    sy, sx = (r1 - r0) / sh, (c1 - c0) / sw
+    return (max(r0, r0 + int(math.floor((rows[0] - 1) * sy))), max(c0, c0 + int(math.floor((cols[0] - 1) * sx))),
+            min(r1, r0 + int(math.ceil((rows[-1] + 2) * sy))), min(c1, c0 + int(math.ceil((cols[-1] + 2) * sx))))
 
 
 def _zmax(a: np.ndarray) -> np.ndarray:
@@ -572,8 +887,3 @@ def _zmax(a: np.ndarray) -> np.ndarray:
     for k in range(1, a.shape[-1]):
         np.maximum(out, a[..., k], out=out)
     return out
-
-
-def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    return (x0, y0, x1, y1) if x1 - x0 >= 1 and y1 - y0 >= 1 else None

@@ -393,8 +393,40 @@ class _Prepared:
         self.dneg = np.minimum(d, np.float32(0.0))
         self.src = px.reshape(1, self.n, self.channels).astype(np.float32)
 
+    @classmethod
+    def of_lightness(cls, light: np.ndarray, lightness: float) -> _Prepared:
+        """Grey pixels of CIELAB lightness ``light`` (float (n,)), reference lightness ``lightness``, full mask, no
+        liner or gloss: what :meth:`colour` needs to tabulate a shade over lightness."""
+        self = cls.__new__(cls)
+        self.n, self.channels = len(light), 3
+        self.mask = np.ones(self.n, np.float32)
+        self.liner = None
+        self.gloss = np.zeros(self.n, np.float32)
+        self.lm = float(lightness)
+        d = np.log(np.asarray(light, np.float64) + 16.0) - math.log(self.lm + 16.0)
+        self.d = d.astype(np.float32)
+        self.dneg = np.minimum(self.d, np.float32(0.0))
+        self.src = np.zeros((1, self.n, 3), np.float32)
+        return self
+
     def paint(self, params: np.ndarray, sparkle_map: np.ndarray) -> np.ndarray:
         """One shade on the pixels: uint8 (n, channels)."""
+        p = params.tolist()
+        out = self.colour(params, sparkle_map)
+        n, c = self.n, self.channels
+        lw = self.liner
+        f32 = np.float32
+        if lw is not None and p[P_LINER_OPACITY] != p[P_OPACITY]:
+            alpha = self.mask * (f32(p[P_OPACITY]) + f32(p[P_LINER_OPACITY] - p[P_OPACITY]) * lw)
+        else:
+            alpha = self.mask * f32(p[P_OPACITY])
+        alpha = alpha.reshape(1, n)
+        out = cv2.blendLinear(out, self.src, alpha, f32(1.0) - alpha)  # out * alpha + src * (1 - alpha)
+        return cv2.convertScaleAbs(out).reshape(n, c)  # rounds to nearest, saturates
+
+    def colour(self, params: np.ndarray, sparkle_map: np.ndarray) -> np.ndarray:
+        """The shade's colour over each pixel before the blend by opacity: float32 (1, n, channels), 0..255 (the
+        alpha channel, if any, the pixel's own)."""
         p = params.tolist()
         f32 = np.float32
         lm, xm = self.lm, self.lm + 16.0
@@ -447,18 +479,12 @@ class _Prepared:
         else:
             np.multiply(ck, f32(p[P_A]), out=lab[0, :, 1])
             np.multiply(ck, f32(p[P_B]), out=lab[0, :, 2])
-        # 7: back to sRGB (OpenCV's float CIELAB conversion: D65, clipped, sRGB curve) and blend
+        # 7: back to sRGB (OpenCV's float CIELAB conversion: D65, clipped, sRGB curve); the caller blends
         out = cv2.cvtColor(lab, cv2.COLOR_Lab2BGR, dstCn=c)
-        if lw is not None and p[P_LINER_OPACITY] != p[P_OPACITY]:
-            alpha = self.mask * (f32(p[P_OPACITY]) + f32(p[P_LINER_OPACITY] - p[P_OPACITY]) * lw)
-        else:
-            alpha = self.mask * f32(p[P_OPACITY])
         out *= f32(255.0)
         if c == 4:
             out[..., 3] = self.src[..., 3]  # alpha passes through
-        alpha = alpha.reshape(1, n)
-        out = cv2.blendLinear(out, self.src, alpha, f32(1.0) - alpha)  # out * alpha + src * (1 - alpha)
-        return cv2.convertScaleAbs(out).reshape(n, c)  # rounds to nearest, saturates
+        return out
 
 
 def _check_gains(params: np.ndarray) -> None:

@@ -96,17 +96,22 @@ class FaceSpace:
     @cached_property
     def box(self) -> tuple[int, int, int, int] | None:
         """The face's box in the frame (the mesh plus a margin), clipped; None when it is off the frame."""
-        return F.box_of(self.points, np.arange(len(F.layout().triangles)), self.shape,
-                        pad=_BOX_MARGIN_UV * self.scale + 2.0)
+        return F.points_box(self.points, self.shape, pad=_BOX_MARGIN_UV * self.scale + 2.0)
 
     @cached_property
-    def uv(self) -> F.UVMap | None:
-        """The UV map of the face's whole box (every triangle of the layout), or None off the frame."""
+    def uv_grid(self) -> F.UVGrid | None:
+        """The UV of the face's whole box (every triangle of the layout) on a coarse grid, or None off the frame;
+        every UV map of the face (any box, any resolution) is interpolated from it."""
         if self.box is None:
             return None
         step = self.scale / UV_SAMPLES_PER_UNIT
-        return F.uv_map(self.points, np.arange(len(F.layout().triangles)), self.box, step=max(step, 1.0),
-                        max_samples=160)
+        return F.uv_grid(self.points, np.arange(len(F.layout().triangles)), self.box, step=max(step, 1.0),
+                         max_samples=160)
+
+    @cached_property
+    def uv(self) -> F.UVMap | None:
+        """The UV map of the face's whole box at one sample per pixel, or None off the frame."""
+        return None if self.uv_grid is None else self.uv_grid.resized()
 
     def box_of(self, triangles: np.ndarray, pad: float = 2.0) -> tuple[int, int, int, int] | None:
         """The frame box around the given layout triangles (a pattern's) on this face, within the face's box;
@@ -114,25 +119,26 @@ class FaceSpace:
         hit = self._boxes.get(id(triangles))
         if hit is not None and hit[0] is triangles:
             return hit[1]
-        box = F.box_of(self.points, triangles, self.shape, pad=pad)
+        found = _VERTICES.get(id(triangles))
+        if found is None or found[0] is not triangles:
+            found = _VERTICES[id(triangles)] = (triangles, np.unique(F.layout().triangles[triangles]))
+        box = F.points_box(self.points[found[1]], self.shape, pad=pad)
         if box is not None and self.box is not None:
             box = _intersect(box, self.box)
         self._boxes[id(triangles)] = (triangles, box)
         return box
 
     def uv_in(self, box: tuple[int, int, int, int]) -> F.UVMap:
-        """The UV map of ``box`` (views into the face's map where ``box`` lies inside the face's box)."""
-        full = self.uv
-        if full is not None:
-            fx0, fy0, fx1, fy1 = full.box
-            x0, y0, x1, y1 = box
-            if x0 >= fx0 and y0 >= fy0 and x1 <= fx1 and y1 <= fy1:
-                sl = (slice(y0 - fy0, y1 - fy0), slice(x0 - fx0, x1 - fx0))
-                return F.UVMap(box, full.u[sl], full.v[sl], full.on_mesh[sl])
+        """The UV map of ``box``, one sample per pixel (interpolated from :attr:`uv_grid`)."""
+        grid = self.uv_grid
+        if grid is not None:
+            return grid.lattice(box)
         return F.uv_map(self.points, np.arange(len(F.layout().triangles)), box,
                         step=max(self.scale / UV_SAMPLES_PER_UNIT, 1.0))
 
-    def _mask(self, name: str, grow: float) -> _Mask | None:
+    def mask(self, name: str, grow: float = 0.0) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+        """The erase mask of one outline (:func:`arlens.render.coverage.outline` names) grown by ``grow`` pixels,
+        in its own box: ``(box, float32 (h, w))``, computed once per face; None when it is off the frame."""
         key = (name, grow)
         if key not in self._masks:
             poly = COV.outline(self.points, name)
@@ -144,7 +150,12 @@ class FaceSpace:
                 self._masks[key] = None
             else:
                 self._masks[key] = _Mask(box, COV.erase_mask(self.points, [name], box, grow=grow))
-        return self._masks[key]
+        m = self._masks[key]
+        return None if m is None else (m.box, m.mask)
+
+    def _mask(self, name: str, grow: float) -> _Mask | None:
+        self.mask(name, grow)
+        return self._masks[(name, grow)]
 
     def brow_margin(self) -> float:
         """The soft margin brows are erased with, in pixels."""
@@ -203,5 +214,8 @@ def fade_change(gain: np.ndarray, offset: np.ndarray, keep: np.ndarray) -> None:
     offset *= keep[..., None]
 
 
+#: id(triangle array) -> (the array, the vertices its triangles use): a pattern's triangles are kept for the
+#: process's lifetime, so this holds one entry per pattern side.
+_VERTICES: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 #: id(face) -> (weak reference to it, {frame shape: its space}); entries leave with their Face.
 _MEMO: dict[int, tuple[weakref.ref, dict[tuple[int, int], FaceSpace | None]]] = {}

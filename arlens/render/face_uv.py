@@ -361,8 +361,13 @@ def box_of(points: np.ndarray, triangles: np.ndarray, frame_shape: tuple[int, ..
 
     Returns None when it is empty (the triangles are off the frame) or a vertex is not finite.
     """
-    lay = layout()
-    corners = points[lay.triangles[triangles].reshape(-1)]
+    return points_box(points[layout().triangles[triangles].reshape(-1)], frame_shape, pad)
+
+
+def points_box(corners: np.ndarray, frame_shape: tuple[int, ...], pad: float = 2.0
+               ) -> tuple[int, int, int, int] | None:
+    """The frame box (x0, y0, x1, y1) around points (n, 2) plus ``pad`` pixels, clipped; None when it is empty or a
+    point is not finite."""
     if not len(corners) or not np.isfinite(corners).all():
         return None
     lo, hi = corners.min(axis=0), corners.max(axis=0)
@@ -374,9 +379,87 @@ def box_of(points: np.ndarray, triangles: np.ndarray, frame_shape: tuple[int, ..
     return x0, y0, x1, y1
 
 
+@dataclass(frozen=True)
+class UVGrid:
+    """The UV of a box of the frame on a coarse grid of samples, from which any finer lattice is interpolated.
+
+    Sample ``(i, j)`` lies at frame pixel-centre ``(x0 + (j + 0.5) * sx - 0.5, y0 + (i + 0.5) * sy - 0.5)``
+    (where :func:`cv2.resize` takes it when the grid is resized to the box), ``sx, sy`` the box's size over
+    the grid's.
+
+    Attributes:
+        box: (x0, y0, x1, y1) the frame box the grid spans.
+        values: float32 (gh, gw, 3): u, v and coverage by the mesh (1 on it, 0 off it) at each sample; samples
+            off the mesh take the UV of the nearest sample on it, so interpolation stays smooth at the outline.
+    """
+
+    box: tuple[int, int, int, int]
+    values: np.ndarray
+
+    def lattice(self, box: tuple[int, int, int, int], cell: int = 1) -> UVMap:
+        """The UV map of frame ``box`` at one sample per ``cell`` x ``cell`` pixels (cell ``(r, c)``'s centre is
+        pixel-centre ``(x0 + (c + 0.5) * cell - 0.5, ...)``, where :func:`cv2.resize` with ``INTER_AREA`` puts a
+        block of pixels), interpolated bilinearly from the grid (one affine warp of the three channels).
+
+        ``box`` need not lie inside the grid's box (the grid's edge samples are repeated); its size must be a
+        multiple of ``cell``.
+        """
+        u, v, on_mesh = cv2.split(self.lattice_values(box, cell))
+        return UVMap(box, u, v, on_mesh)
+
+    def lattice_values(self, box: tuple[int, int, int, int], cell: int = 1) -> np.ndarray:
+        """:meth:`lattice`'s u, v and coverage together: float32 (h // cell, w // cell, 3)."""
+        x0, y0, x1, y1 = box
+        gh, gw = self.values.shape[:2]
+        bx0, by0, bx1, by1 = self.box
+        sx, sy = (bx1 - bx0) / gw, (by1 - by0) / gh
+        w, h = (x1 - x0) // cell, (y1 - y0) // cell
+        m = np.float64([[cell / sx, 0.0, (x0 - bx0 + 0.5 * cell) / sx - 0.5],
+                        [0.0, cell / sy, (y0 - by0 + 0.5 * cell) / sy - 0.5]])
+        return cv2.warpAffine(self.values, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+
+    def at(self, x: np.ndarray, y: np.ndarray, texels: float | None = None) -> np.ndarray | tuple[np.ndarray, ...]:
+        """u and v (float32 (n,) each) at frame pixel-centre points ``x``, ``y`` (numbers (n,)): bilinear in the
+        grid (one ``cv2.remap``), its edge samples repeated beyond it.
+
+        With ``texels``, instead float32 (1, n, 2): the points' texel coordinates in a texture of that many texels
+        per UV unit (texel centres at integers), as ``cv2.remap`` takes them.
+        """
+        gh, gw = self.values.shape[:2]
+        bx0, by0, bx1, by1 = self.box
+        gx = np.asarray(x, np.float32).reshape(1, -1) * np.float32(gw / (bx1 - bx0))
+        gx += np.float32((0.5 - bx0) * gw / (bx1 - bx0) - 0.5)
+        gy = np.asarray(y, np.float32).reshape(1, -1) * np.float32(gh / (by1 - by0))
+        gy += np.float32((0.5 - by0) * gh / (by1 - by0) - 0.5)
+        values = self.values if texels is None else self._texels(float(texels))
+        at = cv2.remap(values, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if texels is not None:
+            return at
+        return np.ascontiguousarray(at[0, :, 0]), np.ascontiguousarray(at[0, :, 1])
+
+    def _texels(self, texels: float) -> np.ndarray:
+        cached = self.__dict__.setdefault("_texel_cache", {})
+        found = cached.get(texels)
+        if found is None:
+            found = self.values[..., :2] * np.float32(texels)
+            found -= np.float32(0.5)
+            cached[texels] = found
+        return found
+
+    def resized(self, size: tuple[int, int] | None = None) -> UVMap:
+        """The UV map of the whole box resized to ``size`` (w, h) (default: one sample per pixel)."""
+        x0, y0, x1, y1 = self.box
+        size = (x1 - x0, y1 - y0) if size is None else size
+        full = cv2.resize(self.values, size, interpolation=cv2.INTER_LINEAR)
+        return UVMap(self.box, np.ascontiguousarray(full[..., 0]), np.ascontiguousarray(full[..., 1]),
+                     np.ascontiguousarray(full[..., 2]))
+
+
 def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, int], step: float = 3.0,
            max_samples: int = 48) -> UVMap:
-    """The UV of every pixel of ``box``, from the face's triangles that cover it.
+    """The UV of every pixel of ``box``, from the face's triangles that cover it (:func:`uv_grid` resized to
+    the box's pixels).
 
     Args:
         points: the face's :func:`mesh_points`.
@@ -388,6 +471,16 @@ def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, 
 
     Returns:
         The map; pixels no triangle covers take the UV of the nearest covered sample and ``on_mesh`` 0.
+    """
+    return uv_grid(points, triangles, box, step, max_samples).resized()
+
+
+def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, int], step: float = 3.0,
+            max_samples: int = 48) -> UVGrid:
+    """The UV of ``box`` on a coarse grid of samples (see :func:`uv_map` for the arguments).
+
+    Each triangle is rasterised on the grid, the UV of each sample it covers interpolated from its corners.
+    Samples no triangle covers take the UV of the nearest covered sample and coverage 0.
     """
     lay = layout()
     x0, y0, x1, y1 = box
@@ -412,7 +505,9 @@ def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, 
     r2 = -(p2 * a[:, 0] + q2 * a[:, 1])
     tuv = lay.tri_uv[tri_idx].astype(np.float64)
     du1, du2 = tuv[:, 1] - tuv[:, 0], tuv[:, 2] - tuv[:, 0]
-    lo, hi = corners.min(axis=1), corners.max(axis=1)
+    # the corners' extent, one corner at a time (numpy's reductions over a 3-long axis are slow)
+    lo = np.minimum(np.minimum(corners[:, 0], corners[:, 1]), corners[:, 2])
+    hi = np.maximum(np.maximum(corners[:, 0], corners[:, 1]), corners[:, 2])
     j0 = np.clip(np.ceil(lo[:, 0] - 1e-9), 0, gw).astype(np.int64)
     j1 = np.clip(np.floor(hi[:, 0] + 1e-9), -1, gw - 1).astype(np.int64)
     i0 = np.clip(np.ceil(lo[:, 1] - 1e-9), 0, gh).astype(np.int64)
@@ -421,8 +516,7 @@ def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, 
     ni = np.maximum(i1 - i0 + 1, 0) * ok
     counts = nj * ni
     total = int(counts.sum())
-    uv_grid = np.zeros((gh * gw, 2), dtype=np.float32)
-    covered = np.zeros(gh * gw, dtype=np.uint8)
+    values = np.zeros((gh * gw, 3), dtype=np.float32)
     if total:
         owner = np.repeat(np.arange(len(tri_idx)), counts)
         k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -435,17 +529,16 @@ def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, 
         keep = (l1 >= eps) & (l2 >= eps) & (l1 + l2 <= 1.0 - eps)
         o, l1, l2 = owner[keep], l1[keep], l2[keep]
         flat = row[keep] * gw + col[keep]
-        uv_grid[flat] = tuv[o, 0] + du1[o] * l1[:, None] + du2[o] * l2[:, None]
-        covered[flat] = 1
-    grid = uv_grid.reshape(gh, gw, 2)
-    cov = covered.reshape(gh, gw)
-    if cov.any() and not cov.all():
+        values[flat, :2] = tuv[o, 0] + du1[o] * l1[:, None] + du2[o] * l2[:, None]
+        values[flat, 2] = 1.0
+    grid = values.reshape(gh, gw, 3)
+    cov = grid[..., 2]
+    if total and not cov.all() and cov.any():
         # off-mesh samples take the nearest covered sample's UV, so resizing stays smooth at the outline
-        _, labels = cv2.distanceTransformWithLabels(1 - cov, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
-        ys, xs = np.nonzero(cov)
+        covered = cov.astype(np.uint8)
+        _, labels = cv2.distanceTransformWithLabels(1 - covered, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+        ys, xs = np.nonzero(covered)
         lut = np.zeros((labels.max() + 1, 2), dtype=np.float32)
-        lut[labels[ys, xs]] = grid[ys, xs]
-        grid = lut[labels]
-    full = cv2.resize(grid, (w, h), interpolation=cv2.INTER_LINEAR)
-    on_mesh = cv2.resize(cov.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    return UVMap(box, np.ascontiguousarray(full[..., 0]), np.ascontiguousarray(full[..., 1]), on_mesh)
+        lut[labels[ys, xs]] = grid[ys, xs, :2]
+        grid[..., :2] = lut[labels]
+    return UVGrid(box, grid)

@@ -91,6 +91,17 @@ class Strokes:
         """Every polygon's vertices on a face, packed (``ends`` says where each polygon ends)."""
         return F.warp(self.located, points)
 
+    @functools.cached_property
+    def by_level(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The polygons ordered by opacity in quarters, weakest first (where they overlap the last drawn wins):
+        (intp index of their vertices in :meth:`vertices`' order, their ends, int64 levels 1..4)."""
+        levels = np.clip(np.ceil(self.alpha * 4), 1, 4).astype(np.int64)
+        order = np.argsort(levels, kind="stable")
+        starts = np.concatenate([[0], self.ends[:-1]])
+        index = np.concatenate([np.arange(starts[i], self.ends[i]) for i in order]).astype(np.intp)
+        ends = np.cumsum([self.ends[i] - starts[i] for i in order]).astype(np.intp)
+        return index, ends, levels[order]
+
 
 @dataclass(frozen=True)
 class PatternSide:

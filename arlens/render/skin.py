@@ -22,6 +22,7 @@ UV (:func:`uv_sparkle`), so they move with the face and never re-randomise.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -90,10 +91,146 @@ def paint(px: np.ndarray, alpha: np.ndarray, params: np.ndarray, lightness: floa
     return C.composite_checked(px, maps, params, lightness, liner=False)[0]
 
 
+#: Steps of CIELAB lightness per unit in a :class:`PigmentTable` (a quarter: the colour moves by a hundredth of a level
+#: at most between neighbouring entries).
+TABLE_STEPS = 4
+#: Relative luminance codes per unit for the pixel -> lightness lookup (steps of under 0.02 L everywhere).
+_Y_CODES = 65535
+
+
+def _lightness_index() -> np.ndarray:
+    y = np.arange(_Y_CODES + 1, dtype=np.float64) / _Y_CODES
+    light = np.where(y > C.LAB_EPS, 116.0 * np.cbrt(y) - 16.0, float(C.LAB_KAPPA) * y)
+    return np.rint(light * TABLE_STEPS).astype(np.intp)
+
+
+#: relative luminance code -> table index (CIELAB L x TABLE_STEPS, rounded)
+_LIGHTNESS_INDEX = _lightness_index()
+#: BGR byte -> its weighted linear value, the terms of the relative luminance
+_Y_TERMS = (C.SRGB_TO_LINEAR_LUT.reshape(-1, 1) * C.BGR_TO_Y * np.float32(_Y_CODES)).astype(np.float32)[None]
+
+
+def luminance_codes(px: np.ndarray) -> np.ndarray:
+    """Each uint8 BGR pixel's relative luminance in codes of 1 / 65535: float32 (n,) 0 .. 65535."""
+    terms = cv2.LUT(px.reshape(-1, 1, 3), _Y_TERMS).reshape(-1, 3)
+    y = terms[:, 0] + terms[:, 1]
+    y += terms[:, 2]
+    return y
+
+
+def lightness_index(px: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+    """Each uint8 BGR pixel's CIELAB lightness in table steps (from its :func:`luminance_codes`, if given): intp
+    (n,) 0 .. 100 * TABLE_STEPS."""
+    if codes is None:
+        codes = luminance_codes(px)
+    return _LIGHTNESS_INDEX[codes.astype(np.intp)]
+
+
+def median_lightness(codes: np.ndarray, weight: np.ndarray) -> float:
+    """The region's reference lightness from :func:`luminance_codes`: the CIELAB lightness of the upper median
+    luminance over the pixels whose weight is above 0.5 (all of them if none is), as :func:`reference_lightness`
+    finds it."""
+    values = codes[weight > 0.5]
+    if not len(values):
+        values = codes
+    n = len(values)
+    k = n - (n // 2 + 1)
+    y = float(np.partition(values, k)[k]) / _Y_CODES
+    return 116.0 * y ** (1.0 / 3.0) - 16.0 if y > C.LAB_EPS else float(C.LAB_KAPPA) * y
+
+
+class PigmentTable:
+    """One palette colour's composite as a lookup table: the lipstick composite (:mod:`arlens.render.color`) over
+    pixels of every CIELAB lightness.
+
+    With no liner, gloss or glints (make-up on skin), the colour the composite paints over a pixel depends on the
+    pixel only through its lightness and the region's reference lightness: the shade, the shading ratio and the
+    finish's highlight are all functions of the two. A row of the table holds that colour for every lightness
+    (in steps of 1 / ``TABLE_STEPS``) at one reference lightness (whole units), made the first time it is needed
+    and kept; painting is a lookup, interpolated between the two rows around the reference, and a blend.
+    Within a level of :func:`paint` (the lightness rounded to a quarter).
+
+    Args:
+        params: float32 (1, NUM_PARAMS) from :func:`pigment_params`.
+    """
+
+    def __init__(self, params: np.ndarray) -> None:
+        self.params = np.asarray(params, np.float32).reshape(-1)
+        self._rows: dict[int, np.ndarray] = {}
+        self._light = np.arange(100 * TABLE_STEPS + 1, dtype=np.float64) / TABLE_STEPS
+
+    def _row(self, lightness: int) -> np.ndarray:
+        row = self._rows.get(lightness)
+        if row is None:
+            prepared = C._Prepared.of_lightness(self._light, float(lightness))
+            row = prepared.colour(self.params, np.zeros(len(self._light), np.float32)).reshape(-1, 3)
+            self._rows[lightness] = row
+        return row
+
+    def colours(self, lightness: float) -> np.ndarray:
+        """float32 (100 * TABLE_STEPS + 1, 3) BGR 0..255: the shade's colour over each pixel lightness, for the
+        reference ``lightness``."""
+        lm = min(max(float(lightness), 0.0), 100.0)
+        lo = int(math.floor(lm))
+        t = lm - lo
+        if t == 0.0 or lo >= 100:
+            return self._row(lo)
+        a, b = self._row(lo), self._row(lo + 1)
+        return a + (b - a) * np.float32(t)
+
+    def paint(self, px: np.ndarray, alpha: np.ndarray, lightness: float, index: np.ndarray | None = None,
+              colours: np.ndarray | None = None) -> np.ndarray:
+        """The colour on uint8 (n, 3) BGR pixels with float32 (n,) ``alpha``: uint8 (n, 3).
+
+        Args:
+            index: the pixels' :func:`lightness_index`, if known.
+            colours: :meth:`colours` of ``lightness``, if known.
+        """
+        if index is None:
+            index = lightness_index(px)
+        if colours is None:
+            colours = self.colours(lightness)
+        src = px.astype(np.float32)
+        out = colours[index]
+        out -= src
+        out *= alpha[:, None]
+        out += src
+        return cv2.convertScaleAbs(out)
+
+
 def uv_sparkle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Shimmer glints fixed to the skin: the lipstick's glint grid laid out in the face's UV, float32 0..1."""
     k = np.float32(SPARKLE_CELLS_PER_UV / 48.0)  # the lip grid has 48 cells per unit
     return M.sparkle_map(None, (u - np.float32(0.5)) * k, (v - np.float32(0.5)) * k)  # type: ignore[arg-type]
+
+
+#: Texels per UV unit of :func:`sparkle_texture` (five per glint cell: bilinear lookups stay within 0.04 of
+#: :func:`uv_sparkle`, 0.013 for 99% of points).
+SPARKLE_TEXELS_PER_UV = 1000
+
+
+@functools.cache
+def sparkle_texture(level: int = 0) -> np.ndarray:
+    """:func:`uv_sparkle` over the whole UV square, uint8 (n, n) 0..255 with ``n = SPARKLE_TEXELS_PER_UV >> level``
+    (texel ``(i, j)`` at UV ``((j + 0.5) / n, (i + 0.5) / n)``), made once: a frame's glints are then one lookup
+    per pixel (``cv2.remap``) instead of the glint grid's hashing per pixel. Levels above 0 are the texture
+    averaged over 2**level x 2**level texels, for faces too small to show single glints (a level per halving)."""
+    if level > 0:
+        finer = sparkle_texture(level - 1)
+        return cv2.resize(finer, (finer.shape[1] // 2, finer.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    n = SPARKLE_TEXELS_PER_UV
+    c = (np.arange(n, dtype=np.float32) + np.float32(0.5)) / np.float32(n)
+    u, v = np.meshgrid(c, c)
+    return np.rint(uv_sparkle(u, v) * np.float32(255.0)).astype(np.uint8)
+
+
+def sparkle_level(pixels_per_uv: float) -> int:
+    """The :func:`sparkle_texture` level for a face of ``pixels_per_uv``: the finest with at most 3.5 texels per
+    pixel (finer, bilinear lookups would skip glints between pixels)."""
+    level = 0
+    while level < 3 and (SPARKLE_TEXELS_PER_UV >> level) > 3.5 * pixels_per_uv:
+        level += 1
+    return level
 
 
 def hair_weight(light: np.ndarray, brow: np.ndarray, ceiling: float | None = None) -> np.ndarray:
@@ -109,7 +246,7 @@ def hair_weight(light: np.ndarray, brow: np.ndarray, ceiling: float | None = Non
             covers what is lighter than itself: only hair darker than the foundation stays hair).
     """
     around = light[brow < 0.3]
-    skin = float(np.percentile(around, 80)) if around.size else float(light.max())
+    skin = _percentile(around, 80.0) if around.size else float(light.max())
     if ceiling is not None:
         skin = min(skin, float(ceiling))
     if skin <= 1e-4:
@@ -117,6 +254,41 @@ def hair_weight(light: np.ndarray, brow: np.ndarray, ceiling: float | None = Non
     w = (np.float32(skin) - light) * np.float32(1.0 / (0.33 * skin))
     np.clip(w, 0.0, 1.0, out=w)
     return w
+
+
+#: Linear-light codes per unit of :func:`light_luts`' encoding table (a code is under a twentieth of an sRGB level).
+_LINEAR_CODES = 1 << 16
+
+
+@functools.cache
+def _srgb_encoding() -> np.ndarray:
+    """uint8 (_LINEAR_CODES + 1,): the sRGB byte of each linear-light code (rounded)."""
+    lin = np.arange(_LINEAR_CODES + 1, dtype=np.float64) / _LINEAR_CODES
+    enc = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.power(lin, 1.0 / 2.4) - 0.055)
+    return np.clip(np.rint(enc * 255.0), 0, 255).astype(np.uint8)
+
+
+def light_luts(gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lookup tables (uint8 (1, 256, 3)) taking BGR pixels out of a light of linear ``gains`` (float (3,)) and back
+    into it: :func:`arlens.render.relight.gain_lut` of ``1 / gains`` and of ``gains``, from one encoding table (the
+    linear value rounded to 1 / 65536 first: the same bytes but for values within that of a rounding boundary)."""
+    g = np.maximum(np.asarray(gains, np.float64).reshape(3), 1e-4)
+    lin = C.SRGB_TO_LINEAR_LUT.astype(np.float64)[:, None]
+    enc = _srgb_encoding()
+    out = []
+    for factor in (1.0 / g, g):
+        codes = np.rint(np.clip(lin * factor[None, :], 0.0, 1.0) * _LINEAR_CODES).astype(np.intp)
+        out.append(enc[codes][None])
+    return out[0], out[1]
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` (linear interpolation) of a 1-D array, by one partial sort."""
+    k = (len(values) - 1) * q / 100.0
+    lo = int(math.floor(k))
+    hi = min(lo + 1, len(values) - 1)
+    part = np.partition(values, (lo, hi))
+    return float(part[lo] + (part[hi] - part[lo]) * (k - lo))
 
 
 def luminance(roi: np.ndarray) -> np.ndarray:
@@ -200,9 +372,34 @@ def gain_offset(before: np.ndarray, after: np.ndarray, max_gain: float = 2.5) ->
     la = cv2.transform(a, _LUMA[None, :]).reshape(a.shape[:2])
     gain = (la + np.float32(0.5)) / (lb + np.float32(0.5))
     np.clip(gain, np.float32(1.0 / max_gain), np.float32(max_gain), out=gain)
-    same = np.abs(a - b).max(axis=2) < np.float32(0.25)
+    diff = np.abs(a - b)
+    same = (diff[..., 0] < np.float32(0.25)) & (diff[..., 1] < np.float32(0.25)) & (diff[..., 2] < np.float32(0.25))
     gain[same] = 1.0
     offset = a - b * gain[..., None]
+    offset[same] = 0.0
+    return gain, offset
+
+
+def gain_offset_pixels(before: np.ndarray, after: np.ndarray,
+                       max_gain: float = 2.5) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gain_offset` of packed pixels: ``before``, ``after`` uint8 or float32 (n, 3) BGR; returns gain
+    float32 (n,) and offset float32 (n, 3)."""
+    b = before.astype(np.float32).reshape(-1, 1, 3)
+    a = after.astype(np.float32).reshape(-1, 1, 3)
+    lb = cv2.transform(b, _LUMA[None, :]).reshape(-1)
+    la = cv2.transform(a, _LUMA[None, :]).reshape(-1)
+    lb += np.float32(0.5)
+    la += np.float32(0.5)
+    gain = la / lb
+    np.clip(gain, np.float32(1.0 / max_gain), np.float32(max_gain), out=gain)
+    diff = cv2.absdiff(a, b)
+    if before.dtype == np.uint8 and after.dtype == np.uint8:  # whole levels: unchanged is equal
+        same = cv2.transform(diff, np.ones((1, 3), np.float32)).reshape(-1) == 0
+    else:
+        diff = diff.reshape(-1, 3)
+        same = (diff[:, 0] < np.float32(0.25)) & (diff[:, 1] < np.float32(0.25)) & (diff[:, 2] < np.float32(0.25))
+    gain[same] = 1.0
+    offset = a.reshape(-1, 3) - b.reshape(-1, 3) * gain[:, None]
     offset[same] = 0.0
     return gain, offset
 
@@ -215,4 +412,5 @@ def apply_gain_offset(roi: np.ndarray, gain: np.ndarray, offset: np.ndarray) -> 
     """
     out = cv2.multiply(roi, cv2.merge([gain, gain, gain]), dtype=cv2.CV_32F)
     out += offset
+    np.maximum(out, np.float32(0.0), out=out)  # convertScaleAbs would mirror a negative value, not clip it
     return cv2.convertScaleAbs(out)

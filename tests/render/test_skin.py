@@ -81,3 +81,58 @@ def test_paint_at_full_alpha_is_the_shade_hue():
     want = C.lab_to_lch(C.hex_to_lab("#2F6E8E"))[2]
     assert abs((hue - want + 180) % 360 - 180) < 2
     assert np.array_equal(S.paint(px, np.zeros(50, np.float32), S.pigment_params("#2F6E8E", "matte"), 60.0), px)
+
+
+def test_a_pigment_table_paints_as_the_composite():
+    """The table (the composite's colour over every lightness, rows by reference lightness) paints what the
+    composite does to within a level: lightness is looked up to a quarter of a unit (the colour moves by under a
+    hundredth of a level per quarter), and the blend's float rounding differs from OpenCV's."""
+    rng = np.random.default_rng(3)
+    px = rng.integers(0, 256, (5000, 3), dtype=np.uint8)
+    alpha = rng.uniform(0.0, 1.0, 5000).astype(np.float32)
+    for colour, finish in (("#E2788F", "satin"), ("#2F6E8E", "matte"), ("#E6C19C", "shimmer"), ("#8E8A96", "metallic"),
+                           ("#0E0D10", "matte")):
+        params = S.pigment_params(colour, finish)
+        table = S.PigmentTable(params)
+        for lightness in (12.0, 47.3, 88.5):
+            expected = S.paint(px, alpha, params, lightness)
+            got = table.paint(px, alpha, lightness)
+            assert np.abs(expected.astype(int) - got).max() <= 1, (colour, finish, lightness)
+
+
+def test_lightness_codes_and_median():
+    rng = np.random.default_rng(4)
+    px = rng.integers(0, 256, (3000, 3), dtype=np.uint8)
+    light = C.bgr_to_lab(px)[:, 0]
+    assert np.abs(S.lightness_index(px) / S.TABLE_STEPS - light).max() <= 0.5 / S.TABLE_STEPS + 0.02
+    weight = rng.uniform(0, 1, 3000).astype(np.float32)
+    got = S.median_lightness(S.luminance_codes(px), weight)
+    assert abs(got - float(S.reference_lightness(px, weight))) < 0.05
+
+
+def test_light_tables_match_the_relight_tables():
+    """From one encoding table (linear light in steps of 1/65536) the bytes are relight's but for values within a
+    step of a rounding boundary."""
+    from arlens.render.relight import gain_lut
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        g = rng.uniform(0.2, 2.0, 3)
+        out_of, into = S.light_luts(g)
+        assert np.abs(out_of.astype(int) - gain_lut(1.0 / g, 3)).max() <= 1
+        assert np.abs(into.astype(int) - gain_lut(g, 3)).max() <= 1
+
+
+def test_the_sparkle_texture_is_the_glint_grid():
+    """Looked up bilinearly, the baked glints are uv_sparkle's within 0.04 everywhere (five texels per glint cell);
+    coarser levels keep the glints' mean (area averages)."""
+    import cv2
+
+    rng = np.random.default_rng(6)
+    u, v = rng.uniform(0.2, 0.8, (2, 20000)).astype(np.float32)
+    texture = S.sparkle_texture().astype(np.float32) / 255.0
+    n = S.SPARKLE_TEXELS_PER_UV
+    got = cv2.remap(texture, (u * n - 0.5).reshape(100, -1), (v * n - 0.5).reshape(100, -1), cv2.INTER_LINEAR)
+    assert np.abs(got.reshape(-1) - S.uv_sparkle(u, v)).max() < 0.04 + 1 / 255
+    assert abs(float(S.sparkle_texture(2).mean()) - float(S.sparkle_texture().mean())) < 0.5
+    assert S.sparkle_level(400.0) == 0 and S.sparkle_level(100.0) == 2

@@ -1,0 +1,122 @@
+"""Hair over the face, told from the skin by the face's own skin colour.
+
+Make-up goes on skin; a fringe over the forehead or a strand across a cheek must stay as it is. The
+landmarks cannot say where hair falls, and a person/background mask (the scene's segmentation, where it has one)
+counts hair as person. The skin's colour can: the scene learns each face's skin as a Gaussian class in CIELAB with
+lightness-relative chroma (:class:`arlens.scene.ColorModel`), in which shading moves a pixel along lightness only.
+A pixel is hair (or anything else that is not this skin: a glasses frame, a beard) when
+
+- its two chroma coordinates are far from the skin's (the class's own Mahalanobis distance over them: blond and
+  grey hair, whose lightness may be the skin's), or
+- it is darker than the skin by more than ``DARK_STDS`` of the skin's own lightness spread (dark hair: shadows on
+  the skin keep its chroma and rarely fall that far),
+
+the two added as squared distances and turned into a probability by a smooth ramp (``RAMP``). Written here (numpy
+and OpenCV's colour conversion) because it is a few lines over the scene's classes; a segmentation model that told
+hair from skin would replace it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arlens.scene import colors as SC
+
+#: Darker than the skin's mean lightness by more than this many of its standard deviations counts towards hair.
+DARK_STDS = 2.5
+#: Squared distance (chroma Mahalanobis plus the darkness beyond ``DARK_STDS``, in standard deviations) at which a
+#: pixel starts to count as hair, and at which it is hair for certain (chi-square with two degrees of freedom: 99%
+#: and far beyond).
+RAMP = (12.0, 30.0)
+
+
+def hair_probability(bgr: np.ndarray, skin: SC.ColorClass | None,
+                     hair: SC.ColorClass | None = None) -> np.ndarray | None:
+    """How likely each pixel is hair (or anything but this face's skin) rather than skin: float32 shaped like
+    ``bgr`` without its last axis, 0..1; None without a skin class.
+
+    Args:
+        bgr: uint8 (..., 3) BGR pixels.
+        skin: the face's skin class (``FaceScene.colors.skin``).
+        hair: the face's hair class (:func:`hair_class`), if known: a pixel the skin explains less well than the
+            hair (by the two classes' likelihoods) is hair too, where the skin explains it poorly enough
+            (``SKIN_GATE``): hair of the skin's own colour range but not its spread (golden hair on light skin,
+            light hair on deep skin).
+    """
+    if skin is None:
+        return None
+    shape = bgr.shape[:-1]
+    f = SC.to_features(bgr).reshape(-1, 3)
+    if hair is not None:
+        log_skin = skin.log_density(f)
+        # the skin's squared distance from its log density: its peak is at its mean
+        d2_skin = (skin.log_density(skin.mean[None]) - log_skin) * np.float32(2.0)
+        z = np.clip(log_skin - hair.log_density(f), -30.0, 30.0)  # log odds of skin over hair
+        by_class = np.float32(1.0) / (np.float32(1.0) + np.exp(z))
+        gate = np.clip((d2_skin - np.float32(SKIN_GATE[0])) * np.float32(1.0 / (SKIN_GATE[1] - SKIN_GATE[0])), 0.0, 1.0)
+        by_class *= gate
+    mean = skin.mean.astype(np.float32)
+    cov = skin.covariance.astype(np.float64)
+    (caa, cab), (_, cbb) = cov[1:, 1:]
+    det = caa * cbb - cab * cab  # the chroma block's inverse (MIN_STD keeps it positive definite)
+    inv = np.float32([[cbb, -cab], [-cab, caa]]) / np.float32(det)
+    da = f[:, 1] - mean[1]
+    db = f[:, 2] - mean[2]
+    d2 = da * da * inv[0, 0]
+    d2 += db * db * inv[1, 1]
+    d2 += da * db * np.float32(2.0 * inv[0, 1])
+    dark = (mean[0] - f[:, 0]) * np.float32(1.0 / np.sqrt(cov[0, 0])) - np.float32(DARK_STDS)
+    np.maximum(dark, 0.0, out=dark)
+    dark *= dark
+    d2 += dark
+    t = (d2 - np.float32(RAMP[0])) * np.float32(1.0 / (RAMP[1] - RAMP[0]))
+    np.clip(t, 0.0, 1.0, out=t)
+    p = t * t * (np.float32(3.0) - np.float32(2.0) * t)
+    if hair is not None:
+        np.maximum(p, by_class, out=p)
+    return p.reshape(shape)
+
+
+#: The band above the forehead the hair's colour is learned from: this far outside the face outline's upper half,
+#: in inter-ocular distances.
+HAIR_BAND = (0.12, 0.5)
+#: Skin's squared Mahalanobis distance (3D) below which a pixel is never called hair by the hair class alone, and
+#: above which the hair class decides fully (a pixel the skin explains well stays skin however the hair looks).
+SKIN_GATE = (4.0, 12.0)
+
+
+def hair_class(frame: np.ndarray, landmarks: np.ndarray, skin: SC.ColorClass | None) -> SC.ColorClass | None:
+    """The colour of this face's hair, learned where hair usually is: a band above the forehead (``HAIR_BAND``
+    outside the upper half of the face outline), the pixels there that do not look like the skin; None when too
+    few are left (a bald head against a wall that looks like skin, a face at the frame's top).
+
+    Args:
+        frame: uint8 BGR (H, W, 3).
+        landmarks: float (478, 2+) the face's landmarks in pixels.
+        skin: its skin class.
+    """
+    from arlens import landmarks as named
+    from arlens.render.coverage import spline
+
+    lm = np.asarray(landmarks, np.float64)[:, :2]
+    oval = spline(lm[list(named.face_oval())], 4, closed=True).astype(np.float64)
+    eyes = float(lm[[named.RIGHT_EYE_OUTER, named.LEFT_EYE_OUTER], 1].mean())
+    upper = oval[oval[:, 1] < eyes]
+    if len(upper) < 4 or not np.isfinite(upper).all():
+        return None
+    iod = float(np.linalg.norm(lm[named.RIGHT_IRIS_CENTER] - lm[named.LEFT_IRIS_CENTER])) if len(lm) > 473 else \
+        float(np.linalg.norm(lm[named.RIGHT_EYE_OUTER] - lm[named.LEFT_EYE_OUTER])) * 0.7
+    centre = oval.mean(axis=0)
+    out = upper - centre
+    out /= np.linalg.norm(out, axis=1, keepdims=True) + 1e-9
+    steps = np.linspace(HAIR_BAND[0], HAIR_BAND[1], 5) * iod
+    pts = (upper[None] + out[None] * steps[:, None, None]).reshape(-1, 2)
+    h, w = frame.shape[:2]
+    inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
+    pts = pts[inside]
+    if len(pts) < 12:
+        return None
+    f = SC.to_features(frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)])
+    if skin is not None:
+        f = f[skin.mahalanobis2(f) > np.float32(SKIN_GATE[1])]
+    return SC.ColorClass.fit(f)

@@ -1,0 +1,50 @@
+"""Hair over the face told from the skin by the face's own skin colour."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arlens.render.hair import hair_class, hair_probability
+from arlens.scene import Scene
+from arlens.scene.colors import ColorClass, to_features
+
+
+def _bgr_of(features: np.ndarray) -> np.ndarray:
+    """uint8 BGR pixels of colour-model coordinates (L, a and b times 60 / (L + 16))."""
+    import cv2
+
+    lab = features.astype(np.float32).copy()
+    lab[:, 1:] *= (lab[:, :1] + 16.0) / 60.0
+    bgr = cv2.cvtColor(lab.reshape(1, -1, 3), cv2.COLOR_Lab2BGR).reshape(-1, 3)
+    return np.clip(np.rint(bgr * 255.0), 0, 255).astype(np.uint8)
+
+
+def test_skin_is_skin_and_dark_or_odd_hair_is_not():
+    skin = ColorClass(np.float32([62.0, 20.0, 18.0]), np.diag([60.0, 9.0, 9.0]).astype(np.float32), 500)
+    rng = np.random.default_rng(0)
+    samples = rng.multivariate_normal(skin.mean, skin.covariance, 3000)
+    samples[:, 0] = np.clip(samples[:, 0], 5, 95)
+    skin_px = _bgr_of(samples)
+    p_skin = hair_probability(skin_px, skin)
+    assert (p_skin < 0.1).mean() > 0.97  # shading moves lightness, which a skin class expects
+    shade = samples.copy()
+    shade[:, 0] -= 20  # deeper shadow than the class's spread: its chroma is still the skin's
+    assert (hair_probability(_bgr_of(shade), skin) < 0.5).mean() > 0.9
+    dark = _bgr_of(np.float32([[8.0, 2.0, 4.0], [15.0, 5.0, 8.0]]))  # black and dark brown hair
+    grey = _bgr_of(np.float32([[60.0, 0.0, 1.0]]))  # grey hair as light as the skin
+    assert (hair_probability(dark, skin) > 0.9).all() and (hair_probability(grey, skin) > 0.9).all()
+    assert hair_probability(dark, None) is None
+
+
+def test_a_hair_class_is_learned_above_the_forehead(portraits):
+    """On the astronaut the band above the forehead is her hair: the class learned there is the hair's colour; with
+    it her hair's colour is hair and her skin's is skin."""
+    name, image, face = portraits[0]
+    skin = Scene(image, [face]).face(face).colors.skin
+    hair = hair_class(image, face.landmarks, skin)
+    assert hair is not None and hair.count >= 12
+    assert hair.mean[0] < skin.mean[0] - 10  # darker than her skin
+    hair_px = _bgr_of(hair.mean[None].astype(np.float32))
+    skin_px = _bgr_of(skin.mean[None].astype(np.float32))
+    assert hair_probability(hair_px, skin, hair)[0] > 0.9 and hair_probability(skin_px, skin, hair)[0] < 0.1
+    assert float(to_features(hair_px)[0, 0]) < skin.mean[0]
