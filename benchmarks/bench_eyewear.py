@@ -155,6 +155,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--block", type=int, default=5, help="renders in a row before switching sides")
     parser.add_argument("--baseline", type=Path, help="a checkout of an older arlens to compare with, in lockstep")
     parser.add_argument("--samples", type=int, help="MSAA samples of the new lens (default: its own)")
+    parser.add_argument("--reuse-px", type=float, default=0.0,
+                        help="EyewearOptions.reuse_px of the new lens (default 0: every render draws, as the lens "
+                             "before reuse did; the same frame rendered again would otherwise reuse its drawing)")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time the CPU time of the calling thread, with Mesa's llvmpipe rasterising in that thread "
                              "(LP_NUM_THREADS=0) on both sides: what the work costs, whatever else the machine runs")
@@ -195,7 +198,9 @@ def main(argv: list[str] | None = None) -> None:
     renderer = ""
     try:
         for model, width in FRAMES.items():
-            extra = {} if args.samples is None else {"samples": args.samples}
+            extra = {"reuse_px": args.reuse_px}
+            if args.samples is not None:
+                extra["samples"] = args.samples
             variant_lenses = {
                 name: EyewearLens(EyewearOptions(model=model, frame_width_mm=width, **extra, **opts))
                 for name, opts in (VARIANTS.items() if args.variants else ())

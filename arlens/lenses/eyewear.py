@@ -46,7 +46,7 @@ from arlens.lenses.eyewear_asset import (
 )
 from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look
 from arlens.render.composite import composite_filtered, shade
-from arlens.render.shadow import ShadowStyle, contact_shade, working_scale
+from arlens.render.shadow import FAINTEST, ShadowStyle, contact_shade_small, working_scale
 from arlens.scene import Scene
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face
@@ -988,14 +988,23 @@ class EyewearLens:
         pixels it darkened, or None."""
         x0, y0, x1, y1 = region
         h, w = out.shape[:2]
-        reach = style.reach_px
-        sx0, sy0, sx1, sy1 = max(x0 - reach, 0), max(y0 - reach, 0), min(x1 + reach, w), min(y1 + reach, h)
-        alpha = np.zeros((sy1 - sy0, sx1 - sx0), np.uint8)
-        alpha[y0 - sy0 : y1 - sy0, x0 - sx0 : x1 - sx0] = rgba[..., 3]
-        # where it falls: the face, the eyes fainter (they lie deeper behind the rims than the skin around
-        # them), fading out inside the outline; drawn at the shadow's working size
+        # worked out k times smaller (see working_scale), on a canvas around the region whose corner lies a whole
+        # number of small pixels from the region's, so the coverage is reduced by exact k x k block means
         k = working_scale(style)
-        receiver = np.zeros((alpha.shape[0] // k or 1, alpha.shape[1] // k or 1), np.uint8)
+        reach = -(-style.reach_px // k) * k
+        sx0, sy0 = x0 - reach, y0 - reach
+        rw, rh = -(-(x1 - x0) // k) * k, -(-(y1 - y0) // k) * k
+        cw, ch = (rw + 2 * reach) // k, (rh + 2 * reach) // k
+        alpha = np.zeros((ch, cw), np.uint8)
+        cover = rgba[..., 3]
+        if (rw, rh) != cover.shape[::-1]:
+            cover = cv2.copyMakeBorder(cover, 0, rh - cover.shape[0], 0, rw - cover.shape[1], cv2.BORDER_CONSTANT)
+        if k > 1:
+            cover = cv2.resize(cover, (rw // k, rh // k), interpolation=cv2.INTER_AREA)
+        alpha[reach // k : reach // k + rh // k, reach // k : reach // k + rw // k] = cover
+        # where it falls: the face, the eyes fainter (they lie deeper behind the rims than the skin around
+        # them), fading out inside the outline
+        receiver = np.zeros((ch, cw), np.uint8)
         to_small = 4.0 / k  # cv2's shift=2: quarter pixels
 
         def poly(idx: Any) -> np.ndarray:
@@ -1006,7 +1015,24 @@ class EyewearLens:
         soft = max(style.occlusion_px / k, 1.0)
         edge = np.ones((2 * int(np.ceil(2 * soft)) + 1,) * 2, np.uint8)
         receiver = cv2.GaussianBlur(cv2.erode(receiver, edge), (0, 0), soft)
-        factor = contact_shade(alpha, receiver, style)
-        shade(out[sy0:sy1, sx0:sx1], factor)
-        bx, by, bw, bh = cv2.boundingRect(cv2.bitwise_not(factor))  # where it is below 255
-        return (sx0 + bx, sy0 + by, sx0 + bx + bw, sy0 + by + bh) if bw and bh else None
+        factor = contact_shade_small(alpha, receiver, style, k)
+        # only where it darkens by 2% or more (FAINTEST), inside the frame, brought back to full size
+        bx, by, bw, bh = cv2.boundingRect(cv2.compare(factor, FAINTEST, cv2.CMP_LT))
+        if not (bw and bh):
+            return None
+        bx0, by0 = max(bx - 1, 0), max(by - 1, 0)  # a small pixel more: upsampling blends toward the edge
+        bx1, by1 = min(bx + bw + 1, cw), min(by + bh + 1, ch)
+        fx0, fy0 = sx0 + k * bx0, sy0 + k * by0
+        fx1, fy1 = fx0 + k * (bx1 - bx0), fy0 + k * (by1 - by0)
+        full = factor[by0:by1, bx0:bx1]
+        if k > 1:
+            full = cv2.resize(full, (fx1 - fx0, fy1 - fy0), interpolation=cv2.INTER_LINEAR)
+        cx0, cy0, cx1, cy1 = max(fx0, 0), max(fy0, 0), min(fx1, w), min(fy1, h)
+        if cx1 <= cx0 or cy1 <= cy0:
+            return None
+        full = full[cy0 - fy0 : cy1 - fy0, cx0 - fx0 : cx1 - fx0]
+        full = np.array(full)  # a copy where it was not resized: factor is not to be changed
+        full[full >= FAINTEST] = 255  # a tail under 2% is left unshaded
+        shade(out[cy0:cy1, cx0:cx1], full)
+        bx, by, bw, bh = cv2.boundingRect(cv2.bitwise_not(full))  # where it is below 255
+        return (cx0 + bx, cy0 + by, cx0 + bx + bw, cy0 + by + bh) if bw and bh else None

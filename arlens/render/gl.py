@@ -97,30 +97,6 @@ out vec4 f_color;
 void main() { f_color = vec4(0.0); }
 """
 
-_LIT_VS = """
-#version 330
-uniform mat4 u_mvp;
-uniform mat4 u_modelview;
-uniform mat3 u_normal_matrix;
-uniform vec4 u_bend;  // temples: behind model z = x, x grows by y (x > 0) or z (x < 0) and y by w per unit of z
-in vec3 in_pos;
-in vec3 in_normal;
-in vec2 in_uv;
-out vec3 v_pos;
-out vec3 v_normal;
-out vec2 v_uv;
-void main() {
-    vec3 p = in_pos;
-    float behind = max(p.z - u_bend.x, 0.0);
-    p.x += behind * (p.x > 0.0 ? u_bend.y : -u_bend.z);
-    p.y += behind * u_bend.w;
-    gl_Position = u_mvp * vec4(p, 1.0);
-    v_pos = (u_modelview * vec4(p, 1.0)).xyz;
-    v_normal = u_normal_matrix * in_normal;
-    v_uv = in_uv;
-}
-"""
-
 # Metallic/roughness shading in linear light, camera space (the camera at the origin, looking down -z).
 # The light is the scene's: a low-order (L1 spherical harmonic) irradiance, a key light with a direction,
 # and an environment made from the frame itself (what metals and lenses reflect). Opaque parts write
@@ -129,31 +105,25 @@ void main() {
 # multiplies; :func:`lens_keep_lut` turns it back into a per-channel factor for a tint) and in colour only
 # what its Fresnel reflection adds on top of the filtered scene, so a clear lens leaves the eyes as they were
 # but for a faint reflection, and a dark one filters them.
-_LIT_FS = """
-#version 330
-uniform vec4 u_base_color;
-uniform float u_metallic;
-uniform float u_roughness;
-uniform bool u_has_texture;
-uniform sampler2D u_texture;
-uniform bool u_is_lens;
-uniform vec3 u_transmit;      // lens: linear transmittance per channel at normal incidence, before reflection
-uniform vec3 u_f0;            // lens: reflectance at normal incidence (coating)
-uniform vec3 u_behind;        // lens: mean sRGB colour (0..1) of the scene behind the lenses
-uniform vec3 u_behind_lin;    // ... and in linear light
-uniform vec3 u_transmit_srgb; // lens: u_transmit ** (1 / 2.2), what it keeps of each channel in sRGB terms
-uniform float u_keep;         // lens: its luminous transmittance ** (1 / 2.2)
+#
+# Where the work is done: Mesa's llvmpipe runs the fragment shader for every sample of a multisampled
+# framebuffer (about 3x the single-sample cost at 4x MSAA, measured), so on the frame what varies slowly over
+# a surface is worked out per vertex and interpolated (its triangles are small against its curvature): the
+# irradiance of the spherical harmonics with the key light's diffuse term, and the reflected environment and
+# room (quadratics in the reflected direction, blurred). What can be sharper than the triangles stays per
+# sample: the key light's specular highlight (GGX) and its lobe in the room's reflection (up to cos^32), the
+# Fresnel factor, the texture and the sRGB encoding. A lens is a fan of long triangles from its centre: it is
+# shaded per sample, in a program of its own.
+_LIGHT_GLSL = """
 uniform vec3 u_sh[4];         // irradiance / pi: E(n) = sh0 + sh1 n.x + sh2 n.y + sh3 n.z (linear RGB)
-uniform vec3 u_key_dir;       // toward the key light
+uniform vec3 u_key_dir;       // toward the key light (a unit vector: Lighting normalises it)
 uniform vec3 u_key_color;     // key light (irradiance / pi at normal incidence)
 uniform vec3 u_env[9];        // the environment (linear RGB, the mirrored frame) as quadratic SH in r
-in vec3 v_pos;
-in vec3 v_normal;
-in vec2 v_uv;
-out vec4 f_color;
-
-const vec3 LUM = vec3(0.2126, 0.7152, 0.0722);
 const float GAMMA = 2.2;
+
+vec3 sh_irradiance(vec3 n) {
+    return max(u_sh[0] + u_sh[1] * n.x + u_sh[2] * n.y + u_sh[3] * n.z, 0.0);
+}
 
 vec3 environment(vec3 r, float rough) {
     // the frame's colours (a quadratic fit over reflected directions: no texture to sample per pixel), blurrier
@@ -166,18 +136,75 @@ vec3 environment(vec3 r, float rough) {
     return max(e, 0.0) * mix(sky, 1.0, rough);
 }
 
-// the same light as a room around the object: its irradiance, and the key light as a bright broad lobe
-vec3 room(vec3 r, vec3 l, float rough) {
-    vec3 sh = max(u_sh[0] + u_sh[1] * r.x + u_sh[2] * r.y + u_sh[3] * r.z, 0.0);
-    float c = max(dot(r, l), 0.0), c2 = c * c, c4 = c2 * c2, c16 = c4 * c4 * c4 * c4;  // no pow per pixel
-    return sh + 2.0 * u_key_color * mix(c16 * c16 + 0.3 * c4, c2, rough);
-}
-
 float ggx(float ndh, float a) {
     float a2 = a * a;
     float d = ndh * ndh * (a2 - 1.0) + 1.0;
     return a2 / (3.14159 * d * d);
 }
+"""
+
+_VERTEX_GLSL = """
+uniform mat4 u_mvp;
+uniform mat4 u_modelview;
+uniform mat3 u_normal_matrix;
+uniform vec4 u_bend;  // temples: behind model z = x, x grows by y (x > 0) or z (x < 0) and y by w per unit of z
+in vec3 in_pos;
+in vec3 in_normal;
+out vec3 v_pos;
+out vec3 v_normal;
+
+// places the vertex (temples bent) and returns its unit normal facing the camera; v the unit view vector
+vec3 place(out vec3 v) {
+    vec3 p = in_pos;
+    float behind = max(p.z - u_bend.x, 0.0);
+    p.x += behind * (p.x > 0.0 ? u_bend.y : -u_bend.z);
+    p.y += behind * u_bend.w;
+    gl_Position = u_mvp * vec4(p, 1.0);
+    v_pos = (u_modelview * vec4(p, 1.0)).xyz;
+    v_normal = u_normal_matrix * in_normal;
+    vec3 n = normalize(v_normal);
+    v = normalize(-v_pos);
+    return dot(n, v) < 0.0 ? -n : n;
+}
+"""
+
+# The frame (opaque parts): glTF's metallic/roughness model.
+_LIT_VS = """
+#version 330
+uniform float u_roughness;
+""" + _LIGHT_GLSL + _VERTEX_GLSL + """
+in vec2 in_uv;
+out vec2 v_uv;
+out vec3 v_diffuse;  // irradiance: the SH and the key light's diffuse term
+out vec3 v_env;      // half the reflected environment and room (the key light's lobe is added per pixel)
+out float v_q5;      // Schlick's (1 - n.v)^5
+void main() {
+    vec3 v;
+    vec3 n = place(v);
+    v_uv = in_uv;
+    float q = 1.0 - max(dot(n, v), 1e-3), q2 = q * q;
+    v_q5 = q2 * q2 * q;
+    float rough = clamp(u_roughness, 0.04, 1.0);
+    v_diffuse = sh_irradiance(n) + u_key_color * max(dot(n, u_key_dir), 0.0);
+    v_env = 0.5 * (environment(reflect(-v, n), rough) + sh_irradiance(reflect(-v, n)));
+}
+"""
+
+_LIT_FS = """
+#version 330
+uniform vec4 u_base_color;
+uniform float u_metallic;
+uniform float u_roughness;
+uniform bool u_has_texture;
+uniform sampler2D u_texture;
+""" + _LIGHT_GLSL + """
+in vec3 v_pos;
+in vec3 v_normal;
+in vec2 v_uv;
+in vec3 v_diffuse;
+in vec3 v_env;
+in float v_q5;
+out vec4 f_color;
 
 void main() {
     vec4 base = u_base_color;
@@ -189,31 +216,62 @@ void main() {
     vec3 v = normalize(-v_pos);
     if (dot(n, v) < 0.0) n = -n;
     float ndv = max(dot(n, v), 1e-3);
-    vec3 r = reflect(-v, n);
-    vec3 l = u_key_dir;  // a unit vector (Lighting normalises it)
+    vec3 l = u_key_dir;
     float ndl = max(dot(n, l), 0.0);
     float ndh = max(dot(n, normalize(l + v)), 0.0);
-    float q = 1.0 - ndv, q2 = q * q, q5 = q2 * q2 * q;  // Schlick's (1 - n.v)^5
-    if (u_is_lens) {
-        vec3 fres = u_f0 + (1.0 - u_f0) * q5;
-        vec3 refl = fres * (environment(r, 0.05) + ggx(ndh, 0.01) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl);
-        // (1 - F)^(1/2.2) to second order: the filter's share in sRGB terms, with the per-lens powers from uniforms
-        vec3 loss = 1.0 - fres * (0.4545 + 0.124 * fres);
-        float loss_lum = dot(loss, LUM);
-        vec3 t_srgb = u_transmit_srgb * loss;
-        vec3 added = pow(u_behind_lin * (u_transmit * (1.0 - fres)) + refl, vec3(1.0 / GAMMA)) - u_behind * t_srgb;
-        f_color = vec4(clamp(added, 0.0, 1.0), clamp(1.0 - u_keep * loss_lum, 0.0, 1.0));
-        return;
-    }
     float rough = clamp(u_roughness, 0.04, 1.0);
-    float a = rough * rough;
     vec3 f0 = mix(vec3(0.04), base.rgb, u_metallic);
-    vec3 fres = f0 + (max(vec3(1.0 - rough), f0) - f0) * q5;
-    vec3 diffuse_color = base.rgb * (1.0 - u_metallic);
-    vec3 irradiance = max(u_sh[0] + u_sh[1] * n.x + u_sh[2] * n.y + u_sh[3] * n.z, 0.0) + u_key_color * ndl;
-    vec3 spec = f0 * ggx(ndh, a) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl;
-    vec3 color = diffuse_color * irradiance + spec + fres * mix(environment(r, rough), room(r, l, rough), 0.5);
+    vec3 fres = f0 + (max(vec3(1.0 - rough), f0) - f0) * v_q5;
+    float c = max(dot(reflect(-v, n), l), 0.0), c2 = c * c, c4 = c2 * c2, c16 = c4 * c4 * c4 * c4;  // no pow
+    vec3 key_lobe = u_key_color * mix(c16 * c16 + 0.3 * c4, c2, rough);  // the room's key light, reflected
+    vec3 spec = f0 * ggx(ndh, rough * rough) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl;
+    vec3 color = base.rgb * (1.0 - u_metallic) * v_diffuse + spec + fres * (v_env + key_lobe);
     f_color = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / GAMMA)), 1.0);
+}
+"""
+
+# The lenses: optical filters (see above), shaded per sample as before (a lens is a few long triangles: its
+# reflection interpolated from their corners was visibly off).
+_LENS_VS = """
+#version 330
+""" + _VERTEX_GLSL + """
+void main() {
+    vec3 v;
+    place(v);
+}
+"""
+
+_LENS_FS = """
+#version 330
+""" + _LIGHT_GLSL + """
+uniform vec3 u_transmit;      // linear transmittance per channel at normal incidence, before reflection
+uniform vec3 u_f0;            // reflectance at normal incidence (coating)
+uniform vec3 u_behind;        // mean sRGB colour (0..1) of the scene behind the lenses
+uniform vec3 u_behind_lin;    // ... and in linear light
+uniform vec3 u_transmit_srgb; // u_transmit ** (1 / 2.2), what it keeps of each channel in sRGB terms
+uniform float u_keep;         // its luminous transmittance ** (1 / 2.2)
+const vec3 LUM = vec3(0.2126, 0.7152, 0.0722);
+in vec3 v_pos;
+in vec3 v_normal;
+out vec4 f_color;
+
+void main() {
+    vec3 n = normalize(v_normal);
+    vec3 v = normalize(-v_pos);
+    if (dot(n, v) < 0.0) n = -n;
+    float ndv = max(dot(n, v), 1e-3);
+    float ndl = max(dot(n, u_key_dir), 0.0);
+    float ndh = max(dot(n, normalize(u_key_dir + v)), 0.0);
+    float q = 1.0 - ndv, q2 = q * q;
+    vec3 fres = u_f0 + (1.0 - u_f0) * (q2 * q2 * q);  // Schlick
+    // the environment and the key light's mirror image (GGX at roughness 0.01: a point)
+    vec3 refl = fres * (environment(reflect(-v, n), 0.05)
+                        + ggx(ndh, 0.01) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl);
+    // (1 - F)^(1/2.2) to second order: the filter's share in sRGB terms, with the per-lens powers from uniforms
+    vec3 loss = 1.0 - fres * (0.4545 + 0.124 * fres);
+    vec3 added = pow(u_behind_lin * (u_transmit * (1.0 - fres)) + refl, vec3(1.0 / GAMMA))
+                 - u_behind * (u_transmit_srgb * loss);
+    f_color = vec4(clamp(added, 0.0, 1.0), clamp(1.0 - u_keep * dot(loss, LUM), 0.0, 1.0));
 }
 """
 
@@ -385,6 +443,7 @@ class GLMesh:
             index_element_size=4,
         )
         self.lit_vao = None
+        self.lens_vao = None
         self.texture = None
         self._buffers = [self.pos_buffer, self.index_buffer]
         if normals is not None:
@@ -392,9 +451,13 @@ class GLMesh:
             uvs = np.zeros((len(pos), 2), np.float32) if uv is None else np.ascontiguousarray(uv, dtype=np.float32)
             ub = ctx.buffer(uvs.tobytes())
             self._buffers += [nb, ub]
-            prog = renderer.lit_program
             content = [(self.pos_buffer, "3f", "in_pos"), (nb, "3f", "in_normal"), (ub, "2f", "in_uv")]
-            self.lit_vao = ctx.vertex_array(prog, content, index_buffer=self.index_buffer, index_element_size=4)
+            self.lit_vao = ctx.vertex_array(
+                renderer.lit_program, content, index_buffer=self.index_buffer, index_element_size=4
+            )
+            self.lens_vao = ctx.vertex_array(  # the lens program reads no texture coordinates
+                renderer.lens_program, content[:2], index_buffer=self.index_buffer, index_element_size=4
+            )
         if texture is not None:
             tex = np.ascontiguousarray(texture, dtype=np.uint8)
             self.texture = ctx.texture((tex.shape[1], tex.shape[0]), 4, tex.tobytes())
@@ -409,11 +472,11 @@ class GLMesh:
 
     def release(self) -> None:
         """Free the GPU buffers."""
-        for obj in (self.depth_vao, self.lit_vao, self.texture, *self._buffers):
+        for obj in (self.depth_vao, self.lit_vao, self.lens_vao, self.texture, *self._buffers):
             if obj is not None:
                 obj.release()
         self._buffers = []
-        self.lit_vao = None
+        self.lit_vao = self.lens_vao = None
         self.texture = None
 
 
@@ -466,7 +529,9 @@ class GLRenderer:
         self.samples = int(max(0, min(samples, self.ctx.max_samples)))
         self.depth_program = self.ctx.program(vertex_shader=_DEPTH_VS, fragment_shader=_DEPTH_FS)
         self.lit_program = self.ctx.program(vertex_shader=_LIT_VS, fragment_shader=_LIT_FS)
+        self.lens_program = self.ctx.program(vertex_shader=_LENS_VS, fragment_shader=_LENS_FS)
         self._lit_u = _Uniforms(self.lit_program)
+        self._lens_u = _Uniforms(self.lens_program)
         self._depth_u = _Uniforms(self.depth_program)
         self._size = (0, 0)
         self._msaa = None
@@ -558,27 +623,35 @@ class GLRenderer:
         here would restore the previous context on exit, and later uniform writes would go nowhere).
         """
         self.current().__enter__()
-        u = self._lit_u
-        u.write("u_sh", np.ascontiguousarray(lighting.sh, dtype=np.float32).tobytes())
-        u["u_key_dir"] = tuple(float(c) for c in lighting.key_dir)
-        u["u_key_color"] = tuple(float(c) for c in lighting.key_color)
+        sh_bytes = np.ascontiguousarray(lighting.sh, dtype=np.float32).tobytes()
+        key_dir = tuple(float(c) for c in lighting.key_dir)
+        key_color = tuple(float(c) for c in lighting.key_color)
         env = lighting.environment
+        env_bytes = None
         if env is not self._env_source:  # faces of one frame share it: fit it once
             sh = environment_sh(env) if env is not None else np.r_[[[0.18] * 3], np.zeros((8, 3))]
-            u.write("u_env", np.ascontiguousarray(sh, dtype=np.float32).tobytes())
+            env_bytes = np.ascontiguousarray(sh, dtype=np.float32).tobytes()
             self._env_source = env
+        for u in (self._lit_u, self._lens_u):
+            u.write("u_sh", sh_bytes)
+            u["u_key_dir"] = key_dir
+            u["u_key_color"] = key_color
+            if env_bytes is not None:
+                u.write("u_env", env_bytes)
 
     def set_behind(self, srgb: tuple[float, float, float]) -> None:
         """The mean sRGB colour (0..1, RGB) of what lies behind the lenses, for their reflections' share."""
         rgb = np.clip(np.asarray(srgb, dtype=np.float64), 0.0, 1.0)
-        self._lit_u["u_behind"] = tuple(float(c) for c in rgb)
-        self._lit_u["u_behind_lin"] = tuple(float(c) for c in rgb**2.2)
+        self._lens_u["u_behind"] = tuple(float(c) for c in rgb)
+        self._lens_u["u_behind_lin"] = tuple(float(c) for c in rgb**2.2)
 
     def set_temple_bend(self, z0: float, out_right: float, out_left: float, rise: float) -> None:
         """Bend temples at their hinges: model points behind ``z0`` move out by ``out_right`` (x > 0) or
         ``out_left`` (x < 0) and up by ``rise`` (negative: down) per unit of z behind it, so a frame's temples
         reach a head wider or narrower, and ears higher or lower, than the ones it was made for."""
-        self._lit_u["u_bend"] = (float(z0), float(out_right), float(out_left), float(rise))
+        bend = (float(z0), float(out_right), float(out_left), float(rise))
+        self._lit_u["u_bend"] = bend
+        self._lens_u["u_bend"] = bend
 
     # --- drawing --------------------------------------------------------------------------------------------
     @staticmethod
@@ -635,7 +708,7 @@ class GLRenderer:
         if mesh.lit_vao is None:
             raise InputError("GLRenderer.draw_lit: the mesh was uploaded without normals")
         ctx = self.ctx
-        u = self._lit_u
+        u = self._lens_u if style.is_lens else self._lit_u
         ctx.enable(moderngl.DEPTH_TEST)
         if style.double_sided or style.is_lens:
             ctx.disable(moderngl.CULL_FACE)
@@ -653,21 +726,22 @@ class GLRenderer:
         u.write("u_mvp", _as_gl(mvp))
         u.write("u_modelview", _as_gl(mv))
         u.write("u_normal_matrix", _as_gl(normal_matrix))
-        u["u_base_color"] = tuple(float(c) for c in style.base_color)
-        u["u_metallic"] = float(style.metallic)
-        u["u_roughness"] = float(style.roughness)
-        u["u_is_lens"] = bool(style.is_lens)
         if style.is_lens:
             t = np.clip(np.asarray(style.transmittance, dtype=np.float64), 0.0, 1.0)
             u["u_transmit"] = tuple(float(c) for c in t)
             u["u_transmit_srgb"] = tuple(float(c) for c in t ** (1 / 2.2))
             u["u_keep"] = float(max(float(t @ _LUM), 1e-6) ** (1 / 2.2))
             u["u_f0"] = tuple(float(c) for c in style.reflectance)
-        u["u_has_texture"] = mesh.texture is not None
-        if mesh.texture is not None:
-            mesh.texture.use(0)
-            u["u_texture"] = 0
-        mesh.lit_vao.render(moderngl.TRIANGLES)
+            mesh.lens_vao.render(moderngl.TRIANGLES)
+        else:
+            u["u_base_color"] = tuple(float(c) for c in style.base_color)
+            u["u_metallic"] = float(style.metallic)
+            u["u_roughness"] = float(style.roughness)
+            u["u_has_texture"] = mesh.texture is not None
+            if mesh.texture is not None:
+                mesh.texture.use(0)
+                u["u_texture"] = 0
+            mesh.lit_vao.render(moderngl.TRIANGLES)
         ctx.depth_mask = True
         ctx.disable(moderngl.BLEND)
 

@@ -46,15 +46,50 @@ class ShadowStyle:
 
 
 def working_scale(style: ShadowStyle) -> int:
-    """The factor (1..4) a shadow of this style is worked out smaller by: its softest detail stays over 1.5 px."""
-    return int(max(1, min(4, style.occlusion_px // 1.5)))
+    """The factor (1..4) a shadow of this style is worked out smaller by: its softest detail (the darkening around
+    what touches the skin, a Gaussian of ``occlusion_px``) stays a pixel or more wide there, and the result is
+    interpolated back."""
+    return int(max(1, min(4, style.occlusion_px // 1.0)))
+
+
+def _blurred(a: np.ndarray, sigma: float, shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """``a`` (float32, H x W) moved by ``shift`` pixels and blurred by ``sigma``, worked out on a grid coarse enough
+    that the blur spans about two of its cells (a cast shadow's blur is ten or more pixels on a near face: a
+    Gaussian that wide at full size cost more than the rest of the shadow), and brought back to ``a``'s size."""
+    h, w = a.shape[:2]
+    m = int(max(1, min(8, sigma // 2.0, min(h, w) // 4)))
+    small = cv2.resize(a, (max(1, w // m), max(1, h // m)), interpolation=cv2.INTER_AREA) if m > 1 else a
+    sx, sy = small.shape[1] / w, small.shape[0] / h
+    dx, dy = shift
+    if dx or dy:
+        small = cv2.warpAffine(small, np.float32([[1, 0, dx * sx], [0, 1, dy * sy]]), (small.shape[1], small.shape[0]),
+                               flags=cv2.INTER_LINEAR)
+    out = cv2.GaussianBlur(small, (0, 0), max(sigma * sx, 0.5))
+    return cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR) if m > 1 else out
+
+
+def contact_shade_small(alpha: np.ndarray, receiver: np.ndarray, style: ShadowStyle, k: int) -> np.ndarray:
+    """:func:`contact_shade` at its working size: ``alpha`` and ``receiver`` uint8 (h, w) are the overlay's coverage
+    and where the shadow may fall already reduced ``k`` times (:func:`working_scale`); returns the uint8 factor at
+    that size (255 = unshaded, nothing clamped to 255 yet)."""
+    a = alpha.astype(np.float32) * (1.0 / 255.0)
+    dx, dy = style.offset_px
+    dark = style.cast * _blurred(a, style.blur_px / k, (dx / k, dy / k))
+    if style.occlusion > 0:
+        dark += style.occlusion * cv2.GaussianBlur(a, (0, 0), max(style.occlusion_px / k, 0.5))
+    rec = receiver
+    if rec.shape[:2] != a.shape[:2]:
+        rec = cv2.resize(receiver, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
+    dark *= rec.astype(np.float32) * (1.0 / 255.0)
+    return cv2.convertScaleAbs(np.minimum(dark, MAX_DARKENING), alpha=-255.0, beta=255.0)
 
 
 def contact_shade(alpha: np.ndarray, receiver: np.ndarray, style: ShadowStyle) -> np.ndarray:
     """uint8 (H, W) factor to multiply the frame by (255 = unshaded) under an overlay's uint8 ``alpha``.
 
     A shadow is smooth: it is worked out at a lower resolution (the softest detail it keeps is
-    ``style.occlusion_px``) and scaled back, which costs a fraction of a full-resolution pass on a 720p face.
+    ``style.occlusion_px``; the cast shadow's wide blur on a coarser grid still) and scaled back, which costs a
+    fraction of a full-resolution pass on a 720p face.
 
     Args:
         alpha: uint8 (H, W) coverage of the overlay (already padded by :attr:`ShadowStyle.reach_px`).
@@ -65,22 +100,8 @@ def contact_shade(alpha: np.ndarray, receiver: np.ndarray, style: ShadowStyle) -
     h, w = alpha.shape[:2]
     k = working_scale(style)
     size = (max(1, w // k), max(1, h // k))
-    if k > 1:
-        a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).astype(np.float32) * (1.0 / 255.0)
-    else:
-        a = alpha.astype(np.float32) * (1.0 / 255.0)
-    rec = receiver
-    if rec.shape[:2] != a.shape[:2]:
-        rec = cv2.resize(receiver, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
-    sx, sy = a.shape[1] / w, a.shape[0] / h
-    dx, dy = style.offset_px
-    moved = cv2.warpAffine(a, np.float32([[1, 0, dx * sx], [0, 1, dy * sy]]), (a.shape[1], a.shape[0]),
-                           flags=cv2.INTER_LINEAR)
-    dark = style.cast * cv2.GaussianBlur(moved, (0, 0), max(style.blur_px * sx, 0.5))
-    if style.occlusion > 0:
-        dark += style.occlusion * cv2.GaussianBlur(a, (0, 0), max(style.occlusion_px * sx, 0.5))
-    dark *= rec.astype(np.float32) * (1.0 / 255.0)
-    factor = np.clip(255.0 * (1.0 - np.minimum(dark, MAX_DARKENING)), 0, 255).astype(np.uint8)
+    a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) if k > 1 else alpha
+    factor = contact_shade_small(a, receiver, style, k)
     if k > 1:
         factor = cv2.resize(factor, (w, h), interpolation=cv2.INTER_LINEAR)
     factor[factor >= FAINTEST] = 255  # a tail under 2% changes nothing one sees, and keeps the shadow's box tight
