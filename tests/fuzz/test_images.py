@@ -171,7 +171,6 @@ def frames(draw):
 @pytest.fixture(scope="module")
 def trackers():
     import arlens
-
     from arlens.tracking.segmentation import PersonSegmenter
 
     with arlens.FaceTracker() as faces, arlens.HandTracker() as hands, PersonSegmenter() as person:
