@@ -394,19 +394,23 @@ class Scene:
                 self._occlusion[key] = found
                 return found
         h, w = box[3] - box[1], box[2] - box[0]
-        out = np.zeros((h, w), dtype=np.float32)
         inside = clip_box(box, self.frame.shape)
+        parts = []
         for i in range(len(self.occluding_hands())):
             if i == exclude or is_empty(inside):
                 continue
             hs = self.hand(i)
             both = intersect(hs.box, inside)
-            if both is None:
-                continue
-            part = hs.mask(both)
-            dst = out[both[1] - box[1] : both[3] - box[1], both[0] - box[0] : both[2] - box[0]]
-            np.maximum(dst, part, out=dst)
-        out.setflags(write=False)
+            if both is not None:
+                parts.append((both, hs.mask(both)))
+        if len(parts) == 1 and parts[0][0] == box:
+            out = parts[0][1]  # one hand's read-only mask over the whole box: the union is that mask
+        else:
+            out = np.zeros((h, w), dtype=np.float32)
+            for both, part in parts:
+                dst = out[both[1] - box[1] : both[3] - box[1], both[0] - box[0] : both[2] - box[0]]
+                np.maximum(dst, part, out=dst)
+            out.setflags(write=False)
         self._occlusion[key] = out
         return out
 
