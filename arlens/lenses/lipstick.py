@@ -443,10 +443,11 @@ class LipstickLens:
         # beside a finger shows less than paint on it
         covered = np.take(cv2.dilate(occlusion, _MARGIN_KERNEL).reshape(-1), pixels.index)
         t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
-        maps = pixels.maps.copy()
-        maps[:, M.MASK] *= np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
-        keep = maps[:, M.MASK] > 0
-        return M.LipPixels(pixels.index[keep], maps[keep])
+        mask = pixels.maps[:, M.MASK] * (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
+        keep = mask > 0
+        maps = pixels.maps[keep]  # a copy: the maps of the pixels left, their mask then lowered
+        maps[:, M.MASK] = mask[keep]
+        return M.LipPixels(pixels.index[keep], maps)
 
     def render_shades(
         self, frame: np.ndarray, face: Face, shades: Sequence[LipstickOptions | str | Any], scene: Scene | None = None

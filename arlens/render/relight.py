@@ -26,20 +26,34 @@ from arlens.render.color import SRGB_TO_LINEAR_LUT
 NEUTRAL_TOLERANCE = 1e-3
 
 
+#: float64 (256, 1): the linear value of each sRGB byte.
+_LINEAR = SRGB_TO_LINEAR_LUT.astype(np.float64)[:, None]
+_BYTES = np.arange(256, dtype=np.uint8)
+
+
 def _encode(lin: np.ndarray) -> np.ndarray:
+    """float64 linear values -> uint8 sRGB bytes (rounded). In place on temporaries, the power once: two
+    tables per lens and face per frame."""
     lin = np.clip(lin, 0.0, 1.0)
-    enc = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.power(lin, 1.0 / 2.4) - 0.055)
-    return np.clip(np.rint(enc * 255.0), 0, 255).astype(np.uint8)
+    enc = np.power(lin, 1.0 / 2.4)
+    enc *= 1.055
+    enc -= 0.055
+    small = lin <= 0.0031308
+    enc[small] = lin[small] * 12.92
+    enc *= 255.0
+    np.rint(enc, out=enc)
+    np.clip(enc, 0, 255, out=enc)
+    return enc.astype(np.uint8)
 
 
 def gain_lut(gains: np.ndarray, channels: int) -> np.ndarray:
     """uint8 (1, 256, channels): each B, G, R value's sRGB encoding of its linear value times ``gains``;
     a fourth channel (alpha) passes through."""
-    g = np.asarray(gains, dtype=np.float64).reshape(3)
+    g = np.asarray(gains, dtype=np.float64).reshape(1, 3)
     lut = np.empty((1, 256, channels), dtype=np.uint8)
-    lut[0, :, :3] = _encode(SRGB_TO_LINEAR_LUT.astype(np.float64)[:, None] * g[None, :])
+    lut[0, :, :3] = _encode(_LINEAR * g)
     if channels == 4:
-        lut[0, :, 3] = np.arange(256, dtype=np.uint8)
+        lut[0, :, 3] = _BYTES
     return lut
 
 

@@ -68,9 +68,14 @@ COLOR_CLIP = 12.0
 def finger_width(hand: Hand) -> float:
     """The hand's mean finger width in pixels, from its 3D size (robust to a hand seen edge-on); at least a
     pixel (a hand whose landmarks coincide divided by zero where widths scale a slope)."""
-    p = np.asarray(hand.landmarks, dtype=np.float64)
-    span = float(np.linalg.norm(p[H.PINKY_MCP] - p[H.INDEX_FINGER_MCP]))
-    palm = float(np.linalg.norm(p[H.MIDDLE_FINGER_MCP] - p[H.WRIST]))
+    return _finger_width(np.asarray(hand.landmarks, dtype=np.float64))
+
+
+def _finger_width(p: np.ndarray) -> float:
+    """:func:`finger_width` of float64 (21, 3) landmarks (in plain floats: it runs several times per hand and
+    frame, and numpy's norm of a 3-vector costs more than the arithmetic)."""
+    span = math.dist(p[H.PINKY_MCP].tolist(), p[H.INDEX_FINGER_MCP].tolist())
+    palm = math.dist(p[H.MIDDLE_FINGER_MCP].tolist(), p[H.WRIST].tolist())
     return max(span / KNUCKLE_SPAN_FINGERS, palm / PALM_LENGTH_FINGERS, 1.0)
 
 
@@ -81,7 +86,7 @@ def hand_box(hand: Hand, shape: tuple[int, ...]) -> Box:
         return 0, 0, 0, 0
     wrist = p[H.WRIST, :2]
     forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
-    return box_around(np.vstack([p[:, :2], forearm]), 1.5 * finger_width(hand) + 2, shape)
+    return box_around(np.vstack([p[:, :2], forearm]), 1.5 * _finger_width(p) + 2, shape)
 
 
 def _fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
@@ -91,6 +96,18 @@ def _fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
     return np.clip(np.rint(xy), -(1 << 28), 1 << 28).astype(np.int32)
 
 
+#: The finger bones as (start, end) landmark indices and their radius in mean finger widths (the finger's
+#: relative width, tapering toward the tip), in drawing order.
+_BONES = tuple(
+    (a, b, rel, 1.0 - (1.0 - TIP_TAPER) * (k + 1) / (len(chain) - 1))
+    for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True)
+    for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False))
+)
+_BONE_START = np.array([b[0] for b in _BONES])
+_BONE_END = np.array([b[1] for b in _BONES])
+_PALM_POINTS = list(PALM) + [21]  # the forearm point is the 22nd of the drawing points
+
+
 def hand_prior(hand: Hand, box: Box, antialias: bool = True, grow: float = 0.0) -> np.ndarray:
     """The landmark silhouette of ``hand`` over ``box``: float32 (h, w) 0..1, no image used.
 
@@ -98,41 +115,54 @@ def hand_prior(hand: Hand, box: Box, antialias: bool = True, grow: float = 0.0) 
     anti-aliased thick lines are polygons filled with coverage), for callers that only threshold it.
     ``grow`` widens every part by that many pixels.
     """
+    canvas = _silhouette(np.asarray(hand.landmarks, dtype=np.float64), box, antialias, grow)
+    return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 0.0) -> np.ndarray:
+    """:func:`hand_prior` of float64 (21, 3) landmarks as uint8 (h, w) 0 or 255 (0..255 anti-aliased).
+
+    The bones are drawn as one ``cv2.polylines`` call per line width (a two-point polyline is the same
+    round-capped thick line as ``cv2.line``): the same pixels as a call per bone, without fifteen calls'
+    overhead, for what several callers draw per hand and frame.
+    """
     h, w = box_shape(box)
     canvas = np.zeros((h, w), dtype=np.uint8)
     if h == 0 or w == 0:
-        return canvas.astype(np.float32)
-    p = np.asarray(hand.landmarks, dtype=np.float64)
-    width = finger_width(hand)
+        return canvas
+    width = _finger_width(p)
     line = cv2.LINE_AA if antialias else cv2.LINE_8
     wrist = p[H.WRIST, :2]
     forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
-    # every point in drawing coordinates at once; the drawing calls then take plain ints
+    # every point in drawing coordinates at once
     fixed = _fixed(np.vstack([p[:, :2], forearm[None]]), (box[0], box[1]))
-    pts = fixed.tolist()
-    palm = fixed[list(PALM) + [len(p)]]
-    hull = cv2.convexHull(palm.reshape(-1, 1, 2))
+    hull = cv2.convexHull(fixed[_PALM_POINTS].reshape(-1, 1, 2))
     cv2.fillConvexPoly(canvas, hull, 255, line, _SHIFT)
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
     cv2.polylines(canvas, [hull], True, 255, _thickness(PALM_RIM * width + 2.0 * grow), line, _SHIFT)
-    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base
-    limit = ((w + 1) << _SHIFT, (h + 1) << _SHIFT)
-
-    def capsule(a: list[int], b: list[int], thickness: int) -> None:
-        # a round-capped segment (cv2's thick lines have round ends), drawn only when it reaches the canvas
-        r = (thickness << _SHIFT) // 2 + (1 << _SHIFT)
-        if min(a[0], b[0]) - r > limit[0] or max(a[0], b[0]) + r < 0 or min(a[1], b[1]) - r > limit[1] or \
-                max(a[1], b[1]) + r < 0:
-            return
-        cv2.line(canvas, a, b, 255, thickness, line, _SHIFT)
-
-    capsule(pts[len(p)], pts[H.WRIST], _thickness(2.6 * width + 2.0 * grow))
-    for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True):
-        radius = 0.5 * rel * width
-        for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
-            taper = 1.0 - (1.0 - TIP_TAPER) * (k + 1) / (len(chain) - 1)
-            capsule(pts[a], pts[b], _thickness(2.0 * (radius * taper + grow)))
-    return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
+    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base; then the bones
+    starts = np.concatenate([[21], _BONE_START])
+    ends = np.concatenate([[H.WRIST], _BONE_END])
+    thick = [_thickness(2.6 * width + 2.0 * grow)] + [
+        _thickness(2.0 * ((0.5 * rel * width) * taper + grow)) for _, _, rel, taper in _BONES
+    ]
+    a, b = fixed[starts], fixed[ends]
+    # only the capsules that reach the canvas are drawn (cv2 would clip the others, at a cost)
+    r = (np.array(thick, dtype=np.int64) << _SHIFT) // 2 + (1 << _SHIFT)
+    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    reach = (lo[:, 0] - r <= (w + 1) << _SHIFT) & (hi[:, 0] + r >= 0) & (lo[:, 1] - r <= (h + 1) << _SHIFT) & \
+        (hi[:, 1] + r >= 0)
+    segments = np.stack([a, b], axis=1)  # (S, 2, 2) int32
+    if antialias:  # anti-aliased edges blend with what is drawn: in the bones' order, one at a time
+        for i in np.flatnonzero(reach).tolist():
+            cv2.polylines(canvas, [segments[i]], False, 255, thick[i], line, _SHIFT)
+        return canvas
+    groups: dict[int, list[np.ndarray]] = {}
+    for i in np.flatnonzero(reach).tolist():
+        groups.setdefault(thick[i], []).append(segments[i])
+    for t, polys in groups.items():
+        cv2.polylines(canvas, polys, False, 255, t, line, _SHIFT)
+    return canvas
 
 
 def _thickness(px: float) -> int:
@@ -141,15 +171,16 @@ def _thickness(px: float) -> int:
     return min(max(1, round(px)), 32767)
 
 
-def _scaled(hand: Hand, origin: tuple[float, float], sx: float, sy: float) -> Hand:
-    """``hand`` with its landmarks taken to a grid whose cell (0, 0) starts at frame pixel ``origin`` and
-    whose cells are ``1 / sx`` by ``1 / sy`` frame pixels."""
+def _scaled(hand: Hand, origin: tuple[float, float], sx: float, sy: float) -> np.ndarray:
+    """float64 (21, 3) landmarks of ``hand`` taken to a grid whose cell (0, 0) starts at frame pixel
+    ``origin`` and whose cells are ``1 / sx`` by ``1 / sy`` frame pixels (rounded to float32, as a Hand
+    holds them)."""
     lm = np.asarray(hand.landmarks, dtype=np.float64).copy()
     lm[:, 0] = (lm[:, 0] - origin[0]) * sx
     lm[:, 1] = (lm[:, 1] - origin[1]) * sy
     lm[:, 2] *= sx
     np.clip(lm, -MAX_COORDINATE, MAX_COORDINATE, out=lm)  # moved to the grid's corner: a far point may pass it
-    return Hand(lm.astype(np.float32), hand.handedness, hand.score, hand.bbox)
+    return lm.astype(np.float32).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -183,14 +214,15 @@ class SilhouetteGrid:
 GRID_CELLS_PER_FINGER = 4.0
 
 
-def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0) -> SilhouetteGrid:
+def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0, reach: Box | None = None) -> SilhouetteGrid:
     """The hand's landmark silhouette grown by ``grow`` pixels, on a grid of ``GRID_CELLS_PER_FINGER``
     cells per finger width over what it can reach (clipped to a frame of ``shape``).
 
     Within half a cell of :func:`covers` (which tests exactly, at a cost per point and bone): for the
-    hundreds of points a colour model samples or a face mesh holds, a lookup.
+    hundreds of points a colour model samples or a face mesh holds, a lookup. ``reach``: :func:`hand_box`
+    of the hand, when the caller has it.
     """
-    reach = hand_box(hand, shape)
+    reach = hand_box(hand, shape) if reach is None else reach
     if is_empty(reach):
         return SilhouetteGrid(reach, 1.0, np.zeros((0, 0), bool))
     pad = int(math.ceil(grow))
@@ -200,7 +232,7 @@ def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0) -> Si
     h, w = box_shape(box)
     gh, gw = max(1, math.ceil(h / step)), max(1, math.ceil(w / step))
     small = _scaled(hand, (box[0], box[1]), 1.0 / step, 1.0 / step)
-    cells = hand_prior(small, (0, 0, gw, gh), antialias=False, grow=grow / step) > 0.5
+    cells = _silhouette(small, (0, 0, gw, gh), grow=grow / step) > 127
     cells.setflags(write=False)
     return SilhouetteGrid(box, step, cells)
 
@@ -218,13 +250,14 @@ class HandColors:
     around: ColorClass | None
 
 
-def hand_colors(frame: np.ndarray, hand: Hand) -> HandColors:
+def hand_colors(frame: np.ndarray, hand: Hand, reach: Box | None = None) -> HandColors:
     """Learn :class:`HandColors` on the hand's box shrunk to about ``COLOR_SIDE`` pixels.
 
     The hand class takes the silhouette's deep inside (more than ``CORE`` finger widths from the
-    outline); the surround class a ring from ``CORE`` to ``RING`` finger widths outside it.
+    outline); the surround class a ring from ``CORE`` to ``RING`` finger widths outside it. ``reach``:
+    :func:`hand_box` of the hand, when the caller has it.
     """
-    box = hand_box(hand, frame.shape)
+    box = hand_box(hand, frame.shape) if reach is None else reach
     if is_empty(box):
         return HandColors(None, None)
     width = finger_width(hand)
@@ -240,7 +273,7 @@ def hand_colors(frame: np.ndarray, hand: Hand) -> HandColors:
     sx, sy = small_w / w, small_h / h
     # the silhouette at the small scale: landmarks scaled about the box's corner
     small = _scaled(hand, (box[0], box[1]), sx, sy)
-    inside = (hand_prior(small, (0, 0, small_w, small_h), antialias=False) > 0.5).astype(np.uint8)
+    inside = (_silhouette(small, (0, 0, small_w, small_h)) > 127).view(np.uint8)
     din = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
     dout = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
     ws = width * sx
@@ -284,13 +317,14 @@ def hand_mask(
     if not refine:
         out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = hand_prior(hand, (x0, y0, x1, y1))
         return out
-    colors = hand_colors(frame, hand) if colors is None else colors
-    width = finger_width(hand)
+    colors = hand_colors(frame, hand, reach) if colors is None else colors
+    p = np.asarray(hand.landmarks, dtype=np.float64)
+    width = _finger_width(p)
     # the distance to the outline needs the outline: work on the overlap plus a margin (and a pixel for
     # the final 3x3 blur)
     m = int(math.ceil(0.6 * width)) + 2
     work = (max(reach[0], x0 - m), max(reach[1], y0 - m), min(reach[2], x1 + m), min(reach[3], y1 + m))
-    inside = hand_prior(hand, work, antialias=False).astype(np.uint8)  # 0 or 1
+    inside = (_silhouette(p, work) > 127).view(np.uint8)  # 0 or 1
     if not inside.any():
         return out
     signed = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
@@ -305,16 +339,13 @@ def hand_mask(
     signed = signed[ay0 - work[1] : ay1 - work[1], ax0 - work[0] : ax1 - work[0]]
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
     if colors.hand is not None and colors.around is not None:
-        near = np.flatnonzero(np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width))
-        if len(near):
-            region = frame[ay0:ay1, ax0:ax1]
-            lab = to_features(region.reshape(-1, 3)[near] if region.flags.c_contiguous else
-                              np.ascontiguousarray(region).reshape(-1, 3)[near])
-            dens = log_densities((colors.hand, colors.around), lab)
-            llr = dens[:, 0] - dens[:, 1]
-            np.clip(llr, -COLOR_CLIP, COLOR_CLIP, out=llr)
-            flat = logit.reshape(-1)
-            flat[near] += llr * np.float32(COLOR_WEIGHT)
+        near = np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width)
+        region = frame[ay0:ay1, ax0:ax1]
+        flat = logit.reshape(-1)
+        index = np.flatnonzero(near)
+        if len(index):
+            flat[index] += _llr(colors, region.reshape(-1, 3)[index] if region.flags.c_contiguous else
+                                np.ascontiguousarray(region).reshape(-1, 3)[index])
     np.clip(logit, -30.0, 30.0, out=logit)
     refined = np.exp(-logit)
     refined += np.float32(1.0)
@@ -322,6 +353,15 @@ def hand_mask(
     refined = cv2.blur(refined, (3, 3))
     out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = refined[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
     return out
+
+
+def _llr(colors: HandColors, bgr: np.ndarray) -> np.ndarray:
+    """The weighted, bounded colour log-likelihood ratio of hand against surround of uint8 (n, 3) BGR pixels."""
+    dens = log_densities((colors.hand, colors.around), to_features(bgr))
+    llr = dens[:, 0] - dens[:, 1]
+    np.clip(llr, -COLOR_CLIP, COLOR_CLIP, out=llr)
+    llr *= np.float32(COLOR_WEIGHT)
+    return llr
 
 
 def _segments(hand: Hand) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

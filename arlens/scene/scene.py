@@ -192,7 +192,8 @@ class HandScene:
     def grid(self) -> _hands.SilhouetteGrid:
         """The hand's landmark silhouette grown by ``OCCLUDER_MARGIN`` finger widths, on a coarse grid: what
         the faces' colour models and light skip (:func:`~arlens.scene.hands.silhouette_grid`)."""
-        return _hands.silhouette_grid(self.hand, self.scene.frame.shape, OCCLUDER_MARGIN * self.finger_width)
+        return _hands.silhouette_grid(self.hand, self.scene.frame.shape, OCCLUDER_MARGIN * self.finger_width,
+                                      self.box)
 
     @cached_property
     def finger_width(self) -> float:
@@ -206,7 +207,8 @@ class HandScene:
         found = self._masks.get(box)
         if found is None:
             refine = self.scene.options.refine_occluders
-            found = _hands.hand_mask(self.scene.frame, self.hand, box, refine, self.colors if refine else None)
+            found = _hands.hand_mask(self.scene.frame, self.hand, box, refine, self.colors if refine else None,
+                                     self.box)
             found.setflags(write=False)
             self._masks[box] = found
         return found
@@ -214,7 +216,7 @@ class HandScene:
     @cached_property
     def colors(self) -> _hands.HandColors:
         """The :class:`~arlens.scene.hands.HandColors` of the hand's skin and of its surround."""
-        return _hands.hand_colors(self.scene.frame, self.hand)
+        return _hands.hand_colors(self.scene.frame, self.hand, self.box)
 
     @cached_property
     def light(self) -> _light.Light:
@@ -392,19 +394,23 @@ class Scene:
                 self._occlusion[key] = found
                 return found
         h, w = box[3] - box[1], box[2] - box[0]
-        out = np.zeros((h, w), dtype=np.float32)
         inside = clip_box(box, self.frame.shape)
+        parts = []
         for i in range(len(self.occluding_hands())):
             if i == exclude or is_empty(inside):
                 continue
             hs = self.hand(i)
             both = intersect(hs.box, inside)
-            if both is None:
-                continue
-            part = hs.mask(both)
-            dst = out[both[1] - box[1] : both[3] - box[1], both[0] - box[0] : both[2] - box[0]]
-            np.maximum(dst, part, out=dst)
-        out.setflags(write=False)
+            if both is not None:
+                parts.append((both, hs.mask(both)))
+        if len(parts) == 1 and parts[0][0] == box:
+            out = parts[0][1]  # one hand's read-only mask over the whole box: the union is that mask
+        else:
+            out = np.zeros((h, w), dtype=np.float32)
+            for both, part in parts:
+                dst = out[both[1] - box[1] : both[3] - box[1], both[0] - box[0] : both[2] - box[0]]
+                np.maximum(dst, part, out=dst)
+            out.setflags(write=False)
         self._occlusion[key] = out
         return out
 
