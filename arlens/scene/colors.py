@@ -173,7 +173,9 @@ class ColorClass:
                 x = x[np.isfinite(x).all(axis=1)]
         else:
             w = np.asarray(weights, dtype=np.float64).reshape(-1)
-            keep = np.isfinite(x).all(axis=1) & (w > 0)
+            keep = w > 0
+            if not np.isfinite(x.sum()):
+                keep &= np.isfinite(x).all(axis=1)
             x, w = x[keep], w[keep]
         if len(x) > MAX_SAMPLES:  # a mean and a covariance need no more: every k-th sample, deterministically
             step = -(-len(x) // MAX_SAMPLES)
@@ -189,22 +191,26 @@ class ColorClass:
                 centre = _median(x)
                 spread = np.maximum(1.4826 * _median(np.abs(x - centre)), MIN_STD)
             z = (x - centre) / spread
-            near = (z * z).sum(axis=1) <= TRIM_D2
+            z *= z
+            near = z @ _ONES3 <= TRIM_D2
             x = x[near]
             w = None if w is None else w[near]
-        floor = np.diag(MIN_STD**2)
+        floor = _FLOOR
         for _ in range(2):
-            total = float(len(x)) if w is None else float(w.sum())
-            if len(x) < 12 or total <= 0:
+            n = len(x)
+            total = float(n) if w is None else float(w.sum())
+            if n < 12 or total <= 0:
                 return None
-            mean = (x.sum(axis=0) if w is None else w @ x) / total
+            # sums over the samples as matrix products with a ones vector: numpy's axis reductions of an
+            # (n, 3) array cost several times more (the same sums to float64 rounding)
+            mean = (_ONES[:n] @ x if w is None else w @ x) / total
             d = x - mean
             cov = (d.T if w is None else d.T * w) @ d
             cov /= total
             cov += floor
             q = d @ _inverse3(cov)
             q *= d
-            inlier = q.sum(axis=1) <= TRIM_D2
+            inlier = q @ _ONES3 <= TRIM_D2
             if inlier.all():
                 break
             x = x[inlier]
@@ -222,6 +228,17 @@ class ColorClass:
         object.__setattr__(out, "covariance", c)
         object.__setattr__(out, "count", int(count))
         return out
+
+
+_FLOOR = np.diag(MIN_STD**2)
+_FLOOR.setflags(write=False)
+_ONES3 = np.ones(3)
+_ONES3.setflags(write=False)
+
+
+#: float64 ones, the summing vector of :meth:`ColorClass.fit` (which keeps at most ``MAX_SAMPLES`` samples)
+_ONES = np.ones(MAX_SAMPLES)
+_ONES.setflags(write=False)
 
 
 def _median(x: np.ndarray) -> np.ndarray:
