@@ -22,7 +22,7 @@ import numpy as np
 
 from arlens.landmarks import HandLandmark as H
 from arlens.scene.colors import ColorClass, log_densities, to_features
-from arlens.scene.regions import Box, box_around, box_shape, is_empty
+from arlens.scene.regions import Box, box_around, box_shape, every_kth_pixel, is_empty
 from arlens.tracking.results import MAX_COORDINATE, Hand
 
 #: Joints of each finger from the palm out (the thumb from its CMC).
@@ -103,8 +103,14 @@ _BONES = tuple(
     for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True)
     for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False))
 )
-_BONE_START = np.array([b[0] for b in _BONES])
-_BONE_END = np.array([b[1] for b in _BONES])
+#: The capsules drawn after the palm: the wrist's (forearm point 21 to the wrist), then the bones, as
+#: (S, 2) start and end indices of the drawing points; their half widths relative to the finger width and
+#: their taper (the wrist's entries unused: its width is set apart).
+_SEGMENTS = np.array([[21, H.WRIST]] + [[a, b] for a, b, _, _ in _BONES], dtype=np.intp)
+_BONE_HALF_REL = np.array([0.0] + [0.5 * rel for _, _, rel, _ in _BONES])
+_BONE_TAPER = np.array([1.0] + [taper for _, _, _, taper in _BONES])
+for _table in (_SEGMENTS, _BONE_HALF_REL, _BONE_TAPER):
+    _table.setflags(write=False)
 _PALM_POINTS = list(PALM) + [21]  # the forearm point is the 22nd of the drawing points
 
 
@@ -140,19 +146,23 @@ def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 
     cv2.fillConvexPoly(canvas, hull, 255, line, _SHIFT)
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
     cv2.polylines(canvas, [hull], True, 255, _thickness(PALM_RIM * width + 2.0 * grow), line, _SHIFT)
-    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base; then the bones
-    starts = np.concatenate([[21], _BONE_START])
-    ends = np.concatenate([[H.WRIST], _BONE_END])
-    thick = [_thickness(2.6 * width + 2.0 * grow)] + [
-        _thickness(2.0 * ((0.5 * rel * width) * taper + grow)) for _, _, rel, taper in _BONES
-    ]
-    a, b = fixed[starts], fixed[ends]
+    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base; then the bones.
+    # Their line widths in one array operation (the same float64 arithmetic, rounded half to even as round())
+    radii = _BONE_HALF_REL * width
+    radii *= _BONE_TAPER
+    radii += grow
+    radii *= 2.0
+    radii[0] = 2.6 * width + 2.0 * grow
+    thick_arr = np.clip(np.rint(radii), 1, 32767).astype(np.int64)
+    thick = thick_arr.tolist()
+    segments = fixed[_SEGMENTS]  # (S, 2, 2) int32: start and end of each capsule
     # only the capsules that reach the canvas are drawn (cv2 would clip the others, at a cost)
-    r = (np.array(thick, dtype=np.int64) << _SHIFT) // 2 + (1 << _SHIFT)
-    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-    reach = (lo[:, 0] - r <= (w + 1) << _SHIFT) & (hi[:, 0] + r >= 0) & (lo[:, 1] - r <= (h + 1) << _SHIFT) & \
-        (hi[:, 1] + r >= 0)
-    segments = np.stack([a, b], axis=1)  # (S, 2, 2) int32
+    r = (thick_arr << _SHIFT) // 2 + (1 << _SHIFT)
+    a, b = segments[:, 0].astype(np.int64), segments[:, 1].astype(np.int64)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    lo -= r[:, None]
+    hi += r[:, None]
+    reach = (lo[:, 0] <= (w + 1) << _SHIFT) & (hi[:, 0] >= 0) & (lo[:, 1] <= (h + 1) << _SHIFT) & (hi[:, 1] >= 0)
     if antialias:  # anti-aliased edges blend with what is drawn: in the bones' order, one at a time
         for i in np.flatnonzero(reach).tolist():
             cv2.polylines(canvas, [segments[i]], False, 255, thick[i], line, _SHIFT)
@@ -266,10 +276,10 @@ def hand_colors(frame: np.ndarray, hand: Hand, reach: Box | None = None) -> Hand
     # every k-th pixel down to about twice the size, then area-averaged: the means of the area resize at
     # a fraction of its cost on a large box
     step = max(1, max(h, w) // (2 * COLOR_SIDE))
-    region = frame[box[1] : box[3] : step, box[0] : box[2] : step]
+    region = every_kth_pixel(frame, box, step)
     small_w, small_h = max(1, round(w * scale)), max(1, round(h * scale))
     if scale < 1.0:
-        region = cv2.resize(np.ascontiguousarray(region), (small_w, small_h), interpolation=cv2.INTER_AREA)
+        region = cv2.resize(region, (small_w, small_h), interpolation=cv2.INTER_AREA)
     sx, sy = small_w / w, small_h / h
     # the silhouette at the small scale: landmarks scaled about the box's corner
     small = _scaled(hand, (box[0], box[1]), sx, sy)

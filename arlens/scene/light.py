@@ -30,7 +30,7 @@ import numpy as np
 from arlens import landmarks as L
 from arlens.errors import InputError
 from arlens.render.color import BGR_TO_Y, SRGB_TO_LINEAR_LUT
-from arlens.scene.regions import Box, clip_box, is_empty
+from arlens.scene.regions import Box, clip_box, every_kth_pixel, is_empty
 from arlens.tracking.camera import PerspectiveCamera
 
 #: Linear luminance of the white patch that counts as intensity 1: a well-exposed frame's brightest
@@ -113,7 +113,7 @@ def white_patch(frame: np.ndarray, box: Box) -> np.ndarray:
         return np.full(3, REFERENCE_WHITE, np.float32)
     x0, y0, x1, y1 = box
     step = max(1, max(y1 - y0, x1 - x0) // (2 * WHITE_SIDE))
-    region = np.ascontiguousarray(frame[y0:y1:step, x0:x1:step])
+    region = every_kth_pixel(frame, box, step)
     scale = WHITE_SIDE / max(region.shape[:2])
     if scale < 1.0:
         size = (max(1, round(region.shape[1] * scale)), max(1, round(region.shape[0] * scale)))

@@ -111,3 +111,20 @@ class RegionMask:
     def area(self) -> float:
         """Sum of the coverage (pixels)."""
         return float(self.alpha.sum(dtype=np.float64))
+
+
+_PIXEL = np.dtype((np.void, 3))
+
+
+def every_kth_pixel(frame: np.ndarray, box: Box, step: int) -> np.ndarray:
+    """uint8 (h, w, 3), C-contiguous: every ``step``-th pixel of ``box`` of a uint8 (H, W, 3) frame.
+
+    The same as ``np.ascontiguousarray(frame[y0:y1:step, x0:x1:step])``, copied as 3-byte pixels (numpy
+    copies a strided (h, w, 3) view three bytes at a time, at about twice the cost).
+    """
+    x0, y0, x1, y1 = box
+    if frame.strides[-1] != 1 or frame.strides[-2] != 3:  # pixels not packed: numpy's own copy
+        return np.ascontiguousarray(frame[y0:y1:step, x0:x1:step])
+    packed = np.ascontiguousarray(frame.view(_PIXEL)[y0:y1:step, x0:x1:step])
+    return packed.view(np.uint8).reshape(*packed.shape[:2], 3)
+
