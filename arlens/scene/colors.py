@@ -427,10 +427,19 @@ def skin_reference(
 
 def _disc(radius: float) -> np.ndarray:
     """uint8 structuring element of the pixel offsets within ``radius``: eroding by it keeps the pixels
-    farther than ``radius`` from every zero (what a distance transform's threshold would)."""
-    r = int(math.floor(radius))
+    farther than ``radius`` from every zero (what a distance transform's threshold would). Read-only."""
+    # integer offsets: x^2 + y^2 <= r^2 exactly when x^2 + y^2 <= floor(r^2), so the few integers floor(r^2)
+    # name every kernel there is and each is built once per process
+    return _disc_within(int(math.floor(radius * radius)))
+
+
+@functools.cache
+def _disc_within(r2: int) -> np.ndarray:
+    r = math.isqrt(r2)
     y, x = np.mgrid[-r : r + 1, -r : r + 1]
-    return (x * x + y * y <= radius * radius).astype(np.uint8)
+    out = (x * x + y * y <= r2).astype(np.uint8)
+    out.setflags(write=False)
+    return out
 
 
 def face_color_model(

@@ -22,7 +22,7 @@ import numpy as np
 
 from arlens.landmarks import HandLandmark as H
 from arlens.scene.colors import ColorClass, log_densities, to_features
-from arlens.scene.regions import Box, box_around, box_shape, every_kth_pixel, is_empty
+from arlens.scene.regions import Box, box_around, box_shape, every_kth_pixel, is_empty, take_pixels
 from arlens.tracking.results import MAX_COORDINATE, Hand
 
 #: Joints of each finger from the palm out (the thumb from its CMC).
@@ -350,12 +350,10 @@ def hand_mask(
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
     if colors.hand is not None and colors.around is not None:
         near = np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width)
-        region = frame[ay0:ay1, ax0:ax1]
         flat = logit.reshape(-1)
         index = np.flatnonzero(near)
         if len(index):
-            flat[index] += _llr(colors, region.reshape(-1, 3)[index] if region.flags.c_contiguous else
-                                np.ascontiguousarray(region).reshape(-1, 3)[index])
+            flat[index] += _llr(colors, take_pixels(frame, (ax0, ay0, ax1, ay1), index))
     np.clip(logit, -30.0, 30.0, out=logit)
     refined = np.exp(-logit)
     refined += np.float32(1.0)

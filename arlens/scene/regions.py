@@ -128,3 +128,11 @@ def every_kth_pixel(frame: np.ndarray, box: Box, step: int) -> np.ndarray:
     packed = np.ascontiguousarray(frame.view(_PIXEL)[y0:y1:step, x0:x1:step])
     return packed.view(np.uint8).reshape(*packed.shape[:2], 3)
 
+
+def take_pixels(frame: np.ndarray, box: Box, index: np.ndarray) -> np.ndarray:
+    """uint8 (n, 3): the pixels of ``box`` of a uint8 (H, W, 3) frame at flat ``index`` (row-major within the
+    box), as ``np.ascontiguousarray(frame[y0:y1, x0:x1]).reshape(-1, 3)[index]`` at a third of the cost (the
+    box copied and indexed as 3-byte pixels)."""
+    packed = every_kth_pixel(frame, box, 1)  # C-contiguous
+    return np.take(packed.view(_PIXEL).reshape(-1), index).view(np.uint8).reshape(-1, 3)
+
