@@ -386,42 +386,60 @@ def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -
 
 
 def _samples(
-    frame: np.ndarray, box: Box, step: int, where: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None
-) -> np.ndarray:
-    """uint8 (n, 3): the frame's pixels at the True cells of ``where`` (a grid of every ``step``-th pixel of
-    ``box``) that ``occluded`` (taking (n, 2) frame pixel centres) does not say are covered, every k-th of
-    them when there are more than ``MAX_SAMPLES`` (what :meth:`ColorClass.fit` keeps)."""
-    index = np.flatnonzero(where)
-    rows, cols = np.divmod(index, where.shape[1])
-    rows = rows * step + box[1]
-    cols = cols * step + box[0]
-    if occluded is not None and len(index):
+    frame: np.ndarray, box: Box, grids: list[tuple[int, np.ndarray]],
+    occluded: Callable[[np.ndarray], np.ndarray] | None,
+) -> list[np.ndarray]:
+    """Per ``(step, where)`` of ``grids`` (``where`` a grid of every ``step``-th pixel of ``box``): uint8
+    (n, 3), the frame's pixels at its True cells that ``occluded`` (taking (n, 2) frame pixel centres) does
+    not say are covered, every k-th of them when there are more than ``MAX_SAMPLES`` (what
+    :meth:`ColorClass.fit` keeps). The grids' cells are tested against ``occluded`` in one call."""
+    cells = []
+    for step, where in grids:
+        rows, cols = np.divmod(np.flatnonzero(where), where.shape[1])
+        cells.append((rows * step + box[1], cols * step + box[0]))
+    if occluded is not None and any(len(rows) for rows, _ in cells):
+        rows = np.concatenate([r for r, _ in cells])
+        cols = np.concatenate([c for _, c in cells])
         keep = ~occluded(np.stack([cols + 0.5, rows + 0.5], axis=1))
-        rows, cols = rows[keep], cols[keep]
-    if len(rows) > MAX_SAMPLES:
-        k = -(-len(rows) // MAX_SAMPLES)
-        rows, cols = rows[::k], cols[::k]
-    if frame.flags.c_contiguous:  # one gather by flat index
-        return np.take(frame.reshape(-1, 3), rows * frame.shape[1] + cols, axis=0)
-    return frame[rows, cols]
+        bounds = np.cumsum([0] + [len(r) for r, _ in cells]).tolist()
+        cells = [(r[keep[a:b]], c[keep[a:b]]) for (r, c), a, b in zip(cells, bounds, bounds[1:], strict=False)]
+    out = []
+    for rows, cols in cells:
+        if len(rows) > MAX_SAMPLES:
+            k = -(-len(rows) // MAX_SAMPLES)
+            rows, cols = rows[::k], cols[::k]
+        if frame.flags.c_contiguous:  # one gather by flat index
+            out.append(np.take(frame.reshape(-1, 3), rows * frame.shape[1] + cols, axis=0))
+        else:
+            out.append(frame[rows, cols])
+    return out
 
 
 def skin_reference(
-    frame: np.ndarray, landmarks: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None = None
+    frame: np.ndarray, landmarks: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None = None,
+    occluded_vertices: np.ndarray | None = None,
 ) -> np.ndarray:
     """float32 (n, 3) colour coordinates of the face's skin away from the mouth: one pixel under each of
     the mesh's plain-skin vertices (cheeks, forehead, nose; :func:`arlens.scene.light.skin_vertices`)
-    inside the frame and not ``occluded``. What a cup over the mouth cannot cover all of."""
+    inside the frame and not ``occluded``. What a cup over the mouth cannot cover all of.
+
+    ``occluded_vertices``: bool (468,) mesh vertices already known covered (``occluded`` of the
+    vertices' landmarks, as the scene keeps them): used instead of calling ``occluded`` again."""
     from arlens.scene.light import skin_vertices
 
-    pts = np.asarray(landmarks, dtype=np.float64)[skin_vertices(), :2]
+    verts = skin_vertices()
+    pts = np.asarray(landmarks, dtype=np.float64)[verts, :2]
     h, w = frame.shape[:2]
     with np.errstate(invalid="ignore"):
         inside = np.isfinite(pts).all(axis=1) & (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (
             pts[:, 1] < h)
-    pts = pts[inside]
-    if occluded is not None and len(pts):
-        pts = pts[~occluded(pts)]
+    if occluded_vertices is not None:
+        inside &= ~np.asarray(occluded_vertices, dtype=bool)[verts]
+        pts = pts[inside]
+    else:
+        pts = pts[inside]
+        if occluded is not None and len(pts):
+            pts = pts[~occluded(pts)]
     return to_features(frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)])
 
 
@@ -503,8 +521,8 @@ def face_color_model(
     face = np.zeros((hs, ws), np.uint8)
     fill_polygon(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step_s)
     ring &= face > 0
-    ring_px = _samples(frame, box, step_s, ring, occluded)
-    both = to_features(np.concatenate([ring_px, _samples(frame, box, step, core > 0, occluded)]))  # one conversion
+    ring_px, lip_px = _samples(frame, box, [(step_s, ring), (step, core > 0)], occluded)
+    both = to_features(np.concatenate([ring_px, lip_px]))  # one conversion
     skin_lab, lip_lab = both[: len(ring_px)], both[len(ring_px) :]
     skin = ColorClass.fit(skin_lab, robust=True, reference=reference)
     weights = None

@@ -14,6 +14,7 @@ its lips' box, not the hand's (the colour classes are learned once per hand, on 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -207,17 +208,30 @@ class SilhouetteGrid:
     step: float
     cells: np.ndarray
 
+    @functools.cached_property
+    def _bordered(self) -> np.ndarray:
+        """The cells with a row and column of False around them: a point outside the grid is looked up on
+        the border (one gather, no mask of the points inside)."""
+        h, w = self.cells.shape
+        out = np.zeros((h + 2, w + 2), dtype=bool)
+        out[1 : h + 1, 1 : w + 1] = self.cells
+        return out
+
     def covers(self, points: np.ndarray) -> np.ndarray:
         """bool (n,): which of the (n, >=2) frame pixel ``points`` fall in a covered cell."""
         pts = np.asarray(points, dtype=np.float64)[:, :2]
         h, w = self.cells.shape
-        with np.errstate(invalid="ignore"):
-            col = np.floor((pts[:, 0] - self.box[0]) / self.step)
-            row = np.floor((pts[:, 1] - self.box[1]) / self.step)
-            inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
-        out = np.zeros(len(pts), dtype=bool)
-        out[inside] = self.cells[row[inside].astype(np.intp), col[inside].astype(np.intp)]
-        return out
+        # cell indices + 1, clamped onto the False border (fmax/fmin take a NaN point there too)
+        col = np.floor((pts[:, 0] - self.box[0]) / self.step)
+        row = np.floor((pts[:, 1] - self.box[1]) / self.step)
+        np.fmin(np.fmax(col, -1.0, out=col), float(w), out=col)
+        np.fmin(np.fmax(row, -1.0, out=row), float(h), out=row)
+        col += 1.0
+        flat = row.astype(np.intp)
+        flat += 1
+        flat *= w + 2
+        flat += col.astype(np.intp)
+        return np.take(self._bordered.reshape(-1), flat)
 
 
 #: Cells per finger width of a :class:`SilhouetteGrid`.
