@@ -157,15 +157,16 @@ def _lip_llr(colors: ColorModel, lab: np.ndarray) -> np.ndarray:
     """
     from arlens.scene import colors as S
 
-    log_lip = colors.lip.log_density(lab)  # type: ignore[union-attr]
     rest = np.float32(S.OTHER_DENSITY * 0.3)
     if colors.skin is None:
+        log_lip = colors.lip.log_density(lab)  # type: ignore[union-attr]
         out = log_lip - np.float32(math.log(rest))
     else:
         # log(other + 0.7 skin'): in densities (a skin density far below the flat class's underflows to 0,
         # which changes nothing; none can overflow, a density is far below 1)
         w = np.float32(skin_weight(colors))
-        log_skin = colors.skin.log_density(lab)
+        both = S.log_densities((colors.lip, colors.skin), lab)  # type: ignore[arg-type]
+        log_lip, log_skin = both[:, 0], np.ascontiguousarray(both[:, 1])
         log_skin *= w
         log_skin += log_lip * (np.float32(1.0) - w) + np.float32(math.log(0.7))
         dens = cv2.exp(log_skin).reshape(-1)

@@ -303,7 +303,9 @@ class ColorModel:
             return 0.0
         d = (self.lip.mean - self.skin.mean).astype(np.float64)
         cov = 0.5 * (self.lip.covariance + self.skin.covariance).astype(np.float64)
-        return float(np.sqrt(d @ np.linalg.solve(cov, d)))
+        # d^T cov^-1 d by the adjugate inverse (each class's covariance is positive definite, and so is their
+        # mean): numpy.linalg.solve's dispatch costs more than the arithmetic, once per face and frame
+        return float(np.sqrt(max(float(d @ _inverse3(cov) @ d), 0.0)))
 
     def lip_probability(self, lab: np.ndarray) -> np.ndarray:
         """Probability that each of (n, 3) colours (:func:`to_features`) is lip rather than skin or anything
