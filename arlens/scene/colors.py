@@ -177,7 +177,7 @@ class ColorClass:
             keep = w > 0
             if not np.isfinite(x.sum()):
                 keep &= np.isfinite(x).all(axis=1)
-            x, w = x[keep], w[keep]
+            x, w = x.compress(keep, axis=0), w.compress(keep)  # compress: row selection at a third of x[mask]
         if len(x) > MAX_SAMPLES:  # a mean and a covariance need no more: every k-th sample, deterministically
             step = -(-len(x) // MAX_SAMPLES)
             x = x[::step]
@@ -194,8 +194,8 @@ class ColorClass:
             z = (x - centre) / spread
             z *= z
             near = z @ _ONES3 <= TRIM_D2
-            x = x[near]
-            w = None if w is None else w[near]
+            x = x.compress(near, axis=0)
+            w = None if w is None else w.compress(near)
         floor = _FLOOR
         for _ in range(2):
             n = len(x)
@@ -212,10 +212,10 @@ class ColorClass:
             q = d @ _inverse3(cov)
             q *= d
             inlier = q @ _ONES3 <= TRIM_D2
-            if inlier.all():
+            if np.count_nonzero(inlier) == n:
                 break
-            x = x[inlier]
-            w = None if w is None else w[inlier]
+            x = x.compress(inlier, axis=0)
+            w = None if w is None else w.compress(inlier)
         return cls._trusted(mean, cov, len(x))
 
     @classmethod
@@ -257,7 +257,8 @@ def _inverse3(m: np.ndarray) -> np.ndarray:
     ca, cb, cc = e * i - f * f, c * f - b * i, b * f - c * e
     ce, cf, ci = a * i - c * c, b * c - a * f, a * e - b * b
     det = a * ca + b * cb + c * cc
-    return np.array([[ca, cb, cc], [cb, ce, cf], [cc, cf, ci]]) / det
+    ca, cb, cc, ce, cf, ci = ca / det, cb / det, cc / det, ce / det, cf / det, ci / det  # as numpy's / det
+    return np.array([[ca, cb, cc], [cb, ce, cf], [cc, cf, ci]])
 
 
 def log_densities(classes: tuple[ColorClass, ...], lab: np.ndarray) -> np.ndarray:
