@@ -445,9 +445,10 @@ class LipstickLens:
         t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
         mask = pixels.maps[:, M.MASK] * (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
         keep = mask > 0
-        maps = pixels.maps[keep]  # a copy: the maps of the pixels left, their mask then lowered
-        maps[:, M.MASK] = mask[keep]
-        return M.LipPixels(pixels.index[keep], maps)
+        # compress: a copy of the maps of the pixels left (their mask then lowered), at a third of maps[keep]
+        maps = pixels.maps.compress(keep, axis=0)
+        maps[:, M.MASK] = mask.compress(keep)
+        return M.LipPixels(pixels.index.compress(keep), maps)
 
     def render_shades(
         self, frame: np.ndarray, face: Face, shades: Sequence[LipstickOptions | str | Any], scene: Scene | None = None
