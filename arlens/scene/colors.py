@@ -404,8 +404,12 @@ def _samples(
         rows = np.concatenate([r for r, _ in cells])
         cols = np.concatenate([c for _, c in cells])
         keep = ~occluded(np.stack([cols + 0.5, rows + 0.5], axis=1))
-        bounds = np.cumsum([0] + [len(r) for r, _ in cells]).tolist()
-        cells = [(r[keep[a:b]], c[keep[a:b]]) for (r, c), a, b in zip(cells, bounds, bounds[1:], strict=False)]
+        out_cells, start = [], 0
+        for r, c in cells:
+            part = keep[start : start + len(r)]
+            out_cells.append((r.compress(part), c.compress(part)))
+            start += len(r)
+        cells = out_cells
     out = []
     for rows, cols in cells:
         if len(rows) > MAX_SAMPLES:

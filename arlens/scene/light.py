@@ -82,6 +82,22 @@ class Light:
             raise InputError(f"Light.intensity: expected a finite value >= 0, got {self.intensity!r}")
         object.__setattr__(self, "intensity", float(self.intensity))
 
+    @classmethod
+    def _estimated(cls, color: np.ndarray, intensity: float, direction: np.ndarray, sh: np.ndarray,
+                   white: np.ndarray) -> Light:
+        """A Light of an estimate's own (3,), (3,), (4,) and (3,) arrays: one finiteness test of all thirteen
+        values instead of one per field (the per-field checks, with their message, when it fails)."""
+        values = [np.asarray(v, dtype=np.float32).reshape(-1) for v in (color, direction, sh, white)]
+        if not (np.isfinite(np.concatenate(values)).all() and math.isfinite(intensity) and intensity >= 0) or \
+                [len(v) for v in values] != [3, 3, 4, 3]:
+            return cls(color, intensity, direction, sh, white)  # raises, naming the field
+        out = object.__new__(cls)
+        for name, arr in zip(("color", "direction", "sh", "white"), values, strict=True):
+            arr.setflags(write=False)
+            object.__setattr__(out, name, arr)
+        object.__setattr__(out, "intensity", float(intensity))
+        return out
+
     @property
     def gains(self) -> np.ndarray:
         """float32 (3,) linear B, G, R gains of the light: what a white surface of albedo 1 looks like
@@ -307,4 +323,4 @@ def estimate_light(
         norm = float(np.linalg.norm(sh[1:]))
         if norm > 1e-9:
             direction = sh[1:] / norm
-    return Light(color=color, intensity=intensity, direction=direction, sh=sh, white=white)
+    return Light._estimated(color, intensity, direction, sh, white)
