@@ -201,7 +201,15 @@ def skin_vertices() -> np.ndarray:
 def posed_normals(pose: np.ndarray) -> np.ndarray:
     """float32 (468, 3) camera-space unit normals of the canonical face carried by ``pose`` (4x4)."""
     r = np.asarray(pose, dtype=np.float64)[:3, :3]
-    return (canonical_normals().astype(np.float64) @ r.T).astype(np.float32)
+    return (_canonical_normals64() @ r.T).astype(np.float32)
+
+
+@functools.cache
+def _canonical_normals64() -> np.ndarray:
+    """:func:`canonical_normals` in float64, made once (read-only)."""
+    out = canonical_normals().astype(np.float64)
+    out.setflags(write=False)
+    return out
 
 
 def face_pose(landmarks: np.ndarray, pose: np.ndarray, camera: PerspectiveCamera) -> np.ndarray:
@@ -212,6 +220,12 @@ def face_pose(landmarks: np.ndarray, pose: np.ndarray, camera: PerspectiveCamera
     from arlens.tracking.pose import estimate_pose
 
     return np.asarray(estimate_pose(landmarks, camera), dtype=np.float64)
+
+
+# ridge on the directional terms: the visible normals mostly face the camera, so the constant and n_z are
+# nearly collinear; the ridge settles that in favour of the constant
+_RIDGE = np.diag([0.0, RIDGE, RIDGE, RIDGE])
+_RIDGE.setflags(write=False)
 
 
 def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
@@ -229,13 +243,14 @@ def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
     a[:, 1:] = np.asarray(normals, dtype=np.float64)
     w = np.ones(len(y))
     coef = np.zeros(4)
-    # ridge on the directional terms: the visible normals mostly face the camera, so the constant and n_z
-    # are nearly collinear; the ridge settles that in favour of the constant
-    ridge = np.diag([0.0, RIDGE, RIDGE, RIDGE])
     half = len(y) // 2
-    for _ in range(3):
+    for i in range(3):
+        # (a * w, not a itself, for the first fit: numpy takes a.T @ a of one buffer as a symmetric product,
+        # rounded otherwise)
         aw = a * w[:, None]
-        coef = np.linalg.solve(aw.T @ a + ridge * w.sum(), aw.T @ y)
+        coef = np.linalg.solve(aw.T @ a + _RIDGE * w.sum(), aw.T @ y)
+        if i == 2:
+            break  # the last fit's residual weights would go unused
         r = y - a @ coef
         np.abs(r, out=r)
         scale = 1.4826 * float(np.partition(r, half)[half]) + 1e-6  # the (upper) median absolute residual
