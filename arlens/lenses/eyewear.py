@@ -103,6 +103,8 @@ HAIR_AROUND_CELLS = 2
 #: Squared Mahalanobis distance from the face's hair colour (three degrees of freedom) within which a cell is this
 #: hair, and beyond which it is not (chi-square 99% and 99.9%).
 HAIR_LIKE = (11.3, 16.3)
+#: Coverage (0..255) of a cell by a temple drawn outside the front for it to count; two such are looked at closer.
+DRAWN_CELL = 64
 #: Pieces the front is cut into across its width to find where it lies on screen.
 FRONT_PIECES = 8
 
@@ -434,16 +436,12 @@ class _RenderKey:
 
 @dataclass(frozen=True)
 class _HairSample:
-    """The frame around one face's temples on coarse cells, read before anything is drawn into it."""
+    """Where to look for hair over one face's temples: coarse cells around them (see ``_temple_hair_sample``)."""
 
     box: tuple[int, int, int, int]  # frame pixels, whole cells
     cell: int  # pixels per cell
     where: np.ndarray  # uint8 (rows, columns): the temples' cells outside the front
-    small: np.ndarray  # uint8 (rows, columns, 3): the frame's block means
-    person: np.ndarray | None  # float32 (rows, columns): the scene's person mask, where it has one
-    seeds: np.ndarray  # intp (n, 2) cells (x, y): the band above the forehead near the temples
-    band: np.ndarray  # uint8 (m, 3): the frame's pixels in the whole band (the hair's colour)
-    skin: Any  # the face's skin class
+    face: Any  # the face's FaceScene (its skin class and landmarks)
 
 
 @dataclass(frozen=True)
@@ -460,7 +458,7 @@ class _FacePlan:
     occlusion: np.ndarray
     width_scale: float
     bend: tuple[float, float, float, float]
-    hair: _HairSample | None  # the frame around the temples, for the hair in front of them
+    hair: _HairSample | None  # where to look for hair in front of the temples
     key: _RenderKey | None  # what the drawing depends on (None: reuse is off)
     reuse: np.ndarray | None  # the last drawing of this face, still good for this frame (its region is kept)
 
@@ -750,23 +748,17 @@ class EyewearLens:
     def _temple_hair_sample(self, scene: Scene, face_scene: Any, camera: PerspectiveCamera, m: np.ndarray,
                             bend: tuple[float, float, float, float],
                             region: tuple[int, int, int, int]) -> _HairSample | None:
-        """What :meth:`_temple_hair` needs from the frame, read before anything is drawn into it: where the
-        temples lie outside the front on coarse cells around them, the frame there at that resolution, the band
-        above the forehead; None where no temple lies outside the front, or no skin or band is known.
+        """Where :meth:`_temple_hair` looks for hair: coarse cells around the temples and up to the band above
+        the forehead beside them, and which of them the temples cover outside the front; None where no temple
+        lies outside the front on screen (a face seen from the front) or the option is off.
 
         The temples are cut into pieces (``TEMPLE_PIECES`` per side) projected and bent as the renderer bends them,
         each covered by its hull; the front likewise across its width (``FRONT_PIECES``), a cell wider (the
         matte is brought back to full size by blending cells), is taken out.
         """
-        from arlens.render.hair import hair_band_points
-
         if not self.options.hair_over_temples or not self._temple_count:
             return None
-        skin = getattr(getattr(face_scene, "colors", None), "skin", None)
-        if skin is None:
-            return None
-        frame = scene.frame
-        fh, fw = frame.shape[:2]
+        fh, fw = scene.frame.shape[:2]
         z0, out_right, out_left, rise = bend
         p = self._pieces.copy()  # bent as the renderer bends them (the front lies before the bend)
         behind = np.maximum(p[:, 2] - z0, 0.0)
@@ -804,26 +796,13 @@ class EyewearLens:
         where[cv2.dilate(cover, np.ones((3, 3), np.uint8)) > 0] = 0
         if not where.any():  # every temple behind the front on screen (a face seen from the front)
             return None
-        band = hair_band_points(np.asarray(face_scene.face.landmarks), frame.shape)
-        if band is None or len(band) < 12:
-            return None
-        inside = (band[:, 0] >= bx0) & (band[:, 0] < bx1) & (band[:, 1] >= by0) & (band[:, 1] < by1)
-        if not inside.any():
-            return None
-        small = cv2.resize(frame[by0:by1, bx0:bx1], (gw, gh), interpolation=cv2.INTER_AREA)
-        person = None
-        if getattr(scene, "has_person_mask", False):
-            person = scene.person((bx0, by0, bx1, by1))
-            if person is not None:
-                person = cv2.resize(person, (gw, gh), interpolation=cv2.INTER_AREA)
-        seeds = np.clip(((band[inside] - (bx0, by0)) / cell).astype(np.intp), 0, (gw - 1, gh - 1))
-        band_px = frame[band[:, 1].astype(np.intp), band[:, 0].astype(np.intp)]
-        return _HairSample((bx0, by0, bx1, by1), cell, where, small, person, seeds, band_px, skin)
+        return _HairSample((bx0, by0, bx1, by1), cell, where, face_scene)
 
-    def _temple_hair(self, sample: _HairSample, rgba: np.ndarray,
-                     region: tuple[int, int, int, int]) -> np.ndarray | None:
+    def _temple_hair(self, sample: _HairSample, rgba: np.ndarray, region: tuple[int, int, int, int],
+                     scene: Scene) -> np.ndarray | None:
         """float32 over frame ``region``: how much hair covers the temples there (0 off the temples and on the
         front); None where none does, or where no temple is drawn outside the front (``rgba``: the drawing).
+        Reads the frame (``scene.frame``): called before anything is drawn into it.
 
         The ear and skull proxies hide the temples where the head is; hair falling over a temple (long hair over
         the ears, a strand) is in front of it but in no proxy. It is found on the image, on the sample's cells
@@ -835,39 +814,51 @@ class EyewearLens:
         the eyes), and with hair ``HAIR_AROUND_CELLS`` above and below them (hair falling over the temple, not
         short hair ending at it, which it lies on).
         """
-        from arlens.render.hair import hair_class_of, hair_probability
+        from arlens.render.hair import hair_band_points, hair_class_of, hair_probability
         from arlens.scene.colors import to_features
 
         bx0, by0, bx1, by1 = sample.box
         rx0, ry0, rx1, ry1 = region
         cell, where = sample.cell, sample.where
-        # is any temple drawn outside the front? (the drawing's coverage on the cells)
-        cx0, cy0, cx1, cy1 = max(bx0, rx0), max(by0, ry0), min(bx1, rx1), min(by1, ry1)
+        # is any temple drawn outside the front? (the drawing's coverage of the temples' cells, block means over
+        # the cells' bounding box only)
+        gx, gy, gw_, gh_ = cv2.boundingRect(where)
+        px0, py0 = bx0 + gx * cell, by0 + gy * cell
+        px1, py1 = px0 + gw_ * cell, py0 + gh_ * cell
+        cx0, cy0, cx1, cy1 = max(px0, rx0), max(py0, ry0), min(px1, rx1), min(py1, ry1)
         if cx1 <= cx0 or cy1 <= cy0:
             return None
-        drawn = np.zeros(where.shape, np.uint8)
-        g0x, g0y = (cx0 - bx0) // cell, (cy0 - by0) // cell
-        g1x, g1y = -(-(cx1 - bx0) // cell), -(-(cy1 - by0) // cell)
-        alpha = rgba[cy0 - ry0 : cy1 - ry0, cx0 - rx0 : cx1 - rx0, 3]
-        drawn[g0y:g1y, g0x:g1x] = cv2.resize(alpha, (g1x - g0x, g1y - g0y), interpolation=cv2.INTER_AREA)
-        where = where * (drawn > 0)
-        if not where.any():
+        alpha = np.zeros((py1 - py0, px1 - px0), np.uint8)
+        alpha[cy0 - py0 : cy1 - py0, cx0 - px0 : cx1 - px0] = rgba[cy0 - ry0 : cy1 - ry0, cx0 - rx0 : cx1 - rx0, 3]
+        drawn = cv2.resize(alpha, (gw_, gh_), interpolation=cv2.INTER_AREA)
+        drawn[where[gy : gy + gh_, gx : gx + gw_] == 0] = 0
+        if np.count_nonzero(drawn >= DRAWN_CELL) < 2:  # none, or a sliver beside the front: not worth a look
             return None
-        hair = hair_class_of(sample.band, sample.skin)
-        if hair is None:
+        frame = scene.frame
+        skin = getattr(getattr(sample.face, "colors", None), "skin", None)
+        band = hair_band_points(np.asarray(sample.face.face.landmarks), frame.shape)
+        if skin is None or band is None or len(band) < 12:
+            return None
+        inside = (band[:, 0] >= bx0) & (band[:, 0] < bx1) & (band[:, 1] >= by0) & (band[:, 1] < by1)
+        hair = hair_class_of(frame[band[:, 1].astype(np.intp), band[:, 0].astype(np.intp)], skin)
+        if hair is None or not inside.any():
             return None
         gh, gw = where.shape
-        p = hair_probability(sample.small, sample.skin, hair)
+        small = cv2.resize(frame[by0:by1, bx0:bx1], (gw, gh), interpolation=cv2.INTER_AREA)
+        p = hair_probability(small, skin, hair)
         if p is None:
             return None
-        d2 = hair.mahalanobis2(to_features(sample.small).reshape(-1, 3)).reshape(gh, gw)
+        d2 = hair.mahalanobis2(to_features(small).reshape(-1, 3)).reshape(gh, gw)
         p *= np.clip((np.float32(HAIR_LIKE[1]) - d2) * np.float32(1.0 / (HAIR_LIKE[1] - HAIR_LIKE[0])), 0.0, 1.0)
-        if sample.person is not None:
-            p *= sample.person
+        if getattr(scene, "has_person_mask", False):
+            person = scene.person(sample.box)
+            if person is not None:
+                p *= cv2.resize(person, (gw, gh), interpolation=cv2.INTER_AREA)
         # connected to the hair above the forehead
         _, labels = cv2.connectedComponents((p > np.float32(0.5)).astype(np.uint8), connectivity=8)
+        seeds = np.clip(((band[inside] - (bx0, by0)) / cell).astype(np.intp), 0, (gw - 1, gh - 1))
         keep = np.zeros(int(labels.max()) + 1, np.float32)
-        keep[labels[sample.seeds[:, 1], sample.seeds[:, 0]]] = 1.0
+        keep[labels[seeds[:, 1], seeds[:, 0]]] = 1.0
         keep[0] = 0.0
         if not keep.any():
             return None
@@ -1067,9 +1058,13 @@ class EyewearLens:
         projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
         drawn: list[np.ndarray | None] = [None] * len(faces)
         with self._renderer.current():
-            # far faces first, so a nearer face's glasses are composited over a farther one's
-            for plan in sorted(plans, key=lambda p: float(p.face.pose[2, 3])):
-                drawn[plan.index] = self._draw_face(out, plan, camera, projection, seed)
+            raws = [self._draw_gl(plan, camera, projection) for plan in plans]
+        # the hair over the temples where they are drawn outside the front, read before anything is drawn into out
+        hairs = [None if plan.hair is None else self._temple_hair(plan.hair, raw, plan.region, scene)
+                 for plan, raw in zip(plans, raws, strict=True)]
+        # far faces first, so a nearer face's glasses are composited over a farther one's
+        for k in sorted(range(len(plans)), key=lambda k: float(plans[k].face.pose[2, 3])):
+            drawn[plans[k].index] = self._draw_face(out, plans[k], raws[k], hairs[k], camera, seed)
         self._drawn = tuple(drawn)
         return out
 
@@ -1109,10 +1104,8 @@ class EyewearLens:
             occlusion=0.22 * strength,
         )
 
-    def _draw_face(
-        self, out: np.ndarray, plan: _FacePlan, camera: PerspectiveCamera, projection: np.ndarray, seed: int
-    ) -> np.ndarray | None:
-        """Draw one face's glasses into ``out``; the box of the pixels they cover (None: none)."""
+    def _draw_gl(self, plan: _FacePlan, camera: PerspectiveCamera, projection: np.ndarray) -> np.ndarray:
+        """One face's glasses drawn by OpenGL over its region (or its last drawing reused): uint8 RGBA."""
         r = self._renderer
         o = self.options
         face, modelview, region = plan.face, plan.model, plan.region
@@ -1143,9 +1136,16 @@ class EyewearLens:
             self.gl_draws += 1
             if plan.key is not None:
                 self._renders[plan.index] = (plan.key, raw)
+        return raw
+
+    def _draw_face(self, out: np.ndarray, plan: _FacePlan, raw: np.ndarray, hair: np.ndarray | None,
+                   camera: PerspectiveCamera, seed: int) -> np.ndarray | None:
+        """Composite one face's drawing (``raw``; ``hair`` over the temples hides them) into ``out``; the box of
+        the pixels it covers (None: none)."""
+        face, region = plan.face, plan.region
+        x0, y0, x1, y1 = region
         rgba = apply_camera_look(raw, plan.look)
         occlusion = plan.occlusion
-        hair = None if plan.hair is None else self._temple_hair(plan.hair, raw, region)
         if hair is not None:  # hair falling over a temple hides it
             occlusion = np.maximum(occlusion, hair)
         if occlusion.max() > 0.0:  # a hand in front of the face hides the glasses too
