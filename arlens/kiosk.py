@@ -121,7 +121,8 @@ class KioskOptions:
         qr_seconds: how long the buy-link QR code stays up.
         reconnect_max_s: longest wait between attempts to reopen a lost camera.
         snapshot_dir: where snapshots go.
-        record: a video file recording what the screen shows (mp4v), or None.
+        record: a video file recording what the screen shows, or None: H.264 in ``.mp4``/``.mov``/``.m4v``/
+            ``.mkv``, VP9 in ``.webm`` (:class:`arlens.video.VideoWriter`, encoding in its realtime mode).
         fps: frame rate of a source that does not report one (cameras), for timestamps and recording.
         key_script: frame number -> actions, fed as if the keys were pressed (tests, demos).
         attract_text: the idle screen's call to action.
@@ -163,6 +164,12 @@ class KioskOptions:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
                 raise InputError(f"KioskOptions.{name}: expected a finite number > 0, got {value!r}")
+        if self.record is not None:
+            from arlens.video import SUFFIXES
+
+            if Path(self.record).suffix.lower() not in SUFFIXES:
+                raise InputError(f"KioskOptions.record: expected a video file ending in {', '.join(SUFFIXES)}, "
+                                 f"got {str(self.record)!r}")
 
 
 class SourceUnreadableError(InputError):
@@ -712,10 +719,11 @@ class Kiosk:
         if self._writer is None:
             path = Path(self.options.record)  # type: ignore[arg-type]
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), self._fps, (w, h))
+            from arlens.video import VideoWriter
+
+            # a browser plays it (OpenCV's writer made mp4v, which none does)
+            self._writer = VideoWriter(path, self._fps, w, h, realtime=True)
             self._record_size = (w, h)
-            if not self._writer.isOpened():
-                raise OSError(f"cannot write video {path}")
         if (w, h) != self._record_size:
             screen = cv2.resize(screen, self._record_size)
         self._writer.write(screen)
@@ -735,7 +743,7 @@ class Kiosk:
             self._segmenter.close()
             self._segmenter = None
         if self._writer is not None:
-            self._writer.release()
+            self._writer.close()
             self._writer = None
         if self._window:
             try:

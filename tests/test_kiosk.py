@@ -409,3 +409,20 @@ def test_latency_statistics_stay_bounded():
 def test_kiosk_options_refuse_non_positive_and_non_finite_seconds(field, value):
     with pytest.raises(arlens.InputError, match=f"KioskOptions.{field}: expected a finite number > 0"):
         KioskOptions(**{field: value})
+
+
+def test_the_recording_plays_in_a_browser(clip, tmp_path):
+    """The recording was mp4v (MPEG-4 part 2), which no browser plays: now H.264 in MP4 and VP9 in WebM, as
+    `arlens video` writes; another suffix is refused when the options are made."""
+    import av
+
+    for name, codec in (("rec.mp4", "h264"), ("rec.webm", "vp9")):
+        options = KioskOptions(display=False, frames=6, record=tmp_path / name)
+        with TryOn(products=["LIP-001"], event_delivery="inline") as session:
+            Kiosk(session, lambda: open_source(path=clip), options, is_file=True).run()
+        with av.open(str(tmp_path / name)) as container:
+            stream = container.streams.video[0]
+            assert stream.codec_context.name == codec and stream.codec_context.pix_fmt == "yuv420p"
+            assert sum(1 for _ in container.decode(stream)) == 6
+    with pytest.raises(arlens.InputError, match=r"KioskOptions.record: expected a video file ending in .mp4"):
+        KioskOptions(record=tmp_path / "rec.avi")

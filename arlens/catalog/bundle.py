@@ -188,7 +188,7 @@ class _ZipSource:
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
                 kind = "symlink"
-            elif info.is_dir():
+            elif info.filename.endswith("/"):  # ZipInfo.is_dir() raised IndexError on an empty name (tests/fuzz)
                 kind = "dir"
             elif stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # many zip tools leave the type bits 0
                 kind = "special"

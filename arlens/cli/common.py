@@ -30,7 +30,6 @@ EPILOG = """exit codes:
 """
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 #: What ``arlens mirror --record`` writes (OpenCV's writer); ``arlens video`` writes :data:`arlens.video.SUFFIXES`.
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi")
 
 
 class CliError(Exception):

@@ -11,7 +11,6 @@ from arlens.cli.common import (
     EXIT_INPUT,
     EXIT_OK,
     EXIT_RUNTIME,
-    VIDEO_SUFFIXES,
     AddCommand,
     CliError,
     add_device_option,
@@ -45,7 +44,9 @@ def cmd_mirror(args: argparse.Namespace) -> int:
     ):
         raise CliError("no display to open the mirror window on (DISPLAY is not set); use --headless", EXIT_RUNTIME)
     if args.record is not None:
-        check_output(args.record, VIDEO_SUFFIXES, "a video")
+        from arlens.video import SUFFIXES
+
+        check_output(args.record, SUFFIXES, "a video")
     if args.source is not None and not Path(args.source).is_file():
         raise CliError(f"cannot read video {args.source}: no such file", EXIT_INPUT)
     catalog = load_catalog(args.catalog)
@@ -135,7 +136,8 @@ def register(add: AddCommand) -> None:
     add_device_option(p)
     p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
     p.add_argument("--frames", type=positive_int, metavar="N", help="stop after N frames")
-    p.add_argument("--record", metavar="OUT", help="record what the screen shows to a video (.mp4)")
+    p.add_argument("--record", metavar="OUT",
+                   help="record what the screen shows to a video a browser plays (.mp4 H.264, .webm VP9)")
     p.add_argument("--keys", type=_key_script, metavar="SCRIPT",
                    help="scripted key presses FRAME:KEY,... e.g. '10:d,20:b,30:s,40:q' "
                    "(keys a d k l b s q left right esc)")

@@ -30,6 +30,43 @@ from arlens.preview.engines import Call, WorkerLost, WorkerSetupError, quiet_thi
 logger = logging.getLogger(__name__)
 
 
+#: Seconds a cluster's head gets to accept a TCP connection before joining it is given up: ``ray.init``
+#: itself retries an unreachable head for minutes, logging a warning every few seconds.
+CONNECT_TIMEOUT_S = 10.0
+#: Ray's default ports: the GCS of ``ray start --head`` and the Ray Client server (``ray://``).
+_GCS_PORT, _CLIENT_PORT = 6379, 10001
+
+
+def check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Raise :class:`RuntimeUnavailableError` unless the head at ``address`` (``"host:port"``, ``"host"`` or
+    ``"ray://host[:port]"``) accepts a TCP connection within ``timeout_s``; ``"auto"`` and ``"local"``
+    (found by Ray on this node) are not checked.
+
+    Written here (a socket connect) because Ray has no bounded "is this head up" call: ``ray.init`` on an
+    unreachable address retried for over two minutes before this check.
+    """
+    import socket
+
+    if address in ("auto", "local"):
+        return
+    client = address.startswith("ray://")
+    rest = address[len("ray://"):] if client else address
+    host, sep, port_text = rest.rpartition(":")
+    if not sep or not port_text.isdigit() or host.endswith(":"):  # no port (or an IPv6 address without one)
+        host, port = rest, _CLIENT_PORT if client else _GCS_PORT
+    else:
+        port = int(port_text)
+    host = host.strip("[]")
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise RuntimeUnavailableError(
+            f"cannot join the Ray cluster at {address!r}: nothing answers at {host}:{port} within "
+            f"{timeout_s:g} s ({exc.strerror or exc}); is `ray start --head` running there?"
+        ) from None
+
+
 def import_ray() -> Any:
     """``ray``, or an error naming the extra to install."""
     try:
@@ -118,6 +155,7 @@ class RayEngine:
         if ray.is_initialized():
             pass  # the caller's Ray (a notebook, the tests' session fixture): used as it is, left running
         elif address:
+            check_reachable(address)
             try:
                 ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
             except Exception as exc:  # unreachable head, version mismatch, refused token: one clear line

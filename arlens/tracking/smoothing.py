@@ -44,6 +44,10 @@ class OneEuroOptions:
             raise InputError(f"OneEuroOptions.beta: expected >= 0, got {self.beta}")
 
 
+#: The shortest time step the filter takes (seconds).
+MIN_DT_S = 1e-6
+
+
 def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
     tau = 1.0 / (2 * math.pi * cutoff)
     return 1.0 / (1.0 + tau / dt)
@@ -70,7 +74,9 @@ class OneEuroFilter:
         if self._x is None or self._t is None or timestamp_s <= self._t:
             self._x, self._dx, self._t = x, np.zeros_like(x), timestamp_s
             return values.astype(np.float32, copy=True)
-        dt = timestamp_s - self._t
+        # frames closer than a microsecond are taken as a microsecond apart: a denormal difference (two
+        # timestamps 2e-313 ms apart, found by tests/fuzz) overflowed 1 / dt into NaN landmarks
+        dt = max(timestamp_s - self._t, MIN_DT_S)
         o = self.options
         dx = (x - self._x) / dt
         a_d = _alpha(o.d_cutoff, dt)

@@ -415,6 +415,15 @@ def test_encrypted_entries_are_refused(tmp_path):
     assert problems_of(path) == ["meshes/round.glb: encrypted entries are not allowed in a bundle"]
 
 
+def test_an_entry_without_a_name_is_refused(tmp_path):
+    """zipfile's ZipInfo.is_dir() raised IndexError on it (a flipped byte in fuzzing's longer run)."""
+    files = good_files()
+    path = make_zip(tmp_path / "b.zip", files)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr(zipfile.ZipInfo(""), b"x")
+    assert problems_of(path) == [": unsafe entry name: empty name"]
+
+
 @pytest.mark.parametrize("method", [99, 12, 14])
 def test_unknown_compression_methods_are_refused(tmp_path, method):
     """AES (99) raised NotImplementedError when read; bzip2 and LZMA are refused as well (not what zip tools

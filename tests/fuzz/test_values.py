@@ -137,6 +137,13 @@ def lenses():
         out["eyewear"] = EyewearLens(EyewearOptions())
     except RuntimeUnavailableError:  # no OpenGL context on this machine: the other lenses are still fuzzed
         pass
+    # tables built once per process on first use (the shimmer's glint texture at each level: ~30 MiB while
+    # it is made) are not a call's cost: build them before the memory bound is asserted per call (the longer
+    # run failed once, on the first face small enough for a coarser level, and not on the retry)
+    from arlens.render.skin import sparkle_texture
+
+    for level in range(4):
+        sparkle_texture(level)
     yield out
     for lens in out.values():
         lens.close() if hasattr(lens, "close") else None

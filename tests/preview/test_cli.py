@@ -149,3 +149,17 @@ def test_the_ray_engine_without_ray_names_the_extra(tmp_path, portraits):
     args = ["preview", "--photos", str(portraits), "-o", str(tmp_path / "o"), "--engine", "ray"]
     run = subprocess.run([*COMMAND, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert run.returncode == 1 and "pip install 'arlens[ray]'" in run.stderr, run.stderr
+
+
+def test_an_unreachable_ray_cluster_is_one_clear_error(tmp_path, portraits):
+    """ray.init retried an unreachable head for over two minutes, logging every few seconds."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: bound, then closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = arlens("preview", "--photos", portraits, "-o", tmp_path / "o", "--products", "LIP-004", "--engine", "ray",
+                 "--ray-address", f"127.0.0.1:{port}", timeout=60)
+    assert run.returncode == 1, run.stderr
+    assert f"cannot join the Ray cluster at '127.0.0.1:{port}': nothing answers at 127.0.0.1:{port}" in run.stderr
+    assert not (tmp_path / "o" / "renders").exists()

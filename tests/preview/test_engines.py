@@ -78,3 +78,24 @@ def test_a_dying_worker_is_retried_once_then_its_item_fails(tmp_path, portraits,
     index = json.loads((out / "index.json").read_text())
     assert [(f["photo"], f["product"]) for f in index["failed"]] == [("astronaut", "CRASH-ALWAYS")]
     assert "1 failed (worker died twice rendering it)" in report.summary()
+
+
+def test_check_reachable_reads_ray_addresses():
+    """A head that accepts connections passes (host:port, ray://host:port); a closed port is refused at once,
+    naming the host and port it tried; 'auto' is left to Ray."""
+    import socket
+
+    from arlens.errors import RuntimeUnavailableError
+    from arlens.preview.ray_engine import check_reachable
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        port = server.getsockname()[1]
+        check_reachable(f"127.0.0.1:{port}", timeout_s=5)
+        check_reachable(f"ray://127.0.0.1:{port}", timeout_s=5)
+    check_reachable("auto")
+    with pytest.raises(RuntimeUnavailableError, match=rf"nothing answers at 127.0.0.1:{port} within 5 s"):
+        check_reachable(f"127.0.0.1:{port}", timeout_s=5)
+    with pytest.raises(RuntimeUnavailableError, match=r"nothing answers at 127.0.0.1:10001 "):
+        check_reachable("ray://127.0.0.1", timeout_s=5)  # the Ray Client's default port (nothing there here)
