@@ -103,6 +103,9 @@ HAIR_AROUND_CELLS = 2
 #: Squared Mahalanobis distance from the face's hair colour (three degrees of freedom) within which a cell is this
 #: hair, and beyond which it is not (chi-square 99% and 99.9%).
 HAIR_LIKE = (11.3, 16.3)
+#: Standard deviation of the grey levels inside a cell (the least over its neighbours) below which it is not hair,
+#: and above which its texture does not doubt it (the clip's wall: 1-5 on 4-pixel cells; her hair: 8-18).
+HAIR_TEXTURE = (5.0, 8.0)
 #: Coverage (0..255) of a cell by a temple drawn outside the front for it to count; two such are looked at closer.
 DRAWN_CELL = 64
 #: Pieces the front is cut into across its width to find where it lies on screen.
@@ -809,10 +812,10 @@ class EyewearLens:
         (``HAIR_CELL_CM`` wide): the cells this face's skin does not explain and its hair does
         (:mod:`arlens.render.hair`, the hair's colour learned above the forehead; none learned: no hair) and that
         look like that hair (``HAIR_LIKE``: a deep skin tone's shadows, or skin redder than the face's, are not
-        the skin either, but not its hair), the scene's person mask taking out the background where it has one;
-        of those only the ones connected to the hair above the forehead (at the temples the band reaches down to
-        the eyes), and with hair ``HAIR_AROUND_CELLS`` above and below them (hair falling over the temple, not
-        short hair ending at it, which it lies on).
+        the skin either, but not its hair) and are textured as hair is (``HAIR_TEXTURE``), the scene's person mask
+        taking out the background where it has one; of those only the ones connected to the hair above the forehead
+        (at the temples the band reaches down to the eyes), and with hair ``HAIR_AROUND_CELLS`` above and below
+        them (hair falling over the temple, not short hair ending at it, which it lies on).
         """
         from arlens.render.hair import hair_band_points, hair_class_of, hair_probability
         from arlens.scene.colors import to_features
@@ -850,6 +853,18 @@ class EyewearLens:
             return None
         d2 = hair.mahalanobis2(to_features(small).reshape(-1, 3)).reshape(gh, gw)
         p *= np.clip((np.float32(HAIR_LIKE[1]) - d2) * np.float32(1.0 / (HAIR_LIKE[1] - HAIR_LIKE[0])), 0.0, 1.0)
+        # and textured as hair is (strands): a flat wall, or smooth skin, of the hair's colour is not hair (a hair
+        # colour learned partly from the background, as on a head in profile, would take it)
+        grey = cv2.cvtColor(frame[by0:by1, bx0:bx1], cv2.COLOR_BGR2GRAY).astype(np.float32)
+        mean = cv2.resize(grey, (gw, gh), interpolation=cv2.INTER_AREA)
+        grey *= grey
+        spread = cv2.resize(grey, (gw, gh), interpolation=cv2.INTER_AREA)
+        spread -= mean * mean
+        # the least of each cell's neighbourhood: a cell across an edge (the wall beside the head) is not textured
+        texture = cv2.erode(np.sqrt(np.maximum(spread, 0.0)), np.ones((3, 3), np.uint8),
+                            borderType=cv2.BORDER_REPLICATE)
+        p *= np.clip((texture - np.float32(HAIR_TEXTURE[0])) * np.float32(1.0 / (HAIR_TEXTURE[1] - HAIR_TEXTURE[0])),
+                     0.0, 1.0)
         if getattr(scene, "has_person_mask", False):
             person = scene.person(sample.box)
             if person is not None:
