@@ -636,7 +636,8 @@ class TryOn:
         found = self.catalog.get(product_id) or self._extra.get(product_id)
         if found is None:
             source = f" {self.catalog.source}" if self.catalog.source else ""
-            raise UnknownProductError(f"unknown product {product_id!r}: not in catalog{source}")
+            hint = self.catalog.unknown_id_hint(product_id)
+            raise UnknownProductError(f"unknown product {product_id!r}: not in catalog{source}{hint}")
         return found
 
     def current(self, kind: ProductKind | str) -> Product | None:

@@ -173,6 +173,20 @@ class Catalog:
         """Product IDs in catalog order."""
         return tuple(self._by_id)
 
+    def similar_ids(self, product_id: str, n: int = 3) -> list[str]:
+        """Up to ``n`` catalog IDs close to ``product_id``, for a "did you mean" hint: those that differ from
+        it only in case first, then the closest spellings ignoring case (:func:`difflib.get_close_matches`)."""
+        key = str(product_id).casefold()
+        same_case = [i for i in self._by_id if i.casefold() == key]
+        by_folded = {i.casefold(): i for i in self._by_id}
+        close = [by_folded[c] for c in difflib.get_close_matches(key, list(by_folded), n=n, cutoff=0.6)]
+        return list(dict.fromkeys(same_case + close))[:n]
+
+    def unknown_id_hint(self, product_id: str) -> str:
+        """`` (did you mean A, B?)`` naming :meth:`similar_ids`, or an empty string when nothing is close."""
+        close = self.similar_ids(product_id)
+        return f" (did you mean {', '.join(close)}?)" if close else ""
+
     @property
     def looks(self) -> tuple[Look, ...]:
         """The catalog's looks, in feed order."""

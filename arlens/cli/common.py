@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -142,9 +141,7 @@ def resolve_product_id(catalog: Any, product_id: str, source: str | None = None)
     if len(folded) > 1:
         raise CliError(f"unknown product {product_id!r}: {where} has {', '.join(folded)}, which differ only in "
                        f"case; give one exactly", EXIT_UNKNOWN_PRODUCT)
-    by_folded = {i.casefold(): i for i in catalog.ids}
-    close = difflib.get_close_matches(product_id.casefold(), list(by_folded), n=3, cutoff=0.6)
-    hint = f" (did you mean {', '.join(by_folded[c] for c in close)}?)" if close else ""
+    hint = catalog.unknown_id_hint(product_id)
     raise CliError(f"unknown product {product_id!r}: not in {where}{hint}; 'arlens catalog list"
                    f"{' ' + source if source else ''}' lists them", EXIT_UNKNOWN_PRODUCT)
 

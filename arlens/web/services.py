@@ -49,7 +49,8 @@ class Services:
         """
         product = self.catalog.get(product_id)
         if product is None:
-            raise UnknownProductError(f"unknown product {product_id!r}: not in the catalog")
+            raise UnknownProductError(
+                f"unknown product {product_id!r}: not in the catalog{self.catalog.unknown_id_hint(product_id)}")
         return product
 
     def wearable(self, ids: list[str]) -> list[Product]:
@@ -117,7 +118,8 @@ def default_products(catalog: Catalog, registry: LensRegistry, ids: tuple[str, .
         for pid in ids:
             product = catalog.get(pid)
             if product is None:
-                raise UnknownProductError(f"unknown product {pid!r}: not in catalog {catalog.source or ''}".rstrip())
+                where = f"catalog {catalog.source}" if catalog.source else "the catalog"
+                raise UnknownProductError(f"unknown product {pid!r}: not in {where}{catalog.unknown_id_hint(pid)}")
             if product.kind is None or product.kind not in registry:
                 raise ProductError(f"product {pid!r}: expected a kind arlens can draw ({', '.join(registry.kinds())})")
         return ids

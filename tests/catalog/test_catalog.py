@@ -81,3 +81,19 @@ def test_catalog_from_products_refuses_duplicates(demo):
     assert len(Catalog(products)) == 2
     with pytest.raises(CatalogError, match="duplicate id 'LIP-001'"):
         Catalog([products[0], products[0]])
+
+
+def test_similar_ids_suggest_case_and_spelling():
+    """TryOn(products=['lip-001']) said only "not in catalog"; the CLI suggested, the library did not."""
+    catalog = Catalog.default()
+    assert catalog.similar_ids("lip-001")[0] == "LIP-001"  # case first
+    assert catalog.similar_ids("LIPP-001")[0] == "LIP-001"  # a typo
+    assert catalog.similar_ids("zzzzzz") == [] and catalog.unknown_id_hint("zzzzzz") == ""
+    assert catalog.unknown_id_hint("lip-001").startswith(" (did you mean LIP-001")
+
+
+def test_an_unknown_product_in_a_session_names_the_close_ids():
+    from arlens.session import TryOn, UnknownProductError
+
+    with pytest.raises(UnknownProductError, match=r"'lip-001': not in catalog .*\(did you mean LIP-001"):
+        TryOn(products=["lip-001"])
