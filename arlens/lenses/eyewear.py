@@ -94,6 +94,22 @@ EAR_TOP_ABOVE_BRIDGE_CM = -0.4
 _PINNA_RADII_CM = (0.55, 3.2, 2.5)
 _PINNA_CENTRE_CM = (0.75, -2.4, -2.3)  # from the ear's top attachment: outward, down, back
 _PINNA_FLARE_DEG = 22.0
+#: Pieces each temple is cut into along its length to find where it lies on screen (the hull of each piece).
+TEMPLE_PIECES = 6
+#: Size (cm on the face) of the cells on which hair over the temples is looked for (about 5 px on a 720p webcam).
+HAIR_CELL_CM = 0.5
+#: Cells of hair above and below a temple (each about 5 mm) for the hair to count as falling over it.
+HAIR_AROUND_CELLS = 2
+#: Squared Mahalanobis distance from the face's hair colour (three degrees of freedom) within which a cell is this
+#: hair, and beyond which it is not (chi-square 99% and 99.9%).
+HAIR_LIKE = (11.3, 16.3)
+#: Standard deviation of the grey levels inside a cell (the least over its neighbours) below which it is not hair,
+#: and above which its texture does not doubt it (the clip's wall: 1-5 on 4-pixel cells; her hair: 8-18).
+HAIR_TEXTURE = (5.0, 8.0)
+#: Coverage (0..255) of a cell by a temple drawn outside the front for it to count; two such are looked at closer.
+DRAWN_CELL = 64
+#: Pieces the front is cut into across its width to find where it lies on screen.
+FRONT_PIECES = 8
 
 
 def _canonical_face() -> np.ndarray:
@@ -173,6 +189,8 @@ class EyewearOptions:
         head_proxy: hide the temples behind an ellipsoid standing in for the skull, not only behind the face mesh.
         ears: hide the temples' ends behind ellipsoids standing in for the ears.
         fit_temples: bend the temples so they rest just outside this face's head at the ears.
+        hair_over_temples: hide the temples (never the front) where the image shows hair in front of them
+            (its colour told from the face's skin and hair, connected to the hair above the forehead).
         occluder_push_cm: how far the occluders are pushed back from the face surface (cm), so the
             parts touching the skin (bridge, pads) are not eaten by tracking noise.
         contact_shadow: darkness of the frame's soft shadow on the face, 0 (none) .. 1.
@@ -200,6 +218,7 @@ class EyewearOptions:
     head_proxy: bool = True
     ears: bool = True
     fit_temples: bool = True
+    hair_over_temples: bool = True
     occluder_push_cm: float = 0.3
     contact_shadow: float = 1.0
     match_camera: bool = True
@@ -419,6 +438,16 @@ class _RenderKey:
 
 
 @dataclass(frozen=True)
+class _HairSample:
+    """Where to look for hair over one face's temples: coarse cells around them (see ``_temple_hair_sample``)."""
+
+    box: tuple[int, int, int, int]  # frame pixels, whole cells
+    cell: int  # pixels per cell
+    where: np.ndarray  # uint8 (rows, columns): the temples' cells outside the front
+    face: Any  # the face's FaceScene (its skin class and landmarks)
+
+
+@dataclass(frozen=True)
 class _FacePlan:
     """What drawing one face's glasses needs, read from the frame before anything is drawn into it."""
 
@@ -432,6 +461,7 @@ class _FacePlan:
     occlusion: np.ndarray
     width_scale: float
     bend: tuple[float, float, float, float]
+    hair: _HairSample | None  # where to look for hair in front of the temples
     key: _RenderKey | None  # what the drawing depends on (None: reuse is off)
     reuse: np.ndarray | None  # the last drawing of this face, still good for this frame (its region is kept)
 
@@ -482,6 +512,7 @@ class EyewearLens:
         self._canonical_width = float(np.ptp(side_points(c)[:, 0]))
         self._ear_tops = ear_tops(c)
         self._temple_fit = self._temple_geometry()
+        self._pieces, self._piece_spans, self._temple_count = self._temple_pieces()
         self._lens_boxes = []  # per lens: side (+1 wearer's right, -1 left, 0 unknown), plane z, bottom y, top y
         self._eye_corners = []
         for part in lens_parts:
@@ -687,6 +718,185 @@ class EyewearLens:
             lines.append((np.polyfit(zs, xs, 1), np.polyfit(zs, ys, 1)))
         return z0, lines
 
+    def _temple_pieces(self) -> tuple[np.ndarray, list[tuple[int, int]], int]:
+        """Where the temples and the front lie, as short overlapping pieces whose projected hulls cover them: frame
+        mm points of every piece, one after another; each piece's (start, end) in them; how many pieces are the
+        temples' (beyond the hinges, cut along z, per side), the rest the front's (the frame before the hinges and
+        the lenses, cut along x). No pieces for a model without temples."""
+        parts = self.asset.frame_parts
+        v = np.concatenate([p.vertices for p in parts] or [np.zeros((0, 3))]).astype(np.float64)
+        if len(v) == 0 or len(self.asset.hinges) == 0:
+            return np.zeros((0, 3)), [], 0
+        z0 = float(self.asset.hinges[:, 2].max()) + 4.0
+        pieces = []
+
+        def cut(points: np.ndarray, axis: int, n: int) -> None:
+            edges = np.linspace(points[:, axis].min() - 1e-6, points[:, axis].max() + 1e-6, n + 1)
+            for lo, hi in zip(edges[:-2], edges[2:], strict=True):  # two bins at a time: overlapping pieces
+                sel = points[(points[:, axis] >= lo) & (points[:, axis] <= hi)]
+                if len(sel) >= 3:
+                    pieces.append(sel[:: max(1, len(sel) // 48)])
+
+        for sign in (1.0, -1.0):
+            side = v[(sign * v[:, 0] > 0) & (v[:, 2] > z0)]
+            if len(side) < 12 or np.ptp(side[:, 2]) < 40.0:
+                return np.zeros((0, 3)), [], 0
+            cut(side, 2, TEMPLE_PIECES)
+        temples = len(pieces)
+        lenses = [p.vertices for p in self.asset.lens_parts]
+        cut(np.concatenate([v[v[:, 2] <= z0], *lenses]).astype(np.float64), 0, FRONT_PIECES)
+        ends = np.cumsum([len(p) for p in pieces])
+        return np.concatenate(pieces), list(zip(ends - [len(p) for p in pieces], ends, strict=True)), temples
+
+    def _temple_hair_sample(self, scene: Scene, face_scene: Any, camera: PerspectiveCamera, m: np.ndarray,
+                            bend: tuple[float, float, float, float],
+                            region: tuple[int, int, int, int]) -> _HairSample | None:
+        """Where :meth:`_temple_hair` looks for hair: coarse cells around the temples and up to the band above
+        the forehead beside them, and which of them the temples cover outside the front; None where no temple
+        lies outside the front on screen (a face seen from the front) or the option is off.
+
+        The temples are cut into pieces (``TEMPLE_PIECES`` per side) projected and bent as the renderer bends them,
+        each covered by its hull; the front likewise across its width (``FRONT_PIECES``), a cell wider (the
+        matte is brought back to full size by blending cells), is taken out.
+        """
+        if not self.options.hair_over_temples or not self._temple_count:
+            return None
+        fh, fw = scene.frame.shape[:2]
+        z0, out_right, out_left, rise = bend
+        p = self._pieces.copy()  # bent as the renderer bends them (the front lies before the bend)
+        behind = np.maximum(p[:, 2] - z0, 0.0)
+        p[:, 0] += behind * np.where(p[:, 0] > 0, out_right, -out_left)
+        p[:, 1] += behind * rise
+        cam = np.c_[p, np.ones(len(p))] @ m.T
+        if (cam[:, 2] > -_NEAR_CM).any():
+            return None
+        uv = camera.project(cam[:, :3]).astype(np.float32)
+        temples = uv[: self._piece_spans[self._temple_count - 1][1]]
+        tx0, ty0 = np.floor(temples.min(axis=0))
+        tx1, ty1 = np.ceil(temples.max(axis=0))
+        rx0, ry0, rx1, ry1 = region
+        tx0, ty0, tx1, ty1 = max(int(tx0), rx0), max(int(ty0), ry0), min(int(tx1), rx1), min(int(ty1), ry1)
+        if tx1 - tx0 < 2 or ty1 - ty0 < 2:
+            return None
+        px_per_cm = camera.focal_px / max(-float(face_scene.face.pose[2, 3]), _NEAR_CM)  # turned or not
+        # around the temples, and up to the band above the forehead beside them (where the seeds are)
+        reach = int(3.0 * px_per_cm)
+        bx0, by0 = max(tx0 - reach, 0), max(ty0 - reach, 0)
+        bx1, by1 = min(tx1 + reach, fw), min(ty1 + reach // 3, fh)
+        # whole cells (the box loses less than one at its right and bottom), so the frame is reduced by exact block
+        # means and the matte brought back by an exact integer scale
+        cell = max(1, min(int(round(HAIR_CELL_CM * px_per_cm)), (bx1 - bx0) // 2, (by1 - by0) // 2))
+        gw, gh = (bx1 - bx0) // cell, (by1 - by0) // cell
+        bx1, by1 = bx0 + gw * cell, by0 + gh * cell
+        # on the temples only, never the front: the pieces' hulls on the cells (in quarter cells: cv2's shift=2)
+        q = np.round((uv - np.float32([bx0, by0])) * np.float32(4.0 / cell)).astype(np.int32)
+        hulls = [cv2.convexHull(q[i:j]) for i, j in self._piece_spans]
+        where = np.zeros((gh, gw), np.uint8)
+        cv2.fillPoly(where, hulls[: self._temple_count], 1, shift=2)
+        cover = np.zeros((gh, gw), np.uint8)
+        cv2.fillPoly(cover, hulls[self._temple_count :], 1, shift=2)
+        where = cv2.dilate(where, np.ones((3, 3), np.uint8))  # a temple thinner than a cell still counts
+        where[cv2.dilate(cover, np.ones((3, 3), np.uint8)) > 0] = 0
+        if not where.any():  # every temple behind the front on screen (a face seen from the front)
+            return None
+        return _HairSample((bx0, by0, bx1, by1), cell, where, face_scene)
+
+    def _temple_hair(self, sample: _HairSample, rgba: np.ndarray, region: tuple[int, int, int, int],
+                     scene: Scene) -> np.ndarray | None:
+        """float32 over frame ``region``: how much hair covers the temples there (0 off the temples and on the
+        front); None where none does, or where no temple is drawn outside the front (``rgba``: the drawing).
+        Reads the frame (``scene.frame``): called before anything is drawn into it.
+
+        The ear and skull proxies hide the temples where the head is; hair falling over a temple (long hair over
+        the ears, a strand) is in front of it but in no proxy. It is found on the image, on the sample's cells
+        (``HAIR_CELL_CM`` wide): the cells this face's skin does not explain and its hair does
+        (:mod:`arlens.render.hair`, the hair's colour learned above the forehead; none learned: no hair) and that
+        look like that hair (``HAIR_LIKE``: a deep skin tone's shadows, or skin redder than the face's, are not
+        the skin either, but not its hair) and are textured as hair is (``HAIR_TEXTURE``), the scene's person mask
+        taking out the background where it has one; of those only the ones connected to the hair above the forehead
+        (at the temples the band reaches down to the eyes), and with hair ``HAIR_AROUND_CELLS`` above and below
+        them (hair falling over the temple, not short hair ending at it, which it lies on).
+        """
+        from arlens.render.hair import hair_band_points, hair_class_of, hair_probability
+        from arlens.scene.colors import to_features
+
+        bx0, by0, bx1, by1 = sample.box
+        rx0, ry0, rx1, ry1 = region
+        cell, where = sample.cell, sample.where
+        # is any temple drawn outside the front? (the drawing's coverage of the temples' cells, block means over
+        # the cells' bounding box only)
+        gx, gy, gw_, gh_ = cv2.boundingRect(where)
+        px0, py0 = bx0 + gx * cell, by0 + gy * cell
+        px1, py1 = px0 + gw_ * cell, py0 + gh_ * cell
+        cx0, cy0, cx1, cy1 = max(px0, rx0), max(py0, ry0), min(px1, rx1), min(py1, ry1)
+        if cx1 <= cx0 or cy1 <= cy0:
+            return None
+        alpha = np.zeros((py1 - py0, px1 - px0), np.uint8)
+        alpha[cy0 - py0 : cy1 - py0, cx0 - px0 : cx1 - px0] = rgba[cy0 - ry0 : cy1 - ry0, cx0 - rx0 : cx1 - rx0, 3]
+        drawn = cv2.resize(alpha, (gw_, gh_), interpolation=cv2.INTER_AREA)
+        drawn[where[gy : gy + gh_, gx : gx + gw_] == 0] = 0
+        if np.count_nonzero(drawn >= DRAWN_CELL) < 2:  # none, or a sliver beside the front: not worth a look
+            return None
+        frame = scene.frame
+        skin = getattr(getattr(sample.face, "colors", None), "skin", None)
+        band = hair_band_points(np.asarray(sample.face.face.landmarks), frame.shape)
+        if skin is None or band is None or len(band) < 12:
+            return None
+        inside = (band[:, 0] >= bx0) & (band[:, 0] < bx1) & (band[:, 1] >= by0) & (band[:, 1] < by1)
+        hair = hair_class_of(frame[band[:, 1].astype(np.intp), band[:, 0].astype(np.intp)], skin)
+        if hair is None or not inside.any():
+            return None
+        gh, gw = where.shape
+        small = cv2.resize(frame[by0:by1, bx0:bx1], (gw, gh), interpolation=cv2.INTER_AREA)
+        p = hair_probability(small, skin, hair)
+        if p is None:
+            return None
+        d2 = hair.mahalanobis2(to_features(small).reshape(-1, 3)).reshape(gh, gw)
+        p *= np.clip((np.float32(HAIR_LIKE[1]) - d2) * np.float32(1.0 / (HAIR_LIKE[1] - HAIR_LIKE[0])), 0.0, 1.0)
+        # and textured as hair is (strands): a flat wall, or smooth skin, of the hair's colour is not hair (a hair
+        # colour learned partly from the background, as on a head in profile, would take it)
+        grey = cv2.cvtColor(frame[by0:by1, bx0:bx1], cv2.COLOR_BGR2GRAY).astype(np.float32)
+        mean = cv2.resize(grey, (gw, gh), interpolation=cv2.INTER_AREA)
+        grey *= grey
+        spread = cv2.resize(grey, (gw, gh), interpolation=cv2.INTER_AREA)
+        spread -= mean * mean
+        # the least of each cell's neighbourhood: a cell across an edge (the wall beside the head) is not textured
+        texture = cv2.erode(np.sqrt(np.maximum(spread, 0.0)), np.ones((3, 3), np.uint8),
+                            borderType=cv2.BORDER_REPLICATE)
+        p *= np.clip((texture - np.float32(HAIR_TEXTURE[0])) * np.float32(1.0 / (HAIR_TEXTURE[1] - HAIR_TEXTURE[0])),
+                     0.0, 1.0)
+        if getattr(scene, "has_person_mask", False):
+            person = scene.person(sample.box)
+            if person is not None:
+                p *= cv2.resize(person, (gw, gh), interpolation=cv2.INTER_AREA)
+        # connected to the hair above the forehead
+        _, labels = cv2.connectedComponents((p > np.float32(0.5)).astype(np.uint8), connectivity=8)
+        seeds = np.clip(((band[inside] - (bx0, by0)) / cell).astype(np.intp), 0, (gw - 1, gh - 1))
+        keep = np.zeros(int(labels.max()) + 1, np.float32)
+        keep[labels[seeds[:, 1], seeds[:, 0]]] = 1.0
+        keep[0] = 0.0
+        if not keep.any():
+            return None
+        p *= keep[labels]
+        p = cv2.erode(p, np.ones((2 * HAIR_AROUND_CELLS + 1, 1), np.uint8), borderType=cv2.BORDER_REPLICATE)
+        # on the temples only (the temples' cells, a cell wider: not only where this drawing covers them)
+        p *= sample.where
+        if not (p > np.float32(0.02)).any():
+            return None
+        # back to full size where there is any, a cell more around it (upsampling blends toward the edge)
+        x, y, w, h = cv2.boundingRect((p > np.float32(0.02)).astype(np.uint8))
+        gx0, gy0, gx1, gy1 = max(x - 1, 0), max(y - 1, 0), min(x + w + 1, gw), min(y + h + 1, gh)
+        fx0, fy0 = bx0 + gx0 * cell, by0 + gy0 * cell
+        full = cv2.resize(p[gy0:gy1, gx0:gx1], ((gx1 - gx0) * cell, (gy1 - gy0) * cell),
+                          interpolation=cv2.INTER_LINEAR)
+        cx0, cy0 = max(fx0, rx0), max(fy0, ry0)
+        cx1, cy1 = min(fx0 + full.shape[1], rx1), min(fy0 + full.shape[0], ry1)
+        if cx1 <= cx0 or cy1 <= cy0:
+            return None
+        out = np.zeros((ry1 - ry0, rx1 - rx0), np.float32)
+        out[cy0 - ry0 : cy1 - ry0, cx0 - rx0 : cx1 - rx0] = full[cy0 - fy0 : cy1 - fy0, cx0 - fx0 : cx1 - fx0]
+        return out
+
     def _temple_bend(
         self, face: Face, camera: PerspectiveCamera, m: np.ndarray, width_scale: float
     ) -> tuple[float, float, float, float]:
@@ -853,6 +1063,7 @@ class EyewearLens:
                     look=face_scene.camera_look if self.options.match_camera else CameraLook(),
                     behind=behind,
                     occlusion=face_scene.occlusion(region),
+                    hair=self._temple_hair_sample(scene, face_scene, camera, m, bend, region),
                     width_scale=width_scale,
                     bend=bend,
                     key=key,
@@ -862,9 +1073,13 @@ class EyewearLens:
         projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
         drawn: list[np.ndarray | None] = [None] * len(faces)
         with self._renderer.current():
-            # far faces first, so a nearer face's glasses are composited over a farther one's
-            for plan in sorted(plans, key=lambda p: float(p.face.pose[2, 3])):
-                drawn[plan.index] = self._draw_face(out, plan, camera, projection, seed)
+            raws = [self._draw_gl(plan, camera, projection) for plan in plans]
+        # the hair over the temples where they are drawn outside the front, read before anything is drawn into out
+        hairs = [None if plan.hair is None else self._temple_hair(plan.hair, raw, plan.region, scene)
+                 for plan, raw in zip(plans, raws, strict=True)]
+        # far faces first, so a nearer face's glasses are composited over a farther one's
+        for k in sorted(range(len(plans)), key=lambda k: float(plans[k].face.pose[2, 3])):
+            drawn[plans[k].index] = self._draw_face(out, plans[k], raws[k], hairs[k], camera, seed)
         self._drawn = tuple(drawn)
         return out
 
@@ -904,10 +1119,8 @@ class EyewearLens:
             occlusion=0.22 * strength,
         )
 
-    def _draw_face(
-        self, out: np.ndarray, plan: _FacePlan, camera: PerspectiveCamera, projection: np.ndarray, seed: int
-    ) -> np.ndarray | None:
-        """Draw one face's glasses into ``out``; the box of the pixels they cover (None: none)."""
+    def _draw_gl(self, plan: _FacePlan, camera: PerspectiveCamera, projection: np.ndarray) -> np.ndarray:
+        """One face's glasses drawn by OpenGL over its region (or its last drawing reused): uint8 RGBA."""
         r = self._renderer
         o = self.options
         face, modelview, region = plan.face, plan.model, plan.region
@@ -938,9 +1151,20 @@ class EyewearLens:
             self.gl_draws += 1
             if plan.key is not None:
                 self._renders[plan.index] = (plan.key, raw)
+        return raw
+
+    def _draw_face(self, out: np.ndarray, plan: _FacePlan, raw: np.ndarray, hair: np.ndarray | None,
+                   camera: PerspectiveCamera, seed: int) -> np.ndarray | None:
+        """Composite one face's drawing (``raw``; ``hair`` over the temples hides them) into ``out``; the box of
+        the pixels it covers (None: none)."""
+        face, region = plan.face, plan.region
+        x0, y0, x1, y1 = region
         rgba = apply_camera_look(raw, plan.look)
-        if plan.occlusion.max() > 0.0:  # a hand in front of the face hides the glasses too
-            visible = np.rint((1.0 - plan.occlusion) * 255.0).astype(np.uint8)
+        occlusion = plan.occlusion
+        if hair is not None:  # hair falling over a temple hides it
+            occlusion = np.maximum(occlusion, hair)
+        if occlusion.max() > 0.0:  # a hand in front of the face hides the glasses too
+            visible = np.rint((1.0 - occlusion) * 255.0).astype(np.uint8)
             rgba = cv2.multiply(rgba, cv2.merge((visible,) * 4), scale=1.0 / 255.0)
         style = self._shadow_style(face, camera, plan.lighting)
         shadow_box = self._lay_shadow(out, face, rgba, region, style) if style is not None else None

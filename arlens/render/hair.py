@@ -85,7 +85,8 @@ HAIR_BAND = (0.12, 0.5)
 SKIN_GATE = (4.0, 12.0)
 
 
-def hair_class(frame: np.ndarray, landmarks: np.ndarray, skin: SC.ColorClass | None) -> SC.ColorClass | None:
+def hair_class(frame: np.ndarray, landmarks: np.ndarray, skin: SC.ColorClass | None,
+               band: np.ndarray | None = None) -> SC.ColorClass | None:
     """The colour of this face's hair, learned where hair usually is: a band above the forehead (``HAIR_BAND``
     outside the upper half of the face outline), the pixels there that do not look like the skin; None when too
     few are left (a bald head against a wall that looks like skin, a face at the frame's top).
@@ -94,7 +95,25 @@ def hair_class(frame: np.ndarray, landmarks: np.ndarray, skin: SC.ColorClass | N
         frame: uint8 BGR (H, W, 3).
         landmarks: float (478, 2+) the face's landmarks in pixels.
         skin: its skin class.
+        band: :func:`hair_band_points` of these landmarks, if the caller has them already.
     """
+    pts = hair_band_points(landmarks, frame.shape) if band is None else band
+    if pts is None or len(pts) < 12:
+        return None
+    return hair_class_of(frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)], skin)
+
+
+def hair_class_of(pixels: np.ndarray, skin: SC.ColorClass | None) -> SC.ColorClass | None:
+    """:func:`hair_class` from the band's pixels (uint8 BGR (n, 3)) already taken from the frame."""
+    f = SC.to_features(pixels)
+    if skin is not None:
+        f = f[skin.mahalanobis2(f) > np.float32(SKIN_GATE[1])]
+    return SC.ColorClass.fit(f)
+
+
+def hair_band_points(landmarks: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """float64 (n, 2) pixels inside the frame of ``shape`` in the band above the forehead where hair usually is
+    (``HAIR_BAND`` outside the upper half of the face outline); None when the outline is unusable."""
     from arlens import landmarks as named
     from arlens.render.coverage import spline
 
@@ -111,12 +130,6 @@ def hair_class(frame: np.ndarray, landmarks: np.ndarray, skin: SC.ColorClass | N
     out /= np.linalg.norm(out, axis=1, keepdims=True) + 1e-9
     steps = np.linspace(HAIR_BAND[0], HAIR_BAND[1], 5) * iod
     pts = (upper[None] + out[None] * steps[:, None, None]).reshape(-1, 2)
-    h, w = frame.shape[:2]
+    h, w = shape[:2]
     inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
-    pts = pts[inside]
-    if len(pts) < 12:
-        return None
-    f = SC.to_features(frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)])
-    if skin is not None:
-        f = f[skin.mahalanobis2(f) > np.float32(SKIN_GATE[1])]
-    return SC.ColorClass.fit(f)
+    return pts[inside]
