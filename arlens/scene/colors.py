@@ -328,9 +328,19 @@ class ColorModel:
         return (1.0 / (1.0 + np.exp(z))).astype(np.float32)
 
 
+@functools.cache
+def _loop_index() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """intp index arrays of the outer and inner lip loops and the face oval, made once (read-only)."""
+    out = tuple(np.array(group, dtype=np.intp) for group in (L.lips_outer(), L.lips_inner(), L.face_oval()))
+    for arr in out:
+        arr.setflags(write=False)
+    return out  # type: ignore[return-value]
+
+
 def _lip_loops(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lm = np.asarray(landmarks, dtype=np.float64)
-    return lm[list(L.lips_outer()), :2], lm[list(L.lips_inner()), :2]
+    outer, inner, _ = _loop_index()
+    return lm[outer, :2], lm[inner, :2]
 
 
 def mouth_box(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
@@ -495,7 +505,7 @@ def face_color_model(
     cells wide): a wide ring holds plenty of samples there.
     """
     box = mouth_box(landmarks, frame.shape) if box is None else box
-    if is_empty(box) or not np.isfinite(np.asarray(landmarks)[list(L.lips_outer())]).all():
+    if is_empty(box) or not np.isfinite(np.asarray(landmarks)[_loop_index()[0]]).all():
         return ColorModel(None, None)
     outer, inner = _lip_loops(landmarks)
     width = max(float(np.ptp(outer[:, 0])), 1.0)
@@ -526,7 +536,7 @@ def face_color_model(
     ring = (outside > SKIN_RING[0] * width_s) & (outside <= SKIN_RING[1] * width_s)
     # the ring stays on the face: between the lips' top and the nose there is skin, but not beside the jaw
     face = np.zeros((hs, ws), np.uint8)
-    fill_polygon(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step_s)
+    fill_polygon(face, np.asarray(landmarks, dtype=np.float64)[_loop_index()[2], :2], box, 1, step_s)
     ring &= face > 0
     ring_px, lip_px = _samples(frame, box, [(step_s, ring), (step, core > 0)], occluded)
     both = to_features(np.concatenate([ring_px, lip_px]))  # one conversion

@@ -94,7 +94,10 @@ def _fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
     """Frame pixel coordinates -> cv2 drawing coordinates (pixel centres at integers) in fixed point."""
     xy = (np.asarray(points, dtype=np.float64)[..., :2] - np.array(origin, dtype=np.float64) - 0.5) * (1 << _SHIFT)
     # far off-canvas points (a hand half out of frame) are clamped: cv2 clips the drawing itself
-    return np.clip(np.rint(xy), -(1 << 28), 1 << 28).astype(np.int32)
+    np.rint(xy, out=xy)
+    np.maximum(xy, -(1 << 28), out=xy)  # np.clip's value, without its wrappers (three calls per hand and frame)
+    np.minimum(xy, 1 << 28, out=xy)
+    return xy.astype(np.int32)
 
 
 #: The finger bones as (start, end) landmark indices and their radius in mean finger widths (the finger's
@@ -358,7 +361,7 @@ def hand_mask(
     # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
     # value (about 1e38); nothing is farther than the box's diagonal
     diag = np.float32(math.hypot(*inside.shape))
-    np.clip(signed, -diag, diag, out=signed)
+    np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
     # the part wanted and a pixel around it (for the blur)
     ax0, ay0 = max(x0 - 1, work[0]), max(y0 - 1, work[1])
     ax1, ay1 = min(x1 + 1, work[2]), min(y1 + 1, work[3])
@@ -370,7 +373,7 @@ def hand_mask(
         index = np.flatnonzero(near)
         if len(index):
             flat[index] += _llr(colors, take_pixels(frame, (ax0, ay0, ax1, ay1), index))
-    np.clip(logit, -30.0, 30.0, out=logit)
+    np.minimum(np.maximum(logit, np.float32(-30.0), out=logit), np.float32(30.0), out=logit)
     refined = np.exp(-logit)
     refined += np.float32(1.0)
     np.divide(np.float32(1.0), refined, out=refined)
