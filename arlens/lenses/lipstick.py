@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -213,13 +214,20 @@ def half_vector(face_scene: Any) -> tuple[float, float, float]:
     """
     pose = np.asarray(face_scene.pose, dtype=np.float64)
     rot, t = pose[:3, :3], pose[:3, 3]
-    view = -t / max(float(np.linalg.norm(t)), 1e-9)  # from the face toward the camera
+    view = -t / max(_norm(t), 1e-9)  # from the face toward the camera
     light = face_scene.light
     w = min(1.0, light.directionality / 0.3)
     to_light = w * np.asarray(light.direction, dtype=np.float64) + (1.0 - w) * view
-    half = to_light / max(float(np.linalg.norm(to_light)), 1e-9) + view
-    half = rot.T @ (half / max(float(np.linalg.norm(half)), 1e-9))
+    half = to_light / max(_norm(to_light), 1e-9) + view
+    half = rot.T @ (half / max(_norm(half), 1e-9))
     return float(half[0]), float(half[1]), float(half[2])
+
+
+def _norm(v: np.ndarray) -> float:
+    """The length of a float64 3-vector: numpy.linalg.norm's value (the same sum of squares, in order), without
+    its dispatch (three per face and frame)."""
+    x, y, z = v.tolist()
+    return math.sqrt(x * x + y * y + z * z)
 
 
 def _landmarks(face: object) -> np.ndarray:
@@ -445,9 +453,10 @@ class LipstickLens:
         t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
         mask = pixels.maps[:, M.MASK] * (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
         keep = mask > 0
-        maps = pixels.maps[keep]  # a copy: the maps of the pixels left, their mask then lowered
-        maps[:, M.MASK] = mask[keep]
-        return M.LipPixels(pixels.index[keep], maps)
+        # compress: a copy of the maps of the pixels left (their mask then lowered), at a third of maps[keep]
+        maps = pixels.maps.compress(keep, axis=0)
+        maps[:, M.MASK] = mask.compress(keep)
+        return M.LipPixels(pixels.index.compress(keep), maps)
 
     def render_shades(
         self, frame: np.ndarray, face: Face, shades: Sequence[LipstickOptions | str | Any], scene: Scene | None = None

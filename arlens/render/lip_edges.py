@@ -86,16 +86,16 @@ def refine_painted(
     d_out = cv2.distanceTransform(1 - outer_in, cv2.DIST_L2, 3)
     inv = np.float32(1.0 / width)
     logit = np.minimum(d_in * np.float32(40.0 * inv) + np.float32(EDGE_LOGIT), np.float32(BAND_LOGIT))
-    outside = d_out > 0
-    logit[outside] = np.float32(EDGE_LOGIT) - d_out[outside] * np.float32(OUTSIDE_SLOPE * inv)
+    # outside the outline (written where d_out > 0: no gathers of the pixels by mask)
+    np.subtract(np.float32(EDGE_LOGIT), d_out * np.float32(OUTSIDE_SLOPE * inv), out=logit, where=d_out > 0)
     box = _nonzero_box(opening)
     if box is not None:  # the distance into the opening, on the opening's own box (and a pixel around)
         y0, y1, x0, x1 = box
         sub = opening[y0:y1, x0:x1]
         d_open = cv2.distanceTransform(sub, cv2.DIST_L2, 3)
         part = logit[y0:y1, x0:x1]
-        inside = sub > 0
-        part[inside] = np.float32(OPENING_LOGIT) - d_open[inside] * np.float32(1.0 / (OPENING_REACH * width))
+        np.subtract(np.float32(OPENING_LOGIT), d_open * np.float32(1.0 / (OPENING_REACH * width)), out=part,
+                    where=sub > 0)
     # colour evidence where the outline's feather reaches
     if not feather.any():
         return np.zeros(0, np.intp), np.zeros(0, np.float32)
@@ -157,15 +157,16 @@ def _lip_llr(colors: ColorModel, lab: np.ndarray) -> np.ndarray:
     """
     from arlens.scene import colors as S
 
-    log_lip = colors.lip.log_density(lab)  # type: ignore[union-attr]
     rest = np.float32(S.OTHER_DENSITY * 0.3)
     if colors.skin is None:
+        log_lip = colors.lip.log_density(lab)  # type: ignore[union-attr]
         out = log_lip - np.float32(math.log(rest))
     else:
         # log(other + 0.7 skin'): in densities (a skin density far below the flat class's underflows to 0,
         # which changes nothing; none can overflow, a density is far below 1)
         w = np.float32(skin_weight(colors))
-        log_skin = colors.skin.log_density(lab)
+        both = S.log_densities((colors.lip, colors.skin), lab)  # type: ignore[arg-type]
+        log_lip, log_skin = both[:, 0], np.ascontiguousarray(both[:, 1])
         log_skin *= w
         log_skin += log_lip * (np.float32(1.0) - w) + np.float32(math.log(0.7))
         dens = cv2.exp(log_skin).reshape(-1)

@@ -58,12 +58,13 @@ SKIN_RING = (0.12, 0.35)
 
 def to_lab(bgr: np.ndarray) -> np.ndarray:
     """uint8 BGR (..., 3) -> float32 CIELAB (..., 3) (D65, L 0..100), OpenCV's float conversion."""
-    arr = np.ascontiguousarray(bgr, dtype=np.uint8)
+    arr = np.asarray(bgr, dtype=np.uint8)
     if arr.size == 0:
         return np.zeros(arr.shape, np.float32)
-    flat = arr.reshape(1, -1, 3).astype(np.float32)
-    flat *= np.float32(1.0 / 255.0)
-    return cv2.cvtColor(flat, cv2.COLOR_BGR2Lab).reshape(arr.shape)
+    # scaled straight from the (possibly strided) pixels into a new float32 array: no uint8 copy first
+    flat = np.empty(arr.shape, np.float32)
+    np.multiply(arr, np.float32(1.0 / 255.0), out=flat)
+    return cv2.cvtColor(flat.reshape(1, -1, 3), cv2.COLOR_BGR2Lab).reshape(arr.shape)
 
 
 #: Chroma scale of :func:`to_features`: at L = 44 (a typical lip) the coordinates equal CIELAB's a and b.
@@ -173,8 +174,10 @@ class ColorClass:
                 x = x[np.isfinite(x).all(axis=1)]
         else:
             w = np.asarray(weights, dtype=np.float64).reshape(-1)
-            keep = np.isfinite(x).all(axis=1) & (w > 0)
-            x, w = x[keep], w[keep]
+            keep = w > 0
+            if not np.isfinite(x.sum()):
+                keep &= np.isfinite(x).all(axis=1)
+            x, w = x.compress(keep, axis=0), w.compress(keep)  # compress: row selection at a third of x[mask]
         if len(x) > MAX_SAMPLES:  # a mean and a covariance need no more: every k-th sample, deterministically
             step = -(-len(x) // MAX_SAMPLES)
             x = x[::step]
@@ -189,26 +192,30 @@ class ColorClass:
                 centre = _median(x)
                 spread = np.maximum(1.4826 * _median(np.abs(x - centre)), MIN_STD)
             z = (x - centre) / spread
-            near = (z * z).sum(axis=1) <= TRIM_D2
-            x = x[near]
-            w = None if w is None else w[near]
-        floor = np.diag(MIN_STD**2)
+            z *= z
+            near = z @ _ONES3 <= TRIM_D2
+            x = x.compress(near, axis=0)
+            w = None if w is None else w.compress(near)
+        floor = _FLOOR
         for _ in range(2):
-            total = float(len(x)) if w is None else float(w.sum())
-            if len(x) < 12 or total <= 0:
+            n = len(x)
+            total = float(n) if w is None else float(w.sum())
+            if n < 12 or total <= 0:
                 return None
-            mean = (x.sum(axis=0) if w is None else w @ x) / total
+            # sums over the samples as matrix products with a ones vector: numpy's axis reductions of an
+            # (n, 3) array cost several times more (the same sums to float64 rounding)
+            mean = (_ONES[:n] @ x if w is None else w @ x) / total
             d = x - mean
             cov = (d.T if w is None else d.T * w) @ d
             cov /= total
             cov += floor
             q = d @ _inverse3(cov)
             q *= d
-            inlier = q.sum(axis=1) <= TRIM_D2
-            if inlier.all():
+            inlier = q @ _ONES3 <= TRIM_D2
+            if np.count_nonzero(inlier) == n:
                 break
-            x = x[inlier]
-            w = None if w is None else w[inlier]
+            x = x.compress(inlier, axis=0)
+            w = None if w is None else w.compress(inlier)
         return cls._trusted(mean, cov, len(x))
 
     @classmethod
@@ -222,6 +229,17 @@ class ColorClass:
         object.__setattr__(out, "covariance", c)
         object.__setattr__(out, "count", int(count))
         return out
+
+
+_FLOOR = np.diag(MIN_STD**2)
+_FLOOR.setflags(write=False)
+_ONES3 = np.ones(3)
+_ONES3.setflags(write=False)
+
+
+#: float64 ones, the summing vector of :meth:`ColorClass.fit` (which keeps at most ``MAX_SAMPLES`` samples)
+_ONES = np.ones(MAX_SAMPLES)
+_ONES.setflags(write=False)
 
 
 def _median(x: np.ndarray) -> np.ndarray:
@@ -239,7 +257,8 @@ def _inverse3(m: np.ndarray) -> np.ndarray:
     ca, cb, cc = e * i - f * f, c * f - b * i, b * f - c * e
     ce, cf, ci = a * i - c * c, b * c - a * f, a * e - b * b
     det = a * ca + b * cb + c * cc
-    return np.array([[ca, cb, cc], [cb, ce, cf], [cc, cf, ci]]) / det
+    ca, cb, cc, ce, cf, ci = ca / det, cb / det, cc / det, ce / det, cf / det, ci / det  # as numpy's / det
+    return np.array([[ca, cb, cc], [cb, ce, cf], [cc, cf, ci]])
 
 
 def log_densities(classes: tuple[ColorClass, ...], lab: np.ndarray) -> np.ndarray:
@@ -285,7 +304,9 @@ class ColorModel:
             return 0.0
         d = (self.lip.mean - self.skin.mean).astype(np.float64)
         cov = 0.5 * (self.lip.covariance + self.skin.covariance).astype(np.float64)
-        return float(np.sqrt(d @ np.linalg.solve(cov, d)))
+        # d^T cov^-1 d by the adjugate inverse (each class's covariance is positive definite, and so is their
+        # mean): numpy.linalg.solve's dispatch costs more than the arithmetic, once per face and frame
+        return float(np.sqrt(max(float(d @ _inverse3(cov) @ d), 0.0)))
 
     def lip_probability(self, lab: np.ndarray) -> np.ndarray:
         """Probability that each of (n, 3) colours (:func:`to_features`) is lip rather than skin or anything
@@ -307,9 +328,19 @@ class ColorModel:
         return (1.0 / (1.0 + np.exp(z))).astype(np.float32)
 
 
+@functools.cache
+def _loop_index() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """intp index arrays of the outer and inner lip loops and the face oval, made once (read-only)."""
+    out = tuple(np.array(group, dtype=np.intp) for group in (L.lips_outer(), L.lips_inner(), L.face_oval()))
+    for arr in out:
+        arr.setflags(write=False)
+    return out  # type: ignore[return-value]
+
+
 def _lip_loops(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lm = np.asarray(landmarks, dtype=np.float64)
-    return lm[list(L.lips_outer()), :2], lm[list(L.lips_inner()), :2]
+    outer, inner, _ = _loop_index()
+    return lm[outer, :2], lm[inner, :2]
 
 
 def mouth_box(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
@@ -368,51 +399,82 @@ def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -
 
 
 def _samples(
-    frame: np.ndarray, box: Box, step: int, where: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None
-) -> np.ndarray:
-    """uint8 (n, 3): the frame's pixels at the True cells of ``where`` (a grid of every ``step``-th pixel of
-    ``box``) that ``occluded`` (taking (n, 2) frame pixel centres) does not say are covered, every k-th of
-    them when there are more than ``MAX_SAMPLES`` (what :meth:`ColorClass.fit` keeps)."""
-    index = np.flatnonzero(where)
-    rows, cols = np.divmod(index, where.shape[1])
-    rows = rows * step + box[1]
-    cols = cols * step + box[0]
-    if occluded is not None and len(index):
+    frame: np.ndarray, box: Box, grids: list[tuple[int, np.ndarray]],
+    occluded: Callable[[np.ndarray], np.ndarray] | None,
+) -> list[np.ndarray]:
+    """Per ``(step, where)`` of ``grids`` (``where`` a grid of every ``step``-th pixel of ``box``): uint8
+    (n, 3), the frame's pixels at its True cells that ``occluded`` (taking (n, 2) frame pixel centres) does
+    not say are covered, every k-th of them when there are more than ``MAX_SAMPLES`` (what
+    :meth:`ColorClass.fit` keeps). The grids' cells are tested against ``occluded`` in one call."""
+    cells = []
+    for step, where in grids:
+        rows, cols = np.divmod(np.flatnonzero(where), where.shape[1])
+        cells.append((rows * step + box[1], cols * step + box[0]))
+    if occluded is not None and any(len(rows) for rows, _ in cells):
+        rows = np.concatenate([r for r, _ in cells])
+        cols = np.concatenate([c for _, c in cells])
         keep = ~occluded(np.stack([cols + 0.5, rows + 0.5], axis=1))
-        rows, cols = rows[keep], cols[keep]
-    if len(rows) > MAX_SAMPLES:
-        k = -(-len(rows) // MAX_SAMPLES)
-        rows, cols = rows[::k], cols[::k]
-    if frame.flags.c_contiguous:  # one gather by flat index
-        return np.take(frame.reshape(-1, 3), rows * frame.shape[1] + cols, axis=0)
-    return frame[rows, cols]
+        out_cells, start = [], 0
+        for r, c in cells:
+            part = keep[start : start + len(r)]
+            out_cells.append((r.compress(part), c.compress(part)))
+            start += len(r)
+        cells = out_cells
+    out = []
+    for rows, cols in cells:
+        if len(rows) > MAX_SAMPLES:
+            k = -(-len(rows) // MAX_SAMPLES)
+            rows, cols = rows[::k], cols[::k]
+        if frame.flags.c_contiguous:  # one gather by flat index
+            out.append(np.take(frame.reshape(-1, 3), rows * frame.shape[1] + cols, axis=0))
+        else:
+            out.append(frame[rows, cols])
+    return out
 
 
 def skin_reference(
-    frame: np.ndarray, landmarks: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None = None
+    frame: np.ndarray, landmarks: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None = None,
+    occluded_vertices: np.ndarray | None = None,
 ) -> np.ndarray:
     """float32 (n, 3) colour coordinates of the face's skin away from the mouth: one pixel under each of
     the mesh's plain-skin vertices (cheeks, forehead, nose; :func:`arlens.scene.light.skin_vertices`)
-    inside the frame and not ``occluded``. What a cup over the mouth cannot cover all of."""
+    inside the frame and not ``occluded``. What a cup over the mouth cannot cover all of.
+
+    ``occluded_vertices``: bool (468,) mesh vertices already known covered (``occluded`` of the
+    vertices' landmarks, as the scene keeps them): used instead of calling ``occluded`` again."""
     from arlens.scene.light import skin_vertices
 
-    pts = np.asarray(landmarks, dtype=np.float64)[skin_vertices(), :2]
+    verts = skin_vertices()
+    pts = np.asarray(landmarks, dtype=np.float64)[verts, :2]
     h, w = frame.shape[:2]
     with np.errstate(invalid="ignore"):
         inside = np.isfinite(pts).all(axis=1) & (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (
             pts[:, 1] < h)
-    pts = pts[inside]
-    if occluded is not None and len(pts):
-        pts = pts[~occluded(pts)]
+    if occluded_vertices is not None:
+        inside &= ~np.asarray(occluded_vertices, dtype=bool)[verts]
+        pts = pts[inside]
+    else:
+        pts = pts[inside]
+        if occluded is not None and len(pts):
+            pts = pts[~occluded(pts)]
     return to_features(frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)])
 
 
 def _disc(radius: float) -> np.ndarray:
     """uint8 structuring element of the pixel offsets within ``radius``: eroding by it keeps the pixels
-    farther than ``radius`` from every zero (what a distance transform's threshold would)."""
-    r = int(math.floor(radius))
+    farther than ``radius`` from every zero (what a distance transform's threshold would). Read-only."""
+    # integer offsets: x^2 + y^2 <= r^2 exactly when x^2 + y^2 <= floor(r^2), so the few integers floor(r^2)
+    # name every kernel there is and each is built once per process
+    return _disc_within(int(math.floor(radius * radius)))
+
+
+@functools.cache
+def _disc_within(r2: int) -> np.ndarray:
+    r = math.isqrt(r2)
     y, x = np.mgrid[-r : r + 1, -r : r + 1]
-    return (x * x + y * y <= radius * radius).astype(np.uint8)
+    out = (x * x + y * y <= r2).astype(np.uint8)
+    out.setflags(write=False)
+    return out
 
 
 def face_color_model(
@@ -443,7 +505,7 @@ def face_color_model(
     cells wide): a wide ring holds plenty of samples there.
     """
     box = mouth_box(landmarks, frame.shape) if box is None else box
-    if is_empty(box) or not np.isfinite(np.asarray(landmarks)[list(L.lips_outer())]).all():
+    if is_empty(box) or not np.isfinite(np.asarray(landmarks)[_loop_index()[0]]).all():
         return ColorModel(None, None)
     outer, inner = _lip_loops(landmarks)
     width = max(float(np.ptp(outer[:, 0])), 1.0)
@@ -474,10 +536,10 @@ def face_color_model(
     ring = (outside > SKIN_RING[0] * width_s) & (outside <= SKIN_RING[1] * width_s)
     # the ring stays on the face: between the lips' top and the nose there is skin, but not beside the jaw
     face = np.zeros((hs, ws), np.uint8)
-    fill_polygon(face, np.asarray(landmarks, dtype=np.float64)[list(L.face_oval()), :2], box, 1, step_s)
+    fill_polygon(face, np.asarray(landmarks, dtype=np.float64)[_loop_index()[2], :2], box, 1, step_s)
     ring &= face > 0
-    ring_px = _samples(frame, box, step_s, ring, occluded)
-    both = to_features(np.concatenate([ring_px, _samples(frame, box, step, core > 0, occluded)]))  # one conversion
+    ring_px, lip_px = _samples(frame, box, [(step_s, ring), (step, core > 0)], occluded)
+    both = to_features(np.concatenate([ring_px, lip_px]))  # one conversion
     skin_lab, lip_lab = both[: len(ring_px)], both[len(ring_px) :]
     skin = ColorClass.fit(skin_lab, robust=True, reference=reference)
     weights = None
@@ -508,4 +570,5 @@ def foreign_share(skin: ColorClass | None, lip: ColorClass | None, lab: np.ndarr
     dens[:, 0] += np.float32(math.log(p_lip))
     dens[:, 1] += np.float32(math.log(p_skin))
     threshold = math.log(OTHER_DENSITY * p_other) - math.log(FOREIGN_POSTERIOR / (1.0 - FOREIGN_POSTERIOR))
-    return float((dens.max(axis=1) < np.float32(threshold)).mean())
+    best = np.maximum(dens[:, 0], dens[:, 1])  # not dens.max(axis=1): an axis reduction of (n, 2) costs more
+    return float(np.count_nonzero(best < np.float32(threshold)) / len(best))

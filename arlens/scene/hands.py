@@ -14,6 +14,7 @@ its lips' box, not the hand's (the colour classes are learned once per hand, on 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from arlens.landmarks import HandLandmark as H
 from arlens.scene.colors import ColorClass, log_densities, to_features
-from arlens.scene.regions import Box, box_around, box_shape, is_empty
+from arlens.scene.regions import Box, box_around, box_shape, every_kth_pixel, is_empty, take_pixels
 from arlens.tracking.results import MAX_COORDINATE, Hand
 
 #: Joints of each finger from the palm out (the thumb from its CMC).
@@ -93,7 +94,10 @@ def _fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
     """Frame pixel coordinates -> cv2 drawing coordinates (pixel centres at integers) in fixed point."""
     xy = (np.asarray(points, dtype=np.float64)[..., :2] - np.array(origin, dtype=np.float64) - 0.5) * (1 << _SHIFT)
     # far off-canvas points (a hand half out of frame) are clamped: cv2 clips the drawing itself
-    return np.clip(np.rint(xy), -(1 << 28), 1 << 28).astype(np.int32)
+    np.rint(xy, out=xy)
+    np.maximum(xy, -(1 << 28), out=xy)  # np.clip's value, without its wrappers (three calls per hand and frame)
+    np.minimum(xy, 1 << 28, out=xy)
+    return xy.astype(np.int32)
 
 
 #: The finger bones as (start, end) landmark indices and their radius in mean finger widths (the finger's
@@ -103,8 +107,14 @@ _BONES = tuple(
     for chain, rel in zip(FINGER_CHAINS, FINGER_WIDTH, strict=True)
     for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False))
 )
-_BONE_START = np.array([b[0] for b in _BONES])
-_BONE_END = np.array([b[1] for b in _BONES])
+#: The capsules drawn after the palm: the wrist's (forearm point 21 to the wrist), then the bones, as
+#: (S, 2) start and end indices of the drawing points; their half widths relative to the finger width and
+#: their taper (the wrist's entries unused: its width is set apart).
+_SEGMENTS = np.array([[21, H.WRIST]] + [[a, b] for a, b, _, _ in _BONES], dtype=np.intp)
+_BONE_HALF_REL = np.array([0.0] + [0.5 * rel for _, _, rel, _ in _BONES])
+_BONE_TAPER = np.array([1.0] + [taper for _, _, _, taper in _BONES])
+for _table in (_SEGMENTS, _BONE_HALF_REL, _BONE_TAPER):
+    _table.setflags(write=False)
 _PALM_POINTS = list(PALM) + [21]  # the forearm point is the 22nd of the drawing points
 
 
@@ -140,19 +150,23 @@ def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 
     cv2.fillConvexPoly(canvas, hull, 255, line, _SHIFT)
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
     cv2.polylines(canvas, [hull], True, 255, _thickness(PALM_RIM * width + 2.0 * grow), line, _SHIFT)
-    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base; then the bones
-    starts = np.concatenate([[21], _BONE_START])
-    ends = np.concatenate([[H.WRIST], _BONE_END])
-    thick = [_thickness(2.6 * width + 2.0 * grow)] + [
-        _thickness(2.0 * ((0.5 * rel * width) * taper + grow)) for _, _, rel, taper in _BONES
-    ]
-    a, b = fixed[starts], fixed[ends]
+    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base; then the bones.
+    # Their line widths in one array operation (the same float64 arithmetic, rounded half to even as round())
+    radii = _BONE_HALF_REL * width
+    radii *= _BONE_TAPER
+    radii += grow
+    radii *= 2.0
+    radii[0] = 2.6 * width + 2.0 * grow
+    thick_arr = np.clip(np.rint(radii), 1, 32767).astype(np.int64)
+    thick = thick_arr.tolist()
+    segments = fixed[_SEGMENTS]  # (S, 2, 2) int32: start and end of each capsule
     # only the capsules that reach the canvas are drawn (cv2 would clip the others, at a cost)
-    r = (np.array(thick, dtype=np.int64) << _SHIFT) // 2 + (1 << _SHIFT)
-    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-    reach = (lo[:, 0] - r <= (w + 1) << _SHIFT) & (hi[:, 0] + r >= 0) & (lo[:, 1] - r <= (h + 1) << _SHIFT) & \
-        (hi[:, 1] + r >= 0)
-    segments = np.stack([a, b], axis=1)  # (S, 2, 2) int32
+    r = (thick_arr << _SHIFT) // 2 + (1 << _SHIFT)
+    a, b = segments[:, 0].astype(np.int64), segments[:, 1].astype(np.int64)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    lo -= r[:, None]
+    hi += r[:, None]
+    reach = (lo[:, 0] <= (w + 1) << _SHIFT) & (hi[:, 0] >= 0) & (lo[:, 1] <= (h + 1) << _SHIFT) & (hi[:, 1] >= 0)
     if antialias:  # anti-aliased edges blend with what is drawn: in the bones' order, one at a time
         for i in np.flatnonzero(reach).tolist():
             cv2.polylines(canvas, [segments[i]], False, 255, thick[i], line, _SHIFT)
@@ -197,17 +211,30 @@ class SilhouetteGrid:
     step: float
     cells: np.ndarray
 
+    @functools.cached_property
+    def _bordered(self) -> np.ndarray:
+        """The cells with a row and column of False around them: a point outside the grid is looked up on
+        the border (one gather, no mask of the points inside)."""
+        h, w = self.cells.shape
+        out = np.zeros((h + 2, w + 2), dtype=bool)
+        out[1 : h + 1, 1 : w + 1] = self.cells
+        return out
+
     def covers(self, points: np.ndarray) -> np.ndarray:
         """bool (n,): which of the (n, >=2) frame pixel ``points`` fall in a covered cell."""
         pts = np.asarray(points, dtype=np.float64)[:, :2]
         h, w = self.cells.shape
-        with np.errstate(invalid="ignore"):
-            col = np.floor((pts[:, 0] - self.box[0]) / self.step)
-            row = np.floor((pts[:, 1] - self.box[1]) / self.step)
-            inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
-        out = np.zeros(len(pts), dtype=bool)
-        out[inside] = self.cells[row[inside].astype(np.intp), col[inside].astype(np.intp)]
-        return out
+        # cell indices + 1, clamped onto the False border (fmax/fmin take a NaN point there too)
+        col = np.floor((pts[:, 0] - self.box[0]) / self.step)
+        row = np.floor((pts[:, 1] - self.box[1]) / self.step)
+        np.fmin(np.fmax(col, -1.0, out=col), float(w), out=col)
+        np.fmin(np.fmax(row, -1.0, out=row), float(h), out=row)
+        col += 1.0
+        flat = row.astype(np.intp)
+        flat += 1
+        flat *= w + 2
+        flat += col.astype(np.intp)
+        return np.take(self._bordered.reshape(-1), flat)
 
 
 #: Cells per finger width of a :class:`SilhouetteGrid`.
@@ -266,10 +293,10 @@ def hand_colors(frame: np.ndarray, hand: Hand, reach: Box | None = None) -> Hand
     # every k-th pixel down to about twice the size, then area-averaged: the means of the area resize at
     # a fraction of its cost on a large box
     step = max(1, max(h, w) // (2 * COLOR_SIDE))
-    region = frame[box[1] : box[3] : step, box[0] : box[2] : step]
+    region = every_kth_pixel(frame, box, step)
     small_w, small_h = max(1, round(w * scale)), max(1, round(h * scale))
     if scale < 1.0:
-        region = cv2.resize(np.ascontiguousarray(region), (small_w, small_h), interpolation=cv2.INTER_AREA)
+        region = cv2.resize(region, (small_w, small_h), interpolation=cv2.INTER_AREA)
     sx, sy = small_w / w, small_h / h
     # the silhouette at the small scale: landmarks scaled about the box's corner
     small = _scaled(hand, (box[0], box[1]), sx, sy)
@@ -279,8 +306,10 @@ def hand_colors(frame: np.ndarray, hand: Hand, reach: Box | None = None) -> Hand
     ws = width * sx
     core = din > CORE * ws
     ring = (dout > CORE * ws) & (dout <= RING * ws)
-    lab = to_features(region)
-    return HandColors(ColorClass.fit(lab[core]), ColorClass.fit(lab[ring]))
+    lab = to_features(region).reshape(-1, 3)
+    # compress: the cells' rows at a third of lab[mask]'s cost
+    return HandColors(ColorClass.fit(lab.compress(core.reshape(-1), axis=0)),
+                      ColorClass.fit(lab.compress(ring.reshape(-1), axis=0)))
 
 
 def hand_mask(
@@ -332,7 +361,7 @@ def hand_mask(
     # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
     # value (about 1e38); nothing is farther than the box's diagonal
     diag = np.float32(math.hypot(*inside.shape))
-    np.clip(signed, -diag, diag, out=signed)
+    np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
     # the part wanted and a pixel around it (for the blur)
     ax0, ay0 = max(x0 - 1, work[0]), max(y0 - 1, work[1])
     ax1, ay1 = min(x1 + 1, work[2]), min(y1 + 1, work[3])
@@ -340,13 +369,11 @@ def hand_mask(
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
     if colors.hand is not None and colors.around is not None:
         near = np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width)
-        region = frame[ay0:ay1, ax0:ax1]
         flat = logit.reshape(-1)
         index = np.flatnonzero(near)
         if len(index):
-            flat[index] += _llr(colors, region.reshape(-1, 3)[index] if region.flags.c_contiguous else
-                                np.ascontiguousarray(region).reshape(-1, 3)[index])
-    np.clip(logit, -30.0, 30.0, out=logit)
+            flat[index] += _llr(colors, take_pixels(frame, (ax0, ay0, ax1, ay1), index))
+    np.minimum(np.maximum(logit, np.float32(-30.0), out=logit), np.float32(30.0), out=logit)
     refined = np.exp(-logit)
     refined += np.float32(1.0)
     np.divide(np.float32(1.0), refined, out=refined)

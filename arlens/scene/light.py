@@ -30,7 +30,7 @@ import numpy as np
 from arlens import landmarks as L
 from arlens.errors import InputError
 from arlens.render.color import BGR_TO_Y, SRGB_TO_LINEAR_LUT
-from arlens.scene.regions import Box, clip_box, is_empty
+from arlens.scene.regions import Box, clip_box, every_kth_pixel, is_empty
 from arlens.tracking.camera import PerspectiveCamera
 
 #: Linear luminance of the white patch that counts as intensity 1: a well-exposed frame's brightest
@@ -82,6 +82,22 @@ class Light:
             raise InputError(f"Light.intensity: expected a finite value >= 0, got {self.intensity!r}")
         object.__setattr__(self, "intensity", float(self.intensity))
 
+    @classmethod
+    def _estimated(cls, color: np.ndarray, intensity: float, direction: np.ndarray, sh: np.ndarray,
+                   white: np.ndarray) -> Light:
+        """A Light of an estimate's own (3,), (3,), (4,) and (3,) arrays: one finiteness test of all thirteen
+        values instead of one per field (the per-field checks, with their message, when it fails)."""
+        values = [np.asarray(v, dtype=np.float32).reshape(-1) for v in (color, direction, sh, white)]
+        if not (np.isfinite(np.concatenate(values)).all() and math.isfinite(intensity) and intensity >= 0) or \
+                [len(v) for v in values] != [3, 3, 4, 3]:
+            return cls(color, intensity, direction, sh, white)  # raises, naming the field
+        out = object.__new__(cls)
+        for name, arr in zip(("color", "direction", "sh", "white"), values, strict=True):
+            arr.setflags(write=False)
+            object.__setattr__(out, name, arr)
+        object.__setattr__(out, "intensity", float(intensity))
+        return out
+
     @property
     def gains(self) -> np.ndarray:
         """float32 (3,) linear B, G, R gains of the light: what a white surface of albedo 1 looks like
@@ -113,7 +129,7 @@ def white_patch(frame: np.ndarray, box: Box) -> np.ndarray:
         return np.full(3, REFERENCE_WHITE, np.float32)
     x0, y0, x1, y1 = box
     step = max(1, max(y1 - y0, x1 - x0) // (2 * WHITE_SIDE))
-    region = np.ascontiguousarray(frame[y0:y1:step, x0:x1:step])
+    region = every_kth_pixel(frame, box, step)
     scale = WHITE_SIDE / max(region.shape[:2])
     if scale < 1.0:
         size = (max(1, round(region.shape[1] * scale)), max(1, round(region.shape[0] * scale)))
@@ -185,7 +201,15 @@ def skin_vertices() -> np.ndarray:
 def posed_normals(pose: np.ndarray) -> np.ndarray:
     """float32 (468, 3) camera-space unit normals of the canonical face carried by ``pose`` (4x4)."""
     r = np.asarray(pose, dtype=np.float64)[:3, :3]
-    return (canonical_normals().astype(np.float64) @ r.T).astype(np.float32)
+    return (_canonical_normals64() @ r.T).astype(np.float32)
+
+
+@functools.cache
+def _canonical_normals64() -> np.ndarray:
+    """:func:`canonical_normals` in float64, made once (read-only)."""
+    out = canonical_normals().astype(np.float64)
+    out.setflags(write=False)
+    return out
 
 
 def face_pose(landmarks: np.ndarray, pose: np.ndarray, camera: PerspectiveCamera) -> np.ndarray:
@@ -196,6 +220,12 @@ def face_pose(landmarks: np.ndarray, pose: np.ndarray, camera: PerspectiveCamera
     from arlens.tracking.pose import estimate_pose
 
     return np.asarray(estimate_pose(landmarks, camera), dtype=np.float64)
+
+
+# ridge on the directional terms: the visible normals mostly face the camera, so the constant and n_z are
+# nearly collinear; the ridge settles that in favour of the constant
+_RIDGE = np.diag([0.0, RIDGE, RIDGE, RIDGE])
+_RIDGE.setflags(write=False)
 
 
 def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
@@ -213,13 +243,14 @@ def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
     a[:, 1:] = np.asarray(normals, dtype=np.float64)
     w = np.ones(len(y))
     coef = np.zeros(4)
-    # ridge on the directional terms: the visible normals mostly face the camera, so the constant and n_z
-    # are nearly collinear; the ridge settles that in favour of the constant
-    ridge = np.diag([0.0, RIDGE, RIDGE, RIDGE])
     half = len(y) // 2
-    for _ in range(3):
+    for i in range(3):
+        # (a * w, not a itself, for the first fit: numpy takes a.T @ a of one buffer as a symmetric product,
+        # rounded otherwise)
         aw = a * w[:, None]
-        coef = np.linalg.solve(aw.T @ a + ridge * w.sum(), aw.T @ y)
+        coef = np.linalg.solve(aw.T @ a + _RIDGE * w.sum(), aw.T @ y)
+        if i == 2:
+            break  # the last fit's residual weights would go unused
         r = y - a @ coef
         np.abs(r, out=r)
         scale = 1.4826 * float(np.partition(r, half)[half]) + 1e-6  # the (upper) median absolute residual
@@ -250,7 +281,10 @@ def sample_skin(
         safe[:, 1] < h - margin)
     flat = np.where(inside, np.floor(safe[:, 1]) * w + np.floor(safe[:, 0]), 0.0).astype(np.intp)
     offsets = (np.array([-r, 0, r], dtype=np.intp)[:, None] * w + np.array([-r, 0, r], dtype=np.intp)).reshape(-1)
-    index = flat[:, None] + offsets[None, :]  # (n, 9); an outside vertex reads pixel 0's grid, masked out
+    # (9, n), offset by offset: the mean over the first axis of (9, n, 3) adds the same nine values in the
+    # same order as over the middle one of (n, 9, 3), a sixth of the cost. An outside vertex reads pixel
+    # 0's grid, masked out
+    index = offsets[:, None] + flat[None, :]
     np.clip(index, 0, h * w - 1, out=index)
     if frame.flags.c_contiguous:
         values = np.take(frame.reshape(-1, 3), index.reshape(-1), axis=0)  # (9 n, 3)
@@ -258,7 +292,7 @@ def sample_skin(
         rows, cols = np.divmod(index.reshape(-1), w)
         values = frame[rows, cols]
     patch = SRGB_TO_LINEAR_LUT[values]
-    return patch.reshape(len(pts), 9, 3).mean(axis=1, dtype=np.float32), inside
+    return patch.reshape(9, len(pts), 3).mean(axis=0, dtype=np.float32), inside
 
 
 def estimate_light(
@@ -304,4 +338,4 @@ def estimate_light(
         norm = float(np.linalg.norm(sh[1:]))
         if norm > 1e-9:
             direction = sh[1:] / norm
-    return Light(color=color, intensity=intensity, direction=direction, sh=sh, white=white)
+    return Light._estimated(color, intensity, direction, sh, white)

@@ -41,15 +41,19 @@ def box_around(points: np.ndarray, pad: float, shape: tuple[int, ...]) -> Box:
     Non-finite points are ignored; with none finite the box is empty.
     """
     xy = np.asarray(points, dtype=np.float64)[:, :2]
-    xy = xy[np.isfinite(xy).all(axis=1)]
+    if not np.isfinite(xy).all():  # rows with a non-finite value left out (the common all-finite case: one test)
+        xy = xy[np.isfinite(xy).all(axis=1)]
     if len(xy) == 0:
         return 0, 0, 0, 0
-    lo, hi = xy.min(axis=0) - pad, xy.max(axis=0) + pad
-    # far off-frame values are clipped before the int conversion, so no overflow whatever the landmarks
+    # per column in plain floats: numpy's axis reductions and clip of a (N, 2) array cost several times more
+    xs, ys = xy[:, 0], xy[:, 1]
     h, w = int(shape[0]), int(shape[1])
-    lo = np.clip(lo, -1.0, [w + 1.0, h + 1.0])
-    hi = np.clip(hi, -1.0, [w + 1.0, h + 1.0])
-    return clip_box((math.floor(lo[0]), math.floor(lo[1]), math.ceil(hi[0]), math.ceil(hi[1])), shape)
+    # far off-frame values are clipped before the int conversion, so no overflow whatever the landmarks
+    x0 = min(max(float(xs.min()) - pad, -1.0), w + 1.0)
+    y0 = min(max(float(ys.min()) - pad, -1.0), h + 1.0)
+    x1 = min(max(float(xs.max()) + pad, -1.0), w + 1.0)
+    y1 = min(max(float(ys.max()) + pad, -1.0), h + 1.0)
+    return clip_box((math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1)), shape)
 
 
 def box_shape(box: Box) -> tuple[int, int]:
@@ -111,3 +115,28 @@ class RegionMask:
     def area(self) -> float:
         """Sum of the coverage (pixels)."""
         return float(self.alpha.sum(dtype=np.float64))
+
+
+_PIXEL = np.dtype((np.void, 3))
+
+
+def every_kth_pixel(frame: np.ndarray, box: Box, step: int) -> np.ndarray:
+    """uint8 (h, w, 3), C-contiguous: every ``step``-th pixel of ``box`` of a uint8 (H, W, 3) frame.
+
+    The same as ``np.ascontiguousarray(frame[y0:y1:step, x0:x1:step])``, copied as 3-byte pixels (numpy
+    copies a strided (h, w, 3) view three bytes at a time, at about twice the cost).
+    """
+    x0, y0, x1, y1 = box
+    if frame.strides[-1] != 1 or frame.strides[-2] != 3:  # pixels not packed: numpy's own copy
+        return np.ascontiguousarray(frame[y0:y1:step, x0:x1:step])
+    packed = np.ascontiguousarray(frame.view(_PIXEL)[y0:y1:step, x0:x1:step])
+    return packed.view(np.uint8).reshape(*packed.shape[:2], 3)
+
+
+def take_pixels(frame: np.ndarray, box: Box, index: np.ndarray) -> np.ndarray:
+    """uint8 (n, 3): the pixels of ``box`` of a uint8 (H, W, 3) frame at flat ``index`` (row-major within the
+    box), as ``np.ascontiguousarray(frame[y0:y1, x0:x1]).reshape(-1, 3)[index]`` at a third of the cost (the
+    box copied and indexed as 3-byte pixels)."""
+    packed = every_kth_pixel(frame, box, 1)  # C-contiguous
+    return np.take(packed.view(_PIXEL).reshape(-1), index).view(np.uint8).reshape(-1, 3)
+

@@ -138,7 +138,9 @@ class FaceScene:
         silhouettes grown by ``OCCLUDER_MARGIN``: no occluder mask is rasterised for it); with a scene
         memory, smoothed over the face track's frames."""
         occluded = self._occluded if self.scene.occluding_hands() else None
-        reference = _colors.skin_reference(self.scene.frame, self.face.landmarks, occluded)
+        # the skin vertices' test is the mesh's, which the light reads too: made once
+        reference = _colors.skin_reference(self.scene.frame, self.face.landmarks,
+                                           occluded_vertices=self.occluded_vertices if occluded else None)
         colors = _colors.face_color_model(self.scene.frame, self.face.landmarks, box=self.mouth_box,
                                           occluded=occluded, reference=reference)
         track = self._track()
