@@ -48,6 +48,7 @@ from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look
 from arlens.render.composite import composite_filtered, shade
 from arlens.render.shadow import FAINTEST, ShadowStyle, contact_shade_small, working_scale
 from arlens.scene import Scene
+from arlens.scene.regions import intersect
 from arlens.tracking.camera import PerspectiveCamera
 from arlens.tracking.results import Face
 
@@ -458,7 +459,7 @@ class _FacePlan:
     lighting: Any
     look: CameraLook
     behind: tuple[float, float, float]
-    occlusion: np.ndarray
+    scene_face: Any  # the face's FaceScene: what covers the glasses (read once they are drawn, see _occlusion)
     width_scale: float
     bend: tuple[float, float, float, float]
     hair: _HairSample | None  # where to look for hair in front of the temples
@@ -1062,7 +1063,7 @@ class EyewearLens:
                     lighting=lighting,
                     look=face_scene.camera_look if self.options.match_camera else CameraLook(),
                     behind=behind,
-                    occlusion=face_scene.occlusion(region),
+                    scene_face=face_scene,
                     hair=self._temple_hair_sample(scene, face_scene, camera, m, bend, region),
                     width_scale=width_scale,
                     bend=bend,
@@ -1074,12 +1075,14 @@ class EyewearLens:
         drawn: list[np.ndarray | None] = [None] * len(faces)
         with self._renderer.current():
             raws = [self._draw_gl(plan, camera, projection) for plan in plans]
-        # the hair over the temples where they are drawn outside the front, read before anything is drawn into out
+        # what covers the glasses, and the hair over the temples where they are drawn outside the front: read
+        # before anything is drawn into out
+        occlusions = [self._occlusion(plan, raw, scene) for plan, raw in zip(plans, raws, strict=True)]
         hairs = [None if plan.hair is None else self._temple_hair(plan.hair, raw, plan.region, scene)
                  for plan, raw in zip(plans, raws, strict=True)]
         # far faces first, so a nearer face's glasses are composited over a farther one's
         for k in sorted(range(len(plans)), key=lambda k: float(plans[k].face.pose[2, 3])):
-            drawn[plans[k].index] = self._draw_face(out, plans[k], raws[k], hairs[k], camera, seed)
+            drawn[plans[k].index] = self._draw_face(out, plans[k], raws[k], occlusions[k], hairs[k], camera, seed)
         self._drawn = tuple(drawn)
         return out
 
@@ -1153,14 +1156,28 @@ class EyewearLens:
                 self._renders[plan.index] = (plan.key, raw)
         return raw
 
-    def _draw_face(self, out: np.ndarray, plan: _FacePlan, raw: np.ndarray, hair: np.ndarray | None,
-                   camera: PerspectiveCamera, seed: int) -> np.ndarray | None:
-        """Composite one face's drawing (``raw``; ``hair`` over the temples hides them) into ``out``; the box of
-        the pixels it covers (None: none)."""
+    @staticmethod
+    def _occlusion(plan: _FacePlan, raw: np.ndarray, scene: Scene) -> np.ndarray:
+        """float32 over the face's region: how much the hands and, where the glasses are drawn over the mouth's
+        box, foreign objects in front of the mouth cover them. Objects are looked for only there (they lie in
+        the mouth's box, and where nothing is drawn covering changes nothing): finding them needs the face's
+        colour model, which the glasses do not need otherwise."""
+        x0, y0, _, _ = plan.region
+        h, w = raw.shape[:2]
+        # the box of the pixels with any channel set (a clear lens's reflection may have no coverage byte)
+        bx, by, bw, bh = cv2.boundingRect(raw.reshape(h, w * 4))
+        drawn = (x0 + bx // 4, y0 + by, x0 + -(-(bx + bw) // 4), y0 + by + bh)
+        if bw and bh and intersect(plan.scene_face.mouth_box, drawn) is not None:
+            return plan.scene_face.occlusion(plan.region)
+        return scene.occlusion(plan.region)  # the hands only
+
+    def _draw_face(self, out: np.ndarray, plan: _FacePlan, raw: np.ndarray, occlusion: np.ndarray,
+                   hair: np.ndarray | None, camera: PerspectiveCamera, seed: int) -> np.ndarray | None:
+        """Composite one face's drawing (``raw``; what ``occlusion`` covers and ``hair`` over the temples hide
+        it) into ``out``; the box of the pixels it covers (None: none)."""
         face, region = plan.face, plan.region
         x0, y0, x1, y1 = region
         rgba = apply_camera_look(raw, plan.look)
-        occlusion = plan.occlusion
         if hair is not None:  # hair falling over a temple hides it
             occlusion = np.maximum(occlusion, hair)
         if occlusion.max() > 0.0:  # a hand in front of the face hides the glasses too

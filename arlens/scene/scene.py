@@ -167,8 +167,9 @@ class FaceScene:
         found = self._occlusion.get(box)
         if found is None:
             found = self.scene.occlusion(box)
-            objects = self.objects
-            if intersect(objects.box, box) is not None and objects.alpha.any():
+            # the objects lie in the mouth box: a box away from it (glasses) needs no object search (its colours)
+            objects = self.objects if intersect(self.mouth_box, box) is not None else None
+            if objects is not None and intersect(objects.box, box) is not None and objects.alpha.any():
                 found = objects.max_into(found.copy(), box)
                 found.setflags(write=False)
             self._occlusion[box] = found
