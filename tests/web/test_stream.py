@@ -89,8 +89,9 @@ def test_newest_frame_wins(client, portrait_jpeg):
 def test_controls_buy_qr_snapshot_and_share(client, portrait_jpeg):
     with client.websocket_connect("/ws?product=LIP-004") as ws:
         next_text(ws, "state")
-        ws.send_bytes(frame_message(1, portrait_jpeg))
-        next_frame(ws)
+        for seq in (1, 2):  # two frames: the lipstick is worn for a while, so the step below emits its dwell
+            ws.send_bytes(frame_message(seq, portrait_jpeg))
+            next_frame(ws)
         ws.send_json({"type": "step", "kind": "lipstick", "by": 1})
         assert next_text(ws, "state")["worn"] == {"lipstick": "LIP-005"}
         ws.send_json({"type": "step", "kind": "lipstick", "by": -1})
