@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 
 from arlens.catalog import Catalog, Product, ProductKind, UtmTags
+from arlens.catalog.cards import detail_rows, price_html
 from arlens.errors import ArlensError, InputError
 from arlens.resources import assets_dir
 
@@ -531,19 +532,8 @@ def _page(
             for caption, before, after, full in shots[p.id]
         )
         link = p.buy_link(utm)
-        price = f"{e(str(p.current_price))}"
-        if p.sale_price is not None:
-            price += f"<s>{e(str(p.price))}</s>"
-        rows = [("Kind", e(p.kind.value.replace("_", " ") if p.kind else ""))]
-        if p.color:
-            name = f" {e(p.color_name)}" if p.color_name else ""
-            rows.append(("Shade", f'<span class="swatch" style="background:{e(p.color)}"></span>{e(p.color)}{name}'))
-        if p.finish:
-            rows.append(("Finish", e(p.finish.value)))
-        if p.frame_width_mm:
-            rows.append(("Frame width", f"{p.frame_width_mm:g} mm"))
-        rows.append(("Product ID", e(p.id)))
-        dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+        price = price_html(p)
+        dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in detail_rows(p))
         cards.append(
             f'<section class="card" id="{e(p.id)}"><div class="shots">{figures}</div>'
             f'<div class="info"><h2>{e(p.title)}</h2><p class="brand">{e(p.brand)}</p>'

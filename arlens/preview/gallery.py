@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from arlens.catalog.cards import detail_rows, price_html
 from arlens.preview.index import atomic_write
 
 if TYPE_CHECKING:
@@ -52,14 +53,6 @@ a.buy{display:inline-block;background:#1f1b24;color:#fff;padding:8px 16px;border
 """
 
 
-def _price(p: Product) -> str:
-    e = html.escape
-    text = e(str(p.current_price))
-    if p.sale_price is not None:
-        text += f"<s>{e(str(p.price))}</s>"
-    return text
-
-
 def _card(p: Product, shots: list[tuple[str, Mapping[str, Any]]], sheets: list[str], utm: UtmTags,
           jsonld_script: Any) -> str:
     e = html.escape
@@ -70,15 +63,7 @@ def _card(p: Product, shots: list[tuple[str, Mapping[str, Any]]], sheets: list[s
     )
     if len(shots) > MAX_SHOTS:
         figures += f"<p>and {len(shots) - MAX_SHOTS} more photos on the sheet</p>"
-    rows = [("Kind", e(p.kind.value.replace("_", " ") if p.kind else ""))]
-    if p.color:
-        name = f" {e(p.color_name)}" if p.color_name else ""
-        rows.append(("Shade", f'<span class="swatch" style="background:{e(p.color)}"></span>{e(p.color)}{name}'))
-    if p.finish:
-        rows.append(("Finish", e(p.finish.value)))
-    if p.frame_width_mm:
-        rows.append(("Frame width", f"{p.frame_width_mm:g} mm"))
-    rows.append(("Product ID", e(p.id)))
+    rows = detail_rows(p)
     if sheets:
         links = " ".join(f'<a href="{e(s)}">{"sheet" if i == 0 else i + 1}</a>' for i, s in enumerate(sheets))
         rows.append(("Contact sheet", links))
@@ -89,7 +74,7 @@ def _card(p: Product, shots: list[tuple[str, Mapping[str, Any]]], sheets: list[s
     return (
         f'<section class="card" id="{e(p.id)}"><div class="shots">{figures}</div>'
         f'<div class="info"><h2>{e(p.title)}</h2><p class="brand">{e(p.brand)}</p>'
-        f'<div class="price">{_price(p)}</div><dl>{dl}</dl>'
+        f'<div class="price">{price_html(p)}</div><dl>{dl}</dl>'
         f'<a class="buy" href="{e(link)}" rel="noopener">Buy now</a><div class="link">{e(link)}</div></div>'
         f"{jsonld_script(p, tags=None)}</section>"
     )
