@@ -53,7 +53,8 @@ class RuntimeOptions:
             object.__setattr__(self, "providers", tuple(self.providers))
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -84,7 +85,7 @@ def model_path(name: str, folder: Path | None = None, manifest: dict[str, Any] |
     path = folder / entry["file"]
     if not path.is_file():
         raise ModelError(f"model file missing: {path} (model {name!r})")
-    digest = _sha256(path)
+    digest = file_sha256(path)
     if digest != entry["sha256"]:
         raise ModelError(
             f"model file {path} does not match the manifest: expected sha256 {entry['sha256']}, got {digest}"

@@ -59,7 +59,6 @@ worker thread of ``submit`` only tracks, and only while ``submit`` runs.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import queue
 import threading
@@ -88,7 +87,7 @@ from arlens.events import (
     TryOnEvent,
 )
 from arlens.image import as_bgr
-from arlens.lenses.base import groups
+from arlens.lenses.base import groups, takes_scene
 from arlens.lenses.registry import LensRegistry, LensSpec, default_registry
 from arlens.scene import Scene, SceneMemory, SceneOptions
 from arlens.tracking.camera import PerspectiveCamera
@@ -417,15 +416,6 @@ class _Lens:
     lens: Any
     spec: LensSpec
     takes_scene: bool = True
-
-
-def _takes_scene(lens: Any) -> bool:
-    """Whether ``lens.render_into`` accepts a ``scene`` keyword (a plugin written before the scene may not)."""
-    try:
-        params = inspect.signature(lens.render_into).parameters
-    except (TypeError, ValueError, AttributeError):
-        return False
-    return "scene" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 @dataclass
@@ -1023,7 +1013,7 @@ class TryOn:
     def _build_lens(self, product: Product) -> _Lens:
         spec = self.registry[product.kind]
         lens = spec.build(product, catalog=self.catalog, options=self.options)
-        return _Lens(lens, spec, _takes_scene(lens))
+        return _Lens(lens, spec, takes_scene(lens, "render_into"))
 
     def _hotspot(
         self, product: Product, link: str, target: Face | Hand, shape: tuple[int, ...], drawn: np.ndarray | None

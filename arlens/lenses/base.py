@@ -49,6 +49,18 @@ class Lens(Protocol):
         ...
 
 
+def takes_scene(lens: object, method: str = "render_into") -> bool:
+    """Whether ``lens``'s ``method`` (``"render_into"`` or ``"render"``) accepts a ``scene`` keyword: a plugin
+    written before the scene layer may not, and is then called without one."""
+    import inspect
+
+    try:
+        params = inspect.signature(getattr(lens, method)).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return "scene" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
 def groups(lenses: Sequence[tuple[object, object]]) -> dict[int, list[object]]:
     """Runs of lenses that can be drawn in one call: consecutive lenses (in drawing order) of one class that has a
     ``render_group`` classmethod and the same targets.

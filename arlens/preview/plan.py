@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from arlens.errors import InputError
+from arlens.runtime import file_sha256
 
 if TYPE_CHECKING:
     from arlens.catalog import Catalog, Product
@@ -212,14 +213,6 @@ def select_products(catalog: Catalog, registry: LensRegistry, ids: Sequence[str]
     return Selection(tuple(products), tuple(unknown), tuple(skipped))
 
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _factory_name(spec: LensSpec) -> str:
     f = spec.factory
     return f if isinstance(f, str) else f"{getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', repr(f))}"
@@ -242,7 +235,7 @@ def product_hash(product: Product, spec: LensSpec, catalog: Catalog | None) -> s
             from arlens.resources import assets_dir
 
             path = assets_dir() / product.model
-        values["model_sha256"] = _file_digest(path) if path.is_file() else None
+        values["model_sha256"] = file_sha256(path) if path.is_file() else None
     text = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

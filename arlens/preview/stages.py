@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from arlens.lenses.base import takes_scene
 from arlens.preview.index import TMP, atomic_write, utc_now
 
 logger = logging.getLogger(__name__)
@@ -153,17 +154,6 @@ def _jpeg(image: np.ndarray) -> bytes:
     if not ok:
         raise OSError("cannot encode a JPEG close-up")
     return data.tobytes()
-
-
-def takes_scene(lens: Any) -> bool:
-    """Whether ``lens.render`` accepts a ``scene`` keyword (a plugin written before the scene may not)."""
-    import inspect
-
-    try:
-        params = inspect.signature(lens.render).parameters
-    except (TypeError, ValueError, AttributeError):
-        return False
-    return "scene" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 class PreviewWorker:
@@ -333,7 +323,7 @@ class PreviewWorker:
         """``lens`` drawn on a new copy of the context's photo, on the faces or hands its kind targets, with
         the photo's scene (a plugin lens whose ``render`` takes no ``scene`` is called without it)."""
         targets = list(context.targets(spec.target))
-        if context.scene is not None and takes_scene(lens):
+        if context.scene is not None and takes_scene(lens, "render"):
             return lens.render(context.image, targets, scene=context.scene)
         return lens.render(context.image, targets)
 
