@@ -36,7 +36,7 @@ SPLINE_STEPS = 4
 
 
 @functools.cache
-def _spline_matrix(k: int, steps: int, closed: bool) -> np.ndarray:
+def spline_matrix(k: int, steps: int, closed: bool) -> np.ndarray:
     """float32 (samples, k): samples of the uniform Catmull-Rom spline through k points (open: end to end)."""
     t = np.arange(steps, dtype=np.float64) / steps
     t2, t3 = t * t, t * t * t
@@ -61,10 +61,10 @@ def spline(points: np.ndarray, steps: int = SPLINE_STEPS, closed: bool = False) 
     Open splines start at the first point and end at the last; closed ones join the last point to the first.
     """
     pts = np.asarray(points, dtype=np.float32)
-    return _spline_matrix(len(pts), steps, closed) @ pts
+    return spline_matrix(len(pts), steps, closed) @ pts
 
 
-def _box_average(big: np.ndarray, h: int, w: int) -> np.ndarray:
+def box_average(big: np.ndarray, h: int, w: int) -> np.ndarray:
     """Mean of each 4x4 block of a 0/1 uint8 (4h, 4w) image: float32 (h, w)."""
     if sys.byteorder == "little":
         rows = big.reshape(h, _SS, _SS * w)
@@ -128,7 +128,7 @@ def packed_coverage(vertices: np.ndarray, ends: np.ndarray, box: tuple[int, int,
             # one call per polygon: a single fillPoly of several fills their overlaps by the even-odd rule
             cv2.fillPoly(big, [fixed[start:end]], 1 if levels is None else int(levels[i]), cv2.LINE_8, _SHIFT)
         start = end
-    out = _box_average(big, h, w)
+    out = box_average(big, h, w)
     if levels is not None:
         out *= np.float32(0.25)
     return out

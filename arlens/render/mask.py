@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -34,12 +33,13 @@ import numpy as np
 
 from arlens import landmarks as named
 from arlens.errors import InputError
+from arlens.render.coverage import box_average, spline_matrix
 
 #: Number of maps in the stack returned by :func:`lip_maps`.
 NUM_MAPS = 4
 MASK, LINER, GLOSS, SPARKLE = range(NUM_MAPS)
 
-_SUPERSAMPLE = 4
+_SUPERSAMPLE = 4  # per axis: coverage.box_average averages 4x4 blocks
 _SHIFT = 4  # fixed-point bits for cv2.fillPoly
 _SPLINE_STEPS = 4  # Catmull-Rom samples per landmark segment
 #: Feather (Gaussian sigma) as a fraction of the mouth width, and its bounds in pixels.
@@ -73,19 +73,6 @@ def _lip_index() -> np.ndarray:
     if len(outer) != len(inner):  # pragma: no cover - both loops of MediaPipe's table have 20 points
         raise RuntimeError(f"expected lip loops of equal length, got {len(outer)} and {len(inner)}")
     return np.array(outer + inner, dtype=np.intp)
-
-
-@functools.cache
-def _spline_matrix(k: int, steps: int) -> np.ndarray:
-    """float32 (k * steps, k): samples of the closed uniform Catmull-Rom spline through k points."""
-    t = np.arange(steps, dtype=np.float64) / steps
-    t2, t3 = t * t, t * t * t
-    weights = 0.5 * np.stack([-t + 2 * t2 - t3, 2 - 5 * t2 + 3 * t3, t + 4 * t2 - 3 * t3, -t2 + t3], axis=1)
-    s = np.zeros((k, steps, k), dtype=np.float64)
-    for i in range(k):
-        for j, offset in enumerate((-1, 0, 1, 2)):
-            s[i, :, (i + offset) % k] += weights[:, j]
-    return s.reshape(k * steps, k).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -156,11 +143,6 @@ class LipGeometry:
         return u, v
 
 
-def _catmull_rom_closed(points: np.ndarray, steps: int) -> np.ndarray:
-    """Sample a closed uniform Catmull-Rom spline through ``points`` (K, 2): float32 (K * steps, 2)."""
-    return _spline_matrix(len(points), steps) @ np.asarray(points, dtype=np.float32)
-
-
 def _corners(outer: np.ndarray) -> tuple[int, int]:
     """Indices (in loop order) of the two outer-contour points farthest apart: the mouth corners."""
     pts = outer.astype(np.float64)
@@ -203,7 +185,7 @@ def lip_geometry(
     if width < 2.0:
         return None
     sigma = max(_MIN_SIGMA, feather * width)
-    spline = _spline_matrix(k, _SPLINE_STEPS)
+    spline = spline_matrix(k, _SPLINE_STEPS, closed=True)
     contours = spline @ lips.reshape(2, k, 2)  # (2, K * steps, 2): outer and inner loops, one matmul call
     outer = contours[0]
     pad = _BOX_PAD + margin
@@ -268,25 +250,6 @@ def _region(geom: LipGeometry, pad: float, reach: int = 1) -> tuple[int, int, in
     )
 
 
-def _box_average(big: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Mean of each 4x4 block of a 0/1 uint8 (4h, 4w) image: float32 (h, w) in sixteenths."""
-    if sys.byteorder == "little":
-        # a block row's four bytes as one uint32: add the block's four rows (each byte stays <= 4), then
-        # the top byte of x * 0x01010101 is the sum of the four bytes
-        rows = big.reshape(h, _SUPERSAMPLE, _SUPERSAMPLE * w)
-        sums = cv2.add(rows[:, 0], rows[:, 1])  # uint8 (h, 4w), each <= 4: no saturation
-        cv2.add(sums, rows[:, 2], dst=sums)
-        cv2.add(sums, rows[:, 3], dst=sums)
-        total = sums.view(np.uint32)
-        total *= np.uint32(0x01010101)
-        total >>= np.uint32(24)
-    else:  # pragma: no cover - big-endian hosts
-        total = big.reshape(h, _SUPERSAMPLE, w, _SUPERSAMPLE).sum(axis=(1, 3), dtype=np.uint32)
-    out = total.astype(np.float32)
-    out *= np.float32(1.0 / (_SUPERSAMPLE * _SUPERSAMPLE))
-    return out
-
-
 def _supersampled(geom: LipGeometry, region: tuple[int, int, int, int], draw) -> np.ndarray:
     """Coverage (float32, region-sized) of what ``draw(canvas, fixed, scale)`` paints with 1s at 4x4 samples.
 
@@ -297,7 +260,7 @@ def _supersampled(geom: LipGeometry, region: tuple[int, int, int, int], draw) ->
     h, w = ry1 - ry0, rx1 - rx0
     big = np.zeros((h * _SUPERSAMPLE, w * _SUPERSAMPLE), dtype=np.uint8)
     draw(big, lambda points: _fixed(points, _SUPERSAMPLE, (rx0, ry0)), float(_SUPERSAMPLE))
-    return _box_average(big, h, w)
+    return box_average(big, h, w)
 
 
 #: Above this feather sigma (pixels) a blurred raster is computed on a grid ``k`` times coarser, where its
@@ -348,7 +311,7 @@ def _coarse_blurred(geom: LipGeometry, draw, sigma: float, pad: float) -> np.nda
         return _fixed((points + shift) * np.float32(1.0 / k) - np.float32(0.5), _SUPERSAMPLE)
 
     draw(big, fixed, _SUPERSAMPLE / k)
-    blurred = cv2.GaussianBlur(_box_average(big, ch, cw), (0, 0), sigma / k, borderType=cv2.BORDER_CONSTANT)
+    blurred = cv2.GaussianBlur(box_average(big, ch, cw), (0, 0), sigma / k, borderType=cv2.BORDER_CONSTANT)
     # bilinear from the cells back to the box's pixels (centre of pixel x at cell (x - cx0 + 0.5) / k - 0.5),
     # rows then columns: the box's size in work and memory, however large k is
     rows, ty = _bilinear_taps(h, cy0, k)
