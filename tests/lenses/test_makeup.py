@@ -24,6 +24,7 @@ from arlens.lenses.base import Lens
 from arlens.lenses.makeup import MAKEUP_KINDS, MakeupLens, MakeupOptions
 from arlens.render import color as C
 from arlens.tracking.results import Face, bbox_of
+from tests.support import read_frames
 
 from .conftest import REFERENCE, TESTDATA, load_still
 
@@ -405,13 +406,7 @@ def _talking_head():
     ref = REFERENCE / "talking_head.npz"
     if not clip.is_file() or not ref.is_file():
         pytest.skip(f"talking_head.gif or its reference not found in {TESTDATA} / {REFERENCE}")
-    cap = cv2.VideoCapture(str(clip))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
+    frames = read_frames("faces/talking_head.gif")
     with np.load(ref) as data:
         return frames, data["face_mesh_478"].astype(np.float32), data["face_found"]
 
