@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,11 +26,7 @@ STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.
 def frames_720p(copies: int) -> list[np.ndarray]:
     out = []
     for rel in STILLS:
-        image = cv2.imread(str(harness.TESTDATA / rel))
-        if image is None:
-            raise SystemExit(f"cannot read {harness.TESTDATA / rel} (set ARLENS_TESTDATA)")
-        scale = 720 / image.shape[0]
-        image = cv2.resize(image, (round(image.shape[1] * scale), 720), interpolation=cv2.INTER_AREA)
+        image = harness.still_at_height(rel, 720)
         canvas = np.full((720, 1280, 3), 96, np.uint8)
         x = (1280 - image.shape[1]) // 2
         canvas[:, x : x + image.shape[1]] = image

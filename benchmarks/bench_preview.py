@@ -47,11 +47,7 @@ def write_photos(folder: Path, copies: int) -> list[Path]:
     """The test stills on 1280x720 canvases (a phone photo's size), mirrored and shifted for more photos."""
     out = []
     for rel in STILLS:
-        image = cv2.imread(str(harness.TESTDATA / rel))
-        if image is None:
-            raise SystemExit(f"cannot read {harness.TESTDATA / rel} (set ARLENS_TESTDATA)")
-        scale = 720 / image.shape[0]
-        image = cv2.resize(image, (round(image.shape[1] * scale), 720), interpolation=cv2.INTER_AREA)
+        image = harness.still_at_height(rel, 720)
         for c in range(copies):
             canvas = np.full((720, 1280, 3), 96, np.uint8)
             x = (1280 - image.shape[1]) // 2 + (c - copies // 2) * 120

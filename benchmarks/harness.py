@@ -150,19 +150,25 @@ def parse_lockstep_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     return args
 
 
+def still_at_height(rel: str, height: int = 720) -> np.ndarray:
+    """A test still (path under ``TESTDATA``) scaled to ``height`` pixels (area interpolation), or exit saying
+    where it was looked for."""
+    import cv2
+
+    image = cv2.imread(str(TESTDATA / rel))
+    if image is None:
+        raise SystemExit(f"cannot read {TESTDATA / rel} (set ARLENS_TESTDATA)")
+    scale = height / image.shape[0]
+    return cv2.resize(image, (round(image.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
+
+
 def make_clip(stills: Sequence[str], frames_per_still: int, drift_px: int, width: int = 1280,
               height: int = 720) -> np.ndarray:
     """A (N, height, width, 3) clip: each test still scaled to the frame height on a grey canvas, drifting
     sideways by up to ``drift_px`` so tracking has motion to follow."""
-    import cv2
-
     clip = []
     for rel in stills:
-        image = cv2.imread(str(TESTDATA / rel))
-        if image is None:
-            raise SystemExit(f"cannot read {TESTDATA / rel} (set ARLENS_TESTDATA)")
-        scale = height / image.shape[0]
-        image = cv2.resize(image, (round(image.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
+        image = still_at_height(rel, height)
         for i in range(frames_per_still):
             canvas = np.full((height, width, 3), 96, np.uint8)
             x = (width - image.shape[1]) // 2 + round(drift_px * np.sin(i / 8))
