@@ -1,7 +1,7 @@
 """A headless OpenGL rasteriser (moderngl over EGL) for drawing 3D meshes over camera frames.
 
 :class:`GLRenderer` owns one standalone OpenGL 3.3 context for its lifetime (a context manager;
-``close()`` releases it), a multisampled framebuffer that grows to the largest region asked for,
+``close()`` releases it), multisampled framebuffers the size of the regions drawn (a few sizes kept),
 and the shader programs: a depth-only pass for occluders and a lit pass with glTF-style
 metallic/roughness shading for opaque and alpha-blended parts. Drawing happens in a *region* of the
 image (the bounding box of what is drawn), never the whole frame: :meth:`GLRenderer.region_matrix`
@@ -121,6 +121,16 @@ uniform vec3 u_key_color;     // key light (irradiance / pi at normal incidence)
 uniform vec3 u_env[9];        // the environment (linear RGB, the mirrored frame) as quadratic SH in r
 const float GAMMA = 2.2;
 
+// c ** (1 / GAMMA) for c >= 0 without pow (exp2 and log2 are long polynomials on a CPU rasteriser; sqrt is one
+// instruction): with s = c^1/2 and t = c^1/4, 0.023367 t + 1.35113 s - 0.771804 s t - 0.188256 c t + 0.585563 c,
+// a minimax fit on [0, 1], exact at 0 and 1 and within 0.05 of a grey level of the power in between (a byte
+// moves by at most 1, and rarely); above 1 (a bright reflection, clamped later) it stays within 3%
+vec3 encode_gamma(vec3 c) {
+    vec3 s = sqrt(max(c, 0.0));
+    vec3 t = sqrt(s);
+    return t * (0.023367 - s * (0.771804 + 0.188256 * s)) + s * (1.35113 + 0.585563 * s);
+}
+
 vec3 sh_irradiance(vec3 n) {
     return max(u_sh[0] + u_sh[1] * n.x + u_sh[2] * n.y + u_sh[3] * n.z, 0.0);
 }
@@ -226,7 +236,7 @@ void main() {
     vec3 key_lobe = u_key_color * mix(c16 * c16 + 0.3 * c4, c2, rough);  // the room's key light, reflected
     vec3 spec = f0 * ggx(ndh, rough * rough) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl;
     vec3 color = base.rgb * (1.0 - u_metallic) * v_diffuse + spec + fres * (v_env + key_lobe);
-    f_color = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / GAMMA)), 1.0);
+    f_color = vec4(encode_gamma(clamp(color, 0.0, 1.0)), 1.0);
 }
 """
 
@@ -269,7 +279,7 @@ void main() {
                         + ggx(ndh, 0.01) * 0.25 / max(ndv, 0.1) * 3.14159 * u_key_color * ndl);
     // (1 - F)^(1/2.2) to second order: the filter's share in sRGB terms, with the per-lens powers from uniforms
     vec3 loss = 1.0 - fres * (0.4545 + 0.124 * fres);
-    vec3 added = pow(u_behind_lin * (u_transmit * (1.0 - fres)) + refl, vec3(1.0 / GAMMA))
+    vec3 added = encode_gamma(u_behind_lin * (u_transmit * (1.0 - fres)) + refl)
                  - u_behind * (u_transmit_srgb * loss);
     f_color = vec4(clamp(added, 0.0, 1.0), clamp(1.0 - u_keep * dot(loss, LUM), 0.0, 1.0));
 }
@@ -481,6 +491,18 @@ class GLMesh:
 
 
 _NOTHING = object()
+#: Render targets are sized in steps of this many pixels, and this many sizes are kept (see _ensure_size).
+_TARGET_STEP = 32
+_TARGETS_KEPT = 4
+
+
+def _release_target(target: tuple[Any, Any]) -> None:
+    for fbo in target:
+        if fbo is not None:
+            for att in (*fbo.color_attachments, fbo.depth_attachment):
+                if att is not None:
+                    att.release()
+            fbo.release()
 
 
 class _Uniforms:
@@ -533,7 +555,7 @@ class GLRenderer:
         self._lit_u = _Uniforms(self.lit_program)
         self._lens_u = _Uniforms(self.lens_program)
         self._depth_u = _Uniforms(self.depth_program)
-        self._size = (0, 0)
+        self._targets: dict[tuple[int, int], tuple[Any, Any]] = {}  # render targets by size (see _ensure_size)
         self._msaa = None
         self._resolve = None
         self._meshes: list[GLMesh] = []
@@ -563,12 +585,9 @@ class GLRenderer:
         for mesh in self._meshes:
             mesh.release()
         self._meshes = []
-        for fbo in (self._msaa, self._resolve):
-            if fbo is not None:
-                for att in (*fbo.color_attachments, fbo.depth_attachment):
-                    if att is not None:
-                        att.release()
-                fbo.release()
+        for target in self._targets.values():
+            _release_target(target)
+        self._targets = {}
         self._msaa = self._resolve = None
         self.ctx.release()
         self.ctx = None
@@ -596,25 +615,28 @@ class GLRenderer:
         return m
 
     def _ensure_size(self, width: int, height: int) -> None:
-        if width <= self._size[0] and height <= self._size[1] and self._msaa is not None:
-            return
-        w = max(width, self._size[0], 64)
-        h = max(height, self._size[1], 64)
-        w, h = (w + 63) // 64 * 64, (h + 63) // 64 * 64
-        for fbo in (self._msaa, self._resolve):
-            if fbo is not None:
-                for att in (*fbo.color_attachments, fbo.depth_attachment):
-                    if att is not None:
-                        att.release()
-                fbo.release()
-        ctx = self.ctx
-        s = self.samples if self.samples > 1 else 0
-        self._msaa = ctx.framebuffer(
-            color_attachments=[ctx.renderbuffer((w, h), 4, samples=s)],
-            depth_attachment=ctx.depth_renderbuffer((w, h), samples=s),
-        )
-        self._resolve = ctx.framebuffer(color_attachments=[ctx.renderbuffer((w, h), 4)])
-        self._size = (w, h)
+        """Draw into a framebuffer of the region's size rounded up to :data:`_TARGET_STEP` pixels (kept for the
+        next regions of that size): clearing and resolving a multisampled buffer costs as much as its whole
+        area on a CPU rasteriser, so a buffer sized for the largest region ever drawn made every smaller one
+        pay for it; allocating one costs more than both, hence the few kept (regions of a video change size
+        slowly)."""
+        step = _TARGET_STEP
+        size = (max(-(-width // step) * step, step), max(-(-height // step) * step, step))
+        target = self._targets.pop(size, None)
+        if target is None:
+            if len(self._targets) >= _TARGETS_KEPT:  # the least recently used goes
+                _release_target(self._targets.pop(next(iter(self._targets))))
+            ctx = self.ctx
+            s = self.samples if self.samples > 1 else 0
+            msaa = ctx.framebuffer(
+                color_attachments=[ctx.renderbuffer(size, 4, samples=s)],
+                depth_attachment=ctx.depth_renderbuffer(size, samples=s),
+            )
+            # single-sampled: read straight from the drawing buffer, no resolve
+            resolve = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4)]) if s else None
+            target = (msaa, resolve)
+        self._targets[size] = target  # the most recently used last
+        self._msaa, self._resolve = target
 
     def set_lighting(self, lighting: Lighting) -> None:
         """Use ``lighting`` for the lit pass from now on (its environment as :func:`environment_sh`).
@@ -678,9 +700,10 @@ class GLRenderer:
         self.current().__enter__()  # a draw sequence starts here: make sure it talks to this context
         self._ensure_size(width, height)
         self._msaa.use()
+        self.ctx.scissor = None  # the whole buffer: llvmpipe clears a scissored one more slowly
+        self._msaa.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         self.ctx.viewport = (0, 0, width, height)
         self.ctx.scissor = (0, 0, width, height)
-        self._msaa.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         self._region = (width, height)
 
     def draw_depth(self, mesh: GLMesh, mvp: np.ndarray, cull: bool = False) -> None:
@@ -754,8 +777,11 @@ class GLRenderer:
         w, h = self._region
         if self._finish is not None:
             self._finish()  # the drawing finishes with the GIL released (see gl_finish_releasing_gil)
-        self.ctx.copy_framebuffer(self._resolve, self._msaa)
-        raw = self._resolve.read(viewport=(0, 0, w, h), components=4, dtype="f1")
+        source = self._msaa
+        if self._resolve is not None:
+            self.ctx.copy_framebuffer(self._resolve, self._msaa)
+            source = self._resolve
+        raw = source.read(viewport=(0, 0, w, h), components=4, dtype="f1")
         return cv2.flip(np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 4), 0)  # GL's rows run bottom-up
 
     def read(self) -> np.ndarray:
