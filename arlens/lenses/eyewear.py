@@ -44,7 +44,7 @@ from arlens.lenses.eyewear_asset import (
     Material,
     import_eyewear,
 )
-from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look
+from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look, render_scale
 from arlens.render.composite import composite_filtered, shade
 from arlens.render.shadow import FAINTEST, ShadowStyle, contact_shade_small, working_scale
 from arlens.scene import Scene
@@ -196,6 +196,9 @@ class EyewearOptions:
             parts touching the skin (bridge, pads) are not eaten by tracking noise.
         contact_shadow: darkness of the frame's soft shadow on the face, 0 (none) .. 1.
         match_camera: give the glasses the frame's blur and grain (estimated around the face).
+        match_resolution: with ``match_camera``, draw the glasses at the resolution the frame's blur leaves it
+            (:func:`~arlens.render.camera_match.render_scale`: a coarser drawing upsampled, blurred less, looks
+            the same), down to half the frame's; False draws at the frame's own resolution whatever its blur.
         margin_px: pixels added around the glasses' projected box before rendering it.
         reuse_px: draw a face's glasses again only when they, the ears or the face mesh move more
             than this many pixels on screen since they were last drawn for that face, or the light on
@@ -223,6 +226,7 @@ class EyewearOptions:
     occluder_push_cm: float = 0.3
     contact_shadow: float = 1.0
     match_camera: bool = True
+    match_resolution: bool = True
     margin_px: int = 4
     reuse_px: float = 0.5
     max_triangles: int = DEFAULT_MAX_TRIANGLES
@@ -465,6 +469,7 @@ class _FacePlan:
     hair: _HairSample | None  # where to look for hair in front of the temples
     key: _RenderKey | None  # what the drawing depends on (None: reuse is off)
     reuse: np.ndarray | None  # the last drawing of this face, still good for this frame (its region is kept)
+    scale: float = 1.0  # the resolution it is drawn at, a fraction of the frame's (see render_scale)
 
 
 class EyewearLens:
@@ -556,7 +561,7 @@ class EyewearLens:
             self._renderer.close()
             raise
         self._drawn: tuple[np.ndarray | None, ...] = ()
-        self._renders: dict[int, tuple[_RenderKey, np.ndarray]] = {}  # per face slot: the last drawing
+        self._renders: dict[int, tuple[_RenderKey, np.ndarray, float]] = {}  # per face slot: the last drawing
         #: How many faces' glasses were drawn by OpenGL so far (the rest reused a drawing: ``reuse_px``).
         self.gl_draws = 0
         corners = self.asset.bounds
@@ -1048,12 +1053,14 @@ class EyewearLens:
             behind = self._behind(scene.frame, face)
             width_scale = self.width_scale(face, camera)
             bend = self._temple_bend(face, camera, m, width_scale)
+            look = face_scene.camera_look if self.options.match_camera else CameraLook()
+            scale = render_scale(look) if self.options.match_camera and self.options.match_resolution else 1.0
             key = reuse = None
             if self.options.reuse_px > 0:
                 key = self._render_key(face, m, region, lighting, behind, camera, width_scale, bend)
                 last = self._renders.get(i)
                 if last is not None and key.close_to(last[0], self.options.reuse_px):
-                    region, reuse = last[0].region, last[1]  # the last drawing, where it was drawn
+                    region, reuse, scale = last[0].region, last[1], last[2]  # the last drawing, as it was drawn
             plans.append(
                 _FacePlan(
                     index=i,
@@ -1061,7 +1068,7 @@ class EyewearLens:
                     model=m,
                     region=region,
                     lighting=lighting,
-                    look=face_scene.camera_look if self.options.match_camera else CameraLook(),
+                    look=look,
                     behind=behind,
                     scene_face=face_scene,
                     hair=self._temple_hair_sample(scene, face_scene, camera, m, bend, region),
@@ -1069,6 +1076,7 @@ class EyewearLens:
                     bend=bend,
                     key=key,
                     reuse=reuse,
+                    scale=scale,
                 )
             )
         projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
@@ -1136,7 +1144,7 @@ class EyewearLens:
             r.set_lighting(plan.lighting)
             r.set_behind(plan.behind)
             r.set_temple_bend(*plan.bend)
-            r.begin(x1 - x0, y1 - y0)
+            r.begin(x1 - x0, y1 - y0, plan.scale)
             self._face_mesh.update_positions(self._occluder_vertices(face, camera))
             r.draw_depth(self._face_mesh, clip)
             if o.head_proxy or o.ears:
@@ -1153,7 +1161,7 @@ class EyewearLens:
             raw.setflags(write=False)  # kept for reuse: what follows makes new arrays
             self.gl_draws += 1
             if plan.key is not None:
-                self._renders[plan.index] = (plan.key, raw)
+                self._renders[plan.index] = (plan.key, raw, plan.scale)
         return raw
 
     @staticmethod
@@ -1177,7 +1185,7 @@ class EyewearLens:
         it) into ``out``; the box of the pixels it covers (None: none)."""
         face, region = plan.face, plan.region
         x0, y0, x1, y1 = region
-        rgba = apply_camera_look(raw, plan.look)
+        rgba = apply_camera_look(raw, plan.look, plan.scale)
         if hair is not None:  # hair falling over a temple hides it
             occlusion = np.maximum(occlusion, hair)
         if occlusion.max() > 0.0:  # a hand in front of the face hides the glasses too

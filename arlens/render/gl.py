@@ -560,6 +560,7 @@ class GLRenderer:
         self._resolve = None
         self._meshes: list[GLMesh] = []
         self._region = (0, 0)
+        self._drawn = (0, 0)  # the region's size as drawn (smaller than _region when begin was given a scale)
         self._env_source: object = _NOTHING  # the environment last fitted and uploaded
         self._finish = gl_finish_releasing_gil(backend)
         self.set_lighting(Lighting.studio())
@@ -693,18 +694,26 @@ class GLRenderer:
         m[1, 3] = 1 - height / h + 2 * y0 / h
         return m
 
-    def begin(self, width: int, height: int) -> None:
-        """Start drawing a ``width`` x ``height`` region (making this context current): clear colour and depth."""
+    def begin(self, width: int, height: int, scale: float = 1.0) -> None:
+        """Start drawing a ``width`` x ``height`` region (making this context current): clear colour and depth.
+
+        With ``scale`` < 1 the region is drawn with that many fewer pixels each way (the same projection: it
+        maps the region onto whatever viewport) and :meth:`read_rgba8` upsamples it to ``width`` x ``height``.
+        """
         if width <= 0 or height <= 0:
             raise InputError(f"GLRenderer.begin: expected a positive region, got {width}x{height}")
+        if not 0.0 < scale <= 1.0:
+            raise InputError(f"GLRenderer.begin: expected a scale in (0, 1], got {scale!r}")
         self.current().__enter__()  # a draw sequence starts here: make sure it talks to this context
-        self._ensure_size(width, height)
+        dw, dh = max(int(np.ceil(width * scale - 1e-6)), 1), max(int(np.ceil(height * scale - 1e-6)), 1)
+        self._ensure_size(dw, dh)
         self._msaa.use()
         self.ctx.scissor = None  # the whole buffer: llvmpipe clears a scissored one more slowly
         self._msaa.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
-        self.ctx.viewport = (0, 0, width, height)
-        self.ctx.scissor = (0, 0, width, height)
+        self.ctx.viewport = (0, 0, dw, dh)
+        self.ctx.scissor = (0, 0, dw, dh)
         self._region = (width, height)
+        self._drawn = (dw, dh)
 
     def draw_depth(self, mesh: GLMesh, mvp: np.ndarray, cull: bool = False) -> None:
         """Draw ``mesh`` into the depth buffer only (an occluder); ``cull`` skips its back faces (closed,
@@ -774,7 +783,7 @@ class GLRenderer:
         The byte form is what compositing needs (:func:`arlens.image.over_premultiplied`); converting
         the region to float first cost more than drawing a small one on a CPU.
         """
-        w, h = self._region
+        w, h = self._drawn
         if self._finish is not None:
             self._finish()  # the drawing finishes with the GIL released (see gl_finish_releasing_gil)
         source = self._msaa
@@ -782,7 +791,10 @@ class GLRenderer:
             self.ctx.copy_framebuffer(self._resolve, self._msaa)
             source = self._resolve
         raw = source.read(viewport=(0, 0, w, h), components=4, dtype="f1")
-        return cv2.flip(np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 4), 0)  # GL's rows run bottom-up
+        rgba = cv2.flip(np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 4), 0)  # GL's rows run bottom-up
+        if (w, h) != self._region:  # drawn coarser (begin's scale): premultiplied colour interpolates correctly
+            rgba = cv2.resize(rgba, self._region, interpolation=cv2.INTER_LINEAR)
+        return rgba
 
     def read(self) -> np.ndarray:
         """Resolve MSAA and return the region as float32 (H, W, 4) premultiplied RGBA in [0, 1], rows top-down."""

@@ -90,3 +90,35 @@ def test_grain_is_added_where_masked_with_the_asked_sigma():
     again = np.full((300, 300, 3), 128, np.uint8)
     tile.add(again, mask, 6.0, (17, 33))
     np.testing.assert_array_equal(again, dst)  # the same offset gives the same grain
+
+
+def test_render_scale_follows_the_frames_blur():
+    from arlens.render.camera_match import (
+        LEAST_BLUR_LEFT,
+        SCALE_STEP,
+        SMALLEST_SCALE,
+        render_scale,
+        scale_softness,
+    )
+
+    assert render_scale(CameraLook(0.0, 0.0)) == 1.0  # a sharp frame: drawn at its own resolution
+    assert render_scale(CameraLook(SHARP_SIGMA_PX, 0.0)) == 1.0
+    assert scale_softness(1.0) == 0.0
+    scales = [render_scale(CameraLook(s, 0.0)) for s in np.linspace(0.0, 8.0, 81)]
+    assert all(a >= b for a, b in zip(scales, scales[1:], strict=False))  # blurrier: never finer
+    assert min(scales) == SMALLEST_SCALE
+    for sigma in np.linspace(0.0, 8.0, 81):
+        k = render_scale(CameraLook(float(sigma), 0.0))
+        assert (k / SCALE_STEP) == pytest.approx(round(k / SCALE_STEP))  # in steps: few buffer sizes
+        if k < 1.0:  # the blur still to add covers what drawing coarser added, with some to spare
+            left2 = sigma**2 - SHARP_SIGMA_PX**2 - scale_softness(k) ** 2
+            assert left2 >= (LEAST_BLUR_LEFT / k) ** 2 - 1e-9
+
+
+def test_a_coarser_drawing_is_blurred_less():
+    rgba = np.zeros((40, 40, 4), np.uint8)
+    rgba[10:30, 10:30] = 255
+    look = CameraLook(1.2, 0.0)
+    full, coarse = apply_camera_look(rgba, look), apply_camera_look(rgba, look, 0.75)
+    spread = [int(a[20, :10, 3].astype(int).sum()) for a in (full, coarse)]  # coverage spread out of the square
+    assert spread[0] > spread[1] > 0  # still blurred, less
