@@ -3,7 +3,8 @@
 Run by ``bench_eyewear.py`` with another checkout of arlens first on ``PYTHONPATH`` (the baseline), so the
 same frames are drawn by the old and the new lens in lockstep, block by block, in one run on one machine.
 Uses only what every arlens version has had: ``EyewearLens(EyewearOptions(model, frame_width_mm))`` and
-``lens.render(frame, faces, camera)``.
+``lens.render(frame, faces, camera)``; a version with ``EyewearOptions.reuse_px`` gets 0 (every render draws, as
+the new side does unless ``--reuse-px`` says otherwise: the same frame rendered again would reuse its drawing).
 
 Protocol (one JSON object per line): the first line on stdin names an ``.npz`` of frames and landmarks
 (``{"cases": path}``); each later line ``{"model": "round.glb", "width": 132, "case": 0, "n": 5}`` is answered
@@ -21,6 +22,8 @@ import numpy as np
 
 
 def main() -> None:
+    import dataclasses
+
     from arlens.lenses.eyewear import EyewearLens, EyewearOptions
     from arlens.tracking.camera import PerspectiveCamera
     from arlens.tracking.pose import estimate_pose
@@ -37,6 +40,7 @@ def main() -> None:
         cases.append((frame, faces, cam))
     clock = time.thread_time if os.environ.get("ARLENS_BENCH_CLOCK") == "thread" else time.perf_counter
     lenses: dict[tuple[str, float], EyewearLens] = {}
+    extra = {"reuse_px": 0.0} if "reuse_px" in {f.name for f in dataclasses.fields(EyewearOptions)} else {}
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
@@ -44,7 +48,7 @@ def main() -> None:
             break
         key = (request["model"], float(request["width"]))
         if key not in lenses:
-            lenses[key] = EyewearLens(EyewearOptions(model=key[0], frame_width_mm=key[1]))
+            lenses[key] = EyewearLens(EyewearOptions(model=key[0], frame_width_mm=key[1], **extra))
         frame, faces, cam = cases[int(request["case"])]
         lens = lenses[key]
         ms = []
