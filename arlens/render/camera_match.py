@@ -201,15 +201,18 @@ class NoiseTile:
                     d[...] = t
 
 
-#: The coarsest resolution :func:`render_scale` draws at (a fraction of the frame's), and its steps. Looked at on
-#: the demo frames (4x zoomed crops of thin metal rims): at three quarters with 4x MSAA (2.25 samples a frame
-#: pixel) and blurred as the frame is, the rims look as they do drawn at full resolution; at half (one sample a
-#: pixel) they came out uneven and beaded, even on a frame blurred by 1.1 px.
-SMALLEST_SCALE = 0.75
+#: The coarsest resolution :func:`render_scale` draws at (a fraction of the frame's), and its steps.
+SMALLEST_SCALE = 0.5
 SCALE_STEP = 0.125
 #: The least blur (Gaussian sigma, in pixels of the coarser drawing) left to :func:`apply_camera_look` after
-#: drawing coarser, so the upsampled drawing's own pixels do not show (a third of one looked right).
+#: drawing coarser, so the upsampled drawing's own pixels do not show. Looked at on the demo frames (4x zoomed
+#: crops of thin metal rims): down to :data:`DENSE_SCALE` (4x MSAA there is 2.25 samples or more a frame pixel) a
+#: third of a coarse pixel is enough; below it (down to one sample a frame pixel) thin rims came out uneven and
+#: beaded with 0.4 of a coarse pixel left (a half-resolution drawing on a frame blurred by 1.1 px) and looked as
+#: drawn at full resolution with a whole one left (on a frame blurred by 2.2 px), hence :data:`SPARSE_BLUR_LEFT`.
 LEAST_BLUR_LEFT = 0.33
+DENSE_SCALE = 0.75
+SPARSE_BLUR_LEFT = 1.0
 
 
 def scale_softness(scale: float) -> float:
@@ -228,13 +231,15 @@ def render_scale(look: CameraLook) -> float:
     :data:`SCALE_STEP`) an overlay can be drawn at for a frame this blurred and look as it would drawn at full
     resolution and blurred by :func:`apply_camera_look`: the blur it is to get beyond :data:`SHARP_SIGMA_PX`
     covers what drawing coarser adds (:func:`scale_softness`) with at least :data:`LEAST_BLUR_LEFT` of a coarse
-    pixel to spare. A webcam's 720p frame resolves less than 720 lines, and what a CPU rasteriser spends grows
-    with the pixels it draws (0.56 of them at the scale 0.75 a typical webcam frame gets)."""
+    pixel to spare (:data:`SPARSE_BLUR_LEFT` below :data:`DENSE_SCALE`). A webcam's 720p frame resolves less
+    than 720 lines, and what a CPU rasteriser spends grows with the pixels it draws (0.56 of them at the scale
+    0.75 a frame blurred by 0.8 px or more gets, a quarter at the half a frame blurred by 2.2 px gets)."""
     extra2 = look.blur_sigma_px**2 - SHARP_SIGMA_PX**2
     scale = 1.0
     while scale - SCALE_STEP >= SMALLEST_SCALE - 1e-9:
         k = scale - SCALE_STEP
-        if extra2 - scale_softness(k) ** 2 < (LEAST_BLUR_LEFT / k) ** 2:
+        left = LEAST_BLUR_LEFT if k >= DENSE_SCALE - 1e-9 else SPARSE_BLUR_LEFT
+        if extra2 - scale_softness(k) ** 2 < (left / k) ** 2:
             break
         scale = k
     return scale

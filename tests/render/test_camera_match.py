@@ -94,9 +94,11 @@ def test_grain_is_added_where_masked_with_the_asked_sigma():
 
 def test_render_scale_follows_the_frames_blur():
     from arlens.render.camera_match import (
+        DENSE_SCALE,
         LEAST_BLUR_LEFT,
         SCALE_STEP,
         SMALLEST_SCALE,
+        SPARSE_BLUR_LEFT,
         render_scale,
         scale_softness,
     )
@@ -112,7 +114,8 @@ def test_render_scale_follows_the_frames_blur():
         assert (k / SCALE_STEP) == pytest.approx(round(k / SCALE_STEP))  # in steps: few buffer sizes
         if k < 1.0:  # the blur still to add covers what drawing coarser added, with some to spare
             left2 = sigma**2 - SHARP_SIGMA_PX**2 - scale_softness(k) ** 2
-            assert left2 >= (LEAST_BLUR_LEFT / k) ** 2 - 1e-9
+            assert left2 >= ((LEAST_BLUR_LEFT if k >= DENSE_SCALE else SPARSE_BLUR_LEFT) / k) ** 2 - 1e-9
+    assert render_scale(CameraLook(1.13, 0.0)) == DENSE_SCALE  # not coarser unless blurred well beyond
 
 
 def test_a_coarser_drawing_is_blurred_less():
