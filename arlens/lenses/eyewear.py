@@ -36,7 +36,7 @@ import numpy as np
 
 from arlens import landmarks as L
 from arlens.errors import InputError
-from arlens.image import bgr_copy, check_bgr
+from arlens.image import as_bgr, check_bgr
 from arlens.lenses.eyewear_asset import (
     DEFAULT_MAX_TRIANGLES,
     EyewearAsset,
@@ -996,7 +996,12 @@ class EyewearLens:
             InputError: bad frame, camera or scene of another size, or a face whose pose does not put it
                 in front of the camera.
         """
-        return self.render_into(bgr_copy(frame, "frame"), faces, scene, camera=camera)
+        source = as_bgr(frame, "frame")
+        out = source.copy() if source is frame else source
+        # a scene this lens builds itself is built on the caller's frame, not on the copy drawn into: a scene and
+        # its faces' scenes refer to each other, so it lives until the garbage collector runs, and the returned
+        # frame, freed as soon as the caller drops it, can then be reused by the next frame's copy
+        return self._render(out, faces, scene, camera, source)
 
     def render_into(
         self,
@@ -1014,6 +1019,17 @@ class EyewearLens:
         Raises:
             InputError: as :meth:`render`, and when ``out`` is read-only.
         """
+        return self._render(out, faces, scene, camera, None)
+
+    def _render(
+        self,
+        out: np.ndarray,
+        faces: Face | list[Face] | tuple[Face, ...],
+        scene: Scene | PerspectiveCamera | None,
+        camera: PerspectiveCamera | None,
+        source: np.ndarray | None,
+    ) -> np.ndarray:
+        """:meth:`render_into`; a scene built here is built on ``source`` (the same pixels as ``out``) if given."""
         out = check_bgr(out, "out", writeable=True)
         h, w = out.shape[:2]
         if isinstance(scene, PerspectiveCamera):
@@ -1031,7 +1047,10 @@ class EyewearLens:
                     f"Face.pose: expected the face in front of the camera (translation z < -{_NEAR_CM} cm), got "
                     f"z = {face.pose[2, 3]:.2f}; faces need a head pose from the FaceTracker"
                 )
-        scene = Scene(out, faces, camera=camera) if scene is None else Scene.ensure(scene, out)
+        if scene is None:
+            scene = Scene(out if source is None else source, faces, camera=camera)
+        else:
+            scene = Scene.ensure(scene, out)
         camera = camera or scene.camera
         if not faces:
             self._drawn = ()
