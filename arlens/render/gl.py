@@ -507,11 +507,13 @@ def _release_target(target: tuple[Any, Any]) -> None:
 
 class _Uniforms:
     """Writes a program's uniforms by name, skipping those the driver's compiler optimised away (a uniform a
-    shader variant does not read has no location, and moderngl raises KeyError for it)."""
+    shader variant does not read has no location, and moderngl raises KeyError for it) and those already holding
+    the value (a program keeps its uniforms between draws: the parts and lenses of one face share most of them)."""
 
     def __init__(self, program: Any) -> None:
         self._program = program
         self._members: dict[str, Any] = {}
+        self._values: dict[str, Any] = {}
 
     def _member(self, name: str) -> Any:
         if name not in self._members:
@@ -520,13 +522,15 @@ class _Uniforms:
 
     def __setitem__(self, name: str, value: Any) -> None:
         member = self._member(name)
-        if member is not None:
+        if member is not None and self._values.get(name, _NOTHING) != value:
             member.value = value
+            self._values[name] = value
 
     def write(self, name: str, data: bytes) -> None:
         member = self._member(name)
-        if member is not None:
+        if member is not None and self._values.get(name, _NOTHING) != data:
             member.write(data)
+            self._values[name] = data
 
 
 def _as_gl(m: np.ndarray) -> bytes:
