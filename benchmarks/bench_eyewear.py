@@ -23,7 +23,8 @@ the same frames are drawn by that version's lens in a second process (``eyewear_
 first on ``PYTHONPATH``), in lockstep: a block of ``--block`` renders by the new lens, then a block by the
 old one, and so on, so both see the same machine load; the table gives each one's median per face and
 their ratio. ``--variants`` also times the new lens without each stage it added (the camera's look, the
-contact shadow, hair over the temples, the ears and the temple fit) to show what each costs (these are not in
+contact shadow, hair over the temples, the ears and the temple fit) and drawn at the frame's resolution whatever
+its blur (``match_resolution=False``) to show what each costs (these are not in
 lockstep with the baseline, only with the new lens's own blocks). The GL renderer string says where it ran
 (``llvmpipe`` on a CPU, the GPU's name on a GPU).
 """
@@ -54,6 +55,7 @@ from arlens.tracking.results import Face, bbox_of  # noqa: E402
 FRAMES = {"round.glb": 132.0, "rectangular.glb": 140.0, "cat_eye.glb": 138.0}
 #: What each added stage costs: the lens without it (``--variants``).
 VARIANTS = {
+    "at the frame's resolution": {"match_resolution": False},
     "without camera look": {"match_camera": False},
     "without shadow": {"contact_shadow": 0.0},
     "without hair over temples": {"hair_over_temples": False},
