@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pytest
 
-from arlens.errors import RuntimeUnavailableError
+from arlens.errors import InputError, RuntimeUnavailableError
 from arlens.render import gl
 from arlens.render.gl import (
     GL_PACKAGES,
@@ -272,5 +272,5 @@ def test_drawing_coarser_and_blurring_less_looks_the_same(renderer):
     # the edge would give (26 levels; measured with llvmpipe: mean 3.4, max 20)
     edge = (full[..., 3] > 0) & (full[..., 3] < 255)
     assert diff[edge].mean() < 5.0 and diff.max() < 26
-    with pytest.raises(Exception, match="scale"):
+    with pytest.raises(InputError, match="scale"):
         renderer.begin(16, 16, 0.0)
