@@ -683,10 +683,13 @@ class EyewearLens:
     def width_scale(self, face: Face, camera: PerspectiveCamera) -> float:
         """This face's width over the canonical face's, measured between its side landmarks at the posed
         depth (0.85..1.2): what the head and ear proxies are scaled by."""
-        pts = self._occluder_vertices(face, camera, push_cm=0.0)
         pose = np.asarray(face.pose, dtype=np.float64)
+        oval = self._oval  # side_points looks only at the face's outline: unproject just that
+        depth = -(self._canonical[oval] @ pose[2, :3] + pose[2, 3])
+        pts = camera.unproject(face.landmarks[oval, :2], depth)
         local = (pts - pose[:3, 3]) @ pose[:3, :3]  # camera -> canonical frame
-        width = float(np.ptp(side_points(local)[:, 0]))
+        x = local[:, 0]
+        width = float(local[np.argsort(-x)[:3], 0].mean() - local[np.argsort(x)[:3], 0].mean())
         return float(np.clip(width / self._canonical_width, 0.85, 1.2))
 
     def ear_points(self, face: Face, camera: PerspectiveCamera, width_scale: float | None = None) -> np.ndarray:
