@@ -425,15 +425,28 @@ class MakeupLens:
         r0, c0, r1, c1 = rect
         rh, rw = r1 - r0, c1 - c0
         x0, y0, x1, y1 = grid.frame_box(rect)
-        w, h = x1 - x0, y1 - y0
-        # cells per sample of the tone: the grid's own unless it is much finer (resizing by less than 1.5 aliases)
-        m = max(w, h) / _FOUNDATION_SIZE / grid.cell
-        sw, sh = (rw, rh) if m < 1.5 else (max(2, int(round(rw / m))), max(2, int(round(rh / m))))
-        same = (sw, sh) == (rw, rh)
-        region = change.region(rect)
-        small = region if same else cv2.resize(region, (sw, sh), interpolation=cv2.INTER_AREA)
-        uvo = grid.values[r0:r1, c0:c1]
-        su, sv, sm = cv2.split(uvo if same else cv2.resize(uvo, (sw, sh), interpolation=cv2.INTER_LINEAR))
+        # m x m cells per sample of the tone: the grid's own unless it is much finer (resizing by less than 1.5
+        # aliases); a whole number, so that every resize here is OpenCV's fast block average or its exact inverse
+        # (the rect is padded to whole samples, its edge repeated, and the change cropped back)
+        m = max(x1 - x0, y1 - y0) / _FOUNDATION_SIZE / grid.cell
+        m = 1 if m < 1.5 else int(round(m))
+        sh, sw = -(-rh // m), -(-rw // m)
+        same = m == 1
+
+        def down(a: np.ndarray) -> np.ndarray:
+            if same:
+                return a
+            if (sh * m, sw * m) != a.shape[:2]:
+                a = cv2.copyMakeBorder(a, 0, sh * m - a.shape[0], 0, sw * m - a.shape[1], cv2.BORDER_REPLICATE)
+            return cv2.resize(a, (sw, sh), interpolation=cv2.INTER_AREA)
+
+        small = down(change.region(rect))
+        if same:
+            su, sv, sm = grid.u[r0:r1, c0:c1], grid.v[r0:r1, c0:c1], grid.on_mesh[r0:r1, c0:c1]
+        else:  # the UV at each sample's centre, straight from the face's UV grid
+            k = grid.cell * m
+            uvo = grid.space.uv_grid.lattice_values((x0, y0, x0 + sw * k, y0 + sh * k), k)  # type: ignore[union-attr]
+            su, sv, sm = cv2.split(uvo)
         alpha = tex.sample(su, sv)[..., 0]
         alpha *= sm * self._alpha[0]
         skin = alpha > np.float32(0.05)
@@ -443,32 +456,32 @@ class MakeupLens:
             if mask is not None:
                 outlines = mask[r0:r1, c0:c1] if outlines is None else np.maximum(outlines, mask[r0:r1, c0:c1])
         if outlines is not None:
-            skin &= (outlines if same else cv2.resize(outlines, (sw, sh), interpolation=cv2.INTER_AREA)) < 0.5
+            skin &= down(np.ascontiguousarray(outlines)) < 0.5
         covered = ctx.covered(grid)
         if covered is not None:  # no foundation on the hands in front of the face
-            c = covered[r0:r1, c0:c1]
-            c = c if same else cv2.resize(c, (sw, sh), interpolation=cv2.INTER_AREA)
+            c = down(np.ascontiguousarray(covered[r0:r1, c0:c1]))
             alpha *= np.float32(1.0) - np.clip(c * np.float32(2.0), 0.0, 1.0)
         if ctx.hair is not None and ctx.hair[0] is grid:  # nor on the hair over it, nor in its statistics
-            h = ctx.hair[1][r0:r1, c0:c1]
-            h = h if same else cv2.resize(h, (sw, sh), interpolation=cv2.INTER_AREA)
+            h = down(np.ascontiguousarray(ctx.hair[1][r0:r1, c0:c1]))
             alpha *= np.float32(1.0) - h
             skin &= h < np.float32(0.5)
         luts = self._light(ctx)
         if luts is not None:  # the shade under white light, then both colours back in the frame's light
             small = cv2.LUT(small, luts[0])
         before, after = S.foundation_colours(small, alpha, self._shade_lab[0],
-                                             face_width=0.8 * ctx.space.scale * sw / w, skin=skin.astype(np.float32))
+                                             face_width=0.8 * ctx.space.scale / (grid.cell * m),
+                                             skin=skin.astype(np.float32))
         if luts is not None:
             lit = luts[1]
             before, after = (cv2.LUT(cv2.convertScaleAbs(np.maximum(c, np.float32(0.0))), lit) for c in (before, after))
         g_small, o_small = S.gain_offset(before, after)
-        extent = _field_extent(g_small, o_small, rect)
+        extent = _field_extent(g_small, o_small, (r0, c0, r0 + sh * m, c0 + sw * m))
         if extent is None:
             return None
-        if not same:
-            g_small = cv2.resize(g_small, (rw, rh), interpolation=cv2.INTER_LINEAR)
-            o_small = cv2.resize(o_small, (rw, rh), interpolation=cv2.INTER_LINEAR)
+        extent = (extent[0], extent[1], min(r1, extent[2]), min(c1, extent[3]))
+        if not same:  # bilinear from the samples (at their blocks' centres) to the cells, cropped to the rect
+            g_small = cv2.resize(g_small, (sw * m, sh * m), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
+            o_small = cv2.resize(o_small, (sw * m, sh * m), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
         return Layer(rect, None, g_small, o_small, extent, erase, None, self)
 
     def _draw_sharp(self, out: np.ndarray, ctx: _Context, side: P.PatternSide) -> Box | None:
