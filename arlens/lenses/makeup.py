@@ -637,14 +637,22 @@ class _Context:
         # grid's cells, then at the frame's resolution where it was seen (hair_keep)
         m = max(1, int(round(self.space.scale / _HAIR_CELLS / grid.cell)))
         gh, gw = grid.shape
-        size = (max(2, -(-gw // m)), max(2, -(-gh // m)))
-        coarse = small if m == 1 else cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+        ch, cw = max(2, -(-gh // m)), max(2, -(-gw // m))
+        coarse = small
+        if m > 1:  # m x m cells each (the grid padded to whole blocks, its edge repeated: OpenCV's fast block mean)
+            if (ch * m, cw * m) != (gh, gw):
+                coarse = cv2.copyMakeBorder(small, 0, ch * m - gh, 0, cw * m - gw, cv2.BORDER_REPLICATE)
+            coarse = cv2.resize(coarse, (cw, ch), interpolation=cv2.INTER_AREA)
         p = hair_probability(coarse, skin, self.hair_class)
         person = getattr(self.face.scene, "person", None)
         if callable(person) and getattr(self.face.scene, "has_person_mask", False):
             mask = person(grid.box)
             if mask is not None:
-                mask = cv2.resize(mask, coarse.shape[1::-1], interpolation=cv2.INTER_AREA)
+                k = grid.cell * m  # the same blocks of pixels as the coarse cells
+                if mask.shape != (ch * k, cw * k):
+                    mask = cv2.copyMakeBorder(mask, 0, ch * k - mask.shape[0], 0, cw * k - mask.shape[1],
+                                              cv2.BORDER_REPLICATE)
+                mask = cv2.resize(mask, (cw, ch), interpolation=cv2.INTER_AREA)
                 background = np.float32(1.0) - mask
                 p = background if p is None else np.maximum(p, background)
         if p is None or not (p > np.float32(0.02)).any():
@@ -653,7 +661,7 @@ class _Context:
         if p is None:
             return None
         if m > 1:  # found again on the grid's own cells where the coarse ones saw some but not all (edges, strands)
-            p = cv2.resize(p, (gw, gh), interpolation=cv2.INTER_LINEAR)
+            p = np.ascontiguousarray(cv2.resize(p, (cw * m, ch * m), interpolation=cv2.INTER_LINEAR)[:gh, :gw])
             flat = p.reshape(-1)
             edge = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98)))
             if len(edge):
