@@ -430,10 +430,12 @@ class GridChange:
             region = _intersect(region, box) if region is not None else None
             if region is None:
                 continue
-            used = set()
-            for layer, lb in zip(self.layers, layer_boxes, strict=True):
-                if lb[0] < region[2] and region[0] < lb[2] and lb[1] < region[3] and region[1] < lb[3]:
-                    used.add(layer.outline(name))
+            near = [(layer, lb) for layer, lb in zip(self.layers, layer_boxes, strict=True)
+                    if lb[0] < region[2] and region[0] < lb[2] and lb[1] < region[3] and region[1] < lb[3]]
+            used = {layer.outline(name) for layer, _ in near}
+            if len(used) > 1 or (used and next(iter(used)) is not None and next(iter(used)).hair is not None):
+                # products keep off it differently: only those that change a pixel near it count
+                used = {layer.outline(name) for layer, lb in near if self._changes(layer, lb, region)}
             if not used or used == {None}:
                 continue
             only = next(iter(used))
@@ -459,6 +461,25 @@ class GridChange:
             if sub is not None:
                 fade_change(_crop(gain, box, sub), _crop(offset, box, sub), np.float32(1.0) - _crop(mask, mbox, sub))
 
+    def _changes(self, layer: Layer, layer_box: Box, region: Box) -> bool:
+        """Whether ``layer`` (reaching frame ``layer_box``) changes any pixel of frame ``region``: a cell of it
+        that is not "no change" among the cells the region's pixels blend (a product's box is wider than its
+        change: a contour's spans the face)."""
+        sub = _intersect(layer_box, region)
+        if sub is None:
+            return False
+        grid = self.grid
+        rect = grid.rect(sub)
+        if rect is None:
+            return False
+        (o_r, o_c), g, o = layer.dense(grid)
+        r0, c0, r1, c1 = grid.grown(rect)
+        r0, c0 = max(r0, o_r) - o_r, max(c0, o_c) - o_c
+        r1, c1 = min(r1, o_r + g.shape[0]) - o_r, min(c1, o_c + g.shape[1]) - o_c
+        if r1 <= r0 or c1 <= c0:
+            return False
+        return bool((g[r0:r1, c0:c1] != np.float32(1.0)).any() or o[r0:r1, c0:c1].any())
+
     def _redo(self, gain: np.ndarray, offset: np.ndarray, box: Box, region: Box, names: set[str],
               layer_boxes: list[Box]) -> None:
         """Put the change over ``region`` together again layer by layer, each faded by its own outlines among
@@ -468,7 +489,7 @@ class GridChange:
         o_all = np.zeros(g_all.shape + (3,), np.float32)
         for layer, lb in zip(self.layers, layer_boxes, strict=True):
             sub = _intersect(lb, region)
-            if sub is None:
+            if sub is None or not self._changes(layer, lb, sub):
                 continue
             origin, dense_g, dense_o = layer.dense(grid)
             g = np.ascontiguousarray(grid.upsample(dense_g, origin, sub))
