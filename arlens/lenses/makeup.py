@@ -452,11 +452,19 @@ class MakeupLens:
         skin = alpha > np.float32(0.05)
         outlines = None
         for e in erase:  # the openings and brows stay out of the skin's colour statistics
-            mask = grid.erase(e.name, e.grow)
-            if mask is not None:
-                outlines = mask[r0:r1, c0:c1] if outlines is None else np.maximum(outlines, mask[r0:r1, c0:c1])
+            found = grid.erase_part(e.name, e.grow)
+            if found is None:
+                continue
+            (a0, b0, a1, b1), mask = found
+            a0, b0, a1, b1 = max(a0, r0), max(b0, c0), min(a1, r1), min(b1, c1)
+            if a1 > a0 and b1 > b0:
+                if outlines is None:
+                    outlines = np.zeros((rh, rw), np.float32)
+                part = outlines[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0]
+                np.maximum(part, mask[a0 - found[0][0] : a1 - found[0][0], b0 - found[0][1] : b1 - found[0][1]],
+                           out=part)
         if outlines is not None:
-            skin &= down(np.ascontiguousarray(outlines)) < 0.5
+            skin &= down(outlines) < 0.5
         covered = ctx.covered(grid)
         if covered is not None:  # no foundation on the hands in front of the face
             c = down(np.ascontiguousarray(covered[r0:r1, c0:c1]))
@@ -762,9 +770,11 @@ def _own_rules(grid: FaceGrid, space: FaceSpace) -> np.ndarray:
         cv2.fillConvexPoly(hulls, hull, 1, cv2.LINE_8, 4)
     rules = hulls.astype(np.float32)
     for name, grow in (("lips", 0.0), ("right_brow", space.brow_margin()), ("left_brow", space.brow_margin())):
-        mask = grid.erase(name, grow)
-        if mask is not None:
-            np.maximum(rules, mask, out=rules)
+        found = grid.erase_part(name, grow)
+        if found is not None:
+            (r0, c0, r1, c1), mask = found
+            part = rules[r0:r1, c0:c1]
+            np.maximum(part, mask, out=part)
     return rules
 
 
