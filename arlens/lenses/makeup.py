@@ -633,6 +633,12 @@ class _Context:
                 hair_class(self.face.scene.frame, self.face.face.landmarks, self.face.colors.skin),)
         return found[0]
 
+    def forget_hair(self) -> None:
+        """No hair is kept off by the run drawn next (eye products alone keep to their own rules); the hair an
+        earlier run of the group found lies on that run's grid, not on this one's."""
+        self.hair = None
+        self._hair_keep = {}
+
     def find_hair(self, grid: FaceGrid, small: np.ndarray) -> np.ndarray | None:
         """How likely each cell of ``grid`` (its colours ``small``) is hair over the face or background behind it
         (:mod:`arlens.render.hair`; the scene's person mask where it has one), outside the eyes, brows and lips
@@ -832,7 +838,7 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
     keep_cells = ctx.covered_keep(grid)
     # soft products keep off the hair over the face (eye products alone: their region has rules of its own)
     wants = any(lens.kind in _SKIN_KINDS and lens.options.keep_off_hair for lens, _ in items)
-    hair = ctx.find_hair(grid, change.small) if wants else None
+    hair = ctx.find_hair(grid, change.small) if wants else ctx.forget_hair()
     if hair is not None:
         keep_cells = np.float32(1.0) - hair if keep_cells is None else keep_cells * (np.float32(1.0) - hair)
     for lens, sides in items:
