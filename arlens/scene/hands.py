@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from arlens.landmarks import HandLandmark as H
-from arlens.scene.colors import ColorClass, log_densities, to_features
+from arlens.scene.colors import MAX_SAMPLES, ColorClass, log_densities, to_features
 from arlens.scene.regions import Box, box_around, box_shape, every_kth_pixel, is_empty, take_pixels
 from arlens.tracking.results import MAX_COORDINATE, Hand
 
@@ -160,19 +160,24 @@ def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 
     thick_arr = np.clip(np.rint(radii), 1, 32767).astype(np.int64)
     thick = thick_arr.tolist()
     segments = fixed[_SEGMENTS]  # (S, 2, 2) int32: start and end of each capsule
-    # only the capsules that reach the canvas are drawn (cv2 would clip the others, at a cost)
-    r = (thick_arr << _SHIFT) // 2 + (1 << _SHIFT)
-    a, b = segments[:, 0].astype(np.int64), segments[:, 1].astype(np.int64)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    lo -= r[:, None]
-    hi += r[:, None]
-    reach = (lo[:, 0] <= (w + 1) << _SHIFT) & (hi[:, 0] >= 0) & (lo[:, 1] <= (h + 1) << _SHIFT) & (hi[:, 1] >= 0)
+    # only the capsules that reach the canvas are drawn (cv2 would clip the others, at a cost); every one
+    # does when all the points lie on the canvas (a canvas over the whole hand: no test per capsule)
+    if fixed.min() >= 0 and int(fixed[:, 0].max()) <= (w + 1) << _SHIFT and int(fixed[:, 1].max()) <= (h + 1) << _SHIFT:
+        drawn = range(len(segments))
+    else:
+        r = (thick_arr << _SHIFT) // 2 + (1 << _SHIFT)
+        a, b = segments[:, 0].astype(np.int64), segments[:, 1].astype(np.int64)
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        lo -= r[:, None]
+        hi += r[:, None]
+        reach = (lo[:, 0] <= (w + 1) << _SHIFT) & (hi[:, 0] >= 0) & (lo[:, 1] <= (h + 1) << _SHIFT) & (hi[:, 1] >= 0)
+        drawn = np.flatnonzero(reach).tolist()
     if antialias:  # anti-aliased edges blend with what is drawn: in the bones' order, one at a time
-        for i in np.flatnonzero(reach).tolist():
+        for i in drawn:
             cv2.polylines(canvas, [segments[i]], False, 255, thick[i], line, _SHIFT)
         return canvas
     groups: dict[int, list[np.ndarray]] = {}
-    for i in np.flatnonzero(reach).tolist():
+    for i in drawn:
         groups.setdefault(thick[i], []).append(segments[i])
     for t, polys in groups.items():
         cv2.polylines(canvas, polys, False, 255, t, line, _SHIFT)
@@ -306,10 +311,21 @@ def hand_colors(frame: np.ndarray, hand: Hand, reach: Box | None = None) -> Hand
     ws = width * sx
     core = din > CORE * ws
     ring = (dout > CORE * ws) & (dout <= RING * ws)
-    lab = to_features(region).reshape(-1, 3)
-    # compress: the cells' rows at a third of lab[mask]'s cost
-    return HandColors(ColorClass.fit(lab.compress(core.reshape(-1), axis=0)),
-                      ColorClass.fit(lab.compress(ring.reshape(-1), axis=0)))
+    # only the pixels the classes learn from are converted, thinned as the fit would thin them (every k-th
+    # of more than MAX_SAMPLES): the same samples, in one conversion of a compact (n, 3) array
+    pixels = region.reshape(-1, 3)
+    core_px = _thinned(pixels.compress(core.reshape(-1), axis=0))  # compress: a third of pixels[mask]'s cost
+    ring_px = _thinned(pixels.compress(ring.reshape(-1), axis=0))
+    lab = to_features(np.concatenate([core_px, ring_px]))
+    return HandColors(ColorClass.fit(lab[: len(core_px)]), ColorClass.fit(lab[len(core_px) :]))
+
+
+def _thinned(samples: np.ndarray) -> np.ndarray:
+    """Every k-th of (n, 3) samples when there are more than ``MAX_SAMPLES``, as :meth:`ColorClass.fit` thins
+    them (so converting only these gives the fit the same samples)."""
+    if len(samples) <= MAX_SAMPLES:
+        return samples
+    return samples[:: -(-len(samples) // MAX_SAMPLES)]
 
 
 def hand_mask(
