@@ -115,6 +115,8 @@ _BONE_HALF_REL = np.array([0.0] + [0.5 * rel for _, _, rel, _ in _BONES])
 _BONE_TAPER = np.array([1.0] + [taper for _, _, _, taper in _BONES])
 for _table in (_SEGMENTS, _BONE_HALF_REL, _BONE_TAPER):
     _table.setflags(write=False)
+#: The bones' (half width relative to the finger width, taper) as plain floats, in drawing order.
+_BONE_REL_TAPER = tuple(zip(_BONE_HALF_REL[1:].tolist(), _BONE_TAPER[1:].tolist(), strict=True))
 _PALM_POINTS = list(PALM) + [21]  # the forearm point is the 22nd of the drawing points
 
 
@@ -129,42 +131,46 @@ def hand_prior(hand: Hand, box: Box, antialias: bool = True, grow: float = 0.0) 
     return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
-def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 0.0) -> np.ndarray:
+def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 0.0,
+                width: float | None = None) -> np.ndarray:
     """:func:`hand_prior` of float64 (21, 3) landmarks as uint8 (h, w) 0 or 255 (0..255 anti-aliased).
 
     The bones are drawn as one ``cv2.polylines`` call per line width (a two-point polyline is the same
     round-capped thick line as ``cv2.line``): the same pixels as a call per bone, without fifteen calls'
-    overhead, for what several callers draw per hand and frame.
+    overhead, for what several callers draw per hand and frame. ``width``: :func:`_finger_width` of ``p``,
+    when the caller has it. The line widths are worked out in plain floats (sixteen numbers: numpy's
+    per-call cost is most of what this function spends).
     """
     h, w = box_shape(box)
     canvas = np.zeros((h, w), dtype=np.uint8)
     if h == 0 or w == 0:
         return canvas
-    width = _finger_width(p)
+    width = _finger_width(p) if width is None else width
     line = cv2.LINE_AA if antialias else cv2.LINE_8
-    wrist = p[H.WRIST, :2]
-    forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
-    # every point in drawing coordinates at once
-    fixed = _fixed(np.vstack([p[:, :2], forearm[None]]), (box[0], box[1]))
+    # every point in drawing coordinates at once: the landmarks and the forearm's point below the wrist
+    points = np.empty((22, 2))
+    points[:21] = p[:, :2]
+    np.subtract(p[H.WRIST, :2], p[H.MIDDLE_FINGER_MCP, :2], out=points[21])
+    points[21] *= FOREARM
+    points[21] += p[H.WRIST, :2]
+    fixed = _fixed(points, (box[0], box[1]))
     hull = cv2.convexHull(fixed[_PALM_POINTS].reshape(-1, 1, 2))
     cv2.fillConvexPoly(canvas, hull, 255, line, _SHIFT)
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
     cv2.polylines(canvas, [hull], True, 255, _thickness(PALM_RIM * width + 2.0 * grow), line, _SHIFT)
-    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base; then the bones.
-    # Their line widths in one array operation (the same float64 arithmetic, rounded half to even as round())
-    radii = _BONE_HALF_REL * width
-    radii *= _BONE_TAPER
-    radii += grow
-    radii *= 2.0
-    radii[0] = 2.6 * width + 2.0 * grow
-    thick_arr = np.clip(np.rint(radii), 1, 32767).astype(np.int64)
-    thick = thick_arr.tolist()
+    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base; then the bones
+    # (the same float64 arithmetic as an array's, rounded half to even by round() as by np.rint)
+    thick = [_thickness(2.6 * width + 2.0 * grow)] + [
+        min(max(1, round((rel * width * taper + grow) * 2.0)), 32767) for rel, taper in _BONE_REL_TAPER
+    ]
     segments = fixed[_SEGMENTS]  # (S, 2, 2) int32: start and end of each capsule
     # only the capsules that reach the canvas are drawn (cv2 would clip the others, at a cost); every one
     # does when all the points lie on the canvas (a canvas over the whole hand: no test per capsule)
-    if fixed.min() >= 0 and int(fixed[:, 0].max()) <= (w + 1) << _SHIFT and int(fixed[:, 1].max()) <= (h + 1) << _SHIFT:
+    lo_xy, hi_xy = fixed.min(axis=0).tolist(), fixed.max(axis=0).tolist()
+    if min(lo_xy) >= 0 and hi_xy[0] <= (w + 1) << _SHIFT and hi_xy[1] <= (h + 1) << _SHIFT:
         drawn = range(len(segments))
     else:
+        thick_arr = np.array(thick, dtype=np.int64)
         r = (thick_arr << _SHIFT) // 2 + (1 << _SHIFT)
         a, b = segments[:, 0].astype(np.int64), segments[:, 1].astype(np.int64)
         lo, hi = np.minimum(a, b), np.maximum(a, b)
@@ -369,7 +375,7 @@ def hand_mask(
     # the final 3x3 blur)
     m = int(math.ceil(0.6 * width)) + 2
     work = (max(reach[0], x0 - m), max(reach[1], y0 - m), min(reach[2], x1 + m), min(reach[3], y1 + m))
-    inside = (_silhouette(p, work) > 127).view(np.uint8)  # 0 or 1
+    inside = (_silhouette(p, work, width=width) > 127).view(np.uint8)  # 0 or 1
     if not inside.any():
         return out
     signed = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
