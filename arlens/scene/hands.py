@@ -378,16 +378,17 @@ def hand_mask(
     inside = (_silhouette(p, work, width=width) > 127).view(np.uint8)  # 0 or 1
     if not inside.any():
         return out
-    signed = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-    signed -= cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+    din = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    dout = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+    # the part wanted and a pixel around it (for the blur): the signed distance of those pixels only
+    ax0, ay0 = max(x0 - 1, work[0]), max(y0 - 1, work[1])
+    ax1, ay1 = min(x1 + 1, work[2]), min(y1 + 1, work[3])
+    part = (slice(ay0 - work[1], ay1 - work[1]), slice(ax0 - work[0], ax1 - work[0]))
+    signed = np.subtract(din[part], dout[part])
     # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
     # value (about 1e38); nothing is farther than the box's diagonal
     diag = np.float32(math.hypot(*inside.shape))
     np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
-    # the part wanted and a pixel around it (for the blur)
-    ax0, ay0 = max(x0 - 1, work[0]), max(y0 - 1, work[1])
-    ax1, ay1 = min(x1 + 1, work[2]), min(y1 + 1, work[3])
-    signed = signed[ay0 - work[1] : ay1 - work[1], ax0 - work[0] : ax1 - work[0]]
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
     if colors.hand is not None and colors.around is not None:
         near = np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width)
