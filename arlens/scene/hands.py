@@ -200,11 +200,10 @@ def _scaled(hand: Hand, origin: tuple[float, float], sx: float, sy: float) -> np
     """float64 (21, 3) landmarks of ``hand`` taken to a grid whose cell (0, 0) starts at frame pixel
     ``origin`` and whose cells are ``1 / sx`` by ``1 / sy`` frame pixels (rounded to float32, as a Hand
     holds them)."""
-    lm = np.asarray(hand.landmarks, dtype=np.float64).copy()
-    lm[:, 0] = (lm[:, 0] - origin[0]) * sx
-    lm[:, 1] = (lm[:, 1] - origin[1]) * sy
-    lm[:, 2] *= sx
-    np.clip(lm, -MAX_COORDINATE, MAX_COORDINATE, out=lm)  # moved to the grid's corner: a far point may pass it
+    lm = np.asarray(hand.landmarks, dtype=np.float64) - np.array([origin[0], origin[1], 0.0])
+    lm *= np.array([sx, sy, sx])
+    # moved to the grid's corner: a far point may pass the bound (np.clip's values, without its wrappers)
+    np.minimum(np.maximum(lm, -MAX_COORDINATE, out=lm), MAX_COORDINATE, out=lm)
     return lm.astype(np.float32).astype(np.float64)
 
 
@@ -233,18 +232,17 @@ class SilhouetteGrid:
 
     def covers(self, points: np.ndarray) -> np.ndarray:
         """bool (n,): which of the (n, >=2) frame pixel ``points`` fall in a covered cell."""
-        pts = np.asarray(points, dtype=np.float64)[:, :2]
         h, w = self.cells.shape
-        # cell indices + 1, clamped onto the False border (fmax/fmin take a NaN point there too)
-        col = np.floor((pts[:, 0] - self.box[0]) / self.step)
-        row = np.floor((pts[:, 1] - self.box[1]) / self.step)
-        np.fmin(np.fmax(col, -1.0, out=col), float(w), out=col)
-        np.fmin(np.fmax(row, -1.0, out=row), float(h), out=row)
-        col += 1.0
-        flat = row.astype(np.intp)
-        flat += 1
-        flat *= w + 2
-        flat += col.astype(np.intp)
+        # cell indices (column, row) + 1, clamped onto the False border (fmax/fmin take a NaN point there too),
+        # both coordinates at once
+        cell = np.asarray(points, dtype=np.float64)[:, :2] - np.array(self.box[:2], dtype=np.float64)
+        cell /= self.step
+        np.floor(cell, out=cell)
+        np.fmin(np.fmax(cell, -1.0, out=cell), np.array([float(w), float(h)]), out=cell)
+        cell += 1.0
+        index = cell.astype(np.intp)
+        flat = index[:, 1] * (w + 2)
+        flat += index[:, 0]
         return np.take(self._bordered.reshape(-1), flat)
 
 
