@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -333,8 +334,8 @@ def _thinned(samples: np.ndarray) -> np.ndarray:
 
 
 def hand_mask(
-    frame: np.ndarray, hand: Hand, box: Box, refine: bool = True, colors: HandColors | None = None,
-    reach: Box | None = None,
+    frame: np.ndarray, hand: Hand, box: Box, refine: bool = True,
+    colors: HandColors | Callable[[], HandColors] | None = None, reach: Box | None = None,
 ) -> np.ndarray:
     """How much of each pixel of ``box`` the hand covers: float32 (h, w) 0..1.
 
@@ -344,7 +345,9 @@ def hand_mask(
         box: the frame pixels wanted (x0, y0, x1, y1), inside the frame.
         refine: move the landmark outline onto the image (see below); False gives the landmark
             silhouette alone.
-        colors: the hand's :class:`HandColors` (learned here when None and ``refine``).
+        colors: the hand's :class:`HandColors`, or a function that returns them (called only when the
+            refinement looks at colours: not for a box the hand's silhouette misses, nor for one it covers
+            whole), or None: learned here when needed.
         reach: :func:`hand_box` of the hand, when the caller has it.
 
     Refinement: near the landmark outline (within about half a finger width) a pixel is hand or not by
@@ -366,7 +369,6 @@ def hand_mask(
     if not refine:
         out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = hand_prior(hand, (x0, y0, x1, y1))
         return out
-    colors = hand_colors(frame, hand, reach) if colors is None else colors
     p = np.asarray(hand.landmarks, dtype=np.float64)
     width = _finger_width(p)
     # the distance to the outline needs the outline: work on the overlap plus a margin (and a pixel for
@@ -388,12 +390,14 @@ def hand_mask(
     diag = np.float32(math.hypot(*inside.shape))
     np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
-    if colors.hand is not None and colors.around is not None:
-        near = np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width)
-        flat = logit.reshape(-1)
-        index = np.flatnonzero(near)
-        if len(index):
-            flat[index] += _llr(colors, take_pixels(frame, (ax0, ay0, ax1, ay1), index))
+    index = np.flatnonzero(np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width))
+    if len(index):  # the colours are learned (or asked for) only when some pixel is near enough to the outline
+        if colors is None:
+            colors = hand_colors(frame, hand, reach)
+        elif callable(colors):
+            colors = colors()
+        if colors.hand is not None and colors.around is not None:
+            logit.reshape(-1)[index] += _llr(colors, take_pixels(frame, (ax0, ay0, ax1, ay1), index))
     np.minimum(np.maximum(logit, np.float32(-30.0), out=logit), np.float32(30.0), out=logit)
     refined = np.exp(-logit)
     refined += np.float32(1.0)
