@@ -315,6 +315,11 @@ def scene_cost(faces, args) -> dict:
     import hard_scenes as HS
 
     old_cls = baseline_lens_class(args.baseline_rev)
+    if args.baseline_scene:
+        import importlib.util
+
+        if importlib.util.find_spec("arlens_baseline.scene") is None:
+            raise SystemExit(f"--baseline-scene: {args.baseline_rev} has no scene layer (arlens.scene); leave it out")
     palm = cv2.imread(str(args.testdata / "hands" / "open_palm.jpg"))
     from arlens.tracking.results import Hand
 
