@@ -101,9 +101,10 @@ def finger_ownership(
         box: frame pixels (x0, y0, x1, y1).
     """
     x0, y0, x1, y1 = box
-    ys, xs = np.mgrid[y0:y1, x0:x1]
-    px = xs.astype(np.float64) + 0.5
-    py = ys.astype(np.float64) + 0.5
+    # a row of x and a column of y: what depends on one coordinate only is computed once per column or row,
+    # the rest broadcast to the box (the same values as on full grids)
+    px = (np.arange(x0, x1, dtype=np.float64) + 0.5)[None, :]
+    py = (np.arange(y0, y1, dtype=np.float64) + 0.5)[:, None]
     p = np.asarray(landmarks, dtype=np.float64)
 
     def nearest(name: str) -> tuple[np.ndarray, np.ndarray]:
