@@ -308,9 +308,9 @@ def _nail_maps(nail: Nail, box: tuple[int, int, int, int], coverage: np.ndarray,
     if specular <= 0 and sparkle <= 0:
         return maps
     # nail-local coordinates: s along the nail (-1 cuticle .. 1 free edge), t across (-1..1)
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    rel_x = xs + np.float32(0.5) - nail.centre[0]
-    rel_y = ys + np.float32(0.5) - nail.centre[1]
+    # a row of x and a column of y, broadcast to the box where they meet (the values of full grids)
+    rel_x = (np.arange(x0, x1, dtype=np.float32) + np.float32(0.5) - nail.centre[0])[None, :]
+    rel_y = (np.arange(y0, y1, dtype=np.float32) + np.float32(0.5) - nail.centre[1])[:, None]
     basis = np.stack([nail.axis, nail.across], axis=1).astype(np.float64)  # columns: axis, across
     if abs(np.linalg.det(basis)) < 1e-6:
         return maps
