@@ -224,12 +224,12 @@ class HandTracker(TrackerBase):
         with self._times.stage("detection"):
             opts = self._detector_opts
             if region is None:
-                tensor, back = D.letterbox(image, opts.input_size, opts.input_range)
+                tensor, back = D.letterbox(image, opts.input_size, opts.input_range, rgb=True)
             else:
                 x0, y0, x1, y1 = region
                 tensor, back = D.square_tensor(image, ((x0 + x1) / 2, (y0 + y1) / 2), max(x1 - x0, y1 - y0),
-                                               opts.input_size, opts.input_range)
-            boxes, logits = self._detector(np.ascontiguousarray(tensor[..., ::-1]))  # RGB, on the small tensor
+                                               opts.input_size, opts.input_range, rgb=True)
+            boxes, logits = self._detector(tensor)
             values, scores = D.decode(boxes[0], logits[0], self._anchors, opts)
             rois: list[Roi] = []
             for merged, score in D.weighted_nms(values, scores, opts.nms_threshold, self.options.max_hands):
