@@ -54,7 +54,8 @@ same pixels :meth:`TryOn.process` gives; a kiosk's two cores then take about the
 drawing per frame instead of their sum, one frame later.
 
 Not thread-safe: use a session from one thread (GL contexts of eyewear lenses are bound to it); the
-worker thread of ``submit`` only tracks, and only while ``submit`` runs.
+worker thread of ``submit`` only tracks, and only while ``submit`` runs; the hand thread of
+``TryOnOptions.parallel_tracking`` only tracks hands, and only while a frame is tracked.
 """
 
 from __future__ import annotations
