@@ -425,50 +425,71 @@ class MakeupLens:
         r0, c0, r1, c1 = rect
         rh, rw = r1 - r0, c1 - c0
         x0, y0, x1, y1 = grid.frame_box(rect)
-        w, h = x1 - x0, y1 - y0
-        # cells per sample of the tone: the grid's own unless it is much finer (resizing by less than 1.5 aliases)
-        m = max(w, h) / _FOUNDATION_SIZE / grid.cell
-        sw, sh = (rw, rh) if m < 1.5 else (max(2, int(round(rw / m))), max(2, int(round(rh / m))))
-        same = (sw, sh) == (rw, rh)
-        region = change.region(rect)
-        small = region if same else cv2.resize(region, (sw, sh), interpolation=cv2.INTER_AREA)
-        uvo = grid.values[r0:r1, c0:c1]
-        su, sv, sm = cv2.split(uvo if same else cv2.resize(uvo, (sw, sh), interpolation=cv2.INTER_LINEAR))
+        # m x m cells per sample of the tone: the grid's own unless it is much finer (resizing by less than 1.5
+        # aliases); a whole number, so that every resize here is OpenCV's fast block average or its exact inverse
+        # (the rect is padded to whole samples, its edge repeated, and the change cropped back)
+        m = max(x1 - x0, y1 - y0) / _FOUNDATION_SIZE / grid.cell
+        m = 1 if m < 1.5 else int(round(m))
+        sh, sw = -(-rh // m), -(-rw // m)
+        same = m == 1
+
+        def down(a: np.ndarray) -> np.ndarray:
+            if same:
+                return a
+            if (sh * m, sw * m) != a.shape[:2]:
+                a = cv2.copyMakeBorder(a, 0, sh * m - a.shape[0], 0, sw * m - a.shape[1], cv2.BORDER_REPLICATE)
+            return cv2.resize(a, (sw, sh), interpolation=cv2.INTER_AREA)
+
+        small = down(change.region(rect))
+        if same:
+            su, sv, sm = grid.u[r0:r1, c0:c1], grid.v[r0:r1, c0:c1], grid.on_mesh[r0:r1, c0:c1]
+        else:  # the UV at each sample's centre, straight from the face's UV grid
+            k = grid.cell * m
+            uvo = grid.space.uv_grid.lattice_values((x0, y0, x0 + sw * k, y0 + sh * k), k)  # type: ignore[union-attr]
+            su, sv, sm = cv2.split(uvo)
         alpha = tex.sample(su, sv)[..., 0]
         alpha *= sm * self._alpha[0]
         skin = alpha > np.float32(0.05)
         outlines = None
         for e in erase:  # the openings and brows stay out of the skin's colour statistics
-            mask = grid.erase(e.name, e.grow)
-            if mask is not None:
-                outlines = mask[r0:r1, c0:c1] if outlines is None else np.maximum(outlines, mask[r0:r1, c0:c1])
+            found = grid.erase_part(e.name, e.grow)
+            if found is None:
+                continue
+            (a0, b0, a1, b1), mask = found
+            a0, b0, a1, b1 = max(a0, r0), max(b0, c0), min(a1, r1), min(b1, c1)
+            if a1 > a0 and b1 > b0:
+                if outlines is None:
+                    outlines = np.zeros((rh, rw), np.float32)
+                part = outlines[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0]
+                np.maximum(part, mask[a0 - found[0][0] : a1 - found[0][0], b0 - found[0][1] : b1 - found[0][1]],
+                           out=part)
         if outlines is not None:
-            skin &= (outlines if same else cv2.resize(outlines, (sw, sh), interpolation=cv2.INTER_AREA)) < 0.5
+            skin &= down(outlines) < 0.5
         covered = ctx.covered(grid)
         if covered is not None:  # no foundation on the hands in front of the face
-            c = covered[r0:r1, c0:c1]
-            c = c if same else cv2.resize(c, (sw, sh), interpolation=cv2.INTER_AREA)
+            c = down(np.ascontiguousarray(covered[r0:r1, c0:c1]))
             alpha *= np.float32(1.0) - np.clip(c * np.float32(2.0), 0.0, 1.0)
         if ctx.hair is not None and ctx.hair[0] is grid:  # nor on the hair over it, nor in its statistics
-            h = ctx.hair[1][r0:r1, c0:c1]
-            h = h if same else cv2.resize(h, (sw, sh), interpolation=cv2.INTER_AREA)
+            h = down(np.ascontiguousarray(ctx.hair[1][r0:r1, c0:c1]))
             alpha *= np.float32(1.0) - h
             skin &= h < np.float32(0.5)
         luts = self._light(ctx)
         if luts is not None:  # the shade under white light, then both colours back in the frame's light
             small = cv2.LUT(small, luts[0])
         before, after = S.foundation_colours(small, alpha, self._shade_lab[0],
-                                             face_width=0.8 * ctx.space.scale * sw / w, skin=skin.astype(np.float32))
+                                             face_width=0.8 * ctx.space.scale / (grid.cell * m),
+                                             skin=skin.astype(np.float32))
         if luts is not None:
             lit = luts[1]
             before, after = (cv2.LUT(cv2.convertScaleAbs(np.maximum(c, np.float32(0.0))), lit) for c in (before, after))
         g_small, o_small = S.gain_offset(before, after)
-        extent = _field_extent(g_small, o_small, rect)
+        extent = _field_extent(g_small, o_small, (r0, c0, r0 + sh * m, c0 + sw * m))
         if extent is None:
             return None
-        if not same:
-            g_small = cv2.resize(g_small, (rw, rh), interpolation=cv2.INTER_LINEAR)
-            o_small = cv2.resize(o_small, (rw, rh), interpolation=cv2.INTER_LINEAR)
+        extent = (extent[0], extent[1], min(r1, extent[2]), min(c1, extent[3]))
+        if not same:  # bilinear from the samples (at their blocks' centres) to the cells, cropped to the rect
+            g_small = cv2.resize(g_small, (sw * m, sh * m), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
+            o_small = cv2.resize(o_small, (sw * m, sh * m), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
         return Layer(rect, None, g_small, o_small, extent, erase, None, self)
 
     def _draw_sharp(self, out: np.ndarray, ctx: _Context, side: P.PatternSide) -> Box | None:
@@ -612,6 +633,12 @@ class _Context:
                 hair_class(self.face.scene.frame, self.face.face.landmarks, self.face.colors.skin),)
         return found[0]
 
+    def forget_hair(self) -> None:
+        """No hair is kept off by the run drawn next (eye products alone keep to their own rules); the hair an
+        earlier run of the group found lies on that run's grid, not on this one's."""
+        self.hair = None
+        self._hair_keep = {}
+
     def find_hair(self, grid: FaceGrid, small: np.ndarray) -> np.ndarray | None:
         """How likely each cell of ``grid`` (its colours ``small``) is hair over the face or background behind it
         (:mod:`arlens.render.hair`; the scene's person mask where it has one), outside the eyes, brows and lips
@@ -624,14 +651,22 @@ class _Context:
         # grid's cells, then at the frame's resolution where it was seen (hair_keep)
         m = max(1, int(round(self.space.scale / _HAIR_CELLS / grid.cell)))
         gh, gw = grid.shape
-        size = (max(2, -(-gw // m)), max(2, -(-gh // m)))
-        coarse = small if m == 1 else cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+        ch, cw = max(2, -(-gh // m)), max(2, -(-gw // m))
+        coarse = small
+        if m > 1:  # m x m cells each (the grid padded to whole blocks, its edge repeated: OpenCV's fast block mean)
+            if (ch * m, cw * m) != (gh, gw):
+                coarse = cv2.copyMakeBorder(small, 0, ch * m - gh, 0, cw * m - gw, cv2.BORDER_REPLICATE)
+            coarse = cv2.resize(coarse, (cw, ch), interpolation=cv2.INTER_AREA)
         p = hair_probability(coarse, skin, self.hair_class)
         person = getattr(self.face.scene, "person", None)
         if callable(person) and getattr(self.face.scene, "has_person_mask", False):
             mask = person(grid.box)
             if mask is not None:
-                mask = cv2.resize(mask, coarse.shape[1::-1], interpolation=cv2.INTER_AREA)
+                k = grid.cell * m  # the same blocks of pixels as the coarse cells
+                if mask.shape != (ch * k, cw * k):
+                    mask = cv2.copyMakeBorder(mask, 0, ch * k - mask.shape[0], 0, cw * k - mask.shape[1],
+                                              cv2.BORDER_REPLICATE)
+                mask = cv2.resize(mask, (cw, ch), interpolation=cv2.INTER_AREA)
                 background = np.float32(1.0) - mask
                 p = background if p is None else np.maximum(p, background)
         if p is None or not (p > np.float32(0.02)).any():
@@ -640,7 +675,7 @@ class _Context:
         if p is None:
             return None
         if m > 1:  # found again on the grid's own cells where the coarse ones saw some but not all (edges, strands)
-            p = cv2.resize(p, (gw, gh), interpolation=cv2.INTER_LINEAR)
+            p = np.ascontiguousarray(cv2.resize(p, (cw * m, ch * m), interpolation=cv2.INTER_LINEAR)[:gh, :gw])
             flat = p.reshape(-1)
             edge = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98)))
             if len(edge):
@@ -741,9 +776,11 @@ def _own_rules(grid: FaceGrid, space: FaceSpace) -> np.ndarray:
         cv2.fillConvexPoly(hulls, hull, 1, cv2.LINE_8, 4)
     rules = hulls.astype(np.float32)
     for name, grow in (("lips", 0.0), ("right_brow", space.brow_margin()), ("left_brow", space.brow_margin())):
-        mask = grid.erase(name, grow)
-        if mask is not None:
-            np.maximum(rules, mask, out=rules)
+        found = grid.erase_part(name, grow)
+        if found is not None:
+            (r0, c0, r1, c1), mask = found
+            part = rules[r0:r1, c0:c1]
+            np.maximum(part, mask, out=part)
     return rules
 
 
@@ -801,7 +838,7 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
     keep_cells = ctx.covered_keep(grid)
     # soft products keep off the hair over the face (eye products alone: their region has rules of its own)
     wants = any(lens.kind in _SKIN_KINDS and lens.options.keep_off_hair for lens, _ in items)
-    hair = ctx.find_hair(grid, change.small) if wants else None
+    hair = ctx.find_hair(grid, change.small) if wants else ctx.forget_hair()
     if hair is not None:
         keep_cells = np.float32(1.0) - hair if keep_cells is None else keep_cells * (np.float32(1.0) - hair)
     for lens, sides in items:

@@ -198,12 +198,16 @@ def erase_mask(points: np.ndarray, names: Sequence[str], box: tuple[int, int, in
     if not polys:
         return np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
     mask = erase_coverage(polys, box)
-    if grow > 0:
-        sigma = grow / 2.0
-        k = 2 * int(np.ceil(2.5 * sigma)) + 1
-        blurred = cv2.GaussianBlur(mask, (k, k), sigma)
-        # the blurred edge is 0.5 on the outline: grow it outwards by stretching the ramp
-        np.multiply(blurred, np.float32(2.0), out=blurred)
-        np.minimum(blurred, np.float32(1.0), out=blurred)
-        np.maximum(mask, blurred, out=mask)
-    return mask
+    return grow_erase(mask, grow) if grow > 0 else mask
+
+
+def grow_erase(mask: np.ndarray, grow: float) -> np.ndarray:
+    """An erase mask (float32 (h, w), not modified) grown by a soft margin of ``grow`` pixels: a new array."""
+    sigma = grow / 2.0
+    k = 2 * int(np.ceil(2.5 * sigma)) + 1
+    blurred = cv2.GaussianBlur(mask, (k, k), sigma)
+    # the blurred edge is 0.5 on the outline: grow it outwards by stretching the ramp
+    np.multiply(blurred, np.float32(2.0), out=blurred)
+    np.minimum(blurred, np.float32(1.0), out=blurred)
+    np.maximum(mask, blurred, out=blurred)
+    return blurred

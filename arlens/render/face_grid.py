@@ -116,7 +116,7 @@ class FaceGrid:
         #: float32 (rows, columns, 3): u, v and on_mesh of each cell
         self.values = grid.lattice_values(box, cell)
         self.u, self.v, self.on_mesh = cv2.split(self.values)
-        self._erase: dict[tuple[str, float], np.ndarray | None] = {}
+        self._erase: dict[tuple[str, float], tuple[Rect, np.ndarray] | None] = {}
 
     @classmethod
     def around(cls, space: FaceSpace, boxes: list[Box], cell: int) -> FaceGrid:
@@ -164,7 +164,18 @@ class FaceGrid:
 
     def erase(self, name: str, grow: float) -> np.ndarray | None:
         """The outline's erase mask averaged over each cell, float32 (rows, columns); None where it does not
-        reach the grid (computed once per grid)."""
+        reach the grid (:meth:`erase_part` laid over the whole grid)."""
+        found = self.erase_part(name, grow)
+        if found is None:
+            return None
+        (r0, c0, r1, c1), part = found
+        out = np.zeros(self.shape, np.float32)
+        out[r0:r1, c0:c1] = part
+        return out
+
+    def erase_part(self, name: str, grow: float) -> tuple[Rect, np.ndarray] | None:
+        """The outline's erase mask averaged over each cell, over the cells it reaches: (rect, float32 (rows,
+        columns) of the rect); None where it does not reach the grid (computed once per grid)."""
         key = (name, grow)
         if key in self._erase:
             return self._erase[key]
@@ -174,14 +185,15 @@ class FaceGrid:
         if found is not None and rect is not None:
             mbox, mask = found
             fbox = self.frame_box(rect)
-            big = np.zeros((fbox[3] - fbox[1], fbox[2] - fbox[0]), np.float32)
-            sub = _intersect(mbox, fbox)
-            if sub is not None:
-                _crop(big, fbox, sub)[...] = _crop(mask, mbox, sub)
-            out = np.zeros(self.shape, np.float32)
+            if fbox == mbox:
+                big = mask
+            else:
+                big = np.zeros((fbox[3] - fbox[1], fbox[2] - fbox[0]), np.float32)
+                sub = _intersect(mbox, fbox)
+                if sub is not None:
+                    _crop(big, fbox, sub)[...] = _crop(mask, mbox, sub)
             r0, c0, r1, c1 = rect
-            out[r0:r1, c0:c1] = big if self.cell == 1 else cv2.resize(big, (c1 - c0, r1 - r0),
-                                                                       interpolation=cv2.INTER_AREA)
+            out = (rect, big if self.cell == 1 else cv2.resize(big, (c1 - c0, r1 - r0), interpolation=cv2.INTER_AREA))
         self._erase[key] = out
         return out
 
@@ -334,12 +346,18 @@ class GridChange:
         r0, c0, r1, c1 = rect
         keep = None
         for e in erase:
-            mask = self.grid.erase(e.name, e.grow)
-            if mask is None:
+            found = self.grid.erase_part(e.name, e.grow)
+            if found is None:
                 continue
-            part = mask[r0:r1, c0:c1]
-            k = np.float32(1.0) - (part if e.hair is None else part * np.float32(0.5))
-            keep = k if keep is None else keep * k
+            (a0, b0, a1, b1), mask = found
+            a0, b0, a1, b1 = max(a0, r0), max(b0, c0), min(a1, r1), min(b1, c1)
+            if a1 <= a0 or b1 <= b0:
+                continue
+            part = mask[a0 - found[0][0] : a1 - found[0][0], b0 - found[0][1] : b1 - found[0][1]]
+            if keep is None:
+                keep = np.ones((r1 - r0, c1 - c0), np.float32)
+            k = keep[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0]
+            k *= np.float32(1.0) - (part if e.hair is None else part * np.float32(0.5))
         if occlusion is not None:
             part = occlusion[r0:r1, c0:c1]
             keep = part if keep is None else keep * part
@@ -430,10 +448,12 @@ class GridChange:
             region = _intersect(region, box) if region is not None else None
             if region is None:
                 continue
-            used = set()
-            for layer, lb in zip(self.layers, layer_boxes, strict=True):
-                if lb[0] < region[2] and region[0] < lb[2] and lb[1] < region[3] and region[1] < lb[3]:
-                    used.add(layer.outline(name))
+            near = [(layer, lb) for layer, lb in zip(self.layers, layer_boxes, strict=True)
+                    if lb[0] < region[2] and region[0] < lb[2] and lb[1] < region[3] and region[1] < lb[3]]
+            used = {layer.outline(name) for layer, _ in near}
+            if len(used) > 1 or (used and next(iter(used)) is not None and next(iter(used)).hair is not None):
+                # products keep off it differently: only those that change a pixel near it count
+                used = {layer.outline(name) for layer, lb in near if self._changes(layer, lb, region)}
             if not used or used == {None}:
                 continue
             only = next(iter(used))
@@ -459,6 +479,25 @@ class GridChange:
             if sub is not None:
                 fade_change(_crop(gain, box, sub), _crop(offset, box, sub), np.float32(1.0) - _crop(mask, mbox, sub))
 
+    def _changes(self, layer: Layer, layer_box: Box, region: Box) -> bool:
+        """Whether ``layer`` (reaching frame ``layer_box``) changes any pixel of frame ``region``: a cell of it
+        that is not "no change" among the cells the region's pixels blend (a product's box is wider than its
+        change: a contour's spans the face)."""
+        sub = _intersect(layer_box, region)
+        if sub is None:
+            return False
+        grid = self.grid
+        rect = grid.rect(sub)
+        if rect is None:
+            return False
+        (o_r, o_c), g, o = layer.dense(grid)
+        r0, c0, r1, c1 = grid.grown(rect)
+        r0, c0 = max(r0, o_r) - o_r, max(c0, o_c) - o_c
+        r1, c1 = min(r1, o_r + g.shape[0]) - o_r, min(c1, o_c + g.shape[1]) - o_c
+        if r1 <= r0 or c1 <= c0:
+            return False
+        return bool((g[r0:r1, c0:c1] != np.float32(1.0)).any() or o[r0:r1, c0:c1].any())
+
     def _redo(self, gain: np.ndarray, offset: np.ndarray, box: Box, region: Box, names: set[str],
               layer_boxes: list[Box]) -> None:
         """Put the change over ``region`` together again layer by layer, each faded by its own outlines among
@@ -468,7 +507,7 @@ class GridChange:
         o_all = np.zeros(g_all.shape + (3,), np.float32)
         for layer, lb in zip(self.layers, layer_boxes, strict=True):
             sub = _intersect(lb, region)
-            if sub is None:
+            if sub is None or not self._changes(layer, lb, sub):
                 continue
             origin, dense_g, dense_o = layer.dense(grid)
             g = np.ascontiguousarray(grid.upsample(dense_g, origin, sub))

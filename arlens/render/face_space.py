@@ -61,6 +61,8 @@ class FaceSpace:
         a, b = named.RIGHT_EYE_OUTER, named.LEFT_EYE_OUTER
         self.scale = float(np.linalg.norm(points[a] - points[b]) / np.linalg.norm(uv[a] - uv[b]))
         self._masks: dict[tuple[str, float], _Mask | None] = {}
+        self._cover: dict[tuple[str, tuple[int, int, int, int]], np.ndarray] = {}
+        self._outline_boxes: dict[str, tuple[float, float, float, float]] = {}
         self._boxes: dict[int, tuple[np.ndarray, tuple[int, int, int, int] | None]] = {}
 
     @classmethod
@@ -141,17 +143,34 @@ class FaceSpace:
         in its own box: ``(box, float32 (h, w))``, computed once per face; None when it is off the frame."""
         key = (name, grow)
         if key not in self._masks:
-            poly = COV.outline(self.points, name)
-            pad = grow * 2.0 + 2.0
-            h, w = self.shape
-            box = (max(0, math.floor(poly[:, 0].min() - pad)), max(0, math.floor(poly[:, 1].min() - pad)),
-                   min(w, math.ceil(poly[:, 0].max() + pad) + 1), min(h, math.ceil(poly[:, 1].max() + pad) + 1))
-            if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+            box = self._mask_box(name, grow)
+            if box is None:
                 self._masks[key] = None
+            elif grow > 0:  # the outline's coverage made once for every margin it is grown by (the brows': two)
+                wide = self._mask_box(name, max(grow, self.brow_margin()))
+                assert wide is not None
+                whole = self._cover.get((name, wide))
+                if whole is None:
+                    whole = self._cover[(name, wide)] = COV.erase_mask(self.points, [name], wide)
+                cover = whole[box[1] - wide[1] : box[3] - wide[1], box[0] - wide[0] : box[2] - wide[0]]
+                self._masks[key] = _Mask(box, COV.grow_erase(cover, grow))
             else:
-                self._masks[key] = _Mask(box, COV.erase_mask(self.points, [name], box, grow=grow))
+                self._masks[key] = _Mask(box, COV.erase_mask(self.points, [name], box))
         m = self._masks[key]
         return None if m is None else (m.box, m.mask)
+
+    def _mask_box(self, name: str, grow: float) -> tuple[int, int, int, int] | None:
+        """The frame box of the outline's erase mask grown by ``grow`` pixels (its blur fits inside), or None."""
+        found = self._outline_boxes.get(name)
+        if found is None:
+            poly = COV.outline(self.points, name)
+            found = self._outline_boxes[name] = (float(poly[:, 0].min()), float(poly[:, 1].min()),
+                                                 float(poly[:, 0].max()), float(poly[:, 1].max()))
+        pad = grow * 2.0 + 2.0
+        h, w = self.shape
+        box = (max(0, math.floor(found[0] - pad)), max(0, math.floor(found[1] - pad)),
+               min(w, math.ceil(found[2] + pad) + 1), min(h, math.ceil(found[3] + pad) + 1))
+        return None if box[2] - box[0] < 1 or box[3] - box[1] < 1 else box
 
     def _mask(self, name: str, grow: float) -> _Mask | None:
         self.mask(name, grow)

@@ -475,6 +475,22 @@ def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, 
     return uv_grid(points, triangles, box, step, max_samples).resized()
 
 
+def _corner_uv(tri_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """float64 UV of the triangles' corners (T, 3, 2) and of their second and third corner from the first."""
+    tuv = layout().tri_uv[tri_idx].astype(np.float64)
+    return tuv, tuv[:, 1] - tuv[:, 0], tuv[:, 2] - tuv[:, 0]
+
+
+@functools.cache
+def _every_triangle() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The layout's every triangle (intp indices) and :func:`_corner_uv` of them, made once (read-only)."""
+    tri_idx = np.arange(len(layout().triangles), dtype=np.intp)
+    out = (tri_idx, *_corner_uv(tri_idx))
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
 def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, int], step: float = 3.0,
             max_samples: int = 48) -> UVGrid:
     """The UV of ``box`` on a coarse grid of samples (see :func:`uv_map` for the arguments).
@@ -491,6 +507,7 @@ def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int,
     # the coarse sample (i, j) sits where cv2.resize takes it: pixel (j + 0.5) * sx - 0.5 of the box
     ox, oy = x0 + 0.5 * sx - 0.5, y0 + 0.5 * sy - 0.5
     tri_idx = np.asarray(triangles, dtype=np.intp)
+    every = len(tri_idx) == len(lay.triangles) and bool((tri_idx == _every_triangle()[0]).all())
     # each triangle's frame -> barycentric affine map, in grid units (float64: a few hundred triangles)
     corners = (points[lay.triangles[tri_idx]].astype(np.float64) - (ox, oy)) / (sx, sy)  # (T, 3, 2)
     a = corners[:, 0]
@@ -503,8 +520,7 @@ def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int,
     p2, q2 = -e1[:, 1] * inv, e1[:, 0] * inv
     r1 = -(p1 * a[:, 0] + q1 * a[:, 1])
     r2 = -(p2 * a[:, 0] + q2 * a[:, 1])
-    tuv = lay.tri_uv[tri_idx].astype(np.float64)
-    du1, du2 = tuv[:, 1] - tuv[:, 0], tuv[:, 2] - tuv[:, 0]
+    tuv, du1, du2 = _every_triangle()[1:] if every else _corner_uv(tri_idx)
     # the corners' extent, one corner at a time (numpy's reductions over a 3-long axis are slow)
     lo = np.minimum(np.minimum(corners[:, 0], corners[:, 1]), corners[:, 2])
     hi = np.maximum(np.maximum(corners[:, 0], corners[:, 1]), corners[:, 2])

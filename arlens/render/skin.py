@@ -411,6 +411,5 @@ def apply_gain_offset(roi: np.ndarray, gain: np.ndarray, offset: np.ndarray) -> 
         roi: uint8 (h, w, 3); gain float32 (h, w); offset float32 (h, w, 3).
     """
     out = cv2.multiply(roi, cv2.merge([gain, gain, gain]), dtype=cv2.CV_32F)
-    out += offset
-    np.maximum(out, np.float32(0.0), out=out)  # convertScaleAbs would mirror a negative value, not clip it
-    return cv2.convertScaleAbs(out)
+    # added, rounded to nearest and saturated to 0..255 in one pass
+    return cv2.add(out, offset, dtype=cv2.CV_8U)

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from arlens.landmarks import HandLandmark as H
-from arlens.scene.colors import ColorClass, log_densities, to_features
+from arlens.scene.colors import MAX_SAMPLES, ColorClass, log_densities, to_features
 from arlens.scene.regions import Box, box_around, box_shape, every_kth_pixel, is_empty, take_pixels
 from arlens.tracking.results import MAX_COORDINATE, Hand
 
@@ -115,6 +116,8 @@ _BONE_HALF_REL = np.array([0.0] + [0.5 * rel for _, _, rel, _ in _BONES])
 _BONE_TAPER = np.array([1.0] + [taper for _, _, _, taper in _BONES])
 for _table in (_SEGMENTS, _BONE_HALF_REL, _BONE_TAPER):
     _table.setflags(write=False)
+#: The bones' (half width relative to the finger width, taper) as plain floats, in drawing order.
+_BONE_REL_TAPER = tuple(zip(_BONE_HALF_REL[1:].tolist(), _BONE_TAPER[1:].tolist(), strict=True))
 _PALM_POINTS = list(PALM) + [21]  # the forearm point is the 22nd of the drawing points
 
 
@@ -129,50 +132,59 @@ def hand_prior(hand: Hand, box: Box, antialias: bool = True, grow: float = 0.0) 
     return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
-def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 0.0) -> np.ndarray:
+def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 0.0,
+                width: float | None = None) -> np.ndarray:
     """:func:`hand_prior` of float64 (21, 3) landmarks as uint8 (h, w) 0 or 255 (0..255 anti-aliased).
 
     The bones are drawn as one ``cv2.polylines`` call per line width (a two-point polyline is the same
     round-capped thick line as ``cv2.line``): the same pixels as a call per bone, without fifteen calls'
-    overhead, for what several callers draw per hand and frame.
+    overhead, for what several callers draw per hand and frame. ``width``: :func:`_finger_width` of ``p``,
+    when the caller has it. The line widths are worked out in plain floats (sixteen numbers: numpy's
+    per-call cost is most of what this function spends).
     """
     h, w = box_shape(box)
     canvas = np.zeros((h, w), dtype=np.uint8)
     if h == 0 or w == 0:
         return canvas
-    width = _finger_width(p)
+    width = _finger_width(p) if width is None else width
     line = cv2.LINE_AA if antialias else cv2.LINE_8
-    wrist = p[H.WRIST, :2]
-    forearm = wrist + FOREARM * (wrist - p[H.MIDDLE_FINGER_MCP, :2])
-    # every point in drawing coordinates at once
-    fixed = _fixed(np.vstack([p[:, :2], forearm[None]]), (box[0], box[1]))
+    # every point in drawing coordinates at once: the landmarks and the forearm's point below the wrist
+    points = np.empty((22, 2))
+    points[:21] = p[:, :2]
+    np.subtract(p[H.WRIST, :2], p[H.MIDDLE_FINGER_MCP, :2], out=points[21])
+    points[21] *= FOREARM
+    points[21] += p[H.WRIST, :2]
+    fixed = _fixed(points, (box[0], box[1]))
     hull = cv2.convexHull(fixed[_PALM_POINTS].reshape(-1, 1, 2))
     cv2.fillConvexPoly(canvas, hull, 255, line, _SHIFT)
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
     cv2.polylines(canvas, [hull], True, 255, _thickness(PALM_RIM * width + 2.0 * grow), line, _SHIFT)
-    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base; then the bones.
-    # Their line widths in one array operation (the same float64 arithmetic, rounded half to even as round())
-    radii = _BONE_HALF_REL * width
-    radii *= _BONE_TAPER
-    radii += grow
-    radii *= 2.0
-    radii[0] = 2.6 * width + 2.0 * grow
-    thick_arr = np.clip(np.rint(radii), 1, 32767).astype(np.int64)
-    thick = thick_arr.tolist()
+    # the wrist's width: a capsule from the forearm to the wrist as wide as the palm's base; then the bones
+    # (the same float64 arithmetic as an array's, rounded half to even by round() as by np.rint)
+    thick = [_thickness(2.6 * width + 2.0 * grow)] + [
+        min(max(1, round((rel * width * taper + grow) * 2.0)), 32767) for rel, taper in _BONE_REL_TAPER
+    ]
     segments = fixed[_SEGMENTS]  # (S, 2, 2) int32: start and end of each capsule
-    # only the capsules that reach the canvas are drawn (cv2 would clip the others, at a cost)
-    r = (thick_arr << _SHIFT) // 2 + (1 << _SHIFT)
-    a, b = segments[:, 0].astype(np.int64), segments[:, 1].astype(np.int64)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    lo -= r[:, None]
-    hi += r[:, None]
-    reach = (lo[:, 0] <= (w + 1) << _SHIFT) & (hi[:, 0] >= 0) & (lo[:, 1] <= (h + 1) << _SHIFT) & (hi[:, 1] >= 0)
+    # only the capsules that reach the canvas are drawn (cv2 would clip the others, at a cost); every one
+    # does when all the points lie on the canvas (a canvas over the whole hand: no test per capsule)
+    lo_xy, hi_xy = fixed.min(axis=0).tolist(), fixed.max(axis=0).tolist()
+    if min(lo_xy) >= 0 and hi_xy[0] <= (w + 1) << _SHIFT and hi_xy[1] <= (h + 1) << _SHIFT:
+        drawn = range(len(segments))
+    else:
+        thick_arr = np.array(thick, dtype=np.int64)
+        r = (thick_arr << _SHIFT) // 2 + (1 << _SHIFT)
+        a, b = segments[:, 0].astype(np.int64), segments[:, 1].astype(np.int64)
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        lo -= r[:, None]
+        hi += r[:, None]
+        reach = (lo[:, 0] <= (w + 1) << _SHIFT) & (hi[:, 0] >= 0) & (lo[:, 1] <= (h + 1) << _SHIFT) & (hi[:, 1] >= 0)
+        drawn = np.flatnonzero(reach).tolist()
     if antialias:  # anti-aliased edges blend with what is drawn: in the bones' order, one at a time
-        for i in np.flatnonzero(reach).tolist():
+        for i in drawn:
             cv2.polylines(canvas, [segments[i]], False, 255, thick[i], line, _SHIFT)
         return canvas
     groups: dict[int, list[np.ndarray]] = {}
-    for i in np.flatnonzero(reach).tolist():
+    for i in drawn:
         groups.setdefault(thick[i], []).append(segments[i])
     for t, polys in groups.items():
         cv2.polylines(canvas, polys, False, 255, t, line, _SHIFT)
@@ -189,11 +201,10 @@ def _scaled(hand: Hand, origin: tuple[float, float], sx: float, sy: float) -> np
     """float64 (21, 3) landmarks of ``hand`` taken to a grid whose cell (0, 0) starts at frame pixel
     ``origin`` and whose cells are ``1 / sx`` by ``1 / sy`` frame pixels (rounded to float32, as a Hand
     holds them)."""
-    lm = np.asarray(hand.landmarks, dtype=np.float64).copy()
-    lm[:, 0] = (lm[:, 0] - origin[0]) * sx
-    lm[:, 1] = (lm[:, 1] - origin[1]) * sy
-    lm[:, 2] *= sx
-    np.clip(lm, -MAX_COORDINATE, MAX_COORDINATE, out=lm)  # moved to the grid's corner: a far point may pass it
+    lm = np.asarray(hand.landmarks, dtype=np.float64) - np.array([origin[0], origin[1], 0.0])
+    lm *= np.array([sx, sy, sx])
+    # moved to the grid's corner: a far point may pass the bound (np.clip's values, without its wrappers)
+    np.minimum(np.maximum(lm, -MAX_COORDINATE, out=lm), MAX_COORDINATE, out=lm)
     return lm.astype(np.float32).astype(np.float64)
 
 
@@ -222,18 +233,17 @@ class SilhouetteGrid:
 
     def covers(self, points: np.ndarray) -> np.ndarray:
         """bool (n,): which of the (n, >=2) frame pixel ``points`` fall in a covered cell."""
-        pts = np.asarray(points, dtype=np.float64)[:, :2]
         h, w = self.cells.shape
-        # cell indices + 1, clamped onto the False border (fmax/fmin take a NaN point there too)
-        col = np.floor((pts[:, 0] - self.box[0]) / self.step)
-        row = np.floor((pts[:, 1] - self.box[1]) / self.step)
-        np.fmin(np.fmax(col, -1.0, out=col), float(w), out=col)
-        np.fmin(np.fmax(row, -1.0, out=row), float(h), out=row)
-        col += 1.0
-        flat = row.astype(np.intp)
-        flat += 1
-        flat *= w + 2
-        flat += col.astype(np.intp)
+        # cell indices (column, row) + 1, clamped onto the False border (fmax/fmin take a NaN point there too),
+        # both coordinates at once
+        cell = np.asarray(points, dtype=np.float64)[:, :2] - np.array(self.box[:2], dtype=np.float64)
+        cell /= self.step
+        np.floor(cell, out=cell)
+        np.fmin(np.fmax(cell, -1.0, out=cell), np.array([float(w), float(h)]), out=cell)
+        cell += 1.0
+        index = cell.astype(np.intp)
+        flat = index[:, 1] * (w + 2)
+        flat += index[:, 0]
         return np.take(self._bordered.reshape(-1), flat)
 
 
@@ -306,15 +316,26 @@ def hand_colors(frame: np.ndarray, hand: Hand, reach: Box | None = None) -> Hand
     ws = width * sx
     core = din > CORE * ws
     ring = (dout > CORE * ws) & (dout <= RING * ws)
-    lab = to_features(region).reshape(-1, 3)
-    # compress: the cells' rows at a third of lab[mask]'s cost
-    return HandColors(ColorClass.fit(lab.compress(core.reshape(-1), axis=0)),
-                      ColorClass.fit(lab.compress(ring.reshape(-1), axis=0)))
+    # only the pixels the classes learn from are converted, thinned as the fit would thin them (every k-th
+    # of more than MAX_SAMPLES): the same samples, in one conversion of a compact (n, 3) array
+    pixels = region.reshape(-1, 3)
+    core_px = _thinned(pixels.compress(core.reshape(-1), axis=0))  # compress: a third of pixels[mask]'s cost
+    ring_px = _thinned(pixels.compress(ring.reshape(-1), axis=0))
+    lab = to_features(np.concatenate([core_px, ring_px]))
+    return HandColors(ColorClass.fit(lab[: len(core_px)]), ColorClass.fit(lab[len(core_px) :]))
+
+
+def _thinned(samples: np.ndarray) -> np.ndarray:
+    """Every k-th of (n, 3) samples when there are more than ``MAX_SAMPLES``, as :meth:`ColorClass.fit` thins
+    them (so converting only these gives the fit the same samples)."""
+    if len(samples) <= MAX_SAMPLES:
+        return samples
+    return samples[:: -(-len(samples) // MAX_SAMPLES)]
 
 
 def hand_mask(
-    frame: np.ndarray, hand: Hand, box: Box, refine: bool = True, colors: HandColors | None = None,
-    reach: Box | None = None,
+    frame: np.ndarray, hand: Hand, box: Box, refine: bool = True,
+    colors: HandColors | Callable[[], HandColors] | None = None, reach: Box | None = None,
 ) -> np.ndarray:
     """How much of each pixel of ``box`` the hand covers: float32 (h, w) 0..1.
 
@@ -324,7 +345,9 @@ def hand_mask(
         box: the frame pixels wanted (x0, y0, x1, y1), inside the frame.
         refine: move the landmark outline onto the image (see below); False gives the landmark
             silhouette alone.
-        colors: the hand's :class:`HandColors` (learned here when None and ``refine``).
+        colors: the hand's :class:`HandColors`, or a function that returns them (called only when the
+            refinement looks at colours: not for a box the hand's silhouette misses, nor for one it covers
+            whole), or None: learned here when needed.
         reach: :func:`hand_box` of the hand, when the caller has it.
 
     Refinement: near the landmark outline (within about half a finger width) a pixel is hand or not by
@@ -346,33 +369,35 @@ def hand_mask(
     if not refine:
         out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = hand_prior(hand, (x0, y0, x1, y1))
         return out
-    colors = hand_colors(frame, hand, reach) if colors is None else colors
     p = np.asarray(hand.landmarks, dtype=np.float64)
     width = _finger_width(p)
     # the distance to the outline needs the outline: work on the overlap plus a margin (and a pixel for
     # the final 3x3 blur)
     m = int(math.ceil(0.6 * width)) + 2
     work = (max(reach[0], x0 - m), max(reach[1], y0 - m), min(reach[2], x1 + m), min(reach[3], y1 + m))
-    inside = (_silhouette(p, work) > 127).view(np.uint8)  # 0 or 1
+    inside = (_silhouette(p, work, width=width) > 127).view(np.uint8)  # 0 or 1
     if not inside.any():
         return out
-    signed = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-    signed -= cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+    din = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    dout = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+    # the part wanted and a pixel around it (for the blur): the signed distance of those pixels only
+    ax0, ay0 = max(x0 - 1, work[0]), max(y0 - 1, work[1])
+    ax1, ay1 = min(x1 + 1, work[2]), min(y1 + 1, work[3])
+    part = (slice(ay0 - work[1], ay1 - work[1]), slice(ax0 - work[0], ax1 - work[0]))
+    signed = np.subtract(din[part], dout[part])
     # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
     # value (about 1e38); nothing is farther than the box's diagonal
     diag = np.float32(math.hypot(*inside.shape))
     np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
-    # the part wanted and a pixel around it (for the blur)
-    ax0, ay0 = max(x0 - 1, work[0]), max(y0 - 1, work[1])
-    ax1, ay1 = min(x1 + 1, work[2]), min(y1 + 1, work[3])
-    signed = signed[ay0 - work[1] : ay1 - work[1], ax0 - work[0] : ax1 - work[0]]
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
-    if colors.hand is not None and colors.around is not None:
-        near = np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width)
-        flat = logit.reshape(-1)
-        index = np.flatnonzero(near)
-        if len(index):
-            flat[index] += _llr(colors, take_pixels(frame, (ax0, ay0, ax1, ay1), index))
+    index = np.flatnonzero(np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width))
+    if len(index):  # the colours are learned (or asked for) only when some pixel is near enough to the outline
+        if colors is None:
+            colors = hand_colors(frame, hand, reach)
+        elif callable(colors):
+            colors = colors()
+        if colors.hand is not None and colors.around is not None:
+            logit.reshape(-1)[index] += _llr(colors, take_pixels(frame, (ax0, ay0, ax1, ay1), index))
     np.minimum(np.maximum(logit, np.float32(-30.0), out=logit), np.float32(30.0), out=logit)
     refined = np.exp(-logit)
     refined += np.float32(1.0)

@@ -210,8 +210,10 @@ class HandScene:
         found = self._masks.get(box)
         if found is None:
             refine = self.scene.options.refine_occluders
-            found = _hands.hand_mask(self.scene.frame, self.hand, box, refine, self.colors if refine else None,
-                                     self.box)
+            # the colours are learned only if the refinement looks at them (a box the silhouette misses or covers
+            # whole needs none: a hand beside the mouth costs no colour fit)
+            found = _hands.hand_mask(self.scene.frame, self.hand, box, refine,
+                                     (lambda: self.colors) if refine else None, self.box)
             found.setflags(write=False)
             self._masks[box] = found
         return found

@@ -596,6 +596,28 @@ def test_a_look_in_one_pass_matches_its_lenses_one_by_one(scenes, look_id):
             f"{name}: mean {d[drawn].mean():.2f}, p99 {np.percentile(d[drawn], 99):.0f}"
 
 
+def test_a_group_with_two_runs_of_soft_products(scenes):
+    """Lenses given out of make-up order split the soft products into two runs (a stroke between them): the second,
+    eyeshadow alone on its own grid, keeps off no hair and must not read the hair the first run (foundation, on the
+    face's grid) found over the fringe. Drawn as the lenses draw one by one, within the one-pass tolerance above."""
+    from arlens.scene import Scene
+
+    found = [s for s in scenes if s[0] == "frontal_smile"]
+    if not found:
+        pytest.skip("frontal_smile.png (the test face with dark hair) not found")
+    _, image, face = found[0]
+    composite, _ = _hair_over_the_face(image, face)
+    lenses = [MakeupLens.from_product(CATALOG[pid]) for pid in ("FDN-330", "LNR-002", "EYS-002")]
+    scene = Scene(composite, [face])
+    grouped = MakeupLens.render_group(lenses, composite.copy(), [face], scene)
+    one_by_one = composite.copy()
+    for lens in lenses:
+        lens.render_into(one_by_one, [face], scene)
+    d = np.abs(grouped.astype(np.int16) - one_by_one).max(axis=2)
+    drawn = changed(grouped, composite) | changed(one_by_one, composite)
+    assert d[drawn].mean() <= 2.5 and np.percentile(d[drawn], 99) <= 25
+
+
 def test_a_group_checks_its_lenses():
     with pytest.raises(InputError, match=r"lenses\[1\]: expected a MakeupLens"):
         MakeupLens.render_group([MakeupLens.from_product(CATALOG["BLS-001"]), object()],

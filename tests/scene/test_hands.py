@@ -76,3 +76,21 @@ def test_a_hand_at_the_coordinate_bound_has_a_silhouette(palm, scale, shape):
     frame = np.full(shape, 120, np.uint8)
     assert S.hand_prior(far, (0, 0, shape[1], shape[0])).shape == shape[:2]
     assert NailPolishLens(color="#1F5FBF").render(frame, [far]).shape == shape
+
+
+def test_colours_are_learned_only_where_the_edge_is_looked_at(palm):
+    """A box the silhouette misses, or one deep inside the palm (farther than ``COLOR_REACH`` finger widths from
+    the outline), is decided by the landmarks alone: the hand's colour classes are not learned for it (a hand
+    beside a mouth costs no colour fit); a box across the outline learns them."""
+    image, hand = palm
+    hs = Scene(image, hands=[hand]).hand(0)
+    centre = hand.landmarks[[0, 5, 9, 13, 17], :2].mean(axis=0)
+    x, y = int(centre[0]), int(centre[1])
+    assert hs.mask((x - 3, y - 3, x + 3, y + 3)).min() > 0.99
+    x0, y0 = hs.box[:2]
+    assert not hs.mask((x0, y0, x0 + 5, y0 + 5)).any()
+    assert "colors" not in vars(hs)  # cached_property: present once computed
+    across = hs.mask(hs.box)
+    assert "colors" in vars(hs)
+    # the same mask as with the classes handed over up front
+    assert np.array_equal(across, S.hand_mask(image, hand, hs.box, True, hs.colors, hs.box))
