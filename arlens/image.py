@@ -53,6 +53,7 @@ __all__ = [
     "over_premultiplied",
     "probe_image",
     "read_image",
+    "rgb_planes",
     "rgb_tensor",
 ]
 
@@ -127,6 +128,24 @@ def rgb_tensor(crops: np.ndarray) -> np.ndarray:
     for src, dst in zip(crops, rgb, strict=True):
         cv2.cvtColor(src, cv2.COLOR_BGR2RGB, dst=dst)
     return np.multiply(rgb, np.float32(1.0 / 255.0), dtype=np.float32)
+
+
+def rgb_planes(crops: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) uint8 BGR crops as channels-first model input: float32 (N, 3, H, W), R, G, B planes in [0, 1].
+
+    :func:`rgb_tensor`'s values laid out planar, for models fed channels first (:func:`arlens.runtime.
+    channels_first`): OpenCV splits the channels and each plane gets the same one float32 multiply, so the
+    values are those of ``rgb_tensor(crops).transpose(0, 3, 1, 2)`` bit for bit, for about the same cost.
+    """
+    n, h, w = crops.shape[:3]
+    out = np.empty((n, 3, h, w), dtype=np.float32)
+    scale = np.float32(1.0 / 255.0)
+    for crop, planes in zip(crops, out, strict=True):
+        b, g, r = cv2.split(crop)
+        np.multiply(r, scale, out=planes[0])
+        np.multiply(g, scale, out=planes[1])
+        np.multiply(b, scale, out=planes[2])
+    return out
 
 
 def over_premultiplied(dst: np.ndarray, rgba: np.ndarray) -> np.ndarray:

@@ -54,7 +54,8 @@ same pixels :meth:`TryOn.process` gives; a kiosk's two cores then take about the
 drawing per frame instead of their sum, one frame later.
 
 Not thread-safe: use a session from one thread (GL contexts of eyewear lenses are bound to it); the
-worker thread of ``submit`` only tracks, and only while ``submit`` runs.
+worker thread of ``submit`` only tracks, and only while ``submit`` runs; the hand thread of
+``TryOnOptions.parallel_tracking`` only tracks hands, and only while a frame is tracked.
 """
 
 from __future__ import annotations
@@ -155,6 +156,11 @@ class TryOnOptions:
         check_glasses: check whether each face already wears glasses (``Face.glasses`` in the result, about a
             third of a millisecond a face): ``True``, ``False``, or ``None`` (default) while a pair of glasses
             is worn, so an app can say "take your glasses off for the best fit".
+        parallel_tracking: in video mode, while hands are tracked everywhere in the frame (a nail product,
+            gestures, ``hands=True``), track them on a thread of their own while the faces are tracked (ONNX
+            Runtime releases the GIL while a model runs): a frame's tracking then takes about the longer of
+            the two on a machine with a core to spare, not their sum, with the same results. Hands wanted
+            only around the faces (occluders) are tracked after them, as they need the faces' boxes.
     """
 
     max_faces: int = 1
@@ -172,6 +178,7 @@ class TryOnOptions:
     event_delivery: Literal["background", "inline"] = "background"
     event_queue_size: int = 1024
     check_glasses: bool | None = None
+    parallel_tracking: bool = True
 
     def __post_init__(self) -> None:
         for name in ("max_faces", "max_hands", "hand_search_interval", "event_queue_size"):
@@ -194,6 +201,8 @@ class TryOnOptions:
         if self.refine_landmarks not in ("needed", "all"):
             raise InputError("TryOnOptions.refine_landmarks: expected 'needed' or 'all', "
                              f"got {self.refine_landmarks!r}")
+        if not isinstance(self.parallel_tracking, bool):
+            raise InputError(f"TryOnOptions.parallel_tracking: expected True or False, got {self.parallel_tracking!r}")
         if self.check_glasses not in (None, True, False):
             raise InputError(f"TryOnOptions.check_glasses: expected True, False or None, got {self.check_glasses!r}")
         if self.event_delivery not in ("background", "inline"):
@@ -527,6 +536,7 @@ class TryOn:
         self._last_ts: float | None = None
         self._pending: _Tracked | None = None  # submitted, not drawn yet
         self._worker: Any = None  # the tracking thread of submit(), made on first use
+        self._hand_worker: Any = None  # the hand tracking thread of parallel_tracking, made on first use
         self._warned: set[str] = set()
         self._closed = False
         self._scene_options = SceneOptions(fov_y_deg=options.fov_y_deg)
@@ -566,9 +576,10 @@ class TryOn:
             return
         self._closed = True
         self._pending = None
-        if self._worker is not None:
-            self._worker.shutdown(wait=True)
-            self._worker = None
+        for worker in (self._worker, self._hand_worker):
+            if worker is not None:
+                worker.shutdown(wait=True)
+        self._worker = self._hand_worker = None
         try:
             for product in list(self._current.values()):
                 self._emit_dwell(product)
@@ -858,42 +869,60 @@ class TryOn:
 
     def _track(self, image: np.ndarray, ts: float | None, entries: list[tuple[Product, _Lens | None]]) -> _Tracked:
         """Faces, hands and gestures of one frame (``ts`` None: a still). Reads no session state but the
-        trackers and ``entries``, so it may run on the worker thread while the caller draws."""
+        trackers and ``entries``, so it may run on the worker thread while the caller draws. With
+        ``parallel_tracking``, hands wanted everywhere in a video frame are tracked on their own thread
+        while the faces are."""
         timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        refine = self._refinements(entries) if ts is not None else None  # stills: every refinement
-        extra = {} if refine is None else {"refine": refine}
-        tracker = self._face_tracker
-        faces = tuple(tracker.detect(image, **extra) if ts is None else tracker.track(image, ts, **extra))
-        t1 = time.perf_counter()
-        timings["faces"] = (t1 - t0) * 1000
-        if faces and self._glasses_wanted(entries):
-            from arlens.tracking.glasses import glasses_probability
+        hand_job = None
+        if ts is not None and self.options.parallel_tracking and self._hands_wanted(entries) is True:
+            if self._hand_worker is None:
+                from concurrent.futures import ThreadPoolExecutor
 
-            faces = tuple(replace(f, glasses=glasses_probability(image, f)) for f in faces)
-            t2 = time.perf_counter()
-            timings["glasses"] = (t2 - t1) * 1000
-            t1 = t2
+                self._hand_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arlens-hands")
+            self._hand_tracker_or_new()  # made here, on the calling thread
+            hand_job = self._hand_worker.submit(self._track_hands, image, ts, True)
+        try:
+            t0 = time.perf_counter()
+            refine = self._refinements(entries) if ts is not None else None  # stills: every refinement
+            extra = {} if refine is None else {"refine": refine}
+            tracker = self._face_tracker
+            faces = tuple(tracker.detect(image, **extra) if ts is None else tracker.track(image, ts, **extra))
+            t1 = time.perf_counter()
+            timings["faces"] = (t1 - t0) * 1000
+            if faces and self._glasses_wanted(entries):
+                from arlens.tracking.glasses import glasses_probability
+
+                faces = tuple(replace(f, glasses=glasses_probability(image, f)) for f in faces)
+                timings["glasses"] = (time.perf_counter() - t1) * 1000
+        finally:  # the hand thread is done with this frame before anything else happens, even on an error
+            tracked_hands = hand_job.result() if hand_job is not None else None
         hands: tuple[Hand, ...] = ()
         gestures: tuple[Any, ...] = ()
-        wanted = self._hands_wanted(entries, faces)
-        if wanted:
-            from arlens.tracking.hand import HandTracker
-
-            tracker = self._hand_tracker_or_new()
-            if ts is None:
-                hands = tuple(tracker.detect(image))
-            elif isinstance(wanted, tuple) and isinstance(tracker, HandTracker):
-                hands = tuple(tracker.track(image, ts, region=wanted))
-            else:
-                hands = tuple(tracker.track(image, ts))
-            t2 = time.perf_counter()
-            timings["hands"] = (t2 - t1) * 1000
-            t1 = t2
+        if tracked_hands is None:
+            wanted = self._hands_wanted(entries, faces)
+            tracked_hands = self._track_hands(image, ts, wanted) if wanted else None
+        if tracked_hands is not None:
+            hands, timings["hands"] = tracked_hands
             if self.options.gestures and ts is not None:
+                t1 = time.perf_counter()
                 gestures = tuple(self._gesture_recognizer_or_new().update(list(hands), ts))
                 timings["gestures"] = (time.perf_counter() - t1) * 1000
         return _Tracked(image, ts, faces, hands, gestures, entries, timings)
+
+    def _track_hands(self, image: np.ndarray, ts: float | None,
+                     wanted: bool | tuple[float, float, float, float]) -> tuple[tuple[Hand, ...], float]:
+        """The hands of one frame (everywhere, or in the region ``wanted``) and the milliseconds it took."""
+        from arlens.tracking.hand import HandTracker
+
+        t0 = time.perf_counter()
+        tracker = self._hand_tracker_or_new()
+        if ts is None:
+            hands = tuple(tracker.detect(image))
+        elif isinstance(wanted, tuple) and isinstance(tracker, HandTracker):
+            hands = tuple(tracker.track(image, ts, region=wanted))
+        else:
+            hands = tuple(tracker.track(image, ts))
+        return hands, (time.perf_counter() - t0) * 1000
 
     def _tracked(self, tracked: _Tracked) -> None:
         """After tracking a frame, on the caller's thread: shown state, dwell time, the stream's time."""

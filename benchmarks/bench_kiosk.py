@@ -15,6 +15,9 @@ speed drifts. Variants:
 - ``process``: ``TryOn.process``, track then draw each frame (sequential);
 - ``submit``: ``TryOn.submit``, the frame tracked on the session's worker thread while the previous one
   is drawn; each call returns the previous frame;
+- ``process_serial``: ``process`` with the faces and the hands tracked one after the other on the caller's
+  thread (``TryOnOptions.parallel_tracking=False``; by default the hands are tracked on a thread of their own
+  while the faces are);
 - ``process_mp``: ``process`` with MediaPipe's tracking cadence (``hand_search_interval=1``: palm detection
   on every frame while fewer than two hands are tracked) and every refinement branch of the face mesh
   (``refine_landmarks="all"``): what the defaults save.
@@ -84,6 +87,8 @@ VARIANTS: dict[str, tuple[dict[str, Any], bool, dict[str, Any]]] = {
     "submit": ({}, True, {}),
     # MediaPipe's cadence and refinement: palm search on every frame, every refinement branch
     "process_mp": ({"hand_search_interval": 1, "refine_landmarks": "all"}, False, {}),
+    # faces and hands tracked one after the other on one thread (TryOnOptions.parallel_tracking off)
+    "process_serial": ({"parallel_tracking": False}, False, {}),
     # the glasses drawn by OpenGL on every frame (no reuse of the last drawing)
     "process_redraw": ({}, False, {"reuse_px": 0.0}),
 }

@@ -331,3 +331,14 @@ def test_over_premultiplied_on_a_one_pixel_strided_view():
     rgba = np.full((1, 1, 4), 255, np.uint8)
     over_premultiplied(view, rgba)
     assert store[0, 0].tolist() == [255, 255, 255] and store[0, 1].tolist() == [0, 0, 0]
+
+
+def test_rgb_planes_are_rgb_tensor_channels_first():
+    from arlens.image import rgb_planes
+
+    image = read_image("faces/grace_hopper.jpg")
+    crops = np.stack([image[:192, :192], image[100:292, 50:242]])
+    planes = rgb_planes(crops)
+    assert planes.dtype == np.float32 and planes.shape == (2, 3, 192, 192)
+    np.testing.assert_array_equal(planes, rgb_tensor(crops).transpose(0, 3, 1, 2))  # same multiply, moved
+    assert rgb_planes(np.zeros((0, 4, 4, 3), np.uint8)).shape == (0, 3, 4, 4)

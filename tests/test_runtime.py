@@ -138,3 +138,27 @@ def test_one_onnx_runtime_is_declared_per_extra():
             assert not any(d.startswith("onnxruntime") for d in deps), extra
     for dep in project["dependencies"]:
         assert "<" in dep, f"{dep}: expected an upper bound on the major version tested"
+
+
+@pytest.mark.parametrize("name, outputs", [("face_landmark_with_attention", None),
+                                           ("face_landmark_with_attention", ["output_mesh_identity", "output_lips",
+                                                                             "conv_faceflag"]),
+                                           ("hand_landmark_full", None)])
+def test_a_model_fed_channels_first_gives_its_outputs(name, outputs):
+    """Without its leading transpose (runtime.channels_first) a model takes (N, 3, H, W) and gives the NHWC
+    one's outputs exactly: every other node is the same, and the transpose only moved values."""
+    from arlens.image import rgb_planes, rgb_tensor
+    from tests.support import read_image
+
+    nhwc, nchw = Model(name, outputs=outputs), Model(name, outputs=outputs, nchw=True)
+    size = nhwc.input_shape[1]
+    assert nchw.input_shape == ("N", 3, size, size) and nchw.output_names == nhwc.output_names
+    image = read_image("faces/grace_hopper.jpg")
+    crops = np.stack([image[:size, :size], image[60 : 60 + size, 40 : 40 + size]])
+    for a, b in zip(nhwc(rgb_tensor(crops)), nchw(rgb_planes(crops)), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_channels_first_refuses_a_model_that_does_not_transpose_its_input():
+    with pytest.raises(arlens.ModelError, match="is not read by one NHWC -> NCHW Transpose"):
+        Model("face_detection_full_range", nchw=True)  # its input goes to a Pad first

@@ -97,3 +97,17 @@ def test_close_drops_a_pending_frame_and_stops_the_worker(clip):
     worker = session._worker
     session.close()
     assert session._worker is None and worker._shutdown
+
+
+def test_parallel_tracking_gives_the_frames_of_tracking_in_turn(clip):
+    """Hands tracked on their own thread while the faces are (the default with a nail product): the same
+    frames, faces and hands as tracking one after the other, and the thread ends with the session."""
+    with TryOn(products=PRODUCTS, options=TryOnOptions(event_delivery="inline")) as parallel, \
+            TryOn(products=PRODUCTS, options=TryOnOptions(event_delivery="inline", parallel_tracking=False)) as turn:
+        for i, frame in enumerate(clip):
+            _same(turn.process(frame, 33 * i), parallel.process(frame, 33 * i))
+        worker = parallel._hand_worker
+        assert worker is not None and turn._hand_worker is None
+    assert parallel._hand_worker is None and worker._shutdown
+    with pytest.raises(arlens.InputError, match="parallel_tracking"):
+        TryOnOptions(parallel_tracking=1)

@@ -77,6 +77,18 @@ def _segment(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> tu
     return np.sqrt(dx * dx + dy * dy), a[2] + t * ab[2]
 
 
+def _beyond(p: np.ndarray, finger: str, radius: float, box: tuple[int, int, int, int]) -> bool:
+    """Whether every pixel centre of ``box`` is at least ``radius`` from ``finger``'s bones (their bounding box
+    is that far from the pixel centres' box), so the finger owns none of them and need not be measured."""
+    (a, b), (_, c) = _BONES[finger]
+    xs, ys = (p[a, 0], p[b, 0], p[c, 0]), (p[a, 1], p[b, 1], p[c, 1])
+    x0, y0, x1, y1 = box
+    gap_x = max(min(xs) - (x1 - 0.5), (x0 + 0.5) - max(xs), 0.0)
+    gap_y = max(min(ys) - (y1 - 0.5), (y0 + 0.5) - max(ys), 0.0)
+    # a margin over the radius for the rounding of the distances measured (a pixel at 1.0 radii is not owned)
+    return math.hypot(gap_x, gap_y) > max(radius, 1e-6) * (1.0 + 1e-6) + 1e-6
+
+
 def finger_ownership(
     landmarks: np.ndarray, finger: str, radii: dict[str, float], box: tuple[int, int, int, int]
 ) -> np.ndarray:
@@ -89,9 +101,10 @@ def finger_ownership(
         box: frame pixels (x0, y0, x1, y1).
     """
     x0, y0, x1, y1 = box
-    ys, xs = np.mgrid[y0:y1, x0:x1]
-    px = xs.astype(np.float64) + 0.5
-    py = ys.astype(np.float64) + 0.5
+    # a row of x and a column of y: what depends on one coordinate only is computed once per column or row,
+    # the rest broadcast to the box (the same values as on full grids)
+    px = (np.arange(x0, x1, dtype=np.float64) + 0.5)[None, :]
+    py = (np.arange(y0, y1, dtype=np.float64) + 0.5)[:, None]
     p = np.asarray(landmarks, dtype=np.float64)
 
     def nearest(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +124,7 @@ def finger_ownership(
     owned = np.ones(own_d.shape, dtype=bool)
     depth_margin = 0.25 * radii[finger]
     for other in FINGERS:
-        if other == finger:
+        if other == finger or _beyond(p, other, radii[other], box):
             continue
         d, z = nearest(other)
         on_other = d < 1.0

@@ -78,27 +78,32 @@ class Detection:
     score: float
 
 
-def letterbox(image: np.ndarray, size: int, value_range: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+def letterbox(image: np.ndarray, size: int, value_range: tuple[float, float], rgb: bool = False
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Fit an image into a ``size`` square with zero borders, as float32 NHWC in ``value_range``.
 
-    Returns the tensor (1, size, size, C) in the image's channel order and the 2x3 affine that maps
-    tensor-normalised [0, 1] coordinates back to image pixels.
+    Returns the tensor (1, size, size, C) in the image's channel order (BGR -> RGB with ``rgb``) and the
+    2x3 affine that maps tensor-normalised [0, 1] coordinates back to image pixels.
     """
     h, w = image.shape[:2]
-    return square_tensor(image, (w / 2, h / 2), max(w, h), size, value_range)
+    return square_tensor(image, (w / 2, h / 2), max(w, h), size, value_range, rgb)
 
 
 def square_tensor(image: np.ndarray, centre: tuple[float, float], side: float, size: int,
-                  value_range: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+                  value_range: tuple[float, float], rgb: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The axis-aligned square ``side`` pixels wide around ``centre``, resampled to a ``size`` tensor.
 
     What :func:`letterbox` does for the whole image, for any square of it (a detector's tile): zero
     outside the image, float32 NHWC (1, size, size, C) in ``value_range``, and the 2x3 affine from
-    tensor-normalised [0, 1] coordinates back to image pixels.
+    tensor-normalised [0, 1] coordinates back to image pixels. With ``rgb`` a BGR image's channels are
+    swapped on the bytes, before they become floats: the values of reversing the float tensor's channels,
+    without reading a quarter megabyte backwards (80 us for a 192x192 tensor).
     """
     roi = Roi(float(centre[0]), float(centre[1]), side, side)
     lo, hi = value_range
     tensor = roi.crop(image, size, border=cv2.BORDER_CONSTANT)  # zero border, normalised with the image
+    if rgb:
+        tensor = cv2.cvtColor(tensor, cv2.COLOR_BGR2RGB)
     tensor = tensor.astype(np.float32) * ((hi - lo) / 255.0) + lo
     back = np.array([[side, 0, roi.cx - side / 2], [0, side, roi.cy - side / 2]], dtype=np.float64)
     return tensor[None], back

@@ -36,7 +36,7 @@ import numpy as np
 
 from arlens import landmarks as L
 from arlens.errors import InputError
-from arlens.image import as_bgr, rgb_tensor
+from arlens.image import as_bgr, rgb_planes
 from arlens.runtime import Model, RuntimeOptions
 from arlens.tracking import crop_check as C
 from arlens.tracking.camera import PerspectiveCamera
@@ -215,7 +215,7 @@ class FaceTracker(TrackerBase):
             model=options.detector, min_detection_confidence=options.min_detection_confidence,
             max_faces=options.max_faces, runtime=options.runtime))
         self._mesh = Model("face_landmark_with_attention" if options.refine_iris else "face_landmark",
-                           options.runtime)
+                           options.runtime, nchw=True)
         super().__init__([*self._detector.models, self._mesh], options.smoothing)
         self._pruned: dict[frozenset[str], Model] = {}  # the attention model without some branches
         self._refine = frozenset(options.refinements)  # the branches the current call runs
@@ -487,10 +487,10 @@ class FaceTracker(TrackerBase):
             crops = np.stack([roi.crop(image, LANDMARK_SIZE) for image, roi in zip(images, rois, strict=True)])
             if self.options.refine_iris:
                 model, names = self._attention(self._refine)
-                outputs = dict(zip(names, model(rgb_tensor(crops), names), strict=True))
+                outputs = dict(zip(names, model(rgb_planes(crops), names), strict=True))
                 presence = outputs["conv_faceflag"]
             else:
-                mesh, presence = self._mesh(rgb_tensor(crops), MESH_OUTPUTS)
+                mesh, presence = self._mesh(rgb_planes(crops), MESH_OUTPUTS)
                 outputs = {"output_mesh_identity": mesh}
             points = np.empty((n, L.NUM_FACE_LANDMARKS, 3), dtype=np.float32)
             points[:, : L.NUM_MESH_LANDMARKS] = outputs["output_mesh_identity"].reshape(n, -1, 3)
@@ -522,7 +522,8 @@ class FaceTracker(TrackerBase):
             return self._mesh, names
         model = self._pruned.get(refine)
         if model is None:  # built on first use (a fraction of a second), kept for the tracker's lifetime
-            model = self._pruned[refine] = Model("face_landmark_with_attention", self.options.runtime, outputs=names)
+            model = self._pruned[refine] = Model("face_landmark_with_attention", self.options.runtime,
+                                                 outputs=names, nchw=True)
             self._models.append(model)
         return model, names
 

@@ -188,7 +188,8 @@ class FaceDetector:
             return []
         model, opts, anchors = ((self._short, self._short_opts, self._short_anchors) if self._short is not None
                                 else (self._full, self._full_opts, self._full_anchors))
-        return self._run(model, opts, anchors, [[D.letterbox(f, opts.input_size, opts.input_range)] for f in frames])
+        tensors = [[D.letterbox(f, opts.input_size, opts.input_range, rgb=True)] for f in frames]
+        return self._run(model, opts, anchors, tensors)
 
     def search_tiles(self, frames: list[np.ndarray], tiles: Sequence[int] | None = None) -> list[list[D.Detection]]:
         """The full-range model on square tiles of each frame (:func:`square_tiles`), in one batched run.
@@ -208,7 +209,7 @@ class FaceDetector:
         for frame in frames:
             squares = square_tiles(frame.shape[1], frame.shape[0])
             chosen = squares if tiles is None else [squares[t % len(squares)] for t in dict.fromkeys(tiles)]
-            tensors.append([D.square_tensor(frame, (cx, cy), side, opts.input_size, opts.input_range)
+            tensors.append([D.square_tensor(frame, (cx, cy), side, opts.input_size, opts.input_range, rgb=True)
                             for cx, cy, side in chosen])
         return self._run(self._full, opts, self._full_anchors, tensors)
 
@@ -216,7 +217,7 @@ class FaceDetector:
              tensors: list[list[tuple[np.ndarray, np.ndarray]]]) -> list[list[D.Detection]]:
         """One model run over every (tensor, back-projection) of every image; per image, merged detections."""
         batch = np.concatenate([t for per_image in tensors for t, _ in per_image])
-        boxes, logits = model(np.ascontiguousarray(batch[..., ::-1]))  # BGR -> RGB on the small tensors
+        boxes, logits = model(batch)  # RGB: square_tensor swapped the channels on the bytes
         out = []
         k = 0
         limit = self.options.max_faces

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from arlens.errors import InputError
-from arlens.image import as_bgr, rgb_tensor
+from arlens.image import as_bgr, rgb_planes
 from arlens.landmarks import HandLandmark as H
 from arlens.runtime import Model, RuntimeOptions
 from arlens.tracking import detection as D
@@ -151,7 +151,7 @@ class HandTracker(TrackerBase):
         self._detector_opts = replace(D.PALM_FULL, score_threshold=options.min_detection_confidence)
         self._anchors = D.ssd_anchors(self._detector_opts)
         self._detector = Model("palm_detection_full", options.runtime)
-        self._model = Model("hand_landmark_full", options.runtime)
+        self._model = Model("hand_landmark_full", options.runtime, nchw=True)
         super().__init__([self._detector, self._model], options.smoothing)
         self._wait = 0  # video mode: frames left before palm detection may run again
         self._seen: set[int] = set()  # ids of the hands found in the previous frame
@@ -224,12 +224,12 @@ class HandTracker(TrackerBase):
         with self._times.stage("detection"):
             opts = self._detector_opts
             if region is None:
-                tensor, back = D.letterbox(image, opts.input_size, opts.input_range)
+                tensor, back = D.letterbox(image, opts.input_size, opts.input_range, rgb=True)
             else:
                 x0, y0, x1, y1 = region
                 tensor, back = D.square_tensor(image, ((x0 + x1) / 2, (y0 + y1) / 2), max(x1 - x0, y1 - y0),
-                                               opts.input_size, opts.input_range)
-            boxes, logits = self._detector(np.ascontiguousarray(tensor[..., ::-1]))  # RGB, on the small tensor
+                                               opts.input_size, opts.input_range, rgb=True)
+            boxes, logits = self._detector(tensor)
             values, scores = D.decode(boxes[0], logits[0], self._anchors, opts)
             rois: list[Roi] = []
             for merged, score in D.weighted_nms(values, scores, opts.nms_threshold, self.options.max_hands):
@@ -244,7 +244,7 @@ class HandTracker(TrackerBase):
             return []
         with self._times.stage("landmarks"):
             crops = np.stack([roi.crop(image, LANDMARK_SIZE) for roi in rois])
-            raw, presence, handedness, _world = self._model(rgb_tensor(crops))
+            raw, presence, handedness, _world = self._model(rgb_planes(crops))
             out: list[tuple[np.ndarray, float, str, float] | None] = []
             for k, roi in enumerate(rois):
                 score = float(presence.reshape(len(rois), -1)[k, 0])

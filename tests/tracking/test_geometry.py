@@ -12,6 +12,7 @@ from arlens import landmarks as L
 from arlens.tracking import detection as D
 from arlens.tracking.roi import Roi, rotation_from
 from arlens.tracking.smoothing import OneEuroFilter, OneEuroOptions
+from tests.support import read_image
 
 
 def test_face_anchors_follow_mediapipe_layout():
@@ -156,3 +157,17 @@ def test_import_arlens_is_light():
     code = f"import sys, arlens; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_detector_tensors_swapped_on_the_bytes_equal_the_reversed_float_tensor():
+    """``rgb=True`` swaps the channels before the bytes become floats: the same values as reversing them after
+    (the detectors' input was the float tensor read backwards)."""
+    image = read_image("faces/grace_hopper.jpg")
+    for size, value_range in ((192, (0.0, 1.0)), (128, (-1.0, 1.0))):
+        bgr, back = D.letterbox(image, size, value_range)
+        rgb, back_rgb = D.letterbox(image, size, value_range, rgb=True)
+        np.testing.assert_array_equal(rgb, bgr[..., ::-1])
+        np.testing.assert_array_equal(back, back_rgb)
+        bgr, _ = D.square_tensor(image, (200.5, 180.25), 150.0, size, value_range)
+        rgb, _ = D.square_tensor(image, (200.5, 180.25), 150.0, size, value_range, rgb=True)
+        np.testing.assert_array_equal(rgb, bgr[..., ::-1])
