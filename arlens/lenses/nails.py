@@ -54,6 +54,7 @@ from arlens.render import nail_plates as NP
 from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
 from arlens.render.relight import composite_in_light
 from arlens.scene import Scene
+from arlens.stats import percentile
 from arlens.tracking.results import Hand, as_hands
 
 __all__ = ["NailPolishLens", "NailPolishOptions"]
@@ -274,20 +275,6 @@ def nail_geometry(hand: Hand, min_facing: float = 0.1) -> list[Nail]:
     return nails
 
 
-def _percentile(x: np.ndarray, q: float) -> float:
-    """``np.percentile(x, q)`` of a non-empty 1-D float array (its default, linear interpolation, and the
-    same rounding: its two-sided lerp), from one ``np.partition``: a tenth of its 20 us, once per nail a frame."""
-    n = x.shape[0]
-    v = (n - 1) * (q / 100.0)
-    lo = math.floor(v)
-    hi = min(lo + 1, n - 1)
-    part = np.partition(x, [lo, hi] if hi != lo else lo)
-    a, b = part[lo], part[hi]
-    g = v - lo
-    d = b - a
-    return float(b - d * (1 - g) if g >= 0.5 else a + d * g)
-
-
 def _hash(x: np.ndarray) -> np.ndarray:
     """lowbias32 integer hash, elementwise on uint32."""
     x = x ^ (x >> np.uint32(16))
@@ -505,7 +492,7 @@ class NailPolishLens:
 
         def composite(p: np.ndarray) -> np.ndarray:
             light = C.bgr_to_lab(p[inside] if inside.any() else p)[:, 0]
-            reference = _percentile(light, REFERENCE_PERCENTILE)
+            reference = percentile(light, REFERENCE_PERCENTILE)
             return C.composite_pixels(p, nail_maps, self._params, lightness=reference)[None]
 
         painted = composite_in_light(px, gains if gains is not None else _WHITE, composite)[0]

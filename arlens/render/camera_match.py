@@ -25,6 +25,7 @@ import numpy as np
 
 from arlens.errors import InputError
 from arlens.image import opencv_writable
+from arlens.stats import percentile
 
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 _REBLUR_SIGMA = 1.0
@@ -125,7 +126,7 @@ def estimate_blur(gray: np.ndarray, noise_sigma: float = 0.0, fraction: float = 
 
     g1, g2 = magnitude(i1), magnitude(i2)
     floor = 8.0 * (1.5 * noise_sigma + 2.0)  # Sobel's gain is 8: edges clearly above the smoothed noise
-    threshold = max(float(np.quantile(g1[::2, ::2], 1.0 - fraction)), floor)
+    threshold = max(percentile(g1[::2, ::2].reshape(-1), 100.0 * (1.0 - fraction)), floor)
     edges = (g1 >= threshold) & (g2 > 1e-3)
     if int(np.count_nonzero(edges)) < 12:
         return 0.0

@@ -30,6 +30,7 @@ import numpy as np
 
 from arlens.render import color as C
 from arlens.render import mask as M
+from arlens.stats import percentile
 
 #: Alpha below which a pixel is left alone (half a level of 8 bits).
 MIN_ALPHA = np.float32(1.0 / 512.0)
@@ -246,7 +247,7 @@ def hair_weight(light: np.ndarray, brow: np.ndarray, ceiling: float | None = Non
             covers what is lighter than itself: only hair darker than the foundation stays hair).
     """
     around = light[brow < 0.3]
-    skin = _percentile(around, 80.0) if around.size else float(light.max())
+    skin = percentile(around, 80.0) if around.size else float(light.max())
     if ceiling is not None:
         skin = min(skin, float(ceiling))
     if skin <= 1e-4:
@@ -280,15 +281,6 @@ def light_luts(gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         codes = np.rint(np.clip(lin * factor[None, :], 0.0, 1.0) * _LINEAR_CODES).astype(np.intp)
         out.append(enc[codes][None])
     return out[0], out[1]
-
-
-def _percentile(values: np.ndarray, q: float) -> float:
-    """``np.percentile(values, q)`` (linear interpolation) of a 1-D array, by one partial sort."""
-    k = (len(values) - 1) * q / 100.0
-    lo = int(math.floor(k))
-    hi = min(lo + 1, len(values) - 1)
-    part = np.partition(values, (lo, hi))
-    return float(part[lo] + (part[hi] - part[lo]) * (k - lo))
 
 
 def luminance(roi: np.ndarray) -> np.ndarray:
