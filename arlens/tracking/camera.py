@@ -49,18 +49,23 @@ class PerspectiveCamera:
         p = np.asarray(points, dtype=np.float64)
         depth = -p[:, 2]
         f = self.focal_px
-        u = self.width / 2 + f * p[:, 0] / depth
-        v = self.height / 2 - f * p[:, 1] / depth
-        return np.stack([u, v], axis=1)
+        out = np.empty((len(p), 2))  # filled in place: np.stack costs more than the arithmetic on a few points
+        out[:, 0] = self.width / 2 + f * p[:, 0] / depth
+        out[:, 1] = self.height / 2 - f * p[:, 1] / depth
+        return out
 
     def unproject(self, pixels: np.ndarray, depth: np.ndarray | float) -> np.ndarray:
         """Camera-space points (N, 3) for pixel coordinates (N, 2) at distance ``depth`` (cm) along -z."""
         px = np.asarray(pixels, dtype=np.float64)
-        d = np.broadcast_to(np.asarray(depth, dtype=np.float64), (px.shape[0],))
+        d = np.asarray(depth, dtype=np.float64)
+        if d.ndim and d.shape != (px.shape[0],):
+            d = np.broadcast_to(d, (px.shape[0],))
         f = self.focal_px
-        x = (px[:, 0] - self.width / 2) * d / f
-        y = -(px[:, 1] - self.height / 2) * d / f
-        return np.stack([x, y, -d], axis=1)
+        out = np.empty((px.shape[0], 3))  # filled in place: np.stack costs more than the arithmetic on a few points
+        out[:, 0] = (px[:, 0] - self.width / 2) * d / f
+        out[:, 1] = -(px[:, 1] - self.height / 2) * d / f
+        out[:, 2] = -d
+        return out
 
     def projection_matrix(self, near: float = 1.0, far: float = 10000.0) -> np.ndarray:
         """OpenGL 4x4 projection (column vectors) matching :meth:`project`, for a full-image viewport."""
