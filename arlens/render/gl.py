@@ -566,6 +566,7 @@ class GLRenderer:
         self._region = (0, 0)
         self._drawn = (0, 0)  # the region's size as drawn (smaller than _region when begin was given a scale)
         self._env_source: object = _NOTHING  # the environment last fitted and uploaded
+        self._matrix_bytes: dict[str, tuple[bytes, Any]] = {}  # per slot: the last matrix and its GL bytes
         self._finish = gl_finish_releasing_gil(backend)
         self.set_lighting(Lighting.studio())
         self.set_temple_bend(1e9, 0.0, 0.0, 0.0)
@@ -757,11 +758,10 @@ class GLRenderer:
         else:
             ctx.disable(moderngl.BLEND)
             ctx.depth_mask = True
-        mv = np.asarray(modelview, dtype=np.float64)
-        normal_matrix = np.linalg.inv(mv[:3, :3]).T
-        u.write("u_mvp", _as_gl(mvp))
-        u.write("u_modelview", _as_gl(mv))
-        u.write("u_normal_matrix", _as_gl(normal_matrix))
+        u.write("u_mvp", self._gl_bytes(mvp, "mvp"))
+        mv, normal = self._modelview_bytes(modelview)
+        u.write("u_modelview", mv)
+        u.write("u_normal_matrix", normal)
         if style.is_lens:
             t = np.clip(np.asarray(style.transmittance, dtype=np.float64), 0.0, 1.0)
             u["u_transmit"] = tuple(float(c) for c in t)
@@ -780,6 +780,26 @@ class GLRenderer:
             mesh.lit_vao.render(moderngl.TRIANGLES)
         ctx.depth_mask = True
         ctx.disable(moderngl.BLEND)
+
+    def _gl_bytes(self, m: np.ndarray, slot: str) -> bytes:
+        """:func:`_as_gl` of ``m``, kept per ``slot`` while ``m`` holds the same values: a face's parts are drawn
+        with one matrix."""
+        key = np.asarray(m, dtype=np.float64).tobytes()
+        last = self._matrix_bytes.get(slot)
+        if last is None or last[0] != key:
+            last = (key, _as_gl(m))
+            self._matrix_bytes[slot] = last
+        return last[1]
+
+    def _modelview_bytes(self, modelview: np.ndarray) -> tuple[bytes, bytes]:
+        """The modelview's and its normal matrix's GL bytes, worked out once for a face's parts."""
+        mv = np.asarray(modelview, dtype=np.float64)
+        key = mv.tobytes()
+        last = self._matrix_bytes.get("modelview")
+        if last is None or last[0] != key:
+            last = (key, (_as_gl(mv), _as_gl(np.linalg.inv(mv[:3, :3]).T)))
+            self._matrix_bytes["modelview"] = last
+        return last[1]
 
     def read_rgba8(self) -> np.ndarray:
         """Resolve MSAA and return the region as uint8 (H, W, 4) premultiplied RGBA, rows top-down.
