@@ -406,6 +406,15 @@ def resting_offset(
     return needed
 
 
+def _homogeneous(points: np.ndarray) -> np.ndarray:
+    """float64 (N, 4): (N, 3) points with a column of ones (what ``np.c_[points, ones]`` gives, without its
+    index machinery: a few of these a face)."""
+    out = np.empty((len(points), 4))
+    out[:, :3] = points
+    out[:, 3] = 1.0
+    return out
+
+
 def _translation(offset: np.ndarray) -> np.ndarray:
     m = np.eye(4)
     m[:3, 3] = offset
@@ -519,6 +528,7 @@ class EyewearLens:
         self._ear_tops = ear_tops(c)
         self._temple_fit = self._temple_geometry()
         self._pieces, self._piece_spans, self._temple_count = self._temple_pieces()
+        self._pieces = _homogeneous(self._pieces)  # homogeneous: bent and posed in place each render
         self._lens_boxes = []  # per lens: side (+1 wearer's right, -1 left, 0 unknown), plane z, bottom y, top y
         self._eye_corners = []
         for part in lens_parts:
@@ -534,6 +544,7 @@ class EyewearLens:
         corner_idx = [L.RIGHT_EYE_OUTER, L.RIGHT_EYE_INNER, L.LEFT_EYE_OUTER, L.LEFT_EYE_INNER]
         corners = self._canonical[corner_idx].mean(axis=0)
         self._pupil_above_corners_mm = float(10.0 * (eyes[1] - corners[1]))
+        self._lens_h = float(np.mean([b[3] - b[2] for b in self._lens_boxes])) if self._lens_boxes else 0.0
         self._eye_idx = np.array([*L.right_eye(), *L.left_eye()])
         self._oval = np.array(L.face_oval())
         self._eye_loops = (L.right_eye(), L.left_eye())
@@ -669,8 +680,7 @@ class EyewearLens:
             heights.append((hit[1] + self._pupil_above_corners_mm - y0) / (y1 - y0))
         if not heights or not np.isfinite(heights).all():
             return 0.0
-        lens_h = float(np.mean([b[3] - b[2] for b in self._lens_boxes]))
-        return float(np.clip((FITTING_HEIGHT - np.mean(heights)) * lens_h, -MAX_SLIDE_MM, MAX_SLIDE_MM))
+        return float(np.clip((FITTING_HEIGHT - np.mean(heights)) * self._lens_h, -MAX_SLIDE_MM, MAX_SLIDE_MM))
 
     def frame_points(
         self, face: Face, points_mm: np.ndarray, camera: PerspectiveCamera | None = None
@@ -697,7 +707,7 @@ class EyewearLens:
         if width_scale is None:
             width_scale = self.width_scale(face, camera)
         scale = _width_scale_matrix(self._centre_x, width_scale)
-        p = np.c_[self._ear_tops, np.ones(2)] @ (np.asarray(face.pose, dtype=np.float64) @ scale).T
+        p = _homogeneous(self._ear_tops) @ (np.asarray(face.pose, dtype=np.float64) @ scale).T
         return p[:, :3]
 
     def _temple_geometry(self) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]] | None:
@@ -772,11 +782,11 @@ class EyewearLens:
             return None
         fh, fw = scene.frame.shape[:2]
         z0, out_right, out_left, rise = bend
-        p = self._pieces.copy()  # bent as the renderer bends them (the front lies before the bend)
+        p = self._pieces.copy()  # bent as the renderer bends them (the front lies before the bend); homogeneous
         behind = np.maximum(p[:, 2] - z0, 0.0)
         p[:, 0] += behind * np.where(p[:, 0] > 0, out_right, -out_left)
         p[:, 1] += behind * rise
-        cam = np.c_[p, np.ones(len(p))] @ m.T
+        cam = p @ m.T
         if (cam[:, 2] > -_NEAR_CM).any():
             return None
         uv = camera.project(cam[:, :3]).astype(np.float32)
@@ -916,7 +926,7 @@ class EyewearLens:
             return 1e9, 0.0, 0.0, 0.0
         z0, lines = self._temple_fit
         try:
-            ears = np.c_[self.ear_points(face, camera, width_scale), np.ones(2)] @ np.linalg.inv(m).T  # frame mm
+            ears = _homogeneous(self.ear_points(face, camera, width_scale)) @ np.linalg.inv(m).T  # frame mm
         except np.linalg.LinAlgError:
             return 1e9, 0.0, 0.0, 0.0
         outs, rises = [], []
