@@ -38,3 +38,20 @@ def percentile(x: np.ndarray, q: float) -> float:
         return float(a)
     d = b - a
     return float(b - d * (1 - g) if g >= 0.5 else a + d * g)
+
+
+def median(x: np.ndarray) -> float:
+    """``np.median(x)`` of a non-empty 1-D array of finite floats: the same value (the middle order statistic, or the
+    mean of the two middle ones summed in the array's precision, as numpy does) from one ``np.partition``.
+
+    Raises:
+        InputError: ``x`` empty or not 1-D.
+    """
+    if x.ndim != 1 or x.shape[0] == 0:
+        raise InputError(f"median: expected a non-empty 1-D array, got shape {x.shape}")
+    n = x.shape[0]
+    k = n // 2
+    if n % 2:
+        return float(np.partition(x, k)[k])
+    part = np.partition(x, [k - 1, k])
+    return float(part[k - 1] + part[k]) / 2.0  # a sum in x's precision, halved exactly

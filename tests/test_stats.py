@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from arlens.errors import InputError
-from arlens.stats import percentile
+from arlens.stats import median, percentile
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -41,3 +41,26 @@ def test_percentile_leaves_the_input_alone():
 def test_percentile_refuses_bad_input(x, q, message):
     with pytest.raises(InputError, match=message):
         percentile(x, q)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_median_equals_numpy(dtype):
+    """Bit for bit np.median (the middle order statistic, or the two middle ones' sum in the array's precision
+    halved: exact), for odd and even sizes, ties and wide spreads."""
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 4, 5, 6, 17, 100, 101, 400, 1001, 22_000):
+        for spread in (1e-3, 1.0, 100.0, 1e6):
+            for _ in range(5):
+                x = rng.uniform(0.0, spread, n).astype(dtype)
+                if n > 4:
+                    x[: n // 4] = x[-1]  # ties
+                before = x.copy()
+                assert median(x) == float(np.median(x))
+                assert np.array_equal(x, before)
+
+
+def test_median_refuses_bad_input():
+    with pytest.raises(InputError, match="non-empty 1-D"):
+        median(np.zeros(0, np.float32))
+    with pytest.raises(InputError, match="non-empty 1-D"):
+        median(np.zeros((2, 2), np.float32))

@@ -25,7 +25,7 @@ import numpy as np
 
 from arlens.errors import InputError
 from arlens.image import opencv_writable
-from arlens.stats import percentile
+from arlens.stats import median, percentile
 
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 _REBLUR_SIGMA = 1.0
@@ -130,7 +130,7 @@ def estimate_blur(gray: np.ndarray, noise_sigma: float = 0.0, fraction: float = 
     edges = (g1 >= threshold) & (g2 > 1e-3)
     if int(np.count_nonzero(edges)) < 12:
         return 0.0
-    r2 = float(np.median(g1[edges] / g2[edges])) ** 2
+    r2 = median(g1[edges] / g2[edges]) ** 2
     if r2 <= 1.0 + 1e-6:
         return 16.0
     var = (s2**2 - r2 * s1**2) / (r2 - 1.0)
