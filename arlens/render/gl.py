@@ -567,6 +567,7 @@ class GLRenderer:
         self._drawn = (0, 0)  # the region's size as drawn (smaller than _region when begin was given a scale)
         self._env_source: object = _NOTHING  # the environment last fitted and uploaded
         self._matrix_bytes: dict[str, tuple[bytes, Any]] = {}  # per slot: the last matrix and its GL bytes
+        self._style_values: dict[int, tuple[SurfaceStyle, Any]] = {}  # per surface style: its uniforms
         self._finish = gl_finish_releasing_gil(backend)
         self.set_lighting(Lighting.studio())
         self.set_temple_bend(1e9, 0.0, 0.0, 0.0)
@@ -762,17 +763,11 @@ class GLRenderer:
         mv, normal = self._modelview_bytes(modelview)
         u.write("u_modelview", mv)
         u.write("u_normal_matrix", normal)
+        for name, value in self._style_uniforms(style):
+            u[name] = value
         if style.is_lens:
-            t = np.clip(np.asarray(style.transmittance, dtype=np.float64), 0.0, 1.0)
-            u["u_transmit"] = tuple(float(c) for c in t)
-            u["u_transmit_srgb"] = tuple(float(c) for c in t ** (1 / 2.2))
-            u["u_keep"] = float(max(float(t @ _LUM), 1e-6) ** (1 / 2.2))
-            u["u_f0"] = tuple(float(c) for c in style.reflectance)
             mesh.lens_vao.render(moderngl.TRIANGLES)
         else:
-            u["u_base_color"] = tuple(float(c) for c in style.base_color)
-            u["u_metallic"] = float(style.metallic)
-            u["u_roughness"] = float(style.roughness)
             u["u_has_texture"] = mesh.texture is not None
             if mesh.texture is not None:
                 mesh.texture.use(0)
@@ -780,6 +775,30 @@ class GLRenderer:
             mesh.lit_vao.render(moderngl.TRIANGLES)
         ctx.depth_mask = True
         ctx.disable(moderngl.BLEND)
+
+    def _style_uniforms(self, style: SurfaceStyle) -> tuple[tuple[str, Any], ...]:
+        """The uniforms a surface style sets (the same every draw of it: worked out on its first)."""
+        found = self._style_values.get(id(style))
+        if found is not None and found[0] is style:
+            return found[1]
+        if style.is_lens:
+            t = np.clip(np.asarray(style.transmittance, dtype=np.float64), 0.0, 1.0)
+            values: tuple[tuple[str, Any], ...] = (
+                ("u_transmit", tuple(float(c) for c in t)),
+                ("u_transmit_srgb", tuple(float(c) for c in t ** (1 / 2.2))),
+                ("u_keep", float(max(float(t @ _LUM), 1e-6) ** (1 / 2.2))),
+                ("u_f0", tuple(float(c) for c in style.reflectance)),
+            )
+        else:
+            values = (
+                ("u_base_color", tuple(float(c) for c in style.base_color)),
+                ("u_metallic", float(style.metallic)),
+                ("u_roughness", float(style.roughness)),
+            )
+        if len(self._style_values) >= 64:  # styles are few and long-lived; a stray stream of new ones stays bounded
+            self._style_values.clear()
+        self._style_values[id(style)] = (style, values)  # the style kept: its id is not reused while cached
+        return values
 
     def _gl_bytes(self, m: np.ndarray, slot: str) -> bytes:
         """:func:`_as_gl` of ``m``, kept per ``slot`` while ``m`` holds the same values: a face's parts are drawn
