@@ -406,6 +406,10 @@ def resting_offset(
     return needed
 
 
+#: A shadow factor's table: FAINTEST and up (less than 2% darker) to 255, unshaded; the rest as it is.
+_UNSHADED_TAIL = np.where(np.arange(256) >= FAINTEST, 255, np.arange(256)).astype(np.uint8)
+
+
 def _homogeneous(points: np.ndarray) -> np.ndarray:
     """float64 (N, 4): (N, 3) points with a column of ones (what ``np.c_[points, ones]`` gives, without its
     index machinery: a few of these a face)."""
@@ -680,7 +684,7 @@ class EyewearLens:
             heights.append((hit[1] + self._pupil_above_corners_mm - y0) / (y1 - y0))
         if not heights or not np.isfinite(heights).all():
             return 0.0
-        return float(np.clip((FITTING_HEIGHT - np.mean(heights)) * self._lens_h, -MAX_SLIDE_MM, MAX_SLIDE_MM))
+        return float(min(max((FITTING_HEIGHT - np.mean(heights)) * self._lens_h, -MAX_SLIDE_MM), MAX_SLIDE_MM))
 
     def frame_points(
         self, face: Face, points_mm: np.ndarray, camera: PerspectiveCamera | None = None
@@ -700,7 +704,7 @@ class EyewearLens:
         local = (pts - pose[:3, 3]) @ pose[:3, :3]  # camera -> canonical frame
         x = local[:, 0]
         width = float(local[np.argsort(-x)[:3], 0].mean() - local[np.argsort(x)[:3], 0].mean())
-        return float(np.clip(width / self._canonical_width, 0.85, 1.2))
+        return min(max(width / self._canonical_width, 0.85), 1.2)
 
     def ear_points(self, face: Face, camera: PerspectiveCamera, width_scale: float | None = None) -> np.ndarray:
         """Camera-space (cm) float (2, 3) tops of the ears' attachment (subject's right, left) for ``face``."""
@@ -935,9 +939,10 @@ class EyewearLens:
             if not np.isfinite(ear).all() or z_e <= z0 + 10.0:
                 return 1e9, 0.0, 0.0, 0.0
             run = z_e - z0
-            outs.append(float(np.clip((abs(ear[0]) + 1.5 - np.polyval(x_line, z_e)) / run, -0.12, 0.2)))
-            rises.append((ear[1] - np.polyval(y_line, z_e)) / run)
-        return z0, outs[0], outs[1], float(np.clip(np.mean(rises), -MAX_TEMPLE_RISE, MAX_TEMPLE_RISE))
+            # the lines' values as np.polyval gives them ((0 * z + a) * z + b: the same float operations)
+            outs.append(float(min(max((abs(ear[0]) + 1.5 - (x_line[0] * z_e + x_line[1])) / run, -0.12), 0.2)))
+            rises.append((ear[1] - (y_line[0] * z_e + y_line[1])) / run)
+        return z0, outs[0], outs[1], float(min(max(np.mean(rises), -MAX_TEMPLE_RISE), MAX_TEMPLE_RISE))
 
     def _region(self, camera: PerspectiveCamera, m: np.ndarray) -> tuple[int, int, int, int] | None:
         corners = (self._corners @ m.T)[:, :3]
@@ -1153,7 +1158,7 @@ class EyewearLens:
         lz = max(key[2], 0.25)
         offset = (-gap_cm * key[0] / lz * px_per_cm, gap_cm * key[1] / lz * px_per_cm)
         limit = 1.2 * gap_cm * px_per_cm
-        offset = tuple(float(np.clip(v, -limit, limit)) for v in offset)
+        offset = tuple(float(min(max(v, -limit), limit)) for v in offset)
         return ShadowStyle(
             offset_px=offset,  # type: ignore[arg-type]
             blur_px=0.45 * px_per_cm,  # a face-sized light a centimetre from the skin
@@ -1312,8 +1317,7 @@ class EyewearLens:
         if cx1 <= cx0 or cy1 <= cy0:
             return None
         full = full[cy0 - fy0 : cy1 - fy0, cx0 - fx0 : cx1 - fx0]
-        full = np.array(full)  # a copy where it was not resized: factor is not to be changed
-        full[full >= FAINTEST] = 255  # a tail under 2% is left unshaded
+        full = cv2.LUT(full, _UNSHADED_TAIL)  # a tail under 2% is left unshaded (a new array: factor is kept)
         shade(out[cy0:cy1, cx0:cx1], full)
         bx, by, bw, bh = cv2.boundingRect(cv2.bitwise_not(full))  # where it is below 255
         return (cx0 + bx, cy0 + by, cx0 + bx + bw, cy0 + by + bh) if bw and bh else None
