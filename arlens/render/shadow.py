@@ -72,7 +72,8 @@ def contact_shade_small(alpha: np.ndarray, receiver: np.ndarray, style: ShadowSt
     """:func:`contact_shade` at its working size: ``alpha`` and ``receiver`` uint8 (h, w) are the overlay's coverage
     and where the shadow may fall already reduced ``k`` times (:func:`working_scale`); returns the uint8 factor at
     that size (255 = unshaded, nothing clamped to 255 yet)."""
-    a = alpha.astype(np.float32) * (1.0 / 255.0)
+    a = alpha.astype(np.float32)
+    a *= 1.0 / 255.0  # in place: the same float32 product without another canvas-sized array
     dx, dy = style.offset_px
     dark = style.cast * _blurred(a, style.blur_px / k, (dx / k, dy / k))
     if style.occlusion > 0:
@@ -80,7 +81,9 @@ def contact_shade_small(alpha: np.ndarray, receiver: np.ndarray, style: ShadowSt
     rec = receiver
     if rec.shape[:2] != a.shape[:2]:
         rec = cv2.resize(receiver, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
-    dark *= rec.astype(np.float32) * (1.0 / 255.0)
+    rec = rec.astype(np.float32)
+    rec *= 1.0 / 255.0
+    dark *= rec
     return cv2.convertScaleAbs(np.minimum(dark, MAX_DARKENING), alpha=-255.0, beta=255.0)
 
 
