@@ -349,7 +349,8 @@ class LipstickLens:
 
     def _composite(self, px: np.ndarray, pixels: M.LipPixels, params: np.ndarray) -> np.ndarray:
         """Shades on the painted pixels: px uint8 (n, 4) BGRA -> uint8 (N, n, 4)."""
-        lightness = C.lip_lightness(px, pixels.maps[:, M.MASK])
+        y = C.pixel_luminance(px)  # the lightness's and the composite's: one lookup of the pixels
+        lightness = C.lip_lightness(px, pixels.maps[:, M.MASK], luminance=y)
         params = keep_depth(params, float(lightness))
         if self._graph is not None:
             bgr = self._graph.run_checked(np.ascontiguousarray(px[:, :3]), pixels.maps, params, lightness)
@@ -357,7 +358,7 @@ class LipstickLens:
         if self.options.backend == "onnx":
             raise InputError("lens: the onnx session was closed; build a new LipstickLens")
         # params were validated when built; a liner map was computed only for a liner colour and width
-        return C.composite_checked(px, pixels.maps, params, lightness, liner=self._has_liner)
+        return C.composite_checked(px, pixels.maps, params, lightness, liner=self._has_liner, luminance=y)
 
     def render(self, frame: np.ndarray, faces: Face | Iterable[Face], scene: Scene | None = None) -> np.ndarray:
         """Return a copy of ``frame`` with the shade painted on the lips of each face.

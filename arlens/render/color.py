@@ -63,6 +63,7 @@ __all__ = [
     "median_lightness",
     "parse_finish",
     "parse_hex",
+    "pixel_luminance",
     "shade_params",
 ]
 
@@ -354,18 +355,27 @@ def _median_luminance_lightness(y: np.ndarray, mask: np.ndarray) -> np.float32:
     return np.float32(_lightness_of(float(values[k])))
 
 
-def lip_lightness(px: np.ndarray, mask: np.ndarray) -> np.float32:
+def lip_lightness(px: np.ndarray, mask: np.ndarray, *, luminance: np.ndarray | None = None) -> np.float32:
     """The lips' reference lightness ``Lm`` from their pixels: :func:`median_lightness` of their CIELAB L.
 
     Args:
         px: uint8 (n, 3) or (n, 4) BGR(A) pixels (alpha ignored).
+        luminance: their :func:`pixel_luminance`, when the caller has it (the composite needs it too).
         mask: float32 (n,) lip mask at those pixels; pixels above 0.5 count.
 
     Returns:
         float32 L (0..100), 50 when no pixel counts.
     """
-    px = np.asarray(px)
-    return _median_luminance_lightness(_luminance(px.reshape(-1, px.shape[-1])), np.asarray(mask).reshape(-1))
+    if luminance is None:
+        px = np.asarray(px)
+        luminance = _luminance(px.reshape(-1, px.shape[-1]))
+    return _median_luminance_lightness(luminance, np.asarray(mask).reshape(-1))
+
+
+def pixel_luminance(px: np.ndarray) -> np.ndarray:
+    """Relative luminance Y (linear, 0..1) of uint8 BGR(A) pixels (n, C): float32 (n,). Computed once, it
+    serves both :func:`lip_lightness` and :func:`composite_checked` (a lens needs the lightness first)."""
+    return _luminance(px)
 
 
 class _Prepared:
@@ -373,9 +383,12 @@ class _Prepared:
 
     __slots__ = ("channels", "d", "dneg", "gloss", "liner", "lm", "mask", "n", "src")
 
-    def __init__(self, px: np.ndarray, maps: np.ndarray, lightness: float | None, liner: bool = True) -> None:
+    def __init__(
+        self, px: np.ndarray, maps: np.ndarray, lightness: float | None, liner: bool = True,
+        luminance: np.ndarray | None = None,
+    ) -> None:
         self.n, self.channels = len(px), px.shape[1]
-        y = _luminance(px)
+        y = _luminance(px) if luminance is None else luminance
         self.mask = np.ascontiguousarray(maps[:, MASK])
         band = maps[:, LINER]
         self.liner = np.ascontiguousarray(band) if liner and band.any() else None
@@ -525,15 +538,17 @@ def composite_pixels(
 
 
 def composite_checked(
-    px: np.ndarray, maps: np.ndarray, params: np.ndarray, lightness: float | None = None, *, liner: bool = True
+    px: np.ndarray, maps: np.ndarray, params: np.ndarray, lightness: float | None = None, *, liner: bool = True,
+    luminance: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`composite_pixels` minus its checks, for callers whose inputs are already valid.
 
     ``px`` uint8 (n, C) with n > 0, ``maps`` float32 (n, NUM_MAPS), ``params`` float32 (N, NUM_PARAMS)
     with non-negative gains: returns uint8 (N, n, C). ``liner=False`` says the liner map is all zeros
-    (the caller computed none), which saves looking.
+    (the caller computed none), which saves looking. ``luminance``: the pixels' :func:`pixel_luminance`,
+    when the caller already has it (from :func:`lip_lightness`'s input).
     """
-    prepared = _Prepared(px, maps, lightness, liner)
+    prepared = _Prepared(px, maps, lightness, liner, luminance)
     sparkle = maps[:, SPARKLE]
     if len(params) == 1:
         return prepared.paint(params[0], sparkle)[None]

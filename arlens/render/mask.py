@@ -628,12 +628,14 @@ def _central_extremes(geom: LipGeometry) -> tuple[float, float, float, float]:
     return top_out, min(top_in, 0.0), max(bottom_in, 0.0), bottom_out
 
 
-def _blob(u: np.ndarray, v: np.ndarray, uc: float, vc: float, su: float, sv: float) -> np.ndarray:
-    g = (u - np.float32(uc)) * np.float32(1.0 / su)
+def _blob_at(du: np.ndarray, dv: np.ndarray, su: float, sv: float) -> np.ndarray:
+    """A Gaussian highlight of spreads ``su``, ``sv`` at the offsets ``du``, ``dv`` (float32) from its centre:
+    ``exp(-((du / su)^2 + (dv / sv)^2) / 2)``. Offsets, not positions: the lower lip's core and halo share them."""
+    g = du * np.float32(1.0 / su)
     g *= g
-    dv = (v - np.float32(vc)) * np.float32(1.0 / sv)
-    dv *= dv
-    g += dv
+    d = dv * np.float32(1.0 / sv)
+    d *= d
+    g += d
     g *= np.float32(-0.5)
     return cv2.exp(g).reshape(g.shape)
 
@@ -664,15 +666,20 @@ def gloss_map(
     thick = max(bottom_out - bottom_in, 1.0 / geom.width)
     vc = bottom_in + (0.45 - 0.35 * math.sin(theta_v)) * thick
     strength = facing_u * min(1.0, 1.3 * max(0.0, math.cos(theta_v + math.radians(10.0))))
-    g = _blob(u, v, uc, vc, 0.1, 0.11 * thick)
-    g += np.float32(0.35) * _blob(u, v, uc, vc, 0.2, 0.28 * thick)
+    du, dv = u - np.float32(uc), v - np.float32(vc)  # the core's and the halo's centre
+    g = _blob_at(du, dv, 0.1, 0.11 * thick)
+    halo = _blob_at(du, dv, 0.2, 0.28 * thick)
+    halo *= np.float32(0.35)
+    g += halo
     g *= np.float32(strength)
     # upper lip: it faces up by about 35 degrees
     thick_up = max(top_in - top_out, 1.0 / geom.width)
     up = facing_u * max(0.0, math.cos(theta_v - math.radians(35.0))) ** 4
     if up > 0.05:
         vc_up = top_out + (0.5 - 0.3 * math.sin(theta_v - math.radians(35.0))) * thick_up
-        g += np.float32(0.45 * up) * _blob(u, v, uc, vc_up, 0.08, 0.12 * thick_up)
+        upper = _blob_at(du, v - np.float32(vc_up), 0.08, 0.12 * thick_up)
+        upper *= np.float32(0.45 * up)
+        g += upper
     np.minimum(g, np.float32(1.0), out=g)
     return g
 

@@ -57,6 +57,19 @@ def gain_lut(gains: np.ndarray, channels: int) -> np.ndarray:
     return lut
 
 
+def _gain_luts(gains: np.ndarray, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gain_lut` of ``1 / gains`` and of ``gains`` (float64, positive), both from one :func:`_encode`
+    of the six columns: the same values as two calls, for half of its per-call work (a few microseconds
+    each, twice per lens and face per frame)."""
+    g = np.asarray(gains, dtype=np.float64).reshape(1, 3)
+    enc = _encode(_LINEAR * np.concatenate([1.0 / g, g], axis=1))  # (256, 6): inverse B G R, gain B G R
+    luts = np.empty((2, 1, 256, channels), dtype=np.uint8)
+    luts[:, 0, :, :3] = enc.reshape(256, 2, 3).transpose(1, 0, 2)
+    if channels == 4:
+        luts[:, 0, :, 3] = _BYTES
+    return luts[0], luts[1]
+
+
 def is_neutral(gains: np.ndarray) -> bool:
     """Whether ``gains`` are white light of intensity 1 (nothing to take out or put back)."""
     return bool(np.abs(np.asarray(gains, dtype=np.float64) - 1.0).max() <= NEUTRAL_TOLERANCE)
@@ -81,9 +94,9 @@ def composite_in_light(
     n, c = px.shape
     g = np.maximum(np.asarray(gains, dtype=np.float64), 1e-4)
     flat_in = px.reshape(1, n, c)
-    normal = cv2.LUT(flat_in, gain_lut(1.0 / g, c)).reshape(n, c)
+    inverse, back = _gain_luts(g, c)
+    normal = cv2.LUT(flat_in, inverse).reshape(n, c)
     painted = composite(normal)
-    back = gain_lut(g, c)
     lit = cv2.LUT(painted.reshape(1, -1, c), back).reshape(painted.shape).astype(np.int16)
     lit -= cv2.LUT(normal.reshape(1, n, c), back).reshape(1, n, c).astype(np.int16)
     lit += px.astype(np.int16)[None]

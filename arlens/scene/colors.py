@@ -379,6 +379,12 @@ def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -
     tone) counts a fifth.
     """
     lab = np.asarray(lab, dtype=np.float32).reshape(-1, 3)
+    return _weigh_redness(_plain_lip_weights(lab, skin), lab, skin, redder)
+
+
+def _plain_lip_weights(lab: np.ndarray, skin: ColorClass) -> np.ndarray:
+    """:func:`lip_sample_weights` of float32 (n, 3) ``lab`` before the redness term: teeth, the mouth's
+    inside and foreign hues weighed out (what both of its forms share)."""
     skin_chroma = float(np.hypot(skin.mean[1], skin.mean[2]))
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     w = np.clip((chroma - np.float32(0.5 * skin_chroma)) / np.float32(max(0.25 * skin_chroma, 1.0)), 0.0, 1.0)
@@ -387,6 +393,11 @@ def lip_sample_weights(lab: np.ndarray, skin: ColorClass, redder: bool = True) -
     lo, hi = LIP_HUES
     w *= np.clip(np.minimum(hue - np.float32(lo - LIP_HUE_EDGE), np.float32(hi + LIP_HUE_EDGE) - hue)
                  * np.float32(1.0 / LIP_HUE_EDGE), 0.0, 1.0)
+    return w
+
+
+def _weigh_redness(w: np.ndarray, lab: np.ndarray, skin: ColorClass, redder: bool) -> np.ndarray:
+    """``w`` (from :func:`_plain_lip_weights`) times :func:`lip_sample_weights`' redness term, in place."""
     if redder:
         spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
         w *= np.clip((lab[:, 1] - np.float32(skin.mean[1])) * np.float32(1.0 / spread), 0.0, 1.0)
@@ -544,11 +555,13 @@ def face_color_model(
     skin = ColorClass.fit(skin_lab, robust=True, reference=reference)
     weights = None
     if skin is not None and len(lip_lab):
-        weights = lip_sample_weights(lip_lab, skin)
+        # lip_sample_weights, the terms both forms share computed once
+        plain = _plain_lip_weights(lip_lab, skin)
+        weights = _weigh_redness(plain.copy(), lip_lab, skin, True)
         # lips hardly redder than the skin (a deep skin tone, pale lips): the weights would pick out a
         # sliver of shadow; the outline's pixels (less teeth and the dark inside) describe the lips better
         if weights.sum() < max(12.0, MIN_REDDER_SHARE * len(weights)):
-            weights = lip_sample_weights(lip_lab, skin, redder=False)
+            weights = _weigh_redness(plain, lip_lab, skin, False)
         if weights.sum() < 12:
             weights = None
     lip = ColorClass.fit(lip_lab, weights)
