@@ -65,6 +65,11 @@ COLOR_REACH = 0.75
 #: Weight and bound of the colour log-likelihood ratio in the refinement.
 COLOR_WEIGHT = 0.6
 COLOR_CLIP = 12.0
+#: From this finger width (pixels) on, the distance to the landmark outline is measured on a grid of every
+#: second pixel and interpolated: a close-up's hand (a webcam-size face's is about 41 px wide) then costs
+#: what a webcam's does, and an error of a pixel moves the prior by under 1 / (``EDGE_SCALE`` x 48) = 0.35
+#: log-odds, next to colour evidence of up to ``COLOR_WEIGHT`` x ``COLOR_CLIP`` = 7.2.
+HALF_RES_FINGER = 48.0
 
 
 def finger_width(hand: Hand) -> float:
@@ -375,20 +380,25 @@ def hand_mask(
     # the final 3x3 blur)
     m = int(math.ceil(0.6 * width)) + 2
     work = (max(reach[0], x0 - m), max(reach[1], y0 - m), min(reach[2], x1 + m), min(reach[3], y1 + m))
-    inside = (_silhouette(p, work, width=width) > 127).view(np.uint8)  # 0 or 1
-    if not inside.any():
-        return out
-    din = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-    dout = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
     # the part wanted and a pixel around it (for the blur): the signed distance of those pixels only
     ax0, ay0 = max(x0 - 1, work[0]), max(y0 - 1, work[1])
     ax1, ay1 = min(x1 + 1, work[2]), min(y1 + 1, work[3])
-    part = (slice(ay0 - work[1], ay1 - work[1]), slice(ax0 - work[0], ax1 - work[0]))
-    signed = np.subtract(din[part], dout[part])
-    # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
-    # value (about 1e38); nothing is farther than the box's diagonal
-    diag = np.float32(math.hypot(*inside.shape))
-    np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
+    if width >= HALF_RES_FINGER:
+        signed = _half_res_signed(hand, work, width, (ax0, ay0, ax1, ay1))
+        if signed is None:
+            return out
+    else:
+        inside = (_silhouette(p, work, width=width) > 127).view(np.uint8)  # 0 or 1
+        if not inside.any():
+            return out
+        din = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+        dout = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+        part = (slice(ay0 - work[1], ay1 - work[1]), slice(ax0 - work[0], ax1 - work[0]))
+        signed = np.subtract(din[part], dout[part])
+        # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
+        # value (about 1e38); nothing is farther than the box's diagonal
+        diag = np.float32(math.hypot(*inside.shape))
+        np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
     index = np.flatnonzero(np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width))
     if len(index):  # the colours are learned (or asked for) only when some pixel is near enough to the outline
@@ -405,6 +415,29 @@ def hand_mask(
     refined = cv2.blur(refined, (3, 3))
     out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = refined[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
     return out
+
+
+def _half_res_signed(hand: Hand, work: Box, width: float, part: Box) -> np.ndarray | None:
+    """Signed distance (pixels, > 0 inside) to the landmark outline over frame box ``part`` (inside ``work``),
+    measured on ``work`` at half resolution and interpolated bilinearly: float32 (h, w), or None when the
+    silhouette misses ``work``. For a close-up's hand (:data:`HALF_RES_FINGER`)."""
+    h, w = box_shape(work)
+    small = _scaled(hand, (work[0], work[1]), 0.5, 0.5)
+    hs, ws = (h + 1) // 2, (w + 1) // 2
+    inside = (_silhouette(small, (0, 0, ws, hs), width=0.5 * width) > 127).view(np.uint8)
+    if not inside.any():
+        return None
+    signed = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    signed -= cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+    # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
+    # value (about 1e38); nothing is farther than the box's diagonal
+    diag = np.float32(math.hypot(hs, ws))
+    np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
+    signed *= np.float32(2.0)
+    # to the part's pixels: frame pixel x's centre lies at (x - work x0 + 0.5) / 2 - 0.5 on the half grid
+    m = np.float32([[0.5, 0.0, 0.5 * (part[0] - work[0]) - 0.25], [0.0, 0.5, 0.5 * (part[1] - work[1]) - 0.25]])
+    return cv2.warpAffine(signed, m, box_shape(part)[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def _llr(colors: HandColors, bgr: np.ndarray) -> np.ndarray:
