@@ -142,7 +142,8 @@ class SceneMemory:
         o = self.options
         log_before = np.log(np.maximum(before.gains.astype(np.float64), 1e-6))
         log_now = np.log(np.maximum(light.gains.astype(np.float64), 1e-6))
-        log_gains = follow(log_before, log_now, float(np.abs(log_now - log_before).max()) / o.gain_noise, o)
+        change = float(np.abs(log_now - log_before).max())  # the largest gain change, in log units
+        log_gains = follow(log_before, log_now, change / o.gain_noise, o)
         gains = np.exp(log_gains)
         sh_before = _relative_sh(before.sh)
         sh_now = _relative_sh(light.sh)
@@ -150,7 +151,7 @@ class SceneMemory:
         smoothed = _light_from(gains, sh_rel, light)
         track.light = smoothed
         # a light that changed at once (switched on, a face into a shadow): the colours change with it
-        if float(np.abs(log_now - log_before).max()) > o.jump * o.gain_noise:
+        if change > o.jump * o.gain_noise:
             track.colors = None
         return smoothed
 
