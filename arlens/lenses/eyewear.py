@@ -295,12 +295,14 @@ def _ellipsoid(
 def side_points(canonical: np.ndarray) -> np.ndarray:
     """float (2, 3): the mean of the three face-outline points furthest out on the subject's right (x < 0)
     and left (x > 0), in the coordinates of ``canonical`` (468, 3): where the face meets the ears."""
-    c = np.asarray(canonical, dtype=np.float64)
-    oval = np.array(L.face_oval())
-    x = c[oval, 0]
-    right = oval[np.argsort(x)[:3]]
-    left = oval[np.argsort(-x)[:3]]
-    return np.stack([c[right].mean(axis=0), c[left].mean(axis=0)])
+    return outline_sides(np.asarray(canonical, dtype=np.float64)[np.array(L.face_oval())])
+
+
+def outline_sides(outline: np.ndarray) -> np.ndarray:
+    """float (2, 3): :func:`side_points` of the face outline's points alone (float (k, 3), in
+    :func:`arlens.landmarks.face_oval`'s order), for a caller that has only those."""
+    x = outline[:, 0]
+    return np.stack([outline[np.argsort(x)[:3]].mean(axis=0), outline[np.argsort(-x)[:3]].mean(axis=0)])
 
 
 def head_proxy(canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -700,12 +702,11 @@ class EyewearLens:
         """This face's width over the canonical face's, measured between its side landmarks at the posed
         depth (0.85..1.2): what the head and ear proxies are scaled by."""
         pose = np.asarray(face.pose, dtype=np.float64)
-        oval = self._oval  # side_points looks only at the face's outline: unproject just that
+        oval = self._oval  # the sides lie on the face's outline: unproject just that
         depth = -(self._canonical[oval] @ pose[2, :3] + pose[2, 3])
         pts = camera.unproject(face.landmarks[oval, :2], depth)
         local = (pts - pose[:3, 3]) @ pose[:3, :3]  # camera -> canonical frame
-        x = local[:, 0]
-        width = float(local[np.argsort(-x)[:3], 0].mean() - local[np.argsort(x)[:3], 0].mean())
+        width = float(np.ptp(outline_sides(local)[:, 0]))
         return min(max(width / self._canonical_width, 0.85), 1.2)
 
     def ear_points(self, face: Face, camera: PerspectiveCamera, width_scale: float | None = None) -> np.ndarray:
