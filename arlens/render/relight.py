@@ -49,25 +49,19 @@ def _encode(lin: np.ndarray) -> np.ndarray:
 def gain_lut(gains: np.ndarray, channels: int) -> np.ndarray:
     """uint8 (1, 256, channels): each B, G, R value's sRGB encoding of its linear value times ``gains``;
     a fourth channel (alpha) passes through."""
-    g = np.asarray(gains, dtype=np.float64).reshape(1, 3)
-    lut = np.empty((1, 256, channels), dtype=np.uint8)
-    lut[0, :, :3] = _encode(_LINEAR * g)
-    if channels == 4:
-        lut[0, :, 3] = _BYTES
-    return lut
+    return _gain_luts(np.asarray(gains, dtype=np.float64).reshape(1, 3), channels)[0]
 
 
-def _gain_luts(gains: np.ndarray, channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`gain_lut` of ``1 / gains`` and of ``gains`` (float64, positive), both from one :func:`_encode`
-    of the six columns: the same values as two calls, for half of its per-call work (a few microseconds
-    each, twice per lens and face per frame)."""
-    g = np.asarray(gains, dtype=np.float64).reshape(1, 3)
-    enc = _encode(_LINEAR * np.concatenate([1.0 / g, g], axis=1))  # (256, 6): inverse B G R, gain B G R
-    luts = np.empty((2, 1, 256, channels), dtype=np.uint8)
-    luts[:, 0, :, :3] = enc.reshape(256, 2, 3).transpose(1, 0, 2)
+def _gain_luts(gains: np.ndarray, channels: int) -> np.ndarray:
+    """uint8 (k, 1, 256, channels): :func:`gain_lut` of each row of float64 (k, 3) ``gains``, from one
+    :func:`_encode` of all their columns (its per-call work paid once, not k times)."""
+    k = len(gains)
+    enc = _encode(_LINEAR * gains.reshape(1, 3 * k))  # (256, 3 k): the rows' B G R side by side
+    luts = np.empty((k, 1, 256, channels), dtype=np.uint8)
+    luts[:, 0, :, :3] = enc.reshape(256, k, 3).transpose(1, 0, 2)
     if channels == 4:
         luts[:, 0, :, 3] = _BYTES
-    return luts[0], luts[1]
+    return luts
 
 
 def is_neutral(gains: np.ndarray) -> bool:
@@ -94,7 +88,7 @@ def composite_in_light(
     n, c = px.shape
     g = np.maximum(np.asarray(gains, dtype=np.float64), 1e-4)
     flat_in = px.reshape(1, n, c)
-    inverse, back = _gain_luts(g, c)
+    inverse, back = _gain_luts(np.stack([1.0 / g.reshape(3), g.reshape(3)]), c)  # both in one encoding
     normal = cv2.LUT(flat_in, inverse).reshape(n, c)
     painted = composite(normal)
     lit = cv2.LUT(painted.reshape(1, -1, c), back).reshape(painted.shape).astype(np.int16)
