@@ -866,15 +866,14 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
         change.apply(out, ctx.occlusion_keep)
     else:
         change.apply(out, ctx.keep)
+
+    def keep_of(erase: tuple[Erase, ...], b: Box) -> np.ndarray | None:
+        k = change.outline_keep(erase, b)
+        covered = ctx.keep(b)
+        return k if covered is None else (covered if k is None else k * covered)
+
+    change.glints(out, change.layers, keep_of, _GLINT)
     for layer in change.layers:
-        if layer.sparkle is not None:
-
-            def keep_of(b: Box, layer: Layer = layer) -> np.ndarray | None:
-                k = change.outline_keep(layer.erase, b)
-                covered = ctx.keep(b)
-                return k if covered is None else (covered if k is None else k * covered)
-
-            change.glints(out, layer, keep_of, _GLINT)
         lens = layer.owner
         assert isinstance(lens, MakeupLens)
         boxes[id(lens)].append(change.layer_box(layer))
