@@ -841,7 +841,7 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
     hair = ctx.find_hair(grid, change.small) if wants else ctx.forget_hair()
     if hair is not None:
         keep_cells = np.float32(1.0) - hair if keep_cells is None else keep_cells * (np.float32(1.0) - hair)
-    for lens, sides in items:
+    for i, (lens, sides) in enumerate(items):
         parts = [(side, r) for side, box in sides if (r := grid.rect(box)) is not None]
         if not parts:
             continue
@@ -855,7 +855,7 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
         else:
             layer = lens._zone_layer(ctx, parts, grid, rect, change, erase, keep)
         if layer is not None:
-            change.add(layer, keep)
+            change.add(layer, keep, seen=i + 1 < len(items))  # the last product's is seen by none
     if not change.layers:
         return
     ctx.limit_hair(change)

@@ -364,27 +364,37 @@ class GridChange:
         return keep
 
     # -- adding a product's change ------------------------------------------------------------------------
-    def add(self, layer: Layer, keep: np.ndarray | None) -> None:
+    def add(self, layer: Layer, keep: np.ndarray | None, seen: bool = True) -> None:
         """Compose ``layer`` on top of the changes so far; ``keep`` (over its ``rect``, from :meth:`keep`) is how
-        much of it the products after it see."""
+        much of it the products after it see (``seen`` False: no product comes after it, nothing is kept for them).
+        The first layer's change is the composed change as it is (nothing to compose with)."""
         r0, c0, r1, c1 = layer.rect
+        first = not self.layers
+        targets = [(self.gain, self.offset, None)]
+        if seen:
+            targets.append((self._seen_gain, self._seen_offset, keep))
         if layer.cells is None:
-            for gain, offset, k in ((self.gain, self.offset, None), (self._seen_gain, self._seen_offset, keep)):
+            for gain, offset, k in targets:
                 g, o = layer.gain, layer.offset
+                gs, os_ = gain[r0:r1, c0:c1], offset[r0:r1, c0:c1]
+                if first:  # onto no change: the layer's own, faded where it keeps out
+                    gs[...] = g
+                    os_[...] = o
+                    if k is not None:
+                        fade_change(gs, os_, k)
+                    continue
                 if k is not None:
                     g, o = g.copy(), o.copy()
                     fade_change(g, o, k)
-                gs, os_ = gain[r0:r1, c0:c1], offset[r0:r1, c0:c1]
                 os_ *= g[..., None]
                 os_ += o
                 gs *= g
         else:
             cells = layer.cells
-            kc = None
-            if keep is not None:
+            if keep is not None and seen:  # the keep at each changed cell
                 rows, cols = np.divmod(cells, self.grid.shape[1])
-                kc = keep[rows - r0, cols - c0]
-            for gain, offset, k in ((self.gain, self.offset, None), (self._seen_gain, self._seen_offset, kc)):
+                targets[1] = (self._seen_gain, self._seen_offset, keep[rows - r0, cols - c0])
+            for gain, offset, k in (targets if not first else []):
                 g, o = layer.gain, layer.offset
                 if k is not None:
                     g = np.float32(1.0) + (g - np.float32(1.0)) * k
@@ -395,6 +405,13 @@ class GridChange:
                 composed += o
                 put_rows(oflat, cells, composed)
                 gflat[cells] = np.take(gflat, cells) * g
+            for gain, offset, k in (targets if first else []):
+                g, o = layer.gain, layer.offset
+                if k is not None:
+                    g = np.float32(1.0) + (g - np.float32(1.0)) * k
+                    o = o * k[:, None]
+                gain.reshape(-1)[cells] = g
+                put_rows(offset.reshape(-1, 3), cells, o)
         self.layers.append(layer)
 
     # -- the frame -------------------------------------------------------------------------------------------
