@@ -396,11 +396,10 @@ class MakeupLens:
                     at = S.lightness_index(part)
                 at += np.take(side_of, sub)
                 put_rows(painted, sub, table.paint(part, np.take(alpha, sub), 0.0, at, colours))
-        if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
-            after = _lut(painted, luts[1]).astype(np.int16)
-            after -= _lut(px, luts[1])
-            after += before
-            painted = np.clip(after, 0, 255).astype(np.uint8)
+        if luts is not None:  # back into the light, keeping untouched pixels exactly as they were (the sum
+            # saturated to 0..255 in one step)
+            moved = cv2.subtract(_lut(painted, luts[1]), _lut(px, luts[1]), dtype=cv2.CV_16S)
+            painted = cv2.add(moved, before, dtype=cv2.CV_8U)
         gain, offset = S.gain_offset_pixels(before, painted)
         changed = cells[(gain != np.float32(1.0)) | (offset[:, 0] != 0.0) | (offset[:, 1] != 0.0)
                         | (offset[:, 2] != 0.0)]

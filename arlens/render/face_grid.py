@@ -393,7 +393,10 @@ class GridChange:
             cells = layer.cells
             if keep is not None and seen:  # the keep at each changed cell
                 rows, cols = np.divmod(cells, self.grid.shape[1])
-                targets[1] = (self._seen_gain, self._seen_offset, keep[rows - r0, cols - c0])
+                rows -= r0
+                rows *= c1 - c0
+                rows += cols - c0
+                targets[1] = (self._seen_gain, self._seen_offset, np.take(keep.reshape(-1), rows))
             for gain, offset, k in (targets if not first else []):
                 g, o = layer.gain, layer.offset
                 if k is not None:
@@ -540,18 +543,23 @@ class GridChange:
                 sub = _union(sub, other)
             if len(members) == 1:
                 origin, dense_g, dense_o = members[0][0].dense(grid)
-            else:  # composed on the grid over the cells the members cover
-                dense = [layer.dense(grid) for layer, _ in members]
-                r0 = min(d[0][0] for d in dense)
-                c0 = min(d[0][1] for d in dense)
-                r1 = max(d[0][0] + d[1].shape[0] for d in dense)
-                c1 = max(d[0][1] + d[1].shape[1] for d in dense)
+            else:  # composed on the grid over the cells resizing to ``sub`` reads (its cells and one more each side)
+                cells = grid.rect(sub)
+                assert cells is not None
+                r0, c0, r1, c1 = grid.grown(cells)
                 origin = (r0, c0)
                 dense_g = np.ones((r1 - r0, c1 - c0), np.float32)
                 dense_o = np.zeros((r1 - r0, c1 - c0, 3), np.float32)
-                for (o_r, o_c), g, o in dense:
-                    gs = dense_g[o_r - r0 : o_r - r0 + g.shape[0], o_c - c0 : o_c - c0 + g.shape[1]]
-                    os_ = dense_o[o_r - r0 : o_r - r0 + g.shape[0], o_c - c0 : o_c - c0 + g.shape[1]]
+                for layer, _ in members:
+                    (o_r, o_c), g, o = layer.dense(grid)
+                    a0, b0 = max(r0, o_r), max(c0, o_c)
+                    a1, b1 = min(r1, o_r + g.shape[0]), min(c1, o_c + g.shape[1])
+                    if a1 <= a0 or b1 <= b0:
+                        continue
+                    g = g[a0 - o_r : a1 - o_r, b0 - o_c : b1 - o_c]
+                    o = o[a0 - o_r : a1 - o_r, b0 - o_c : b1 - o_c]
+                    gs = dense_g[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0]
+                    os_ = dense_o[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0]
                     os_ *= g[..., None]
                     os_ += o
                     gs *= g
