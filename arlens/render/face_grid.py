@@ -674,6 +674,10 @@ class GridChange:
         uv = uv_grid.at(cols, rows, texels=np.float32(texture.shape[0]))
         glint = cv2.remap(texture, uv, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).reshape(-1)
         level = np.concatenate(level_parts) if len(level_parts) > 1 else level_parts[0]
+        lit = np.flatnonzero(glint)  # the pixels a glint touches (a fifth of them): the rest stay as they are
+        if not len(lit):
+            return
+        at, glint, level = np.take(at, lit), np.take(glint, lit), np.take(level, lit)
         white = cv2.multiply(glint, level, scale=strength / 255.0, dtype=cv2.CV_32F).reshape(-1)
         np.minimum(white, np.float32(0.6), out=white)
         flat = out.reshape(-1, 3)
