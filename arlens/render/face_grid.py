@@ -628,14 +628,19 @@ class GridChange:
             if layer.sparkle is None:
                 continue
             for part in layer.parts or [layer.rect]:
-                rect = grid.grown(part)
-                for i, (other, owners) in enumerate(regions):
-                    if rect[0] < other[2] and other[0] < rect[2] and rect[1] < other[3] and other[1] < rect[3]:
-                        regions[i] = ((min(rect[0], other[0]), min(rect[1], other[1]), max(rect[2], other[2]),
-                                       max(rect[3], other[3])), owners if layer in owners else owners + [layer])
-                        break
-                else:
-                    regions.append((rect, [layer]))
+                rect, owners = grid.grown(part), [layer]
+                merged = True
+                while merged:  # a region grown by a merge may reach another: merged until none overlap
+                    merged = False
+                    for i, (other, others) in enumerate(regions):
+                        if rect[0] < other[2] and other[0] < rect[2] and rect[1] < other[3] and other[1] < rect[3]:
+                            rect = (min(rect[0], other[0]), min(rect[1], other[1]), max(rect[2], other[2]),
+                                    max(rect[3], other[3]))
+                            owners = others + [o for o in owners if all(o is not x for x in others)]
+                            del regions[i]
+                            merged = True
+                            break
+                regions.append((rect, owners))
         width = out.shape[1]
         at_parts, level_parts = [], []
         for rect, owners in regions:
