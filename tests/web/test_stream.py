@@ -242,3 +242,48 @@ def test_models_are_built_once_not_per_request_or_page(tmp_path, portrait_png, p
                     break
                 time.sleep(0.05)
         assert len(built) == at_start + 1
+
+
+@pytest.mark.parametrize("turns", range(8))
+def test_a_server_cancel_while_the_page_leaves_is_swallowed_by_its_scope(client, turns):
+    """The page leaves and the server cancels the socket's task ``turns`` loop turns later, as the test client's
+    ``WebSocketTestSession`` does (disconnect, then cancel the app's anyio scope from its thread) and uvicorn's
+    task group does when it stops. The scope must recognise the cancellation as its own and swallow it: once a
+    bare ``CancelledError`` escaped it and failed a test from the client's ``__exit__`` (under load, when the
+    cancel landed while the page's tasks were ending; turns 3 and 4 here)."""
+    import asyncio
+
+    import anyio
+
+    async def page() -> bool:
+        to_app, app_in = anyio.create_memory_object_stream(8)
+        loop = asyncio.get_running_loop()
+        with to_app, app_in, anyio.CancelScope() as scope:
+
+            def cancel_in(n: int) -> None:
+                if n == 0:
+                    scope.cancel()
+                else:
+                    loop.call_soon(cancel_in, n - 1)
+
+            async def receive() -> dict:
+                message = await app_in.receive()
+                if message["type"] == "websocket.disconnect":
+                    loop.call_soon(cancel_in, turns)
+                return message
+
+            async def send(message: dict) -> None:
+                if message.get("text") and json.loads(message["text"])["type"] == "state":
+                    await to_app.send({"type": "websocket.disconnect", "code": 1000})
+
+            await to_app.send({"type": "websocket.connect"})
+            await client.app({"type": "websocket", "path": "/ws", "raw_path": b"/ws", "root_path": "",
+                              "scheme": "ws", "query_string": b"", "headers": [(b"host", b"testserver")],
+                              "client": ("testclient", 50000), "server": ("testserver", 80),
+                              "subprotocols": [], "state": {}, "extensions": {}, "app": client.app},
+                             receive, send)
+            await anyio.sleep_forever()  # as the test client's task waits for its cancel
+        return scope.cancelled_caught
+
+    assert client.portal.call(page) is True
+    assert client.app.state.services.streams == 0
