@@ -52,6 +52,17 @@ def data_url_image(url: str) -> np.ndarray:
     return cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
 
 
+def decode_qr(image: np.ndarray) -> str:
+    """The text of the QR code in ``image``.
+
+    OpenCV's ArUco-based detector, not the classic ``cv2.QRCodeDetector``: the classic one misses about 7 in
+    1,000 clean codes of share addresses with random ids (segno's codes, which the ArUco and WeChat detectors
+    both read), which failed the share test now and then.
+    """
+    text, _, _ = cv2.QRCodeDetectorAruco().detectAndDecode(image)
+    return text
+
+
 def test_frames_come_back_rendered_and_mirrored(client, portrait, portrait_jpeg):
     api = client.post("/v1/try-on", params={"products": "LIP-004", "image_format": "none"},
                       files={"image": ("p.jpg", portrait_jpeg, "image/jpeg")}).json()
@@ -109,8 +120,7 @@ def test_controls_buy_qr_snapshot_and_share(client, portrait_jpeg):
         assert buy["product"] == "LIP-004" and buy["price"] == "24.00 USD"
         query = parse_qs(urlsplit(buy["link"]).query)
         assert query["utm_medium"] == ["qr"] and query["utm_content"] == ["LIP-004"]
-        decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(data_url_image(buy["qr"]))
-        assert decoded == buy["link"]
+        assert decode_qr(data_url_image(buy["qr"])) == buy["link"]
         assert parse_qs(urlsplit(buy["click_link"]).query)["utm_medium"] == ["ar_tryon"]
         ws.send_json({"type": "click", "product": "LIP-004"})
 
@@ -124,8 +134,7 @@ def test_controls_buy_qr_snapshot_and_share(client, portrait_jpeg):
         ws.send_json({"type": "share"})
         shared = next_text(ws, "shared")
         assert shared["url"].endswith(shared["path"]) and re.fullmatch(r"/s/[A-Za-z0-9_-]{20,}", shared["path"])
-        decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(data_url_image(shared["qr"]))
-        assert decoded == shared["url"]
+        assert decode_qr(data_url_image(shared["qr"])) == shared["url"]
 
         for bad, words in ((b"xx", "header"), (frame_message(5, b"not a jpeg"), "image")):
             ws.send_bytes(bad)
@@ -287,3 +296,16 @@ def test_a_server_cancel_while_the_page_leaves_is_swallowed_by_its_scope(client,
 
     assert client.portal.call(page) is True
     assert client.app.state.services.streams == 0
+
+
+@pytest.mark.parametrize("share_id", ["-yy7hNhsl9iBzMXfH9xbW8GR", "FmitHynBsFt_Kl0DJBcFt06O",
+                                      "WWFMhV3IbVb8HXR4DUoNKyRU"])
+def test_share_qr_codes_decode_whatever_the_id(share_id):
+    """Share ids the classic ``cv2.QRCodeDetector`` cannot read back (one failed the share test): the page's
+    QR code, drawn as ``Pump._share`` draws it, still decodes to the address."""
+    from arlens.catalog.qr import qr_image
+    from arlens.web.codec import data_url, encode
+
+    url = f"http://testserver/s/{share_id}"
+    image = data_url_image(data_url(encode(qr_image(url, module_px=6), "png"), "png"))
+    assert decode_qr(image) == url
