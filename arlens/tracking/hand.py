@@ -65,6 +65,10 @@ class HandTrackerOptions:
             frame, MediaPipe's graph. The palm detector costs about what the landmark model costs on one
             hand, so a larger interval saves most of it while no new hand comes, and picks a new hand
             up at most ``search_interval - 1`` frames later.
+        search_interval_tracking: the same while at least one hand is tracked (a shopper's second hand);
+            None (default): ``search_interval``. With none tracked the search keeps ``search_interval``,
+            so a first hand is found as quickly; a second one waits up to ``search_interval_tracking - 1``
+            frames.
         smoothing: One Euro filter for video mode (``OneEuroOptions(enabled=False)`` for none).
         runtime: ONNX Runtime device, providers and threads.
     """
@@ -73,12 +77,15 @@ class HandTrackerOptions:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     search_interval: int = 1
+    search_interval_tracking: int | None = None
     smoothing: OneEuroOptions = field(default_factory=OneEuroOptions)
     runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
 
     def __post_init__(self) -> None:
-        for name in ("max_hands", "search_interval"):
+        for name in ("max_hands", "search_interval", "search_interval_tracking"):
             v = getattr(self, name)
+            if v is None and name == "search_interval_tracking":
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InputError(f"HandTrackerOptions.{name}: expected an int >= 1, got {v!r}")
         for name in ("min_detection_confidence", "min_tracking_confidence"):
@@ -199,7 +206,10 @@ class HandTracker(TrackerBase):
         # one, as in MediaPipe.
         searching = len(self._tracks) < self.options.max_hands and self._wait <= 0 and (
             box is None or (box[2] > box[0] and box[3] > box[1]))
-        self._wait = self.options.search_interval - 1 if searching else self._wait - 1
+        interval = self.options.search_interval
+        if self._tracks.items and self.options.search_interval_tracking is not None:
+            interval = self.options.search_interval_tracking
+        self._wait = interval - 1 if searching else self._wait - 1
         self._tracks.merge(self._detect_rois(image, box) if searching else [])
         hands, kept = [], []
         for tr, result in zip(self._tracks.items, self._landmarks(image, self._tracks.rois()), strict=True):

@@ -77,3 +77,26 @@ def test_bad_search_options_and_regions(frames):
             with pytest.raises(arlens.InputError, match="region"):
                 tracker.track(hand, 0, region=bad)  # refused before the timestamp is taken
         assert tracker.track(hand, 0, region=(2000, 0, 3000, 720)) == []  # off the frame: nothing to find
+
+
+def test_search_interval_tracking_spaces_the_search_while_a_hand_is_tracked(frames):
+    """search_interval_tracking: with one hand tracked (of two wanted) palms are looked for on one frame in
+    that many; with none tracked the search keeps search_interval, and a lost hand is looked for at once."""
+    hand, empty = frames
+    with arlens.HandTracker(search_interval=2, search_interval_tracking=4) as tracker:
+        found, searched = [], []
+        for i, frame in enumerate([empty, empty, empty] + [hand] * 9 + [empty, empty, empty]):
+            found.append(len(tracker.track(frame, i * 33)))
+            searched.append(_searched(tracker))
+    # frames 0-2 (empty): every second frame; 3 waits; 4 finds the hand (none tracked: interval 2, so 6 is
+    # next); from 6 on one hand is tracked: every fourth frame (6, 10); 12 loses it and 13 searches at once
+    assert found == [0] * 4 + [1] * 8 + [0] * 3
+    assert searched == [True, False, True, False, True, False, True, False, False, False, True, False,
+                        False, True, False]
+
+
+def test_bad_search_interval_tracking():
+    for bad in (0, -2, 2.5, False, "3"):
+        with pytest.raises(arlens.InputError, match="search_interval_tracking"):
+            arlens.HandTrackerOptions(search_interval_tracking=bad)
+    assert arlens.HandTrackerOptions(search_interval_tracking=None).search_interval_tracking is None
