@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Hand tracking speed at 1280x720: per-stage milliseconds, tracking and detection-every-frame modes,
-and the ratio to MediaPipe's legacy Hands graph on the same frames in the same run.
+and the ratio to MediaPipe's legacy Hands graph on the same frames in the same run. In tracking mode arlens
+runs twice on every frame, in turn: as it is by default and with ``parallel_search`` (the palm detector on a
+thread of its own while the tracked hands' landmarks are computed).
 
 The clip is the hand stills scaled to 720 px high on a grey canvas, drifting sideways. With
 ``--peer-python`` MediaPipe's Hands (``static_image_mode`` False for tracking, True for detection every
@@ -38,38 +40,63 @@ STILLS = ("hands/open_palm.jpg", "hands/pointing.jpg")
 MODES = (("tracking", False, "hands"), ("detect_every_frame", True, "hands_static"))
 
 
-def run_mode(clip: np.ndarray, still: bool, task: str, rounds: int, peer_python: str | None) -> dict:
-    """arlens (and the peer, when given) over ``clip`` ``rounds`` times, each pass from a fresh track."""
-    totals: list[float] = []
-    stages: list[dict[str, float]] = []
+def run_mode(clip: np.ndarray, still: bool, task: str, rounds: int, peer_python: str | None,
+             variants: dict[str, arlens.HandTrackerOptions] | None = None) -> dict:
+    """arlens (and the peer, when given) over ``clip`` ``rounds`` times, each pass from a fresh track.
+
+    ``variants``: name -> tracker options, each run on every frame (in an order that turns round from
+    frame to frame) before the peer; the first is the entry's own figures, the others go under "variants"
+    with their pairwise median ratio to the first."""
+    variants = variants or {"arlens": arlens.HandTrackerOptions()}
+    names = list(variants)
+    totals: dict[str, list[float]] = {n: [] for n in names}
+    stages: dict[str, list[dict[str, float]]] = {n: [] for n in names}
     peer_ms: list[float] = []
-    found = peer_found = 0
-    with arlens.HandTracker() as tracker, contextlib.ExitStack() as stack:
+    found = dict.fromkeys(names, 0)
+    peer_found = 0
+    with contextlib.ExitStack() as stack:
+        trackers = {n: stack.enter_context(arlens.HandTracker(o)) for n, o in variants.items()}
         peer = stack.enter_context(harness.PeerServer(peer_python, clip, task)) if peer_python else None
-        for i, frame in enumerate(clip[:10]):  # warm-up (the peer warms up on starting)
-            tracker.detect(frame) if still else tracker.track(frame, i * 33)
+        for tracker in trackers.values():
+            for i, frame in enumerate(clip[:10]):  # warm-up (the peer warms up on starting)
+                tracker.detect(frame) if still else tracker.track(frame, i * 33)
         for _ in range(rounds):
-            tracker.reset()
+            for tracker in trackers.values():
+                tracker.reset()
             if peer is not None:
                 peer.reset()
             for i, frame in enumerate(clip):
-                t0 = time.perf_counter()
-                hands = tracker.detect(frame) if still else tracker.track(frame, i * 33)
-                totals.append((time.perf_counter() - t0) * 1000.0)
-                stages.append(tracker.timings)
-                found += bool(hands)
+                for n in (names if i % 2 == 0 else names[::-1]):
+                    tracker = trackers[n]
+                    t0 = time.perf_counter()
+                    hands = tracker.detect(frame) if still else tracker.track(frame, i * 33)
+                    totals[n].append((time.perf_counter() - t0) * 1000.0)
+                    stages[n].append(tracker.timings)
+                    found[n] += bool(hands)
                 if peer is not None:
                     ms, hit = peer.process(i)
                     peer_ms.append(ms)
                     peer_found += hit
         version = peer.info["mediapipe"] if peer is not None else None
-    entry: dict = {"total": harness.summary(totals), "stages": harness.stage_summaries(stages),
-                   "frames_with_hand": found, "fps": 1000.0 / harness.median(totals)}
+
+    def entry_of(n: str) -> dict:
+        entry: dict = {"total": harness.summary(totals[n]), "stages": harness.stage_summaries(stages[n]),
+                       "frames_with_hand": found[n], "fps": 1000.0 / harness.median(totals[n])}
+        if peer_python:
+            entry["ratio_to_peer_median_pairwise"] = float(np.median(np.asarray(totals[n]) / np.asarray(peer_ms)))
+        if n != names[0]:
+            entry["ratio_to_first_median_pairwise"] = float(np.median(np.asarray(totals[n])
+                                                                      / np.asarray(totals[names[0]])))
+        return entry
+
+    entry = entry_of(names[0])
+    if len(names) > 1:
+        entry["variants"] = {n: entry_of(n) for n in names[1:]}
     if peer_python:
-        ratios = np.asarray(totals) / np.asarray(peer_ms)
+        ratios = np.asarray(totals[names[0]]) / np.asarray(peer_ms)
         entry["peer"] = {"task": task, "total": harness.summary(peer_ms), "mediapipe": version,
                          "frames_with_hand": peer_found, "ratio_median_pairwise": float(np.median(ratios)),
-                         "ratio_of_medians": harness.median(totals) / harness.median(peer_ms)}
+                         "ratio_of_medians": harness.median(totals[names[0]]) / harness.median(peer_ms)}
     return entry
 
 
@@ -164,9 +191,18 @@ def main() -> None:
                     "method": "lockstep: each frame by arlens, then by the peer graph", "meta": harness.metadata()}
     modes = [m for m in MODES if m[0] in args.modes.split(",")]
     for mode, still, task in modes:
-        entry = run_mode(clip, still, task, args.rounds, args.peer_python)
+        variants = {"arlens": arlens.HandTrackerOptions()}
+        if not still:
+            variants["arlens parallel_search"] = arlens.HandTrackerOptions(parallel_search=True)
+        entry = run_mode(clip, still, task, args.rounds, args.peer_python, variants)
         harness.print_table(f"arlens HandTracker, {mode}, {len(clip)} frames 1280x720 x {args.rounds} rounds "
                             f"({entry['frames_with_hand']} with a hand)", {**entry["stages"], "total": entry["total"]})
+        for name, v in entry.get("variants", {}).items():
+            t = v["total"]
+            peer = v.get("ratio_to_peer_median_pairwise")
+            peer_ratio = f", /peer {peer:.2f}" if peer is not None else ""
+            print(f"  {name}: median {t['median_ms']:.2f} ms, p95 {t['p95_ms']:.2f}, mean {t['mean_ms']:.2f}; pairwise "
+                  f"median ratio to arlens {v['ratio_to_first_median_pairwise']:.2f}{peer_ratio}")
         if "peer" in entry:
             p = entry["peer"]
             print(f"  MediaPipe {p['mediapipe']} Hands ({task}): median {p['total']['median_ms']:.2f} ms, "
