@@ -37,10 +37,10 @@ on every frame; by default a drawing is reused while the glasses move less than 
 HUD -> screen) on the clip written as a Motion-JPEG file (what a USB webcam sends; decoding it is the
 read), runs of ``--kiosk-frames`` frames in each mode (``--kiosk-modes``: ``sequential``, ``pipelined`` =
 ``TryOn.submit``, ``read_ahead`` = the next frame read and decoded on a thread of its own while this one is
-tracked and drawn, ``pipelined_read_ahead`` = both) alternated (``--kiosk-runs`` each), gestures on as
-``arlens mirror`` has them. Headless by default (everything but showing the image); ``--display`` shows it in
-a window on an Xvfb server. Printed: frame time median and p95 over the loop (read to read), fps (goal >=
-30), and each mode's ratio to the first over neighbouring runs.
+tracked and drawn, ``pipelined_read_ahead`` = both; default the first two) alternated (``--kiosk-runs``
+each), gestures on as ``arlens mirror`` has them. Headless by default (everything but showing the image);
+``--display`` shows it in a window on an Xvfb server. Printed: frame time median and p95 over the loop (read
+to read), fps (goal >= 30), and each mode's ratio to the first over neighbouring runs.
 
 ``pickup``: what searching for new hands on fewer frames costs (``TryOnOptions.hand_search_interval``): a
 hand comes into view beside the face again and again, after 6 to 11 frames without it (every phase of the
@@ -435,7 +435,7 @@ def main() -> None:
     parser.add_argument("--variants", default="process,submit,process_mp",
                         help=f"tryon variants, comma-separated, of {', '.join(VARIANTS)}")
     parser.add_argument("--kiosk-runs", type=int, default=8, help="kiosk runs per mode (alternated)")
-    parser.add_argument("--kiosk-modes", default=",".join(KIOSK_MODES),
+    parser.add_argument("--kiosk-modes", default="sequential,pipelined",
                         help=f"comma-separated kiosk loop modes, of {', '.join(KIOSK_MODES)}; ratios are to the first")
     parser.add_argument("--kiosk-frames", type=int, default=60, help="frames of the clip per kiosk run")
     parser.add_argument("--display", action="store_true", help="show the kiosk in a window on an Xvfb server")
