@@ -454,13 +454,21 @@ class LipstickLens:
         """
         if not self.options.occluders:
             return painted, None
-        occlusion = scene.face(face).occlusion(geom.box)
+        index, values = painted
+
+        def need() -> np.ndarray:  # what is read of the occlusion: the painted pixels' 5x5 discs (the margin below)
+            h, w = geom.shape
+            out = np.zeros(h * w, np.uint8)
+            out[index] = 1
+            return cv2.dilate(out.reshape(h, w), _MARGIN_KERNEL, borderType=cv2.BORDER_CONSTANT,
+                              borderValue=0).view(np.bool_)
+
+        occlusion = scene.face(face).occlusion(geom.box, need)
         person = scene.person(geom.box)
         if person is not None:  # the background beside a turned face is no more to be painted than a hand
             occlusion = np.maximum(occlusion, np.float32(1.0) - person)
         if not occlusion.max(initial=0.0) > VISIBLE:
             return painted, None
-        index, values = painted
         # two pixels' margin (_MARGIN_KERNEL): an occluder's matte is a pixel or two off at worst, and paint
         # beside a finger shows less than paint on it
         covered = np.take(cv2.dilate(occlusion, _MARGIN_KERNEL).reshape(-1), index)

@@ -65,6 +65,12 @@ COLOR_REACH = 0.75
 #: Weight and bound of the colour log-likelihood ratio in the refinement.
 COLOR_WEIGHT = 0.6
 COLOR_CLIP = 12.0
+#: The 3x3 neighbourhood the refined mask's blur reads.
+_BLUR_KERNEL = np.ones((3, 3), np.uint8)
+#: From this many pixels whose colours the refinement would look at, a caller's ``need`` (:func:`hand_mask`) is
+#: asked for and the colours looked at only where it reads: a close-up's mouth box holds over 10,000 (the
+#: colours cost about 14 us a thousand pixels); below, working out what is needed costs about what it saves.
+NEED_MIN_PIXELS = 4000
 #: From this finger width (pixels) on, the distance to the landmark outline is measured on a grid of every
 #: second pixel and interpolated: a close-up's hand (a webcam-size face's is about 41 px wide) then costs
 #: what a webcam's does, and an error of a pixel moves the prior by under 1 / (``EDGE_SCALE`` x 48) = 0.35
@@ -341,6 +347,7 @@ def _thinned(samples: np.ndarray) -> np.ndarray:
 def hand_mask(
     frame: np.ndarray, hand: Hand, box: Box, refine: bool = True,
     colors: HandColors | Callable[[], HandColors] | None = None, reach: Box | None = None,
+    need: np.ndarray | Callable[[], np.ndarray] | None = None,
 ) -> np.ndarray:
     """How much of each pixel of ``box`` the hand covers: float32 (h, w) 0..1.
 
@@ -354,6 +361,11 @@ def hand_mask(
             refinement looks at colours: not for a box the hand's silhouette misses, nor for one it covers
             whole), or None: learned here when needed.
         reach: :func:`hand_box` of the hand, when the caller has it.
+        need: optional bool (h, w) over ``box``, or a function that returns it: the pixels whose values the
+            caller reads (a lens's painted pixels). When the colours would be looked at on ``NEED_MIN_PIXELS``
+            or more pixels, they are looked at only where the needed pixels' values depend on them (``need``
+            is called only then); elsewhere the values are the landmark prior's alone (what a pixel farther
+            than ``COLOR_REACH`` from the outline gets anyway). The needed pixels get what they get without.
 
     Refinement: near the landmark outline (within about half a finger width) a pixel is hand or not by
     its colour: the log-likelihood ratio of the hand's colour class against its surround's is added to
@@ -400,7 +412,14 @@ def hand_mask(
         diag = np.float32(math.hypot(*inside.shape))
         np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
-    index = np.flatnonzero(np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width))
+    near = np.abs(signed) < np.float32(COLOR_REACH * width)
+    if need is not None and np.count_nonzero(near) >= NEED_MIN_PIXELS:
+        # only where a needed pixel's 3x3 blur reads the logit
+        wanted = np.zeros(near.shape, np.uint8)
+        wanted[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0] = np.asarray(need() if callable(need) else need, dtype=bool)[
+            y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]]
+        near &= cv2.dilate(wanted, _BLUR_KERNEL, borderType=cv2.BORDER_CONSTANT, borderValue=0).view(np.bool_)
+    index = np.flatnonzero(near.reshape(-1))
     if len(index):  # the colours are learned (or asked for) only when some pixel is near enough to the outline
         if colors is None:
             colors = hand_colors(frame, hand, reach)
