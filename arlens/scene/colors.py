@@ -21,6 +21,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -445,14 +446,18 @@ def _samples(
 
 def skin_reference(
     frame: np.ndarray, landmarks: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None = None,
-    occluded_vertices: np.ndarray | None = None,
+    occluded_vertices: np.ndarray | None = None, patches: Any = None,
 ) -> np.ndarray:
     """float32 (n, 3) colour coordinates of the face's skin away from the mouth: one pixel under each of
     the mesh's plain-skin vertices (cheeks, forehead, nose; :func:`arlens.scene.light.skin_vertices`)
     inside the frame and not ``occluded``. What a cup over the mouth cannot cover all of.
 
     ``occluded_vertices``: bool (468,) mesh vertices already known covered (``occluded`` of the
-    vertices' landmarks, as the scene keeps them): used instead of calling ``occluded`` again."""
+    vertices' landmarks, as the scene keeps them): used instead of calling ``occluded`` again. ``patches``: the
+    :class:`~arlens.scene.light.SkinPatches` of the plain-skin vertices left (not covered), as the light samples
+    them: their own pixels are read from there instead of the frame."""
+    if patches is not None:
+        return to_features(patches.values[4].compress(patches.in_frame, axis=0))
     from arlens.scene.light import skin_vertices
 
     verts = skin_vertices()

@@ -261,38 +261,76 @@ def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
     return coef
 
 
+@dataclass(frozen=True, eq=False)
+class SkinPatches:
+    """The frame's pixels around some mesh vertices, gathered once for whoever samples the skin there (the light's
+    shading fit and the colour model's skin reference read the same plain-skin vertices).
+
+    Attributes:
+        vertices: intp (n,) the mesh vertices.
+        values: uint8 (9, n, 3) BGR: each vertex's 3x3 grid of pixels, offset by offset (row 4 is the pixel
+            under the vertex itself), spaced about a hundredth of the face's size apart.
+        inside: bool (n,): the whole grid lies in the frame (what the light samples).
+        in_frame: bool (n,): the vertex's own pixel lies in the frame (row 4 holds it).
+    """
+
+    vertices: np.ndarray
+    values: np.ndarray
+    inside: np.ndarray
+    in_frame: np.ndarray
+
+    def linear_means(self) -> np.ndarray:
+        """float32 (n, 3) linear B, G, R: the mean of each grid (meaningful where :attr:`inside`)."""
+        # the mean over the first axis of (9, n, 3) adds the same nine values in the same order as over the middle
+        # one of (n, 9, 3), at a sixth of the cost
+        return SRGB_TO_LINEAR_LUT[self.values].mean(axis=0, dtype=np.float32)
+
+
+def skin_patches(frame: np.ndarray, landmarks: np.ndarray, vertices: np.ndarray) -> SkinPatches:
+    """:class:`SkinPatches` of mesh ``vertices`` (read directly from the frame: one gather of the 9 n pixels
+    by flat index)."""
+    pts = np.asarray(landmarks, dtype=np.float64)[vertices, :2]
+    h, w = frame.shape[:2]
+    finite = np.isfinite(pts).all(axis=1)
+    all_finite = bool(finite.all())
+    if all_finite:
+        size = float((pts.max(axis=0) - pts.min(axis=0)).max())  # np.ptp's value, without its wrappers
+        safe = pts
+    else:
+        size = float(np.ptp(pts[finite], axis=0).max()) if finite.any() else 0.0
+        safe = np.where(finite[:, None], pts, 0.0)
+    r = max(1, round(size / SKIN_SIDE))
+    margin = r + 0.5
+    x, y = safe[:, 0], safe[:, 1]
+    in_frame = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    inside = (x >= margin) & (x < w - margin) & (y >= margin) & (y < h - margin)
+    if not all_finite:
+        in_frame &= finite
+        inside &= finite
+    # a vertex off the frame reads the grid of pixel (r, r), one whose grid lies in the frame (masked out)
+    flat = np.where(in_frame, np.floor(y) * w + np.floor(x), float(r * w + r)).astype(np.intp)
+    offsets = (np.array([-r, 0, r], dtype=np.intp)[:, None] * w + np.array([-r, 0, r], dtype=np.intp)).reshape(-1)
+    index = offsets[:, None] + flat[None, :]  # (9, n), offset by offset
+    if not np.array_equal(inside, in_frame):  # a vertex by the frame's edge: its grid is clamped onto the frame
+        np.clip(index, 0, h * w - 1, out=index)
+    if frame.flags.c_contiguous:
+        values = np.take(frame.reshape(-1, 3), index.reshape(-1), axis=0)  # (9 n, 3)
+    else:  # a view into a larger image: index it by rows and columns, without copying the frame
+        rows, cols = np.divmod(index.reshape(-1), w)
+        values = frame[rows, cols]
+    return SkinPatches(np.asarray(vertices), values.reshape(9, len(pts), 3), inside, in_frame)
+
+
 def sample_skin(
     frame: np.ndarray, landmarks: np.ndarray, vertices: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Linear B, G, R float32 (n, 3) of the skin under mesh ``vertices`` and a bool (n,) "inside the frame".
 
     Each sample is the mean of a 3x3 grid of pixels around its vertex, spaced about a hundredth of the
-    face's size apart (the skin around the vertex, not one noisy pixel), read directly from the frame
-    (one gather of the 9 n pixels by flat index).
+    face's size apart (the skin around the vertex, not one noisy pixel): :class:`SkinPatches`.
     """
-    pts = np.asarray(landmarks, dtype=np.float64)[vertices, :2]
-    h, w = frame.shape[:2]
-    finite = np.isfinite(pts).all(axis=1)
-    size = float(np.ptp(pts[finite], axis=0).max()) if finite.any() else 0.0
-    r = max(1, round(size / SKIN_SIDE))
-    margin = r + 0.5
-    safe = np.where(finite[:, None], pts, 0.0)
-    inside = finite & (safe[:, 0] >= margin) & (safe[:, 0] < w - margin) & (safe[:, 1] >= margin) & (
-        safe[:, 1] < h - margin)
-    flat = np.where(inside, np.floor(safe[:, 1]) * w + np.floor(safe[:, 0]), 0.0).astype(np.intp)
-    offsets = (np.array([-r, 0, r], dtype=np.intp)[:, None] * w + np.array([-r, 0, r], dtype=np.intp)).reshape(-1)
-    # (9, n), offset by offset: the mean over the first axis of (9, n, 3) adds the same nine values in the
-    # same order as over the middle one of (n, 9, 3), a sixth of the cost. An outside vertex reads pixel
-    # 0's grid, masked out
-    index = offsets[:, None] + flat[None, :]
-    np.clip(index, 0, h * w - 1, out=index)
-    if frame.flags.c_contiguous:
-        values = np.take(frame.reshape(-1, 3), index.reshape(-1), axis=0)  # (9 n, 3)
-    else:  # a view into a larger image: index it by rows and columns, without copying the frame
-        rows, cols = np.divmod(index.reshape(-1), w)
-        values = frame[rows, cols]
-    patch = SRGB_TO_LINEAR_LUT[values]
-    return patch.reshape(9, len(pts), 3).mean(axis=0, dtype=np.float32), inside
+    patches = skin_patches(frame, landmarks, vertices)
+    return patches.linear_means(), patches.inside
 
 
 def estimate_light(
@@ -301,6 +339,7 @@ def estimate_light(
     pose: np.ndarray,
     camera: PerspectiveCamera,
     occluded: np.ndarray | None = None,
+    patches: SkinPatches | None = None,
 ) -> Light:
     """The light on one face.
 
@@ -311,6 +350,7 @@ def estimate_light(
             the camera (a Face built without a tracker has the identity).
         camera: the frame's camera.
         occluded: optional bool (468,) of mesh vertices covered by something (a hand); they are skipped.
+        patches: :func:`skin_patches` of the :func:`skin_vertices` not ``occluded``, when the caller has them.
 
     Returns:
         The :class:`Light`.
@@ -328,12 +368,14 @@ def estimate_light(
     direction = np.array([0.0, 0.0, 1.0])
     if np.isfinite(lm[: L.NUM_MESH_LANDMARKS]).all():
         normals = posed_normals(face_pose(lm, pose, camera))
-        verts = skin_vertices()
-        if occluded is not None:
-            verts = verts[~np.asarray(occluded, dtype=bool)[verts]]
-        samples, inside = sample_skin(frame, lm, verts)
-        n = normals[verts]
-        use = inside & (n[:, 2] > MIN_FACING)
+        if patches is None:
+            verts = skin_vertices()
+            if occluded is not None:
+                verts = verts[~np.asarray(occluded, dtype=bool)[verts]]
+            patches = skin_patches(frame, lm, verts)
+        samples = patches.linear_means()
+        n = normals[patches.vertices]
+        use = patches.inside & (n[:, 2] > MIN_FACING)
         sh = fit_sh(n[use], samples[use] @ BGR_TO_Y)
         norm = float(np.linalg.norm(sh[1:]))
         if norm > 1e-9:

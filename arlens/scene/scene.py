@@ -116,9 +116,20 @@ class FaceScene:
         """The :class:`~arlens.scene.light.Light` on this face (colour, intensity, direction, SH); with a
         scene memory, smoothed over the face track's frames (:mod:`~arlens.scene.memory`)."""
         occluded = self.occluded_vertices if self.scene.occluding_hands() else None
-        light = _light.estimate_light(self.scene.frame, self.face.landmarks, self.pose, self.scene.camera, occluded)
+        light = _light.estimate_light(self.scene.frame, self.face.landmarks, self.pose, self.scene.camera, occluded,
+                                      self.skin_patches)
         track = self._track()
         return light if track is None else self.scene.memory.light(track, self.scene._memory_frame, light)
+
+    @cached_property
+    def skin_patches(self) -> _light.SkinPatches:
+        """The frame's pixels around the face's plain-skin mesh vertices (:func:`~arlens.scene.light.skin_vertices`)
+        that no hand covers (:attr:`occluded_vertices`): :class:`~arlens.scene.light.SkinPatches`, gathered once
+        for the light's shading fit and the colour model's skin reference."""
+        verts = _light.skin_vertices()
+        if self.scene.occluding_hands():
+            verts = verts[~self.occluded_vertices[verts]]
+        return _light.skin_patches(self.scene.frame, self.face.landmarks, verts)
 
     def _track(self) -> int | None:
         """The face's track id when the scene has a memory and the id is this face's alone in the scene."""
@@ -150,9 +161,8 @@ class FaceScene:
         silhouettes grown by ``OCCLUDER_MARGIN``: no occluder mask is rasterised for it); with a scene
         memory, smoothed over the face track's frames."""
         occluded = self._occluded if self.scene.occluding_hands() else None
-        # the skin vertices' test is the mesh's, which the light reads too: made once
-        reference = _colors.skin_reference(self.scene.frame, self.face.landmarks,
-                                           occluded_vertices=self.occluded_vertices if occluded else None)
+        # the skin vertices' pixels are the light's (made once)
+        reference = _colors.skin_reference(self.scene.frame, self.face.landmarks, patches=self.skin_patches)
         colors = _colors.face_color_model(self.scene.frame, self.face.landmarks, box=self.mouth_box,
                                           occluded=occluded, reference=reference)
         track = self._track()

@@ -84,3 +84,31 @@ def test_light_value_checks():
     with pytest.raises(InputError, match="intensity"):
         Light(np.ones(3), -1.0, np.ones(3), np.ones(4), np.ones(3))
     assert not light.color.flags.writeable
+
+
+def test_skin_patches_hold_the_pixels_under_the_vertices(face_still, palm):
+    """The light's 3x3 grids and the colour model's skin reference read the same vertices once: row 4 of each
+    grid is the pixel under its vertex, the grid's mean is the light's sample, and a face cut by the frame's
+    edge keeps its vertices' own pixels (in the frame) but not their grids (not inside)."""
+    from arlens.scene import colors as K
+
+    _, image, face = face_still
+    verts = S.skin_vertices()
+    lm = face.landmarks.astype(np.float64)
+    for frame in (image, np.ascontiguousarray(image[:, : int(np.median(lm[verts, 0]))])):  # whole, cut in half
+        p = S.skin_patches(frame, face.landmarks, verts)
+        x, y = lm[verts, 0], lm[verts, 1]
+        in_frame = (x >= 0) & (x < frame.shape[1]) & (y >= 0) & (y < frame.shape[0])
+        assert np.array_equal(p.in_frame, in_frame) and not (p.inside & ~in_frame).any()
+        assert np.array_equal(p.values[4][in_frame], frame[y[in_frame].astype(int), x[in_frame].astype(int)])
+        assert np.array_equal(K.skin_reference(frame, face.landmarks, patches=p),
+                              K.skin_reference(frame, face.landmarks))
+    assert not p.inside.all() and p.in_frame.any()
+    # under a hand, the scene's patches leave out the covered vertices for both readers
+    _, hand = palm
+    scene = Scene(image, [face], [hand])
+    fs = scene.face(0)
+    left = verts[~fs.occluded_vertices[verts]]
+    assert np.array_equal(fs.skin_patches.vertices, left)
+    assert np.array_equal(K.skin_reference(image, face.landmarks, occluded_vertices=fs.occluded_vertices),
+                          K.skin_reference(image, face.landmarks, patches=fs.skin_patches))
