@@ -355,7 +355,8 @@ def fill_polygon(canvas: np.ndarray, points: np.ndarray, origin: Box, value: int
     """Fill a polygon (frame pixels) into ``canvas``, whose cell (i, j) is the frame pixel ``step`` (i, j)
     from ``origin``'s corner (the grid of every ``step``-th pixel of a box)."""
     pts = np.rint(((points - np.array(origin[:2], dtype=np.float64)) / step - 0.5) * 8)
-    pts = np.clip(pts, -(1 << 28), 1 << 28).astype(np.int32)
+    # np.clip's values, without its wrappers (a few dozen points, four polygons a frame)
+    pts = np.minimum(np.maximum(pts, -(1 << 28), out=pts), 1 << 28, out=pts).astype(np.int32)
     cv2.fillPoly(canvas, [pts], value, cv2.LINE_8, 3)
 
 
@@ -388,25 +389,31 @@ def _plain_lip_weights(lab: np.ndarray, skin: ColorClass) -> np.ndarray:
     inside and foreign hues weighed out (what both of its forms share)."""
     skin_chroma = float(np.hypot(skin.mean[1], skin.mean[2]))
     chroma = np.hypot(lab[:, 1], lab[:, 2])
-    w = np.clip((chroma - np.float32(0.5 * skin_chroma)) / np.float32(max(0.25 * skin_chroma, 1.0)), 0.0, 1.0)
-    w *= np.clip((lab[:, 0] - np.float32(0.4 * skin.mean[0])) / np.float32(max(0.15 * skin.mean[0], 1.0)), 0.0, 1.0)
+    w = _unit((chroma - np.float32(0.5 * skin_chroma)) / np.float32(max(0.25 * skin_chroma, 1.0)))
+    w *= _unit((lab[:, 0] - np.float32(0.4 * skin.mean[0])) / np.float32(max(0.15 * skin.mean[0], 1.0)))
     hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
     lo, hi = LIP_HUES
-    w *= np.clip(np.minimum(hue - np.float32(lo - LIP_HUE_EDGE), np.float32(hi + LIP_HUE_EDGE) - hue)
-                 * np.float32(1.0 / LIP_HUE_EDGE), 0.0, 1.0)
+    w *= _unit(np.minimum(hue - np.float32(lo - LIP_HUE_EDGE), np.float32(hi + LIP_HUE_EDGE) - hue)
+               * np.float32(1.0 / LIP_HUE_EDGE))
     return w
+
+
+def _unit(x: np.ndarray, lo: float = 0.0) -> np.ndarray:
+    """``np.clip(x, lo, 1.0)`` of a new float32 array, in place and without np.clip's wrappers (a few hundred
+    samples: the wrappers cost more than the work)."""
+    return np.minimum(np.maximum(x, lo, out=x), 1.0, out=x)
 
 
 def _weigh_redness(w: np.ndarray, lab: np.ndarray, skin: ColorClass, redder: bool) -> np.ndarray:
     """``w`` (from :func:`_plain_lip_weights`) times :func:`lip_sample_weights`' redness term, in place."""
     if redder:
         spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
-        w *= np.clip((lab[:, 1] - np.float32(skin.mean[1])) * np.float32(1.0 / spread), 0.0, 1.0)
+        w *= _unit((lab[:, 1] - np.float32(skin.mean[1])) * np.float32(1.0 / spread))
     else:
         # lips are never much less red than the skin around them: what is (a skin-coloured cup, a paler
         # skin) counts for little
         spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
-        w *= np.clip((lab[:, 1] - np.float32(skin.mean[1] - spread)) * np.float32(1.0 / spread), 0.2, 1.0)
+        w *= _unit((lab[:, 1] - np.float32(skin.mean[1] - spread)) * np.float32(1.0 / spread), 0.2)
     return w
 
 
