@@ -198,7 +198,7 @@ class ColorClass:
             x = x.compress(near, axis=0)
             w = None if w is None else w.compress(near)
         floor = _FLOOR
-        for _ in range(2):
+        for last in (False, True):
             n = len(x)
             total = float(n) if w is None else float(w.sum())
             if n < 12 or total <= 0:
@@ -213,11 +213,12 @@ class ColorClass:
             q = d @ _inverse3(cov)
             q *= d
             inlier = q @ _ONES3 <= TRIM_D2
-            if np.count_nonzero(inlier) == n:
+            kept = int(np.count_nonzero(inlier))
+            if kept == n or last:  # the second fit's inliers are only counted (the class holds their number)
                 break
             x = x.compress(inlier, axis=0)
             w = None if w is None else w.compress(inlier)
-        return cls._trusted(mean, cov, len(x))
+        return cls._trusted(mean, cov, kept)
 
     @classmethod
     def _trusted(cls, mean: np.ndarray, cov: np.ndarray, count: int) -> ColorClass:
