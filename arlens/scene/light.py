@@ -241,14 +241,14 @@ def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
     a = np.empty((len(y), 4))
     a[:, 0] = 1.0
     a[:, 1:] = np.asarray(normals, dtype=np.float64)
-    w = np.ones(len(y))
     coef = np.zeros(4)
     half = len(y) // 2
+    w: np.ndarray | None = None
     for i in range(3):
-        # (a * w, not a itself, for the first fit: numpy takes a.T @ a of one buffer as a symmetric product,
-        # rounded otherwise)
-        aw = a * w[:, None]
-        coef = np.linalg.solve(aw.T @ a + _RIDGE * w.sum(), aw.T @ y)
+        # the first fit's weights are all 1: a copy of a, their sum the count (exact). A copy, not a itself:
+        # numpy takes a.T @ a of one buffer as a symmetric product, rounded otherwise
+        aw = a.copy() if w is None else a * w[:, None]
+        coef = np.linalg.solve(aw.T @ a + _RIDGE * (float(len(y)) if w is None else w.sum()), aw.T @ y)
         if i == 2:
             break  # the last fit's residual weights would go unused
         r = y - a @ coef
