@@ -159,13 +159,19 @@ def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 
         return canvas
     width = _finger_width(p) if width is None else width
     line = cv2.LINE_AA if antialias else cv2.LINE_8
-    # every point in drawing coordinates at once: the landmarks and the forearm's point below the wrist
+    # every point in drawing coordinates at once: the landmarks and the forearm's point below the wrist (in
+    # plain floats: the same float64 arithmetic as on the rows), moved to fixed point in place (as _fixed)
     points = np.empty((22, 2))
     points[:21] = p[:, :2]
-    np.subtract(p[H.WRIST, :2], p[H.MIDDLE_FINGER_MCP, :2], out=points[21])
-    points[21] *= FOREARM
-    points[21] += p[H.WRIST, :2]
-    fixed = _fixed(points, (box[0], box[1]))
+    (wx, wy), (mx, my) = p[H.WRIST, :2].tolist(), p[H.MIDDLE_FINGER_MCP, :2].tolist()
+    points[21] = ((wx - mx) * FOREARM + wx, (wy - my) * FOREARM + wy)
+    points -= (float(box[0]), float(box[1]))
+    points -= 0.5
+    points *= float(1 << _SHIFT)
+    np.rint(points, out=points)
+    np.maximum(points, -(1 << 28), out=points)
+    np.minimum(points, 1 << 28, out=points)
+    fixed = points.astype(np.int32)
     hull = cv2.convexHull(fixed[_PALM_POINTS].reshape(-1, 1, 2))
     cv2.fillConvexPoly(canvas, hull, 255, line, _SHIFT)
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
