@@ -452,14 +452,14 @@ def outer_regions(geom: LipGeometry) -> tuple[np.ndarray, np.ndarray]:
         inside = np.zeros((h, w), dtype=np.uint8)
         draw_outer(inside, lambda points: _fixed(points, 1), 1.0)
         blurred = np.ascontiguousarray(_coarse_blurred(geom, draw_outer, geom.sigma, _BOX_PAD))
-        feather = _smoothstep_ramp(blurred, lo, scale)
-        feather[(blurred <= lo) | (cv2.dilate(inside, _SUPPORT_KERNEL) == 0)] = 0.0
+        feather = _smoothstep_ramp(blurred, lo, scale)  # 0 where blurred <= lo already (the ramp's clip)
+        feather *= cv2.dilate(inside, _SUPPORT_KERNEL)  # 0 or 1: off the support
         return inside.astype(np.float32), feather
     outer = _supersampled(geom, region, draw_outer)
     blurred = cv2.GaussianBlur(outer, (0, 0), geom.sigma, borderType=cv2.BORDER_CONSTANT)
     support = cv2.dilate((outer >= 0.5).view(np.uint8), _SUPPORT_KERNEL)
-    feather = _smoothstep_ramp(blurred, lo, scale)
-    feather[(blurred <= lo) | (support == 0)] = 0.0
+    feather = _smoothstep_ramp(blurred, lo, scale)  # 0 where blurred <= lo already (the ramp's clip)
+    feather *= support  # 0 or 1: off the support (the same zeros as a masked write, one pass)
     return np.ascontiguousarray(_crop(outer, geom, region)), np.ascontiguousarray(_crop(feather, geom, region))
 
 
