@@ -104,7 +104,8 @@ class LipGeometry:
     @cached_property
     def extent(self) -> tuple[float, float, float, float]:
         """(x_min, y_min, x_max, y_max) of the outer contour, box-local drawing coordinates."""
-        lo, hi = self.outer.min(axis=0), self.outer.max(axis=0)
+        cols = np.ascontiguousarray(self.outer.T)  # per coordinate: an axis-0 reduction of (K, 2) costs more
+        lo, hi = cols.min(axis=1), cols.max(axis=1)
         return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
     @cached_property
@@ -189,8 +190,9 @@ def lip_geometry(
     contours = spline @ lips.reshape(2, k, 2)  # (2, K * steps, 2): outer and inner loops, one matmul call
     outer = contours[0]
     pad = _BOX_PAD + margin
-    lo = outer.min(axis=0)
-    hi = outer.max(axis=0)
+    cols = np.ascontiguousarray(outer.T)  # per coordinate: an axis-0 reduction of (K, 2) costs more
+    lo = cols.min(axis=1)
+    hi = cols.max(axis=1)
     fh, fw = int(frame_shape[0]), int(frame_shape[1])
     x0, y0 = max(0, math.floor(lo[0] - pad)), max(0, math.floor(lo[1] - pad))
     x1, y1 = min(fw, math.ceil(hi[0] + pad) + 1), min(fh, math.ceil(hi[1] + pad) + 1)
@@ -468,7 +470,8 @@ def inner_coverage(geom: LipGeometry) -> np.ndarray:
     supersampled fill of the contour's own extent within the box only."""
     h, w = geom.shape
     out = np.zeros((h, w), np.float32)
-    lo, hi = geom.inner.min(axis=0), geom.inner.max(axis=0)
+    cols = np.ascontiguousarray(geom.inner.T)  # per coordinate: an axis-0 reduction of (K, 2) costs more
+    lo, hi = cols.min(axis=1), cols.max(axis=1)
     x0, y0 = max(0, math.floor(lo[0]) - 1), max(0, math.floor(lo[1]) - 1)
     x1, y1 = min(w, math.ceil(hi[0]) + 2), min(h, math.ceil(hi[1]) + 2)
     if x1 <= x0 or y1 <= y0:

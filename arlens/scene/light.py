@@ -134,12 +134,14 @@ def white_patch(frame: np.ndarray, box: Box) -> np.ndarray:
     if scale < 1.0:
         size = (max(1, round(region.shape[1] * scale)), max(1, round(region.shape[0] * scale)))
         region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
-    lin = SRGB_TO_LINEAR_LUT[region.reshape(-1, 3)]
-    k = (len(lin) - 1) * WHITE_PERCENTILE / 100.0
+    # channel by channel along contiguous rows (a partition along axis 0 of (n, 3) costs three times more)
+    lin = np.ascontiguousarray(SRGB_TO_LINEAR_LUT[region.reshape(-1, 3)].T)
+    n = lin.shape[1]
+    k = (n - 1) * WHITE_PERCENTILE / 100.0
     lo = int(np.floor(k))
-    part = np.partition(lin, (lo, min(lo + 1, len(lin) - 1)), axis=0)
+    part = np.partition(lin, (lo, min(lo + 1, n - 1)), axis=1)
     frac = np.float32(k - lo)
-    return (part[lo] * (1 - frac) + part[min(lo + 1, len(lin) - 1)] * frac).astype(np.float32)
+    return (part[:, lo] * (1 - frac) + part[:, min(lo + 1, n - 1)] * frac).astype(np.float32)
 
 
 def neighbourhood(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
@@ -149,7 +151,9 @@ def neighbourhood(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
         pts = pts[np.isfinite(pts).all(axis=1)]
         if len(pts) == 0:
             return 0, 0, 0, 0
-    lo, hi = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+    # per coordinate along contiguous rows: numpy's axis-0 reduction of a (468, 2) view costs several times more
+    cols = np.ascontiguousarray(pts.T)
+    lo, hi = cols.min(axis=1).tolist(), cols.max(axis=1).tolist()
     size = max(hi[0] - lo[0], hi[1] - lo[1])
     h, w = int(shape[0]), int(shape[1])
     # far off-frame values are clipped before the int conversion (as box_around does)
@@ -294,7 +298,8 @@ def skin_patches(frame: np.ndarray, landmarks: np.ndarray, vertices: np.ndarray)
     finite = np.isfinite(pts).all(axis=1)
     all_finite = bool(finite.all())
     if all_finite:
-        size = float((pts.max(axis=0) - pts.min(axis=0)).max())  # np.ptp's value, without its wrappers
+        cols = np.ascontiguousarray(pts.T)  # np.ptp's value, without its wrappers and its slow axis-0 reduction
+        size = float((cols.max(axis=1) - cols.min(axis=1)).max())
         safe = pts
     else:
         size = float(np.ptp(pts[finite], axis=0).max()) if finite.any() else 0.0
