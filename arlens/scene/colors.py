@@ -136,6 +136,12 @@ class ColorClass:
     def _precision(self) -> tuple[np.ndarray, float]:
         return self._factors[0], self._factors[1]
 
+    @functools.cached_property
+    def _density_row(self) -> np.ndarray:
+        """float32 (1, 4): the transform of squared whitened coordinates to the log density (-1/2 each, plus
+        the log normaliser), made once per class (:func:`log_densities` applies it to every pixel batch)."""
+        return np.array([[-0.5, -0.5, -0.5, self._factors[1]]], np.float32)
+
     @property
     def whitening(self) -> np.ndarray:
         """float32 (3, 4) affine map ``y = W x + w0`` of colour coordinates with ``|y|^2`` their squared
@@ -277,7 +283,7 @@ def log_densities(classes: tuple[ColorClass, ...], lab: np.ndarray) -> np.ndarra
     for i, c in enumerate(classes):
         y = cv2.transform(x, c.whitening)
         y = cv2.multiply(y, y)
-        out[:, i] = cv2.transform(y, np.array([[-0.5, -0.5, -0.5, c._factors[1]]], np.float32)).reshape(-1)
+        out[:, i] = cv2.transform(y, c._density_row).reshape(-1)
     return out
 
 
