@@ -268,7 +268,8 @@ class SilhouetteGrid:
 GRID_CELLS_PER_FINGER = 4.0
 
 
-def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0, reach: Box | None = None) -> SilhouetteGrid:
+def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0, reach: Box | None = None,
+                    width: float | None = None) -> SilhouetteGrid:
     """The hand's landmark silhouette grown by ``grow`` pixels, on a grid of ``GRID_CELLS_PER_FINGER``
     cells per finger width over what it can reach (clipped to a frame of ``shape``).
 
@@ -282,7 +283,7 @@ def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0, reach
     pad = int(math.ceil(grow))
     box = (max(0, reach[0] - pad), max(0, reach[1] - pad), min(int(shape[1]), reach[2] + pad),
            min(int(shape[0]), reach[3] + pad))
-    step = max(1.0, finger_width(hand) / GRID_CELLS_PER_FINGER)
+    step = max(1.0, (finger_width(hand) if width is None else width) / GRID_CELLS_PER_FINGER)
     h, w = box_shape(box)
     gh, gw = max(1, math.ceil(h / step)), max(1, math.ceil(w / step))
     small = _scaled(hand, (box[0], box[1]), 1.0 / step, 1.0 / step)
@@ -304,17 +305,17 @@ class HandColors:
     around: ColorClass | None
 
 
-def hand_colors(frame: np.ndarray, hand: Hand, reach: Box | None = None) -> HandColors:
+def hand_colors(frame: np.ndarray, hand: Hand, reach: Box | None = None, width: float | None = None) -> HandColors:
     """Learn :class:`HandColors` on the hand's box shrunk to about ``COLOR_SIDE`` pixels.
 
     The hand class takes the silhouette's deep inside (more than ``CORE`` finger widths from the
     outline); the surround class a ring from ``CORE`` to ``RING`` finger widths outside it. ``reach``:
-    :func:`hand_box` of the hand, when the caller has it.
+    :func:`hand_box` of the hand, ``width``: its :func:`finger_width`, when the caller has them.
     """
     box = hand_box(hand, frame.shape) if reach is None else reach
     if is_empty(box):
         return HandColors(None, None)
-    width = finger_width(hand)
+    width = finger_width(hand) if width is None else width
     h, w = box_shape(box)
     scale = min(1.0, COLOR_SIDE / max(h, w))
     # every k-th pixel down to about twice the size, then area-averaged: the means of the area resize at
@@ -353,7 +354,7 @@ def _thinned(samples: np.ndarray) -> np.ndarray:
 def hand_mask(
     frame: np.ndarray, hand: Hand, box: Box, refine: bool = True,
     colors: HandColors | Callable[[], HandColors] | None = None, reach: Box | None = None,
-    need: np.ndarray | Callable[[], np.ndarray] | None = None,
+    need: np.ndarray | Callable[[], np.ndarray] | None = None, width: float | None = None,
 ) -> np.ndarray:
     """How much of each pixel of ``box`` the hand covers: float32 (h, w) 0..1.
 
@@ -372,6 +373,7 @@ def hand_mask(
             or more pixels, they are looked at only where the needed pixels' values depend on them (``need``
             is called only then); elsewhere the values are the landmark prior's alone (what a pixel farther
             than ``COLOR_REACH`` from the outline gets anyway). The needed pixels get what they get without.
+        width: the hand's :func:`finger_width`, when the caller has it.
 
     Refinement: near the landmark outline (within about half a finger width) a pixel is hand or not by
     its colour: the log-likelihood ratio of the hand's colour class against its surround's is added to
@@ -393,7 +395,7 @@ def hand_mask(
         out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = hand_prior(hand, (x0, y0, x1, y1))
         return out
     p = np.asarray(hand.landmarks, dtype=np.float64)
-    width = _finger_width(p)
+    width = _finger_width(p) if width is None else width
     # the distance to the outline needs the outline: work on the overlap plus a margin (and a pixel for
     # the final 3x3 blur)
     m = int(math.ceil(0.6 * width)) + 2

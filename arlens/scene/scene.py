@@ -224,7 +224,7 @@ class HandScene:
         """The hand's landmark silhouette grown by ``OCCLUDER_MARGIN`` finger widths, on a coarse grid: what
         the faces' colour models and light skip (:func:`~arlens.scene.hands.silhouette_grid`)."""
         return _hands.silhouette_grid(self.hand, self.scene.frame.shape, OCCLUDER_MARGIN * self.finger_width,
-                                      self.box)
+                                      self.box, self.finger_width)
 
     @cached_property
     def finger_width(self) -> float:
@@ -247,7 +247,7 @@ class HandScene:
             # whole needs none: a hand beside the mouth costs no colour fit)
             found = _hands.hand_mask(self.scene.frame, self.hand, box, refine,
                                      (lambda: self.colors) if refine else None, self.box,
-                                     need if refine else None)
+                                     need if refine else None, self.finger_width)
             found.setflags(write=False)
             if need is None or not refine:
                 self._masks[box] = found
@@ -256,7 +256,7 @@ class HandScene:
     @cached_property
     def colors(self) -> _hands.HandColors:
         """The :class:`~arlens.scene.hands.HandColors` of the hand's skin and of its surround."""
-        return _hands.hand_colors(self.scene.frame, self.hand, self.box)
+        return _hands.hand_colors(self.scene.frame, self.hand, self.box, self.finger_width)
 
     @cached_property
     def light(self) -> _light.Light:
