@@ -316,7 +316,8 @@ def skin_patches(frame: np.ndarray, landmarks: np.ndarray, vertices: np.ndarray)
     flat = np.where(in_frame, np.floor(y) * w + np.floor(x), float(r * w + r)).astype(np.intp)
     offsets = (np.array([-r, 0, r], dtype=np.intp)[:, None] * w + np.array([-r, 0, r], dtype=np.intp)).reshape(-1)
     index = offsets[:, None] + flat[None, :]  # (9, n), offset by offset
-    if not np.array_equal(inside, in_frame):  # a vertex by the frame's edge: its grid is clamped onto the frame
+    # a vertex by the frame's edge, or a frame too small for pixel (r, r)'s grid: the grids are clamped onto it
+    if not (h > 2 * r and w > 2 * r and np.array_equal(inside, in_frame)):
         np.clip(index, 0, h * w - 1, out=index)
     if frame.flags.c_contiguous:
         values = np.take(frame.reshape(-1, 3), index.reshape(-1), axis=0)  # (9 n, 3)

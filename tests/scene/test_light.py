@@ -8,6 +8,7 @@ import pytest
 from arlens.errors import InputError
 from arlens.scene import Light, Scene
 from arlens.scene import light as S
+from arlens.tracking.results import Face
 
 
 @pytest.mark.parametrize("name", ["dim", "warm", "cool"])
@@ -112,3 +113,16 @@ def test_skin_patches_hold_the_pixels_under_the_vertices(face_still, palm):
     assert np.array_equal(fs.skin_patches.vertices, left)
     assert np.array_equal(K.skin_reference(image, face.landmarks, occluded_vertices=fs.occluded_vertices),
                           K.skin_reference(image, face.landmarks, patches=fs.skin_patches))
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (2, 1, 3), (3, 5, 3), (2, 40, 3)])
+def test_skin_patches_on_a_frame_smaller_than_their_grids(face_still, shape):
+    """Found by tests/fuzz: on a frame smaller than a skin grid, the vertices off the frame (and those on it)
+    read clamped grids, not pixels past its end; none counts as inside."""
+    _, _, face = face_still
+    frame = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape)
+    for lm in (face.landmarks, face.landmarks * np.float32([0.004, 0.004, 1.0])):  # off the frame, then on it
+        p = S.skin_patches(frame, lm, S.skin_vertices())
+        assert not p.inside.any()
+        assert p.values.shape == (9, len(S.skin_vertices()), 3)
+        assert Scene(frame, [Face(landmarks=lm, score=1.0, bbox=face.bbox)]).face(0).light is not None
