@@ -623,7 +623,7 @@ def _central_extremes(geom: LipGeometry) -> tuple[float, float, float, float]:
     central = np.abs(local[..., 0]) < 0.15
     vs = local[..., 1]
     out = []
-    for pick, fill in ((np.min, np.inf), (np.max, -np.inf)):
+    for pick, fill in ((np.minimum.reduce, np.inf), (np.maximum.reduce, -np.inf)):  # np.min's and np.max's values
         v = pick(np.where(central, vs, fill), axis=1)
         fallback = pick(vs, axis=1)
         out.append([float(a) if np.isfinite(a) else float(b) for a, b in zip(v, fallback, strict=True)])

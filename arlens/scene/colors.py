@@ -177,12 +177,12 @@ class ColorClass:
         x = np.asarray(lab, dtype=np.float64).reshape(-1, 3)
         if weights is None:
             w = None
-            if not np.isfinite(x.sum()):
+            if not math.isfinite(float(x.sum())):  # a NaN or infinity anywhere reaches the sum
                 x = x[np.isfinite(x).all(axis=1)]
         else:
             w = np.asarray(weights, dtype=np.float64).reshape(-1)
             keep = w > 0
-            if not np.isfinite(x.sum()):
+            if not math.isfinite(float(x.sum())):  # a NaN or infinity anywhere reaches the sum
                 keep &= np.isfinite(x).all(axis=1)
             x, w = x.compress(keep, axis=0), w.compress(keep)  # compress: row selection at a third of x[mask]
         if len(x) > MAX_SAMPLES:  # a mean and a covariance need no more: every k-th sample, deterministically
