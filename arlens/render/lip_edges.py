@@ -120,8 +120,9 @@ def refine_painted(
     p = np.exp(-logit)
     p += np.float32(1.0)
     np.divide(np.float32(1.0), p, out=p)
-    guide = cv2.cvtColor(np.ascontiguousarray(roi), cv2.COLOR_BGR2GRAY).astype(np.float32)
-    guide *= np.float32(1.0 / 255.0)
+    # grey levels to 0..1 in one pass (the same float32 products as a conversion and a scaling)
+    guide = np.multiply(cv2.cvtColor(np.ascontiguousarray(roi), cv2.COLOR_BGR2GRAY), np.float32(1.0 / 255.0),
+                        dtype=np.float32)
     radius = max(1, round(GUIDE_RADIUS * width))
     p = cv2.ximgproc.guidedFilter(guide, p, radius, GUIDE_EPS**2)
     t = np.clip((p - np.float32(PAINT_LO)) * np.float32(1.0 / (PAINT_HI - PAINT_LO)), 0.0, 1.0)
