@@ -396,11 +396,10 @@ class MakeupLens:
                     at = S.lightness_index(part)
                 at += np.take(side_of, sub)
                 put_rows(painted, sub, table.paint(part, np.take(alpha, sub), 0.0, at, colours))
-        if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
-            after = _lut(painted, luts[1]).astype(np.int16)
-            after -= _lut(px, luts[1])
-            after += before
-            painted = np.clip(after, 0, 255).astype(np.uint8)
+        if luts is not None:  # back into the light, keeping untouched pixels exactly as they were (the sum
+            # saturated to 0..255 in one step)
+            moved = cv2.subtract(_lut(painted, luts[1]), _lut(px, luts[1]), dtype=cv2.CV_16S)
+            painted = cv2.add(moved, before, dtype=cv2.CV_8U)
         gain, offset = S.gain_offset_pixels(before, painted)
         changed = cells[(gain != np.float32(1.0)) | (offset[:, 0] != 0.0) | (offset[:, 1] != 0.0)
                         | (offset[:, 2] != 0.0)]
@@ -841,7 +840,7 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
     hair = ctx.find_hair(grid, change.small) if wants else ctx.forget_hair()
     if hair is not None:
         keep_cells = np.float32(1.0) - hair if keep_cells is None else keep_cells * (np.float32(1.0) - hair)
-    for lens, sides in items:
+    for i, (lens, sides) in enumerate(items):
         parts = [(side, r) for side, box in sides if (r := grid.rect(box)) is not None]
         if not parts:
             continue
@@ -855,7 +854,7 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
         else:
             layer = lens._zone_layer(ctx, parts, grid, rect, change, erase, keep)
         if layer is not None:
-            change.add(layer, keep)
+            change.add(layer, keep, seen=i + 1 < len(items))  # the last product's is seen by none
     if not change.layers:
         return
     ctx.limit_hair(change)
@@ -866,15 +865,14 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
         change.apply(out, ctx.occlusion_keep)
     else:
         change.apply(out, ctx.keep)
+
+    def keep_of(erase: tuple[Erase, ...], b: Box) -> np.ndarray | None:
+        k = change.outline_keep(erase, b)
+        covered = ctx.keep(b)
+        return k if covered is None else (covered if k is None else k * covered)
+
+    change.glints(out, change.layers, keep_of, _GLINT)
     for layer in change.layers:
-        if layer.sparkle is not None:
-
-            def keep_of(b: Box, layer: Layer = layer) -> np.ndarray | None:
-                k = change.outline_keep(layer.erase, b)
-                covered = ctx.keep(b)
-                return k if covered is None else (covered if k is None else k * covered)
-
-            change.glints(out, layer, keep_of, _GLINT)
         lens = layer.owner
         assert isinstance(lens, MakeupLens)
         boxes[id(lens)].append(change.layer_box(layer))
