@@ -279,6 +279,12 @@ class Located:
     def __len__(self) -> int:
         return len(self.vertices)
 
+    @functools.cached_property
+    def columns(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Per corner k: (intp (n,) ``vertices[:, k]``, float32 (n, 1) ``weights[:, k]``), contiguous (:func:`warp`)."""
+        return tuple((np.ascontiguousarray(self.vertices[:, k], dtype=np.intp),
+                      np.ascontiguousarray(self.weights[:, k : k + 1], dtype=np.float32)) for k in range(3))
+
 
 def _barycentric(p: np.ndarray, tri: np.ndarray) -> np.ndarray:
     """Barycentric weights (n, T, 3) of points p (n, 2) in triangles tri (T, 3, 2), float64."""
@@ -329,8 +335,19 @@ def warp(located: Located, points: np.ndarray) -> np.ndarray:
         located: from :func:`locate`.
         points: the face's :func:`mesh_points`.
     """
-    corners = points[located.vertices]  # (n, 3, 2)
-    return np.einsum("nk,nkd->nd", located.weights, corners, dtype=np.float32)
+    # corner by corner (np.take and in-place products: several times faster than one einsum over (n, 3, 2) gathered
+    # corners, and the same sums in the same order)
+    (v0, w0), (v1, w1), (v2, w2) = located.columns
+    pts = np.asarray(points, dtype=np.float32)
+    out = np.take(pts, v0, axis=0)
+    out *= w0
+    corner = np.take(pts, v1, axis=0)
+    corner *= w1
+    out += corner
+    corner = np.take(pts, v2, axis=0, out=corner)
+    corner *= w2
+    out += corner
+    return out
 
 
 @dataclass(frozen=True)
