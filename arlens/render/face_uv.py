@@ -557,30 +557,33 @@ def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int,
     counts = nj * ni
     total = int(counts.sum())
     values = np.zeros((gh * gw, 3), dtype=np.float32)
+    covered = np.zeros(gh * gw, dtype=np.uint8)
     if total:
+        # every candidate sample of every triangle's extent (np.take: several times faster than fancy indexing)
         owner = np.repeat(np.arange(len(tri_idx)), counts)
         k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        row, col = np.divmod(k, nj[owner])
-        row += i0[owner]
-        col += j0[owner]
-        l1 = p1[owner] * col + q1[owner] * row + r1[owner]
-        l2 = p2[owner] * col + q2[owner] * row + r2[owner]
+        row, col = np.divmod(k, np.take(nj, owner))
+        row += np.take(i0, owner)
+        col += np.take(j0, owner)
+        l1 = np.take(p1, owner) * col + np.take(q1, owner) * row + np.take(r1, owner)
+        l2 = np.take(p2, owner) * col + np.take(q2, owner) * row + np.take(r2, owner)
         eps = -1e-6
         keep = (l1 >= eps) & (l2 >= eps) & (l1 + l2 <= 1.0 - eps)
         o, l1, l2 = owner[keep], l1[keep], l2[keep]
         flat = row[keep] * gw + col[keep]
-        values[flat, 0] = tu0[o] + du1[o] * l1 + du2[o] * l2
-        values[flat, 1] = tv0[o] + dv1[o] * l1 + dv2[o] * l2
+        values[flat, 0] = np.take(tu0, o) + np.take(du1, o) * l1 + np.take(du2, o) * l2
+        values[flat, 1] = np.take(tv0, o) + np.take(dv1, o) * l1 + np.take(dv2, o) * l2
         values[flat, 2] = 1.0
-    cov = values[:, 2]
-    if total and not cov.all() and cov.any():
+        covered[flat] = 1
+    n_covered = int(np.count_nonzero(covered))
+    if 0 < n_covered < gh * gw:
         # off-mesh samples take the nearest covered sample's UV, so resizing stays smooth at the outline
-        covered = cov.reshape(gh, gw).astype(np.uint8)
-        _, labels = cv2.distanceTransformWithLabels(1 - covered, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+        _, labels = cv2.distanceTransformWithLabels((1 - covered).reshape(gh, gw), cv2.DIST_L2, 3,
+                                                    labelType=cv2.DIST_LABEL_PIXEL)
         labels = labels.reshape(-1)
-        on = np.flatnonzero(cov)
+        on = np.flatnonzero(covered)
         lut = np.zeros((int(labels.max()) + 1, 2), dtype=np.float32)
-        lut[labels[on]] = values[on, :2]
-        values[:, :2] = lut[labels]
+        lut[np.take(labels, on)] = np.take(values, on, axis=0)[:, :2]
+        values[:, :2] = np.take(lut, labels, axis=0)
     grid = values.reshape(gh, gw, 3)
     return UVGrid(box, grid)
