@@ -156,7 +156,9 @@ def erase_coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int
     if polys:
         vertices = np.concatenate(polys) if len(polys) > 1 else polys[0]
         finite = np.isfinite(vertices).all(axis=1)
-        fixed, centres = _fixed(np.where(finite[:, None], vertices, 0.0), (x0, y0), centres=True)
+        if not finite.all():
+            vertices = np.where(finite[:, None], vertices, 0.0)
+        fixed, centres = _fixed(vertices, (x0, y0), centres=True)
         start = 0
         for p in polys:
             end = start + len(p)
@@ -195,6 +197,13 @@ def outline(points: np.ndarray, name: str) -> np.ndarray:
     return spline(points[_loops()[name]], closed=True)
 
 
+def erase_polygons(points: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """What the erase mask of outline ``name`` fills: its :func:`outline` and the landmarks' own polygon (a spline
+    cuts a sharp corner, the eye's; the polygon bulges less between points; together they hold every pixel either
+    calls inside). The spline passes through the landmarks, so both lie in the outline's bounding box."""
+    return outline(points, name), points[_loops()[name]]
+
+
 def erase_mask(points: np.ndarray, names: Sequence[str], box: tuple[int, int, int, int],
                grow: float = 0.0) -> np.ndarray:
     """The erase mask (float32 (h, w), 1 = keep untouched) of the named outlines in ``box``.
@@ -205,9 +214,7 @@ def erase_mask(points: np.ndarray, names: Sequence[str], box: tuple[int, int, in
         box: (x0, y0, x1, y1) of the frame.
         grow: pixels to grow the outlines by (a soft margin, e.g. around the brows), 0 for none.
     """
-    # the smooth outline and the landmarks' own polygon: a spline cuts a sharp corner (the eye's), the polygon
-    # bulges less between points; together they hold every pixel either calls inside
-    polys = [p for n in names for p in (outline(points, n), points[_loops()[n]])]
+    polys = [p for n in names for p in erase_polygons(points, n)]
     x0, y0, x1, y1 = box
     # only outlines that reach the box matter
     reach = [(p.min(axis=0), p.max(axis=0)) for p in polys]
