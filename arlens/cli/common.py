@@ -201,17 +201,26 @@ def positive_int(text: str) -> int:
     return value
 
 
-def positive_seconds(text: str) -> float:
-    """A finite number of seconds > 0, for argparse (``-1``, ``0``, ``nan`` and ``inf`` are bad usage, exit 2)."""
+def positive_number(unit: str) -> Callable[[str], float]:
+    """An argparse type for a finite number of ``unit`` > 0 (``-1``, ``0``, ``nan`` and ``inf`` are bad usage, exit 2:
+    ``inf`` would otherwise reach an ``int()`` or a timer as an OverflowError or a wait that never ends)."""
     import math
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text}")
-    return value
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of {unit}, got {text!r}") from None
+        if not 0 < value < math.inf:
+            raise argparse.ArgumentTypeError(f"expected a finite number of {unit} > 0, got {text}")
+        return value
+
+    parse.__name__ = f"positive {unit}"
+    return parse
+
+
+#: A finite number of seconds > 0, for argparse.
+positive_seconds = positive_number("seconds")
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:

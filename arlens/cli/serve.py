@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from arlens.cli.common import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, AddCommand, CliError, load_catalog, positive_int
+from arlens.cli.common import (
+    EXIT_OK,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    AddCommand,
+    CliError,
+    load_catalog,
+    positive_int,
+    positive_number,
+)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -43,16 +52,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
-    return value
-
-
 def _port(text: str) -> int:
     value = positive_int(text)
     if value > 65535:
@@ -80,13 +79,13 @@ def register(add: AddCommand) -> None:
                    help="render threads (default: CPU cores, at most 4)")
     p.add_argument("--max-streams", type=positive_int, default=8, metavar="N",
                    help="mirror pages served at once (default 8)")
-    p.add_argument("--max-upload-mb", type=_positive_float, default=20.0, metavar="MB",
+    p.add_argument("--max-upload-mb", type=positive_number("MiB"), default=20.0, metavar="MB",
                    help="largest upload in MiB (default 20; 413 beyond)")
-    p.add_argument("--max-megapixels", type=_positive_float, default=40.0, metavar="MP",
+    p.add_argument("--max-megapixels", type=positive_number("megapixels"), default=40.0, metavar="MP",
                    help="largest image in megapixels (default 40; 413 beyond)")
     p.add_argument("--share-dir", default="arlens-shares", metavar="DIR",
                    help="folder of shared snapshots, written only when a shopper shares (default ./arlens-shares)")
-    p.add_argument("--share-ttl-hours", type=_positive_float, default=24.0, metavar="H",
+    p.add_argument("--share-ttl-hours", type=positive_number("hours"), default=24.0, metavar="H",
                    help="hours a shared snapshot lives (default 24)")
     p.add_argument("--cors-origin", action="append", metavar="ORIGIN",
                    help="allow browser calls from this origin, e.g. https://shop.example (repeatable; default: none)")
