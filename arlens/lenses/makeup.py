@@ -529,19 +529,19 @@ class MakeupLens:
         (h, w) each; ``reference``: the weights of the pixels whose median lightness the shading is relative to,
         None for ``alpha``'s), each step over the last, under the light's lookup tables ``luts`` (None: white);
         the box of the pixels painted (None for none)."""
-        if len(steps) == 1:
-            flat = steps[0][0].reshape(-1)
-            index = np.flatnonzero(flat > S.MIN_ALPHA)
-        else:
-            index = np.flatnonzero(np.maximum(steps[0][0], steps[1][0]).reshape(-1) > S.MIN_ALPHA)
+        painted_mask = steps[0][0] > S.MIN_ALPHA if len(steps) == 1 else (
+            np.maximum(steps[0][0], steps[1][0]) > S.MIN_ALPHA)
+        index = np.flatnonzero(painted_mask)
         if not len(index):
             return None
         x0, y0, x1, y1 = box
-        rows, cols = np.divmod(index, x1 - x0)
-        rows += y0
-        cols += x0
+        w, width = x1 - x0, out.shape[1]
+        # each pixel's place in the frame: a row of the box moves on by the frame's width
+        at = index // w
+        at *= width - w
+        at += index
+        at += y0 * width + x0
         flat = out.reshape(-1, 3)
-        at = rows * out.shape[1] + cols
         original = take_rows(flat, at)
         px = original if luts is None else _lut(original, luts[0])
         table = self._tables[0]
@@ -555,7 +555,9 @@ class MakeupLens:
         if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
             painted = _relit(original, _lut(painted, luts[1]), _lut(px, luts[1]))
         put_rows(flat, at, painted)
-        return int(cols.min()), int(rows[0]), int(cols.max()) + 1, int(rows[-1]) + 1
+        columns = painted_mask.any(axis=0)
+        return (x0 + int(columns.argmax()), y0 + int(index[0]) // w, x1 - int(columns[::-1].argmax()),
+                y0 + int(index[-1]) // w + 1)
 
     def _brow(self, out: np.ndarray, ctx: _Context, side: P.PatternSide, box: Box,
               verts: list[np.ndarray]) -> Box | None:
