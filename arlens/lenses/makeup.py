@@ -677,15 +677,18 @@ class _Context:
         p = _reaching_in(p, grid, self.space, m)  # connected through the brows and eyes, which are not skin either
         if p is None:
             return None
-        if m > 1:  # found again on the grid's own cells where the coarse ones saw some but not all (edges, strands)
+        free = np.float32(1.0) - _own_rules(grid, self.space)  # 0 where the face's own rules hold
+        if m > 1:  # found again on the grid's own cells where the coarse ones saw some but not all (edges, strands),
+            # but for those the rules take whole (nothing there is kept, hair or not)
             p = np.ascontiguousarray(cv2.resize(p, (cw * m, ch * m), interpolation=cv2.INTER_LINEAR)[:gh, :gw])
             flat = p.reshape(-1)
-            edge = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98)))
+            edge = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98))
+                                  & (free.reshape(-1) > np.float32(0.0)))
             if len(edge):
                 fine = hair_probability(take_rows(small.reshape(-1, 3), edge)[:, None], skin, self.hair_class)
                 if fine is not None:
                     flat[edge] = fine.reshape(-1)
-        p *= np.float32(1.0) - _own_rules(grid, self.space)
+        p *= free
         # a cell of softness: lone cells of skin between hair strands (or of hair in the skin) are noise, and a hard
         # edge would show each one as a speck
         p = cv2.GaussianBlur(p, (3, 3), 0.8, borderType=cv2.BORDER_REPLICATE)
