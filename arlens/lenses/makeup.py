@@ -494,7 +494,8 @@ class MakeupLens:
         return Layer(rect, None, g_small, o_small, extent, erase, None, self)
 
     def _draw_sharp(self, out: np.ndarray, ctx: _Context, side: P.PatternSide) -> Box | None:
-        """Liner, lashes, brows: drawn at the frame's resolution; the box of what was painted (None for none)."""
+        """Liner, lashes, brows: drawn at the frame's resolution (a brow's hair strokes looked up in UV,
+        :func:`_hair_coverage`); the box of what was painted (None for none)."""
         if self.options.kind == "brow":
             box = ctx.space.box_of(side.texture.triangles) if side.texture is not None else None
             return None if box is None else self._brow(out, ctx, side, box)
