@@ -19,6 +19,7 @@ import weakref
 from dataclasses import dataclass
 from functools import cached_property
 
+import cv2
 import numpy as np
 
 from arlens import landmarks as named
@@ -232,7 +233,14 @@ def fade_change(gain: np.ndarray, offset: np.ndarray, keep: np.ndarray) -> None:
     gain -= np.float32(1.0)
     gain *= keep
     gain += np.float32(1.0)
-    offset *= keep[..., None]
+    if offset.dtype == np.float32 and keep.dtype == np.float32 and offset.ndim == 3 and offset.shape[2] == 3:
+        # the same products as numpy's broadcast over the channels, about twice as fast: OpenCV multiplies the
+        # three-channel image by the mask's three copies, in place (a crop of a larger array included)
+        done = cv2.multiply(offset, cv2.merge((keep, keep, keep)), dst=offset)
+        if done is not offset and not np.shares_memory(done, offset):  # pragma: no cover - OpenCV copied
+            offset[...] = done
+    else:
+        offset *= keep[..., None]
 
 
 #: id(triangle array) -> (the array, the vertices its triangles use): a pattern's triangles are kept for the
