@@ -648,6 +648,8 @@ _HAIR_LEVELS = (2, 12)
 _HAIR_BIAS = 0.5
 #: (id(strokes), texels) -> (the strokes, the texture's UV corner, its coverage); patterns live for the process.
 _HAIR_TEXTURES: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray]] = {}
+#: FaceScene -> (its light's gains, clipped, and their lookup tables): made once per face and frame.
+_LIGHTS: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = weakref.WeakKeyDictionary()
 #: FaceScene -> (its face's hair class,): learned once per face and frame, gone with the frame's scene.
 _HAIR_CLASSES: weakref.WeakKeyDictionary[Any, tuple[Any]] = weakref.WeakKeyDictionary()
 #: Products of the face's skin, which hair falling over the face hides.
@@ -664,8 +666,17 @@ class _Context:
         self.space = space
         self.face = face  # arlens.scene.FaceScene
         gains = face.light.gains if light else None
-        self.gains = None if gains is None or is_neutral(gains) else np.maximum(np.asarray(gains, np.float64), 1e-4)
-        self.luts = None if self.gains is None else S.light_luts(self.gains)
+        self.gains: np.ndarray | None = None
+        self.luts: tuple[np.ndarray, np.ndarray] | None = None
+        if gains is not None and not is_neutral(gains):
+            found = _LIGHTS.get(face)  # made once per face and frame: every lens drawn alone makes a context
+            if found is None:
+                clipped = np.maximum(np.asarray(gains, np.float64), 1e-4)
+                luts = S.light_luts(clipped)
+                for a in (clipped, *luts):
+                    a.setflags(write=False)
+                found = _LIGHTS[face] = (clipped, luts)
+            self.gains, self.luts = found
         self._hands = bool(face.scene.occluding_hands())
         self._covered: dict[Box, np.ndarray | None] = {}
         #: the run's grid and how likely each of its cells is hair (None: none is), set by :meth:`find_hair`
