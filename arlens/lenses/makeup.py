@@ -591,8 +591,8 @@ class MakeupLens:
 def _hair_coverage(side: P.PatternSide, uvm: Any, scale: float) -> np.ndarray:
     """Coverage of a brow's hair strokes over a UV map ``uvm`` (:class:`~arlens.render.face_uv.UVMap`) of a face of
     ``scale`` pixels per UV unit: each hair at its own opacity (in quarters; the stronger over the weaker), looked up
-    in :func:`_hair_texture`, blended between the two levels around one texel per pixel (as a mipmap's trilinear
-    lookup: no level switches as the face's size changes).
+    in :func:`_hair_texture`, blended between the two levels around ``2 ** _HAIR_BIAS`` texels a pixel (as a mipmap's
+    trilinear lookup: no level switches as the face's size changes).
 
     Looked up rather than filled per face: 240 polygons a face (a brow/fill's hairs, each filled and supersampled)
     cost about a third of a millisecond; a brow is a soft region of hairs, not an edge a pixel's shift shows (the
@@ -633,8 +633,9 @@ def _hair_texture(strokes: P.Strokes, texels: int) -> tuple[np.ndarray, np.ndarr
     size = np.ceil((uv.max(axis=0) - origin) * texels).astype(int) + 3
     tex = COV.packed_coverage((uv - origin) * np.float32(texels) - np.float32(0.5), ends,
                               (0, 0, int(size[0]), int(size[1])), levels)
-    _HAIR_TEXTURES[key] = (strokes, origin.astype(np.float32), tex)
-    return origin.astype(np.float32), tex
+    origin = origin.astype(np.float32)
+    _HAIR_TEXTURES[key] = (strokes, origin, tex)
+    return origin, tex
 
 
 #: Cells per UV unit hair is first looked for on (about 4 px on a 720p webcam's face).
@@ -645,6 +646,8 @@ _HAIR_REFINE_CELL = 3
 #: Brow hair textures (:func:`_hair_texture`) are made at 2**k texels per UV unit for k in this range (a face 4 to
 #: 4,096 px across a UV unit).
 _HAIR_LEVELS = (2, 12)
+#: The levels blended are those around 2**_HAIR_BIAS texels a pixel (1 to 2: the hairs as sharp as filled on the face,
+#: the least changed of 0, 0.5 and 1 on the bench's and tests' faces).
 _HAIR_BIAS = 0.5
 #: (id(strokes), texels) -> (the strokes, the texture's UV corner, its coverage); patterns live for the process.
 _HAIR_TEXTURES: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray]] = {}
