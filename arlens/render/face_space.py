@@ -233,7 +233,8 @@ def fade_change(gain: np.ndarray, offset: np.ndarray, keep: np.ndarray) -> None:
     gain -= np.float32(1.0)
     gain *= keep
     gain += np.float32(1.0)
-    if offset.dtype == np.float32 and keep.dtype == np.float32 and offset.ndim == 3 and offset.shape[2] == 3:
+    if (offset.dtype == np.float32 and keep.dtype == np.float32 and offset.ndim == 3 and offset.shape[2] == 3
+            and keep.shape == offset.shape[:2] and offset.size):
         # the same products as numpy's broadcast over the channels, about twice as fast: OpenCV multiplies the
         # three-channel image by the mask's three copies, in place (a crop of a larger array included)
         done = cv2.multiply(offset, cv2.merge((keep, keep, keep)), dst=offset)
