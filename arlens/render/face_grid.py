@@ -364,27 +364,40 @@ class GridChange:
         return keep
 
     # -- adding a product's change ------------------------------------------------------------------------
-    def add(self, layer: Layer, keep: np.ndarray | None) -> None:
+    def add(self, layer: Layer, keep: np.ndarray | None, seen: bool = True) -> None:
         """Compose ``layer`` on top of the changes so far; ``keep`` (over its ``rect``, from :meth:`keep`) is how
-        much of it the products after it see."""
+        much of it the products after it see (``seen`` False: no product comes after it, nothing is kept for them).
+        The first layer's change is the composed change as it is (nothing to compose with)."""
         r0, c0, r1, c1 = layer.rect
+        first = not self.layers
+        targets = [(self.gain, self.offset, None)]
+        if seen:
+            targets.append((self._seen_gain, self._seen_offset, keep))
         if layer.cells is None:
-            for gain, offset, k in ((self.gain, self.offset, None), (self._seen_gain, self._seen_offset, keep)):
+            for gain, offset, k in targets:
                 g, o = layer.gain, layer.offset
+                gs, os_ = gain[r0:r1, c0:c1], offset[r0:r1, c0:c1]
+                if first:  # onto no change: the layer's own, faded where it keeps out
+                    gs[...] = g
+                    os_[...] = o
+                    if k is not None:
+                        fade_change(gs, os_, k)
+                    continue
                 if k is not None:
                     g, o = g.copy(), o.copy()
                     fade_change(g, o, k)
-                gs, os_ = gain[r0:r1, c0:c1], offset[r0:r1, c0:c1]
                 os_ *= g[..., None]
                 os_ += o
                 gs *= g
         else:
             cells = layer.cells
-            kc = None
-            if keep is not None:
+            if keep is not None and seen:  # the keep at each changed cell
                 rows, cols = np.divmod(cells, self.grid.shape[1])
-                kc = keep[rows - r0, cols - c0]
-            for gain, offset, k in ((self.gain, self.offset, None), (self._seen_gain, self._seen_offset, kc)):
+                rows -= r0
+                rows *= c1 - c0
+                rows += cols - c0
+                targets[1] = (self._seen_gain, self._seen_offset, np.take(keep.reshape(-1), rows))
+            for gain, offset, k in (targets if not first else []):
                 g, o = layer.gain, layer.offset
                 if k is not None:
                     g = np.float32(1.0) + (g - np.float32(1.0)) * k
@@ -395,6 +408,13 @@ class GridChange:
                 composed += o
                 put_rows(oflat, cells, composed)
                 gflat[cells] = np.take(gflat, cells) * g
+            for gain, offset, k in (targets if first else []):
+                g, o = layer.gain, layer.offset
+                if k is not None:
+                    g = np.float32(1.0) + (g - np.float32(1.0)) * k
+                    o = o * k[:, None]
+                gain.reshape(-1)[cells] = g
+                put_rows(offset.reshape(-1, 3), cells, o)
         self.layers.append(layer)
 
     # -- the frame -------------------------------------------------------------------------------------------
@@ -501,18 +521,51 @@ class GridChange:
     def _redo(self, gain: np.ndarray, offset: np.ndarray, box: Box, region: Box, names: set[str],
               layer_boxes: list[Box]) -> None:
         """Put the change over ``region`` together again layer by layer, each faded by its own outlines among
-        ``names``."""
+        ``names``; consecutive layers that keep off those outlines alike are composed on the grid first and resized
+        and faded together (as the whole change is)."""
         grid = self.grid
         g_all = np.ones((region[3] - region[1], region[2] - region[0]), np.float32)
         o_all = np.zeros(g_all.shape + (3,), np.float32)
+        ordered = sorted(names)
+        groups: list[tuple[tuple[Erase | None, ...], list[tuple[Layer, Box]]]] = []
         for layer, lb in zip(self.layers, layer_boxes, strict=True):
             sub = _intersect(lb, region)
             if sub is None or not self._changes(layer, lb, sub):
                 continue
-            origin, dense_g, dense_o = layer.dense(grid)
+            key = tuple(layer.outline(n) for n in ordered)
+            if groups and groups[-1][0] == key:
+                groups[-1][1].append((layer, sub))
+            else:
+                groups.append((key, [(layer, sub)]))
+        for _, members in groups:
+            sub = members[0][1]
+            for _, other in members[1:]:
+                sub = _union(sub, other)
+            if len(members) == 1:
+                origin, dense_g, dense_o = members[0][0].dense(grid)
+            else:  # composed on the grid over the cells resizing to ``sub`` reads (its cells and one more each side)
+                cells = grid.rect(sub)
+                assert cells is not None
+                r0, c0, r1, c1 = grid.grown(cells)
+                origin = (r0, c0)
+                dense_g = np.ones((r1 - r0, c1 - c0), np.float32)
+                dense_o = np.zeros((r1 - r0, c1 - c0, 3), np.float32)
+                for layer, _ in members:
+                    (o_r, o_c), g, o = layer.dense(grid)
+                    a0, b0 = max(r0, o_r), max(c0, o_c)
+                    a1, b1 = min(r1, o_r + g.shape[0]), min(c1, o_c + g.shape[1])
+                    if a1 <= a0 or b1 <= b0:
+                        continue
+                    g = g[a0 - o_r : a1 - o_r, b0 - o_c : b1 - o_c]
+                    o = o[a0 - o_r : a1 - o_r, b0 - o_c : b1 - o_c]
+                    gs = dense_g[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0]
+                    os_ = dense_o[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0]
+                    os_ *= g[..., None]
+                    os_ += o
+                    gs *= g
             g = np.ascontiguousarray(grid.upsample(dense_g, origin, sub))
             o = np.ascontiguousarray(grid.upsample(dense_o, origin, sub))
-            keep = self.outline_keep(layer.erase, sub, names)
+            keep = self.outline_keep(members[0][0].erase, sub, names)
             if keep is not None:
                 fade_change(g, o, keep)
             gs, os_ = _crop(g_all, region, sub), _crop(o_all, region, sub)
@@ -551,46 +604,90 @@ class GridChange:
         return keep
 
     # -- glints -----------------------------------------------------------------------------------------------
-    def glints(self, out: np.ndarray, layer: Layer, keep: Callable[[Box], np.ndarray | None],
+    def glints(self, out: np.ndarray, layers: list[Layer], keep: Callable[[tuple[Erase, ...], Box], np.ndarray | None],
                strength: float) -> None:
-        """Shimmer glints of ``layer`` at full resolution, fixed to the skin: white added where its sparkle lies
+        """Shimmer glints of ``layers`` at full resolution, fixed to the skin: white added where their sparkle lies
         (:func:`arlens.render.skin.sparkle_texture` looked up through the face's UV).
+
+        The layers' sparkles are summed on the grid over each region they share (a side of the face), resized to
+        the frame there once, kept off every outline any of them keeps off (they lie where those outlines are
+        not) and drawn in one step: a glint where two products sparkle is their sum, not one drawn over the other.
 
         Args:
             out: the frame (modified).
-            layer: a layer with ``sparkle``.
-            keep: ``box -> float32 over box`` (or None for all): what its outlines and the occluders leave.
+            layers: the layers with ``sparkle`` (others are passed over).
+            keep: ``(outlines, box) -> float32 over box`` (or None for all): what the outlines and the occluders
+                leave.
             strength: how much white a glint adds at full sparkle.
         """
-        if layer.sparkle is None:
-            return
         grid = self.grid
         uv_grid = grid.space.uv_grid
         assert uv_grid is not None
-        origin, dense, _ = layer.dense(grid, sparkle=True)
-        level = S.sparkle_level(grid.space.scale)
-        texture = S.sparkle_texture(level)
-        n = np.float32(texture.shape[0])
-        for part in layer.parts or [layer.rect]:
-            box = grid.frame_box(grid.grown(part))
-            full = np.ascontiguousarray(grid.upsample(dense, origin, box))
-            k = keep(box)
+        regions: list[tuple[Rect, list[Layer]]] = []  # the parts' cells (grown by one), merged where they overlap
+        for layer in layers:
+            if layer.sparkle is None:
+                continue
+            for part in layer.parts or [layer.rect]:
+                rect, owners = grid.grown(part), [layer]
+                merged = True
+                while merged:  # a region grown by a merge may reach another: merged until none overlap
+                    merged = False
+                    for i, (other, others) in enumerate(regions):
+                        if rect[0] < other[2] and other[0] < rect[2] and rect[1] < other[3] and other[1] < rect[3]:
+                            rect = (min(rect[0], other[0]), min(rect[1], other[1]), max(rect[2], other[2]),
+                                    max(rect[3], other[3]))
+                            owners = others + [o for o in owners if all(o is not x for x in others)]
+                            del regions[i]
+                            merged = True
+                            break
+                regions.append((rect, owners))
+        width = out.shape[1]
+        at_parts, level_parts = [], []
+        for rect, owners in regions:
+            r0, c0, r1, c1 = rect
+            if len(owners) == 1:
+                origin, field, _ = owners[0].dense(grid, sparkle=True)
+            else:  # the sparkles summed on the grid
+                origin, field = (r0, c0), np.zeros((r1 - r0, c1 - c0), np.float32)
+                for layer in owners:
+                    (o_r, o_c), dense, _ = layer.dense(grid, sparkle=True)
+                    a0, b0 = max(r0, o_r), max(c0, o_c)
+                    a1, b1 = min(r1, o_r + dense.shape[0]), min(c1, o_c + dense.shape[1])
+                    if a1 > a0 and b1 > b0:
+                        field[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0] += dense[a0 - o_r : a1 - o_r, b0 - o_c : b1 - o_c]
+            box = grid.frame_box(rect)
+            full = np.ascontiguousarray(grid.upsample(field, origin, box))
+            erase = tuple(dict.fromkeys(e for layer in owners for e in layer.erase))
+            k = keep(erase, box)
             if k is not None:
                 full *= k
-            index = np.flatnonzero(full.reshape(-1) > np.float32(0.01 / strength))
+            flat = full.reshape(-1)
+            index = np.flatnonzero(flat > np.float32(0.01 / strength))
             if not len(index):
                 continue
             rows, cols = np.divmod(index, box[2] - box[0])
             rows += box[1]
-            cols += box[0]
-            uv = uv_grid.at(cols, rows, texels=n)
-            glint = cv2.remap(texture, uv, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).reshape(-1)
-            white = cv2.multiply(glint, full.reshape(-1)[index], scale=strength / 255.0, dtype=cv2.CV_32F).reshape(-1)
-            np.minimum(white, np.float32(0.6), out=white)
-            at = rows * out.shape[1] + cols
-            flat = out.reshape(-1, 3)
-            px = take_rows(flat, at).astype(np.float32)
-            add = np.float32(255.0) - px
-            add *= white[:, None]
-            px += add
-            put_rows(flat, at, cv2.convertScaleAbs(px))
+            rows *= width
+            rows += cols + box[0]
+            at_parts.append(rows)
+            level_parts.append(flat[index])
+        if not at_parts:
+            return
+        at = np.concatenate(at_parts) if len(at_parts) > 1 else at_parts[0]
+        rows, cols = np.divmod(at, width)
+        texture = S.sparkle_texture(S.sparkle_level(grid.space.scale))
+        uv = uv_grid.at(cols, rows, texels=np.float32(texture.shape[0]))
+        glint = cv2.remap(texture, uv, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).reshape(-1)
+        level = np.concatenate(level_parts) if len(level_parts) > 1 else level_parts[0]
+        lit = np.flatnonzero(glint)  # the pixels a glint touches (a fifth of them): the rest stay as they are
+        if not len(lit):
+            return
+        at, glint, level = np.take(at, lit), np.take(glint, lit), np.take(level, lit)
+        white = cv2.multiply(glint, level, scale=strength / 255.0, dtype=cv2.CV_32F).reshape(-1)
+        np.minimum(white, np.float32(0.6), out=white)
+        flat = out.reshape(-1, 3)
+        px = take_rows(flat, at).astype(np.float32)
+        add = np.float32(255.0) - px
+        add *= white[:, None]
+        px += add
+        put_rows(flat, at, cv2.convertScaleAbs(px))

@@ -192,7 +192,7 @@ class PigmentTable:
         if colours is None:
             colours = self.colours(lightness)
         src = px.astype(np.float32)
-        out = colours[index]
+        out = np.take(colours, index, axis=0)  # rows gathered (several times faster than colours[index])
         out -= src
         out *= alpha[:, None]
         out += src
@@ -383,16 +383,19 @@ def gain_offset_pixels(before: np.ndarray, after: np.ndarray,
     lb += np.float32(0.5)
     la += np.float32(0.5)
     gain = la / lb
-    np.clip(gain, np.float32(1.0 / max_gain), np.float32(max_gain), out=gain)
-    diff = cv2.absdiff(a, b)
-    if before.dtype == np.uint8 and after.dtype == np.uint8:  # whole levels: unchanged is equal
+    np.maximum(gain, np.float32(1.0 / max_gain), out=gain)  # clipped (np.clip's dispatch costs more than both)
+    np.minimum(gain, np.float32(max_gain), out=gain)
+    levels = before.dtype == np.uint8 and after.dtype == np.uint8
+    if levels:  # whole levels: unchanged is equal (the channels' differences summed, saturated, are 0)
+        diff = cv2.absdiff(before.reshape(-1, 1, 3), after.reshape(-1, 1, 3))
         same = cv2.transform(diff, np.ones((1, 3), np.float32)).reshape(-1) == 0
     else:
-        diff = diff.reshape(-1, 3)
+        diff = cv2.absdiff(a, b).reshape(-1, 3)
         same = (diff[:, 0] < np.float32(0.25)) & (diff[:, 1] < np.float32(0.25)) & (diff[:, 2] < np.float32(0.25))
     gain[same] = 1.0
     offset = a.reshape(-1, 3) - b.reshape(-1, 3) * gain[:, None]
-    offset[same] = 0.0
+    if not levels:  # (equal levels give an offset of exactly 0 already: after - before * 1)
+        offset[same] = 0.0
     return gain, offset
 
 

@@ -116,3 +116,37 @@ def test_products_keeping_off_an_outline_differently_are_put_together_again(face
     delta = out[by0:by1, bx0:bx1].astype(np.float32) - image[by0:by1, bx0:bx1]
     # the second layer's +20 is gone on the brow; what is left is at most the first layer's 10% gain
     assert (delta[core] <= 0.1 * image[by0:by1, bx0:bx1][core] + 1.0).all()
+
+
+def test_glints_of_products_sharing_a_region_add_up_once_and_keep_off_their_outlines(face):
+    """Two shimmer layers drawn on overlapping parts of the face (one part joining two others) glint as one layer of
+    their summed sparkle over the parts' union, each pixel drawn once; glints only brighten, and none lands in the
+    eye opening the layers keep off."""
+    image, _, space = face
+    grid = FaceGrid.around(space, [space.box], 2)
+    change = GridChange(grid, image)
+    gh, gw = grid.shape
+    full = (0, 0, gh, gw)
+    sparkle = np.random.default_rng(3).uniform(0.0, 0.5, (gh, gw)).astype(np.float32)
+    eye = (Erase("right_eye"),)
+
+    def layer(s: np.ndarray, parts: list) -> Layer:
+        return Layer(full, None, np.ones((gh, gw), np.float32), np.zeros((gh, gw, 3), np.float32), full,
+                     erase=eye, sparkle=s, parts=parts)
+
+    def keep(erase, box):
+        return change.outline_keep(erase, box)
+
+    half = gh // 2
+    top, bottom, middle = (0, 0, half - 6, gw), (half + 6, 0, gh, gw), (half - 8, 0, half + 8, gw)
+    two = image.copy()
+    change.glints(two, [layer(sparkle, [top, bottom]), layer(sparkle, [middle])], keep, 0.9)
+    one = image.copy()
+    change.glints(one, [layer(sparkle * np.float32(2.0), [full])], keep, 0.9)
+    assert not np.array_equal(one, image)
+    # the same field over the same pixels (the union's box is the whole grid either way); sums in another order
+    assert np.abs(two.astype(np.int16) - one).max() <= 1
+    assert (two >= image).all()
+    (mx0, my0, mx1, my1), mask = space.mask("right_eye")
+    opening = mask > 0.999
+    assert np.array_equal(two[my0:my1, mx0:mx1][opening], image[my0:my1, mx0:mx1][opening])
