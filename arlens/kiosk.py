@@ -72,6 +72,43 @@ class FrameSource(Protocol):
         ...
 
 
+class ReadAhead:
+    """A frame source whose next frame is read on a thread of its own while the caller works on the last one.
+
+    ``cv2.VideoCapture.read`` releases the GIL while it waits for the camera and decodes the frame (a
+    1280x720 Motion-JPEG frame, what a USB webcam sends, takes a few milliseconds to decode), so the kiosk
+    loop can show frame N while frame N+1 is read. Frames come out once each, in the source's order; a
+    read that fails or raises is reported by the :meth:`read` that would have returned its frame, and no
+    read is started after it (the kiosk then releases the source and reopens it).
+    """
+
+    def __init__(self, source: FrameSource) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._source = source
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arlens-camera")
+        self._next: Any = None  # the read under way (a Future), if any
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        """The next frame, or ``(False, None)``; raises what the source's read raised."""
+        job, self._next = self._next or self._pool.submit(self._source.read), None
+        ok, frame = job.result()
+        if ok and frame is not None:
+            self._next = self._pool.submit(self._source.read)
+        return ok, frame
+
+    def release(self) -> None:
+        """Wait for a read under way (its frame is dropped), stop the thread, release the source."""
+        job, self._next = self._next, None
+        if job is not None:
+            try:
+                job.result()
+            except Exception:
+                logger.debug("a read ahead failed while the source was released", exc_info=True)
+        self._pool.shutdown(wait=True)
+        self._source.release()
+
+
 def key_action(key: int) -> str | None:
     """The action of a ``cv2.waitKeyEx`` code (arrows, letters, Esc), or None."""
     if key < 0:
@@ -134,6 +171,8 @@ class KioskOptions:
         pipelined: track each frame while the previous one is drawn (:meth:`TryOn.submit`): on two cores
             a frame costs about the longer of tracking and drawing instead of their sum, and the screen
             shows each frame one loop later.
+        read_ahead: read the next camera frame on a thread of its own while this one is tracked and
+            drawn (:class:`ReadAhead`): the read and decode leave the loop's critical path.
     """
 
     display: bool = True
@@ -151,8 +190,12 @@ class KioskOptions:
     blur_background: bool = False
     blur_strength: float = 0.02
     pipelined: bool = False
+    read_ahead: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("pipelined", "read_ahead"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"KioskOptions.{name}: expected True or False, got {getattr(self, name)!r}")
         if not isinstance(self.blur_background, bool):
             raise InputError(f"KioskOptions.blur_background: expected True or False, got {self.blur_background!r}")
         s = self.blur_strength
@@ -352,8 +395,8 @@ class Kiosk:
                     self._fps = value
             except Exception:
                 logger.debug("source has no usable fps", exc_info=True)
-        self._source = source
-        return source
+        self._source = ReadAhead(source) if self.options.read_ahead else source
+        return self._source
 
     def _drop_source(self) -> None:
         if self._source is not None:

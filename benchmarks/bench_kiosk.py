@@ -35,10 +35,12 @@ on every frame; by default a drawing is reused while the glasses move less than 
 
 ``kiosk``: the kiosk loop (``arlens.kiosk.Kiosk``: camera read -> ``TryOn`` -> mirrored frame with its
 HUD -> screen) on the clip written as a Motion-JPEG file (what a USB webcam sends; decoding it is the
-read), sequential and pipelined runs of ``--kiosk-frames`` frames alternated (``--kiosk-runs`` each),
-gestures on as ``arlens mirror`` has them. Headless by default (everything but showing the image);
-``--display`` shows it in a window on an Xvfb server. Printed: frame time median and p95 over the loop
-(read to read), fps (goal >= 30), and the ratio of the two modes over neighbouring runs.
+read), runs of ``--kiosk-frames`` frames in each mode (``--kiosk-modes``: ``sequential``, ``pipelined`` =
+``TryOn.submit``, ``read_ahead`` = the next frame read and decoded on a thread of its own while this one is
+tracked and drawn, ``pipelined_read_ahead`` = both; default the first two) alternated (``--kiosk-runs``
+each), gestures on as ``arlens mirror`` has them. Headless by default (everything but showing the image);
+``--display`` shows it in a window on an Xvfb server. Printed: frame time median and p95 over the loop (read
+to read), fps (goal >= 30), and each mode's ratio to the first over neighbouring runs.
 
 ``pickup``: what searching for new hands on fewer frames costs (``TryOnOptions.hand_search_interval``): a
 hand comes into view beside the face again and again, after 6 to 11 frames without it (every phase of the
@@ -79,6 +81,9 @@ import arlens  # noqa: E402
 
 STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
 PRODUCTS = ("LIP-001", "EYE-101", "NAIL-201")
+#: kiosk loop modes: (KioskOptions.pipelined, KioskOptions.read_ahead)
+KIOSK_MODES = {"sequential": (False, False), "pipelined": (True, False), "read_ahead": (False, True),
+               "pipelined_read_ahead": (True, True)}
 PEER_TASK = "face_mesh_refined+hands"
 PARTS = ("tryon", "still", "kiosk", "pickup", "scale")
 #: Session variants: name -> (TryOnOptions overrides, pipelined, EyewearOptions overrides).
@@ -283,7 +288,7 @@ def _xvfb():
 def run_kiosk(clip: np.ndarray, args: Any) -> dict:
     from arlens.kiosk import Kiosk, KioskOptions
 
-    modes = {"sequential": False, "pipelined": True}
+    modes = {m: KIOSK_MODES[m] for m in args.kiosk_modes.split(",")}
     times: dict[str, list[float]] = {m: [] for m in modes}
     cpu: dict[str, list[float]] = {m: [] for m in modes}
     run_medians: dict[str, list[float]] = {m: [] for m in modes}
@@ -298,7 +303,8 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
                     reads: list[float] = []
                     kiosk = Kiosk(sessions[mode], lambda reads=reads: _TimedSource(path, reads),
                                   KioskOptions(display=args.display, fullscreen=False, frames=len(clip),
-                                               snapshot_dir=Path(tmp) / "shots", pipelined=modes[mode]),
+                                               snapshot_dir=Path(tmp) / "shots", pipelined=modes[mode][0],
+                                               read_ahead=modes[mode][1]),
                                   is_file=True)
                     c0 = time.process_time()
                     stats = kiosk.run()
@@ -313,13 +319,17 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
         finally:
             for s in sessions.values():
                 s.close()
-    out = {"frames": len(clip), "runs": args.kiosk_runs, "display": bool(args.display), "modes": {},
-           "pipelined_over_sequential_run_pairs": float(np.median(np.asarray(run_medians["pipelined"])
-                                                                  / np.asarray(run_medians["sequential"])))}
+    first = next(iter(modes))
+    out = {"frames": len(clip), "runs": args.kiosk_runs, "display": bool(args.display), "modes": {}, "base": first}
     for mode in modes:
         s = harness.summary(times[mode])
         out["modes"][mode] = {"frame_time": s, "fps": 1000.0 / s["median_ms"], "fps_mean": 1000.0 / s["mean_ms"],
-                              "cpu_per_frame_ms": float(np.median(cpu[mode])), "run_medians_ms": run_medians[mode]}
+                              "cpu_per_frame_ms": float(np.median(cpu[mode])), "run_medians_ms": run_medians[mode],
+                              "over_base_run_pairs": float(np.median(np.asarray(run_medians[mode])
+                                                                     / np.asarray(run_medians[first])))}
+    if "pipelined" in modes and "sequential" in modes:
+        out["pipelined_over_sequential_run_pairs"] = float(np.median(np.asarray(run_medians["pipelined"])
+                                                                     / np.asarray(run_medians["sequential"])))
     return out
 
 
@@ -328,10 +338,10 @@ def report_kiosk(r: dict) -> None:
           f", {r['frames']} frames 1280x720 a run, {r['runs']} runs per mode, alternated")
     for mode, e in r["modes"].items():
         f = e["frame_time"]
-        print(f"  {mode:<11} frame time median {f['median_ms']:.2f} ms, p95 {f['p95_ms']:.2f} ms: {e['fps']:.1f} fps "
-              f"(mean {e['fps_mean']:.1f}; goal >= 30); CPU {e['cpu_per_frame_ms']:.2f} ms a frame")
-    print(f"  pipelined / sequential, median over pairs of neighbouring runs: "
-          f"{r['pipelined_over_sequential_run_pairs']:.2f}")
+        print(f"  {mode:<20} frame time median {f['median_ms']:.2f} ms, p95 {f['p95_ms']:.2f} ms: {e['fps']:.1f} fps "
+              f"(mean {e['fps_mean']:.1f}; goal >= 30); CPU {e['cpu_per_frame_ms']:.2f} ms a frame; "
+              f"/ {r['base']} {e['over_base_run_pairs']:.2f}")
+    print(f"  (/ {r['base']}: median over neighbouring runs of the ratio of their median frame times)")
 
 
 def run_pickup(args: Any) -> dict:
@@ -425,6 +435,8 @@ def main() -> None:
     parser.add_argument("--variants", default="process,submit,process_mp",
                         help=f"tryon variants, comma-separated, of {', '.join(VARIANTS)}")
     parser.add_argument("--kiosk-runs", type=int, default=8, help="kiosk runs per mode (alternated)")
+    parser.add_argument("--kiosk-modes", default="sequential,pipelined",
+                        help=f"comma-separated kiosk loop modes, of {', '.join(KIOSK_MODES)}; ratios are to the first")
     parser.add_argument("--kiosk-frames", type=int, default=60, help="frames of the clip per kiosk run")
     parser.add_argument("--display", action="store_true", help="show the kiosk in a window on an Xvfb server")
     parser.add_argument("--pickup-segments", type=int, default=24, help="times the hand comes into view (pickup)")

@@ -17,7 +17,7 @@ import pytest
 
 import arlens
 from arlens.events import BuyLinkShown, MemoryEventSink, ShadeChanged, SnapshotTaken
-from arlens.kiosk import Kiosk, KioskOptions, key_action, open_source, parse_key_script
+from arlens.kiosk import Kiosk, KioskOptions, ReadAhead, key_action, open_source, parse_key_script
 from arlens.session import TryOn
 from tests import support
 from tests.support import read_image
@@ -369,6 +369,100 @@ def test_pipelined_kiosk_shows_the_same_screens_one_frame_later(clip, tmp_path):
         assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_reading_ahead_shows_the_same_screens(clip, tmp_path, pipelined):
+    """KioskOptions.read_ahead: the next frame is read on a thread of its own; the screens are those of the
+    loop that reads each frame when it needs it, pixel for pixel (the same frames in the same order), also
+    across the file's end (the loop reopens it)."""
+    screens = {}
+    for read_ahead in (False, True):
+        options = KioskOptions(display=False, frames=40, snapshot_dir=tmp_path / "snaps", pipelined=pipelined,
+                               read_ahead=read_ahead)
+        with TryOn(products=["LIP-001"], event_delivery="inline") as session:
+            kiosk = Recording(session, lambda: open_source(path=clip), options, is_file=True)
+            stats = kiosk.run()
+            assert stats.errors == 0 and stats.frames == 40
+        screens[read_ahead] = kiosk.screens
+    assert len(screens[False]) == len(screens[True]) == 40
+    for k, (a, b) in enumerate(zip(screens[False], screens[True], strict=True)):
+        assert np.array_equal(a, b), f"screen {k}"
+
+
+class Scripted:
+    """A source whose reads give the scripted results in turn (an exception is raised), noting each read."""
+
+    def __init__(self, results):
+        self.results, self.reads, self.released = list(results), 0, 0
+
+    def read(self):
+        self.reads += 1
+        result = self.results.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def release(self):
+        self.released += 1
+
+
+def test_read_ahead_keeps_order_and_stops_at_a_failed_read():
+    frames = [np.full((2, 2, 3), k, np.uint8) for k in range(3)]
+    source = Scripted([(True, frames[0]), (True, frames[1]), (False, None), (True, frames[2])])
+    ahead = ReadAhead(source)
+    for k in range(2):
+        ok, frame = ahead.read()
+        assert ok and frame is frames[k]
+    assert ahead.read() == (False, None)
+    time.sleep(0.05)
+    assert source.reads == 3, "nothing is read after a failed read"
+    ahead.release()
+    assert source.released == 1
+
+
+def test_read_ahead_raises_what_the_read_raised_and_releases_once():
+    source = Scripted([(True, np.zeros((2, 2, 3), np.uint8)), OSError("unplugged")])
+    ahead = ReadAhead(source)
+    assert ahead.read()[0]
+    with pytest.raises(OSError, match="unplugged"):
+        ahead.read()
+    ahead.release()
+    assert source.released == 1 and source.reads == 2
+
+
+def test_read_ahead_release_waits_for_the_read_under_way():
+    source = Scripted([(True, np.zeros((2, 2, 3), np.uint8)), (True, np.ones((2, 2, 3), np.uint8))])
+    ahead = ReadAhead(source)
+    assert ahead.read()[0]
+    ahead.release()  # the second read was under way: it finishes before the source goes
+    assert source.reads == 2 and source.released == 1
+
+
+def test_a_camera_read_ahead_that_disappears_and_comes_back(portrait):
+    """The flaky camera of the test above, read ahead: lost once, reopened, the loop goes on."""
+    log: list[str] = []
+    opens = {"n": 0}
+    now = {"t": 0.0}
+
+    def opener():
+        opens["n"] += 1
+        return FlakyCamera(portrait, log, good=10 if opens["n"] == 1 else 10_000)
+
+    def clock():
+        now["t"] += 1 / 30
+        return now["t"]
+
+    def sleep(s):
+        now["t"] += s
+
+    with TryOn(products=["LIP-001"]) as session:
+        kiosk = Recording(session, opener, KioskOptions(display=False, frames=40, read_ahead=True), clock=clock,
+                          sleep=sleep)
+        stats = kiosk.run()
+    assert stats.frames == 40 and stats.camera_lost == 1 and stats.reconnects == 1 and stats.errors == 0
+    assert stats.screens["lost"] > 0 and stats.screens["live"] > 10
+    assert log.count("release") == 2  # the lost camera, and the one in use when the loop ended
+
+
 def test_a_file_source_that_is_not_a_video_is_bad_input(tmp_path):
     """It was taken for a lost camera: the loop never returned (or exited 0 with --frames)."""
     from arlens.kiosk import SourceUnreadableError
@@ -426,3 +520,8 @@ def test_the_recording_plays_in_a_browser(clip, tmp_path):
             assert sum(1 for _ in container.decode(stream)) == 6
     with pytest.raises(arlens.InputError, match=r"KioskOptions.record: expected a video file ending in .mp4"):
         KioskOptions(record=tmp_path / "rec.avi")
+
+@pytest.mark.parametrize("field", ["pipelined", "read_ahead"])
+def test_kiosk_options_refuse_switches_that_are_not_bools(field):
+    with pytest.raises(arlens.InputError, match=f"KioskOptions.{field}: expected True or False"):
+        KioskOptions(**{field: "yes"})

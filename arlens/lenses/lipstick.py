@@ -329,15 +329,21 @@ class LipstickLens:
     def _pixels(
         self, geom: M.LipGeometry, gloss: bool, sparkle: bool, scene: Scene | None = None, face: Face | None = None
     ) -> M.LipPixels:
-        painted = None
+        """The maps of the pixels the shade paints: the lips (refined on the image when the options say so)
+        less what covers them (:meth:`_visible`). The covered pixels are dropped before their maps are worked
+        out (a hand over half the mouth costs no gloss, shimmer or composite there)."""
         half = M.FRONTAL
+        if scene is not None and face is not None and self.options.refine_edges:
+            x0, y0, x1, y1 = geom.box
+            painted = refine_painted(geom, scene.frame[y0:y1, x0:x1], scene.face(face).colors)
+        else:
+            painted = M.painted_pixels(geom)
+        visible = None
         if scene is not None and face is not None:
-            if self.options.refine_edges:
-                x0, y0, x1, y1 = geom.box
-                painted = refine_painted(geom, scene.frame[y0:y1, x0:x1], scene.face(face).colors)
+            painted, visible = self._visible(painted, geom, scene, face)
             if gloss or sparkle:
                 half = half_vector(scene.face(face))
-        return M.lip_pixels(
+        pixels = M.lip_pixels(
             geom,
             liner_width=self.options.liner_width if self._has_liner else 0.0,
             gloss=gloss,
@@ -346,6 +352,9 @@ class LipstickLens:
             half=half,
             style=self.options.style,
         )
+        if visible is not None:  # the mask less the occluders' share (the liner band follows the lips' own mask)
+            pixels.maps[:, M.MASK] = visible
+        return pixels
 
     def _composite(self, px: np.ndarray, pixels: M.LipPixels, params: np.ndarray) -> np.ndarray:
         """Shades on the painted pixels: px uint8 (n, 4) BGRA -> uint8 (N, n, 4)."""
@@ -403,7 +412,6 @@ class LipstickLens:
             if geom is None:
                 continue
             pixels = self._pixels(geom, self._needs_gloss, self._needs_sparkle, scene, face)
-            pixels = self._visible(pixels, geom, scene, face)
             if len(pixels):
                 work.append((i, geom, pixels, self._gains(scene, face)))
         for i, geom, pixels, gains in work:
@@ -432,32 +440,43 @@ class LipstickLens:
             _landmarks(face)
         return faces
 
-    def _visible(self, pixels: M.LipPixels, geom: M.LipGeometry, scene: Scene, face: Face) -> M.LipPixels:
-        """``pixels`` without what covers the lips: the mask times the visibility left by the scene's occlusion.
+    def _visible(
+        self, painted: tuple[np.ndarray, np.ndarray], geom: M.LipGeometry, scene: Scene, face: Face
+    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None]:
+        """The painted pixels (flat indices, mask) less what covers the lips, and their mask times the visibility
+        the scene's occlusion leaves (None when nothing covers them: the mask as it is).
 
         Paint never goes on an occluder (nor on the background, when the scene has a person mask): a pixel
-        covered for ``OCCLUDED`` or more gets none, one covered for ``VISIBLE`` or less all of it, smoothly
-        between (an occluder's soft edge is where its matte is
-        unsure, and paint on a finger shows more than a hair of bare lip beside it).
+        covered for ``OCCLUDED`` or more gets none (and is dropped), one covered for ``VISIBLE`` or less all of
+        it, smoothly between (an occluder's soft edge is where its matte is unsure, and paint on a finger shows
+        more than a hair of bare lip beside it). The pixels left keep their own mask, which the liner band is
+        made from; the returned values are what the composite's mask becomes.
         """
         if not self.options.occluders:
-            return pixels
-        occlusion = scene.face(face).occlusion(geom.box)
+            return painted, None
+        index, values = painted
+
+        def need() -> np.ndarray:  # what is read of the occlusion: the painted pixels' 5x5 discs (the margin below)
+            h, w = geom.shape
+            out = np.zeros(h * w, np.uint8)
+            out[index] = 1
+            return cv2.dilate(out.reshape(h, w), _MARGIN_KERNEL, borderType=cv2.BORDER_CONSTANT,
+                              borderValue=0).view(np.bool_)
+
+        occlusion = scene.face(face).occlusion(geom.box, need)
         person = scene.person(geom.box)
         if person is not None:  # the background beside a turned face is no more to be painted than a hand
             occlusion = np.maximum(occlusion, np.float32(1.0) - person)
         if not occlusion.max(initial=0.0) > VISIBLE:
-            return pixels
+            return painted, None
         # two pixels' margin (_MARGIN_KERNEL): an occluder's matte is a pixel or two off at worst, and paint
         # beside a finger shows less than paint on it
-        covered = np.take(cv2.dilate(occlusion, _MARGIN_KERNEL).reshape(-1), pixels.index)
+        covered = np.take(cv2.dilate(occlusion, _MARGIN_KERNEL).reshape(-1), index)
         t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
-        mask = pixels.maps[:, M.MASK] * (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
+        mask = values * (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
         keep = mask > 0
-        # compress: a copy of the maps of the pixels left (their mask then lowered), at a third of maps[keep]
-        maps = pixels.maps.compress(keep, axis=0)
-        maps[:, M.MASK] = mask.compress(keep)
-        return M.LipPixels(pixels.index.compress(keep), maps)
+        # compress: the pixels left, at a third of index[keep]'s cost
+        return (index.compress(keep), values.compress(keep)), mask.compress(keep)
 
     def render_shades(
         self, frame: np.ndarray, face: Face, shades: Sequence[LipstickOptions | str | Any], scene: Scene | None = None
@@ -496,7 +515,6 @@ class LipstickLens:
         pixels = self._pixels(
             geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any()), scene, face
         )
-        pixels = self._visible(pixels, geom, scene, face)
         if not len(pixels):
             return out
         x0, y0, x1, y1 = geom.box

@@ -54,6 +54,7 @@ from arlens.errors import InputError
 from arlens.image import check_bgr
 from arlens.lenses.lipstick import OCCLUDED, VISIBLE
 from arlens.render import coverage as COV
+from arlens.render import face_uv as F
 from arlens.render import patterns as P
 from arlens.render import skin as S
 from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
@@ -492,19 +493,24 @@ class MakeupLens:
         return Layer(rect, None, g_small, o_small, extent, erase, None, self)
 
     def _draw_sharp(self, out: np.ndarray, ctx: _Context, side: P.PatternSide) -> Box | None:
-        """Liner, lashes, brows: drawn at the frame's resolution; the box of what was painted (None for none)."""
-        pts = ctx.space.points
-        verts = [s.vertices(pts) for s in side.strokes]
+        """Liner, lashes, brows: drawn at the frame's resolution (a brow's hair strokes looked up in UV,
+        :func:`_hair_coverage`); the box of what was painted (None for none)."""
         if self.options.kind == "brow":
             box = ctx.space.box_of(side.texture.triangles) if side.texture is not None else None
-            return None if box is None else self._brow(out, ctx, side, box, verts)
-        box = _points_box(np.vstack(verts), ctx.space.shape) if verts else None
+            return None if box is None else self._brow(out, ctx, side, box)
+        pts = ctx.space.points
+        verts = [s.vertices(pts) for s in side.strokes]
+        if not verts:
+            return None
+        box = _points_box(verts[0] if len(verts) == 1 else np.vstack(verts), ctx.space.shape)
         if box is None:
             return None
-        cov = np.zeros((box[3] - box[1], box[2] - box[0]), dtype=np.float32)
+        alphas = None
         for strokes, v in zip(side.strokes, verts, strict=True):
-            np.maximum(cov, COV.packed_coverage(v, strokes.ends, box), out=cov)
-        alphas = cov * self._keep(ctx, side, box)
+            cov = COV.packed_coverage(v, strokes.ends, box)
+            alphas = cov if alphas is None else np.maximum(alphas, cov, out=alphas)
+        assert alphas is not None
+        alphas *= self._keep(ctx, side, box)
         alphas *= self._alpha[0]
         return self._composite(out, box, [(alphas, None)], self._light(ctx))
 
@@ -524,19 +530,19 @@ class MakeupLens:
         (h, w) each; ``reference``: the weights of the pixels whose median lightness the shading is relative to,
         None for ``alpha``'s), each step over the last, under the light's lookup tables ``luts`` (None: white);
         the box of the pixels painted (None for none)."""
-        if len(steps) == 1:
-            flat = steps[0][0].reshape(-1)
-            index = np.flatnonzero(flat > S.MIN_ALPHA)
-        else:
-            index = np.flatnonzero(np.maximum(steps[0][0], steps[1][0]).reshape(-1) > S.MIN_ALPHA)
+        painted_mask = steps[0][0] > S.MIN_ALPHA if len(steps) == 1 else (
+            np.maximum(steps[0][0], steps[1][0]) > S.MIN_ALPHA)
+        index = np.flatnonzero(painted_mask)
         if not len(index):
             return None
         x0, y0, x1, y1 = box
-        rows, cols = np.divmod(index, x1 - x0)
-        rows += y0
-        cols += x0
+        w, width = x1 - x0, out.shape[1]
+        # each pixel's place in the frame: a row of the box moves on by the frame's width
+        at = index // w
+        at *= width - w
+        at += index
+        at += y0 * width + x0
         flat = out.reshape(-1, 3)
-        at = rows * out.shape[1] + cols
         original = take_rows(flat, at)
         px = original if luts is None else _lut(original, luts[0])
         table = self._tables[0]
@@ -548,15 +554,13 @@ class MakeupLens:
             lightness = S.median_lightness(codes, weights)
             painted = table.paint(painted, a, lightness, S.lightness_index(painted, codes))
         if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
-            lit = _lut(painted, luts[1]).astype(np.int16)
-            lit -= _lut(px, luts[1])
-            lit += original
-            painted = np.clip(lit, 0, 255).astype(np.uint8)
+            painted = _relit(original, _lut(painted, luts[1]), _lut(px, luts[1]))
         put_rows(flat, at, painted)
-        return int(cols.min()), int(rows[0]), int(cols.max()) + 1, int(rows[-1]) + 1
+        columns = painted_mask.any(axis=0)
+        return (x0 + int(columns.argmax()), y0 + int(index[0]) // w, x1 - int(columns[::-1].argmax()),
+                y0 + int(index[-1]) // w + 1)
 
-    def _brow(self, out: np.ndarray, ctx: _Context, side: P.PatternSide, box: Box,
-              verts: list[np.ndarray]) -> Box | None:
+    def _brow(self, out: np.ndarray, ctx: _Context, side: P.PatternSide, box: Box) -> Box | None:
         tex = side.texture
         assert tex is not None
         uvm = ctx.space.uv_in(box)
@@ -574,7 +578,7 @@ class MakeupLens:
         tint *= self._alpha[0]
         steps: list[tuple[np.ndarray, np.ndarray | None]] = [(tint, hair)]
         if side.strokes:
-            hairs = self._hair_coverage(side, verts, box)
+            hairs = _hair_coverage(side, uvm, ctx.space.scale)
             # strokes stay inside the brow's shape (its soft edge), over the tint
             hairs *= np.minimum(brow * np.float32(1.6), np.float32(1.0))
             hairs *= keep
@@ -582,15 +586,55 @@ class MakeupLens:
             steps.append((hairs, brow))
         return self._composite(out, box, steps, luts)
 
-    def _hair_coverage(self, side: P.PatternSide, verts: list[np.ndarray], box: Box) -> np.ndarray:
-        """Coverage of the hair strokes, each hair at its own opacity (in quarters; the stronger drawn last)."""
-        total = None
-        for strokes, v in zip(side.strokes, verts, strict=True):
-            order, ends, levels = strokes.by_level
-            cov = COV.packed_coverage(v[order], ends, box, levels)
-            total = cov if total is None else np.maximum(total, cov, out=total)
-        assert total is not None
-        return total
+
+def _hair_coverage(side: P.PatternSide, uvm: Any, scale: float) -> np.ndarray:
+    """Coverage of a brow's hair strokes over a UV map ``uvm`` (:class:`~arlens.render.face_uv.UVMap`) of a face of
+    ``scale`` pixels per UV unit: each hair at its own opacity (in quarters; the stronger over the weaker), looked up
+    in :func:`_hair_texture`, blended between the two levels around ``2 ** _HAIR_BIAS`` texels a pixel (as a mipmap's
+    trilinear lookup: no level switches as the face's size changes).
+
+    Looked up rather than filled per face: 240 polygons a face (a brow/fill's hairs, each filled and supersampled)
+    cost about a third of a millisecond; a brow is a soft region of hairs, not an edge a pixel's shift shows (the
+    liner and lashes, which draw the eye's edge, are filled on the face itself)."""
+    level = math.log2(max(scale, 2.0 ** _HAIR_LEVELS[0])) + _HAIR_BIAS
+    k = min(max(int(math.floor(level)), _HAIR_LEVELS[0]), _HAIR_LEVELS[1] - 1)
+    t = np.float32(min(max(level - k, 0.0), 1.0))
+    total = None
+    for strokes in side.strokes:
+        cov = None
+        for texels, weight in ((2 ** k, np.float32(1.0) - t), (2 ** (k + 1), t)):
+            if weight <= 0.0:
+                continue
+            origin, tex = _hair_texture(strokes, texels)
+            mx = (uvm.u - origin[0]) * np.float32(texels) - np.float32(0.5)
+            my = (uvm.v - origin[1]) * np.float32(texels) - np.float32(0.5)
+            part = cv2.remap(tex, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            if weight < 1.0:
+                part *= weight
+            cov = part if cov is None else np.add(cov, part, out=cov)
+        assert cov is not None
+        total = cov if total is None else np.maximum(total, cov, out=total)
+    assert total is not None
+    return total
+
+
+def _hair_texture(strokes: P.Strokes, texels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hair strokes filled in UV at ``texels`` per UV unit: (float32 (2,) the UV of the texture's corner, float32
+    (h, w) coverage, each polygon at its opacity in quarters and the stronger over the weaker, 4x4 supersampled as
+    on a face). Made once per strokes and level (patterns live for the process)."""
+    key = (id(strokes), texels)
+    found = _HAIR_TEXTURES.get(key)
+    if found is not None and found[0] is strokes:
+        return found[1], found[2]
+    order, ends, levels = strokes.by_level
+    uv = np.take(F.warp(strokes.located, F.layout().uv), order, axis=0)  # each vertex's UV, as the face warps it
+    origin = uv.min(axis=0) - np.float32(2.0 / texels)
+    size = np.ceil((uv.max(axis=0) - origin) * texels).astype(int) + 3
+    tex = COV.packed_coverage((uv - origin) * np.float32(texels) - np.float32(0.5), ends,
+                              (0, 0, int(size[0]), int(size[1])), levels)
+    origin = origin.astype(np.float32)
+    _HAIR_TEXTURES[key] = (strokes, origin, tex)
+    return origin, tex
 
 
 #: Cells per UV unit hair is first looked for on (about 4 px on a 720p webcam's face).
@@ -598,6 +642,16 @@ _HAIR_CELLS = 80.0
 #: On grids of cells this large or larger (a product alone on a close face) hair's edges are found again pixel by
 #: pixel; finer grids (a look: eyeshadow's) resolve a strand themselves.
 _HAIR_REFINE_CELL = 3
+#: Brow hair textures (:func:`_hair_texture`) are made at 2**k texels per UV unit for k in this range (a face 4 to
+#: 4,096 px across a UV unit).
+_HAIR_LEVELS = (2, 12)
+#: The levels blended are those around 2**_HAIR_BIAS texels a pixel (1 to 2: the hairs as sharp as filled on the face,
+#: the least changed of 0, 0.5 and 1 on the bench's and tests' faces).
+_HAIR_BIAS = 0.5
+#: (id(strokes), texels) -> (the strokes, the texture's UV corner, its coverage); patterns live for the process.
+_HAIR_TEXTURES: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray]] = {}
+#: FaceScene -> (its light's gains, clipped, and their lookup tables): made once per face and frame.
+_LIGHTS: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = weakref.WeakKeyDictionary()
 #: FaceScene -> (its face's hair class,): learned once per face and frame, gone with the frame's scene.
 _HAIR_CLASSES: weakref.WeakKeyDictionary[Any, tuple[Any]] = weakref.WeakKeyDictionary()
 #: Products of the face's skin, which hair falling over the face hides.
@@ -614,8 +668,17 @@ class _Context:
         self.space = space
         self.face = face  # arlens.scene.FaceScene
         gains = face.light.gains if light else None
-        self.gains = None if gains is None or is_neutral(gains) else np.maximum(np.asarray(gains, np.float64), 1e-4)
-        self.luts = None if self.gains is None else S.light_luts(self.gains)
+        self.gains: np.ndarray | None = None
+        self.luts: tuple[np.ndarray, np.ndarray] | None = None
+        if gains is not None and not is_neutral(gains):
+            found = _LIGHTS.get(face)  # made once per face and frame: every lens drawn alone makes a context
+            if found is None:
+                clipped = np.maximum(np.asarray(gains, np.float64), 1e-4)
+                luts = S.light_luts(clipped)
+                for a in (clipped, *luts):
+                    a.setflags(write=False)
+                found = _LIGHTS[face] = (clipped, luts)
+            self.gains, self.luts = found
         self._hands = bool(face.scene.occluding_hands())
         self._covered: dict[Box, np.ndarray | None] = {}
         #: the run's grid and how likely each of its cells is hair (None: none is), set by :meth:`find_hair`
@@ -673,15 +736,18 @@ class _Context:
         p = _reaching_in(p, grid, self.space, m)  # connected through the brows and eyes, which are not skin either
         if p is None:
             return None
-        if m > 1:  # found again on the grid's own cells where the coarse ones saw some but not all (edges, strands)
+        free = np.float32(1.0) - _own_rules(grid, self.space)  # 0 where the face's own rules hold
+        if m > 1:  # found again on the grid's own cells where the coarse ones saw some but not all (edges, strands),
+            # but for those the rules take whole (nothing there is kept, hair or not)
             p = np.ascontiguousarray(cv2.resize(p, (cw * m, ch * m), interpolation=cv2.INTER_LINEAR)[:gh, :gw])
             flat = p.reshape(-1)
-            edge = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98)))
+            edge = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98))
+                                  & (free.reshape(-1) > np.float32(0.0)))
             if len(edge):
                 fine = hair_probability(take_rows(small.reshape(-1, 3), edge)[:, None], skin, self.hair_class)
                 if fine is not None:
                     flat[edge] = fine.reshape(-1)
-        p *= np.float32(1.0) - _own_rules(grid, self.space)
+        p *= free
         # a cell of softness: lone cells of skin between hair strands (or of hair in the skin) are noise, and a hard
         # edge would show each one as a speck
         p = cv2.GaussianBlur(p, (3, 3), 0.8, borderType=cv2.BORDER_REPLICATE)
@@ -892,6 +958,14 @@ def _points_box(pts: np.ndarray, shape: tuple[int, int]) -> Box | None:
 def _lut(px: np.ndarray, lut: np.ndarray) -> np.ndarray:
     """uint8 (n, 3) pixels through a (1, 256, 3) lookup table."""
     return cv2.LUT(px.reshape(-1, 1, 3), lut).reshape(-1, 3)
+
+
+def _relit(original: np.ndarray, after: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """uint8 ``original + after - before`` clipped to 0..255 (uint8 arrays of one shape): the change a composite
+    made in the light added to the untouched pixels, with OpenCV's saturating arithmetic (the same values as
+    widening, adding and clipping, in four calls instead of five numpy passes)."""
+    up, down = cv2.subtract(after, before), cv2.subtract(before, after)
+    return cv2.subtract(cv2.add(original, up), down)
 
 
 def _union(boxes: list[Box]) -> np.ndarray | None:

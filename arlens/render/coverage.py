@@ -81,13 +81,20 @@ def box_average(big: np.ndarray, h: int, w: int) -> np.ndarray:
     return out
 
 
-def _fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
-    """Pixel-centre coordinates -> fixed-point int32 vertices on the 4x canvas of a box at ``origin``."""
+def _fixed(points: np.ndarray, origin: tuple[int, int], centres: bool = False
+           ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Pixel-centre coordinates -> fixed-point int32 vertices on the 4x canvas of a box at ``origin``; with
+    ``centres``, also on the box's own pixel grid (a pixel's centre at an integer), from the same subtraction."""
     one = 1 << _SHIFT
-    p = (np.asarray(points, dtype=np.float32) - np.asarray(origin, dtype=np.float32)) * np.float32(_SS)
+    d = np.asarray(points, dtype=np.float32) - np.asarray(origin, dtype=np.float32)
+    p = d * np.float32(_SS)
     p += np.float32(0.5 * _SS - 0.5)  # a pixel's centre is the centre of its 4x4 block
     p *= np.float32(one)
-    return np.rint(p).astype(np.int32)
+    fixed = np.rint(p).astype(np.int32)
+    if not centres:
+        return fixed
+    d *= np.float32(one)
+    return fixed, np.rint(d).astype(np.int32)
 
 
 def coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int]) -> np.ndarray:
@@ -120,14 +127,19 @@ def packed_coverage(vertices: np.ndarray, ends: np.ndarray, box: tuple[int, int,
     h, w = y1 - y0, x1 - x0
     big = np.zeros((h * _SS, w * _SS), dtype=np.uint8)
     fixed = _fixed(vertices, (x0, y0))
-    finite = np.isfinite(vertices).all(axis=1)
-    all_finite = bool(finite.all())
-    start = 0
-    for i, end in enumerate(ends.tolist()):
-        if end - start >= 3 and (all_finite or finite[start:end].all()):
-            # one call per polygon: a single fillPoly of several fills their overlaps by the even-odd rule
-            cv2.fillPoly(big, [fixed[start:end]], 1 if levels is None else int(levels[i]), cv2.LINE_8, _SHIFT)
-        start = end
+    bounds = ends.tolist()
+    starts = [0, *bounds[:-1]]
+    values = [1] * len(bounds) if levels is None else levels.tolist()
+    if np.isfinite(vertices.sum()):
+        # one call per polygon: a single fillPoly of several fills their overlaps by the even-odd rule
+        for start, end, value in zip(starts, bounds, values, strict=True):
+            if end - start >= 3:
+                cv2.fillPoly(big, [fixed[start:end]], value, cv2.LINE_8, _SHIFT)
+    else:
+        finite = np.isfinite(vertices).all(axis=1)
+        for start, end, value in zip(starts, bounds, values, strict=True):
+            if end - start >= 3 and finite[start:end].all():
+                cv2.fillPoly(big, [fixed[start:end]], value, cv2.LINE_8, _SHIFT)
     out = box_average(big, h, w)
     if levels is not None:
         out *= np.float32(0.25)
@@ -136,20 +148,27 @@ def packed_coverage(vertices: np.ndarray, ends: np.ndarray, box: tuple[int, int,
 
 def erase_coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int]) -> np.ndarray:
     """:func:`coverage`, raised to 1 on every pixel whose centre is inside: what an erase mask is."""
-    cov = coverage(polygons, box)
     x0, y0, x1, y1 = box
-    inside = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
-    for p in polygons:
-        if len(p) >= 3 and np.isfinite(p).all():
-            cv2.fillPoly(inside, [_centre_fixed(p, (x0, y0))], 1, cv2.LINE_8, _SHIFT)
-    np.maximum(cov, inside.astype(np.float32), out=cov)
+    h, w = y1 - y0, x1 - x0
+    polys = [p for p in polygons if len(p) >= 3]
+    big = np.zeros((h * _SS, w * _SS), dtype=np.uint8)
+    inside = np.zeros((h, w), dtype=np.uint8)
+    if polys:
+        vertices = np.concatenate(polys) if len(polys) > 1 else polys[0]
+        finite = np.isfinite(vertices).all(axis=1)
+        if not finite.all():
+            vertices = np.where(finite[:, None], vertices, 0.0)
+        fixed, centres = _fixed(vertices, (x0, y0), centres=True)
+        start = 0
+        for p in polys:
+            end = start + len(p)
+            if finite[start:end].all():  # one call per polygon, as coverage
+                cv2.fillPoly(big, [fixed[start:end]], 1, cv2.LINE_8, _SHIFT)
+                cv2.fillPoly(inside, [centres[start:end]], 1, cv2.LINE_8, _SHIFT)
+            start = end
+    cov = box_average(big, h, w)
+    np.maximum(cov, inside, out=cov)
     return cov
-
-
-def _centre_fixed(points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
-    one = 1 << _SHIFT
-    p = (np.asarray(points, dtype=np.float32) - np.asarray(origin, dtype=np.float32)) * np.float32(one)
-    return np.rint(p).astype(np.int32)
 
 
 @functools.cache
@@ -178,6 +197,13 @@ def outline(points: np.ndarray, name: str) -> np.ndarray:
     return spline(points[_loops()[name]], closed=True)
 
 
+def erase_polygons(points: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """What the erase mask of outline ``name`` fills: its :func:`outline` and the landmarks' own polygon (a spline
+    cuts a sharp corner, the eye's; the polygon bulges less between points; together they hold every pixel either
+    calls inside). The spline passes through the landmarks, so both lie in the outline's bounding box."""
+    return outline(points, name), points[_loops()[name]]
+
+
 def erase_mask(points: np.ndarray, names: Sequence[str], box: tuple[int, int, int, int],
                grow: float = 0.0) -> np.ndarray:
     """The erase mask (float32 (h, w), 1 = keep untouched) of the named outlines in ``box``.
@@ -188,13 +214,12 @@ def erase_mask(points: np.ndarray, names: Sequence[str], box: tuple[int, int, in
         box: (x0, y0, x1, y1) of the frame.
         grow: pixels to grow the outlines by (a soft margin, e.g. around the brows), 0 for none.
     """
-    # the smooth outline and the landmarks' own polygon: a spline cuts a sharp corner (the eye's), the polygon
-    # bulges less between points; together they hold every pixel either calls inside
-    polys = [p for n in names for p in (outline(points, n), points[_loops()[n]])]
+    polys = [p for n in names for p in erase_polygons(points, n)]
     x0, y0, x1, y1 = box
     # only outlines that reach the box matter
-    polys = [p for p in polys if p[:, 0].max() >= x0 - grow - 1 and p[:, 0].min() <= x1 + grow
-             and p[:, 1].max() >= y0 - grow - 1 and p[:, 1].min() <= y1 + grow]
+    reach = [(p.min(axis=0), p.max(axis=0)) for p in polys]
+    polys = [p for p, (lo, hi) in zip(polys, reach, strict=True) if hi[0] >= x0 - grow - 1 and lo[0] <= x1 + grow
+             and hi[1] >= y0 - grow - 1 and lo[1] <= y1 + grow]
     if not polys:
         return np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
     mask = erase_coverage(polys, box)

@@ -106,24 +106,23 @@ def refine_painted(
     if sigma >= HALF_RES_SIGMA:
         small = cv2.resize(np.ascontiguousarray(roi), ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
         reach = cv2.resize(feather, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR) > 0
-        evidence = _lip_llr(colors, to_features(small).reshape(-1, 3)).reshape(small.shape[:2])
-        evidence[~reach] = 0.0
+        evidence = _evidence(colors, small, reach)
         evidence = M.gaussian_blur(evidence, 0.5 * sigma, cv2.BORDER_REPLICATE)  # bounded cost (close-ups)
         # back to the box's pixels: pixel x's centre is at (x + 0.5) / 2 - 0.5 on the half grid
         m = np.float32([[0.5, 0.0, -0.25], [0.0, 0.5, -0.25]])
         evidence = cv2.warpAffine(evidence, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                   borderMode=cv2.BORDER_REPLICATE)
     else:
-        evidence = _lip_llr(colors, to_features(roi).reshape(-1, 3)).reshape(h, w)
-        evidence[feather <= 0] = 0.0
+        evidence = _evidence(colors, roi, feather > 0)
         evidence = M.gaussian_blur(evidence, sigma, cv2.BORDER_REPLICATE)  # bounded cost (close-ups)
     logit += evidence * np.float32(COLOR_WEIGHT)
     np.clip(logit, -20.0, 20.0, out=logit)
     p = np.exp(-logit)
     p += np.float32(1.0)
     np.divide(np.float32(1.0), p, out=p)
-    guide = cv2.cvtColor(np.ascontiguousarray(roi), cv2.COLOR_BGR2GRAY).astype(np.float32)
-    guide *= np.float32(1.0 / 255.0)
+    # grey levels to 0..1 in one pass (the same float32 products as a conversion and a scaling)
+    guide = np.multiply(cv2.cvtColor(np.ascontiguousarray(roi), cv2.COLOR_BGR2GRAY), np.float32(1.0 / 255.0),
+                        dtype=np.float32)
     radius = max(1, round(GUIDE_RADIUS * width))
     p = cv2.ximgproc.guidedFilter(guide, p, radius, GUIDE_EPS**2)
     t = np.clip((p - np.float32(PAINT_LO)) * np.float32(1.0 / (PAINT_HI - PAINT_LO)), 0.0, 1.0)
@@ -131,6 +130,17 @@ def refine_painted(
     alpha *= feather
     index = np.flatnonzero(alpha.reshape(-1) > 1e-3)
     return index, alpha.reshape(-1)[index]
+
+
+def _evidence(colors: ColorModel, bgr: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """float32 (h, w): the colour evidence (:func:`_lip_llr`) of uint8 (h, w, 3) pixels where bool (h, w) ``where``
+    says, 0 elsewhere (only those pixels are converted and scored: the box's corners beyond the outline's
+    feather are not)."""
+    out = np.zeros(where.shape, np.float32)
+    flat = where.reshape(-1)
+    pixels = np.ascontiguousarray(bgr).reshape(-1, 3).compress(flat, axis=0)
+    out.reshape(-1)[flat] = _lip_llr(colors, to_features(pixels))
+    return out
 
 
 def _nonzero_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -104,7 +104,8 @@ class LipGeometry:
     @cached_property
     def extent(self) -> tuple[float, float, float, float]:
         """(x_min, y_min, x_max, y_max) of the outer contour, box-local drawing coordinates."""
-        lo, hi = self.outer.min(axis=0), self.outer.max(axis=0)
+        cols = np.ascontiguousarray(self.outer.T)  # per coordinate: an axis-0 reduction of (K, 2) costs more
+        lo, hi = cols.min(axis=1), cols.max(axis=1)
         return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
     @cached_property
@@ -189,8 +190,9 @@ def lip_geometry(
     contours = spline @ lips.reshape(2, k, 2)  # (2, K * steps, 2): outer and inner loops, one matmul call
     outer = contours[0]
     pad = _BOX_PAD + margin
-    lo = outer.min(axis=0)
-    hi = outer.max(axis=0)
+    cols = np.ascontiguousarray(outer.T)  # per coordinate: an axis-0 reduction of (K, 2) costs more
+    lo = cols.min(axis=1)
+    hi = cols.max(axis=1)
     fh, fw = int(frame_shape[0]), int(frame_shape[1])
     x0, y0 = max(0, math.floor(lo[0] - pad)), max(0, math.floor(lo[1] - pad))
     x1, y1 = min(fw, math.ceil(hi[0] + pad) + 1), min(fh, math.ceil(hi[1] + pad) + 1)
@@ -452,14 +454,14 @@ def outer_regions(geom: LipGeometry) -> tuple[np.ndarray, np.ndarray]:
         inside = np.zeros((h, w), dtype=np.uint8)
         draw_outer(inside, lambda points: _fixed(points, 1), 1.0)
         blurred = np.ascontiguousarray(_coarse_blurred(geom, draw_outer, geom.sigma, _BOX_PAD))
-        feather = _smoothstep_ramp(blurred, lo, scale)
-        feather[(blurred <= lo) | (cv2.dilate(inside, _SUPPORT_KERNEL) == 0)] = 0.0
+        feather = _smoothstep_ramp(blurred, lo, scale)  # 0 where blurred <= lo already (the ramp's clip)
+        feather *= cv2.dilate(inside, _SUPPORT_KERNEL)  # 0 or 1: off the support
         return inside.astype(np.float32), feather
     outer = _supersampled(geom, region, draw_outer)
     blurred = cv2.GaussianBlur(outer, (0, 0), geom.sigma, borderType=cv2.BORDER_CONSTANT)
     support = cv2.dilate((outer >= 0.5).view(np.uint8), _SUPPORT_KERNEL)
-    feather = _smoothstep_ramp(blurred, lo, scale)
-    feather[(blurred <= lo) | (support == 0)] = 0.0
+    feather = _smoothstep_ramp(blurred, lo, scale)  # 0 where blurred <= lo already (the ramp's clip)
+    feather *= support  # 0 or 1: off the support (the same zeros as a masked write, one pass)
     return np.ascontiguousarray(_crop(outer, geom, region)), np.ascontiguousarray(_crop(feather, geom, region))
 
 
@@ -468,7 +470,8 @@ def inner_coverage(geom: LipGeometry) -> np.ndarray:
     supersampled fill of the contour's own extent within the box only."""
     h, w = geom.shape
     out = np.zeros((h, w), np.float32)
-    lo, hi = geom.inner.min(axis=0), geom.inner.max(axis=0)
+    cols = np.ascontiguousarray(geom.inner.T)  # per coordinate: an axis-0 reduction of (K, 2) costs more
+    lo, hi = cols.min(axis=1), cols.max(axis=1)
     x0, y0 = max(0, math.floor(lo[0]) - 1), max(0, math.floor(lo[1]) - 1)
     x1, y1 = min(w, math.ceil(hi[0]) + 2), min(h, math.ceil(hi[1]) + 2)
     if x1 <= x0 or y1 <= y0:
@@ -620,7 +623,7 @@ def _central_extremes(geom: LipGeometry) -> tuple[float, float, float, float]:
     central = np.abs(local[..., 0]) < 0.15
     vs = local[..., 1]
     out = []
-    for pick, fill in ((np.min, np.inf), (np.max, -np.inf)):
+    for pick, fill in ((np.minimum.reduce, np.inf), (np.maximum.reduce, -np.inf)):  # np.min's and np.max's values
         v = pick(np.where(central, vs, fill), axis=1)
         fallback = pick(vs, axis=1)
         out.append([float(a) if np.isfinite(a) else float(b) for a, b in zip(v, fallback, strict=True)])

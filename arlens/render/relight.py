@@ -34,7 +34,7 @@ _BYTES = np.arange(256, dtype=np.uint8)
 def _encode(lin: np.ndarray) -> np.ndarray:
     """float64 linear values -> uint8 sRGB bytes (rounded). In place on temporaries, the power once: two
     tables per lens and face per frame."""
-    lin = np.clip(lin, 0.0, 1.0)
+    lin = np.minimum(np.maximum(lin, 0.0), 1.0)  # np.clip's values, without its wrappers (small tables)
     enc = np.power(lin, 1.0 / 2.4)
     enc *= 1.055
     enc -= 0.055
@@ -42,7 +42,7 @@ def _encode(lin: np.ndarray) -> np.ndarray:
     enc[small] = lin[small] * 12.92
     enc *= 255.0
     np.rint(enc, out=enc)
-    np.clip(enc, 0, 255, out=enc)
+    np.minimum(np.maximum(enc, 0.0, out=enc), 255.0, out=enc)
     return enc.astype(np.uint8)
 
 

@@ -21,6 +21,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -135,6 +136,12 @@ class ColorClass:
     def _precision(self) -> tuple[np.ndarray, float]:
         return self._factors[0], self._factors[1]
 
+    @functools.cached_property
+    def _density_row(self) -> np.ndarray:
+        """float32 (1, 4): the transform of squared whitened coordinates to the log density (-1/2 each, plus
+        the log normaliser), made once per class (:func:`log_densities` applies it to every pixel batch)."""
+        return np.array([[-0.5, -0.5, -0.5, self._factors[1]]], np.float32)
+
     @property
     def whitening(self) -> np.ndarray:
         """float32 (3, 4) affine map ``y = W x + w0`` of colour coordinates with ``|y|^2`` their squared
@@ -170,12 +177,12 @@ class ColorClass:
         x = np.asarray(lab, dtype=np.float64).reshape(-1, 3)
         if weights is None:
             w = None
-            if not np.isfinite(x.sum()):
+            if not math.isfinite(float(x.sum())):  # a NaN or infinity anywhere reaches the sum
                 x = x[np.isfinite(x).all(axis=1)]
         else:
             w = np.asarray(weights, dtype=np.float64).reshape(-1)
             keep = w > 0
-            if not np.isfinite(x.sum()):
+            if not math.isfinite(float(x.sum())):  # a NaN or infinity anywhere reaches the sum
                 keep &= np.isfinite(x).all(axis=1)
             x, w = x.compress(keep, axis=0), w.compress(keep)  # compress: row selection at a third of x[mask]
         if len(x) > MAX_SAMPLES:  # a mean and a covariance need no more: every k-th sample, deterministically
@@ -197,7 +204,7 @@ class ColorClass:
             x = x.compress(near, axis=0)
             w = None if w is None else w.compress(near)
         floor = _FLOOR
-        for _ in range(2):
+        for last in (False, True):
             n = len(x)
             total = float(n) if w is None else float(w.sum())
             if n < 12 or total <= 0:
@@ -212,11 +219,12 @@ class ColorClass:
             q = d @ _inverse3(cov)
             q *= d
             inlier = q @ _ONES3 <= TRIM_D2
-            if np.count_nonzero(inlier) == n:
+            kept = int(np.count_nonzero(inlier))
+            if kept == n or last:  # the second fit's inliers are only counted (the class holds their number)
                 break
             x = x.compress(inlier, axis=0)
             w = None if w is None else w.compress(inlier)
-        return cls._trusted(mean, cov, len(x))
+        return cls._trusted(mean, cov, kept)
 
     @classmethod
     def _trusted(cls, mean: np.ndarray, cov: np.ndarray, count: int) -> ColorClass:
@@ -275,7 +283,7 @@ def log_densities(classes: tuple[ColorClass, ...], lab: np.ndarray) -> np.ndarra
     for i, c in enumerate(classes):
         y = cv2.transform(x, c.whitening)
         y = cv2.multiply(y, y)
-        out[:, i] = cv2.transform(y, np.array([[-0.5, -0.5, -0.5, c._factors[1]]], np.float32)).reshape(-1)
+        out[:, i] = cv2.transform(y, c._density_row).reshape(-1)
     return out
 
 
@@ -354,7 +362,8 @@ def fill_polygon(canvas: np.ndarray, points: np.ndarray, origin: Box, value: int
     """Fill a polygon (frame pixels) into ``canvas``, whose cell (i, j) is the frame pixel ``step`` (i, j)
     from ``origin``'s corner (the grid of every ``step``-th pixel of a box)."""
     pts = np.rint(((points - np.array(origin[:2], dtype=np.float64)) / step - 0.5) * 8)
-    pts = np.clip(pts, -(1 << 28), 1 << 28).astype(np.int32)
+    # np.clip's values, without its wrappers (a few dozen points, four polygons a frame)
+    pts = np.minimum(np.maximum(pts, -(1 << 28), out=pts), 1 << 28, out=pts).astype(np.int32)
     cv2.fillPoly(canvas, [pts], value, cv2.LINE_8, 3)
 
 
@@ -387,25 +396,31 @@ def _plain_lip_weights(lab: np.ndarray, skin: ColorClass) -> np.ndarray:
     inside and foreign hues weighed out (what both of its forms share)."""
     skin_chroma = float(np.hypot(skin.mean[1], skin.mean[2]))
     chroma = np.hypot(lab[:, 1], lab[:, 2])
-    w = np.clip((chroma - np.float32(0.5 * skin_chroma)) / np.float32(max(0.25 * skin_chroma, 1.0)), 0.0, 1.0)
-    w *= np.clip((lab[:, 0] - np.float32(0.4 * skin.mean[0])) / np.float32(max(0.15 * skin.mean[0], 1.0)), 0.0, 1.0)
+    w = _unit((chroma - np.float32(0.5 * skin_chroma)) / np.float32(max(0.25 * skin_chroma, 1.0)))
+    w *= _unit((lab[:, 0] - np.float32(0.4 * skin.mean[0])) / np.float32(max(0.15 * skin.mean[0], 1.0)))
     hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
     lo, hi = LIP_HUES
-    w *= np.clip(np.minimum(hue - np.float32(lo - LIP_HUE_EDGE), np.float32(hi + LIP_HUE_EDGE) - hue)
-                 * np.float32(1.0 / LIP_HUE_EDGE), 0.0, 1.0)
+    w *= _unit(np.minimum(hue - np.float32(lo - LIP_HUE_EDGE), np.float32(hi + LIP_HUE_EDGE) - hue)
+               * np.float32(1.0 / LIP_HUE_EDGE))
     return w
+
+
+def _unit(x: np.ndarray, lo: float = 0.0) -> np.ndarray:
+    """``np.clip(x, lo, 1.0)`` of a new float32 array, in place and without np.clip's wrappers (a few hundred
+    samples: the wrappers cost more than the work)."""
+    return np.minimum(np.maximum(x, lo, out=x), 1.0, out=x)
 
 
 def _weigh_redness(w: np.ndarray, lab: np.ndarray, skin: ColorClass, redder: bool) -> np.ndarray:
     """``w`` (from :func:`_plain_lip_weights`) times :func:`lip_sample_weights`' redness term, in place."""
     if redder:
         spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
-        w *= np.clip((lab[:, 1] - np.float32(skin.mean[1])) * np.float32(1.0 / spread), 0.0, 1.0)
+        w *= _unit((lab[:, 1] - np.float32(skin.mean[1])) * np.float32(1.0 / spread))
     else:
         # lips are never much less red than the skin around them: what is (a skin-coloured cup, a paler
         # skin) counts for little
         spread = max(2.0 * float(np.sqrt(skin.covariance[1, 1])), 1.0)
-        w *= np.clip((lab[:, 1] - np.float32(skin.mean[1] - spread)) * np.float32(1.0 / spread), 0.2, 1.0)
+        w *= _unit((lab[:, 1] - np.float32(skin.mean[1] - spread)) * np.float32(1.0 / spread), 0.2)
     return w
 
 
@@ -445,14 +460,18 @@ def _samples(
 
 def skin_reference(
     frame: np.ndarray, landmarks: np.ndarray, occluded: Callable[[np.ndarray], np.ndarray] | None = None,
-    occluded_vertices: np.ndarray | None = None,
+    occluded_vertices: np.ndarray | None = None, patches: Any = None,
 ) -> np.ndarray:
     """float32 (n, 3) colour coordinates of the face's skin away from the mouth: one pixel under each of
     the mesh's plain-skin vertices (cheeks, forehead, nose; :func:`arlens.scene.light.skin_vertices`)
     inside the frame and not ``occluded``. What a cup over the mouth cannot cover all of.
 
     ``occluded_vertices``: bool (468,) mesh vertices already known covered (``occluded`` of the
-    vertices' landmarks, as the scene keeps them): used instead of calling ``occluded`` again."""
+    vertices' landmarks, as the scene keeps them): used instead of calling ``occluded`` again. ``patches``: the
+    :class:`~arlens.scene.light.SkinPatches` of the plain-skin vertices left (not covered), as the light samples
+    them: their own pixels are read from there instead of the frame."""
+    if patches is not None:
+        return to_features(patches.values[4].compress(patches.in_frame, axis=0))
     from arlens.scene.light import skin_vertices
 
     verts = skin_vertices()

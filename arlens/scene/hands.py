@@ -65,6 +65,12 @@ COLOR_REACH = 0.75
 #: Weight and bound of the colour log-likelihood ratio in the refinement.
 COLOR_WEIGHT = 0.6
 COLOR_CLIP = 12.0
+#: The 3x3 neighbourhood the refined mask's blur reads.
+_BLUR_KERNEL = np.ones((3, 3), np.uint8)
+#: From this many pixels whose colours the refinement would look at, a caller's ``need`` (:func:`hand_mask`) is
+#: asked for and the colours looked at only where it reads: a close-up's mouth box holds over 10,000 (the
+#: colours cost about 14 us a thousand pixels); below, working out what is needed costs about what it saves.
+NEED_MIN_PIXELS = 4000
 #: From this finger width (pixels) on, the distance to the landmark outline is measured on a grid of every
 #: second pixel and interpolated: a close-up's hand (a webcam-size face's is about 41 px wide) then costs
 #: what a webcam's does, and an error of a pixel moves the prior by under 1 / (``EDGE_SCALE`` x 48) = 0.35
@@ -153,13 +159,19 @@ def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 
         return canvas
     width = _finger_width(p) if width is None else width
     line = cv2.LINE_AA if antialias else cv2.LINE_8
-    # every point in drawing coordinates at once: the landmarks and the forearm's point below the wrist
+    # every point in drawing coordinates at once: the landmarks and the forearm's point below the wrist (in
+    # plain floats: the same float64 arithmetic as on the rows), moved to fixed point in place (as _fixed)
     points = np.empty((22, 2))
     points[:21] = p[:, :2]
-    np.subtract(p[H.WRIST, :2], p[H.MIDDLE_FINGER_MCP, :2], out=points[21])
-    points[21] *= FOREARM
-    points[21] += p[H.WRIST, :2]
-    fixed = _fixed(points, (box[0], box[1]))
+    (wx, wy), (mx, my) = p[H.WRIST, :2].tolist(), p[H.MIDDLE_FINGER_MCP, :2].tolist()
+    points[21] = ((wx - mx) * FOREARM + wx, (wy - my) * FOREARM + wy)
+    points -= (float(box[0]), float(box[1]))
+    points -= 0.5
+    points *= float(1 << _SHIFT)
+    np.rint(points, out=points)
+    np.maximum(points, -(1 << 28), out=points)
+    np.minimum(points, 1 << 28, out=points)
+    fixed = points.astype(np.int32)
     hull = cv2.convexHull(fixed[_PALM_POINTS].reshape(-1, 1, 2))
     cv2.fillConvexPoly(canvas, hull, 255, line, _SHIFT)
     # the palm's flesh reaches past the line through its joints (the heel, the thumb's ball)
@@ -256,7 +268,8 @@ class SilhouetteGrid:
 GRID_CELLS_PER_FINGER = 4.0
 
 
-def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0, reach: Box | None = None) -> SilhouetteGrid:
+def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0, reach: Box | None = None,
+                    width: float | None = None) -> SilhouetteGrid:
     """The hand's landmark silhouette grown by ``grow`` pixels, on a grid of ``GRID_CELLS_PER_FINGER``
     cells per finger width over what it can reach (clipped to a frame of ``shape``).
 
@@ -270,7 +283,7 @@ def silhouette_grid(hand: Hand, shape: tuple[int, ...], grow: float = 0.0, reach
     pad = int(math.ceil(grow))
     box = (max(0, reach[0] - pad), max(0, reach[1] - pad), min(int(shape[1]), reach[2] + pad),
            min(int(shape[0]), reach[3] + pad))
-    step = max(1.0, finger_width(hand) / GRID_CELLS_PER_FINGER)
+    step = max(1.0, (finger_width(hand) if width is None else width) / GRID_CELLS_PER_FINGER)
     h, w = box_shape(box)
     gh, gw = max(1, math.ceil(h / step)), max(1, math.ceil(w / step))
     small = _scaled(hand, (box[0], box[1]), 1.0 / step, 1.0 / step)
@@ -292,17 +305,17 @@ class HandColors:
     around: ColorClass | None
 
 
-def hand_colors(frame: np.ndarray, hand: Hand, reach: Box | None = None) -> HandColors:
+def hand_colors(frame: np.ndarray, hand: Hand, reach: Box | None = None, width: float | None = None) -> HandColors:
     """Learn :class:`HandColors` on the hand's box shrunk to about ``COLOR_SIDE`` pixels.
 
     The hand class takes the silhouette's deep inside (more than ``CORE`` finger widths from the
     outline); the surround class a ring from ``CORE`` to ``RING`` finger widths outside it. ``reach``:
-    :func:`hand_box` of the hand, when the caller has it.
+    :func:`hand_box` of the hand, ``width``: its :func:`finger_width`, when the caller has them.
     """
     box = hand_box(hand, frame.shape) if reach is None else reach
     if is_empty(box):
         return HandColors(None, None)
-    width = finger_width(hand)
+    width = finger_width(hand) if width is None else width
     h, w = box_shape(box)
     scale = min(1.0, COLOR_SIDE / max(h, w))
     # every k-th pixel down to about twice the size, then area-averaged: the means of the area resize at
@@ -341,6 +354,7 @@ def _thinned(samples: np.ndarray) -> np.ndarray:
 def hand_mask(
     frame: np.ndarray, hand: Hand, box: Box, refine: bool = True,
     colors: HandColors | Callable[[], HandColors] | None = None, reach: Box | None = None,
+    need: np.ndarray | Callable[[], np.ndarray] | None = None, width: float | None = None,
 ) -> np.ndarray:
     """How much of each pixel of ``box`` the hand covers: float32 (h, w) 0..1.
 
@@ -354,6 +368,12 @@ def hand_mask(
             refinement looks at colours: not for a box the hand's silhouette misses, nor for one it covers
             whole), or None: learned here when needed.
         reach: :func:`hand_box` of the hand, when the caller has it.
+        need: optional bool (h, w) over ``box``, or a function that returns it: the pixels whose values the
+            caller reads (a lens's painted pixels). When the colours would be looked at on ``NEED_MIN_PIXELS``
+            or more pixels, they are looked at only where the needed pixels' values depend on them (``need``
+            is called only then); elsewhere the values are the landmark prior's alone (what a pixel farther
+            than ``COLOR_REACH`` from the outline gets anyway). The needed pixels get what they get without.
+        width: the hand's :func:`finger_width`, when the caller has it.
 
     Refinement: near the landmark outline (within about half a finger width) a pixel is hand or not by
     its colour: the log-likelihood ratio of the hand's colour class against its surround's is added to
@@ -375,7 +395,7 @@ def hand_mask(
         out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = hand_prior(hand, (x0, y0, x1, y1))
         return out
     p = np.asarray(hand.landmarks, dtype=np.float64)
-    width = _finger_width(p)
+    width = _finger_width(p) if width is None else width
     # the distance to the outline needs the outline: work on the overlap plus a margin (and a pixel for
     # the final 3x3 blur)
     m = int(math.ceil(0.6 * width)) + 2
@@ -400,7 +420,14 @@ def hand_mask(
         diag = np.float32(math.hypot(*inside.shape))
         np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
-    index = np.flatnonzero(np.abs(signed).reshape(-1) < np.float32(COLOR_REACH * width))
+    near = np.abs(signed) < np.float32(COLOR_REACH * width)
+    if need is not None and np.count_nonzero(near) >= NEED_MIN_PIXELS:
+        # only where a needed pixel's 3x3 blur reads the logit
+        wanted = np.zeros(near.shape, np.uint8)
+        wanted[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0] = np.asarray(need() if callable(need) else need, dtype=bool)[
+            y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]]
+        near &= cv2.dilate(wanted, _BLUR_KERNEL, borderType=cv2.BORDER_CONSTANT, borderValue=0).view(np.bool_)
+    index = np.flatnonzero(near.reshape(-1))
     if len(index):  # the colours are learned (or asked for) only when some pixel is near enough to the outline
         if colors is None:
             colors = hand_colors(frame, hand, reach)

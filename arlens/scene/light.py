@@ -134,12 +134,14 @@ def white_patch(frame: np.ndarray, box: Box) -> np.ndarray:
     if scale < 1.0:
         size = (max(1, round(region.shape[1] * scale)), max(1, round(region.shape[0] * scale)))
         region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
-    lin = SRGB_TO_LINEAR_LUT[region.reshape(-1, 3)]
-    k = (len(lin) - 1) * WHITE_PERCENTILE / 100.0
+    # channel by channel along contiguous rows (a partition along axis 0 of (n, 3) costs three times more)
+    lin = np.ascontiguousarray(SRGB_TO_LINEAR_LUT[region.reshape(-1, 3)].T)
+    n = lin.shape[1]
+    k = (n - 1) * WHITE_PERCENTILE / 100.0
     lo = int(np.floor(k))
-    part = np.partition(lin, (lo, min(lo + 1, len(lin) - 1)), axis=0)
+    part = np.partition(lin, (lo, min(lo + 1, n - 1)), axis=1)
     frac = np.float32(k - lo)
-    return (part[lo] * (1 - frac) + part[min(lo + 1, len(lin) - 1)] * frac).astype(np.float32)
+    return (part[:, lo] * (1 - frac) + part[:, min(lo + 1, n - 1)] * frac).astype(np.float32)
 
 
 def neighbourhood(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
@@ -149,7 +151,9 @@ def neighbourhood(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
         pts = pts[np.isfinite(pts).all(axis=1)]
         if len(pts) == 0:
             return 0, 0, 0, 0
-    lo, hi = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+    # per coordinate along contiguous rows: numpy's axis-0 reduction of a (468, 2) view costs several times more
+    cols = np.ascontiguousarray(pts.T)
+    lo, hi = cols.min(axis=1).tolist(), cols.max(axis=1).tolist()
     size = max(hi[0] - lo[0], hi[1] - lo[1])
     h, w = int(shape[0]), int(shape[1])
     # far off-frame values are clipped before the int conversion (as box_around does)
@@ -241,14 +245,14 @@ def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
     a = np.empty((len(y), 4))
     a[:, 0] = 1.0
     a[:, 1:] = np.asarray(normals, dtype=np.float64)
-    w = np.ones(len(y))
     coef = np.zeros(4)
     half = len(y) // 2
+    w: np.ndarray | None = None
     for i in range(3):
-        # (a * w, not a itself, for the first fit: numpy takes a.T @ a of one buffer as a symmetric product,
-        # rounded otherwise)
-        aw = a * w[:, None]
-        coef = np.linalg.solve(aw.T @ a + _RIDGE * w.sum(), aw.T @ y)
+        # the first fit's weights are all 1: a copy of a, their sum the count (exact). A copy, not a itself:
+        # numpy takes a.T @ a of one buffer as a symmetric product, rounded otherwise
+        aw = a.copy() if w is None else a * w[:, None]
+        coef = np.linalg.solve(aw.T @ a + _RIDGE * (float(len(y)) if w is None else w.sum()), aw.T @ y)
         if i == 2:
             break  # the last fit's residual weights would go unused
         r = y - a @ coef
@@ -261,38 +265,78 @@ def fit_sh(normals: np.ndarray, luminance: np.ndarray) -> np.ndarray:
     return coef
 
 
+@dataclass(frozen=True, eq=False)
+class SkinPatches:
+    """The frame's pixels around some mesh vertices, gathered once for whoever samples the skin there (the light's
+    shading fit and the colour model's skin reference read the same plain-skin vertices).
+
+    Attributes:
+        vertices: intp (n,) the mesh vertices.
+        values: uint8 (9, n, 3) BGR: each vertex's 3x3 grid of pixels, offset by offset (row 4 is the pixel
+            under the vertex itself), spaced about a hundredth of the face's size apart.
+        inside: bool (n,): the whole grid lies in the frame (what the light samples).
+        in_frame: bool (n,): the vertex's own pixel lies in the frame (row 4 holds it).
+    """
+
+    vertices: np.ndarray
+    values: np.ndarray
+    inside: np.ndarray
+    in_frame: np.ndarray
+
+    def linear_means(self) -> np.ndarray:
+        """float32 (n, 3) linear B, G, R: the mean of each grid (meaningful where :attr:`inside`)."""
+        # the mean over the first axis of (9, n, 3) adds the same nine values in the same order as over the middle
+        # one of (n, 9, 3), at a sixth of the cost
+        return SRGB_TO_LINEAR_LUT[self.values].mean(axis=0, dtype=np.float32)
+
+
+def skin_patches(frame: np.ndarray, landmarks: np.ndarray, vertices: np.ndarray) -> SkinPatches:
+    """:class:`SkinPatches` of mesh ``vertices`` (read directly from the frame: one gather of the 9 n pixels
+    by flat index)."""
+    pts = np.asarray(landmarks, dtype=np.float64)[vertices, :2]
+    h, w = frame.shape[:2]
+    finite = np.isfinite(pts).all(axis=1)
+    all_finite = bool(finite.all())
+    if all_finite:
+        cols = np.ascontiguousarray(pts.T)  # np.ptp's value, without its wrappers and its slow axis-0 reduction
+        size = float((cols.max(axis=1) - cols.min(axis=1)).max())
+        safe = pts
+    else:
+        size = float(np.ptp(pts[finite], axis=0).max()) if finite.any() else 0.0
+        safe = np.where(finite[:, None], pts, 0.0)
+    r = max(1, round(size / SKIN_SIDE))
+    margin = r + 0.5
+    x, y = safe[:, 0], safe[:, 1]
+    in_frame = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    inside = (x >= margin) & (x < w - margin) & (y >= margin) & (y < h - margin)
+    if not all_finite:
+        in_frame &= finite
+        inside &= finite
+    # a vertex off the frame reads the grid of pixel (r, r), one whose grid lies in the frame (masked out)
+    flat = np.where(in_frame, np.floor(y) * w + np.floor(x), float(r * w + r)).astype(np.intp)
+    offsets = (np.array([-r, 0, r], dtype=np.intp)[:, None] * w + np.array([-r, 0, r], dtype=np.intp)).reshape(-1)
+    index = offsets[:, None] + flat[None, :]  # (9, n), offset by offset
+    # a vertex by the frame's edge, or a frame too small for pixel (r, r)'s grid: the grids are clamped onto it
+    if not (h > 2 * r and w > 2 * r and np.array_equal(inside, in_frame)):
+        np.clip(index, 0, h * w - 1, out=index)
+    if frame.flags.c_contiguous:
+        values = np.take(frame.reshape(-1, 3), index.reshape(-1), axis=0)  # (9 n, 3)
+    else:  # a view into a larger image: index it by rows and columns, without copying the frame
+        rows, cols = np.divmod(index.reshape(-1), w)
+        values = frame[rows, cols]
+    return SkinPatches(np.asarray(vertices), values.reshape(9, len(pts), 3), inside, in_frame)
+
+
 def sample_skin(
     frame: np.ndarray, landmarks: np.ndarray, vertices: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Linear B, G, R float32 (n, 3) of the skin under mesh ``vertices`` and a bool (n,) "inside the frame".
 
     Each sample is the mean of a 3x3 grid of pixels around its vertex, spaced about a hundredth of the
-    face's size apart (the skin around the vertex, not one noisy pixel), read directly from the frame
-    (one gather of the 9 n pixels by flat index).
+    face's size apart (the skin around the vertex, not one noisy pixel): :class:`SkinPatches`.
     """
-    pts = np.asarray(landmarks, dtype=np.float64)[vertices, :2]
-    h, w = frame.shape[:2]
-    finite = np.isfinite(pts).all(axis=1)
-    size = float(np.ptp(pts[finite], axis=0).max()) if finite.any() else 0.0
-    r = max(1, round(size / SKIN_SIDE))
-    margin = r + 0.5
-    safe = np.where(finite[:, None], pts, 0.0)
-    inside = finite & (safe[:, 0] >= margin) & (safe[:, 0] < w - margin) & (safe[:, 1] >= margin) & (
-        safe[:, 1] < h - margin)
-    flat = np.where(inside, np.floor(safe[:, 1]) * w + np.floor(safe[:, 0]), 0.0).astype(np.intp)
-    offsets = (np.array([-r, 0, r], dtype=np.intp)[:, None] * w + np.array([-r, 0, r], dtype=np.intp)).reshape(-1)
-    # (9, n), offset by offset: the mean over the first axis of (9, n, 3) adds the same nine values in the
-    # same order as over the middle one of (n, 9, 3), a sixth of the cost. An outside vertex reads pixel
-    # 0's grid, masked out
-    index = offsets[:, None] + flat[None, :]
-    np.clip(index, 0, h * w - 1, out=index)
-    if frame.flags.c_contiguous:
-        values = np.take(frame.reshape(-1, 3), index.reshape(-1), axis=0)  # (9 n, 3)
-    else:  # a view into a larger image: index it by rows and columns, without copying the frame
-        rows, cols = np.divmod(index.reshape(-1), w)
-        values = frame[rows, cols]
-    patch = SRGB_TO_LINEAR_LUT[values]
-    return patch.reshape(9, len(pts), 3).mean(axis=0, dtype=np.float32), inside
+    patches = skin_patches(frame, landmarks, vertices)
+    return patches.linear_means(), patches.inside
 
 
 def estimate_light(
@@ -301,6 +345,7 @@ def estimate_light(
     pose: np.ndarray,
     camera: PerspectiveCamera,
     occluded: np.ndarray | None = None,
+    patches: SkinPatches | None = None,
 ) -> Light:
     """The light on one face.
 
@@ -311,6 +356,7 @@ def estimate_light(
             the camera (a Face built without a tracker has the identity).
         camera: the frame's camera.
         occluded: optional bool (468,) of mesh vertices covered by something (a hand); they are skipped.
+        patches: :func:`skin_patches` of the :func:`skin_vertices` not ``occluded``, when the caller has them.
 
     Returns:
         The :class:`Light`.
@@ -328,12 +374,14 @@ def estimate_light(
     direction = np.array([0.0, 0.0, 1.0])
     if np.isfinite(lm[: L.NUM_MESH_LANDMARKS]).all():
         normals = posed_normals(face_pose(lm, pose, camera))
-        verts = skin_vertices()
-        if occluded is not None:
-            verts = verts[~np.asarray(occluded, dtype=bool)[verts]]
-        samples, inside = sample_skin(frame, lm, verts)
-        n = normals[verts]
-        use = inside & (n[:, 2] > MIN_FACING)
+        if patches is None:
+            verts = skin_vertices()
+            if occluded is not None:
+                verts = verts[~np.asarray(occluded, dtype=bool)[verts]]
+            patches = skin_patches(frame, lm, verts)
+        samples = patches.linear_means()
+        n = normals[patches.vertices]
+        use = patches.inside & (n[:, 2] > MIN_FACING)
         sh = fit_sh(n[use], samples[use] @ BGR_TO_Y)
         norm = float(np.linalg.norm(sh[1:]))
         if norm > 1e-9:

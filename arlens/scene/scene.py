@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -57,6 +57,18 @@ class SceneOptions:
                 raise InputError(f"SceneOptions.{name}: expected True or False, got {getattr(self, name)!r}")
 
 
+#: What a caller of an occlusion reads (:meth:`Scene.occlusion`'s ``need``): bool (h, w) over the box, a function
+#: that returns it, or None (every pixel).
+Need = np.ndarray | Callable[[], np.ndarray] | None
+
+
+def _crop_need(need: np.ndarray | Callable[[], np.ndarray],
+               rows_cols: tuple[int, int, int, int]) -> Callable[[], np.ndarray]:
+    """``need`` (or what it returns) cropped to box-local rows ``y0:y1`` and columns ``x0:x1``, when asked for."""
+    y0, y1, x0, x1 = rows_cols
+    return lambda: (need() if callable(need) else need)[y0:y1, x0:x1]
+
+
 class FaceScene:
     """What the scene knows about one face; every attribute is computed on first use and kept.
 
@@ -104,9 +116,20 @@ class FaceScene:
         """The :class:`~arlens.scene.light.Light` on this face (colour, intensity, direction, SH); with a
         scene memory, smoothed over the face track's frames (:mod:`~arlens.scene.memory`)."""
         occluded = self.occluded_vertices if self.scene.occluding_hands() else None
-        light = _light.estimate_light(self.scene.frame, self.face.landmarks, self.pose, self.scene.camera, occluded)
+        light = _light.estimate_light(self.scene.frame, self.face.landmarks, self.pose, self.scene.camera, occluded,
+                                      self.skin_patches)
         track = self._track()
         return light if track is None else self.scene.memory.light(track, self.scene._memory_frame, light)
+
+    @cached_property
+    def skin_patches(self) -> _light.SkinPatches:
+        """The frame's pixels around the face's plain-skin mesh vertices (:func:`~arlens.scene.light.skin_vertices`)
+        that no hand covers (:attr:`occluded_vertices`): :class:`~arlens.scene.light.SkinPatches`, gathered once
+        for the light's shading fit and the colour model's skin reference."""
+        verts = _light.skin_vertices()
+        if self.scene.occluding_hands():
+            verts = verts[~self.occluded_vertices[verts]]
+        return _light.skin_patches(self.scene.frame, self.face.landmarks, verts)
 
     def _track(self) -> int | None:
         """The face's track id when the scene has a memory and the id is this face's alone in the scene."""
@@ -138,9 +161,8 @@ class FaceScene:
         silhouettes grown by ``OCCLUDER_MARGIN``: no occluder mask is rasterised for it); with a scene
         memory, smoothed over the face track's frames."""
         occluded = self._occluded if self.scene.occluding_hands() else None
-        # the skin vertices' test is the mesh's, which the light reads too: made once
-        reference = _colors.skin_reference(self.scene.frame, self.face.landmarks,
-                                           occluded_vertices=self.occluded_vertices if occluded else None)
+        # the skin vertices' pixels are the light's (made once)
+        reference = _colors.skin_reference(self.scene.frame, self.face.landmarks, patches=self.skin_patches)
         colors = _colors.face_color_model(self.scene.frame, self.face.landmarks, box=self.mouth_box,
                                           occluded=occluded, reference=reference)
         track = self._track()
@@ -159,20 +181,26 @@ class FaceScene:
             return RegionMask(box, np.zeros(box_shape(box), np.float32))
         return RegionMask(box, _objects.object_mask(self.scene.frame, self.face.landmarks, self.colors, box))
 
-    def occlusion(self, box: Box) -> np.ndarray:
+    def occlusion(self, box: Box, need: Need = None) -> np.ndarray:
         """float32 (h, w) 0..1 over frame ``box``: how much of each pixel something in front of this face
         covers (the hands, and foreign objects in front of the mouth). Read-only and cached per box; zeros
-        when nothing is there."""
+        when nothing is there.
+
+        ``need``: optional bool (h, w) or a function returning it, the pixels whose values the caller reads (see
+        :meth:`Scene.occlusion`);
+        the other pixels may then hold the hands' unrefined values, and the result is not cached (unless the
+        whole box's is at hand already)."""
         box = check_box(box)
         found = self._occlusion.get(box)
         if found is None:
-            found = self.scene.occlusion(box)
+            found, whole = self.scene._occlusion_map(box, None, need)
             # the objects lie in the mouth box: a box away from it (glasses) needs no object search (its colours)
             objects = self.objects if intersect(self.mouth_box, box) is not None else None
             if objects is not None and intersect(objects.box, box) is not None and objects.alpha.any():
                 found = objects.max_into(found.copy(), box)
                 found.setflags(write=False)
-            self._occlusion[box] = found
+            if whole:
+                self._occlusion[box] = found
         return found
 
 
@@ -196,16 +224,21 @@ class HandScene:
         """The hand's landmark silhouette grown by ``OCCLUDER_MARGIN`` finger widths, on a coarse grid: what
         the faces' colour models and light skip (:func:`~arlens.scene.hands.silhouette_grid`)."""
         return _hands.silhouette_grid(self.hand, self.scene.frame.shape, OCCLUDER_MARGIN * self.finger_width,
-                                      self.box)
+                                      self.box, self.finger_width)
 
     @cached_property
     def finger_width(self) -> float:
         """The hand's mean finger width in pixels."""
         return _hands.finger_width(self.hand)
 
-    def mask(self, box: Box | None = None) -> np.ndarray:
+    def mask(self, box: Box | None = None, need: Need = None) -> np.ndarray:
         """float32 (h, w) 0..1 over frame ``box`` (default :attr:`box`): the hand's silhouette, refined on
-        the image unless the scene's options say otherwise. Read-only, cached per box."""
+        the image unless the scene's options say otherwise. Read-only, cached per box.
+
+        ``need``: optional bool (h, w) over ``box`` or a function returning it, the pixels whose values the
+        caller reads: the refinement may look at the colours only for those (:func:`~arlens.scene.hands.hand_mask`),
+        the others keep the landmark prior's values, and such a partial mask is not cached (a whole one cached
+        already serves)."""
         box = self.box if box is None else clip_box(check_box(box), self.scene.frame.shape)
         found = self._masks.get(box)
         if found is None:
@@ -213,15 +246,17 @@ class HandScene:
             # the colours are learned only if the refinement looks at them (a box the silhouette misses or covers
             # whole needs none: a hand beside the mouth costs no colour fit)
             found = _hands.hand_mask(self.scene.frame, self.hand, box, refine,
-                                     (lambda: self.colors) if refine else None, self.box)
+                                     (lambda: self.colors) if refine else None, self.box,
+                                     need if refine else None, self.finger_width)
             found.setflags(write=False)
-            self._masks[box] = found
+            if need is None or not refine:
+                self._masks[box] = found
         return found
 
     @cached_property
     def colors(self) -> _hands.HandColors:
         """The :class:`~arlens.scene.hands.HandColors` of the hand's skin and of its surround."""
-        return _hands.hand_colors(self.scene.frame, self.hand, self.box)
+        return _hands.hand_colors(self.scene.frame, self.hand, self.box, self.finger_width)
 
     @cached_property
     def light(self) -> _light.Light:
@@ -376,38 +411,52 @@ class Scene:
         """The hands that count as occluders (none when ``options.hand_occluders`` is off)."""
         return self.hands if self.options.hand_occluders else ()
 
-    def occlusion(self, box: Box, *, exclude: int | None = None) -> np.ndarray:
+    def occlusion(self, box: Box, *, exclude: int | None = None, need: Need = None) -> np.ndarray:
         """float32 (h, w) 0..1 over frame ``box``: the union of the occluding hands' silhouettes there.
 
         Args:
             box: (x0, y0, x1, y1) frame pixels (clipped to the frame).
             exclude: index of a hand to leave out (a hand is not its own occluder).
+            need: optional bool (h, w) over ``box``, or a function that returns it (called only if the hands'
+                refinement asks): the pixels whose values the caller reads (a lens's painted pixels and what
+                its own filters read around them). Those get what they get without it; the refinement may
+                skip the colours of the others, whose values are then the landmark silhouettes' alone. Such
+                a partial map is not cached (a whole one at hand serves).
 
         Returns:
             A read-only array, cached per box; zeros when no hand reaches the box.
         """
-        box = check_box(box)
+        return self._occlusion_map(check_box(box), exclude, need)[0]
+
+    def _occlusion_map(self, box: Box, exclude: int | None, need: Need) -> tuple[np.ndarray, bool]:
+        """:meth:`occlusion` of a checked box, and whether it is the whole map (False: a partial one, for ``need``)."""
         key = (box, exclude)
         found = self._occlusion.get(key)
         if found is not None:
-            return found
+            return found, True
         # a box inside one already computed (a lens's lip box inside the colour model's mouth box) is a crop
         for (other, other_exclude), values in self._occlusion.items():
             if other_exclude == exclude and other[0] <= box[0] and other[1] <= box[1] and \
                     box[2] <= other[2] and box[3] <= other[3]:
                 found = values[box[1] - other[1] : box[3] - other[1], box[0] - other[0] : box[2] - other[0]]
                 self._occlusion[key] = found
-                return found
+                return found, True
         h, w = box[3] - box[1], box[2] - box[0]
         inside = clip_box(box, self.frame.shape)
         parts = []
+        partial = False
         for i in range(len(self.occluding_hands())):
             if i == exclude or is_empty(inside):
                 continue
             hs = self.hand(i)
             both = intersect(hs.box, inside)
             if both is not None:
-                parts.append((both, hs.mask(both)))
+                part_need = None
+                if need is not None and self.options.refine_occluders and both not in hs._masks:
+                    part_need = _crop_need(need, (both[1] - box[1], both[3] - box[1], both[0] - box[0],
+                                                  both[2] - box[0]))
+                    partial = True
+                parts.append((both, hs.mask(both, part_need)))
         if len(parts) == 1 and parts[0][0] == box:
             out = parts[0][1]  # one hand's read-only mask over the whole box: the union is that mask
         else:
@@ -416,8 +465,9 @@ class Scene:
                 dst = out[both[1] - box[1] : both[3] - box[1], both[0] - box[0] : both[2] - box[0]]
                 np.maximum(dst, part, out=dst)
             out.setflags(write=False)
-        self._occlusion[key] = out
-        return out
+        if not partial:
+            self._occlusion[key] = out
+        return out, not partial
 
     # -- person and background -----------------------------------------------------------------------
     @property

@@ -22,6 +22,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -65,6 +66,15 @@ class HandTrackerOptions:
             frame, MediaPipe's graph. The palm detector costs about what the landmark model costs on one
             hand, so a larger interval saves most of it while no new hand comes, and picks a new hand
             up at most ``search_interval - 1`` frames later.
+        search_interval_tracking: the same while at least one hand is tracked (a shopper's second hand);
+            None (default): ``search_interval``. With none tracked the search keeps ``search_interval``,
+            so a first hand is found as quickly; a second one waits up to ``search_interval_tracking - 1``
+            frames.
+        parallel_search: video mode: on a frame that looks for new palms while some hands are tracked, run the
+            palm detector on a thread of its own while the landmark model runs on the tracked hands (ONNX
+            Runtime releases the GIL), instead of one after the other. The results are the same: a tracked
+            hand's crop never gives way to a detection (:func:`~arlens.tracking.roi.associate`), and when a
+            new hand is found all hands go through the landmark model in one batch again, as without it.
         smoothing: One Euro filter for video mode (``OneEuroOptions(enabled=False)`` for none).
         runtime: ONNX Runtime device, providers and threads.
     """
@@ -73,14 +83,21 @@ class HandTrackerOptions:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     search_interval: int = 1
+    search_interval_tracking: int | None = None
+    parallel_search: bool = False
     smoothing: OneEuroOptions = field(default_factory=OneEuroOptions)
     runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
 
     def __post_init__(self) -> None:
-        for name in ("max_hands", "search_interval"):
+        for name in ("max_hands", "search_interval", "search_interval_tracking"):
             v = getattr(self, name)
+            if v is None and name == "search_interval_tracking":
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InputError(f"HandTrackerOptions.{name}: expected an int >= 1, got {v!r}")
+        if not isinstance(self.parallel_search, bool):
+            raise InputError("HandTrackerOptions.parallel_search: expected True or False, "
+                             f"got {self.parallel_search!r}")
         for name in ("min_detection_confidence", "min_tracking_confidence"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
@@ -155,6 +172,14 @@ class HandTracker(TrackerBase):
         super().__init__([self._detector, self._model], options.smoothing)
         self._wait = 0  # video mode: frames left before palm detection may run again
         self._seen: set[int] = set()  # ids of the hands found in the previous frame
+        self._search_thread: Any = None  # parallel_search: a one-thread pool for the palm detector
+
+    def close(self) -> None:
+        """Release the ONNX Runtime sessions (and the search thread); the tracker cannot be used afterwards."""
+        if self._search_thread is not None:
+            self._search_thread.shutdown(wait=True)
+            self._search_thread = None
+        super().close()
 
     def reset(self) -> None:
         """Forget tracked hands and timestamps, to start a new video stream."""
@@ -199,10 +224,17 @@ class HandTracker(TrackerBase):
         # one, as in MediaPipe.
         searching = len(self._tracks) < self.options.max_hands and self._wait <= 0 and (
             box is None or (box[2] > box[0] and box[3] > box[1]))
-        self._wait = self.options.search_interval - 1 if searching else self._wait - 1
-        self._tracks.merge(self._detect_rois(image, box) if searching else [])
+        interval = self.options.search_interval
+        if self._tracks.items and self.options.search_interval_tracking is not None:
+            interval = self.options.search_interval_tracking
+        self._wait = interval - 1 if searching else self._wait - 1
+        if searching and self.options.parallel_search and self._tracks.items:
+            results = self._search_beside_landmarks(image, box)
+        else:
+            self._tracks.merge(self._detect_rois(image, box) if searching else [])
+            results = self._landmarks(image, self._tracks.rois())
         hands, kept = [], []
-        for tr, result in zip(self._tracks.items, self._landmarks(image, self._tracks.rois()), strict=True):
+        for tr, result in zip(self._tracks.items, results, strict=True):
             if result is None:
                 continue
             points, score, label, lscore = result
@@ -217,6 +249,29 @@ class HandTracker(TrackerBase):
         self._seen = {tr.track_id for tr in kept}
         self._tracks.items = kept
         return hands
+
+    def _search_beside_landmarks(self, image: np.ndarray, box: tuple[int, int, int, int] | None
+                                 ) -> list[tuple[np.ndarray, float, str, float] | None]:
+        """Palm detection on the search thread while the tracked hands that survive association go through the
+        landmark model here; then the association with the palms found, as :meth:`track` does it. The
+        tracks that survive are the same with or without detections (detections come first in
+        :func:`associate`: they never evict a track), so the landmarks computed meanwhile are the ones
+        wanted unless a new hand was found; then all hands are run again in one batch, as without the
+        search thread (the same batches, so the same numbers)."""
+        if self._search_thread is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._search_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arlens-palms")
+        survivors = [self._tracks.items[i] for _, i in associate([], self._tracks.rois())]
+        job = self._search_thread.submit(self._detect_rois, image, box)
+        try:
+            early = self._landmarks(image, [tr.roi for tr in survivors])
+        finally:
+            detected = job.result()  # waits even when the landmarks failed
+        self._tracks.merge(detected)
+        if [id(tr) for tr in self._tracks.items] == [id(tr) for tr in survivors]:
+            return early
+        return self._landmarks(image, self._tracks.rois())
 
     def _detect_rois(self, image: np.ndarray, region: tuple[int, int, int, int] | None = None) -> list[Roi]:
         """Run BlazePalm on the frame (or the square around ``region``); ROIs of the best ``max_hands``

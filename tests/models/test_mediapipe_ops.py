@@ -72,6 +72,61 @@ def test_bilinear_crop_matches_the_kernel_inside_at_the_edges_and_outside():
         np.testing.assert_allclose(out[b], expected, atol=1e-5)
 
 
+def test_bilinear_crops_of_one_map_are_taken_together():
+    """Three crops of one feature map whose matrices come from elsewhere (each on its own then), made after
+    the first crop's place in the graph, and a crop of another size: each crop the kernel's."""
+    feats = RNG.normal(size=(2, 12, 10, 8)).astype(np.float32)
+    mats = []
+    for _ in range(4):
+        m = np.zeros((2, 4, 4), np.float32)
+        for b in range(2):
+            angle, scale = RNG.uniform(-1, 1), RNG.uniform(0.5, 1.5)
+            c, s = np.cos(angle) * scale, np.sin(angle) * scale
+            m[b] = [[c, -s, 0, RNG.uniform(-3, 6)], [s, c, 0, RNG.uniform(-3, 8)], [0, 0, 1, 0], [0, 0, 0, 1]]
+        mats.append(m)
+    # m1..m3 come from a node after the first crop (an Identity): the batched crops must wait for them
+    nodes = [helper.make_node("TFL_TransformTensorBilinear", ["f", "m0"], ["y0"], name="c0", output_height=9,
+                              output_width=7)]
+    nodes += [helper.make_node("Identity", [f"r{k}"], [f"m{k}"]) for k in (1, 2, 3)]
+    nodes += [helper.make_node("TFL_TransformTensorBilinear", ["f", f"m{k}"], [f"y{k}"], name=f"c{k}",
+                               output_height=9 if k < 3 else 5, output_width=7 if k < 3 else 4) for k in (1, 2, 3)]
+    inputs = {"f": feats, "m0": mats[0], **{f"r{k}": mats[k] for k in (1, 2, 3)}}
+    outs, crops = run(nodes, inputs, ["y0", "y1", "y2", "y3"])
+    assert crops == ["y0__nchw", "y1__nchw", "y2__nchw", "y3__nchw"]
+    for k, out in enumerate(outs):
+        for b in range(2):
+            expected = BILINEAR(feats[b], mats[k][b], 9 if k < 3 else 5, 7 if k < 3 else 4)
+            np.testing.assert_allclose(out[b], expected, atol=1e-5)
+
+
+def test_twin_crops_are_taken_together_and_others_alone():
+    """The eyes' crops (matrices of one geometry from as many points) share one gather; the lips' (another
+    geometry) has its own, so a graph pruned to the lips computes no eye crop. Each crop the kernel's."""
+    geometry = {"output_width": 16, "output_height": 16, "scale_x": 1.5, "scale_y": 1.5}
+    subsets = {"lips": list(range(200, 280)), "left": list(range(30, 101)), "right": list(range(300, 371))}
+    nodes = [helper.make_node("TFL_Landmarks2TransformMatrix", ["lm"], [f"m_{k}"], name=f"matrix_{k}",
+                              left_rotation_idx=33, right_rotation_idx=133, subset_idxs=idx,
+                              **{**geometry, "scale_x": 1.2 if k == "lips" else 1.5})
+             for k, idx in subsets.items()]
+    nodes += [helper.make_node("TFL_TransformTensorBilinear", ["f", f"m_{k}"], [f"y_{k}"], name=f"crop_{k}",
+                               output_height=6, output_width=6) for k in subsets]
+    lm = np.concatenate([RNG.uniform(0, 12, (1, 468, 2)), RNG.uniform(-2, 2, (1, 468, 1))], -1).astype(np.float32)
+    feats = RNG.normal(size=(1, 12, 10, 8)).astype(np.float32)
+    outs, crops = run(nodes, {"lm": lm, "f": feats}, ["y_lips", "y_left", "y_right", "m_lips", "m_left", "m_right"])
+    assert crops == ["y_lips__nchw", "y_left__nchw", "y_right__nchw"]
+    for out, m in zip(outs[:3], outs[3:], strict=True):
+        np.testing.assert_allclose(out[0], BILINEAR(feats[0], m[0], 6, 6), atol=1e-5)
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("lm", TensorProto.FLOAT, [1, 468, 3]),
+                                           helper.make_tensor_value_info("f", TensorProto.FLOAT, [1, 12, 10, 8])],
+                              [helper.make_tensor_value_info("y_lips", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    M.replace_mediapipe_ops(model)
+    gathers = [n for n in model.graph.node if n.op_type == "GatherND"]
+    assert len(gathers) == 2  # the lips' crop and the eyes' pair
+    eyes = [n for n in gathers if n.name.startswith(("crop_left", "crop_right"))]
+    assert len(eyes) == 1 and not eyes[0].name.startswith("crop_lips")
+
+
 def test_bilinear_crop_on_the_last_row_and_column():
     """Samples exactly on the map's last row/column read no neighbour beyond it (MediaPipe reads zero there)."""
     feats = RNG.normal(size=(1, 6, 5, 3)).astype(np.float32)

@@ -110,3 +110,30 @@ def test_colours_are_learned_only_where_the_edge_is_looked_at(palm):
     assert "colors" in vars(hs)
     # the same mask as with the classes handed over up front
     assert np.array_equal(across, S.hand_mask(image, hand, hs.box, True, hs.colors, hs.box))
+
+
+def test_a_partial_mask_holds_the_needed_pixels(palm):
+    """``need`` (the pixels a lens reads) skips the colours elsewhere: the needed pixels keep the whole mask's
+    values, the others fall back to the landmark prior's refinement, and the partial map is not cached (the
+    next caller without ``need`` gets the whole one)."""
+    image, hand = palm
+    scene = Scene(image, hands=[hand])
+    hs = scene.hand(0)
+    box = hs.box
+    whole = S.hand_mask(image, hand, box)
+    h, w = whole.shape
+    need = np.zeros((h, w), bool)
+    need[h // 3 : h // 2, w // 4 : 3 * w // 4] = True  # a band across the fingers and their edges
+    calls = []
+    partial = scene.occlusion(box, need=lambda: calls.append(1) or need)
+    assert calls == [1]  # a close-up hand's box has far more than NEED_MIN_PIXELS near its outline
+    # the same operations on the same pixels; the colour transforms' SIMD tails may round differently by an ulp
+    assert np.allclose(partial[need], whole[need], rtol=0, atol=1e-6)
+    assert not np.allclose(partial, whole, rtol=0, atol=1e-3)  # elsewhere the colours were not looked at
+    assert np.allclose(scene.occlusion(box), whole, rtol=0, atol=1e-6)  # not the partial map from the cache
+    # below NEED_MIN_PIXELS the whole mask is made (need is not even asked for)
+    small = (box[0], box[1], box[0] + 40, box[1] + 40)
+    calls.clear()
+    out = Scene(image, hands=[hand]).occlusion(small, need=lambda: calls.append(1) or need[:40, :40])
+    assert calls == []
+    assert np.allclose(out, S.hand_mask(image, hand, small), rtol=0, atol=1e-6)

@@ -8,6 +8,7 @@ import pytest
 from arlens.errors import InputError
 from arlens.scene import Light, Scene
 from arlens.scene import light as S
+from arlens.tracking.results import Face
 
 
 @pytest.mark.parametrize("name", ["dim", "warm", "cool"])
@@ -84,3 +85,44 @@ def test_light_value_checks():
     with pytest.raises(InputError, match="intensity"):
         Light(np.ones(3), -1.0, np.ones(3), np.ones(4), np.ones(3))
     assert not light.color.flags.writeable
+
+
+def test_skin_patches_hold_the_pixels_under_the_vertices(face_still, palm):
+    """The light's 3x3 grids and the colour model's skin reference read the same vertices once: row 4 of each
+    grid is the pixel under its vertex, the grid's mean is the light's sample, and a face cut by the frame's
+    edge keeps its vertices' own pixels (in the frame) but not their grids (not inside)."""
+    from arlens.scene import colors as K
+
+    _, image, face = face_still
+    verts = S.skin_vertices()
+    lm = face.landmarks.astype(np.float64)
+    for frame in (image, np.ascontiguousarray(image[:, : int(np.median(lm[verts, 0]))])):  # whole, cut in half
+        p = S.skin_patches(frame, face.landmarks, verts)
+        x, y = lm[verts, 0], lm[verts, 1]
+        in_frame = (x >= 0) & (x < frame.shape[1]) & (y >= 0) & (y < frame.shape[0])
+        assert np.array_equal(p.in_frame, in_frame) and not (p.inside & ~in_frame).any()
+        assert np.array_equal(p.values[4][in_frame], frame[y[in_frame].astype(int), x[in_frame].astype(int)])
+        assert np.array_equal(K.skin_reference(frame, face.landmarks, patches=p),
+                              K.skin_reference(frame, face.landmarks))
+    assert not p.inside.all() and p.in_frame.any()
+    # under a hand, the scene's patches leave out the covered vertices for both readers
+    _, hand = palm
+    scene = Scene(image, [face], [hand])
+    fs = scene.face(0)
+    left = verts[~fs.occluded_vertices[verts]]
+    assert np.array_equal(fs.skin_patches.vertices, left)
+    assert np.array_equal(K.skin_reference(image, face.landmarks, occluded_vertices=fs.occluded_vertices),
+                          K.skin_reference(image, face.landmarks, patches=fs.skin_patches))
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (2, 1, 3), (3, 5, 3), (2, 40, 3)])
+def test_skin_patches_on_a_frame_smaller_than_their_grids(face_still, shape):
+    """Found by tests/fuzz: on a frame smaller than a skin grid, the vertices off the frame (and those on it)
+    read clamped grids, not pixels past its end; none counts as inside."""
+    _, _, face = face_still
+    frame = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape)
+    for lm in (face.landmarks, face.landmarks * np.float32([0.004, 0.004, 1.0])):  # off the frame, then on it
+        p = S.skin_patches(frame, lm, S.skin_vertices())
+        assert not p.inside.any()
+        assert p.values.shape == (9, len(S.skin_vertices()), 3)
+        assert Scene(frame, [Face(landmarks=lm, score=1.0, bbox=face.bbox)]).face(0).light is not None

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import arlens
-from tests.support import read_image
+from tests.support import read_frames, read_image
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +77,60 @@ def test_bad_search_options_and_regions(frames):
             with pytest.raises(arlens.InputError, match="region"):
                 tracker.track(hand, 0, region=bad)  # refused before the timestamp is taken
         assert tracker.track(hand, 0, region=(2000, 0, 3000, 720)) == []  # off the frame: nothing to find
+
+
+def test_search_interval_tracking_spaces_the_search_while_a_hand_is_tracked(frames):
+    """search_interval_tracking: with one hand tracked (of two wanted) palms are looked for on one frame in
+    that many; with none tracked the search keeps search_interval, and a lost hand is looked for at once."""
+    hand, empty = frames
+    with arlens.HandTracker(search_interval=2, search_interval_tracking=4) as tracker:
+        found, searched = [], []
+        for i, frame in enumerate([empty, empty, empty] + [hand] * 9 + [empty, empty, empty]):
+            found.append(len(tracker.track(frame, i * 33)))
+            searched.append(_searched(tracker))
+    # frames 0-2 (empty): every second frame; 3 waits; 4 finds the hand (none tracked: interval 2, so 6 is
+    # next); from 6 on one hand is tracked: every fourth frame (6, 10); 12 loses it and 13 searches at once
+    assert found == [0] * 4 + [1] * 8 + [0] * 3
+    assert searched == [True, False, True, False, True, False, True, False, False, False, True, False,
+                        False, True, False]
+
+
+def test_bad_search_interval_tracking():
+    for bad in (0, -2, 2.5, False, "3"):
+        with pytest.raises(arlens.InputError, match="search_interval_tracking"):
+            arlens.HandTrackerOptions(search_interval_tracking=bad)
+    assert arlens.HandTrackerOptions(search_interval_tracking=None).search_interval_tracking is None
+
+
+def _same_hands(a, b) -> bool:
+    return len(a) == len(b) and all(
+        np.array_equal(x.landmarks, y.landmarks) and x.track_id == y.track_id and x.handedness == y.handedness
+        and x.score == y.score and x.handedness_score == y.handedness_score for x, y in zip(a, b, strict=True))
+
+
+def test_parallel_search_gives_the_same_hands(frames):
+    """parallel_search: palms looked for on a thread of their own while the tracked hand's landmarks are
+    computed; the hands are the serial tracker's exactly, frame for frame, while a second hand comes into
+    view (a new track: all hands batched again), stays, and leaves with the first."""
+    hand, empty = frames
+    two = hand.copy()
+    two[120:600, 40:400] = hand[120:600, 880:1240][:, ::-1]  # the same hand mirrored: a left and a right
+    sequence = [hand] * 3 + [two] * 4 + [hand] * 2 + [empty] * 2 + [two] * 3
+    with arlens.HandTracker() as serial, arlens.HandTracker(parallel_search=True) as parallel:
+        counts = []
+        for i, frame in enumerate(sequence):
+            a, b = serial.track(frame, i * 33), parallel.track(frame, i * 33)
+            assert _same_hands(a, b), f"frame {i}"
+            counts.append(len(a))
+    assert counts[:3] == [1, 1, 1] and 2 in counts[3:7] and counts[9:11] == [0, 0], counts
+
+
+def test_parallel_search_on_the_talking_head():
+    """Two hands under the chin that cross, merge and part (tests/tracking/test_hand.py's clip): the same
+    hands with and without the search thread."""
+    clip = read_frames("faces/talking_head.gif")
+    with arlens.HandTracker() as serial, arlens.HandTracker(parallel_search=True) as parallel:
+        for i, frame in enumerate(clip):
+            assert _same_hands(serial.track(frame, i * 33), parallel.track(frame, i * 33)), f"frame {i}"
+    with pytest.raises(arlens.InputError, match="parallel_search"):
+        arlens.HandTrackerOptions(parallel_search=1)
