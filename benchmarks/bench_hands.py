@@ -135,7 +135,7 @@ def run_second(segments: int, intervals: tuple[int, ...] = (3, 6, 9)) -> dict:
         return out
 
     trackers = {k: arlens.HandTracker(search_interval=3, search_interval_tracking=k) for k in intervals}
-    delays: dict[int, list[int]] = {k: [] for k in intervals}
+    delays: dict[int, list[int | None]] = {k: [] for k in intervals}
     cost: dict[int, list[float]] = {k: [] for k in intervals}
     try:
         ts, n = 0.0, 0
@@ -157,13 +157,12 @@ def run_second(segments: int, intervals: tuple[int, ...] = (3, 6, 9)) -> dict:
                     if i >= empty and seen[k] is None and len(hands) >= 2:
                         seen[k] = i - empty
             for k in intervals:
-                delays[k].append(seen[k] if seen[k] is not None else 8)
+                delays[k].append(seen[k])
     finally:
         for tracker in trackers.values():
             tracker.close()
     return {"segments": segments, "search_interval": 3, "intervals_tracking": {
-        k: {"delay_frames_mean": float(np.mean(delays[k])), "delay_frames_max": int(np.max(delays[k])),
-            "missed": int(sum(d >= 8 for d in delays[k])), "cpu_ms_one_hand": harness.summary(cost[k])}
+        k: {**harness.pickup_summary(delays[k], 8), "cpu_ms_one_hand": harness.summary(cost[k])}
         for k in intervals}}
 
 

@@ -351,7 +351,7 @@ def run_pickup(args: Any) -> dict:
     segments = [6 + s % 6 for s in range(args.pickup_segments)]
     options = {k: arlens.TryOnOptions(event_delivery="inline", hand_search_interval=k) for k in intervals}
     sessions = {k: arlens.TryOn(products=["NAIL-201"], options=options[k]) for k in intervals}
-    delays: dict[int, list[int]] = {k: [] for k in intervals}
+    delays: dict[int, list[int | None]] = {k: [] for k in intervals}
     cost: dict[int, dict[str, list[float]]] = {k: {"no hand": [], "one hand": []} for k in intervals}
     try:
         ts = 0.0
@@ -366,13 +366,12 @@ def run_pickup(args: Any) -> dict:
                     if hand and first[k] is None and result.hands:
                         first[k] = i - empty
             for k in intervals:
-                delays[k].append(first[k] if first[k] is not None else 8)
+                delays[k].append(first[k])
     finally:
         for session in sessions.values():
             session.close()
     return {"segments": len(segments), "intervals": {
-        k: {"delay_frames_mean": float(np.mean(delays[k])), "delay_frames_max": int(np.max(delays[k])),
-            "missed": int(sum(d >= 8 for d in delays[k])),
+        k: {**harness.pickup_summary(delays[k], 8),
             "hands_ms_no_hand": harness.summary(cost[k]["no hand"]),
             "hands_ms_one_hand": harness.summary(cost[k]["one hand"])} for k in intervals}}
 

@@ -101,6 +101,14 @@ def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
 
 
+def pickup_summary(delays: Sequence[int | None], window: int) -> dict[str, float | int]:
+    """A new hand's pickup delays in frames (None: not picked up within ``window`` frames, counted as ``window``):
+    their mean, their maximum and how many were missed."""
+    frames = [window if d is None else d for d in delays]
+    return {"delay_frames_mean": float(np.mean(frames)), "delay_frames_max": int(np.max(frames)),
+            "missed": int(sum(d >= window for d in frames))}
+
+
 def write_plot(path: Path, title: str, bars: dict[str, dict[str, float]]) -> Path | None:
     """A horizontal bar chart of median (and p95 as an error tick) milliseconds per stage, as PNG.
 
