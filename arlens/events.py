@@ -261,6 +261,11 @@ class MemoryEventSink:
 FsyncPolicy = Literal["always", "interval", "never"]
 
 
+#: What ends the fragment a failed write left: a byte no JSON text can end with, then the newline. The line is
+#: then unreadable whatever the fragment held (written again in full if only its first byte got through).
+_SPOIL = b"#\n"
+
+
 class JsonlEventSink:
     """Appends events to a JSON Lines file, one line per event, durable when ``emit`` returns.
 
@@ -276,8 +281,10 @@ class JsonlEventSink:
     - ``"never"``: leave flushing to the OS (typically within 30 s on Linux).
 
     Reopening after a crash is safe: if the file does not end in a newline (the writer was killed
-    inside a write), a newline is added first so the torn fragment stays on a line of its own,
-    which :func:`read_events` skips with a warning; earlier lines are never rewritten.
+    inside a write), the torn fragment is ended first (``#`` and a newline, so that even a fragment
+    holding all of an event but its newline stays unreadable: that event was never acknowledged) and
+    stays on a line of its own, which :func:`read_events` skips with a warning; earlier lines are never
+    rewritten. A write that fails part-way (disk full) is ended the same way.
     Several sinks (threads or processes) may append to one file; each line is one write.
     """
 
@@ -310,7 +317,7 @@ class JsonlEventSink:
             if fh.read(1) == b"\n":
                 return
         logger.warning("event log %s ends in a torn line (writer killed mid-write); starting a new line", self.path)
-        self._write(b"\n")
+        self._write(_SPOIL)  # the killed writer's event was never acknowledged, even if all but its newline got out
 
     def _write(self, data: bytes) -> None:
         assert self._fd is not None
@@ -323,11 +330,13 @@ class JsonlEventSink:
         """Write ``line`` whole after ending any line a failed write left unfinished.
 
         A write that fails part-way (disk full) leaves a fragment; the next event appended onto it would be
-        one unreadable line with it, and lost. So the fragment is ended with a newline at once, or, if that
-        fails too, before the next line is written (it stays on a line of its own, skipped when read).
+        one unreadable line with it, and lost. So the fragment is ended at once, or, if that fails too, before
+        the next line is written (it stays on a line of its own, skipped when read). It is ended with
+        :data:`_SPOIL`, not a bare newline: a fragment can be the whole event but its newline, and a newline
+        alone would then store the event the caller was told was not stored (and may send again).
         """
         if self._torn:
-            self._write(b"\n")
+            self._write(_SPOIL)
             self._torn = False
         assert self._fd is not None
         view = memoryview(line)
@@ -339,7 +348,7 @@ class JsonlEventSink:
             if len(view) < len(line):
                 self._torn = True
                 try:
-                    self._torn = os.write(self._fd, b"\n") != 1
+                    self._torn = os.write(self._fd, _SPOIL) != len(_SPOIL)
                 except OSError:
                     pass
             raise
