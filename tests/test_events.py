@@ -349,14 +349,15 @@ def test_after_a_full_disk_the_next_acknowledged_event_is_stored_whole(tmp_path)
     assert len(caught) == 1  # the one fragment the failed write left, on a line of its own
 
 
-def test_a_failed_write_whose_newline_also_fails_is_mended_before_the_next_event(tmp_path, monkeypatch):
+def _disk_that_fills(monkeypatch, room: int) -> dict:
+    """Make the event sink's ``os.write`` take ``room`` more bytes, then fail with ENOSPC (a partial write where
+    the room ends) until the returned dict's ``"bytes"`` is set to None (room again)."""
     import errno
 
     import arlens.events as E
 
-    path = tmp_path / "events.jsonl"
     real_write = os.write
-    budget = {"bytes": 30}  # the disk takes 30 more bytes, then nothing, until room is made
+    budget = {"bytes": room}
 
     def write(fd, data):
         if budget["bytes"] is None:
@@ -368,6 +369,16 @@ def test_a_failed_write_whose_newline_also_fails_is_mended_before_the_next_event
         return real_write(fd, bytes(data[:n]))
 
     monkeypatch.setattr(E.os, "write", write)
+    return budget
+
+
+def test_a_failed_write_whose_newline_also_fails_is_mended_before_the_next_event(tmp_path, monkeypatch):
+    import errno
+
+    import arlens.events as E
+
+    path = tmp_path / "events.jsonl"
+    budget = _disk_that_fills(monkeypatch, 30)  # 30 more bytes, then nothing, until room is made
     sink = JsonlEventSink(path, fsync="never")
     with pytest.raises(E.EventNotStoredError, match="lens_shown event for 'A' was not stored") as info:
         sink.emit(LensShown(session_id="s", product_id="A"))
@@ -385,26 +396,12 @@ def test_a_failed_write_that_left_all_but_the_newline_is_not_stored(tmp_path, mo
     """The disk filled up just before an event's newline: the event was reported not stored, yet the newline
     that ended its fragment later made it a whole line, read back as stored (test_after_a_full_disk_... failed
     when the size limit fell there, ~1 run in 150 as the timestamps' lengths vary)."""
-    import errno
-
     import arlens.events as E
 
     path = tmp_path / "events.jsonl"
     event = LensShown(session_id="s", product_id="A", timestamp=1.0)
     line = (json.dumps(event.to_dict(), separators=(",", ":")) + "\n").encode()
-    real_write = os.write
-    budget = {"bytes": len(line) - 1}  # all of the event's line but its newline, then nothing until room is made
-
-    def write(fd, data):
-        if budget["bytes"] is None:
-            return real_write(fd, data)
-        if budget["bytes"] == 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        n = min(len(data), budget["bytes"])
-        budget["bytes"] -= n
-        return real_write(fd, bytes(data[:n]))
-
-    monkeypatch.setattr(E.os, "write", write)
+    budget = _disk_that_fills(monkeypatch, len(line) - 1)  # all of the line but its newline, then nothing
     sink = JsonlEventSink(path, fsync="never")
     with pytest.raises(E.EventNotStoredError, match="lens_shown event for 'A' was not stored"):
         sink.emit(event)
