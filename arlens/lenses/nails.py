@@ -52,7 +52,7 @@ from arlens.landmarks import HandLandmark as H
 from arlens.render import color as C
 from arlens.render import nail_plates as NP
 from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
-from arlens.render.relight import composite_in_light
+from arlens.render.relight import composite_in_light, light_luts
 from arlens.scene import Scene
 from arlens.stats import percentile
 from arlens.tracking.results import Hand, as_hands
@@ -340,6 +340,8 @@ class NailPolishLens:
             raise InputError(f"options: expected NailPolishOptions, got {type(options).__name__}")
         self.options = options
         self._params = options.params
+        # one shade, as the compositor's (1, NUM_PARAMS) rows: validated here, once, not per nail
+        self._shade = np.asarray(self._params, dtype=np.float32).reshape(1, C.NUM_PARAMS)
         self._drawn: tuple[np.ndarray | None, ...] = ()
 
     @classmethod
@@ -406,27 +408,37 @@ class NailPolishLens:
         for i, hand in enumerate(hands):
             hs = scene.hand(hand)
             nails = self.nails(hand)
-            nails = [self._seat(scene, hs, nail) for nail in nails]
-            plates = [self._plate(scene, hs, nail, sides) for nail, sides in nails]
+            if not nails:
+                work.append((i, [], None))
+                continue
+            # what every nail of the hand shares, worked out once: its landmarks and fingers' half widths
+            lm = np.asarray(hand.landmarks, dtype=np.float64)
+            radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH) if self.options.follow_image else None
+            nails = [self._seat(scene, hs, nail, lm) for nail in nails]
+            plates = [self._plate(scene, hs, nail, sides, radii) for nail, sides in nails]
             nails = [nail for nail, _ in nails]
             gains = hs.light.gains if self.options.scene_light and plates else None
             work.append((i, [(n, p) for n, p in zip(nails, plates, strict=True) if p is not None], gains))
         drawn: list[np.ndarray | None] = [None] * len(hands)
         for i, plates, gains in work:
-            boxes = [b for b in (self._paint(out, nail, plate, gains) for nail, plate in plates) if b is not None]
+            # the light's two tables once per hand, not per nail (None: white light, nothing to take out)
+            luts = light_luts(gains, 3) if gains is not None and plates else None
+            boxes = [b for b in (self._paint(out, nail, plate, luts) for nail, plate in plates) if b is not None]
             drawn[i] = np.array([min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
                                  max(b[3] for b in boxes)], np.float32) if boxes else None
         self._drawn = tuple(drawn)
         return out
 
-    def _seat(self, scene: Scene, hs: Any, nail: Nail) -> tuple[Nail, tuple[np.ndarray, float, float] | None]:
+    def _seat(
+        self, scene: Scene, hs: Any, nail: Nail, lm: np.ndarray
+    ) -> tuple[Nail, tuple[np.ndarray, float, float] | None]:
         """The nail moved onto the middle of its finger as the image shows it (:func:`~arlens.render.nail_plates.
         finger_sides`), and the sides it must keep inside (across direction, left, right, from the moved
-        centre); the nail as it was and None when the image shows no clear sides (or it is not followed)."""
+        centre); the nail as it was and None when the image shows no clear sides (or it is not followed).
+        ``lm``: the hand's landmarks as float64."""
         if not self.options.follow_image:
             return nail, None
         tip, dip, _ = FINGERS[nail.finger]
-        lm = np.asarray(hs.hand.landmarks, dtype=np.float64)
         direction = lm[tip, :2] - lm[dip, :2]
         radius = 0.5 * hs.finger_width * FINGER_WIDTH[nail.finger]
         found = NP.finger_sides(scene.frame, nail.centre, direction, float(np.linalg.norm(nail.axis)), radius)
@@ -441,10 +453,12 @@ class NailPolishLens:
         return moved, (across, left - shift, right - shift)
 
     def _plate(
-        self, scene: Scene, hs: Any, nail: Nail, sides: tuple[np.ndarray, float, float] | None = None
+        self, scene: Scene, hs: Any, nail: Nail, sides: tuple[np.ndarray, float, float] | None = None,
+        radii: dict[str, float] | None = None,
     ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
         """The nail's box and where its polish goes there (float32 (h, w) 0..1), from the unrendered frame;
-        kept between the finger's ``sides`` when they were found."""
+        kept between the finger's ``sides`` when they were found. ``radii``: the hand's
+        :func:`~arlens.render.nail_plates.finger_radii`, when the caller has them."""
         sigma = min(max(FEATHER * nail.width, 0.5), MAX_FEATHER_PX)
         pad = int(np.ceil(3 * sigma)) + 2
         c = nail.outline.mean(axis=0)
@@ -459,7 +473,8 @@ class NailPolishLens:
         box = (x0, y0, x1, y1)
         if not self.options.follow_image:
             return box, NP.outline_coverage(nail.outline, box, sigma)
-        radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH)
+        if radii is None:
+            radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH)
         plate = NP.nail_plate(
             scene.frame[y0:y1, x0:x1], box, nail.outline, sigma, hs.hand.landmarks, nail.finger, radii,
             hs.mask(box), hs.colors.hand,
@@ -476,9 +491,10 @@ class NailPolishLens:
 
     def _paint(
         self, out: np.ndarray, nail: Nail, plate: tuple[tuple[int, int, int, int], np.ndarray],
-        gains: np.ndarray | None,
+        luts: tuple[np.ndarray, np.ndarray] | None,
     ) -> tuple[int, int, int, int] | None:
-        """Composite one nail into ``out`` in place, touching only the nail's box; the box of the pixels painted."""
+        """Composite one nail into ``out`` in place, touching only the nail's box; the box of the pixels painted.
+        ``luts``: the hand's light (:func:`~arlens.render.relight.light_luts`), None for white light."""
         box, coverage = plate
         x0, y0, x1, y1 = box
         maps = _nail_maps(nail, box, coverage, self.options.finish)
@@ -493,9 +509,11 @@ class NailPolishLens:
         def composite(p: np.ndarray) -> np.ndarray:
             light = C.bgr_to_lab(p[inside] if inside.any() else p)[:, 0]
             reference = percentile(light, REFERENCE_PERCENTILE)
-            return C.composite_pixels(p, nail_maps, self._params, lightness=reference)[None]
+            # the checked compositor's work without its per-call checks (the shade was checked once; the maps are
+            # this lens's own, with no liner: a nail has none)
+            return C.composite_checked(p, nail_maps, self._shade, reference, liner=False)
 
-        painted = composite_in_light(px, gains if gains is not None else _WHITE, composite)[0]
+        painted = (composite(px) if luts is None else composite_in_light(px, _WHITE, composite, luts))[0]
         roi[index] = painted
         out[y0:y1, x0:x1] = roi.reshape(y1 - y0, x1 - x0, 3)
         rows, cols = np.divmod(index, x1 - x0)  # ascending flat indices: first and last rows are the extremes
