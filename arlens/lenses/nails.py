@@ -284,29 +284,35 @@ def _hash(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint32(16))
 
 
-def _nail_maps(nail: Nail, box: tuple[int, int, int, int], coverage: np.ndarray, finish: Finish) -> np.ndarray:
-    """float32 (h, w, NUM_MAPS) compositor maps of one nail in its box: coverage, gloss streak, sparkle."""
+def _nail_maps(
+    nail: Nail, box: tuple[int, int, int, int], mask: np.ndarray, rows: np.ndarray, cols: np.ndarray, finish: Finish
+) -> np.ndarray:
+    """float32 (n, NUM_MAPS) compositor maps of one nail at the n pixels (``rows``, ``cols``) of its box that it
+    paints: coverage (``mask``, their values), gloss streak, sparkle. Each pixel gets the value it has on the whole
+    box's grid (the same float32 operations on it), only the painted pixels are worked out."""
     x0, y0, x1, y1 = box
-    h, w = coverage.shape
-    maps = np.zeros((h, w, NUM_MAPS), dtype=np.float32)
-    maps[..., MASK] = coverage * np.float32(nail.facing)
+    maps = np.zeros((len(mask), NUM_MAPS), dtype=np.float32)
+    maps[:, MASK] = mask
     params = C.FINISH_PARAMS[finish]
     specular, sparkle = params[4], params[6]
     if specular <= 0 and sparkle <= 0:
         return maps
-    # nail-local coordinates: s along the nail (-1 cuticle .. 1 free edge), t across (-1..1)
-    # a row of x and a column of y, broadcast to the box where they meet (the values of full grids)
-    rel_x = (np.arange(x0, x1, dtype=np.float32) + np.float32(0.5) - nail.centre[0])[None, :]
-    rel_y = (np.arange(y0, y1, dtype=np.float32) + np.float32(0.5) - nail.centre[1])[:, None]
-    basis = np.stack([nail.axis, nail.across], axis=1).astype(np.float64)  # columns: axis, across
+    # nail-local coordinates: s along the nail (-1 cuticle .. 1 free edge), t across (-1..1), from a row of x and
+    # a column of y (each product once per column or row, then taken at the pixels)
+    rel_x = np.arange(x0, x1, dtype=np.float32) + np.float32(0.5) - nail.centre[0]
+    rel_y = np.arange(y0, y1, dtype=np.float32) + np.float32(0.5) - nail.centre[1]
+    (ax, cx), (ay, cy) = zip(nail.axis.tolist(), nail.across.tolist(), strict=True)
+    basis = np.array([[ax, cx], [ay, cy]], dtype=np.float64)  # columns: axis, across
     if abs(np.linalg.det(basis)) < 1e-6:
         return maps
     inv = np.linalg.inv(basis).astype(np.float32)
-    s = inv[0, 0] * rel_x + inv[0, 1] * rel_y
-    t = inv[1, 0] * rel_x + inv[1, 1] * rel_y
+    s = (inv[0, 0] * rel_x)[cols]
+    s += (inv[0, 1] * rel_y)[rows]
+    t = (inv[1, 0] * rel_x)[cols]
+    t += (inv[1, 1] * rel_y)[rows]
     if specular > 0:  # a lengthwise highlight off the nail's crown, as on a curved lacquered plate
         g = ((t + np.float32(0.3)) / np.float32(0.18)) ** 2 + (s / np.float32(0.75)) ** 4
-        maps[..., GLOSS] = np.exp(-0.5 * g)
+        maps[:, GLOSS] = np.exp(-0.5 * g)
     if sparkle > 0:
         cells = np.float32(_SPARKLE_CELLS / 2)
         gu, gv = s * cells * np.float32(nail.aspect) + 512, t * cells + 512
@@ -316,7 +322,7 @@ def _nail_maps(nail: Nail, box: tuple[int, int, int, int], coverage: np.ndarray,
         on = (hashed & np.uint32(0xFFFF)).astype(np.float32) < np.float32(0.4 * 65536)
         fu, fv = gu - iu - np.float32(0.5), gv - iv - np.float32(0.5)
         bump = np.clip(np.float32(1.0) - (fu * fu + fv * fv) / np.float32(0.09), 0.0, 1.0)
-        maps[..., SPARKLE] = bump * bump * on
+        maps[:, SPARKLE] = bump * bump * on
     return maps
 
 
@@ -497,13 +503,14 @@ class NailPolishLens:
         ``luts``: the hand's light (:func:`~arlens.render.relight.light_luts`), None for white light."""
         box, coverage = plate
         x0, y0, x1, y1 = box
-        maps = _nail_maps(nail, box, coverage, self.options.finish)
-        index = np.flatnonzero(maps[..., MASK] > 1e-3)
+        mask = coverage * np.float32(nail.facing)
+        index = np.flatnonzero(mask > 1e-3)
         if index.size == 0:
             return None
+        rows, cols = np.divmod(index, x1 - x0)  # ascending flat indices: first and last rows are the extremes
+        nail_maps = _nail_maps(nail, box, mask.reshape(-1)[index], rows, cols, self.options.finish)
         roi = out[y0:y1, x0:x1].reshape(-1, 3)
         px = np.take(roi, index, axis=0)
-        nail_maps = maps.reshape(-1, NUM_MAPS)[index]
         inside = nail_maps[:, MASK] > 0.5 * nail.facing
 
         def composite(p: np.ndarray) -> np.ndarray:
@@ -516,5 +523,4 @@ class NailPolishLens:
         painted = (composite(px) if luts is None else composite_in_light(px, _WHITE, composite, luts))[0]
         roi[index] = painted
         out[y0:y1, x0:x1] = roi.reshape(y1 - y0, x1 - x0, 3)
-        rows, cols = np.divmod(index, x1 - x0)  # ascending flat indices: first and last rows are the extremes
         return x0 + int(cols.min()), y0 + int(rows[0]), x0 + int(cols.max()) + 1, y0 + int(rows[-1]) + 1
