@@ -37,7 +37,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -54,6 +54,7 @@ from arlens.render import nail_plates as NP
 from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
 from arlens.render.relight import composite_in_light, light_luts
 from arlens.scene import Scene
+from arlens.scene.hands import HALF_RES_FINGER
 from arlens.stats import percentile
 from arlens.tracking.results import Hand, as_hands
 
@@ -89,6 +90,11 @@ _SQUARENESS = 3.0
 _VERTICES = 48
 _SHIFT = 4
 _WHITE = np.ones(3, dtype=np.float32)
+#: The hand's silhouette is asked for once over the box around all its nails while that box is at most this many
+#: times the nails' boxes' area together (:func:`_silhouettes`), else once per nail.
+UNION_MAX_AREA = 3.0
+#: ... and while the hand's mean finger width is at least this many pixels (see :func:`_silhouettes`).
+UNION_MIN_FINGER = 8.0
 #: Shimmer glints per nail width.
 _SPARKLE_CELLS = 9.0
 
@@ -326,6 +332,30 @@ def _nail_maps(
     return maps
 
 
+def _silhouettes(hs: Any, boxes: list[tuple[int, int, int, int]]) -> Callable[[tuple[int, int, int, int]], np.ndarray]:
+    """The hand's refined silhouette over each of ``boxes`` (its nails' boxes) from one scene mask over the box
+    around them all, not one per nail: the refinement's per-call work (the landmark silhouette drawn, two distance
+    transforms) is most of what a nail's small box costs.
+
+    The mask is read only as ``> 0.5``, and that is the same either way: a pixel's value depends on its box only
+    through the distances to the landmark outline measured inside the box and a margin (0.6 finger widths and 2
+    px, :func:`arlens.scene.hands.hand_mask`), and where they could differ (that far out, less the 3x3 blur's pixel)
+    the prior's log-odds, at least ``10 - 16.7 / width`` (``EDGE_SCALE``), outweigh any colour evidence
+    (``COLOR_WEIGHT x COLOR_CLIP`` = 7.2) for a finger ``UNION_MIN_FINGER`` px wide or more: both are on the same
+    side of 0.5. Not so on a close-up's hand (finger width ``HALF_RES_FINGER`` and more), whose distances are
+    measured at half resolution on a grid anchored at the box: there, on thinner fingers, and where the box
+    around all is much larger than the nails' boxes together, each nail asks for its own.
+    """
+    if len(boxes) < 2 or not UNION_MIN_FINGER <= hs.finger_width < HALF_RES_FINGER:
+        return hs.mask
+    ux0, uy0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    ux1, uy1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    if (ux1 - ux0) * (uy1 - uy0) > UNION_MAX_AREA * sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes):
+        return hs.mask
+    whole = hs.mask((ux0, uy0, ux1, uy1))
+    return lambda b: whole[b[1] - uy0 : b[3] - uy0, b[0] - ux0 : b[2] - ux0]
+
+
 class NailPolishLens:
     """Paints a nail-polish shade on the nails of every hand in a frame.
 
@@ -421,7 +451,11 @@ class NailPolishLens:
             lm = np.asarray(hand.landmarks, dtype=np.float64)
             radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH) if self.options.follow_image else None
             nails = [self._seat(scene, hs, nail, lm) for nail in nails]
-            plates = [self._plate(scene, hs, nail, sides, radii) for nail, sides in nails]
+            placed = [self._box(nail, scene.frame.shape) for nail, _ in nails]
+            silhouette = _silhouettes(hs, [at[0] for at in placed if at is not None]) if self.options.follow_image \
+                else None
+            plates = [None if at is None else self._plate(scene, hs, nail, sides, radii, at, silhouette)
+                      for (nail, sides), at in zip(nails, placed, strict=True)]
             nails = [nail for nail, _ in nails]
             gains = hs.light.gains if self.options.scene_light and plates else None
             work.append((i, [(n, p) for n, p in zip(nails, plates, strict=True) if p is not None], gains))
@@ -458,32 +492,45 @@ class NailPolishLens:
         moved = replace(nail, outline=nail.outline + offset, centre=nail.centre + offset)
         return moved, (across, left - shift, right - shift)
 
-    def _plate(
-        self, scene: Scene, hs: Any, nail: Nail, sides: tuple[np.ndarray, float, float] | None = None,
-        radii: dict[str, float] | None = None,
-    ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-        """The nail's box and where its polish goes there (float32 (h, w) 0..1), from the unrendered frame;
-        kept between the finger's ``sides`` when they were found. ``radii``: the hand's
-        :func:`~arlens.render.nail_plates.finger_radii`, when the caller has them."""
+    @staticmethod
+    def _box(nail: Nail, shape: tuple[int, ...]) -> tuple[tuple[int, int, int, int], float] | None:
+        """The frame pixels (x0, y0, x1, y1) a nail's polish may reach (its search outline and the feather's reach)
+        and the feather's sigma; None when they lie off the frame."""
         sigma = min(max(FEATHER * nail.width, 0.5), MAX_FEATHER_PX)
         pad = int(np.ceil(3 * sigma)) + 2
         c = nail.outline.mean(axis=0)
         search = c + (nail.outline - c) * np.float32(NP.SEARCH_SCALE)
         lo = np.floor(search.min(axis=0)).astype(int) - pad
         hi = np.ceil(search.max(axis=0)).astype(int) + pad + 1
-        height, width = scene.frame.shape[:2]
+        height, width = shape[:2]
         x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
         x1, y1 = min(int(hi[0]), width), min(int(hi[1]), height)
         if x1 <= x0 or y1 <= y0:
             return None
-        box = (x0, y0, x1, y1)
+        return (x0, y0, x1, y1), sigma
+
+    def _plate(
+        self, scene: Scene, hs: Any, nail: Nail, sides: tuple[np.ndarray, float, float] | None = None,
+        radii: dict[str, float] | None = None, placed: tuple[tuple[int, int, int, int], float] | None = None,
+        silhouette: Callable[[tuple[int, int, int, int]], np.ndarray] | None = None,
+    ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+        """The nail's box and where its polish goes there (float32 (h, w) 0..1), from the unrendered frame;
+        kept between the finger's ``sides`` when they were found. ``radii``: the hand's
+        :func:`~arlens.render.nail_plates.finger_radii`, ``placed``: the nail's :meth:`_box`, ``silhouette``: the
+        hand's refined mask over a box (default ``hs.mask``), when the caller has them."""
+        if placed is None:
+            placed = self._box(nail, scene.frame.shape)
+            if placed is None:
+                return None
+        box, sigma = placed
+        x0, y0, x1, y1 = box
         if not self.options.follow_image:
             return box, NP.outline_coverage(nail.outline, box, sigma)
         if radii is None:
             radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH)
         plate = NP.nail_plate(
             scene.frame[y0:y1, x0:x1], box, nail.outline, sigma, hs.hand.landmarks, nail.finger, radii,
-            hs.mask(box), hs.colors.hand,
+            (silhouette or hs.mask)(box), hs.colors.hand,
         )
         if sides is not None:
             plate = plate * NP.side_band(box, nail.centre, *sides)
