@@ -21,10 +21,13 @@ baseline / today of the median CPU milliseconds per hand.
 baseline's trackers in lockstep from fresh tracks, CPU and wall milliseconds a frame and the largest landmark
 difference between the two (pixels).
 
+``tryon``: bench_kiosk's ``process`` variant (``TryOn`` with LIP-001, EYE-101 and NAIL-201 on the kiosk clip, its
+faces and hands tracked) of today and of the baseline in lockstep, CPU and wall ms a frame and their ratios.
+
 ``--profile N`` runs today's lens over the kiosk frames N times under cProfile and prints the top entries;
 ``--save-renders DIR`` writes today's (and the baseline's) renders of the stills and of one kiosk frame as PNGs.
 
-    python benchmarks/bench_nails.py [--baseline-rev 1123d1a] [--rounds 3] [--parts nails,tracking]
+    python benchmarks/bench_nails.py [--baseline-rev 1123d1a] [--rounds 3] [--parts nails,tracking,tryon]
         [--frames-per-still 60] [--profile 0] [--save-renders /tmp/nails] [--out results/nails.json]
 """
 
@@ -52,7 +55,8 @@ KIOSK_STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_
 PRODUCT = "NAIL-201"
 #: sRGB gains that turn pointing.jpg's light skin deep (B, G, R).
 DEEP_GAINS = (0.30, 0.34, 0.42)
-PARTS = ("nails", "tracking")
+PARTS = ("nails", "tracking", "tryon")
+KIOSK_PRODUCTS = ("LIP-001", "EYE-101", "NAIL-201")
 
 
 class Package:
@@ -67,6 +71,7 @@ class Package:
         catalog = importlib.import_module(f"{name}.catalog").Catalog.default()
         nails = importlib.import_module(f"{name}.lenses.nails")
         self.lens = nails.NailPolishLens.from_product(catalog[PRODUCT])
+        self.module = importlib.import_module(name)
 
     def hands(self, hands: list) -> list:
         """``hands`` (today's Hand values) as this package's Hand values."""
@@ -219,6 +224,40 @@ def bench_tracking(packages: list[Package], frames_per_still: int, rounds: int) 
     return result
 
 
+def bench_tryon(packages: list[Package], frames_per_still: int, rounds: int) -> dict:
+    """bench_kiosk's ``process`` (TryOn with a lipstick, glasses and a nail polish, face and hand tracked) of each
+    package on the same frames, in lockstep (the order turning round every frame): CPU and wall ms a frame."""
+    clip = harness.make_face_hand_clip(KIOSK_STILLS, frames_per_still)
+    sessions = {p.name: p.module.TryOn(products=list(KIOSK_PRODUCTS),
+                                       options=p.module.TryOnOptions(event_delivery="inline")) for p in packages}
+    cpu: dict[str, list[float]] = {p.name: [] for p in packages}
+    wall: dict[str, list[float]] = {p.name: [] for p in packages}
+    try:
+        for s in sessions.values():
+            for i, frame in enumerate(clip[:10]):
+                s.process(frame, (i + 1) * 33.0)
+        t0 = 20 * 33.0
+        for r in range(rounds):
+            for i, frame in enumerate(clip):
+                ts = t0 + (r * len(clip) + i) * 33.0
+                for pkg in packages if i % 2 == 0 else packages[::-1]:
+                    t, c = time.perf_counter(), time.process_time()
+                    sessions[pkg.name].process(frame, ts)
+                    cpu[pkg.name].append((time.process_time() - c) * 1e3)
+                    wall[pkg.name].append((time.perf_counter() - t) * 1e3)
+    finally:
+        for s in sessions.values():
+            s.close()
+    result = {p.name: {"cpu_ms": float(np.median(cpu[p.name])), "wall_ms": float(np.median(wall[p.name])),
+                       "wall_p95": float(np.percentile(wall[p.name], 95)), "frames": len(cpu[p.name])}
+              for p in packages}
+    if len(packages) > 1:
+        a, b = packages[0].name, packages[1].name
+        result["cpu_ratio_baseline_over_today"] = float(np.median(np.asarray(cpu[b]) / np.asarray(cpu[a])))
+        result["wall_ratio_baseline_over_today"] = float(np.median(np.asarray(wall[b]) / np.asarray(wall[a])))
+    return result
+
+
 def profile(pkg: Package, kiosk: list, runs: int) -> None:
     import cProfile
     import pstats
@@ -277,6 +316,15 @@ def main() -> None:
             extra = (f"  baseline/today {r['ratio_baseline_over_today']:.2f}  "
                      f"landmarks max diff {r['landmarks_max_diff_px']:.3g} px")
         print(f"tracking: CPU ms a frame (median, p95)  {cols}{extra}")
+    if "tryon" in parts:
+        result["tryon"] = r = bench_tryon(packages, args.frames_per_still, args.rounds)
+        cols = "  ".join(f"{p.name} {r[p.name]['cpu_ms']:.2f} wall {r[p.name]['wall_ms']:.2f} "
+                         f"(p95 {r[p.name]['wall_p95']:.2f})" for p in packages)
+        extra = ""
+        if len(packages) > 1:
+            extra = (f"  baseline/today CPU {r['cpu_ratio_baseline_over_today']:.3f} "
+                     f"wall {r['wall_ratio_baseline_over_today']:.3f}")
+        print(f"tryon (process): ms a frame (median)  {cols}{extra}")
     if args.profile:
         profile(packages[0], kiosk, args.profile)
     if args.out is not None:
