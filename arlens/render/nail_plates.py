@@ -190,7 +190,6 @@ def nail_plate(
     search = outline_coverage(outline, box, sigma, SEARCH_SCALE)
     evidence = polish_evidence(roi, skin)
     plate = np.maximum(prior, search * evidence)
-    plate *= finger_ownership(landmarks, finger, radii, box)
     # polish stops short of the finger's edge: a nail plate is narrower than its finger (the nail folds
     # at its sides), and the silhouette's edge is a pixel uncertain
     inside = (silhouette > 0.5).astype(np.uint8)
@@ -198,6 +197,14 @@ def nail_plate(
                                   3)[1:-1, 1:-1]
     t = np.clip((depth - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP), 0.0, 1.0)
     plate *= t * t * (np.float32(3.0) - np.float32(2.0) * t)
+    # the finger's ownership last, and only over the part of the box where the plate is not 0 already: it is 0 or
+    # 1, so multiplying by it is exact in any order, and a smaller box has fewer pixels and fewer fingers near
+    rows = np.flatnonzero(plate.any(axis=1))
+    if rows.size:
+        cols = np.flatnonzero(plate.any(axis=0))
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        part = (box[0] + c0, box[1] + r0, box[0] + c1, box[1] + r1)
+        plate[r0:r1, c0:c1] *= finger_ownership(landmarks, finger, radii, part)
     return plate
 
 
