@@ -582,7 +582,7 @@ class EyewearLens:
         self._renders: dict[int, tuple[_RenderKey, np.ndarray, float]] = {}  # per face slot: the last drawing
         #: How many faces' glasses were drawn by OpenGL so far (the rest reused a drawing: ``reuse_px``).
         self.gl_draws = 0
-        corners = self.asset.bounds
+        corners = self._bounds = self.asset.bounds  # the asset works them out from every vertex when asked
         self._corners = np.array(
             [[corners[i, 0], corners[j, 1], corners[k, 2], 1.0] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
         )
@@ -1256,7 +1256,7 @@ class EyewearLens:
         from arlens.render.gl import environment_sh
 
         z0, out_right, out_left, rise = bend
-        b = self.asset.bounds  # frame mm, z into the face: the temples' ends at the largest z
+        b = self._bounds  # frame mm, z into the face: the temples' ends at the largest z
         run = max(float(b[1, 2]) - z0, 0.0)  # how far the ends lie behind the hinges
         ends = np.array([[b[1, 0] + out_right * run, rise * run, b[1, 2], 1.0],
                          [b[0, 0] - out_left * run, rise * run, b[1, 2], 1.0]])
