@@ -52,6 +52,10 @@ def working_scale(style: ShadowStyle) -> int:
     return int(max(1, min(4, style.occlusion_px // 1.0)))
 
 
+#: uint8 to float32 0..1: ``float32(v) * float32(1 / 255)``, what ``astype(float32)`` then ``*= 1 / 255`` gives.
+_UNIT = np.arange(256, dtype=np.float32) * np.float32(1.0 / 255.0)
+
+
 def _blurred(a: np.ndarray, sigma: float, shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """``a`` (float32, H x W) moved by ``shift`` pixels and blurred by ``sigma``, worked out on a grid coarse enough
     that the blur spans about two of its cells (a cast shadow's blur is ten or more pixels on a near face: a
@@ -72,19 +76,21 @@ def contact_shade_small(alpha: np.ndarray, receiver: np.ndarray, style: ShadowSt
     """:func:`contact_shade` at its working size: ``alpha`` and ``receiver`` uint8 (h, w) are the overlay's coverage
     and where the shadow may fall already reduced ``k`` times (:func:`working_scale`); returns the uint8 factor at
     that size (255 = unshaded, nothing clamped to 255 yet)."""
-    a = alpha.astype(np.float32)
-    a *= 1.0 / 255.0  # in place: the same float32 product without another canvas-sized array
+    # bytes to 0..1 by a table (one pass; the same float32 products as ``astype`` then ``*= 1 / 255``), and every
+    # product below in place: canvas-sized passes are what this costs at full size (a small face's k of 1)
+    a = cv2.LUT(alpha, _UNIT)
     dx, dy = style.offset_px
-    dark = style.cast * _blurred(a, style.blur_px / k, (dx / k, dy / k))
+    dark = _blurred(a, style.blur_px / k, (dx / k, dy / k))  # a new array
+    dark *= style.cast
     if style.occlusion > 0:
-        dark += style.occlusion * cv2.GaussianBlur(a, (0, 0), max(style.occlusion_px / k, 0.5))
+        ao = cv2.GaussianBlur(a, (0, 0), max(style.occlusion_px / k, 0.5))
+        ao *= style.occlusion
+        dark += ao
     rec = receiver
     if rec.shape[:2] != a.shape[:2]:
         rec = cv2.resize(receiver, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
-    rec = rec.astype(np.float32)
-    rec *= 1.0 / 255.0
-    dark *= rec
-    return cv2.convertScaleAbs(np.minimum(dark, MAX_DARKENING), alpha=-255.0, beta=255.0)
+    dark *= cv2.LUT(rec, _UNIT)
+    return cv2.convertScaleAbs(np.minimum(dark, MAX_DARKENING, out=dark), alpha=-255.0, beta=255.0)
 
 
 def contact_shade(alpha: np.ndarray, receiver: np.ndarray, style: ShadowStyle) -> np.ndarray:
