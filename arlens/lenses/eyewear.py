@@ -1226,6 +1226,8 @@ class EyewearLens:
         drawn = (x0 + bx // 4, y0 + by, x0 + -(-(bx + bw) // 4), y0 + by + bh)
 
         def need() -> np.ndarray:
+            if rgba.flags.c_contiguous:  # a pixel's four bytes as one word: set where any channel is (one pass)
+                return rgba.view(np.uint32)[..., 0] != 0
             return cv2.max(cv2.max(rgba[..., 0], rgba[..., 1]), cv2.max(rgba[..., 2], rgba[..., 3])) > 0
 
         if bw and bh and intersect(plan.scene_face.mouth_box, drawn) is not None:
