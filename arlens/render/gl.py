@@ -321,6 +321,11 @@ def srgb_to_linear(values: np.ndarray | float) -> np.ndarray:
     return np.power(np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0), 2.2)
 
 
+#: float32 (256,): :func:`srgb_to_linear` of each byte over 255 (``astype(float32) / 255``), as
+#: :func:`environment_from_frame` took it of every pixel.
+_SRGB_BYTE_TO_LINEAR = srgb_to_linear(np.arange(256, dtype=np.uint8).astype(np.float32) / 255.0).astype(np.float32)
+
+
 def lens_keep_lut(transmit: tuple[float, float, float], f0: tuple[float, float, float]) -> np.ndarray:
     """uint8 (256, 1, 3) BGR look-up table from a lens pass's alpha to the factor the scene behind is kept by.
 
@@ -401,7 +406,7 @@ def environment_from_frame(frame: np.ndarray, size: tuple[int, int] = (32, 18)) 
     step = max(1, min(h // (4 * size[1]), w // (4 * size[0])))
     small = cv2.resize(frame[::step, ::step], size, interpolation=cv2.INTER_AREA)
     rgb = cv2.flip(small, 1)[..., ::-1]  # mirrored, RGB
-    return srgb_to_linear(rgb.astype(np.float32) / 255.0).astype(np.float32)
+    return _SRGB_BYTE_TO_LINEAR[rgb]  # a table of srgb_to_linear(byte / 255): the same values, one pass
 
 
 @dataclass(frozen=True)
