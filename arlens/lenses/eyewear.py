@@ -682,17 +682,20 @@ class EyewearLens:
         mids = face.landmarks[self._eye_corner_idx, :2].astype(np.float64).reshape(-1, 2, 2).mean(axis=1)
         rays = camera.unproject(mids, 1.0)
         heights = []
+        _, oy, oz = inv[:3, 3].tolist()
         for ray, (sign, z_lens, y0, y1) in zip(rays, self._lens_boxes, strict=True):
             if sign == 0.0:
                 continue
-            origin, direction = inv[:3, 3], inv[:3, :3] @ ray
-            if abs(direction[2]) < 1e-9:
+            _, dy, dz = (inv[:3, :3] @ ray).tolist()
+            if abs(dz) < 1e-9:
                 continue
-            hit = origin + direction * (z_lens - origin[2]) / direction[2]
-            heights.append((hit[1] + self._pupil_above_corners_mm - y0) / (y1 - y0))
-        if not heights or not np.isfinite(heights).all():
+            # the hit's height, in Python floats: the same double operations as numpy's on the whole vector
+            hit_y = oy + dy * (z_lens - oz) / dz
+            heights.append((hit_y + self._pupil_above_corners_mm - y0) / (y1 - y0))
+        if not heights or not all(map(math.isfinite, heights)):
             return 0.0
-        return float(min(max((FITTING_HEIGHT - np.mean(heights)) * self._lens_h, -MAX_SLIDE_MM), MAX_SLIDE_MM))
+        mean = heights[0] if len(heights) == 1 else float(np.mean(heights))
+        return float(min(max((FITTING_HEIGHT - mean) * self._lens_h, -MAX_SLIDE_MM), MAX_SLIDE_MM))
 
     def frame_points(
         self, face: Face, points_mm: np.ndarray, camera: PerspectiveCamera | None = None
@@ -941,15 +944,18 @@ class EyewearLens:
         except np.linalg.LinAlgError:
             return 1e9, 0.0, 0.0, 0.0
         outs, rises = [], []
-        for ear, (x_line, y_line) in zip(ears[:, :3], lines, strict=True):  # ears: subject's right = wearer's right
-            z_e = float(ear[2])
-            if not np.isfinite(ear).all() or z_e <= z0 + 10.0:
+        # in Python floats: the same double operations as on numpy's scalars, without their overhead
+        for (ex, ey, z_e), (x_line, y_line) in zip(ears[:, :3].tolist(), lines, strict=True):  # subject's right =
+            if not (math.isfinite(ex) and math.isfinite(ey) and math.isfinite(z_e)) or z_e <= z0 + 10.0:  # wearer's
                 return 1e9, 0.0, 0.0, 0.0
             run = z_e - z0
+            xa, xb = x_line.tolist()
+            ya, yb = y_line.tolist()
             # the lines' values as np.polyval gives them ((0 * z + a) * z + b: the same float operations)
-            outs.append(float(min(max((abs(ear[0]) + 1.5 - (x_line[0] * z_e + x_line[1])) / run, -0.12), 0.2)))
-            rises.append((ear[1] - (y_line[0] * z_e + y_line[1])) / run)
-        return z0, outs[0], outs[1], float(min(max(np.mean(rises), -MAX_TEMPLE_RISE), MAX_TEMPLE_RISE))
+            outs.append(min(max((abs(ex) + 1.5 - (xa * z_e + xb)) / run, -0.12), 0.2))
+            rises.append((ey - (ya * z_e + yb)) / run)
+        rise = (rises[0] + rises[1]) / 2.0  # np.mean of the two: their sum halved
+        return z0, outs[0], outs[1], min(max(rise, -MAX_TEMPLE_RISE), MAX_TEMPLE_RISE)
 
     def _region(self, camera: PerspectiveCamera, m: np.ndarray) -> tuple[int, int, int, int] | None:
         corners = (self._corners @ m.T)[:, :3]
