@@ -18,6 +18,7 @@ OpenCV has no estimator of either, so these are written here; each is a handful 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -255,4 +256,20 @@ def apply_camera_look(rgba: np.ndarray, look: CameraLook, scale: float = 1.0) ->
     extra = float(np.sqrt(max(extra2, 0.0)))
     if extra < 0.3:
         return rgba
-    return cv2.GaussianBlur(rgba, (0, 0), extra)
+    h, w = rgba.shape[:2]
+    if not rgba.flags.c_contiguous or rgba.ndim != 3 or rgba.shape[2] != 4:
+        return cv2.GaussianBlur(rgba, (0, 0), extra)
+    # blurred only around what is drawn (the glasses' projected box holds much that is not: temples behind the
+    # head, corners), two kernel radii more: the rest stays 0, and inside the crop the mirrored border reads only
+    # those zeros, so every pixel is what blurring the whole drawing gives (OpenCV's uint8 kernel is 6 sigma wide)
+    bx, by, bw, bh = cv2.boundingRect(rgba.reshape(h, w * 4))
+    if not (bw and bh):
+        return np.zeros_like(rgba)
+    margin = 2 * ((math.ceil(extra * 6 + 1) | 1) // 2) + 1  # at least OpenCV's radius (it rounds), twice, and one
+    x0, y0 = max(bx // 4 - margin, 0), max(by - margin, 0)
+    x1, y1 = min(-(-(bx + bw) // 4) + margin, w), min(by + bh + margin, h)
+    if (x1 - x0) * (y1 - y0) > 0.8 * h * w:
+        return cv2.GaussianBlur(rgba, (0, 0), extra)
+    out = np.zeros_like(rgba)
+    out[y0:y1, x0:x1] = cv2.GaussianBlur(rgba[y0:y1, x0:x1], (0, 0), extra)
+    return out

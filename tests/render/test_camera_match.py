@@ -125,3 +125,22 @@ def test_a_coarser_drawing_is_blurred_less():
     full, coarse = apply_camera_look(rgba, look), apply_camera_look(rgba, look, 0.75)
     spread = [int(a[20, :10, 3].astype(int).sum()) for a in (full, coarse)]  # coverage spread out of the square
     assert spread[0] > spread[1] > 0  # still blurred, less
+
+
+@pytest.mark.parametrize("blur", [0.9, 1.6, 3.0])
+def test_overlay_blurred_around_its_drawing_is_blurred_whole(blur):
+    # apply_camera_look blurs only a crop around the drawn pixels; outside it the blur of zeros is zero and inside it
+    # the crop's mirrored border reads only zeros, so it is the whole overlay's blur (both are OpenCV's fixed-point
+    # uint8 Gaussian on the same pixels; one level of tolerance for a build whose kernels differ by size, while a
+    # crop too tight would cut the blur's tails by many levels)
+    rng = np.random.default_rng(3)
+    rgba = np.zeros((120, 300, 4), np.uint8)
+    rgba[40:70, 30:90] = rng.integers(0, 256, (30, 60, 4), dtype=np.uint8)
+    rgba[100:120, 250:300] = 255  # touching the bottom-right border
+    look = CameraLook(blur, 0.0)
+    extra = float(np.sqrt(blur**2 - SHARP_SIGMA_PX**2))
+    expected = cv2.GaussianBlur(rgba, (0, 0), extra)
+    got = apply_camera_look(rgba, look)
+    assert got.shape == rgba.shape and got.dtype == np.uint8
+    assert np.abs(got.astype(int) - expected).max() <= 1
+    assert not apply_camera_look(np.zeros_like(rgba), look).any()
