@@ -947,9 +947,9 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
 def _points_box(pts: np.ndarray, shape: tuple[int, int]) -> Box | None:
     """The frame box around points (pixel centres) with two pixels to spare, clipped; None when empty."""
     h, w = shape
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    x0, y0 = max(0, int(math.floor(lo[0] - 2))), max(0, int(math.floor(lo[1] - 2)))
-    x1, y1 = min(w, int(math.ceil(hi[0] + 2)) + 1), min(h, int(math.ceil(hi[1] + 2)) + 1)
+    lo, hi = (pts.min(axis=0) - 2).tolist(), (pts.max(axis=0) + 2).tolist()  # (in the points' precision, as before)
+    x0, y0 = max(0, math.floor(lo[0])), max(0, math.floor(lo[1]))
+    x1, y1 = min(w, math.ceil(hi[0]) + 1), min(h, math.ceil(hi[1]) + 1)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
     return x0, y0, x1, y1
@@ -971,8 +971,10 @@ def _relit(original: np.ndarray, after: np.ndarray, before: np.ndarray) -> np.nd
 def _union(boxes: list[Box]) -> np.ndarray | None:
     if not boxes:
         return None
-    b = np.array(boxes, dtype=np.float32)
-    return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], dtype=np.float32)
+    if len(boxes) == 1:
+        return np.array(boxes[0], dtype=np.float32)
+    x0, y0, x1, y1 = zip(*boxes, strict=True)
+    return np.array([min(x0), min(y0), max(x1), max(y1)], dtype=np.float32)
 
 
 def _field_extent(gain: np.ndarray, offset: np.ndarray, rect: Rect) -> Rect | None:
