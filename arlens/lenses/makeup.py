@@ -913,7 +913,7 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
         rect = parts[0][1]
         for _, r in parts[1:]:
             rect = (min(rect[0], r[0]), min(rect[1], r[1]), max(rect[2], r[2]), max(rect[3], r[3]))
-        erase = tuple(e for side, _ in parts for e in lens._erase(side, ctx))
+        erase = tuple(dict.fromkeys(e for side, _ in parts for e in lens._erase(side, ctx)))  # each outline once
         keep = change.keep(erase, rect, keep_cells)
         if lens.kind == "foundation":
             layer = lens._foundation_layer(ctx, parts[0][0], grid, rect, change, erase)
