@@ -59,7 +59,7 @@ from arlens.render import patterns as P
 from arlens.render import skin as S
 from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
 from arlens.render.face_space import FaceSpace, fade_change
-from arlens.render.hair import hair_class, hair_probability
+from arlens.render.hair import HairModel, hair_class
 from arlens.render.relight import is_neutral
 from arlens.scene import Scene
 from arlens.tracking.results import Face
@@ -684,6 +684,7 @@ class _Context:
         #: the run's grid and how likely each of its cells is hair (None: none is), set by :meth:`find_hair`
         self.hair: tuple[FaceGrid, np.ndarray] | None = None
         self._hair_keep: dict[Box, np.ndarray | None] = {}
+        self._hair_model: tuple[HairModel | None] | None = None
 
     @property
     def hair_class(self) -> Any:
@@ -694,6 +695,15 @@ class _Context:
             found = _HAIR_CLASSES[self.face] = (
                 hair_class(self.face.scene.frame, self.face.face.landmarks, self.face.colors.skin),)
         return found[0]
+
+    @property
+    def hair_model(self) -> HairModel | None:
+        """How likely a pixel is hair over this face (:class:`arlens.render.hair.HairModel` of its skin and hair
+        classes, made once per context: coarse cells, their edges, the frame's pixels); None without a skin class."""
+        if self._hair_model is None:
+            skin = self.face.colors.skin
+            self._hair_model = (None if skin is None else HairModel(skin, self.hair_class),)
+        return self._hair_model[0]
 
     def forget_hair(self) -> None:
         """No hair is kept off by the run drawn next (eye products alone keep to their own rules); the hair an
@@ -708,7 +718,7 @@ class _Context:
         """
         self.hair = None
         self._hair_keep = {}
-        skin = self.face.colors.skin
+        model = self.hair_model
         # looked for on cells of about _HAIR_CELLS per UV unit (a strand half over a cell still shows), then on the
         # grid's cells, then at the frame's resolution where it was seen (hair_keep)
         m = max(1, int(round(self.space.scale / _HAIR_CELLS / grid.cell)))
@@ -719,7 +729,7 @@ class _Context:
             if (ch * m, cw * m) != (gh, gw):
                 coarse = cv2.copyMakeBorder(small, 0, ch * m - gh, 0, cw * m - gw, cv2.BORDER_REPLICATE)
             coarse = cv2.resize(coarse, (cw, ch), interpolation=cv2.INTER_AREA)
-        p = hair_probability(coarse, skin, self.hair_class)
+        p = None if model is None else model.probability(coarse)
         person = getattr(self.face.scene, "person", None)
         if callable(person) and getattr(self.face.scene, "has_person_mask", False):
             mask = person(grid.box)
@@ -744,9 +754,8 @@ class _Context:
             edge = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98))
                                   & (free.reshape(-1) > np.float32(0.0)))
             if len(edge):
-                fine = hair_probability(take_rows(small.reshape(-1, 3), edge)[:, None], skin, self.hair_class)
-                if fine is not None:
-                    flat[edge] = fine.reshape(-1)
+                if model is not None:
+                    flat[edge] = model.probability(take_rows(small.reshape(-1, 3), edge))
         p *= free
         # a cell of softness: lone cells of skin between hair strands (or of hair in the skin) are noise, and a hard
         # edge would show each one as a speck
@@ -757,7 +766,9 @@ class _Context:
         return p
 
     def limit_hair(self, change: GridChange) -> None:
-        """Forget the hair where none of the run's products changes anything (it need not be looked at closer)."""
+        """Forget the hair where none of the run's products changes anything (it need not be looked at closer at
+        the frame's resolution, :meth:`hair_keep`; a run on cells fine enough to fade the hair off on the grid
+        looks no closer and need not call this: fading no change leaves it none)."""
         if self.hair is None:
             return
         grid, p = self.hair
@@ -784,9 +795,9 @@ class _Context:
                 frame = self.face.scene.frame
                 rows, cols = np.divmod(index, x1 - x0)
                 px = take_rows(frame.reshape(-1, 3), (rows + y0) * frame.shape[1] + (cols + x0))
-                fine = hair_probability(px[:, None], self.face.colors.skin, self.hair_class)
-                if fine is not None:
-                    flat[index] = fine.reshape(-1)
+                model = self.hair_model
+                if model is not None:
+                    flat[index] = model.probability(px)
             keep = np.float32(1.0) - near
         self._hair_keep[box] = keep
         return keep
@@ -923,13 +934,13 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
             change.add(layer, keep, seen=i + 1 < len(items))  # the last product's is seen by none
     if not change.layers:
         return
-    ctx.limit_hair(change)
     if ctx.hair is not None and grid.cell < _HAIR_REFINE_CELL:
         # cells this fine resolve a strand: the hair comes off the composed change on the grid, before it is resized
         p = ctx.hair[1]
         fade_change(change.gain, change.offset, np.float32(1.0) - p)
         change.apply(out, ctx.occlusion_keep)
     else:
+        ctx.limit_hair(change)
         change.apply(out, ctx.keep)
 
     def keep_of(erase: tuple[Erase, ...], b: Box) -> np.ndarray | None:
