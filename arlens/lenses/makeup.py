@@ -654,6 +654,8 @@ _HAIR_TEXTURES: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray]] = {}
 _LIGHTS: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = weakref.WeakKeyDictionary()
 #: FaceScene -> (its face's hair class,): learned once per face and frame, gone with the frame's scene.
 _HAIR_CLASSES: weakref.WeakKeyDictionary[Any, tuple[Any]] = weakref.WeakKeyDictionary()
+#: FaceScene -> (its face's HairModel, or None without a skin class,): made once per face and frame likewise.
+_HAIR_MODELS: weakref.WeakKeyDictionary[Any, tuple[HairModel | None]] = weakref.WeakKeyDictionary()
 #: Products of the face's skin, which hair falling over the face hides.
 _SKIN_KINDS = ("foundation", "contour", "highlighter", "blush")
 #: Soft products: painted on a low-resolution grid of the face and applied as one smooth change.
@@ -684,7 +686,6 @@ class _Context:
         #: the run's grid and how likely each of its cells is hair (None: none is), set by :meth:`find_hair`
         self.hair: tuple[FaceGrid, np.ndarray] | None = None
         self._hair_keep: dict[Box, np.ndarray | None] = {}
-        self._hair_model: tuple[HairModel | None] | None = None
 
     @property
     def hair_class(self) -> Any:
@@ -699,11 +700,13 @@ class _Context:
     @property
     def hair_model(self) -> HairModel | None:
         """How likely a pixel is hair over this face (:class:`arlens.render.hair.HairModel` of its skin and hair
-        classes, made once per context: coarse cells, their edges, the frame's pixels); None without a skin class."""
-        if self._hair_model is None:
+        classes, made once per face and frame and shared like :attr:`hair_class`: for coarse cells, their edges, the
+        frame's pixels, by every lens); None without a skin class."""
+        found = _HAIR_MODELS.get(self.face)
+        if found is None:
             skin = self.face.colors.skin
-            self._hair_model = (None if skin is None else HairModel(skin, self.hair_class),)
-        return self._hair_model[0]
+            found = _HAIR_MODELS[self.face] = (None if skin is None else HairModel(skin, self.hair_class),)
+        return found[0]
 
     def forget_hair(self) -> None:
         """No hair is kept off by the run drawn next (eye products alone keep to their own rules); the hair an
