@@ -1,7 +1,7 @@
 """Benchmark the eyewear lens: milliseconds per face at 1280x720 through OpenGL (llvmpipe on a CPU).
 
 Usage:
-    python benchmarks/bench_eyewear.py [--runs 60] [--block 5] [--baseline /tmp/i19-base]
+    python benchmarks/bench_eyewear.py [--runs 60] [--block 5] [--baseline /tmp/i19-base | --baseline-rev 1123d1a]
         [--json benchmarks/results/bench_eyewear.json]
 
 Each still test face is scaled so its image height fills a 1280x720 frame and its pose estimated with the
@@ -18,15 +18,16 @@ Each still test face is scaled so its image height fills a 1280x720 frame and it
 rasterise in that thread (``LP_NUM_THREADS=0``) on both sides: the work each lens does, whatever else the shared
 machine runs (a wall-clock ratio on a loaded 2-core machine moves by tens of percent from minute to minute).
 
-With ``--baseline PATH`` (a checkout of an older arlens, e.g. ``git worktree add /tmp/i19-base <commit>``)
-the same frames are drawn by that version's lens in a second process (``eyewear_worker.py`` with ``PATH``
-first on ``PYTHONPATH``), in lockstep: a block of ``--block`` renders by the new lens, then a block by the
-old one, and so on, so both see the same machine load; the table gives each one's median per face and
-their ratio. ``--variants`` also times the new lens without each stage it added (the camera's look, the
-contact shadow, hair over the temples, the ears and the temple fit) and drawn at the frame's resolution whatever
-its blur (``match_resolution=False``) to show what each costs (these are not in
-lockstep with the baseline, only with the new lens's own blocks). The GL renderer string says where it ran
-(``llvmpipe`` on a CPU, the GPU's name on a GPU).
+With ``--baseline PATH`` (a checkout of an older arlens, e.g. ``git worktree add /tmp/i19-base <commit>``) the
+same frames are drawn by that version's lens in a second process (``eyewear_worker.py`` with ``PATH`` first on
+``PYTHONPATH``), in lockstep: a block of ``--block`` renders by the new lens, then a block by the old one, and so
+on, so both see the same machine load; the table gives each one's median per face and their ratio.
+``--baseline-rev REV`` does the same with git revision REV's ``arlens`` and ``assets``, extracted to a temporary
+folder (``git archive``) for the run. ``--variants`` also times the new lens without each stage it added (the
+camera's look, the contact shadow, hair over the temples, the ears and the temple fit) and drawn at the frame's
+resolution whatever its blur (``match_resolution=False``) to show what each costs (these are not in lockstep with
+the baseline, only with the new lens's own blocks). The GL renderer string says where it ran (``llvmpipe`` on a
+CPU, the GPU's name on a GPU).
 """
 
 from __future__ import annotations
@@ -111,6 +112,24 @@ def faces_of(landmarks: np.ndarray, cam: PerspectiveCamera) -> list[Face]:
     return [Face(lm, 1.0, bbox_of(lm), estimate_pose(lm, cam)) for lm in landmarks]
 
 
+def extract_revision(rev: str, folder: Path) -> Path:
+    """Git revision ``rev``'s ``arlens`` and ``assets`` extracted into ``folder`` (a tree ``Baseline`` can run)."""
+    import io
+    import tarfile
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        data = subprocess.run(["git", "archive", rev, "arlens", "assets"], cwd=root, capture_output=True,
+                              check=True).stdout
+    except subprocess.CalledProcessError as exc:
+        message = exc.stderr.decode(errors="replace").strip()
+        raise SystemExit(f"--baseline-rev {rev}: git archive failed: {message}") from None
+    folder.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
 class Baseline:
     """The old lens in its own process (see ``eyewear_worker.py``)."""
 
@@ -157,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=60, help="timed renders per model and frame (and per side)")
     parser.add_argument("--block", type=int, default=5, help="renders in a row before switching sides")
     parser.add_argument("--baseline", type=Path, help="a checkout of an older arlens to compare with, in lockstep")
+    parser.add_argument("--baseline-rev", help="a git revision to compare with, in lockstep (extracted for the run)")
     parser.add_argument("--samples", type=int, help="MSAA samples of the new lens (default: its own)")
     parser.add_argument("--reuse-px", type=float, default=0.0,
                         help="EyewearOptions.reuse_px of the new lens (default 0: every render draws, as the lens "
@@ -168,6 +188,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="also time the new lens without each added stage (camera look, shadow, fit), in lockstep")
     parser.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "results" / "bench_eyewear.json")
     args = parser.parse_args(argv)
+    if args.baseline is not None and args.baseline_rev:
+        parser.error("--baseline and --baseline-rev: give one")
     global _clock
     if args.cpu_time:
         os.environ["LP_NUM_THREADS"] = "0"  # before any GL context: llvmpipe rasterises on the calling thread
@@ -184,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
 
     baseline = None
     tmp = tempfile.TemporaryDirectory()
+    if args.baseline_rev:
+        args.baseline = extract_revision(args.baseline_rev, Path(tmp.name) / "baseline")
     if args.baseline is not None:
         path = Path(tmp.name) / "cases.npz"
         arrays = {"count": np.array(len(labels))}
@@ -264,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
         rows["all: baseline per face"] = summary(old_all)
         ratio = float(np.median(new_all) / np.median(old_all))
         result["ratio_new_over_baseline"] = ratio
-        result["baseline"] = str(args.baseline)
+        result["baseline"] = args.baseline_rev or str(args.baseline)
     print_table(f"EyewearLens.render at {W}x{H}, ms per face ({renderer})", rows)
     if baseline is not None:
         print(f"\nnew / baseline (median per face, lockstep): {result['ratio_new_over_baseline']:.3f}")

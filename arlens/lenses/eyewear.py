@@ -582,7 +582,7 @@ class EyewearLens:
         self._renders: dict[int, tuple[_RenderKey, np.ndarray, float]] = {}  # per face slot: the last drawing
         #: How many faces' glasses were drawn by OpenGL so far (the rest reused a drawing: ``reuse_px``).
         self.gl_draws = 0
-        corners = self.asset.bounds
+        corners = self._bounds = self.asset.bounds  # the asset works them out from every vertex when asked
         self._corners = np.array(
             [[corners[i, 0], corners[j, 1], corners[k, 2], 1.0] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
         )
@@ -1123,14 +1123,17 @@ class EyewearLens:
         drawn: list[np.ndarray | None] = [None] * len(faces)
         with self._renderer.current():
             raws = [self._draw_gl(plan, camera, projection) for plan in plans]
+        # given the camera's blur (it spreads the drawing: what covers the glasses is read where this is drawn)
+        looked = [apply_camera_look(raw, plan.look, plan.scale) for plan, raw in zip(plans, raws, strict=True)]
         # what covers the glasses, and the hair over the temples where they are drawn outside the front: read
         # before anything is drawn into out
-        occlusions = [self._occlusion(plan, raw, scene) for plan, raw in zip(plans, raws, strict=True)]
+        occlusions = [self._occlusion(plan, raw, rgba, scene)
+                      for plan, raw, rgba in zip(plans, raws, looked, strict=True)]
         hairs = [None if plan.hair is None else self._temple_hair(plan.hair, raw, plan.region, scene)
                  for plan, raw in zip(plans, raws, strict=True)]
         # far faces first, so a nearer face's glasses are composited over a farther one's
         for k in sorted(range(len(plans)), key=lambda k: float(plans[k].face.pose[2, 3])):
-            drawn[plans[k].index] = self._draw_face(out, plans[k], raws[k], occlusions[k], hairs[k], camera, seed)
+            drawn[plans[k].index] = self._draw_face(out, plans[k], looked[k], occlusions[k], hairs[k], camera, seed)
         self._drawn = tuple(drawn)
         return out
 
@@ -1205,27 +1208,32 @@ class EyewearLens:
         return raw
 
     @staticmethod
-    def _occlusion(plan: _FacePlan, raw: np.ndarray, scene: Scene) -> np.ndarray:
+    def _occlusion(plan: _FacePlan, raw: np.ndarray, rgba: np.ndarray, scene: Scene) -> np.ndarray:
         """float32 over the face's region: how much the hands and, where the glasses are drawn over the mouth's
         box, foreign objects in front of the mouth cover them. Objects are looked for only there (they lie in
         the mouth's box, and where nothing is drawn covering changes nothing): finding them needs the face's
-        colour model, which the glasses do not need otherwise."""
+        colour model, which the glasses do not need otherwise. Only where ``rgba`` (the drawing given the camera's
+        look, what is composited) has any channel set is it read: the hands' refinement is told so (``need``),
+        and may leave the rest at their silhouettes' values (multiplying nothing drawn, they change nothing)."""
         x0, y0, _, _ = plan.region
         h, w = raw.shape[:2]
         # the box of the pixels with any channel set (a clear lens's reflection may have no coverage byte)
         bx, by, bw, bh = cv2.boundingRect(raw.reshape(h, w * 4))
         drawn = (x0 + bx // 4, y0 + by, x0 + -(-(bx + bw) // 4), y0 + by + bh)
-        if bw and bh and intersect(plan.scene_face.mouth_box, drawn) is not None:
-            return plan.scene_face.occlusion(plan.region)
-        return scene.occlusion(plan.region)  # the hands only
 
-    def _draw_face(self, out: np.ndarray, plan: _FacePlan, raw: np.ndarray, occlusion: np.ndarray,
+        def need() -> np.ndarray:
+            return cv2.max(cv2.max(rgba[..., 0], rgba[..., 1]), cv2.max(rgba[..., 2], rgba[..., 3])) > 0
+
+        if bw and bh and intersect(plan.scene_face.mouth_box, drawn) is not None:
+            return plan.scene_face.occlusion(plan.region, need)
+        return scene.occlusion(plan.region, need=need)  # the hands only
+
+    def _draw_face(self, out: np.ndarray, plan: _FacePlan, rgba: np.ndarray, occlusion: np.ndarray,
                    hair: np.ndarray | None, camera: PerspectiveCamera, seed: int) -> np.ndarray | None:
-        """Composite one face's drawing (``raw``; what ``occlusion`` covers and ``hair`` over the temples hide
-        it) into ``out``; the box of the pixels it covers (None: none)."""
+        """Composite one face's drawing (``rgba``, given the camera's look; what ``occlusion`` covers and
+        ``hair`` over the temples hide it) into ``out``; the box of the pixels it covers (None: none)."""
         face, region = plan.face, plan.region
         x0, y0, x1, y1 = region
-        rgba = apply_camera_look(raw, plan.look, plan.scale)
         if hair is not None:  # hair falling over a temple hides it
             occlusion = np.maximum(occlusion, hair)
         if occlusion.max() > 0.0:  # a hand in front of the face hides the glasses too
@@ -1256,7 +1264,7 @@ class EyewearLens:
         from arlens.render.gl import environment_sh
 
         z0, out_right, out_left, rise = bend
-        b = self.asset.bounds  # frame mm, z into the face: the temples' ends at the largest z
+        b = self._bounds  # frame mm, z into the face: the temples' ends at the largest z
         run = max(float(b[1, 2]) - z0, 0.0)  # how far the ends lie behind the hinges
         ends = np.array([[b[1, 0] + out_right * run, rise * run, b[1, 2], 1.0],
                          [b[0, 0] - out_left * run, rise * run, b[1, 2], 1.0]])

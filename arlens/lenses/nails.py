@@ -37,7 +37,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -52,8 +52,9 @@ from arlens.landmarks import HandLandmark as H
 from arlens.render import color as C
 from arlens.render import nail_plates as NP
 from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
-from arlens.render.relight import composite_in_light
+from arlens.render.relight import composite_in_light, light_luts
 from arlens.scene import Scene
+from arlens.scene.hands import HALF_RES_FINGER
 from arlens.stats import percentile
 from arlens.tracking.results import Hand, as_hands
 
@@ -89,6 +90,11 @@ _SQUARENESS = 3.0
 _VERTICES = 48
 _SHIFT = 4
 _WHITE = np.ones(3, dtype=np.float32)
+#: The hand's silhouette is asked for once over the box around all its nails while that box is at most this many
+#: times the nails' boxes' area together (:func:`_silhouettes`), else once per nail.
+UNION_MAX_AREA = 3.0
+#: ... and while the hand's mean finger width is at least this many pixels (see :func:`_silhouettes`).
+UNION_MIN_FINGER = 8.0
 #: Shimmer glints per nail width.
 _SPARKLE_CELLS = 9.0
 
@@ -284,29 +290,35 @@ def _hash(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint32(16))
 
 
-def _nail_maps(nail: Nail, box: tuple[int, int, int, int], coverage: np.ndarray, finish: Finish) -> np.ndarray:
-    """float32 (h, w, NUM_MAPS) compositor maps of one nail in its box: coverage, gloss streak, sparkle."""
+def _nail_maps(
+    nail: Nail, box: tuple[int, int, int, int], mask: np.ndarray, rows: np.ndarray, cols: np.ndarray, finish: Finish
+) -> np.ndarray:
+    """float32 (n, NUM_MAPS) compositor maps of one nail at the n pixels (``rows``, ``cols``) of its box that it
+    paints: coverage (``mask``, their values), gloss streak, sparkle. Each pixel gets the value it has on the whole
+    box's grid (the same float32 operations on it), only the painted pixels are worked out."""
     x0, y0, x1, y1 = box
-    h, w = coverage.shape
-    maps = np.zeros((h, w, NUM_MAPS), dtype=np.float32)
-    maps[..., MASK] = coverage * np.float32(nail.facing)
+    maps = np.zeros((len(mask), NUM_MAPS), dtype=np.float32)
+    maps[:, MASK] = mask
     params = C.FINISH_PARAMS[finish]
     specular, sparkle = params[4], params[6]
     if specular <= 0 and sparkle <= 0:
         return maps
-    # nail-local coordinates: s along the nail (-1 cuticle .. 1 free edge), t across (-1..1)
-    # a row of x and a column of y, broadcast to the box where they meet (the values of full grids)
-    rel_x = (np.arange(x0, x1, dtype=np.float32) + np.float32(0.5) - nail.centre[0])[None, :]
-    rel_y = (np.arange(y0, y1, dtype=np.float32) + np.float32(0.5) - nail.centre[1])[:, None]
-    basis = np.stack([nail.axis, nail.across], axis=1).astype(np.float64)  # columns: axis, across
+    # nail-local coordinates: s along the nail (-1 cuticle .. 1 free edge), t across (-1..1), from a row of x and
+    # a column of y (each product once per column or row, then taken at the pixels)
+    rel_x = np.arange(x0, x1, dtype=np.float32) + np.float32(0.5) - nail.centre[0]
+    rel_y = np.arange(y0, y1, dtype=np.float32) + np.float32(0.5) - nail.centre[1]
+    (ax, cx), (ay, cy) = zip(nail.axis.tolist(), nail.across.tolist(), strict=True)
+    basis = np.array([[ax, cx], [ay, cy]], dtype=np.float64)  # columns: axis, across
     if abs(np.linalg.det(basis)) < 1e-6:
         return maps
     inv = np.linalg.inv(basis).astype(np.float32)
-    s = inv[0, 0] * rel_x + inv[0, 1] * rel_y
-    t = inv[1, 0] * rel_x + inv[1, 1] * rel_y
+    s = (inv[0, 0] * rel_x)[cols]
+    s += (inv[0, 1] * rel_y)[rows]
+    t = (inv[1, 0] * rel_x)[cols]
+    t += (inv[1, 1] * rel_y)[rows]
     if specular > 0:  # a lengthwise highlight off the nail's crown, as on a curved lacquered plate
         g = ((t + np.float32(0.3)) / np.float32(0.18)) ** 2 + (s / np.float32(0.75)) ** 4
-        maps[..., GLOSS] = np.exp(-0.5 * g)
+        maps[:, GLOSS] = np.exp(-0.5 * g)
     if sparkle > 0:
         cells = np.float32(_SPARKLE_CELLS / 2)
         gu, gv = s * cells * np.float32(nail.aspect) + 512, t * cells + 512
@@ -316,8 +328,32 @@ def _nail_maps(nail: Nail, box: tuple[int, int, int, int], coverage: np.ndarray,
         on = (hashed & np.uint32(0xFFFF)).astype(np.float32) < np.float32(0.4 * 65536)
         fu, fv = gu - iu - np.float32(0.5), gv - iv - np.float32(0.5)
         bump = np.clip(np.float32(1.0) - (fu * fu + fv * fv) / np.float32(0.09), 0.0, 1.0)
-        maps[..., SPARKLE] = bump * bump * on
+        maps[:, SPARKLE] = bump * bump * on
     return maps
+
+
+def _silhouettes(hs: Any, boxes: list[tuple[int, int, int, int]]) -> Callable[[tuple[int, int, int, int]], np.ndarray]:
+    """The hand's refined silhouette over each of ``boxes`` (its nails' boxes) from one scene mask over the box
+    around them all, not one per nail: the refinement's per-call work (the landmark silhouette drawn, two distance
+    transforms) is most of what a nail's small box costs.
+
+    The mask is read only as ``> 0.5``, and that is the same either way: a pixel's value depends on its box only
+    through the distances to the landmark outline measured inside the box and a margin (0.6 finger widths and 2
+    px, :func:`arlens.scene.hands.hand_mask`), and where they could differ (that far out, less the 3x3 blur's pixel)
+    the prior's log-odds, at least ``10 - 16.7 / width`` (``EDGE_SCALE``), outweigh any colour evidence
+    (``COLOR_WEIGHT x COLOR_CLIP`` = 7.2) for a finger ``UNION_MIN_FINGER`` px wide or more: both are on the same
+    side of 0.5. Not so on a close-up's hand (finger width ``HALF_RES_FINGER`` and more), whose distances are
+    measured at half resolution on a grid anchored at the box: there, on thinner fingers, and where the box
+    around all is much larger than the nails' boxes together, each nail asks for its own.
+    """
+    if len(boxes) < 2 or not UNION_MIN_FINGER <= hs.finger_width < HALF_RES_FINGER:
+        return hs.mask
+    ux0, uy0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    ux1, uy1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    if (ux1 - ux0) * (uy1 - uy0) > UNION_MAX_AREA * sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes):
+        return hs.mask
+    whole = hs.mask((ux0, uy0, ux1, uy1))
+    return lambda b: whole[b[1] - uy0 : b[3] - uy0, b[0] - ux0 : b[2] - ux0]
 
 
 class NailPolishLens:
@@ -340,6 +376,8 @@ class NailPolishLens:
             raise InputError(f"options: expected NailPolishOptions, got {type(options).__name__}")
         self.options = options
         self._params = options.params
+        # one shade, as the compositor's (1, NUM_PARAMS) rows: validated here, once, not per nail
+        self._shade = np.asarray(self._params, dtype=np.float32).reshape(1, C.NUM_PARAMS)
         self._drawn: tuple[np.ndarray | None, ...] = ()
 
     @classmethod
@@ -406,27 +444,41 @@ class NailPolishLens:
         for i, hand in enumerate(hands):
             hs = scene.hand(hand)
             nails = self.nails(hand)
-            nails = [self._seat(scene, hs, nail) for nail in nails]
-            plates = [self._plate(scene, hs, nail, sides) for nail, sides in nails]
+            if not nails:
+                work.append((i, [], None))
+                continue
+            # what every nail of the hand shares, worked out once: its landmarks and fingers' half widths
+            lm = np.asarray(hand.landmarks, dtype=np.float64)
+            radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH) if self.options.follow_image else None
+            nails = [self._seat(scene, hs, nail, lm) for nail in nails]
+            placed = [self._box(nail, scene.frame.shape) for nail, _ in nails]
+            silhouette = _silhouettes(hs, [at[0] for at in placed if at is not None]) if self.options.follow_image \
+                else None
+            plates = [None if at is None else self._plate(scene, hs, nail, sides, radii, at, silhouette)
+                      for (nail, sides), at in zip(nails, placed, strict=True)]
             nails = [nail for nail, _ in nails]
             gains = hs.light.gains if self.options.scene_light and plates else None
             work.append((i, [(n, p) for n, p in zip(nails, plates, strict=True) if p is not None], gains))
         drawn: list[np.ndarray | None] = [None] * len(hands)
         for i, plates, gains in work:
-            boxes = [b for b in (self._paint(out, nail, plate, gains) for nail, plate in plates) if b is not None]
+            # the light's two tables once per hand, not per nail (None: white light, nothing to take out)
+            luts = light_luts(gains, 3) if gains is not None and plates else None
+            boxes = [b for b in (self._paint(out, nail, plate, luts) for nail, plate in plates) if b is not None]
             drawn[i] = np.array([min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
                                  max(b[3] for b in boxes)], np.float32) if boxes else None
         self._drawn = tuple(drawn)
         return out
 
-    def _seat(self, scene: Scene, hs: Any, nail: Nail) -> tuple[Nail, tuple[np.ndarray, float, float] | None]:
+    def _seat(
+        self, scene: Scene, hs: Any, nail: Nail, lm: np.ndarray
+    ) -> tuple[Nail, tuple[np.ndarray, float, float] | None]:
         """The nail moved onto the middle of its finger as the image shows it (:func:`~arlens.render.nail_plates.
         finger_sides`), and the sides it must keep inside (across direction, left, right, from the moved
-        centre); the nail as it was and None when the image shows no clear sides (or it is not followed)."""
+        centre); the nail as it was and None when the image shows no clear sides (or it is not followed).
+        ``lm``: the hand's landmarks as float64."""
         if not self.options.follow_image:
             return nail, None
         tip, dip, _ = FINGERS[nail.finger]
-        lm = np.asarray(hs.hand.landmarks, dtype=np.float64)
         direction = lm[tip, :2] - lm[dip, :2]
         radius = 0.5 * hs.finger_width * FINGER_WIDTH[nail.finger]
         found = NP.finger_sides(scene.frame, nail.centre, direction, float(np.linalg.norm(nail.axis)), radius)
@@ -440,29 +492,45 @@ class NailPolishLens:
         moved = replace(nail, outline=nail.outline + offset, centre=nail.centre + offset)
         return moved, (across, left - shift, right - shift)
 
-    def _plate(
-        self, scene: Scene, hs: Any, nail: Nail, sides: tuple[np.ndarray, float, float] | None = None
-    ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-        """The nail's box and where its polish goes there (float32 (h, w) 0..1), from the unrendered frame;
-        kept between the finger's ``sides`` when they were found."""
+    @staticmethod
+    def _box(nail: Nail, shape: tuple[int, ...]) -> tuple[tuple[int, int, int, int], float] | None:
+        """The frame pixels (x0, y0, x1, y1) a nail's polish may reach (its search outline and the feather's reach)
+        and the feather's sigma; None when they lie off the frame."""
         sigma = min(max(FEATHER * nail.width, 0.5), MAX_FEATHER_PX)
         pad = int(np.ceil(3 * sigma)) + 2
         c = nail.outline.mean(axis=0)
         search = c + (nail.outline - c) * np.float32(NP.SEARCH_SCALE)
         lo = np.floor(search.min(axis=0)).astype(int) - pad
         hi = np.ceil(search.max(axis=0)).astype(int) + pad + 1
-        height, width = scene.frame.shape[:2]
+        height, width = shape[:2]
         x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
         x1, y1 = min(int(hi[0]), width), min(int(hi[1]), height)
         if x1 <= x0 or y1 <= y0:
             return None
-        box = (x0, y0, x1, y1)
+        return (x0, y0, x1, y1), sigma
+
+    def _plate(
+        self, scene: Scene, hs: Any, nail: Nail, sides: tuple[np.ndarray, float, float] | None = None,
+        radii: dict[str, float] | None = None, placed: tuple[tuple[int, int, int, int], float] | None = None,
+        silhouette: Callable[[tuple[int, int, int, int]], np.ndarray] | None = None,
+    ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+        """The nail's box and where its polish goes there (float32 (h, w) 0..1), from the unrendered frame;
+        kept between the finger's ``sides`` when they were found. ``radii``: the hand's
+        :func:`~arlens.render.nail_plates.finger_radii`, ``placed``: the nail's :meth:`_box`, ``silhouette``: the
+        hand's refined mask over a box (default ``hs.mask``), when the caller has them."""
+        if placed is None:
+            placed = self._box(nail, scene.frame.shape)
+            if placed is None:
+                return None
+        box, sigma = placed
+        x0, y0, x1, y1 = box
         if not self.options.follow_image:
             return box, NP.outline_coverage(nail.outline, box, sigma)
-        radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH)
+        if radii is None:
+            radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH)
         plate = NP.nail_plate(
             scene.frame[y0:y1, x0:x1], box, nail.outline, sigma, hs.hand.landmarks, nail.finger, radii,
-            hs.mask(box), hs.colors.hand,
+            (silhouette or hs.mask)(box), hs.colors.hand,
         )
         if sides is not None:
             plate = plate * NP.side_band(box, nail.centre, *sides)
@@ -476,27 +544,30 @@ class NailPolishLens:
 
     def _paint(
         self, out: np.ndarray, nail: Nail, plate: tuple[tuple[int, int, int, int], np.ndarray],
-        gains: np.ndarray | None,
+        luts: tuple[np.ndarray, np.ndarray] | None,
     ) -> tuple[int, int, int, int] | None:
-        """Composite one nail into ``out`` in place, touching only the nail's box; the box of the pixels painted."""
+        """Composite one nail into ``out`` in place, touching only the nail's box; the box of the pixels painted.
+        ``luts``: the hand's light (:func:`~arlens.render.relight.light_luts`), None for white light."""
         box, coverage = plate
         x0, y0, x1, y1 = box
-        maps = _nail_maps(nail, box, coverage, self.options.finish)
-        index = np.flatnonzero(maps[..., MASK] > 1e-3)
+        mask = coverage * np.float32(nail.facing)
+        index = np.flatnonzero(mask > 1e-3)
         if index.size == 0:
             return None
+        rows, cols = np.divmod(index, x1 - x0)  # ascending flat indices: first and last rows are the extremes
+        nail_maps = _nail_maps(nail, box, mask.reshape(-1)[index], rows, cols, self.options.finish)
         roi = out[y0:y1, x0:x1].reshape(-1, 3)
         px = np.take(roi, index, axis=0)
-        nail_maps = maps.reshape(-1, NUM_MAPS)[index]
         inside = nail_maps[:, MASK] > 0.5 * nail.facing
 
         def composite(p: np.ndarray) -> np.ndarray:
             light = C.bgr_to_lab(p[inside] if inside.any() else p)[:, 0]
             reference = percentile(light, REFERENCE_PERCENTILE)
-            return C.composite_pixels(p, nail_maps, self._params, lightness=reference)[None]
+            # the checked compositor's work without its per-call checks (the shade was checked once; the maps are
+            # this lens's own, with no liner: a nail has none)
+            return C.composite_checked(p, nail_maps, self._shade, reference, liner=False)
 
-        painted = composite_in_light(px, gains if gains is not None else _WHITE, composite)[0]
+        painted = (composite(px) if luts is None else composite_in_light(px, _WHITE, composite, luts))[0]
         roi[index] = painted
         out[y0:y1, x0:x1] = roi.reshape(y1 - y0, x1 - x0, 3)
-        rows, cols = np.divmod(index, x1 - x0)  # ascending flat indices: first and last rows are the extremes
         return x0 + int(cols.min()), y0 + int(rows[0]), x0 + int(cols.max()) + 1, y0 + int(rows[-1]) + 1

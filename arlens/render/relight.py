@@ -69,8 +69,19 @@ def is_neutral(gains: np.ndarray) -> bool:
     return bool(np.abs(np.asarray(gains, dtype=np.float64) - 1.0).max() <= NEUTRAL_TOLERANCE)
 
 
+def light_luts(gains: np.ndarray, channels: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two tables :func:`composite_in_light` applies for ``gains`` (out of the light, back into it), for a
+    caller that composites several pixel sets in one light (a hand's nails): None for white light."""
+    if is_neutral(gains):
+        return None
+    g = np.maximum(np.asarray(gains, dtype=np.float64), 1e-4)
+    inverse, back = _gain_luts(np.stack([1.0 / g.reshape(3), g.reshape(3)]), channels)  # both in one encoding
+    return inverse, back
+
+
 def composite_in_light(
-    px: np.ndarray, gains: np.ndarray, composite: Callable[[np.ndarray], np.ndarray]
+    px: np.ndarray, gains: np.ndarray, composite: Callable[[np.ndarray], np.ndarray],
+    luts: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Run ``composite`` on light-normalised pixels and return its result in the light.
 
@@ -78,17 +89,20 @@ def composite_in_light(
         px: uint8 (n, C) BGR or BGRA pixels (alpha passes through).
         gains: float32 (3,) linear B, G, R gains of the light (:attr:`arlens.scene.Light.gains`).
         composite: maps uint8 (n, C) pixels under white light to uint8 (N, n, C) painted ones.
+        luts: :func:`light_luts` of ``gains`` and C channels, when the caller has them (then ``gains`` is not
+            looked at).
 
     Returns:
         uint8 (N, n, C). A pixel the composite leaves as it was comes back exactly as it was (the
         round trip's rounding is taken out: the result is ``px + lit(painted) - lit(normalised px)``).
     """
-    if is_neutral(gains):
-        return composite(px)
     n, c = px.shape
-    g = np.maximum(np.asarray(gains, dtype=np.float64), 1e-4)
+    if luts is None:
+        luts = light_luts(gains, c)
+        if luts is None:
+            return composite(px)
+    inverse, back = luts
     flat_in = px.reshape(1, n, c)
-    inverse, back = _gain_luts(np.stack([1.0 / g.reshape(3), g.reshape(3)]), c)  # both in one encoding
     normal = cv2.LUT(flat_in, inverse).reshape(n, c)
     painted = composite(normal)
     lit = cv2.LUT(painted.reshape(1, -1, c), back).reshape(painted.shape).astype(np.int16)

@@ -380,3 +380,37 @@ def test_fast_helpers_equal_numpy():
         a, b = rng.normal(size=(2, 3)) * 10.0 ** rng.uniform(-4, 4, (2, 1))
         assert np.array_equal(_cross(a, b), np.cross(a, b))
         assert np.array_equal(_unit(a), a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-9))
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5])
+def test_one_silhouette_per_hand_reads_as_one_per_nail(pointing, open_palm, scale):
+    """The lens asks the scene for the hand's silhouette once, over the box around its nails, and reads each nail's
+    part of it as ``> 0.5``: that is what a mask over the nail's own box gives, pixel for pixel (the argument in
+    ``_silhouettes``), here on the nails' boxes and on boxes of all sizes around every fingertip."""
+    from arlens.lenses.nails import _silhouettes
+    from arlens.scene import Scene
+
+    rng = np.random.default_rng(11)
+    lens = NailPolishLens()
+    used = 0
+    for image, hands in (pointing, open_palm):
+        if scale != 1.0:
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            hands = [Hand(h.landmarks * np.float32(scale), h.handedness, 1.0, h.bbox * np.float32(scale))
+                     for h in hands]
+        for hand in hands:
+            boxes = [at[0] for at in (lens._box(n, image.shape) for n in lens.nails(hand)) if at is not None]
+            for tip in (4, 8, 12, 16, 20):
+                x, y = hand.landmarks[tip, :2]
+                for _ in range(4):
+                    w, h = (int(v) for v in rng.integers(4, 60, 2))
+                    x0 = int(np.clip(x - rng.integers(0, w), 0, image.shape[1] - 2))
+                    y0 = int(np.clip(y - rng.integers(0, h), 0, image.shape[0] - 2))
+                    boxes.append((x0, y0, min(x0 + w, image.shape[1]), min(y0 + h, image.shape[0])))
+            hs = Scene(image, (), hands).hand(hand)
+            get = _silhouettes(hs, boxes)
+            used += get is not hs.mask
+            for box in boxes:
+                own = Scene(image, (), hands).hand(hand).mask(box)
+                assert np.array_equal(get(box) > 0.5, own > 0.5), box
+    assert used  # the shared silhouette was taken
