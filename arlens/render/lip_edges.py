@@ -86,8 +86,9 @@ def refine_painted(
     d_out = cv2.distanceTransform(1 - outer_in, cv2.DIST_L2, 3)
     inv = np.float32(1.0 / width)
     logit = np.minimum(d_in * np.float32(40.0 * inv) + np.float32(EDGE_LOGIT), np.float32(BAND_LOGIT))
-    # outside the outline (written where d_out > 0: no gathers of the pixels by mask)
-    np.subtract(np.float32(EDGE_LOGIT), d_out * np.float32(OUTSIDE_SLOPE * inv), out=logit, where=d_out > 0)
+    # outside the outline: EDGE_LOGIT less the slope (there d_in is 0, so the line above left EDGE_LOGIT, below
+    # BAND_LOGIT; inside, d_out is 0 and nothing is taken off): one subtraction over the box, not a masked one
+    logit -= d_out * np.float32(OUTSIDE_SLOPE * inv)
     box = _nonzero_box(opening)
     if box is not None:  # the distance into the opening, on the opening's own box (and a pixel around)
         y0, y1, x0, x1 = box

@@ -110,7 +110,7 @@ class ColorClass:
 
     @functools.cached_property
     def _factors(self) -> tuple[np.ndarray, float, np.ndarray]:
-        """(precision float32 (3, 3), log normaliser, whitening float32 (3, 4)) from the covariance's
+        """(whitening float64 (3, 3), log normaliser, whitening affine float32 (3, 4)) from the covariance's
         Cholesky factor, in plain floats: three 3x3 matrices need none of numpy.linalg's per-call overhead."""
         (a, b, c), (_, e, f), (_, _, i) = self.covariance.astype(np.float64).tolist()
         # cov = C C^T, C lower triangular
@@ -129,12 +129,17 @@ class ColorClass:
         affine = np.empty((3, 4))
         affine[:, :3] = whiten
         affine[:, 3] = -whiten @ self.mean.astype(np.float64)
-        return ((whiten.T @ whiten).astype(np.float32), -0.5 * logdet - 1.5 * math.log(2 * math.pi),
-                affine.astype(np.float32))
+        return whiten, -0.5 * logdet - 1.5 * math.log(2 * math.pi), affine.astype(np.float32)
+
+    @functools.cached_property
+    def _precision_matrix(self) -> np.ndarray:
+        """float32 (3, 3) inverse covariance, made when first asked for (the densities need only the whitening)."""
+        whiten = self._factors[0]
+        return (whiten.T @ whiten).astype(np.float32)
 
     @property
     def _precision(self) -> tuple[np.ndarray, float]:
-        return self._factors[0], self._factors[1]
+        return self._precision_matrix, self._factors[1]
 
     @functools.cached_property
     def _density_row(self) -> np.ndarray:
@@ -351,10 +356,17 @@ def _lip_loops(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lm[outer, :2], lm[inner, :2]
 
 
+def _span(values: np.ndarray) -> float:
+    """``float(np.ptp(values))`` of a float64 (n,) array in plain floats (the same subtraction of the same two values),
+    without numpy's reduction wrappers (a few dozen points, a few times per face and frame)."""
+    xs = values.tolist()
+    return max(xs) - min(xs)
+
+
 def mouth_box(landmarks: np.ndarray, shape: tuple[int, ...]) -> Box:
     """The lips and the skin ring around them that the colour model learns from (frame pixels)."""
     outer, _ = _lip_loops(landmarks)
-    width = float(np.ptp(outer[:, 0])) if np.isfinite(outer).all() else 0.0
+    width = _span(outer[:, 0]) if np.isfinite(outer).all() else 0.0
     return box_around(outer, SKIN_RING[1] * width + 2, shape)
 
 
@@ -538,7 +550,7 @@ def face_color_model(
     if is_empty(box) or not np.isfinite(np.asarray(landmarks)[_loop_index()[0]]).all():
         return ColorModel(None, None)
     outer, inner = _lip_loops(landmarks)
-    width = max(float(np.ptp(outer[:, 0])), 1.0)
+    width = max(_span(outer[:, 0]), 1.0)
     if occlusion is not None:
         cover = np.asarray(occlusion, dtype=np.float32)
         test = occluded

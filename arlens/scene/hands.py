@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import cv2
@@ -184,18 +184,18 @@ def _silhouette(p: np.ndarray, box: Box, antialias: bool = False, grow: float = 
     segments = fixed[_SEGMENTS]  # (S, 2, 2) int32: start and end of each capsule
     # only the capsules that reach the canvas are drawn (cv2 would clip the others, at a cost); every one
     # does when all the points lie on the canvas (a canvas over the whole hand: no test per capsule)
-    lo_xy, hi_xy = fixed.min(axis=0).tolist(), fixed.max(axis=0).tolist()
-    if min(lo_xy) >= 0 and hi_xy[0] <= (w + 1) << _SHIFT and hi_xy[1] <= (h + 1) << _SHIFT:
-        drawn = range(len(segments))
-    else:
-        thick_arr = np.array(thick, dtype=np.int64)
-        r = (thick_arr << _SHIFT) // 2 + (1 << _SHIFT)
-        a, b = segments[:, 0].astype(np.int64), segments[:, 1].astype(np.int64)
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        lo -= r[:, None]
-        hi += r[:, None]
-        reach = (lo[:, 0] <= (w + 1) << _SHIFT) & (hi[:, 0] >= 0) & (lo[:, 1] <= (h + 1) << _SHIFT) & (hi[:, 1] >= 0)
-        drawn = np.flatnonzero(reach).tolist()
+    # (the points' extent in plain ints, 44 numbers: numpy's axis reductions of a (22, 2) array cost more)
+    xs, ys = fixed.T.tolist()
+    right, bottom = (w + 1) << _SHIFT, (h + 1) << _SHIFT
+    if min(xs) >= 0 and min(ys) >= 0 and max(xs) <= right and max(ys) <= bottom:
+        drawn: Iterable[int] = range(len(segments))
+    else:  # each capsule's extent grown by its radius against the canvas, in plain ints (sixteen capsules)
+        drawn = []
+        for i, ((ax, ay), (bx, by)) in enumerate(segments.tolist()):
+            r = (thick[i] << _SHIFT) // 2 + (1 << _SHIFT)
+            if min(ax, bx) - r <= right and max(ax, bx) + r >= 0 and min(ay, by) - r <= bottom and \
+                    max(ay, by) + r >= 0:
+                drawn.append(i)
     if antialias:  # anti-aliased edges blend with what is drawn: in the bones' order, one at a time
         for i in drawn:
             cv2.polylines(canvas, [segments[i]], False, 255, thick[i], line, _SHIFT)
@@ -418,7 +418,7 @@ def hand_mask(
         # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
         # value (about 1e38); nothing is farther than the box's diagonal
         diag = np.float32(math.hypot(*inside.shape))
-        np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
+        np.clip(signed, -diag, diag, out=signed)  # one pass (numpy's clip ufunc; the same values as max then min)
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
     near = np.abs(signed) < np.float32(COLOR_REACH * width)
     if need is not None and np.count_nonzero(near) >= NEED_MIN_PIXELS:
@@ -435,7 +435,7 @@ def hand_mask(
             colors = colors()
         if colors.hand is not None and colors.around is not None:
             logit.reshape(-1)[index] += _llr(colors, take_pixels(frame, (ax0, ay0, ax1, ay1), index))
-    np.minimum(np.maximum(logit, np.float32(-30.0), out=logit), np.float32(30.0), out=logit)
+    np.clip(logit, np.float32(-30.0), np.float32(30.0), out=logit)
     refined = np.exp(-logit)
     refined += np.float32(1.0)
     np.divide(np.float32(1.0), refined, out=refined)
@@ -459,7 +459,7 @@ def _half_res_signed(hand: Hand, work: Box, width: float, part: Box) -> np.ndarr
     # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
     # value (about 1e38); nothing is farther than the box's diagonal
     diag = np.float32(math.hypot(hs, ws))
-    np.minimum(np.maximum(signed, -diag, out=signed), diag, out=signed)
+    np.clip(signed, -diag, diag, out=signed)
     signed *= np.float32(2.0)
     # to the part's pixels: frame pixel x's centre lies at (x - work x0 + 0.5) / 2 - 0.5 on the half grid
     m = np.float32([[0.5, 0.0, 0.5 * (part[0] - work[0]) - 0.25], [0.0, 0.5, 0.5 * (part[1] - work[1]) - 0.25]])
