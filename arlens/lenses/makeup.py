@@ -59,7 +59,7 @@ from arlens.render import patterns as P
 from arlens.render import skin as S
 from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
 from arlens.render.face_space import FaceSpace, fade_change
-from arlens.render.hair import hair_class, hair_probability
+from arlens.render.hair import HairModel, hair_class
 from arlens.render.relight import is_neutral
 from arlens.scene import Scene
 from arlens.tracking.results import Face
@@ -654,6 +654,8 @@ _HAIR_TEXTURES: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray]] = {}
 _LIGHTS: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = weakref.WeakKeyDictionary()
 #: FaceScene -> (its face's hair class,): learned once per face and frame, gone with the frame's scene.
 _HAIR_CLASSES: weakref.WeakKeyDictionary[Any, tuple[Any]] = weakref.WeakKeyDictionary()
+#: FaceScene -> (its face's HairModel, or None without a skin class,): made once per face and frame likewise.
+_HAIR_MODELS: weakref.WeakKeyDictionary[Any, tuple[HairModel | None]] = weakref.WeakKeyDictionary()
 #: Products of the face's skin, which hair falling over the face hides.
 _SKIN_KINDS = ("foundation", "contour", "highlighter", "blush")
 #: Soft products: painted on a low-resolution grid of the face and applied as one smooth change.
@@ -695,6 +697,17 @@ class _Context:
                 hair_class(self.face.scene.frame, self.face.face.landmarks, self.face.colors.skin),)
         return found[0]
 
+    @property
+    def hair_model(self) -> HairModel | None:
+        """How likely a pixel is hair over this face (:class:`arlens.render.hair.HairModel` of its skin and hair
+        classes, made once per face and frame and shared like :attr:`hair_class`: for coarse cells, their edges, the
+        frame's pixels, by every lens); None without a skin class."""
+        found = _HAIR_MODELS.get(self.face)
+        if found is None:
+            skin = self.face.colors.skin
+            found = _HAIR_MODELS[self.face] = (None if skin is None else HairModel(skin, self.hair_class),)
+        return found[0]
+
     def forget_hair(self) -> None:
         """No hair is kept off by the run drawn next (eye products alone keep to their own rules); the hair an
         earlier run of the group found lies on that run's grid, not on this one's."""
@@ -708,7 +721,7 @@ class _Context:
         """
         self.hair = None
         self._hair_keep = {}
-        skin = self.face.colors.skin
+        model = self.hair_model
         # looked for on cells of about _HAIR_CELLS per UV unit (a strand half over a cell still shows), then on the
         # grid's cells, then at the frame's resolution where it was seen (hair_keep)
         m = max(1, int(round(self.space.scale / _HAIR_CELLS / grid.cell)))
@@ -719,7 +732,7 @@ class _Context:
             if (ch * m, cw * m) != (gh, gw):
                 coarse = cv2.copyMakeBorder(small, 0, ch * m - gh, 0, cw * m - gw, cv2.BORDER_REPLICATE)
             coarse = cv2.resize(coarse, (cw, ch), interpolation=cv2.INTER_AREA)
-        p = hair_probability(coarse, skin, self.hair_class)
+        p = None if model is None else model.probability(coarse)
         person = getattr(self.face.scene, "person", None)
         if callable(person) and getattr(self.face.scene, "has_person_mask", False):
             mask = person(grid.box)
@@ -744,9 +757,8 @@ class _Context:
             edge = np.flatnonzero((flat > np.float32(0.02)) & (flat < np.float32(0.98))
                                   & (free.reshape(-1) > np.float32(0.0)))
             if len(edge):
-                fine = hair_probability(take_rows(small.reshape(-1, 3), edge)[:, None], skin, self.hair_class)
-                if fine is not None:
-                    flat[edge] = fine.reshape(-1)
+                if model is not None:
+                    flat[edge] = model.probability(take_rows(small.reshape(-1, 3), edge))
         p *= free
         # a cell of softness: lone cells of skin between hair strands (or of hair in the skin) are noise, and a hard
         # edge would show each one as a speck
@@ -757,7 +769,9 @@ class _Context:
         return p
 
     def limit_hair(self, change: GridChange) -> None:
-        """Forget the hair where none of the run's products changes anything (it need not be looked at closer)."""
+        """Forget the hair where none of the run's products changes anything (it need not be looked at closer at
+        the frame's resolution, :meth:`hair_keep`; a run on cells fine enough to fade the hair off on the grid
+        looks no closer and need not call this: fading no change leaves it none)."""
         if self.hair is None:
             return
         grid, p = self.hair
@@ -784,9 +798,9 @@ class _Context:
                 frame = self.face.scene.frame
                 rows, cols = np.divmod(index, x1 - x0)
                 px = take_rows(frame.reshape(-1, 3), (rows + y0) * frame.shape[1] + (cols + x0))
-                fine = hair_probability(px[:, None], self.face.colors.skin, self.hair_class)
-                if fine is not None:
-                    flat[index] = fine.reshape(-1)
+                model = self.hair_model
+                if model is not None:
+                    flat[index] = model.probability(px)
             keep = np.float32(1.0) - near
         self._hair_keep[box] = keep
         return keep
@@ -913,7 +927,7 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
         rect = parts[0][1]
         for _, r in parts[1:]:
             rect = (min(rect[0], r[0]), min(rect[1], r[1]), max(rect[2], r[2]), max(rect[3], r[3]))
-        erase = tuple(e for side, _ in parts for e in lens._erase(side, ctx))
+        erase = tuple(dict.fromkeys(e for side, _ in parts for e in lens._erase(side, ctx)))  # each outline once
         keep = change.keep(erase, rect, keep_cells)
         if lens.kind == "foundation":
             layer = lens._foundation_layer(ctx, parts[0][0], grid, rect, change, erase)
@@ -923,13 +937,13 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
             change.add(layer, keep, seen=i + 1 < len(items))  # the last product's is seen by none
     if not change.layers:
         return
-    ctx.limit_hair(change)
     if ctx.hair is not None and grid.cell < _HAIR_REFINE_CELL:
         # cells this fine resolve a strand: the hair comes off the composed change on the grid, before it is resized
         p = ctx.hair[1]
         fade_change(change.gain, change.offset, np.float32(1.0) - p)
         change.apply(out, ctx.occlusion_keep)
     else:
+        ctx.limit_hair(change)
         change.apply(out, ctx.keep)
 
     def keep_of(erase: tuple[Erase, ...], b: Box) -> np.ndarray | None:
@@ -947,9 +961,9 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
 def _points_box(pts: np.ndarray, shape: tuple[int, int]) -> Box | None:
     """The frame box around points (pixel centres) with two pixels to spare, clipped; None when empty."""
     h, w = shape
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    x0, y0 = max(0, int(math.floor(lo[0] - 2))), max(0, int(math.floor(lo[1] - 2)))
-    x1, y1 = min(w, int(math.ceil(hi[0] + 2)) + 1), min(h, int(math.ceil(hi[1] + 2)) + 1)
+    lo, hi = (pts.min(axis=0) - 2).tolist(), (pts.max(axis=0) + 2).tolist()  # (in the points' precision, as before)
+    x0, y0 = max(0, math.floor(lo[0])), max(0, math.floor(lo[1]))
+    x1, y1 = min(w, math.ceil(hi[0]) + 1), min(h, math.ceil(hi[1]) + 1)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
     return x0, y0, x1, y1
@@ -971,8 +985,10 @@ def _relit(original: np.ndarray, after: np.ndarray, before: np.ndarray) -> np.nd
 def _union(boxes: list[Box]) -> np.ndarray | None:
     if not boxes:
         return None
-    b = np.array(boxes, dtype=np.float32)
-    return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], dtype=np.float32)
+    if len(boxes) == 1:
+        return np.array(boxes[0], dtype=np.float32)
+    x0, y0, x1, y1 = zip(*boxes, strict=True)
+    return np.array([min(x0), min(y0), max(x1), max(y1)], dtype=np.float32)
 
 
 def _field_extent(gain: np.ndarray, offset: np.ndarray, rect: Rect) -> Rect | None:

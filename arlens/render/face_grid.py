@@ -342,10 +342,12 @@ class GridChange:
     def keep(self, erase: tuple[Erase, ...], rect: Rect, occlusion: np.ndarray | None) -> np.ndarray | None:
         """float32 (rows, columns): how much of a change each cell of ``rect`` keeps, its outlines averaged over
         the cell (an outline keeping its hair only counts half: a cell cannot tell hair from skin), times what
-        the face's occluders leave (``occlusion``: float32 over the grid, 1 = keep, or None); None: all of it."""
+        the face's occluders leave (``occlusion``: float32 over the grid, 1 = keep, or None); None: all of it.
+        Each outline counts once, however often ``erase`` names it (a cheek product's two sides both keep off the
+        lips: twice would fade its soft edge twice)."""
         r0, c0, r1, c1 = rect
         keep = None
-        for e in erase:
+        for e in dict.fromkeys(erase):
             found = self.grid.erase_part(e.name, e.grow)
             if found is None:
                 continue

@@ -33,6 +33,7 @@ Warps, both exact per triangle (each triangle's affine map, MediaPipe's tessella
 from __future__ import annotations
 
 import functools
+import math
 from collections import Counter, deque
 from dataclasses import dataclass
 
@@ -385,12 +386,17 @@ def points_box(corners: np.ndarray, frame_shape: tuple[int, ...], pad: float = 2
                ) -> tuple[int, int, int, int] | None:
     """The frame box (x0, y0, x1, y1) around points (n, 2) plus ``pad`` pixels, clipped; None when it is empty or a
     point is not finite."""
-    if not len(corners) or not np.isfinite(corners).all():
+    if not len(corners):
         return None
-    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    # both corners at once, in the points' own precision, as Python numbers (numpy's scalar arithmetic costs a call
+    # each); min and max carry a NaN or an infinity through, so the box is finite exactly when every point is
+    lo = np.floor(corners.min(axis=0) - pad).tolist()
+    hi = np.ceil(corners.max(axis=0) + pad).tolist()
+    if not math.isfinite(lo[0] + lo[1] + hi[0] + hi[1]):
+        return None
     h, w = int(frame_shape[0]), int(frame_shape[1])
-    x0, y0 = max(0, int(np.floor(lo[0] - pad))), max(0, int(np.floor(lo[1] - pad)))
-    x1, y1 = min(w, int(np.ceil(hi[0] + pad)) + 1), min(h, int(np.ceil(hi[1] + pad)) + 1)
+    x0, y0 = max(0, int(lo[0])), max(0, int(lo[1]))
+    x1, y1 = min(w, int(hi[0]) + 1), min(h, int(hi[1]) + 1)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
     return x0, y0, x1, y1

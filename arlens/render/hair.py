@@ -18,6 +18,7 @@ hair from skin would replace it.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from arlens.scene import colors as SC
@@ -75,6 +76,74 @@ def hair_probability(bgr: np.ndarray, skin: SC.ColorClass | None,
     if hair is not None:
         np.maximum(p, by_class, out=p)
     return p.reshape(shape)
+
+
+class HairModel:
+    """:func:`hair_probability` of one face's skin and hair classes, its matrices made once (a face's hair is looked
+    for two or three times a frame: on coarse cells, then at its edges) and its arithmetic in fewer passes: the
+    chroma distance and the darkness as one affine ``cv2.transform`` of the features (the chroma block's whitening
+    and the lightness's scaling, the means folded in), their squares summed and the ramp's scaling folded into a
+    second; the skin's and hair's squared distances from their whitenings (:attr:`ColorClass.whitening`), the log
+    odds and the gate as transforms of those. The same values as :func:`hair_probability` to float32 rounding
+    (summed in another order)."""
+
+    def __init__(self, skin: SC.ColorClass, hair: SC.ColorClass | None = None) -> None:
+        mean = skin.mean.astype(np.float64)
+        cov = skin.covariance.astype(np.float64)
+        # the chroma block's Cholesky factor's inverse: |W2 (ab - mean)|^2 is its Mahalanobis distance
+        (caa, cab), (_, cbb) = cov[1:, 1:]
+        c00 = np.sqrt(caa)
+        c10 = cab / c00
+        c11 = np.sqrt(max(cbb - c10 * c10, 1e-12))
+        w2 = np.array([[1.0 / c00, 0.0], [-c10 / (c00 * c11), 1.0 / c11]])
+        std = np.sqrt(cov[0, 0])
+        affine = np.zeros((3, 4))
+        affine[:2, 1:3] = w2
+        affine[:2, 3] = -w2 @ mean[1:]
+        affine[2, 0] = -1.0 / std  # the darkness beyond DARK_STDS, in standard deviations
+        affine[2, 3] = mean[0] / std - DARK_STDS
+        self._affine = affine.astype(np.float32)
+        scale = 1.0 / (RAMP[1] - RAMP[0])
+        self._ramp = np.float32([[scale, scale, scale, -RAMP[0] * scale]])
+        self._classes = None
+        if hair is not None:
+            # log odds of skin over hair: -(d2_skin - d2_hair) / 2 + the log normalisers' difference
+            odds = float(skin.log_density(skin.mean[None])[0]) - float(hair.log_density(hair.mean[None])[0])
+            self._classes = (skin.whitening, hair.whitening, odds)
+            gate = 1.0 / (SKIN_GATE[1] - SKIN_GATE[0])
+            self._gate = np.float32([[gate, gate, gate, -SKIN_GATE[0] * gate]])
+            self._odds = np.float32([[-0.5, -0.5, -0.5, odds]])
+
+    def probability(self, bgr: np.ndarray) -> np.ndarray:
+        """float32 shaped like ``bgr`` (uint8 (..., 3)) without its last axis: how likely each pixel is hair."""
+        shape = bgr.shape[:-1]
+        f = SC.to_features(bgr).reshape(1, -1, 3)
+        if f.shape[1] == 0:
+            return np.zeros(shape, np.float32)
+        y = cv2.transform(f, self._affine)
+        dark = y[..., 2]
+        np.maximum(dark, np.float32(0.0), out=dark)
+        t = cv2.transform(cv2.multiply(y, y), self._ramp)  # (d2 - RAMP[0]) / (RAMP[1] - RAMP[0])
+        np.clip(t, 0.0, 1.0, out=t)
+        p = t * t
+        p *= np.float32(3.0) - np.float32(2.0) * t
+        if self._classes is not None:
+            ws, wh, _ = self._classes
+            ys = cv2.transform(f, ws)
+            ys = cv2.multiply(ys, ys)
+            yh = cv2.transform(f, wh)
+            yh = cv2.multiply(yh, yh)
+            z = cv2.transform(ys, self._odds)
+            z += np.float32(0.5) * cv2.transform(yh, np.float32([[1.0, 1.0, 1.0]]))
+            np.clip(z, -30.0, 30.0, out=z)
+            by_class = np.exp(z)
+            by_class += np.float32(1.0)
+            np.reciprocal(by_class, out=by_class)
+            gate = cv2.transform(ys, self._gate)
+            np.clip(gate, 0.0, 1.0, out=gate)
+            by_class *= gate
+            np.maximum(p, by_class, out=p)
+        return p.reshape(shape)
 
 
 #: The band above the forehead the hair's colour is learned from: this far outside the face outline's upper half,

@@ -30,7 +30,7 @@ import numpy as np
 
 from arlens.render import color as C
 from arlens.render import mask as M
-from arlens.stats import percentile
+from arlens.stats import median, percentile
 
 #: Alpha below which a pixel is left alone (half a level of 8 bits).
 MIN_ALPHA = np.float32(1.0 / 512.0)
@@ -291,9 +291,13 @@ def luminance(roi: np.ndarray) -> np.ndarray:
 
 def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
     k = 2 * int(math.ceil(2.5 * sigma)) + 1
-    num = cv2.GaussianBlur(values * weight[..., None], (k, k), sigma, borderType=cv2.BORDER_REPLICATE)
+    # OpenCV's products and quotients of three channels by a mask's three copies: numpy's, without its slow
+    # broadcast over a short last axis
+    num = cv2.GaussianBlur(cv2.multiply(values, cv2.merge((weight, weight, weight))), (k, k), sigma,
+                           borderType=cv2.BORDER_REPLICATE)
     den = cv2.GaussianBlur(weight, (k, k), sigma, borderType=cv2.BORDER_REPLICATE)
-    return num / np.maximum(den, np.float32(1e-4))[..., None]
+    np.maximum(den, np.float32(1e-4), out=den)
+    return cv2.divide(num, cv2.merge((den, den, den)))
 
 
 def foundation_colours(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarray, face_width: float,
@@ -323,7 +327,7 @@ def foundation_colours(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarr
         return same, same.copy()
     mid = _masked_blur(lab, skin, max(0.8, 0.012 * face_width))  # the local mean: blotches and shading
     base = _masked_blur(lab, skin, max(2.0, 0.09 * face_width))  # lighting and shading only
-    median_l = float(np.median(base[..., 0][skin > 0]))
+    median_l = median(base[..., 0][skin > 0])  # (np.median's value, from one partition)
     target = np.empty_like(lab)
     keep = np.float32(1.0 - cover)
     shading = base[..., 0] - np.float32(median_l)

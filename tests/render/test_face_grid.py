@@ -150,3 +150,22 @@ def test_glints_of_products_sharing_a_region_add_up_once_and_keep_off_their_outl
     (mx0, my0, mx1, my1), mask = space.mask("right_eye")
     opening = mask > 0.999
     assert np.array_equal(two[my0:my1, mx0:mx1][opening], image[my0:my1, mx0:mx1][opening])
+
+
+def test_an_outline_named_twice_is_kept_off_once(face):
+    """A cheek product's two sides both keep off the lips: the lips' soft edge fades its change once (a cell half
+    inside the lips keeps half of it), not once per side (a quarter)."""
+    image, _, space = face
+    grid = FaceGrid.around(space, [space.box], 3)  # cells of 3 x 3 pixels: the edge's mask averaged to halves
+    change = GridChange(grid, image)
+    (r0, c0, r1, c1), mask = grid.erase_part("lips", 0.0)
+    edge = np.unravel_index(np.argmin(np.abs(mask - 0.5)), mask.shape)
+    assert abs(float(mask[edge]) - 0.5) < 0.1  # the lips have a soft edge to test
+    rect = (0, 0) + grid.shape
+    once = change.keep((Erase("lips"),), rect, None)
+    twice = change.keep((Erase("lips"), Erase("right_eye"), Erase("lips")), rect, None)
+    at = (edge[0] + r0, edge[1] + c0)
+    assert once[at] == pytest.approx(1.0 - float(mask[edge]), abs=1e-6)
+    assert twice[at] == pytest.approx(once[at], abs=1e-6)
+    eye = change.keep((Erase("right_eye"),), rect, None)
+    np.testing.assert_allclose(twice, once * eye, atol=1e-6)

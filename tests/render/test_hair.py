@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arlens.render.hair import hair_class, hair_probability
+from arlens.render.hair import HairModel, hair_class, hair_probability
 from arlens.scene import Scene
 from arlens.scene.colors import ColorClass, to_features
 
@@ -48,3 +48,19 @@ def test_a_hair_class_is_learned_above_the_forehead(portraits):
     skin_px = _bgr_of(skin.mean[None].astype(np.float32))
     assert hair_probability(hair_px, skin, hair)[0] > 0.9 and hair_probability(skin_px, skin, hair)[0] < 0.1
     assert float(to_features(hair_px)[0, 0]) < skin.mean[0]
+
+
+def test_a_hair_model_gives_hair_probability_in_fewer_passes(portraits):
+    """HairModel (the make-up lenses' per-face model) gives hair_probability's values over the whole astronaut, with
+    her hair class and without: the same formula with its sums in another order (OpenCV's transforms), so float32
+    rounding apart (1e-5 of a probability: the log odds pass through exp, a few ulps of 30 at most)."""
+    name, image, face = portraits[0]
+    skin = Scene(image, [face]).face(face).colors.skin
+    hair = hair_class(image, face.landmarks, skin)
+    for h in (None, hair):
+        expected = hair_probability(image, skin, h)
+        got = HairModel(skin, h).probability(image)
+        assert got.shape == expected.shape and got.dtype == np.float32
+        assert np.abs(got - expected).max() <= 1e-5
+        assert (expected > 0.5).any() and (expected < 0.5).any()  # both hair and skin were compared
+    assert HairModel(skin, hair).probability(image[:0]).shape == (0, image.shape[1])
