@@ -157,28 +157,15 @@ def bench_face(frame: np.ndarray, face: Face, shades, providers: tuple[str, ...]
 
 
 def baseline_lens_class(rev: str):
-    """``LipstickLens`` of git revision ``rev``: its ``arlens`` package extracted to a temporary folder as
-    ``arlens_baseline`` (imports renamed) and imported beside today's."""
-    import io
-    import re
-    import subprocess
-    import tarfile
-    import tempfile
-
-    data = subprocess.run(["git", "archive", rev, "arlens"], cwd=ROOT, capture_output=True, check=True).stdout
-    folder = Path(tempfile.mkdtemp(prefix="arlens-baseline-"))
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(folder, filter="data")
-    (folder / "arlens").rename(folder / "arlens_baseline")
-    for path in (folder / "arlens_baseline").rglob("*.py"):
-        text = path.read_text()
-        path.write_text(re.sub(r"\barlens(?=[.\s])", "arlens_baseline", text))
-    # the package finds its assets beside it; the canonical face there is made, not tracked (git archive has
-    # none): today's assets serve (a revision with a scene layer fits the head pose from it)
-    (folder / "assets").symlink_to(ROOT / "assets", target_is_directory=True)
-    sys.path.insert(0, str(folder))
+    """``LipstickLens`` of git revision ``rev`` (``harness.baseline_tree``), imported beside today's. The package
+    finds its assets beside it; the canonical face there is made, not tracked (git archive has none): today's
+    assets serve (a revision with a scene layer fits the head pose from it)."""
     import importlib
 
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import harness
+
+    harness.baseline_tree(rev, link=("assets",))
     return importlib.import_module("arlens_baseline.lenses.lipstick").LipstickLens
 
 

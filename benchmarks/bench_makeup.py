@@ -131,23 +131,7 @@ class Package:
 
 def baseline_package(rev: str) -> Package:
     """Git revision ``rev``'s ``arlens`` and ``assets``, extracted to a temporary folder as ``arlens_baseline``."""
-    import io
-    import re
-    import subprocess
-    import tarfile
-    import tempfile
-
-    data = subprocess.run(["git", "archive", rev, "arlens", "assets"], cwd=ROOT, capture_output=True,
-                          check=True).stdout
-    folder = Path(tempfile.mkdtemp(prefix="arlens-baseline-"))
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(folder, filter="data")
-    (folder / "arlens").rename(folder / "arlens_baseline")
-    for path in (folder / "arlens_baseline").rglob("*.py"):
-        # imports renamed; the catalog's format name (a string the feeds must carry) kept
-        text = path.read_text().replace('"arlens.catalog"', "\0")
-        path.write_text(re.sub(r"\barlens(?=[.\s])", "arlens_baseline", text).replace("\0", '"arlens.catalog"'))
-    sys.path.insert(0, str(folder))
+    harness.baseline_tree(rev, extract=("arlens", "assets"))
     return Package("arlens_baseline")
 
 

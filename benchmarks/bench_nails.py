@@ -82,25 +82,8 @@ class Package:
 
 
 def baseline_package(rev: str) -> Package:
-    """Git revision ``rev``'s ``arlens`` extracted to a temporary folder as ``arlens_baseline`` (today's models and
-    assets beside it)."""
-    import io
-    import re
-    import subprocess
-    import tarfile
-    import tempfile
-
-    data = subprocess.run(["git", "archive", rev, "arlens"], cwd=ROOT, capture_output=True, check=True).stdout
-    folder = Path(tempfile.mkdtemp(prefix="arlens-baseline-"))
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(folder, filter="data")
-    (folder / "arlens").rename(folder / "arlens_baseline")
-    for path in (folder / "arlens_baseline").rglob("*.py"):
-        text = path.read_text().replace('"arlens.catalog"', "\0")
-        path.write_text(re.sub(r"\barlens(?=[.\s])", "arlens_baseline", text).replace("\0", '"arlens.catalog"'))
-    for data_dir in ("assets", "models"):
-        (folder / data_dir).symlink_to(ROOT / data_dir, target_is_directory=True)
-    sys.path.insert(0, str(folder))
+    """Git revision ``rev``'s ``arlens`` as ``arlens_baseline`` (today's models and assets beside it)."""
+    harness.baseline_tree(rev, link=("assets", "models"))
     return Package("arlens_baseline")
 
 

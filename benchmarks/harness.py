@@ -22,6 +22,34 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = Path(os.environ.get("ARLENS_TESTDATA", ROOT.parent / "shared" / "testdata"))
 
 
+def baseline_tree(rev: str, extract: Sequence[str] = ("arlens",), link: Sequence[str] = ()) -> Path:
+    """Git revision ``rev``'s ``arlens`` package (and the other paths in ``extract``) in a temporary folder, the
+    package renamed ``arlens_baseline`` with its imports (the catalog's format name, a string feeds carry, kept),
+    today's ``link`` folders (e.g. ``assets``, ``models``) linked beside it; the folder, put first on ``sys.path``
+    so ``arlens_baseline`` imports beside today's ``arlens`` (what a lockstep ``--baseline-rev`` compares with)."""
+    import io
+    import re
+    import tarfile
+    import tempfile
+
+    try:
+        data = subprocess.run(["git", "archive", rev, *extract], cwd=ROOT, capture_output=True, check=True).stdout
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"--baseline-rev {rev}: git archive failed: {exc.stderr.decode(errors='replace').strip()}") \
+            from None
+    folder = Path(tempfile.mkdtemp(prefix="arlens-baseline-"))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(folder, filter="data")
+    (folder / "arlens").rename(folder / "arlens_baseline")
+    for path in (folder / "arlens_baseline").rglob("*.py"):
+        text = path.read_text().replace('"arlens.catalog"', "\0")
+        path.write_text(re.sub(r"\barlens(?=[.\s])", "arlens_baseline", text).replace("\0", '"arlens.catalog"'))
+    for name in link:
+        (folder / name).symlink_to(ROOT / name, target_is_directory=True)
+    sys.path.insert(0, str(folder))
+    return folder
+
+
 def summary(ms: Iterable[float]) -> dict[str, float]:
     """Median, p95, mean, min and count of a list of milliseconds."""
     values = np.asarray(list(ms), dtype=np.float64)
