@@ -943,10 +943,17 @@ class TryOn:
         # consecutive lenses of a class that draws several at once (the make-up line) are drawn in one call
         runs = groups([(e.lens, hands if e.spec.target == "hand" else faces) for _, e in tracked.entries
                        if e is not None and e.takes_scene and (hands if e.spec.target == "hand" else faces)])
+        # lenses that draw off this thread (the glasses, on a CPU rasteriser's threads) start now, so their
+        # drawing overlaps the lenses drawn before them
+        for _, entry in tracked.entries:
+            prepare = getattr(entry.lens, "prepare", None) if entry is not None and entry.takes_scene else None
+            targets = (hands if entry.spec.target == "hand" else faces) if entry is not None else ()
+            if prepare is not None and targets:
+                prepare(list(targets), scene)
         for product, entry in tracked.entries:
             if entry is None:
                 continue
-            targets: Sequence[Face] | Sequence[Hand] = hands if entry.spec.target == "hand" else faces
+            targets = hands if entry.spec.target == "hand" else faces
             if not targets:
                 continue
             run = runs.get(id(entry.lens))

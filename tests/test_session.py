@@ -591,3 +591,39 @@ def test_a_segmenter_gives_every_scene_a_person_mask():
     assert Counting.calls == 2
     assert seg.segment(image).low.shape == (256, 256)  # still open
     seg.close()
+
+
+def test_lenses_that_prepare_start_before_any_lens_draws(portrait, catalog):
+    """A lens offering ``prepare`` (the glasses' drawing, overlapped with the lenses before them) is handed the
+    frame's scene and its targets before the first lens draws, then drawn in its turn with the same ones."""
+    from arlens.lenses.registry import BUILTIN, LensRegistry, LensSpec
+
+    calls = []
+
+    class Plain:
+        scene_uses = frozenset()
+
+        def render_into(self, out, faces, scene=None):
+            calls.append(("draw", "lips", scene))
+            return out
+
+    class Prepared(Plain):
+        def prepare(self, faces, scene):
+            calls.append(("prepare", tuple(faces), scene))
+
+        def render_into(self, out, faces, scene=None):
+            calls.append(("draw", tuple(faces), scene))
+            return out
+
+    registry = LensRegistry([*BUILTIN, LensSpec("lipstick", lambda p, **_: Plain(), "face", layer=100),
+                             LensSpec("eyewear", lambda p, **_: Prepared(), "face", layer=200)])
+    with TryOn(catalog, ["LIP-001", "EYE-101"], registry=registry) as session:
+        result = session.process_image(portrait)
+        assert result.faces
+        calls_with_faces = list(calls)
+        calls.clear()
+        session.process_image(np.zeros_like(portrait))  # no face: nothing prepared or drawn
+    assert [c[0] for c in calls_with_faces] == ["prepare", "draw", "draw"]
+    (_, prepared_faces, scene), lips, glasses = calls_with_faces
+    assert prepared_faces == result.faces == glasses[1] and lips[2] is scene is glasses[2]
+    assert calls == []

@@ -38,6 +38,11 @@ class Lens(Protocol):
     each one's ``render_into`` in turn would (sharing work between them), and sets each one's ``drawn_boxes``.
     :class:`~arlens.session.TryOn` hands it every run of consecutive lenses of that class that draw on the same
     targets (:func:`groups`); each lens still works on its own.
+
+    Optionally, a lens whose drawing runs off the caller's thread (the eyewear's OpenGL drawing on a CPU
+    rasteriser's threads) offers ``prepare(faces, scene)``: :class:`~arlens.session.TryOn` calls it with the
+    frame's scene before drawing any lens of the frame, so that drawing overlaps the lenses drawn before it,
+    and then calls ``render_into`` with the same scene and targets as usual. It changes nothing drawn.
     """
 
     def render(self, frame: np.ndarray, faces: Sequence[Face], scene: Scene | None = None) -> np.ndarray:

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,7 @@ from arlens.lenses.eyewear_asset import (
 )
 from arlens.render.camera_match import CameraLook, NoiseTile, apply_camera_look, render_scale
 from arlens.render.composite import composite_filtered, shade
+from arlens.render.gl_thread import GLThread
 from arlens.render.shadow import FAINTEST, ShadowStyle, contact_shade_small, working_scale
 from arlens.scene import Scene
 from arlens.scene.regions import intersect
@@ -491,6 +494,22 @@ class _FacePlan:
     scale: float = 1.0  # the resolution it is drawn at, a fraction of the frame's (see render_scale)
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A drawing begun by :meth:`EyewearLens.prepare`: its scene and faces, their plans, the plan sent to OpenGL."""
+
+    scene: Scene
+    faces: tuple[Face, ...]
+    plans: list[_FacePlan]
+    issued: int | None  # the index in plans of the drawing handed to the GL thread (None: every face reuses one)
+    drawing: Future[np.ndarray] | None  # that drawing, read back
+
+    def matches(self, scene: Scene, faces: list[Face], camera: PerspectiveCamera | None) -> bool:
+        """Whether :meth:`EyewearLens.render_into` was called for what was prepared."""
+        return (scene is self.scene and camera in (None, scene.camera) and len(faces) == len(self.faces)
+                and all(a is b for a, b in zip(faces, self.faces, strict=True)))
+
+
 class EyewearLens:
     """Draws a pair of glasses on every face; a context manager holding an OpenGL context.
 
@@ -508,7 +527,7 @@ class EyewearLens:
     scene_uses = frozenset({"light", "occluders", "camera_look"})
 
     def __init__(self, options: EyewearOptions | None = None) -> None:
-        from arlens.render.gl import GLRenderer, SurfaceStyle, lens_keep_lut
+        from arlens.render.gl import GLRenderer, lens_keep_lut
 
         self.options = options or EyewearOptions()
         o = self.options
@@ -560,36 +579,52 @@ class EyewearLens:
         self._oval = np.array(L.face_oval())
         self._eye_loops = (L.right_eye(), L.left_eye())
         self._noise = NoiseTile()
-        self._renderer = GLRenderer(samples=o.samples, backend=o.backend)
+        # every OpenGL call is made on a thread of its own (see arlens.render.gl_thread): the context is made,
+        # used and released there, and a drawing begun by prepare() is rasterised while the caller goes on
+        self._gl = GLThread()
         try:
-            r = self._renderer
-            self._parts = []
-            for part in (*self.asset.frame_parts, *lens_parts):  # opaque first, then the filters
-                mesh = r.mesh(part.vertices, part.faces, part.normals, part.uv, part.material.texture)
-                m = part.material
-                optics = self.optics if (o.overrides_lenses or not m.is_lens) else LensOptics.of_material(m)
-                style = SurfaceStyle(
-                    m.base_color, m.metallic, m.roughness, m.is_lens, m.double_sided,
-                    optics.transmittance, optics.reflectance,
-                )
-                self._parts.append((mesh, style))
-            self._face_faces = L.face_triangles()
-            self._face_mesh = r.mesh(np.zeros((468, 3), np.float32), self._face_faces, dynamic=True)
-            hv, hf = head_proxy(c)
-            self._head_mesh = r.mesh(hv, hf)
-            ev, ef = ear_proxies(c)
-            self._ear_mesh = r.mesh(ev, ef)
+            self._renderer = self._gl.call(GLRenderer, samples=o.samples, backend=o.backend)
         except BaseException:
-            self._renderer.close()
+            self._gl.close()
+            raise
+        try:
+            self._gl.call(self._upload, lens_parts)
+        except BaseException:
+            self._gl.call(self._renderer.close)
+            self._gl.close()
             raise
         self._drawn: tuple[np.ndarray | None, ...] = ()
         self._renders: dict[int, tuple[_RenderKey, np.ndarray, float]] = {}  # per face slot: the last drawing
         #: How many faces' glasses were drawn by OpenGL so far (the rest reused a drawing: ``reuse_px``).
         self.gl_draws = 0
+        self._pending: _Prepared | None = None  # what prepare() began
         corners = self._bounds = self.asset.bounds  # the asset works them out from every vertex when asked
         self._corners = np.array(
             [[corners[i, 0], corners[j, 1], corners[k, 2], 1.0] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
         )
+
+    def _upload(self, lens_parts: Any) -> None:
+        """Upload the frame's parts, the face mesh and the head and ear proxies (on the GL thread)."""
+        from arlens.render.gl import SurfaceStyle
+
+        o = self.options
+        r = self._renderer
+        self._parts = []
+        for part in (*self.asset.frame_parts, *lens_parts):  # opaque first, then the filters
+            mesh = r.mesh(part.vertices, part.faces, part.normals, part.uv, part.material.texture)
+            m = part.material
+            optics = self.optics if (o.overrides_lenses or not m.is_lens) else LensOptics.of_material(m)
+            style = SurfaceStyle(
+                m.base_color, m.metallic, m.roughness, m.is_lens, m.double_sided,
+                optics.transmittance, optics.reflectance,
+            )
+            self._parts.append((mesh, style))
+        self._face_faces = L.face_triangles()
+        self._face_mesh = r.mesh(np.zeros((468, 3), np.float32), self._face_faces, dynamic=True)
+        hv, hf = head_proxy(self._canonical)
+        self._head_mesh = r.mesh(hv, hf)
+        ev, ef = ear_proxies(self._canonical)
+        self._ear_mesh = r.mesh(ev, ef)
 
     @classmethod
     def from_product(cls, product: Any, **overrides: Any) -> EyewearLens:
@@ -623,8 +658,12 @@ class EyewearLens:
 
     # --- lifetime ---------------------------------------------------------------------------------------------
     def close(self) -> None:
-        """Release the OpenGL context and everything on it; idempotent."""
-        self._renderer.close()
+        """Release the OpenGL context and everything on it, and stop its thread; idempotent."""
+        if not self._gl.closed:
+            try:
+                self._gl.call(self._renderer.close)
+            finally:
+                self._gl.close()
 
     def __enter__(self) -> EyewearLens:
         return self
@@ -1052,19 +1091,45 @@ class EyewearLens:
         """
         return self._render(out, faces, scene, camera, None)
 
-    def _render(
+    def prepare(
         self,
-        out: np.ndarray,
         faces: Face | list[Face] | tuple[Face, ...],
-        scene: Scene | PerspectiveCamera | None,
-        camera: PerspectiveCamera | None,
-        source: np.ndarray | None,
-    ) -> np.ndarray:
-        """:meth:`render_into`; a scene built here is built on ``source`` (the same pixels as ``out``) if given."""
-        out = check_bgr(out, "out", writeable=True)
-        h, w = out.shape[:2]
-        if isinstance(scene, PerspectiveCamera):
-            camera, scene = camera or scene, None
+        scene: Scene,
+    ) -> None:
+        """Start drawing the glasses of ``faces`` in ``scene`` before :meth:`render_into` is called with them.
+
+        A hint for a caller that draws other lenses first: the first face's glasses are handed to the lens's
+        OpenGL thread here, so a CPU rasteriser (Mesa's llvmpipe) draws them while the caller works on the
+        other lenses, and the next :meth:`render_into` with this scene and these faces only waits for them.
+        Anything else drops the drawing begun here. What is drawn is the same either way, pixel for pixel.
+
+        Raises:
+            InputError: as :meth:`render_into` does for ``faces`` and ``scene``.
+        """
+        if not isinstance(scene, Scene):
+            raise InputError(f"scene: expected an arlens Scene, got {type(scene).__name__}")
+        self._pending = None
+        faces, _ = self._checked(faces, scene.frame.shape, None)
+        camera = scene.camera
+        plans = self._plans(faces, scene, camera)
+        first = next((k for k, plan in enumerate(plans) if plan.reuse is None), None)
+        drawing = None
+        if first is not None:
+            projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
+            issued = threading.Event()
+            drawing = self._gl_thread().submit(self._gl_draw, plans[first], camera, projection, issued)
+            # moderngl holds the GIL while the draw calls are made (llvmpipe shades the vertices and bins the
+            # triangles then): wait for them here, so that only the rasterising, which releases it, overlaps
+            # the caller's work; otherwise the two threads take turns at the GIL and little overlaps
+            while not issued.wait(0.05) and not drawing.done():
+                pass
+        self._pending = _Prepared(scene, tuple(faces), plans, first, drawing)
+
+    def _checked(
+        self, faces: Face | list[Face] | tuple[Face, ...], shape: tuple[int, ...], camera: PerspectiveCamera | None
+    ) -> tuple[list[Face], PerspectiveCamera | None]:
+        """``faces`` as a list and ``camera``, checked against a frame of ``shape``."""
+        h, w = shape[:2]
         if camera is not None and not isinstance(camera, PerspectiveCamera):
             raise InputError(f"camera: expected a PerspectiveCamera, got {type(camera).__name__}")
         if camera is not None and (camera.width, camera.height) != (w, h):
@@ -1078,20 +1143,60 @@ class EyewearLens:
                     f"Face.pose: expected the face in front of the camera (translation z < -{_NEAR_CM} cm), got "
                     f"z = {face.pose[2, 3]:.2f}; faces need a head pose from the FaceTracker"
                 )
+        return faces, camera
+
+    def _render(
+        self,
+        out: np.ndarray,
+        faces: Face | list[Face] | tuple[Face, ...],
+        scene: Scene | PerspectiveCamera | None,
+        camera: PerspectiveCamera | None,
+        source: np.ndarray | None,
+    ) -> np.ndarray:
+        """:meth:`render_into`; a scene built here is built on ``source`` (the same pixels as ``out``) if given."""
+        out = check_bgr(out, "out", writeable=True)
+        pending, self._pending = self._pending, None
+        if isinstance(scene, PerspectiveCamera):
+            camera, scene = camera or scene, None
+        faces, camera = self._checked(faces, out.shape, camera)
         if scene is None:
             scene = Scene(out if source is None else source, faces, camera=camera)
         else:
             scene = Scene.ensure(scene, out)
+        if pending is not None and not pending.matches(scene, faces, camera):
+            pending = None  # begun for another frame: its drawing is cleared by the next one
         camera = camera or scene.camera
         if not faces:
             self._drawn = ()
             return out
+        # everything read from the frame is read before anything is drawn into it (it may be the scene's)
+        plans = pending.plans if pending is not None else self._plans(faces, scene, camera)
+        begun = {pending.issued: pending.drawing} if pending is not None else {}
+        projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
+        drawn: list[np.ndarray | None] = [None] * len(faces)
+        raws = [self._draw_gl(plan, camera, projection, begun.get(k)) for k, plan in enumerate(plans)]
+        # given the camera's blur (it spreads the drawing: what covers the glasses is read where this is drawn)
+        looked = [apply_camera_look(raw, plan.look, plan.scale) for plan, raw in zip(plans, raws, strict=True)]
+        # what covers the glasses, and the hair over the temples where they are drawn outside the front: read
+        # before anything is drawn into out
+        occlusions = [self._occlusion(plan, raw, rgba, scene)
+                      for plan, raw, rgba in zip(plans, raws, looked, strict=True)]
+        hairs = [None if plan.hair is None else self._temple_hair(plan.hair, raw, plan.region, scene)
+                 for plan, raw in zip(plans, raws, strict=True)]
+        # grain that changes from frame to frame but not between two renders of one frame
+        h, w = out.shape[:2]
+        seed = int(scene.frame[:: max(h // 7, 1), :: max(w // 7, 1)].sum())
+        # far faces first, so a nearer face's glasses are composited over a farther one's
+        for k in sorted(range(len(plans)), key=lambda k: float(plans[k].face.pose[2, 3])):
+            drawn[plans[k].index] = self._draw_face(out, plans[k], looked[k], occlusions[k], hairs[k], camera, seed)
+        self._drawn = tuple(drawn)
+        return out
+
+    def _plans(self, faces: list[Face], scene: Scene, camera: PerspectiveCamera) -> list[_FacePlan]:
+        """What drawing each face's glasses needs (faces whose glasses fall outside the frame have none)."""
         from arlens.render.gl import environment_from_frame
 
         environment = environment_from_frame(scene.frame)  # what metals and lenses reflect
-        # grain that changes from frame to frame but not between two renders of one frame
-        seed = int(scene.frame[:: max(h // 7, 1), :: max(w // 7, 1)].sum())
-        # everything read from the frame is read before anything is drawn into it (it may be the scene's)
         plans = []
         for i, face in enumerate(faces):
             m = self.model_matrix(face, camera)
@@ -1129,23 +1234,7 @@ class EyewearLens:
                     scale=scale,
                 )
             )
-        projection = camera.projection_matrix(_NEAR_CM, _FAR_CM)
-        drawn: list[np.ndarray | None] = [None] * len(faces)
-        with self._renderer.current():
-            raws = [self._draw_gl(plan, camera, projection) for plan in plans]
-        # given the camera's blur (it spreads the drawing: what covers the glasses is read where this is drawn)
-        looked = [apply_camera_look(raw, plan.look, plan.scale) for plan, raw in zip(plans, raws, strict=True)]
-        # what covers the glasses, and the hair over the temples where they are drawn outside the front: read
-        # before anything is drawn into out
-        occlusions = [self._occlusion(plan, raw, rgba, scene)
-                      for plan, raw, rgba in zip(plans, raws, looked, strict=True)]
-        hairs = [None if plan.hair is None else self._temple_hair(plan.hair, raw, plan.region, scene)
-                 for plan, raw in zip(plans, raws, strict=True)]
-        # far faces first, so a nearer face's glasses are composited over a farther one's
-        for k in sorted(range(len(plans)), key=lambda k: float(plans[k].face.pose[2, 3])):
-            drawn[plans[k].index] = self._draw_face(out, plans[k], looked[k], occlusions[k], hairs[k], camera, seed)
-        self._drawn = tuple(drawn)
-        return out
+        return plans
 
     def _behind(self, frame: np.ndarray, face: Face) -> tuple[float, float, float]:
         """Mean sRGB (0..1, RGB) of the eyes' region: what the lenses' reflections are added to."""
@@ -1183,39 +1272,63 @@ class EyewearLens:
             occlusion=0.22 * strength,
         )
 
-    def _draw_gl(self, plan: _FacePlan, camera: PerspectiveCamera, projection: np.ndarray) -> np.ndarray:
-        """One face's glasses drawn by OpenGL over its region (or its last drawing reused): uint8 RGBA."""
-        r = self._renderer
-        o = self.options
-        face, modelview, region = plan.face, plan.model, plan.region
-        x0, y0, x1, y1 = region
-        clip = r.region_matrix((camera.width, camera.height), region) @ projection
-        pose = np.asarray(face.pose, dtype=np.float64)
-        scaled_pose = pose @ _width_scale_matrix(self._centre_x, plan.width_scale)
+    def _draw_gl(self, plan: _FacePlan, camera: PerspectiveCamera, projection: np.ndarray,
+                 begun: Future[np.ndarray] | None = None) -> np.ndarray:
+        """One face's glasses drawn by OpenGL over its region (or its last drawing reused): uint8 RGBA.
+        ``begun``: the drawing :meth:`prepare` handed to the GL thread."""
         raw = plan.reuse
         if raw is None:
-            r.set_lighting(plan.lighting)
-            r.set_behind(plan.behind)
-            r.set_temple_bend(*plan.bend)
-            r.begin(x1 - x0, y1 - y0, plan.scale)
-            self._face_mesh.update_positions(self._occluder_vertices(face, camera))
-            r.draw_depth(self._face_mesh, clip)
-            if o.head_proxy or o.ears:
-                push = np.eye(4)
-                push[2, 3] = -o.occluder_push_cm
-                if o.head_proxy:
-                    r.draw_depth(self._head_mesh, clip @ push @ scaled_pose, cull=True)
-                if o.ears:
-                    r.draw_depth(self._ear_mesh, clip @ scaled_pose, cull=True)
-            mvp = clip @ modelview
-            for mesh, style in self._parts:
-                r.draw_lit(mesh, style, mvp, modelview)
-            raw = r.read_rgba8()
+            if begun is None:
+                begun = self._gl_thread().submit(self._gl_draw, plan, camera, projection)
+            raw = begun.result()
             raw.setflags(write=False)  # kept for reuse: what follows makes new arrays
             self.gl_draws += 1
             if plan.key is not None:
                 self._renders[plan.index] = (plan.key, raw, plan.scale)
         return raw
+
+    def _gl_thread(self) -> GLThread:
+        if self._gl.closed:
+            raise InputError("EyewearLens: used after close()")
+        return self._gl
+
+    def _gl_draw(self, plan: _FacePlan, camera: PerspectiveCamera, projection: np.ndarray,
+                 issued: threading.Event | None = None) -> np.ndarray:
+        """Draw one face's glasses and read them back (on the GL thread); ``issued`` is set once the draw
+        calls are made, when what is left is the driver's."""
+        try:
+            self._issue_gl(plan, camera, projection)
+        except BaseException:
+            if issued is not None:
+                issued.set()
+            raise
+        return self._renderer.read_rgba8(None if issued is None else issued.set)
+
+    def _issue_gl(self, plan: _FacePlan, camera: PerspectiveCamera, projection: np.ndarray) -> None:
+        """Send one face's drawing to OpenGL (the occluders' depth, then the frame and lenses)."""
+        r = self._renderer
+        o = self.options
+        face, modelview, region = plan.face, plan.model, plan.region
+        clip = r.region_matrix((camera.width, camera.height), region) @ projection
+        pose = np.asarray(face.pose, dtype=np.float64)
+        scaled_pose = pose @ _width_scale_matrix(self._centre_x, plan.width_scale)
+        x0, y0, x1, y1 = region
+        r.set_lighting(plan.lighting)
+        r.set_behind(plan.behind)
+        r.set_temple_bend(*plan.bend)
+        r.begin(x1 - x0, y1 - y0, plan.scale)
+        self._face_mesh.update_positions(self._occluder_vertices(face, camera))
+        r.draw_depth(self._face_mesh, clip)
+        if o.head_proxy or o.ears:
+            push = np.eye(4)
+            push[2, 3] = -o.occluder_push_cm
+            if o.head_proxy:
+                r.draw_depth(self._head_mesh, clip @ push @ scaled_pose, cull=True)
+            if o.ears:
+                r.draw_depth(self._ear_mesh, clip @ scaled_pose, cull=True)
+        mvp = clip @ modelview
+        for mesh, style in self._parts:
+            r.draw_lit(mesh, style, mvp, modelview)
 
     @staticmethod
     def _occlusion(plan: _FacePlan, raw: np.ndarray, rgba: np.ndarray, scene: Scene) -> np.ndarray:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -574,13 +575,15 @@ class GLRenderer:
         self._matrix_bytes: dict[str, tuple[bytes, Any]] = {}  # per slot: the last matrix and its GL bytes
         self._style_values: dict[int, tuple[SurfaceStyle, Any]] = {}  # per surface style: its uniforms
         self._finish = gl_finish_releasing_gil(backend)
+        self._info = dict(self.ctx.info)  # read here, where the context is current
         self.set_lighting(Lighting.studio())
         self.set_temple_bend(1e9, 0.0, 0.0, 0.0)
 
     @property
     def info(self) -> dict[str, Any]:
-        """The driver's description (GL_RENDERER, GL_VERSION, ...)."""
-        return dict(self.ctx.info)
+        """The driver's description (GL_RENDERER, GL_VERSION, ...), read when the renderer was made (so any
+        thread may ask, not only the one its context is current on)."""
+        return dict(self._info)
 
     def current(self) -> Any:
         """A context manager making this renderer's context current (restoring the previous one after)."""
@@ -825,13 +828,16 @@ class GLRenderer:
             self._matrix_bytes["modelview"] = last
         return last[1]
 
-    def read_rgba8(self) -> np.ndarray:
+    def read_rgba8(self, waiting: Callable[[], None] | None = None) -> np.ndarray:
         """Resolve MSAA and return the region as uint8 (H, W, 4) premultiplied RGBA, rows top-down.
 
         The byte form is what compositing needs (:func:`arlens.image.over_premultiplied`); converting
-        the region to float first cost more than drawing a small one on a CPU.
+        the region to float first cost more than drawing a small one on a CPU. ``waiting`` is called just
+        before the wait for the driver to draw.
         """
         w, h = self._drawn
+        if waiting is not None:
+            waiting()
         if self._finish is not None:
             self._finish()  # the drawing finishes with the GIL released (see gl_finish_releasing_gil)
         source = self._msaa

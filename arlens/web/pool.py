@@ -1,7 +1,7 @@
 """The bounded render pool: a few threads, each keeping its own warm ONNX sessions and lenses.
 
-A :class:`TryOn` session is used from one thread (its eyewear lenses hold OpenGL contexts bound to the
-thread that made them), so the pool is made of *lanes*: one thread each, with
+A :class:`TryOn` session is used by one thread at a time (its trackers and lenses keep each stream's state from
+frame to frame), so the pool is made of *lanes*: one thread each, with
 
 - a still-image session for the HTTP API, built when the service starts and kept (its trackers' ONNX
   sessions and the lenses of every product drawn so far stay warm: nothing is built per request);
