@@ -8,7 +8,7 @@ pixel of the lips' box gets a probability of being lip from two pieces of eviden
 - a prior from the landmarks, by signed distance (in mouth widths) to the outline: high inside the
   lip band, even at its outer edge, falling off within a couple of pixels outside it, and falling off
   from the inner contour into the mouth opening over ``OPENING_REACH`` (so the lip's real edge, up to the
-  teeth, can be found there);
+  teeth, can be found there; not where the colours cannot tell lip from skin, ``OPENING_LOGIT_BLIND``);
 - the log-likelihood ratio of the pixel's colour under the face's lip class against its skin class and a
   flat "anything else" class (teeth, the mouth's inside, a finger, a cup) from the scene's
   :class:`~arlens.scene.ColorModel`, learned on this face in this frame.
@@ -39,6 +39,12 @@ OUTSIDE_SLOPE = 200.0
 #: Prior log-odds at the inner contour, and how far (mouth widths) into the opening they fall by one.
 OPENING_LOGIT = 0.5
 OPENING_REACH = 0.016
+#: Prior log-odds at the inner contour where the colours cannot tell lip from skin (:func:`skin_weight` 0;
+#: between, by that weight): such a lip class is broad and low in chroma, it scores the teeth's edge as
+#: lip as well (the talking-head clip's sepia frames: +0.3, the same as its lips), so it cannot find the
+#: lip's edge in the opening either, and the landmark contour stands (with OPENING_LOGIT the paint ran
+#: 2-4 px onto the lower teeth there).
+OPENING_LOGIT_BLIND = -2.0
 #: The colour evidence's weight and bound (log-likelihood ratio).
 COLOR_WEIGHT = 1.0
 COLOR_CLIP = 6.0
@@ -95,7 +101,8 @@ def refine_painted(
         sub = opening[y0:y1, x0:x1]
         d_open = cv2.distanceTransform(sub, cv2.DIST_L2, 3)
         part = logit[y0:y1, x0:x1]
-        np.subtract(np.float32(OPENING_LOGIT), d_open * np.float32(1.0 / (OPENING_REACH * width)), out=part,
+        start = OPENING_LOGIT_BLIND + (OPENING_LOGIT - OPENING_LOGIT_BLIND) * skin_weight(colors)
+        np.subtract(np.float32(start), d_open * np.float32(1.0 / (OPENING_REACH * width)), out=part,
                     where=sub > 0)
     # colour evidence where the outline's feather reaches
     if not feather.any():

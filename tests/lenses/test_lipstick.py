@@ -101,6 +101,37 @@ def test_paints_only_the_lips(still, finish):
     assert diff[hard > 0].mean() > 10, "the lips were not painted"
 
 
+@pytest.mark.parametrize("shade", ["#4A0F1D", "#E8A0B4"])
+def test_talking_head_teeth_not_painted(shade):
+    """The talking-head clip's first frame at 720p (its 300 rows scaled 2.4x, as bench_lipstick's ``fill``
+    scene): sepia, lips the skin's colour, the lower teeth's edge at the inner-lip landmarks. Teeth (inside
+    the inner contour shrunk by 2 px, brighter than the lips by 8 L and of less than half their chroma) stay
+    within the still test's bound."""
+    from .conftest import REFERENCE
+
+    path, ref = TESTDATA / "faces" / "talking_head.gif", REFERENCE / "talking_head.npz"
+    if not path.is_file() or not ref.is_file():
+        pytest.skip(f"{path} or {ref} not found (set ARLENS_TESTDATA / ARLENS_REFERENCE)")
+    cap = cv2.VideoCapture(str(path))
+    ok, frame = cap.read()
+    assert ok, f"cannot decode {path}"
+    with np.load(ref) as data:
+        lm = data["face_mesh_478"][0].astype(np.float32)
+    s = 720 / frame.shape[0]
+    image = cv2.resize(frame, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+    face = Face(landmarks=lm * np.float32(s), score=1.0, bbox=np.zeros(4, np.float32))
+    lab = C.bgr_to_lab(image)
+    lips = lab[_lip_core(image, face)]
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    teeth = _teeth(image, face) & (chroma < 0.5 * np.median(np.hypot(lips[:, 1], lips[:, 2])))
+    assert teeth.sum() > 300, "the frame's teeth were not found: the test would check nothing"
+    out = LipstickLens(color=shade, opacity=1.0).render(image, [face])
+    diff = np.abs(out.astype(int) - image).max(axis=2)
+    assert diff[teeth].max() <= 3 and (diff[teeth] > 0).mean() < 0.02, (
+        f"{(diff[teeth] > 3).sum()} tooth pixels changed, by up to {diff[teeth].max()} levels")
+    assert diff[_hard_mask(image, face) > 0].mean() > 10, "the lips were not painted"
+
+
 def test_frontal_smile_teeth_region_is_large():
     """frontal_smile.png shows teeth: the teeth test above must be checking a real area."""
     image, face = load_still("frontal_smile", "frontal_smile.png")
