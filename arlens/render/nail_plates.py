@@ -13,7 +13,9 @@ decides the rest, inside a small box around it:
 - **Over existing polish.** Within a search outline a little larger than the landmark nail, pixels unlike
   the hand's skin (its colour class, learned from the hand itself; far outside it in colour) are taken as
   the nail plate too, so old polish is painted over rather than left showing beside the new colour.
-  Bare nails look much like skin; there the landmark outline decides.
+  Bare nails look much like skin; there the landmark outline decides. Where old polish shows, the image
+  bounds the plate: the outline adds only what lies within the polish's convex hull (:func:`seen_plate`), so a
+  curled finger's outline, placed past the tip, puts nothing on the palm it is pressed onto.
 
 - **Between the finger's own sides.** Landmarks put a finger's axis a few pixels off its middle, and where
   the background is skin (another face, a skin-coloured wall) the hand's colour cannot tell the finger from
@@ -43,6 +45,12 @@ SEARCH_SCALE = 1.3
 #: Squared colour distance from the hand's skin (Mahalanobis) from which a pixel counts as not skin at
 #: all, and below which it counts as skin (smoothstep between).
 UNLIKE_SKIN = (9.0, 25.0)
+#: The least area of old polish seen on a nail (a fraction of its landmark outline's) from which the image, not
+#: the outline, bounds the plate (:func:`seen_plate`).
+POLISH_SEEN = 0.15
+#: ... counting the pixels whose polish evidence (:func:`polish_evidence`) is above this, closed with a 5x5 disc.
+POLISH_LEVEL = 0.25
+_CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 #: Polish starts this many pixels inside the finger's silhouette and reaches full coverage this many
 #: pixels further in.
 EDGE_GAP = 2.0
@@ -162,6 +170,37 @@ def polish_evidence(roi: np.ndarray, skin: ColorClass | None) -> np.ndarray:
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
+def seen_plate(
+    polish: np.ndarray, inside: np.ndarray, prior: np.ndarray, box: tuple[int, int, int, int], sigma: float
+) -> np.ndarray:
+    """float32 (h, w) 0..1: where the landmark outline may still add bare-looking pixels to the plate when old
+    polish is seen on the nail, else 1 everywhere.
+
+    The outline of a curled finger's nail is placed past the tip landmark, and on a fist seen palm-first it
+    lies partly on the palm beyond the nail's free edge. Where old polish shows (the largest blob of
+    unlike-skin pixels on the hand inside the search outline, at least ``POLISH_SEEN`` of the outline's area)
+    the image shows the plate: the outline then adds only what lies within the blob's convex hull (a nail plate
+    is convex: chips and a bare free edge inside it stay painted), feathered like the outline.
+    """
+    # speckled evidence (polish dim in the light, on a deep skin tone, close to the skin's colour) joined up
+    seen = cv2.morphologyEx(((polish > POLISH_LEVEL) & (inside > 0)).astype(np.uint8), cv2.MORPH_CLOSE, _CLOSE)
+    seen &= inside
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(seen, connectivity=8)
+    if count < 2:
+        return np.ones(prior.shape, np.float32)
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    if stats[biggest, cv2.CC_STAT_AREA] < POLISH_SEEN * float(prior.sum()):
+        return np.ones(prior.shape, np.float32)
+    ys, xs = np.nonzero(labels == biggest)
+    hull = cv2.convexHull(np.stack([xs, ys], axis=1).astype(np.int32))[:, 0, :].astype(np.float64)
+    # pixel indices to frame pixel centres, pushed half a pixel out (the hull of centres is a pixel too small)
+    c = hull.mean(axis=0)
+    v = hull - c
+    n = np.maximum(np.hypot(v[:, 0], v[:, 1]), 1e-9)[:, None]
+    outline = hull + 0.5 + np.array(box[:2], np.float64) + v / n * 0.5
+    return outline_coverage(outline, box, sigma)
+
+
 def nail_plate(
     roi: np.ndarray,
     box: tuple[int, int, int, int],
@@ -189,10 +228,12 @@ def nail_plate(
     prior = outline_coverage(outline, box, sigma)
     search = outline_coverage(outline, box, sigma, SEARCH_SCALE)
     evidence = polish_evidence(roi, skin)
-    plate = np.maximum(prior, search * evidence)
+    inside = (silhouette > 0.5).astype(np.uint8)
+    polish = search * evidence
+    prior *= seen_plate(polish, inside, prior, box, sigma)
+    plate = np.maximum(prior, polish)
     # polish stops short of the finger's edge: a nail plate is narrower than its finger (the nail folds
     # at its sides), and the silhouette's edge is a pixel uncertain
-    inside = (silhouette > 0.5).astype(np.uint8)
     depth = cv2.distanceTransform(cv2.copyMakeBorder(inside, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1), cv2.DIST_L2,
                                   3)[1:-1, 1:-1]
     t = np.clip((depth - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP), 0.0, 1.0)

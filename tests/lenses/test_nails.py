@@ -296,6 +296,42 @@ def test_old_polish_is_painted_over(pointing):
     assert changed[polish].mean() > 0.99
 
 
+#: The ring and pinky fingertips of pointing.jpg, drawn by hand on 8x crops of the photo (frame pixels, +-1 px):
+#: each finger's skin and nail up to its edges against the finger in front of it and against the palm it is
+#: curled onto.
+_POINTING_RING_TIP = [(340, 705), (360, 708), (372, 716), (386, 727), (387, 735), (384, 744), (378, 752),
+                      (368, 758), (355, 763), (340, 768)]
+_POINTING_PINKY_TIP = [(275, 764), (300, 768), (318, 769), (324, 771), (321, 782), (313, 792), (301, 800),
+                       (290, 806), (275, 812)]
+
+
+@pytest.mark.parametrize("deep", [False, True])  # as is, and darkened to a deep skin tone (bench_nails' gains)
+@pytest.mark.parametrize("color", ["#8E1B2E", "#F2C6C2"])  # a dark shade and NAIL-201's pale pink
+def test_curled_fingers_polish_stays_off_the_palm(pointing, color, deep):
+    """The curled ring and pinky show their (old-polished) nails at the tips, pressed onto the palm: the landmark
+    outline of a curled finger's nail reaches past the tip onto the palm, which is the same hand's skin (the
+    silhouette and the finger's ownership keep it). Near those tips (within a tenth of the hand's size: 35 px,
+    short of the middle finger's nail), every pixel changed by more than 3 levels lies on the hand-drawn
+    fingertips or within 2 px of them (the drawing's pixel and the polish's anti-aliased rim). The outline put
+    hundreds of such pixels up to 14 px out on the palm."""
+    image, hands = pointing
+    if deep:
+        image = np.clip(image.astype(np.float32) * np.float32((0.20, 0.28, 0.42)), 0, 255).astype(np.uint8)
+    out = NailPolishLens(color=color, finish="gloss", opacity=1.0).render(image, hands)
+    painted = np.abs(out.astype(int) - image).max(axis=2) > 3
+    tips = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(tips, [np.array(_POINTING_RING_TIP, np.int32), np.array(_POINTING_PINKY_TIP, np.int32)], 1)
+    off = cv2.distanceTransform(1 - tips, cv2.DIST_L2, 5) > 2.0
+    hand = hands[0]
+    ys, xs = np.mgrid[: image.shape[0], : image.shape[1]]
+    near = np.zeros(image.shape[:2], bool)
+    for finger in ("ring", "pinky"):
+        x, y = hand.landmarks[FINGERS[finger][0], :2]
+        near |= (xs + 0.5 - x) ** 2 + (ys + 0.5 - y) ** 2 <= (0.1 * hand.size) ** 2
+    assert (painted & near).sum() > 500  # both nails are painted
+    assert not (painted & near & off).any(), int((painted & near & off).sum())
+
+
 def test_a_finger_in_front_owns_the_overlap():
     """Two fingers crossing: the pixels where both lie belong to the one nearer the camera."""
     from arlens.render.nail_plates import finger_ownership
