@@ -81,7 +81,6 @@ def refine_painted(
     """
     if colors is None or colors.lip is None:
         return M.painted_pixels(geom)
-    h, w = geom.shape
     width = geom.width
     outer, feather = M.outer_regions(geom)  # feather: the outer outline's feathered ramp
     outer_in = (outer >= 0.5).view(np.uint8)
@@ -107,22 +106,7 @@ def refine_painted(
     # colour evidence where the outline's feather reaches
     if not feather.any():
         return np.zeros(0, np.intp), np.zeros(0, np.float32)
-    # averaged over a neighbourhood (a few hundredths of the mouth's width): one noisy pixel does not flip,
-    # a region does. A blur that wide loses nothing when the colours are looked at on every second pixel
-    # (their 2x2 means), which a large mouth's box is, for a quarter of the cost
-    sigma = max(0.7, LLR_BLUR * width)
-    if sigma >= HALF_RES_SIGMA:
-        small = cv2.resize(np.ascontiguousarray(roi), ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
-        reach = cv2.resize(feather, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR) > 0
-        evidence = _evidence(colors, small, reach)
-        evidence = M.gaussian_blur(evidence, 0.5 * sigma, cv2.BORDER_REPLICATE)  # bounded cost (close-ups)
-        # back to the box's pixels: pixel x's centre is at (x + 0.5) / 2 - 0.5 on the half grid
-        m = np.float32([[0.5, 0.0, -0.25], [0.0, 0.5, -0.25]])
-        evidence = cv2.warpAffine(evidence, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                  borderMode=cv2.BORDER_REPLICATE)
-    else:
-        evidence = _evidence(colors, roi, feather > 0)
-        evidence = M.gaussian_blur(evidence, sigma, cv2.BORDER_REPLICATE)  # bounded cost (close-ups)
+    evidence = _blurred_evidence(colors, roi, feather, max(0.7, LLR_BLUR * width))
     logit += evidence * np.float32(COLOR_WEIGHT)
     np.clip(logit, -20.0, 20.0, out=logit)
     p = np.exp(-logit)
@@ -138,6 +122,29 @@ def refine_painted(
     alpha *= feather
     index = np.flatnonzero(alpha.reshape(-1) > 1e-3)
     return index, alpha.reshape(-1)[index]
+
+
+def _blurred_evidence(colors: ColorModel, roi: np.ndarray, feather: np.ndarray, sigma: float) -> np.ndarray:
+    """float32 (h, w): the colour evidence (:func:`_evidence`) of the box's pixels where ``feather`` > 0,
+    blurred by ``sigma`` (pixels).
+
+    Averaged over a neighbourhood (a few hundredths of the mouth's width): one noisy pixel does not flip,
+    a region does. A blur that wide (``HALF_RES_SIGMA`` or more) loses nothing when the colours are looked at
+    on every second pixel (their 2x2 means), which a large mouth's box is, for a quarter of the cost.
+    """
+    h, w = feather.shape
+    if sigma < HALF_RES_SIGMA:
+        evidence = _evidence(colors, roi, feather > 0)
+        return M.gaussian_blur(evidence, sigma, cv2.BORDER_REPLICATE)  # bounded cost (close-ups)
+    small = cv2.resize(np.ascontiguousarray(roi), ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    reach = cv2.resize(feather, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR) > 0
+    evidence = _evidence(colors, small, reach)
+    evidence = M.gaussian_blur(evidence, 0.5 * sigma, cv2.BORDER_REPLICATE)  # bounded cost (close-ups)
+    # back to the box's pixels: pixel x's centre is at (x + 0.5) / 2 - 0.5 on the half grid
+    m = np.float32([[0.5, 0.0, -0.25], [0.0, 0.5, -0.25]])
+    evidence = cv2.warpAffine(evidence, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+    return evidence
 
 
 def _evidence(colors: ColorModel, bgr: np.ndarray, where: np.ndarray) -> np.ndarray:
