@@ -45,7 +45,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import TESTDATA, metadata, print_table, summary, write_json  # noqa: E402
+from harness import TESTDATA, extract_revision, metadata, print_table, summary, write_json  # noqa: E402
 
 from arlens.lenses.eyewear import EyewearLens, EyewearOptions  # noqa: E402
 from arlens.scene import Scene  # noqa: E402
@@ -110,24 +110,6 @@ def two_faces(frame: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def faces_of(landmarks: np.ndarray, cam: PerspectiveCamera) -> list[Face]:
     return [Face(lm, 1.0, bbox_of(lm), estimate_pose(lm, cam)) for lm in landmarks]
-
-
-def extract_revision(rev: str, folder: Path) -> Path:
-    """Git revision ``rev``'s ``arlens`` and ``assets`` extracted into ``folder`` (a tree ``Baseline`` can run)."""
-    import io
-    import tarfile
-
-    root = Path(__file__).resolve().parent.parent
-    try:
-        data = subprocess.run(["git", "archive", rev, "arlens", "assets"], cwd=root, capture_output=True,
-                              check=True).stdout
-    except subprocess.CalledProcessError as exc:
-        message = exc.stderr.decode(errors="replace").strip()
-        raise SystemExit(f"--baseline-rev {rev}: git archive failed: {message}") from None
-    folder.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(folder, filter="data")
-    return folder
 
 
 class Baseline:

@@ -22,24 +22,31 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = Path(os.environ.get("ARLENS_TESTDATA", ROOT.parent / "shared" / "testdata"))
 
 
+def extract_revision(rev: str, folder: Path, paths: Sequence[str] = ("arlens", "assets")) -> Path:
+    """Git revision ``rev``'s ``paths`` extracted into ``folder`` (made here); ``folder``."""
+    import io
+    import tarfile
+
+    try:
+        data = subprocess.run(["git", "archive", rev, *paths], cwd=ROOT, capture_output=True, check=True).stdout
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"--baseline-rev {rev}: git archive failed: {exc.stderr.decode(errors='replace').strip()}") \
+            from None
+    folder.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
 def baseline_tree(rev: str, extract: Sequence[str] = ("arlens",), link: Sequence[str] = ()) -> Path:
     """Git revision ``rev``'s ``arlens`` package (and the other paths in ``extract``) in a temporary folder, the
     package renamed ``arlens_baseline`` with its imports (the catalog's format name, a string feeds carry, kept),
     today's ``link`` folders (e.g. ``assets``, ``models``) linked beside it; the folder, put first on ``sys.path``
     so ``arlens_baseline`` imports beside today's ``arlens`` (what a lockstep ``--baseline-rev`` compares with)."""
-    import io
     import re
-    import tarfile
     import tempfile
 
-    try:
-        data = subprocess.run(["git", "archive", rev, *extract], cwd=ROOT, capture_output=True, check=True).stdout
-    except subprocess.CalledProcessError as exc:
-        raise SystemExit(f"--baseline-rev {rev}: git archive failed: {exc.stderr.decode(errors='replace').strip()}") \
-            from None
-    folder = Path(tempfile.mkdtemp(prefix="arlens-baseline-"))
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(folder, filter="data")
+    folder = extract_revision(rev, Path(tempfile.mkdtemp(prefix="arlens-baseline-")), extract)
     (folder / "arlens").rename(folder / "arlens_baseline")
     for path in (folder / "arlens_baseline").rglob("*.py"):
         text = path.read_text().replace('"arlens.catalog"', "\0")
