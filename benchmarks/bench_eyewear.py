@@ -14,8 +14,9 @@ Each still test face is scaled so its image height fills a 1280x720 frame and it
   beforehand, as in a :class:`~arlens.TryOn` frame where the lipstick asked first; ``scene light`` is that
   estimate's own cost per face.
 
-``--cpu-time`` times the CPU time of the calling thread instead of the wall clock, with Mesa's llvmpipe told to
-rasterise in that thread (``LP_NUM_THREADS=0``) on both sides: the work each lens does, whatever else the shared
+``--cpu-time`` times the CPU time of the process (every thread: since 533676b a lens draws on an OpenGL thread of
+its own) instead of the wall clock, with Mesa's llvmpipe told to rasterise in the thread that waits for it
+(``LP_NUM_THREADS=0``, no rasteriser threads) on both sides: the work each lens does, whatever else the shared
 machine runs (a wall-clock ratio on a loaded 2-core machine moves by tens of percent from minute to minute).
 
 With ``--baseline PATH`` (a checkout of an older arlens, e.g. ``git worktree add /tmp/i19-base <commit>``) the
@@ -119,7 +120,7 @@ class Baseline:
         env = dict(os.environ, PYTHONPATH=str(tree))
         if cpu_time:
             env["LP_NUM_THREADS"] = "0"
-            env["ARLENS_BENCH_CLOCK"] = "thread"
+            env["ARLENS_BENCH_CLOCK"] = "process"
         worker = Path(__file__).resolve().parent / "eyewear_worker.py"
         self.proc = subprocess.Popen(
             [sys.executable, str(worker)], cwd=str(tree), env=env, text=True,
@@ -164,8 +165,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="EyewearOptions.reuse_px of the new lens (default 0: every render draws, as the lens "
                              "before reuse did; the same frame rendered again would otherwise reuse its drawing)")
     parser.add_argument("--cpu-time", action="store_true",
-                        help="time the CPU time of the calling thread, with Mesa's llvmpipe rasterising in that thread "
-                             "(LP_NUM_THREADS=0) on both sides: what the work costs, whatever else the machine runs")
+                        help="time the CPU time of the process, with Mesa's llvmpipe rasterising in the thread that "
+                             "waits for it (LP_NUM_THREADS=0) on both sides: what the work costs, whatever else the "
+                             "machine runs")
     parser.add_argument("--variants", action="store_true",
                         help="also time the new lens without each added stage (camera look, shadow, fit), in lockstep")
     parser.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "results" / "bench_eyewear.json")
@@ -174,8 +176,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--baseline and --baseline-rev: give one")
     global _clock
     if args.cpu_time:
-        os.environ["LP_NUM_THREADS"] = "0"  # before any GL context: llvmpipe rasterises on the calling thread
-        _clock = time.thread_time
+        os.environ["LP_NUM_THREADS"] = "0"  # before any GL context: llvmpipe rasterises on the waiting thread
+        _clock = time.process_time  # every thread: the lens's GL thread as well as the caller's
     names = [n for n in STILLS if (TESTDATA / "faces" / n).is_file()]
     if not names:
         raise SystemExit(f"no test faces under {TESTDATA}")
@@ -265,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     for vname, ms in variant_all.items():
         rows[f"all: render {vname} per face"] = summary(ms)
     result = {"benchmark": "eyewear", "size": [W, H], "gl_renderer": renderer, "meta": metadata(), "results": rows,
-              "clock": "thread CPU time, llvmpipe in the calling thread" if args.cpu_time else "wall"}
+              "clock": "process CPU time, llvmpipe in the waiting thread" if args.cpu_time else "wall"}
     if baseline is not None:
         rows["all: baseline per face"] = summary(old_all)
         ratio = float(np.median(new_all) / np.median(old_all))

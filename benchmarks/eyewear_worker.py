@@ -8,7 +8,8 @@ the new side does unless ``--reuse-px`` says otherwise: the same frame rendered 
 
 Protocol (one JSON object per line): the first line on stdin names an ``.npz`` of frames and landmarks
 (``{"cases": path}``); each later line ``{"model": "round.glb", "width": 132, "case": 0, "n": 5}`` is answered
-with ``{"ms": [...]}``; ``{"quit": true}`` ends it. ``ARLENS_BENCH_CLOCK=thread`` times the thread's CPU time.
+with ``{"ms": [...]}``; ``{"quit": true}`` ends it. ``ARLENS_BENCH_CLOCK=process`` times the process's CPU time
+(every thread).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def main() -> None:
         cam = PerspectiveCamera(frame.shape[1], frame.shape[0])
         faces = [Face(lm, 1.0, bbox_of(lm), estimate_pose(lm, cam)) for lm in lms]
         cases.append((frame, faces, cam))
-    clock = time.thread_time if os.environ.get("ARLENS_BENCH_CLOCK") == "thread" else time.perf_counter
+    clock = time.process_time if os.environ.get("ARLENS_BENCH_CLOCK") == "process" else time.perf_counter
     lenses: dict[tuple[str, float], EyewearLens] = {}
     extra = {"reuse_px": 0.0} if "reuse_px" in {f.name for f in dataclasses.fields(EyewearOptions)} else {}
     print(json.dumps({"ready": True}), flush=True)
