@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -650,12 +650,22 @@ _HAIR_LEVELS = (2, 12)
 _HAIR_BIAS = 0.5
 #: (id(strokes), texels) -> (the strokes, the texture's UV corner, its coverage); patterns live for the process.
 _HAIR_TEXTURES: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray]] = {}
-#: FaceScene -> (its light's gains, clipped, and their lookup tables): made once per face and frame.
-_LIGHTS: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = weakref.WeakKeyDictionary()
-#: FaceScene -> (its face's hair class,): learned once per face and frame, gone with the frame's scene.
-_HAIR_CLASSES: weakref.WeakKeyDictionary[Any, tuple[Any]] = weakref.WeakKeyDictionary()
-#: FaceScene -> (its face's HairModel, or None without a skin class,): made once per face and frame likewise.
-_HAIR_MODELS: weakref.WeakKeyDictionary[Any, tuple[HairModel | None]] = weakref.WeakKeyDictionary()
+#: FaceScene -> what the make-up lenses work out once per face and frame and share (every lens drawn alone makes a
+#: context of its own), by name: "light" (its light's gains, clipped, and their lookup tables), "hair_class",
+#: "hair_model"; gone with the frame's scene.
+_PER_FACE: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _per_face(face: Any, name: str, make: Callable[[], Any]) -> Any:
+    """``name``'s value for FaceScene ``face``, made by ``make`` the first time it is asked for in the frame."""
+    found = _PER_FACE.get(face)
+    if found is None:
+        found = _PER_FACE[face] = {}
+    if name not in found:
+        found[name] = make()
+    return found[name]
+
+
 #: Products of the face's skin, which hair falling over the face hides.
 _SKIN_KINDS = ("foundation", "contour", "highlighter", "blush")
 #: Soft products: painted on a low-resolution grid of the face and applied as one smooth change.
@@ -673,14 +683,14 @@ class _Context:
         self.gains: np.ndarray | None = None
         self.luts: tuple[np.ndarray, np.ndarray] | None = None
         if gains is not None and not is_neutral(gains):
-            found = _LIGHTS.get(face)  # made once per face and frame: every lens drawn alone makes a context
-            if found is None:
+            def light() -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
                 clipped = np.maximum(np.asarray(gains, np.float64), 1e-4)
                 luts = S.light_luts(clipped)
                 for a in (clipped, *luts):
                     a.setflags(write=False)
-                found = _LIGHTS[face] = (clipped, luts)
-            self.gains, self.luts = found
+                return clipped, luts
+
+            self.gains, self.luts = _per_face(face, "light", light)
         self._hands = bool(face.scene.occluding_hands())
         self._covered: dict[Box, np.ndarray | None] = {}
         #: the run's grid and how likely each of its cells is hair (None: none is), set by :meth:`find_hair`
@@ -691,22 +701,20 @@ class _Context:
     def hair_class(self) -> Any:
         """This face's hair colour (:func:`arlens.render.hair.hair_class`), learned once per frame and shared by
         every lens drawing on the face (kept beside the frame's scene)."""
-        found = _HAIR_CLASSES.get(self.face)
-        if found is None:
-            found = _HAIR_CLASSES[self.face] = (
-                hair_class(self.face.scene.frame, self.face.face.landmarks, self.face.colors.skin),)
-        return found[0]
+        face = self.face
+        return _per_face(face, "hair_class",
+                         lambda: hair_class(face.scene.frame, face.face.landmarks, face.colors.skin))
 
     @property
     def hair_model(self) -> HairModel | None:
         """How likely a pixel is hair over this face (:class:`arlens.render.hair.HairModel` of its skin and hair
         classes, made once per face and frame and shared like :attr:`hair_class`: for coarse cells, their edges, the
         frame's pixels, by every lens); None without a skin class."""
-        found = _HAIR_MODELS.get(self.face)
-        if found is None:
+        def model() -> HairModel | None:
             skin = self.face.colors.skin
-            found = _HAIR_MODELS[self.face] = (None if skin is None else HairModel(skin, self.hair_class),)
-        return found[0]
+            return None if skin is None else HairModel(skin, self.hair_class)
+
+        return _per_face(self.face, "hair_model", model)
 
     def forget_hair(self) -> None:
         """No hair is kept off by the run drawn next (eye products alone keep to their own rules); the hair an
