@@ -940,22 +940,19 @@ class TryOn:
         # the one copy of the frame: every lens draws into it, the scene keeps reading the unrendered one
         out = image.copy()
         hotspots: list[Hotspot] = []
+        # the lenses with something to draw on, each with its targets (the hands or the faces)
+        drawable: list[tuple[Product, _Lens, Sequence[Face] | Sequence[Hand]]] = [
+            (product, entry, targets) for product, entry in tracked.entries if entry is not None
+            and (targets := hands if entry.spec.target == "hand" else faces)]
         # consecutive lenses of a class that draws several at once (the make-up line) are drawn in one call
-        runs = groups([(e.lens, hands if e.spec.target == "hand" else faces) for _, e in tracked.entries
-                       if e is not None and e.takes_scene and (hands if e.spec.target == "hand" else faces)])
+        runs = groups([(e.lens, targets) for _, e, targets in drawable if e.takes_scene])
         # lenses that draw off this thread (the glasses, on a CPU rasteriser's threads) start now, so their
         # drawing overlaps the lenses drawn before them
-        for _, entry in tracked.entries:
-            prepare = getattr(entry.lens, "prepare", None) if entry is not None and entry.takes_scene else None
-            targets = (hands if entry.spec.target == "hand" else faces) if entry is not None else ()
-            if prepare is not None and targets:
+        for _, entry, targets in drawable:
+            prepare = getattr(entry.lens, "prepare", None) if entry.takes_scene else None
+            if prepare is not None:
                 prepare(list(targets), scene)
-        for product, entry in tracked.entries:
-            if entry is None:
-                continue
-            targets = hands if entry.spec.target == "hand" else faces
-            if not targets:
-                continue
+        for product, entry, targets in drawable:
             run = runs.get(id(entry.lens))
             if run is not None:
                 if run[0] is entry.lens:
