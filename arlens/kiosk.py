@@ -170,7 +170,8 @@ class KioskOptions:
         blur_strength: the background blur's sigma as a fraction of the frame's width (0 < s <= 0.2).
         pipelined: track each frame while the previous one is drawn (:meth:`TryOn.submit`): on two cores
             a frame costs about the longer of tracking and drawing instead of their sum, and the screen
-            shows each frame one loop later.
+            shows each frame one loop later. With the session's ``TryOnOptions.tracking_process`` the
+            tracking runs in a worker process, so the two do not take turns at Python's GIL.
         read_ahead: read the next camera frame on a thread of its own while this one is tracked and
             drawn (:class:`ReadAhead`): the read and decode leave the loop's critical path.
     """

@@ -51,7 +51,9 @@ only append to memory). The session never closes the sink: whoever made it owns 
 Pipelined (:meth:`TryOn.submit`, :meth:`TryOn.flush`): frame N is tracked on the session's own worker
 thread while frame N-1 is drawn on the caller's, and each call returns the previous frame's result, the
 same pixels :meth:`TryOn.process` gives; a kiosk's two cores then take about the longer of tracking and
-drawing per frame instead of their sum, one frame later.
+drawing per frame instead of their sum, one frame later. On a worker thread the two still take turns at
+Python's GIL; ``TryOnOptions(tracking_process=True)`` tracks in a worker process of the session's own
+(:mod:`arlens.tracking_process`) instead, with the same results.
 
 Not thread-safe: use a session from one thread (GL contexts of eyewear lenses are bound to it); the
 worker thread of ``submit`` only tracks, and only while ``submit`` runs; the hand thread of
@@ -161,6 +163,15 @@ class TryOnOptions:
             Runtime releases the GIL while a model runs): a frame's tracking then takes about the longer of
             the two on a machine with a core to spare, not their sum, with the same results. Hands wanted
             only around the faces (occluders) are tracked after them, as they need the faces' boxes.
+        tracking_process: track every frame (video and stills) in a worker process of the session's own
+            (:mod:`arlens.tracking_process`, started on the first frame) instead of in this one. With
+            :meth:`TryOn.submit` the tracking of frame N then runs beside the drawing of frame N-1 without
+            the two taking turns at Python's GIL: on two cores 0.92-0.98x the time per frame of the worker
+            thread, and the kiosk loop 0.85x its sequential frame time (``benchmarks/bench_kiosk.py``),
+            with the same results pixel for pixel. It costs a second Python process (about 280 MB resident
+            with the face and hand models) and a copy of each frame into memory the two share;
+            :meth:`TryOn.process` gains nothing from it. Trackers passed to :class:`TryOn` cannot move to
+            another process: with them this must stay False.
     """
 
     max_faces: int = 1
@@ -179,6 +190,7 @@ class TryOnOptions:
     event_queue_size: int = 1024
     check_glasses: bool | None = None
     parallel_tracking: bool = True
+    tracking_process: bool = False
 
     def __post_init__(self) -> None:
         for name in ("max_faces", "max_hands", "hand_search_interval", "event_queue_size"):
@@ -201,8 +213,9 @@ class TryOnOptions:
         if self.refine_landmarks not in ("needed", "all"):
             raise InputError("TryOnOptions.refine_landmarks: expected 'needed' or 'all', "
                              f"got {self.refine_landmarks!r}")
-        if not isinstance(self.parallel_tracking, bool):
-            raise InputError(f"TryOnOptions.parallel_tracking: expected True or False, got {self.parallel_tracking!r}")
+        for name in ("parallel_tracking", "tracking_process"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"TryOnOptions.{name}: expected True or False, got {getattr(self, name)!r}")
         if self.check_glasses not in (None, True, False):
             raise InputError(f"TryOnOptions.check_glasses: expected True, False or None, got {self.check_glasses!r}")
         if self.event_delivery not in ("background", "inline"):
@@ -447,6 +460,23 @@ class _Tracked:
     timings: dict[str, float]
 
 
+@dataclass(frozen=True)
+class TrackPlan:
+    """What tracking one frame must find, worked out from the products worn: plain values, so that it can
+    go to the tracking process (``TryOnOptions.tracking_process``).
+
+    Attributes:
+        refine: the face mesh refinements to run (None: the face tracker's own setting).
+        glasses: check whether each face wears glasses.
+        hands: track hands anywhere (True), not at all (False), or only around the faces where they may
+            cover them (``"occluders"``, :func:`occluder_region`).
+    """
+
+    refine: tuple[str, ...] | None
+    glasses: bool
+    hands: bool | Literal["occluders"]
+
+
 #: Where the palm of a hand that covers a face can be, in face sizes (the larger side of its box) beyond the
 #: face's box: to either side, above, and below (a hand over the mouth has its palm under the chin).
 OCCLUDER_REACH = {"side": 1.5, "up": 1.0, "down": 2.0}
@@ -547,7 +577,18 @@ class TryOn:
         initial = [self._resolve(p) for p in products]
 
         self._owned: list[Any] = []
-        if face_tracker is None:
+        self._remote: Any = None  # TryOnOptions.tracking_process: the tracking process's end in this one
+        if options.tracking_process:
+            given = [name for name, value in (("face_tracker", face_tracker), ("hand_tracker", hand_tracker),
+                                              ("gesture_recognizer", gesture_recognizer)) if value is not None]
+            if given:
+                raise InputError(f"TryOnOptions.tracking_process: a {given[0]} passed to TryOn cannot move to the "
+                                 "tracking process; leave it out or set tracking_process=False")
+            from arlens.tracking_process import TrackingProcess
+
+            self._remote = TrackingProcess(options)
+            self._owned.append(self._remote)
+        elif face_tracker is None:
             from arlens.tracking.face import FaceTracker
 
             face_tracker = FaceTracker(max_faces=options.max_faces, fov_y_deg=options.fov_y_deg, device=options.device)
@@ -868,13 +909,29 @@ class TryOn:
         return [(product, self._lens_for(product)) for product in self.products]
 
     def _track(self, image: np.ndarray, ts: float | None, entries: list[tuple[Product, _Lens | None]]) -> _Tracked:
-        """Faces, hands and gestures of one frame (``ts`` None: a still). Reads no session state but the
-        trackers and ``entries``, so it may run on the worker thread while the caller draws. With
-        ``parallel_tracking``, hands wanted everywhere in a video frame are tracked on their own thread
-        while the faces are."""
+        """Faces, hands and gestures of one frame (``ts`` None: a still), as ``entries``' products need them.
+        Reads no session state but the trackers and ``entries``, so it may run on the worker thread while
+        the caller draws; with ``TryOnOptions.tracking_process`` the tracking runs in that process."""
+        plan = self._plan(entries, ts)
+        if self._remote is not None:
+            faces, hands, gestures, timings = self._remote.track(image, ts, plan)
+        else:
+            faces, hands, gestures, timings = self._track_planned(image, ts, plan)
+        return _Tracked(image, ts, faces, hands, gestures, entries, timings)
+
+    def _plan(self, entries: Sequence[tuple[Product, _Lens | None]], ts: float | None) -> TrackPlan:
+        """What tracking a frame must find for the products of ``entries`` (``ts`` None: a still)."""
+        return TrackPlan(refine=self._refinements(entries) if ts is not None else None,  # stills: every one
+                         glasses=self._glasses_wanted(entries), hands=self._hands_plan(entries))
+
+    def _track_planned(self, image: np.ndarray, ts: float | None, plan: TrackPlan) -> tuple[
+            tuple[Face, ...], tuple[Hand, ...], tuple[Any, ...], dict[str, float]]:
+        """Track one frame by ``plan`` with this process's trackers: faces, hands, gestures and the stages'
+        milliseconds. With ``parallel_tracking``, hands wanted everywhere in a video frame are tracked on
+        their own thread while the faces are."""
         timings: dict[str, float] = {}
         hand_job = None
-        if ts is not None and self.options.parallel_tracking and self._hands_wanted(entries) is True:
+        if ts is not None and self.options.parallel_tracking and plan.hands is True:
             if self._hand_worker is None:
                 from concurrent.futures import ThreadPoolExecutor
 
@@ -883,13 +940,12 @@ class TryOn:
             hand_job = self._hand_worker.submit(self._track_hands, image, ts, True)
         try:
             t0 = time.perf_counter()
-            refine = self._refinements(entries) if ts is not None else None  # stills: every refinement
-            extra = {} if refine is None else {"refine": refine}
+            extra = {} if plan.refine is None else {"refine": plan.refine}
             tracker = self._face_tracker
             faces = tuple(tracker.detect(image, **extra) if ts is None else tracker.track(image, ts, **extra))
             t1 = time.perf_counter()
             timings["faces"] = (t1 - t0) * 1000
-            if faces and self._glasses_wanted(entries):
+            if faces and plan.glasses:
                 from arlens.tracking.glasses import glasses_probability
 
                 faces = tuple(replace(f, glasses=glasses_probability(image, f)) for f in faces)
@@ -899,7 +955,7 @@ class TryOn:
         hands: tuple[Hand, ...] = ()
         gestures: tuple[Any, ...] = ()
         if tracked_hands is None:
-            wanted = self._hands_wanted(entries, faces)
+            wanted = (occluder_region(faces) if faces else False) if plan.hands == "occluders" else plan.hands
             tracked_hands = self._track_hands(image, ts, wanted) if wanted else None
         if tracked_hands is not None:
             hands, timings["hands"] = tracked_hands
@@ -907,7 +963,7 @@ class TryOn:
                 t1 = time.perf_counter()
                 gestures = tuple(self._gesture_recognizer_or_new().update(list(hands), ts))
                 timings["gestures"] = (time.perf_counter() - t1) * 1000
-        return _Tracked(image, ts, faces, hands, gestures, entries, timings)
+        return faces, hands, gestures, timings
 
     def _track_hands(self, image: np.ndarray, ts: float | None,
                      wanted: bool | tuple[float, float, float, float]) -> tuple[tuple[Hand, ...], float]:
@@ -986,7 +1042,8 @@ class TryOn:
         """The face mesh refinements the lenses of ``entries`` read (None: the face tracker's own setting)."""
         from arlens.tracking.face import FaceTracker
 
-        if self.options.refine_landmarks == "all" or not isinstance(self._face_tracker, FaceTracker):
+        default = self._remote is not None or isinstance(self._face_tracker, FaceTracker)  # the worker's is
+        if self.options.refine_landmarks == "all" or not default:
             return None
         needed: set[str] = set()
         for _, entry in entries:
@@ -997,10 +1054,10 @@ class TryOn:
             needed.update(entry.spec.refinements)
         return tuple(sorted(needed))
 
-    def _hands_wanted(self, entries: Sequence[tuple[Product, _Lens | None]],
-                      faces: Sequence[Face] = ()) -> bool | tuple[float, float, float, float]:
-        """Whether to track hands in this frame: True (anywhere), False, or the region (x0, y0, x1, y1) around
-        the faces where hands matter, when they are needed only as occluders of the faces."""
+    def _hands_plan(self, entries: Sequence[tuple[Product, _Lens | None]]) -> bool | Literal["occluders"]:
+        """Whether to track hands in this frame: True (anywhere), False, or ``"occluders"``: only in the region
+        around the faces where hands may cover them (:func:`occluder_region`), when the face lenses need
+        them only as occluders."""
         if self.options.hands is not None:
             return self.options.hands
         if self.options.gestures or any(
@@ -1008,9 +1065,8 @@ class TryOn:
         ):
             return True
         # a face lens that reads occluders from the scene needs the hands in front of the faces
-        if faces and any(entry is not None and "occluders" in getattr(entry.lens, "scene_uses", ())
-                         for _, entry in entries):
-            return occluder_region(faces)
+        if any(entry is not None and "occluders" in getattr(entry.lens, "scene_uses", ()) for _, entry in entries):
+            return "occluders"
         return False
 
     def _hand_tracker_or_new(self) -> Any:

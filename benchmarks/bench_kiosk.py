@@ -15,6 +15,9 @@ speed drifts. Variants:
 - ``process``: ``TryOn.process``, track then draw each frame (sequential);
 - ``submit``: ``TryOn.submit``, the frame tracked on the session's worker thread while the previous one
   is drawn; each call returns the previous frame;
+- ``submit_process``: ``submit`` with the tracking in a worker process of the session's
+  (``TryOnOptions.tracking_process``): the drawing and the tracking then never wait for each other's GIL;
+  its CPU column adds the worker's CPU time (Linux);
 - ``process_serial``: ``process`` with the faces and the hands tracked one after the other on the caller's
   thread (``TryOnOptions.parallel_tracking=False``; by default the hands are tracked on a thread of their own
   while the faces are);
@@ -37,7 +40,8 @@ on every frame; by default a drawing is reused while the glasses move less than 
 HUD -> screen) on the clip written as a Motion-JPEG file (what a USB webcam sends; decoding it is the
 read), runs of ``--kiosk-frames`` frames in each mode (``--kiosk-modes``: ``sequential``, ``pipelined`` =
 ``TryOn.submit``, ``read_ahead`` = the next frame read and decoded on a thread of its own while this one is
-tracked and drawn, ``pipelined_read_ahead`` = both; default the first two) alternated (``--kiosk-runs``
+tracked and drawn, ``pipelined_read_ahead`` = both, ``pipelined_process`` = ``pipelined`` with
+``TryOnOptions.tracking_process``; default the first two) alternated (``--kiosk-runs``
 each), gestures on as ``arlens mirror`` has them. Headless by default (everything but showing the image);
 ``--display`` shows it in a window on an Xvfb server. Printed: frame time median and p95 over the loop (read
 to read), fps (goal >= 30), and each mode's ratio to the first over neighbouring runs.
@@ -81,15 +85,18 @@ import arlens  # noqa: E402
 
 STILLS = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
 PRODUCTS = ("LIP-001", "EYE-101", "NAIL-201")
-#: kiosk loop modes: (KioskOptions.pipelined, KioskOptions.read_ahead)
-KIOSK_MODES = {"sequential": (False, False), "pipelined": (True, False), "read_ahead": (False, True),
-               "pipelined_read_ahead": (True, True)}
+#: kiosk loop modes: (KioskOptions.pipelined, KioskOptions.read_ahead, TryOnOptions.tracking_process)
+KIOSK_MODES = {"sequential": (False, False, False), "pipelined": (True, False, False),
+               "read_ahead": (False, True, False), "pipelined_read_ahead": (True, True, False),
+               "pipelined_process": (True, False, True)}
 PEER_TASK = "face_mesh_refined+hands"
 PARTS = ("tryon", "still", "kiosk", "pickup", "scale")
 #: Session variants: name -> (TryOnOptions overrides, pipelined, EyewearOptions overrides).
 VARIANTS: dict[str, tuple[dict[str, Any], bool, dict[str, Any]]] = {
     "process": ({}, False, {}),
     "submit": ({}, True, {}),
+    # submit with the tracking in a worker process (TryOnOptions.tracking_process): no GIL shared with the drawing
+    "submit_process": ({"tracking_process": True}, True, {}),
     # MediaPipe's cadence and refinement: palm search on every frame, every refinement branch
     "process_mp": ({"hand_search_interval": 1, "refine_landmarks": "all"}, False, {}),
     # faces and hands tracked one after the other on one thread (TryOnOptions.parallel_tracking off)
@@ -126,10 +133,20 @@ class _Variant:
         self.stages: list[dict[str, float]] = []
         self.faces = self.hands = 0
 
+    def _cpu_s(self) -> float:
+        """CPU seconds of this process and, with ``tracking_process``, of the session's tracking process."""
+        cpu = time.process_time()
+        remote = getattr(self.session, "_remote", None)
+        proc = getattr(remote, "_proc", None)
+        if proc is not None and sys.platform == "linux":
+            # Linux's CPU-time clock of another process: MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
+            cpu += time.clock_gettime((~proc.pid << 3) | 2)
+        return cpu
+
     def step(self, frame: np.ndarray, ts: float, record: bool = True) -> None:
-        c0, t0 = time.process_time(), time.perf_counter()
+        c0, t0 = self._cpu_s(), time.perf_counter()
         result = self.session.submit(frame, ts) if self.pipelined else self.session.process(frame, ts)
-        wall, cpu = (time.perf_counter() - t0) * 1000.0, (time.process_time() - c0) * 1000.0
+        wall, cpu = (time.perf_counter() - t0) * 1000.0, (self._cpu_s() - c0) * 1000.0
         if record:
             self.wall.append(wall)
             self.cpu.append(cpu)
@@ -295,8 +312,9 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
     clip = clip[: args.kiosk_frames]
     with tempfile.TemporaryDirectory() as tmp, (_xvfb() if args.display else contextlib.nullcontext()):
         path = _write_mjpeg(clip, Path(tmp) / "clip.avi")
-        options = arlens.TryOnOptions(gestures=True, event_delivery="inline")
-        sessions = {m: arlens.TryOn(products=args.products, options=options) for m in modes}
+        options = {m: arlens.TryOnOptions(gestures=True, event_delivery="inline", tracking_process=modes[m][2])
+                   for m in modes}
+        sessions = {m: arlens.TryOn(products=args.products, options=options[m]) for m in modes}
         try:
             for run in range(args.kiosk_runs):
                 for mode in (list(modes) if run % 2 == 0 else list(modes)[::-1]):
@@ -308,14 +326,14 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
                                   is_file=True)
                     c0 = time.process_time()
                     stats = kiosk.run()
-                    cpu[mode].append((time.process_time() - c0) * 1000.0 / max(stats.frames, 1))
+                    cpu[mode].append((time.process_time() - c0) * 1000.0 / max(stats.frames, 1))  # this process
                     if stats.errors:
                         print(f"  kiosk {mode}: {stats.errors} frame errors (see the log)")
                     loop = list(np.diff(reads)[10:] * 1000.0)  # after 10 frames of warm-up
                     times[mode] += loop
                     run_medians[mode].append(float(np.median(loop)))
                     sessions[mode].close()  # a fresh stream (timestamps start again) for the next run
-                    sessions[mode] = arlens.TryOn(products=args.products, options=options)
+                    sessions[mode] = arlens.TryOn(products=args.products, options=options[mode])
         finally:
             for s in sessions.values():
                 s.close()

@@ -628,8 +628,9 @@ def test_mirror_headless_puts_on_looks(work, tmp_path):
     assert [e["product_id"] for e in applied] == ["LOOK-DAY", "LOOK-GLAM"]
 
 
-def test_mirror_pipelined(work, tmp_path):
-    run = arlens("mirror", "--source", work / "clip.mp4", "--headless", "--frames", "8", "--pipelined",
+@pytest.mark.parametrize("extra", [(), ("--tracking-process",)], ids=["thread", "process"])
+def test_mirror_pipelined(work, tmp_path, extra):
+    run = arlens("mirror", "--source", work / "clip.mp4", "--headless", "--frames", "8", "--pipelined", *extra,
                  "-p", "LIP-001", "--snapshots", tmp_path / "snaps")
     assert run.returncode == 0, run.stderr
     assert "mirror: 8 frames" in run.stdout and "0 errors" in run.stdout

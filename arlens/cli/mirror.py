@@ -81,7 +81,8 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         pipelined=args.pipelined,
     )
     try:
-        options_ = TryOnOptions(gestures=gestures, max_faces=args.max_faces, device=args.device)
+        options_ = TryOnOptions(gestures=gestures, max_faces=args.max_faces, device=args.device,
+                                tracking_process=args.tracking_process)
         with open_session(catalog, products, options=options_, event_sink=sink) as session:
             if args.look:
                 session.wear_look(args.look, keep_others=True)
@@ -156,3 +157,6 @@ def register(add: AddCommand) -> None:
     p.add_argument("--pipelined", action="store_true",
                    help="track each frame while the previous one is drawn (on two free cores a frame then costs "
                    "about the longer of the two; the screen shows it one frame later)")
+    p.add_argument("--tracking-process", action="store_true",
+                   help="track in a worker process instead of this one (with --pipelined the tracking and the "
+                   "drawing then do not take turns at Python's GIL: faster on two cores; costs a second process)")
