@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 #: How long the worker may take to start (import arlens, load the models) before the session gives up.
 START_TIMEOUT_S = 120.0
+#: How long one frame's tracking may take before the worker counts as hung (and is killed): a frame takes
+#: tens of milliseconds; this only keeps a kiosk from waiting forever on a worker that will never answer.
+FRAME_TIMEOUT_S = 60.0
 
 
 def _shared_dir() -> str | None:
@@ -88,6 +91,7 @@ class TrackingProcess:
         except BaseException:
             self._stop(kill=True)
             raise
+        logger.info("tracking process %d started", self._proc.pid)
 
     def _post(self, kind: str, value: Any) -> None:
         """Send the worker a message (an error like :meth:`_reply`'s when it is gone)."""
@@ -101,6 +105,7 @@ class TrackingProcess:
         """The worker has exited: stop what is left of it; the error to raise."""
         code = self._proc.poll() if self._proc is not None else None
         self._stop(kill=True)
+        logger.warning("the tracking process exited (exit code %s)", code)
         return RuntimeUnavailableError(
             f"the tracking process exited (exit code {code}); the next frame starts a new one")
 
@@ -113,8 +118,11 @@ class TrackingProcess:
                 if self._proc.poll() is not None:
                     raise EOFError
                 if deadline is not None and time.monotonic() > deadline:
+                    pid = self._proc.pid
                     self._stop(kill=True)
-                    raise RuntimeUnavailableError(f"the tracking process did not start in {timeout:.0f} s")
+                    logger.warning("tracking process %d gave no answer in %.0f s: killed", pid, timeout)
+                    raise RuntimeUnavailableError(f"the tracking process gave no answer in {timeout:.0f} s "
+                                                  "(killed; the next frame starts a new one)")
             status, value = self._recv.recv()
         except (EOFError, OSError) as exc:
             raise self._gone() from exc
@@ -178,7 +186,7 @@ class TrackingProcess:
         mapped = self._share(image.nbytes)
         np.copyto(np.frombuffer(mapped, np.uint8, image.nbytes).reshape(image.shape), image)
         self._post("track", (image.shape, ts, plan))
-        faces, hands, gestures, timings = self._reply()
+        faces, hands, gestures, timings = self._reply(FRAME_TIMEOUT_S)
         timings["tracking_process"] = (time.perf_counter() - t0) * 1000  # with the copy and the messages
         return faces, hands, gestures, timings
 
@@ -219,8 +227,13 @@ def _track(session: Any, mapped: mmap.mmap, shape: tuple[int, ...], ts: float | 
 def serve(recv: Connection, send: Connection) -> None:
     """The worker's loop: make a session's trackers, then track each frame the session sends until told to
     stop or the session's end of the pipes closes."""
+    import cv2
+
     from arlens.session import TryOn
 
+    # this process is arlens' own: its two tracking threads (faces, hands) are its parallelism, and OpenCV's
+    # pool beside them only spread each resize and warp over threads that wait on the same cores
+    cv2.setNumThreads(1)
     session = None
     mapped: mmap.mmap | None = None
     try:

@@ -452,6 +452,8 @@ def main() -> None:
     parser.add_argument("--variants", default="process,submit,process_mp",
                         help=f"tryon variants, comma-separated, of {', '.join(VARIANTS)}")
     parser.add_argument("--kiosk-runs", type=int, default=8, help="kiosk runs per mode (alternated)")
+    parser.add_argument("--cv-threads", type=int, default=None,
+                        help="cv2.setNumThreads in this process (arlens' side; the peer runs in its own)")
     parser.add_argument("--kiosk-modes", default="sequential,pipelined",
                         help=f"comma-separated kiosk loop modes, of {', '.join(KIOSK_MODES)}; ratios are to the first")
     parser.add_argument("--kiosk-frames", type=int, default=60, help="frames of the clip per kiosk run")
@@ -468,6 +470,10 @@ def main() -> None:
     if args.kiosk_runs < 1 or args.kiosk_frames < 20:
         parser.error(f"--kiosk-runs must be >= 1 and --kiosk-frames >= 20, got {args.kiosk_runs}, {args.kiosk_frames}")
 
+    if args.cv_threads is not None:
+        import cv2
+
+        cv2.setNumThreads(args.cv_threads)
     clip = harness.make_face_hand_clip(STILLS, args.frames_per_still)
     result: dict = {"benchmark": "kiosk_1280x720", "products": args.products, "meta": harness.metadata()}
     if "tryon" in args.parts:

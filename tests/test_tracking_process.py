@@ -80,6 +80,22 @@ def test_a_dead_worker_is_reported_and_replaced(clip):
         assert again.faces and _worker(s).pid != worker.pid
 
 
+def test_a_hung_worker_is_killed_not_waited_for(clip, monkeypatch):
+    """A worker that stops answering (here: stopped by SIGSTOP) is killed after FRAME_TIMEOUT_S, that frame
+    raises, and the next one gets a new worker: a kiosk never waits forever."""
+    from arlens import tracking_process as tp
+
+    with TryOn(products=["LIP-001"], options=TryOnOptions(event_delivery="inline", tracking_process=True)) as s:
+        assert s.process(clip[0], 0).faces
+        worker = _worker(s)
+        monkeypatch.setattr(tp, "FRAME_TIMEOUT_S", 1.0)
+        os.kill(worker.pid, signal.SIGSTOP)
+        with pytest.raises(RuntimeUnavailableError, match="no answer in 1 s"):
+            s.process(clip[1], 33)
+        assert worker.poll() is not None, "the hung worker was left behind"
+        assert s.process(clip[2], 66).faces and _worker(s).pid != worker.pid
+
+
 def test_an_error_in_the_worker_comes_back_and_the_worker_carries_on(clip):
     """An error raised in the worker is raised in the session as itself, and the worker keeps its trackers."""
     with TryOn(products=["LIP-001"], options=TryOnOptions(event_delivery="inline", tracking_process=True)) as s:
