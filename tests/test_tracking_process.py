@@ -93,6 +93,7 @@ def test_a_hung_worker_is_killed_not_waited_for(clip, monkeypatch):
         with pytest.raises(RuntimeUnavailableError, match="no answer in 1 s"):
             s.process(clip[1], 33)
         assert worker.poll() is not None, "the hung worker was left behind"
+        monkeypatch.undo()  # the new worker's first frame may take more than a second on a loaded machine
         assert s.process(clip[2], 66).faces and _worker(s).pid != worker.pid
 
 
