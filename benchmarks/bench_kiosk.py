@@ -41,7 +41,8 @@ HUD -> screen) on the clip written as a Motion-JPEG file (what a USB webcam send
 read), runs of ``--kiosk-frames`` frames in each mode (``--kiosk-modes``: ``sequential``, ``pipelined`` =
 ``TryOn.submit``, ``read_ahead`` = the next frame read and decoded on a thread of its own while this one is
 tracked and drawn, ``pipelined_read_ahead`` = both, ``pipelined_process`` = ``pipelined`` with
-``TryOnOptions.tracking_process``; default the first two) alternated (``--kiosk-runs``
+``TryOnOptions.tracking_process``, ``pipelined_process_read_ahead`` = that and ``read_ahead``; default the
+first two) alternated (``--kiosk-runs``
 each), gestures on as ``arlens mirror`` has them. Headless by default (everything but showing the image);
 ``--display`` shows it in a window on an Xvfb server. Printed: frame time median and p95 over the loop (read
 to read), fps (goal >= 30), and each mode's ratio to the first over neighbouring runs.
@@ -88,7 +89,8 @@ PRODUCTS = ("LIP-001", "EYE-101", "NAIL-201")
 #: kiosk loop modes: (KioskOptions.pipelined, KioskOptions.read_ahead, TryOnOptions.tracking_process)
 KIOSK_MODES = {"sequential": (False, False, False), "pipelined": (True, False, False),
                "read_ahead": (False, True, False), "pipelined_read_ahead": (True, True, False),
-               "pipelined_process": (True, False, True)}
+               "pipelined_process": (True, False, True),
+               "pipelined_process_read_ahead": (True, True, True)}
 PEER_TASK = "face_mesh_refined+hands"
 PARTS = ("tryon", "still", "kiosk", "pickup", "scale")
 #: Session variants: name -> (TryOnOptions overrides, pipelined, EyewearOptions overrides).
