@@ -191,8 +191,9 @@ def seen_plate(
     biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     if stats[biggest, cv2.CC_STAT_AREA] < POLISH_SEEN * float(prior.sum()):
         return np.ones(prior.shape, np.float32)
-    ys, xs = np.nonzero(labels == biggest)
-    hull = cv2.convexHull(np.stack([xs, ys], axis=1).astype(np.int32))[:, 0, :].astype(np.float64)
+    # the blob's pixels as int32 (x, y) in row-major order: what np.nonzero's columns stacked give, in one call
+    points = cv2.findNonZero((labels == biggest).view(np.uint8))
+    hull = cv2.convexHull(points)[:, 0, :].astype(np.float64)
     # pixel indices to frame pixel centres, pushed half a pixel out (the hull of centres is a pixel too small)
     c = hull.mean(axis=0)
     v = hull - c
