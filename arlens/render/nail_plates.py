@@ -170,6 +170,53 @@ def polish_evidence(roi: np.ndarray, skin: ColorClass | None) -> np.ndarray:
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
+#: :func:`largest_blob` flood-fills at most this many blobs before it labels them all at once instead.
+MAX_FILLS = 16
+
+
+def largest_blob(binary: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """The largest 8-connected blob of a uint8 0/1 image: its pixel count and its pixels as int32 (n, 1, 2) x, y
+    in row-major order, or None when the image is empty. Among blobs of the same size, the one
+    ``cv2.connectedComponentsWithStats`` labels first: the first to reach a 2x2 block in the blocks' raster order
+    (its 8-connectivity labelling numbers blobs so; a 2x2 block holds at most one blob).
+
+    Each blob is flood-filled from its first pixel in that order: OpenCV hands a labelling of four rows or more
+    to its thread pool, whose worker then spins for about 0.4 ms of CPU after each call, far more than a nail's
+    few blobs cost to fill. An image of more than ``MAX_FILLS`` blobs (speckle) is labelled in one call.
+    """
+    h, w = binary.shape
+    ys, xs = np.nonzero(binary)
+    if len(ys) == 0:
+        return None
+    # the set pixels' flat indices in 2x2-block raster order (a stable sort: row-major within a block)
+    flat_index = ys * w + xs
+    candidates = flat_index[np.argsort((ys >> 1) * w + (xs >> 1), kind="stable")]
+    work = binary.copy()
+    flat = work.reshape(-1)
+    best_area, best_seed, start = 0, (0, 0), 0
+    for _ in range(MAX_FILLS):
+        left = flat[candidates[start:]]  # 1 where a candidate is in no blob filled yet
+        k = int(left.argmax())
+        if not left[k]:
+            break
+        start += k
+        seed = (int(candidates[start] % w), int(candidates[start] // w))
+        area = cv2.floodFill(work, None, seed, 0, flags=8)[0]  # the blob cleared, its pixels counted
+        if area > best_area:
+            best_area, best_seed = area, seed
+        start += 1
+        if start == len(candidates):
+            break
+    else:
+        if flat[candidates[start:]].any():  # more blobs than fills: label them all
+            count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+            biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+            return int(stats[biggest, cv2.CC_STAT_AREA]), cv2.findNonZero((labels == biggest).view(np.uint8))
+    work = binary.copy()
+    cv2.floodFill(work, None, best_seed, 2, flags=8)
+    return best_area, cv2.findNonZero((work == 2).view(np.uint8))
+
+
 def seen_plate(
     polish: np.ndarray, inside: np.ndarray, prior: np.ndarray, box: tuple[int, int, int, int], sigma: float
 ) -> np.ndarray:
@@ -185,15 +232,10 @@ def seen_plate(
     # speckled evidence (polish dim in the light, on a deep skin tone, close to the skin's colour) joined up
     seen = cv2.morphologyEx(((polish > POLISH_LEVEL) & (inside > 0)).astype(np.uint8), cv2.MORPH_CLOSE, _CLOSE)
     seen &= inside
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(seen, connectivity=8)
-    if count < 2:
+    blob = largest_blob(seen)
+    if blob is None or blob[0] < POLISH_SEEN * float(prior.sum()):
         return np.ones(prior.shape, np.float32)
-    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    if stats[biggest, cv2.CC_STAT_AREA] < POLISH_SEEN * float(prior.sum()):
-        return np.ones(prior.shape, np.float32)
-    # the blob's pixels as int32 (x, y) in row-major order: what np.nonzero's columns stacked give, in one call
-    points = cv2.findNonZero((labels == biggest).view(np.uint8))
-    hull = cv2.convexHull(points)[:, 0, :].astype(np.float64)
+    hull = cv2.convexHull(blob[1])[:, 0, :].astype(np.float64)
     # pixel indices to frame pixel centres, pushed half a pixel out (the hull of centres is a pixel too small)
     c = hull.mean(axis=0)
     v = hull - c
