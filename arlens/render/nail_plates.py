@@ -351,20 +351,25 @@ def finger_sides(
     # pool, whose worker then spins for about half a millisecond of CPU, ten times what the sampling costs
     prof = cv2.remap(frame, maps.reshape(1, -1, 2), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(
         maps.shape[0], maps.shape[1], -1)
-    g = np.abs(np.diff(prof.astype(np.float32), axis=1)).sum(axis=2).mean(axis=0)
+    # each step's colour change summed over channels and profiles (exact in integers, as it was in float32), then
+    # the profiles' mean: float64 division rounded to float32 is float32's own division (53 >= 2 x 24 + 2 bits)
+    g = (cv2.absdiff(prof[:, 1:], prof[:, :-1]).sum(axis=(0, 2)) / float(len(prof))).astype(np.float32)
     g = np.convolve(g, [0.25, 0.5, 0.25], mode="same")
     mid = 0.5 * (across[1:] + across[:-1])
-    left = np.flatnonzero((mid < -SIDE_SEARCH[0] * radius) & (mid > -SIDE_SEARCH[1] * radius))
-    right = np.flatnonzero((mid > SIDE_SEARCH[0] * radius) & (mid < SIDE_SEARCH[1] * radius))
-    if len(left) == 0 or len(right) == 0:
+    # the step midpoints either side of the axis: mid ascends (so does any rounding of it), so each side's (those
+    # strictly between its two bounds) are a run, found by bisection
+    l0, r0 = np.searchsorted(mid, (-SIDE_SEARCH[1] * radius, SIDE_SEARCH[0] * radius), side="right").tolist()
+    l1, r1 = np.searchsorted(mid, (-SIDE_SEARCH[0] * radius, SIDE_SEARCH[1] * radius), side="left").tolist()
+    if l1 <= l0 or r1 <= r0:
         return None
-    width = mid[right][None, :] - mid[left][:, None]
+    left, right = mid[l0:l1], mid[r0:r1]
+    width = right[None, :] - left[:, None]
     score = np.where((width >= SIDE_WIDTH[0] * radius) & (width <= SIDE_WIDTH[1] * radius),
-                     0.5 * (g[left][:, None] + g[right][None, :]), -1.0)
-    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+                     0.5 * (g[l0:l1, None] + g[None, r0:r1]), -1.0)
+    i, j = divmod(int(score.argmax()), score.shape[1])
     if not score[i, j] > SIDE_CONTRAST * max(median(g), 1.0):
         return None
-    return float(mid[left[i]]), float(mid[right[j]])
+    return float(left[i]), float(right[j])
 
 
 def side_band(
