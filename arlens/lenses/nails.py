@@ -327,7 +327,7 @@ def _nail_maps(
         hashed = _hash(key)
         on = (hashed & np.uint32(0xFFFF)).astype(np.float32) < np.float32(0.4 * 65536)
         fu, fv = gu - iu - np.float32(0.5), gv - iv - np.float32(0.5)
-        bump = np.clip(np.float32(1.0) - (fu * fu + fv * fv) / np.float32(0.09), 0.0, 1.0)
+        bump = (np.float32(1.0) - (fu * fu + fv * fv) / np.float32(0.09)).clip(0.0, 1.0)
         maps[:, SPARKLE] = bump * bump * on
     return maps
 
@@ -487,7 +487,7 @@ class NailPolishLens:
         left, right = found
         d = direction / max(float(np.linalg.norm(direction)), 1e-9)
         across = np.array([-d[1], d[0]])
-        shift = float(np.clip(0.5 * (left + right), -NP.MAX_SHIFT * radius, NP.MAX_SHIFT * radius))
+        shift = min(max(0.5 * (left + right), -NP.MAX_SHIFT * radius), NP.MAX_SHIFT * radius)  # (finite floats)
         offset = (shift * across).astype(np.float32)
         moved = replace(nail, outline=nail.outline + offset, centre=nail.centre + offset)
         return moved, (across, left - shift, right - shift)
@@ -497,14 +497,16 @@ class NailPolishLens:
         """The frame pixels (x0, y0, x1, y1) a nail's polish may reach (its search outline and the feather's reach)
         and the feather's sigma; None when they lie off the frame."""
         sigma = min(max(FEATHER * nail.width, 0.5), MAX_FEATHER_PX)
-        pad = int(np.ceil(3 * sigma)) + 2
-        c = nail.outline.mean(axis=0)
+        pad = math.ceil(3 * sigma) + 2
+        # the float32 mean, the search outline and its extent as before, without numpy's wrappers (the extent's
+        # float32 values are floored and ceiled as plain floats: the same integers)
+        c = np.add.reduce(nail.outline, axis=0) / np.float32(len(nail.outline))
         search = c + (nail.outline - c) * np.float32(NP.SEARCH_SCALE)
-        lo = np.floor(search.min(axis=0)).astype(int) - pad
-        hi = np.ceil(search.max(axis=0)).astype(int) + pad + 1
+        lo_x, lo_y = np.minimum.reduce(search, axis=0).tolist()
+        hi_x, hi_y = np.maximum.reduce(search, axis=0).tolist()
         height, width = shape[:2]
-        x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
-        x1, y1 = min(int(hi[0]), width), min(int(hi[1]), height)
+        x0, y0 = max(math.floor(lo_x) - pad, 0), max(math.floor(lo_y) - pad, 0)
+        x1, y1 = min(math.ceil(hi_x) + pad + 1, width), min(math.ceil(hi_y) + pad + 1, height)
         if x1 <= x0 or y1 <= y0:
             return None
         return (x0, y0, x1, y1), sigma

@@ -463,10 +463,10 @@ class _Prepared:
             light1 = base - f32(16.0) + rm1 * cv2.sqrt(base * f32(xm)).reshape(-1)
         else:
             light1 = rm1 * f32(math.sqrt(target * xm)) + f32(target - 16.0)
-        np.clip(light1, f32(0.0), f32(100.0), out=light1)
+        light1.clip(f32(0.0), f32(100.0), out=light1)  # (the method: np.clip's wrapper costs more than the clip)
         # 6: white light from the finish
         hl = rm1 * HIGHLIGHT_SCALE
-        np.clip(hl, f32(0.0), f32(1.0), out=hl)
+        hl.clip(f32(0.0), f32(1.0), out=hl)
         white = hl * f32(p[P_SHEEN])
         if p[P_SPECULAR] != 0:
             spec = hl * f32(0.4)
@@ -477,7 +477,7 @@ class _Prepared:
             glint = hl + f32(0.5)
             glint *= sparkle_map * f32(p[P_SPARKLE])  # (sparkle * strength) * (0.5 + hl)
             white += glint
-        np.clip(white, f32(0.0), MAX_WHITE, out=white)
+        white.clip(f32(0.0), MAX_WHITE, out=white)
         n, c = self.n, self.channels
         lab = np.empty((1, n, 3), dtype=np.float32)  # L, a, b written in place, for cv2.cvtColor
         keep = f32(1.0) - white

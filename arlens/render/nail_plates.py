@@ -67,12 +67,16 @@ def outline_coverage(outline: np.ndarray, box: tuple[int, int, int, int], sigma:
     x0, y0, x1, y1 = box
     pts = np.asarray(outline, dtype=np.float64)
     if scale != 1.0:
-        c = pts.mean(axis=0)
+        c = np.add.reduce(pts, axis=0) / len(pts)  # the mean's sum and division, without its wrappers
         pts = c + (pts - c) * scale
-    fixed = np.round((pts - np.array([x0, y0]) - 0.5) * (1 << _SHIFT)).astype(np.int32)
+    # to fixed point: the same operations in the same order as ((pts - origin) - 0.5) * 16 rounded, in place
+    xy = pts - (float(x0), float(y0))
+    xy -= 0.5
+    xy *= float(1 << _SHIFT)
+    fixed = np.rint(xy, out=xy).astype(np.int32)  # np.round to 0 decimals is rint
     canvas = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
     cv2.fillPoly(canvas, [fixed], 255, lineType=cv2.LINE_AA, shift=_SHIFT)
-    coverage = canvas.astype(np.float32) * np.float32(1.0 / 255.0)
+    coverage = np.multiply(canvas, np.float32(1.0 / 255.0), dtype=np.float32)  # cast and scaled in one pass
     return cv2.GaussianBlur(coverage, (0, 0), sigma) if sigma > 0 else coverage
 
 
@@ -166,7 +170,7 @@ def polish_evidence(roi: np.ndarray, skin: ColorClass | None) -> np.ndarray:
         return np.zeros(roi.shape[:2], np.float32)
     d2 = skin.mahalanobis2(to_features(roi).reshape(-1, 3)).reshape(roi.shape[:2])
     lo, hi = UNLIKE_SKIN
-    t = np.clip((d2 - np.float32(lo)) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
+    t = ((d2 - np.float32(lo)) * np.float32(1.0 / (hi - lo))).clip(0.0, 1.0)  # np.clip's values, without its wrapper
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
@@ -279,7 +283,7 @@ def nail_plate(
     # at its sides), and the silhouette's edge is a pixel uncertain
     depth = cv2.distanceTransform(cv2.copyMakeBorder(inside, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1), cv2.DIST_L2,
                                   3)[1:-1, 1:-1]
-    t = np.clip((depth - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP), 0.0, 1.0)
+    t = ((depth - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP)).clip(0.0, 1.0)
     plate *= t * t * (np.float32(3.0) - np.float32(2.0) * t)
     # the finger's ownership last, and only over the part of the box where the plate is not 0 already: it is 0 or
     # 1, so multiplying by it is exact in any order, and a smaller box has fewer pixels and fewer fingers near
@@ -382,7 +386,7 @@ def side_band(
     ys = np.arange(y0, y1, dtype=np.float32) + np.float32(0.5 - centre[1])
     a = xs[None, :] * np.float32(across[0]) + ys[:, None] * np.float32(across[1])
     inside = np.minimum(a - np.float32(left), np.float32(right) - a)
-    t = np.clip((inside - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP), 0.0, 1.0)
+    t = ((inside - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP)).clip(0.0, 1.0)
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 

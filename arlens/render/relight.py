@@ -108,4 +108,4 @@ def composite_in_light(
     lit = cv2.LUT(painted.reshape(1, -1, c), back).reshape(painted.shape).astype(np.int16)
     lit -= cv2.LUT(normal.reshape(1, n, c), back).reshape(1, n, c).astype(np.int16)
     lit += px.astype(np.int16)[None]
-    return np.clip(lit, 0, 255).astype(np.uint8)
+    return lit.clip(0, 255, out=lit).astype(np.uint8)  # np.clip's values, without its wrapper
