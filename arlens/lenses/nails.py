@@ -563,7 +563,7 @@ class NailPolishLens:
         inside = nail_maps[:, MASK] > 0.5 * nail.facing
 
         def composite(p: np.ndarray) -> np.ndarray:
-            light = C.bgr_to_lab(p[inside] if inside.any() else p)[:, 0]
+            light = C.bgr_to_lightness(p[inside] if inside.any() else p)
             reference = percentile(light, REFERENCE_PERCENTILE)
             # the checked compositor's work without its per-call checks (the shade was checked once; the maps are
             # this lens's own, with no liner: a nail has none)

@@ -53,6 +53,7 @@ __all__ = [
     "NUM_PARAMS",
     "Finish",
     "bgr_to_lab",
+    "bgr_to_lightness",
     "composite_lipstick",
     "composite_pixels",
     "delta_e2000",
@@ -128,6 +129,15 @@ def bgr_to_lab(bgr: np.ndarray) -> np.ndarray:
     return np.stack(
         [116.0 * f[..., 1] - 16.0, 500.0 * (f[..., 0] - f[..., 1]), 200.0 * (f[..., 1] - f[..., 2])], axis=-1
     ).astype(np.float32)
+
+
+def bgr_to_lightness(bgr: np.ndarray) -> np.ndarray:
+    """CIELAB L of sRGB BGR (uint8 or float 0..255, (..., 3)): float32 (...), the values ``bgr_to_lab(bgr)[..., 0]``
+    holds (the same products and rounding), without working out a and b, for callers that need the lightness only."""
+    arr = np.asarray(bgr)
+    lin = SRGB_TO_LINEAR_LUT[arr] if arr.dtype == np.uint8 else srgb_to_linear(arr.astype(np.float32) / 255.0)
+    y = np.ascontiguousarray((lin @ BGR_TO_XYZN.T)[..., 1])  # the same product as bgr_to_lab's, its Y taken
+    return 116.0 * _lab_f(y) - 16.0
 
 
 def lab_to_bgr(lab: np.ndarray) -> np.ndarray:
