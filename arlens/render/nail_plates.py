@@ -80,13 +80,20 @@ def outline_coverage(outline: np.ndarray, box: tuple[int, int, int, int], sigma:
     return cv2.GaussianBlur(coverage, (0, 0), sigma) if sigma > 0 else coverage
 
 
-def _segment(px: np.ndarray, py: np.ndarray, a: list[float], b: list[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Distance from pixel centres to the segment a-b (x, y, z, plain floats: the same float64 arithmetic as on
-    arrays, without numpy's dispatch) and the depth z at its closest point."""
-    (ax, ay, az), (bx, by, bz) = a, b
-    abx, aby, abz = bx - ax, by - ay, bz - az
-    denom = max(abx**2 + aby**2, 1e-9)
-    # the same operations in the same order as on whole arrays, in place on the (h, w) temporaries
+def _segments(px: np.ndarray, py: np.ndarray, ends: list[tuple[list[float], list[float]]]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from pixel centres (a (w,) row ``px`` and an (h,) column ``py``) to each segment a-b of ``ends`` (x,
+    y, z plain floats) and the depth z at its closest point: float64 (K, h, w) each, all K segments in one pass of
+    each operation (a nail's box is small enough that numpy's per-call cost, not its pixels, was most of the
+    work). Each value is what the same float64 operations, in the same order, give for that segment alone."""
+    # each segment's constants as (K, 1, 1) columns, worked out in plain floats (the same arithmetic)
+    rows = []
+    for (ax, ay, az), (bx, by, bz) in ends:
+        abx, aby, abz = bx - ax, by - ay, bz - az
+        rows.append((ax, ay, az, abx, aby, abz, max(abx**2 + aby**2, 1e-9)))
+    ax, ay, az, abx, aby, abz, denom = np.array(rows).T.reshape(7, -1, 1, 1)
+    px, py = px.reshape(1, 1, -1), py.reshape(1, -1, 1)
+    # in place on the (K, h, w) temporaries
     t = (px - ax) * abx + (py - ay) * aby
     t /= denom
     np.minimum(np.maximum(t, 0.0, out=t), 1.0, out=t)
@@ -131,36 +138,27 @@ def finger_ownership(
     x0, y0, x1, y1 = box
     # a row of x and a column of y: what depends on one coordinate only is computed once per column or row,
     # the rest broadcast to the box (the same values as on full grids)
-    px = (np.arange(x0, x1, dtype=np.float64) + 0.5)[None, :]
-    py = (np.arange(y0, y1, dtype=np.float64) + 0.5)[:, None]
+    px = np.arange(x0, x1, dtype=np.float64) + 0.5
+    py = np.arange(y0, y1, dtype=np.float64) + 0.5
     p = np.asarray(landmarks, dtype=np.float64).tolist()
-
-    def nearest(name: str) -> tuple[np.ndarray, np.ndarray]:
-        best_d = best_z = None
-        for a, b in _BONES[name]:
-            d, z = _segment(px, py, p[a], p[b])
-            d /= max(radii[name], 1e-6)  # in place: the segment's own temporaries
-            if best_d is None:
-                best_d, best_z = d, z
-            else:
-                closer = d < best_d
-                np.copyto(best_d, d, where=closer)
-                np.copyto(best_z, z, where=closer)
-        return best_d, best_z  # type: ignore[return-value]
-
-    own_d, own_z = nearest(finger)
-    owned = np.ones(own_d.shape, dtype=bool)
+    # the finger's own bones and those of every other finger near enough to own a pixel, measured together
+    fingers = [finger] + [other for other in FINGERS if other != finger and not _beyond(p, other, radii[other], box)]
+    if len(fingers) == 1:  # no other finger reaches the box: all of it is the finger's
+        return np.ones((y1 - y0, x1 - x0), np.float32)
+    d, z = _segments(px, py, [(p[a], p[b]) for name in fingers for a, b in _BONES[name]])
+    d /= np.array([max(radii[name], 1e-6) for name in fingers for _ in _BONES[name]]).reshape(-1, 1, 1)
+    # each finger's nearer bone (the second where strictly nearer than the first)
+    closer = d[1::2] < d[::2]
+    d, z = np.where(closer, d[1::2], d[::2]), np.where(closer, z[1::2], z[::2])
+    own_d, own_z = d[0], z[0]
+    d, z = d[1:], z[1:]
     depth_margin = 0.25 * radii[finger]
-    for other in FINGERS:
-        if other == finger or _beyond(p, other, radii[other], box):
-            continue
-        d, z = nearest(other)
-        on_other = d < 1.0
-        in_front = z < own_z - depth_margin
-        behind = z > own_z + depth_margin
-        # a finger in front takes its pixels; beside one at about the same depth, the nearer bone wins
-        owned &= ~(on_other & in_front) & ~(on_other & ~behind & (d < own_d))
-    return owned.astype(np.float32)
+    on_other = d < 1.0
+    in_front = z < own_z - depth_margin
+    behind = z > own_z + depth_margin
+    # a finger in front takes its pixels; beside one at about the same depth, the nearer bone wins
+    taken = (on_other & in_front) | (on_other & ~behind & (d < own_d))
+    return (~taken.any(axis=0)).astype(np.float32)
 
 
 def polish_evidence(roi: np.ndarray, skin: ColorClass | None) -> np.ndarray:

@@ -60,3 +60,17 @@ def test_largest_blob_is_the_labellings():
         assert (want is None) == (got is None)
         if want is not None:
             assert want[0] == got[0] and np.array_equal(want[1], got[1]), (h, w)
+
+
+def test_segments_measured_together_as_alone():
+    """Segments measured in one batch get, pixel for pixel, the distances and depths each gets measured alone: the
+    same float64 operations per element (finger_ownership measures a nail's fingers' bones together)."""
+    rng = np.random.default_rng(11)
+    px, py = np.arange(40, 71) + 0.5, np.arange(20, 45) + 0.5
+    for _ in range(50):
+        ends = [(rng.normal(55, 30, 3).tolist(), rng.normal(35, 30, 3).tolist()) for _ in range(6)]
+        ends[0] = (ends[0][0], list(ends[0][0]))  # a segment of no length
+        d, z = NP._segments(px, py, ends)
+        for k, end in enumerate(ends):
+            dk, zk = NP._segments(px, py, [end])
+            assert np.array_equal(d[k], dk[0]) and np.array_equal(z[k], zk[0])
