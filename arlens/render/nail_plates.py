@@ -239,7 +239,7 @@ def seen_plate(
         return np.ones(prior.shape, np.float32)
     hull = cv2.convexHull(blob[1])[:, 0, :].astype(np.float64)
     # pixel indices to frame pixel centres, pushed half a pixel out (the hull of centres is a pixel too small)
-    c = hull.mean(axis=0)
+    c = np.add.reduce(hull, axis=0) / len(hull)  # the mean's sum and division, without its wrappers
     v = hull - c
     n = np.maximum(np.hypot(v[:, 0], v[:, 1]), 1e-9)[:, None]
     outline = hull + 0.5 + np.array(box[:2], np.float64) + v / n * 0.5
@@ -332,7 +332,7 @@ def finger_sides(
     """
     d = np.asarray(direction, dtype=np.float64)
     norm = float(np.hypot(d[0], d[1]))
-    if norm < 1e-6 or radius < 2.0 or not np.isfinite(centre).all():
+    if norm < 1e-6 or radius < 2.0 or not all(math.isfinite(v) for v in np.asarray(centre).tolist()):
         return None
     d /= norm
     n = np.array([-d[1], d[0]])
@@ -343,7 +343,7 @@ def finger_sides(
     pts = np.asarray(centre, dtype=np.float64)[None, None] + along[:, None, None] * d + across[None, :, None] * n
     h, w = frame.shape[:2]
     # the grid's extremes are at its corners (along and across are sorted, float rounding is monotonic)
-    (x00, y00), (x01, y01), (x10, y10), (x11, y11) = pts[[0, 0, -1, -1], [0, -1, 0, -1]].tolist()
+    (x00, y00), (x01, y01), (x10, y10), (x11, y11) = pts[:: len(along) - 1, :: len(across) - 1].reshape(4, 2).tolist()
     if (max(x00, x01, x10, x11) < 0 or max(y00, y01, y10, y11) < 0 or min(x00, x01, x10, x11) > w
             or min(y00, y01, y10, y11) > h):  # the profiles miss the frame: nothing to see
         return None
@@ -369,7 +369,8 @@ def finger_sides(
     score = np.where((width >= SIDE_WIDTH[0] * radius) & (width <= SIDE_WIDTH[1] * radius),
                      0.5 * (g[l0:l1, None] + g[None, r0:r1]), -1.0)
     i, j = divmod(int(score.argmax()), score.shape[1])
-    if not score[i, j] > SIDE_CONTRAST * max(median(g), 1.0):
+    # (the bar is at least SIDE_CONTRAST: below it, no need of the median)
+    if not score[i, j] > SIDE_CONTRAST or not score[i, j] > SIDE_CONTRAST * max(median(g), 1.0):
         return None
     return float(left[i]), float(right[j])
 
