@@ -37,7 +37,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -193,16 +193,34 @@ class Nail:
         return float(np.linalg.norm(self.axis) / max(float(np.linalg.norm(self.across)), 1e-6))
 
 
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``np.cross`` of two float64 3-vectors, the same products and differences (bit for bit) at a tenth of its
-    cost (its axis handling is most of the 12 us it takes, 12 times a hand a frame)."""
-    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+Vec3 = tuple[float, float, float]
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    """A float64 3-vector over its length (at least 1e-9): the length summed in the order ``np.linalg.norm``
-    sums it, without its dispatch."""
-    return v / max(math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]), 1e-9)
+def _sub(a: Sequence[float], b: Sequence[float]) -> Vec3:
+    """``a - b`` of two 3-vectors as plain floats."""
+    return a[0] - b[0], a[1] - b[1], a[2] - b[2]
+
+
+def _cross(a: Sequence[float], b: Sequence[float]) -> Vec3:
+    """``np.cross`` of two 3-vectors of float64 values as plain floats: the same products and differences (bit for
+    bit) without numpy's per-call cost, which was most of a hand's geometry (a dozen 3-vectors a finger)."""
+    return a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    """``np.dot`` of two float64 3-vectors: its sum in its order (OpenBLAS's three-term dot), as plain floats."""
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _norm(v: Sequence[float]) -> float:
+    """``np.linalg.norm`` of a float64 3-vector: the root of its squares summed in the order it sums them."""
+    return math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+
+
+def _unit(v: Sequence[float]) -> Vec3:
+    """A float64 3-vector over its length (at least 1e-9), as plain floats: numpy's division of each value."""
+    n = max(_norm(v), 1e-9)
+    return v[0] / n, v[1] / n, v[2] / n
 
 
 @cache
@@ -232,48 +250,55 @@ def nail_geometry(hand: Hand, min_facing: float = 0.1) -> list[Nail]:
     p = np.asarray(hand.landmarks, dtype=np.float64)
     if not np.isfinite(p).all():
         return []
-    wrist, index_mcp, pinky_mcp = p[H.WRIST], p[H.INDEX_FINGER_MCP], p[H.PINKY_MCP]
-    back = _unit(_cross(index_mcp - wrist, pinky_mcp - wrist))
+    # in plain floats: the same float64 operations, in the same order, as on numpy 3-vectors (at a tenth of the cost)
+    q = p.tolist()
+    wrist, index_mcp, pinky_mcp = q[H.WRIST], q[H.INDEX_FINGER_MCP], q[H.PINKY_MCP]
+    back = _unit(_cross(_sub(index_mcp, wrist), _sub(pinky_mcp, wrist)))
     if hand.handedness == "Left":
-        back = -back
-    lateral = pinky_mcp - index_mcp
-    span = float(np.linalg.norm(lateral))
-    if span < 1e-6 or not np.linalg.norm(back) > 0:
+        back = (-back[0], -back[1], -back[2])
+    lateral = _sub(pinky_mcp, index_mcp)
+    span = _norm(lateral)
+    if span < 1e-6 or not _norm(back) > 0:
         return []
-    lateral /= span
-    forward = p[H.MIDDLE_FINGER_MCP] - wrist
+    lateral = (lateral[0] / span, lateral[1] / span, lateral[2] / span)
+    forward = _sub(q[H.MIDDLE_FINGER_MCP], wrist)
     forward_unit = _unit(forward)
-    sign = 1.0 if np.dot(_cross(lateral, forward), back) >= 0 else -1.0
+    sign = 1.0 if _dot(_cross(lateral, forward), back) >= 0 else -1.0
     mean_width = span / MCP_SPAN_FINGERS
+    unit = _superellipse()
     nails = []
     for finger, (tip, dip, _) in FINGERS.items():
-        d = p[tip] - p[dip]
-        length = float(np.linalg.norm(d))
+        d = _sub(q[tip], q[dip])
+        length = _norm(d)
         if length < 1e-6:
             continue
-        d /= length
-        normal = _unit(sign * _cross(lateral, d))
+        d = (d[0] / length, d[1] / length, d[2] / length)
+        c = _cross(lateral, d)
+        normal = _unit((sign * c[0], sign * c[1], sign * c[2]))
         if finger == "thumb":  # the thumb is turned about its axis, its nail facing partly radially
-            radial = -lateral - np.dot(-lateral, d) * d
-            normal = _unit(normal + _unit(radial))
+            medial = (-lateral[0], -lateral[1], -lateral[2])
+            k = _dot(medial, d)
+            radial = _unit((medial[0] - k * d[0], medial[1] - k * d[1], medial[2] - k * d[2]))
+            normal = _unit((normal[0] + radial[0], normal[1] + radial[1], normal[2] + radial[2]))
         facing = _smoothstep((-normal[2] - min_facing) / FACING_RAMP)
         if facing <= 0.0:
             continue
         across3 = _unit(_cross(normal, d))
         width = NAIL_WIDTH * FINGER_WIDTH[finger] * mean_width
-        along = NAIL_CENTER + CURL_SHIFT * max(0.0, -float(np.dot(d, forward_unit)))
-        centre3 = p[dip] + along * length * d + DORSAL_LIFT * FINGER_WIDTH[finger] * mean_width * normal
-        half_len = d * (NAIL_LENGTH * length / 2)
-        half_wid = across3 * (width / 2)
-        unit = _superellipse()
-        outline3 = centre3 + unit[:, :1] * half_len + unit[:, 1:] * half_wid
+        along = NAIL_CENTER + CURL_SHIFT * max(0.0, -_dot(d, forward_unit))
+        # (the x and y of each: the plate is projected by dropping z)
+        step, lift = along * length, DORSAL_LIFT * FINGER_WIDTH[finger] * mean_width
+        centre = np.array([q[dip][i] + step * d[i] + lift * normal[i] for i in (0, 1)])
+        half_len = np.array([d[0], d[1]]) * (NAIL_LENGTH * length / 2)
+        half_wid = np.array([across3[0], across3[1]]) * (width / 2)
+        outline = centre + unit[:, :1] * half_len + unit[:, 1:] * half_wid
         nails.append(
             Nail(
                 finger=finger,
-                outline=outline3[:, :2].astype(np.float32),
-                centre=centre3[:2].astype(np.float32),
-                axis=half_len[:2].astype(np.float32),
-                across=half_wid[:2].astype(np.float32),
+                outline=outline.astype(np.float32),
+                centre=centre.astype(np.float32),
+                axis=half_len.astype(np.float32),
+                across=half_wid.astype(np.float32),
                 width=width,
                 facing=facing,
             )
@@ -327,7 +352,7 @@ def _nail_maps(
         hashed = _hash(key)
         on = (hashed & np.uint32(0xFFFF)).astype(np.float32) < np.float32(0.4 * 65536)
         fu, fv = gu - iu - np.float32(0.5), gv - iv - np.float32(0.5)
-        bump = np.clip(np.float32(1.0) - (fu * fu + fv * fv) / np.float32(0.09), 0.0, 1.0)
+        bump = (np.float32(1.0) - (fu * fu + fv * fv) / np.float32(0.09)).clip(0.0, 1.0)
         maps[:, SPARKLE] = bump * bump * on
     return maps
 
@@ -487,7 +512,7 @@ class NailPolishLens:
         left, right = found
         d = direction / max(float(np.linalg.norm(direction)), 1e-9)
         across = np.array([-d[1], d[0]])
-        shift = float(np.clip(0.5 * (left + right), -NP.MAX_SHIFT * radius, NP.MAX_SHIFT * radius))
+        shift = min(max(0.5 * (left + right), -NP.MAX_SHIFT * radius), NP.MAX_SHIFT * radius)  # (finite floats)
         offset = (shift * across).astype(np.float32)
         moved = replace(nail, outline=nail.outline + offset, centre=nail.centre + offset)
         return moved, (across, left - shift, right - shift)
@@ -497,14 +522,16 @@ class NailPolishLens:
         """The frame pixels (x0, y0, x1, y1) a nail's polish may reach (its search outline and the feather's reach)
         and the feather's sigma; None when they lie off the frame."""
         sigma = min(max(FEATHER * nail.width, 0.5), MAX_FEATHER_PX)
-        pad = int(np.ceil(3 * sigma)) + 2
-        c = nail.outline.mean(axis=0)
+        pad = math.ceil(3 * sigma) + 2
+        # the float32 mean, the search outline and its extent as before, without numpy's wrappers (the extent's
+        # float32 values are floored and ceiled as plain floats: the same integers)
+        c = np.add.reduce(nail.outline, axis=0) / np.float32(len(nail.outline))
         search = c + (nail.outline - c) * np.float32(NP.SEARCH_SCALE)
-        lo = np.floor(search.min(axis=0)).astype(int) - pad
-        hi = np.ceil(search.max(axis=0)).astype(int) + pad + 1
+        lo_x, lo_y = np.minimum.reduce(search, axis=0).tolist()
+        hi_x, hi_y = np.maximum.reduce(search, axis=0).tolist()
         height, width = shape[:2]
-        x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
-        x1, y1 = min(int(hi[0]), width), min(int(hi[1]), height)
+        x0, y0 = max(math.floor(lo_x) - pad, 0), max(math.floor(lo_y) - pad, 0)
+        x1, y1 = min(math.ceil(hi_x) + pad + 1, width), min(math.ceil(hi_y) + pad + 1, height)
         if x1 <= x0 or y1 <= y0:
             return None
         return (x0, y0, x1, y1), sigma
@@ -561,7 +588,7 @@ class NailPolishLens:
         inside = nail_maps[:, MASK] > 0.5 * nail.facing
 
         def composite(p: np.ndarray) -> np.ndarray:
-            light = C.bgr_to_lab(p[inside] if inside.any() else p)[:, 0]
+            light = C.bgr_to_lightness(p[inside] if inside.any() else p)
             reference = percentile(light, REFERENCE_PERCENTILE)
             # the checked compositor's work without its per-call checks (the shade was checked once; the maps are
             # this lens's own, with no liner: a nail has none)

@@ -53,6 +53,7 @@ __all__ = [
     "NUM_PARAMS",
     "Finish",
     "bgr_to_lab",
+    "bgr_to_lightness",
     "composite_lipstick",
     "composite_pixels",
     "delta_e2000",
@@ -128,6 +129,15 @@ def bgr_to_lab(bgr: np.ndarray) -> np.ndarray:
     return np.stack(
         [116.0 * f[..., 1] - 16.0, 500.0 * (f[..., 0] - f[..., 1]), 200.0 * (f[..., 1] - f[..., 2])], axis=-1
     ).astype(np.float32)
+
+
+def bgr_to_lightness(bgr: np.ndarray) -> np.ndarray:
+    """CIELAB L of sRGB BGR (uint8 or float 0..255, (..., 3)): float32 (...), the values ``bgr_to_lab(bgr)[..., 0]``
+    holds (the same products and rounding), without working out a and b, for callers that need the lightness only."""
+    arr = np.asarray(bgr)
+    lin = SRGB_TO_LINEAR_LUT[arr] if arr.dtype == np.uint8 else srgb_to_linear(arr.astype(np.float32) / 255.0)
+    y = np.ascontiguousarray((lin @ BGR_TO_XYZN.T)[..., 1])  # the same product as bgr_to_lab's, its Y taken
+    return 116.0 * _lab_f(y) - 16.0
 
 
 def lab_to_bgr(lab: np.ndarray) -> np.ndarray:
@@ -463,10 +473,10 @@ class _Prepared:
             light1 = base - f32(16.0) + rm1 * cv2.sqrt(base * f32(xm)).reshape(-1)
         else:
             light1 = rm1 * f32(math.sqrt(target * xm)) + f32(target - 16.0)
-        np.clip(light1, f32(0.0), f32(100.0), out=light1)
+        light1.clip(f32(0.0), f32(100.0), out=light1)  # (the method: np.clip's wrapper costs more than the clip)
         # 6: white light from the finish
         hl = rm1 * HIGHLIGHT_SCALE
-        np.clip(hl, f32(0.0), f32(1.0), out=hl)
+        hl.clip(f32(0.0), f32(1.0), out=hl)
         white = hl * f32(p[P_SHEEN])
         if p[P_SPECULAR] != 0:
             spec = hl * f32(0.4)
@@ -477,7 +487,7 @@ class _Prepared:
             glint = hl + f32(0.5)
             glint *= sparkle_map * f32(p[P_SPARKLE])  # (sparkle * strength) * (0.5 + hl)
             white += glint
-        np.clip(white, f32(0.0), MAX_WHITE, out=white)
+        white.clip(f32(0.0), MAX_WHITE, out=white)
         n, c = self.n, self.channels
         lab = np.empty((1, n, 3), dtype=np.float32)  # L, a, b written in place, for cv2.cvtColor
         keep = f32(1.0) - white

@@ -67,22 +67,33 @@ def outline_coverage(outline: np.ndarray, box: tuple[int, int, int, int], sigma:
     x0, y0, x1, y1 = box
     pts = np.asarray(outline, dtype=np.float64)
     if scale != 1.0:
-        c = pts.mean(axis=0)
+        c = np.add.reduce(pts, axis=0) / len(pts)  # the mean's sum and division, without its wrappers
         pts = c + (pts - c) * scale
-    fixed = np.round((pts - np.array([x0, y0]) - 0.5) * (1 << _SHIFT)).astype(np.int32)
+    # to fixed point: the same operations in the same order as ((pts - origin) - 0.5) * 16 rounded, in place
+    xy = pts - (float(x0), float(y0))
+    xy -= 0.5
+    xy *= float(1 << _SHIFT)
+    fixed = np.rint(xy, out=xy).astype(np.int32)  # np.round to 0 decimals is rint
     canvas = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
     cv2.fillPoly(canvas, [fixed], 255, lineType=cv2.LINE_AA, shift=_SHIFT)
-    coverage = canvas.astype(np.float32) * np.float32(1.0 / 255.0)
+    coverage = np.multiply(canvas, np.float32(1.0 / 255.0), dtype=np.float32)  # cast and scaled in one pass
     return cv2.GaussianBlur(coverage, (0, 0), sigma) if sigma > 0 else coverage
 
 
-def _segment(px: np.ndarray, py: np.ndarray, a: list[float], b: list[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Distance from pixel centres to the segment a-b (x, y, z, plain floats: the same float64 arithmetic as on
-    arrays, without numpy's dispatch) and the depth z at its closest point."""
-    (ax, ay, az), (bx, by, bz) = a, b
-    abx, aby, abz = bx - ax, by - ay, bz - az
-    denom = max(abx**2 + aby**2, 1e-9)
-    # the same operations in the same order as on whole arrays, in place on the (h, w) temporaries
+def _segments(px: np.ndarray, py: np.ndarray, ends: list[tuple[list[float], list[float]]]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from pixel centres (a (w,) row ``px`` and an (h,) column ``py``) to each segment a-b of ``ends`` (x,
+    y, z plain floats) and the depth z at its closest point: float64 (K, h, w) each, all K segments in one pass of
+    each operation (a nail's box is small enough that numpy's per-call cost, not its pixels, was most of the
+    work). Each value is what the same float64 operations, in the same order, give for that segment alone."""
+    # each segment's constants as (K, 1, 1) columns, worked out in plain floats (the same arithmetic)
+    rows = []
+    for (ax, ay, az), (bx, by, bz) in ends:
+        abx, aby, abz = bx - ax, by - ay, bz - az
+        rows.append((ax, ay, az, abx, aby, abz, max(abx**2 + aby**2, 1e-9)))
+    ax, ay, az, abx, aby, abz, denom = np.array(rows).T.reshape(7, -1, 1, 1)
+    px, py = px.reshape(1, 1, -1), py.reshape(1, -1, 1)
+    # in place on the (K, h, w) temporaries
     t = (px - ax) * abx + (py - ay) * aby
     t /= denom
     np.minimum(np.maximum(t, 0.0, out=t), 1.0, out=t)
@@ -127,36 +138,27 @@ def finger_ownership(
     x0, y0, x1, y1 = box
     # a row of x and a column of y: what depends on one coordinate only is computed once per column or row,
     # the rest broadcast to the box (the same values as on full grids)
-    px = (np.arange(x0, x1, dtype=np.float64) + 0.5)[None, :]
-    py = (np.arange(y0, y1, dtype=np.float64) + 0.5)[:, None]
+    px = np.arange(x0, x1, dtype=np.float64) + 0.5
+    py = np.arange(y0, y1, dtype=np.float64) + 0.5
     p = np.asarray(landmarks, dtype=np.float64).tolist()
-
-    def nearest(name: str) -> tuple[np.ndarray, np.ndarray]:
-        best_d = best_z = None
-        for a, b in _BONES[name]:
-            d, z = _segment(px, py, p[a], p[b])
-            d /= max(radii[name], 1e-6)  # in place: the segment's own temporaries
-            if best_d is None:
-                best_d, best_z = d, z
-            else:
-                closer = d < best_d
-                np.copyto(best_d, d, where=closer)
-                np.copyto(best_z, z, where=closer)
-        return best_d, best_z  # type: ignore[return-value]
-
-    own_d, own_z = nearest(finger)
-    owned = np.ones(own_d.shape, dtype=bool)
+    # the finger's own bones and those of every other finger near enough to own a pixel, measured together
+    fingers = [finger] + [other for other in FINGERS if other != finger and not _beyond(p, other, radii[other], box)]
+    if len(fingers) == 1:  # no other finger reaches the box: all of it is the finger's
+        return np.ones((y1 - y0, x1 - x0), np.float32)
+    d, z = _segments(px, py, [(p[a], p[b]) for name in fingers for a, b in _BONES[name]])
+    d /= np.array([max(radii[name], 1e-6) for name in fingers for _ in _BONES[name]]).reshape(-1, 1, 1)
+    # each finger's nearer bone (the second where strictly nearer than the first)
+    closer = d[1::2] < d[::2]
+    d, z = np.where(closer, d[1::2], d[::2]), np.where(closer, z[1::2], z[::2])
+    own_d, own_z = d[0], z[0]
+    d, z = d[1:], z[1:]
     depth_margin = 0.25 * radii[finger]
-    for other in FINGERS:
-        if other == finger or _beyond(p, other, radii[other], box):
-            continue
-        d, z = nearest(other)
-        on_other = d < 1.0
-        in_front = z < own_z - depth_margin
-        behind = z > own_z + depth_margin
-        # a finger in front takes its pixels; beside one at about the same depth, the nearer bone wins
-        owned &= ~(on_other & in_front) & ~(on_other & ~behind & (d < own_d))
-    return owned.astype(np.float32)
+    on_other = d < 1.0
+    in_front = z < own_z - depth_margin
+    behind = z > own_z + depth_margin
+    # a finger in front takes its pixels; beside one at about the same depth, the nearer bone wins
+    taken = (on_other & in_front) | (on_other & ~behind & (d < own_d))
+    return (~taken.any(axis=0)).astype(np.float32)
 
 
 def polish_evidence(roi: np.ndarray, skin: ColorClass | None) -> np.ndarray:
@@ -166,8 +168,55 @@ def polish_evidence(roi: np.ndarray, skin: ColorClass | None) -> np.ndarray:
         return np.zeros(roi.shape[:2], np.float32)
     d2 = skin.mahalanobis2(to_features(roi).reshape(-1, 3)).reshape(roi.shape[:2])
     lo, hi = UNLIKE_SKIN
-    t = np.clip((d2 - np.float32(lo)) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
+    t = ((d2 - np.float32(lo)) * np.float32(1.0 / (hi - lo))).clip(0.0, 1.0)  # np.clip's values, without its wrapper
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)
+
+
+#: :func:`largest_blob` flood-fills at most this many blobs before it labels them all at once instead.
+MAX_FILLS = 16
+
+
+def largest_blob(binary: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """The largest 8-connected blob of a uint8 0/1 image: its pixel count and its pixels as int32 (n, 1, 2) x, y
+    in row-major order, or None when the image is empty. Among blobs of the same size, the one
+    ``cv2.connectedComponentsWithStats`` labels first: the first to reach a 2x2 block in the blocks' raster order
+    (its 8-connectivity labelling numbers blobs so; a 2x2 block holds at most one blob).
+
+    Each blob is flood-filled from its first pixel in that order: OpenCV hands a labelling of four rows or more
+    to its thread pool, whose worker then spins for about 0.4 ms of CPU after each call, far more than a nail's
+    few blobs cost to fill. An image of more than ``MAX_FILLS`` blobs (speckle) is labelled in one call.
+    """
+    h, w = binary.shape
+    ys, xs = np.nonzero(binary)
+    if len(ys) == 0:
+        return None
+    # the set pixels' flat indices in 2x2-block raster order (a stable sort: row-major within a block)
+    flat_index = ys * w + xs
+    candidates = flat_index[np.argsort((ys >> 1) * w + (xs >> 1), kind="stable")]
+    work = binary.copy()
+    flat = work.reshape(-1)
+    best_area, best_seed, start = 0, (0, 0), 0
+    for _ in range(MAX_FILLS):
+        left = flat[candidates[start:]]  # 1 where a candidate is in no blob filled yet
+        k = int(left.argmax())
+        if not left[k]:
+            break
+        start += k
+        seed = (int(candidates[start] % w), int(candidates[start] // w))
+        area = cv2.floodFill(work, None, seed, 0, flags=8)[0]  # the blob cleared, its pixels counted
+        if area > best_area:
+            best_area, best_seed = area, seed
+        start += 1
+        if start == len(candidates):
+            break
+    else:
+        if flat[candidates[start:]].any():  # more blobs than fills: label them all
+            count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+            biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+            return int(stats[biggest, cv2.CC_STAT_AREA]), cv2.findNonZero((labels == biggest).view(np.uint8))
+    work = binary.copy()
+    cv2.floodFill(work, None, best_seed, 2, flags=8)
+    return best_area, cv2.findNonZero((work == 2).view(np.uint8))
 
 
 def seen_plate(
@@ -185,16 +234,12 @@ def seen_plate(
     # speckled evidence (polish dim in the light, on a deep skin tone, close to the skin's colour) joined up
     seen = cv2.morphologyEx(((polish > POLISH_LEVEL) & (inside > 0)).astype(np.uint8), cv2.MORPH_CLOSE, _CLOSE)
     seen &= inside
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(seen, connectivity=8)
-    if count < 2:
+    blob = largest_blob(seen)
+    if blob is None or blob[0] < POLISH_SEEN * float(prior.sum()):
         return np.ones(prior.shape, np.float32)
-    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    if stats[biggest, cv2.CC_STAT_AREA] < POLISH_SEEN * float(prior.sum()):
-        return np.ones(prior.shape, np.float32)
-    ys, xs = np.nonzero(labels == biggest)
-    hull = cv2.convexHull(np.stack([xs, ys], axis=1).astype(np.int32))[:, 0, :].astype(np.float64)
+    hull = cv2.convexHull(blob[1])[:, 0, :].astype(np.float64)
     # pixel indices to frame pixel centres, pushed half a pixel out (the hull of centres is a pixel too small)
-    c = hull.mean(axis=0)
+    c = np.add.reduce(hull, axis=0) / len(hull)  # the mean's sum and division, without its wrappers
     v = hull - c
     n = np.maximum(np.hypot(v[:, 0], v[:, 1]), 1e-9)[:, None]
     outline = hull + 0.5 + np.array(box[:2], np.float64) + v / n * 0.5
@@ -236,7 +281,7 @@ def nail_plate(
     # at its sides), and the silhouette's edge is a pixel uncertain
     depth = cv2.distanceTransform(cv2.copyMakeBorder(inside, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1), cv2.DIST_L2,
                                   3)[1:-1, 1:-1]
-    t = np.clip((depth - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP), 0.0, 1.0)
+    t = ((depth - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP)).clip(0.0, 1.0)
     plate *= t * t * (np.float32(3.0) - np.float32(2.0) * t)
     # the finger's ownership last, and only over the part of the box where the plate is not 0 already: it is 0 or
     # 1, so multiplying by it is exact in any order, and a smaller box has fewer pixels and fewer fingers near
@@ -287,7 +332,7 @@ def finger_sides(
     """
     d = np.asarray(direction, dtype=np.float64)
     norm = float(np.hypot(d[0], d[1]))
-    if norm < 1e-6 or radius < 2.0 or not np.isfinite(centre).all():
+    if norm < 1e-6 or radius < 2.0 or not all(math.isfinite(v) for v in np.asarray(centre).tolist()):
         return None
     d /= norm
     n = np.array([-d[1], d[0]])
@@ -298,26 +343,36 @@ def finger_sides(
     pts = np.asarray(centre, dtype=np.float64)[None, None] + along[:, None, None] * d + across[None, :, None] * n
     h, w = frame.shape[:2]
     # the grid's extremes are at its corners (along and across are sorted, float rounding is monotonic)
-    (x00, y00), (x01, y01), (x10, y10), (x11, y11) = pts[[0, 0, -1, -1], [0, -1, 0, -1]].tolist()
+    (x00, y00), (x01, y01), (x10, y10), (x11, y11) = pts[:: len(along) - 1, :: len(across) - 1].reshape(4, 2).tolist()
     if (max(x00, x01, x10, x11) < 0 or max(y00, y01, y10, y11) < 0 or min(x00, x01, x10, x11) > w
             or min(y00, y01, y10, y11) > h):  # the profiles miss the frame: nothing to see
         return None
     maps = (pts - 0.5).astype(np.float32)  # pixel centres at integers for remap
-    prof = cv2.remap(frame, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    g = np.abs(np.diff(prof.astype(np.float32), axis=1)).sum(axis=2).mean(axis=0)
+    # sampled as one row of (x, y) points: each sample is its own point's (the same values as the profiles' grid),
+    # and OpenCV runs a remap of one row in the calling thread; a grid of several rows it hands to its thread
+    # pool, whose worker then spins for about half a millisecond of CPU, ten times what the sampling costs
+    prof = cv2.remap(frame, maps.reshape(1, -1, 2), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(
+        maps.shape[0], maps.shape[1], -1)
+    # each step's colour change summed over channels and profiles (exact in integers, as it was in float32), then
+    # the profiles' mean: float64 division rounded to float32 is float32's own division (53 >= 2 x 24 + 2 bits)
+    g = (cv2.absdiff(prof[:, 1:], prof[:, :-1]).sum(axis=(0, 2)) / float(len(prof))).astype(np.float32)
     g = np.convolve(g, [0.25, 0.5, 0.25], mode="same")
     mid = 0.5 * (across[1:] + across[:-1])
-    left = np.flatnonzero((mid < -SIDE_SEARCH[0] * radius) & (mid > -SIDE_SEARCH[1] * radius))
-    right = np.flatnonzero((mid > SIDE_SEARCH[0] * radius) & (mid < SIDE_SEARCH[1] * radius))
-    if len(left) == 0 or len(right) == 0:
+    # the step midpoints either side of the axis: mid ascends (so does any rounding of it), so each side's (those
+    # strictly between its two bounds) are a run, found by bisection
+    l0, r0 = np.searchsorted(mid, (-SIDE_SEARCH[1] * radius, SIDE_SEARCH[0] * radius), side="right").tolist()
+    l1, r1 = np.searchsorted(mid, (-SIDE_SEARCH[0] * radius, SIDE_SEARCH[1] * radius), side="left").tolist()
+    if l1 <= l0 or r1 <= r0:
         return None
-    width = mid[right][None, :] - mid[left][:, None]
+    left, right = mid[l0:l1], mid[r0:r1]
+    width = right[None, :] - left[:, None]
     score = np.where((width >= SIDE_WIDTH[0] * radius) & (width <= SIDE_WIDTH[1] * radius),
-                     0.5 * (g[left][:, None] + g[right][None, :]), -1.0)
-    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
-    if not score[i, j] > SIDE_CONTRAST * max(median(g), 1.0):
+                     0.5 * (g[l0:l1, None] + g[None, r0:r1]), -1.0)
+    i, j = divmod(int(score.argmax()), score.shape[1])
+    # (the bar is at least SIDE_CONTRAST: below it, no need of the median)
+    if not score[i, j] > SIDE_CONTRAST or not score[i, j] > SIDE_CONTRAST * max(median(g), 1.0):
         return None
-    return float(mid[left[i]]), float(mid[right[j]])
+    return float(left[i]), float(right[j])
 
 
 def side_band(
@@ -330,7 +385,7 @@ def side_band(
     ys = np.arange(y0, y1, dtype=np.float32) + np.float32(0.5 - centre[1])
     a = xs[None, :] * np.float32(across[0]) + ys[:, None] * np.float32(across[1])
     inside = np.minimum(a - np.float32(left), np.float32(right) - a)
-    t = np.clip((inside - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP), 0.0, 1.0)
+    t = ((inside - np.float32(EDGE_GAP)) * np.float32(1.0 / EDGE_RAMP)).clip(0.0, 1.0)
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 

@@ -418,7 +418,7 @@ def hand_mask(
         # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
         # value (about 1e38); nothing is farther than the box's diagonal
         diag = np.float32(math.hypot(*inside.shape))
-        np.clip(signed, -diag, diag, out=signed)  # one pass (numpy's clip ufunc; the same values as max then min)
+        signed.clip(-diag, diag, out=signed)  # one pass (numpy's clip ufunc; the same values as max then min)
     logit = signed * np.float32(1.0 / (EDGE_SCALE * width))
     near = np.abs(signed) < np.float32(COLOR_REACH * width)
     if need is not None and np.count_nonzero(near) >= NEED_MIN_PIXELS:
@@ -435,7 +435,7 @@ def hand_mask(
             colors = colors()
         if colors.hand is not None and colors.around is not None:
             logit.reshape(-1)[index] += _llr(colors, take_pixels(frame, (ax0, ay0, ax1, ay1), index))
-    np.clip(logit, np.float32(-30.0), np.float32(30.0), out=logit)
+    logit.clip(np.float32(-30.0), np.float32(30.0), out=logit)  # (the method: np.clip without its wrapper)
     refined = np.exp(-logit)
     refined += np.float32(1.0)
     np.divide(np.float32(1.0), refined, out=refined)
@@ -459,7 +459,7 @@ def _half_res_signed(hand: Hand, work: Box, width: float, part: Box) -> np.ndarr
     # a work box the hand covers whole has no outline in it: OpenCV's distance is then its "no zero pixel"
     # value (about 1e38); nothing is farther than the box's diagonal
     diag = np.float32(math.hypot(hs, ws))
-    np.clip(signed, -diag, diag, out=signed)
+    signed.clip(-diag, diag, out=signed)
     signed *= np.float32(2.0)
     # to the part's pixels: frame pixel x's centre lies at (x - work x0 + 0.5) / 2 - 0.5 on the half grid
     m = np.float32([[0.5, 0.0, 0.5 * (part[0] - work[0]) - 0.25], [0.0, 0.5, 0.5 * (part[1] - work[1]) - 0.25]])
@@ -471,7 +471,7 @@ def _llr(colors: HandColors, bgr: np.ndarray) -> np.ndarray:
     """The weighted, bounded colour log-likelihood ratio of hand against surround of uint8 (n, 3) BGR pixels."""
     dens = log_densities((colors.hand, colors.around), to_features(bgr))
     llr = dens[:, 0] - dens[:, 1]
-    np.clip(llr, -COLOR_CLIP, COLOR_CLIP, out=llr)
+    llr.clip(-COLOR_CLIP, COLOR_CLIP, out=llr)
     llr *= np.float32(COLOR_WEIGHT)
     return llr
 

@@ -407,15 +407,19 @@ def _view_of(image: np.ndarray, view: str):
 
 
 def test_fast_helpers_equal_numpy():
-    """The lens's own cross product and unit vector (numpy's call overhead was most of their cost) give numpy's
-    values bit for bit: the same operations in the same order (its percentile: tests/test_stats.py)."""
-    from arlens.lenses.nails import _cross, _unit
+    """The lens's own cross product, dot product, length and unit vector in plain floats (numpy's call overhead was
+    most of their cost) give numpy's values bit for bit: the same operations in the same order (its percentile:
+    tests/test_stats.py)."""
+    from arlens.lenses.nails import _cross, _dot, _norm, _unit
 
     rng = np.random.default_rng(7)
     for _ in range(2000):
         a, b = rng.normal(size=(2, 3)) * 10.0 ** rng.uniform(-4, 4, (2, 1))
-        assert np.array_equal(_cross(a, b), np.cross(a, b))
-        assert np.array_equal(_unit(a), a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-9))
+        fa, fb = a.tolist(), b.tolist()
+        assert np.array_equal(_cross(fa, fb), np.cross(a, b))
+        assert _dot(fa, fb) == float(np.dot(a, b))
+        assert _norm(fa) == float(np.linalg.norm(a))
+        assert np.array_equal(_unit(fa), a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-9))
 
 
 @pytest.mark.parametrize("scale", [1.0, 0.5])
