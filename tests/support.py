@@ -82,3 +82,23 @@ def read_frames(relative: str) -> list[np.ndarray]:
     assert frames, f"cannot decode {relative}"
     return frames
 
+
+
+def face_hand_clip(frames_per_still: int) -> np.ndarray:
+    """bench_kiosk's clip at 1280x720: the three portraits drifting, a hand beside each face (skips without
+    the test images)."""
+    stills = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
+    for rel in (*stills, "hands/pointing.jpg"):
+        testdata_file(rel)
+    return benchmarks_module("harness").make_face_hand_clip(stills, frames_per_still)
+
+
+def assert_same_result(a, b) -> None:
+    """Two TryOnResults of the same frame: the same timestamp, pixels, landmarks and hotspots."""
+    assert a.timestamp_ms == b.timestamp_ms
+    assert np.array_equal(a.frame, b.frame), f"frame {a.timestamp_ms}: pixels differ"
+    assert len(a.faces) == len(b.faces) and len(a.hands) == len(b.hands)
+    for x, y in zip(a.faces + a.hands, b.faces + b.hands, strict=True):
+        assert np.array_equal(x.landmarks, y.landmarks)
+    assert [(h.product_id, h.track_id, tuple(h.bbox)) for h in a.hotspots] == \
+        [(h.product_id, h.track_id, tuple(h.bbox)) for h in b.hotspots]

@@ -7,7 +7,7 @@ import pytest
 
 import arlens
 from arlens.events import MemoryEventSink
-from arlens.session import TryOn, TryOnOptions, TryOnResult
+from arlens.session import TryOn, TryOnOptions
 from tests import support
 
 PRODUCTS = ["LIP-001", "EYE-101", "NAIL-201"]
@@ -16,20 +16,10 @@ PRODUCTS = ["LIP-001", "EYE-101", "NAIL-201"]
 @pytest.fixture(scope="module")
 def clip() -> np.ndarray:
     """Faces drifting with a hand beside them at 1280x720 (the kiosk benchmark's clip), 4 frames a face."""
-    stills = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
-    for rel in (*stills, "hands/pointing.jpg"):
-        support.testdata_file(rel)
-    return support.benchmarks_module("harness").make_face_hand_clip(stills, 4)
+    return support.face_hand_clip(4)
 
 
-def _same(a: TryOnResult, b: TryOnResult) -> None:
-    assert a.timestamp_ms == b.timestamp_ms
-    assert np.array_equal(a.frame, b.frame), f"frame {a.timestamp_ms}: pixels differ"
-    assert len(a.faces) == len(b.faces) and len(a.hands) == len(b.hands)
-    for x, y in zip(a.faces + a.hands, b.faces + b.hands, strict=True):
-        assert np.array_equal(x.landmarks, y.landmarks)
-    assert [(h.product_id, h.track_id, tuple(h.bbox)) for h in a.hotspots] == \
-        [(h.product_id, h.track_id, tuple(h.bbox)) for h in b.hotspots]
+_same = support.assert_same_result
 
 
 def _events(sink: MemoryEventSink) -> list[tuple]:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from arlens.errors import ArlensError, InputError, ModelError, RuntimeUnavailableError
-from arlens.session import TryOn, TryOnOptions, TryOnResult
+from arlens.session import TryOn, TryOnOptions
 from arlens.tracking.face import FaceTracker
 from tests import support
 
@@ -24,20 +24,10 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the tracking pr
 @pytest.fixture(scope="module")
 def clip() -> np.ndarray:
     """Faces drifting with a hand beside them at 1280x720 (the kiosk benchmark's clip), 3 frames a face."""
-    stills = ("faces/astronaut.png", "faces/grace_hopper.jpg", "faces/frontal_smile.png")
-    for rel in (*stills, "hands/pointing.jpg"):
-        support.testdata_file(rel)
-    return support.benchmarks_module("harness").make_face_hand_clip(stills, 3)
+    return support.face_hand_clip(3)
 
 
-def _same(a: TryOnResult, b: TryOnResult) -> None:
-    assert a.timestamp_ms == b.timestamp_ms
-    assert np.array_equal(a.frame, b.frame), f"frame {a.timestamp_ms}: pixels differ"
-    assert len(a.faces) == len(b.faces) and len(a.hands) == len(b.hands)
-    for x, y in zip(a.faces + a.hands, b.faces + b.hands, strict=True):
-        assert np.array_equal(x.landmarks, y.landmarks)
-    assert [(h.product_id, h.track_id, tuple(h.bbox)) for h in a.hotspots] == \
-        [(h.product_id, h.track_id, tuple(h.bbox)) for h in b.hotspots]
+_same = support.assert_same_result
 
 
 def _worker(session: TryOn) -> subprocess.Popen:
