@@ -208,12 +208,13 @@ def _cross(a: Sequence[float], b: Sequence[float]) -> Vec3:
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    """``np.dot`` of two float64 3-vectors: its sum in its order (OpenBLAS's three-term dot), as plain floats."""
+    """``np.dot`` of two float64 3-vectors as plain floats: the three products summed left to right (what OpenBLAS's
+    three-term dot gives on the machines measured; a BLAS that fuses or reorders differs by a few ulps)."""
     return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
 def _norm(v: Sequence[float]) -> float:
-    """``np.linalg.norm`` of a float64 3-vector: the root of its squares summed in the order it sums them."""
+    """``np.linalg.norm`` of a float64 3-vector: the root of its squares summed left to right (as :func:`_dot`)."""
     return math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
 
 

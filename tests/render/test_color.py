@@ -24,7 +24,6 @@ def test_lab_round_trip_every_level():
     assert C.bgr_to_lab(bgr.astype(np.float32)).dtype == np.float32
 
 
-
 def test_lightness_is_labs_first_channel():
     """bgr_to_lightness holds bgr_to_lab's L bit for bit: over every 8-bit grey and a spread of colours, as uint8
     pixels (what the nail lens passes) and as floats."""
@@ -35,6 +34,7 @@ def test_lightness_is_labs_first_channel():
     assert C.bgr_to_lightness(px).dtype == np.float32
     fl = px.astype(np.float32) + np.float32(0.25)
     assert np.array_equal(C.bgr_to_lightness(fl), C.bgr_to_lab(fl)[:, 0])
+
 
 @pytest.mark.parametrize(
     ("lab1", "lab2", "expected"),
