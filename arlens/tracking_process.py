@@ -47,6 +47,8 @@ START_TIMEOUT_S = 120.0
 #: How long one frame's tracking may take before the worker counts as hung (and is killed): a frame takes
 #: tens of milliseconds; this only keeps a kiosk from waiting forever on a worker that will never answer.
 FRAME_TIMEOUT_S = 60.0
+#: How long a worker whose pipes have closed is given to finish exiting, so its exit code can be reported.
+_EXIT_WAIT_S = 2.0
 
 
 def _shared_dir() -> str | None:
@@ -103,7 +105,14 @@ class TrackingProcess:
 
     def _gone(self) -> RuntimeUnavailableError:
         """The worker has exited: stop what is left of it; the error to raise."""
-        code = self._proc.poll() if self._proc is not None else None
+        code = None
+        if self._proc is not None:
+            # its pipes close before its exit status can be read (the kernel closes a process's files before
+            # it becomes a zombie): wait a moment for the status rather than report "None"
+            try:
+                code = self._proc.wait(timeout=_EXIT_WAIT_S)
+            except subprocess.TimeoutExpired:  # a worker that closed its pipes and lives on is killed below
+                pass
         self._stop(kill=True)
         logger.warning("the tracking process exited (exit code %s)", code)
         return RuntimeUnavailableError(
