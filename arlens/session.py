@@ -134,6 +134,14 @@ class TryOnOptions:
             (:class:`~arlens.tracking.hand.HandTrackerOptions` ``search_interval``). 1 is MediaPipe's
             graph (every frame, about half the cost of tracking one hand); the default, 3, picks a new
             hand up at most two frames (67 ms at 30 fps) later than that.
+        hand_search_interval_tracking: the same while at least one hand is already tracked: how often a
+            second hand is looked for (:class:`~arlens.tracking.hand.HandTrackerOptions`
+            ``search_interval_tracking``; None: ``hand_search_interval``). The default, 6, picks a second hand
+            up at most five frames (167 ms at 30 fps) after it comes into view, 2.5 frames on average
+            (``benchmarks/bench_hands.py``), and takes the palm search off two frames in six of a shopper
+            showing one hand: 0.89x-0.97x the time per frame of a kiosk frame with the tracking in its own
+            process (``benchmarks/bench_kiosk.py``), where a palm search frame is one the drawing waits for.
+            A first hand is still looked for every ``hand_search_interval`` frames.
         gestures: recognise hand gestures (swipe, pinch, thumbs up, ...) into ``TryOnResult.gestures``.
         refine_landmarks: ``"needed"`` (default): each video frame's faces (:meth:`TryOn.process`,
             :meth:`TryOn.submit`) are tracked with only the face mesh refinements (refined lips, eyes,
@@ -178,6 +186,7 @@ class TryOnOptions:
     max_hands: int = 2
     hands: bool | None = None
     hand_search_interval: int = 3
+    hand_search_interval_tracking: int | None = 6
     gestures: bool = False
     refine_landmarks: Literal["needed", "all"] = "needed"
     fov_y_deg: float = 63.0
@@ -197,6 +206,9 @@ class TryOnOptions:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InputError(f"TryOnOptions.{name}: expected an int >= 1, got {v!r}")
+        v = self.hand_search_interval_tracking
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise InputError(f"TryOnOptions.hand_search_interval_tracking: expected None or an int >= 1, got {v!r}")
         if self.hands not in (None, True, False):
             raise InputError(f"TryOnOptions.hands: expected True, False or None, got {self.hands!r}")
         if not 1.0 <= float(self.fov_y_deg) <= 170.0:
@@ -1074,7 +1086,8 @@ class TryOn:
             from arlens.tracking.hand import HandTracker
 
             self._hand_tracker = HandTracker(max_hands=self.options.max_hands, device=self.options.device,
-                                             search_interval=self.options.hand_search_interval)
+                                             search_interval=self.options.hand_search_interval,
+                                             search_interval_tracking=self.options.hand_search_interval_tracking)
             self._owned.append(self._hand_tracker)
         return self._hand_tracker
 

@@ -18,6 +18,9 @@ speed drifts. Variants:
 - ``submit_process``: ``submit`` with the tracking in a worker process of the session's
   (``TryOnOptions.tracking_process``): the drawing and the tracking then never wait for each other's GIL;
   its CPU column adds the worker's CPU time (Linux);
+- ``submit_process_second3``: ``submit_process`` with a second hand looked for on every third frame, as a
+  first hand is (``TryOnOptions.hand_search_interval_tracking=None``; by default on one frame in six while a
+  hand is tracked): what the default saves;
 - ``process_serial``: ``process`` with the faces and the hands tracked one after the other on the caller's
   thread (``TryOnOptions.parallel_tracking=False``; by default the hands are tracked on a thread of their own
   while the faces are);
@@ -99,6 +102,9 @@ VARIANTS: dict[str, tuple[dict[str, Any], bool, dict[str, Any]]] = {
     "submit": ({}, True, {}),
     # submit with the tracking in a worker process (TryOnOptions.tracking_process): no GIL shared with the drawing
     "submit_process": ({"tracking_process": True}, True, {}),
+    # the same with a second hand looked for as often as a first (every third frame while one hand is tracked;
+    # the default looks on one frame in six then, TryOnOptions.hand_search_interval_tracking)
+    "submit_process_second3": ({"tracking_process": True, "hand_search_interval_tracking": None}, True, {}),
     # MediaPipe's cadence and refinement: palm search on every frame, every refinement branch
     "process_mp": ({"hand_search_interval": 1, "refine_landmarks": "all"}, False, {}),
     # faces and hands tracked one after the other on one thread (TryOnOptions.parallel_tracking off)

@@ -59,8 +59,14 @@ def test_hand_search_interval_reaches_the_tracker(frames):
     assert tracker.options.search_interval == TryOnOptions().hand_search_interval == 3
     _, tracker = _run(["NAIL-201"], frames["far"], hand_search_interval=1)
     assert tracker.options.search_interval == 1
+    assert tracker.options.search_interval_tracking == TryOnOptions().hand_search_interval_tracking == 6
+    _, tracker = _run(["NAIL-201"], frames["far"], hand_search_interval_tracking=None)
+    assert tracker.options.search_interval_tracking is None  # the tracker then searches every search_interval
     with pytest.raises(ValueError, match="hand_search_interval"):
         TryOnOptions(hand_search_interval=0)
+    for bad in (0, 2.0, True, "6"):
+        with pytest.raises(ValueError, match="hand_search_interval_tracking"):
+            TryOnOptions(hand_search_interval_tracking=bad)
 
 
 def test_occluder_region_covers_each_face_and_its_reach():
