@@ -628,7 +628,8 @@ def test_mirror_headless_puts_on_looks(work, tmp_path):
     assert [e["product_id"] for e in applied] == ["LOOK-DAY", "LOOK-GLAM"]
 
 
-@pytest.mark.parametrize("extra", [(), ("--tracking-process",)], ids=["thread", "process"])
+@pytest.mark.parametrize("extra", [(), ("--tracking-process",), ("--tracking-process", "--read-ahead")],
+                         ids=["thread", "process", "process-read-ahead"])
 def test_mirror_pipelined(work, tmp_path, extra):
     run = arlens("mirror", "--source", work / "clip.mp4", "--headless", "--frames", "8", "--pipelined", *extra,
                  "-p", "LIP-001", "--snapshots", tmp_path / "snaps")

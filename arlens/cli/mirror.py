@@ -79,6 +79,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         realtime=not args.headless and args.source is not None,
         blur_background=args.blur_background,
         pipelined=args.pipelined,
+        read_ahead=args.read_ahead,
     )
     try:
         options_ = TryOnOptions(gestures=gestures, max_faces=args.max_faces, device=args.device,
@@ -160,3 +161,6 @@ def register(add: AddCommand) -> None:
     p.add_argument("--tracking-process", action="store_true",
                    help="track in a worker process instead of this one (with --pipelined the tracking and the "
                    "drawing then do not take turns at Python's GIL: faster on two cores; costs a second process)")
+    p.add_argument("--read-ahead", action="store_true",
+                   help="read and decode the next camera frame on a thread of its own while this one is tracked "
+                   "and drawn (takes the read off the loop's critical path; holds one frame more)")
