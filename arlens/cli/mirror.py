@@ -163,4 +163,5 @@ def register(add: AddCommand) -> None:
                    "drawing then do not take turns at Python's GIL: faster on two cores; costs a second process)")
     p.add_argument("--read-ahead", action="store_true",
                    help="read and decode the next camera frame on a thread of its own while this one is tracked "
-                   "and drawn (takes the read off the loop's critical path; holds one frame more)")
+                   "and drawn (takes the read off the loop's critical path; the frame shown can be up to one loop "
+                   "older)")
