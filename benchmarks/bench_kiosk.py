@@ -48,7 +48,9 @@ tracked and drawn, ``pipelined_read_ahead`` = both, ``pipelined_process`` = ``pi
 first two) alternated (``--kiosk-runs``
 each), gestures on as ``arlens mirror`` has them. Headless by default (everything but showing the image);
 ``--display`` shows it in a window on an Xvfb server. Printed: frame time median and p95 over the loop (read
-to read), fps (goal >= 30), and each mode's ratio to the first over neighbouring runs.
+to read), fps (goal >= 30), latency median and p95 (from the end of a frame's read, when a camera's frame is
+as new as it gets, to its screen: pipelined shows it a loop later, read ahead it may wait a loop before it is
+tracked), and each mode's ratio to the first over neighbouring runs.
 
 ``pickup``: what searching for new hands on fewer frames costs (``TryOnOptions.hand_search_interval``): a
 hand comes into view beside the face again and again, after 6 to 11 frames without it (every phase of the
@@ -96,6 +98,8 @@ KIOSK_MODES = {"sequential": (False, False, False), "pipelined": (True, False, F
                "pipelined_process_read_ahead": (True, True, True)}
 PEER_TASK = "face_mesh_refined+hands"
 PARTS = ("tryon", "still", "kiosk", "pickup", "scale")
+#: The kiosk clip's frame rate (its Motion-JPEG file's, and so the kiosk's stream times).
+CLIP_FPS = 30.0
 #: Session variants: name -> (TryOnOptions overrides, pipelined, EyewearOptions overrides).
 VARIANTS: dict[str, tuple[dict[str, Any], bool, dict[str, Any]]] = {
     "process": ({}, False, {}),
@@ -248,13 +252,15 @@ def report_tryon(r: dict, products: list[str], title: str = "tryon") -> None:
 
 
 class _TimedSource:
-    """A frame source that notes when each frame was read (the loop's frame times are read to read)."""
+    """A frame source that notes when each read started (the loop's frame times are read to read) and when it
+    returned its frame (what a camera's frame is as old as, for the latency)."""
 
-    def __init__(self, path: Path, reads: list[float]) -> None:
+    def __init__(self, path: Path, reads: list[float], done: list[float] | None = None) -> None:
         import cv2
 
         self._cap = cv2.VideoCapture(str(path))
         self._reads = reads
+        self._done = [] if done is None else done
 
     def isOpened(self) -> bool:  # noqa: N802 - cv2.VideoCapture's name
         return self._cap.isOpened()
@@ -264,7 +270,9 @@ class _TimedSource:
 
     def read(self) -> tuple[bool, np.ndarray | None]:
         self._reads.append(time.perf_counter())
-        return self._cap.read()
+        out = self._cap.read()
+        self._done.append(time.perf_counter())
+        return out
 
     def release(self) -> None:
         self._cap.release()
@@ -273,7 +281,7 @@ class _TimedSource:
 def _write_mjpeg(clip: np.ndarray, path: Path) -> Path:
     import cv2
 
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 30.0, (clip.shape[2], clip.shape[1]))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), CLIP_FPS, (clip.shape[2], clip.shape[1]))
     if not writer.isOpened():
         raise SystemExit("OpenCV cannot write Motion-JPEG here")
     for frame in clip:
@@ -310,11 +318,39 @@ def _xvfb():
     raise SystemExit("could not start Xvfb on displays :99-:119")
 
 
+def _latency_kiosk(shown: dict[float, float]):
+    """A Kiosk that notes when the screen of each frame (by its stream time) was made, just before it is shown."""
+    from arlens.kiosk import Kiosk
+
+    class LatencyKiosk(Kiosk):
+        def _frame(self, frame: np.ndarray, ts_ms: float):  # noqa: ANN202 - Kiosk's own
+            self._last_result = None
+            out = super()._frame(frame, ts_ms)
+            result = self._last_result
+            if result is not None and result.timestamp_ms is not None:
+                shown[round(result.timestamp_ms, 3)] = time.perf_counter()
+            return out
+
+    return LatencyKiosk
+
+
+def _latencies(done: list[float], shown: dict[float, float], fps: float, skip: int = 10) -> list[float]:
+    """Milliseconds from the end of frame k's read to its screen, for every frame shown after ``skip``: a file
+    source's frame k has the stream time (k + 1) / fps (Kiosk._timestamp), whichever mode showed it when."""
+    out = []
+    for k, t_done in enumerate(done):
+        t_shown = shown.get(round((k + 1) * 1000.0 / fps, 3))
+        if k >= skip and t_shown is not None:
+            out.append((t_shown - t_done) * 1000.0)
+    return out
+
+
 def run_kiosk(clip: np.ndarray, args: Any) -> dict:
-    from arlens.kiosk import Kiosk, KioskOptions
+    from arlens.kiosk import KioskOptions
 
     modes = {m: KIOSK_MODES[m] for m in args.kiosk_modes.split(",")}
     times: dict[str, list[float]] = {m: [] for m in modes}
+    latency: dict[str, list[float]] = {m: [] for m in modes}
     cpu: dict[str, list[float]] = {m: [] for m in modes}
     run_medians: dict[str, list[float]] = {m: [] for m in modes}
     clip = clip[: args.kiosk_frames]
@@ -327,7 +363,10 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
             for run in range(args.kiosk_runs):
                 for mode in (list(modes) if run % 2 == 0 else list(modes)[::-1]):
                     reads: list[float] = []
-                    kiosk = Kiosk(sessions[mode], lambda reads=reads: _TimedSource(path, reads),
+                    done: list[float] = []
+                    shown: dict[float, float] = {}
+                    kiosk = _latency_kiosk(shown)(
+                                  sessions[mode], lambda reads=reads, done=done: _TimedSource(path, reads, done),
                                   KioskOptions(display=args.display, fullscreen=False, frames=len(clip),
                                                snapshot_dir=Path(tmp) / "shots", pipelined=modes[mode][0],
                                                read_ahead=modes[mode][1]),
@@ -339,6 +378,7 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
                         print(f"  kiosk {mode}: {stats.errors} frame errors (see the log)")
                     loop = list(np.diff(reads)[10:] * 1000.0)  # after 10 frames of warm-up
                     times[mode] += loop
+                    latency[mode] += _latencies(done, shown, CLIP_FPS)
                     run_medians[mode].append(float(np.median(loop)))
                     sessions[mode].close()  # a fresh stream (timestamps start again) for the next run
                     sessions[mode] = arlens.TryOn(products=args.products, options=options[mode])
@@ -350,6 +390,7 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
     for mode in modes:
         s = harness.summary(times[mode])
         out["modes"][mode] = {"frame_time": s, "fps": 1000.0 / s["median_ms"], "fps_mean": 1000.0 / s["mean_ms"],
+                              "latency": harness.summary(latency[mode]),
                               "cpu_per_frame_ms": float(np.median(cpu[mode])), "run_medians_ms": run_medians[mode],
                               "over_base_run_pairs": float(np.median(np.asarray(run_medians[mode])
                                                                      / np.asarray(run_medians[first])))}
@@ -365,9 +406,11 @@ def report_kiosk(r: dict) -> None:
     for mode, e in r["modes"].items():
         f = e["frame_time"]
         print(f"  {mode:<20} frame time median {f['median_ms']:.2f} ms, p95 {f['p95_ms']:.2f} ms: {e['fps']:.1f} fps "
-              f"(mean {e['fps_mean']:.1f}; goal >= 30); CPU {e['cpu_per_frame_ms']:.2f} ms a frame; "
+              f"(mean {e['fps_mean']:.1f}; goal >= 30); latency median {e['latency']['median_ms']:.2f} ms, p95 "
+              f"{e['latency']['p95_ms']:.2f}; CPU {e['cpu_per_frame_ms']:.2f} ms a frame; "
               f"/ {r['base']} {e['over_base_run_pairs']:.2f}")
-    print(f"  (/ {r['base']}: median over neighbouring runs of the ratio of their median frame times)")
+    print(f"  (/ {r['base']}: median over neighbouring runs of the ratio of their median frame times; latency: from "
+          f"the end of a frame's read to its screen)")
 
 
 def run_pickup(args: Any) -> dict:
