@@ -366,11 +366,11 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
                     done: list[float] = []
                     shown: dict[float, float] = {}
                     kiosk = _latency_kiosk(shown)(
-                                  sessions[mode], lambda reads=reads, done=done: _TimedSource(path, reads, done),
-                                  KioskOptions(display=args.display, fullscreen=False, frames=len(clip),
-                                               snapshot_dir=Path(tmp) / "shots", pipelined=modes[mode][0],
-                                               read_ahead=modes[mode][1]),
-                                  is_file=True)
+                        sessions[mode], lambda reads=reads, done=done: _TimedSource(path, reads, done),
+                        KioskOptions(display=args.display, fullscreen=False, frames=len(clip),
+                                     snapshot_dir=Path(tmp) / "shots", pipelined=modes[mode][0],
+                                     read_ahead=modes[mode][1]),
+                        is_file=True)
                     c0 = time.process_time()
                     stats = kiosk.run()
                     cpu[mode].append((time.process_time() - c0) * 1000.0 / max(stats.frames, 1))  # this process
