@@ -98,8 +98,6 @@ KIOSK_MODES = {"sequential": (False, False, False), "pipelined": (True, False, F
                "pipelined_process_read_ahead": (True, True, True)}
 PEER_TASK = "face_mesh_refined+hands"
 PARTS = ("tryon", "still", "kiosk", "pickup", "scale")
-#: The kiosk clip's frame rate (its Motion-JPEG file's, and so the kiosk's stream times).
-CLIP_FPS = 30.0
 #: Session variants: name -> (TryOnOptions overrides, pipelined, EyewearOptions overrides).
 VARIANTS: dict[str, tuple[dict[str, Any], bool, dict[str, Any]]] = {
     "process": ({}, False, {}),
@@ -281,7 +279,7 @@ class _TimedSource:
 def _write_mjpeg(clip: np.ndarray, path: Path) -> Path:
     import cv2
 
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), CLIP_FPS, (clip.shape[2], clip.shape[1]))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 30.0, (clip.shape[2], clip.shape[1]))
     if not writer.isOpened():
         raise SystemExit("OpenCV cannot write Motion-JPEG here")
     for frame in clip:
@@ -318,31 +316,39 @@ def _xvfb():
     raise SystemExit("could not start Xvfb on displays :99-:119")
 
 
-def _latency_kiosk(shown: dict[float, float]):
-    """A Kiosk that notes when the screen of each frame (by its stream time) was made, just before it is shown."""
+def _latencies(done: list[float], kiosk: Any, skip: int = 10) -> list[float]:
+    """Milliseconds from the end of frame k's read (``done[k]``) to the screen made of it, for every frame after
+    ``skip`` that was shown (:func:`_latency_kiosk`'s record of its stream time, whichever loop showed it)."""
+    return [(kiosk.shown[ts] - t_done) * 1000.0
+            for k, (t_done, ts) in enumerate(zip(done, kiosk.stamps, strict=False))
+            if k >= skip and ts in kiosk.shown]
+
+
+def _latency_kiosk(*args: Any, **kwargs: Any) -> Any:
+    """A Kiosk that notes each frame's stream time as it is read (``stamps``, in read order) and when the screen
+    of each frame, by its stream time, was made (``shown``), just before it is shown."""
     from arlens.kiosk import Kiosk
 
     class LatencyKiosk(Kiosk):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.stamps: list[float] = []
+            self.shown: dict[float, float] = {}
+
+        def _timestamp(self, previous: float) -> float:
+            ts = super()._timestamp(previous)
+            self.stamps.append(ts)
+            return ts
+
         def _frame(self, frame: np.ndarray, ts_ms: float):  # noqa: ANN202 - Kiosk's own
             self._last_result = None
             out = super()._frame(frame, ts_ms)
             result = self._last_result
             if result is not None and result.timestamp_ms is not None:
-                shown[round(result.timestamp_ms, 3)] = time.perf_counter()
+                self.shown[result.timestamp_ms] = time.perf_counter()
             return out
 
-    return LatencyKiosk
-
-
-def _latencies(done: list[float], shown: dict[float, float], fps: float, skip: int = 10) -> list[float]:
-    """Milliseconds from the end of frame k's read to its screen, for every frame shown after ``skip``: a file
-    source's frame k has the stream time (k + 1) / fps (Kiosk._timestamp), whichever mode showed it when."""
-    out = []
-    for k, t_done in enumerate(done):
-        t_shown = shown.get(round((k + 1) * 1000.0 / fps, 3))
-        if k >= skip and t_shown is not None:
-            out.append((t_shown - t_done) * 1000.0)
-    return out
+    return LatencyKiosk(*args, **kwargs)
 
 
 def run_kiosk(clip: np.ndarray, args: Any) -> dict:
@@ -364,8 +370,7 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
                 for mode in (list(modes) if run % 2 == 0 else list(modes)[::-1]):
                     reads: list[float] = []
                     done: list[float] = []
-                    shown: dict[float, float] = {}
-                    kiosk = _latency_kiosk(shown)(
+                    kiosk = _latency_kiosk(
                         sessions[mode], lambda reads=reads, done=done: _TimedSource(path, reads, done),
                         KioskOptions(display=args.display, fullscreen=False, frames=len(clip),
                                      snapshot_dir=Path(tmp) / "shots", pipelined=modes[mode][0],
@@ -378,7 +383,7 @@ def run_kiosk(clip: np.ndarray, args: Any) -> dict:
                         print(f"  kiosk {mode}: {stats.errors} frame errors (see the log)")
                     loop = list(np.diff(reads)[10:] * 1000.0)  # after 10 frames of warm-up
                     times[mode] += loop
-                    latency[mode] += _latencies(done, shown, CLIP_FPS)
+                    latency[mode] += _latencies(done, kiosk)
                     run_medians[mode].append(float(np.median(loop)))
                     sessions[mode].close()  # a fresh stream (timestamps start again) for the next run
                     sessions[mode] = arlens.TryOn(products=args.products, options=options[mode])
