@@ -673,7 +673,8 @@ def _highlighter(name: str) -> _Canvas:
 
 def _foundation() -> _Canvas:
     """The whole face, fading out over its outline's last stretch (a wider fade at the forehead, where hair and
-    the mesh's top edge rarely agree)."""
+    the mesh's top edge rarely agree; the lens takes it on to the hairline where it finds the hair,
+    :class:`arlens.lenses.makeup.MakeupLens`)."""
     uv = F.layout().uv
     c = _Canvas((0.0, 0.0, 1.0, 1.0), 1, FACE_TEXELS)
     oval = spline(uv[list(named.face_oval())], 4, closed=True).astype(np.float64)

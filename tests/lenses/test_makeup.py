@@ -654,6 +654,84 @@ def _hair_over_the_face(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.n
     return np.clip(image * (1 - alpha) + texture * alpha, 0, 255).astype(np.uint8), mask > 0.5
 
 
+def _forehead_band(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.ndarray]:
+    """The forehead above MediaPipe's mesh, between its outline's top (landmark 10) and a quarter of the face's
+    height above it, across the forehead's arc (landmarks 54 to 284), outside the face outline: (skin, hair) pixel
+    masks by the photo's own lightness against the forehead's on the mesh (hair under 0.45 of it, skin over 0.75:
+    a dark-haired, light-skinned face), each eroded 3 px from everything else (no anti-aliased edge counts)."""
+    lm = face.landmarks[:, :2]
+    outline = polygon(image.shape, lm[list(named.face_oval())])
+    height = float(np.linalg.norm(lm[10] - lm[152]))
+    region = np.zeros(image.shape[:2], bool)
+    region[max(0, int(lm[10, 1] - 0.25 * height)) : int(lm[10, 1]), int(lm[54, 0]) : int(lm[284, 0])] = True
+    region &= ~outline
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    forehead = outline & (np.arange(image.shape[0])[:, None] < lm[9, 1])  # the mesh's forehead, above the brows
+    ref = float(np.median(gray[forehead]))
+    square = np.ones((7, 7), np.uint8)
+    skin = region & (cv2.erode((gray > 0.75 * ref).astype(np.uint8), square) > 0)
+    hair = region & (cv2.erode((gray < 0.45 * ref).astype(np.uint8), square) > 0)
+    return skin, hair
+
+
+@pytest.mark.parametrize("pid", ["FDN-110", "FDN-330", "FDN-660"])
+def test_foundation_reaches_the_forehead_up_to_the_hairline(pid):
+    """MediaPipe's mesh ends well below a high hairline (frontal_smile: a quarter of the forehead's skin lies above
+    it), and a shade unlike the skin left a bare band across the forehead there. With hair found and kept off
+    (the default), foundation covers that skin up to the hair, as shot and in dim warm light, and leaves the hair
+    as it is; told not to look for hair, it stays on the mesh (past it there would be no telling skin from hair)."""
+    image, face = load_still("frontal_smile", "frontal_smile.png")
+    dim = np.clip(image.astype(np.float32) * np.float32([0.45, 0.6, 0.85]), 0, 255).astype(np.uint8)
+    skin, hair = _forehead_band(image, face)
+    assert skin.sum() > 2000 and hair.sum() > 2000, "the test photo's forehead band is not where it was"
+    lens = MakeupLens.from_product(CATALOG[pid])
+    for variant, photo in (("as shot", image), ("dim warm", dim)):
+        drawn = changed(lens.render(photo, [face]), photo)
+        assert drawn[skin].mean() >= 0.95, f"{variant}: {drawn[skin].mean():.1%} of the forehead's skin covered"
+        assert drawn[hair].mean() <= 0.02, f"{variant}: {drawn[hair].mean():.1%} of the hair painted"
+    plain = MakeupLens(lens.options, keep_off_hair=False)
+    assert changed(plain.render(image, [face]), image)[skin].mean() <= 0.02
+
+
+def test_foundation_on_a_bald_head_stops_within_its_reach():
+    """No hair to stop it (the head bald against a wall of the skin's own colour): foundation climbs past the mesh
+    but no farther than a third of the face's height (its reach), and no wider than the forehead's arc, with no
+    edge of its box showing (the paint fades out before the box it is drawn in ends)."""
+    image, face = load_still("frontal_smile", "frontal_smile.png")
+    lm = face.landmarks[:, :2]
+    outline = polygon(image.shape, lm[list(named.face_oval())])
+    above = np.zeros(image.shape[:2], bool)
+    above[: int(lm[10, 1])] = True
+    above &= ~outline
+    x, y = int(lm[10, 0]), int(lm[10, 1])
+    colour = np.median(image[y + 5 : y + 25, x - 30 : x + 30].reshape(-1, 3), axis=0)
+    bald = image.copy()
+    bald[above] = np.clip(colour + np.random.default_rng(0).normal(0.0, 1.5, (int(above.sum()), 3)), 0, 255)
+    drawn = changed(MakeupLens.from_product(CATALOG["FDN-660"]).render(bald, [face]), bald) & above
+    height = float(np.linalg.norm(lm[10] - lm[152]))
+    ys, xs = np.nonzero(drawn)
+    assert len(ys), "foundation did not reach past the mesh on bare skin"
+    assert 0.15 * height <= lm[10, 1] - ys.min() <= 0.33 * height
+    assert xs.min() >= lm[21, 0] - 0.02 * height and xs.max() <= lm[251, 0] + 0.02 * height
+    # soft sides: along each row, the change grows over several pixels from the paint's edge, never all at once
+    out = MakeupLens.from_product(CATALOG["FDN-660"]).render(bald, [face]).astype(np.int16)
+    step = np.abs(np.diff(np.abs(out - bald).max(axis=2), axis=1))
+    assert step[above[:, 1:] & above[:, :-1]].max() <= 25
+
+
+def test_foundation_past_the_mesh_keeps_off_a_golden_fringe():
+    """The astronaut's own golden hair pasted as a fringe over her forehead (hair the skin colour model is least
+    sure of): past the mesh's top edge, where foundation now reaches, at most 2% of its core is painted."""
+    image, face = load_still("astronaut", "astronaut.png")
+    composite, hair = _hair_over_the_face(image, face)
+    core = cv2.erode(hair.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    core[int(face.landmarks[10, 1]) :] = False
+    assert core.sum() > 300
+    for pid in ("FDN-110", "FDN-660"):
+        drawn = changed(MakeupLens.from_product(CATALOG[pid]).render(composite, [face]), composite)
+        assert drawn[core].mean() <= 0.02, pid
+
+
 @pytest.mark.parametrize("pid", ["FDN-550", "FDN-110", "CTR-001", "HLT-002", "BLS-002"])
 def test_hair_falling_over_the_face_stays_unpainted(scenes, pid):
     """A fringe and two strands of the photo's own (dark) hair pasted over the face, as shot and on the deep-skin
@@ -679,7 +757,9 @@ def test_hair_falling_over_the_face_stays_unpainted(scenes, pid):
         hit = core & without
         assert hit.sum() > 100, f"{variant}: the test hair is not where {pid} goes"
         assert drawn[hit].mean() <= 0.05, f"{variant}: {drawn[hit].mean():.1%} of the hair painted"
-        plain = MakeupLens(lens.options, keep_off_hair=False)
-        assert changed(plain.render(composite, [face]), composite)[hit].mean() >= 0.5  # told not to: painted
+        plain = MakeupLens(lens.options, keep_off_hair=False)  # told not to: the hair in its zone painted (its
+        # zone: foundation reaches past the mesh to the hairline only where it finds the hair)
+        plain_hit = core & changed(plain.render(photo, [face]), photo)
+        assert changed(plain.render(composite, [face]), composite)[plain_hit].mean() >= 0.5
         skin = ~(cv2.dilate(hair.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
         assert (drawn & skin).sum() >= 0.95 * (without & skin).sum(), f"{variant}: skin left bare"
