@@ -487,21 +487,10 @@ class MakeupLens:
         alpha *= sm * self._alpha[0]
         if self._to_hairline and ctx.hair_model is not None:
             # the forehead's bare skin up to the hairline, past the mesh's top edge and the pattern's fade there
-            reach = _forehead(su, sv, sm, grid.cell * m, ctx.space.scale)
-            # off the mesh, only up the face from the arc (a box edge beside it would clip the paint)
-            sweep = _sweep(_forehead_reach(ctx.space), (x0, y0), grid.cell * m, reach.shape)
-            reach *= sm + (np.float32(1.0) - sm) * sweep
-            rows, cols = np.flatnonzero(reach.any(axis=1)), np.flatnonzero(reach.any(axis=0))
-            if len(rows):
-                hair = ctx.hair[1][r0:r1, c0:c1] if ctx.hair is not None and ctx.hair[0] is grid else None
-                k = _smooth_window(ctx.space.scale / grid.cell)
-                bare = down(_bare_skin(change.small[r0:r1, c0:c1], hair, k))
-                # the forehead's samples only (the reach is nothing below the temples)
-                a0, a1, b0, b1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-                part = reach[a0:a1, b0:b1]
-                part *= _forehead_skin(bare[a0:a1, b0:b1], sm[a0:a1, b0:b1], sv[a0:a1, b0:b1],
-                                       -(-(k // 2 + 1) // m))
-                np.maximum(alpha, reach * self._alpha[0], out=alpha)
+            reach = _hairline_reach(ctx, grid, change.small, rect, m, (su, sv, sm), (x0, y0))
+            if reach is not None:
+                top = alpha[: reach.shape[0]]
+                np.maximum(top, reach * self._alpha[0], out=top)
         skin = alpha > np.float32(0.05)
         outlines = None
         for e in erase:  # the openings and brows stay out of the skin's colour statistics
@@ -1020,6 +1009,50 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
         boxes[id(lens)].append(change.layer_box(layer))
 
 
+def _hairline_reach(ctx: _Context, grid: FaceGrid, small: np.ndarray, rect: Rect, m: int,
+                    uvm: tuple[np.ndarray, np.ndarray, np.ndarray], origin: tuple[int, int]) -> np.ndarray | None:
+    """How much foundation goes on the forehead's skin up to the hairline, past the mesh and the pattern's own fade
+    at its top: float32 over the first rows of foundation's samples (``m`` x ``m`` cells of ``grid`` each, over
+    ``rect``, from frame pixel ``origin``; ``uvm`` their u, v and coverage by the mesh; ``small`` the grid's cells'
+    colours), the rows down to the forehead's lowest vertex; None where it reaches nothing. Bounded by
+    :func:`_forehead` and :func:`_forehead_reach`, stopped at the hair by :func:`_forehead_skin`."""
+    space = ctx.space
+    pixels = grid.cell * m
+    su, sv, sm = uvm
+    # the forehead's rows: nothing below its lowest vertex is reached (the rest of the face is the pattern's)
+    lowest = float(space.points[_forehead_vertices(), 1].max())
+    n = min(su.shape[0], max(1, math.ceil((lowest + 1.0 - origin[1]) / pixels) + 1))
+    su, sv, sm = su[:n], sv[:n], sm[:n]
+    reach = _forehead(su, sv, sm, pixels, space.scale)
+    # off the mesh, only up the face from the arc (a box edge beside it would clip the paint)
+    reach *= sm + (np.float32(1.0) - sm) * _sweep(_forehead_reach(space), origin, pixels, reach.shape)
+    rows, cols = np.flatnonzero(reach.any(axis=1)), np.flatnonzero(reach.any(axis=0))
+    if not len(rows):
+        return None
+    r0, c0, r1, c1 = rect
+    k = _smooth_window(space.scale / grid.cell)
+    cells = small[r0 : min(r1, r0 + n * m), c0:c1]
+    hair = ctx.hair[1][r0 : r0 + cells.shape[0], c0:c1] if ctx.hair is not None and ctx.hair[0] is grid else None
+    bare = _bare_skin(cells, hair, k)
+    if m > 1:  # to the samples: m x m cells each (the rect's edge repeated to whole samples), as the tone's
+        bare = cv2.copyMakeBorder(bare, 0, n * m - bare.shape[0], 0, reach.shape[1] * m - bare.shape[1],
+                                  cv2.BORDER_REPLICATE)
+        bare = cv2.resize(bare, reach.shape[::-1], interpolation=cv2.INTER_AREA)
+    a0, a1, b0, b1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    reach[a0:a1, b0:b1] *= _forehead_skin(bare[a0:a1, b0:b1], sm[a0:a1, b0:b1], sv[a0:a1, b0:b1],
+                                          -(-(k // 2 + 1) // m))
+    return reach
+
+
+@functools.cache
+def _forehead_vertices() -> np.ndarray:
+    """intp: the mesh's vertices at or above ``_FOREHEAD_V[1]`` in the face's UV (the forehead, down to the temples),
+    read-only."""
+    out = np.flatnonzero(F.layout().uv[:, 1] <= _FOREHEAD_V[1]).astype(np.intp)
+    out.setflags(write=False)
+    return out
+
+
 def _forehead_reach(space: FaceSpace) -> np.ndarray:
     """float64 (n, 2), a polygon in the frame: the forehead's arc of the face outline (:func:`_forehead_outline`,
     moved 0.05 UV units into the face) and the same arc moved ``_FOREHEAD_REACH`` up the face (from the chin
@@ -1132,9 +1165,9 @@ def _forehead_skin(bare: np.ndarray, on_mesh: np.ndarray, v: np.ndarray, grow: i
             break
         count, labels = cv2.connectedComponents(above.view(np.uint8), connectivity=4)
         reached = np.zeros(count, bool)
-        reached[labels[start]] = True
+        reached[np.take(labels, np.flatnonzero(start))] = True
         reached[0] = False
-        level[reached[labels]] = np.float32(t)
+        np.copyto(level, np.float32(t), where=np.take(reached, labels))  # (np.take: faster than fancy indexing)
     joined = np.minimum(level, opened)
     if grow > 0:
         joined = cv2.dilate(joined, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
