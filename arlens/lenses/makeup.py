@@ -98,6 +98,13 @@ _FOREHEAD_U = (0.13, 0.2)
 #: 3.7% at the 90th percentile), dark hair by 23% (12% at the 10th), the astronaut's golden fringe by 11% (6%).
 _SMOOTH_UV = 0.02
 _SMOOTH = (0.06, 0.12)
+#: CIELAB distances from the forehead's own colour within which a sample is like it in full ([0]) and beyond which
+#: not at all ([1]), in chroma and in lightness (:func:`_like_forehead`). On the test photos the skin between the
+#: mesh and the hair lies within 8.3 in chroma of the forehead's (99th percentile; its lightness within 18, the
+#: top of a forehead catching more light); the light grey wall behind the talking head's temple is 18 away in
+#: chroma and 40 in lightness.
+_LIKE_CHROMA = (9.0, 14.0)
+_LIKE_LIGHTNESS = (22.0, 32.0)
 #: How surely bare (:func:`_bare_skin`) a sample must be to join the forehead: not at [0], in full from [1].
 _FIRM = (0.5, 0.8)
 #: The levels the forehead's reconstruction is quantised to (:func:`_forehead_skin`).
@@ -487,7 +494,7 @@ class MakeupLens:
         alpha *= sm * self._alpha[0]
         if self._to_hairline and ctx.hair_model is not None:
             # the forehead's bare skin up to the hairline, past the mesh's top edge and the pattern's fade there
-            reach = _hairline_reach(ctx, grid, change.small, rect, m, (su, sv, sm), (x0, y0))
+            reach = _hairline_reach(ctx, grid, change.small, small, rect, m, (su, sv, sm), (x0, y0))
             if reach is not None:
                 top = alpha[: reach.shape[0]]
                 np.maximum(top, reach * self._alpha[0], out=top)
@@ -1009,13 +1016,14 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
         boxes[id(lens)].append(change.layer_box(layer))
 
 
-def _hairline_reach(ctx: _Context, grid: FaceGrid, small: np.ndarray, rect: Rect, m: int,
+def _hairline_reach(ctx: _Context, grid: FaceGrid, small: np.ndarray, tone: np.ndarray, rect: Rect, m: int,
                     uvm: tuple[np.ndarray, np.ndarray, np.ndarray], origin: tuple[int, int]) -> np.ndarray | None:
     """How much foundation goes on the forehead's skin up to the hairline, past the mesh and the pattern's own fade
     at its top: float32 over the first rows of foundation's samples (``m`` x ``m`` cells of ``grid`` each, over
     ``rect``, from frame pixel ``origin``; ``uvm`` their u, v and coverage by the mesh; ``small`` the grid's cells'
-    colours), the rows down to the forehead's lowest vertex; None where it reaches nothing. Bounded by
-    :func:`_forehead` and :func:`_forehead_reach`, stopped at the hair by :func:`_forehead_skin`."""
+    colours, ``tone`` the samples'), the rows down to the forehead's lowest vertex; None where it reaches nothing.
+    Bounded by :func:`_forehead` and :func:`_forehead_reach`, stopped at the hair (and at what is not the forehead's
+    colour, :func:`_like_forehead`) by :func:`_forehead_skin`."""
     space = ctx.space
     pixels = grid.cell * m
     su, sv, sm = uvm
@@ -1039,9 +1047,31 @@ def _hairline_reach(ctx: _Context, grid: FaceGrid, small: np.ndarray, rect: Rect
                                   cv2.BORDER_REPLICATE)
         bare = cv2.resize(bare, reach.shape[::-1], interpolation=cv2.INTER_AREA)
     a0, a1, b0, b1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    reach[a0:a1, b0:b1] *= _forehead_skin(bare[a0:a1, b0:b1], sm[a0:a1, b0:b1], sv[a0:a1, b0:b1],
-                                          -(-(k // 2 + 1) // m))
+    bare = bare[a0:a1, b0:b1]
+    bare *= _like_forehead(tone[a0:a1, b0:b1], bare, sm[a0:a1, b0:b1], sv[a0:a1, b0:b1])
+    reach[a0:a1, b0:b1] *= _forehead_skin(bare, sm[a0:a1, b0:b1], sv[a0:a1, b0:b1], -(-(k // 2 + 1) // m))
     return reach
+
+
+def _like_forehead(px: np.ndarray, bare: np.ndarray, on_mesh: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """float32 (rows, columns): how much each sample's colour (uint8 BGR ``px``) is the forehead's own, in CIELAB
+    against the median of the bare skin (``bare`` above 0.5) on the mesh's forehead (v in ``_FOREHEAD_V``):
+    within ``_LIKE_CHROMA`` in chroma and ``_LIKE_LIGHTNESS`` in lightness. The face's skin colour model is broad
+    (it spans the whole face's shading and blush); a wall behind the head seen past the temple, lighter or greyer
+    than the forehead, is not the forehead's skin even where that model would take it."""
+    lab = cv2.cvtColor(px.astype(np.float32) * np.float32(1.0 / 255.0), cv2.COLOR_BGR2Lab)
+    ref = (on_mesh > np.float32(0.5)) & (v >= np.float32(_FOREHEAD_V[0])) & (v <= np.float32(_FOREHEAD_V[1])) & (
+        bare > np.float32(0.5))
+    if not ref.any():
+        return np.zeros(px.shape[:2], np.float32)
+    mean = np.median(lab[ref], axis=0)
+    dc = np.hypot(lab[..., 1] - np.float32(mean[1]), lab[..., 2] - np.float32(mean[2]))
+    dl = np.abs(lab[..., 0] - np.float32(mean[0]))
+    like = np.clip((np.float32(_LIKE_CHROMA[1]) - dc) * np.float32(1.0 / (_LIKE_CHROMA[1] - _LIKE_CHROMA[0])),
+                   0.0, 1.0)
+    like *= np.clip((np.float32(_LIKE_LIGHTNESS[1]) - dl) * np.float32(1.0 / (_LIKE_LIGHTNESS[1] - _LIKE_LIGHTNESS[0])),
+                    0.0, 1.0)
+    return like
 
 
 @functools.cache

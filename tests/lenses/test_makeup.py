@@ -434,6 +434,27 @@ def test_talking_head_every_frame_keeps_the_openings_clear():
     assert drawn == 4 * sum(bool(ok) and np.isfinite(lm).all() for lm, ok in zip(lms, found, strict=True))
 
 
+def test_talking_head_foundation_stays_off_the_wall_past_the_forehead():
+    """The talking head turns against a light grey wall: on every frame, foundation (which reaches past the mesh
+    towards the hairline) paints at most 100 pixels of wall beyond the face's outline (+3 px), what the field's own
+    soft edge gave before it reached past the mesh (53 at most); a forehead reach that took the wall seen past the
+    temple for skin painted 550."""
+    frames, lms, found = _talking_head()
+    lenses = [MakeupLens.from_product(CATALOG[pid]) for pid in ("FDN-110", "FDN-660")]
+    worst = 0
+    for frame, lm, ok in zip(frames, lms, found, strict=True):
+        if not ok or not np.isfinite(lm).all():
+            continue
+        lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
+        wall = np.linalg.norm(lab - np.median(lab[:30, :30].reshape(-1, 3), axis=0), axis=2) < 6.0
+        wall = cv2.erode(wall.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        outline = cv2.dilate(polygon(frame.shape, lm[list(named.face_oval())]).astype(np.uint8),
+                             np.ones((7, 7), np.uint8)) > 0
+        for lens in lenses:
+            worst = max(worst, int((changed(lens.render(frame, [_face(lm)]), frame) & wall & ~outline).sum()))
+    assert worst <= 100, f"{worst} wall pixels painted on a frame"
+
+
 def test_faces_off_the_frame_and_lost_tracks_are_skipped(scenes):
     name, image, face = scenes[0]
     lens = MakeupLens.from_product(CATALOG["FDN-330"])
