@@ -996,9 +996,16 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
     if not change.layers:
         return
     if ctx.hair is not None and grid.cell < _HAIR_REFINE_CELL:
-        # cells this fine resolve a strand: the hair comes off the composed change on the grid, before it is resized
-        p = ctx.hair[1]
-        fade_change(change.gain, change.offset, np.float32(1.0) - p)
+        # cells this fine resolve a strand: the hair comes off the composed change on the grid, before it is resized,
+        # and off each product's own change, which the outlines products keep off differently are put together
+        # from again (foundation keeps only a brow's hair: without it there, a patch of hair beside the brow's
+        # end took the shade)
+        keep = np.float32(1.0) - ctx.hair[1]
+        fade_change(change.gain, change.offset, keep)
+        for layer in change.layers:
+            r0, c0, r1, c1 = layer.rect
+            fade_change(layer.gain, layer.offset, keep[r0:r1, c0:c1] if layer.cells is None else
+                        np.take(keep.reshape(-1), layer.cells))
         change.apply(out, ctx.occlusion_keep)
     else:
         ctx.limit_hair(change)

@@ -455,6 +455,42 @@ def test_talking_head_foundation_stays_off_the_wall_past_the_forehead():
     assert worst <= 100, f"{worst} wall pixels painted on a frame"
 
 
+def test_talking_head_hair_the_lens_found_stays_as_it_was(monkeypatch):
+    """Where the hair foundation finds over the face (:meth:`_Context.find_hair`) covers cells for certain (two cells
+    in from its edge: the change is resized bilinearly), not a pixel changes, on every frame of the clip. Near a
+    brow, whose hair foundation keeps while it covers the skin between, the change is put together again product
+    by product: it lost the hair there, and a patch of hair beside the brow's end took the shade (12 pixels on 2
+    frames)."""
+    import arlens.lenses.makeup as makeup
+
+    frames, lms, found = _talking_head()
+    seen: dict = {}
+    find = makeup._Context.find_hair
+
+    def keep_hair(ctx, grid, small):
+        seen["hair"] = (grid, p := find(ctx, grid, small))
+        return p
+
+    monkeypatch.setattr(makeup._Context, "find_hair", keep_hair)
+    lens = MakeupLens.from_product(CATALOG["FDN-110"])
+    checked = 0
+    for frame, lm, ok in zip(frames, lms, found, strict=True):
+        if not ok or not np.isfinite(lm).all():
+            continue
+        seen.clear()
+        out = lens.render(frame, [_face(lm)])
+        grid, p = seen.get("hair", (None, None))
+        if p is None:
+            continue
+        sure = cv2.erode((p > np.float32(0.98)).astype(np.uint8), np.ones((5, 5), np.uint8))
+        x0, y0, x1, y1 = grid.box
+        hair = np.zeros(frame.shape[:2], bool)
+        hair[y0:y1, x0:x1] = cv2.resize(sure, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST) > 0
+        checked += int(hair.any())
+        assert not (changed(out, frame) & hair).any()
+    assert checked >= 30, "the clip's hair was not found"
+
+
 def test_faces_off_the_frame_and_lost_tracks_are_skipped(scenes):
     name, image, face = scenes[0]
     lens = MakeupLens.from_product(CATALOG["FDN-330"])
