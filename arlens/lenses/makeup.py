@@ -1055,29 +1055,29 @@ def _hairline_reach(ctx: _Context, grid: FaceGrid, small: np.ndarray, tone: np.n
         bare = cv2.resize(bare, reach.shape[::-1], interpolation=cv2.INTER_AREA)
     a0, a1, b0, b1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     bare = bare[a0:a1, b0:b1]
-    bare *= _like_forehead(tone[a0:a1, b0:b1], bare, sm[a0:a1, b0:b1], sv[a0:a1, b0:b1])
-    reach[a0:a1, b0:b1] *= _forehead_skin(bare, sm[a0:a1, b0:b1], sv[a0:a1, b0:b1], -(-(k // 2 + 1) // m))
+    v = sv[a0:a1, b0:b1]  # the forehead on the mesh, where its colour is learned and the climb starts
+    forehead = (sm[a0:a1, b0:b1] > np.float32(0.5)) & (v >= np.float32(_FOREHEAD_V[0])) & (
+        v <= np.float32(_FOREHEAD_V[1]))
+    bare *= _like_forehead(tone[a0:a1, b0:b1], bare, forehead)
+    reach[a0:a1, b0:b1] *= _forehead_skin(bare, forehead, -(-(k // 2 + 1) // m))
     return reach
 
 
-def _like_forehead(px: np.ndarray, bare: np.ndarray, on_mesh: np.ndarray, v: np.ndarray) -> np.ndarray:
+def _like_forehead(px: np.ndarray, bare: np.ndarray, forehead: np.ndarray) -> np.ndarray:
     """float32 (rows, columns): how much each sample's colour (uint8 BGR ``px``) is the forehead's own, in CIELAB
-    against the median of the bare skin (``bare`` above 0.5) on the mesh's forehead (v in ``_FOREHEAD_V``):
+    against the median of the bare skin (``bare`` above 0.5) on the mesh's forehead (``forehead``, bool):
     within ``_LIKE_CHROMA`` in chroma and ``_LIKE_LIGHTNESS`` in lightness. The face's skin colour model is broad
     (it spans the whole face's shading and blush); a wall behind the head seen past the temple, lighter or greyer
     than the forehead, is not the forehead's skin even where that model would take it."""
     lab = cv2.cvtColor(px.astype(np.float32) * np.float32(1.0 / 255.0), cv2.COLOR_BGR2Lab)
-    ref = (on_mesh > np.float32(0.5)) & (v >= np.float32(_FOREHEAD_V[0])) & (v <= np.float32(_FOREHEAD_V[1])) & (
-        bare > np.float32(0.5))
+    ref = forehead & (bare > np.float32(0.5))
     if not ref.any():
         return np.zeros(px.shape[:2], np.float32)
     mean = np.median(lab[ref], axis=0)
     dc = np.hypot(lab[..., 1] - np.float32(mean[1]), lab[..., 2] - np.float32(mean[2]))
     dl = np.abs(lab[..., 0] - np.float32(mean[0]))
-    like = np.clip((np.float32(_LIKE_CHROMA[1]) - dc) * np.float32(1.0 / (_LIKE_CHROMA[1] - _LIKE_CHROMA[0])),
-                   0.0, 1.0)
-    like *= np.clip((np.float32(_LIKE_LIGHTNESS[1]) - dl) * np.float32(1.0 / (_LIKE_LIGHTNESS[1] - _LIKE_LIGHTNESS[0])),
-                    0.0, 1.0)
+    like = _ramp(dc, _LIKE_CHROMA[1], _LIKE_CHROMA[0])
+    like *= _ramp(dl, _LIKE_LIGHTNESS[1], _LIKE_LIGHTNESS[0])
     return like
 
 
@@ -1140,18 +1140,25 @@ def _forehead(u: np.ndarray, v: np.ndarray, on_mesh: np.ndarray, pixels: float, 
     the mesh's nearest sample: nothing reaches out beside the arc, where the box drawn in ends). Where it stops
     short of that is the caller's to say (the hairline, :func:`_forehead_skin`); the reach bounds how far a bald
     head's skin-coloured background could be painted."""
-    t = np.clip((np.float32(_FOREHEAD_V[1]) - v) * np.float32(1.0 / (_FOREHEAD_V[1] - _FOREHEAD_V[0])), 0.0, 1.0)
-    weight = t * t * (np.float32(3.0) - np.float32(2.0) * t)
-    side = np.minimum(u, np.float32(1.0) - u)
-    t = np.clip((side - np.float32(_FOREHEAD_U[0])) * np.float32(1.0 / (_FOREHEAD_U[1] - _FOREHEAD_U[0])), 0.0, 1.0)
-    weight *= t * t * (np.float32(3.0) - np.float32(2.0) * t)
+    weight = _smoothstep(_ramp(v, _FOREHEAD_V[1], _FOREHEAD_V[0]))
+    weight *= _smoothstep(_ramp(np.minimum(u, np.float32(1.0) - u), _FOREHEAD_U[0], _FOREHEAD_U[1]))
     off = (on_mesh < np.float32(0.5)).astype(np.uint8)
     if off.any():
         reach = _FOREHEAD_REACH * scale
         d = cv2.distanceTransform(off, cv2.DIST_L2, 3)  # in samples, from the mesh
         f = np.clip((np.float32(reach / pixels) - d) * np.float32(pixels / (_FOREHEAD_FADE * reach)), 0.0, 1.0)
-        weight *= f * f * (np.float32(3.0) - np.float32(2.0) * f)
+        weight *= _smoothstep(f)
     return weight
+
+
+def _ramp(x: np.ndarray, zero: float, one: float) -> np.ndarray:
+    """float32 like ``x``: 0 at ``zero``, 1 at ``one`` (either way round), linear between and clipped beyond."""
+    return np.clip((x - np.float32(zero)) * np.float32(1.0 / (one - zero)), 0.0, 1.0)
+
+
+def _smoothstep(t: np.ndarray) -> np.ndarray:
+    """``3 t^2 - 2 t^3`` of ``t`` in 0..1: a ramp's ends eased."""
+    return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
 def _smooth_window(cells_per_uv: float) -> int:
@@ -1171,15 +1178,15 @@ def _bare_skin(px: np.ndarray, hair: np.ndarray | None, k: int) -> np.ndarray:
     np.maximum(spread, np.float32(0.0), out=spread)
     np.maximum(mean, np.float32(1.0), out=mean)
     rel = np.sqrt(spread) / mean  # the lightness's relative spread around each cell
-    t = np.clip((np.float32(_SMOOTH[1]) - rel) * np.float32(1.0 / (_SMOOTH[1] - _SMOOTH[0])), 0.0, 1.0)
+    t = _ramp(rel, _SMOOTH[1], _SMOOTH[0])
     if hair is not None:
         t *= np.float32(1.0) - hair
     return t
 
 
-def _forehead_skin(bare: np.ndarray, on_mesh: np.ndarray, v: np.ndarray, grow: int) -> np.ndarray:
-    """float32 like ``bare`` (samples' :func:`_bare_skin`, their coverage by the mesh and v): how surely each sample
-    is joined to the forehead's skin on the mesh (samples with v in ``_FOREHEAD_V``) through surely bare skin
+def _forehead_skin(bare: np.ndarray, forehead: np.ndarray, grow: int) -> np.ndarray:
+    """float32 like ``bare`` (samples' :func:`_bare_skin`): how surely each sample is joined to the forehead's skin
+    on the mesh (``forehead``, bool: samples on it with v in ``_FOREHEAD_V``) through surely bare skin
     (``_FIRM``), spread ``grow`` samples further (a smoothness window straddling the hairline is not smooth: without
     them a bare rim would stay under the hair, which the hair found keeps off itself). Foundation climbs from the
     forehead to the hairline and stops there; a skin-like patch beyond the hair (a smooth highlight in it, a wall
@@ -1191,13 +1198,11 @@ def _forehead_skin(bare: np.ndarray, on_mesh: np.ndarray, v: np.ndarray, grow: i
     as a blink moves the colour model a little. Written here (OpenCV's connected components, once per level)
     because OpenCV has no reconstruction and iterated dilations cost milliseconds."""
     # surely bare only (a path through half-sure golden hair joins nothing), opened
-    firm = np.clip((bare - np.float32(_FIRM[0])) * np.float32(1.0 / (_FIRM[1] - _FIRM[0])), 0.0, 1.0)
-    opened = cv2.morphologyEx(firm, cv2.MORPH_OPEN, _SQUARE3)
-    seeds = (on_mesh > np.float32(0.5)) & (v >= np.float32(_FOREHEAD_V[0])) & (v <= np.float32(_FOREHEAD_V[1]))
+    opened = cv2.morphologyEx(_ramp(bare, _FIRM[0], _FIRM[1]), cv2.MORPH_OPEN, _SQUARE3)
     level = np.zeros_like(opened)
     for t in _JOIN_LEVELS:  # each sample's best path from the forehead, to a level (the sets shrink as t grows)
         above = opened >= np.float32(t)
-        start = seeds & above
+        start = forehead & above
         if not start.any():
             break
         count, labels = cv2.connectedComponents(above.view(np.uint8), connectivity=4)
