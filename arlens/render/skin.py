@@ -289,13 +289,33 @@ def luminance(roi: np.ndarray) -> np.ndarray:
     return cv2.transform(lin, C.BGR_TO_Y[None, :]).reshape(roi.shape[:2])
 
 
-def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+#: The share of a blur's window that must be skin for :func:`foundation_colours`' local mean to be the skin's
+#: there alone; with less, the wider mean makes up the rest (a pixel inside a band the statistics leave out).
+_LOCAL_SUPPORT = 0.25
+
+
+def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float, fallback: np.ndarray | None = None,
+                 support: float = _LOCAL_SUPPORT) -> np.ndarray:
+    """The ``weight``-ed Gaussian mean of ``values`` (float32 (h, w, 3)) around each pixel (normalised
+    convolution).
+
+    ``fallback``: values (h, w, 3) that make up the window's weight where less than ``support`` of it is
+    weighted: without, a pixel whose window holds almost no weight (the middle of a brow, or of a glasses frame's
+    bar across it, for a blur narrower than the band) gets the mean of a few far samples' Gaussian tails, or 0
+    where there are none.
+    """
     k = 2 * int(math.ceil(2.5 * sigma)) + 1
     # OpenCV's products and quotients of three channels by a mask's three copies: numpy's, without its slow
     # broadcast over a short last axis
     num = cv2.GaussianBlur(cv2.multiply(values, cv2.merge((weight, weight, weight))), (k, k), sigma,
                            borderType=cv2.BORDER_REPLICATE)
     den = cv2.GaussianBlur(weight, (k, k), sigma, borderType=cv2.BORDER_REPLICATE)
+    if fallback is not None:
+        lack = np.float32(support) - den
+        if (lack > np.float32(0.0)).any():
+            np.maximum(lack, np.float32(0.0), out=lack)
+            num += cv2.multiply(fallback, cv2.merge((lack, lack, lack)))
+            den += lack
     np.maximum(den, np.float32(1e-4), out=den)
     return cv2.divide(num, cv2.merge((den, den, den)))
 
@@ -325,8 +345,16 @@ def foundation_colours(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarr
     if not skin.any():
         same = small.astype(np.float32)
         return same, same.copy()
-    mid = _masked_blur(lab, skin, max(0.8, 0.012 * face_width))  # the local mean: blotches and shading
     base = _masked_blur(lab, skin, max(2.0, 0.09 * face_width))  # lighting and shading only
+    # the local mean: blotches and shading (the lighting's where skin is too far for it: a gain from a mean of
+    # a few far samples blew the skin beside a glasses frame's top bar out to white)
+    mid = _masked_blur(lab, skin, max(0.8, 0.012 * face_width), fallback=base)
+    # outside the statistics (brows, eye openings, hair) a sample lighter than the skin's mean around it is
+    # skin lit more than that mean (between a brow and a glasses frame's bar): its own colour is its local mean,
+    # or the gain taking the darker mean to the shade blows it out
+    lighter = (skin == 0) & (lab[..., 0] > mid[..., 0])
+    if lighter.any():
+        mid[lighter] = lab[lighter]
     median_l = median(base[..., 0][skin > 0])  # (np.median's value, from one partition)
     target = np.empty_like(lab)
     keep = np.float32(1.0 - cover)

@@ -50,6 +50,25 @@ def test_foundation_changes_nothing_without_foundation_and_evens_a_blotch():
     assert lab_out.reshape(60, 80, 3)[:, -10:, 0].mean() > lab_out.reshape(60, 80, 3)[:, :10, 0].mean() + 5
 
 
+def test_foundation_gain_in_a_band_left_out_of_the_statistics():
+    """A band the skin statistics leave out (a brow with a glasses frame's bar across it) wider than the local
+    mean's blur: its samples take the change the skin around takes, not a gain from far samples' tails (which was
+    the 2.5 cap: the skin between a brow and a bar blown out to white)."""
+    img = np.full((60, 60, 3), [150, 175, 215], np.uint8)  # a light skin, evenly lit
+    img[30:38] = [40, 45, 50]  # the frame's dark bar
+    skin = np.ones(img.shape[:2], np.float32)
+    skin[22:38] = 0.0  # the band: 8 rows of skin above the bar, then the bar
+    alpha = np.ones(img.shape[:2], np.float32)
+    gain, _ = S.gain_offset(*S.foundation_colours(img, alpha, C.hex_to_lab("#F0D5C0"), face_width=80, skin=skin))
+    around = float(np.median(gain[5:15]))
+    assert 0.9 < around < 1.5
+    # the band's skin rows: the gain of the skin around (the blur's own roll-off at the band's edge aside)
+    assert np.abs(gain[22:30] - around).max() < 0.05, gain[22:30, 30]
+    # the bar's samples, darker than any mean of the skin, have no skin within the local blur's reach: the wider
+    # mean (the light there) stands in, not the 2.5 cap, which bilinear resizing spread onto the skin beside it
+    assert np.abs(gain[30:38] - around).max() < 0.05, gain[30:38, 30]
+
+
 def test_gain_offset_keeps_texture_and_caps_the_gain():
     rng = np.random.default_rng(3)
     before = np.full((10, 10, 3), [20, 40, 60], np.float32)  # a deep skin
