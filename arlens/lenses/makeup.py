@@ -1016,7 +1016,7 @@ def _draw_fields(out: np.ndarray, ctx: _Context, run: list[MakeupLens], boxes: d
         covered = ctx.keep(b)
         return k if covered is None else (covered if k is None else k * covered)
 
-    change.glints(out, change.layers, keep_of, _GLINT)
+    change.glints(out, change.layers, keep_of, _GLINT, ctx.luts)
     for layer in change.layers:
         lens = layer.owner
         assert isinstance(lens, MakeupLens)

@@ -607,7 +607,7 @@ class GridChange:
 
     # -- glints -----------------------------------------------------------------------------------------------
     def glints(self, out: np.ndarray, layers: list[Layer], keep: Callable[[tuple[Erase, ...], Box], np.ndarray | None],
-               strength: float) -> None:
+               strength: float, luts: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Shimmer glints of ``layers`` at full resolution, fixed to the skin: white added where their sparkle lies
         (:func:`arlens.render.skin.sparkle_texture` looked up through the face's UV).
 
@@ -621,6 +621,10 @@ class GridChange:
             keep: ``(outlines, box) -> float32 over box`` (or None for all): what the outlines and the occluders
                 leave.
             strength: how much white a glint adds at full sparkle.
+            luts: the scene's light (:func:`arlens.render.skin.light_luts`: out of it, back into it), or None for
+                white light. A glint reflects the light: it goes towards white under white light, and in a dim or
+                coloured one towards what white looks like there (added out of the light and taken back into it,
+                as the products' colours are; towards 255 whatever the light, glints shone white on a dim face).
         """
         grid = self.grid
         uv_grid = grid.space.uv_grid
@@ -688,8 +692,15 @@ class GridChange:
         white = cv2.multiply(glint, level, scale=strength / 255.0, dtype=cv2.CV_32F).reshape(-1)
         np.minimum(white, np.float32(0.6), out=white)
         flat = out.reshape(-1, 3)
-        px = take_rows(flat, at).astype(np.float32)
+        before = take_rows(flat, at)
+        px = (before if luts is None else cv2.LUT(before.reshape(-1, 1, 3), luts[0]).reshape(-1, 3)).astype(np.float32)
         add = np.float32(255.0) - px
         add *= white[:, None]
         px += add
-        put_rows(flat, at, cv2.convertScaleAbs(px))
+        lit = cv2.convertScaleAbs(px)
+        if luts is not None:  # back into the light as a change, so a pixel a faint glint leaves stays as it was
+            # (the round trip through the two tables alone moves some by a level)
+            back = cv2.LUT(lit.reshape(-1, 1, 3), luts[1])
+            moved = cv2.subtract(back, cv2.LUT(cv2.LUT(before.reshape(-1, 1, 3), luts[0]), luts[1]), dtype=cv2.CV_16S)
+            lit = cv2.add(moved, before.reshape(-1, 1, 3), dtype=cv2.CV_8U).reshape(-1, 3)
+        put_rows(flat, at, lit)

@@ -332,6 +332,29 @@ def test_colours_follow_the_scenes_light(scenes, pid):
     assert np.median(diff[ch]) <= 4 and np.percentile(diff[ch], 95) <= 12, pid
 
 
+@pytest.mark.parametrize("pid", ["BLS-002", "HLT-001", "EYS-002"])
+def test_shimmer_glints_shine_in_the_scenes_light(scenes, pid):
+    """A glint reflects the light: in a dim, warm room it is as dim and warm as white is there, not white. Rendering
+    the lit frame is the lit rendering on every changed pixel, glints included, to within a few levels (the light
+    is estimated from each frame; 3 here). Glints that went towards white whatever the light were 34-65 levels off
+    in this light."""
+    from arlens.render.color import SRGB_TO_LINEAR_LUT, linear_to_srgb
+
+    name, image, face = next(s for s in scenes if s[0] == "frontal_smile")
+    gains = np.array([0.2, 0.3, 0.45])  # B, G, R: a dim, warm lamp
+
+    def lit(img):
+        return np.clip(np.rint(linear_to_srgb(SRGB_TO_LINEAR_LUT[img] * gains) * 255), 0, 255).astype(np.uint8)
+
+    lens = MakeupLens.from_product(CATALOG[pid])
+    plain = lens.render(image, [face])
+    assert (np.abs(plain.astype(int) - image).min(axis=2) >= 20).sum() >= 20, "no glints to test"
+    a = lens.render(lit(image), [face])
+    b = lit(plain)
+    diff = np.abs(a.astype(int) - b).max(axis=2)[changed(b, lit(image))]
+    assert diff.max() <= 10, f"{pid}: rendered in the light and lit after differ by up to {diff.max()} levels"
+
+
 def test_shimmer_and_strokes_are_fixed_to_the_face(scenes):
     """The same face moved by whole pixels gives the same pixels moved: glints, strokes and UV maps are
     functions of the landmarks alone."""
