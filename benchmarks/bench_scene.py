@@ -16,7 +16,8 @@ Every scene is built from the clean test photos with known ground truth (``hard_
   cups, a black microphone) pasted over half of each portrait's mouth from below. Score as
   ``hand_over_mouth``, on the object's pixels. ``before``: the landmark lens; ``colour only``: the scene
   without object occluders (the lip colour model alone); ``objects``: with them. Target 0%; a beige
-  (skin-coloured) or red (lip-coloured) object is what colour cannot tell from the face.
+  (skin-coloured) object is what colour cannot tell from the face (a red, lip-coloured one is found from the lip
+  colour it puts in the skin ring).
 - ``light``: each portrait under dim, warm and cool light (per-channel linear gains). Score: median ΔE76
   between render(g · image) and g · render(image) over the painted pixels, target <= 3; with the
   reference landmarks (the lens alone) and with arlens' FaceTracker on each image (tracking included).

@@ -45,7 +45,8 @@ order (the inverse sRGB curve of the pixel values over 255).
     - ``objects``: :class:`RegionMask` over ``mouth_box`` of the foreign objects in front of the mouth (a
       cup, a microphone: cells the face's colour classes do not explain where they expect lip, skin or the
       mouth's inside, coherent regions on the lips that come from outside; :mod:`~arlens.scene.objects`),
-      looked for only when ``colors.foreign`` says the colours were learned around something foreign.
+      looked for only when ``colors.foreign`` says the colours were learned around something foreign, or
+      ``colors.lip_coloured`` that the skin ring holds the lips' colour (an object of that colour: a red cup).
     - ``camera_look``: the camera's blur (pixels) and grain (grey levels) by the face's eye
       (:class:`~arlens.render.camera_match.CameraLook`), for lenses that draw objects into the frame.
     - ``light``: :class:`Light` (``color`` float32 (3,) linear BGR of luminance 1, ``intensity`` (1 for
@@ -57,7 +58,8 @@ order (the inverse sRGB curve of the pixel values over 255).
       around the mouth with occluded pixels left out, the skin class robust to an object over the ring by
       the face's skin elsewhere, the lip class without hues no lip has); ``colors.lip_probability(features)
       -> float32 (n,)``, ``colors.separation`` (how far apart lips and skin are in colour),
-      ``colors.foreign`` (the share of its samples neither class explains).
+      ``colors.foreign`` (the share of its samples neither class explains), ``colors.lip_coloured`` (the share
+      of the skin ring's samples that look like the lips and not the skin).
 
 :class:`HandScene` (lazy, cached): ``box`` (what the silhouette can reach), ``finger_width`` (pixels),
 ``colors`` (:class:`~arlens.scene.hands.HandColors`: the hand's skin class and its surround's),

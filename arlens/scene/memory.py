@@ -163,7 +163,7 @@ class SceneMemory:
             track.colors = colors
             return colors
         smoothed = ColorModel(self._class(before.skin, colors.skin), self._class(before.lip, colors.lip),
-                              colors.foreign)
+                              colors.foreign, colors.lip_coloured)
         track.colors = smoothed
         return smoothed
 

@@ -24,9 +24,16 @@ the frame's pixels by bilinear interpolation: a soft coverage over the mouth box
 lens subtracts it like a hand's mask (:meth:`arlens.scene.FaceScene.occlusion`); the lips' own colour
 evidence (:mod:`arlens.render.lip_edges`) then settles the edge pixel by pixel.
 
-What it cannot see: an object the colour of the lips (a red cup over red lips) is explained by the lip
-class, and one the colour of the skin is explained by the skin class (a finger: the hand tracker's
-business, and the lip edges' colour evidence keeps paint off skin-coloured pixels on the lips).
+An object of the lips' colour (a red cup) is explained by the lip class on the lips, which it teaches its
+colour when it covers much of them; but the skin ring beyond the outline is no place for lip colour. When
+much of the ring looks like the lips and not like the skin (``ColorModel.lip_coloured``), the part of that
+which comes from outside is taken for an object, its colour learned as a class of its own, and the lips'
+own colour from the cells on and near the lips that lie clearly outside it; cells there that the object's
+class explains better than the lips' are the object too, and the regions are judged as above.
+
+What it cannot see: an object of the very colour of the lips (nothing is left to tell them apart), and one
+the colour of the skin, which the skin class explains (a finger: the hand tracker's business, and the lip
+edges' colour evidence keeps paint off skin-coloured pixels on the lips).
 
 Written here (OpenCV's morphology and connected components on a grid of a few thousand cells) because no
 maintained library estimates occluders from a face's colour model.
@@ -40,7 +47,7 @@ import cv2
 import numpy as np
 
 from arlens import landmarks as L
-from arlens.scene.colors import OTHER_DENSITY, PRIORS, ColorModel, fill_polygon, to_features
+from arlens.scene.colors import OTHER_DENSITY, PRIORS, ColorClass, ColorModel, fill_polygon, log_densities, to_features
 from arlens.scene.regions import Box, box_shape, is_empty
 
 #: Below this share of foreign samples among those the face's colour classes were learned from
@@ -48,6 +55,13 @@ from arlens.scene.regions import Box, box_shape, is_empty
 #: to 0.55 with a cup or a microphone over half the mouth) the objects are not looked for: nothing in the
 #: ring or on the lips is foreign, and the grid would find nothing either.
 MIN_FOREIGN = 0.02
+#: From this share of the skin ring's samples that look like the lips and not the skin
+#: (:attr:`~arlens.scene.colors.ColorModel.lip_coloured`; at most 0.09 on the test faces in any light, 0.37 to
+#: 0.43 with a red cup over a third to half of the mouth) an object of the lips' colour is looked for.
+MIN_LIP_COLOURED = 0.2
+#: Squared Mahalanobis distance under a lip-coloured object's class within which a cell may be the object (chi
+#: square with three degrees of freedom: 99%); the lips' own class is learned from the cells beyond it.
+OBJECT_D2 = 11.3
 #: Cells across the mouth's width on the grid the objects are looked for on.
 OBJECT_CELLS = 40
 #: Posterior of "anything else" from which a cell is unexplained.
@@ -98,8 +112,9 @@ def object_mask(frame: np.ndarray, landmarks: np.ndarray, colors: ColorModel, bo
     lips = np.asarray(landmarks, dtype=np.float64)[list(L.lips_outer()), :2]
     if is_empty(box) or colors.lip is None or not np.isfinite(lips).all():
         return out
-    if colors.foreign < MIN_FOREIGN:  # the colours were learned from a ring and lips nothing foreign covers
-        return out
+    lip_coloured = colors.lip_coloured >= MIN_LIP_COLOURED
+    if colors.foreign < MIN_FOREIGN and not lip_coloured:  # the colours were learned from a ring and lips nothing
+        return out  # foreign covers
     width = max(float(np.ptp(lips[:, 0])), 1.0)
     step = max(1, int(width // OBJECT_CELLS))
     grid = frame[box[1] : box[3] : step, box[0] : box[2] : step]
@@ -129,15 +144,20 @@ def object_mask(frame: np.ndarray, landmarks: np.ndarray, colors: ColorModel, bo
     # posterior of "anything else" >= UNEXPLAINED  <=>  log_other - expected >= logit(UNEXPLAINED)
     unexplained = (log_other - expected >= np.float32(math.log(UNEXPLAINED / (1.0 - UNEXPLAINED)))) & (
         band | opening | ring)
+    far = (outside > FAR_RING) & (outer == 0)
+    border = np.zeros((gh, gw), bool)
+    border[[0, -1], :] = True
+    border[:, [0, -1]] = True
+    if lip_coloured and colors.skin is not None:
+        found = _lip_coloured_object(lab, log_lip, log_skin, log_other, ring & ~near_edge, far | border,
+                                     (outer > 0) | near_edge, band | (near_edge & (outer == 0)))
+        if found is not None:
+            unexplained |= found
     cand = cv2.morphologyEx(unexplained.view(np.uint8), cv2.MORPH_OPEN, _CROSS)
     if not cand.any():
         return out
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
     band_cells = max(int(band.sum()), 1)
-    far = (outside > FAR_RING) & (outer == 0)
-    border = np.zeros((gh, gw), bool)
-    border[[0, -1], :] = True
-    border[:, [0, -1]] = True
     keep = np.zeros(n, bool)
     for i in range(1, n):
         x, y, cw, ch, _ = stats[i]
@@ -157,3 +177,43 @@ def object_mask(frame: np.ndarray, landmarks: np.ndarray, colors: ColorModel, bo
     m = np.float32([[1.0 / step, 0.0, 0.0], [0.0, 1.0 / step, 0.0]])
     return cv2.warpAffine(coarse, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)
+
+
+def _lip_coloured_object(lab: np.ndarray, log_lip: np.ndarray, log_skin: np.ndarray, log_other: np.float32,
+                         ring: np.ndarray, outside: np.ndarray, lips: np.ndarray,
+                         lip_band: np.ndarray) -> np.ndarray | None:
+    """bool (gh, gw): the cells of an object of the lips' colour held over the mouth from outside, or None.
+
+    Args:
+        lab: float32 (gh * gw, 3) the grid's colour coordinates; ``log_lip``, ``log_skin``: (gh, gw) the lip and
+            skin classes' log densities times their priors, ``log_other`` anything else's.
+        ring: the ring's cells away from the outline (skin expected); ``outside``: the far ring and the grid's
+            edge (where what is held from outside comes from).
+        lips: where the lips may be (inside the outline and near it); ``lip_band``: the part of that the lips'
+            own colour is learned from (the band and the ring's edge, not the mouth's opening).
+    """
+    seen = ring & (log_other - log_skin >= np.float32(math.log(UNEXPLAINED / (1.0 - UNEXPLAINED)))) & (
+        log_lip > log_other)
+    seen = cv2.morphologyEx(seen.view(np.uint8), cv2.MORPH_OPEN, _CROSS)
+    n, labels = cv2.connectedComponents(seen, connectivity=8)
+    if n <= 1:
+        return None
+    held = np.zeros(n, bool)
+    held[labels[outside & (seen > 0)]] = True
+    held[0] = False
+    part = held[labels]
+    if np.count_nonzero(part) < 12:
+        return None
+    thing = ColorClass.fit(lab[part.reshape(-1)])
+    if thing is None:
+        return None
+    index = np.flatnonzero(lips.reshape(-1))
+    d2 = thing.mahalanobis2(lab[index])
+    own = lip_band.reshape(-1)[index] & (d2 > np.float32(OBJECT_D2))
+    lip = ColorClass.fit(lab[index[own]])  # the lips' colour, from what clearly is not the object
+    if lip is None:  # the lips look like the object: nothing tells them apart
+        return part
+    dens = log_densities((thing, lip), lab[index])
+    on = (d2 <= np.float32(OBJECT_D2)) & (dens[:, 0] > dens[:, 1])
+    part.reshape(-1)[index[on]] = True
+    return part

@@ -3,6 +3,8 @@ nothing found on a clean face."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -12,9 +14,10 @@ from arlens.render import mask as M
 from arlens.scene import Scene, SceneOptions
 from arlens.scene.objects import object_mask
 
-#: Objects the face's colours can tell from lips and skin (a skin-coloured or a lip-coloured object is
-#: what colour cannot see; :mod:`arlens.scene.objects` says so).
-SEEN = ("white_cup", "blue_cup", "black_mic", "green_cup")
+#: Objects the face's colours can tell from lips and skin (a skin-coloured object is what colour cannot see;
+#: :mod:`arlens.scene.objects` says so). The red cup is the lips' colour: found from the lip colour it puts
+#: where the skin ring should be.
+SEEN = ("white_cup", "blue_cup", "black_mic", "green_cup", "red_cup")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,7 @@ def test_an_object_over_the_mouth_is_not_painted(face_still, hard_scenes, lenses
     assert after < 0.02, (stem, after)
 
 
-@pytest.mark.parametrize("name", ["blue_cup", "black_mic"])
+@pytest.mark.parametrize("name", ["blue_cup", "black_mic", "red_cup"])
 def test_the_object_mask_covers_the_object_on_the_lips(face_still, hard_scenes, name):
     """Where the object hides the lips the scene's face occlusion says so, and it stays off the lips it
     leaves visible (most of them). (In the mouth's opening, where dark and bright are expected, only a
@@ -59,6 +62,27 @@ def test_the_object_mask_covers_the_object_on_the_lips(face_still, hard_scenes, 
     assert (covered[on_object] > 0.5).mean() > 0.9, stem
     assert (covered[visible_lips] > 0.5).mean() < 0.25, stem
     np.testing.assert_array_equal(fs.objects.alpha, object_mask(comp.image, face.landmarks, fs.colors, fs.mouth_box))
+
+
+def test_lip_colour_in_the_skin_ring_tells_of_a_lip_coloured_object(face_still, hard_scenes):
+    """``ColorModel.lip_coloured``, the share of the skin ring's samples that look like the lips and not the skin,
+    is what sends the object search after an object of the lips' colour: under ``MIN_LIP_COLOURED`` on the clean
+    portraits in any light (0-0.09: Grace Hopper's reddish creases around the mouth the most), well over it with a
+    red cup over a third of the mouth (0.37-0.43), and carried through a scene memory."""
+    from arlens.scene import SceneMemory
+    from arlens.scene.objects import MIN_LIP_COLOURED
+
+    stem, image, face = face_still
+    for gains in [None, *hard_scenes.LIGHTS.values()]:
+        frame = image if gains is None else hard_scenes.apply_light(image, gains)
+        assert Scene(frame, [face]).face(0).colors.lip_coloured < 0.6 * MIN_LIP_COLOURED, (stem, gains)
+    comp = hard_scenes.object_over_mouth(image, face, "red_cup", cover=0.3)
+    assert Scene(comp.image, [face]).face(0).colors.lip_coloured > 1.5 * MIN_LIP_COLOURED, stem
+    memory = SceneMemory()
+    tracked = replace(face, track_id=1)
+    for frame in (image, comp.image):
+        remembered = Scene(frame, [tracked], memory=memory).face(0).colors
+    assert remembered.lip_coloured == Scene(comp.image, [tracked]).face(0).colors.lip_coloured
 
 
 def test_no_object_on_clean_faces_in_any_light(face_still, hard_scenes):
