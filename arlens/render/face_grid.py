@@ -38,6 +38,10 @@ import numpy as np
 
 from arlens.render import skin as S
 from arlens.render.face_space import FaceSpace, fade_change
+from arlens.render.relight import composite_in_light
+
+#: White light's gains (:func:`~arlens.render.relight.composite_in_light` reads its tables, not these).
+_WHITE = np.ones(3, np.float32)
 
 Box = tuple[int, int, int, int]
 Rect = tuple[int, int, int, int]  # r0, c0, r1, c1 in grid cells, the ends exclusive
@@ -623,7 +627,7 @@ class GridChange:
             strength: how much white a glint adds at full sparkle.
             luts: the scene's light (:func:`arlens.render.skin.light_luts`: out of it, back into it), or None for
                 white light. A glint reflects the light: it goes towards white under white light, and in a dim or
-                coloured one towards what white looks like there (added out of the light and taken back into it,
+                coloured one towards what white looks like there (:func:`arlens.render.relight.composite_in_light`,
                 as the products' colours are; towards 255 whatever the light, glints shone white on a dim face).
         """
         grid = self.grid
@@ -692,15 +696,13 @@ class GridChange:
         white = cv2.multiply(glint, level, scale=strength / 255.0, dtype=cv2.CV_32F).reshape(-1)
         np.minimum(white, np.float32(0.6), out=white)
         flat = out.reshape(-1, 3)
+
+        def shine(px: np.ndarray) -> np.ndarray:  # towards white, under white light: uint8 (1, n, 3)
+            bright = px.astype(np.float32)
+            add = np.float32(255.0) - bright
+            add *= white[:, None]
+            bright += add
+            return cv2.convertScaleAbs(bright)[None]
+
         before = take_rows(flat, at)
-        px = (before if luts is None else cv2.LUT(before.reshape(-1, 1, 3), luts[0]).reshape(-1, 3)).astype(np.float32)
-        add = np.float32(255.0) - px
-        add *= white[:, None]
-        px += add
-        lit = cv2.convertScaleAbs(px)
-        if luts is not None:  # back into the light as a change, so a pixel a faint glint leaves stays as it was
-            # (the round trip through the two tables alone moves some by a level)
-            back = cv2.LUT(lit.reshape(-1, 1, 3), luts[1])
-            moved = cv2.subtract(back, cv2.LUT(cv2.LUT(before.reshape(-1, 1, 3), luts[0]), luts[1]), dtype=cv2.CV_16S)
-            lit = cv2.add(moved, before.reshape(-1, 1, 3), dtype=cv2.CV_8U).reshape(-1, 3)
-        put_rows(flat, at, lit)
+        put_rows(flat, at, (shine(before) if luts is None else composite_in_light(before, _WHITE, shine, luts))[0])
