@@ -300,10 +300,10 @@ class ColorModel:
         skin: the face's skin around the mouth, or None.
         lip: the lips, or None.
         foreign: the share of the pixels the classes were learned from (the skin ring and the lips) that
-            neither explains (:func:`foreign_share`): near 0 on a clean face, tens of percent with a cup over
+            neither explains (:func:`sample_shares`): near 0 on a clean face, tens of percent with a cup over
             the mouth; 1 when not measured. What tells :mod:`~arlens.scene.objects` whether to look.
         lip_coloured: the share of the skin ring's samples that the skin does not explain and the lip class does
-            (:func:`lip_coloured_share`): 0-0.09 on the test faces, about 0.4 with a red cup over half the mouth
+            (:func:`sample_shares`): 0-0.09 on the test faces, about 0.4 with a red cup over half the mouth
             (the lip class then learns the cup); 1 when not measured. What tells :mod:`~arlens.scene.objects` to
             look for an object of the lips' colour.
     """
@@ -601,31 +601,25 @@ def face_color_model(
         if weights.sum() < 12:
             weights = None
     lip = ColorClass.fit(lip_lab, weights)
-    return ColorModel(skin, lip, *_shares(skin, lip, both, len(ring_px)))
+    return ColorModel(skin, lip, *sample_shares(skin, lip, both, len(ring_px)))
 
 
-#: Posterior of "anything else" from which a sample counts as foreign (:func:`foreign_share`).
+#: Posterior of "anything else" from which a sample counts as foreign (:func:`sample_shares`).
 FOREIGN_POSTERIOR = 0.8
 
 
-def lip_coloured_share(skin: ColorClass | None, lip: ColorClass | None, ring: np.ndarray) -> float:
-    """The share of (n, 3) colour samples of the skin ring that the skin class does not explain (the "anything
-    else" class's posterior against it at least ``FOREIGN_POSTERIOR``) and the lip class does (its density above
-    anything else's): lip colour where skin should be, a lip-coloured object held from outside (lips end at the
-    outline; the ring starts well beyond it). 1 when either class is missing or there are no samples."""
-    return _shares(skin, lip, ring, len(ring))[1]
+def sample_shares(skin: ColorClass | None, lip: ColorClass | None, lab: np.ndarray,
+                  ring: int) -> tuple[float, float]:
+    """What the classes leave unexplained among the (n, 3) colour samples they were learned from, the first
+    ``ring`` of them the skin ring's, from one evaluation of the two classes' densities: (foreign, lip_coloured).
 
+    - foreign: the share of all the samples that neither class explains (the flat "anything else" class's
+      posterior, the priors of :data:`PRIORS`, at least ``FOREIGN_POSTERIOR``);
+    - lip_coloured: the share of the ring's samples that the skin class does not explain (by the same posterior)
+      and the lip class does (its density above anything else's): lip colour where skin should be, a
+      lip-coloured object held from outside (lips end at the outline; the ring starts well beyond it).
 
-def foreign_share(skin: ColorClass | None, lip: ColorClass | None, lab: np.ndarray) -> float:
-    """The share of (n, 3) colour samples that neither the lip nor the skin class explains: the flat
-    "anything else" class's posterior (the priors of :data:`PRIORS`) at least ``FOREIGN_POSTERIOR``.
-    1 when either class is missing or there are no samples (nothing can be said)."""
-    return _shares(skin, lip, lab, 0)[0]
-
-
-def _shares(skin: ColorClass | None, lip: ColorClass | None, lab: np.ndarray, ring: int) -> tuple[float, float]:
-    """:func:`foreign_share` of (n, 3) samples and :func:`lip_coloured_share` of their first ``ring`` (the skin
-    ring's), from one evaluation of the two classes' densities."""
+    Each is 1 when either class is missing or there are no samples to measure it on (nothing can be said)."""
     if skin is None or lip is None or len(lab) == 0:
         return 1.0, 1.0
     p_lip, p_skin, p_other = PRIORS

@@ -149,8 +149,10 @@ def object_mask(frame: np.ndarray, landmarks: np.ndarray, colors: ColorModel, bo
     border[[0, -1], :] = True
     border[:, [0, -1]] = True
     if lip_coloured and colors.skin is not None:
-        found = _lip_coloured_object(lab, log_lip, log_skin, log_other, ring & ~near_edge, far | border,
-                                     (outer > 0) | near_edge, band | (near_edge & (outer == 0)))
+        # where the ring expects skin alone and the lip class explains what the skin does not
+        seen = unexplained & ring & ~near_edge & (log_lip > log_other)
+        found = _lip_coloured_object(lab, seen, far | border, (outer > 0) | near_edge,
+                                     band | (near_edge & (outer == 0)))
         if found is not None:
             unexplained |= found
     cand = cv2.morphologyEx(unexplained.view(np.uint8), cv2.MORPH_OPEN, _CROSS)
@@ -179,21 +181,18 @@ def object_mask(frame: np.ndarray, landmarks: np.ndarray, colors: ColorModel, bo
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def _lip_coloured_object(lab: np.ndarray, log_lip: np.ndarray, log_skin: np.ndarray, log_other: np.float32,
-                         ring: np.ndarray, outside: np.ndarray, lips: np.ndarray,
+def _lip_coloured_object(lab: np.ndarray, seen: np.ndarray, outside: np.ndarray, lips: np.ndarray,
                          lip_band: np.ndarray) -> np.ndarray | None:
     """bool (gh, gw): the cells of an object of the lips' colour held over the mouth from outside, or None.
 
     Args:
-        lab: float32 (gh * gw, 3) the grid's colour coordinates; ``log_lip``, ``log_skin``: (gh, gw) the lip and
-            skin classes' log densities times their priors, ``log_other`` anything else's.
-        ring: the ring's cells away from the outline (skin expected); ``outside``: the far ring and the grid's
-            edge (where what is held from outside comes from).
+        lab: float32 (gh * gw, 3) the grid's colour coordinates.
+        seen: bool (gh, gw), the ring's cells away from the outline (skin expected) that the skin does not explain
+            and the lip class does; ``outside``: the far ring and the grid's edge (where what is held from outside
+            comes from).
         lips: where the lips may be (inside the outline and near it); ``lip_band``: the part of that the lips'
             own colour is learned from (the band and the ring's edge, not the mouth's opening).
     """
-    seen = ring & (log_other - log_skin >= np.float32(math.log(UNEXPLAINED / (1.0 - UNEXPLAINED)))) & (
-        log_lip > log_other)
     seen = cv2.morphologyEx(seen.view(np.uint8), cv2.MORPH_OPEN, _CROSS)
     n, labels = cv2.connectedComponents(seen, connectivity=8)
     if n <= 1:
