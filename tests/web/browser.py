@@ -93,7 +93,16 @@ def element_image(page, selector: str) -> np.ndarray:
     return cv2.imdecode(np.frombuffer(page.locator(selector).screenshot(), np.uint8), cv2.IMREAD_COLOR)
 
 
-def frames_after(page, n: int, timeout_ms: int = 30000) -> None:
-    """Wait until ``n`` more rendered frames have been put on screen."""
-    shown = page.evaluate("window.arlensStats ? window.arlensStats.shown : 0")
+def frames_shown(page) -> int:
+    """How many rendered frames the page has put on screen so far."""
+    return page.evaluate("window.arlensStats ? window.arlensStats.shown : 0")
+
+
+def frames_after(page, n: int, timeout_ms: int = 30000, since: int | None = None) -> None:
+    """Wait until ``n`` more rendered frames than ``since`` (by default, than now) have been put on screen.
+
+    Pass ``since`` (read with :func:`frames_shown` before the action) when the action itself shows the frames
+    to wait for: a photo is one frame, which may already be on screen when this is called.
+    """
+    shown = frames_shown(page) if since is None else since
     page.wait_for_function(f"window.arlensStats && window.arlensStats.shown >= {shown + n}", timeout=timeout_ms)
