@@ -38,6 +38,7 @@ import numpy as np
 
 from arlens.render import skin as S
 from arlens.render.face_space import FaceSpace, fade_change
+from arlens.render.face_uv import remap_points
 from arlens.render.relight import composite_in_light
 
 #: White light's gains (:func:`~arlens.render.relight.composite_in_light` reads its tables, not these).
@@ -687,13 +688,16 @@ class GridChange:
         rows, cols = np.divmod(at, width)
         texture = S.sparkle_texture(S.sparkle_level(grid.space.scale))
         uv = uv_grid.at(cols, rows, texels=np.float32(texture.shape[0]))
-        glint = cv2.remap(texture, uv, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).reshape(-1)
+        glint = remap_points(texture, uv, border=cv2.BORDER_CONSTANT).reshape(-1)
         level = np.concatenate(level_parts) if len(level_parts) > 1 else level_parts[0]
         lit = np.flatnonzero(glint)  # the pixels a glint touches (a fifth of them): the rest stay as they are
         if not len(lit):
             return
         at, glint, level = np.take(at, lit), np.take(glint, lit), np.take(level, lit)
-        white = cv2.multiply(glint, level, scale=strength / 255.0, dtype=cv2.CV_32F).reshape(-1)
+        # as (n, 1) columns: OpenCV's arithmetic takes a 1-D array of up to four numbers for a scalar (one to four
+        # glinting pixels came back as four values)
+        white = cv2.multiply(glint.reshape(-1, 1), level.reshape(-1, 1), scale=strength / 255.0,
+                             dtype=cv2.CV_32F).reshape(-1)
         np.minimum(white, np.float32(0.6), out=white)
         flat = out.reshape(-1, 3)
 

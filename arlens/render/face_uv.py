@@ -456,7 +456,7 @@ class UVGrid:
         gy = np.asarray(y, np.float32).reshape(1, -1) * np.float32(gh / (by1 - by0))
         gy += np.float32((0.5 - by0) * gh / (by1 - by0) - 0.5)
         values = self.values if texels is None else self._texels(float(texels))
-        at = cv2.remap(values, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        at = remap_points(values, gx, gy)
         if texels is not None:
             return at
         return np.ascontiguousarray(at[0, :, 0]), np.ascontiguousarray(at[0, :, 1])
@@ -593,3 +593,32 @@ def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int,
         values[:, :2] = np.take(lut, labels, axis=0)
     grid = values.reshape(gh, gw, 3)
     return UVGrid(box, grid)
+
+
+
+#: Most points :func:`remap_points` looks up in one row: OpenCV's remap asserts that its maps are narrower than
+#: SHRT_MAX (32,767) columns.
+REMAP_ROW = 16384
+
+
+def remap_points(src: np.ndarray, map1: np.ndarray, map2: np.ndarray | None = None,
+                 border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
+    """``cv2.remap`` (bilinear) of one row of points for any number n of them: ``map1`` float32 (1, n) x with
+    ``map2`` (1, n) y, or (1, n, 2) x and y with ``map2`` None; returns (1, n, C) ((1, n) for one channel).
+
+    OpenCV's remap takes maps narrower than 32,767 columns; a close-up's shimmer looks up more points than that
+    (the full look on a 1080p portrait: about 40,000). Those are looked up as rows of ``REMAP_ROW`` points (the
+    last row padded with its last point, then cut): each point's value is its own bilinear lookup, so the rows
+    give the values one row would.
+    """
+    n = map1.shape[1]
+    if n < REMAP_ROW:  # one row: OpenCV remaps it in the calling thread
+        return cv2.remap(src, map1, map2, cv2.INTER_LINEAR, borderMode=border)
+    rows = -(-n // REMAP_ROW)
+    pad = ((0, 0), (0, rows * REMAP_ROW - n)) + ((0, 0),) * (map1.ndim - 2)
+
+    def grid(m: np.ndarray) -> np.ndarray:
+        return np.pad(m, pad, mode="edge").reshape((rows, REMAP_ROW) + m.shape[2:])
+
+    at = cv2.remap(src, grid(map1), None if map2 is None else grid(map2), cv2.INTER_LINEAR, borderMode=border)
+    return at.reshape((1, rows * REMAP_ROW) + at.shape[2:])[:, :n]

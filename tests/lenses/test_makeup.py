@@ -870,3 +870,35 @@ def test_hair_falling_over_the_face_stays_unpainted(scenes, pid):
         assert changed(plain.render(composite, [face]), composite)[plain_hit].mean() >= 0.5
         skin = ~(cv2.dilate(hair.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
         assert (drawn & skin).sum() >= 0.95 * (without & skin).sum(), f"{variant}: skin left bare"
+
+
+@pytest.mark.parametrize("height", [19, 21, 24, 30, 2160])
+def test_a_look_on_a_face_of_any_size(height, monkeypatch):
+    """The whole look in one pass on the Grace Hopper portrait scaled to a frame ``height`` pixels tall: a face a
+    few pixels across (one to four shimmer glints, which OpenCV's arithmetic took for a scalar: a ValueError) and a
+    4K close-up (over 32,767 shimmer points, more than OpenCV's remap takes in a row: a cv2.error). Both raised;
+    each draws now."""
+    from arlens.render import face_grid
+    from arlens.scene import Scene
+
+    image, face = load_still("grace_hopper", "grace_hopper.jpg")
+    s = height / image.shape[0]
+    frame = cv2.resize(image, (max(1, round(image.shape[1] * s)), height), interpolation=cv2.INTER_AREA)
+    lm = face.landmarks.copy()
+    lm[:, :2] *= s
+    lm[:, 2] *= s
+    face = _face(lm)
+    looked_up = []
+    remap_points = face_grid.remap_points
+
+    def spy(src, map1, *args, **kwargs):
+        looked_up.append(map1.shape[1])
+        return remap_points(src, map1, *args, **kwargs)
+
+    monkeypatch.setattr(face_grid, "remap_points", spy)
+    out = MakeupLens.render_group(_look_lenses("LOOK-GLAM"), frame.copy(), [face], Scene(frame, [face]))
+    assert out.shape == frame.shape and out.dtype == np.uint8
+    assert changed(out, frame).any()
+    assert looked_up, "no shimmer glints looked up: the case this test is for was not reached"
+    if height >= 2160:
+        assert max(looked_up) >= 32767

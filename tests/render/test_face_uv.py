@@ -111,3 +111,31 @@ def test_locate_inside_and_off_mesh(uv):
     assert located.inside[0] and abs(located.weights.sum() - 1.0) < 1e-5
     off = F.locate(np.array([[0.001, 0.001]]))
     assert not off.inside[0] and (off.weights >= 0).all()
+
+
+@pytest.mark.parametrize("n", [1, 3, F.REMAP_ROW - 1, F.REMAP_ROW, 40_000])
+def test_remap_points_looks_up_any_number_of_points(n):
+    """OpenCV's remap asserts that its maps are narrower than 32,767 columns, and the full look on a 1080p close-up
+    looked up about 40,000 shimmer points in one row (a cv2.error). Every point's value must be the bilinear lookup
+    it gets alone: compared with cv2.remap on short rows of the same points. Within 1e-6 (values 0..1): the same
+    weights of the same four texels, though a point may fall to OpenCV's vector loop in one layout and to its
+    scalar tail in the other, which may sum in another order (a few float32 ulps)."""
+    import cv2
+
+    rng = np.random.default_rng(n)
+    src = rng.random((64, 80, 2), dtype=np.float32)
+    x = rng.uniform(-3, 83, (1, n)).astype(np.float32)
+    y = rng.uniform(-3, 67, (1, n)).astype(np.float32)
+    expected = np.concatenate([cv2.remap(src, x[:, i : i + 1000], y[:, i : i + 1000], cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_REPLICATE) for i in range(0, n, 1000)], axis=1)
+    got = F.remap_points(src, x, y)
+    assert got.shape == (1, n, 2)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    # one (1, n, 2) map of x and y, a constant border, a one-channel source
+    xy = np.stack([x, y], axis=2)
+    one = np.ascontiguousarray(src[..., 0])
+    expected = np.concatenate([cv2.remap(one, xy[:, i : i + 1000], None, cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_CONSTANT) for i in range(0, n, 1000)], axis=1)
+    got = F.remap_points(one, xy, border=cv2.BORDER_CONSTANT)
+    assert got.shape == (1, n)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
