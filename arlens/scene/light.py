@@ -297,7 +297,10 @@ def skin_patches(frame: np.ndarray, landmarks: np.ndarray, vertices: np.ndarray)
     h, w = frame.shape[:2]
     finite = np.isfinite(pts).all(axis=1)
     all_finite = bool(finite.all())
-    if all_finite:
+    if not len(pts):  # every vertex asked for is covered (a hand over the whole face): an empty set of patches
+        size = 0.0
+        safe = pts
+    elif all_finite:
         cols = np.ascontiguousarray(pts.T)  # np.ptp's value, without its wrappers and its slow axis-0 reduction
         size = float((cols.max(axis=1) - cols.min(axis=1)).max())
         safe = pts

@@ -126,3 +126,27 @@ def test_skin_patches_on_a_frame_smaller_than_their_grids(face_still, shape):
         assert not p.inside.any()
         assert p.values.shape == (9, len(S.skin_vertices()), 3)
         assert Scene(frame, [Face(landmarks=lm, score=1.0, bbox=face.bbox)]).face(0).light is not None
+
+
+def test_a_hand_over_every_skin_vertex(face_still, palm):
+    """Found by fuzzing a look with hands: a hand over the whole face leaves no plain-skin vertex to sample, and
+    the skin patches took the extent of an empty set (a ValueError from the light, the colour model and every lens
+    that asked). No patches, and the light of no samples: finite, about neutral (white light is assumed)."""
+    from arlens.tracking.results import Hand, bbox_of
+
+    _, image, face = face_still
+    _, hand = palm
+    # the open palm moved and scaled so that its palm's centre is on the nose and it is three faces tall
+    lm = hand.landmarks.astype(np.float64)
+    palm_centre = lm[[0, 5, 9, 13, 17], :2].mean(axis=0)
+    k = 3.0 * float(np.ptp(face.landmarks[:, 1])) / float(np.ptp(lm[:, 1]))
+    lm[:, :2] = (lm[:, :2] - palm_centre) * k + face.landmarks[1, :2]
+    lm[:, 2] *= k
+    big = Hand(lm.astype(np.float32), hand.handedness, 1.0, bbox_of(lm.astype(np.float32)))
+    fs = Scene(image, [face], [big]).face(0)
+    assert fs.occluded_vertices[S.skin_vertices()].all()
+    assert len(fs.skin_patches.vertices) == 0 and fs.skin_patches.values.shape == (9, 0, 3)
+    light = fs.light
+    assert np.isfinite(light.gains).all() and np.isfinite(light.sh).all()
+    np.testing.assert_allclose(light.color, 1.0, atol=0.35)
+    assert fs.colors is not None
