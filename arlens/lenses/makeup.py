@@ -60,6 +60,7 @@ from arlens.render import coverage as COV
 from arlens.render import face_uv as F
 from arlens.render import patterns as P
 from arlens.render import skin as S
+from arlens.render.camera_match import SHARP_SIGMA_PX
 from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
 from arlens.render.face_space import FaceSpace, fade_change
 from arlens.render.hair import HairModel, hair_class
@@ -77,6 +78,9 @@ _STROKE_KINDS = ("eyeliner", "mascara")
 _GAIN_RES = {"eyeshadow": 190.0, "blush": 100.0, "contour": 80.0, "highlighter": 120.0}
 #: How much white a glint adds at full strength (times the finish's sparkle and the zone's alpha).
 _GLINT = np.float32(0.9)
+#: Below this camera blur (Gaussian sigma in pixels, beyond a sharp frame's) strokes are drawn as they are: a third
+#: of a pixel is within what a stroke's anti-aliased edge has (as the eyewear's camera look).
+MIN_STROKE_BLUR = 0.3
 #: The longer side of the face box at which foundation's tone is computed.
 _FOUNDATION_SIZE = 80
 #: Light on the hair (1) and on the skin between hairs (this) of a brow tint.
@@ -133,6 +137,13 @@ class MakeupOptions:
         keep_off_hair: leave hair falling over the face unpainted (:mod:`arlens.render.hair`; foundation, contour,
             highlighter and blush). Costs about a millisecond a face (and the scene's skin colour model); False
             paints the product's whole zone, hair or not.
+        match_camera: soften the strokes (liner, lashes, brow hairs) as the camera softened the frame
+            (:attr:`arlens.scene.FaceScene.camera_look`, measured by the eye: a webcam's 720p frame is blurred by 1-2
+            pixels, a photo scaled up more), as the eyewear is: a stroke drawn pixel-sharp on a soft frame reads as
+            pasted on. Brow hairs are blurred as the camera blurs; liner and lashes get the blur outward only (their
+            coverage is the larger of the drawn and the blurred): blurred outright, a liner lost half its colour to
+            the eye opening, which stays clear, and lashes drawn a third of a pixel wide on a webcam's face faded to
+            a grey haze. False draws every stroke as sharp as the frame's pixels allow.
 
     Raises:
         InputError: naming the field that is malformed, or a palette whose size is not the pattern's zones.
@@ -144,6 +155,7 @@ class MakeupOptions:
     intensity: float = 1.0
     scene_light: bool = True
     keep_off_hair: bool = True
+    match_camera: bool = True
 
     def __post_init__(self) -> None:
         kind = str(getattr(self.kind, "value", self.kind))
@@ -168,7 +180,7 @@ class MakeupOptions:
                              f"({', '.join(info.zones)}), got {len(colours)}")
         object.__setattr__(self, "palette", colours)
         _unit("intensity", self.intensity)
-        for name in ("scene_light", "keep_off_hair"):
+        for name in ("scene_light", "keep_off_hair", "match_camera"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
 
@@ -204,7 +216,7 @@ class MakeupLens:
     """
 
     #: What this lens reads from a :class:`~arlens.scene.Scene`: the session tracks hands for "occluders".
-    scene_uses = frozenset({"occluders"})
+    scene_uses = frozenset({"occluders", "camera_look"})
 
     def __init__(self, options: MakeupOptions | None = None, **kwargs: Any) -> None:
         if options is None:
@@ -551,7 +563,8 @@ class MakeupLens:
         verts = [s.vertices(pts) for s in side.strokes]
         if not verts:
             return None
-        box = _points_box(verts[0] if len(verts) == 1 else np.vstack(verts), ctx.space.shape)
+        blur = ctx.stroke_blur if self.options.match_camera else 0.0
+        box = _points_box(verts[0] if len(verts) == 1 else np.vstack(verts), ctx.space.shape, _blur_reach(blur))
         if box is None:
             return None
         alphas = None
@@ -559,6 +572,8 @@ class MakeupLens:
             cov = COV.packed_coverage(v, strokes.ends, box)
             alphas = cov if alphas is None else np.maximum(alphas, cov, out=alphas)
         assert alphas is not None
+        if blur:  # the camera's softness outward (the erase masks and occluders after it: an eye opening stays clear)
+            alphas = np.maximum(alphas, cv2.GaussianBlur(alphas, (0, 0), blur, borderType=cv2.BORDER_CONSTANT))
         alphas *= self._keep(ctx, side, box)
         alphas *= self._alpha[0]
         return self._composite(out, box, [(alphas, None)], self._light(ctx))
@@ -628,6 +643,9 @@ class MakeupLens:
         steps: list[tuple[np.ndarray, np.ndarray | None]] = [(tint, hair)]
         if side.strokes:
             hairs = _hair_coverage(side, uvm, ctx.space.scale)
+            blur = ctx.stroke_blur if self.options.match_camera else 0.0
+            if blur:  # the camera's softness (the brow's box holds its soft edge: room for the blur)
+                hairs = cv2.GaussianBlur(hairs, (0, 0), blur, borderType=cv2.BORDER_CONSTANT)
             # strokes stay inside the brow's shape (its soft edge), over the tint
             hairs *= np.minimum(brow * np.float32(1.6), np.float32(1.0))
             hairs *= keep
@@ -745,6 +763,19 @@ class _Context:
         #: the run's grid and how likely each of its cells is hair (None: none is), set by :meth:`find_hair`
         self.hair: tuple[FaceGrid, np.ndarray] | None = None
         self._hair_keep: dict[Box, np.ndarray | None] = {}
+
+    @property
+    def stroke_blur(self) -> float:
+        """Gaussian sigma (pixels) a stroke drawn at the frame's resolution gets to look as soft as the frame: the
+        camera's blur (:attr:`arlens.scene.FaceScene.camera_look`, measured once per face and frame) beyond what a
+        sharp frame and a stroke's own anti-aliased edge have (:data:`~arlens.render.camera_match.SHARP_SIGMA_PX`);
+        0 below a third of a pixel. As :func:`~arlens.render.camera_match.apply_camera_look` softens the eyewear."""
+        def sigma() -> float:
+            extra2 = self.face.camera_look.blur_sigma_px ** 2 - SHARP_SIGMA_PX ** 2
+            extra = math.sqrt(extra2) if extra2 > 0.0 else 0.0
+            return extra if extra >= MIN_STROKE_BLUR else 0.0
+
+        return _per_face(self.face, "stroke_blur", sigma)
 
     @property
     def hair_class(self) -> Any:
@@ -1218,15 +1249,23 @@ def _forehead_skin(bare: np.ndarray, forehead: np.ndarray, grow: int) -> np.ndar
     return cv2.GaussianBlur(joined, (3, 3), 0.8, borderType=cv2.BORDER_REPLICATE)
 
 
-def _points_box(pts: np.ndarray, shape: tuple[int, int]) -> Box | None:
-    """The frame box around points (pixel centres) with two pixels to spare, clipped; None when empty."""
+def _points_box(pts: np.ndarray, shape: tuple[int, int], margin: int = 0) -> Box | None:
+    """The frame box around points (pixel centres) with two pixels (and ``margin`` more) to spare, clipped; None when
+    empty."""
     h, w = shape
     lo, hi = (pts.min(axis=0) - 2).tolist(), (pts.max(axis=0) + 2).tolist()  # (in the points' precision, as before)
+    if margin:
+        lo, hi = [v - margin for v in lo], [v + margin for v in hi]
     x0, y0 = max(0, math.floor(lo[0])), max(0, math.floor(lo[1]))
     x1, y1 = min(w, math.ceil(hi[0]) + 1), min(h, math.ceil(hi[1]) + 1)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
     return x0, y0, x1, y1
+
+
+def _blur_reach(sigma: float) -> int:
+    """Pixels a Gaussian blur of ``sigma`` carries a stroke's coverage out by (OpenCV's kernel: three sigma)."""
+    return math.ceil(3.0 * sigma) if sigma else 0
 
 
 def _lut(px: np.ndarray, lut: np.ndarray) -> np.ndarray:

@@ -555,6 +555,7 @@ def test_several_faces_each_get_the_lens(scenes):
         ({"kind": "blush", "palette": ("red",)}, "palette:"),
         ({"kind": "blush", "palette": ("#112233",), "intensity": 1.5}, "intensity"),
         ({"kind": "blush", "palette": ("#112233",), "keep_off_hair": "yes"}, "keep_off_hair"),
+        ({"kind": "eyeliner", "palette": ("#112233",), "match_camera": 1}, "match_camera: expected True or False"),
     ],
 )
 def test_bad_options_name_the_field(kwargs, match):
@@ -902,3 +903,56 @@ def test_a_look_on_a_face_of_any_size(height, monkeypatch):
     assert looked_up, "no shimmer glints looked up: the case this test is for was not reached"
     if height >= 2160:
         assert max(looked_up) >= 32767
+
+
+def _halo(out: np.ndarray, image: np.ndarray) -> float:
+    """Pixels a lens changed faintly (5-50% of its strong change, the 95th percentile) per pixel changed strongly."""
+    change = np.abs(out.astype(np.float32) - image.astype(np.float32)).sum(axis=2)
+    top = np.percentile(change[change > 0], 95)
+    return float(((change > 0.05 * top) & (change < 0.5 * top)).sum() / max((change >= 0.5 * top).sum(), 1))
+
+
+def _detail(out: np.ndarray, image: np.ndarray) -> float:
+    """The fine detail of what a lens changed: the energy of the change's Laplacian."""
+    change = out.astype(np.float32).sum(axis=2) - image.astype(np.float32).sum(axis=2)
+    return float((cv2.Laplacian(change, cv2.CV_32F) ** 2).sum())
+
+
+def _ink(out: np.ndarray, image: np.ndarray) -> float:
+    return float(np.abs(out.astype(np.float32) - image.astype(np.float32)).sum())
+
+
+def test_strokes_take_the_cameras_blur(scenes):
+    """On a soft frame (the portrait blurred by 2.5 px, as a webcam's or a photo scaled up is) the strokes are drawn
+    about as soft as the frame (``MakeupOptions.match_camera``), not pixel-sharp on it. Brow hairs are blurred: less
+    fine detail (measured 0.53 of the sharp strokes'), about the same colour (0.86). Liner and lashes are softened
+    outward: a faint edge around them (1.14 -> 6.3 faint pixels per strong one for the liner, 0.95 -> 2.4 for the
+    lashes), their colour kept (1.4-1.9x with the edge), and the eye openings as clear as the sharp strokes keep
+    them. On the sharp portrait (its blur measured below a sharp frame's) nothing changes."""
+    from arlens.scene import Scene
+
+    name, image, face = next(s for s in scenes if s[0] == "astronaut")
+    soft = cv2.GaussianBlur(image, (0, 0), 2.5)
+    scene = Scene(soft, [face])
+    assert scene.face(face).camera_look.blur_sigma_px > 1.5  # the scene measures the frame as soft
+    opening = eye_openings(soft.shape, face)
+    for pid in ("LNR-002", "MSC-002", "BRW-002"):
+        product = CATALOG[pid]
+        sharp = MakeupLens.from_product(product, match_camera=False).render(soft, [face], scene)
+        matched = MakeupLens.from_product(product).render(soft, [face], scene)
+        ink = _ink(matched, soft) / _ink(sharp, soft)
+        if product.kind.value == "brow":
+            assert _detail(matched, soft) < 0.75 * _detail(sharp, soft), pid
+            assert 0.75 <= ink <= 1.1, f"{pid}: {ink:.2f}x the sharp strokes' colour"
+        else:
+            assert _halo(matched, soft) > 1.8 * _halo(sharp, soft), pid
+            assert 1.0 <= ink <= 2.5, f"{pid}: {ink:.2f}x the sharp strokes' colour"
+            limit = 0.03 if product.kind.value == "mascara" else 0.005
+            assert changed(matched, soft)[opening].mean() <= limit, pid
+    image, face = load_still("grace_hopper", "grace_hopper.jpg")
+    scene = Scene(image, [face])
+    assert scene.face(face).camera_look.blur_sigma_px < 0.5  # a sharp photo: no blur beyond a sharp frame's
+    for pid in ("LNR-002", "MSC-002", "BRW-002"):
+        np.testing.assert_array_equal(MakeupLens.from_product(CATALOG[pid]).render(image, [face], scene),
+                                      MakeupLens.from_product(CATALOG[pid], match_camera=False).render(
+                                          image, [face], scene))
