@@ -64,7 +64,7 @@ from arlens.render.camera_match import SHARP_SIGMA_PX
 from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
 from arlens.render.face_space import FaceSpace, fade_change
 from arlens.render.hair import HairModel, hair_class
-from arlens.render.relight import is_neutral
+from arlens.render.relight import composite_in_light, is_neutral
 from arlens.scene import Scene
 from arlens.tracking.results import Face
 
@@ -76,6 +76,8 @@ _STROKE_KINDS = ("eyeliner", "mascara")
 #: products shares one grid at the finest of its products' (whole pixels per cell: on faces smaller than this, every
 #: pixel), and its change is carried to full resolution as a smooth gain and offset, which keeps the photo's texture.
 _GAIN_RES = {"eyeshadow": 190.0, "blush": 100.0, "contour": 80.0, "highlighter": 120.0}
+#: Gains for :func:`~arlens.render.relight.composite_in_light` when its tables are given (it reads those, not these).
+_WHITE = np.ones(3, dtype=np.float32)
 #: How much white a glint adds at full strength (times the finish's sparkle and the zone's alpha).
 _GLINT = np.float32(0.9)
 #: Below this camera blur (Gaussian sigma in pixels, beyond a sharp frame's) strokes are drawn as they are: a third
@@ -418,43 +420,44 @@ class MakeupLens:
         cells = np.concatenate([f[0] for f in found]) if len(found) > 1 else found[0][0]
         a = np.concatenate([f[1] for f in found]) if len(found) > 1 else found[0][1]
         before = change.pixels(cells)
-        luts = self._light(ctx)
-        px = before if luts is None else _lut(before, luts[0])
-        codes = S.luminance_codes(px)
-        index = S.lightness_index(px, codes)
-        # each side's reference lightness; one table per side, stacked, indexed by lightness and side
-        side_of = np.zeros(len(cells), np.intp)
-        lightness, start = [], 0
-        for i, f in enumerate(found):
-            side_of[start : start + len(f[0])] = i * (100 * S.TABLE_STEPS + 1)
-            lightness.append(S.median_lightness(codes[start : start + len(f[0])], f[2]))
-            start += len(f[0])
-        painted = px
-        for k, table in enumerate(self._tables):
-            alpha = a[:, k]
-            sub = np.flatnonzero(alpha > S.MIN_ALPHA)
-            if not len(sub):
-                continue
-            colours = table.colours(lightness[0]) if len(found) == 1 else np.concatenate(
-                [table.colours(lm) for lm in lightness])
-            if len(sub) == len(a):
-                if painted is not px:
-                    index = S.lightness_index(painted)
-                painted = table.paint(painted, np.ascontiguousarray(alpha), 0.0, index + side_of, colours)
-            else:
-                if painted is px:
-                    painted = px.copy()
-                    at = np.take(index, sub)
-                    part = take_rows(painted, sub)
+
+        def paint(px: np.ndarray) -> np.ndarray:  # under white light: uint8 (1, n, 3)
+            codes = S.luminance_codes(px)
+            index = S.lightness_index(px, codes)
+            # each side's reference lightness; one table per side, stacked, indexed by lightness and side
+            side_of = np.zeros(len(cells), np.intp)
+            lightness, start = [], 0
+            for i, f in enumerate(found):
+                side_of[start : start + len(f[0])] = i * (100 * S.TABLE_STEPS + 1)
+                lightness.append(S.median_lightness(codes[start : start + len(f[0])], f[2]))
+                start += len(f[0])
+            painted = px
+            for k, table in enumerate(self._tables):
+                alpha = a[:, k]
+                sub = np.flatnonzero(alpha > S.MIN_ALPHA)
+                if not len(sub):
+                    continue
+                colours = table.colours(lightness[0]) if len(found) == 1 else np.concatenate(
+                    [table.colours(lm) for lm in lightness])
+                if len(sub) == len(a):
+                    if painted is not px:
+                        index = S.lightness_index(painted)
+                    painted = table.paint(painted, np.ascontiguousarray(alpha), 0.0, index + side_of, colours)
                 else:
-                    part = take_rows(painted, sub)
-                    at = S.lightness_index(part)
-                at += np.take(side_of, sub)
-                put_rows(painted, sub, table.paint(part, np.take(alpha, sub), 0.0, at, colours))
-        if luts is not None:  # back into the light, keeping untouched pixels exactly as they were (the sum
-            # saturated to 0..255 in one step)
-            moved = cv2.subtract(_lut(painted, luts[1]), _lut(px, luts[1]), dtype=cv2.CV_16S)
-            painted = cv2.add(moved, before, dtype=cv2.CV_8U)
+                    if painted is px:
+                        painted = px.copy()
+                        at = np.take(index, sub)
+                        part = take_rows(painted, sub)
+                    else:
+                        part = take_rows(painted, sub)
+                        at = S.lightness_index(part)
+                    at += np.take(side_of, sub)
+                    put_rows(painted, sub, table.paint(part, np.take(alpha, sub), 0.0, at, colours))
+            return painted[None]
+
+        # in the scene's light: taken out of it, painted, put back (untouched pixels exactly as they were)
+        luts = self._light(ctx)
+        painted = paint(before)[0] if luts is None else composite_in_light(before, ctx.gains, paint, luts)[0]
         gain, offset = S.gain_offset_pixels(before, painted)
         changed = cells[(gain != np.float32(1.0)) | (offset[:, 0] != 0.0) | (offset[:, 1] != 0.0)
                         | (offset[:, 2] != 0.0)]
@@ -608,18 +611,20 @@ class MakeupLens:
         at += y0 * width + x0
         flat = out.reshape(-1, 3)
         original = take_rows(flat, at)
-        px = original if luts is None else _lut(original, luts[0])
         table = self._tables[0]
-        painted = px
-        for alpha, reference in steps:
-            a = np.take(alpha.reshape(-1), index)
-            weights = a if reference is None else np.take(reference.reshape(-1), index)
-            codes = S.luminance_codes(painted)
-            lightness = S.median_lightness(codes, weights)
-            painted = table.paint(painted, a, lightness, S.lightness_index(painted, codes))
-        if luts is not None:  # back into the light, keeping untouched pixels exactly as they were
-            painted = _relit(original, _lut(painted, luts[1]), _lut(px, luts[1]))
-        put_rows(flat, at, painted)
+
+        def paint(px: np.ndarray) -> np.ndarray:  # under white light: uint8 (1, n, 3)
+            painted = px
+            for alpha, reference in steps:
+                a = np.take(alpha.reshape(-1), index)
+                weights = a if reference is None else np.take(reference.reshape(-1), index)
+                codes = S.luminance_codes(painted)
+                lightness = S.median_lightness(codes, weights)
+                painted = table.paint(painted, a, lightness, S.lightness_index(painted, codes))
+            return painted[None]
+
+        # in the scene's light (luts): taken out of it, painted, put back (untouched pixels exactly as they were)
+        put_rows(flat, at, paint(original)[0] if luts is None else composite_in_light(original, _WHITE, paint, luts)[0])
         columns = painted_mask.any(axis=0)
         return (x0 + int(columns.argmax()), y0 + int(index[0]) // w, x1 - int(columns[::-1].argmax()),
                 y0 + int(index[-1]) // w + 1)
@@ -1266,19 +1271,6 @@ def _points_box(pts: np.ndarray, shape: tuple[int, int], margin: int = 0) -> Box
 def _blur_reach(sigma: float) -> int:
     """Pixels a Gaussian blur of ``sigma`` carries a stroke's coverage out by (OpenCV's kernel: three sigma)."""
     return math.ceil(3.0 * sigma) if sigma else 0
-
-
-def _lut(px: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """uint8 (n, 3) pixels through a (1, 256, 3) lookup table."""
-    return cv2.LUT(px.reshape(-1, 1, 3), lut).reshape(-1, 3)
-
-
-def _relit(original: np.ndarray, after: np.ndarray, before: np.ndarray) -> np.ndarray:
-    """uint8 ``original + after - before`` clipped to 0..255 (uint8 arrays of one shape): the change a composite
-    made in the light added to the untouched pixels, with OpenCV's saturating arithmetic (the same values as
-    widening, adding and clipping, in four calls instead of five numpy passes)."""
-    up, down = cv2.subtract(after, before), cv2.subtract(before, after)
-    return cv2.subtract(cv2.add(original, up), down)
 
 
 def _union(boxes: list[Box]) -> np.ndarray | None:
