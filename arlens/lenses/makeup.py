@@ -323,6 +323,8 @@ class MakeupLens:
             boxes: dict[int, list[Box]] = {id(lens): [] for lens in lenses}
             if space is not None and space.box is not None:
                 ctx = _Context(space, scene.face(face), any(lens.options.scene_light for lens in lenses))
+                if any(lens.options.match_camera and lens.kind not in _FIELD_KINDS for lens in lenses):
+                    ctx.stroke_blur  # noqa: B018 - the camera look read off the frame before anything is drawn
                 run: list[MakeupLens] = []
                 for lens in lenses:
                     if lens.kind in _FIELD_KINDS:

@@ -956,3 +956,18 @@ def test_strokes_take_the_cameras_blur(scenes):
         np.testing.assert_array_equal(MakeupLens.from_product(CATALOG[pid]).render(image, [face], scene),
                                       MakeupLens.from_product(CATALOG[pid], match_camera=False).render(
                                           image, [face], scene))
+
+
+def test_a_look_without_a_scene_reads_the_camera_before_drawing():
+    """A look drawn with no scene builds one over ``out``, the frame it draws into: the camera's blur the strokes take
+    must be read off the frame before the soft products are painted on it (read after, on the painted face, it
+    moved 768 pixels of the liner and lashes by up to 49 levels). The same pixels as with the unrendered frame's
+    scene."""
+    from arlens.scene import Scene
+
+    image, face = load_still("astronaut", "astronaut.png")
+    soft = cv2.GaussianBlur(image, (0, 0), 2.0)
+    lenses = _look_lenses("LOOK-GLAM")
+    with_scene = MakeupLens.render_group(lenses, soft.copy(), [face], Scene(soft, [face]))
+    without = MakeupLens.render_group(lenses, soft.copy(), [face])
+    np.testing.assert_array_equal(without, with_scene)
