@@ -595,7 +595,6 @@ def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int,
     return UVGrid(box, grid)
 
 
-
 #: Most points :func:`remap_points` looks up in one row: OpenCV's remap asserts that its maps are narrower than
 #: SHRT_MAX (32,767) columns.
 REMAP_ROW = 16384
