@@ -76,8 +76,6 @@ _STROKE_KINDS = ("eyeliner", "mascara")
 #: products shares one grid at the finest of its products' (whole pixels per cell: on faces smaller than this, every
 #: pixel), and its change is carried to full resolution as a smooth gain and offset, which keeps the photo's texture.
 _GAIN_RES = {"eyeshadow": 190.0, "blush": 100.0, "contour": 80.0, "highlighter": 120.0}
-#: Gains for :func:`~arlens.render.relight.composite_in_light` when its tables are given (it reads those, not these).
-_WHITE = np.ones(3, dtype=np.float32)
 #: How much white a glint adds at full strength (times the finish's sparkle and the zone's alpha).
 _GLINT = np.float32(0.9)
 #: Below this camera blur (Gaussian sigma in pixels, beyond a sharp frame's) strokes are drawn as they are: a third
@@ -459,7 +457,7 @@ class MakeupLens:
 
         # in the scene's light: taken out of it, painted, put back (untouched pixels exactly as they were)
         luts = self._light(ctx)
-        painted = paint(before)[0] if luts is None else composite_in_light(before, ctx.gains, paint, luts)[0]
+        painted = composite_in_light(before, None, paint, luts)[0]
         gain, offset = S.gain_offset_pixels(before, painted)
         changed = cells[(gain != np.float32(1.0)) | (offset[:, 0] != 0.0) | (offset[:, 1] != 0.0)
                         | (offset[:, 2] != 0.0)]
@@ -626,7 +624,7 @@ class MakeupLens:
             return painted[None]
 
         # in the scene's light (luts): taken out of it, painted, put back (untouched pixels exactly as they were)
-        put_rows(flat, at, paint(original)[0] if luts is None else composite_in_light(original, _WHITE, paint, luts)[0])
+        put_rows(flat, at, composite_in_light(original, None, paint, luts)[0])
         columns = painted_mask.any(axis=0)
         return (x0 + int(columns.argmax()), y0 + int(index[0]) // w, x1 - int(columns[::-1].argmax()),
                 y0 + int(index[-1]) // w + 1)

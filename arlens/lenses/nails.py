@@ -89,7 +89,6 @@ REFERENCE_PERCENTILE = 75.0
 _SQUARENESS = 3.0
 _VERTICES = 48
 _SHIFT = 4
-_WHITE = np.ones(3, dtype=np.float32)
 #: The hand's silhouette is asked for once over the box around all its nails while that box is at most this many
 #: times the nails' boxes' area together (:func:`_silhouettes`), else once per nail.
 UNION_MAX_AREA = 3.0
@@ -595,7 +594,7 @@ class NailPolishLens:
             # this lens's own, with no liner: a nail has none)
             return C.composite_checked(p, nail_maps, self._shade, reference, liner=False)
 
-        painted = (composite(px) if luts is None else composite_in_light(px, _WHITE, composite, luts))[0]
+        painted = composite_in_light(px, None, composite, luts)[0]
         roi[index] = painted
         out[y0:y1, x0:x1] = roi.reshape(y1 - y0, x1 - x0, 3)
         return x0 + int(cols.min()), y0 + int(rows[0]), x0 + int(cols.max()) + 1, y0 + int(rows[-1]) + 1

@@ -41,9 +41,6 @@ from arlens.render.face_space import FaceSpace, fade_change
 from arlens.render.face_uv import remap_points
 from arlens.render.relight import composite_in_light
 
-#: White light's gains (:func:`~arlens.render.relight.composite_in_light` reads its tables, not these).
-_WHITE = np.ones(3, np.float32)
-
 Box = tuple[int, int, int, int]
 Rect = tuple[int, int, int, int]  # r0, c0, r1, c1 in grid cells, the ends exclusive
 
@@ -709,4 +706,4 @@ class GridChange:
             return cv2.convertScaleAbs(bright)[None]
 
         before = take_rows(flat, at)
-        put_rows(flat, at, (shine(before) if luts is None else composite_in_light(before, _WHITE, shine, luts))[0])
+        put_rows(flat, at, composite_in_light(before, None, shine, luts)[0])

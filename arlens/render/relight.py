@@ -81,17 +81,18 @@ def light_luts(gains: np.ndarray, channels: int) -> tuple[np.ndarray, np.ndarray
 
 
 def composite_in_light(
-    px: np.ndarray, gains: np.ndarray, composite: Callable[[np.ndarray], np.ndarray],
+    px: np.ndarray, gains: np.ndarray | None, composite: Callable[[np.ndarray], np.ndarray],
     luts: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Run ``composite`` on light-normalised pixels and return its result in the light.
 
     Args:
         px: uint8 (n, C) BGR or BGRA pixels (alpha passes through).
-        gains: float32 (3,) linear B, G, R gains of the light (:attr:`arlens.scene.Light.gains`).
+        gains: float32 (3,) linear B, G, R gains of the light (:attr:`arlens.scene.Light.gains`), or None for
+            white light (or for the light of ``luts``).
         composite: maps uint8 (n, C) pixels under white light to uint8 (N, n, C) painted ones.
-        luts: :func:`light_luts` of ``gains`` and C channels, when the caller has them (then ``gains`` is not
-            looked at).
+        luts: :func:`light_luts` of the light and C channels, when the caller has them (then ``gains`` is not
+            looked at); None: made from ``gains``.
 
     Returns:
         uint8 (N, n, C). A pixel the composite leaves as it was comes back exactly as it was (the
@@ -99,7 +100,7 @@ def composite_in_light(
     """
     n, c = px.shape
     if luts is None:
-        luts = light_luts(gains, c)
+        luts = None if gains is None else light_luts(gains, c)
         if luts is None:
             return composite(px)
     inverse, back = luts
