@@ -60,7 +60,7 @@ from arlens.render import coverage as COV
 from arlens.render import face_uv as F
 from arlens.render import patterns as P
 from arlens.render import skin as S
-from arlens.render.camera_match import SHARP_SIGMA_PX
+from arlens.render.camera_match import added_blur
 from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
 from arlens.render.face_space import FaceSpace, fade_change
 from arlens.render.hair import HairModel, hair_class
@@ -78,9 +78,6 @@ _STROKE_KINDS = ("eyeliner", "mascara")
 _GAIN_RES = {"eyeshadow": 190.0, "blush": 100.0, "contour": 80.0, "highlighter": 120.0}
 #: How much white a glint adds at full strength (times the finish's sparkle and the zone's alpha).
 _GLINT = np.float32(0.9)
-#: Below this camera blur (Gaussian sigma in pixels, beyond a sharp frame's) strokes are drawn as they are: a third
-#: of a pixel is within what a stroke's anti-aliased edge has (as the eyewear's camera look).
-MIN_STROKE_BLUR = 0.3
 #: The longer side of the face box at which foundation's tone is computed.
 _FOUNDATION_SIZE = 80
 #: Light on the hair (1) and on the skin between hairs (this) of a brow tint.
@@ -771,16 +768,10 @@ class _Context:
 
     @property
     def stroke_blur(self) -> float:
-        """Gaussian sigma (pixels) a stroke drawn at the frame's resolution gets to look as soft as the frame: the
-        camera's blur (:attr:`arlens.scene.FaceScene.camera_look`, measured once per face and frame) beyond what a
-        sharp frame and a stroke's own anti-aliased edge have (:data:`~arlens.render.camera_match.SHARP_SIGMA_PX`);
-        0 below a third of a pixel. As :func:`~arlens.render.camera_match.apply_camera_look` softens the eyewear."""
-        def sigma() -> float:
-            extra2 = self.face.camera_look.blur_sigma_px ** 2 - SHARP_SIGMA_PX ** 2
-            extra = math.sqrt(extra2) if extra2 > 0.0 else 0.0
-            return extra if extra >= MIN_STROKE_BLUR else 0.0
-
-        return _per_face(self.face, "stroke_blur", sigma)
+        """Gaussian sigma (pixels) a stroke drawn at the frame's resolution gets to look as soft as the frame
+        (:func:`~arlens.render.camera_match.added_blur` of :attr:`arlens.scene.FaceScene.camera_look`, measured once
+        per face and frame), as the eyewear is softened; 0 for a sharp frame."""
+        return _per_face(self.face, "stroke_blur", lambda: added_blur(self.face.camera_look))
 
     @property
     def hair_class(self) -> Any:

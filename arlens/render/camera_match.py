@@ -247,14 +247,26 @@ def render_scale(look: CameraLook) -> float:
     return scale
 
 
+#: Below this added blur (sigma, frame pixels) an overlay is left as drawn: within what its anti-aliased edge has.
+LEAST_ADDED_BLUR = 0.3
+
+
+def added_blur(look: CameraLook, scale: float = 1.0) -> float:
+    """Gaussian sigma (frame pixels) an overlay drawn at ``scale`` of the frame's resolution is to be blurred by to
+    look as soft as the frame: the camera's blur beyond :data:`SHARP_SIGMA_PX` and what drawing at ``scale`` gave it
+    (:func:`scale_softness`); 0 below :data:`LEAST_ADDED_BLUR`."""
+    extra2 = look.blur_sigma_px**2 - SHARP_SIGMA_PX**2 - scale_softness(scale) ** 2
+    extra = float(np.sqrt(max(extra2, 0.0)))
+    return extra if extra >= LEAST_ADDED_BLUR else 0.0
+
+
 def apply_camera_look(rgba: np.ndarray, look: CameraLook, scale: float = 1.0) -> np.ndarray:
     """Blur a premultiplied uint8 RGBA overlay (H, W, 4) as the camera blurred the frame; returns it
     (a new array when blurred). Colour and coverage are blurred together, which is what a lens does to an
     object in front of the scene; only the blur beyond :data:`SHARP_SIGMA_PX` is added, less what drawing it at
     ``scale`` of the frame's resolution (and upsampling) gave it already (:func:`scale_softness`)."""
-    extra2 = look.blur_sigma_px**2 - SHARP_SIGMA_PX**2 - scale_softness(scale) ** 2
-    extra = float(np.sqrt(max(extra2, 0.0)))
-    if extra < 0.3:
+    extra = added_blur(look, scale)
+    if not extra:
         return rgba
     h, w = rgba.shape[:2]
     if not rgba.flags.c_contiguous or rgba.ndim != 3 or rgba.shape[2] != 4:
