@@ -3,7 +3,10 @@
 Coverage is what fraction of each pixel a set of polygons covers: the polygons are filled with OpenCV at 4x4
 supersampling with sub-pixel (fixed-point) vertices and averaged, so a sharp stroke (a liner, a lash, a
 brow hair) has clean edges and moves smoothly as the landmarks move by fractions of a pixel — the same
-technique as the lip mask (:mod:`arlens.render.mask`).
+technique as the lip mask (:mod:`arlens.render.mask`). Strokes narrower than two samples (a lash on a face
+far from the camera, a fifth of a pixel wide) are filled at a finer supersampling (:func:`supersampling`):
+OpenCV's fill takes every sample a polygon's edge touches, so at 4x4 such a stroke covered 1.4-5x its area,
+more in one pixel than the next along it: a row of dark beads instead of a faint line.
 
 Erase masks keep colour off what make-up must not touch, from the landmarks of the frame itself, so they
 open and close with the eyelids and the mouth:
@@ -21,6 +24,7 @@ Points are in pixel-centre coordinates (the centre of pixel (0, 0) is (0, 0)), a
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Sequence
 
@@ -30,6 +34,11 @@ import numpy as np
 from arlens import landmarks as named
 
 _SS = 4  # supersampling per axis
+#: A stroke is filled with at least this many samples across its width (:func:`supersampling`).
+MIN_SAMPLES_ACROSS = 2.0
+#: The finest supersampling per axis (a canvas of 256 samples a pixel): strokes thinner than
+#: ``MIN_SAMPLES_ACROSS / MAX_SUPERSAMPLING`` px get fewer samples across (they are then nearly invisible).
+MAX_SUPERSAMPLING = 16
 _SHIFT = 4  # fixed-point bits for cv2.fillPoly
 #: Catmull-Rom samples per landmark segment of an outline.
 SPLINE_STEPS = 4
@@ -64,8 +73,21 @@ def spline(points: np.ndarray, steps: int = SPLINE_STEPS, closed: bool = False) 
     return spline_matrix(len(pts), steps, closed) @ pts
 
 
-def box_average(big: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Mean of each 4x4 block of a 0/1 uint8 (4h, 4w) image: float32 (h, w)."""
+def supersampling(width: float) -> int:
+    """Samples per pixel and axis to fill strokes ``width`` pixels wide (their narrowest) with: 4, or more for
+    strokes narrower than ``MIN_SAMPLES_ACROSS`` samples at 4 (up to ``MAX_SUPERSAMPLING``)."""
+    if not width > 0.0:  # also NaN
+        return MAX_SUPERSAMPLING
+    return min(max(math.ceil(MIN_SAMPLES_ACROSS / width - 1e-9), _SS), MAX_SUPERSAMPLING)
+
+
+def box_average(big: np.ndarray, h: int, w: int, ss: int = _SS) -> np.ndarray:
+    """Mean of each ss x ss block of a 0/1 uint8 (ss h, ss w) image: float32 (h, w)."""
+    if ss != _SS:  # each block's rows summed, then the columns' mean (INTER_AREA at a whole factor: 12x numpy's sum)
+        rows = big.reshape(h, ss, w * ss).sum(axis=1, dtype=np.uint16).astype(np.float32)
+        out = cv2.resize(rows, (w, h), interpolation=cv2.INTER_AREA)
+        out *= np.float32(1.0 / ss)
+        return out
     if sys.byteorder == "little":
         rows = big.reshape(h, _SS, _SS * w)
         sums = cv2.add(rows[:, 0], rows[:, 1])
@@ -81,14 +103,14 @@ def box_average(big: np.ndarray, h: int, w: int) -> np.ndarray:
     return out
 
 
-def _fixed(points: np.ndarray, origin: tuple[int, int], centres: bool = False
+def _fixed(points: np.ndarray, origin: tuple[int, int], centres: bool = False, ss: int = _SS
            ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Pixel-centre coordinates -> fixed-point int32 vertices on the 4x canvas of a box at ``origin``; with
+    """Pixel-centre coordinates -> fixed-point int32 vertices on the ``ss``x canvas of a box at ``origin``; with
     ``centres``, also on the box's own pixel grid (a pixel's centre at an integer), from the same subtraction."""
     one = 1 << _SHIFT
     d = np.asarray(points, dtype=np.float32) - np.asarray(origin, dtype=np.float32)
-    p = d * np.float32(_SS)
-    p += np.float32(0.5 * _SS - 0.5)  # a pixel's centre is the centre of its 4x4 block
+    p = d * np.float32(ss)
+    p += np.float32(0.5 * ss - 0.5)  # a pixel's centre is the centre of its ss x ss block
     p *= np.float32(one)
     fixed = np.rint(p).astype(np.int32)
     if not centres:
@@ -113,7 +135,7 @@ def coverage(polygons: Sequence[np.ndarray], box: tuple[int, int, int, int]) -> 
 
 
 def packed_coverage(vertices: np.ndarray, ends: np.ndarray, box: tuple[int, int, int, int],
-                    levels: np.ndarray | None = None) -> np.ndarray:
+                    levels: np.ndarray | None = None, ss: int = _SS) -> np.ndarray:
     """:func:`coverage` of polygons packed one after another: ``vertices`` (n, 2) and where each ends.
 
     Args:
@@ -122,11 +144,12 @@ def packed_coverage(vertices: np.ndarray, ends: np.ndarray, box: tuple[int, int,
         box: (x0, y0, x1, y1) of the frame.
         levels: optional int (polygons,) 1..4, each polygon's opacity in quarters; where polygons overlap the
             one drawn last wins, so order them by level. The result is then the mean level over each pixel / 4.
+        ss: samples per pixel and axis (:func:`supersampling` of the strokes' width; 4 to 16).
     """
     x0, y0, x1, y1 = box
     h, w = y1 - y0, x1 - x0
-    big = np.zeros((h * _SS, w * _SS), dtype=np.uint8)
-    fixed = _fixed(vertices, (x0, y0))
+    big = np.zeros((h * ss, w * ss), dtype=np.uint8)
+    fixed = _fixed(vertices, (x0, y0), ss=ss)
     bounds = ends.tolist()
     starts = [0, *bounds[:-1]]
     values = [1] * len(bounds) if levels is None else levels.tolist()
@@ -140,7 +163,7 @@ def packed_coverage(vertices: np.ndarray, ends: np.ndarray, box: tuple[int, int,
         for start, end, value in zip(starts, bounds, values, strict=True):
             if end - start >= 3 and finite[start:end].all():
                 cv2.fillPoly(big, [fixed[start:end]], value, cv2.LINE_8, _SHIFT)
-    out = box_average(big, h, w)
+    out = box_average(big, h, w, ss)
     if levels is not None:
         out *= np.float32(0.25)
     return out

@@ -76,12 +76,15 @@ class Strokes:
         ends: intp, where each polygon's vertices end in ``located`` (cumulative).
         zone: the palette colour they are drawn in.
         alpha: float32 (polygons,) each polygon's own opacity (brow hairs vary; a liner is 1).
+        thinnest: the narrowest polygon's mean width in UV units (twice its area over its perimeter: a lash's
+            is about half its base's), which sets how finely a small face's strokes are supersampled.
     """
 
     located: F.Located
     ends: np.ndarray
     zone: int
     alpha: np.ndarray
+    thinnest: float
 
     def polygons(self, points: np.ndarray) -> list[np.ndarray]:
         """The polygons on a face (its :func:`~arlens.render.face_uv.mesh_points`), in frame pixel centres."""
@@ -699,7 +702,16 @@ def _strokes(polys: list[np.ndarray], zone: int, alpha: np.ndarray | None, mirro
     located = F.locate(np.vstack(polys))
     if alpha is None:
         alpha = np.ones(len(polys), dtype=np.float32)
-    return Strokes(located, ends, zone, np.asarray(alpha, dtype=np.float32))
+    thinnest = min(_mean_width(p) for p in polys)
+    return Strokes(located, ends, zone, np.asarray(alpha, dtype=np.float32), thinnest)
+
+
+def _mean_width(polygon: np.ndarray) -> float:
+    """A thin polygon's mean width: twice its area over its perimeter (exact for a long strip)."""
+    x, y = polygon[:, 0], polygon[:, 1]
+    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    perimeter = float(np.linalg.norm(polygon - np.roll(polygon, -1, axis=0), axis=1).sum())
+    return 2.0 * area / perimeter
 
 
 def _sides(canvas: _Canvas | None, strokes: list[tuple[list[np.ndarray], np.ndarray | None]],
