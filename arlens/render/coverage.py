@@ -39,6 +39,9 @@ MIN_SAMPLES_ACROSS = 2.0
 #: The finest supersampling per axis (a canvas of 256 samples a pixel): strokes thinner than
 #: ``MIN_SAMPLES_ACROSS / MAX_SUPERSAMPLING`` px get fewer samples across (they are then nearly invisible).
 MAX_SUPERSAMPLING = 16
+#: The most samples a finer supersampling's canvas holds (4 MB): over a large box (strokes of a mesh whose
+#: landmarks are thrown across the frame) it falls back toward 4x4, whose canvas is the frame's size x 16 at most.
+MAX_CANVAS_SAMPLES = 1 << 22
 _SHIFT = 4  # fixed-point bits for cv2.fillPoly
 #: Catmull-Rom samples per landmark segment of an outline.
 SPLINE_STEPS = 4
@@ -144,10 +147,13 @@ def packed_coverage(vertices: np.ndarray, ends: np.ndarray, box: tuple[int, int,
         box: (x0, y0, x1, y1) of the frame.
         levels: optional int (polygons,) 1..4, each polygon's opacity in quarters; where polygons overlap the
             one drawn last wins, so order them by level. The result is then the mean level over each pixel / 4.
-        ss: samples per pixel and axis (:func:`supersampling` of the strokes' width; 4 to 16).
+        ss: samples per pixel and axis (:func:`supersampling` of the strokes' width; 4 to 16), lowered toward 4
+            where the canvas would hold more than ``MAX_CANVAS_SAMPLES``.
     """
     x0, y0, x1, y1 = box
     h, w = y1 - y0, x1 - x0
+    if ss > _SS and h * w * ss * ss > MAX_CANVAS_SAMPLES:
+        ss = max(_SS, math.isqrt(MAX_CANVAS_SAMPLES // max(h * w, 1)))
     big = np.zeros((h * ss, w * ss), dtype=np.uint8)
     fixed = _fixed(vertices, (x0, y0), ss=ss)
     bounds = ends.tolist()

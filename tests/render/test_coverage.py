@@ -61,6 +61,17 @@ def test_a_thin_stroke_is_filled_as_a_faint_even_line():
                 assert along.max() / along.min() < 1.35, (width, angle, ss, along)
     assert worst_fixed > 3.0  # what the fixed 4x4 did: the check above can fail
 
+
+def test_a_fine_supersampling_is_bounded_over_a_large_box():
+    # thin strokes thrown across a 4K frame (garbage landmarks) must not ask for a 16x canvas of it (2 GB)
+    strip = _strip(0.1, 17.0, start=(100.3, 50.2), length=3000.0)
+    box = (0, 0, 3840, 2160)
+    fine = COV.packed_coverage(strip, np.array([4]), box, ss=16)
+    np.testing.assert_array_equal(fine, COV.packed_coverage(strip, np.array([4]), box, ss=4))
+    small = (90, 40, 140, 80)  # a box that fits keeps its supersampling
+    assert not np.array_equal(COV.packed_coverage(strip, np.array([4]), small, ss=16),
+                              COV.packed_coverage(strip, np.array([4]), small, ss=4))
+
 def test_spline_passes_through_its_points():
     pts = np.array([[0.0, 0.0], [10.0, 5.0], [20.0, 0.0], [30.0, 8.0]])
     s = COV.spline(pts, 4)
