@@ -74,7 +74,8 @@ def reference_hand(reference: Path, stem: str) -> Hand:
 
 
 def lenses() -> tuple[LipstickLens, LipstickLens]:
-    before = LipstickLens(color=SHADE, opacity=1.0, refine_edges=False, scene_light=False, occluders=False)
+    before = LipstickLens(color=SHADE, opacity=1.0, refine_edges=False, scene_light=False, occluders=False,
+                    match_camera=False)
     after = LipstickLens(color=SHADE, opacity=1.0)
     return before, after
 

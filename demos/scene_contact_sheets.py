@@ -113,7 +113,8 @@ def light_sheet(faces) -> np.ndarray:
             row = []
             for light_name, gains in HS.LIGHTS.items():
                 lit = HS.apply_light(image, gains)
-                before = LipstickLens(color=colour, opacity=0.9, refine_edges=False, scene_light=False, occluders=False)
+                before = LipstickLens(color=colour, opacity=0.9, refine_edges=False, scene_light=False, occluders=False,
+                    match_camera=False)
                 after = LipstickLens(color=colour, opacity=0.9)
                 row.append(label(lips_crop(lit, face, margin=0.8), f"{name} {light_name}"))
                 row.append(label(lips_crop(before.render(lit, [face]), face, margin=0.8), f"{shade_name} before"))
@@ -134,7 +135,8 @@ def hands_sheet(faces, testdata: Path, reference: Path) -> np.ndarray:
     hands = [(stem, cv2.imread(str(testdata / "hands" / f"{stem}.jpg")), _reference_hand(reference, stem), angle)
              for stem, angle in (("open_palm", 170), ("pointing", 90))]
     rows = []
-    before = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False, occluders=False)
+    before = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False, occluders=False,
+                    match_camera=False)
     after = LipstickLens(color="#B3172B", opacity=1.0)
     with HandTracker(max_hands=2) as tracker:
         for name, image, face in faces:
@@ -222,7 +224,8 @@ def with_deep_skin(faces):
 def objects_sheet(faces) -> np.ndarray:
     from arlens.scene import SceneOptions
 
-    before = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False, occluders=False)
+    before = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False, occluders=False,
+                    match_camera=False)
     after = LipstickLens(color="#B3172B", opacity=1.0)
     rows = []
     for name, image, face in faces:

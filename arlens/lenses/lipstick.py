@@ -2,8 +2,9 @@
 
 Only the lips' bounding box is processed. The geometry (mask, liner band, gloss and shimmer maps) is a
 pure function of the landmarks (:mod:`arlens.render.mask`); what covers the lips (a hand) comes from the
-frame's :class:`~arlens.scene.Scene` and is not painted, and the shade is composited in the scene's light
-(:mod:`arlens.render.relight`); the colour model is
+frame's :class:`~arlens.scene.Scene` and is not painted, the shade is composited in the scene's light
+(:mod:`arlens.render.relight`), and its change is blurred as the camera blurred the frame (the scene's camera
+look; the glints keep their peak, :func:`arlens.render.camera_match.glint_gain`); the colour model is
 :func:`arlens.render.color.composite_lipstick`, run either by numpy/OpenCV (``backend="numpy"``, the
 reference) or by an ONNX graph in ONNX Runtime (``backend="onnx"``, CPU or CUDA), which also renders a
 whole product line in one run (:meth:`LipstickLens.render_shades`).
@@ -29,6 +30,7 @@ from arlens.errors import InputError
 from arlens.image import as_bgr, bgr_copy, check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
+from arlens.render.camera_match import added_blur, glint_gain
 from arlens.render.lip_edges import refine_painted
 from arlens.render.relight import composite_in_light
 from arlens.scene import Scene
@@ -77,8 +79,11 @@ class LipstickOptions:
         scene_light: show the shade in the frame's light (the scene's :class:`~arlens.scene.Light`: a dim
             or warm frame gets a dim or warm shade); False paints the swatch as under white light.
         occluders: leave unpainted what covers the lips (the scene's hands and foreign objects,
-            :meth:`arlens.scene.FaceScene.occlusion`); False paints over them (with ``refine_edges`` and
-            ``scene_light`` off too: the landmark lens of before the scene).
+            :meth:`arlens.scene.FaceScene.occlusion`); False paints over them (with ``refine_edges``,
+            ``scene_light`` and ``match_camera`` off too: the landmark lens of before the scene).
+        match_camera: soften the paint's edges by the camera's blur (the scene's
+            :attr:`~arlens.scene.FaceScene.camera_look`, measured by the eye: a webcam's 720p face is blurred by
+            1-2 px), as the frame's own lip edges are; False keeps them as sharp as on a crisp photo.
         backend: "numpy" (OpenCV on the CPU, the reference) or "onnx" (ONNX Runtime).
         providers: ONNX Runtime execution providers for the onnx backend (None: CUDA if available, else CPU).
 
@@ -98,6 +103,7 @@ class LipstickOptions:
     refine_edges: bool = True
     scene_light: bool = True
     occluders: bool = True
+    match_camera: bool = True
     backend: str = "numpy"
     providers: tuple[str, ...] | None = field(default=None)
 
@@ -120,7 +126,7 @@ class LipstickOptions:
             if self.liner_color is not None and self.liner_width > 0:
                 raise InputError(f"liner_color: a {self.style!r} lip uses the liner's place for its second colour; "
                                  "expected no liner")
-        for name in ("refine_edges", "scene_light", "occluders"):
+        for name in ("refine_edges", "scene_light", "occluders", "match_camera"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
         if self.backend not in BACKENDS:
@@ -273,7 +279,7 @@ class LipstickLens:
     """
 
     #: What this lens reads from a :class:`~arlens.scene.Scene`: the session tracks hands for "occluders".
-    scene_uses = frozenset({"occluders"})
+    scene_uses = frozenset({"occluders", "camera_look"})
 
     def __init__(self, options: LipstickOptions | None = None, **kwargs: Any) -> None:
         if options is None:
@@ -322,25 +328,28 @@ class LipstickLens:
         around every pixel the shade changed on that face, or None where nothing was painted."""
         return self._drawn
 
-    def geometry(self, face: Face, frame_shape: tuple[int, ...]) -> M.LipGeometry | None:
-        """The lips of ``face`` in a frame of ``frame_shape`` (None when they are outside it)."""
-        return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather)
+    def geometry(self, face: Face, frame_shape: tuple[int, ...], blur: float = 0.0) -> M.LipGeometry | None:
+        """The lips of ``face`` in a frame of ``frame_shape`` (None when they are outside it), in a box with room
+        for a camera ``blur`` (Gaussian sigma, pixels) of the paint's edges."""
+        return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather, margin=_blur_reach(blur))
 
     def _pixels(
-        self, geom: M.LipGeometry, gloss: bool, sparkle: bool, scene: Scene | None = None, face: Face | None = None
-    ) -> M.LipPixels:
+        self, geom: M.LipGeometry, gloss: bool, sparkle: bool, scene: Scene | None = None, face: Face | None = None,
+        blur: float = 0.0,
+    ) -> tuple[M.LipPixels, np.ndarray | None]:
         """The maps of the pixels the shade paints: the lips (refined on the image when the options say so)
-        less what covers them (:meth:`_visible`). The covered pixels are dropped before their maps are worked
-        out (a hand over half the mouth costs no gloss, shimmer or composite there)."""
+        less what covers them (:meth:`_visible`), and (with a camera ``blur``, when something covers the lips)
+        float32 (h, w) what of the box the blurred change may reach. The covered pixels are dropped before
+        their maps are worked out (a hand over half the mouth costs no gloss, shimmer or composite there)."""
         half = M.FRONTAL
         if scene is not None and face is not None and self.options.refine_edges:
             x0, y0, x1, y1 = geom.box
             painted = refine_painted(geom, scene.frame[y0:y1, x0:x1], scene.face(face).colors)
         else:
             painted = M.painted_pixels(geom)
-        visible = None
+        visible = keep = None
         if scene is not None and face is not None:
-            painted, visible = self._visible(painted, geom, scene, face)
+            painted, visible, keep = self._visible(painted, geom, scene, face, _blur_reach(blur))
             if gloss or sparkle:
                 half = half_vector(scene.face(face))
         pixels = M.lip_pixels(
@@ -354,7 +363,24 @@ class LipstickLens:
         )
         if visible is not None:  # the mask less the occluders' share (the liner band follows the lips' own mask)
             pixels.maps[:, M.MASK] = visible
-        return pixels
+        return pixels, keep
+
+    def _changes(self, before: np.ndarray, pixels: M.LipPixels, params: np.ndarray, gains: np.ndarray,
+                 glint_sigma: float, blur: float) -> np.ndarray:
+        """float32 (N, n, 3): each shade's change of the painted pixels (uint8 (n, 4) BGRA ``before``), for a camera
+        ``blur``: the shimmer's glints (of ``glint_sigma`` px) scaled to keep their peak through it
+        (:func:`~arlens.render.camera_match.glint_gain`), the rest as it is."""
+        painted = composite_in_light(before, gains, lambda px: self._composite(px, pixels, params))
+        change = np.subtract(painted[..., :3], before[None, :, :3], dtype=np.float32)
+        if pixels.maps[:, M.SPARKLE].any():  # the glints apart: the shades once more without them
+            maps = pixels.maps.copy()
+            maps[:, M.SPARKLE] = 0.0
+            plain = M.LipPixels(pixels.index, maps)
+            base = composite_in_light(before, gains, lambda px: self._composite(px, plain, params))
+            glints = np.subtract(painted[..., :3], base[..., :3], dtype=np.float32)
+            glints *= np.float32(glint_gain(glint_sigma, blur) - 1.0)
+            change += glints
+        return change
 
     def _composite(self, px: np.ndarray, pixels: M.LipPixels, params: np.ndarray) -> np.ndarray:
         """Shades on the painted pixels: px uint8 (n, 4) BGRA -> uint8 (N, n, 4)."""
@@ -405,27 +431,39 @@ class LipstickLens:
         out = check_bgr(out, "out", writeable=True)
         faces = self._faces(faces)
         scene = Scene.ensure(scene, out, faces)
-        geoms = [self.geometry(face, out.shape) for face in faces]  # every face checked before any drawing
+        blurs = [self._blur(scene, face) for face in faces]
+        geoms = [self.geometry(face, out.shape, blur) for face, blur in zip(faces, blurs, strict=True)]
         drawn: list[np.ndarray | None] = [None] * len(geoms)
         work = []
-        for i, (face, geom) in enumerate(zip(faces, geoms, strict=True)):
+        for i, (face, geom, blur) in enumerate(zip(faces, geoms, blurs, strict=True)):
             if geom is None:
                 continue
-            pixels = self._pixels(geom, self._needs_gloss, self._needs_sparkle, scene, face)
+            pixels, keep = self._pixels(geom, self._needs_gloss, self._needs_sparkle, scene, face, blur)
             if len(pixels):
-                work.append((i, geom, pixels, self._gains(scene, face)))
-        for i, geom, pixels, gains in work:
+                work.append((i, geom, pixels, keep, self._gains(scene, face), blur))
+        for i, geom, pixels, keep, gains, blur in work:
             x0, y0, x1, y1 = geom.box
             # read from `out` so overlapping faces compose
             box = _Box(out[y0:y1, x0:x1])
+            before = box.take(pixels.index)
+            if blur:  # the change, blurred as the camera blurred the frame
+                change = self._changes(before, pixels, self._params1, gains, M.sparkle_sigma(geom.width), blur)
+                drawn[i] = _put_blurred(out, geom.box, pixels.index, change[0], blur, keep)
+                continue
             painted = composite_in_light(
-                box.take(pixels.index), gains, lambda px, pixels=pixels: self._composite(px, pixels, self._params1)
+                before, gains, lambda px, pixels=pixels: self._composite(px, pixels, self._params1)
             )
             out[y0:y1, x0:x1] = box.put(pixels.index, painted[0])
             rows, cols = np.divmod(pixels.index, x1 - x0)  # ascending: the first and last rows are the extremes
             drawn[i] = np.array([x0 + cols.min(), y0 + rows[0], x0 + cols.max() + 1, y0 + rows[-1] + 1], np.float32)
         self._drawn = tuple(drawn)
         return out
+
+    def _blur(self, scene: Scene, face: Face) -> float:
+        """The blur (Gaussian sigma, pixels) the paint's edges take to look as soft as the frame around ``face``."""
+        if not self.options.match_camera or not np.isfinite(_landmarks(face)[:, :2]).all():
+            return 0.0
+        return added_blur(scene.face(face).camera_look)
 
     def _gains(self, scene: Scene, face: Face) -> np.ndarray:
         """The linear gains of the light on ``face`` (white when the options say to ignore the scene's light)."""
@@ -441,10 +479,12 @@ class LipstickLens:
         return faces
 
     def _visible(
-        self, painted: tuple[np.ndarray, np.ndarray], geom: M.LipGeometry, scene: Scene, face: Face
-    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None]:
-        """The painted pixels (flat indices, mask) less what covers the lips, and their mask times the visibility
-        the scene's occlusion leaves (None when nothing covers them: the mask as it is).
+        self, painted: tuple[np.ndarray, np.ndarray], geom: M.LipGeometry, scene: Scene, face: Face, reach: int = 0
+    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None, np.ndarray | None]:
+        """The painted pixels (flat indices, mask) less what covers the lips, their mask times the visibility
+        the scene's occlusion leaves (None when nothing covers them: the mask as it is) and, for a change blurred
+        ``reach`` pixels beyond the painted ones, that visibility over the box (float32 (h, w); None when nothing
+        covers the lips or ``reach`` is 0): a blurred change stops at a hand's edge as the paint does.
 
         Paint never goes on an occluder (nor on the background, when the scene has a person mask): a pixel
         covered for ``OCCLUDED`` or more gets none (and is dropped), one covered for ``VISIBLE`` or less all of
@@ -453,30 +493,41 @@ class LipstickLens:
         made from; the returned values are what the composite's mask becomes.
         """
         if not self.options.occluders:
-            return painted, None
+            return painted, None, None
         index, values = painted
 
         def need() -> np.ndarray:  # what is read of the occlusion: the painted pixels' 5x5 discs (the margin below)
             h, w = geom.shape
             out = np.zeros(h * w, np.uint8)
             out[index] = 1
-            return cv2.dilate(out.reshape(h, w), _MARGIN_KERNEL, borderType=cv2.BORDER_CONSTANT,
-                              borderValue=0).view(np.bool_)
+            out = cv2.dilate(out.reshape(h, w), _MARGIN_KERNEL, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            if reach:  # and as far as a blurred change reaches
+                disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+                out = cv2.dilate(out, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            return out.view(np.bool_)
 
         occlusion = scene.face(face).occlusion(geom.box, need)
         person = scene.person(geom.box)
         if person is not None:  # the background beside a turned face is no more to be painted than a hand
             occlusion = np.maximum(occlusion, np.float32(1.0) - person)
         if not occlusion.max(initial=0.0) > VISIBLE:
-            return painted, None
+            return painted, None, None
         # two pixels' margin (_MARGIN_KERNEL): an occluder's matte is a pixel or two off at worst, and paint
         # beside a finger shows less than paint on it
-        covered = np.take(cv2.dilate(occlusion, _MARGIN_KERNEL).reshape(-1), index)
-        t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
-        mask = values * (np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t))
+        margin = cv2.dilate(occlusion, _MARGIN_KERNEL)
+        if reach:  # the visibility over the whole box, for the blurred change
+            t = np.clip((margin - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+            visibility = np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
+            shown = np.take(visibility.reshape(-1), index)
+        else:
+            visibility = None
+            covered = np.take(margin.reshape(-1), index)
+            t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+            shown = np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
+        mask = values * shown
         keep = mask > 0
         # compress: the pixels left, at a third of index[keep]'s cost
-        return (index.compress(keep), values.compress(keep)), mask.compress(keep)
+        return (index.compress(keep), values.compress(keep)), mask.compress(keep), visibility
 
     def render_shades(
         self, frame: np.ndarray, face: Face, shades: Sequence[LipstickOptions | str | Any], scene: Scene | None = None
@@ -509,16 +560,24 @@ class LipstickLens:
         out = np.repeat(frame[None], len(shades), axis=0)
         if params is None:
             return out
-        geom = self.geometry(face, frame.shape)
+        blur = self._blur(scene, face)
+        geom = self.geometry(face, frame.shape, blur)
         if geom is None:
             return out
-        pixels = self._pixels(
-            geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any()), scene, face
+        pixels, keep = self._pixels(
+            geom, bool((params[:, C.P_SPECULAR] > 0).any()), bool((params[:, C.P_SPARKLE] > 0).any()), scene, face,
+            blur,
         )
         if not len(pixels):
             return out
         x0, y0, x1, y1 = geom.box
         box = _Box(frame[y0:y1, x0:x1])
+        if blur:
+            changes = self._changes(box.take(pixels.index), pixels, params, self._gains(scene, face),
+                                    M.sparkle_sigma(geom.width), blur)
+            for i, change in enumerate(changes):
+                _put_blurred(out[i], geom.box, pixels.index, change, blur, keep)
+            return out
         painted = composite_in_light(
             box.take(pixels.index), self._gains(scene, face), lambda px: self._composite(px, pixels, params)
         )
@@ -535,3 +594,33 @@ class LipstickLens:
             return LipstickOptions.from_product(shade).params
         except InputError as exc:
             raise InputError(f"shades[{index}]: {exc}") from None
+
+
+def _blur_reach(sigma: float) -> int:
+    """Pixels a Gaussian blur of ``sigma`` spreads paint by (3 sigma: under 1% of the edge's level beyond)."""
+    return math.ceil(3.0 * sigma) if sigma > 0.0 else 0
+
+
+
+def _put_blurred(out: np.ndarray, box: tuple[int, int, int, int], index: np.ndarray, change: np.ndarray, sigma: float,
+                 visibility: np.ndarray | None = None) -> np.ndarray | None:
+    """Add the shade's change (float32 (n, 3) at flat ``index`` of ``box``) to ``out`` blurred by ``sigma`` pixels, as
+    the camera blurred what it saw: the change spreads past the lips' edge as the frame's own lip colour does, and a
+    tooth or skin pixel beside the lips takes a share of the lips' change, not a recolouring of its own colour; it
+    stops where ``visibility`` (float32 (h, w) over the box, None for all) says something covers the lips. Returns
+    the box around what changed (None for nothing)."""
+    x0, y0, x1, y1 = box
+    h, w = y1 - y0, x1 - x0
+    dense = np.zeros((h, w, 3), np.float32)
+    dense.reshape(-1, 3)[index] = change
+    cv2.GaussianBlur(dense, (0, 0), sigma, dst=dense, borderType=cv2.BORDER_CONSTANT)
+    if visibility is not None:
+        dense *= visibility[..., None]
+    roi = out[y0:y1, x0:x1]
+    result = cv2.add(roi, dense, dtype=cv2.CV_8U)  # rounded to nearest (half to even) and saturated
+    # what changed: the bounding box of the differing bytes (a row's three channels side by side)
+    bx, by, bw, bh = cv2.boundingRect(cv2.absdiff(result, roi).reshape(h, w * 3))
+    if not (bw and bh):
+        return None
+    roi[...] = result
+    return np.array([x0 + bx // 3, y0 + by, x0 + (bx + bw + 2) // 3, y0 + by + bh], np.float32)

@@ -260,6 +260,20 @@ def added_blur(look: CameraLook, scale: float = 1.0) -> float:
     return extra if extra >= LEAST_ADDED_BLUR else 0.0
 
 
+
+#: The least size (Gaussian sigma, pixels) :func:`glint_gain` takes a glint to have: one smaller is sampled at a
+#: single pixel, whose blur already spreads it as a glint of about this size would be.
+LEAST_GLINT_SIGMA = 0.5
+
+
+def glint_gain(glint_sigma: float, blur: float) -> float:
+    """How much a glint's change is scaled before a camera ``blur`` (Gaussian sigma, pixels) so that it keeps its
+    peak: a flake's glint is far brighter than white and the sensor clips it, so a soft camera shows it larger, not
+    dimmer (blurred as it is, the shimmer of a 720p webcam's lips faded into satin, looked at). A Gaussian glint of
+    sigma ``s`` keeps its peak when scaled by ``(s**2 + blur**2) / s**2`` (``s`` at least ``LEAST_GLINT_SIGMA``)."""
+    s2 = max(float(glint_sigma), LEAST_GLINT_SIGMA) ** 2
+    return (s2 + float(blur) ** 2) / s2
+
 def apply_camera_look(rgba: np.ndarray, look: CameraLook, scale: float = 1.0) -> np.ndarray:
     """Blur a premultiplied uint8 RGBA overlay (H, W, 4) as the camera blurred the frame; returns it
     (a new array when blurred). Colour and coverage are blurred together, which is what a lens does to an

@@ -834,6 +834,12 @@ def _sparkle(
     return bump
 
 
+
+def sparkle_sigma(mouth_width: float) -> float:
+    """A lip glint's size in pixels on a mouth ``mouth_width`` px wide: the Gaussian sigma of the same spread (the
+    bump ``(1 - r**2 / R**2) ** 1.5`` has a per-axis deviation of ``R / sqrt(7)``)."""
+    return _SPARKLE_RADIUS / math.sqrt(7.0) * mouth_width / _SPARKLE_CELLS
+
 @dataclass(frozen=True)
 class LipPixels:
     """The maps at the painted pixels of a lip box (where the mask is above zero).

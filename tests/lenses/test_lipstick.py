@@ -15,6 +15,7 @@ from arlens.lenses.base import Lens
 from arlens.lenses.lipstick import LipstickLens, LipstickOptions
 from arlens.render import color as C
 from arlens.render import mask as M
+from arlens.render.camera_match import added_blur
 from arlens.scene import Scene
 from arlens.tracking.results import Face
 
@@ -57,10 +58,15 @@ def _outline(image, face) -> np.ndarray:
     return outer
 
 
-def _far_from_the_lips(image, face) -> np.ndarray:
-    """More than 2 px outside the outer lip outline (the mouth opening is not "far": the lip's real edge
+def _far_from_the_lips(image, face, beyond: float = 2.0) -> np.ndarray:
+    """More than ``beyond`` px outside the outer lip outline (the mouth opening is not "far": the lip's real edge
     can lie inside it, up to the teeth)."""
-    return cv2.distanceTransform(1 - _outline(image, face), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > 2
+    return cv2.distanceTransform(1 - _outline(image, face), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > beyond
+
+
+def _camera_blur(image, face) -> float:
+    """The blur a lens matching the camera gives its paint on ``image`` (Gaussian sigma, px)."""
+    return added_blur(Scene(image, [face]).face(0).camera_look)
 
 
 def _teeth(image, face) -> np.ndarray:
@@ -85,7 +91,9 @@ def test_is_a_lens():
 @pytest.mark.parametrize("finish", [f.value for f in C.Finish])
 def test_paints_only_the_lips(still, finish):
     name, image, face = still
-    lens = LipstickLens(color="#4A0F1D", finish=finish, opacity=1.0, liner_color="#200008", liner_width=0.04)
+    # the mask's placement: as sharp as a crisp photo's (the camera's blur is tested on its own below)
+    lens = LipstickLens(color="#4A0F1D", finish=finish, opacity=1.0, liner_color="#200008", liner_width=0.04,
+                        match_camera=False)
     before = image.copy()
     out = lens.render(image, [face])
     assert np.array_equal(image, before), "the input frame was modified"
@@ -125,12 +133,80 @@ def test_talking_head_teeth_not_painted(shade):
     chroma = np.hypot(lab[..., 1], lab[..., 2])
     teeth = _teeth(image, face) & (chroma < 0.5 * np.median(np.hypot(lips[:, 1], lips[:, 2])))
     assert teeth.sum() > 300, "the frame's teeth were not found: the test would check nothing"
-    out = LipstickLens(color=shade, opacity=1.0).render(image, [face])
+    out = LipstickLens(color=shade, opacity=1.0, match_camera=False).render(image, [face])
     diff = np.abs(out.astype(int) - image).max(axis=2)
     assert diff[teeth].max() <= 3 and (diff[teeth] > 0).mean() < 0.02, (
         f"{(diff[teeth] > 3).sum()} tooth pixels changed, by up to {diff[teeth].max()} levels")
     assert diff[_hard_mask(image, face) > 0].mean() > 10, "the lips were not painted"
 
+
+
+def _lower_lip_edge_width(image, out, face) -> float:
+    """The 90%-to-10% width (px) of the paint's change below the lower lip's lowest landmark (17), down the
+    middle seven columns."""
+    x, y = int(round(face.landmarks[17, 0])), int(face.landmarks[17, 1])
+    d = np.abs(out.astype(float) - image).sum(axis=2)[y - 8 : y + 14, x - 3 : x + 4].mean(axis=1)
+    d /= d.max()
+    top = int(np.argmax(d))
+    below = d[top:]
+    return float(np.argmax(below < 0.1) - np.argmax(below < 0.9))
+
+
+def test_the_paint_is_as_soft_as_the_camera():
+    """A webcam's lips are blurred by the camera; sharp paint on them reads as a sticker. The paint's change is
+    blurred as the frame is (Grace Hopper, sharp, blurred by 1 and 2.5 px): its edge widens with the frame's blur,
+    stays where the blur can reach (2 px plus 3 sigma outside the lips), and its colour on the lips is the sharp
+    paint's (the blur moves paint across the edge, not the shade)."""
+    image, face = load_still("grace_hopper", "grace_hopper.jpg")
+    lens, sharp = LipstickLens(color="#B3172B", opacity=1.0), LipstickLens(color="#B3172B", opacity=1.0,
+                                                                           match_camera=False)
+    widths = []
+    for sigma in (1.0, 2.5):
+        frame = cv2.GaussianBlur(image, (0, 0), sigma)
+        blur = _camera_blur(frame, face)
+        assert blur > 0.5, "the frame's blur was not measured: the test would check nothing"
+        out, plain = lens.render(frame, [face]), sharp.render(frame, [face])
+        widths.append((_lower_lip_edge_width(frame, plain, face), _lower_lip_edge_width(frame, out, face)))
+        far = _far_from_the_lips(frame, face, 2.0 + 3.0 * blur)
+        assert np.abs(out.astype(int) - frame)[far].max() <= 1
+        core = _lip_core(frame, face)
+        eroded = cv2.erode(core.view(np.uint8), np.ones((5, 5), np.uint8)) > 0  # away from the edge the blur moves
+        shift = np.abs(C.bgr_to_lab(out[eroded]).mean(axis=0) - C.bgr_to_lab(plain[eroded]).mean(axis=0))
+        assert np.linalg.norm(shift) < 2.0, (sigma, shift)
+    (sharp1, soft1), (sharp2, soft2) = widths
+    assert soft1 > sharp1 and soft2 >= soft1 + 2, widths
+
+
+def test_a_sharp_frame_is_painted_as_without_the_camera():
+    """Grace Hopper's portrait is crisp (the camera's blur within a sharp frame's): nothing is blurred, the render
+    is the one without the camera."""
+    image, face = load_still("grace_hopper", "grace_hopper.jpg")
+    assert _camera_blur(image, face) == 0.0
+    out = LipstickLens(color="#B3172B", finish="shimmer").render(image, [face])
+    plain = LipstickLens(color="#B3172B", finish="shimmer", match_camera=False).render(image, [face])
+    assert np.array_equal(out, plain)
+
+
+def test_shimmer_glints_keep_their_sparkle_on_a_soft_frame():
+    """On a frame blurred by 2 px, the shimmer's glints are blurred as the frame is but keep their peak (a flake is
+    brighter than white): the brightest glints stand out of the lips by at least 45% of what sharp glints do on
+    the same frame (57% measured; their peak is kept, the metric's 7 px median sees a wider glint as less of a
+    spike); blurred as the frame is without the gain, they stood out by 5%."""
+    image, face = load_still("frontal_smile", "frontal_smile.png")
+    frame = cv2.GaussianBlur(image, (0, 0), 2.0)
+    core = cv2.erode(_lip_core(frame, face).view(np.uint8), np.ones((5, 5), np.uint8)) > 0
+
+    def sparkle(out) -> float:  # the glints' lightness over the lips' local median, their 99.5th percentile
+        lightness = C.bgr_to_lab(out)[..., 0].astype(np.float32)
+        local = cv2.medianBlur(np.clip(lightness * 2.55, 0, 255).astype(np.uint8), 7).astype(np.float32) / 2.55
+        return float(np.percentile((lightness - local)[core], 99.5))
+
+    kw = dict(color="#C77D72", finish="shimmer", opacity=1.0)
+    soft = sparkle(LipstickLens(**kw).render(frame, [face]))
+    crisp = sparkle(LipstickLens(**kw, match_camera=False).render(frame, [face]))
+    satin = sparkle(LipstickLens(**{**kw, "finish": "satin"}).render(frame, [face]))
+    assert crisp > satin + 5, "no glints to measure"
+    assert soft - satin >= 0.45 * (crisp - satin), (soft, crisp, satin)
 
 def test_frontal_smile_teeth_region_is_large():
     """frontal_smile.png shows teeth: the teeth test above must be checking a real area."""
@@ -150,7 +226,7 @@ def test_the_gap_to_the_teeth_is_closed():
     lab = C.bgr_to_lab(image)
     lip_like = near & (lab[..., 1] > 30) & (lab[..., 0] > 30)  # the lips' redness (a* 36), not the cavity
     assert lip_like.sum() > 150
-    shade = dict(color="#1F5FBF", opacity=1.0)
+    shade = dict(color="#1F5FBF", opacity=1.0, match_camera=False)  # the mask's edge, not the camera's blur
     landmark = np.abs(LipstickLens(refine_edges=False, **shade).render(image, [face]).astype(int) - image).max(2)
     refined = np.abs(LipstickLens(**shade).render(image, [face]).astype(int) - image).max(2)
     assert (refined[lip_like] > 20).mean() > 0.6
@@ -405,7 +481,7 @@ def test_talking_head_frames_render():
         else:
             face = Face(landmarks=lm, score=1.0, bbox=np.zeros(4, np.float32))
             out = lens.render(frame, [face])
-            far = _far_from_the_lips(frame, face)
+            far = _far_from_the_lips(frame, face, 2.0 + 3.0 * _camera_blur(frame, face))  # (blurred as the frame)
             assert np.abs(out.astype(int) - frame)[far].max() <= 1
         i += 1
     assert i == 69
@@ -452,7 +528,7 @@ def test_a_hand_over_the_mouth_is_not_painted(all_stills, which):
         comp = hs.hand_over_mouth(image, face, hand_image, hand, cover=0.5, angle_deg=angle, side=side)
         zone = hs.lip_zone(image.shape, face)
         landmark = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False,
-                                occluders=False)
+                                occluders=False, match_camera=False)
         before = hs.paint_on(comp.image, landmark.render(comp.image, [face]), comp.truth, zone)
         scene = Scene(comp.image, [face], [comp.hand])
         after = hs.paint_on(comp.image, lens.render(comp.image, [face], scene), comp.truth, zone)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from arlens.errors import InputError
+from arlens.render import camera_match as CM
 from arlens.render.camera_match import (
     SHARP_SIGMA_PX,
     CameraLook,
@@ -144,3 +145,19 @@ def test_overlay_blurred_around_its_drawing_is_blurred_whole(blur):
     assert got.shape == rgba.shape and got.dtype == np.uint8
     assert np.abs(got.astype(int) - expected).max() <= 1
     assert not apply_camera_look(np.zeros_like(rgba), look).any()
+
+
+@pytest.mark.parametrize("glint_sigma, blur", [(0.6, 1.0), (1.0, 1.5), (0.8, 3.0), (2.0, 0.7)])
+def test_glint_gain_keeps_a_glints_peak_through_the_blur(glint_sigma, blur):
+    # a Gaussian glint of the given size on a grid fine enough to stand for the continuum (16 samples a pixel),
+    # scaled by the gain and blurred: its peak is the sharp glint's, to the grid's sampling (1%)
+    k = 16
+    r = np.arange(-12 * k, 12 * k + 1) / k
+    glint = np.exp(-0.5 * (r[:, None] ** 2 + r[None, :] ** 2) / glint_sigma**2).astype(np.float32)
+    blurred = cv2.GaussianBlur(glint * np.float32(CM.glint_gain(glint_sigma, blur)), (0, 0), blur * k)
+    assert abs(blurred.max() - 1.0) < 0.01
+    assert CM.glint_gain(glint_sigma, 0.0) == 1.0
+
+
+def test_glint_gain_takes_a_glint_under_half_a_pixel_for_one_pixel():
+    assert CM.glint_gain(0.1, 1.0) == CM.glint_gain(CM.LEAST_GLINT_SIGMA, 1.0) == pytest.approx(5.0)

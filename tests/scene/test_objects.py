@@ -22,7 +22,8 @@ SEEN = ("white_cup", "blue_cup", "black_mic", "green_cup", "red_cup")
 
 @pytest.fixture(scope="module")
 def lenses():
-    landmark = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False, occluders=False)
+    landmark = LipstickLens(color="#B3172B", opacity=1.0, refine_edges=False, scene_light=False, occluders=False,
+                    match_camera=False)
     return landmark, LipstickLens(color="#B3172B", opacity=1.0)
 
 
