@@ -366,9 +366,9 @@ class LipstickLens:
         return pixels, keep
 
     def _changes(self, before: np.ndarray, pixels: M.LipPixels, params: np.ndarray, gains: np.ndarray,
-                 glint_sigma: float, blur: float) -> np.ndarray:
+                 glint_cell: float, blur: float) -> np.ndarray:
         """float32 (N, n, 3): each shade's change of the painted pixels (uint8 (n, 4) BGRA ``before``), for a camera
-        ``blur``: the shimmer's glints (of ``glint_sigma`` px) scaled to keep their peak through it
+        ``blur``: the shimmer's glints (in cells ``glint_cell`` px wide) scaled to keep their peak through it
         (:func:`~arlens.render.camera_match.glint_gain`), the rest as it is."""
         painted = composite_in_light(before, gains, lambda px: self._composite(px, pixels, params))
         change = np.subtract(painted[..., :3], before[None, :, :3], dtype=np.float32)
@@ -378,7 +378,8 @@ class LipstickLens:
             plain = M.LipPixels(pixels.index, maps)
             base = composite_in_light(before, gains, lambda px: self._composite(px, plain, params))
             glints = np.subtract(painted[..., :3], base[..., :3], dtype=np.float32)
-            glints *= np.float32(glint_gain(glint_sigma, blur) - 1.0)
+            gain = glint_gain(M.GLINT_SIGMA_CELLS * glint_cell, blur, M.GLINT_SPACING_CELLS * glint_cell)
+            glints *= np.float32(gain - 1.0)
             change += glints
         return change
 
@@ -447,7 +448,7 @@ class LipstickLens:
             box = _Box(out[y0:y1, x0:x1])
             before = box.take(pixels.index)
             if blur:  # the change, blurred as the camera blurred the frame
-                change = self._changes(before, pixels, self._params1, gains, M.sparkle_sigma(geom.width), blur)
+                change = self._changes(before, pixels, self._params1, gains, M.sparkle_cell(geom.width), blur)
                 drawn[i] = _put_blurred(out, geom.box, pixels.index, change[0], blur, keep)
                 continue
             painted = composite_in_light(
@@ -574,7 +575,7 @@ class LipstickLens:
         box = _Box(frame[y0:y1, x0:x1])
         if blur:
             changes = self._changes(box.take(pixels.index), pixels, params, self._gains(scene, face),
-                                    M.sparkle_sigma(geom.width), blur)
+                                    M.sparkle_cell(geom.width), blur)
             for i, change in enumerate(changes):
                 _put_blurred(out[i], geom.box, pixels.index, change, blur, keep)
             return out

@@ -266,13 +266,21 @@ def added_blur(look: CameraLook, scale: float = 1.0) -> float:
 LEAST_GLINT_SIGMA = 0.5
 
 
-def glint_gain(glint_sigma: float, blur: float) -> float:
+def glint_gain(glint_sigma: float, blur: float, spacing: float = math.inf) -> float:
     """How much a glint's change is scaled before a camera ``blur`` (Gaussian sigma, pixels) so that it keeps its
     peak: a flake's glint is far brighter than white and the sensor clips it, so a soft camera shows it larger, not
     dimmer (blurred as it is, the shimmer of a 720p webcam's lips faded into satin, looked at). A Gaussian glint of
-    sigma ``s`` keeps its peak when scaled by ``(s**2 + blur**2) / s**2`` (``s`` at least ``LEAST_GLINT_SIGMA``)."""
+    sigma ``s`` keeps its peak when scaled by ``(s**2 + blur**2) / s**2`` (``s`` at least ``LEAST_GLINT_SIGMA``).
+
+    Glints ``spacing`` px apart (on average) merge under a blur wider than half of that into a sheen, which keeps
+    their light, not each one's peak (that summed to white blotches: a webcam face's shimmer, glints 2 px apart,
+    looked at): the gain is at most ``(spacing / (2 blur))**2``, and at least 1."""
     s2 = max(float(glint_sigma), LEAST_GLINT_SIGMA) ** 2
-    return (s2 + float(blur) ** 2) / s2
+    b2 = float(blur) ** 2
+    if b2 == 0.0:
+        return 1.0
+    return max(1.0, min((s2 + b2) / s2, float(spacing) ** 2 / (4.0 * b2)))
+
 
 def apply_camera_look(rgba: np.ndarray, look: CameraLook, scale: float = 1.0) -> np.ndarray:
     """Blur a premultiplied uint8 RGBA overlay (H, W, 4) as the camera blurred the frame; returns it

@@ -834,11 +834,18 @@ def _sparkle(
     return bump
 
 
+#: A glint's size in glint cells: the Gaussian sigma of the same spread (the bump ``(1 - r**2 / R**2) ** 1.5`` of
+#: radius ``R`` has a per-axis deviation of ``R / sqrt(7)``).
+GLINT_SIGMA_CELLS = _SPARKLE_RADIUS / math.sqrt(7.0)
+#: The mean distance between glints in glint cells (a share ``_SPARKLE_DENSITY`` of the cells holds one).
+GLINT_SPACING_CELLS = 1.0 / math.sqrt(_SPARKLE_DENSITY)
 
-def sparkle_sigma(mouth_width: float) -> float:
-    """A lip glint's size in pixels on a mouth ``mouth_width`` px wide: the Gaussian sigma of the same spread (the
-    bump ``(1 - r**2 / R**2) ** 1.5`` has a per-axis deviation of ``R / sqrt(7)``)."""
-    return _SPARKLE_RADIUS / math.sqrt(7.0) * mouth_width / _SPARKLE_CELLS
+
+def sparkle_cell(mouth_width: float) -> float:
+    """A lip glint cell's side in pixels on a mouth ``mouth_width`` px wide (its glint's size is
+    :data:`GLINT_SIGMA_CELLS` of it, the glints' spacing :data:`GLINT_SPACING_CELLS`)."""
+    return mouth_width / _SPARKLE_CELLS
+
 
 @dataclass(frozen=True)
 class LipPixels:

@@ -161,3 +161,11 @@ def test_glint_gain_keeps_a_glints_peak_through_the_blur(glint_sigma, blur):
 
 def test_glint_gain_takes_a_glint_under_half_a_pixel_for_one_pixel():
     assert CM.glint_gain(0.1, 1.0) == CM.glint_gain(CM.LEAST_GLINT_SIGMA, 1.0) == pytest.approx(5.0)
+
+
+def test_glints_closer_than_the_blur_keep_their_light_not_their_peaks():
+    # glints 2 px apart under a 1.5 px blur merge into a sheen: its light is theirs (gain 1), not white
+    assert CM.glint_gain(0.5, 1.5, spacing=2.0) == 1.0
+    # 6 px apart: up to (6 / 3) ** 2 = 4 of the 10 a lone glint would get; far apart, all of it
+    assert CM.glint_gain(0.5, 1.5, spacing=6.0) == pytest.approx(4.0)
+    assert CM.glint_gain(0.5, 1.5, spacing=60.0) == CM.glint_gain(0.5, 1.5) == pytest.approx(10.0)
