@@ -58,6 +58,7 @@ from arlens.image import check_bgr
 from arlens.lenses.lipstick import OCCLUDED, VISIBLE
 from arlens.render import coverage as COV
 from arlens.render import face_uv as F
+from arlens.render import mask as M
 from arlens.render import patterns as P
 from arlens.render import skin as S
 from arlens.render.camera_match import added_blur
@@ -78,6 +79,8 @@ _STROKE_KINDS = ("eyeliner", "mascara")
 _GAIN_RES = {"eyeshadow": 190.0, "blush": 100.0, "contour": 80.0, "highlighter": 120.0}
 #: How much white a glint adds at full strength (times the finish's sparkle and the zone's alpha).
 _GLINT = np.float32(0.9)
+#: The coarsest level of the glint texture a sheen looks up (``SPARKLE_TEXELS_PER_UV >> 7``: 7 texels per UV unit).
+_SHEEN_LEVELS = 7
 #: The longer side of the face box at which foundation's tone is computed.
 _FOUNDATION_SIZE = 80
 #: Light on the hair (1) and on the skin between hairs (this) of a brow tint.
@@ -140,7 +143,9 @@ class MakeupOptions:
             pasted on. Brow hairs are blurred as the camera blurs; liner and lashes get the blur outward only (their
             coverage is the larger of the drawn and the blurred): blurred outright, a liner lost half its colour to
             the eye opening, which stays clear, and lashes drawn a third of a pixel wide on a webcam's face faded to
-            a grey haze. False draws every stroke as sharp as the frame's pixels allow.
+            a grey haze. Shimmer's glints, where the camera blurs them together (a webcam's face: glints about
+            2 px apart, blurred 1-2 px), are the sheen they blur into (:meth:`MakeupLens._sheen`). False draws
+            every stroke and glint as sharp as the frame's pixels allow.
 
     Raises:
         InputError: naming the field that is malformed, or a palette whose size is not the pattern's zones.
@@ -417,6 +422,13 @@ class MakeupLens:
         cells = np.concatenate([f[0] for f in found]) if len(found) > 1 else found[0][0]
         a = np.concatenate([f[1] for f in found]) if len(found) > 1 else found[0][1]
         before = change.pixels(cells)
+        sparkle = None
+        if any(self._sparkle):
+            sparkle = np.zeros(len(a), np.float32)
+            for k, sparkles in enumerate(self._sparkle):
+                if sparkles:
+                    sparkle += a[:, k] * np.float32(self._params[k][0, S.C.P_SPARKLE])
+        sheen = None if sparkle is None else self._sheen(ctx, grid, cells, sparkle)
 
         def paint(px: np.ndarray) -> np.ndarray:  # under white light: uint8 (1, n, 3)
             codes = S.luminance_codes(px)
@@ -450,6 +462,12 @@ class MakeupLens:
                         at = S.lightness_index(part)
                     at += np.take(side_of, sub)
                     put_rows(painted, sub, table.paint(part, np.take(alpha, sub), 0.0, at, colours))
+            if sheen is not None:  # the glints blurred together: towards white by their mean
+                bright = painted.astype(np.float32)
+                add = np.float32(255.0) - bright
+                add *= sheen[:, None]
+                bright += add
+                painted = cv2.convertScaleAbs(bright)
             return painted[None]
 
         # in the scene's light: taken out of it, painted, put back (untouched pixels exactly as they were)
@@ -462,13 +480,38 @@ class MakeupLens:
             return None
         rows, cols = np.divmod(changed, gw)
         extent = (int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1)
-        sparkle = None
-        if any(self._sparkle):
-            sparkle = np.zeros(len(a), np.float32)
-            for k, sparkles in enumerate(self._sparkle):
-                if sparkles:
-                    sparkle += a[:, k] * np.float32(self._params[k][0, S.C.P_SPARKLE])
-        return Layer(rect, cells, gain, offset, extent, erase, sparkle, self, [r for _, r in parts])
+        # glints at full resolution unless they are in the change as a sheen already
+        glints = sparkle if sheen is None else None
+        return Layer(rect, cells, gain, offset, extent, erase, glints, self, [r for _, r in parts])
+
+    def _sheen(self, ctx: _Context, grid: FaceGrid, cells: np.ndarray, sparkle: np.ndarray) -> np.ndarray | None:
+        """float32 (n,): the white shimmer adds to the grid's flat ``cells`` (of glint strength ``sparkle``) when the
+        camera blurs its glints together (a blur of half their spacing or more: a webcam's face, glints about 2 px
+        apart, blurred 1-2 px), or None: drawn as glints at the frame's resolution (:meth:`GridChange.glints`).
+
+        Blurred together the glints are a sheen whose light is theirs (:func:`~arlens.render.camera_match.glint_gain`
+        keeps their light, not their peaks, there): the glint texture averaged over about a cell or the blur's width,
+        whichever is larger (a coarser level of :func:`~arlens.render.skin.sparkle_texture`, whose mean is the
+        glints'), looked up at the cells' UV. On the grid, in the product's paint, it costs a lookup per cell instead
+        of one per frame pixel and a composite of the glinting pixels (0.5 ms of a webcam look)."""
+        if not self.options.match_camera:
+            return None
+        blur = ctx.stroke_blur
+        scale = ctx.space.scale
+        spacing = M.GLINT_SPACING_CELLS * scale / S.SPARKLE_CELLS_PER_UV  # pixels between glints
+        if not blur or blur < 0.5 * spacing:
+            return None
+        texel = max(float(grid.cell), 2.0 * blur)  # pixels a texel of the averaged texture spans at least
+        level = min(max(math.ceil(math.log2(S.SPARKLE_TEXELS_PER_UV * texel / scale)), 0), _SHEEN_LEVELS)
+        texture = S.sparkle_texture(level)
+        n = np.float32(texture.shape[0])
+        mx = np.take(grid.u.reshape(-1), cells) * n - np.float32(0.5)
+        my = np.take(grid.v.reshape(-1), cells) * n - np.float32(0.5)
+        mean = F.remap_points(texture, mx[None], my[None], border=cv2.BORDER_CONSTANT).reshape(-1)
+        sheen = cv2.multiply(mean.reshape(-1, 1), sparkle.reshape(-1, 1), scale=float(_GLINT) / 255.0,
+                             dtype=cv2.CV_32F).reshape(-1)  # (n, 1) columns: not a scalar for n <= 4
+        np.minimum(sheen, np.float32(0.6), out=sheen)
+        return sheen
 
     def _foundation_layer(self, ctx: _Context, side: P.PatternSide, grid: FaceGrid, rect: Rect,
                           change: GridChange, erase: tuple[Erase, ...]) -> Layer | None:
