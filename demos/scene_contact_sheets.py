@@ -15,7 +15,9 @@ Writes, each image a grid of labelled tiles:
 - ``nails.png``: nail polish on both test hands, on their black backgrounds and pasted on other ones;
 - ``objects.png``: a cup or a microphone over half the mouth: the photo, the landmark lens (before), the
   lips' colours alone, and with the scene's object occluders (after);
-- ``blur.png``: the kiosk's background blur (the scene's person mask) on the portraits and a 1280x720 frame.
+- ``blur.png``: the kiosk's background blur (the scene's person mask) on the portraits and a 1280x720 frame;
+- ``soft.png``: a shimmer lipstick and a shimmer eyeshadow on each face at webcam size (1280x720) blurred by 0, 1.5
+  and 3 px, pixel-sharp (before) and as soft as the camera (after: ``match_camera``).
 
 Every face sheet also shows the astronaut as a deep skin tone (``hard_scenes.deep_skin``: no photo of one
 may be used here), labelled "(deep)".
@@ -259,6 +261,37 @@ def blur_sheet(faces) -> np.ndarray:
     return grid([[t] for t in row])
 
 
+def soft_sheet(faces) -> np.ndarray:
+    """Lips and an eye at webcam size on frames blurred by 0, 1.5 and 3 px: sharp paint (before) against paint as
+    soft as the camera (after)."""
+    from arlens.catalog import Catalog
+    from arlens.lenses.makeup import MakeupLens
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_lipstick import to_720p
+
+    shadow = Catalog.default()["EYS-005"]
+    rows = []
+    for name, image, face in faces:
+        frame, moved = to_720p(image, face, "webcam")
+        lips, eyes = [], []
+        for sigma in (0.0, 1.5, 3.0):
+            soft = frame if sigma == 0 else cv2.GaussianBlur(frame, (0, 0), sigma)
+            for match in (False, True):
+                tag = f"{name} blur {sigma:g}" if not match else "as soft as the camera"
+                scene = Scene(soft, [moved])
+                out = LipstickLens(color="#C77D72", finish="shimmer", opacity=0.9, match_camera=match).render(
+                    soft, [moved], scene)
+                lips.append(label(lips_crop(out, moved, height=140, margin=0.25), tag))
+                out = MakeupLens.from_product(shadow, match_camera=match).render(soft, [moved], scene)
+                eye = moved.landmarks[[33, 133, 159, 145], :2].mean(axis=0)
+                x0, y0 = int(max(eye[0] - 40, 0)), int(max(eye[1] - 30, 0))
+                crop = cv2.resize(out[y0 : y0 + 50, x0 : x0 + 80], (224, 140), interpolation=cv2.INTER_CUBIC)
+                eyes.append(label(crop, tag))
+        rows += [lips, eyes]
+    return grid(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -267,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", type=Path,
                         default=Path(os.environ.get("ARLENS_REFERENCE", shared / "reference")))
     parser.add_argument("--sheets", nargs="*",
-                        default=["finishes", "light", "hands", "shimmer", "nails", "objects", "blur"])
+                        default=["finishes", "light", "hands", "shimmer", "nails", "objects", "blur", "soft"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -282,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         "shimmer": lambda: shimmer_sheet(faces),
         "objects": lambda: objects_sheet(deep),
         "blur": lambda: blur_sheet(faces),
+        "soft": lambda: soft_sheet(deep),
     }
     makers["nails"] = lambda: nails_sheet(args.testdata, args.reference)
     for name in args.sheets:
