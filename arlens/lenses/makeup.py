@@ -382,14 +382,18 @@ class MakeupLens:
 
     def _erase(self, side: P.PatternSide, ctx: _Context) -> tuple[Erase, ...]:
         """The outlines a soft product keeps off: the eye openings, the mouth or the lips, the brows (with their
-        soft margin; foundation keeps only off the brow's hair, at half the margin)."""
+        soft margin; foundation keeps only off the brow's hair, at half the margin). Matching the camera, every
+        edge is as soft as the frame, outward (the opening stays clear): a sharp edge round a blurred eye reads as
+        cut out."""
         space = ctx.space
+        soft = 2.0 * ctx.stroke_blur if self.options.match_camera else 0.0  # a margin of sigma grow / 2
         if self.options.kind != "foundation":
-            return tuple(Erase(n, space.brow_margin() if n.endswith("_brow") else 0.0) for n in side.erase)
+            return tuple(Erase(n, max(space.brow_margin(), soft) if n.endswith("_brow") else soft)
+                         for n in side.erase)
         gains = ctx.gains if self.options.scene_light else None
         shade_y = self._shade_y[0] * (float(np.dot(S.C.BGR_TO_Y, gains)) if gains is not None else 1.0)
-        return tuple(Erase(n, 0.5 * space.brow_margin(), shade_y) if n.endswith("_brow") else Erase(n)
-                     for n in side.erase)
+        return tuple(Erase(n, max(0.5 * space.brow_margin(), soft), shade_y) if n.endswith("_brow") else
+                     Erase(n, soft) for n in side.erase)
 
     def _zone_layer(self, ctx: _Context, parts: list[tuple[P.PatternSide, Rect]], grid: FaceGrid, rect: Rect,
                     change: GridChange, erase: tuple[Erase, ...], keep: np.ndarray | None) -> Layer | None:

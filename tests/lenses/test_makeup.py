@@ -377,6 +377,31 @@ def test_shimmer_glints_take_the_camera_blur_and_keep_their_light(pid):
     assert abs(light / sharp_light - 1.0) < 0.1, (light, sharp_light)
     assert speckle < 0.6 * sharp_speckle, (speckle, sharp_speckle)
 
+
+@pytest.mark.parametrize("pid", ["EYS-001", "EYS-002", "EYS-003"])
+@pytest.mark.parametrize("still", [("grace_hopper", "grace_hopper.jpg"), ("frontal_smile", "frontal_smile.png")])
+def test_eyeshadow_fades_into_a_soft_eye_instead_of_cutting_round_it(pid, still):
+    """On a portrait blurred by 2 px, an eyeshadow kept off the eye opening by a pixel-sharp edge reads as cut out
+    round the eye. Matching the camera, the edge is as soft as the frame, outward: the change's steepest gradients
+    along the eye's outline (95th percentile within 2 px of it) at most 0.8 of the sharp edge's (0.52-0.71
+    measured), and the opening itself still unchanged (the issue's bound: 0.5% of its pixels)."""
+    image, face = load_still(*still)
+    frame = cv2.GaussianBlur(image, (0, 0), 2.0)
+    opening = np.zeros(frame.shape[:2], np.uint8)
+    for eye in (named.left_eye(), named.right_eye()):
+        cv2.fillPoly(opening, [np.round((face.landmarks[list(eye), :2] - 0.5) * 16).astype(np.int32)], 1,
+                     cv2.LINE_8, 4)
+    inside = cv2.erode(opening, np.ones((3, 3), np.uint8)) > 0
+    outline = (cv2.dilate(opening, np.ones((5, 5), np.uint8)) > 0) & ~inside
+    steepest = []
+    for match in (False, True):
+        out = MakeupLens.from_product(CATALOG[pid], match_camera=match).render(frame, [face])
+        change = np.abs(out.astype(np.float32) - frame).mean(axis=2)
+        assert (change[inside] > 2).mean() <= 0.005
+        slope = cv2.magnitude(cv2.Sobel(change, cv2.CV_32F, 1, 0), cv2.Sobel(change, cv2.CV_32F, 0, 1))
+        steepest.append(float(np.percentile(slope[outline], 95)))
+    assert steepest[1] <= 0.8 * steepest[0], steepest
+
 def test_shimmer_and_strokes_are_fixed_to_the_face(scenes):
     """The same face moved by whole pixels gives the same pixels moved: glints, strokes and UV maps are
     functions of the landmarks alone."""
