@@ -58,19 +58,24 @@ class CameraLook:
 #: Largest side (pixels) of the patch the look is measured on: its statistics need a few thousand pixels, and
 #: at full resolution (noise and blur are per pixel) a larger patch only costs more.
 PATCH_SIDE = 128
+#: Smallest side (pixels) of that patch: a face far from the camera (under 64 px between the eyes) is measured on
+#: its eye and what is around it. At 12 px (half the eye distance) a face 25 px between the eyes measured no blur
+#: at all (too few edges inside the gradients' border), blurred or not; at 32 px, 0.8-1.5 px blurred by 1 px and
+#: 1.9-2.2 px by 2 (the three test faces).
+LEAST_PATCH_SIDE = 32
 
 
 def eye_patch(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1): a square around the subject's left eye (image right) with its brow and the cheek
-    below, at most :data:`PATCH_SIDE` wide, clipped to the frame: where a face shows the camera's grain (skin)
-    and blur (lashes, lids, brows), and where glasses go."""
+    below, :data:`LEAST_PATCH_SIDE` to :data:`PATCH_SIDE` wide, clipped to the frame: where a face shows the
+    camera's grain (skin) and blur (lashes, lids, brows), and where glasses go."""
     from arlens import landmarks as L
 
     lm = np.asarray(landmarks, dtype=np.float64)
     pts = lm[list(L.left_eye()), :2]
     iod = float(np.linalg.norm(lm[L.RIGHT_EYE_OUTER, :2] - lm[L.LEFT_EYE_OUTER, :2]))
     cx, cy = pts.mean(axis=0)
-    half = int(min(max(0.25 * iod, 6.0), PATCH_SIDE / 2))
+    half = int(min(max(0.25 * iod, LEAST_PATCH_SIDE / 2), PATCH_SIDE / 2))
     cy -= 0.05 * iod  # a little up: the brow in, less of the cheek
     h, w = shape[:2]
     x0, y0 = int(max(cx - half, 0)), int(max(cy - half, 0))
