@@ -58,10 +58,10 @@ class CameraLook:
 #: Largest side (pixels) of the patch the look is measured on: its statistics need a few thousand pixels, and
 #: at full resolution (noise and blur are per pixel) a larger patch only costs more.
 PATCH_SIDE = 128
-#: Smallest side (pixels) of that patch: a face far from the camera (under 64 px between the eyes) is measured on
-#: its eye and what is around it. At 12 px (half the eye distance) a face 25 px between the eyes measured no blur
-#: at all (too few edges inside the gradients' border), blurred or not; at 32 px, 0.8-1.5 px blurred by 1 px and
-#: 1.9-2.2 px by 2 (the three test faces).
+#: Smallest side (pixels) of that patch: a face far from the camera (its outer eye corners under 64 px apart) is
+#: measured on its eye and what is around it. At 12 px (the least before) a face with pupils 25 px apart measured no
+#: blur at all (too few edges inside the gradients' border), blurred or not; at 32 px, 0.9-1.5 px blurred by 1 px
+#: and 1.9-2.2 px by 2 (the three test faces).
 LEAST_PATCH_SIDE = 32
 
 
@@ -263,7 +263,6 @@ def added_blur(look: CameraLook, scale: float = 1.0) -> float:
     extra2 = look.blur_sigma_px**2 - SHARP_SIGMA_PX**2 - scale_softness(scale) ** 2
     extra = float(np.sqrt(max(extra2, 0.0)))
     return extra if extra >= LEAST_ADDED_BLUR else 0.0
-
 
 
 #: The least size (Gaussian sigma, pixels) :func:`glint_gain` takes a glint to have: one smaller is sampled at a
