@@ -30,7 +30,7 @@ from arlens.errors import InputError
 from arlens.image import as_bgr, bgr_copy, check_bgr
 from arlens.render import color as C
 from arlens.render import mask as M
-from arlens.render.camera_match import added_blur, glint_gain
+from arlens.render.camera_match import added_blur, blur_reach, glint_gain
 from arlens.render.lip_edges import refine_painted
 from arlens.render.relight import composite_in_light
 from arlens.scene import Scene
@@ -331,7 +331,7 @@ class LipstickLens:
     def geometry(self, face: Face, frame_shape: tuple[int, ...], blur: float = 0.0) -> M.LipGeometry | None:
         """The lips of ``face`` in a frame of ``frame_shape`` (None when they are outside it), in a box with room
         for a camera ``blur`` (Gaussian sigma, pixels) of the paint's edges."""
-        return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather, margin=_blur_reach(blur))
+        return M.lip_geometry(_landmarks(face), frame_shape, self.options.feather, margin=blur_reach(blur))
 
     def _pixels(
         self, geom: M.LipGeometry, gloss: bool, sparkle: bool, scene: Scene | None = None, face: Face | None = None,
@@ -349,7 +349,7 @@ class LipstickLens:
             painted = M.painted_pixels(geom)
         visible = keep = None
         if scene is not None and face is not None:
-            painted, visible, keep = self._visible(painted, geom, scene, face, _blur_reach(blur))
+            painted, visible, keep = self._visible(painted, geom, scene, face, blur_reach(blur))
             if gloss or sparkle:
                 half = half_vector(scene.face(face))
         pixels = M.lip_pixels(
@@ -595,12 +595,6 @@ class LipstickLens:
             return LipstickOptions.from_product(shade).params
         except InputError as exc:
             raise InputError(f"shades[{index}]: {exc}") from None
-
-
-def _blur_reach(sigma: float) -> int:
-    """Pixels a Gaussian blur of ``sigma`` spreads paint by (3 sigma: under 1% of the edge's level beyond)."""
-    return math.ceil(3.0 * sigma) if sigma > 0.0 else 0
-
 
 
 def _put_blurred(out: np.ndarray, box: tuple[int, int, int, int], index: np.ndarray, change: np.ndarray, sigma: float,

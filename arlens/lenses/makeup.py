@@ -61,7 +61,7 @@ from arlens.render import face_uv as F
 from arlens.render import mask as M
 from arlens.render import patterns as P
 from arlens.render import skin as S
-from arlens.render.camera_match import added_blur
+from arlens.render.camera_match import added_blur, blur_reach
 from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
 from arlens.render.face_space import FaceSpace, fade_change
 from arlens.render.hair import HairModel, hair_class
@@ -611,7 +611,7 @@ class MakeupLens:
         if not verts:
             return None
         blur = ctx.stroke_blur if self.options.match_camera else 0.0
-        box = _points_box(verts[0] if len(verts) == 1 else np.vstack(verts), ctx.space.shape, _blur_reach(blur))
+        box = _points_box(verts[0] if len(verts) == 1 else np.vstack(verts), ctx.space.shape, blur_reach(blur))
         if box is None:
             return None
         alphas = None
@@ -1317,11 +1317,6 @@ def _points_box(pts: np.ndarray, shape: tuple[int, int], margin: int = 0) -> Box
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
     return x0, y0, x1, y1
-
-
-def _blur_reach(sigma: float) -> int:
-    """Pixels a Gaussian blur of ``sigma`` carries a stroke's coverage out by (OpenCV's kernel: three sigma)."""
-    return math.ceil(3.0 * sigma) if sigma else 0
 
 
 def _union(boxes: list[Box]) -> np.ndarray | None:

@@ -265,6 +265,12 @@ def added_blur(look: CameraLook, scale: float = 1.0) -> float:
     return extra if extra >= LEAST_ADDED_BLUR else 0.0
 
 
+def blur_reach(sigma: float) -> int:
+    """Pixels a Gaussian blur of ``sigma`` carries an overlay out by (3 sigma: under 1% of its edge's level beyond;
+    0 for no blur): the room a box needs around what is blurred in it."""
+    return math.ceil(3.0 * sigma) if sigma > 0.0 else 0
+
+
 #: The least size (Gaussian sigma, pixels) :func:`glint_gain` takes a glint to have: one smaller is sampled at a
 #: single pixel, whose blur already spreads it as a glint of about this size would be.
 LEAST_GLINT_SIGMA = 0.5
