@@ -47,6 +47,13 @@ _WHITE = np.ones(3, dtype=np.float32)
 _MARGIN_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 #: Occluder coverage up to which a lip pixel is painted in full, and from which it is not painted at all.
 VISIBLE, OCCLUDED = 0.05, 0.3
+
+
+def uncovered(covered: np.ndarray) -> np.ndarray:
+    """float32 like ``covered`` (how much occluders cover each pixel or cell): how much of a lens's change it keeps,
+    all at ``VISIBLE`` or less, none from ``OCCLUDED``, eased between (smoothstep); the make-up lenses' rule too."""
+    t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
+    return np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
 #: Liner band width (fraction of the mouth width) used for a lip_liner product.
 DEFAULT_LINER_WIDTH = 0.03
 
@@ -517,14 +524,11 @@ class LipstickLens:
         # beside a finger shows less than paint on it
         margin = cv2.dilate(occlusion, _MARGIN_KERNEL)
         if reach:  # the visibility over the whole box, for the blurred change
-            t = np.clip((margin - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
-            visibility = np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
+            visibility = uncovered(margin)
             shown = np.take(visibility.reshape(-1), index)
-        else:
+        else:  # at the painted pixels only
             visibility = None
-            covered = np.take(margin.reshape(-1), index)
-            t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
-            shown = np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
+            shown = uncovered(np.take(margin.reshape(-1), index))
         mask = values * shown
         keep = mask > 0
         # compress: the pixels left, at a third of index[keep]'s cost

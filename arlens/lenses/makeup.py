@@ -55,7 +55,7 @@ from arlens.catalog.patterns import DEFAULT_PATTERNS, PATTERNS
 from arlens.catalog.product import PaletteColor
 from arlens.errors import InputError
 from arlens.image import check_bgr
-from arlens.lenses.lipstick import OCCLUDED, VISIBLE
+from arlens.lenses.lipstick import VISIBLE, uncovered
 from arlens.render import coverage as COV
 from arlens.render import face_uv as F
 from arlens.render import mask as M
@@ -962,7 +962,7 @@ class _Context:
         covered = self.face.occlusion(box)
         if covered.max(initial=0.0) <= VISIBLE:
             return None
-        return _uncovered(covered)
+        return uncovered(covered)
 
     def covered(self, grid: FaceGrid) -> np.ndarray | None:
         """float32 (rows, columns): how much of each cell of ``grid`` the occluders cover; None for nothing."""
@@ -977,7 +977,7 @@ class _Context:
     def covered_keep(self, grid: FaceGrid) -> np.ndarray | None:
         """float32 (rows, columns): how much of a product each cell keeps under the occluders; None for all."""
         covered = self.covered(grid)
-        return None if covered is None else _uncovered(covered)
+        return None if covered is None else uncovered(covered)
 
 
 def _own_rules(grid: FaceGrid, space: FaceSpace) -> np.ndarray:
@@ -1237,12 +1237,6 @@ def _forehead(u: np.ndarray, v: np.ndarray, on_mesh: np.ndarray, pixels: float, 
 def _ramp(x: np.ndarray, zero: float, one: float) -> np.ndarray:
     """float32 like ``x``: 0 at ``zero``, 1 at ``one`` (either way round), linear between and clipped beyond."""
     return np.clip((x - np.float32(zero)) * np.float32(1.0 / (one - zero)), 0.0, 1.0)
-
-
-def _uncovered(covered: np.ndarray) -> np.ndarray:
-    """float32 like ``covered`` (how much occluders cover each pixel or cell): how much of a product it keeps,
-    all at ``VISIBLE`` or less, none from ``OCCLUDED``, eased between."""
-    return np.float32(1.0) - _smoothstep(_ramp(covered, VISIBLE, OCCLUDED))
 
 
 def _smoothstep(t: np.ndarray) -> np.ndarray:
