@@ -467,11 +467,7 @@ class MakeupLens:
                     at += np.take(side_of, sub)
                     put_rows(painted, sub, table.paint(part, np.take(alpha, sub), 0.0, at, colours))
             if sheen is not None:  # the glints blurred together: towards white by their mean
-                bright = painted.astype(np.float32)
-                add = np.float32(255.0) - bright
-                add *= sheen[:, None]
-                bright += add
-                painted = cv2.convertScaleAbs(bright)
+                painted = S.towards_white(painted, sheen)
             return painted[None]
 
         # in the scene's light: taken out of it, painted, put back (untouched pixels exactly as they were)

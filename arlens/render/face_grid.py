@@ -698,12 +698,6 @@ class GridChange:
         np.minimum(white, np.float32(0.6), out=white)
         flat = out.reshape(-1, 3)
 
-        def shine(px: np.ndarray) -> np.ndarray:  # towards white, under white light: uint8 (1, n, 3)
-            bright = px.astype(np.float32)
-            add = np.float32(255.0) - bright
-            add *= white[:, None]
-            bright += add
-            return cv2.convertScaleAbs(bright)[None]
-
         before = take_rows(flat, at)
-        put_rows(flat, at, composite_in_light(before, None, shine, luts)[0])
+        # towards white under white light, then into the scene's
+        put_rows(flat, at, composite_in_light(before, None, lambda px: S.towards_white(px, white)[None], luts)[0])

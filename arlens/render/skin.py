@@ -404,6 +404,16 @@ def gain_offset(before: np.ndarray, after: np.ndarray, max_gain: float = 2.5) ->
     return gain, offset
 
 
+def towards_white(px: np.ndarray, white: np.ndarray) -> np.ndarray:
+    """uint8 (n, 3) pixels moved towards white by float32 (n,) shares: ``px + white * (255 - px)``, rounded and
+    saturated. A shimmer's light under white light (its glints at full resolution, or their sheen on a grid)."""
+    bright = px.astype(np.float32)
+    add = np.float32(255.0) - bright
+    add *= white[:, None]
+    bright += add
+    return cv2.convertScaleAbs(bright)
+
+
 def gain_offset_pixels(before: np.ndarray, after: np.ndarray,
                        max_gain: float = 2.5) -> tuple[np.ndarray, np.ndarray]:
     """:func:`gain_offset` of packed pixels: ``before``, ``after`` uint8 or float32 (n, 3) BGR; returns gain
