@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -34,6 +35,8 @@ from arlens.render.coverage import spline
 EYE_TEXELS = 1024
 #: Texels per UV unit of the cheek and face textures (soft gradients need less).
 FACE_TEXELS = 384
+#: Opacity of the lower lashes (``mascara/volume``) against the upper: fewer, finer hairs that a wand coats less.
+LOWER_LASH_OPACITY = 0.7
 #: Zone values below this are treated as empty (less than a level of 8 bits at full intensity).
 _EMPTY = 1.0 / 512.0
 
@@ -85,6 +88,12 @@ class Strokes:
     zone: int
     alpha: np.ndarray
     thinnest: float
+
+    @property
+    def opacity(self) -> float:
+        """The strongest polygon's opacity: what strokes drawn at the frame's resolution as one coverage (a liner,
+        a set of lashes) are drawn with."""
+        return float(self.alpha.max())
 
     def polygons(self, points: np.ndarray) -> list[np.ndarray]:
         """The polygons on a face (its :func:`~arlens.render.face_uv.mesh_points`), in frame pixel centres."""
@@ -447,50 +456,79 @@ def _lash(base: np.ndarray, direction: np.ndarray, length: float, width: float, 
     return np.vstack([spine + nrm * half, (spine - nrm * half)[::-1]])
 
 
-def _mascara(name: str) -> list[np.ndarray]:
+def _lash_fan(line: np.ndarray, count: int, span: tuple[float, float], away: float, seed: int,
+              length: Callable[[float, float], float], width: float, curl: float, spread: float,
+              clump: float) -> list[np.ndarray]:
+    """``count`` lashes along ``line`` (outer corner -> inner, UV) between ``span`` (0 = the outer corner), growing
+    away from the eye (``away``: -1 up for the upper lid, +1 down for the lower) and out towards the outer corner,
+    ``width`` wide at the base and bent sideways by ``curl`` of their length (:func:`_lash`).
+
+    Irregular, as lashes are: each base moves by up to a third of the spacing, its angle by ``spread`` radians and its
+    ``length(outward, jitter)`` with ``jitter`` in [0, 1); neighbours gather in clumps of two or three whose tips lean
+    together by ``clump`` of their base's distance from the clump's middle (mascara sticks lashes together). Evenly
+    spaced, parallel, equal lashes read as a comb."""
+    n = len(line) - 1
+    spacing = (span[1] - span[0]) / max(count - 1, 1)
+    bases, dirs, lengths = [], [], []
+    for i in range(count):
+        sp = span[0] + i * spacing + (_hash01(i, seed, 1) - 0.5) * 0.66 * spacing
+        sp = min(max(sp, 0.0), 1.0)
+        k = min(int(sp * n), n - 1)
+        f = sp * n - k
+        base = (1.0 - f) * line[k] + f * line[k + 1]
+        tangent = line[max(k - 1, 0)] - line[min(k + 2, n)]  # towards the outer corner
+        tangent /= np.linalg.norm(tangent)
+        normal = np.array([-tangent[1], tangent[0]])
+        if normal[1] * away < 0:
+            normal = -normal
+        outward = 1.0 - sp  # 1 at the outer corner
+        direction = normal + (0.15 + 0.9 * outward**2) * tangent
+        angle = (_hash01(i, seed, 2) - 0.5) * 2.0 * spread
+        rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+        bases.append(base)
+        dirs.append(rot @ (direction / np.linalg.norm(direction)))
+        lengths.append(length(outward, _hash01(i, seed, 3)))
+    # clumps of two or three neighbours, chosen once
+    i = 0
+    groups = []
+    while i < count:
+        size = 2 if _hash01(i, seed, 4) < 0.6 else 3
+        groups.append(range(i, min(i + size, count)))
+        i += size
+    polys = []
+    for group in groups:
+        middle = np.mean([bases[j] for j in group], axis=0)
+        for j in group:
+            side = np.array([-dirs[j][1], dirs[j][0]])
+            # the tip leans towards the clump's middle: a sideways bend of that much over the lash's length
+            lean = float(np.dot(middle - bases[j], side)) * clump / lengths[j]
+            polys.append(_lash(bases[j], dirs[j], lengths[j], width, curl + lean))
+    return polys
+
+
+def _mascara(name: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The upper lashes (with a dark band at their roots) and the lower lashes (``mascara/volume`` only)."""
     eye = _eye()
     ew = eye.width
     volume = name == "mascara/volume"
-    count = 34 if volume else 24
-    upper = _resample(eye.upper, 120)  # outer -> inner
-    s_pos = np.linspace(0.02, 0.88, count)  # 0 = outer corner
-    polys = []
-    # a dark band at the lash roots (outer -> in, normals up)
+    upper = _resample(eye.upper, 160)  # outer -> inner
     roots = _resample(eye.upper, 40)[:35]
     s = np.linspace(1.0, 0.0, len(roots))
-    polys.append(_ribbon(roots, np.full_like(s, 0.004 * ew), 0.006 * ew + 0.008 * ew * s))
-    for i, sp in enumerate(s_pos):
-        k = int(sp * (len(upper) - 1))
-        base = upper[k]
-        tangent = upper[max(k - 1, 0)] - upper[min(k + 1, len(upper) - 1)]  # towards the outer corner
-        tangent /= np.linalg.norm(tangent)
-        up = np.array([-tangent[1], tangent[0]])
-        if up[1] > 0:
-            up = -up
-        outward = 1.0 - sp  # 1 at the outer corner
-        direction = up + (0.15 + 0.9 * outward**2) * tangent
-        jitter = _hash01(i, 7 if volume else 3)
-        angle = (jitter - 0.5) * 0.2
-        rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-        direction = rot @ (direction / np.linalg.norm(direction))
-        length = ew * (0.13 + 0.09 * outward) * (1.3 if volume else 1.0) * (0.88 + 0.24 * _hash01(i, 11))
-        width = ew * (0.016 if volume else 0.011)
-        polys.append(_lash(base, direction, length, width, 0.25))
-    if volume:
-        lower = _resample(eye.lower, 60)  # outer -> inner
-        for i, sp in enumerate(np.linspace(0.05, 0.7, 12)):
-            k = int(sp * (len(lower) - 1))
-            base = lower[k]
-            tangent = lower[max(k - 1, 0)] - lower[min(k + 1, len(lower) - 1)]
-            tangent /= np.linalg.norm(tangent)
-            down = np.array([-tangent[1], tangent[0]])
-            if down[1] < 0:
-                down = -down
-            direction = down + 0.5 * (1.0 - sp) * tangent
-            direction /= np.linalg.norm(direction)
-            length = ew * 0.055 * (0.85 + 0.3 * _hash01(i, 19))
-            polys.append(_lash(base, direction, length, ew * 0.009, 0.0))
-    return polys
+    top = [_ribbon(roots, np.full_like(s, 0.004 * ew), 0.006 * ew + 0.008 * ew * s)]
+    gain = 1.3 if volume else 1.0
+    top += _lash_fan(upper, 44 if volume else 34, (0.02, 0.88), -1.0, 7 if volume else 3,
+                     lambda out, j: ew * (0.12 + 0.10 * out**1.5) * gain * (0.8 + 0.35 * j),
+                     ew * (0.015 if volume else 0.010), 0.25, 0.08, 0.6)
+    if not volume:
+        return top, []
+    lower = _resample(eye.lower, 100)  # outer -> inner
+    part = _resample(eye.lower, 40)[:30]
+    t = np.linspace(1.0, 0.0, len(part))
+    # a faint line at the roots, on the skin side of the lower lash line (its +90 normal points into the eye)
+    bottom = [_ribbon(part, 0.002 * ew + 0.004 * ew * t, np.full_like(t, 0.001 * ew))]
+    bottom += _lash_fan(lower, 26, (0.04, 0.78), 1.0, 19,
+                        lambda out, j: ew * (0.035 + 0.03 * out) * (0.75 + 0.5 * j), 0.006 * ew, 0.0, 0.15, 0.25)
+    return top, bottom
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -742,7 +780,11 @@ def pattern(name: str) -> Pattern:
     elif kind == "eyeliner":
         sides = _sides(None, [(_liner(name), None)], ("SIDE_eye",))
     elif kind == "mascara":
-        sides = _sides(None, [(_mascara(name), None)], ("SIDE_eye",))
+        upper, lower = _mascara(name)
+        groups = [(upper, None)]
+        if lower:
+            groups.append((lower, np.full(len(lower), LOWER_LASH_OPACITY, np.float32)))
+        sides = _sides(None, groups, ("SIDE_eye",))
     elif kind == "brow":
         strokes = [_brow_hairs(dense=True)] if name == "brow/fill" else []
         sides = _sides(_brow_texture(), strokes, ("SIDE_eye",))

@@ -54,3 +54,41 @@ def test_right_side_patterns_stay_on_the_right_half():
 def test_unknown_pattern():
     with pytest.raises(InputError, match="expected one of"):
         P.pattern("eyeshadow/glitter-bomb")
+
+
+def _lashes(strokes: P.Strokes) -> tuple[np.ndarray, np.ndarray]:
+    """(bases, tips) in UV, float (n, 2) each, of the lash polygons among ``strokes`` (each a tapered spine's two
+    sides: 12 vertices, the base's two corners first and last, the tip's in the middle)."""
+    uv = F.warp(strokes.located, F.layout().uv).astype(np.float64)
+    polys = [p for p in np.split(uv, strokes.ends[:-1]) if len(p) == 12]
+    bases = np.array([(p[0] + p[-1]) / 2 for p in polys])
+    tips = np.array([(p[5] + p[6]) / 2 for p in polys])
+    return bases, tips
+
+
+@pytest.mark.parametrize("name", ["mascara/natural", "mascara/volume"])
+def test_lashes_are_irregular_not_a_comb(name):
+    upper = P.pattern(name).sides[0].strokes[0]
+    bases, tips = _lashes(upper)
+    assert len(bases) >= 30
+    order = np.argsort(bases[:, 0])
+    bases, tips = bases[order], tips[order]
+    gaps = np.linalg.norm(np.diff(bases, axis=0), axis=1)
+    # an evenly spaced comb's gaps vary only with the lid's curve (a few percent; 0.11 when the roots were placed on
+    # a grid of 120 points along the lid); roots moved by up to a third of the spacing vary by about a quarter
+    assert gaps.std() / gaps.mean() > 0.18
+    lengths = np.linalg.norm(tips - bases, axis=1)
+    assert lengths.std() / lengths.mean() > 0.1
+
+
+def test_volume_lower_lashes_are_a_lighter_fringe_of_their_own():
+    right = P.pattern("mascara/volume").sides[0]
+    upper, lower = right.strokes
+    assert upper.opacity == 1.0 and lower.opacity == pytest.approx(P.LOWER_LASH_OPACITY) and lower.opacity < 1.0
+    up_bases, up_tips = _lashes(upper)
+    lo_bases, lo_tips = _lashes(lower)
+    assert len(lo_bases) >= 20  # a fringe, not a dozen dots
+    assert (lo_tips[:, 1] > lo_bases[:, 1]).all() and (up_tips[:, 1] < up_bases[:, 1]).all()  # down and up (v down)
+    assert np.median(np.linalg.norm(lo_tips - lo_bases, axis=1)) < 0.5 * np.median(
+        np.linalg.norm(up_tips - up_bases, axis=1))
+    assert len(P.pattern("mascara/natural").sides[0].strokes) == 1  # natural: upper lashes only
