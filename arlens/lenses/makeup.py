@@ -636,6 +636,10 @@ class MakeupLens:
             return None
         if blur:  # the camera's softness outward (the erase masks and occluders after it: an eye opening stays clear)
             alphas = np.maximum(alphas, cv2.GaussianBlur(alphas, (0, 0), blur, borderType=cv2.BORDER_CONSTANT))
+        # on a turned head the far eye's strokes land where the nose hides that eye: kept where the face shows them
+        shown = ctx.space.showing(_uv_union([s.uv_box for s in side.strokes]), box)
+        if shown is not None:
+            alphas *= shown
         alphas *= self._keep(ctx, side, box)
         alphas *= self._alpha[0]
         return self._composite(out, box, [(alphas, None)], self._light(ctx))
@@ -1322,6 +1326,12 @@ def _points_box(pts: np.ndarray, shape: tuple[int, int], margin: int = 0) -> Box
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
     return x0, y0, x1, y1
+
+
+def _uv_union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+    """The UV box around UV boxes (u0, v0, u1, v1)."""
+    u0, v0, u1, v1 = zip(*boxes, strict=True)
+    return min(u0), min(v0), max(u1), max(v1)
 
 
 def _union(boxes: list[Box]) -> np.ndarray | None:

@@ -14,6 +14,7 @@ anything. Faces of other types get a fresh space on every call.
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ from arlens.tracking.results import Face
 UV_SAMPLES_PER_UNIT = 48.0
 #: Brows are erased with a soft margin of this many UV units (their hair is not a sharp outline).
 BROW_MARGIN_UV = 0.008
+#: Where one part of the face hides another, :meth:`FaceSpace.showing` fades a part out over this many UV units
+#: beyond its UV box (about an eye corner's width: a stroke ends softly where the nose starts to hide its eye).
+SHOW_MARGIN_UV = 0.015
 #: The face box's margin around the mesh, in UV units (patterns reach a little past the face outline).
 _BOX_MARGIN_UV = 0.02
 
@@ -39,6 +43,15 @@ _BOX_MARGIN_UV = 0.02
 class _Mask:
     box: tuple[int, int, int, int]
     mask: np.ndarray
+
+
+@functools.cache
+def _outline_uv_box(name: str) -> tuple[float, float, float, float]:
+    """(u0, v0, u1, v1): the UV box of outline ``name`` (:func:`arlens.render.coverage.outline`) in the layout."""
+    polys = COV.erase_polygons(F.layout().uv, name)
+    pts = np.vstack(polys)
+    lo, hi = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+    return lo[0], lo[1], hi[0], hi[1]
 
 
 def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
@@ -51,12 +64,15 @@ class FaceSpace:
 
     Attributes:
         points: float32 (NUM_VERTICES, 2) mesh points in pixel-centre coordinates.
+        depths: float32 (NUM_VERTICES,) their depths (:func:`arlens.render.face_uv.mesh_depths`), or None (landmarks
+            without z): the UV maps then keep no depth order.
         scale: pixels per UV unit (from the outer eye corners).
         shape: the frame's (H, W).
     """
 
-    def __init__(self, points: np.ndarray, frame_shape: tuple[int, ...]) -> None:
+    def __init__(self, points: np.ndarray, frame_shape: tuple[int, ...], depths: np.ndarray | None = None) -> None:
         self.points = points
+        self.depths = depths
         self.shape = (int(frame_shape[0]), int(frame_shape[1]))
         uv = F.layout().uv
         a, b = named.RIGHT_EYE_OUTER, named.LEFT_EYE_OUTER
@@ -89,7 +105,7 @@ class FaceSpace:
         if lm.ndim != 2 or lm.shape[0] < named.NUM_MESH_LANDMARKS or lm.shape[1] < 2:
             raise InputError(f"faces: expected landmarks of shape (478, 2 or 3), got {lm.shape}")
         pts = F.mesh_points(lm)
-        space = cls(pts, frame_shape) if np.isfinite(pts).all() else None
+        space = cls(pts, frame_shape, F.mesh_depths(lm)) if np.isfinite(pts).all() else None
         if isinstance(face, Face):
             if memo is None or memo[0]() is not face:
                 fid = id(face)
@@ -111,7 +127,7 @@ class FaceSpace:
             return None
         step = self.scale / UV_SAMPLES_PER_UNIT
         return F.uv_grid(self.points, np.arange(len(F.layout().triangles)), self.box, step=max(step, 1.0),
-                         max_samples=160)
+                         max_samples=160, depths=self.depths)
 
     @cached_property
     def uv(self) -> F.UVMap | None:
@@ -139,7 +155,48 @@ class FaceSpace:
         if grid is not None:
             return grid.lattice(box)
         return F.uv_map(self.points, np.arange(len(F.layout().triangles)), box,
-                        step=max(self.scale / UV_SAMPLES_PER_UNIT, 1.0))
+                        step=max(self.scale / UV_SAMPLES_PER_UNIT, 1.0), depths=self.depths)
+
+    def showing(self, uv_box: tuple[float, float, float, float], box: tuple[int, int, int, int],
+                grow: float = 0.0, lenient: bool = False) -> np.ndarray | None:
+        """How much each pixel of ``box`` shows of the face's part inside ``uv_box`` (u0, v0, u1, v1) grown by ``grow``
+        UV units: float32 (h, w), 0 where another part of the face lies in front of it
+        (:attr:`arlens.render.face_uv.UVGrid.hides`) and the surface seen there lies ``SHOW_MARGIN_UV`` or more
+        outside that box, 1 elsewhere; None when no part of the face hides another in the box (a frontal face): all
+        of it shows.
+
+        How hidden a pixel is (``hides``, interpolated, times how far outside the box the surface seen lies) goes
+        from 0 to 1 over the edge of what hides; the part shows fully up to half hidden with ``lenient`` (an erase
+        mask, kept), not at all from half hidden without (strokes): on every pixel either a stroke is gone or the
+        erase mask under it is whole, so no stroke leaks into an eye opening on the edge of the nose.
+
+        What strokes warped from UV need on a turned head: the far eye's liner lands where the nose hides the eye,
+        and the pixels there show the nose."""
+        grid = self.uv_grid
+        if grid is None:
+            return None
+        hides = grid.hides_in(box)
+        if hides is None or not hides.any():
+            return None
+        uvm = grid.lattice(box)
+        u0, v0, u1, v1 = (np.float32(c) for c in (uv_box[0] - grow, uv_box[1] - grow, uv_box[2] + grow,
+                                                  uv_box[3] + grow))
+        out = np.maximum(u0 - uvm.u, uvm.u - u1)
+        np.maximum(out, v0 - uvm.v, out=out)
+        np.maximum(out, uvm.v - v1, out=out)
+        out *= np.float32(1.0 / SHOW_MARGIN_UV)
+        np.clip(out, 0.0, 1.0, out=out)
+        out *= hides  # how hidden, 0..1
+        out *= np.float32(-2.0)
+        out += np.float32(2.0 if lenient else 1.0)
+        np.clip(out, 0.0, 1.0, out=out)
+        if lenient:
+            # the grid's UV is interpolated across the edge of what hides (the nose's outline over the eye): within a
+            # sample of that edge it reads neither part; an erase mask is kept there
+            step = (grid.box[2] - grid.box[0]) / grid.values.shape[1]
+            r = max(1, math.ceil(step))
+            out = cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+        return out
 
     def mask(self, name: str, grow: float = 0.0) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
         """The erase mask of one outline (:func:`arlens.render.coverage.outline` names) grown by ``grow`` pixels,
@@ -156,11 +213,21 @@ class FaceSpace:
                 if whole is None:
                     whole = self._cover[(name, wide)] = COV.erase_coverage(self._polygons[name], wide)
                 cover = whole[box[1] - wide[1] : box[3] - wide[1], box[0] - wide[0] : box[2] - wide[0]]
-                self._masks[key] = _Mask(box, COV.grow_erase(cover, grow))
+                self._masks[key] = _Mask(box, self._shown(name, box, COV.grow_erase(cover, grow)))
             else:  # (COV.erase_mask of the one outline in a box around it: both its polygons reach the box)
-                self._masks[key] = _Mask(box, COV.erase_coverage(self._polygons[name], box))
+                self._masks[key] = _Mask(box, self._shown(name, box, COV.erase_coverage(self._polygons[name], box)))
         m = self._masks[key]
         return None if m is None else (m.box, m.mask)
+
+    def _shown(self, name: str, box: tuple[int, int, int, int], mask: np.ndarray) -> np.ndarray:
+        """``mask`` (outline ``name``'s erase mask over ``box``) kept where the face shows that outline's part: the far
+        eye of a turned head lies behind the nose, and the nose is no eye to keep colour off. Its part is grown by
+        ``SHOW_MARGIN_UV``: the strokes about an eye (:meth:`showing` of their own part) fade out before its erase
+        mask does."""
+        shown = self.showing(_outline_uv_box(name), box, SHOW_MARGIN_UV, lenient=True)
+        if shown is not None:
+            mask *= shown
+        return mask
 
     def _mask_box(self, name: str, grow: float) -> tuple[int, int, int, int] | None:
         """The frame box of the outline's erase mask grown by ``grow`` pixels (its blur fits inside), or None."""

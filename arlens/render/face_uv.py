@@ -36,6 +36,7 @@ import functools
 import math
 from collections import Counter, deque
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -262,6 +263,23 @@ def mesh_points(landmarks: np.ndarray) -> np.ndarray:
     return out
 
 
+def mesh_depths(landmarks: np.ndarray) -> np.ndarray | None:
+    """Each mesh vertex's depth, as :func:`mesh_points` orders them: float32 (NUM_VERTICES,), MediaPipe's z (smaller
+    is nearer the camera, in the scale of x), each hole's centre the mean of its loop; None for landmarks without a
+    finite z (which then draw without a depth test)."""
+    lm = np.asarray(landmarks, dtype=np.float32)
+    if lm.ndim != 2 or lm.shape[1] < 3:
+        return None
+    z = lm[: named.NUM_MESH_LANDMARKS, 2]
+    if not np.isfinite(z).all():
+        return None
+    out = np.empty(NUM_VERTICES, dtype=np.float32)
+    out[: named.NUM_MESH_LANDMARKS] = z
+    for k, loop in enumerate(_hole_matrix()):
+        out[named.NUM_MESH_LANDMARKS + k] = z[loop].mean()
+    return out
+
+
 @dataclass(frozen=True)
 class Located:
     """Points of UV space tied to the mesh: each point's triangle and barycentric weights.
@@ -414,10 +432,30 @@ class UVGrid:
         box: (x0, y0, x1, y1) the frame box the grid spans.
         values: float32 (gh, gw, 3): u, v and coverage by the mesh (1 on it, 0 off it) at each sample; samples
             off the mesh take the UV of the nearest sample on it, so interpolation stays smooth at the outline.
+        hides: float32 (gh, gw), 1 at the samples where the part of the face seen lies in front of another (made
+            with depths, :func:`uv_grid`: the nose over the far eye of a turned head), else 0; None where no sample
+            does (a frontal face).
     """
 
     box: tuple[int, int, int, int]
     values: np.ndarray
+    hides: np.ndarray | None = None
+
+    def hides_in(self, box: tuple[int, int, int, int]) -> np.ndarray | None:
+        """:attr:`hides` over frame ``box``, one value per pixel (interpolated as :meth:`lattice`), or None."""
+        if self.hides is None:
+            return None
+        return cv2.warpAffine(self.hides, self._to(box, 1), (box[2] - box[0], box[3] - box[1]),
+                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+
+    def _to(self, box: tuple[int, int, int, int], cell: int) -> np.ndarray:
+        """The affine map from cells of ``box`` (``cell`` pixels each) to the grid's samples."""
+        x0, y0 = box[0], box[1]
+        gh, gw = self.values.shape[:2]
+        bx0, by0, bx1, by1 = self.box
+        sx, sy = (bx1 - bx0) / gw, (by1 - by0) / gh
+        return np.float64([[cell / sx, 0.0, (x0 - bx0 + 0.5 * cell) / sx - 0.5],
+                           [0.0, cell / sy, (y0 - by0 + 0.5 * cell) / sy - 0.5]])
 
     def lattice(self, box: tuple[int, int, int, int], cell: int = 1) -> UVMap:
         """The UV map of frame ``box`` at one sample per ``cell`` x ``cell`` pixels (cell ``(r, c)``'s centre is
@@ -433,13 +471,8 @@ class UVGrid:
     def lattice_values(self, box: tuple[int, int, int, int], cell: int = 1) -> np.ndarray:
         """:meth:`lattice`'s u, v and coverage together: float32 (h // cell, w // cell, 3)."""
         x0, y0, x1, y1 = box
-        gh, gw = self.values.shape[:2]
-        bx0, by0, bx1, by1 = self.box
-        sx, sy = (bx1 - bx0) / gw, (by1 - by0) / gh
         w, h = (x1 - x0) // cell, (y1 - y0) // cell
-        m = np.float64([[cell / sx, 0.0, (x0 - bx0 + 0.5 * cell) / sx - 0.5],
-                        [0.0, cell / sy, (y0 - by0 + 0.5 * cell) / sy - 0.5]])
-        return cv2.warpAffine(self.values, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        return cv2.warpAffine(self.values, self._to(box, cell), (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REPLICATE)
 
     def at(self, x: np.ndarray, y: np.ndarray, texels: float | None = None) -> np.ndarray | tuple[np.ndarray, ...]:
@@ -480,7 +513,7 @@ class UVGrid:
 
 
 def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, int], step: float = 3.0,
-           max_samples: int = 48) -> UVMap:
+           max_samples: int = 48, depths: np.ndarray | None = None) -> UVMap:
     """The UV of every pixel of ``box``, from the face's triangles that cover it (:func:`uv_grid` resized to
     the box's pixels).
 
@@ -491,11 +524,12 @@ def uv_map(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, 
         step: coarse grid spacing in pixels (the UV is resized from it).
         max_samples: the most grid samples along the box's longer side (the step grows to keep to it: make-up
             zones are soft, and the UV is exact at every sample whatever the step).
+        depths: the mesh points' depths (:func:`mesh_depths`): where triangles overlap, the nearest is taken.
 
     Returns:
         The map; pixels no triangle covers take the UV of the nearest covered sample and ``on_mesh`` 0.
     """
-    return uv_grid(points, triangles, box, step, max_samples).resized()
+    return uv_grid(points, triangles, box, step, max_samples, depths).resized()
 
 
 def _corner_uv(tri_idx: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -521,11 +555,13 @@ def _every_triangle() -> tuple[np.ndarray, ...]:
 
 
 def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int, int], step: float = 3.0,
-            max_samples: int = 48) -> UVGrid:
+            max_samples: int = 48, depths: np.ndarray | None = None) -> UVGrid:
     """The UV of ``box`` on a coarse grid of samples (see :func:`uv_map` for the arguments).
 
     Each triangle is rasterised on the grid, the UV of each sample it covers interpolated from its corners.
-    Samples no triangle covers take the UV of the nearest covered sample and coverage 0.
+    Samples no triangle covers take the UV of the nearest covered sample and coverage 0. With ``depths``
+    (:func:`mesh_depths`), a sample two triangles cover takes the nearer one's UV (a depth test: on a turned head the
+    nose hides the far eye, and the far cheek folds behind the near side); without, the last triangle's.
     """
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
@@ -562,6 +598,7 @@ def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int,
     ni = np.maximum(i1 - i0 + 1, 0) * ok
     counts = nj * ni
     total = int(counts.sum())
+    hides = None
     values = np.zeros((gh * gw, 3), dtype=np.float32)
     covered = np.zeros(gh * gw, dtype=np.uint8)
     if total:
@@ -577,6 +614,8 @@ def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int,
         keep = (l1 >= eps) & (l2 >= eps) & (l1 + l2 <= 1.0 - eps)
         o, l1, l2 = owner[keep], l1[keep], l2[keep]
         flat = row[keep] * gw + col[keep]
+        if depths is not None and len(flat):
+            o, l1, l2, flat, hides = _nearest_last(o, l1, l2, flat, depths, tri_idx, gh * gw)
         values[flat, 0] = np.take(tu0, o) + np.take(du1, o) * l1 + np.take(du2, o) * l2
         values[flat, 1] = np.take(tv0, o) + np.take(dv1, o) * l1 + np.take(dv2, o) * l2
         values[flat, 2] = 1.0
@@ -592,7 +631,44 @@ def uv_grid(points: np.ndarray, triangles: np.ndarray, box: tuple[int, int, int,
         lut[np.take(labels, on)] = np.take(values, on, axis=0)[:, :2]
         values[:, :2] = np.take(lut, labels, axis=0)
     grid = values.reshape(gh, gw, 3)
-    return UVGrid(box, grid)
+    return UVGrid(box, grid, None if hides is None else hides.reshape(gh, gw))
+
+
+def _nearest_last(o: np.ndarray, l1: np.ndarray, l2: np.ndarray, flat: np.ndarray, depths: np.ndarray,
+                  tri_idx: np.ndarray, samples: int) -> tuple[Any, ...]:
+    """The grid samples two or more triangles cover moved to the end, farthest first (numpy's assignment with a
+    repeated index keeps the last value: the nearest triangle's, what the camera sees), and float32 (samples,) 1 where
+    the triangles lay more than ``FOLD_DEPTH`` of the face's depth range apart (one surface in front of another; two
+    neighbours meeting at an edge are at one depth), or None where none did."""
+    hits = np.bincount(flat, minlength=samples)
+    shared = np.take(hits, flat) > 1
+    if not shared.any():
+        return o, l1, l2, flat, None
+    tris = layout().triangles[np.take(tri_idx, o.compress(shared))]
+    za = np.take(depths, tris[:, 0])
+    z = za + (np.take(depths, tris[:, 1]) - za) * l1.compress(shared)
+    z += (np.take(depths, tris[:, 2]) - za) * l2.compress(shared)
+    at = flat.compress(shared)
+    order = np.lexsort((-z, at))  # by sample, then farthest first
+    at, z = at[order], z[order]
+    first = np.ones(len(at), bool)
+    first[1:] = at[1:] != at[:-1]
+    starts = np.flatnonzero(first)
+    spread = np.maximum.reduceat(z, starts) - np.minimum.reduceat(z, starts)
+    deep = spread > FOLD_DEPTH * float(depths.max() - depths.min())
+    hides = None
+    if deep.any():
+        hides = np.zeros(samples, np.float32)
+        hides[at[starts[deep]]] = 1.0
+    index = np.concatenate([np.flatnonzero(~shared), np.flatnonzero(shared)[order]])
+    return o[index], l1[index], l2[index], flat[index], hides
+
+
+#: Triangles over one grid sample more than this share of the face's depth range apart are one surface in front
+#: of another (:attr:`UVGrid.hides`), not neighbours meeting at an edge or a lid folding over its eye's opening (on
+#: the three frontal test faces no sample at 0.06, 0-3 at 0.02; on the talking head turned away, 1,464 of 5,235
+#: covered samples at 0.06, 1,489 at 0.02).
+FOLD_DEPTH = 0.05
 
 
 #: Most points :func:`remap_points` looks up in one row: OpenCV's remap asserts that its maps are narrower than

@@ -89,6 +89,13 @@ class Strokes:
     alpha: np.ndarray
     thinnest: float
 
+    @functools.cached_property
+    def uv_box(self) -> tuple[float, float, float, float]:
+        """(u0, v0, u1, v1): the UV box of every polygon's vertices (where on the face the strokes lie)."""
+        uv = F.warp(self.located, F.layout().uv)
+        lo, hi = uv.min(axis=0).tolist(), uv.max(axis=0).tolist()
+        return lo[0], lo[1], hi[0], hi[1]
+
     @property
     def opacity(self) -> float:
         """The strongest polygon's opacity: what strokes drawn at the frame's resolution as one coverage (a liner,

@@ -105,6 +105,64 @@ def test_uv_map_off_the_mesh_and_degenerate_input():
     assert F.box_of(bad, tris, (800, 800)) is None
 
 
+def _folded(near_left: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A face folded along its midline so that its two halves lie on each other in the frame (the layout is
+    mirror-symmetric: a vertex and its partner land on one pixel), the left half (u > 0.5) nearer the camera when
+    ``near_left``: mesh points and depths."""
+    lay = F.layout()
+    uv = lay.uv[: named.NUM_MESH_LANDMARKS].astype(np.float64)
+    lm = np.zeros((named.NUM_FACE_LANDMARKS, 3), np.float32)
+    lm[: named.NUM_MESH_LANDMARKS, 0] = 100.0 + 400.0 * np.abs(uv[:, 0] - 0.5) + 0.5
+    lm[: named.NUM_MESH_LANDMARKS, 1] = 50.0 + 400.0 * uv[:, 1] + 0.5
+    # depth grows away from the midline on the far half, falls on the near half (a page turned towards the camera)
+    side = np.sign(uv[:, 0] - 0.5) * (1.0 if near_left else -1.0)
+    lm[: named.NUM_MESH_LANDMARKS, 2] = -60.0 * side * np.abs(uv[:, 0] - 0.5)
+    return F.mesh_points(lm), F.mesh_depths(lm)
+
+
+@pytest.mark.parametrize("near_left", [True, False])
+def test_uv_grid_shows_the_nearer_of_two_surfaces(near_left):
+    """Where two parts of the face lie over one pixel (a turned head's nose over its far eye), the UV grid made with
+    the depths shows the nearer; the samples where one surface hides another are marked."""
+    pts, depths = _folded(near_left)
+    tris = np.arange(F.layout().mesh_triangles)
+    box = (90, 40, 320, 460)
+    grid = F.uv_grid(pts, tris, box, step=2.0, max_samples=200, depths=depths)
+    u, on = grid.values[..., 0], grid.values[..., 2] > 0
+    away = on & (grid.hides > 0)  # off the midline, where the halves overlap at different depths
+    assert away.mean() > 0.5 * on.mean()
+    if near_left:
+        assert (u[away] > 0.5).all()
+    else:
+        assert (u[away] < 0.5).all()
+    # without depths the last triangle drawn wins, whichever half it is on
+    plain = F.uv_grid(pts, tris, box, step=2.0, max_samples=200)
+    assert plain.hides is None
+    assert 0.0 < (plain.values[..., 0][away] > 0.5).mean() < 1.0
+
+
+def test_a_frontal_face_has_nothing_hidden():
+    pts = _frame_points(3)
+    lm_depths = np.zeros(F.NUM_VERTICES, np.float32)
+    grid = F.uv_grid(pts, np.arange(len(F.layout().triangles)), (100, 40, 460, 420), step=3.0, max_samples=160,
+                     depths=lm_depths)
+    assert grid.hides is None
+    plain = F.uv_grid(pts, np.arange(len(F.layout().triangles)), (100, 40, 460, 420), step=3.0, max_samples=160)
+    np.testing.assert_array_equal(grid.values, plain.values)
+
+
+def test_mesh_depths():
+    lm = np.zeros((named.NUM_FACE_LANDMARKS, 3), np.float32)
+    lm[:, 2] = np.arange(named.NUM_FACE_LANDMARKS)
+    z = F.mesh_depths(lm)
+    assert z.shape == (F.NUM_VERTICES,) and z.dtype == np.float32
+    np.testing.assert_array_equal(z[: named.NUM_MESH_LANDMARKS], np.arange(named.NUM_MESH_LANDMARKS))
+    assert z[named.NUM_MESH_LANDMARKS] == pytest.approx(np.mean(list(named.right_eye())))
+    assert F.mesh_depths(lm[:, :2]) is None  # no z: no depth test
+    lm[5, 2] = np.nan
+    assert F.mesh_depths(lm) is None
+
+
 @pytest.mark.parametrize("uv", [(0.5, 0.5), (0.3, 0.33), (0.7, 0.62)])
 def test_locate_inside_and_off_mesh(uv):
     located = F.locate(np.array([uv]))
