@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
+import cv2
 import numpy as np
 
 from arlens.catalog import Finish
@@ -51,6 +52,7 @@ from arlens.landmarks import FINGERS
 from arlens.landmarks import HandLandmark as H
 from arlens.render import color as C
 from arlens.render import nail_plates as NP
+from arlens.render.camera_match import added_blur, blur_reach
 from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
 from arlens.render.relight import composite_in_light, light_luts
 from arlens.scene import Scene
@@ -119,6 +121,9 @@ class NailPolishOptions:
         min_facing: how squarely (cosine of the nail's normal with the view direction, -1..1) a nail
             must face the camera before it starts to show; it is fully painted from
             ``min_facing + FACING_RAMP``.
+        match_camera: soften the polish's edge as the camera softened the frame (the blur the nearest face shows,
+            :attr:`arlens.scene.HandScene.camera_look`; none in a frame without a face), kept on the finger; False
+            draws it as sharp as on a sharp photo.
 
     Raises:
         InputError: naming the field that is malformed or out of range.
@@ -130,13 +135,14 @@ class NailPolishOptions:
     min_facing: float = 0.1
     follow_image: bool = True
     scene_light: bool = True
+    match_camera: bool = True
 
     def __post_init__(self) -> None:
         C.parse_hex(self.color, "color")
         object.__setattr__(self, "finish", C.parse_finish(self.finish, "finish"))
         _unit_number("opacity", self.opacity)
         _unit_number("min_facing", self.min_facing, -1.0, 1.0 - FACING_RAMP)
-        for name in ("follow_image", "scene_light"):
+        for name in ("follow_image", "scene_light", "match_camera"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name}: expected True or False, got {getattr(self, name)!r}")
 
@@ -476,10 +482,11 @@ class NailPolishLens:
             lm = np.asarray(hand.landmarks, dtype=np.float64)
             radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH) if self.options.follow_image else None
             nails = [self._seat(scene, hs, nail, lm) for nail in nails]
-            placed = [self._box(nail, scene.frame.shape) for nail, _ in nails]
+            blur = added_blur(hs.camera_look) if self.options.match_camera else 0.0
+            placed = [self._box(nail, scene.frame.shape, blur) for nail, _ in nails]
             silhouette = _silhouettes(hs, [at[0] for at in placed if at is not None]) if self.options.follow_image \
                 else None
-            plates = [None if at is None else self._plate(scene, hs, nail, sides, radii, at, silhouette)
+            plates = [None if at is None else self._plate(scene, hs, nail, sides, radii, at, silhouette, blur)
                       for (nail, sides), at in zip(nails, placed, strict=True)]
             nails = [nail for nail, _ in nails]
             gains = hs.light.gains if self.options.scene_light and plates else None
@@ -518,11 +525,11 @@ class NailPolishLens:
         return moved, (across, left - shift, right - shift)
 
     @staticmethod
-    def _box(nail: Nail, shape: tuple[int, ...]) -> tuple[tuple[int, int, int, int], float] | None:
-        """The frame pixels (x0, y0, x1, y1) a nail's polish may reach (its search outline and the feather's reach)
-        and the feather's sigma; None when they lie off the frame."""
+    def _box(nail: Nail, shape: tuple[int, ...], blur: float = 0.0) -> tuple[tuple[int, int, int, int], float] | None:
+        """The frame pixels (x0, y0, x1, y1) a nail's polish may reach (its search outline and the reach of the feather
+        and of the camera's ``blur``) and the feather's sigma; None when they lie off the frame."""
         sigma = min(max(FEATHER * nail.width, 0.5), MAX_FEATHER_PX)
-        pad = math.ceil(3 * sigma) + 2
+        pad = math.ceil(3 * sigma) + blur_reach(blur) + 2
         # the float32 mean, the search outline and its extent as before, without numpy's wrappers (the extent's
         # float32 values are floored and ceiled as plain floats: the same integers)
         c = np.add.reduce(nail.outline, axis=0) / np.float32(len(nail.outline))
@@ -539,12 +546,14 @@ class NailPolishLens:
     def _plate(
         self, scene: Scene, hs: Any, nail: Nail, sides: tuple[np.ndarray, float, float] | None = None,
         radii: dict[str, float] | None = None, placed: tuple[tuple[int, int, int, int], float] | None = None,
-        silhouette: Callable[[tuple[int, int, int, int]], np.ndarray] | None = None,
+        silhouette: Callable[[tuple[int, int, int, int]], np.ndarray] | None = None, blur: float = 0.0,
     ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
         """The nail's box and where its polish goes there (float32 (h, w) 0..1), from the unrendered frame;
         kept between the finger's ``sides`` when they were found. ``radii``: the hand's
         :func:`~arlens.render.nail_plates.finger_radii`, ``placed``: the nail's :meth:`_box`, ``silhouette``: the
-        hand's refined mask over a box (default ``hs.mask``), when the caller has them."""
+        hand's refined mask over a box (default ``hs.mask``), when the caller has them. ``blur``: the camera's blur
+        beyond a sharp frame's (:func:`~arlens.render.camera_match.added_blur`): the plate is softened by it and
+        kept where it was allowed before (on the hand, between the finger's sides, off other hands)."""
         if placed is None:
             placed = self._box(nail, scene.frame.shape)
             if placed is None:
@@ -552,21 +561,34 @@ class NailPolishLens:
         box, sigma = placed
         x0, y0, x1, y1 = box
         if not self.options.follow_image:
-            return box, NP.outline_coverage(nail.outline, box, sigma)
+            cover = NP.outline_coverage(nail.outline, box, sigma)
+            if blur > 0.0:
+                cover = cv2.GaussianBlur(cover, (0, 0), blur, borderType=cv2.BORDER_CONSTANT)
+            return box, cover
         if radii is None:
             radii = NP.finger_radii(hs.finger_width, FINGER_WIDTH)
+        mask = (silhouette or hs.mask)(box)
         plate = NP.nail_plate(
-            scene.frame[y0:y1, x0:x1], box, nail.outline, sigma, hs.hand.landmarks, nail.finger, radii,
-            (silhouette or hs.mask)(box), hs.colors.hand,
+            scene.frame[y0:y1, x0:x1], box, nail.outline, sigma, hs.hand.landmarks, nail.finger, radii, mask,
+            hs.colors.hand,
         )
+        keep: list[np.ndarray] = []
         if sides is not None:
-            plate = plate * NP.side_band(box, nail.centre, *sides)
+            keep.append(NP.side_band(box, nail.centre, *sides))
         person = scene.person(box)
         if person is not None:  # a scene with a person mask: nothing on the background beside a finger
-            plate = plate * np.clip((person - np.float32(0.3)) * np.float32(1.0 / 0.4), 0.0, 1.0)
+            keep.append(np.clip((person - np.float32(0.3)) * np.float32(1.0 / 0.4), 0.0, 1.0))
         occluded = hs.occlusion(box)  # another hand in front
         if occluded.any():
-            plate = plate * (np.float32(1.0) - occluded)
+            keep.append(np.float32(1.0) - occluded)
+        for k in keep:
+            plate = plate * k
+        if blur > 0.0 and plate.any():
+            # as soft as the fingers around it, and still only on them
+            plate = cv2.GaussianBlur(plate, (0, 0), blur, borderType=cv2.BORDER_CONSTANT)
+            plate *= (mask > 0.5).astype(np.float32)
+            for k in keep:
+                plate *= k
         return box, plate
 
     def _paint(

@@ -255,6 +255,24 @@ class HandScene:
         return found
 
     @cached_property
+    def camera_look(self) -> CameraLook:
+        """The camera's blur and grain at this hand (:class:`~arlens.render.camera_match.CameraLook`): the nearest
+        face's (:attr:`FaceScene.camera_look`, measured by its eye), one camera's, for the nails' polish to take so
+        it is not sharper than the fingers it is on; none (a sharp frame's) in a scene without faces. A hand's own
+        edges are no measure: a finger's rounded outline shades off gradually, and the sharp test photos of hands
+        read as 1.3-2.0 px blurred by it."""
+        nearest = self._nearest_face()
+        return CameraLook() if nearest is None else self.scene.face(nearest).camera_look
+
+    def _nearest_face(self) -> int | None:
+        """Index of the scene's face whose box is nearest this hand's landmarks' mean, or None without faces."""
+        faces = self.scene.faces
+        if not faces:
+            return None
+        centre = self.hand.landmarks[:, :2].mean(axis=0)
+        return min(range(len(faces)), key=lambda i: float(np.linalg.norm(faces[i].bbox[:2] - centre)))
+
+    @cached_property
     def colors(self) -> _hands.HandColors:
         """The :class:`~arlens.scene.hands.HandColors` of the hand's skin and of its surround."""
         return _hands.hand_colors(self.scene.frame, self.hand, self.box, self.finger_width)
@@ -264,13 +282,8 @@ class HandScene:
         """The light near this hand: colour and intensity from its neighbourhood's white patch; the
         direction and SH are the nearest face's when the scene has faces, else from the camera."""
         white = _light.white_patch(self.scene.frame, _light.neighbourhood(self.hand.landmarks, self.scene.frame.shape))
-        faces = self.scene.faces
-        if faces:
-            centre = self.hand.landmarks[:, :2].mean(axis=0)
-            nearest = min(range(len(faces)), key=lambda i: float(np.linalg.norm(faces[i].bbox[:2] - centre)))
-            base = self.scene.face(nearest).light
-        else:
-            base = _light.Light.neutral()
+        nearest = self._nearest_face()
+        base = _light.Light.neutral() if nearest is None else self.scene.face(nearest).light
         y = float(white @ _light.BGR_TO_Y)
         color = white / np.float32(y) if y > 1e-6 else np.ones(3, np.float32)
         return _light.Light(color, y / _light.REFERENCE_WHITE, base.direction, base.sh, white)

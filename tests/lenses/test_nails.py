@@ -202,6 +202,7 @@ def test_catalog_nail_product():
         {"min_facing": 2.0},
         {"follow_image": "yes"},
         {"scene_light": 0},
+        {"match_camera": "soft"},
     ],
 )
 def test_bad_options(kwargs):
@@ -458,3 +459,56 @@ def test_one_silhouette_per_hand_reads_as_one_per_nail(pointing, open_palm, scal
                 own = Scene(image, (), hands).hand(hand).mask(box)
                 assert np.array_equal(get(box) > 0.5, own > 0.5), box
     assert used  # the shared silhouette was taken
+
+
+def _halo(out: np.ndarray, image: np.ndarray) -> float:
+    """Pixels the polish changed faintly (5-50% of its strong change, the 95th percentile) per pixel changed
+    strongly: how soft its edge is."""
+    change = np.abs(out.astype(np.float32) - image.astype(np.float32)).sum(axis=2)
+    top = np.percentile(change[change > 0], 95)
+    return float(((change > 0.05 * top) & (change < 0.5 * top)).sum() / max((change >= 0.5 * top).sum(), 1))
+
+
+def _face_and_hand(hard_scenes_module, blur: float):
+    """The astronaut portrait with the pointing hand pasted beside her face (a kiosk's shopper showing her nails),
+    the whole frame blurred by ``blur`` px as a soft webcam's: (frame, face, hand, the hand's matte)."""
+    from arlens.tracking.results import Face
+
+    portrait = read_image("faces/astronaut.png")
+    ref = reference("astronaut")
+    lm = ref["face_mesh_478"][0].astype(np.float32)
+    image = read_image("hands/pointing.jpg")
+    hand = _hands("pointing")[0]
+    comp = hard_scenes_module.hand_on_background(image, hand, np.full((512, 400, 3), (200, 205, 210), np.uint8),
+                                                 scale=0.35)
+    frame = np.ascontiguousarray(np.hstack([portrait, comp.image]))
+    moved = comp.hand.landmarks.copy()
+    moved[:, 0] += portrait.shape[1]
+    truth = np.hstack([np.zeros(portrait.shape[:2], np.float32), comp.truth])
+    if blur:
+        frame = cv2.GaussianBlur(frame, (0, 0), blur)
+    face = Face(landmarks=lm, score=1.0, bbox=bbox_of(lm))
+    return frame, face, Hand(moved, hand.handedness, 1.0, bbox_of(moved)), truth
+
+
+def test_polish_takes_the_camera_blur_of_the_face_beside_it(hard_scenes_module):
+    """On a soft frame (blurred by 2 px) the polish is as soft as the fingers: the blur the face beside the hand shows
+    (``HandScene.camera_look``, 1.6 px there) softens its edge (faint pixels per strong one 0.36 -> 1.28), and it
+    stays on the finger. A hand's own edges are no measure of the camera (its rounded outline shades off gradually):
+    in a frame without a face the polish is drawn as before."""
+    from arlens.scene import Scene
+
+    frame, face, hand, truth = _face_and_hand(hard_scenes_module, 2.0)
+    scene = Scene(frame, [face], [hand])
+    assert scene.hand(hand).camera_look.blur_sigma_px > 1.2
+    sharp = NailPolishLens(color=SHADE, match_camera=False).render(frame, [hand], scene)
+    soft = NailPolishLens(color=SHADE).render(frame, [hand], scene)
+    assert _halo(soft, frame) > 1.8 * _halo(sharp, frame)
+    painted = hard_scenes_module.painted(frame, soft)
+    assert painted.sum() > 100
+    assert not (painted & (truth < 0.5)).any()
+    # no face in the frame: nothing to measure the camera by, the polish as sharp as before
+    alone = Scene(frame, [], [hand])
+    assert alone.hand(hand).camera_look.blur_sigma_px == 0.0
+    np.testing.assert_array_equal(NailPolishLens(color=SHADE).render(frame, [hand], alone),
+                                  NailPolishLens(color=SHADE, match_camera=False).render(frame, [hand], alone))
