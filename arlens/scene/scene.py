@@ -142,12 +142,15 @@ class FaceScene:
     def camera_look(self) -> CameraLook:
         """The camera's blur and grain around this face (:class:`~arlens.render.camera_match.CameraLook`),
         measured on a patch by one eye (:func:`~arlens.render.camera_match.eye_patch`): what a lens gives
-        what it draws so it does not look pasted on."""
+        what it draws so it does not look pasted on. With a scene memory, smoothed over the face track's frames
+        (a frame's estimate wobbles; the camera does not)."""
         x0, y0, x1, y1 = eye_patch(self.face.landmarks, self.scene.frame.shape)
         if x1 - x0 < 12 or y1 - y0 < 12 or not np.isfinite(self.face.landmarks[:, :2]).all():
             return CameraLook()
         grey = cv2.cvtColor(np.ascontiguousarray(self.scene.frame[y0:y1, x0:x1]), cv2.COLOR_BGR2GRAY)
-        return estimate_camera_look(grey)
+        look = estimate_camera_look(grey)
+        track = self._track()
+        return look if track is None else self.scene.memory.camera_look(track, self.scene._memory_frame, look)
 
     @cached_property
     def mouth_box(self) -> Box:
