@@ -33,7 +33,9 @@ video mode. It is a stateful object with a lifetime, not a value: one per video 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -143,13 +145,21 @@ class SceneMemory:
         track.seen = scene
         return track
 
+    def _remember(self, track_id: int, scene: int, name: str, now: Any,
+                  smooth: Callable[[_Track, Any, Any], Any]) -> Any:
+        """Track ``track_id``'s value ``name`` after this frame's ``now``: ``now`` itself the first time, else
+        ``smooth(track, before, now)``; remembered."""
+        track = self._track(track_id, scene)
+        before = getattr(track, name)
+        value = now if before is None else smooth(track, before, now)
+        setattr(track, name, value)
+        return value
+
     def light(self, track_id: int, scene: int, light: Light) -> Light:
         """This frame's ``light`` of face ``track_id`` smoothed with what came before; remembered."""
-        track = self._track(track_id, scene)
-        before = track.light
-        if before is None:
-            track.light = light
-            return light
+        return self._remember(track_id, scene, "light", light, self._light)
+
+    def _light(self, track: _Track, before: Light, light: Light) -> Light:
         o = self.options
         log_before = np.log(np.maximum(before.gains.astype(np.float64), 1e-6))
         log_now = np.log(np.maximum(light.gains.astype(np.float64), 1e-6))
@@ -159,41 +169,28 @@ class SceneMemory:
         sh_before = _relative_sh(before.sh)
         sh_now = _relative_sh(light.sh)
         sh_rel = follow(sh_before, sh_now, float(np.linalg.norm(sh_now - sh_before)) / o.direction_noise, o)
-        smoothed = _light_from(gains, sh_rel, light)
-        track.light = smoothed
         # a light that changed at once (switched on, a face into a shadow): the colours change with it
         if change > o.jump * o.gain_noise:
             track.colors = None
-        return smoothed
+        return _light_from(gains, sh_rel, light)
 
     def colors(self, track_id: int, scene: int, colors: ColorModel) -> ColorModel:
         """This frame's colour model of face ``track_id`` smoothed with what came before; remembered."""
-        track = self._track(track_id, scene)
-        before = track.colors
-        if before is None:
-            track.colors = colors
-            return colors
-        smoothed = ColorModel(self._class(before.skin, colors.skin), self._class(before.lip, colors.lip),
-                              colors.foreign, colors.lip_coloured)
-        track.colors = smoothed
-        return smoothed
+        return self._remember(track_id, scene, "colors", colors, lambda _, before, now: ColorModel(
+            self._class(before.skin, now.skin), self._class(before.lip, now.lip), now.foreign, now.lip_coloured))
 
     def camera_look(self, track_id: int, scene: int, look: CameraLook) -> CameraLook:
         """This frame's camera ``look`` by face ``track_id`` smoothed with what came before; remembered. Blur and
         grain are followed apart (each by its own change in its own noise)."""
-        track = self._track(track_id, scene)
-        before = track.camera
-        if before is None:
-            track.camera = look
-            return look
+        return self._remember(track_id, scene, "camera", look, self._camera)
+
+    def _camera(self, _: _Track, before: CameraLook, look: CameraLook) -> CameraLook:
         o = self.options
         blur = follow(np.float64(before.blur_sigma_px), np.float64(look.blur_sigma_px),
                       abs(look.blur_sigma_px - before.blur_sigma_px) / o.blur_noise, o)
         grain = follow(np.float64(before.noise_sigma), np.float64(look.noise_sigma),
                        abs(look.noise_sigma - before.noise_sigma) / o.grain_noise, o)
-        smoothed = CameraLook(float(blur), float(grain))
-        track.camera = smoothed
-        return smoothed
+        return CameraLook(float(blur), float(grain))
 
     def _class(self, before: ColorClass | None, now: ColorClass | None) -> ColorClass | None:
         if before is None or now is None:
