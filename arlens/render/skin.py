@@ -221,8 +221,17 @@ def sparkle_texture(level: int = 0) -> np.ndarray:
         return cv2.resize(finer, (finer.shape[1] // 2, finer.shape[0] // 2), interpolation=cv2.INTER_AREA)
     n = SPARKLE_TEXELS_PER_UV
     c = (np.arange(n, dtype=np.float32) + np.float32(0.5)) / np.float32(n)
-    u, v = np.meshgrid(c, c)
-    return np.rint(uv_sparkle(u, v) * np.float32(255.0)).astype(np.uint8)
+    out = np.empty((n, n), np.uint8)
+    # in bands of rows: the glint grid's hashing holds a dozen float32 arrays the size of what it is given, 81 MiB at
+    # its peak over the whole square (a memory spike the first time a shimmer is drawn), 8 over a tenth of it
+    for start in range(0, n, _SPARKLE_BAND):
+        u, v = np.meshgrid(c, c[start : start + _SPARKLE_BAND])
+        out[start : start + _SPARKLE_BAND] = np.rint(uv_sparkle(u, v) * np.float32(255.0)).astype(np.uint8)
+    return out
+
+
+#: Rows of :func:`sparkle_texture` made at a time.
+_SPARKLE_BAND = 100
 
 
 def sparkle_level(pixels_per_uv: float) -> int:

@@ -155,3 +155,24 @@ def test_the_sparkle_texture_is_the_glint_grid():
     assert np.abs(got.reshape(-1) - S.uv_sparkle(u, v)).max() < 0.04 + 1 / 255
     assert abs(float(S.sparkle_texture(2).mean()) - float(S.sparkle_texture().mean())) < 0.5
     assert S.sparkle_level(400.0) == 0 and S.sparkle_level(100.0) == 2
+
+
+def test_the_sparkle_texture_is_made_in_bands_of_bounded_memory(monkeypatch):
+    """Made the first time a shimmer is drawn: in bands of rows, so it costs a few MiB at its peak (81 MiB when the
+    glint grid was hashed over the whole square in one call, which tripped the session fuzz's memory bound on a small
+    frame), and every texel is the one the whole square's hashing gives."""
+    import tracemalloc
+
+    S.sparkle_texture.cache_clear()
+    monkeypatch.setattr(S, "_SPARKLE_BAND", S.SPARKLE_TEXELS_PER_UV)  # one band: the whole square at once
+    whole = S.sparkle_texture(0)
+    S.sparkle_texture.cache_clear()
+    monkeypatch.undo()
+    tracemalloc.start()
+    try:
+        banded = S.sparkle_texture(0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(banded, whole)
+    assert peak < 16 * 2**20, f"{peak / 2**20:.1f} MiB"
