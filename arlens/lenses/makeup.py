@@ -881,8 +881,10 @@ class _Context:
         model = self.hair_model
         # looked for on cells of about _HAIR_CELLS per UV unit (a strand half over a cell still shows), then on the
         # grid's cells, then at the frame's resolution where it was seen (hair_keep)
-        m = max(1, int(round(self.space.scale / _HAIR_CELLS / grid.cell)))
         gh, gw = grid.shape
+        # (at most half the grid's longer side: a face thrown many frames across, on a grid of a few cells, would
+        # otherwise pad them to blocks of thousands)
+        m = max(1, min(int(round(self.space.scale / _HAIR_CELLS / grid.cell)), max(gh, gw) // 2))
         ch, cw = max(2, -(-gh // m)), max(2, -(-gw // m))
         coarse = small
         if m > 1:  # m x m cells each (the grid padded to whole blocks, its edge repeated: OpenCV's fast block mean)

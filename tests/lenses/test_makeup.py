@@ -1113,3 +1113,28 @@ def test_a_turned_head_keeps_the_far_eyes_make_up_off_the_nose():
             painted[pid] += here
     assert turned >= 10
     assert all(n <= 25 for n in painted.values()), painted
+
+
+def test_a_face_thrown_far_across_a_tiny_frame_costs_little_memory(scenes):
+    """A face whose landmarks span hundreds of thousands of pixels over a frame of a few pixels (what the session fuzz
+    draws): hair was looked for on blocks of the face's scale, padding a grid of a few cells to thousands of cells a
+    side (208 MiB for foundation and contour on the fuzz's case, 24 MiB on this one); the blocks are now at most half
+    the grid (under 1 MiB)."""
+    import tracemalloc
+
+    name, image, face = next(s for s in scenes if s[0] == "astronaut")
+    lm = face.landmarks.copy()
+    lm[:, :2] = (lm[:, :2] - lm[:, :2].mean(axis=0)) * np.float32(1000.0) + np.float32([1.5, 1.0])
+    big = _face(lm)
+    frame = np.full((3, 4, 3), 128, np.uint8)
+    for pid in ("FDN-330", "CTR-001"):
+        lens = MakeupLens.from_product(CATALOG[pid])
+        lens.render(frame, [big])  # caches built
+        tracemalloc.start()
+        try:
+            out = lens.render(frame, [big])
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert out.shape == frame.shape
+        assert peak < 8 * 2**20, f"{pid}: {peak / 2**20:.1f} MiB"
