@@ -166,9 +166,10 @@ class FaceSpace:
         of it shows.
 
         How hidden a pixel is (``hides``, interpolated, times how far outside the box the surface seen lies) goes
-        from 0 to 1 over the edge of what hides; the part shows fully up to half hidden with ``lenient`` (an erase
-        mask, kept), not at all from half hidden without (strokes): on every pixel either a stroke is gone or the
-        erase mask under it is whole, so no stroke leaks into an eye opening on the edge of the nose.
+        from 0 to 1 over the edge of what hides; the part shows fully up to half hidden, and within a grid sample of a
+        pixel that does, with ``lenient`` (an erase mask, kept), not at all from half hidden without (strokes): on
+        every pixel either a stroke is gone or the erase mask under it is whole, so no stroke leaks into an eye
+        opening on the edge of the nose.
 
         What strokes warped from UV need on a turned head: the far eye's liner lands where the nose hides the eye,
         and the pixels there show the nose."""
