@@ -47,6 +47,8 @@ _WHITE = np.ones(3, dtype=np.float32)
 _MARGIN_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 #: Occluder coverage up to which a lip pixel is painted in full, and from which it is not painted at all.
 VISIBLE, OCCLUDED = 0.05, 0.3
+#: Liner band width (fraction of the mouth width) used for a lip_liner product.
+DEFAULT_LINER_WIDTH = 0.03
 
 
 def uncovered(covered: np.ndarray) -> np.ndarray:
@@ -54,8 +56,6 @@ def uncovered(covered: np.ndarray) -> np.ndarray:
     all at ``VISIBLE`` or less, none from ``OCCLUDED``, eased between (smoothstep); the make-up lenses' rule too."""
     t = np.clip((covered - np.float32(VISIBLE)) * np.float32(1.0 / (OCCLUDED - VISIBLE)), 0.0, 1.0)
     return np.float32(1.0) - t * t * (np.float32(3.0) - np.float32(2.0) * t)
-#: Liner band width (fraction of the mouth width) used for a lip_liner product.
-DEFAULT_LINER_WIDTH = 0.03
 
 
 def _unit(name: str, value: object, hi: float = 1.0) -> float:
