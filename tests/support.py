@@ -102,3 +102,11 @@ def assert_same_result(a, b) -> None:
         assert np.array_equal(x.landmarks, y.landmarks)
     assert [(h.product_id, h.track_id, tuple(h.bbox)) for h in a.hotspots] == \
         [(h.product_id, h.track_id, tuple(h.bbox)) for h in b.hotspots]
+
+
+def faint_per_strong(out: np.ndarray, image: np.ndarray) -> float:
+    """How soft what a lens drew is at its edge: pixels it changed faintly (5-50% of its strong change, the 95th
+    percentile) per pixel it changed strongly."""
+    change = np.abs(out.astype(np.float32) - image.astype(np.float32)).sum(axis=2)
+    top = np.percentile(change[change > 0], 95)
+    return float(((change > 0.05 * top) & (change < 0.5 * top)).sum() / max((change >= 0.5 * top).sum(), 1))

@@ -24,7 +24,7 @@ from arlens.lenses.base import Lens
 from arlens.lenses.makeup import MAKEUP_KINDS, MakeupLens, MakeupOptions
 from arlens.render import color as C
 from arlens.tracking.results import Face, bbox_of
-from tests.support import read_frames
+from tests.support import faint_per_strong, read_frames
 
 from .conftest import REFERENCE, TESTDATA, load_still
 
@@ -984,13 +984,6 @@ def test_a_look_on_a_face_of_any_size(height, monkeypatch):
         assert max(looked_up) >= 32767
 
 
-def _halo(out: np.ndarray, image: np.ndarray) -> float:
-    """Pixels a lens changed faintly (5-50% of its strong change, the 95th percentile) per pixel changed strongly."""
-    change = np.abs(out.astype(np.float32) - image.astype(np.float32)).sum(axis=2)
-    top = np.percentile(change[change > 0], 95)
-    return float(((change > 0.05 * top) & (change < 0.5 * top)).sum() / max((change >= 0.5 * top).sum(), 1))
-
-
 def _detail(out: np.ndarray, image: np.ndarray) -> float:
     """The fine detail of what a lens changed: the energy of the change's Laplacian."""
     change = out.astype(np.float32).sum(axis=2) - image.astype(np.float32).sum(axis=2)
@@ -1024,7 +1017,7 @@ def test_strokes_take_the_cameras_blur(scenes):
             assert _detail(matched, soft) < 0.75 * _detail(sharp, soft), pid
             assert 0.75 <= ink <= 1.1, f"{pid}: {ink:.2f}x the sharp strokes' colour"
         else:
-            assert _halo(matched, soft) > 1.8 * _halo(sharp, soft), pid
+            assert faint_per_strong(matched, soft) > 1.8 * faint_per_strong(sharp, soft), pid
             assert 1.0 <= ink <= 2.5, f"{pid}: {ink:.2f}x the sharp strokes' colour"
             limit = 0.03 if product.kind.value == "mascara" else 0.005
             assert changed(matched, soft)[opening].mean() <= limit, pid

@@ -15,7 +15,7 @@ from arlens.lenses.nails import NailPolishLens, NailPolishOptions, nail_geometry
 from arlens.render.color import bgr_to_lab, hex_to_lab, lab_to_lch
 from arlens.tracking.results import Hand, bbox_of
 from tests.lenses.conftest import ROOT
-from tests.support import read_frames, read_image, reference
+from tests.support import faint_per_strong, read_frames, read_image, reference
 
 SHADE = "#1F5FBF"  # a blue far from any skin tone
 
@@ -461,14 +461,6 @@ def test_one_silhouette_per_hand_reads_as_one_per_nail(pointing, open_palm, scal
     assert used  # the shared silhouette was taken
 
 
-def _halo(out: np.ndarray, image: np.ndarray) -> float:
-    """Pixels the polish changed faintly (5-50% of its strong change, the 95th percentile) per pixel changed
-    strongly: how soft its edge is."""
-    change = np.abs(out.astype(np.float32) - image.astype(np.float32)).sum(axis=2)
-    top = np.percentile(change[change > 0], 95)
-    return float(((change > 0.05 * top) & (change < 0.5 * top)).sum() / max((change >= 0.5 * top).sum(), 1))
-
-
 def _face_and_hand(hard_scenes_module, blur: float):
     """The astronaut portrait with the pointing hand pasted beside her face (a kiosk's shopper showing her nails),
     the whole frame blurred by ``blur`` px as a soft webcam's: (frame, face, hand, the hand's matte)."""
@@ -503,7 +495,7 @@ def test_polish_takes_the_camera_blur_of_the_face_beside_it(hard_scenes_module):
     assert scene.hand(hand).camera_look.blur_sigma_px > 1.2
     sharp = NailPolishLens(color=SHADE, match_camera=False).render(frame, [hand], scene)
     soft = NailPolishLens(color=SHADE).render(frame, [hand], scene)
-    assert _halo(soft, frame) > 1.8 * _halo(sharp, frame)
+    assert faint_per_strong(soft, frame) > 1.8 * faint_per_strong(sharp, frame)
     painted = hard_scenes_module.painted(frame, soft)
     assert painted.sum() > 100
     assert not (painted & (truth < 0.5)).any()

@@ -61,22 +61,25 @@ def test_a_change_of_light_shows_at_once(hard_scenes):
             np.testing.assert_allclose(fs.colors.lip.mean, alone.colors.lip.mean, atol=1e-4)
 
 
+def _talking_head_faces(memory: SceneMemory | None):
+    """The talking-head clip's face (MediaPipe's own landmarks, one track), frame by frame: each frame's FaceScene,
+    built with ``memory``."""
+    frames = read_frames("faces/talking_head.gif")
+    ref = reference("talking_head")
+    for i, frame in enumerate(frames):
+        lm = ref["face_mesh_478"][i].astype(np.float32)
+        if not ref["face_found"][i] or not np.isfinite(lm).all():
+            continue
+        face = Face(landmarks=lm, score=1.0, bbox=bbox_of(lm), track_id=1)
+        yield Scene(frame, [face], memory=memory).face(0)
+
+
 def test_the_talking_head_light_stops_jumping():
     """On the talking-head clip (a lamp that does not move, a face that talks and turns) the light's
     direction jumps 3.6 degrees a frame (median; 16 at the 90th percentile) from single frames; with the
     memory under half of that."""
-    frames = read_frames("faces/talking_head.gif")
-    ref = reference("talking_head")
-    runs = {}
-    for memory in (None, SceneMemory()):
-        directions = []
-        for i, frame in enumerate(frames):
-            lm = ref["face_mesh_478"][i].astype(np.float32)
-            if not ref["face_found"][i] or not np.isfinite(lm).all():
-                continue
-            face = Face(landmarks=lm, score=1.0, bbox=bbox_of(lm), track_id=1)
-            directions.append(Scene(frame, [face], memory=memory).face(0).light.direction)
-        runs[memory is not None] = _angles(directions)
+    runs = {memory is not None: _angles([fs.light.direction for fs in _talking_head_faces(memory)])
+            for memory in (None, SceneMemory())}
     assert np.median(runs[True]) < 0.5 * np.median(runs[False])
     assert np.percentile(runs[True], 90) < 0.6 * np.percentile(runs[False], 90)
 
@@ -88,18 +91,10 @@ def test_the_talking_head_camera_blur_stops_breathing():
     that very frame."""
     import cv2
 
+    runs = {memory is not None: np.abs(np.diff([fs.camera_look.blur_sigma_px for fs in _talking_head_faces(memory)]))
+            for memory in (None, SceneMemory())}
     frames = read_frames("faces/talking_head.gif")
     ref = reference("talking_head")
-    runs = {}
-    for memory in (None, SceneMemory()):
-        blur = []
-        for i, frame in enumerate(frames):
-            lm = ref["face_mesh_478"][i].astype(np.float32)
-            if not ref["face_found"][i] or not np.isfinite(lm).all():
-                continue
-            face = Face(landmarks=lm, score=1.0, bbox=bbox_of(lm), track_id=1)
-            blur.append(Scene(frame, [face], memory=memory).face(0).camera_look.blur_sigma_px)
-        runs[memory is not None] = np.abs(np.diff(blur))
     assert np.median(runs[True]) < 0.4 * np.median(runs[False])
     assert np.percentile(runs[True], 90) < 0.5 * np.percentile(runs[False], 90)
     lm = ref["face_mesh_478"][20].astype(np.float32)
