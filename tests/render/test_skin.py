@@ -160,7 +160,9 @@ def test_the_sparkle_texture_is_the_glint_grid():
 def test_the_sparkle_texture_is_made_in_bands_of_bounded_memory(monkeypatch):
     """Made the first time a shimmer is drawn: in bands of rows, so it costs a few MiB at its peak (81 MiB when the
     glint grid was hashed over the whole square in one call, which tripped the session fuzz's memory bound on a small
-    frame), and every texel is the one the whole square's hashing gives."""
+    frame), and every texel is the one the whole square's hashing gives (within a level: the glint's float32 exp and
+    rounding may take another SIMD path over arrays of another length on another CPU; identical on the machine this
+    was written on)."""
     import tracemalloc
 
     S.sparkle_texture.cache_clear()
@@ -174,5 +176,5 @@ def test_the_sparkle_texture_is_made_in_bands_of_bounded_memory(monkeypatch):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    np.testing.assert_array_equal(banded, whole)
+    assert np.abs(banded.astype(np.int16) - whole).max() <= 1
     assert peak < 16 * 2**20, f"{peak / 2**20:.1f} MiB"
