@@ -11,12 +11,15 @@ A pixel is hair (or anything else that is not this skin: a glasses frame, a bear
 - it is darker than the skin by more than ``DARK_STDS`` of the skin's own lightness spread (dark hair: shadows on
   the skin keep its chroma and rarely fall that far),
 
-the two added as squared distances and turned into a probability by a smooth ramp (``RAMP``). Written here (numpy
-and OpenCV's colour conversion) because it is a few lines over the scene's classes; a segmentation model that told
-hair from skin would replace it.
+the two added as squared distances and turned into a probability by a smooth ramp (``RAMP``). A pixel lighter than
+the skin and of its hue but greyer is the skin under a highlight, not hair (:func:`sheen_weight`). Written here
+(numpy and OpenCV's colour conversion) because it is a few lines over the scene's classes; a segmentation model that
+told hair from skin would replace it.
 """
 
 from __future__ import annotations
+
+import math
 
 import cv2
 import numpy as np
@@ -29,6 +32,22 @@ DARK_STDS = 2.5
 #: pixel starts to count as hair, and at which it is hair for certain (chi-square with two degrees of freedom: 99%
 #: and far beyond).
 RAMP = (12.0, 30.0)
+#: Skin under a highlight (:func:`sheen_weight`): the specular light adds white to the skin's colour, which keeps its
+#: hue and lightens and greys it. Such a pixel is taken for skin when it is lighter than the skin's mean by ``[0]``
+#: standard deviations of its lightness (in full from ``[1]``) ...
+SHEEN_LIGHTER = (0.5, 1.5)
+#: ... keeps a share of the skin's chroma along the skin's hue from ``[0]`` (greyer: grey or white hair, a white wall)
+#: in full from ``[1]`` to ``[2]``, none beyond ``[3]`` (more saturated than the skin: no highlight does that) ...
+SHEEN_SHARE = (0.15, 0.3, 1.1, 1.3)
+#: ... and lies off the skin's hue line by at most ``[0]`` of the skin's own chroma spread across it (in full), ``[1]``
+#: (none). On the talking head turned to the light, the lit cheek by the ear lies 2.5-2.7 standard deviations above
+#: the skin's lightness with 0.31-0.39 of its chroma, 0.33-0.58 of a spread off its hue (a hair class learned from the
+#: light wall above her head took it for hair, and foundation left it bare); the astronaut's golden fringe is darker
+#: than her skin and more saturated, grey hair has under a tenth of a skin's chroma, and a platinum strand as light
+#: as that cheek lies 1.6 spreads off the hue.
+SHEEN_OFF_HUE = (0.8, 1.5)
+#: Skin chroma (colour-model units) under which the skin has no hue to keep and nothing is taken for its highlight.
+SHEEN_MIN_CHROMA = 3.0
 
 
 def hair_probability(bgr: np.ndarray, skin: SC.ColorClass | None,
@@ -75,7 +94,62 @@ def hair_probability(bgr: np.ndarray, skin: SC.ColorClass | None,
     p = t * t * (np.float32(3.0) - np.float32(2.0) * t)
     if hair is not None:
         np.maximum(p, by_class, out=p)
+    sheen = _sheen_affine(skin)
+    if sheen is not None and len(f):
+        p *= np.float32(1.0) - _sheen_of(cv2.transform(f.reshape(1, -1, 3), sheen).reshape(-1, 3))
     return p.reshape(shape)
+
+
+def _sheen_affine(skin: SC.ColorClass) -> np.ndarray | None:
+    """float32 (3, 4) affine map of colour-model coordinates to (lightness above the skin's mean in its standard
+    deviations, share of the skin's chroma along its hue, offset from its hue line in its chroma spread across it);
+    None for a skin without a hue (:data:`SHEEN_MIN_CHROMA`)."""
+    mean = skin.mean.astype(np.float64)
+    cov = skin.covariance.astype(np.float64)
+    chroma = float(np.hypot(mean[1], mean[2]))
+    if chroma < SHEEN_MIN_CHROMA:
+        return None
+    along = mean[1:] / chroma
+    across = np.array([-along[1], along[0]])
+    spread = math.sqrt(max(float(across @ cov[1:, 1:] @ across), float(SC.MIN_STD[1]) ** 2))
+    std = math.sqrt(max(float(cov[0, 0]), float(SC.MIN_STD[0]) ** 2))
+    affine = np.zeros((3, 4))
+    affine[0, 0], affine[0, 3] = 1.0 / std, -mean[0] / std
+    affine[1, 1:3] = along / chroma
+    affine[2, 1:3] = across / spread
+    return affine.astype(np.float32)
+
+
+def _ramp_up(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    t = (x - np.float32(lo)) * np.float32(1.0 / (hi - lo))
+    np.clip(t, 0.0, 1.0, out=t)
+    return t
+
+
+def _sheen_of(y: np.ndarray) -> np.ndarray:
+    """float32 (n,): how surely each pixel is the skin under a highlight, from its :func:`_sheen_affine` values
+    (n, 3)."""
+    w = _ramp_up(y[:, 0], *SHEEN_LIGHTER)
+    share = y[:, 1]
+    w *= _ramp_up(share, SHEEN_SHARE[0], SHEEN_SHARE[1])
+    w *= np.float32(1.0) - _ramp_up(share, SHEEN_SHARE[2], SHEEN_SHARE[3])
+    w *= np.float32(1.0) - _ramp_up(np.abs(y[:, 2]), *SHEEN_OFF_HUE)
+    return w
+
+
+def sheen_weight(bgr: np.ndarray, skin: SC.ColorClass) -> np.ndarray:
+    """How surely each pixel is this skin under a highlight (float32 shaped like ``bgr``, uint8 (..., 3), without its
+    last axis; 0..1): lighter than the skin's mean (``SHEEN_LIGHTER``), with a share of its chroma along its hue
+    (``SHEEN_SHARE``: specular light adds white, which greys a colour without turning its hue) and close to its hue
+    line (``SHEEN_OFF_HUE``). Hair probabilities are scaled down by it."""
+    shape = bgr.shape[:-1]
+    sheen = _sheen_affine(skin)
+    if sheen is None:
+        return np.zeros(shape, np.float32)
+    f = SC.to_features(bgr).reshape(1, -1, 3)
+    if f.shape[1] == 0:
+        return np.zeros(shape, np.float32)
+    return _sheen_of(cv2.transform(f, sheen).reshape(-1, 3)).reshape(shape)
 
 
 class HairModel:
@@ -105,6 +179,7 @@ class HairModel:
         self._affine = affine.astype(np.float32)
         scale = 1.0 / (RAMP[1] - RAMP[0])
         self._ramp = np.float32([[scale, scale, scale, -RAMP[0] * scale]])
+        self._sheen = _sheen_affine(skin)
         self._classes = None
         if hair is not None:
             # log odds of skin over hair: -(d2_skin - d2_hair) / 2 + the log normalisers' difference
@@ -143,6 +218,8 @@ class HairModel:
             np.clip(gate, 0.0, 1.0, out=gate)
             by_class *= gate
             np.maximum(p, by_class, out=p)
+        if self._sheen is not None:
+            p *= np.float32(1.0) - _sheen_of(cv2.transform(f, self._sheen).reshape(-1, 3)).reshape(p.shape)
         return p.reshape(shape)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arlens.render.hair import HairModel, hair_class, hair_probability
+from arlens.render.hair import HairModel, hair_class, hair_probability, sheen_weight
 from arlens.scene import Scene
 from arlens.scene.colors import ColorClass, to_features
 
@@ -64,3 +64,32 @@ def test_a_hair_model_gives_hair_probability_in_fewer_passes(portraits):
         assert np.abs(got - expected).max() <= 1e-5
         assert (expected > 0.5).any() and (expected < 0.5).any()  # both hair and skin were compared
     assert HairModel(skin, hair).probability(image[:0]).shape == (0, image.shape[1])
+
+
+def _lit(features: np.ndarray, white: float, shade: float = 1.0) -> np.ndarray:
+    """uint8 BGR of a colour seen under a highlight: its linear RGB times ``shade`` plus ``white`` of white light."""
+    from arlens.render.color import SRGB_TO_LINEAR_LUT
+
+    lin = np.clip(SRGB_TO_LINEAR_LUT[_bgr_of(features)].astype(np.float64) * shade + white, 0.0, 1.0)
+    srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
+    return np.clip(np.rint(srgb * 255.0), 0, 255).astype(np.uint8)
+
+
+def test_the_skin_under_a_highlight_is_skin_not_hair():
+    """A highlight adds white light to the skin: lighter and greyer, the same hue. With a hair class learned from a
+    light grey wall above the head (the talking head turned to the light: her lit cheek was taken for hair and left
+    without foundation), the skin lit by 0.15 to 0.5 of white is skin; grey and white hair, the wall itself, a golden
+    and a platinum strand stay hair."""
+    skin = ColorClass(np.float32([55.0, 12.4, 14.0]), np.diag([82.0, 17.8, 9.6]).astype(np.float32), 250)
+    wall = ColorClass(np.float32([78.4, 1.05, 1.97]), np.diag([346.0, 22.3, 15.0]).astype(np.float32), 96)
+    model = HairModel(skin, wall)
+    lit = np.concatenate([_lit(skin.mean[None], w, k) for w in (0.15, 0.2, 0.3, 0.4, 0.5) for k in (1.0, 1.5)])
+    assert (skin.mahalanobis2(to_features(lit)) > 12.0).mean() >= 0.5  # half lie past the skin class's 99%
+    assert (sheen_weight(lit, skin) > 0.9).all()
+    assert hair_probability(lit, skin, wall).max() < 0.05 and model.probability(lit).max() < 0.05
+    others = _bgr_of(np.float32([[60.0, 0.0, 1.0], [85.0, 0.5, 1.5], [80.0, 1.0, 2.0], [55.0, 5.0, 30.0],
+                                 [80.0, 3.0, 12.0]]))  # grey, white, the wall, golden, platinum
+    assert sheen_weight(others, skin).max() < 0.05
+    assert hair_probability(others, skin, wall).min() > 0.85 and model.probability(others).min() > 0.85
+    grey_skin = ColorClass(np.float32([55.0, 1.0, 1.0]), skin.covariance, 250)  # no hue to keep: nothing is its sheen
+    assert not sheen_weight(lit, grey_skin).any()
