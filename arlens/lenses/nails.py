@@ -322,17 +322,30 @@ def _hash(x: np.ndarray) -> np.ndarray:
 
 
 def _nail_maps(
-    nail: Nail, box: tuple[int, int, int, int], mask: np.ndarray, rows: np.ndarray, cols: np.ndarray, finish: Finish
+    nail: Nail, box: tuple[int, int, int, int], mask: np.ndarray, rows: np.ndarray, cols: np.ndarray, finish: Finish,
+    blur: float = 0.0,
 ) -> np.ndarray:
     """float32 (n, NUM_MAPS) compositor maps of one nail at the n pixels (``rows``, ``cols``) of its box that it
     paints: coverage (``mask``, their values), gloss streak, sparkle. Each pixel gets the value it has on the whole
-    box's grid (the same float32 operations on it), only the painted pixels are worked out."""
+    box's grid (the same float32 operations on it), only the painted pixels are worked out. ``blur``: the camera's
+    added blur (pixels), which softens the streak and the glints as it softened the plate they lie on (worked out
+    over the whole box, then taken at the pixels)."""
     x0, y0, x1, y1 = box
     maps = np.zeros((len(mask), NUM_MAPS), dtype=np.float32)
     maps[:, MASK] = mask
     params = C.FINISH_PARAMS[finish]
     specular, sparkle = params[4], params[6]
     if specular <= 0 and sparkle <= 0:
+        return maps
+    if blur > 0.0:
+        h, w = y1 - y0, x1 - x0
+        whole_rows, whole_cols = np.divmod(np.arange(h * w), w)
+        whole = _nail_maps(nail, box, np.ones(h * w, np.float32), whole_rows, whole_cols, finish)
+        for k in (GLOSS, SPARKLE):
+            if whole[:, k].any():
+                soft = cv2.GaussianBlur(np.ascontiguousarray(whole[:, k]).reshape(h, w), (0, 0), blur,
+                                        borderType=cv2.BORDER_REPLICATE)
+                maps[:, k] = soft[rows, cols]
         return maps
     # nail-local coordinates: s along the nail (-1 cuticle .. 1 free edge), t across (-1..1), from a row of x and
     # a column of y (each product once per column or row, then taken at the pixels)
@@ -476,7 +489,7 @@ class NailPolishLens:
             hs = scene.hand(hand)
             nails = self.nails(hand)
             if not nails:
-                work.append((i, [], None))
+                work.append((i, [], None, 0.0))
                 continue
             # what every nail of the hand shares, worked out once: its landmarks and fingers' half widths
             lm = np.asarray(hand.landmarks, dtype=np.float64)
@@ -490,12 +503,12 @@ class NailPolishLens:
                       for (nail, sides), at in zip(nails, placed, strict=True)]
             nails = [nail for nail, _ in nails]
             gains = hs.light.gains if self.options.scene_light and plates else None
-            work.append((i, [(n, p) for n, p in zip(nails, plates, strict=True) if p is not None], gains))
+            work.append((i, [(n, p) for n, p in zip(nails, plates, strict=True) if p is not None], gains, blur))
         drawn: list[np.ndarray | None] = [None] * len(hands)
-        for i, plates, gains in work:
+        for i, plates, gains, blur in work:
             # the light's two tables once per hand, not per nail (None: white light, nothing to take out)
             luts = light_luts(gains, 3) if gains is not None and plates else None
-            boxes = [b for b in (self._paint(out, nail, plate, luts) for nail, plate in plates) if b is not None]
+            boxes = [b for b in (self._paint(out, nail, plate, luts, blur) for nail, plate in plates) if b is not None]
             drawn[i] = np.array([min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
                                  max(b[3] for b in boxes)], np.float32) if boxes else None
         self._drawn = tuple(drawn)
@@ -593,10 +606,11 @@ class NailPolishLens:
 
     def _paint(
         self, out: np.ndarray, nail: Nail, plate: tuple[tuple[int, int, int, int], np.ndarray],
-        luts: tuple[np.ndarray, np.ndarray] | None,
+        luts: tuple[np.ndarray, np.ndarray] | None, blur: float = 0.0,
     ) -> tuple[int, int, int, int] | None:
         """Composite one nail into ``out`` in place, touching only the nail's box; the box of the pixels painted.
-        ``luts``: the hand's light (:func:`~arlens.render.relight.light_luts`), None for white light."""
+        ``luts``: the hand's light (:func:`~arlens.render.relight.light_luts`), None for white light; ``blur``: the
+        camera's added blur, given to the gloss streak and glints (:func:`_nail_maps`)."""
         box, coverage = plate
         x0, y0, x1, y1 = box
         mask = coverage * np.float32(nail.facing)
@@ -604,7 +618,7 @@ class NailPolishLens:
         if index.size == 0:
             return None
         rows, cols = np.divmod(index, x1 - x0)  # ascending flat indices: first and last rows are the extremes
-        nail_maps = _nail_maps(nail, box, mask.reshape(-1)[index], rows, cols, self.options.finish)
+        nail_maps = _nail_maps(nail, box, mask.reshape(-1)[index], rows, cols, self.options.finish, blur)
         roi = out[y0:y1, x0:x1].reshape(-1, 3)
         px = np.take(roi, index, axis=0)
         inside = nail_maps[:, MASK] > 0.5 * nail.facing

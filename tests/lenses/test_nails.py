@@ -504,3 +504,23 @@ def test_polish_takes_the_camera_blur_of_the_face_beside_it(hard_scenes_module):
     assert alone.hand(hand).camera_look.blur_sigma_px == 0.0
     np.testing.assert_array_equal(NailPolishLens(color=SHADE).render(frame, [hand], alone),
                                   NailPolishLens(color=SHADE, match_camera=False).render(frame, [hand], alone))
+
+
+def test_gloss_and_glints_are_as_soft_as_the_plate(hard_scenes_module):
+    """On the soft frame the polish's gloss streak and shimmer glints get the camera's blur too (they were drawn sharp
+    on the softened plate): the brightest specular step over the matte finish falls from 272 to 193 levels summed over
+    the channels (the streak spread over a wider band), a glint's from 324 to 51 (a pixel-wide glint blurred by 1.6 px
+    is a faint sparkle); without a face nothing changes (tested above)."""
+    from arlens.scene import Scene
+
+    frame, face, hand, truth = _face_and_hand(hard_scenes_module, 2.0)
+    scene = Scene(frame, [face], [hand])
+
+    def peak(finish: str, match: bool) -> float:
+        lens = {f: NailPolishLens(color="#8E1B2E", finish=f, match_camera=match) for f in (finish, "matte")}
+        shiny, matte = (lens[f].render(frame, [hand], scene).astype(np.float32) for f in (finish, "matte"))
+        return float(np.abs(shiny - matte).sum(axis=2).max())
+
+    assert peak("gloss", True) <= 0.85 * peak("gloss", False)
+    assert peak("shimmer", True) <= 0.5 * peak("shimmer", False)
+    assert peak("gloss", True) > 60.0  # the streak is still there, only softer
