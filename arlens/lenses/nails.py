@@ -52,7 +52,7 @@ from arlens.landmarks import FINGERS
 from arlens.landmarks import HandLandmark as H
 from arlens.render import color as C
 from arlens.render import nail_plates as NP
-from arlens.render.camera_match import added_blur, blur_reach
+from arlens.render.camera_match import added_blur, blur_reach, glint_gain
 from arlens.render.mask import GLOSS, MASK, NUM_MAPS, SPARKLE
 from arlens.render.relight import composite_in_light, light_luts
 from arlens.scene import Scene
@@ -98,6 +98,10 @@ UNION_MAX_AREA = 3.0
 UNION_MIN_FINGER = 8.0
 #: Shimmer glints per nail width.
 _SPARKLE_CELLS = 9.0
+#: A glint's Gaussian sigma and the mean spacing of the glints, in glint cells (a bump of radius 0.3 cells, on
+#: 40% of the cells): what :func:`~arlens.render.camera_match.glint_gain` keeps their peak through a camera's blur by.
+_GLINT_SIGMA_CELLS = 0.14
+_GLINT_SPACING_CELLS = 1.6
 
 
 def _unit_number(name: str, value: object, lo: float = 0.0, hi: float = 1.0) -> float:
@@ -329,7 +333,8 @@ def _nail_maps(
     paints: coverage (``mask``, their values), gloss streak, sparkle. Each pixel gets the value it has on the whole
     box's grid (the same float32 operations on it), only the painted pixels are worked out. ``blur``: the camera's
     added blur (pixels), which softens the streak and the glints as it softened the plate they lie on (worked out
-    over the whole box, then taken at the pixels)."""
+    over the whole box, then taken at the pixels), the glints keeping their peak as the lipstick's do
+    (:func:`~arlens.render.camera_match.glint_gain`)."""
     x0, y0, x1, y1 = box
     maps = np.zeros((len(mask), NUM_MAPS), dtype=np.float32)
     maps[:, MASK] = mask
@@ -345,6 +350,9 @@ def _nail_maps(
             if whole[:, k].any():
                 soft = cv2.GaussianBlur(np.ascontiguousarray(whole[:, k]).reshape(h, w), (0, 0), blur,
                                         borderType=cv2.BORDER_REPLICATE)
+                if k == SPARKLE:  # a glint is far brighter than white: a soft camera shows it larger, not dimmer
+                    cell = float(nail.width) / _SPARKLE_CELLS
+                    soft *= np.float32(glint_gain(_GLINT_SIGMA_CELLS * cell, blur, _GLINT_SPACING_CELLS * cell))
                 maps[:, k] = soft[rows, cols]
         return maps
     # nail-local coordinates: s along the nail (-1 cuticle .. 1 free edge), t across (-1..1), from a row of x and
