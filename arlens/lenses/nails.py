@@ -125,9 +125,9 @@ class NailPolishOptions:
         min_facing: how squarely (cosine of the nail's normal with the view direction, -1..1) a nail
             must face the camera before it starts to show; it is fully painted from
             ``min_facing + FACING_RAMP``.
-        match_camera: soften the polish's edge as the camera softened the frame (the blur the nearest face shows,
-            :attr:`arlens.scene.HandScene.camera_look`; none in a frame without a face), kept on the finger; False
-            draws it as sharp as on a sharp photo.
+        match_camera: soften the polish's edge, gloss streak and glints as the camera softened the frame (the blur
+            the nearest face shows, :attr:`arlens.scene.HandScene.camera_look`; none in a frame without a face), kept
+            on the finger, the glints keeping their peak; False draws it as sharp as on a sharp photo.
 
     Raises:
         InputError: naming the field that is malformed or out of range.
