@@ -96,7 +96,7 @@ def hair_probability(bgr: np.ndarray, skin: SC.ColorClass | None,
         np.maximum(p, by_class, out=p)
     sheen = _sheen_affine(skin)
     if sheen is not None and len(f):
-        p *= np.float32(1.0) - _sheen_of(cv2.transform(f.reshape(1, -1, 3), sheen).reshape(-1, 3))
+        p *= np.float32(1.0) - _sheen_of(f, sheen)
     return p.reshape(shape)
 
 
@@ -126,9 +126,10 @@ def _ramp_up(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return t
 
 
-def _sheen_of(y: np.ndarray) -> np.ndarray:
-    """float32 (n,): how surely each pixel is the skin under a highlight, from its :func:`_sheen_affine` values
-    (n, 3)."""
+def _sheen_of(features: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    """float32 (n,): how surely each of n pixels (float32 colour-model coordinates, n x 3 in any shape) is the skin
+    under a highlight, by the skin's :func:`_sheen_affine` ``affine``."""
+    y = cv2.transform(features.reshape(1, -1, 3), affine).reshape(-1, 3)
     w = _ramp_up(y[:, 0], *SHEEN_LIGHTER)
     share = y[:, 1]
     w *= _ramp_up(share, SHEEN_SHARE[0], SHEEN_SHARE[1])
@@ -146,10 +147,10 @@ def sheen_weight(bgr: np.ndarray, skin: SC.ColorClass) -> np.ndarray:
     sheen = _sheen_affine(skin)
     if sheen is None:
         return np.zeros(shape, np.float32)
-    f = SC.to_features(bgr).reshape(1, -1, 3)
-    if f.shape[1] == 0:
+    f = SC.to_features(bgr)
+    if f.size == 0:
         return np.zeros(shape, np.float32)
-    return _sheen_of(cv2.transform(f, sheen).reshape(-1, 3)).reshape(shape)
+    return _sheen_of(f, sheen).reshape(shape)
 
 
 class HairModel:
@@ -219,7 +220,7 @@ class HairModel:
             by_class *= gate
             np.maximum(p, by_class, out=p)
         if self._sheen is not None:
-            p *= np.float32(1.0) - _sheen_of(cv2.transform(f, self._sheen).reshape(-1, 3)).reshape(p.shape)
+            p *= np.float32(1.0) - _sheen_of(f, self._sheen).reshape(p.shape)
         return p.reshape(shape)
 
 
