@@ -59,7 +59,8 @@ order (the inverse sRGB curve of the pixel values over 255).
       the face's skin elsewhere, the lip class without hues no lip has); ``colors.lip_probability(features)
       -> float32 (n,)``, ``colors.separation`` (how far apart lips and skin are in colour),
       ``colors.foreign`` (the share of its samples neither class explains), ``colors.lip_coloured`` (the share
-      of the skin ring's samples that look like the lips and not the skin).
+      of the skin ring's samples that look like the lips and not the skin), ``colors.grey`` (where grey lies
+      under the face's light: neither skin nor lip, ``colors.not_grey(features)``; a white cup is not skin).
 
 :class:`HandScene` (lazy, cached): ``box`` (what the silhouette can reach), ``finger_width`` (pixels),
 ``colors`` (:class:`~arlens.scene.hands.HandColors`: the hand's skin class and its surround's),

@@ -55,6 +55,16 @@ MIN_REDDER_SHARE = 0.3
 #: The skin ring sampled around the lips: from this far outside the lips' outline to this far, in
 #: mouth widths.
 SKIN_RING = (0.12, 0.35)
+#: A pixel's chroma away from grey under the face's light (:func:`grey_point`), as a share of the skin's own:
+#: below the first it is grey and neither skin nor lip (a white cup, a grey microphone), from the second it
+#: counts in full, linearly between (:func:`grey_weights`). The test faces' skin-ring pixels lie at 0.26 or
+#: more of the skin's (one in two hundred: 0.5 percentile) in any light, but for a highlight on the
+#: talking-head clip (0.05 in its worst frame).
+GREY_SHARE = (0.1, 0.2)
+#: The grey rule holds only where the skin is at least this far from grey (colour-model chroma units; the test
+#: faces 11.5 to 38 in neutral, dim, warm and cool light): a white patch that is itself skin-coloured (no white
+#: near the face, the forehead's highlight the brightest surface) says nothing of what grey is there.
+MIN_SKIN_CHROMA = 8.0
 
 
 def to_lab(bgr: np.ndarray) -> np.ndarray:
@@ -70,6 +80,40 @@ def to_lab(bgr: np.ndarray) -> np.ndarray:
 
 #: Chroma scale of :func:`to_features`: at L = 44 (a typical lip) the coordinates equal CIELAB's a and b.
 CHROMA_SCALE = 60.0
+
+
+def grey_point(light_color: np.ndarray) -> np.ndarray:
+    """float32 (2,): the colour-model chroma (:func:`to_features`' a and b) of a grey surface under a light of
+    linear B, G, R colour ``light_color`` (:attr:`arlens.scene.light.Light.color`): where a white cup or a grey
+    microphone lies in this frame, whatever the light's cast (taken at mid-grey: the lightness-relative chroma
+    of one colour hardly changes with its lightness)."""
+    # three numbers: plain floats through the sRGB curve, then one pixel through OpenCV's Lab (as to_lab's)
+    c = [max(float(v), 0.0) for v in np.asarray(light_color, dtype=np.float64).reshape(3).tolist()]
+    top = max(c)
+    lin = [v / top * 0.2 for v in c] if top > 1e-9 else [0.2, 0.2, 0.2]
+    srgb = [12.92 * v if v <= 0.0031308 else 1.055 * v ** (1.0 / 2.4) - 0.055 for v in lin]
+    lab = cv2.cvtColor(np.array([[srgb]], np.float32), cv2.COLOR_BGR2Lab)[0, 0]
+    k = CHROMA_SCALE / (float(lab[0]) + 16.0)
+    return np.array([lab[1] * k, lab[2] * k], np.float32)
+
+
+def grey_weights(lab: np.ndarray, grey: np.ndarray | None, skin_ab: np.ndarray) -> np.ndarray | None:
+    """float32 (n,) 0..1: how far each of (n, 3) colour-model samples is from grey (:func:`grey_point` ``grey``)
+    relative to the skin (chroma ``skin_ab``, the a and b of its mean) by :data:`GREY_SHARE`: 0 for a grey
+    sample, which is neither skin nor lip. None when there is no rule to apply: no grey point, or skin within
+    :data:`MIN_SKIN_CHROMA` of it."""
+    if grey is None:
+        return None
+    ga, gb = float(grey[0]), float(grey[1])
+    scale = math.hypot(float(skin_ab[0]) - ga, float(skin_ab[1]) - gb)
+    if not scale >= MIN_SKIN_CHROMA:
+        return None
+    lab = np.asarray(lab, dtype=np.float32).reshape(-1, 3)
+    lo, hi = GREY_SHARE
+    d = np.hypot(lab[:, 1] - np.float32(ga), lab[:, 2] - np.float32(gb))
+    d *= np.float32(1.0 / ((hi - lo) * scale))
+    d -= np.float32(lo / (hi - lo))
+    return _unit(d)
 
 
 def to_features(bgr: np.ndarray) -> np.ndarray:
@@ -306,12 +350,36 @@ class ColorModel:
             (:func:`sample_shares`): 0-0.09 on the test faces, about 0.4 with a red cup over half the mouth
             (the lip class then learns the cup); 1 when not measured. What tells :mod:`~arlens.scene.objects` to
             look for an object of the lips' colour.
+        grey: float32 (2,), the colour-model chroma of a grey surface under the face's light
+            (:func:`grey_point`), or None (unknown: nothing is taken for grey). Grey is neither skin nor lip
+            (:meth:`not_grey`): a white cup over the mouth is not learned as skin, nor explained by a lip class
+            whose highlights reach toward white.
     """
 
     skin: ColorClass | None
     lip: ColorClass | None
     foreign: float = 1.0
     lip_coloured: float = 1.0
+    grey: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.grey is not None:
+            try:
+                grey = np.array(self.grey, dtype=np.float32).reshape(-1)
+            except (TypeError, ValueError):
+                grey = np.zeros(0, np.float32)
+            if grey.shape != (2,) or not np.isfinite(grey).all():
+                raise InputError(f"ColorModel.grey: expected two finite numbers (a, b) or None, got {self.grey!r}")
+            grey.setflags(write=False)
+            object.__setattr__(self, "grey", grey)
+
+    def not_grey(self, lab: np.ndarray) -> np.ndarray | None:
+        """float32 (n,) 0..1 of (n, 3) colour-model samples: 0 where grey under the face's light, neither skin nor
+        lip (:func:`grey_weights`, relative to the skin class); None where nothing is grey (no grey point, no
+        skin class, or skin itself near grey)."""
+        if self.skin is None:
+            return None
+        return grey_weights(lab, self.grey, self.skin.mean[1:])
 
     @functools.cached_property
     def separation(self) -> float:
@@ -531,6 +599,7 @@ def face_color_model(
     box: Box | None = None,
     occluded: Callable[[np.ndarray], np.ndarray] | None = None,
     reference: np.ndarray | None = None,
+    grey: np.ndarray | None = None,
 ) -> ColorModel:
     """Learn the skin and lip classes of one face from the frame.
 
@@ -544,6 +613,9 @@ def face_color_model(
         reference: optional float32 (m, 3) colour coordinates of the face's skin elsewhere
             (:func:`skin_reference`): the skin class is then the ring's pixels that look like it (an
             object over most of the ring is left out).
+        grey: optional float32 (2,) colour-model chroma of grey under the face's light (:func:`grey_point`):
+            the ring's grey pixels (:func:`grey_weights`, relative to the reference's median skin, else the
+            ring's) are then not learned as skin and count as foreign.
 
     Lips: the pixels inside the lip outline, outside the mouth opening, more than a pixel from both
     (and from the corners' narrow wedges), weighted by :func:`lip_sample_weights`, on a grid of every
@@ -588,7 +660,15 @@ def face_color_model(
     ring_px, lip_px = _samples(frame, box, [(step_s, ring), (step, core > 0)], occluded)
     both = to_features(np.concatenate([ring_px, lip_px]))  # one conversion
     skin_lab, lip_lab = both[: len(ring_px)], both[len(ring_px) :]
-    skin = ColorClass.fit(skin_lab, robust=True, reference=reference)
+    # grey in the ring is no skin (a white cup held below the mouth): by the skin seen elsewhere when there is
+    # enough of it (what a cup cannot cover), else by the ring's own majority
+    centre = reference if reference is not None and len(reference) >= 12 else skin_lab
+    not_grey = None
+    if grey is not None and len(centre) and len(skin_lab):
+        not_grey = grey_weights(skin_lab, grey, _median(centre)[1:])
+    some_grey = not_grey is not None and float(not_grey.min()) < 1.0
+    # (nothing grey: the fit unweighted, as without the rule)
+    skin = ColorClass.fit(skin_lab, not_grey if some_grey else None, robust=True, reference=reference)
     weights = None
     if skin is not None and len(lip_lab):
         # lip_sample_weights, the terms both forms share computed once
@@ -601,7 +681,11 @@ def face_color_model(
         if weights.sum() < 12:
             weights = None
     lip = ColorClass.fit(lip_lab, weights)
-    return ColorModel(skin, lip, *sample_shares(skin, lip, both, len(ring_px)))
+    # the rule holds where the skin learned is far enough from grey too (ColorModel.not_grey's test)
+    model_grey = grey if not_grey is not None and skin is not None and math.hypot(
+        float(skin.mean[1]) - float(grey[0]), float(skin.mean[2]) - float(grey[1])) >= MIN_SKIN_CHROMA else None
+    shares = sample_shares(skin, lip, both, len(ring_px), not_grey if model_grey is not None and some_grey else None)
+    return ColorModel(skin, lip, *shares, grey=model_grey)
 
 
 #: Posterior of "anything else" from which a sample counts as foreign (:func:`sample_shares`).
@@ -609,7 +693,7 @@ FOREIGN_POSTERIOR = 0.8
 
 
 def sample_shares(skin: ColorClass | None, lip: ColorClass | None, lab: np.ndarray,
-                  ring: int) -> tuple[float, float]:
+                  ring: int, ring_not_grey: np.ndarray | None = None) -> tuple[float, float]:
     """What the classes leave unexplained among the (n, 3) colour samples they were learned from, the first
     ``ring`` of them the skin ring's, from one evaluation of the two classes' densities: (foreign, lip_coloured).
 
@@ -618,6 +702,9 @@ def sample_shares(skin: ColorClass | None, lip: ColorClass | None, lab: np.ndarr
     - lip_coloured: the share of the ring's samples that the skin class does not explain (by the same posterior)
       and the lip class does (its density above anything else's): lip colour where skin should be, a
       lip-coloured object held from outside (lips end at the outline; the ring starts well beyond it).
+
+    ``ring_not_grey``: optional float32 (ring,), :func:`grey_weights` of the ring's samples: those below 0.5 are
+    grey, which neither class explains (foreign, and not lip-coloured).
 
     Each is 1 when either class is missing or there are no samples to measure it on (nothing can be said)."""
     if skin is None or lip is None or len(lab) == 0:
@@ -629,9 +716,15 @@ def sample_shares(skin: ColorClass | None, lip: ColorClass | None, lab: np.ndarr
     other = math.log(OTHER_DENSITY * p_other)
     threshold = np.float32(other - math.log(FOREIGN_POSTERIOR / (1.0 - FOREIGN_POSTERIOR)))
     best = np.maximum(dens[:, 0], dens[:, 1])  # not dens.max(axis=1): an axis reduction of (n, 2) costs more
+    grey = None
+    if ring_not_grey is not None and ring:
+        grey = np.asarray(ring_not_grey).reshape(-1)[:ring] < np.float32(0.5)
+        best[:ring][grey] = -np.inf
     foreign = float(np.count_nonzero(best < threshold) / len(best))
     if ring == 0:
         return foreign, 1.0
     near = dens[:ring]
     lip_coloured = (near[:, 1] <= threshold) & (near[:, 0] > np.float32(other))
+    if grey is not None:
+        lip_coloured &= ~grey
     return foreign, float(np.count_nonzero(lip_coloured) / ring)

@@ -177,7 +177,8 @@ class SceneMemory:
     def colors(self, track_id: int, scene: int, colors: ColorModel) -> ColorModel:
         """This frame's colour model of face ``track_id`` smoothed with what came before; remembered."""
         return self._remember(track_id, scene, "colors", colors, lambda _, before, now: ColorModel(
-            self._class(before.skin, now.skin), self._class(before.lip, now.lip), now.foreign, now.lip_coloured))
+            self._class(before.skin, now.skin), self._class(before.lip, now.lip), now.foreign, now.lip_coloured,
+            now.grey))
 
     def camera_look(self, track_id: int, scene: int, look: CameraLook) -> CameraLook:
         """This frame's camera ``look`` by face ``track_id`` smoothed with what came before; remembered. Blur and

@@ -31,6 +31,14 @@ which comes from outside is taken for an object, its colour learned as a class o
 own colour from the cells on and near the lips that lie clearly outside it; cells there that the object's
 class explains better than the lips' are the object too, and the regions are judged as above.
 
+Grey under the face's light (:func:`~arlens.scene.colors.grey_point`: a white cup, a grey microphone) is neither
+lip nor skin on the lips' band and in the ring, whatever the classes say: a lip class whose highlights reach
+toward white would explain a white cup (Grace Hopper's, remembered in video from the frames before the cup), and
+the skin class of a face in strong light can spread far enough to explain one too (so the colour model leaves
+grey out of the skin it learns, :func:`~arlens.scene.colors.face_color_model`). Teeth in the mouth's opening stay
+expected; teeth or a lip's highlight on the band are grey too, but come from inside, and are no object by the
+rules above.
+
 What it cannot see: an object of the very colour of the lips (nothing is left to tell them apart), and one
 the colour of the skin, which the skin class explains (a finger: the hand tracker's business, and the lip
 edges' colour evidence keeps paint off skin-coloured pixels on the lips).
@@ -141,6 +149,13 @@ def object_mask(frame: np.ndarray, landmarks: np.ndarray, colors: ColorModel, bo
         skin_c = float(np.hypot(colors.skin.mean[1], colors.skin.mean[2]))
         mouthy = (np.hypot(lab3[..., 1], lab3[..., 2]) < 0.5 * skin_c) | (lab3[..., 0] < 0.5 * skin_l)
         expected = np.where(opening & mouthy, np.float32(np.inf), expected)
+    # grey under the face's light (a white cup, a grey microphone) is neither lip nor skin, however far a lip
+    # class's highlights reach toward white (teeth in the opening stay expected above)
+    not_grey = colors.not_grey(lab)
+    if not_grey is not None:
+        grey = (not_grey.reshape(gh, gw) < np.float32(0.5)) & (band | ring)
+        if grey.any():
+            expected = np.where(grey, np.float32(-np.inf), expected)
     # posterior of "anything else" >= UNEXPLAINED  <=>  log_other - expected >= logit(UNEXPLAINED)
     unexplained = (log_other - expected >= np.float32(math.log(UNEXPLAINED / (1.0 - UNEXPLAINED)))) & (
         band | opening | ring)

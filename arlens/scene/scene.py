@@ -161,17 +161,20 @@ class FaceScene:
     def colors(self) -> _colors.ColorModel:
         """The face's skin and lip :class:`~arlens.scene.colors.ColorModel`, learned around the mouth
         with occluded pixels left out (the sampled pixels are tested against the hands' landmark
-        silhouettes grown by ``OCCLUDER_MARGIN``: no occluder mask is rasterised for it); with a scene
-        memory, smoothed over the face track's frames."""
+        silhouettes grown by ``OCCLUDER_MARGIN``: no occluder mask is rasterised for it) and grey under the
+        face's :attr:`light` taken for neither class; with a scene memory, smoothed over the face track's
+        frames."""
         occluded = self._occluded if self.scene.occluding_hands() else None
         # the skin vertices' pixels are the light's (made once)
         reference = _colors.skin_reference(self.scene.frame, self.face.landmarks, patches=self.skin_patches)
+        # grey under the face's light is neither skin nor lip (a white cup); the light read first also resets
+        # the remembered colours when it changed at once
+        grey = _colors.grey_point(self.light.color)
         colors = _colors.face_color_model(self.scene.frame, self.face.landmarks, box=self.mouth_box,
-                                          occluded=occluded, reference=reference)
+                                          occluded=occluded, reference=reference, grey=grey)
         track = self._track()
         if track is None:
             return colors
-        self.light  # noqa: B018 - a light change read first resets the remembered colours
         return self.scene.memory.colors(track, self.scene._memory_frame, colors)
 
     @cached_property

@@ -103,3 +103,75 @@ def test_a_mouth_covered_completely_gives_no_classes():
     model = face_color_model(image, face.landmarks, covered, box)
     assert model.skin is None and model.lip is None and model.separation == 0.0
     assert to_features(np.zeros((0, 3), np.uint8)).shape == (0, 3)
+
+
+@pytest.mark.parametrize("light", ["neutral", "dim", "warm", "cool"])
+def test_grey_point_is_where_grey_lies_under_the_light(light):
+    """A grey surface lit by per-channel gains has the colour-model chroma :func:`grey_point` gives for a light of
+    that colour, at any grey level. Within 1 unit: a grey level of one step in one uint8 channel moves the chroma
+    by 0.3-0.5 at these levels, and lightness-relative chroma shifts a little with lightness; the grey rule's
+    scale is the skin's distance from grey, 11.5 or more on the test faces."""
+    from arlens.scene.colors import grey_point
+    from tests.support import benchmarks_module
+
+    hs = benchmarks_module("hard_scenes")
+    gains = (1.0, 1.0, 1.0) if light == "neutral" else hs.LIGHTS[light]
+    for level in (70, 140, 210):
+        patch = hs.apply_light(np.full((4, 4, 3), level, np.uint8), gains)
+        seen = to_features(patch).reshape(-1, 3)[:, 1:].mean(axis=0)
+        np.testing.assert_allclose(grey_point(np.asarray(gains)), seen, atol=1.0, err_msg=f"{light} {level}")
+
+
+def test_grey_weights_leave_grey_out_and_skin_in():
+    """Grey weighs 0 and the skin's own chroma 1, linearly between ``GREY_SHARE`` of the skin's distance from grey;
+    no rule without a grey point or where the skin itself is near grey."""
+    from arlens.scene.colors import GREY_SHARE, MIN_SKIN_CHROMA, grey_weights
+
+    grey = np.float32([2.0, 10.0])  # a warm light's grey
+    skin_ab = grey + np.float32([12.0, 9.0])  # 15 from grey
+    lo, hi = GREY_SHARE
+    lab = np.float32([[60, *grey], [60, *skin_ab], [40, *(grey + 15 * 0.5 * (lo + hi) * np.float32([0.0, 1.0]))],
+                      [60, *(grey - np.float32([0.0, 15 * lo * 0.5]))]])
+    np.testing.assert_allclose(grey_weights(lab, grey, skin_ab), [0.0, 1.0, 0.5, 0.0], atol=1e-5)
+    assert grey_weights(lab, None, skin_ab) is None
+    near = grey + np.float32([0.5 * MIN_SKIN_CHROMA, 0.0])
+    assert grey_weights(lab, grey, near) is None
+    skin = ColorClass(np.float32([60, *skin_ab]), np.diag(np.float32([25.0, 4.0, 4.0])), 100)
+    np.testing.assert_allclose(ColorModel(skin, None, grey=list(grey)).not_grey(lab), [0.0, 1.0, 0.5, 0.0], atol=1e-5)
+    assert ColorModel(skin, None).not_grey(lab) is None and ColorModel(None, None, grey=grey).not_grey(lab) is None
+    for bad in ([1.0], [np.nan, 0.0], "grey"):
+        with pytest.raises(InputError, match="ColorModel.grey"):
+            ColorModel(skin, None, grey=bad)
+
+
+def test_a_white_cup_is_not_learned_as_skin(hard_scenes):
+    """The talking head's first frame (a deep skin tone in strong side light: her skin around the mouth spreads
+    widely) with a white cup over half the mouth: without the grey rule her skin class takes the cup in (its mean
+    pulled 4-5 units of chroma toward grey and 11 of lightness toward white, nothing foreign); with the scene's
+    grey point the class is the one learned without the cup (within 1 unit of chroma, 2 of lightness), the cup's
+    pixels are grey, and the samples count foreign, which sends the object search after the cup."""
+    from arlens.scene.colors import face_color_model, grey_point, skin_reference
+    from arlens.scene.objects import MIN_FOREIGN
+    from arlens.tracking.results import Face, bbox_of
+    from tests.support import read_frames, reference
+
+    lm = reference("talking_head")["face_mesh_478"][0].astype(np.float32)
+    face = Face(landmarks=lm, score=1.0, bbox=bbox_of(lm))
+    frame = read_frames("faces/talking_head.gif")[0]
+    comp = hard_scenes.object_over_mouth(frame, face, "white_cup", cover=0.5)
+    cup = to_features(comp.image[comp.truth > 0.99])
+
+    def model(image, rule):
+        grey = grey_point(Scene(image, [face]).face(0).light.color) if rule else None
+        return face_color_model(image, lm, reference=skin_reference(image, lm), grey=grey), grey
+
+    clean, _ = model(frame, True)
+    blind, _ = model(comp.image, False)
+    seeing, grey = model(comp.image, True)
+    assert np.abs(blind.skin.mean[1:] - clean.skin.mean[1:]).max() > 3.0 and blind.foreign < MIN_FOREIGN
+    assert (np.abs(seeing.skin.mean - clean.skin.mean) <= np.float32([2.0, 1.0, 1.0])).all(), (seeing.skin.mean,
+                                                                                            clean.skin.mean)
+    assert seeing.foreign > 10 * MIN_FOREIGN
+    np.testing.assert_array_equal(seeing.grey, grey)
+    assert blind.grey is None
+    assert (seeing.not_grey(cup) < 0.5).mean() > 0.9  # grey, where the rule draws the line
