@@ -17,7 +17,8 @@ Every scene is built from the clean test photos with known ground truth (``hard_
   frame too: a deep skin tone in strong light). Score as ``hand_over_mouth``, on the object's pixels.
   ``before``: the landmark lens; ``colour only``: the scene without object occluders (the lip colour model
   alone); ``objects``: with them; ``video``: with them, in a scene whose ``SceneMemory`` saw the face without
-  the object for five frames first (a kiosk's shopper raising a cup). Target 0%; a beige
+  the object for five frames first (a kiosk's shopper raising a cup); ``dim``, ``warm``, ``cool``: with them,
+  the composite under each light of ``light`` (a white cup is grey only by the face's light). Target 0%; a beige
   (skin-coloured) object is what colour cannot tell from the face (a red, lip-coloured one is found from the lip
   colour it puts in the skin ring).
 - ``light``: each portrait under dim, warm and cool light (per-channel linear gains). Score: median ΔE76
@@ -126,6 +127,10 @@ def objects(faces) -> dict:
                 "objects": score(after.render(comp.image, [face], Scene(comp.image, [face]))),
                 "video": score(after.render(comp.image, [tracked], Scene(comp.image, [tracked], memory=memory))),
             }
+            for light_name, gains in HS.LIGHTS.items():
+                lit = HS.apply_light(comp.image, gains)
+                out = after.render(lit, [face], Scene(lit, [face]))
+                rows[f"{name}+{obj}"][light_name] = HS.paint_on(lit, out, comp.truth, zone)
     return rows
 
 
@@ -310,9 +315,12 @@ def print_results(result: dict) -> None:
         print(f"{k:28s} {r['before']:8.3f} {r['colour_only']:8.3f} {r['tracked']:8.3f} {r['hands_tracked']:7d} "
               f"{r['known']:8.3f}")
     print("\n== objects over the mouth: share of the object's lip-zone pixels painted (target 0)")
-    print(f"{'scene':28s} {'before':>8s} {'colour':>8s} {'objects':>8s} {'video':>8s}")
+    lights = tuple(HS.LIGHTS)
+    print(f"{'scene':28s} {'before':>8s} {'colour':>8s} {'objects':>8s} {'video':>8s}"
+          + "".join(f" {n:>8s}" for n in lights))
     for k, r in result["objects"].items():
-        print(f"{k:28s} {r['before']:8.3f} {r['colour_only']:8.3f} {r['objects']:8.3f} {r['video']:8.3f}")
+        print(f"{k:28s} {r['before']:8.3f} {r['colour_only']:8.3f} {r['objects']:8.3f} {r['video']:8.3f}"
+              + "".join(f" {r[n]:8.3f}" for n in lights))
     print("\n== light: median ΔE76 of render(g·image) vs g·render(image) (target <= 3)")
     print(f"{'scene':24s} {'before ref':>10s} {'after ref':>10s} {'before trk':>10s} {'after trk':>10s}")
     for k, r in result["light"].items():
