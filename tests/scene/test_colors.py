@@ -148,8 +148,10 @@ def test_a_white_cup_is_not_learned_as_skin(hard_scenes):
     """The talking head's first frame (a deep skin tone in strong side light: her skin around the mouth spreads
     widely) with a white cup over half the mouth: without the grey rule her skin class takes the cup in (its mean
     pulled 4-5 units of chroma toward grey and 11 of lightness toward white, nothing foreign); with the scene's
-    grey point the class is the one learned without the cup (within 1 unit of chroma, 2 of lightness), the cup's
-    pixels are grey, and the samples count foreign, which sends the object search after the cup."""
+    grey point the class is the one learned without the cup, the cup's pixels are grey, and the samples count
+    foreign, which sends the object search after the cup. "The one learned without the cup" means within a fifth
+    of the class's own spread on each axis (the cup hides half the ring, so the class sees less of her lit side:
+    0.14 of a spread darker); the blind class is off by 0.65 to 1.1 spreads."""
     from arlens.scene.colors import face_color_model, grey_point, skin_reference
     from arlens.scene.objects import MIN_FOREIGN
     from arlens.tracking.results import Face, bbox_of
@@ -169,8 +171,9 @@ def test_a_white_cup_is_not_learned_as_skin(hard_scenes):
     blind, _ = model(comp.image, False)
     seeing, grey = model(comp.image, True)
     assert np.abs(blind.skin.mean[1:] - clean.skin.mean[1:]).max() > 3.0 and blind.foreign < MIN_FOREIGN
-    assert (np.abs(seeing.skin.mean - clean.skin.mean) <= np.float32([2.0, 1.0, 1.0])).all(), (seeing.skin.mean,
-                                                                                            clean.skin.mean)
+    spread = np.sqrt(np.diag(clean.skin.covariance))
+    assert (np.abs(blind.skin.mean - clean.skin.mean) > 0.5 * spread).all()
+    assert (np.abs(seeing.skin.mean - clean.skin.mean) <= 0.2 * spread).all(), (seeing.skin.mean, clean.skin.mean)
     assert seeing.foreign > 10 * MIN_FOREIGN
     np.testing.assert_array_equal(seeing.grey, grey)
     assert blind.grey is None

@@ -31,8 +31,8 @@ def lenses():
 def test_an_object_over_the_mouth_is_not_painted(face_still, hard_scenes, lenses, name):
     """Half the lips behind a cup or a microphone (its matte known): the landmark lens paints 45-90% of the
     object's pixels in the lip zone; with the scene, under 2% (the target is none: what is left is the
-    object's anti-aliased edge; 0% but for a white cup on the astronaut's pale skin, 1.4%, which her skin's
-    colour class takes in too, so that nothing there is foreign)."""
+    object's anti-aliased edge; 0% but for the microphone on the astronaut's pale skin, 1.5%, where the
+    camera-blurred change reaches its weaker matte)."""
     stem, image, face = face_still
     comp = hard_scenes.object_over_mouth(image, face, name, cover=0.5)
     zone = hard_scenes.lip_zone(image.shape, face)
@@ -41,6 +41,20 @@ def test_an_object_over_the_mouth_is_not_painted(face_still, hard_scenes, lenses
     after = hard_scenes.paint_on(comp.image, lens.render(comp.image, [face]), comp.truth, zone)
     assert before > 0.4, (stem, before)
     assert after < 0.02, (stem, after)
+
+
+@pytest.mark.parametrize("name", SEEN)
+def test_an_object_over_the_mouth_in_other_light_is_not_painted(face_still, hard_scenes, lenses, name):
+    """The same scenes under dim, warm and cool light (face and object lit alike). A white cup is grey only by
+    the face's light, read from a white patch that may itself be tinted (the astronaut's, by a pink backdrop):
+    her white cup under warm light was 40% painted while the grey band reached a fifth of the skin's chroma."""
+    stem, image, face = face_still
+    comp = hard_scenes.object_over_mouth(image, face, name, cover=0.5)
+    zone = hard_scenes.lip_zone(image.shape, face)
+    _, lens = lenses
+    for light, gains in hard_scenes.LIGHTS.items():
+        lit = hard_scenes.apply_light(comp.image, gains)
+        assert hard_scenes.paint_on(lit, lens.render(lit, [face]), comp.truth, zone) < 0.02, (stem, light)
 
 
 @pytest.mark.parametrize("name", ["blue_cup", "black_mic", "red_cup"])
