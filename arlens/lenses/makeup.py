@@ -64,7 +64,7 @@ from arlens.render import skin as S
 from arlens.render.camera_match import added_blur, blur_reach
 from arlens.render.face_grid import Box, Erase, FaceGrid, GridChange, Layer, Rect, cell_size, put_rows, take_rows
 from arlens.render.face_space import FaceSpace, fade_change
-from arlens.render.hair import HairModel, hair_class
+from arlens.render.hair import HairModel, hair_classes
 from arlens.render.relight import composite_in_light, is_neutral
 from arlens.scene import Scene
 from arlens.tracking.results import Face
@@ -793,7 +793,7 @@ _HAIR_BIAS = 0.5
 #: (id(strokes), texels) -> (the strokes, the texture's UV corner, its coverage); patterns live for the process.
 _HAIR_TEXTURES: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray]] = {}
 #: FaceScene -> what the make-up lenses work out once per face and frame and share (every lens drawn alone makes a
-#: context of its own), by name: "light" (its light's gains, clipped, and their lookup tables), "hair_class",
+#: context of its own), by name: "light" (its light's gains, clipped, and their lookup tables), "hair_classes",
 #: "hair_model"; gone with the frame's scene.
 _PER_FACE: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
@@ -847,21 +847,21 @@ class _Context:
         return _per_face(self.face, "stroke_blur", lambda: added_blur(self.face.camera_look))
 
     @property
-    def hair_class(self) -> Any:
-        """This face's hair colour (:func:`arlens.render.hair.hair_class`), learned once per frame and shared by
+    def hair_classes(self) -> Any:
+        """This face's hair colours (:func:`arlens.render.hair.hair_classes`), learned once per frame and shared by
         every lens drawing on the face (kept beside the frame's scene)."""
         face = self.face
-        return _per_face(face, "hair_class",
-                         lambda: hair_class(face.scene.frame, face.face.landmarks, face.colors.skin))
+        return _per_face(face, "hair_classes",
+                         lambda: hair_classes(face.scene.frame, face.face.landmarks, face.colors.skin))
 
     @property
     def hair_model(self) -> HairModel | None:
         """How likely a pixel is hair over this face (:class:`arlens.render.hair.HairModel` of its skin and hair
-        classes, made once per face and frame and shared like :attr:`hair_class`: for coarse cells, their edges, the
+        classes, made once per face and frame and shared like :attr:`hair_classes`: for coarse cells, their edges, the
         frame's pixels, by every lens); None without a skin class."""
         def model() -> HairModel | None:
             skin = self.face.colors.skin
-            return None if skin is None else HairModel(skin, self.hair_class)
+            return None if skin is None else HairModel(skin, self.hair_classes)
 
         return _per_face(self.face, "hair_model", model)
 

@@ -20,6 +20,7 @@ told hair from skin would replace it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -51,27 +52,31 @@ SHEEN_MIN_CHROMA = 3.0
 
 
 def hair_probability(bgr: np.ndarray, skin: SC.ColorClass | None,
-                     hair: SC.ColorClass | None = None) -> np.ndarray | None:
+                     hair: SC.ColorClass | Sequence[SC.ColorClass] | None = None) -> np.ndarray | None:
     """How likely each pixel is hair (or anything but this face's skin) rather than skin: float32 shaped like
     ``bgr`` without its last axis, 0..1; None without a skin class.
 
     Args:
         bgr: uint8 (..., 3) BGR pixels.
         skin: the face's skin class (``FaceScene.colors.skin``).
-        hair: the face's hair class (:func:`hair_class`), if known: a pixel the skin explains less well than the
-            hair (by the two classes' likelihoods) is hair too, where the skin explains it poorly enough
-            (``SKIN_GATE``): hair of the skin's own colour range but not its spread (golden hair on light skin,
-            light hair on deep skin).
+        hair: the face's hair class (:func:`hair_class`) or classes (:func:`hair_classes`), if known: a pixel the skin
+            explains less well than the hair (by the classes' likelihoods; the likeliest hair class of several) is
+            hair too, where the skin explains it poorly enough (``SKIN_GATE``): hair of the skin's own colour range
+            but not its spread (golden hair on light skin, light hair on deep skin).
     """
     if skin is None:
         return None
     shape = bgr.shape[:-1]
     f = SC.to_features(bgr).reshape(-1, 3)
-    if hair is not None:
+    hairs = _as_classes(hair)
+    if hairs:
         log_skin = skin.log_density(f)
         # the skin's squared distance from its log density: its peak is at its mean
         d2_skin = (skin.log_density(skin.mean[None]) - log_skin) * np.float32(2.0)
-        z = np.clip(log_skin - hair.log_density(f), -30.0, 30.0)  # log odds of skin over hair
+        log_hair = hairs[0].log_density(f)
+        for other in hairs[1:]:
+            np.maximum(log_hair, other.log_density(f), out=log_hair)
+        z = np.clip(log_skin - log_hair, -30.0, 30.0)  # log odds of skin over the likeliest hair
         by_class = np.float32(1.0) / (np.float32(1.0) + np.exp(z))
         gate = np.clip((d2_skin - np.float32(SKIN_GATE[0])) * np.float32(1.0 / (SKIN_GATE[1] - SKIN_GATE[0])), 0.0, 1.0)
         by_class *= gate
@@ -92,7 +97,7 @@ def hair_probability(bgr: np.ndarray, skin: SC.ColorClass | None,
     t = (d2 - np.float32(RAMP[0])) * np.float32(1.0 / (RAMP[1] - RAMP[0]))
     np.clip(t, 0.0, 1.0, out=t)
     p = t * t * (np.float32(3.0) - np.float32(2.0) * t)
-    if hair is not None:
+    if hairs:
         np.maximum(p, by_class, out=p)
     sheen = _sheen_affine(skin)
     if sheen is not None and len(f):
@@ -162,7 +167,7 @@ class HairModel:
     odds and the gate as transforms of those. The same values as :func:`hair_probability` to float32 rounding
     (summed in another order)."""
 
-    def __init__(self, skin: SC.ColorClass, hair: SC.ColorClass | None = None) -> None:
+    def __init__(self, skin: SC.ColorClass, hair: SC.ColorClass | Sequence[SC.ColorClass] | None = None) -> None:
         mean = skin.mean.astype(np.float64)
         cov = skin.covariance.astype(np.float64)
         # the chroma block's Cholesky factor's inverse: |W2 (ab - mean)|^2 is its Mahalanobis distance
@@ -181,14 +186,17 @@ class HairModel:
         scale = 1.0 / (RAMP[1] - RAMP[0])
         self._ramp = np.float32([[scale, scale, scale, -RAMP[0] * scale]])
         self._sheen = _sheen_affine(skin)
-        self._classes = None
-        if hair is not None:
-            # log odds of skin over hair: -(d2_skin - d2_hair) / 2 + the log normalisers' difference
-            odds = float(skin.log_density(skin.mean[None])[0]) - float(hair.log_density(hair.mean[None])[0])
-            self._classes = (skin.whitening, hair.whitening, odds)
+        self._hairs: list[tuple[np.ndarray, np.ndarray]] = []
+        hairs = _as_classes(hair)
+        if hairs:
+            # log odds of skin over each hair class: -(d2_skin - d2_hair) / 2 + the log normalisers' difference
+            peak = float(skin.log_density(skin.mean[None])[0])
+            self._skin_whitening = skin.whitening
+            for h in hairs:
+                odds = peak - float(h.log_density(h.mean[None])[0])
+                self._hairs.append((h.whitening, np.float32([[-0.5, -0.5, -0.5, odds]])))
             gate = 1.0 / (SKIN_GATE[1] - SKIN_GATE[0])
             self._gate = np.float32([[gate, gate, gate, -SKIN_GATE[0] * gate]])
-            self._odds = np.float32([[-0.5, -0.5, -0.5, odds]])
 
     def probability(self, bgr: np.ndarray) -> np.ndarray:
         """float32 shaped like ``bgr`` (uint8 (..., 3)) without its last axis: how likely each pixel is hair."""
@@ -203,14 +211,15 @@ class HairModel:
         np.clip(t, 0.0, 1.0, out=t)
         p = t * t
         p *= np.float32(3.0) - np.float32(2.0) * t
-        if self._classes is not None:
-            ws, wh, _ = self._classes
-            ys = cv2.transform(f, ws)
+        if self._hairs:
+            ys = cv2.transform(f, self._skin_whitening)
             ys = cv2.multiply(ys, ys)
-            yh = cv2.transform(f, wh)
-            yh = cv2.multiply(yh, yh)
-            z = cv2.transform(ys, self._odds)
-            z += np.float32(0.5) * cv2.transform(yh, np.float32([[1.0, 1.0, 1.0]]))
+            z = None
+            for wh, odds in self._hairs:  # the log odds of skin over the likeliest hair class
+                yh = cv2.transform(f, wh)
+                zk = cv2.transform(ys, odds)
+                zk += np.float32(0.5) * cv2.transform(cv2.multiply(yh, yh), _SUM3)
+                z = zk if z is None else np.minimum(z, zk, out=z)
             np.clip(z, -30.0, 30.0, out=z)
             by_class = np.exp(z)
             by_class += np.float32(1.0)
@@ -222,6 +231,10 @@ class HairModel:
         if self._sheen is not None:
             p *= np.float32(1.0) - _sheen_of(f, self._sheen).reshape(p.shape)
         return p.reshape(shape)
+
+
+#: sums a transform's three channels (:meth:`HairModel.probability`)
+_SUM3 = np.float32([[1.0, 1.0, 1.0]])
 
 
 #: The band above the forehead the hair's colour is learned from: this far outside the face outline's upper half,
@@ -236,7 +249,8 @@ def hair_class(frame: np.ndarray, landmarks: np.ndarray, skin: SC.ColorClass | N
                band: np.ndarray | None = None) -> SC.ColorClass | None:
     """The colour of this face's hair, learned where hair usually is: a band above the forehead (``HAIR_BAND``
     outside the upper half of the face outline), the pixels there that do not look like the skin; None when too
-    few are left (a bald head against a wall that looks like skin, a face at the frame's top).
+    few are left (a bald head against a wall that looks like skin, a face at the frame's top). One class of every such
+    pixel (the eyewear reads its Mahalanobis distance); the make-up lenses learn :func:`hair_classes`.
 
     Args:
         frame: uint8 BGR (H, W, 3).
@@ -252,10 +266,105 @@ def hair_class(frame: np.ndarray, landmarks: np.ndarray, skin: SC.ColorClass | N
 
 def hair_class_of(pixels: np.ndarray, skin: SC.ColorClass | None) -> SC.ColorClass | None:
     """:func:`hair_class` from the band's pixels (uint8 BGR (n, 3)) already taken from the frame."""
-    f = SC.to_features(pixels)
+    return SC.ColorClass.fit(_not_skin(pixels, skin))
+
+
+def hair_classes(frame: np.ndarray, landmarks: np.ndarray, skin: SC.ColorClass | None,
+                 band: np.ndarray | None = None) -> tuple[SC.ColorClass, ...]:
+    """The colours of what lies in the band above the forehead and is not the skin (as :func:`hair_class` learns
+    it), split into up to two classes (:func:`hair_classes_of`); empty when too few pixels are left."""
+    pts = hair_band_points(landmarks, frame.shape) if band is None else band
+    if pts is None or len(pts) < 12:
+        return ()
+    return hair_classes_of(frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)], skin)
+
+
+def hair_classes_of(pixels: np.ndarray, skin: SC.ColorClass | None) -> tuple[SC.ColorClass, ...]:
+    """:func:`hair_classes` from the band's pixels (uint8 BGR (n, 3)) already taken from the frame.
+
+    The band above the forehead holds the hair and, beside a short or tied-back cut, the background (a light wall,
+    a dark couch). One class of both spans everything between them: on the talking head (black hair, a light grey
+    wall) it reached the shaded side of her deep-skinned face (3 standard deviations darker than her skin, with its
+    chroma), and foundation left 7-16% of its area bare there on turned frames. So the band's non-skin pixels are
+    split in two by colour (:func:`_two_groups`) and each group is learned as a class of its own, its majority kept
+    (a robust fit): every colour of the band stays explained, by classes as tight as its colours are. The lighter of
+    two groups is left out when it is the skin in shadow (:func:`_skin_in_shadow`: the band also reaches the shaded
+    temples, and the blend of skin and dark hair along the hairline), and so are groups of fewer than 12 pixels."""
+    groups = _two_groups(_not_skin(pixels, skin))
+    if skin is not None and len(groups) == 2:
+        dark, light = sorted(groups, key=lambda g: float(g[:, 0].mean()))
+        if _skin_in_shadow(light.mean(axis=0), skin):
+            groups = [dark]
+    fits = (SC.ColorClass.fit(g, robust=True) for g in groups)
+    return tuple(c for c in fits if c is not None)
+
+
+#: A band group lighter than the other but darker than the skin, whose hue lies within this many degrees of the
+#: skin's, is the skin in shadow (or blended with dark hair at the hairline), not hair. On the talking head's frames
+#: such a group lies 0.3-12.3 degrees off her skin's hue (5-10 on the turned frames whose shaded temples foundation
+#: left bare), on frontal_smile's hairline 7.8; the astronaut's lighter golden hair lies 19.5 degrees off, and the
+#: clip's other lighter groups (a wall, grey couch light) 24 degrees or more, mostly with no hue at all.
+SHADOW_HUE_DEG = 15.0
+
+
+def _skin_in_shadow(mean: np.ndarray, skin: SC.ColorClass) -> bool:
+    """Whether a band group of colour-model ``mean`` (the lighter of two) is the ``skin`` in shadow: darker than the
+    skin, of the skin's hue (``SHADOW_HUE_DEG``), and with a hue to compare (both chromas at least
+    ``SHEEN_MIN_CHROMA``). A deep skin's shadows keep its hue and gain chroma, so its chroma is not compared."""
+    chroma = math.hypot(float(mean[1]), float(mean[2]))
+    skin_chroma = math.hypot(float(skin.mean[1]), float(skin.mean[2]))
+    if not float(mean[0]) < float(skin.mean[0]) or min(chroma, skin_chroma) < SHEEN_MIN_CHROMA:
+        return False
+    turn = math.atan2(float(mean[2]), float(mean[1])) - math.atan2(float(skin.mean[2]), float(skin.mean[1]))
+    return abs(math.degrees(math.remainder(turn, 2.0 * math.pi))) <= SHADOW_HUE_DEG
+
+
+def _not_skin(pixels: np.ndarray, skin: SC.ColorClass | None) -> np.ndarray:
+    """float32 (n, 3) colour-model coordinates of the band's pixels the skin does not explain (``SKIN_GATE``)."""
+    f = SC.to_features(pixels).reshape(-1, 3)
     if skin is not None:
         f = f[skin.mahalanobis2(f) > np.float32(SKIN_GATE[1])]
-    return SC.ColorClass.fit(f)
+    return f
+
+
+#: Rounds of :func:`_two_groups` at most (it settles in 2-5 on the band's hundred or so pixels).
+_GROUP_ROUNDS = 12
+
+
+def _two_groups(f: np.ndarray) -> list[np.ndarray]:
+    """(n, 3) colour-model coordinates split in two by 2-means (Lloyd's rounds from the means of the darkest and the
+    lightest quarter: deterministic, with no random start; a few lines on a hundred points, so no clustering
+    library); one group when there are too few points or a group comes out empty."""
+    n = len(f)
+    if n < 24:
+        return [f]
+    x = f.astype(np.float64)
+    order = np.argsort(x[:, 0], kind="stable")
+    quarter = n // 4
+    c0, c1 = x[order[:quarter]].mean(axis=0), x[order[-quarter:]].mean(axis=0)
+    total = np.ones(n) @ x
+    side = None
+    for _ in range(_GROUP_ROUNDS):
+        # nearer c1 than c0: on c1's side of the plane halfway between them (one product a round)
+        new = x @ (c1 - c0) > 0.5 * (float(c1 @ c1) - float(c0 @ c0))
+        if side is not None and np.array_equal(new, side):
+            break
+        side = new
+        n1 = int(np.count_nonzero(side))
+        if n1 == 0 or n1 == n:
+            return [f]
+        s1 = side.astype(np.float64) @ x
+        c0, c1 = (total - s1) / (n - n1), s1 / n1
+    return [f[~side], f[side]]
+
+
+def _as_classes(hair: SC.ColorClass | Sequence[SC.ColorClass] | None) -> tuple[SC.ColorClass, ...]:
+    """One hair class or several as a tuple (empty for None)."""
+    if hair is None:
+        return ()
+    if isinstance(hair, SC.ColorClass):
+        return (hair,)
+    return tuple(hair)
 
 
 def hair_band_points(landmarks: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arlens.render.hair import HairModel, hair_class, hair_probability, sheen_weight
+from arlens.render.hair import HairModel, hair_class, hair_classes, hair_classes_of, hair_probability, sheen_weight
 from arlens.scene import Scene
 from arlens.scene.colors import ColorClass, to_features
 
@@ -64,6 +64,62 @@ def test_a_hair_model_gives_hair_probability_in_fewer_passes(portraits):
         assert np.abs(got - expected).max() <= 1e-5
         assert (expected > 0.5).any() and (expected < 0.5).any()  # both hair and skin were compared
     assert HairModel(skin, hair).probability(image[:0]).shape == (0, image.shape[1])
+
+
+def _cloud(mean, std, n: int, seed: int) -> np.ndarray:
+    """uint8 BGR of ``n`` colours scattered around colour-model ``mean`` by ``std`` (per coordinate)."""
+    rng = np.random.default_rng(seed)
+    f = np.asarray(mean, np.float64) + rng.normal(size=(n, 3)) * np.asarray(std, np.float64)
+    f[:, 0] = np.clip(f[:, 0], 1.0, 99.0)
+    return _bgr_of(f.astype(np.float32))
+
+
+def test_the_band_is_learned_as_hair_and_background_but_not_the_skin_in_shadow():
+    """The band above the forehead holds black hair and, beside it, what else is there. A light wall is a colour of
+    its own (two classes, each as tight as its colours: the old single class of both spanned the skin in shadow
+    between them). The skin in shadow (darker, of the skin's hue, more saturated as a deep skin's shadows are) is
+    not hair: one class, the black hair's. Golden hair lighter than the dark hair but off the skin's hue stays."""
+    skin = ColorClass(np.float32([62.0, 10.0, 12.0]), np.diag([110.0, 16.0, 16.0]).astype(np.float32), 500)
+    black = _cloud([8.0, 1.0, 3.0], [3.0, 1.0, 1.0], 60, 1)
+    on_skin = _cloud(skin.mean, [4.0, 1.5, 1.5], 150, 2)  # the band's forehead and temples: gated out
+    hue = np.arctan2(12.0, 10.0)
+    for lighter, kept in (
+        (_cloud([88.0, 0.0, 0.5], [2.0, 0.5, 0.5], 50, 3), True),  # a light grey wall
+        (_cloud([26.0, 28.0 * np.cos(hue), 28.0 * np.sin(hue)], [3.0, 1.5, 1.5], 45, 4), False),  # skin in shadow
+        (_cloud([40.0, 3.0, 28.0], [3.0, 1.5, 1.5], 45, 5), True),  # golden hair, 30 degrees off the skin's hue
+    ):
+        classes = hair_classes_of(np.concatenate([black, on_skin, lighter]), skin)
+        assert len(classes) == (2 if kept else 1)
+        darkest = min(classes, key=lambda c: float(c.mean[0]))
+        assert darkest.mean[0] < 15 and np.sqrt(darkest.covariance[0, 0]) < 6  # the hair's own spread, not the band's
+        lighter_px = lighter[:20]
+        p = hair_probability(lighter_px, skin, classes)
+        if kept:  # the band's other colour stays explained by a class of its own
+            assert (p > 0.9).all()
+        else:  # the skin in shadow: a hair class spanning it would call it hair
+            assert (p < 0.5).mean() > 0.9 and (hair_probability(lighter_px, skin, hair_class_of_all(
+                np.concatenate([black, on_skin, lighter]), skin)) > 0.5).mean() > 0.9
+
+
+def hair_class_of_all(pixels: np.ndarray, skin: ColorClass) -> ColorClass:
+    """One class of every non-skin pixel of the band (what the make-up lenses learned before the split)."""
+    from arlens.render.hair import hair_class_of
+
+    out = hair_class_of(pixels, skin)
+    assert out is not None
+    return out
+
+
+def test_hair_classes_of_the_portraits(portraits):
+    """On each portrait the band gives one or two classes, the darkest darker than the skin (the hair); a hair model
+    of them gives hair_probability's values (float32 rounding apart, as for one class)."""
+    for name, image, face in portraits:
+        skin = Scene(image, [face]).face(face).colors.skin
+        classes = hair_classes(image, face.landmarks, skin)
+        assert 1 <= len(classes) <= 2, name
+        assert min(float(c.mean[0]) for c in classes) < skin.mean[0] - 10, name
+        expected = hair_probability(image, skin, classes)
+        assert np.abs(HairModel(skin, classes).probability(image) - expected).max() <= 1e-5, name
 
 
 def _lit(features: np.ndarray, white: float, shade: float = 1.0) -> np.ndarray:
