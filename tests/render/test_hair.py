@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arlens.render.hair import HairModel, hair_class, hair_classes, hair_classes_of, hair_probability, sheen_weight
 from arlens.scene import Scene
@@ -149,3 +151,25 @@ def test_the_skin_under_a_highlight_is_skin_not_hair():
     assert hair_probability(others, skin, wall).min() > 0.85 and model.probability(others).min() > 0.85
     grey_skin = ColorClass(np.float32([55.0, 1.0, 1.0]), skin.covariance, 250)  # no hue to keep: nothing is its sheen
     assert not sheen_weight(lit, grey_skin).any()
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.integers(0, 400), st.integers(0, 2**32 - 1), st.sampled_from(["noise", "two", "flat"]))
+def test_hair_classes_of_any_band(n, seed, kind):
+    """Any band of pixels (none, a few, all alike, noise, two colours): at most two classes, finite and usable by a
+    hair model, whose probabilities stay in 0..1."""
+    rng = np.random.default_rng(seed)
+    if kind == "flat":
+        pixels = np.full((n, 3), rng.integers(0, 256, 3), np.uint8)
+    elif kind == "two":
+        pixels = rng.integers(0, 256, (2, 3)).astype(np.uint8)[rng.integers(0, 2, n)]
+    else:
+        pixels = rng.integers(0, 256, (n, 3)).astype(np.uint8)
+    skin = ColorClass(np.float32([62.0, 10.0, 12.0]), np.diag([110.0, 16.0, 16.0]).astype(np.float32), 500)
+    for s in (skin, None):
+        classes = hair_classes_of(pixels, s)
+        assert isinstance(classes, tuple) and len(classes) <= 2
+        for c in classes:
+            assert np.isfinite(c.mean).all() and np.isfinite(c.covariance).all() and c.count >= 1
+    p = HairModel(skin, hair_classes_of(pixels, skin)).probability(rng.integers(0, 256, (50, 3)).astype(np.uint8))
+    assert p.shape == (50,) and np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()
