@@ -611,14 +611,16 @@ def test_talking_head_hair_the_lens_found_stays_as_it_was(monkeypatch):
     assert checked >= 30, "the clip's hair was not found"
 
 
-@pytest.mark.parametrize(("pid", "most"), [("FDN-660", 0.05), ("FDN-330", 0.05), ("FDN-110", 0.05), ("CTR-001", 0.2)])
+@pytest.mark.parametrize(("pid", "most"), [("FDN-660", 0.05), ("FDN-330", 0.05), ("FDN-110", 0.05), ("CTR-001", 0.2),
+                                         ("BLS-002", 0.05)])
 def test_skin_products_cover_the_shaded_side_of_a_turned_deep_skinned_face(pid, most):
     """The talking head turned to a side light (frames 4-12): her far temple and cheek lie in shadow, darker than her
     skin by three of its spreads and more saturated. A hair class learned from black hair and the blend of hair and
     skin at her hairline took them for hair: of what a product paints without keeping off hair, foundation left
-    5.8-18% bare there (FDN-110, -330, -660) and contour, which goes into those shadows, 22-71%. Foundation leaves at
-    most 5% now (0-3.6%: with FDN-110 the deepest shadow of her smile's fold; the other frames, where her face's edge
-    overhangs a dark couch, keep 2-7% off it, rightly), contour at most 20% (0-13%: the same fold)."""
+    5.8-18% bare there (FDN-110, -330, -660), blush 6-31% and contour, which goes into those shadows, 22-71%.
+    Foundation leaves at most 5% now (0-3.6%: with FDN-110 the deepest shadow of her smile's fold; the other frames,
+    where her face's edge overhangs a dark couch, keep 2-7% off it, rightly), blush at most 5% (0%), contour at most
+    20% (0-13%: the same fold)."""
     frames, lms, found = _talking_head()
     lens = MakeupLens.from_product(CATALOG[pid])
     plain = MakeupLens(lens.options, keep_off_hair=False)
@@ -629,7 +631,7 @@ def test_skin_products_cover_the_shaded_side_of_a_turned_deep_skinned_face(pid, 
         painted = np.abs(plain.render(frame, [face]).astype(np.int16) - frame).max(axis=2)
         area = painted > 6
         bare = area & (kept < 0.3 * painted)
-        assert area.sum() > 500
+        assert area.sum() > 200
         assert bare.sum() <= most * area.sum(), f"frame {i}: {bare.sum()} of {area.sum()} pixels left bare"
 
 
