@@ -99,11 +99,11 @@ def test_the_band_is_learned_as_hair_and_background_but_not_the_skin_in_shadow()
         if kept:  # the band's other colour stays explained by a class of its own
             assert (p > 0.9).all()
         else:  # the skin in shadow: a hair class spanning it would call it hair
-            assert (p < 0.5).mean() > 0.9 and (hair_probability(lighter_px, skin, hair_class_of_all(
+            assert (p < 0.5).mean() > 0.9 and (hair_probability(lighter_px, skin, _one_class_of_all(
                 np.concatenate([black, on_skin, lighter]), skin)) > 0.5).mean() > 0.9
 
 
-def hair_class_of_all(pixels: np.ndarray, skin: ColorClass) -> ColorClass:
+def _one_class_of_all(pixels: np.ndarray, skin: ColorClass) -> ColorClass:
     """One class of every non-skin pixel of the band (what the make-up lenses learned before the split)."""
     from arlens.render.hair import hair_class_of
 
