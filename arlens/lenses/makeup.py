@@ -847,7 +847,7 @@ class _Context:
         return _per_face(self.face, "stroke_blur", lambda: added_blur(self.face.camera_look))
 
     @property
-    def hair_classes(self) -> Any:
+    def hair_classes(self) -> tuple[Any, ...]:
         """This face's hair colours (:func:`arlens.render.hair.hair_classes`), learned once per frame and shared by
         every lens drawing on the face (kept beside the frame's scene)."""
         face = self.face

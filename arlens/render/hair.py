@@ -258,10 +258,8 @@ def hair_class(frame: np.ndarray, landmarks: np.ndarray, skin: SC.ColorClass | N
         skin: its skin class.
         band: :func:`hair_band_points` of these landmarks, if the caller has them already.
     """
-    pts = hair_band_points(landmarks, frame.shape) if band is None else band
-    if pts is None or len(pts) < 12:
-        return None
-    return hair_class_of(frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)], skin)
+    pixels = _band_pixels(frame, landmarks, band)
+    return None if pixels is None else hair_class_of(pixels, skin)
 
 
 def hair_class_of(pixels: np.ndarray, skin: SC.ColorClass | None) -> SC.ColorClass | None:
@@ -273,10 +271,17 @@ def hair_classes(frame: np.ndarray, landmarks: np.ndarray, skin: SC.ColorClass |
                  band: np.ndarray | None = None) -> tuple[SC.ColorClass, ...]:
     """The colours of what lies in the band above the forehead and is not the skin (as :func:`hair_class` learns
     it), split into up to two classes (:func:`hair_classes_of`); empty when too few pixels are left."""
+    pixels = _band_pixels(frame, landmarks, band)
+    return () if pixels is None else hair_classes_of(pixels, skin)
+
+
+def _band_pixels(frame: np.ndarray, landmarks: np.ndarray, band: np.ndarray | None) -> np.ndarray | None:
+    """uint8 BGR (n, 3): the frame's pixels at the band's points (:func:`hair_band_points` unless ``band`` is
+    given); None when it has fewer than 12."""
     pts = hair_band_points(landmarks, frame.shape) if band is None else band
     if pts is None or len(pts) < 12:
-        return ()
-    return hair_classes_of(frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)], skin)
+        return None
+    return frame[pts[:, 1].astype(np.intp), pts[:, 0].astype(np.intp)]
 
 
 def hair_classes_of(pixels: np.ndarray, skin: SC.ColorClass | None) -> tuple[SC.ColorClass, ...]:
