@@ -114,6 +114,19 @@ _FIRM = (0.5, 0.8)
 #: The levels the forehead's reconstruction is quantised to (:func:`_forehead_skin`).
 _JOIN_LEVELS = (0.25, 0.5, 0.75, 1.0)
 _SQUARE3 = np.ones((3, 3), np.uint8)
+#: The most a side of the face is taken to be darker than the brightest side by the light alone (a ratio of
+#: luminance, three stops; :func:`_side_references`). On the side-lit talking-head clip the cheeks' own medians differ
+#: by 2.3-17x (every sixth frame) and the scene light's fit gives 2.7-14x; on the three stills 1.1-2.0x and 1.1-1.6x.
+_MAX_SHADE = 8.0
+#: A side in view on fewer pixels than this share of the best seen side's counts less than in full toward the sides'
+#: shading (:func:`_side_references`): a cheek turned away is seen at a glancing angle, on few pixels. On the
+#: talking-head clip the far cheek is seen on 30-40% of the near one's pixels for frames at a time; at half (a first
+#: choice) the weight wavered with them and a contour's change on the shaded cheek with it, by 20-45% frame to frame.
+_SIDE_SEEN = 0.25
+#: The sides' medians say a side is darker by at most this power of what the scene light's fit says
+#: (:func:`_side_references`): hair or a shadow over one cheek darkens its median too, and a side the light's fit
+#: does not find darker is not darkened.
+_SIDE_TRUST = 2.0
 
 
 def _unit(name: str, value: object) -> float:
@@ -400,8 +413,8 @@ class MakeupLens:
         """Eyeshadow, blush, contour, highlighter on both sides at once: each side's zones looked up through the grid's
         UV and painted with the lipstick's composite (:class:`~arlens.render.skin.PigmentTable`) on the cells they
         cover, as the products before left them. Each side's shading is relative to the median lightness of its own
-        skin: ``keep`` (over ``rect``, the sides' union) says how much of each cell is outside the outlines the
-        product keeps off."""
+        skin brought to the brightest side's light (:func:`_side_references`): ``keep`` (over ``rect``, the sides'
+        union) says how much of each cell is outside the outlines the product keeps off."""
         gw = grid.shape[1]
         rw = rect[3] - rect[1]
         found = []
@@ -420,9 +433,10 @@ class MakeupLens:
                 reference = weight[local]
                 if keep is not None:
                     reference = reference * keep.reshape(-1)[(rows - rect[0]) * rw + (cols - rect[1])]
-                found.append((rows * gw + cols, take_rows(flat, local), reference))
+                found.append((rows * gw + cols, take_rows(flat, local), reference, side))
         if not found:
             return None
+        shade = _shade_ratios(ctx.face, self.pattern.sides) if self.options.scene_light else None
         cells = np.concatenate([f[0] for f in found]) if len(found) > 1 else found[0][0]
         a = np.concatenate([f[1] for f in found]) if len(found) > 1 else found[0][1]
         before = change.pixels(cells)
@@ -444,6 +458,9 @@ class MakeupLens:
                 side_of[start : start + len(f[0])] = i * (100 * S.TABLE_STEPS + 1)
                 lightness.append(S.median_lightness(codes[start : start + len(f[0])], f[2]))
                 start += len(f[0])
+            # each side relative to the skin in the brightest side's light
+            lightness = _side_references(lightness, [S.median_count(f[2]) for f in found],
+                                        [1.0 if shade is None else shade.get(id(f[3]), 1.0) for f in found])
             painted = px
             for k, table in enumerate(self._tables):
                 alpha = a[:, k]
@@ -1159,6 +1176,66 @@ def _hairline_reach(ctx: _Context, grid: FaceGrid, small: np.ndarray, tone: np.n
     bare *= _like_forehead(tone[a0:a1, b0:b1], bare, forehead)
     reach[a0:a1, b0:b1] *= _forehead_skin(bare, forehead, -(-(k // 2 + 1) // m))
     return reach
+
+
+def _side_references(lightness: list[float], counts: list[int], fitted: list[float]) -> list[float]:
+    """The reference lightness each side's shading is taken relative to (:meth:`MakeupLens._zone_layer`): the skin
+    under its zones as it would look in the brightest side's light.
+
+    Args:
+        lightness: each side's median lightness (CIELAB L of the skin under its zones).
+        counts: how many pixels (grid cells) each median was taken over.
+        fitted: each side's ratio from the scene light's fit (:func:`_shade_ratios`; 1 without one).
+
+    Each side's own median alone leaves out the light's fall from one side of the face to the other: on a face lit
+    from the side the shade came out as light on the shadowed cheek as on the lit one (a contour lightened the
+    shaded side to an ashen patch, a blush glowed there). With both sides in view their medians measure that fall
+    (a face's two cheeks have the same skin): each side is then relative to the brightest side's median. The scene
+    light's fit says it too, on either side, in view or not, but its linear model falls short of a hard side light
+    (2.7-3.5x where the cheeks' medians differ 6-9x on the talking-head clip); it takes over as a side leaves the
+    view (seen on fewer than ``_SIDE_SEEN`` of the other's pixels, blended in the log of the ratio, so a turning head
+    does not jump between the two). What darkens a cheek's median need not be the light (hair falling over it, a
+    beard's shadow): the medians are believed up to the fit's ratio to the power ``_SIDE_TRUST``, so a side the fit
+    finds as bright as the other keeps its own median. Ratios are at most ``_MAX_SHADE``."""
+    ratios = list(fitted)
+    if len(lightness) >= 2 and max(counts) > 0:
+        seen = min(1.0, min(counts) / (_SIDE_SEEN * max(counts)))
+        if seen > 0.0:
+            y = [S.luminance_of(lm) for lm in lightness]
+            top = max(y)
+            ratios = []
+            for yi, r in zip(y, fitted, strict=True):
+                fit = math.log(max(r, 1.0))
+                seen_here = min(math.log(top / max(yi, top / _MAX_SHADE)), _SIDE_TRUST * fit)
+                ratios.append(math.exp(seen * seen_here + (1.0 - seen) * fit))
+    return [S.brighter_lightness(lm, r) for lm, r in zip(lightness, ratios, strict=True)]
+
+
+def _shade_ratios(face: Any, sides: Iterable[P.PatternSide]) -> dict[int, float] | None:
+    """How many times more light the brightest side of a pattern gets than each side (by the id() of the side), from
+    the scene's light: its fit of the skin's luminance over the posed mesh's normals, read at the vertices under each
+    side's zones (the side's mean luminance, the fit being linear in the normal), at most ``_MAX_SHADE``. None when
+    the light gives no direction or fewer than two sides have zones (nothing to compare). Hidden sides count too (the
+    fit is read at their posed normals): on a face turned away from the light only the shaded side shows, and it
+    stays shaded (:func:`_side_references`)."""
+    sh = np.asarray(face.light.sh, dtype=np.float64)
+    if not np.any(sh[1:]):
+        return None
+    normals = face.normals
+    lit: dict[int, float] = {}  # by the side's id() (a side holds arrays: no hash of its own)
+    for side in sides:
+        if side.texture is None:
+            continue
+        index, weight = side.texture.vertex_weights
+        if len(index):
+            n = weight @ normals[index] / float(weight.sum())
+            lit[id(side)] = float(sh[0] + sh[1:] @ n)
+    if len(lit) < 2:
+        return None
+    top = max(lit.values())
+    if top <= 0.0:
+        return None
+    return {key: top / max(y, top / _MAX_SHADE) for key, y in lit.items()}
 
 
 def _like_forehead(px: np.ndarray, bare: np.ndarray, forehead: np.ndarray) -> np.ndarray:

@@ -69,6 +69,19 @@ class ZoneTexture:
             parts.append(out.reshape(u.shape + (-1,)))
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
 
+    @functools.cached_property
+    def vertex_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where on the face the zones lie: the mesh vertices under them (intp (k,)) and the strongest zone's value
+        at each (float32 (k,)), read-only. What depends on the surface there (the light falling on it) is read at
+        these vertices."""
+        uv = F.layout().uv[: named.NUM_MESH_LANDMARKS].astype(np.float32)
+        weight = self.sample(uv[None, :, 0].copy(), uv[None, :, 1].copy())[0].max(axis=1)
+        index = np.flatnonzero(weight > _EMPTY).astype(np.intp)
+        values = weight[index].astype(np.float32)
+        for a in (index, values):
+            a.setflags(write=False)
+        return index, values
+
 
 @dataclass(frozen=True)
 class Strokes:

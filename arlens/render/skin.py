@@ -140,6 +140,25 @@ def median_lightness(codes: np.ndarray, weight: np.ndarray) -> float:
     return 116.0 * y ** (1.0 / 3.0) - 16.0 if y > C.LAB_EPS else float(C.LAB_KAPPA) * y
 
 
+def median_count(weight: np.ndarray) -> int:
+    """How many pixels :func:`median_lightness` takes its median over for these weights."""
+    return int(np.count_nonzero(weight > 0.5)) or len(weight)
+
+
+def luminance_of(lightness: float) -> float:
+    """The relative luminance of a CIELAB lightness (the inverse of the lightness of a luminance)."""
+    return ((lightness + 16.0) / 116.0) ** 3 if lightness > C.LAB_KAPPA * C.LAB_EPS else lightness / float(C.LAB_KAPPA)
+
+
+def brighter_lightness(lightness: float, ratio: float) -> float:
+    """The CIELAB lightness of skin of ``lightness`` under ``ratio`` times the light (luminance scaled, at most
+    white): the reference a side of the face's shading is taken relative to when its own light is dimmer than the
+    brightest side's (the make-up lenses, :mod:`arlens.lenses.makeup`)."""
+    if ratio == 1.0:
+        return lightness
+    return C._lightness_of(min(1.0, luminance_of(lightness) * ratio))
+
+
 class PigmentTable:
     """One palette colour's composite as a lookup table: the lipstick composite (:mod:`arlens.render.color`) over
     pixels of every CIELAB lightness.

@@ -42,6 +42,26 @@ def test_left_is_the_mirror_of_right(name):
         np.testing.assert_allclose(np.sort(1.0 - r_uv[:, 0]), np.sort(l_uv[:, 0]), atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "name", ["contour/classic", "blush/apple", "highlighter/cheekbone", "eyeshadow/lid-crease-outer"])
+def test_the_vertices_under_a_sides_zones(name):
+    """Each side's zones read at the mesh vertices: the vertices whose UV the zones cover, weighted by the strongest
+    zone there; left and right are each other's mirror images."""
+    lay = F.layout()
+    right, left = P.pattern(name).sides
+    for side in (right, left):
+        index, weight = side.texture.vertex_weights
+        assert len(index) >= 4 and (weight > 0).all() and (weight <= 1.0 + 1e-6).all()
+        uv = lay.uv[index].astype(np.float32)
+        at = side.texture.sample(uv[None, :, 0].copy(), uv[None, :, 1].copy())[0].max(axis=1)
+        np.testing.assert_allclose(at, weight, atol=1e-6)
+        others = np.setdiff1d(np.arange(468), index)
+        ouv = lay.uv[others].astype(np.float32)
+        assert side.texture.sample(ouv[None, :, 0].copy(), ouv[None, :, 1].copy()).max() < 2.0 / 512
+    mirrored = lay.mirror[right.texture.vertex_weights[0]]
+    assert sorted(mirrored.tolist()) == sorted(left.texture.vertex_weights[0].tolist())
+
+
 def test_right_side_patterns_stay_on_the_right_half():
     for name in PATTERNS:
         for side in P.pattern(name).sides:
