@@ -641,14 +641,16 @@ def _luminance(image: np.ndarray) -> np.ndarray:
     return lin @ np.array([0.0722, 0.7152, 0.2126], np.float32)
 
 
-@pytest.mark.parametrize("pid", ["CTR-001", "BLS-002", "HLT-001"])
-def test_cheek_products_keep_the_light_falling_across_a_side_lit_face(pid):
+@pytest.mark.parametrize(("pid", "most"), [("CTR-001", 1.12), ("BLS-002", 1.12), ("HLT-001", 1.12), ("EYS-002", 1.2)])
+def test_soft_products_keep_the_light_falling_across_a_side_lit_face(pid, most):
     """The talking head lit from her left (frames 0-12): her right cheek's skin is 4-9 times darker than her left's.
     Each cheek's shading was taken relative to its own skin, so the shade came out as light on the shaded cheek as on
     the lit one: the contour brightened the shaded cheek by 17-24% (an ashen patch) where it darkens the lit one by
     8-10%, the blush by 19-25% (a glowing patch) against -5%, the highlighter by 25-34% against 8-9%. A make-up's
     pigment is in the same light as the skin under it: the product now changes the shaded cheek's luminance by what
-    it changes the lit cheek's (the ratio of the two cheeks' median gains was 1.15-1.37, 0.92-1.03 now)."""
+    it changes the lit cheek's (the ratio of the two cheeks' median gains was 1.15-1.37, 0.92-1.03 now). The
+    eyeshadow on the shaded eye likewise: 1.26-1.68 times the lit eye's gain before, 0.99-1.14 now (the eyelids'
+    medians differ less cleanly than the cheeks': lashes, the lid's fold)."""
     frames, lms, found = _talking_head()
     lens = MakeupLens.from_product(CATALOG[pid])
     for i in range(0, 13, 2):
@@ -662,7 +664,7 @@ def test_cheek_products_keep_the_light_falling_across_a_side_lit_face(pid):
         assert min(s.sum() for s in sides) > 50
         shaded, lit = sorted(sides, key=lambda s: float(_luminance(frame)[s].mean()))
         ratio = float(np.median(gain[shaded]) / np.median(gain[lit]))
-        assert 0.85 <= ratio <= 1.12, f"frame {i}: the shaded cheek's gain is {ratio:.2f} times the lit one's"
+        assert 0.85 <= ratio <= most, f"frame {i}: the shaded side's gain is {ratio:.2f} times the lit one's"
 
 
 def test_side_references():
@@ -670,11 +672,13 @@ def test_side_references():
     falls across the face."""
     lit, shaded = 69.1, 31.1  # the talking head's cheeks under a contour's zones, frame 0
     ratio = S.luminance_of(lit) / S.luminance_of(shaded)  # 5.9
-    # both cheeks in view, and the light's fit finds the shaded one darker (if by less): the brighter side's skin
+    # both cheeks in view, and the light's fit finds the shaded one darker (by less: 3.0 against 5.9, within the
+    # trust): the brighter side's skin
+    assert ratio < 3.0**makeup._SIDE_TRUST
     assert makeup._side_references([shaded, lit], [500, 500], [3.0, 1.0]) == pytest.approx([lit, lit])
     # the fit finds no fall across the face (hair over one cheek darkens its median): each side its own
     assert makeup._side_references([shaded, lit], [500, 500], [1.0, 1.0]) == pytest.approx([shaded, lit])
-    # the medians are believed up to the fit's ratio squared
+    # the medians are believed up to the fit's ratio to the power _SIDE_TRUST
     got = makeup._side_references([shaded, lit], [500, 500], [1.5, 1.0])
     assert got == pytest.approx([S.brighter_lightness(shaded, 1.5**makeup._SIDE_TRUST), lit])
     # one side alone in view: the fit's ratio
@@ -688,7 +692,6 @@ def test_side_references():
     # at most _MAX_SHADE
     assert makeup._side_references([5.0, 90.0], [500, 500], [20.0, 1.0])[0] == pytest.approx(
         S.brighter_lightness(5.0, makeup._MAX_SHADE))
-    assert ratio > makeup._SIDE_TRUST  # (the clip's sides differ by more than the trust alone would allow)
 
 
 def test_faces_off_the_frame_and_lost_tracks_are_skipped(scenes):
