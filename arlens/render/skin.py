@@ -364,8 +364,9 @@ def foundation_colours(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarr
     Returns:
         (before, after), float32 (h, w, 3) BGR 0..255: the local mean colour (blotches and shading, no
         texture), and it with the foundation on: the shade as the base colour, the shading of the photo's light
-        kept (as a lightness offset from the face's median) and ``1 - cover`` of the blotches, blended by
-        ``alpha``. :func:`gain_offset` turns the pair into a change that keeps each pixel's own texture.
+        kept (relative to the face's median: below it as a ratio of luminance, so a shadow stays as much darker
+        than the lit skin as it was; above it as an offset in lightness) and ``1 - cover`` of the blotches, blended
+        by ``alpha``. :func:`gain_offset` turns the pair into a change that keeps each pixel's own texture.
     """
     img = small.astype(np.float32) * np.float32(1.0 / 255.0)
     lab = cv2.cvtColor(img, cv2.COLOR_BGR2Lab)
@@ -386,8 +387,13 @@ def foundation_colours(small: np.ndarray, alpha: np.ndarray, shade_lab: np.ndarr
     median_l = median(base[..., 0][skin > 0])  # (np.median's value, from one partition)
     target = np.empty_like(lab)
     keep = np.float32(1.0 - cover)
+    # the photo's light kept, relative to the face's median: where the skin is in shade as a ratio of luminance (L + 16
+    # is proportional to its cube root), so the shade is as much darker there as the skin is; where it is lit more,
+    # as an offset in lightness (a ratio would take a light shade past white there)
     shading = base[..., 0] - np.float32(median_l)
-    target[..., 0] = np.float32(shade_lab[0]) + shading + keep * (mid[..., 0] - base[..., 0])
+    ratio = (np.minimum(shading, np.float32(0.0)) + np.float32(median_l + 16.0)) * np.float32(1.0 / (median_l + 16.0))
+    target[..., 0] = np.float32(float(shade_lab[0]) + 16.0) * ratio - np.float32(16.0)
+    target[..., 0] += np.maximum(shading, np.float32(0.0)) + keep * (mid[..., 0] - base[..., 0])
     target[..., 1] = np.float32(shade_lab[1]) + keep * (mid[..., 1] - base[..., 1])
     target[..., 2] = np.float32(shade_lab[2]) + keep * (mid[..., 2] - base[..., 2])
     np.clip(target[..., 0], 0.0, 100.0, out=target[..., 0])
