@@ -163,7 +163,7 @@ def test_lightness_under_more_light():
             got = S.brighter_lightness(lightness, ratio)
             assert abs(S.luminance_of(got) - min(1.0, ratio * y)) < 1e-9
             assert lightness < got <= 100.0 + 1e-9
-    # a skin of L 27.3 in a sixth of the light of one of L 73.8 (the talking head's cheeks): the same skin
+    # a skin of L 27.3 in a ninth of the light of one of L 73.8 (the talking head's cheeks): the same skin
     assert abs(S.brighter_lightness(27.3, S.luminance_of(73.8) / S.luminance_of(27.3)) - 73.8) < 1e-9
     assert S.median_count(np.array([0.2, 0.7, 0.9], np.float32)) == 2
     assert S.median_count(np.array([0.2, 0.3], np.float32)) == 2  # none above a half: the median takes them all
