@@ -250,7 +250,7 @@ class MakeupLens:
         self._sparkle = [bool(p[0, S.C.P_SPARKLE] > 0) for p in self._params]
         self._shade_lab = [S.C.hex_to_lab(c.color) for c in options.palette]
         #: each colour's relative luminance Y (from its CIELAB L)
-        self._shade_y = [((float(lab[0]) + 16.0) / 116.0) ** 3 for lab in self._shade_lab]
+        self._shade_y = [S.luminance_of(float(lab[0])) for lab in self._shade_lab]
         self._drawn: tuple[np.ndarray | None, ...] = ()
         #: foundation goes on past the mesh's top edge to the hairline, which finding hair over the face tells
         self._to_hairline = options.kind == "foundation" and options.keep_off_hair

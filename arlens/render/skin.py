@@ -136,8 +136,7 @@ def median_lightness(codes: np.ndarray, weight: np.ndarray) -> float:
         values = codes
     n = len(values)
     k = n - (n // 2 + 1)
-    y = float(np.partition(values, k)[k]) / _Y_CODES
-    return 116.0 * y ** (1.0 / 3.0) - 16.0 if y > C.LAB_EPS else float(C.LAB_KAPPA) * y
+    return C._lightness_of(float(np.partition(values, k)[k]) / _Y_CODES)
 
 
 def median_count(weight: np.ndarray) -> int:
