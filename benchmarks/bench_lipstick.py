@@ -5,13 +5,16 @@ Usage:
         [--providers CPUExecutionProvider] [--compare OLD.json]
         [--baseline-rev 286992c [--baseline-scene] --cv-threads 1 --scene-only]
 
-Each test face is put in a 1280x720 frame at two sizes:
+Each test face is put in a 1280x720 frame at two sizes (a third on request):
 
 - ``fill``: the image scaled so its height fills the frame (as the first version of this benchmark did).
   The faces come out between a far face (astronaut, 61 px between the eyes) and a close-up
   (frontal_smile, 174 px between the eyes, a 170 px wide mouth).
 - ``webcam``: the face scaled so its inter-ocular distance (iris centre to iris centre) is 125 px, a
   face at arm's length from a 720p webcam (100-150 px between the eyes, a mouth 80-130 px wide).
+- ``far`` (only with ``--scales far``): 40 px between the eyes, a shopper about 1.5 m from a kiosk's 720p
+  camera. What the scene layer and the lens cost there, beside ``webcam``, says how much of it grows with the
+  face's pixels.
 
 Timings are taken after a warm-up and reported as median and p95 over ``--runs`` calls of the public API:
 
@@ -65,7 +68,11 @@ FRAME_W, FRAME_H = 1280, 720
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "bench_lipstick.json"
 #: Inter-ocular distance (px) of a face at arm's length from a 720p webcam, for the ``webcam`` size.
 WEBCAM_IOD = 125.0
-SCALES = ("fill", "webcam")
+#: Inter-ocular distance (px) of a shopper about 1.5 m from a 720p kiosk camera (a 70-degree lens), for ``far``.
+FAR_IOD = 40.0
+#: The sizes a face can be framed at (:func:`to_720p`); ``far`` is left out of the default runs.
+SCALES = ("fill", "webcam", "far")
+DEFAULT_SCALES = ("fill", "webcam")
 
 
 def inter_ocular(face: Face) -> float:
@@ -77,13 +84,14 @@ def inter_ocular(face: Face) -> float:
 def to_720p(image: np.ndarray, face: Face, scale: str = "fill") -> tuple[np.ndarray, Face]:
     """Scale the image and centre it in a 1280x720 frame; move the landmarks along.
 
-    ``fill``: the image's height fills the frame. ``webcam``: the face's inter-ocular distance becomes
-    ``WEBCAM_IOD`` and the mouth lands at the frame's centre (the image is cropped or padded with black).
+    ``fill``: the image's height fills the frame. ``webcam`` (``far``): the face's inter-ocular distance becomes
+    ``WEBCAM_IOD`` (``FAR_IOD``) and the mouth lands at the frame's centre (the image is cropped or padded with
+    black).
     """
     if scale == "fill":
         s = FRAME_H / image.shape[0]
-    elif scale == "webcam":
-        s = WEBCAM_IOD / inter_ocular(face)
+    elif scale in ("webcam", "far"):
+        s = (WEBCAM_IOD if scale == "webcam" else FAR_IOD) / inter_ocular(face)
     else:
         raise ValueError(f"scale: expected one of {SCALES}, got {scale!r}")
     scaled = cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA)
@@ -338,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--providers", nargs="*", default=["CPUExecutionProvider"])
-    parser.add_argument("--scales", nargs="*", default=list(SCALES), choices=SCALES)
+    parser.add_argument("--scales", nargs="*", default=list(DEFAULT_SCALES), choices=SCALES)
     parser.add_argument("--compare", type=Path, help="an earlier result JSON to print beside this one")
     parser.add_argument("--baseline-rev", default=None,
                         help="time the scene layer against this git revision's lens (e.g. 286992c)")
@@ -365,11 +373,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no test faces found")
     shades = [LipstickOptions(color=c, finish=f, opacity=o) for _, c, f, o in DEMO_SHADES]
     providers = tuple(args.providers)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import harness
+
     result: dict = {
         "benchmark": "lipstick",
         "frame": [FRAME_W, FRAME_H],
         "runs": args.runs,
         "machine": {
+            "cpu_model": harness.cpu_model(),
+            "speed": harness.machine_speed(),
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),
@@ -382,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "scales": {},
     }
+    print(harness.speed_line({"cpu_model": result["machine"]["cpu_model"], "cpus": os.cpu_count(),
+                              "speed": result["machine"]["speed"], "load_average": os.getloadavg()}))
     if args.baseline_rev:
         result["scene_cost"] = scene_cost(faces, args)
         if args.scene_only:

@@ -1,12 +1,14 @@
 """Benchmark the make-up lenses: a full look (one product of every kind) per face at 1280x720, and each category.
 
 Usage:
-    python benchmarks/bench_makeup.py [--rounds 60] [--scales webcam fill] [--baseline-rev REV]
+    python benchmarks/bench_makeup.py [--rounds 60] [--scales webcam fill far] [--baseline-rev REV]
                                       [--json benchmarks/results/bench_makeup.json]
 
 Each test face is put in a 1280x720 frame (``benchmarks/bench_lipstick.py``'s sizes): ``webcam``, the face at
 arm's length from a 720p webcam (125 px between the iris centres), and ``fill``, the photo scaled to the
-frame's height.
+frame's height; ``--scales far`` adds a face 40 px between the iris centres (about 1.5 m from a kiosk's camera):
+beside ``webcam`` it shows how little of the look's cost grows with the face's pixels (the soft products' grid has
+about as many cells on any face, :func:`arlens.render.face_grid.cell_size`).
 
 Tracking is excluded: the faces carry Google MediaPipe's reference landmarks. Timed per face, each round a new
 frame (a fresh Face value and Scene, as a session makes every frame):
@@ -21,7 +23,8 @@ frame (a fresh Face value and Scene, as a session makes every frame):
 - ``shared``: the per-face work every make-up lens needs, alone (the scene's light, the face's UV grid, the
   erase masks);
 - each category alone on top of the shared work (its own ``render_into``);
-- ``lip liner + lipstick``: the look's lip lenses after it, for scale.
+- ``lip liner + lipstick``: the look's lip lenses after it, for scale;
+- with ``--opencv-share``, OpenCV's own time in the look (:func:`opencv_time`).
 
 With ``--baseline-rev REV`` the same figures are taken for the make-up lenses of git revision REV (its ``arlens``
 and ``assets`` extracted to a temporary folder and imported as ``arlens_baseline``, beside today's), interleaved
@@ -185,6 +188,39 @@ def bench(frame: np.ndarray, landmarks: np.ndarray, packages: list[Package], rou
     return out
 
 
+def opencv_time(frame: np.ndarray, landmarks: np.ndarray, pkg: Package, rounds: int) -> dict[str, float]:
+    """What OpenCV's own routines take of the look: the look's CPU median unprofiled, then OpenCV's functions' own
+    time per look under ``cProfile`` (a C function's own time is barely touched by the profiler, which slows the
+    Python around it), by function. What no rewrite of the Python and numpy around these calls can take away,
+    short of making fewer of them."""
+    import cProfile
+    import pstats
+
+    buf = frame.copy()
+
+    def look() -> None:
+        face = pkg.face(landmarks)
+        np.copyto(buf, frame)
+        pkg.look(buf, face, pkg.scene.Scene(frame, [face]))
+
+    for _ in range(3):
+        look()
+    plain = [_timed(look)[1] for _ in range(rounds)]
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(rounds):
+        look()
+    profile.disable()
+    names = set(dir(cv2)) | set(dir(getattr(cv2, "ximgproc", object)))
+    by_name: dict[str, float] = {}
+    for (file, _, name), (_, _, own, _, _) in pstats.Stats(profile).stats.items():
+        bare = name.strip("<>")  # OpenCV's functions are listed by their bare names, numpy's by their qualified ones
+        if file == "~" and bare in names:
+            by_name[bare] = by_name.get(bare, 0.0) + own * 1e3 / rounds
+    return {"look_cpu_ms": float(np.median(plain)), "opencv_ms": sum(by_name.values()),
+            **{f"opencv_{k}_ms": v for k, v in sorted(by_name.items(), key=lambda kv: -kv[1])[:6]}}
+
+
 def print_rows(title: str, rows: dict, names: list[str]) -> None:
     print(f"\n{title}")
     head = "".join(f"{n[:14] + ' wall':>20}{'cpu':>8}" for n in names)
@@ -209,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--scales", nargs="*", default=["webcam", "fill"], choices=SCALES)
     parser.add_argument("--baseline-rev", default=None, help="also time the make-up lenses of this git revision")
+    parser.add_argument("--opencv-share", action="store_true",
+                        help="also measure OpenCV's own time in the look (under cProfile), face by face")
     parser.add_argument("--faces", nargs="*", default=[s for s, _ in STILLS], choices=[s for s, _ in STILLS])
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "bench_makeup.json")
     shared = ROOT.parent / "shared"
@@ -228,11 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     from arlens.tracking.results import Face, bbox_of
 
     names = ["today" if p.name == "arlens" else args.baseline_rev for p in packages]
-    result: dict = {"meta": harness.metadata(), "rounds": args.rounds, "look": [k for k, _ in packages[0].lenses],
+    meta = harness.metadata()
+    print(harness.speed_line(meta))
+    result: dict = {"meta": meta, "rounds": args.rounds, "look": [k for k, _ in packages[0].lenses],
                     "baseline_rev": args.baseline_rev, "scales": {}}
-    for scale in args.scales:
-        block = result["scales"].setdefault(scale, {})
-        for name, image, lm in stills:
+    # face by face, its sizes one after the other (a size's figures next to the other's in time: this machine's
+    # speed drifts over minutes)
+    for name, image, lm in stills:
+        for scale in args.scales:
+            block = result["scales"].setdefault(scale, {})
             frame, moved = to_720p(image, Face(landmarks=lm, score=1.0, bbox=bbox_of(lm)), scale)
             iod = float(np.linalg.norm(moved.landmarks[468, :2] - moved.landmarks[473, :2]))
             rows = bench(frame, np.asarray(moved.landmarks, np.float32), packages, args.rounds)
@@ -240,6 +282,23 @@ def main(argv: list[str] | None = None) -> int:
             block[name] = {"inter_ocular_px": iod, "load_average": os.getloadavg(), "timings": rows}
             print_rows(f"{scale}: {name} (IOD {iod:.0f} px), per face at 1280x720, load {os.getloadavg()[0]:.1f}",
                        rows, names)
+            if args.opencv_share:
+                share = block[name]["opencv"] = opencv_time(frame, np.asarray(moved.landmarks, np.float32),
+                                                            packages[0], args.rounds)
+                top = ", ".join(f"{k[7:-3]} {v:.2f}" for k, v in share.items() if k.startswith("opencv_") and
+                                k != "opencv_ms")
+                print(f"  OpenCV's own time in the look: {share['opencv_ms']:.2f} ms of {share['look_cpu_ms']:.2f} "
+                      f"({share['opencv_ms'] / share['look_cpu_ms']:.0%}; {top})")
+    if "far" in result["scales"] and "webcam" in result["scales"]:
+        print("\nfar / webcam (CPU medians, today; 1.00: nothing grows with the face's pixels, 0.10: all of it does)")
+        for name, _, _ in stills:
+            far, near = ({k: v["cpu"]["median_ms"] for k, v in result["scales"][s][name]["timings"]["today"].items()}
+                         for s in ("far", "webcam"))
+            print(f"  {name:<14}" + "".join(f"  {stage} {far[stage] / near[stage]:.2f}"
+                                            for stage in ("look", "shared", "foundation", "eyeliner")))
+    result["speed_after"] = harness.machine_speed()
+    print("\nafter the run, " + harness.speed_line({**meta, "speed": result["speed_after"],
+                                                    "load_average": os.getloadavg()}))
     harness.write_json(args.json, result)
     print(f"\nwrote {args.json}")
     return 0

@@ -88,8 +88,51 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def cpu_model() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux, where ``platform.processor()`` is often empty)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def machine_speed(repeats: int = 15) -> dict[str, float]:
+    """How fast this machine runs the two kinds of work the lenses are made of, in microseconds (the median of
+    ``repeats`` timings): ``python_us``, the interpreter (``sum(range(1000))``), and ``numpy_us``, one small array
+    operation (a 100x100 float32 product, what a face grid's operations are like).
+
+    The machines these benchmarks run on differ threefold on both (``sum(range(1000))`` has taken 8 to 27 us on
+    the 2-core machines of one week), and the lenses' figures with them: a figure is comparable with another
+    taken on a machine of about the same speed, or as a ratio measured in one run."""
+    a = np.full((100, 100), 1.5, np.float32)
+    b = a.copy()
+
+    def per_call(fn: Callable[[], Any], n: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return (time.perf_counter() - t0) / n * 1e6
+
+    python = [per_call(lambda: sum(range(1000)), 200) for _ in range(repeats)]
+    numpy = [per_call(lambda: a * b, 200) for _ in range(repeats)]
+    return {"python_us": statistics.median(python), "numpy_us": statistics.median(numpy)}
+
+
+def speed_line(meta: dict[str, Any]) -> str:
+    """One printed line naming the machine and its speed (:func:`machine_speed`), for a benchmark's header."""
+    speed = meta.get("speed", {})
+    return (f"machine: {meta.get('cpu_model') or meta.get('machine')}, {meta.get('cpus')} CPUs; "
+            f"sum(range(1000)) {speed.get('python_us', float('nan')):.1f} us, "
+            f"a 100x100 float32 product {speed.get('numpy_us', float('nan')):.1f} us; "
+            f"load {meta['load_average'][0]:.1f}")
+
+
 def metadata() -> dict[str, Any]:
-    """Where and with what the figures were measured."""
+    """Where and with what the figures were measured, and how fast the machine was (:func:`machine_speed`)."""
     import onnxruntime as ort
 
     import arlens
@@ -107,7 +150,9 @@ def metadata() -> dict[str, Any]:
         "providers": ort.get_available_providers(),
         "machine": platform.machine(),
         "processor": platform.processor(),
+        "cpu_model": cpu_model(),
         "cpus": os.cpu_count(),
+        "speed": machine_speed(),
         "load_average": os.getloadavg(),
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
