@@ -250,7 +250,7 @@ class MakeupLens:
         self._sparkle = [bool(p[0, S.C.P_SPARKLE] > 0) for p in self._params]
         self._shade_lab = [S.C.hex_to_lab(c.color) for c in options.palette]
         #: each colour's relative luminance Y (from its CIELAB L)
-        self._shade_y = [S.luminance_of(float(lab[0])) for lab in self._shade_lab]
+        self._shade_y = [S.C.luminance_of(float(lab[0])) for lab in self._shade_lab]
         self._drawn: tuple[np.ndarray | None, ...] = ()
         #: foundation goes on past the mesh's top edge to the hairline, which finding hair over the face tells
         self._to_hairline = options.kind == "foundation" and options.keep_off_hair
@@ -1203,7 +1203,7 @@ def _side_references(lightness: list[float], counts: list[int], fitted: list[flo
     if len(lightness) >= 2 and max(counts) > 0:
         seen = min(1.0, min(counts) / (_SIDE_SEEN * max(counts)))
         if seen > 0.0:
-            y = [S.luminance_of(lm) for lm in lightness]
+            y = [S.C.luminance_of(lm) for lm in lightness]
             top = max(y)
             ratios = []
             for yi, r in zip(y, fitted, strict=True):

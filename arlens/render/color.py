@@ -349,9 +349,14 @@ def _luminance(px: np.ndarray) -> np.ndarray:
     return cv2.transform(lin, _Y_ROWS[channels]).reshape(-1)
 
 
-def _lightness_of(y: float) -> float:
-    """CIELAB L of one relative luminance."""
+def lightness_of(y: float) -> float:
+    """CIELAB L of one relative luminance (the inverse of :func:`luminance_of`)."""
     return 116.0 * y ** (1.0 / 3.0) - 16.0 if y > LAB_EPS else float(LAB_KAPPA) * y
+
+
+def luminance_of(lightness: float) -> float:
+    """The relative luminance of a CIELAB lightness (the inverse of :func:`lightness_of`)."""
+    return ((lightness + 16.0) / 116.0) ** 3 if lightness > LAB_KAPPA * LAB_EPS else lightness / float(LAB_KAPPA)
 
 
 def _median_luminance_lightness(y: np.ndarray, mask: np.ndarray) -> np.float32:
@@ -362,7 +367,7 @@ def _median_luminance_lightness(y: np.ndarray, mask: np.ndarray) -> np.float32:
         return np.float32(50.0)
     k = n - (n // 2 + 1)
     values.partition(k)  # in place: boolean indexing gave a fresh copy
-    return np.float32(_lightness_of(float(values[k])))
+    return np.float32(lightness_of(float(values[k])))
 
 
 def lip_lightness(px: np.ndarray, mask: np.ndarray, *, luminance: np.ndarray | None = None) -> np.float32:

@@ -136,17 +136,12 @@ def median_lightness(codes: np.ndarray, weight: np.ndarray) -> float:
         values = codes
     n = len(values)
     k = n - (n // 2 + 1)
-    return C._lightness_of(float(np.partition(values, k)[k]) / _Y_CODES)
+    return C.lightness_of(float(np.partition(values, k)[k]) / _Y_CODES)
 
 
 def median_count(weight: np.ndarray) -> int:
     """How many pixels :func:`median_lightness` takes its median over for these weights."""
     return int(np.count_nonzero(weight > 0.5)) or len(weight)
-
-
-def luminance_of(lightness: float) -> float:
-    """The relative luminance of a CIELAB lightness (the inverse of the lightness of a luminance)."""
-    return ((lightness + 16.0) / 116.0) ** 3 if lightness > C.LAB_KAPPA * C.LAB_EPS else lightness / float(C.LAB_KAPPA)
 
 
 def brighter_lightness(lightness: float, ratio: float) -> float:
@@ -155,7 +150,7 @@ def brighter_lightness(lightness: float, ratio: float) -> float:
     brightest side's (the make-up lenses, :mod:`arlens.lenses.makeup`)."""
     if ratio == 1.0:
         return lightness
-    return C._lightness_of(min(1.0, luminance_of(lightness) * ratio))
+    return C.lightness_of(min(1.0, C.luminance_of(lightness) * ratio))
 
 
 class PigmentTable:

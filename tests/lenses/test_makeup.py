@@ -675,7 +675,7 @@ def test_side_references():
     """What each side of a pattern is painted relative to: its own median, or the brighter side's where the light
     falls across the face."""
     lit, shaded = 69.1, 31.1  # the talking head's cheeks under a contour's zones, frame 0
-    ratio = S.luminance_of(lit) / S.luminance_of(shaded)  # 5.9
+    ratio = C.luminance_of(lit) / C.luminance_of(shaded)  # 5.9
     # both cheeks in view, and the light's fit finds the shaded one darker (by less: 3.0 against 5.9, within the
     # trust): the brighter side's skin
     assert ratio < 3.0**makeup._SIDE_TRUST
