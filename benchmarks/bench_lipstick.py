@@ -55,7 +55,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "demos"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import harness  # noqa: E402
 from lipstick_contact_sheet import DEMO_SHADES, load_faces  # noqa: E402
 
 from arlens.landmarks import LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER, lips_outer  # noqa: E402
@@ -169,9 +171,6 @@ def baseline_lens_class(rev: str):
     finds its assets beside it; the canonical face there is made, not tracked (git archive has none): today's
     assets serve (a revision with a scene layer fits the head pose from it)."""
     import importlib
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import harness
 
     harness.baseline_tree(rev, link=("assets",))
     return importlib.import_module("arlens_baseline.lenses.lipstick").LipstickLens
@@ -306,7 +305,6 @@ def print_tables(result: dict, compare: dict | None) -> None:
 
 def scene_cost(faces, args) -> dict:
     """The scene layer's cost per face at 720p, interleaved against ``--baseline-rev``'s lens."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     import hard_scenes as HS
 
     old_cls = baseline_lens_class(args.baseline_rev)
@@ -373,9 +371,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no test faces found")
     shades = [LipstickOptions(color=c, finish=f, opacity=o) for _, c, f, o in DEMO_SHADES]
     providers = tuple(args.providers)
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import harness
-
     result: dict = {
         "benchmark": "lipstick",
         "frame": [FRAME_W, FRAME_H],
@@ -395,8 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "scales": {},
     }
-    print(harness.speed_line({"cpu_model": result["machine"]["cpu_model"], "cpus": os.cpu_count(),
-                              "speed": result["machine"]["speed"], "load_average": os.getloadavg()}))
+    print(harness.speed_line(result["machine"]["speed"]))
     if args.baseline_rev:
         result["scene_cost"] = scene_cost(faces, args)
         if args.scene_only:

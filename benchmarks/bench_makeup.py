@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
 
     names = ["today" if p.name == "arlens" else args.baseline_rev for p in packages]
     meta = harness.metadata()
-    print(harness.speed_line(meta))
+    print(harness.speed_line(meta["speed"]))
     result: dict = {"meta": meta, "rounds": args.rounds, "look": [k for k, _ in packages[0].lenses],
                     "baseline_rev": args.baseline_rev, "scales": {}}
     # face by face, its sizes one after the other (a size's figures next to the other's in time: this machine's
@@ -297,8 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<14}" + "".join(f"  {stage} {far[stage] / near[stage]:.2f}"
                                             for stage in ("look", "shared", "foundation", "eyeliner")))
     result["speed_after"] = harness.machine_speed()
-    print("\nafter the run, " + harness.speed_line({**meta, "speed": result["speed_after"],
-                                                    "load_average": os.getloadavg()}))
+    print("\nafter the run, " + harness.speed_line(result["speed_after"]))
     harness.write_json(args.json, result)
     print(f"\nwrote {args.json}")
     return 0

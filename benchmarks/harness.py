@@ -122,13 +122,12 @@ def machine_speed(repeats: int = 15) -> dict[str, float]:
     return {"python_us": statistics.median(python), "numpy_us": statistics.median(numpy)}
 
 
-def speed_line(meta: dict[str, Any]) -> str:
-    """One printed line naming the machine and its speed (:func:`machine_speed`), for a benchmark's header."""
-    speed = meta.get("speed", {})
-    return (f"machine: {meta.get('cpu_model') or meta.get('machine')}, {meta.get('cpus')} CPUs; "
-            f"sum(range(1000)) {speed.get('python_us', float('nan')):.1f} us, "
-            f"a 100x100 float32 product {speed.get('numpy_us', float('nan')):.1f} us; "
-            f"load {meta['load_average'][0]:.1f}")
+def speed_line(speed: dict[str, float]) -> str:
+    """One printed line naming this machine and its speed (``speed``: :func:`machine_speed`'s), with the load now,
+    for a benchmark's header."""
+    return (f"machine: {cpu_model() or platform.machine()}, {os.cpu_count()} CPUs; "
+            f"sum(range(1000)) {speed['python_us']:.1f} us, a 100x100 float32 product {speed['numpy_us']:.1f} us; "
+            f"load {os.getloadavg()[0]:.1f}")
 
 
 def metadata() -> dict[str, Any]:
